@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+// Makes a fresh clone ready: Debian packages the chosen purpose needs (installed when missing and
+// we are root), node_modules matching package-lock.json, and the TypeScript build in dist/.
+// Uses only Node built-ins: it runs before `npm ci`.
+//   node scripts/setup.mjs            dependencies + build
+//   node scripts/setup.mjs --runtime  also what a running cluster needs
+//   node scripts/setup.mjs --test     also what the test suites need
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+
+const root = resolve(dirname(new URL(import.meta.url).pathname), "..");
+const args = new Set(process.argv.slice(2));
+
+/** binary that proves the package is there → Debian package */
+const runtimePackages = {};
+const testPackages = { ...runtimePackages, etcd: "etcd-server" };
+
+function have(bin) {
+  return spawnSync("sh", ["-c", `command -v ${bin}`], { stdio: "ignore" }).status === 0;
+}
+
+function ensurePackages(table) {
+  const missing = [...new Set(Object.entries(table).filter(([bin]) => !have(bin)).map(([, pkg]) => pkg))];
+  if (missing.length === 0) return;
+  if (process.getuid?.() !== 0) {
+    console.error(`k8ts setup: missing Debian packages: ${missing.join(" ")}; install them as root (apt-get install -y ${missing.join(" ")})`);
+    process.exit(1);
+  }
+  console.error(`k8ts setup: installing ${missing.join(" ")}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  execFileSync("apt-get", ["update", "-qq"], { stdio: ["ignore", "ignore", "inherit"], env });
+  execFileSync("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...missing], { stdio: ["ignore", "ignore", "inherit"], env });
+}
+
+function mtime(p) {
+  try {
+    return statSync(p).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+function ensureNodeModules() {
+  const marker = join(root, "node_modules", ".package-lock.json");
+  const lock = join(root, "package-lock.json");
+  if (existsSync(marker) && mtime(marker) >= mtime(lock)) return;
+  console.error("k8ts setup: npm ci");
+  execFileSync("npm", ["ci", "--no-audit", "--no-fund"], { cwd: root, stdio: ["ignore", "inherit", "inherit"] });
+}
+
+function build() {
+  // tsc is incremental (dist/.tsbuildinfo): a no-change build takes about a second.
+  const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
+  const r = spawnSync(process.execPath, [tsc, "-p", join(root, "tsconfig.json")], { cwd: root, stdio: "inherit" });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
+
+if (args.has("--runtime")) ensurePackages(runtimePackages);
+if (args.has("--test")) ensurePackages(testPackages);
+ensureNodeModules();
+if (!args.has("--no-build")) build();
