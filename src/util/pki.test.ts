@@ -3,7 +3,7 @@ import { X509Certificate as NodeX509 } from "node:crypto";
 import { mkdtemp, readFile, rm, stat, unlink, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
+import { hostname, networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TLSSocket } from "node:tls";
 import { promisify } from "node:util";
@@ -126,7 +126,14 @@ void describe("ensureClusterPKI", () => {
       for (const name of ["localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"]) {
         assert.ok(sans.dnsNames.includes(name), name);
       }
-      for (const ip of ["127.0.0.1", "::1", "10.43.0.1", ...servingSANs().ipAddresses]) assert.ok(sans.ipAddresses.includes(ip), ip);
+      assert.ok(sans.dnsNames.includes(hostname().toLowerCase()));
+      const hostAddrs = Object.values(networkInterfaces())
+        .flatMap((a) => a ?? [])
+        .filter((a) => !a.internal && !a.address.startsWith("fe80:") && !a.address.startsWith("169.254."))
+        .map((a) => a.address);
+      for (const ip of ["127.0.0.1", "::1", "10.43.0.1", ...hostAddrs]) assert.ok(sans.ipAddresses.includes(ip), ip);
+      assert.ok(!sans.ipAddresses.some((ip) => ip.startsWith("fe80:")), "no link-local addresses");
+      assert.deepEqual(servingSANs(), sans);
       const admin = new NodeX509(first.admin.certPem);
       assert.equal(admin.subject, `O=${ADMIN_GROUP}\nCN=${ADMIN_USER}`);
 

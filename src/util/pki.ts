@@ -303,14 +303,14 @@ export function clusterPKIPaths(dataDir: string): ClusterPKIPaths {
 
 /**
  * The serving certificate's SANs: every name a client may dial the API server by — loopback,
- * this host's name and non-internal addresses, the in-cluster `kubernetes` Service names and
+ * this host's name and non-internal, non-link-local addresses, the in-cluster `kubernetes` Service names and
  * ClusterIP — plus `extra`.
  */
 export function servingSANs(extra: Partial<SubjectAltNames> = {}): SubjectAltNames {
   const dns = new Set(["localhost", hostname(), "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"]);
   const ips = new Set(["127.0.0.1", "::1", DEFAULT_KUBERNETES_SERVICE_IP]);
   for (const addrs of Object.values(networkInterfaces())) {
-    for (const a of addrs ?? []) if (!a.internal) ips.add(canonicalIp(a.address));
+    for (const a of addrs ?? []) if (!a.internal && !isLinkLocal(a.address)) ips.add(canonicalIp(a.address));
   }
   for (const d of extra.dnsNames ?? []) dns.add(d);
   for (const ip of extra.ipAddresses ?? []) ips.add(ip);
@@ -374,6 +374,14 @@ export async function ensureClusterPKI(dataDir: string, opts: ClusterPKIOptions 
   }
 
   return { paths, ca, server, admin, serviceAccount, written };
+}
+
+/**
+ * Link-local addresses are useless in a certificate (a client must add a zone to dial them) and
+ * every pod's host-side veth has one: counting them would re-issue the cert on each restart.
+ */
+function isLinkLocal(ip: string): boolean {
+  return /^169\.254\./.test(ip) || /^fe[89ab][0-9a-f]:/i.test(ip);
 }
 
 function coversSANs(have: SubjectAltNames, want: SubjectAltNames): boolean {
