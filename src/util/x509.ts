@@ -1,4 +1,4 @@
 // The one way into @peculiar/x509 in this project: it needs the Reflect metadata polyfill
-// loaded first (see reflect-metadata.ts), and ES modules evaluate imports in the order written.
-import "./reflect-metadata.js";
+// loaded first, and ES modules evaluate imports in the order written.
+import "reflect-metadata";
 export * from "@peculiar/x509";
