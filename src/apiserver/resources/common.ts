@@ -1,0 +1,69 @@
+// Pieces every resource declaration shares: metadata validation with the kind's name rule,
+// the usual field checks wrapped into field errors at a path, and strategy building blocks.
+import type { ObjectMeta } from "kubernetes-types/meta/v1.js";
+import { FieldPath, invalid, notSupported, required, type FieldError } from "../../api/fielderrors.js";
+import {
+  isDNS1123Label,
+  isDNS1123Subdomain,
+  isDNS1035Label,
+  isQualifiedName,
+  IS_NEGATIVE_ERROR_MSG,
+  nameIsDNSSubdomain,
+  validateImmutableField,
+  validateObjectMeta,
+  validateObjectMetaUpdate,
+  type NameValidator,
+} from "../../api/validation.js";
+import type { KubeObject } from "../registry/types.js";
+import { asObj, jsonEqual } from "./util.js";
+
+export const META = FieldPath.of("metadata");
+export const SPEC = FieldPath.of("spec");
+
+function metaOf(obj: KubeObject): ObjectMeta {
+  return (asObj(obj.metadata) ?? {}) as ObjectMeta;
+}
+
+/** ValidateObjectMeta for a kind, with its name rule (DNS subdomain unless the kind says otherwise). */
+export function validateMeta(obj: KubeObject, namespaced: boolean, nameFn: NameValidator = nameIsDNSSubdomain): FieldError[] {
+  return validateObjectMeta(metaOf(obj), namespaced, nameFn, META);
+}
+
+export function validateMetaUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
+  return validateObjectMetaUpdate(metaOf(obj), metaOf(old), META);
+}
+
+export function dns1123Label(value: string, path: FieldPath): FieldError[] {
+  return isDNS1123Label(value).map((m) => invalid(path, value, m));
+}
+
+export function dns1123Subdomain(value: string, path: FieldPath): FieldError[] {
+  return isDNS1123Subdomain(value).map((m) => invalid(path, value, m));
+}
+
+export function dns1035Label(value: string, path: FieldPath): FieldError[] {
+  return isDNS1035Label(value).map((m) => invalid(path, value, m));
+}
+
+export function qualifiedName(value: string, path: FieldPath): FieldError[] {
+  return isQualifiedName(value).map((m) => invalid(path, value, m));
+}
+
+export function nonNegative(value: unknown, path: FieldPath): FieldError[] {
+  return typeof value === "number" && value < 0 ? [invalid(path, value, IS_NEGATIVE_ERROR_MSG)] : [];
+}
+
+/** An enumeration with upstream's Required for "" and NotSupported (values in upstream's order). */
+export function oneOf(value: unknown, supported: readonly string[], path: FieldPath, requiredWhenEmpty = true): FieldError[] {
+  if (value === undefined || value === null || value === "") return requiredWhenEmpty ? [required(path, "")] : [];
+  return typeof value === "string" && supported.includes(value) ? [] : [notSupported(path, value, supported)];
+}
+
+/** `field is immutable` when the value changed (compared as JSON). */
+export function immutable(newVal: unknown, oldVal: unknown, path: FieldPath): FieldError[] {
+  if (jsonEqual(newVal ?? null, oldVal ?? null)) return [];
+  if (typeof newVal === "string" || newVal === undefined) return validateImmutableField(newVal, oldVal, path);
+  return [invalid(path, newVal, "field is immutable")];
+}
+
+export const MAX_INT32 = 2147483647;
