@@ -2,6 +2,7 @@
 // can be tested without argv (STYLE.md 11).
 import { Command, CommanderError } from "commander";
 import { registerSnapshotCommands } from "./snapshot.js";
+import { registerServerCommand } from "./server.js";
 import { VERSION } from "../util/version.js";
 
 export function buildProgram(): Command {
@@ -10,6 +11,7 @@ export function buildProgram(): Command {
     .version(VERSION.gitVersion, "--version", "print the version")
     .showHelpAfterError()
     .exitOverride();
+  registerServerCommand(program);
   registerSnapshotCommands(program);
   return program;
 }

@@ -1,0 +1,44 @@
+// Admission: plugins that see every write after decoding and defaulting. Mutating plugins may
+// change the object; validating plugins only accept or reject. A plugin rejects by throwing a
+// StatusError (upstream: admission.NewForbidden and friends).
+import type { KubeObject, ResourceDefinition } from "../registry/types.js";
+
+export type AdmissionOperation = "CREATE" | "UPDATE" | "DELETE" | "CONNECT";
+
+export interface AdmissionUser {
+  readonly username: string;
+  readonly groups: readonly string[];
+}
+
+export interface AdmissionAttributes {
+  readonly operation: AdmissionOperation;
+  readonly resource: ResourceDefinition;
+  readonly subresource: string;
+  readonly namespace: string;
+  readonly name: string;
+  /** The object being written (mutable in the mutating phase); absent on DELETE. */
+  readonly object: KubeObject | undefined;
+  readonly oldObject: KubeObject | undefined;
+  readonly user: AdmissionUser;
+  readonly dryRun: boolean;
+}
+
+export interface AdmissionPlugin {
+  readonly name: string;
+  /** Mutating phase. */
+  admit?(attrs: AdmissionAttributes): Promise<void> | void;
+  /** Validating phase. */
+  validate?(attrs: AdmissionAttributes): Promise<void> | void;
+}
+
+export class AdmissionChain {
+  constructor(private readonly plugins: readonly AdmissionPlugin[]) {}
+
+  async admit(attrs: AdmissionAttributes): Promise<void> {
+    for (const p of this.plugins) if (p.admit) await p.admit(attrs);
+  }
+
+  async validate(attrs: AdmissionAttributes): Promise<void> {
+    for (const p of this.plugins) if (p.validate) await p.validate(attrs);
+  }
+}

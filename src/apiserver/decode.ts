@@ -1,0 +1,68 @@
+// Request body decoding: JSON or YAML into an object of the endpoint's kind, then field
+// validation (Strict / Warn / Ignore) of unknown fields against the kind's schema.
+import { parseDocument } from "yaml";
+import type { KubeObject, ResourceDefinition } from "./registry/types.js";
+import { badRequest, unsupportedMediaType } from "./status.js";
+import { mediaType } from "./http.js";
+
+export type FieldValidation = "Strict" | "Warn" | "Ignore";
+
+export function parseFieldValidation(v: string | null): FieldValidation {
+  if (v === null || v === "") return "Warn";
+  if (v === "Strict" || v === "Warn" || v === "Ignore") return v;
+  throw badRequest(`fieldValidation: Unsupported value: "${v}": supported values: "Ignore", "Strict", "Warn"`);
+}
+
+/**
+ * Finds fields the kind's schema does not have (dropping them from `obj`, as decoding into
+ * the Go types does) and returns their paths, e.g. `spec.foo`.
+ */
+export type UnknownFieldPruner = (def: ResourceDefinition, obj: KubeObject) => string[];
+
+/** Parses JSON or YAML; anything else is 415. Duplicate JSON keys are reported as upstream does under Strict. */
+export function parseBody(body: Buffer, contentType: string | undefined): { value: unknown; duplicates: string[] } {
+  const type = mediaType(contentType) || "application/json";
+  const text = body.toString("utf8");
+  if (type === "application/json" || type === "application/merge-patch+json" || type === "application/json-patch+json" || type === "application/strategic-merge-patch+json") {
+    try {
+      return { value: JSON.parse(text) as unknown, duplicates: [] };
+    } catch (err) {
+      throw badRequest(`error decoding request body: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  if (type === "application/yaml" || type === "application/apply-patch+yaml" || type === "text/yaml" || type === "application/x-yaml") {
+    const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: false });
+    if (doc.errors.length > 0) throw badRequest(`error converting YAML to JSON: ${doc.errors[0]!.message}`);
+    return { value: doc.toJS({ maxAliasCount: 100 }) as unknown, duplicates: [] };
+  }
+  throw unsupportedMediaType(type);
+}
+
+/** Checks apiVersion/kind against the endpoint and fills them when absent. */
+export function checkKind(value: unknown, expect: { apiVersion: string; kind: string }): KubeObject {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw badRequest(`the body of the request must be a ${expect.kind} object`);
+  }
+  const obj = value as KubeObject;
+  if (obj.apiVersion !== undefined && obj.apiVersion !== expect.apiVersion) {
+    throw badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${expect.apiVersion})`);
+  }
+  if (obj.kind !== undefined && obj.kind !== expect.kind) {
+    throw badRequest(`the kind in the data (${String(obj.kind)}) does not match the expected kind (${expect.kind})`);
+  }
+  if (obj.metadata !== undefined && (typeof obj.metadata !== "object" || obj.metadata === null || Array.isArray(obj.metadata))) {
+    throw badRequest(`metadata must be an object`);
+  }
+  obj.apiVersion = expect.apiVersion;
+  obj.kind = expect.kind;
+  return obj;
+}
+
+/** Applies the field validation mode: Strict fails, Warn adds warnings, Ignore drops silently. */
+export function validateFields(def: ResourceDefinition, obj: KubeObject, mode: FieldValidation, prune: UnknownFieldPruner | undefined, warnings: string[], duplicates: readonly string[] = []): void {
+  const unknown = prune ? prune(def, obj) : [];
+  const problems = [...duplicates.map((d) => `duplicate field "${d}"`), ...unknown.map((u) => `unknown field "${u}"`)];
+  if (problems.length === 0 || mode === "Ignore") return;
+  if (mode === "Strict") throw badRequest(`strict decoding error: ${problems.join(", ")}`);
+  warnings.push(...problems);
+}

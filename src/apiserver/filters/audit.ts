@@ -1,0 +1,64 @@
+// The audit hook: one event per request once its response is complete (stage ResponseComplete,
+// shaped like audit.k8s.io/v1 Event). The sink decides where events go; none is the default.
+import { randomUUID } from "node:crypto";
+import type { Filter } from "../http.js";
+
+export interface AuditEvent {
+  readonly kind: "Event";
+  readonly apiVersion: "audit.k8s.io/v1";
+  readonly level: "Metadata";
+  readonly auditID: string;
+  readonly stage: "ResponseComplete";
+  readonly requestURI: string;
+  readonly verb: string;
+  readonly user: { readonly username: string; readonly groups: readonly string[] };
+  readonly sourceIPs: readonly string[];
+  readonly userAgent?: string;
+  readonly objectRef?: { readonly resource: string; readonly namespace?: string; readonly name?: string; readonly apiGroup?: string; readonly apiVersion: string; readonly subresource?: string };
+  readonly responseStatus: { readonly code: number };
+  readonly requestReceivedTimestamp: string;
+  readonly stageTimestamp: string;
+}
+
+export interface AuditSink {
+  record(event: AuditEvent): void;
+}
+
+export function audit(sink: AuditSink | undefined): Filter {
+  if (!sink) return (ctx, next) => next(ctx);
+  return async (ctx, next) => {
+    const received = new Date(ctx.startedAt).toISOString();
+    try {
+      await next(ctx);
+    } finally {
+      const i = ctx.info;
+      sink.record({
+        kind: "Event",
+        apiVersion: "audit.k8s.io/v1",
+        level: "Metadata",
+        auditID: randomUUID(),
+        stage: "ResponseComplete",
+        requestURI: ctx.req.url ?? "",
+        verb: i.verb,
+        user: { username: ctx.user?.username ?? "", groups: ctx.user?.groups ?? [] },
+        sourceIPs: [ctx.req.socket.remoteAddress ?? ""],
+        ...(ctx.req.headers["user-agent"] ? { userAgent: ctx.req.headers["user-agent"] } : {}),
+        ...(i.isResourceRequest
+          ? {
+              objectRef: {
+                resource: i.resource,
+                ...(i.namespace ? { namespace: i.namespace } : {}),
+                ...(i.name ? { name: i.name } : {}),
+                ...(i.apiGroup ? { apiGroup: i.apiGroup } : {}),
+                apiVersion: i.apiVersion,
+                ...(i.subresource ? { subresource: i.subresource } : {}),
+              },
+            }
+          : {}),
+        responseStatus: { code: ctx.code || ctx.res.statusCode },
+        requestReceivedTimestamp: received,
+        stageTimestamp: new Date().toISOString(),
+      });
+    }
+  };
+}

@@ -1,0 +1,99 @@
+// /openapi/v3 and its per-group-version documents, built once from the registry and the
+// generated definitions; the same documents give strategic merge patch its merge keys and
+// field validation its list of known fields.
+import { buildGroupVersionDocument, buildOpenAPIv3Root, groupVersionPath, openAPIv3ResponseHeaders, serializeOpenAPIDocument, type GroupVersion, type OpenAPIDocument, type OpenAPIResource } from "../../api/openapi/index.js";
+import type { Registry } from "../registry/registry.js";
+import type { KubeObject, ResourceDefinition } from "../registry/types.js";
+import { schemaFromOpenAPI, type PatchSchema, type OpenAPIDocument as PatchDocument } from "../patch/schema.js";
+import { SchemaWalker, type SchemaObject } from "../fieldprune.js";
+import { sendJSON, sendRaw, type HttpContext } from "../http.js";
+import { notFoundResource } from "./rest.js";
+
+const defaultVerbs = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
+
+interface Built {
+  readonly doc: OpenAPIDocument;
+  readonly body: Buffer;
+  readonly hash: string;
+  readonly walker: SchemaWalker;
+}
+
+export function openAPIResourceOf(def: ResourceDefinition): OpenAPIResource {
+  return {
+    kind: def.kind,
+    plural: def.plural,
+    namespaced: def.namespaced,
+    definition: def.definition,
+    listDefinition: `${def.definition}List`,
+    verbs: def.verbs ?? defaultVerbs,
+    subresources: (def.subresources ?? []).map((name) => ({ name })),
+  };
+}
+
+export class OpenAPIService {
+  private readonly built = new Map<string, Built>();
+  private root: string | undefined;
+  private readonly patchSchemas = new Map<ResourceDefinition, PatchSchema>();
+
+  constructor(private readonly registry: Registry) {}
+
+  private groupVersions(): GroupVersion[] {
+    return this.registry.groups().flatMap((g) => g.versions.map((version) => ({ group: g.name, version })));
+  }
+
+  private get(gv: GroupVersion): Built {
+    const path = groupVersionPath(gv);
+    let b = this.built.get(path);
+    if (!b) {
+      const doc = buildGroupVersionDocument(gv, this.registry.resourcesOf(gv.group, gv.version).map(openAPIResourceOf));
+      const { body, hash } = serializeOpenAPIDocument(doc);
+      b = { doc, body, hash, walker: new SchemaWalker(doc.components.schemas as Record<string, SchemaObject>) };
+      this.built.set(path, b);
+    }
+    return b;
+  }
+
+  patchSchema(def: ResourceDefinition): PatchSchema | undefined {
+    let s = this.patchSchemas.get(def);
+    if (!s) {
+      s = schemaFromOpenAPI(this.get(def).doc as unknown as PatchDocument, def.definition);
+      this.patchSchemas.set(def, s);
+    }
+    return s;
+  }
+
+  pruneUnknownFields(def: ResourceDefinition, obj: KubeObject): string[] {
+    return this.get(def).walker.prune(def.definition, obj);
+  }
+
+  handle(ctx: HttpContext): boolean {
+    const path = ctx.url.pathname;
+    if (!path.startsWith("/openapi/")) return false;
+    if (ctx.req.method !== "GET" && ctx.req.method !== "HEAD") return false;
+    if (path === "/openapi/v3" || path === "/openapi/v3/") {
+      if (!this.root) {
+        const gvs = this.groupVersions();
+        const hashes = new Map(gvs.map((gv) => [groupVersionPath(gv), this.get(gv).hash] as const));
+        this.root = JSON.stringify(buildOpenAPIv3Root(gvs, hashes));
+      }
+      sendJSON(ctx, 200, this.root);
+      return true;
+    }
+    if (path.startsWith("/openapi/v3/")) {
+      const rest = path.slice("/openapi/v3/".length).replace(/\/$/, "");
+      const gv = this.groupVersions().find((x) => groupVersionPath(x) === rest);
+      if (!gv) throw notFoundResource();
+      const b = this.get(gv);
+      const { status, headers } = openAPIv3ResponseHeaders(gv, b.hash, ctx.url.searchParams.get("hash") ?? undefined, new Date());
+      if (status === 301) {
+        ctx.code = 301;
+        ctx.res.writeHead(301, headers).end();
+        return true;
+      }
+      for (const [k, v] of Object.entries(headers)) if (k !== "Content-Type") ctx.res.setHeader(k, v);
+      sendRaw(ctx, 200, b.body, "application/json");
+      return true;
+    }
+    throw notFoundResource();
+  }
+}

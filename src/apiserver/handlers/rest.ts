@@ -1,0 +1,467 @@
+// The REST handler: maps a resource request (already authenticated and authorized) onto the
+// generic store of its resource, with Kubernetes' query parameters, content negotiation,
+// subresources and watch streaming.
+import type { Logger } from "pino";
+import { parseBody, checkKind, parseFieldValidation, validateFields, type UnknownFieldPruner } from "../decode.js";
+import { readBody, sendJSON, parseAccept, type HttpContext, mediaType } from "../http.js";
+import type { Registry } from "../registry/registry.js";
+import type { KubeObject, ResourceDefinition } from "../registry/types.js";
+import type { DeleteOptions, RequestContext, ResourceStore } from "../rest/store.js";
+import * as status from "../status.js";
+import { buildTable, partialMetadata, renderingFor, type IncludeObject, type Rendering } from "../table.js";
+import { serveWatch, serveWatchError } from "./watch.js";
+import type { Patcher } from "./patch.js";
+import { selectionFilter } from "./selection.js";
+import { rfc3339 } from "../rest/meta.js";
+
+export interface RestDeps {
+  readonly registry: Registry;
+  readonly stores: ReadonlyMap<ResourceDefinition, ResourceStore>;
+  readonly patcher: Patcher;
+  readonly pruneUnknownFields?: UnknownFieldPruner;
+  readonly log: Logger;
+  /** How long a watch lasts when the client does not say (upstream: 30–60 min, randomized). */
+  readonly watchTimeoutSeconds: () => number;
+}
+
+export const notFoundResource = (): status.StatusError => {
+  const e = status.notFound({ group: "", resource: "" }, "");
+  e.status.message = "the server could not find the requested resource";
+  e.status.details = {};
+  return e;
+};
+
+function apiVersionOf(def: ResourceDefinition): string {
+  return def.group === "" ? def.version : `${def.group}/${def.version}`;
+}
+
+export function restHandler(deps: RestDeps): (ctx: HttpContext) => Promise<void> {
+  return async (ctx) => {
+    const info = ctx.info;
+    const def = deps.registry.lookup(info.apiGroup, info.apiVersion, info.resource);
+    if (!def) throw notFoundResource();
+    const store = deps.stores.get(def)!;
+    // A namespaced resource is reachable with or without a namespace (cluster-wide list/watch);
+    // a cluster-scoped one never under /namespaces/NS/ (except namespaces themselves).
+    if (!def.namespaced && info.namespace !== "" && def.plural !== "namespaces") throw notFoundResource();
+    const namespace = def.namespaced ? info.namespace : "";
+    // Namespaced resources are served cluster-wide for list and watch only.
+    if (def.namespaced && namespace === "" && info.verb !== "list" && info.verb !== "watch") throw notFoundResource();
+    const verbs = def.verbs ?? ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
+    const q = ctx.url.searchParams;
+    const rctx: RequestContext = {
+      namespace,
+      user: ctx.user!,
+      now: new Date(),
+      dryRun: parseDryRun(q.getAll("dryRun")),
+    };
+    const r = new Request(deps, def, store, ctx, rctx);
+
+    if (info.subresource !== "") {
+      const sub = info.subresource;
+      if (def.plural === "namespaces" && sub === "finalize" && info.verb === "update") return r.finalizeNamespace(info.name);
+      if (!(def.subresources ?? []).includes(sub as never)) throw notFoundResource();
+      switch (sub) {
+        case "status":
+          if (info.verb === "get") return r.get(info.name);
+          if (info.verb === "update") return r.update(info.name, "status");
+          if (info.verb === "patch") return r.patch(info.name, "status");
+          throw status.methodNotSupported(store.qualified, info.verb);
+        case "scale":
+          if (info.verb === "get") return r.getScale(info.name);
+          if (info.verb === "update" || info.verb === "patch") return r.writeScale(info.name, info.verb);
+          throw status.methodNotSupported(store.qualified, info.verb);
+        case "binding":
+          if (info.verb === "create") return r.bind(info.name);
+          throw status.methodNotSupported(store.qualified, info.verb);
+        case "eviction":
+          if (info.verb === "create") return r.evict(info.name);
+          throw status.methodNotSupported(store.qualified, info.verb);
+        default:
+          throw notFoundResource();
+      }
+    }
+    if (!verbs.includes(info.verb)) throw status.methodNotSupported(store.qualified, info.verb);
+    switch (info.verb) {
+      case "get":
+        return r.get(info.name);
+      case "list":
+        return r.list();
+      case "watch":
+        return r.watch();
+      case "create":
+        return r.create();
+      case "update":
+        return r.update(info.name, "");
+      case "patch":
+        return r.patch(info.name, "");
+      case "delete":
+        return r.delete(info.name);
+      case "deletecollection":
+        return r.deleteCollection();
+      default:
+        throw status.methodNotSupported(store.qualified, info.verb);
+    }
+  };
+}
+
+function parseDryRun(values: readonly string[]): boolean {
+  for (const v of values) {
+    if (v !== "All") throw status.badRequest(`dryRun: Unsupported value: "${v}": supported values: "All"`);
+  }
+  return values.length > 0;
+}
+
+function parseIntParam(q: URLSearchParams, name: string): number | undefined {
+  const v = q.get(name);
+  if (v === null || v === "") return undefined;
+  if (!/^-?\d+$/.test(v)) throw status.badRequest(`${name}: Invalid value: "${v}": must be an integer`);
+  return Number(v);
+}
+
+/** One request's handling, with the pieces every verb needs at hand. */
+class Request {
+  private readonly q: URLSearchParams;
+  private readonly rendering: Rendering;
+  private readonly include: IncludeObject;
+  constructor(
+    private readonly deps: RestDeps,
+    private readonly def: ResourceDefinition,
+    private readonly store: ResourceStore,
+    private readonly ctx: HttpContext,
+    private readonly rctx: RequestContext,
+  ) {
+    this.q = ctx.url.searchParams;
+    this.rendering = renderingFor(parseAccept(ctx.req.headers.accept));
+    const inc = this.q.get("includeObject") ?? "Metadata";
+    if (inc !== "None" && inc !== "Metadata" && inc !== "Object") throw status.badRequest(`includeObject: Unsupported value: "${inc}"`);
+    this.include = inc;
+  }
+
+  private get apiVersion(): string {
+    return apiVersionOf(this.def);
+  }
+
+  private send(code: number, obj: Readonly<KubeObject>): void {
+    if (this.rendering === "table") {
+      sendJSON(this.ctx, code, buildTable(this.def, [obj], { resourceVersion: obj.metadata?.resourceVersion ?? "" }, this.include));
+    } else if (this.rendering === "metadata") {
+      sendJSON(this.ctx, code, partialMetadata(obj));
+    } else {
+      sendJSON(this.ctx, code, obj);
+    }
+  }
+
+  async get(name: string): Promise<void> {
+    const rv = this.q.get("resourceVersion") ?? undefined;
+    const obj = await this.store.get(this.rctx.namespace, name, rv === undefined ? {} : { resourceVersion: rv });
+    this.send(200, obj);
+  }
+
+  async list(): Promise<void> {
+    const filter = selectionFilter(this.def, this.q);
+    const limit = parseIntParam(this.q, "limit");
+    const result = await this.store.list(this.rctx.namespace, {
+      ...(this.q.get("resourceVersion") !== null ? { resourceVersion: this.q.get("resourceVersion")! } : {}),
+      ...(this.q.get("resourceVersionMatch") ? { resourceVersionMatch: this.q.get("resourceVersionMatch")! } : {}),
+      ...(limit !== undefined && limit > 0 ? { limit } : {}),
+      ...(this.q.get("continue") ? { continue: this.q.get("continue")! } : {}),
+      ...(filter ? { filter } : {}),
+    });
+    const meta: Record<string, unknown> = { resourceVersion: result.resourceVersion };
+    if (result.continue) meta["continue"] = result.continue;
+    if (result.remainingItemCount !== undefined) meta["remainingItemCount"] = result.remainingItemCount;
+    if (this.rendering === "table") {
+      sendJSON(this.ctx, 200, buildTable(this.def, result.items, meta, this.include));
+      return;
+    }
+    if (this.rendering === "metadata") {
+      sendJSON(this.ctx, 200, { kind: "PartialObjectMetadataList", apiVersion: "meta.k8s.io/v1", metadata: meta, items: result.items.map(partialMetadata) });
+      return;
+    }
+    // Items are already-serialized-friendly objects; build the list text without re-walking them twice.
+    const head = JSON.stringify({ kind: `${this.def.kind}List`, apiVersion: this.apiVersion, metadata: meta }).slice(0, -1);
+    const body = `${head},"items":[${result.items.map((i) => JSON.stringify(i)).join(",")}]}`;
+    sendJSON(this.ctx, 200, body);
+  }
+
+  async watch(): Promise<void> {
+    const filter = selectionFilter(this.def, this.q);
+    const timeout = parseIntParam(this.q, "timeoutSeconds") ?? this.deps.watchTimeoutSeconds();
+    let watcher;
+    try {
+      watcher = await this.store.watch(this.rctx.namespace, {
+        ...(this.q.get("resourceVersion") !== null ? { resourceVersion: this.q.get("resourceVersion")! } : {}),
+        ...(filter ? { filter } : {}),
+      });
+    } catch (err) {
+      // Too old: clients expect the 410 as an ERROR event on an open watch.
+      if (err instanceof status.StatusError && err.code === 410) return serveWatchError(this.ctx, err.status);
+      throw err;
+    }
+    await serveWatch(this.ctx, this.def, watcher, {
+      rendering: this.rendering,
+      include: this.include,
+      timeoutSeconds: timeout,
+      bookmarks: this.q.get("allowWatchBookmarks") === "true",
+      served: (o) => this.store.fromStored(o),
+      currentRevision: () => this.store.currentRevision(),
+    });
+  }
+
+  private async body(): Promise<{ obj: KubeObject; raw: Buffer }> {
+    const raw = await readBody(this.ctx.req);
+    const { value, duplicates } = parseBody(raw, this.ctx.req.headers["content-type"]);
+    const obj = checkKind(value, { apiVersion: this.apiVersion, kind: this.def.kind });
+    validateFields(this.def, obj, parseFieldValidation(this.q.get("fieldValidation")), this.deps.pruneUnknownFields, this.ctx.warnings, duplicates);
+    return { obj, raw };
+  }
+
+  private fieldManager(): string {
+    const fm = this.q.get("fieldManager");
+    if (fm !== null) {
+      if (fm.length > 128) throw status.badRequest("fieldManager: Too long: may not be more than 128 bytes");
+      return fm;
+    }
+    return defaultFieldManager(this.ctx.req.headers["user-agent"]);
+  }
+
+  async create(): Promise<void> {
+    const { obj } = await this.body();
+    const manager = this.fieldManager();
+    this.deps.patcher.trackCreate?.(this.def, obj, manager, this.rctx.now);
+    const created = await this.store.create(obj, this.rctx);
+    this.send(201, created);
+  }
+
+  async update(name: string, subresource: "" | "status"): Promise<void> {
+    const { obj } = await this.body();
+    const manager = this.fieldManager();
+    const { object, created } = await this.store.update(
+      this.rctx.namespace,
+      name,
+      (current) => {
+        if (current) this.deps.patcher.trackUpdate?.(this.def, current, obj, manager, this.rctx.now, subresource);
+        else this.deps.patcher.trackCreate?.(this.def, obj, manager, this.rctx.now);
+        return obj;
+      },
+      this.rctx,
+      { subresource, requireResourceVersion: Boolean(obj.metadata?.resourceVersion) },
+    );
+    this.send(created ? 201 : 200, object);
+  }
+
+  async patch(name: string, subresource: "" | "status"): Promise<void> {
+    const contentType = mediaType(this.ctx.req.headers["content-type"]);
+    const raw = await readBody(this.ctx.req);
+    const manager = this.fieldManager();
+    const force = this.q.get("force") === "true";
+    const isApply = contentType === "application/apply-patch+yaml";
+    if (isApply && this.q.get("fieldManager") === null) {
+      throw status.badRequest("PATCH, application/apply-patch+yaml requires fieldManager to be set");
+    }
+    if (!isApply && this.q.get("force") !== null) throw status.badRequest("force: Invalid value: forcing is only applicable to apply requests");
+    const mode = parseFieldValidation(this.q.get("fieldValidation"));
+    const { object, created } = await this.store.update(
+      this.rctx.namespace,
+      name,
+      async (current) => {
+        if (!current && !isApply) throw status.notFound(this.store.qualified, name);
+        const patched = await this.deps.patcher.apply({ def: this.def, contentType, current, patch: raw, manager, force, now: this.rctx.now, subresource, name, namespace: this.rctx.namespace });
+        const obj = checkKind(patched, { apiVersion: this.apiVersion, kind: this.def.kind });
+        validateFields(this.def, obj, mode, this.deps.pruneUnknownFields, this.ctx.warnings);
+        // A resourceVersion in the patch is a precondition (a mismatch is a 409, never retried);
+        // without one the patch applies to whatever is current and retries on conflicts.
+        if (!obj.metadata?.resourceVersion && current) metaSetRV(obj, current.metadata?.resourceVersion);
+        return obj;
+      },
+      this.rctx,
+      { subresource, forceAllowCreate: isApply },
+    );
+    this.send(created ? 201 : 200, object);
+  }
+
+  private async deleteOptions(): Promise<DeleteOptions> {
+    const raw = await readBody(this.ctx.req);
+    let opts: Record<string, unknown> = {};
+    if (raw.length > 0) {
+      const { value } = parseBody(raw, this.ctx.req.headers["content-type"]);
+      if (typeof value !== "object" || value === null || Array.isArray(value)) throw status.badRequest("the body of a delete must be a DeleteOptions object");
+      opts = value as Record<string, unknown>;
+    }
+    const grace = parseIntParam(this.q, "gracePeriodSeconds") ?? (typeof opts["gracePeriodSeconds"] === "number" ? opts["gracePeriodSeconds"] : undefined);
+    if (grace !== undefined && grace < 0) throw status.badRequest("gracePeriodSeconds: Invalid value: must be greater than or equal to 0");
+    const policy = this.q.get("propagationPolicy") ?? (opts["propagationPolicy"] as string | undefined);
+    if (policy !== undefined && policy !== null && !["Orphan", "Background", "Foreground"].includes(policy)) {
+      throw status.invalid("", "DeleteOptions", "", [{ text: `propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`, cause: { reason: "FieldValueNotSupported", field: "propagationPolicy", message: `Unsupported value: "${policy}"` } }]);
+    }
+    const orphanQ = this.q.get("orphanDependents");
+    const orphan = orphanQ !== null ? orphanQ === "true" : (opts["orphanDependents"] as boolean | undefined);
+    if (orphan !== undefined && policy) throw status.badRequest("orphanDependents and propagationPolicy may not both be set");
+    const pre = (opts["preconditions"] ?? {}) as { uid?: string; resourceVersion?: string };
+    for (const d of ((opts["dryRun"] as string[] | undefined) ?? [])) if (d !== "All") throw status.badRequest(`dryRun: Unsupported value: "${d}"`);
+    return {
+      ...(grace !== undefined ? { gracePeriodSeconds: grace } : {}),
+      ...(policy ? { propagationPolicy: policy as DeleteOptions["propagationPolicy"] & string } : {}),
+      ...(orphan !== undefined ? { orphanDependents: orphan } : {}),
+      ...(pre.uid || pre.resourceVersion ? { preconditions: pre } : {}),
+    };
+  }
+
+  async delete(name: string): Promise<void> {
+    const opts = await this.deleteOptions();
+    const { object, deleted } = await this.store.delete(this.rctx.namespace, name, opts, this.rctx);
+    const accepted = !deleted && (opts.propagationPolicy === "Foreground" || opts.propagationPolicy === "Background");
+    this.send(accepted ? 202 : 200, object);
+  }
+
+  async deleteCollection(): Promise<void> {
+    const opts = await this.deleteOptions();
+    const filter = selectionFilter(this.def, this.q);
+    const { items } = await this.store.list(this.rctx.namespace, filter ? { filter } : {});
+    const deleted: KubeObject[] = [];
+    for (const item of items) {
+      try {
+        const r = await this.store.delete(item.metadata?.namespace ?? "", item.metadata?.name ?? "", opts, { ...this.rctx, namespace: item.metadata?.namespace ?? "" });
+        deleted.push(r.object);
+      } catch (err) {
+        if (err instanceof status.StatusError && err.code === 404) continue;
+        throw err;
+      }
+    }
+    sendJSON(this.ctx, 200, { kind: `${this.def.kind}List`, apiVersion: this.apiVersion, metadata: {}, items: deleted });
+  }
+
+  // ---- subresources -----------------------------------------------------------------------
+
+  private scaleOf(obj: KubeObject): KubeObject {
+    const spec = this.def.scale!;
+    const m = obj.metadata ?? {};
+    return {
+      kind: "Scale",
+      apiVersion: "autoscaling/v1",
+      metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, creationTimestamp: m.creationTimestamp },
+      spec: { replicas: (getPath(obj, spec.specReplicasPath) as number | undefined) ?? 0 },
+      status: { replicas: (getPath(obj, spec.statusReplicasPath) as number | undefined) ?? 0, selector: spec.selector(obj) },
+    };
+  }
+
+  async getScale(name: string): Promise<void> {
+    const obj = await this.store.get(this.rctx.namespace, name);
+    sendJSON(this.ctx, 200, this.scaleOf(obj));
+  }
+
+  async writeScale(name: string, verb: "update" | "patch"): Promise<void> {
+    const raw = await readBody(this.ctx.req);
+    const contentType = mediaType(this.ctx.req.headers["content-type"]);
+    const { object } = await this.store.update(
+      this.rctx.namespace,
+      name,
+      async (current) => {
+        if (!current) throw status.notFound(this.store.qualified, name);
+        const scale = this.scaleOf(current);
+        let next: KubeObject;
+        if (verb === "update") {
+          next = parseBody(raw, contentType).value as KubeObject;
+        } else {
+          next = (await this.deps.patcher.applyToScale(contentType, scale, raw)) as KubeObject;
+        }
+        const replicas = (next.spec as { replicas?: unknown } | undefined)?.replicas;
+        if (typeof replicas !== "number" || !Number.isInteger(replicas) || replicas < 0) {
+          throw status.invalid("autoscaling", "Scale", name, [{ text: `spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`, cause: { reason: "FieldValueInvalid", message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`, field: "spec.replicas" } }]);
+        }
+        const rv = next.metadata?.resourceVersion;
+        if (rv && rv !== current.metadata?.resourceVersion) throw status.modifiedConflict(this.store.qualified, name);
+        setPath(current, this.def.scale!.specReplicasPath, replicas);
+        return current;
+      },
+      this.rctx,
+    );
+    sendJSON(this.ctx, 200, this.scaleOf(object));
+  }
+
+  async bind(name: string): Promise<void> {
+    const raw = await readBody(this.ctx.req);
+    const binding = parseBody(raw, this.ctx.req.headers["content-type"]).value as { metadata?: { name?: string }; target?: { kind?: string; name?: string } };
+    const target = binding?.target?.name;
+    if (!target) throw status.invalid("", "Binding", name, [{ text: "target.name: Required value", cause: { reason: "FieldValueRequired", message: "Required value", field: "target.name" } }]);
+    if (binding.target?.kind && binding.target.kind !== "Node") {
+      throw status.invalid("", "Binding", name, [{ text: `target.kind: Invalid value: "${binding.target.kind}": must be empty or 'Node'`, cause: { reason: "FieldValueInvalid", message: "must be empty or 'Node'", field: "target.kind" } }]);
+    }
+    await this.store.update(
+      this.rctx.namespace,
+      name,
+      (pod) => {
+        if (!pod) throw status.notFound(this.store.qualified, name);
+        const spec = (pod.spec ?? {}) as { nodeName?: string };
+        if (pod.metadata?.deletionTimestamp) throw status.conflict(this.store.qualified, name, "pod is being deleted, cannot be assigned to a host");
+        if (spec.nodeName) throw status.conflict(this.store.qualified, name, `pod ${name} is already assigned to node "${spec.nodeName}"`);
+        spec.nodeName = target;
+        pod.spec = spec;
+        const st = (pod.status ?? {}) as { conditions?: { type: string; status: string; lastTransitionTime?: string; lastProbeTime?: null }[] };
+        const conds = (st.conditions ?? []).filter((c) => c.type !== "PodScheduled");
+        conds.push({ type: "PodScheduled", status: "True", lastProbeTime: null, lastTransitionTime: rfc3339(this.rctx.now) });
+        st.conditions = conds;
+        pod.status = st;
+        return pod;
+      },
+      this.rctx,
+      { subresource: "" },
+    );
+    sendJSON(this.ctx, 201, status.successStatus());
+  }
+
+  async evict(name: string): Promise<void> {
+    const raw = await readBody(this.ctx.req);
+    const eviction = parseBody(raw, this.ctx.req.headers["content-type"]).value as { deleteOptions?: DeleteOptions } | null;
+    const opts = eviction?.deleteOptions ?? {};
+    await this.store.delete(this.rctx.namespace, name, opts, this.rctx);
+    sendJSON(this.ctx, 201, status.successStatus());
+  }
+
+  async finalizeNamespace(name: string): Promise<void> {
+    const { obj } = await this.body();
+    const finalizers = ((obj.spec as { finalizers?: string[] } | undefined)?.finalizers ?? []).slice();
+    const { object } = await this.store.update(
+      "",
+      name,
+      (current) => {
+        if (!current) throw status.notFound(this.store.qualified, name);
+        current.spec = { ...(current.spec as object), finalizers };
+        if (finalizers.length === 0) delete (current.spec as { finalizers?: string[] }).finalizers;
+        return current;
+      },
+      this.rctx,
+    );
+    this.send(200, object);
+  }
+}
+
+function metaSetRV(obj: KubeObject, rv: string | undefined): void {
+  obj.metadata = { ...obj.metadata, ...(rv ? { resourceVersion: rv } : {}) };
+}
+
+function getPath(obj: unknown, path: readonly string[]): unknown {
+  let cur = obj;
+  for (const p of path) {
+    if (typeof cur !== "object" || cur === null) return undefined;
+    cur = (cur as Record<string, unknown>)[p];
+  }
+  return cur;
+}
+
+function setPath(obj: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  let cur = obj;
+  for (const p of path.slice(0, -1)) {
+    const next = cur[p];
+    if (typeof next !== "object" || next === null) cur[p] = {};
+    cur = cur[p] as Record<string, unknown>;
+  }
+  cur[path[path.length - 1]!] = value;
+}
+
+/** Upstream derives a default field manager from the User-Agent's program name (e.g. "kubectl-edit"). */
+export function defaultFieldManager(userAgent: string | undefined): string {
+  const name = (userAgent ?? "unknown").split("/")[0]!.trim();
+  return name.slice(0, 128) || "unknown";
+}

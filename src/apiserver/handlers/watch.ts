@@ -1,0 +1,90 @@
+// Watch streaming: 200 with chunked transfer, one compact JSON event per line, flushed as it
+// happens. Each event is serialized once per encoding and shared by every watcher.
+import { once } from "node:events";
+import type { HttpContext } from "../http.js";
+import type { KubeObject, ResourceDefinition } from "../registry/types.js";
+import type { Status } from "../status.js";
+import { columnsOf, rowOf, type IncludeObject, type Rendering } from "../table.js";
+import type { CacheWatcher, CachedObject } from "../watchcache.js";
+
+export interface WatchServeOptions {
+  readonly rendering: Rendering;
+  readonly include: IncludeObject;
+  readonly timeoutSeconds: number;
+  readonly bookmarks: boolean;
+  /** The served form of a stored object (conversion for shared storage). */
+  readonly served: (obj: Readonly<KubeObject>) => Readonly<KubeObject>;
+  readonly currentRevision: () => number;
+}
+
+const BOOKMARK_INTERVAL_MS = 30_000;
+
+function startStream(ctx: HttpContext): void {
+  ctx.code = 200;
+  ctx.res.writeHead(200, { "Content-Type": "application/json", "Cache-Control": "no-cache, private", "Transfer-Encoding": "chunked" });
+  ctx.res.flushHeaders();
+}
+
+async function write(ctx: HttpContext, line: string): Promise<boolean> {
+  if (ctx.res.destroyed || ctx.signal.aborted) return false;
+  if (!ctx.res.write(line)) {
+    await Promise.race([once(ctx.res, "drain"), once(ctx.res, "close")]);
+  }
+  return !ctx.res.destroyed;
+}
+
+/** A watch that fails at once (e.g. 410 Expired): one ERROR event, then the end. */
+export async function serveWatchError(ctx: HttpContext, status: Status): Promise<void> {
+  startStream(ctx);
+  await write(ctx, JSON.stringify({ type: "ERROR", object: status }) + "\n");
+  ctx.res.end();
+}
+
+export async function serveWatch(ctx: HttpContext, def: ResourceDefinition, watcher: CacheWatcher, opts: WatchServeOptions): Promise<void> {
+  startStream(ctx);
+  const defId = `${def.group}/${def.version}/${def.plural}`;
+  const deadline = Date.now() + opts.timeoutSeconds * 1000;
+  const stop = new AbortController();
+  const onAbort = (): void => stop.abort();
+  ctx.signal.addEventListener("abort", onAbort, { once: true });
+  ctx.res.once("close", onAbort);
+  let firstTable = true;
+  let lastBookmark = Date.now();
+  const encodeObject = (type: string, obj: CachedObject): string => {
+    if (opts.rendering === "table") {
+      const table = { kind: "Table", apiVersion: "meta.k8s.io/v1", metadata: { resourceVersion: obj.object.metadata?.resourceVersion ?? "" }, columnDefinitions: firstTable ? columnsOf(def) : [], rows: [rowOf(def, opts.served(obj.object), new Date(), opts.include)] };
+      return JSON.stringify({ type, object: table }) + "\n";
+    }
+    if (opts.rendering === "metadata") {
+      return JSON.stringify({ type, object: { kind: "PartialObjectMetadata", apiVersion: "meta.k8s.io/v1", metadata: obj.object.metadata } }) + "\n";
+    }
+    const served = opts.served(obj.object);
+    return `{"type":"${type}","object":${served === obj.object ? obj.json() : JSON.stringify(served)}}\n`;
+  };
+  try {
+    while (!stop.signal.aborted) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) break;
+      const next = watcher.takeNow();
+      if (next) {
+        // Tables carry column definitions on the first event only, so that one is not shared.
+        const line = opts.rendering === "table" && firstTable ? encodeObject(next.type, next.object) : next.event.encode(`${defId}|${opts.rendering}|${opts.include}|${next.type}|${next.object === next.event.object ? "n" : "p"}`, () => encodeObject(next.type, next.object));
+        firstTable = false;
+        if (!(await write(ctx, line))) break;
+        continue;
+      }
+      if (watcher.closed) break;
+      if (opts.bookmarks && Date.now() - lastBookmark >= BOOKMARK_INTERVAL_MS) {
+        lastBookmark = Date.now();
+        const rv = String(opts.currentRevision());
+        const apiVersion = def.group === "" ? def.version : `${def.group}/${def.version}`;
+        if (!(await write(ctx, JSON.stringify({ type: "BOOKMARK", object: { kind: def.kind, apiVersion, metadata: { resourceVersion: rv } } }) + "\n"))) break;
+      }
+      await watcher.waitForEvent(stop.signal, Math.min(remaining, opts.bookmarks ? BOOKMARK_INTERVAL_MS : remaining));
+    }
+  } finally {
+    watcher.close();
+    ctx.signal.removeEventListener("abort", onAbort);
+    if (!ctx.res.destroyed) ctx.res.end();
+  }
+}

@@ -1,0 +1,49 @@
+// Object metadata rules the generic store applies to every kind.
+import { randomBytes, randomUUID } from "node:crypto";
+import type { KubeObject } from "../registry/types.js";
+
+/** RFC 3339 with second precision, as metav1.Time serializes. */
+export function rfc3339(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+/** RFC 3339 with microseconds, as metav1.MicroTime serializes. */
+export function rfc3339Micro(d: Date): string {
+  return d.toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
+}
+
+// upstream's generateName alphabet: consonants and digits that cannot spell words.
+const alphabet = "bcdfghjklmnpqrstvwxz2456789";
+
+export function generateNameSuffix(): string {
+  const bytes = randomBytes(5);
+  let s = "";
+  for (const b of bytes) s += alphabet[b % alphabet.length];
+  return s;
+}
+
+export const newUID = (): string => randomUUID();
+
+export function metaOf(obj: KubeObject): NonNullable<KubeObject["metadata"]> {
+  return (obj.metadata ??= {});
+}
+
+/** Top-level fields whose change bumps generation, per the strategy's declaration. */
+export function specChanged(obj: KubeObject, old: KubeObject, specFields: readonly string[] | undefined, statusFields: readonly string[]): boolean {
+  const fields = specFields ?? [...new Set([...Object.keys(obj), ...Object.keys(old)])].filter((f) => f !== "apiVersion" && f !== "kind" && f !== "metadata" && !statusFields.includes(f));
+  return fields.some((f) => !deepEqual(obj[f], old[f]));
+}
+
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const bb = b as unknown[];
+    return a.length === bb.length && a.every((x, i) => deepEqual(x, bb[i]));
+  }
+  const ak = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
+  const bk = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
+  if (ak.length !== bk.length) return false;
+  return ak.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}

@@ -1,0 +1,471 @@
+// The generic store of one resource (model: the apiserver's registry/generic Store): create,
+// read, update, delete and watch with Kubernetes semantics on top of the storage contract.
+// Kind-specific rules come from the ResourceDefinition's strategy; HTTP lives elsewhere.
+import type { KeyValue, Store } from "../../storage/interface.js";
+import { isStorageError } from "../../storage/errors.js";
+import type { AdmissionChain, AdmissionOperation, AdmissionUser } from "../admission/types.js";
+import { objectKey, resourcePrefix } from "../registry/registry.js";
+import type { KubeObject, ResourceDefinition, StrategyContext } from "../registry/types.js";
+import * as status from "../status.js";
+import { CachedObject, TooOldError, type CacheWatcher, type ObjectFilter, type WatchCache } from "../watchcache.js";
+import { deepEqual, generateNameSuffix, metaOf, newUID, rfc3339, specChanged } from "./meta.js";
+import { invalidFromFieldErrors } from "./invalid.js";
+
+export interface RequestContext {
+  readonly namespace: string;
+  readonly user: AdmissionUser;
+  readonly now: Date;
+  readonly dryRun: boolean;
+}
+
+export interface ReadOptions {
+  readonly resourceVersion?: string;
+}
+
+export interface ListOptions extends ReadOptions {
+  readonly resourceVersionMatch?: string;
+  readonly limit?: number;
+  readonly continue?: string;
+  readonly filter?: ObjectFilter;
+}
+
+export interface ListResult {
+  readonly items: readonly Readonly<KubeObject>[];
+  readonly resourceVersion: string;
+  readonly continue?: string;
+  readonly remainingItemCount?: number;
+}
+
+export interface DeleteOptions {
+  readonly gracePeriodSeconds?: number;
+  readonly preconditions?: { readonly uid?: string; readonly resourceVersion?: string };
+  readonly propagationPolicy?: "Orphan" | "Background" | "Foreground";
+  readonly orphanDependents?: boolean;
+}
+
+export interface DeleteResult {
+  readonly object: Readonly<KubeObject>;
+  /** False when deletion only started (graceful period or finalizers pending). */
+  readonly deleted: boolean;
+}
+
+/** Mutates the current object into the desired one; throw a StatusError to abort. */
+export type UpdateFunc = (current: KubeObject | undefined) => Promise<KubeObject> | KubeObject;
+
+export interface UpdateOptions {
+  /** "status" writes only the status fields; "" writes everything else. */
+  readonly subresource?: "" | "status";
+  /** The client sent a resourceVersion that must match (else the update retries on conflicts). */
+  readonly requireResourceVersion?: boolean;
+  /** Admission operation to report (patch and update are both UPDATE). */
+  readonly forceAllowCreate?: boolean;
+}
+
+const encoder = new TextEncoder();
+const MAX_CONFLICT_RETRIES = 8;
+const FOREGROUND = "foregroundDeletion";
+const ORPHAN = "orphan";
+
+export interface ResourceStoreDeps {
+  readonly store: Store;
+  readonly cache: WatchCache;
+  readonly admission: AdmissionChain;
+}
+
+export class ResourceStore {
+  readonly qualified: status.QualifiedResource;
+  private readonly statusFields: readonly string[];
+
+  constructor(
+    readonly def: ResourceDefinition,
+    private readonly deps: ResourceStoreDeps,
+  ) {
+    this.qualified = { group: def.group, resource: def.plural };
+    this.statusFields = def.strategy.statusFields ?? ["status"];
+  }
+
+  key(namespace: string, name: string): string {
+    return objectKey(this.def, namespace, name);
+  }
+
+  // ---- encoding -------------------------------------------------------------------------
+
+  /** A stored value → the served object (conversion for shared storage), resourceVersion set. */
+  fromStored(o: Readonly<KubeObject>): KubeObject {
+    return this.def.storage ? this.def.storage.conversion.fromStorage(o as KubeObject) : (o as KubeObject);
+  }
+
+  private decode(kv: KeyValue): KubeObject {
+    return this.fromStored(CachedObject.decode(kv).object);
+  }
+
+  private encode(obj: KubeObject): Uint8Array {
+    const stored = this.def.storage ? this.def.storage.conversion.toStorage(obj) : obj;
+    const meta = { ...stored.metadata };
+    delete meta.resourceVersion;
+    return encoder.encode(JSON.stringify({ ...stored, metadata: meta }));
+  }
+
+  private notFound(name: string): status.StatusError {
+    return status.notFound(this.qualified, name);
+  }
+
+  private storageError(err: unknown, name: string): unknown {
+    return status.fromStorageError(err, this.qualified, name) ?? err;
+  }
+
+  // ---- reads ----------------------------------------------------------------------------
+
+  async get(namespace: string, name: string, opts: ReadOptions = {}): Promise<KubeObject> {
+    const key = this.key(namespace, name);
+    const rv = parseResourceVersion(opts.resourceVersion);
+    if (rv === undefined) {
+      const { kv } = await this.deps.store.get(key).catch((e: unknown) => {
+        throw this.storageError(e, name);
+      });
+      if (!kv) throw this.notFound(name);
+      return this.decode(kv);
+    }
+    if (rv > 0) await this.waitForCache(rv);
+    const cached = this.cache().get(key);
+    if (!cached) throw this.notFound(name);
+    return this.fromStored(cached.object);
+  }
+
+  private cache() {
+    return this.deps.cache.resource(resourcePrefix(this.def));
+  }
+
+  /** The newest revision the watch cache has seen. */
+  currentRevision(): number {
+    return this.deps.cache.revision;
+  }
+
+  private async waitForCache(rv: number): Promise<void> {
+    if (!(await this.deps.cache.waitFor(rv, 3000))) {
+      const err = status.timeout(`Too large resource version: ${rv}, current: ${this.deps.cache.revision}`);
+      err.status.details = { causes: [{ reason: "ResourceVersionTooLarge", message: "Too large resource version" }], retryAfterSeconds: 1 };
+      throw err;
+    }
+  }
+
+  async list(namespace: string, opts: ListOptions = {}): Promise<ListResult> {
+    const prefix = resourcePrefix(this.def, namespace);
+    const rv = parseResourceVersion(opts.resourceVersion);
+    const paged = (opts.limit ?? 0) > 0 || Boolean(opts.continue);
+    const exact = opts.resourceVersionMatch === "Exact";
+    if (opts.resourceVersionMatch && opts.resourceVersionMatch !== "Exact" && opts.resourceVersionMatch !== "NotOlderThan") {
+      throw status.badRequest(`resourceVersionMatch: Unsupported value: "${opts.resourceVersionMatch}": supported values: "Exact", "NotOlderThan"`);
+    }
+    if (opts.resourceVersionMatch && rv === undefined) throw status.badRequest("resourceVersionMatch is forbidden unless resourceVersion is provided");
+    if (opts.continue && rv !== undefined && rv !== 0) throw status.badRequest("specifying resource version is not allowed when using continue");
+    // Served from the store: paginated lists (a continue token pins one revision) and exact reads.
+    if ((paged && rv === undefined) || exact || opts.continue) return this.listFromStore(prefix, opts, exact ? rv : undefined);
+    // Served from the watch cache: consistent (after catching up) or not older than rv.
+    if (rv === undefined) {
+      if (!(await this.deps.cache.waitUntilFresh())) return this.listFromStore(prefix, opts, undefined);
+    } else if (rv > 0) await this.waitForCache(rv);
+    const cache = this.cache();
+    const items = cache.list(prefix, opts.filter).map((c) => this.fromStored(c.object));
+    return { items, resourceVersion: String(cache.currentRevision) };
+  }
+
+  private async listFromStore(prefix: string, opts: ListOptions, revision: number | undefined): Promise<ListResult> {
+    const limit = opts.limit ?? 0;
+    const items: KubeObject[] = [];
+    let token = opts.continue;
+    let rev = revision;
+    let cont: string | undefined;
+    let remaining: number | undefined;
+    try {
+      while (true) {
+        const page = await this.deps.store.list(prefix, { ...(rev ? { revision: rev } : {}), ...(limit > 0 ? { limit: limit - items.length } : {}), ...(token ? { continue: token } : {}) });
+        rev = page.revision;
+        for (const kv of page.kvs) {
+          const obj = this.decode(kv);
+          if (!opts.filter || opts.filter(obj)) items.push(obj);
+        }
+        cont = page.continue;
+        remaining = page.remainingItemCount;
+        if (!cont || limit === 0 || items.length >= limit) break;
+        token = cont;
+      }
+    } catch (err) {
+      if (isStorageError(err, "Compacted") && opts.continue) throw this.storageError(Object.assign(err, { code: "Expired" }), "");
+      throw this.storageError(err, "");
+    }
+    return {
+      items,
+      resourceVersion: String(rev ?? 0),
+      ...(cont ? { continue: cont } : {}),
+      // With a filter the count of matching items is unknown; upstream omits it then.
+      ...(cont && remaining !== undefined && !opts.filter ? { remainingItemCount: remaining } : {}),
+    };
+  }
+
+  /** A watch through the cache; `resourceVersion` "" or "0" starts with the current state. */
+  async watch(namespace: string, opts: ReadOptions & { readonly filter?: ObjectFilter }): Promise<CacheWatcher> {
+    const rv = parseResourceVersion(opts.resourceVersion);
+    if (rv !== undefined && rv > 0) await this.waitForCache(rv);
+    try {
+      return this.cache().watch(resourcePrefix(this.def, namespace), opts.filter ?? (() => true), rv === undefined || rv === 0 ? undefined : rv);
+    } catch (err) {
+      if (err instanceof TooOldError) throw status.expired(err.message);
+      throw err;
+    }
+  }
+
+  // ---- writes ---------------------------------------------------------------------------
+
+  private strategyContext(ctx: RequestContext): StrategyContext {
+    return { namespace: ctx.namespace, now: ctx.now, user: ctx.user };
+  }
+
+  private validateOrThrow(name: string, errs: readonly unknown[] | undefined): void {
+    if (errs && errs.length > 0) throw invalidFromFieldErrors(this.def, name, errs);
+  }
+
+  private async admit(op: AdmissionOperation, obj: KubeObject | undefined, old: KubeObject | undefined, ctx: RequestContext, name: string, subresource = ""): Promise<void> {
+    await this.deps.admission.admit({ operation: op, resource: this.def, subresource, namespace: ctx.namespace, name, object: obj, oldObject: old, user: ctx.user, dryRun: ctx.dryRun });
+  }
+
+  private async admitValidate(op: AdmissionOperation, obj: KubeObject | undefined, old: KubeObject | undefined, ctx: RequestContext, name: string, subresource = ""): Promise<void> {
+    await this.deps.admission.validate({ operation: op, resource: this.def, subresource, namespace: ctx.namespace, name, object: obj, oldObject: old, user: ctx.user, dryRun: ctx.dryRun });
+  }
+
+  /** Everything a create does before the write: name, defaults, admission, system fields, validation. */
+  async prepareCreate(obj: KubeObject, ctx: RequestContext): Promise<KubeObject> {
+    const meta = metaOf(obj);
+    if (this.def.namespaced) {
+      if (meta.namespace && ctx.namespace && meta.namespace !== ctx.namespace) {
+        throw status.badRequest("the namespace of the provided object does not match the namespace sent on the request");
+      }
+      meta.namespace = ctx.namespace || meta.namespace;
+    } else {
+      delete meta.namespace;
+    }
+    if (!meta.name && meta.generateName) meta.name = meta.generateName + generateNameSuffix();
+    this.def.strategy.defaults?.(obj);
+    await this.admit("CREATE", obj, undefined, ctx, meta.name ?? "");
+    meta.uid = newUID();
+    meta.creationTimestamp = rfc3339(ctx.now);
+    delete meta.deletionTimestamp;
+    delete meta.deletionGracePeriodSeconds;
+    delete meta.resourceVersion;
+    delete meta.selfLink;
+    if (this.def.strategy.specFields?.length !== 0 && this.tracksGeneration()) meta.generation = 1;
+    else delete meta.generation;
+    this.def.strategy.prepareForCreate?.(obj, this.strategyContext(ctx));
+    this.validateOrThrow(meta.name ?? "", this.def.strategy.validate?.(obj, this.strategyContext(ctx)));
+    if (!meta.name) {
+      throw status.invalid(this.def.group, this.def.kind, "", [{ text: "metadata.name: Required value: name or generateName is required", cause: { reason: "FieldValueRequired", message: "Required value: name or generateName is required", field: "metadata.name" } }]);
+    }
+    await this.admitValidate("CREATE", obj, undefined, ctx, meta.name);
+    return obj;
+  }
+
+  private tracksGeneration(): boolean {
+    return this.def.strategy.specFields === undefined ? true : this.def.strategy.specFields.length > 0;
+  }
+
+  async create(obj: KubeObject, ctx: RequestContext): Promise<KubeObject> {
+    const prepared = await this.prepareCreate(obj, ctx);
+    const name = prepared.metadata!.name!;
+    if (ctx.dryRun) {
+      const { kv } = await this.deps.store.get(this.key(ctx.namespace, name));
+      if (kv) throw status.alreadyExists(this.qualified, name);
+      return prepared;
+    }
+    try {
+      const kv = await this.deps.store.create(this.key(ctx.namespace, name), this.encode(prepared), this.writeOptions());
+      return this.decode(kv);
+    } catch (err) {
+      throw this.storageError(err, name);
+    }
+  }
+
+  private writeOptions(): { ttlSeconds?: number } {
+    return this.def.ttlSeconds ? { ttlSeconds: this.def.ttlSeconds } : {};
+  }
+
+  /**
+   * Read-modify-write with compare-and-swap, retried on conflicts unless the caller pinned a
+   * resourceVersion (upstream GuaranteedUpdate). `update` returns the desired object.
+   */
+  async update(namespace: string, name: string, update: UpdateFunc, ctx: RequestContext, opts: UpdateOptions = {}): Promise<{ object: KubeObject; created: boolean }> {
+    const key = this.key(namespace, name);
+    for (let attempt = 0; ; attempt++) {
+      const { kv } = await this.deps.store.get(key);
+      const current = kv ? this.decode(kv) : undefined;
+      const desired = await update(current ? structuredClone(current) : undefined);
+      try {
+        if (!current) {
+          if (!(this.def.strategy.allowCreateOnUpdate || opts.forceAllowCreate) || opts.subresource === "status") throw this.notFound(name);
+          metaOf(desired).name ??= name;
+          return { object: await this.create(desired, ctx), created: true };
+        }
+        return { object: await this.writeUpdate(key, desired, current, kv!, ctx, opts), created: false };
+      } catch (err) {
+        if (isStorageError(err, "Conflict") && !opts.requireResourceVersion && attempt < MAX_CONFLICT_RETRIES) continue;
+        if (isStorageError(err, "AlreadyExists") && attempt < MAX_CONFLICT_RETRIES) continue;
+        throw this.storageError(err, name);
+      }
+    }
+  }
+
+  private async writeUpdate(key: string, obj: KubeObject, old: KubeObject, oldKv: KeyValue, ctx: RequestContext, opts: UpdateOptions): Promise<KubeObject> {
+    const name = old.metadata?.name ?? "";
+    const meta = metaOf(obj);
+    const oldMeta = old.metadata ?? {};
+    if (meta.name !== undefined && meta.name !== name) {
+      throw status.badRequest(`the name of the object (${meta.name}) does not match the name on the URL (${name})`);
+    }
+    if (this.def.namespaced && meta.namespace && meta.namespace !== oldMeta.namespace) {
+      throw status.badRequest("the namespace of the provided object does not match the namespace sent on the request");
+    }
+    // Optimistic concurrency: a resourceVersion in the body must be the stored one.
+    if (meta.resourceVersion) {
+      if (meta.resourceVersion !== oldMeta.resourceVersion) throw status.modifiedConflict(this.qualified, name);
+    } else if (opts.requireResourceVersion || !(this.def.strategy.allowUnconditionalUpdate ?? true)) {
+      throw status.invalid(this.def.group, this.def.kind, name, [
+        { text: "metadata.resourceVersion: Invalid value: 0x0: must be specified for an update", cause: { reason: "FieldValueInvalid", message: "Invalid value: 0x0: must be specified for an update", field: "metadata.resourceVersion" } },
+      ]);
+    }
+    const sctx = this.strategyContext(ctx);
+    const subresource = opts.subresource ?? "";
+    this.def.strategy.defaults?.(obj);
+    if (subresource === "status") {
+      // Only status changes through /status: everything else is taken from the stored object.
+      const merged: KubeObject = { ...old, metadata: { ...oldMeta } };
+      for (const f of this.statusFields) {
+        if (obj[f] === undefined) delete merged[f];
+        else merged[f] = obj[f];
+      }
+      obj = merged;
+    } else {
+      for (const f of this.statusFields) {
+        if (old[f] === undefined) delete obj[f];
+        else obj[f] = old[f];
+      }
+    }
+    const newMeta = metaOf(obj);
+    // System fields are not the client's to change.
+    newMeta.name = name;
+    if (this.def.namespaced) newMeta.namespace = oldMeta.namespace;
+    newMeta.uid = oldMeta.uid;
+    newMeta.creationTimestamp = oldMeta.creationTimestamp;
+    newMeta.resourceVersion = oldMeta.resourceVersion;
+    if (oldMeta.deletionTimestamp) {
+      newMeta.deletionTimestamp = oldMeta.deletionTimestamp;
+      if (oldMeta.deletionGracePeriodSeconds !== undefined) newMeta.deletionGracePeriodSeconds = oldMeta.deletionGracePeriodSeconds;
+    } else {
+      delete newMeta.deletionTimestamp;
+      delete newMeta.deletionGracePeriodSeconds;
+    }
+    if (this.tracksGeneration()) {
+      newMeta.generation = oldMeta.generation ?? 1;
+      if (subresource !== "status" && specChanged(obj, old, this.def.strategy.specFields, this.statusFields)) newMeta.generation += 1;
+    } else delete newMeta.generation;
+
+    await this.admit("UPDATE", obj, old, ctx, name, subresource);
+    if (subresource !== "status") this.def.strategy.prepareForUpdate?.(obj, old, sctx);
+    const validate = subresource === "status" ? (this.def.strategy.validateStatusUpdate ?? this.def.strategy.validateUpdate) : this.def.strategy.validateUpdate;
+    this.validateOrThrow(name, validate?.call(this.def.strategy, obj, old, sctx));
+    await this.admitValidate("UPDATE", obj, old, ctx, name, subresource);
+
+    if (deepEqual(obj, old)) return old; // a no-op update writes nothing (upstream skips it too)
+    if (ctx.dryRun) return obj;
+    // Once every finalizer is gone from an object being deleted, the update completes the deletion.
+    if (newMeta.deletionTimestamp && (newMeta.finalizers ?? []).length === 0 && (newMeta.deletionGracePeriodSeconds ?? 0) === 0) {
+      const { revision } = await this.deps.store.delete(key, oldKv.modRevision);
+      return { ...obj, metadata: { ...newMeta, resourceVersion: String(revision) } };
+    }
+    const kv = await this.deps.store.update(key, this.encode(obj), oldKv.modRevision, this.writeOptions());
+    return this.decode(kv);
+  }
+
+  async delete(namespace: string, name: string, options: DeleteOptions, ctx: RequestContext): Promise<DeleteResult> {
+    const key = this.key(namespace, name);
+    for (let attempt = 0; ; attempt++) {
+      const { kv } = await this.deps.store.get(key);
+      if (!kv) throw this.notFound(name);
+      const current = this.decode(kv);
+      const meta = current.metadata ?? {};
+      const pre = options.preconditions;
+      if (pre?.uid && pre.uid !== meta.uid) {
+        throw status.conflict(this.qualified, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${meta.uid ?? ""}`);
+      }
+      if (pre?.resourceVersion && pre.resourceVersion !== meta.resourceVersion) {
+        throw status.conflict(this.qualified, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${meta.resourceVersion ?? ""}`);
+      }
+      await this.admitValidate("DELETE", undefined, current, ctx, name);
+      try {
+        const result = await this.deleteOnce(key, current, kv, options, ctx);
+        return result;
+      } catch (err) {
+        if (isStorageError(err, "Conflict") && attempt < MAX_CONFLICT_RETRIES) continue;
+        if (isStorageError(err, "NotFound")) throw this.notFound(name);
+        throw this.storageError(err, name);
+      }
+    }
+  }
+
+  private async deleteOnce(key: string, current: KubeObject, kv: KeyValue, options: DeleteOptions, ctx: RequestContext): Promise<DeleteResult> {
+    const next = structuredClone(current);
+    const meta = metaOf(next);
+    const finalizers = new Set(meta.finalizers ?? []);
+    // Propagation is recorded as finalizers for the garbage collector (upstream deletionFinalizersForGarbageCollection).
+    const policy = options.propagationPolicy ?? (options.orphanDependents === true ? "Orphan" : options.orphanDependents === false ? "Background" : undefined);
+    if (policy === "Orphan") {
+      finalizers.add(ORPHAN);
+      finalizers.delete(FOREGROUND);
+    } else if (policy === "Foreground") {
+      finalizers.add(FOREGROUND);
+      finalizers.delete(ORPHAN);
+    } else if (policy === "Background") {
+      finalizers.delete(ORPHAN);
+      finalizers.delete(FOREGROUND);
+    }
+    const grace = this.def.strategy.gracePeriodSeconds?.(current, options.gracePeriodSeconds);
+    const graceful = grace !== undefined && grace > 0;
+    if (finalizers.size === 0 && !graceful) {
+      if (ctx.dryRun) return { object: current, deleted: true };
+      const { revision, prevKv } = await this.deps.store.delete(key, kv.modRevision);
+      const last = this.decode(prevKv);
+      metaOf(last).resourceVersion = String(revision);
+      return { object: last, deleted: true };
+    }
+    // Deletion starts: deletionTimestamp marks it; the object goes once finalizers and grace are done.
+    if (meta.deletionTimestamp) {
+      // Already terminating: only a shorter grace period changes anything (upstream BeforeDelete).
+      const shorter = graceful && (meta.deletionGracePeriodSeconds === undefined || grace < meta.deletionGracePeriodSeconds);
+      if (!shorter && sameSet(finalizers, meta.finalizers ?? [])) return { object: current, deleted: false };
+      if (shorter) {
+        meta.deletionGracePeriodSeconds = grace;
+        meta.deletionTimestamp = rfc3339(new Date(ctx.now.getTime() + grace * 1000));
+      }
+    } else {
+      meta.deletionTimestamp = rfc3339(new Date(ctx.now.getTime() + (graceful ? grace * 1000 : 0)));
+      meta.deletionGracePeriodSeconds = graceful ? grace : 0;
+    }
+    meta.finalizers = [...finalizers];
+    if (meta.finalizers.length === 0) delete meta.finalizers;
+    if (this.tracksGeneration()) meta.generation = (meta.generation ?? 1) + 1;
+    if (ctx.dryRun) return { object: next, deleted: false };
+    const updated = await this.deps.store.update(key, this.encode(next), kv.modRevision, this.writeOptions());
+    return { object: this.decode(updated), deleted: false };
+  }
+}
+
+function sameSet(a: ReadonlySet<string>, b: readonly string[]): boolean {
+  return a.size === b.length && b.every((x) => a.has(x));
+}
+
+/** "" or absent → undefined (latest, consistent); "0" → 0 (any); "N" → N. Anything else is a 400. */
+export function parseResourceVersion(rv: string | undefined): number | undefined {
+  if (rv === undefined || rv === "") return undefined;
+  if (!/^\d+$/.test(rv)) throw status.badRequest(`Invalid value: "${rv}": resourceVersion must be a non-negative integer`);
+  const n = Number(rv);
+  if (!Number.isSafeInteger(n)) throw status.badRequest(`Invalid value: "${rv}": resourceVersion is too large`);
+  return n;
+}

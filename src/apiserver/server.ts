@@ -1,0 +1,273 @@
+// The API server: compiled options → store, certificates, watch cache, handler chain, HTTPS.
+// `start()` returns once it serves; `stop()` drains (model: k3s's server, one component of
+// the same shape as every other).
+import { createServer, type Server as HttpsServer } from "node:https";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Logger } from "pino";
+import { openStore, DEFAULT_STORE_URL, type StoreOptionsInput } from "../storage/index.js";
+import type { Store } from "../storage/interface.js";
+import { ensureClusterPKI, type ClusterPKI } from "../util/pki.js";
+import { buildKubeconfig, writeKubeconfig } from "../util/kubeconfig.js";
+import { x509Authenticator } from "./authn/x509.js";
+import { tokenFileAuthenticator } from "./authn/token.js";
+import { union, type Authenticator } from "./authn/types.js";
+import { AdmissionChain, type AdmissionPlugin } from "./admission/types.js";
+import { namespaceLifecycle } from "./admission/namespacelifecycle.js";
+import { chain, type HttpContext } from "./http.js";
+import { recovery } from "./filters/recovery.js";
+import { requestInfo } from "./filters/requestinfo.js";
+import { authentication } from "./filters/authentication.js";
+import { maxInFlight } from "./filters/maxinflight.js";
+import { audit, type AuditSink } from "./filters/audit.js";
+import { allowAuthenticated, authorization, type Authorizer } from "./filters/authorization.js";
+import { Registry, resourcePrefix } from "./registry/registry.js";
+import type { ResourceDefinition } from "./registry/types.js";
+import { ResourceStore } from "./rest/store.js";
+import { WatchCache } from "./watchcache.js";
+import { restHandler, notFoundResource } from "./handlers/rest.js";
+import { Discovery } from "./handlers/discovery.js";
+import { reviewResources, serveReview } from "./handlers/reviews.js";
+import { serveMisc, type HealthCheck } from "./handlers/misc.js";
+import { createPatcher } from "./handlers/patch.js";
+import { applyStrategicMergePatch } from "./patch/strategic.js";
+import { ApiServerMetrics } from "./metrics.js";
+import { bootstrapNamespaces } from "./bootstrap.js";
+import type { NamespacePhase } from "./admission/namespacelifecycle.js";
+import { OpenAPIService } from "./handlers/openapi.js";
+
+export interface ApiServerOptionsInput {
+  readonly dataDir: string;
+  /** Store URL; default sqlite://<dataDir>/state.db. */
+  readonly storeUrl?: string;
+  readonly storeOptions?: StoreOptionsInput;
+  readonly port?: number;
+  readonly bindAddress?: string;
+  /** Extra names and addresses for the serving certificate. */
+  readonly extraSANs?: readonly string[];
+  readonly resources: readonly ResourceDefinition[];
+  readonly log: Logger;
+  readonly maxRequestsInflight?: number;
+  readonly maxMutatingRequestsInflight?: number;
+  readonly tokenAuthFile?: string;
+  readonly auditSink?: AuditSink;
+  readonly authorizer?: Authorizer;
+  readonly admissionPlugins?: readonly AdmissionPlugin[];
+  /** Events kept per resource in the watch cache. */
+  readonly watchCacheHistory?: number;
+}
+
+export interface ApiServerOptions {
+  readonly dataDir: string;
+  readonly storeUrl: string;
+  readonly storeOptions: StoreOptionsInput;
+  readonly port: number;
+  readonly bindAddress: string;
+  readonly extraSANs: readonly string[];
+  readonly resources: readonly ResourceDefinition[];
+  readonly log: Logger;
+  readonly maxRequestsInflight: number;
+  readonly maxMutatingRequestsInflight: number;
+  readonly tokenAuthFile: string | undefined;
+  readonly auditSink: AuditSink | undefined;
+  readonly authorizer: Authorizer;
+  readonly admissionPlugins: readonly AdmissionPlugin[];
+  readonly watchCacheHistory: number;
+}
+
+export function compileApiServerOptions(input: ApiServerOptionsInput): ApiServerOptions {
+  const port = input.port ?? 6443;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`--port must be 0..65535, got ${port}`);
+  return {
+    dataDir: input.dataDir,
+    storeUrl: input.storeUrl ?? DEFAULT_STORE_URL(input.dataDir),
+    storeOptions: input.storeOptions ?? {},
+    port,
+    bindAddress: input.bindAddress ?? "127.0.0.1",
+    extraSANs: input.extraSANs ?? [],
+    resources: input.resources,
+    log: input.log,
+    maxRequestsInflight: input.maxRequestsInflight ?? 400,
+    maxMutatingRequestsInflight: input.maxMutatingRequestsInflight ?? 200,
+    tokenAuthFile: input.tokenAuthFile,
+    auditSink: input.auditSink,
+    authorizer: input.authorizer ?? allowAuthenticated,
+    admissionPlugins: input.admissionPlugins ?? [],
+    watchCacheHistory: input.watchCacheHistory ?? 10_000,
+  };
+}
+
+const IP = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:]+:[0-9a-fA-F:]*)$/;
+
+export class ApiServer {
+  private store: Store | undefined;
+  private cache: WatchCache | undefined;
+  private server: HttpsServer | undefined;
+  private pki: ClusterPKI | undefined;
+  private readonly stopping = new AbortController();
+  private ready = false;
+  readonly metrics = new ApiServerMetrics();
+  readonly registry: Registry;
+  private stores = new Map<ResourceDefinition, ResourceStore>();
+
+  constructor(readonly options: ApiServerOptions) {
+    this.registry = new Registry(options.resources);
+  }
+
+  /** https://host:port the server listens on (after start). */
+  get url(): string {
+    const addr = this.server?.address() as AddressInfo | null;
+    if (!addr) throw new Error("API server is not listening");
+    const host = addr.family === "IPv6" ? `[${addr.address}]` : addr.address === "0.0.0.0" ? "127.0.0.1" : addr.address;
+    return `https://${host}:${addr.port}`;
+  }
+
+  get kubeconfigPath(): string {
+    return join(this.options.dataDir, "admin.kubeconfig");
+  }
+
+  get caPath(): string {
+    return this.pki!.paths.caCert;
+  }
+
+  async start(): Promise<void> {
+    const o = this.options;
+    const log = o.log;
+    mkdirSync(o.dataDir, { recursive: true, mode: 0o700 });
+    this.pki = await ensureClusterPKI(o.dataDir, {
+      sans: {
+        dnsNames: o.extraSANs.filter((s) => !IP.test(s)),
+        ipAddresses: [...o.extraSANs.filter((s) => IP.test(s)), ...(o.bindAddress !== "0.0.0.0" && o.bindAddress !== "::" ? [o.bindAddress] : [])],
+      },
+    });
+    const store = this.metrics.instrument(await openStore(o.storeUrl, o.storeOptions));
+    this.store = store;
+    const cache = new WatchCache(store, this.registry.storagePrefixes(), {
+      historySize: o.watchCacheHistory,
+      watcherQueueLimit: 10_000,
+      root: "/registry/",
+      onError: (err) => log.warn({ err }, "watch cache restarting its storage watch"),
+    });
+    await cache.start();
+    this.cache = cache;
+
+    const nsDef = this.registry.lookup("", "v1", "namespaces");
+    const phaseOf = async (name: string): Promise<NamespacePhase | undefined> => {
+      if (!nsDef) return "Active";
+      const key = resourcePrefix(nsDef) + name;
+      // The cache may lag a namespace created a moment ago; the store is the truth.
+      const cached = cache.resource(resourcePrefix(nsDef)).get(key)?.object ?? (await this.stores.get(nsDef)!.get("", name).catch(() => undefined));
+      if (!cached) return undefined;
+      return (cached["status"] as { phase?: NamespacePhase } | undefined)?.phase ?? "Active";
+    };
+    const admission = new AdmissionChain([namespaceLifecycle(phaseOf), ...o.admissionPlugins]);
+    for (const def of o.resources) this.stores.set(def, new ResourceStore(def, { store, cache, admission }));
+    if (nsDef) await bootstrapNamespaces(this.stores.get(nsDef)!);
+
+    const authenticators: Authenticator[] = [x509Authenticator({ clientCA: this.pki.ca.certPem })];
+    if (o.tokenAuthFile) authenticators.push(await tokenFileAuthenticator(o.tokenAuthFile));
+    const openapi = new OpenAPIService(this.registry);
+    const patcher = createPatcher({ schemaFor: (def) => openapi.patchSchema(def), strategic: applyStrategicMergePatch });
+    const rest = restHandler({
+      registry: this.registry,
+      stores: this.stores,
+      patcher,
+      pruneUnknownFields: (def, obj) => openapi.pruneUnknownFields(def, obj),
+      log,
+      watchTimeoutSeconds: () => Math.floor(1800 * (1 + Math.random())),
+    });
+    const discovery = new Discovery(this.registry, reviewResources);
+    const checks: HealthCheck[] = [
+      { name: "ping", check: () => true },
+      { name: "log", check: () => true },
+      { name: "etcd", check: () => this.ready },
+      { name: "poststarthook/start-watch-cache", check: () => this.ready },
+    ];
+    const route = async (ctx: HttpContext): Promise<void> => {
+      if (await serveMisc(ctx, { checks, metrics: this.metrics.registry })) return;
+      if (openapi.handle(ctx)) return;
+      if (ctx.info.isResourceRequest) {
+        if (await serveReview(ctx, o.authorizer)) return;
+        return rest(ctx);
+      }
+      if (discovery.handle(ctx)) return;
+      throw notFoundResource();
+    };
+    const handler = chain(
+      [recovery(log), requestInfo, authentication(union(authenticators)), this.metrics.filter(), maxInFlight({ readOnly: o.maxRequestsInflight, mutating: o.maxMutatingRequestsInflight }), audit(o.auditSink), authorization(o.authorizer)],
+      route,
+    );
+
+    const server = createServer(
+      {
+        cert: this.pki.server.certPem,
+        key: this.pki.server.keyPem,
+        ca: this.pki.ca.certPem,
+        requestCert: true,
+        rejectUnauthorized: false,
+        // kubectl keeps connections open for watches and reuses them.
+        keepAlive: true,
+      },
+      (req: IncomingMessage, res: ServerResponse) => {
+        const abort = new AbortController();
+        const onClose = (): void => abort.abort();
+        res.once("close", onClose);
+        this.stopping.signal.addEventListener("abort", onClose, { once: true });
+        res.once("finish", () => this.stopping.signal.removeEventListener("abort", onClose));
+        let url: URL;
+        try {
+          url = new URL(req.url ?? "/", "https://localhost");
+        } catch {
+          res.writeHead(400).end();
+          return;
+        }
+        const ctx: HttpContext = { req, res, url, info: undefined as never, user: undefined, startedAt: Date.now(), signal: abort.signal, code: 0, warnings: [] };
+        handler(ctx).catch((err: unknown) => {
+          log.error({ err }, "request failed outside the handler chain");
+          if (!res.headersSent) res.writeHead(500).end();
+          else res.destroy();
+        });
+      },
+    );
+    server.requestTimeout = 0;
+    server.headersTimeout = 60_000;
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(o.port, o.bindAddress, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+    writeKubeconfig(
+      this.kubeconfigPath,
+      buildKubeconfig({
+        clusterName: "k8ts",
+        server: this.url,
+        caPem: this.pki.ca.certPem,
+        userName: "k8ts-admin",
+        clientCertPem: this.pki.admin.certPem,
+        clientKeyPem: this.pki.admin.keyPem,
+        contextName: "k8ts",
+      }),
+    );
+    this.ready = true;
+  }
+
+  async stop(): Promise<void> {
+    this.ready = false;
+    this.stopping.abort();
+    const server = this.server;
+    if (server) {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 2000).unref();
+      });
+    }
+    await this.cache?.stop();
+    await this.store?.close();
+  }
+}

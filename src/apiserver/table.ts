@@ -1,0 +1,52 @@
+// Server-side printing: metav1.Table responses (what `kubectl get` asks for with
+// `Accept: application/json;as=Table;v=v1;g=meta.k8s.io`) and PartialObjectMetadata.
+import type { KubeObject, ResourceDefinition, TableColumn } from "./registry/types.js";
+import type { MediaRange } from "./http.js";
+
+/** Upstream's default columns for kinds without a printer. */
+const defaultColumns: readonly TableColumn[] = [
+  { name: "Name", type: "string", format: "name", description: "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names", priority: 0 },
+  { name: "Created At", type: "date", description: "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata", priority: 0 },
+];
+
+export type Rendering = "object" | "table" | "metadata";
+
+/** What the client asked to receive, from its Accept header (first supported range wins). */
+export function renderingFor(accept: readonly MediaRange[]): Rendering {
+  for (const r of accept) {
+    if (r.type !== "application/json" && r.type !== "*/*" && r.type !== "application/*") continue;
+    const as = r.params["as"];
+    if (!as) return "object";
+    if (r.params["g"] !== "meta.k8s.io") continue;
+    if (as === "Table") return "table";
+    if (as === "PartialObjectMetadata" || as === "PartialObjectMetadataList") return "metadata";
+  }
+  return "object";
+}
+
+export type IncludeObject = "None" | "Metadata" | "Object";
+
+export function partialMetadata(obj: Readonly<KubeObject>): KubeObject {
+  return { kind: "PartialObjectMetadata", apiVersion: "meta.k8s.io/v1", metadata: obj.metadata ?? {} };
+}
+
+export function columnsOf(def: ResourceDefinition): readonly TableColumn[] {
+  return def.table?.columns ?? defaultColumns;
+}
+
+export function rowOf(def: ResourceDefinition, obj: Readonly<KubeObject>, now: Date, include: IncludeObject): { cells: unknown[]; object?: unknown } {
+  const cells = def.table ? def.table.row(obj, now) : [obj.metadata?.name ?? "", obj.metadata?.creationTimestamp ?? null];
+  if (include === "None") return { cells };
+  return { cells, object: include === "Object" ? obj : partialMetadata(obj) };
+}
+
+export function buildTable(def: ResourceDefinition, objs: readonly Readonly<KubeObject>[], meta: Record<string, unknown>, include: IncludeObject, withColumns = true): KubeObject {
+  const now = new Date();
+  return {
+    kind: "Table",
+    apiVersion: "meta.k8s.io/v1",
+    metadata: meta,
+    ...(withColumns ? { columnDefinitions: columnsOf(def) } : {}),
+    rows: objs.map((o) => rowOf(def, o, now, include)),
+  };
+}

@@ -1,0 +1,455 @@
+// The watch cache: every object the API server serves, kept in memory and fed by ONE storage
+// watch over the whole registry. Lists at resourceVersion 0 and every watch are served from
+// here (as upstream's cacher does), consistent lists wait until the cache has caught up with
+// the store's current revision, and each event is serialized once per encoding no matter how
+// many watchers receive it.
+import type { KeyValue, Store, Watch, WatchEvent } from "../storage/interface.js";
+import { isStorageError } from "../storage/errors.js";
+import type { KubeObject } from "./registry/types.js";
+
+export type EventType = "ADDED" | "MODIFIED" | "DELETED";
+
+const decoder = new TextDecoder();
+
+/** An object as stored, decoded once, with metadata.resourceVersion set from its revision. */
+export class CachedObject {
+  private encoded: string | undefined;
+  constructor(
+    readonly key: string,
+    readonly object: Readonly<KubeObject>,
+    readonly revision: number,
+  ) {}
+
+  static decode(kv: KeyValue, revision = kv.modRevision): CachedObject {
+    const obj = JSON.parse(decoder.decode(kv.value)) as KubeObject;
+    obj.metadata = { ...obj.metadata, resourceVersion: String(revision) };
+    return new CachedObject(kv.key, obj, revision);
+  }
+
+  /** The object's JSON, computed once. */
+  json(): string {
+    return (this.encoded ??= JSON.stringify(this.object));
+  }
+}
+
+export class CacheEvent {
+  private readonly encodings = new Map<string, string>();
+  constructor(
+    readonly type: EventType,
+    readonly revision: number,
+    /** The new object; for DELETED the last state, with resourceVersion = the deletion revision. */
+    readonly object: CachedObject,
+    readonly prev: CachedObject | undefined,
+  ) {}
+
+  /** Serialized once per encoding id and reused for every watcher that asks for it. */
+  encode(id: string, encode: () => string): string {
+    let s = this.encodings.get(id);
+    if (s === undefined) {
+      s = encode();
+      this.encodings.set(id, s);
+    }
+    return s;
+  }
+}
+
+/** What a watcher receives: the cache's event, with the type this watcher sees after filtering. */
+export interface WatcherEvent {
+  readonly type: EventType;
+  readonly event: CacheEvent;
+  /** The object to send (for a filtered-out MODIFIED: the previous object, sent as DELETED). */
+  readonly object: CachedObject;
+}
+
+export type ObjectFilter = (obj: Readonly<KubeObject>) => boolean;
+
+export class WatcherTooSlowError extends Error {
+  override readonly name = "WatcherTooSlowError";
+}
+
+/** One client's watch on a resource: a bounded queue read by an async iterator. */
+export class CacheWatcher implements AsyncIterable<WatcherEvent> {
+  private readonly queue: WatcherEvent[] = [];
+  private wake: (() => void) | undefined;
+  private closedWith: Error | null | undefined;
+
+  constructor(
+    private readonly prefix: string,
+    private readonly filter: ObjectFilter,
+    private readonly limit: number,
+    private readonly onClose: (w: CacheWatcher) => void,
+  ) {}
+
+  /** Offers a cache event; returns false when the watcher was cut off for being too slow. */
+  offer(ev: CacheEvent): void {
+    if (this.closedWith !== undefined) return;
+    if (!ev.object.key.startsWith(this.prefix)) return;
+    const now = this.filter(ev.object.object);
+    const before = ev.prev !== undefined && this.filter(ev.prev.object);
+    let out: WatcherEvent | undefined;
+    if (ev.type === "ADDED") out = now ? { type: "ADDED", event: ev, object: ev.object } : undefined;
+    else if (ev.type === "DELETED") out = now ? { type: "DELETED", event: ev, object: ev.object } : undefined;
+    else if (now && before) out = { type: "MODIFIED", event: ev, object: ev.object };
+    else if (now) out = { type: "ADDED", event: ev, object: ev.object };
+    // Left the selection: upstream sends DELETED with the new object's state.
+    else if (before) out = { type: "DELETED", event: ev, object: ev.object };
+    if (out) this.push(out);
+  }
+
+  pushInitial(obj: CachedObject, ev: CacheEvent): void {
+    this.push({ type: "ADDED", event: ev, object: obj });
+  }
+
+  private push(e: WatcherEvent): void {
+    if (this.queue.length >= this.limit) {
+      this.close(new WatcherTooSlowError(`watcher fell ${this.limit} events behind`));
+      return;
+    }
+    this.queue.push(e);
+    this.wake?.();
+  }
+
+  /** Ends the watch; with an error, the iterator throws it after draining nothing further. */
+  close(err: Error | null = null): void {
+    if (this.closedWith !== undefined) return;
+    this.closedWith = err;
+    if (err) this.queue.length = 0;
+    this.onClose(this);
+    this.wake?.();
+  }
+
+  get closed(): boolean {
+    return this.closedWith !== undefined;
+  }
+
+  /** Events queued and not yet taken. */
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<WatcherEvent> {
+    while (true) {
+      const next = this.queue.shift();
+      if (next) {
+        yield next;
+        continue;
+      }
+      if (this.closedWith !== undefined) {
+        if (this.closedWith) throw this.closedWith;
+        return;
+      }
+      await new Promise<void>((resolve) => (this.wake = resolve));
+      this.wake = undefined;
+    }
+  }
+
+  /** Resolves when an event is queued or the watcher closes (for loops that also send bookmarks). */
+  takeNow(): WatcherEvent | undefined {
+    return this.queue.shift();
+  }
+
+  waitForEvent(signal: AbortSignal, timeoutMs: number): Promise<void> {
+    if (this.queue.length > 0 || this.closedWith !== undefined) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        this.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      signal.addEventListener("abort", done, { once: true });
+      this.wake = done;
+    });
+  }
+
+  /** The error the watch ended with, if any. */
+  get error(): Error | null | undefined {
+    return this.closedWith;
+  }
+}
+
+export class TooOldError extends Error {
+  override readonly name = "TooOldError";
+  constructor(
+    readonly requested: number,
+    readonly oldest: number,
+  ) {
+    super(`too old resource version: ${requested} (${oldest})`);
+  }
+}
+
+/** The cached state and recent history of one storage prefix (one resource). */
+export class ResourceCache {
+  private readonly items = new Map<string, CachedObject>();
+  private sorted: CachedObject[] | undefined;
+  private readonly history: CacheEvent[] = [];
+  private historyHead = 0;
+  /** Every event of this prefix with revision > historyStart is in `history`. */
+  private historyStart: number;
+  private readonly watchers = new Set<CacheWatcher>();
+
+  constructor(
+    readonly prefix: string,
+    private readonly historySize: number,
+    private readonly watcherQueueLimit: number,
+    private readonly revision: () => number,
+    startRevision: number,
+  ) {
+    this.historyStart = startRevision;
+  }
+
+  /** Loads the initial state (before the storage watch starts). */
+  load(objects: readonly CachedObject[]): void {
+    for (const o of objects) this.items.set(o.key, o);
+    this.sorted = undefined;
+  }
+
+  get(key: string): CachedObject | undefined {
+    return this.items.get(key);
+  }
+
+  get size(): number {
+    return this.items.size;
+  }
+
+  /** Objects under `prefix` (this resource's prefix or a namespace within it), in key order. */
+  list(prefix: string = this.prefix, filter?: ObjectFilter): CachedObject[] {
+    if (!this.sorted) this.sorted = [...this.items.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    let from = 0;
+    let to = this.sorted.length;
+    if (prefix !== this.prefix) {
+      from = lowerBound(this.sorted, prefix);
+      to = lowerBound(this.sorted, prefix + "\uffff");
+    }
+    const out: CachedObject[] = [];
+    for (let i = from; i < to; i++) {
+      const o = this.sorted[i]!;
+      if (!filter || filter(o.object)) out.push(o);
+    }
+    return out;
+  }
+
+  apply(ev: WatchEvent): void {
+    let event: CacheEvent;
+    const prev = this.items.get(ev.kv.key);
+    if (ev.type === "delete") {
+      const last = ev.prevKv ? CachedObject.decode(ev.prevKv, ev.revision) : prev ? CachedObject.decode({ ...kvFrom(prev), modRevision: ev.revision }, ev.revision) : undefined;
+      this.items.delete(ev.kv.key);
+      if (!last) return;
+      event = new CacheEvent("DELETED", ev.revision, last, prev);
+    } else {
+      const obj = CachedObject.decode(ev.kv);
+      this.items.set(ev.kv.key, obj);
+      event = new CacheEvent(prev ? "MODIFIED" : "ADDED", ev.revision, obj, prev);
+    }
+    this.sorted = undefined;
+    this.record(event);
+    for (const w of this.watchers) w.offer(event);
+  }
+
+  private record(ev: CacheEvent): void {
+    if (this.history.length < this.historySize) {
+      this.history.push(ev);
+      return;
+    }
+    const evicted = this.history[this.historyHead]!;
+    this.history[this.historyHead] = ev;
+    this.historyHead = (this.historyHead + 1) % this.historySize;
+    this.historyStart = evicted.revision;
+  }
+
+  /** History events in revision order. */
+  private *events(): Generator<CacheEvent> {
+    const n = this.history.length;
+    for (let i = 0; i < n; i++) yield this.history[(this.historyHead + i) % n]!;
+  }
+
+  /**
+   * A watch of objects under `prefix` that pass `filter`. Without a revision: synthetic ADDED
+   * events for what exists now, then every change. With one: every change after it, or
+   * TooOldError when the history no longer reaches back that far.
+   */
+  watch(prefix: string, filter: ObjectFilter, afterRevision: number | undefined): CacheWatcher {
+    const w = new CacheWatcher(prefix, filter, this.watcherQueueLimit, (x) => this.watchers.delete(x));
+    if (afterRevision === undefined) {
+      for (const o of this.list(prefix, filter)) w.pushInitial(o, new CacheEvent("ADDED", o.revision, o, undefined));
+    } else {
+      if (afterRevision < this.historyStart) throw new TooOldError(afterRevision, this.historyStart + 1);
+      for (const ev of this.events()) if (ev.revision > afterRevision) w.offer(ev);
+    }
+    if (!w.closed) this.watchers.add(w);
+    return w;
+  }
+
+  /** Ends every watch (the cache is being rebuilt or the server stops). */
+  closeWatchers(err: Error | null): void {
+    for (const w of [...this.watchers]) w.close(err);
+  }
+
+  get watcherCount(): number {
+    return this.watchers.size;
+  }
+
+  /** The current revision of the whole cache (every prefix shares it). */
+  get currentRevision(): number {
+    return this.revision();
+  }
+}
+
+function kvFrom(o: CachedObject): KeyValue {
+  return { key: o.key, value: new TextEncoder().encode(o.json()), createRevision: 0, modRevision: o.revision, ttlSeconds: 0 };
+}
+
+function lowerBound(arr: readonly CachedObject[], key: string): number {
+  let lo = 0;
+  let hi = arr.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (arr[mid]!.key < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+export interface WatchCacheOptions {
+  readonly historySize: number;
+  readonly watcherQueueLimit: number;
+  /** Root of every key the caches hold, e.g. "/registry/". */
+  readonly root: string;
+  readonly onError?: (err: unknown) => void;
+}
+
+/** The caches of every resource, fed by one storage watch over `root`. */
+export class WatchCache {
+  private readonly caches = new Map<string, ResourceCache>();
+  private rev = 0;
+  private watch: Watch | undefined;
+  private pump: Promise<void> | undefined;
+  private stopped = false;
+  private readonly waiters: { rev: number; resolve: () => void }[] = [];
+
+  constructor(
+    private readonly store: Store,
+    private readonly prefixes: readonly string[],
+    private readonly opts: WatchCacheOptions,
+  ) {}
+
+  get revision(): number {
+    return this.rev;
+  }
+
+  /** Lists every prefix at one revision, then starts the storage watch from there. */
+  async start(): Promise<void> {
+    await this.load();
+    this.pump = this.run();
+  }
+
+  private async load(): Promise<void> {
+    const rev = await this.store.currentRevision();
+    const loaded = new Map<string, CachedObject[]>();
+    for (const prefix of this.prefixes) {
+      const objs: CachedObject[] = [];
+      let token: string | undefined;
+      do {
+        const page = await this.store.list(prefix, { revision: rev, limit: 5000, ...(token ? { continue: token } : {}) });
+        for (const kv of page.kvs) objs.push(CachedObject.decode(kv));
+        token = page.continue;
+      } while (token);
+      loaded.set(prefix, objs);
+    }
+    for (const c of this.caches.values()) c.closeWatchers(new WatcherTooSlowError("watch cache is being rebuilt"));
+    this.caches.clear();
+    for (const prefix of this.prefixes) {
+      const cache = new ResourceCache(prefix, this.opts.historySize, this.opts.watcherQueueLimit, () => this.rev, rev);
+      cache.load(loaded.get(prefix) ?? []);
+      this.caches.set(prefix, cache);
+    }
+    this.rev = rev;
+    this.watch = await this.store.watch(this.opts.root, { afterRevision: rev, prefix: true });
+    this.release();
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        for await (const ev of this.watch!) {
+          this.dispatch(ev);
+        }
+        if (this.stopped) return;
+      } catch (err) {
+        if (this.stopped) return;
+        this.opts.onError?.(err);
+        if (!isStorageError(err)) throw err;
+      }
+      // The storage watch ended (too slow or compacted): rebuild from a fresh list.
+      await this.load();
+    }
+  }
+
+  private dispatch(ev: WatchEvent): void {
+    const cache = this.cacheForKey(ev.kv.key);
+    this.rev = ev.revision;
+    cache?.apply(ev);
+    this.release();
+  }
+
+  private cacheForKey(key: string): ResourceCache | undefined {
+    // Keys are <root><resource>/… for core resources and <root><group>/<resource>/… otherwise.
+    const rest = key.slice(this.opts.root.length);
+    const first = rest.indexOf("/");
+    if (first === -1) return undefined;
+    const one = this.caches.get(key.slice(0, this.opts.root.length + first + 1));
+    if (one) return one;
+    const second = rest.indexOf("/", first + 1);
+    return second === -1 ? undefined : this.caches.get(key.slice(0, this.opts.root.length + second + 1));
+  }
+
+  private release(): void {
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      const w = this.waiters[i]!;
+      if (this.rev >= w.rev) {
+        this.waiters.splice(i, 1);
+        w.resolve();
+      }
+    }
+  }
+
+  resource(prefix: string): ResourceCache {
+    const c = this.caches.get(prefix);
+    if (!c) throw new Error(`no watch cache for ${prefix}`);
+    return c;
+  }
+
+  /** Resolves once the cache has seen revision `rev`; false after the timeout. */
+  waitFor(rev: number, timeoutMs: number): Promise<boolean> {
+    if (this.rev >= rev) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      const entry = {
+        rev,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve(true);
+        },
+      };
+      const timer = setTimeout(() => {
+        const i = this.waiters.indexOf(entry);
+        if (i >= 0) this.waiters.splice(i, 1);
+        resolve(false);
+      }, timeoutMs);
+      this.waiters.push(entry);
+    });
+  }
+
+  /** Waits until the cache reflects every write acknowledged so far. */
+  async waitUntilFresh(timeoutMs = 3000): Promise<boolean> {
+    return this.waitFor(await this.store.currentRevision(), timeoutMs);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.watch?.stop();
+    for (const c of this.caches.values()) c.closeWatchers(null);
+    await this.pump?.catch(() => undefined);
+  }
+}

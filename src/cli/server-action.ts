@@ -1,0 +1,49 @@
+// `k8ts server`: the control plane in the foreground until SIGINT/SIGTERM.
+import { resolve } from "node:path";
+import { ApiServer, compileApiServerOptions } from "../apiserver/server.js";
+import { builtinResources } from "../apiserver/resources/index.js";
+import { createLogger } from "../util/log.js";
+import type { Level } from "pino";
+
+export interface ServerFlags {
+  readonly dataDir: string;
+  readonly store?: string;
+  readonly port: string;
+  readonly bindAddress: string;
+  readonly tlsSan?: readonly string[];
+  readonly tokenAuthFile?: string;
+  readonly logLevel: string;
+}
+
+/** Starts the server; resolves with a function that stops it. */
+export async function startServer(flags: ServerFlags): Promise<ApiServer> {
+  const log = createLogger(flags.logLevel as Level);
+  const server = new ApiServer(
+    compileApiServerOptions({
+      dataDir: resolve(flags.dataDir),
+      ...(flags.store ? { storeUrl: flags.store } : {}),
+      port: Number(flags.port),
+      bindAddress: flags.bindAddress,
+      extraSANs: flags.tlsSan ?? [],
+      resources: builtinResources(),
+      log: log.child({ component: "apiserver" }),
+      ...(flags.tokenAuthFile ? { tokenAuthFile: flags.tokenAuthFile } : {}),
+    }),
+  );
+  await server.start();
+  return server;
+}
+
+export async function runServer(flags: ServerFlags): Promise<void> {
+  const server = await startServer(flags);
+  process.stdout.write(`k8ts server ready at ${server.url}; kubeconfig ${server.kubeconfigPath}\n`);
+  await new Promise<void>((done) => {
+    const stop = (): void => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      server.stop().then(done, done);
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+}

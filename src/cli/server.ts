@@ -1,0 +1,22 @@
+// `k8ts server`: flag definitions only; the work is in server-action.ts.
+import type { Command } from "commander";
+import { runServer, type ServerFlags } from "./server-action.js";
+import { DEFAULT_DATA_DIR } from "./snapshot-actions.js";
+
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+
+export function registerServerCommand(program: Command): void {
+  program
+    .command("server")
+    .description("run the control plane (API server) in the foreground")
+    .option("--data-dir <dir>", "where state, certificates and the admin kubeconfig live", DEFAULT_DATA_DIR)
+    .option("--store <url>", "store URL: sqlite:///path/state.db (default <data-dir>/state.db), etcd://host:port[,host:port], memory://")
+    .option("--port <port>", "HTTPS port", "6443")
+    .option("--bind-address <ip>", "address to listen on", "127.0.0.1")
+    .option("--tls-san <name>", "extra name or IP for the serving certificate (repeatable)", collect)
+    .option("--token-auth-file <file>", "static bearer tokens (CSV: token,user,uid,\"group1,group2\")")
+    .option("--log-level <level>", "trace, debug, info, warn, error or silent", "info")
+    .action(async (flags: ServerFlags) => {
+      await runServer(flags);
+    });
+}

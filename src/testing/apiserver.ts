@@ -1,0 +1,74 @@
+// A real API server on a free loopback port with its own data dir, for tests; and the official
+// kubectl pointed at it with a fresh discovery cache.
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ApiServer, compileApiServerOptions, type ApiServerOptionsInput } from "../apiserver/server.js";
+import { builtinResources } from "../apiserver/resources/index.js";
+import { createLogger } from "../util/log.js";
+
+export interface TestApiServer {
+  readonly server: ApiServer;
+  readonly url: string;
+  readonly dataDir: string;
+  readonly kubeconfig: string;
+  /** Runs kubectl (default /usr/bin/kubectl) against the server; never throws on exit codes. */
+  kubectl(args: readonly string[], opts?: { readonly stdin?: string; readonly env?: NodeJS.ProcessEnv; readonly binary?: string }): Promise<KubectlResult>;
+  stop(): Promise<void>;
+}
+
+export interface KubectlResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export const KUBECTL = process.env["KUBECTL"] ?? "/usr/bin/kubectl";
+
+export async function startTestApiServer(opts: Partial<Omit<ApiServerOptionsInput, "dataDir">> = {}): Promise<TestApiServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), "k8ts-apiserver-"));
+  const cacheDir = join(dataDir, "kubectl-cache");
+  const server = new ApiServer(
+    compileApiServerOptions({
+      dataDir,
+      storeUrl: "memory://",
+      port: 0,
+      resources: builtinResources(),
+      log: createLogger((process.env["K8TS_TEST_LOG"] as "info" | undefined) ?? "silent"),
+      ...opts,
+    }),
+  );
+  try {
+    await server.start();
+  } catch (err) {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+  const kubeconfig = server.kubeconfigPath;
+  return {
+    server,
+    url: server.url,
+    dataDir,
+    kubeconfig,
+    kubectl(args, o = {}) {
+      return new Promise((resolve) => {
+        const child = execFile(
+          o.binary ?? KUBECTL,
+          ["--kubeconfig", kubeconfig, "--cache-dir", cacheDir, ...args],
+          { env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: dataDir, ...o.env }, maxBuffer: 64 * 1024 * 1024, timeout: 60_000 },
+          (err, stdout, stderr) => {
+            const code = err ? (typeof (err as { code?: unknown }).code === "number" ? ((err as { code: number }).code) : 1) : 0;
+            resolve({ code, stdout, stderr });
+          },
+        );
+        if (o.stdin !== undefined) child.stdin?.end(o.stdin);
+        else child.stdin?.end();
+      });
+    },
+    async stop() {
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
