@@ -622,6 +622,14 @@ export class EtcdStore implements Store {
     while (!this.#closed) {
       let stream: RawWatchStream | undefined;
       try {
+        // etcd starts a watch at exactly its compact revision, but compaction removed the
+        // deletes made at that revision: resuming there would drop them without a word.
+        try {
+          await this.#read({ key: this.#probeKey(), count_only: true, revision: this.#fed }, this.#fed);
+        } catch (err) {
+          if (!isStorageError(err, "Compacted")) throw err;
+          await this.#restartHub(err.details.compactRevision ?? this.#compactRevision);
+        }
         stream = await this.#openWatch({ ...this.#range(""), start_revision: this.#fed + 1, prev_kv: true });
         this.#feedStream = stream;
         for await (const resp of stream as unknown as AsyncIterable<IWatchResponse>) {
