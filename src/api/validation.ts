@@ -26,7 +26,8 @@ export function maxLenError(length: number): string {
 
 export function regexError(msg: string, fmt: string, ...examples: string[]): string {
   if (examples.length === 0) return `${msg} (regex used for validation is '${fmt}')`;
-  return `${msg} (e.g. ${examples.map((e) => `'${e}', `).join("or ")}regex used for validation is '${fmt}')`;
+  // Upstream appends "', " after each example and " or " between them: two spaces before "or".
+  return `${msg} (e.g. ${examples.map((e) => `'${e}', `).join(" or ")}regex used for validation is '${fmt}')`;
 }
 
 export function emptyError(): string {
@@ -747,8 +748,8 @@ export function validateObjectMetaUpdate(newMeta: ObjectMeta, oldMeta: ObjectMet
   errs.push(...validateImmutableField(newMeta.name, oldMeta.name, path.child("name")));
   errs.push(...validateImmutableField(newMeta.namespace, oldMeta.namespace, path.child("namespace")));
   errs.push(...validateImmutableField(newMeta.uid, oldMeta.uid, path.child("uid")));
-  errs.push(...validateImmutableTimestamp(newMeta.creationTimestamp, oldMeta.creationTimestamp, path.child("creationTimestamp")));
-  errs.push(...validateImmutableTimestamp(newMeta.deletionTimestamp, oldMeta.deletionTimestamp, path.child("deletionTimestamp")));
+  errs.push(...validateImmutableTimestamp(newMeta.creationTimestamp, oldMeta.creationTimestamp, false, path.child("creationTimestamp")));
+  errs.push(...validateImmutableTimestamp(newMeta.deletionTimestamp, oldMeta.deletionTimestamp, true, path.child("deletionTimestamp")));
   errs.push(...validateImmutableOptional(newMeta.deletionGracePeriodSeconds, oldMeta.deletionGracePeriodSeconds, path.child("deletionGracePeriodSeconds")));
   errs.push(...validateLabels(newMeta.labels, path.child("labels")));
   errs.push(...validateAnnotations(newMeta.annotations, path.child("annotations")));
@@ -759,14 +760,18 @@ export function validateObjectMetaUpdate(newMeta: ObjectMeta, oldMeta: ObjectMet
 
 /**
  * Timestamps compare at second precision, as metav1.Time does after a JSON round trip; the bad
- * value prints the way Go prints a metav1.Time (its String method: `2006-01-02 15:04:05 +0000 UTC`).
+ * value prints the way Go prints a metav1.Time (its String method: `2006-01-02 15:04:05 +0000 UTC`),
+ * a missing one as the zero time, or as null where the Go field is a pointer (deletionTimestamp).
  */
-function validateImmutableTimestamp(newVal: string | undefined, oldVal: string | undefined, path: FieldPath): FieldError[] {
+function validateImmutableTimestamp(newVal: string | undefined, oldVal: string | undefined, pointer: boolean, path: FieldPath): FieldError[] {
   const a = newVal ? Date.parse(newVal) : NaN;
   const b = oldVal ? Date.parse(oldVal) : NaN;
   const same = (Number.isNaN(a) && Number.isNaN(b)) || Math.floor(a / 1000) === Math.floor(b / 1000);
   if (same) return [];
-  return [invalid(path, Number.isNaN(a) ? new GoRendered("0001-01-01 00:00:00 +0000 UTC") : new GoRendered(goTimeString(a)), FIELD_IMMUTABLE_ERROR_MSG)];
+  let bad: unknown;
+  if (!Number.isNaN(a)) bad = new GoRendered(goTimeString(a));
+  else bad = pointer && !newVal ? null : new GoRendered("0001-01-01 00:00:00 +0000 UTC");
+  return [invalid(path, bad, FIELD_IMMUTABLE_ERROR_MSG)];
 }
 
 function goTimeString(ms: number): string {
