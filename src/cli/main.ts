@@ -3,6 +3,7 @@
 import { Command, CommanderError } from "commander";
 import { registerSnapshotCommands } from "./snapshot.js";
 import { registerServerCommand } from "./server.js";
+import { registerUpCommands } from "./up.js";
 import { VERSION } from "../util/version.js";
 
 export function buildProgram(): Command {
@@ -11,6 +12,7 @@ export function buildProgram(): Command {
     .version(VERSION.gitVersion, "--version", "print the version")
     .showHelpAfterError()
     .exitOverride();
+  registerUpCommands(program);
   registerServerCommand(program);
   registerSnapshotCommands(program);
   return program;

@@ -1,7 +1,7 @@
 // `k8ts server`: flag definitions only; the work is in server-action.ts.
 import type { Command } from "commander";
 import { runServer, type ServerFlags } from "./server-action.js";
-import { DEFAULT_DATA_DIR } from "./snapshot-actions.js";
+import { defaultDataDir } from "./defaults.js";
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
@@ -9,7 +9,7 @@ export function registerServerCommand(program: Command): void {
   program
     .command("server")
     .description("run the control plane (API server) in the foreground")
-    .option("--data-dir <dir>", "where state, certificates and the admin kubeconfig live", DEFAULT_DATA_DIR)
+    .option("--data-dir <dir>", "where state, certificates and the admin kubeconfig live", defaultDataDir())
     .option("--store <url>", "store URL: sqlite:///path/state.db (default <data-dir>/state.db), etcd://host:port[,host:port], memory://")
     .option("--port <port>", "HTTPS port", "6443")
     .option("--bind-address <ip>", "address to listen on", "127.0.0.1")

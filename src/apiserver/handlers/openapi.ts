@@ -1,7 +1,7 @@
 // /openapi/v3 and its per-group-version documents, built once from the registry and the
 // generated definitions; the same documents give strategic merge patch its merge keys and
 // field validation its list of known fields.
-import { buildGroupVersionDocument, buildOpenAPIv3Root, groupVersionPath, openAPIv3ResponseHeaders, serializeOpenAPIDocument, type GroupVersion, type OpenAPIDocument, type OpenAPIResource } from "../../api/openapi/index.js";
+import { buildGroupVersionDocument, buildOpenAPIv3Root, groupVersionPath, openAPIv2Protobuf, openAPIv2ProtobufContentType, openAPIv3ResponseHeaders, serializeOpenAPIDocument, type GroupVersion, type OpenAPIDocument, type OpenAPIResource } from "../../api/openapi/index.js";
 import type { Registry } from "../registry/registry.js";
 import type { KubeObject, ResourceDefinition } from "../registry/types.js";
 import { schemaFromOpenAPI, type PatchSchema, type OpenAPIDocument as PatchDocument } from "../patch/schema.js";
@@ -77,6 +77,11 @@ export class OpenAPIService {
         this.root = JSON.stringify(buildOpenAPIv3Root(gvs, hashes));
       }
       sendJSON(ctx, 200, this.root);
+      return true;
+    }
+    if (path === "/openapi/v2" || path === "/openapi/v2/") {
+      // kubectl 1.27/1.28 read v2 before validating writes; v3 answers their actual questions.
+      sendRaw(ctx, 200, openAPIv2Protobuf(), openAPIv2ProtobufContentType);
       return true;
     }
     if (path.startsWith("/openapi/v3/")) {

@@ -1,0 +1,150 @@
+// `k8ts up` and `k8ts down`: a single-node cluster in the background. up starts `k8ts server`
+// detached (reusing the state in the data dir), waits until it is ready, merges a "k8ts"
+// context into ~/.kube/config, and says what to type next; down stops it.
+import { spawn } from "node:child_process";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { request } from "node:https";
+import { homedir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { readKubeconfig, mergeIntoKubeconfig } from "../util/kubeconfig.js";
+
+export interface UpOptions {
+  readonly dataDir: string;
+  readonly port: number;
+  readonly bindAddress: string;
+  readonly store?: string;
+  /** ~/.kube/config unless set; "" disables the merge. */
+  readonly kubeconfig?: string;
+  readonly timeoutMs?: number;
+}
+
+export interface UpResult {
+  readonly alreadyRunning: boolean;
+  readonly pid: number;
+  readonly url: string;
+  readonly kubeconfig: string;
+  readonly mergedInto: string | undefined;
+  readonly log: string;
+  readonly elapsedMs: number;
+}
+
+const pidFile = (dataDir: string): string => join(dataDir, "k8ts.pid");
+export const logFile = (dataDir: string): string => join(dataDir, "k8ts.log");
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function runningPid(dataDir: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(pidFile(dataDir), "utf8").trim());
+    return Number.isInteger(pid) && pid > 0 && alive(pid) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** GET /readyz with the cluster CA; true on 200. */
+function ready(url: string, caFile: string): Promise<boolean> {
+  return new Promise((done) => {
+    let ca: Buffer;
+    try {
+      ca = readFileSync(caFile);
+    } catch {
+      done(false);
+      return;
+    }
+    const req = request(`${url}/readyz`, { ca, timeout: 2000 }, (res) => {
+      res.resume();
+      done(res.statusCode === 200);
+    });
+    req.on("error", () => done(false));
+    req.on("timeout", () => req.destroy());
+    req.end();
+  });
+}
+
+async function waitUntil(check: () => Promise<boolean> | boolean, deadline: number, what: string, failed: () => string | undefined): Promise<void> {
+  for (let delay = 20; ; delay = Math.min(delay * 2, 250)) {
+    if (await check()) return;
+    const why = failed();
+    if (why !== undefined) throw new Error(why);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, delay));
+  }
+}
+
+export async function up(o: UpOptions): Promise<UpResult> {
+  const started = Date.now();
+  const dataDir = resolve(o.dataDir);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const host = o.bindAddress === "0.0.0.0" ? "127.0.0.1" : o.bindAddress;
+  const url = `https://${host}:${o.port}`;
+  const kubeconfig = join(dataDir, "admin.kubeconfig");
+  const caFile = join(dataDir, "tls", "ca.crt");
+  const log = logFile(dataDir);
+  let pid = runningPid(dataDir);
+  const alreadyRunning = pid !== undefined;
+  if (pid === undefined) {
+    const cli = resolve(dirname(new URL(import.meta.url).pathname), "..", "..", "..", "bin", "k8ts");
+    const out = openSync(log, "a");
+    const args = [cli, "server", "--data-dir", dataDir, "--port", String(o.port), "--bind-address", o.bindAddress, ...(o.store ? ["--store", o.store] : [])];
+    const child = spawn(process.execPath, args, { detached: true, stdio: ["ignore", out, out] });
+    closeSync(out);
+    child.unref();
+    pid = child.pid!;
+    writeFileSync(pidFile(dataDir), `${pid}\n`);
+    let exited: number | null | undefined;
+    child.once("exit", (code) => (exited = code));
+    await waitUntil(
+      () => ready(url, caFile),
+      Date.now() + (o.timeoutMs ?? 60_000),
+      `the API server at ${url}`,
+      () => (exited !== undefined ? `k8ts server exited with code ${exited}; see ${log}:\n${tail(log, 20)}` : undefined),
+    );
+  }
+  let mergedInto: string | undefined;
+  const target = o.kubeconfig ?? join(homedir(), ".kube", "config");
+  if (target !== "") {
+    mkdirSync(dirname(target), { recursive: true });
+    await mergeIntoKubeconfig(target, await readKubeconfig(kubeconfig), { contextName: "k8ts", setCurrent: true });
+    mergedInto = target;
+  }
+  return { alreadyRunning, pid, url, kubeconfig, mergedInto, log, elapsedMs: Date.now() - started };
+}
+
+export function tail(file: string, lines: number): string {
+  try {
+    return readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+  } catch {
+    return "";
+  }
+}
+
+/** Stops the background cluster: SIGTERM, then SIGKILL after the grace period. */
+export async function down(dataDir: string, graceMs = 15_000): Promise<{ stopped: boolean; pid?: number }> {
+  const dir = resolve(dataDir);
+  const pid = runningPid(dir);
+  if (pid === undefined) {
+    rmSync(pidFile(dir), { force: true });
+    return { stopped: false };
+  }
+  process.kill(pid, "SIGTERM");
+  try {
+    await waitUntil(() => !alive(pid), Date.now() + graceMs, `process ${pid} to exit`, () => undefined);
+  } catch {
+    process.kill(pid, "SIGKILL");
+    await waitUntil(() => !alive(pid), Date.now() + 5000, `process ${pid} to die`, () => undefined);
+  }
+  rmSync(pidFile(dir), { force: true });
+  return { stopped: true, pid };
+}
+
+export function isInitialized(dataDir: string): boolean {
+  return existsSync(join(resolve(dataDir), "admin.kubeconfig"));
+}

@@ -1,0 +1,34 @@
+// `k8ts up` / `k8ts down`: flag definitions and what they print; the work is in up-actions.ts.
+import type { Command } from "commander";
+import { defaultDataDir, DEFAULT_PORT } from "./defaults.js";
+import { down, up } from "./up-actions.js";
+
+export function registerUpCommands(program: Command): void {
+  program
+    .command("up")
+    .description("start a single-node cluster in the background (reusing its state) and merge a k8ts context into ~/.kube/config")
+    .option("--data-dir <dir>", "state, certificates, kubeconfig and logs", defaultDataDir())
+    .option("--port <port>", "API server HTTPS port", String(DEFAULT_PORT))
+    .option("--bind-address <ip>", "API server address", "127.0.0.1")
+    .option("--store <url>", "store URL (default sqlite://<data-dir>/state.db)")
+    .option("--kubeconfig <file>", "kubeconfig to merge the k8ts context into (\"\" to skip)")
+    .action(async (f: { dataDir: string; port: string; bindAddress: string; store?: string; kubeconfig?: string }) => {
+      const r = await up({ dataDir: f.dataDir, port: Number(f.port), bindAddress: f.bindAddress, ...(f.store ? { store: f.store } : {}), ...(f.kubeconfig !== undefined ? { kubeconfig: f.kubeconfig } : {}) });
+      const out = process.stdout;
+      out.write(`k8ts is ${r.alreadyRunning ? "already running" : "up"} (pid ${r.pid}, ${(r.elapsedMs / 1000).toFixed(1)} s): API server ${r.url}\n`);
+      out.write(`  kubeconfig: ${r.kubeconfig}\n`);
+      if (r.mergedInto) out.write(`  context "k8ts" merged into ${r.mergedInto} and made current\n`);
+      out.write(`  log: ${r.log}\n\n`);
+      out.write(`Try:\n  kubectl get namespaces\n  kubectl create configmap hello --from-literal=greeting=hi\n  kubectl create deployment web --image=busybox:1.35 -- httpd -f -p 8080\n  kubectl get deployments,replicasets,pods\n\n`);
+      out.write(`This cluster has the API server only: no controllers, scheduler or node yet, so objects are stored and served but pods stay Pending.\n`);
+      out.write(`Stop it with: bin/k8ts down\n`);
+    });
+  program
+    .command("down")
+    .description("stop the cluster `k8ts up` started (state is kept)")
+    .option("--data-dir <dir>", "state directory", defaultDataDir())
+    .action(async (f: { dataDir: string }) => {
+      const r = await down(f.dataDir);
+      process.stdout.write(r.stopped ? `k8ts stopped (pid ${r.pid})\n` : "k8ts is not running\n");
+    });
+}
