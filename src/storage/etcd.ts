@@ -68,6 +68,8 @@ const FUTURE_MESSAGE = "required revision is a future revision";
 /** How long a read of old watch history may take before the watcher is told to re-list. */
 const HISTORY_READ_TIMEOUT_MS = 30_000;
 const LEASE_CACHE_LIMIT = 100_000;
+/** Lease TTL look-ups in flight at once when a read returns keys under many unknown leases. */
+const LEASE_LOOKUP_BATCH = 64;
 
 type RawWatchStream = IDuplexStream<IWatchRequest, IWatchResponse>;
 
@@ -119,7 +121,7 @@ function transient(err: unknown): boolean {
   const name = err.constructor.name;
   return (
     /GRPCUnavailableError|GRPCDeadlineExceededError|GRPCCancelledError|GRPCInternalError|GRPCUnknownError|GRPCAbortedError|GRPCResourceExhastedError|BrokenCircuitError|ClientClosedError/.test(name) ||
-    /etcdserver: (no leader|request timed out|leader changed|server stopped|too many requests|not capable|mvcc: database space exceeded)|UNAVAILABLE|DEADLINE_EXCEEDED/.test(err.message)
+    /etcdserver: (no leader|request timed out|leader changed|server stopped|too many requests|not capable)|UNAVAILABLE|DEADLINE_EXCEEDED/.test(err.message)
   );
 }
 
@@ -310,12 +312,19 @@ export class EtcdStore implements Store {
   async #learnLeases(kvs: Iterable<IKeyValue | undefined>): Promise<void> {
     const missing = new Set<string>();
     for (const kv of kvs) if (kv && kv.lease !== "0" && kv.lease !== "" && !this.#leaseTtl.has(kv.lease)) missing.add(kv.lease);
-    await Promise.all(
-      [...missing].map(async (id) => {
-        const res = await this.#rpc("read", () => this.#client.leaseClient.leaseTimeToLive({ ID: id }));
-        this.#rememberLease(id, Math.max(0, Number(res.grantedTTL)));
-      }),
-    );
+    const ids = [...missing];
+    for (let i = 0; i < ids.length; i += LEASE_LOOKUP_BATCH) {
+      await Promise.all(
+        ids.slice(i, i + LEASE_LOOKUP_BATCH).map(async (id) => {
+          // A lease that expired since the read has no TTL left to report.
+          const res = await this.#rpc("read", () =>
+            this.#client.leaseClient.leaseTimeToLive({ ID: id }).catch((err: unknown) => (hasMessage(err, "requested lease not found") ? undefined : Promise.reject(err))),
+          );
+          const granted = Number(res?.grantedTTL ?? 0);
+          if (granted > 0) this.#rememberLease(id, granted);
+        }),
+      );
+    }
   }
 
   #rememberLease(id: string, ttl: number): void {

@@ -4,7 +4,6 @@
 // timeout sends SIGTERM, which skips 'exit' handlers).
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { once } from "node:events";
-import { ETCD_MIN_MAX_REQUEST_BYTES } from "../storage/etcd.js";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { readFileSync, rmSync } from "node:fs";
 import https from "node:https";
@@ -13,6 +12,7 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { ETCD_MIN_MAX_REQUEST_BYTES } from "../storage/etcd.js";
 
 const execFileP = promisify(execFile);
 
