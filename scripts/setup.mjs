@@ -13,7 +13,7 @@ const root = resolve(dirname(new URL(import.meta.url).pathname), "..");
 const args = new Set(process.argv.slice(2));
 
 /** binary that proves the package is there → Debian package */
-const runtimePackages = {};
+const runtimePackages = { etcdctl: "etcd-client" };
 const testPackages = { ...runtimePackages, etcd: "etcd-server" };
 
 function have(bin) {
