@@ -357,3 +357,35 @@ void test("writes accepted before close are committed; after close the store is 
     await assert.rejects(s.create("/z/late", enc.encode("x")), (e: unknown) => isStorageError(e, "Unavailable"));
     await withStore(file, async (r) => assert.equal((await r.count("/z/")).count, 10));
   }));
+
+void test("a snapshot taken by a second opener of the file (the CLI beside a server) completes while the server writes", { timeout: 60_000 }, () =>
+  withDir(async (dir) => {
+    const file = join(dir, "live.db");
+    const snap = join(dir, "snap.db");
+    const target = join(dir, "restored.db");
+    await withStore(file, async (server) => {
+      // Enough pages that the copy takes several steps, so the server's writes land in between.
+      await Promise.all(Array.from({ length: 3000 }, (_, i) => server.create(`/registry/seed/${i}`, enc.encode("s".repeat(2000)))));
+      let writing = true;
+      let written = 0;
+      const writer = (async () => {
+        for (let i = 0; writing; i++) {
+          await server.create(`/registry/during/${i}`, enc.encode(String(i)));
+          written++;
+        }
+      })();
+      try {
+        await withStore(file, (cli) => cli.snapshot(snap), { ttlSweepMs: 2 ** 31 - 1 });
+      } finally {
+        writing = false;
+        await writer;
+      }
+      assert.ok(written > 0, "the server wrote while the snapshot ran");
+      await SqliteStore.restore(snap, target);
+      await withStore(target, async (r) => {
+        const at = await r.currentRevision();
+        assert.ok(at >= 3000);
+        assert.deepEqual(await dump(r), await dump(server, at));
+      });
+    });
+  }));

@@ -305,7 +305,7 @@ export class SqliteStore implements Store {
     await mkdir(dirname(target), { recursive: true });
     const tmp = `${target}.${randomBytes(4).toString("hex")}.tmp`;
     try {
-      await this.#db.backup(tmp);
+      await this.#db.backup(tmp, { progress: backupPace() });
       await fsyncFile(tmp);
       await rename(tmp, target);
       await fsyncFile(dirname(target));
@@ -474,6 +474,22 @@ function expired(compactRevision: number): StorageError {
     "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.",
     { compactRevision },
   );
+}
+
+/**
+ * Pages per backup step. Steps let the event loop run between them, and writes through this
+ * connection update the copy as it goes. A write by another process (a server, while
+ * `k8ts snapshot save` runs beside it) restarts the copy instead; once that is seen, the rest
+ * is copied in one step, inside one read transaction, so a busy writer cannot starve it.
+ */
+function backupPace(): (p: { totalPages: number; remainingPages: number }) => number {
+  let last = Number.POSITIVE_INFINITY;
+  let allAtOnce = false;
+  return ({ remainingPages }) => {
+    if (remainingPages > last) allAtOnce = true;
+    last = remainingPages;
+    return allAtOnce ? 0x7fffffff : 1000;
+  };
 }
 
 async function fsyncFile(path: string): Promise<void> {
