@@ -1,7 +1,7 @@
 // Pieces every resource declaration shares: metadata validation with the kind's name rule,
 // the usual field checks wrapped into field errors at a path, and strategy building blocks.
 import type { ObjectMeta } from "kubernetes-types/meta/v1.js";
-import { FieldPath, invalid, notSupported, required, type FieldError } from "../../api/fielderrors.js";
+import { compareGoStrings, FieldPath, goQuote, GoRendered, invalid, notSupported, required, type FieldError } from "../../api/fielderrors.js";
 import {
   isDNS1123Label,
   isDNS1123Subdomain,
@@ -15,7 +15,7 @@ import {
   type NameValidator,
 } from "../../api/validation.js";
 import type { KubeObject } from "../registry/types.js";
-import { asObj, jsonEqual } from "./util.js";
+import { asObj, isObj, jsonEqual } from "./util.js";
 
 export const META = FieldPath.of("metadata");
 export const SPEC = FieldPath.of("spec");
@@ -67,3 +67,31 @@ export function immutable(newVal: unknown, oldVal: unknown, path: FieldPath): Fi
 }
 
 export const MAX_INT32 = 2147483647;
+
+function goStringSlice(v: unknown): string {
+  if (!Array.isArray(v)) return "[]string(nil)";
+  return `[]string{${v.map((x) => goQuote(String(x))).join(", ")}}`;
+}
+
+function goStringMap(v: unknown): string {
+  if (!isObj(v)) return "map[string]string(nil)";
+  const entries = Object.entries(v).sort(([a], [b]) => compareGoStrings(a, b));
+  return `map[string]string{${entries.map(([k, x]) => `${goQuote(k)}:${goQuote(String(x))}`).join(", ")}}`;
+}
+
+/**
+ * A metav1.LabelSelector as Go's %#v prints it in field errors, e.g.
+ * `v1.LabelSelector{MatchLabels:map[string]string{"app":"web"}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}`.
+ */
+export function goLabelSelector(sel: unknown): GoRendered {
+  const s = isObj(sel) ? sel : {};
+  const exprs = Array.isArray(s.matchExpressions)
+    ? `[]v1.LabelSelectorRequirement{${s.matchExpressions
+        .map((e) => {
+          const r = isObj(e) ? e : {};
+          return `v1.LabelSelectorRequirement{Key:${goQuote(String(r.key ?? ""))}, Operator:${goQuote(String(r.operator ?? ""))}, Values:${goStringSlice(r.values)}}`;
+        })
+        .join(", ")}}`
+    : "[]v1.LabelSelectorRequirement(nil)";
+  return new GoRendered(`v1.LabelSelector{MatchLabels:${goStringMap(s.matchLabels)}, MatchExpressions:${exprs}}`);
+}

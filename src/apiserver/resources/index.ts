@@ -1,7 +1,15 @@
-// Every built-in resource the API server serves, in discovery order.
+// Every built-in resource the API server serves. Groups come in upstream's discovery order
+// (core first, then apps, events.k8s.io, autoscaling, batch, networking.k8s.io, policy, rbac,
+// storage, scheduling, coordination, discovery — the order of /apis on a real cluster), and
+// within a group-version resources are sorted by name as upstream's discovery lists them.
 import type { ResourceDefinition } from "../registry/types.js";
+import { appsResources } from "./apps.js";
 import { pods } from "./core/pod.js";
 
+function byName(defs: readonly ResourceDefinition[]): ResourceDefinition[] {
+  return [...defs].sort((a, b) => (a.plural < b.plural ? -1 : a.plural > b.plural ? 1 : 0));
+}
+
 export function builtinResources(): readonly ResourceDefinition[] {
-  return [pods];
+  return [...byName([pods]), ...byName(appsResources)];
 }
