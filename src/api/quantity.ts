@@ -318,7 +318,8 @@ export class Quantity {
     if (a !== b) return a < b ? -1 : 1;
     if (a === 0) return 0;
     const mag = compareMagnitude(absBig(this.mantissa), this.exponent, absBig(other.mantissa), other.exponent);
-    return (a > 0 ? mag : -mag) as -1 | 0 | 1;
+    if (mag === 0) return 0;
+    return a > 0 ? mag : mag === 1 ? -1 : 1;
   }
 
   equals(other: Quantity): boolean {
