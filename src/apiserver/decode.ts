@@ -14,10 +14,10 @@ export function parseFieldValidation(v: string | null): FieldValidation {
 }
 
 /**
- * Finds fields the kind's schema does not have (dropping them from `obj`, as decoding into
- * the Go types does) and returns their paths, e.g. `spec.foo`.
+ * Checks `obj` against the kind's schema as decoding into the Go types does: wrong JSON types
+ * are reported, unknown fields dropped and their paths returned (e.g. `spec.foo`).
  */
-export type UnknownFieldPruner = (def: ResourceDefinition, obj: KubeObject) => string[];
+export type SchemaChecker = (def: ResourceDefinition, obj: KubeObject) => { readonly unknown: readonly string[]; readonly typeError?: string };
 
 /** Parses JSON or YAML; anything else is 415. Duplicate JSON keys are reported as upstream does under Strict. */
 export function parseBody(body: Buffer, contentType: string | undefined): { value: unknown; duplicates: string[] } {
@@ -58,9 +58,16 @@ export function checkKind(value: unknown, expect: { apiVersion: string; kind: st
   return obj;
 }
 
-/** Applies the field validation mode: Strict fails, Warn adds warnings, Ignore drops silently. */
-export function validateFields(def: ResourceDefinition, obj: KubeObject, mode: FieldValidation, prune: UnknownFieldPruner | undefined, warnings: string[], duplicates: readonly string[] = []): void {
-  const unknown = prune ? prune(def, obj) : [];
+/**
+ * Decodes against the schema: a wrong type is a 400 whatever the mode; unknown fields then
+ * follow the field validation mode: Strict fails, Warn adds warnings, Ignore drops silently.
+ */
+export function validateFields(def: ResourceDefinition, obj: KubeObject, mode: FieldValidation, check: SchemaChecker | undefined, warnings: string[], duplicates: readonly string[] = []): void {
+  const result = check ? check(def, obj) : { unknown: [] };
+  if (result.typeError) {
+    throw badRequest(`${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: ${result.typeError}`);
+  }
+  const unknown = result.unknown;
   const problems = [...duplicates.map((d) => `duplicate field "${d}"`), ...unknown.map((u) => `unknown field "${u}"`)];
   if (problems.length === 0 || mode === "Ignore") return;
   if (mode === "Strict") throw badRequest(`strict decoding error: ${problems.join(", ")}`);

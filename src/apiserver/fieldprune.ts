@@ -1,19 +1,38 @@
-// Unknown-field detection against the OpenAPI v3 schemas: what decoding a body into the Go
-// types does upstream (unknown fields dropped; reported under fieldValidation Strict/Warn).
+// Decoding a body against the kind's OpenAPI v3 schema, as decoding into the Go types does
+// upstream: a value of the wrong JSON type is a 400 (`json: cannot unmarshal object into Go
+// struct field ObjectMeta.metadata.name of type string`), null means "not set", and unknown
+// fields are dropped and reported (for fieldValidation Strict/Warn).
 import type { KubeObject } from "./registry/types.js";
 
 export interface SchemaObject {
   type?: string | string[];
+  format?: string;
   properties?: Record<string, SchemaObject>;
   items?: SchemaObject;
   additionalProperties?: SchemaObject | boolean;
   allOf?: SchemaObject[];
+  oneOf?: SchemaObject[];
   $ref?: string;
   "x-kubernetes-preserve-unknown-fields"?: boolean;
   "x-kubernetes-int-or-string"?: boolean;
 }
 
+export interface SchemaCheck {
+  /** Paths of fields the schema does not know (removed from the object). */
+  readonly unknown: string[];
+  /** The first value of the wrong type, as Go's decoder words it. */
+  typeError?: string;
+}
+
 const refPrefix = "#/components/schemas/";
+const INT32 = 2 ** 31;
+
+function jsonTypeOf(v: unknown): string {
+  if (Array.isArray(v)) return "array";
+  if (v === null) return "null";
+  if (typeof v === "object") return "object";
+  return typeof v;
+}
 
 export class SchemaWalker {
   constructor(private readonly schemas: Readonly<Record<string, SchemaObject>>) {}
@@ -25,40 +44,95 @@ export class SchemaWalker {
     return s;
   }
 
-  /** Removes fields the schema does not know from `obj`; returns their paths (`spec.foo`, `spec.containers[0].bar`). */
-  prune(definition: string, obj: KubeObject): string[] {
-    const unknown: string[] = [];
+  /** Checks `obj` against `definition`, removing unknown and null fields; see SchemaCheck. */
+  check(definition: string, obj: KubeObject): SchemaCheck {
+    const result: SchemaCheck = { unknown: [] };
     const root = this.schemas[definition];
-    if (root) this.walk(obj, root, "", unknown);
-    return unknown;
+    if (root) this.walk(obj, root, "", result, 0);
+    return result;
   }
 
-  private walk(value: unknown, schema: SchemaObject | undefined, path: string, unknown: string[]): void {
+
+  private typeError(result: SchemaCheck, value: unknown, path: string, goType: string): void {
+    const shown = typeof value === "number" ? `number ${value}` : jsonTypeOf(value);
+    result.typeError ??= `json: cannot unmarshal ${shown} into Go struct field .${path} of type ${goType}`;
+  }
+
+  private walk(value: unknown, schema: SchemaObject | undefined, path: string, result: SchemaCheck, depth: number): void {
     const s = this.resolve(schema);
-    if (!s || s["x-kubernetes-preserve-unknown-fields"]) return;
-    if (Array.isArray(value)) {
-      if (s.items) value.forEach((v, i) => this.walk(v, s.items, `${path}[${i}]`, unknown));
+    if (!s || s["x-kubernetes-preserve-unknown-fields"] || result.typeError) return;
+    if (depth > 64) {
+      result.typeError ??= `json: exceeded max depth at .${path}`;
       return;
     }
-    if (typeof value !== "object" || value === null) return;
+    if (s.oneOf) {
+      const t = jsonTypeOf(value);
+      const ok = s.oneOf.some((o) => o.type === t || (o.type === "integer" && typeof value === "number" && Number.isInteger(value)) || (o.type === "number" && typeof value === "number"));
+      if (!ok && value !== null) this.typeError(result, value, path, s.format === "int-or-string" ? "intstr.IntOrString" : "resource.Quantity");
+      return;
+    }
+    const type = Array.isArray(s.type) ? s.type[0] : s.type;
+    switch (type) {
+      case "string":
+        if (typeof value !== "string") this.typeError(result, value, path, "string");
+        return;
+      case "boolean":
+        if (typeof value !== "boolean") this.typeError(result, value, path, "bool");
+        return;
+      case "integer":
+        if (typeof value !== "number" || !Number.isInteger(value) || (s.format === "int32" && (value >= INT32 || value < -INT32)) || !Number.isSafeInteger(value)) {
+          this.typeError(result, value, path, s.format ?? "int64");
+        }
+        return;
+      case "number":
+        if (typeof value !== "number") this.typeError(result, value, path, "float64");
+        return;
+      case "array":
+        if (!Array.isArray(value)) {
+          this.typeError(result, value, path, "[]");
+          return;
+        }
+        value.forEach((v, i) => {
+          if (v !== null) this.walk(v, s.items, `${path}[${i}]`, result, depth + 1);
+        });
+        return;
+      default:
+        break;
+    }
+    if (!s.properties && typeof s.additionalProperties !== "object") {
+      // A free-form object (RawExtension, FieldsV1, JSON): anything goes.
+      if (type === "object" && (typeof value !== "object" || value === null || Array.isArray(value))) this.typeError(result, value, path, "map[string]interface {}");
+      return;
+    }
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      this.typeError(result, value, path, s.properties ? "struct" : "map");
+      return;
+    }
     const rec = value as Record<string, unknown>;
-    if (s.properties) {
-      for (const key of Object.keys(rec)) {
+    for (const key of Object.keys(rec)) {
+      const p = path === "" ? key : `${path}.${key}`;
+      const v = rec[key];
+      if (s.properties) {
         const prop = s.properties[key];
-        const p = path === "" ? key : `${path}.${key}`;
         if (prop === undefined) {
           // apiVersion/kind are always accepted on objects that embed them.
           if (key === "apiVersion" || key === "kind") continue;
-          unknown.push(p);
+          result.unknown.push(p);
           delete rec[key];
           continue;
         }
-        this.walk(rec[key], prop, p, unknown);
+        if (v === null) {
+          delete rec[key];
+          continue;
+        }
+        this.walk(v, prop, p, result, depth + 1);
+      } else {
+        if (v === null) {
+          delete rec[key];
+          continue;
+        }
+        this.walk(v, s.additionalProperties as SchemaObject, p, result, depth + 1);
       }
-      return;
-    }
-    if (typeof s.additionalProperties === "object") {
-      for (const key of Object.keys(rec)) this.walk(rec[key], s.additionalProperties, `${path}.${key}`, unknown);
     }
   }
 }

@@ -174,7 +174,7 @@ export class ApiServer {
       registry: this.registry,
       stores: this.stores,
       patcher,
-      pruneUnknownFields: (def, obj) => openapi.pruneUnknownFields(def, obj),
+      checkSchema: (def, obj) => openapi.checkSchema(def, obj),
       log,
       watchTimeoutSeconds: () => Math.floor(1800 * (1 + Math.random())),
     });

@@ -5,7 +5,7 @@ import { buildGroupVersionDocument, buildOpenAPIv3Root, groupVersionPath, openAP
 import type { Registry } from "../registry/registry.js";
 import type { KubeObject, ResourceDefinition } from "../registry/types.js";
 import { schemaFromOpenAPI, type PatchSchema, type OpenAPIDocument as PatchDocument } from "../patch/schema.js";
-import { SchemaWalker, type SchemaObject } from "../fieldprune.js";
+import { SchemaWalker, type SchemaCheck, type SchemaObject } from "../fieldprune.js";
 import { sendJSON, sendRaw, type HttpContext } from "../http.js";
 import { notFoundResource } from "./rest.js";
 
@@ -62,8 +62,8 @@ export class OpenAPIService {
     return s;
   }
 
-  pruneUnknownFields(def: ResourceDefinition, obj: KubeObject): string[] {
-    return this.get(def).walker.prune(def.definition, obj);
+  checkSchema(def: ResourceDefinition, obj: KubeObject): SchemaCheck {
+    return this.get(def).walker.check(def.definition, obj);
   }
 
   handle(ctx: HttpContext): boolean {

@@ -2,7 +2,7 @@
 // generic store of its resource, with Kubernetes' query parameters, content negotiation,
 // subresources and watch streaming.
 import type { Logger } from "pino";
-import { parseBody, checkKind, parseFieldValidation, validateFields, type UnknownFieldPruner } from "../decode.js";
+import { parseBody, checkKind, parseFieldValidation, validateFields, type SchemaChecker } from "../decode.js";
 import { readBody, sendJSON, parseAccept, type HttpContext, mediaType } from "../http.js";
 import type { Registry } from "../registry/registry.js";
 import type { KubeObject, ResourceDefinition } from "../registry/types.js";
@@ -18,7 +18,7 @@ export interface RestDeps {
   readonly registry: Registry;
   readonly stores: ReadonlyMap<ResourceDefinition, ResourceStore>;
   readonly patcher: Patcher;
-  readonly pruneUnknownFields?: UnknownFieldPruner;
+  readonly checkSchema?: SchemaChecker;
   readonly log: Logger;
   /** How long a watch lasts when the client does not say (upstream: 30–60 min, randomized). */
   readonly watchTimeoutSeconds: () => number;
@@ -213,7 +213,7 @@ class Request {
     const raw = await readBody(this.ctx.req);
     const { value, duplicates } = parseBody(raw, this.ctx.req.headers["content-type"]);
     const obj = checkKind(value, { apiVersion: this.apiVersion, kind: this.def.kind });
-    validateFields(this.def, obj, parseFieldValidation(this.q.get("fieldValidation")), this.deps.pruneUnknownFields, this.ctx.warnings, duplicates);
+    validateFields(this.def, obj, parseFieldValidation(this.q.get("fieldValidation")), this.deps.checkSchema, this.ctx.warnings, duplicates);
     return { obj, raw };
   }
 
@@ -269,7 +269,7 @@ class Request {
         if (!current && !isApply) throw status.notFound(this.store.qualified, name);
         const patched = await this.deps.patcher.apply({ def: this.def, contentType, current, patch: raw, manager, force, now: this.rctx.now, subresource, name, namespace: this.rctx.namespace });
         const obj = checkKind(patched, { apiVersion: this.apiVersion, kind: this.def.kind });
-        validateFields(this.def, obj, mode, this.deps.pruneUnknownFields, this.ctx.warnings);
+        validateFields(this.def, obj, mode, this.deps.checkSchema, this.ctx.warnings);
         // A resourceVersion in the patch is a precondition (a mismatch is a 409, never retried);
         // without one the patch applies to whatever is current and retries on conflicts.
         if (!obj.metadata?.resourceVersion && current) metaSetRV(obj, current.metadata?.resourceVersion);

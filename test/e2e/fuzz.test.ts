@@ -1,0 +1,123 @@
+// Bad input never breaks the server: thousands of mutated objects and malformed requests get
+// 4xx answers in Kubernetes' Status format — no 5xx, no crash — and the server still serves
+// afterwards. Deterministic (seeded) so a failure reproduces.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { startTestApiServer, type TestApiServer } from "../../src/testing/apiserver.js";
+import { adminClient, type RawClient } from "../../src/testing/client.js";
+
+const TOTAL = Number(process.env["K8TS_FUZZ_REQUESTS"] ?? 10_000);
+
+/** mulberry32: a small seeded PRNG. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const seeds: { path: string; obj: Record<string, unknown> }[] = [
+  { path: "/api/v1/namespaces/default/configmaps", obj: { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "cm", labels: { a: "b" } }, data: { k: "v" } } },
+  { path: "/api/v1/namespaces/default/pods", obj: { apiVersion: "v1", kind: "Pod", metadata: { name: "p" }, spec: { containers: [{ name: "c", image: "busybox:1.35", ports: [{ containerPort: 80 }], resources: { limits: { cpu: "1", memory: "64Mi" } } }] } } },
+  { path: "/apis/apps/v1/namespaces/default/deployments", obj: { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "d" }, spec: { replicas: 2, selector: { matchLabels: { app: "d" } }, template: { metadata: { labels: { app: "d" } }, spec: { containers: [{ name: "c", image: "busybox:1.35" }] } } } } },
+  { path: "/api/v1/namespaces/default/services", obj: { apiVersion: "v1", kind: "Service", metadata: { name: "s" }, spec: { selector: { app: "d" }, ports: [{ port: 80, targetPort: 8080 }] } } },
+  { path: "/api/v1/namespaces", obj: { apiVersion: "v1", kind: "Namespace", metadata: { name: "ns" } } },
+  { path: "/apis/batch/v1/namespaces/default/jobs", obj: { apiVersion: "batch/v1", kind: "Job", metadata: { name: "j" }, spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "c", image: "busybox:1.35" }] } } } } },
+];
+
+const weird: unknown[] = [null, true, false, 0, -1, 1.5, 2 ** 53, "", "x", "-1", "\u0000", "a".repeat(70_000), [], [null], {}, { "": "" }, { $patch: "delete" }, "${x}", "../..", "ÿ", -0];
+
+function pick<T>(r: () => number, xs: readonly T[]): T {
+  return xs[Math.floor(r() * xs.length)]!;
+}
+
+function mutate(r: () => number, value: unknown, depth = 0): unknown {
+  if (typeof value !== "object" || value === null || depth > 6) return r() < 0.3 ? pick(r, weird) : value;
+  const copy: Record<string, unknown> | unknown[] = Array.isArray(value) ? [...value] : { ...(value as Record<string, unknown>) };
+  const keys = Object.keys(copy);
+  const action = r();
+  if (keys.length === 0 || action < 0.15) {
+    (copy as Record<string, unknown>)[pick(r, ["x", "metadata", "spec", "status", "name", "0", "__proto__", "constructor"])] = pick(r, weird);
+  } else if (action < 0.3) {
+    delete (copy as Record<string, unknown>)[pick(r, keys)];
+  } else if (action < 0.45) {
+    (copy as Record<string, unknown>)[pick(r, keys)] = pick(r, weird);
+  } else {
+    const k = pick(r, keys);
+    (copy as Record<string, unknown>)[k] = mutate(r, (copy as Record<string, unknown>)[k], depth + 1);
+  }
+  return copy;
+}
+
+function malformed(r: () => number): { method: string; path: string; body?: string; headers?: Record<string, string> } {
+  const s = pick(r, seeds);
+  const text = JSON.stringify(s.obj);
+  switch (Math.floor(r() * 10)) {
+    case 0:
+      return { method: "POST", path: s.path, body: text.slice(0, Math.floor(r() * text.length)) };
+    case 1:
+      return { method: "POST", path: s.path, body: text, headers: { "Content-Type": pick(r, ["text/plain", "application/xml", "application/vnd.kubernetes.protobuf", "application/yaml", ""]) } };
+    case 2:
+      return { method: pick(r, ["GET", "DELETE", "PATCH", "PUT", "POST"]), path: `${s.path}/${encodeURIComponent(pick(r, ["..", "a/b", "%", "x".repeat(300), "UPPER", "ok"]))}${pick(r, ["", "/status", "/scale", "/bogus", "/binding", "/eviction"])}`, body: text };
+    case 3:
+      return { method: "GET", path: `${s.path}?${pick(r, ["limit=abc", "limit=-1", "resourceVersion=x", "resourceVersion=99999999999999999999", "labelSelector=a%20in%20(", "labelSelector=!!", "fieldSelector=spec.bogus=1", "fieldSelector===", "continue=garbage", "resourceVersionMatch=Exact", "watch=true&resourceVersion=1&timeoutSeconds=1", "watch=true&timeoutSeconds=-5&resourceVersion=abc"])}` };
+    case 4:
+      return { method: "PATCH", path: `${s.path}/${(s.obj["metadata"] as { name: string }).name}`, body: pick(r, ["[]", "{}", "[{\"op\":\"bogus\"}]", "[{\"op\":\"test\",\"path\":\"/x\",\"value\":1}]", "null", "{\"$patch\":\"replace\"}", "{\"spec\":{\"containers\":[{\"image\":\"x\"}]}}", "{\"metadata\":{\"$retainKeys\":7}}"]), headers: { "Content-Type": pick(r, ["application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json", "application/apply-patch+yaml", "application/json"]) } };
+    case 5:
+      return { method: "DELETE", path: `${s.path}/${(s.obj["metadata"] as { name: string }).name}`, body: pick(r, ["{\"gracePeriodSeconds\":-3}", "{\"propagationPolicy\":\"Sideways\"}", "{\"preconditions\":{\"uid\":\"nope\"}}", "[1]", "{\"orphanDependents\":true,\"propagationPolicy\":\"Orphan\"}"]) };
+    case 6:
+      return { method: "GET", path: pick(r, ["/apis/nope/v1/things", "/api/v2", "/apis/apps/v9", "/openapi/v3/apis/nope/v1", "/api/v1/namespaces/default/nothings", "/%", "/apis/apps/v1/namespaces/default/deployments/d/scale/extra"]) };
+    case 7:
+      return { method: "POST", path: s.path, body: `{"a":${"[".repeat(2000)}${"]".repeat(2000)}}` };
+    case 8:
+      return { method: "POST", path: s.path, body: "x".repeat(3 * 1024 * 1024 + 10) };
+    default:
+      return { method: "PUT", path: `${s.path}/${(s.obj["metadata"] as { name: string }).name}`, body: JSON.stringify(mutate(r, s.obj)) };
+  }
+}
+
+describe("fuzz", () => {
+  let s: TestApiServer;
+  let c: RawClient;
+  before(async () => {
+    s = await startTestApiServer({ maxRequestsInflight: 10_000, maxMutatingRequestsInflight: 10_000 });
+    c = adminClient(s.url, s.dataDir, { maxSockets: 8 });
+  });
+  after(async () => {
+    c?.close();
+    await s?.stop();
+  });
+
+  it(`answers ${TOTAL} mutated and malformed requests without a 5xx`, async () => {
+    const r = prng(20261126);
+    const failures: string[] = [];
+    const codes = new Map<number, number>();
+    let sent = 0;
+    const worker = async (): Promise<void> => {
+      while (sent < TOTAL) {
+        sent++;
+        const req = r() < 0.5 ? (() => {
+          const seed = pick(r, seeds);
+          return { method: "POST", path: seed.path, body: JSON.stringify(mutate(r, seed.obj)) } as { method: string; path: string; body?: string; headers?: Record<string, string> };
+        })() : malformed(r);
+        const res = await c.request(req.method, req.path, req.body, req.headers);
+        codes.set(res.status, (codes.get(res.status) ?? 0) + 1);
+        if (res.status >= 500) failures.push(`${res.status} ${req.method} ${req.path} ${String(req.body).slice(0, 200)} → ${res.body.slice(0, 300)}`);
+        if (res.status >= 400 && !res.headers["content-type"]?.toString().startsWith("text/plain") && res.status !== 404) {
+          const parsed = JSON.parse(res.body) as { kind?: string; code?: number };
+          if (parsed.kind !== "Status" || parsed.code !== res.status) failures.push(`not a Status: ${res.status} ${req.method} ${req.path}: ${res.body.slice(0, 200)}`);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, worker));
+    assert.deepEqual(failures.slice(0, 20), [], `codes: ${JSON.stringify([...codes])}`);
+    const health = await c.request("GET", "/readyz");
+    assert.equal(health.status, 200);
+    const list = await c.request("GET", "/api/v1/namespaces");
+    assert.equal(list.status, 200);
+  });
+});
