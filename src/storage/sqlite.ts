@@ -383,21 +383,30 @@ export class SqliteStore implements Store {
       applied = this.#commitBatch(batch);
     } catch (err) {
       this.#revision = before;
-      const error = sqliteError(this.file, err);
+      const code = (err as { code?: unknown }).code;
+      // Revisions are assigned in this process; a taken one means someone else writes here too.
+      const error =
+        code === "SQLITE_CONSTRAINT_PRIMARYKEY"
+          ? unavailable(`another process has written to SQLite store ${this.file}: only one k8ts server may own a store; stop the other one, then restart this one`)
+          : sqliteError(this.file, err);
       for (const op of batch) op.done.reject(error);
       return;
     }
     const events: WatchEvent[] = [];
     for (const a of applied) if ("event" in a) events.push(a.event);
-    this.#hub.publish(events);
-    for (const a of applied) {
-      if ("error" in a) {
-        a.op.done.reject(a.error);
-        continue;
+    try {
+      this.#hub.publish(events);
+    } finally {
+      // Committed is committed: the writers hear so even if fan-out broke.
+      for (const a of applied) {
+        if ("error" in a) {
+          a.op.done.reject(a.error);
+          continue;
+        }
+        const ev = a.event;
+        if (a.op.kind === "delete") a.op.done.resolve({ revision: ev.revision, prevKv: ev.prevKv as KeyValue });
+        else a.op.done.resolve(ev.kv);
       }
-      const ev = a.event;
-      if (a.op.kind === "delete") a.op.done.resolve({ revision: ev.revision, prevKv: ev.prevKv as KeyValue });
-      else a.op.done.resolve(ev.kv);
     }
   }
 
