@@ -31,11 +31,11 @@ export interface GroupVersionKind extends GroupVersion {
 
 /** A subresource of a served resource, as its operations appear in the document. */
 export interface OpenAPISubresource {
-  /** status, scale, binding, eviction, token, approval, ephemeralcontainers, resize, log, exec, attach, portforward, proxy. */
+  /** status, scale, binding, eviction, token, approval, ephemeralcontainers, resize, finalize, log, exec, attach, portforward, proxy. */
   readonly name: string;
   /**
    * Definition of the body read and written. Defaults: the resource's own for status, approval,
-   * ephemeralcontainers and resize; autoscaling/v1 Scale for scale; core/v1 Binding, policy/v1
+   * ephemeralcontainers, resize and finalize; autoscaling/v1 Scale for scale; core/v1 Binding, policy/v1
    * Eviction, authentication/v1 TokenRequest for binding, eviction and token.
    */
   readonly definition?: string;
@@ -131,6 +131,11 @@ export function openAPIDefinitionsSource(): string {
 
 const refPrefix = "#/components/schemas/";
 const ref = (definition: string): SchemaObject => ({ $ref: refPrefix + definition });
+const title = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+/** "a Pod", "an Event", "Endpoints": the article rule of upstream's operation descriptions. */
+const withArticle = (kind: string): string =>
+  kind.endsWith("s") && !kind.endsWith("ss") ? kind : `${/^[aeiou]/i.test(kind) ? "an" : "a"} ${kind}`;
 
 const meta = "io.k8s.apimachinery.pkg.apis.meta.v1.";
 const statusDef = `${meta}Status`;
@@ -195,7 +200,7 @@ function pathParam(name: string, description: string): Param {
 
 function renderParams(params: readonly Param[]): SchemaObject[] {
   return [...params]
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .sort((a, b) => cmp(a.name, b.name))
     .map((p) => ({
       description: p.description,
       in: p.in,
@@ -227,7 +232,6 @@ function groupWord(group: string): string {
     .join("");
 }
 
-const title = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
 
 /** Where a group-version is served: "api/v1", "apis/apps/v1". */
 export function groupVersionPath(gv: GroupVersion): string {
@@ -296,6 +300,31 @@ class DocumentBuilder {
     };
   }
 
+  /**
+   * Moves the parameters every operation of a path shares to the path, as kube-apiserver
+   * publishes them (a watch path carries its list parameters itself). Paths with a patch
+   * action keep them on the operations: kubectl looks for fieldValidation among the PATCH
+   * operation's own parameters.
+   */
+  hoistSharedParameters(): void {
+    for (const item of Object.values(this.paths)) {
+      const ops = Object.entries(item).filter(([k]) => k !== "parameters").map(([, v]) => v as SchemaObject);
+      if (ops.length === 0 || ops.some((op) => op["x-kubernetes-action"] === "patch")) continue;
+      const key = (p: SchemaObject): string => `${String(p["in"])}:${String(p["name"])}`;
+      const lists = ops.map((op) => (Array.isArray(op["parameters"]) ? (op["parameters"] as SchemaObject[]) : []));
+      const shared = (lists[0] ?? []).filter((p) => lists.every((l) => l.some((q) => key(q) === key(p))));
+      if (shared.length === 0) continue;
+      const sharedKeys = new Set(shared.map(key));
+      for (const op of ops) {
+        const rest = (op["parameters"] as SchemaObject[]).filter((p) => !sharedKeys.has(key(p)));
+        if (rest.length > 0) op["parameters"] = rest;
+        else delete op["parameters"];
+      }
+      const merged = [...(Array.isArray(item["parameters"]) ? (item["parameters"] as SchemaObject[]) : []), ...shared];
+      item["parameters"] = merged.sort((a, b) => cmp(String(a["name"]), String(b["name"])));
+    }
+  }
+
   apiResources(): void {
     this.paths[`${this.prefix}/`] = {
       get: {
@@ -335,7 +364,7 @@ class DocumentBuilder {
     }
     if (verbs.has("create")) {
       this.op(collection, "post", {
-        action: "post", operationId: this.id("create", `${ns}${r.kind}`), description: `create a ${r.kind}`,
+        action: "post", operationId: this.id("create", `${ns}${r.kind}`), description: `create ${withArticle(r.kind)}`,
         params: writeParams, requestBody: body(ref(def), true),
         responses: responses({ "200": "OK", "201": "Created", "202": "Accepted" }, objectMedia, ref(def)), gvk,
       }, [...scope, P.pretty]);
@@ -361,10 +390,10 @@ class DocumentBuilder {
         responses: responses({ "200": "OK", "201": "Created" }, objectMedia, ref(def)), gvk,
       }, itemParams);
     }
-    if (verbs.has("patch")) this.patchOp(item, `${ns}${r.kind}`, r.kind, def, gvk, itemParams);
+    if (verbs.has("patch")) this.patchOp(item, `${ns}${r.kind}`, `the specified ${r.kind}`, def, gvk, itemParams);
     if (verbs.has("delete")) {
       this.op(item, "delete", {
-        action: "delete", operationId: this.id("delete", `${ns}${r.kind}`), description: `delete a ${r.kind}`,
+        action: "delete", operationId: this.id("delete", `${ns}${r.kind}`), description: `delete ${withArticle(r.kind)}`,
         params: deleteParams, requestBody: body(ref(deleteOptionsDef), false),
         responses: responses({ "200": "OK", "202": "Accepted" }, objectMedia, ref(statusDef)), gvk,
       }, itemParams);
@@ -430,13 +459,23 @@ class DocumentBuilder {
         this.patchOp(path, idRest, what, def, gvk, params);
         return;
       }
+      case "finalize": {
+        const def = this.use(sub.definition ?? r.definition);
+        const gvk = this.gvkOf(def) ?? { ...this.gv, kind: r.kind };
+        this.op(path, "put", {
+          action: "put", operationId: this.id("replace", idRest), description: `replace ${sub.name} of the specified ${r.kind}`,
+          params: writeParams, requestBody: { content: { "*/*": { schema: ref(def) } }, required: true },
+          responses: responses({ "200": "OK", "201": "Created" }, objectMedia, ref(def)), gvk,
+        }, [...named(gvk.kind), P.pretty]);
+        return;
+      }
       case "binding":
       case "eviction":
       case "token": {
         const def = this.use(sub.definition ?? (createBodies[sub.name] as string));
         const gvk = this.gvkOf(def) ?? { ...this.gv, kind: r.kind };
         this.op(path, "post", {
-          action: "post", operationId: this.id("create", idRest), description: `create ${gvk.kind} of a ${r.kind}`,
+          action: "post", operationId: this.id("create", idRest), description: `create ${sub.name} of ${withArticle(r.kind)}`,
           params: writeParams, requestBody: { content: { "*/*": { schema: ref(def) } }, required: true },
           responses: responses({ "200": "OK", "201": "Created", "202": "Accepted" }, objectMedia, ref(def)), gvk,
         }, [...named(gvk.kind), P.pretty]);
@@ -465,7 +504,7 @@ class DocumentBuilder {
           if (sub.name === "proxy") {
             this.op(`${path}/{path}`, m, {
               action: "connect", operationId: this.id("connect", `${title(m)}${idRest}WithPath`), description: `connect ${m.toUpperCase()} requests to ${sub.name} of ${r.kind}`,
-              params: [], responses: responses({ "200": "OK" }, ["*/*"], { type: "string" }), gvk,
+              params, responses: responses({ "200": "OK" }, ["*/*"], { type: "string" }), gvk,
             }, [...named(gvk.kind), pathParam("path", "path to the resource")]);
           }
         }
@@ -557,6 +596,7 @@ export function buildGroupVersionDocument(gv: GroupVersion, resources: readonly 
   const b = new DocumentBuilder(gv, defs);
   b.apiResources();
   for (const r of resources) b.resource(r);
+  b.hoistSharedParameters();
   const schemas: Record<string, SchemaObject> = {};
   for (const name of closure(defs, b.roots)) schemas[name] = defs[name] as SchemaObject;
   // Every group registers the meta kinds; say so for this one as upstream does.
@@ -603,7 +643,6 @@ export function buildOpenAPIv3Root(groupVersions: readonly GroupVersion[], hashe
   return { paths };
 }
 
-const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * How kube-openapi answers GET /openapi/v3/<gv path>[?hash=...] (handler3): with a hash that is
