@@ -280,7 +280,7 @@ void describe("patch table", () => {
 
 const coreResources: OpenAPIResource[] = [
   resource("Pod", "pods", true, "io.k8s.api.core.v1", ["status", "binding", "eviction", "log", "exec", "attach", "portforward", "proxy", "ephemeralcontainers"]),
-  resource("Namespace", "namespaces", false, "io.k8s.api.core.v1", ["status"]),
+  resource("Namespace", "namespaces", false, "io.k8s.api.core.v1", ["status", "finalize"]),
   resource("Service", "services", true, "io.k8s.api.core.v1", ["status", "proxy"]),
   resource("ServiceAccount", "serviceaccounts", true, "io.k8s.api.core.v1", ["token"]),
   resource("ReplicationController", "replicationcontrollers", true, "io.k8s.api.core.v1", ["status", "scale"]),
@@ -378,10 +378,19 @@ void describe("group-version documents", () => {
       listCoreV1Namespace: "get /api/v1/namespaces",
       readCoreV1Namespace: "get /api/v1/namespaces/{name}",
       patchCoreV1NamespaceStatus: "patch /api/v1/namespaces/{name}/status",
+      replaceCoreV1NamespaceFinalize: "put /api/v1/namespaces/{name}/finalize",
       watchCoreV1NamespaceList: "get /api/v1/watch/namespaces",
       readCoreV1NamespacedReplicationControllerScale: "get /api/v1/namespaces/{namespace}/replicationcontrollers/{name}/scale",
     };
     for (const [id, where] of Object.entries(expected)) assert.equal(ids.get(id), where, id);
+    // Parameters every operation of a path takes sit on the path, as upstream publishes them.
+    const names = (ps: unknown): string[] => ((ps ?? []) as SchemaObject[]).map((p) => `${String(p["in"])}:${String(p["name"])}`);
+    assert.ok(names(core.paths["/api/v1/pods"]?.["parameters"]).includes("query:limit"));
+    assert.deepEqual(names((core.paths["/api/v1/pods"]?.["get"] as Operation).parameters), []);
+    assert.deepEqual(names(core.paths["/api/v1/namespaces/{namespace}/pods/{name}/binding"]?.["parameters"]), [
+      "query:dryRun", "query:fieldManager", "query:fieldValidation", "path:name", "path:namespace", "query:pretty",
+    ]);
+    assert.deepEqual(names(core.paths["/api/v1/namespaces/{namespace}/pods/{name}"]?.["parameters"]), ["path:name", "path:namespace", "query:pretty"]);
     const all = operations(core).map(([, , op]) => op["operationId"]);
     assert.equal(new Set(all).size, all.length, "operation ids are unique");
     // Cluster-scoped kinds have no all-namespaces list.
