@@ -18,6 +18,7 @@ import {
   invalid,
   invalidMessage,
   newInvalid,
+  newPath,
   notFound,
   notSupported,
   required,
@@ -37,6 +38,7 @@ void test("FieldPath renders children, indexes and keys as upstream", () => {
     [FieldPath.of("items").index(-1), "items[-1]"],
     [FieldPath.of(""), "[]"],
     [childPath(null, "key"), "key"],
+    [newPath("spec").child("containers").index(0).key("x"), "spec.containers[0][x]"],
     [childPath(FieldPath.of("selector"), "values"), "selector.values"],
   ];
   for (const [p, want] of cases) assert.equal(p.toString(), want);

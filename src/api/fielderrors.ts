@@ -91,6 +91,11 @@ export class FieldPath {
   }
 }
 
+/** Upstream's field.NewPath: a root path with optional further children. */
+export function newPath(name: string, ...more: string[]): FieldPath {
+  return FieldPath.of(name, ...more);
+}
+
 /**
  * Upstream lets callers pass a nil path in a few places (the label selector parser does); such
  * an error names its field "<nil>". `null` stands for that nil path here.

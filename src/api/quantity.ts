@@ -398,7 +398,8 @@ export class Quantity {
     let format = this.format;
     let binaryValue: bigint | undefined;
     if (format === "BinarySI") {
-      if (compareMagnitude(absBig(this.mantissa), this.exponent, 1024n, 0) < 0) {
+      // An astronomically large exponent is printed in decimal rather than expanded digit by digit.
+      if (compareMagnitude(absBig(this.mantissa), this.exponent, 1024n, 0) < 0 || this.exponent > MAX_EXPAND_DIGITS) {
         format = "DecimalSI";
       } else {
         const { q, exact } = divPow10AwayFromZero(this.mantissa, -this.exponent);
