@@ -318,6 +318,10 @@ void test("snapshot while writes go on, then restore: every key and revision mat
     const before = readFileSync(target);
     await assert.rejects(SqliteStore.restore(bad, target, { overwrite: true }), (e: unknown) => isStorageError(e, "Invalid") && e.message.includes(bad));
     assert.deepEqual(readFileSync(target), before);
+    // Not even with overwrite while a server has the target open.
+    await withStore(target, async () => {
+      await assert.rejects(SqliteStore.restore(snap, target, { overwrite: true }), (e: unknown) => isStorageError(e, "Unavailable") && /running process/.test(e.message));
+    });
     await SqliteStore.restore(snap, target, { overwrite: true });
     await withStore(target, async (r) => {
       assert.ok((await r.currentRevision()) >= 58);

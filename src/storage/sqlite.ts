@@ -11,7 +11,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
 import { mkdir, open as openFile, rename, rm } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import type Database from "better-sqlite3";
+import Database from "better-sqlite3";
 import { Compactor } from "./compactor.js";
 import { decodeContinue, encodeContinue } from "./continue.js";
 import { StorageError, alreadyExists, compacted, conflict, invalid, notFound, unavailable } from "./errors.js";
@@ -158,6 +158,9 @@ export class SqliteStore implements Store {
       const holdsData = (f: string): boolean => existsSync(f) && statSync(f).size > 0;
       if (!opts.overwrite && (holdsData(target) || holdsData(`${target}-wal`))) {
         throw new StorageError("AlreadyExists", `${target} already holds a database; restore into a new path, or pass overwrite (--force) to replace it`, { key: target });
+      }
+      if (existsSync(target) && inUse(target)) {
+        throw unavailable(`${target} is open in a running process (a k8ts server?); stop it before restoring over its database`);
       }
       await mkdir(dirname(target), { recursive: true });
       const tmp = `${target}.restore-${randomBytes(4).toString("hex")}`;
@@ -483,6 +486,23 @@ function expired(compactRevision: number): StorageError {
     "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.",
     { compactRevision },
   );
+}
+
+/** Whether another connection has `file` open: an exclusive lock is refused while one does. */
+function inUse(file: string): boolean {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file, { timeout: 0 });
+    db.pragma("locking_mode = EXCLUSIVE");
+    db.exec("BEGIN EXCLUSIVE; COMMIT;");
+    return false;
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    // Anything else (a damaged file being replaced on purpose) is not a sign of a live user.
+    return typeof code === "string" && (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"));
+  } finally {
+    db?.close();
+  }
 }
 
 /**
