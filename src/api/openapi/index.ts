@@ -338,8 +338,8 @@ class DocumentBuilder {
 
   resource(r: OpenAPIResource): void {
     const def = this.use(r.definition);
-    const listDef = this.use(r.listDefinition);
-    this.use(deleteOptionsDef);
+    // Only a listable resource needs a list kind (reviews and bindings are create-only and have none).
+    const listDef = r.verbs.includes("list") ? this.use(r.listDefinition) : r.listDefinition;
     const gvk: GroupVersionKind = { ...this.gv, kind: r.kind };
     const verbs = new Set(r.verbs);
     const ns = r.namespaced ? "Namespaced" : "";
@@ -369,6 +369,7 @@ class DocumentBuilder {
         responses: responses({ "200": "OK", "201": "Created", "202": "Accepted" }, objectMedia, ref(def)), gvk,
       }, [...scope, P.pretty]);
     }
+    if (verbs.has("delete") || verbs.has("deletecollection")) this.use(deleteOptionsDef);
     if (verbs.has("deletecollection")) {
       this.op(collection, "delete", {
         action: "deletecollection", operationId: this.id("delete", `Collection${ns}${r.kind}`), description: `delete collection of ${r.kind}`,

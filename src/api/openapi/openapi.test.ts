@@ -425,9 +425,16 @@ void describe("group-version documents", () => {
   });
 
   void it("omit operations for verbs a resource does not serve", () => {
-    const doc = buildGroupVersionDocument({ group: "", version: "v1" }, [{ ...resource("Binding", "bindings", true, "io.k8s.api.core.v1"), listDefinition: "io.k8s.api.core.v1.Binding", verbs: ["create"] }]);
+    // Create-only kinds have no list kind (there is no BindingList or SelfSubjectAccessReviewList).
+    const doc = buildGroupVersionDocument({ group: "", version: "v1" }, [{ ...resource("Binding", "bindings", true, "io.k8s.api.core.v1"), verbs: ["create"] }]);
     assert.deepEqual(Object.keys(doc.paths), ["/api/v1/", "/api/v1/namespaces/{namespace}/bindings"]);
     assert.deepEqual(Object.keys(doc.paths["/api/v1/namespaces/{namespace}/bindings"] ?? {}), ["parameters", "post"]);
+    const review = buildGroupVersionDocument({ group: "authorization.k8s.io", version: "v1" }, [
+      { ...resource("SelfSubjectAccessReview", "selfsubjectaccessreviews", false, "io.k8s.api.authorization.v1"), verbs: ["create"] },
+    ]);
+    const post = review.paths["/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"]?.["post"] as Operation;
+    assert.equal(post["operationId"], "createAuthorizationV1SelfSubjectAccessReview");
+    assert.ok(!("io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions" in review.components.schemas));
   });
 
   void it("refuse unknown definitions and subresources with coded errors", () => {
