@@ -344,7 +344,7 @@ void test("roundUp, neg, sign, float approximation", () => {
   assert.equal(parseQuantity("1.5Gi").asApproximateFloat64(), 1610612736);
   assert.equal(parseQuantity("250m").asApproximateFloat64(), 0.25);
   assert.equal(parseQuantity("1Ki").withFormat("DecimalSI").toString(), "1024");
-  assert.equal(parseQuantity("1e100000").withFormat("BinarySI").toString(), "10e99999", "no 10^100000-digit expansion");
+  assert.equal(parseQuantity("1e100000").withFormat("BinarySI").toString(), "10", "printed as DecimalSI (which has no suffix that large) instead of expanding 10^100000");
 });
 
 void test("fromJSON trims strings like UnmarshalJSON and accepts numbers", () => {
