@@ -1,0 +1,201 @@
+// API server benchmark: `npm run bench -- api [--seconds S]`. One JSON object per line:
+//  - create and update (PUT with resourceVersion) through HTTPS with 1 and 32 concurrent
+//    clients, next to the raw SQLite store doing the same writes at the same concurrency in the
+//    same run (ratio = API / store);
+//  - get and list p50/p99 with 10,000 pods stored;
+//  - watch delivery (write acknowledged → event received) p50/p99 to 100 and 1,000 watchers.
+// The server runs in this process on the default store (SQLite, synchronous=FULL) in a temp dir.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { request } from "node:https";
+import { ApiServer, compileApiServerOptions } from "../src/apiserver/server.js";
+import { builtinResources } from "../src/apiserver/resources/index.js";
+import { createLogger } from "../src/util/log.js";
+import { openStore, type Store } from "../src/storage/index.js";
+import { adminClient, type RawClient } from "../src/testing/client.js";
+
+const seconds = Number(process.argv[process.argv.indexOf("--seconds") + 1] || 0) || 2;
+
+function percentile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+const round = (n: number): number => Math.round(n * 100) / 100;
+const emit = (o: Record<string, unknown>): void => void process.stdout.write(JSON.stringify({ bench: "api", ...o }) + "\n");
+
+function pod(name: string, i = 0): Record<string, unknown> {
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name, namespace: "bench", labels: { app: "bench", i: String(i % 10) } },
+    spec: { containers: [{ name: "c", image: "busybox:1.35", command: ["sleep", "3600"], resources: { requests: { cpu: "10m", memory: "16Mi" } } }] },
+  };
+}
+
+/** Runs `op` from `concurrency` loops for `seconds`; returns throughput and latencies. */
+async function drive(concurrency: number, op: (i: number) => Promise<void>): Promise<{ opsPerSec: number; p50Ms: number; p99Ms: number }> {
+  const lat: number[] = [];
+  let next = 0;
+  const end = performance.now() + seconds * 1000;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        const i = next++;
+        const t = performance.now();
+        await op(i);
+        lat.push(performance.now() - t);
+      }
+    }),
+  );
+  const elapsed = (performance.now() - start) / 1000;
+  lat.sort((a, b) => a - b);
+  return { opsPerSec: round(lat.length / elapsed), p50Ms: round(percentile(lat, 0.5)), p99Ms: round(percentile(lat, 0.99)) };
+}
+
+async function expect(c: RawClient, method: string, path: string, body: unknown, status: number): Promise<string> {
+  const r = await c.request(method, path, body === undefined ? undefined : JSON.stringify(body));
+  if (r.status !== status) throw new Error(`${method} ${path}: ${r.status} ${r.body.slice(0, 300)}`);
+  return r.body;
+}
+
+async function rawStore(dir: string, concurrency: number, kind: "create" | "update"): Promise<number> {
+  const store: Store = await openStore(`sqlite://${join(dir, `raw-${kind}-${concurrency}.db`)}`);
+  const value = Buffer.from(JSON.stringify(pod("raw")));
+  try {
+    const revs = new Map<number, number>();
+    if (kind === "update") for (let i = 0; i < concurrency; i++) revs.set(i, (await store.create(`/registry/pods/bench/u${i}`, value)).modRevision);
+    const r = await drive(concurrency, async (i) => {
+      if (kind === "create") await store.create(`/registry/pods/bench/p${i}`, value);
+      else {
+        const slot = i % concurrency;
+        revs.set(slot, (await store.update(`/registry/pods/bench/u${slot}`, value, revs.get(slot)!)).modRevision);
+      }
+    });
+    return r.opsPerSec;
+  } finally {
+    await store.close();
+  }
+}
+
+function openWatch(url: string, c: RawClient, path: string, onLine: (line: string) => void): Promise<() => void> {
+  return new Promise((resolve, reject) => {
+    const req = request(new URL(path, url), { agent: c.agent }, (res) => {
+      if (res.statusCode !== 200) {
+        reject(new Error(`watch ${res.statusCode}`));
+        return;
+      }
+      let buf = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => {
+        buf += chunk;
+        let nl: number;
+        while ((nl = buf.indexOf("\n")) >= 0) {
+          onLine(buf.slice(0, nl));
+          buf = buf.slice(nl + 1);
+        }
+      });
+      resolve(() => req.destroy());
+    });
+    req.on("error", () => undefined);
+    req.end();
+  });
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "k8ts-bench-api-"));
+  const server = new ApiServer(compileApiServerOptions({ dataDir: dir, port: 0, resources: builtinResources(), log: createLogger("silent"), maxRequestsInflight: 100_000, maxMutatingRequestsInflight: 100_000 }));
+  await server.start();
+  const c = adminClient(server.url, dir, { maxSockets: 2000 });
+  try {
+    await expect(c, "POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "bench" } }, 201);
+    for (const concurrency of [1, 32]) {
+      const api = await drive(concurrency, (i) => expect(c, "POST", "/api/v1/namespaces/bench/pods", pod(`c${concurrency}-${i}`, i), 201).then(() => undefined));
+      const base = await rawStore(dir, concurrency, "create");
+      emit({ op: "create", concurrency, ...api, baselineOpsPerSec: base, ratio: round(api.opsPerSec / base) });
+    }
+    for (const concurrency of [1, 32]) {
+      const rvs = new Map<number, string>();
+      for (let i = 0; i < concurrency; i++) {
+        const body = JSON.parse(await expect(c, "POST", "/api/v1/namespaces/bench/pods", pod(`u${concurrency}-${i}`), 201)) as { metadata: { resourceVersion: string } };
+        rvs.set(i, body.metadata.resourceVersion);
+      }
+      const api = await drive(concurrency, async (i) => {
+        const slot = i % concurrency;
+        const obj = pod(`u${concurrency}-${slot}`, i);
+        (obj["metadata"] as Record<string, unknown>)["resourceVersion"] = rvs.get(slot);
+        (obj["metadata"] as Record<string, unknown>)["annotations"] = { n: String(i) };
+        const body = JSON.parse(await expect(c, "PUT", `/api/v1/namespaces/bench/pods/u${concurrency}-${slot}`, obj, 200)) as { metadata: { resourceVersion: string } };
+        rvs.set(slot, body.metadata.resourceVersion);
+      });
+      const base = await rawStore(dir, concurrency, "update");
+      emit({ op: "update", concurrency, ...api, baselineOpsPerSec: base, ratio: round(api.opsPerSec / base) });
+    }
+
+    // Reads with 10,000 pods stored.
+    const listed = JSON.parse(await expect(c, "GET", "/api/v1/namespaces/bench/pods?limit=1", undefined, 200)) as { metadata: { remainingItemCount?: number } };
+    let have = 1 + (listed.metadata.remainingItemCount ?? 0);
+    const fill: Promise<unknown>[] = [];
+    for (let i = have; i < 10_000; i++) {
+      fill.push(expect(c, "POST", "/api/v1/namespaces/bench/pods", pod(`fill-${i}`, i), 201));
+      if (fill.length >= 64) await Promise.all(fill.splice(0));
+    }
+    await Promise.all(fill);
+    have = Math.max(have, 10_000);
+    const names = (JSON.parse(await expect(c, "GET", "/api/v1/namespaces/bench/pods?resourceVersion=0", undefined, 200)) as { items: { metadata: { name: string } }[] }).items.map((p) => p.metadata.name);
+    const get = await drive(8, (i) => expect(c, "GET", `/api/v1/namespaces/bench/pods/${names[i % names.length]}`, undefined, 200).then(() => undefined));
+    emit({ op: "get", concurrency: 8, stored: names.length, ...get });
+    const listCached = await drive(1, () => expect(c, "GET", "/api/v1/namespaces/bench/pods?resourceVersion=0", undefined, 200).then(() => undefined));
+    emit({ op: "list", from: "watch cache (resourceVersion=0)", concurrency: 1, stored: names.length, ...listCached });
+    const listConsistent = await drive(1, () => expect(c, "GET", "/api/v1/namespaces/bench/pods", undefined, 200).then(() => undefined));
+    emit({ op: "list", from: "watch cache after catching up (consistent)", concurrency: 1, stored: names.length, ...listConsistent });
+    const listPaged = await drive(1, () => expect(c, "GET", "/api/v1/namespaces/bench/pods?limit=500", undefined, 200).then(() => undefined));
+    emit({ op: "list", from: "store, limit=500 (kubectl get)", concurrency: 1, stored: names.length, ...listPaged });
+
+    // Watch delivery: one pod is updated; every watcher must see each update.
+    for (const watchers of [100, 1000]) {
+      const target = `w${watchers}`;
+      const created = JSON.parse(await expect(c, "POST", "/api/v1/namespaces/bench/pods", pod(target), 201)) as { metadata: { resourceVersion: string } };
+      const pending = new Map<string, { at: number; left: number }>();
+      const lat: number[] = [];
+      const closers = await Promise.all(
+        Array.from({ length: watchers }, () =>
+          openWatch(server.url, c, `/api/v1/namespaces/bench/pods?watch=true&fieldSelector=metadata.name%3D${target}&resourceVersion=${created.metadata.resourceVersion}`, (line) => {
+            const rv = /"resourceVersion":"(\d+)"/.exec(line)?.[1];
+            const p = rv ? pending.get(rv) : undefined;
+            if (!p) return;
+            lat.push(performance.now() - p.at);
+            if (--p.left === 0) pending.delete(rv!);
+          }),
+        ),
+      );
+      let rv = created.metadata.resourceVersion;
+      const writes = 50;
+      for (let i = 0; i < writes; i++) {
+        const obj = pod(target, i);
+        (obj["metadata"] as Record<string, unknown>)["annotations"] = { n: String(i) };
+        (obj["metadata"] as Record<string, unknown>)["resourceVersion"] = rv;
+        const t = performance.now();
+        const body = JSON.parse(await expect(c, "PUT", `/api/v1/namespaces/bench/pods/${target}`, obj, 200)) as { metadata: { resourceVersion: string } };
+        rv = body.metadata.resourceVersion;
+        pending.set(rv, { at: t, left: watchers });
+        const deadline = performance.now() + 10_000;
+        while (pending.has(rv) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 1));
+      }
+      for (const close of closers) close();
+      lat.sort((a, b) => a - b);
+      emit({ op: "watch-delivery", watchers, writes, delivered: lat.length, expected: writes * watchers, p50Ms: round(percentile(lat, 0.5)), p99Ms: round(percentile(lat, 0.99)) });
+    }
+  } finally {
+    c.close();
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,235 @@
+// The API server in-process on a free port, driven over real HTTPS: the handler chain, the
+// generic store's Kubernetes semantics, and watch behaviour.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { request } from "node:https";
+import { readFileSync } from "node:fs";
+import { startTestApiServer, type TestApiServer } from "../testing/apiserver.js";
+import { adminClient, type RawClient } from "../testing/client.js";
+import { clusterPKIPaths } from "../util/pki.js";
+
+const POD = (name: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+  apiVersion: "v1",
+  kind: "Pod",
+  metadata: { name, labels: { app: "t" } },
+  spec: { containers: [{ name: "c", image: "busybox:1.35" }] },
+  ...extra,
+});
+const PODS = "/api/v1/namespaces/default/pods";
+
+function json<T = Record<string, unknown>>(body: string): T {
+  return JSON.parse(body) as T;
+}
+
+/** Reads a watch until `n` events arrived or the deadline passed. */
+function watchEvents(s: TestApiServer, path: string, n: number, timeoutMs = 5000): Promise<{ type: string; object: Record<string, unknown> }[]> {
+  const p = clusterPKIPaths(s.dataDir);
+  return new Promise((resolve, reject) => {
+    const events: { type: string; object: Record<string, unknown> }[] = [];
+    const req = request(new URL(path, s.url), { ca: readFileSync(p.caCert), cert: readFileSync(p.adminCert), key: readFileSync(p.adminKey) }, (res) => {
+      let buf = "";
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => {
+        buf += c;
+        let i: number;
+        while ((i = buf.indexOf("\n")) >= 0) {
+          events.push(JSON.parse(buf.slice(0, i)) as { type: string; object: Record<string, unknown> });
+          buf = buf.slice(i + 1);
+          if (events.length >= n) {
+            clearTimeout(timer);
+            req.destroy();
+            resolve(events);
+          }
+        }
+      });
+      res.on("end", () => {
+        clearTimeout(timer);
+        resolve(events);
+      });
+    });
+    const timer = setTimeout(() => {
+      req.destroy();
+      resolve(events);
+    }, timeoutMs);
+    req.on("error", (e) => {
+      if (events.length < n) reject(e);
+    });
+    req.end();
+  });
+}
+
+describe("API server", () => {
+  let s: TestApiServer;
+  let c: RawClient;
+  before(async () => {
+    s = await startTestApiServer({ watchCacheHistory: 8, maxMutatingRequestsInflight: 1 });
+    c = adminClient(s.url, s.dataDir);
+  });
+  after(async () => {
+    c?.close();
+    await s?.stop();
+  });
+
+  it("lets anonymous callers reach only health and version", async () => {
+    const anon = adminClient(s.url, s.dataDir, { anonymous: true });
+    try {
+      assert.equal((await anon.request("GET", "/healthz")).status, 200);
+      assert.equal((await anon.request("GET", "/readyz?verbose")).body.includes("readyz check passed"), true);
+      assert.equal(json<{ gitVersion: string }>((await anon.request("GET", "/version")).body).gitVersion.startsWith("v1."), true);
+      const denied = await anon.request("GET", PODS);
+      assert.equal(denied.status, 401);
+      assert.equal(json<{ reason: string }>(denied.body).reason, "Unauthorized");
+    } finally {
+      anon.close();
+    }
+  });
+
+  it("refuses bodies over 3 MiB with 413 and unknown resources with 404", async () => {
+    const big = await c.request("POST", PODS, JSON.stringify(POD("big", { x: "y".repeat(3 * 1024 * 1024) })));
+    assert.equal(big.status, 413);
+    const nope = await c.request("GET", "/apis/nope.example/v1/things");
+    assert.equal(nope.status, 404);
+    assert.equal(json<{ kind: string }>(nope.body).kind, "Status");
+  });
+
+  it("creates with generateName, uid, timestamps and generation; dryRun persists nothing", async () => {
+    const created = json<{ metadata: Record<string, unknown>; status: { phase: string } }>((await c.request("POST", PODS, JSON.stringify({ ...POD(""), metadata: { generateName: "gen-" } }))).body);
+    assert.match(String(created.metadata["name"]), /^gen-[a-z0-9]{5}$/);
+    assert.match(String(created.metadata["uid"]), /^[0-9a-f-]{36}$/);
+    assert.match(String(created.metadata["creationTimestamp"]), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    assert.equal(created.status.phase, "Pending");
+    const dry = await c.request("POST", `${PODS}?dryRun=All`, JSON.stringify(POD("dry")));
+    assert.equal(dry.status, 201);
+    assert.equal((await c.request("GET", `${PODS}/dry`)).status, 404);
+    const dup = await c.request("POST", PODS, JSON.stringify(POD(String(created.metadata["name"]))));
+    assert.equal(dup.status, 409);
+    assert.equal(json<{ reason: string }>(dup.body).reason, "AlreadyExists");
+  });
+
+  it("keeps spec and status apart and bumps generation on spec changes only", async () => {
+    const DEPLOY = "/apis/apps/v1/namespaces/default/deployments";
+    const d = { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "gen" }, spec: { selector: { matchLabels: { a: "b" } }, template: { metadata: { labels: { a: "b" } }, spec: { containers: [{ name: "c", image: "x" }] } } }, status: { replicas: 9 } };
+    const created = json<{ metadata: { generation: number; resourceVersion: string }; status?: { replicas?: number } }>((await c.request("POST", DEPLOY, JSON.stringify(d))).body);
+    assert.equal(created.metadata.generation, 1);
+    assert.equal(created.status?.replicas, undefined, "status is not set through the main resource");
+    const st = await c.request("PUT", `${DEPLOY}/gen/status`, JSON.stringify({ ...d, spec: { ...d.spec, replicas: 7 }, metadata: { name: "gen", resourceVersion: created.metadata.resourceVersion }, status: { replicas: 3 } }));
+    assert.equal(st.status, 200, st.body);
+    const afterStatus = json<{ metadata: { generation: number }; spec: { replicas: number }; status: { replicas: number } }>(st.body);
+    assert.equal(afterStatus.status.replicas, 3);
+    assert.equal(afterStatus.spec.replicas, 1, "spec is not changed through /status");
+    assert.equal(afterStatus.metadata.generation, 1);
+    const labelled = json<{ metadata: { generation: number } }>((await c.request("PATCH", `${DEPLOY}/gen`, JSON.stringify({ metadata: { labels: { x: "y" } } }), { "Content-Type": "application/merge-patch+json" })).body);
+    assert.equal(labelled.metadata.generation, 1, "metadata changes do not bump generation");
+    const scaled = json<{ metadata: { generation: number } }>((await c.request("PATCH", `${DEPLOY}/gen`, JSON.stringify({ spec: { replicas: 4 } }), { "Content-Type": "application/merge-patch+json" })).body);
+    assert.equal(scaled.metadata.generation, 2);
+    const scale = json<{ kind: string; spec: { replicas: number }; status: { selector: string } }>((await c.request("GET", `${DEPLOY}/gen/scale`)).body);
+    assert.deepEqual([scale.kind, scale.spec.replicas, scale.status.selector], ["Scale", 4, "a=b"]);
+    const stale = await c.request("PUT", `${DEPLOY}/gen`, JSON.stringify({ ...d, metadata: { name: "gen", resourceVersion: created.metadata.resourceVersion } }));
+    assert.equal(stale.status, 409);
+    assert.match(json<{ message: string }>(stale.body).message, /the object has been modified; please apply your changes to the latest version and try again/);
+  });
+
+  it("deletes pods gracefully and other objects once their finalizers are gone", async () => {
+    await c.request("POST", PODS, JSON.stringify(POD("graceful", { spec: { nodeName: "n1", containers: [{ name: "c", image: "x" }] } })));
+    const del = json<{ metadata: { deletionTimestamp?: string; deletionGracePeriodSeconds?: number } }>((await c.request("DELETE", `${PODS}/graceful`)).body);
+    assert.ok(del.metadata.deletionTimestamp, "a bound pod waits for its kubelet");
+    assert.equal(del.metadata.deletionGracePeriodSeconds, 30);
+    assert.equal((await c.request("GET", `${PODS}/graceful`)).status, 200);
+    assert.equal((await c.request("DELETE", `${PODS}/graceful`, JSON.stringify({ gracePeriodSeconds: 0 }))).status, 200);
+    assert.equal((await c.request("GET", `${PODS}/graceful`)).status, 404);
+
+    await c.request("POST", PODS, JSON.stringify(POD("fin", { metadata: { name: "fin", finalizers: ["example.com/hold"] } })));
+    const pending = json<{ metadata: { deletionTimestamp?: string } }>((await c.request("DELETE", `${PODS}/fin`)).body);
+    assert.ok(pending.metadata.deletionTimestamp);
+    const cleared = await c.request("PATCH", `${PODS}/fin`, JSON.stringify({ metadata: { finalizers: null } }), { "Content-Type": "application/merge-patch+json" });
+    assert.equal(cleared.status, 200, cleared.body);
+    assert.equal((await c.request("GET", `${PODS}/fin`)).status, 404);
+  });
+
+  it("lists in pages consistent at one resourceVersion, as tables and as metadata", async () => {
+    for (let i = 0; i < 5; i++) await c.request("POST", PODS, JSON.stringify(POD(`page-${i}`)));
+    const first = json<{ items: unknown[]; metadata: { continue: string; resourceVersion: string; remainingItemCount?: number } }>((await c.request("GET", `${PODS}?limit=2`)).body);
+    assert.equal(first.items.length, 2);
+    assert.ok(first.metadata.continue);
+    await c.request("POST", PODS, JSON.stringify(POD("page-late")));
+    const second = json<{ items: unknown[]; metadata: { resourceVersion: string } }>((await c.request("GET", `${PODS}?limit=2&continue=${encodeURIComponent(first.metadata.continue)}`)).body);
+    assert.equal(second.metadata.resourceVersion, first.metadata.resourceVersion);
+    const table = json<{ kind: string; columnDefinitions: { name: string }[]; rows: { cells: unknown[] }[] }>((await c.request("GET", `${PODS}?labelSelector=app%3Dt`, undefined, { Accept: "application/json;as=Table;v=v1;g=meta.k8s.io,application/json" })).body);
+    assert.equal(table.kind, "Table");
+    assert.deepEqual(table.columnDefinitions.slice(0, 5).map((c) => c.name), ["Name", "Ready", "Status", "Restarts", "Age"]);
+    const meta = json<{ kind: string; items: { kind: string }[] }>((await c.request("GET", PODS, undefined, { Accept: "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io" })).body);
+    assert.equal(meta.kind, "PartialObjectMetadataList");
+    const badField = await c.request("GET", `${PODS}?fieldSelector=spec.bogus%3Dx`);
+    assert.equal(badField.status, 400);
+    assert.match(json<{ message: string }>(badField.body).message, /field label not supported: spec.bogus/);
+  });
+
+  it("watches: synthetic ADDED at 0, changes after a version, 410 Expired when too old", async () => {
+    const base = json<{ metadata: { resourceVersion: string } }>((await c.request("POST", PODS, JSON.stringify(POD("w0")))).body).metadata.resourceVersion;
+    const initial = await watchEvents(s, `${PODS}?watch=true&resourceVersion=0&fieldSelector=metadata.name%3Dw0`, 1);
+    assert.equal(initial[0]?.type, "ADDED");
+    const live = watchEvents(s, `${PODS}?watch=true&resourceVersion=${base}&fieldSelector=metadata.name%3Dw0`, 2);
+    await c.request("PATCH", `${PODS}/w0`, JSON.stringify({ metadata: { labels: { n: "1" } } }), { "Content-Type": "application/merge-patch+json" });
+    await c.request("DELETE", `${PODS}/w0`);
+    assert.deepEqual((await live).map((e) => e.type), ["MODIFIED", "DELETED"]);
+    // The history holds 8 events; push it past the base revision.
+    for (let i = 0; i < 12; i++) await c.request("POST", PODS, JSON.stringify(POD(`churn-${i}`)));
+    const old = await watchEvents(s, `${PODS}?watch=true&resourceVersion=${base}`, 1);
+    assert.equal(old[0]?.type, "ERROR");
+    assert.equal((old[0]?.object as { code: number }).code, 410);
+    assert.equal((old[0]?.object as { reason: string }).reason, "Expired");
+  });
+
+  it("answers invalid objects with 422 and a cause per field", async () => {
+    const bad = await c.request("POST", PODS, JSON.stringify({ apiVersion: "v1", kind: "Pod", metadata: { name: "Bad_Name" }, spec: { containers: [{ name: "", image: "" }] } }));
+    assert.equal(bad.status, 422);
+    const status = json<{ reason: string; message: string; details: { causes: { field: string }[] } }>(bad.body);
+    assert.equal(status.reason, "Invalid");
+    assert.match(status.message, /^Pod "Bad_Name" is invalid: \[/);
+    assert.ok(status.details.causes.some((cause) => cause.field === "metadata.name"));
+    const wrongType = await c.request("POST", PODS, JSON.stringify({ apiVersion: "v1", kind: "Pod", metadata: { name: 5 } }));
+    assert.equal(wrongType.status, 400);
+    assert.match(json<{ message: string }>(wrongType.body).message, /cannot unmarshal number 5 into Go struct field .metadata.name of type string/);
+    const strict = await c.request("POST", `${PODS}?fieldValidation=Strict`, JSON.stringify({ ...POD("strict"), spec: { containers: [{ name: "c", image: "x", bogus: 1 }] } }));
+    assert.equal(strict.status, 400);
+    assert.match(json<{ message: string }>(strict.body).message, /strict decoding error: unknown field "spec.containers\[0\].bogus"/);
+    const warn = await c.request("POST", `${PODS}?fieldValidation=Warn`, JSON.stringify({ ...POD("warn"), spec: { containers: [{ name: "c", image: "x", bogus: 1 }] } }));
+    assert.equal(warn.status, 201);
+    assert.match(String(warn.headers["warning"]), /299 - "unknown field \\"spec.containers\[0\].bogus\\""/);
+  });
+
+  it("serves discovery in both forms and OpenAPI v3", async () => {
+    const agg = await c.request("GET", "/apis", undefined, { Accept: "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json" });
+    assert.equal(agg.headers["content-type"], "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList");
+    const apps = json<{ items: { metadata: { name: string }; versions: { resources: { resource: string; responseKind: unknown }[] }[] }[] }>(agg.body).items.find((g) => g.metadata.name === "apps");
+    assert.ok(apps?.versions[0]?.resources.some((r) => r.resource === "deployments" && r.responseKind));
+    const legacy = json<{ resources: { name: string }[] }>((await c.request("GET", "/api/v1")).body);
+    assert.ok(legacy.resources.some((r) => r.name === "pods/status"));
+    const root = json<{ paths: Record<string, { serverRelativeURL: string }> }>((await c.request("GET", "/openapi/v3")).body);
+    const appsDoc = await c.request("GET", root.paths["apis/apps/v1"]!.serverRelativeURL);
+    assert.equal(appsDoc.status, 200);
+    assert.ok(json<{ components: { schemas: Record<string, unknown> } }>(appsDoc.body).components.schemas["io.k8s.api.apps.v1.Deployment"]);
+  });
+
+  it("exposes metrics", async () => {
+    const m = await c.request("GET", "/metrics");
+    assert.match(m.body, /apiserver_request_total\{verb="POST",group="",version="v1",resource="pods"/);
+    assert.match(m.body, /apiserver_storage_request_duration_seconds_bucket/);
+  });
+  // Last: it leaves the mutating slot to be freed when the server notices the aborted upload.
+  it("answers 429 with Retry-After beyond the mutating in-flight limit", async () => {
+    const p = clusterPKIPaths(s.dataDir);
+    // Hold the single mutating slot open by sending a body that never ends.
+    const held = request(new URL(PODS, s.url), { method: "POST", ca: readFileSync(p.caCert), cert: readFileSync(p.adminCert), key: readFileSync(p.adminKey), headers: { "Content-Type": "application/json", "Content-Length": "1000" } });
+    held.on("error", () => undefined);
+    held.write("{");
+    try {
+      let r = await c.request("POST", PODS, JSON.stringify(POD("second")));
+      for (let i = 0; r.status !== 429 && i < 50; i++) r = await c.request("POST", PODS, JSON.stringify(POD(`second-${i}`)));
+      assert.equal(r.status, 429);
+      assert.equal(r.headers["retry-after"], "1");
+    } finally {
+      held.destroy();
+    }
+  });
+});
