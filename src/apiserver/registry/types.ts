@@ -59,6 +59,13 @@ export interface Strategy<T extends KubeObject = KubeObject> {
    * period the client asked for; undefined = delete at once.
    */
   gracePeriodSeconds?(obj: T, requested: number | undefined): number | undefined;
+  /**
+   * Something besides metadata.finalizers holds deletion back (namespaces: spec.finalizers,
+   * which the namespace controller clears through /finalize once the namespace is empty).
+   */
+  deletionBlocked?(obj: T): boolean;
+  /** Runs when deletion starts and the object stays for now (namespaces: phase Terminating). */
+  prepareForDeletion?(obj: T): void;
 }
 
 export type ColumnType = "string" | "integer" | "number" | "boolean" | "date";

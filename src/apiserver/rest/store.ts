@@ -376,7 +376,7 @@ export class ResourceStore {
     if (deepEqual(obj, old)) return old; // a no-op update writes nothing (upstream skips it too)
     if (ctx.dryRun) return obj;
     // Once every finalizer is gone from an object being deleted, the update completes the deletion.
-    if (newMeta.deletionTimestamp && (newMeta.finalizers ?? []).length === 0 && (newMeta.deletionGracePeriodSeconds ?? 0) === 0) {
+    if (newMeta.deletionTimestamp && (newMeta.finalizers ?? []).length === 0 && (newMeta.deletionGracePeriodSeconds ?? 0) === 0 && !this.def.strategy.deletionBlocked?.(obj)) {
       const { revision } = await this.deps.store.delete(key, oldKv.modRevision);
       return { ...obj, metadata: { ...newMeta, resourceVersion: String(revision) } };
     }
@@ -428,7 +428,7 @@ export class ResourceStore {
     }
     const grace = this.def.strategy.gracePeriodSeconds?.(current, options.gracePeriodSeconds);
     const graceful = grace !== undefined && grace > 0;
-    if (finalizers.size === 0 && !graceful) {
+    if (finalizers.size === 0 && !graceful && !this.def.strategy.deletionBlocked?.(current)) {
       if (ctx.dryRun) return { object: current, deleted: true };
       const { revision, prevKv } = await this.deps.store.delete(key, kv.modRevision);
       const last = this.decode(prevKv);
@@ -450,6 +450,7 @@ export class ResourceStore {
     }
     meta.finalizers = [...finalizers];
     if (meta.finalizers.length === 0) delete meta.finalizers;
+    this.def.strategy.prepareForDeletion?.(next);
     if (this.tracksGeneration()) meta.generation = (meta.generation ?? 1) + 1;
     if (ctx.dryRun) return { object: next, deleted: false };
     const updated = await this.deps.store.update(key, this.encode(next), kv.modRevision, this.writeOptions());
