@@ -168,7 +168,7 @@ export class ApiServer {
 
     const authenticators: Authenticator[] = [x509Authenticator({ clientCA: this.pki.ca.certPem })];
     if (o.tokenAuthFile) authenticators.push(await tokenFileAuthenticator(o.tokenAuthFile));
-    const openapi = new OpenAPIService(this.registry);
+    const openapi = new OpenAPIService(this.registry, reviewResources);
     const patcher = createPatcher({ schemaFor: (def) => openapi.patchSchema(def), strategic: applyStrategicMergePatch });
     const rest = restHandler({
       registry: this.registry,

@@ -8,6 +8,7 @@ import { schemaFromOpenAPI, type PatchSchema, type OpenAPIDocument as PatchDocum
 import { SchemaWalker, type SchemaCheck, type SchemaObject } from "../fieldprune.js";
 import { sendJSON, sendRaw, type HttpContext } from "../http.js";
 import { notFoundResource } from "./rest.js";
+import type { VirtualResource } from "./discovery.js";
 
 const defaultVerbs = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
 
@@ -35,17 +36,30 @@ export class OpenAPIService {
   private root: string | undefined;
   private readonly patchSchemas = new Map<ResourceDefinition, PatchSchema>();
 
-  constructor(private readonly registry: Registry) {}
+  constructor(
+    private readonly registry: Registry,
+    private readonly virtual: readonly VirtualResource[] = [],
+  ) {}
 
   private groupVersions(): GroupVersion[] {
-    return this.registry.groups().flatMap((g) => g.versions.map((version) => ({ group: g.name, version })));
+    const gvs = this.registry.groups().flatMap((g) => g.versions.map((version) => ({ group: g.name, version })));
+    for (const v of this.virtual) if (!gvs.some((gv) => gv.group === v.group && gv.version === v.version)) gvs.push({ group: v.group, version: v.version });
+    return gvs;
+  }
+
+  private resourcesOf(gv: GroupVersion): OpenAPIResource[] {
+    const served = this.registry.resourcesOf(gv.group, gv.version).map(openAPIResourceOf);
+    const virtual = this.virtual
+      .filter((v) => v.group === gv.group && v.version === gv.version)
+      .map((v) => ({ kind: v.kind, plural: v.plural, namespaced: v.namespaced, definition: `io.k8s.api.${v.group.split(".")[0]}.${v.version}.${v.kind}`, listDefinition: "", verbs: v.verbs, subresources: [] }));
+    return [...served, ...virtual];
   }
 
   private get(gv: GroupVersion): Built {
     const path = groupVersionPath(gv);
     let b = this.built.get(path);
     if (!b) {
-      const doc = buildGroupVersionDocument(gv, this.registry.resourcesOf(gv.group, gv.version).map(openAPIResourceOf));
+      const doc = buildGroupVersionDocument(gv, this.resourcesOf(gv));
       const { body, hash } = serializeOpenAPIDocument(doc);
       b = { doc, body, hash, walker: new SchemaWalker(doc.components.schemas as Record<string, SchemaObject>) };
       this.built.set(path, b);
