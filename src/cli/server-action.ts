@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { ApiServer, compileApiServerOptions } from "../apiserver/server.js";
 import { builtinResources } from "../apiserver/resources/index.js";
 import { createLogger } from "../util/log.js";
+import { fileAuditSink } from "../apiserver/filters/audit.js";
 import type { Level } from "pino";
 
 export interface ServerFlags {
@@ -12,6 +13,7 @@ export interface ServerFlags {
   readonly bindAddress: string;
   readonly tlsSan?: readonly string[];
   readonly tokenAuthFile?: string;
+  readonly auditLogPath?: string;
   readonly logLevel: string;
 }
 
@@ -28,6 +30,7 @@ export async function startServer(flags: ServerFlags): Promise<ApiServer> {
       resources: builtinResources(),
       log: log.child({ component: "apiserver" }),
       ...(flags.tokenAuthFile ? { tokenAuthFile: flags.tokenAuthFile } : {}),
+      ...(flags.auditLogPath ? { auditSink: fileAuditSink(resolve(flags.auditLogPath)) } : {}),
     }),
   );
   await server.start();

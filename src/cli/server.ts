@@ -15,6 +15,7 @@ export function registerServerCommand(program: Command): void {
     .option("--bind-address <ip>", "address to listen on", "127.0.0.1")
     .option("--tls-san <name>", "extra name or IP for the serving certificate (repeatable)", collect)
     .option("--token-auth-file <file>", "static bearer tokens (CSV: token,user,uid,\"group1,group2\")")
+    .option("--audit-log-path <file>", "append one JSON audit event per request to this file")
     .option("--log-level <level>", "trace, debug, info, warn, error or silent", "info")
     .action(async (flags: ServerFlags) => {
       await runServer(flags);

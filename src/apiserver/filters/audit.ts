@@ -1,6 +1,7 @@
 // The audit hook: one event per request once its response is complete (stage ResponseComplete,
 // shaped like audit.k8s.io/v1 Event). The sink decides where events go; none is the default.
 import { randomUUID } from "node:crypto";
+import { createWriteStream } from "node:fs";
 import type { Filter } from "../http.js";
 
 export interface AuditEvent {
@@ -60,5 +61,18 @@ export function audit(sink: AuditSink | undefined): Filter {
         stageTimestamp: new Date().toISOString(),
       });
     }
+  };
+}
+
+/** Appends one JSON line per event to `path` (as upstream's --audit-log-path with the json format). */
+export function fileAuditSink(path: string): AuditSink & { close(): Promise<void> } {
+  const out = createWriteStream(path, { flags: "a", mode: 0o600 });
+  return {
+    record(event) {
+      out.write(JSON.stringify(event) + "\n");
+    },
+    close() {
+      return new Promise((resolve) => out.end(resolve));
+    },
   };
 }
