@@ -345,6 +345,8 @@ void test("a slow watcher is cut off while a fast one on the same store keeps ev
         await Promise.all(Array.from({ length: 200 }, (_, i) => s.create(`/w/${i}`, enc.encode("x"))));
         await reader;
         assert.deepEqual(seen, Array.from({ length: 200 }, (_, i) => i + 1));
+        // The slow watcher still holds the whole first batch when the next write arrives.
+        await s.create("/w/next", enc.encode("x"));
         await assert.rejects(slow[Symbol.asyncIterator]().next(), (e: unknown) => isStorageError(e, "Unavailable"));
       },
       { watchQueueLimit: 16 },

@@ -21,11 +21,7 @@ import { compileStoreOptions, type StoreOptions } from "./options.js";
 import { ROW_CREATE, ROW_DELETE, ROW_UPDATE, openDatabase, sqliteError } from "./sqlite/schema.js";
 import { WatchHub } from "./watchhub.js";
 
-/**
- * Most writes committed in one transaction; the rest wait for the next one. A batch is also
- * at most half a watcher's queue: its events reach the watchers in one go, and a watcher
- * that keeps up must not be cut off by one batch.
- */
+/** Most writes committed in one transaction (bounds its time and memory); the rest wait for the next. */
 const MAX_BATCH = 1000;
 /** Revisions whose log rows one compaction transaction goes through, so readers and writers get turns. */
 const COMPACT_CHUNK = 5000;
@@ -89,7 +85,6 @@ export class SqliteStore implements Store {
   readonly #db: Database.Database;
   readonly #options: StoreOptions;
   readonly #groupCommit: boolean;
-  readonly #maxBatch: number;
   readonly #hub: WatchHub;
   readonly #compactor: Compactor;
   #revision: number;
@@ -111,7 +106,6 @@ export class SqliteStore implements Store {
     this.#db = opened.db;
     this.#options = options;
     this.#groupCommit = groupCommit;
-    this.#maxBatch = Math.max(1, Math.min(MAX_BATCH, Math.floor(options.watchQueueLimit / 2)));
     this.#revision = opened.revision;
     this.#compactRevision = opened.compactRevision;
     this.#compactedThrough = opened.compactedThrough;
@@ -367,9 +361,9 @@ export class SqliteStore implements Store {
     });
   }
 
-  /** Commits up to #maxBatch waiting writes in one transaction, then acknowledges and publishes them. */
+  /** Commits up to MAX_BATCH waiting writes in one transaction, then acknowledges and publishes them. */
   #flush(): void {
-    const max = this.#maxBatch;
+    const max = MAX_BATCH;
     const batch = this.#pending.length <= max ? this.#pending : this.#pending.slice(0, max);
     this.#pending = this.#pending.length <= max ? [] : this.#pending.slice(max);
     if (this.#pending.length > 0) {

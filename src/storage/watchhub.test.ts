@@ -198,3 +198,31 @@ void test("a hub started at a store's revision reads older history from the sour
   assert.deepEqual((await collect(w, 3)).map((e) => e.revision), [3, 4, 5]);
   hub.close();
 });
+
+void test("one publish larger than the queue limit does not cut off a watcher that keeps up", async () => {
+  const log = new FakeLog({ queueLimit: 10, historySize: 10 });
+  const w = await log.hub.subscribe("/k/", true, 0);
+  const burst = (from: number): WatchEvent[] =>
+    Array.from({ length: 50 }, (_, i) => {
+      const revision = from + i;
+      const ev: WatchEvent = { type: "create", revision, kv: { key: `/k/${revision}`, value: enc.encode("x"), createRevision: revision, modRevision: revision, ttlSeconds: 0 } };
+      log.events.push(ev);
+      return ev;
+    });
+  // Iterated by hand: leaving a for-await loop would stop the watch.
+  const it = w[Symbol.asyncIterator]();
+  const take = async (n: number): Promise<number[]> => {
+    const out: number[] = [];
+    for (let i = 0; i < n; i++) out.push(((await it.next()).value as WatchEvent).revision);
+    return out;
+  };
+  log.hub.publish(burst(1));
+  assert.equal((await take(50)).length, 50);
+  log.hub.publish(burst(51));
+  const got = await take(50);
+  assert.deepEqual([got[0], got.at(-1)], [51, 100]);
+  // Not consuming: the next batch finds 50 queued and cuts the watcher off.
+  log.hub.publish(burst(101));
+  log.hub.publish(burst(151));
+  await assert.rejects(it.next(), (err: unknown) => isStorageError(err, "Unavailable"));
+});

@@ -20,7 +20,10 @@ export type HistoryReader = (key: string, prefix: boolean, afterRevision: number
 export type HistorySource = HistoryReader | { readHistory: HistoryReader };
 
 export interface WatchHubOptions {
-  /** Live events a watcher may have queued before it is cut off as too slow. */
+  /**
+   * Live events a watcher may have queued when the next publish arrives; beyond that it is
+   * cut off as too slow. A queue holds at most this plus one publish call's events.
+   */
   readonly queueLimit: number;
   /** How many of the most recent events stay in memory for new watchers. */
   readonly historySize: number;
@@ -53,6 +56,8 @@ export class WatchHub {
 
   readonly #exact = new Map<string, Set<HubWatch>>();
   readonly #prefixed = new Set<HubWatch>();
+  /** Counts publish calls, so a watcher can tell one batch from the next. */
+  #batch = 0;
   #closed = false;
 
   constructor(options: WatchHubOptions) {
@@ -94,11 +99,12 @@ export class WatchHub {
       }
       last = rev;
     }
+    const batch = ++this.#batch;
     for (const ev of events) {
       this.#remember(ev);
       const exact = this.#exact.get(ev.kv.key);
-      if (exact !== undefined) for (const w of exact) w.deliver(ev);
-      for (const w of this.#prefixed) if (ev.kv.key.startsWith(w.key)) w.deliver(ev);
+      if (exact !== undefined) for (const w of exact) w.deliver(ev, batch);
+      for (const w of this.#prefixed) if (ev.kv.key.startsWith(w.key)) w.deliver(ev, batch);
     }
     this.#revision = last;
   }
@@ -219,6 +225,8 @@ class HubWatch implements Watch {
   /** Events at the front of the queue that came from history; they do not count against the limit. */
   #backlog = 0;
   #waiters: Waiter[] = [];
+  /** The publish call the last delivered event came from. */
+  #batch = 0;
   #failure: StorageError | undefined;
   #stopped = false;
 
@@ -238,16 +246,27 @@ class HubWatch implements Watch {
     return this.prefix ? ev.kv.key.startsWith(this.key) : ev.kv.key === this.key;
   }
 
-  /** A live event already known to match the key. */
-  deliver(ev: WatchEvent): void {
+  /**
+   * A live event already known to match the key, from publish call number `batch`. The
+   * limit is checked against what was still queued from earlier batches: one batch arrives
+   * synchronously, so even a consumer that keeps up has no chance to take from it before it
+   * is all queued, and a batch larger than the limit must not cut off every watcher.
+   */
+  deliver(ev: WatchEvent, batch: number): void {
     if (this.#stopped || ev.revision <= this.after) return;
+    if (batch !== this.#batch) {
+      this.#batch = batch;
+      if (this.#queue.length - this.#head - this.#backlog >= this.limit) {
+        this.#fail(unavailable(SLOW_WATCHER_MESSAGE));
+        return;
+      }
+    }
     const waiter = this.#waiters.shift();
     if (waiter !== undefined) {
       waiter.resolve({ done: false, value: ev });
       return;
     }
     this.#queue.push(ev);
-    if (this.#queue.length - this.#head - this.#backlog > this.limit) this.#fail(unavailable(SLOW_WATCHER_MESSAGE));
   }
 
   /** Puts history in front of whatever arrived live while it was read. */
