@@ -87,7 +87,7 @@ export interface TableDefinition<T extends KubeObject = KubeObject> {
   row(obj: Readonly<T>, now: Date): unknown[];
 }
 
-export type SubresourceName = "status" | "scale" | "binding" | "eviction" | "log" | "exec" | "attach" | "portforward" | "proxy" | "ephemeralcontainers" | "approval" | "token";
+export type SubresourceName = "status" | "scale" | "binding" | "eviction" | "log" | "exec" | "attach" | "portforward" | "proxy" | "ephemeralcontainers" | "approval" | "token" | "finalize";
 
 /** The scale subresource: where replicas and the selector live in the parent object. */
 export interface ScaleSpec {
