@@ -9,9 +9,11 @@
 // key and value sizes: for SQLite, raw better-sqlite3 on a fresh WAL database at the same
 // `synchronous` (one single-row statement per commit; it is synchronous, so its concurrency
 // is always 1); for etcd, the raw etcd3 client against the same server at the same
-// concurrency (put for create and update, get, a prefix range, and raw etcd3 watchers).
-// ratio = opsPerSec / baselineOpsPerSec; for watch, opsPerSec is the write rate achieved and the
-// baseline's latency is reported as baselineP50Ms/baselineP99Ms.
+// concurrency (put for create and update, get, a prefix range, and raw etcd3 watchers). Store
+// and baseline alternate in three slices each, so machine noise falls on both sides of a ratio.
+// ratio = opsPerSec / baselineOpsPerSec. For watch, opsPerSec is the write rate achieved, p50/p99
+// the delivery latency over every (write, watcher) pair, writeAckP50Ms/writeAckP99Ms the part of
+// it the write itself takes, and baselineP50Ms/baselineP99Ms (etcd) that of 100 raw etcd3 watchers.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -59,6 +61,16 @@ const WATCH_RATE = 1000;
 const WATCH_SECONDS = 3;
 /** A small Kubernetes object's size. */
 const VALUE = new Uint8Array(Buffer.from(JSON.stringify({ kind: "ConfigMap", apiVersion: "v1", metadata: { name: "x", namespace: "default" }, data: { k: "v".repeat(400) } })));
+
+/**
+ * VALUE with `i` written into it: SQLite skips writing a row whose bytes do not change, so an
+ * update that stores the same value again would commit nothing and measure nothing.
+ */
+function stamped(i: number): Buffer {
+  const v = Buffer.from(VALUE);
+  v.write(String(i).padStart(12, "0"), v.length - 16, "latin1");
+  return v;
+}
 
 interface Sample {
   readonly ops: number;
@@ -112,11 +124,11 @@ function progress(msg: string): void {
   process.stderr.write(`bench storage: ${msg}\n`);
 }
 
-/** Closed loop: `concurrency` workers call `op` back to back for the configured time. */
-async function closedLoop(concurrency: number, op: (worker: number, i: number) => Promise<unknown> | unknown): Promise<Sample> {
+/** Closed loop: `concurrency` workers call `op` back to back for `seconds`. */
+async function closedLoop(concurrency: number, seconds: number, op: (worker: number, i: number) => Promise<unknown>): Promise<Sample> {
   const latencies: number[] = [];
   const start = performance.now();
-  const end = start + ARGS.seconds * 1000;
+  const end = start + seconds * 1000;
   await Promise.all(
     Array.from({ length: concurrency }, async (_, worker) => {
       for (let i = 0; performance.now() < end; i++) {
@@ -126,6 +138,19 @@ async function closedLoop(concurrency: number, op: (worker: number, i: number) =
       }
     }),
   );
+  return { ops: latencies.length, seconds: (performance.now() - start) / 1000, latencies };
+}
+
+/** A synchronous baseline (better-sqlite3): one call after another for `seconds`. */
+function syncLoop(seconds: number, op: (i: number) => unknown): Sample {
+  const latencies: number[] = [];
+  const start = performance.now();
+  const end = start + seconds * 1000;
+  for (let i = 0; performance.now() < end; i++) {
+    const t = performance.now();
+    op(i);
+    latencies.push(performance.now() - t);
+  }
   return { ops: latencies.length, seconds: (performance.now() - start) / 1000, latencies };
 }
 
@@ -139,26 +164,34 @@ async function load(count: number, concurrency: number, op: (n: number) => Promi
   );
 }
 
-/** A synchronous baseline (better-sqlite3): one call after another for the configured time. */
-function syncLoop(op: (i: number) => unknown): Sample {
-  const latencies: number[] = [];
-  const start = performance.now();
-  const end = start + ARGS.seconds * 1000;
-  for (let i = 0; performance.now() < end; i++) {
-    const t = performance.now();
-    op(i);
-    latencies.push(performance.now() - t);
+/** Measures one slice of an operation, for the given time. Each call continues where the last stopped. */
+type Measure = (seconds: number) => Promise<Sample>;
+
+const ROUNDS = 3;
+
+/**
+ * The store and its baseline run in alternating slices, so drift of the machine (another
+ * process's disk traffic, a checkpoint, the page cache warming) lands on both sides of a ratio.
+ */
+async function alternate(store: Measure, baseline: Measure): Promise<[Sample, Sample]> {
+  const s: Sample[] = [];
+  const b: Sample[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    s.push(await store(ARGS.seconds / ROUNDS));
+    b.push(await baseline(ARGS.seconds / ROUNDS));
   }
-  return { ops: latencies.length, seconds: (performance.now() - start) / 1000, latencies };
+  const merge = (xs: Sample[]): Sample => ({ ops: xs.reduce((n, x) => n + x.ops, 0), seconds: xs.reduce((n, x) => n + x.seconds, 0), latencies: xs.flatMap((x) => x.latencies) });
+  return [merge(s), merge(b)];
 }
 
 /**
  * Open loop: issues `write(i)` at `rate` per second for `seconds` without waiting for earlier
  * writes (as independent clients would), recording when write i went out in `issuedAt[i]`.
- * Returns the write rate achieved, counted until the last write was acknowledged.
+ * Returns the write rate achieved (until the last acknowledgement) and the sorted ack latencies.
  */
-async function openLoopWrites(write: (i: number) => Promise<unknown>, rate: number, seconds: number, issuedAt: number[]): Promise<number> {
+async function openLoopWrites(write: (i: number) => Promise<unknown>, rate: number, seconds: number, issuedAt: number[]): Promise<{ writesPerSec: number; ackMs: number[] }> {
   const total = Math.round(rate * seconds);
+  const ackMs: number[] = [];
   const pending: Promise<unknown>[] = [];
   const start = performance.now();
   while (issuedAt.length < total) {
@@ -166,12 +199,13 @@ async function openLoopWrites(write: (i: number) => Promise<unknown>, rate: numb
     while (issuedAt.length < due) {
       const i = issuedAt.length;
       issuedAt.push(performance.now());
-      pending.push(write(i));
+      const t = performance.now();
+      pending.push(write(i).then(() => ackMs.push(performance.now() - t)));
     }
     await sleep(1);
   }
   await Promise.all(pending);
-  return total / ((performance.now() - start) / 1000);
+  return { writesPerSec: total / ((performance.now() - start) / 1000), ackMs: ackMs.sort((a, b) => a - b) };
 }
 
 /** Resolves when `done()` holds, checking after each event; rejects at the deadline. */
@@ -193,44 +227,68 @@ function whenDone(done: () => boolean, timeoutMs: number): { check: () => void; 
 }
 
 const indexOfKey = (key: string): number => Number(key.slice(key.lastIndexOf("/") + 1));
+const listKey = (n: number): string => String(n).padStart(6, "0");
+
+/**
+ * The same four operations, once through the Store and once through a raw client. Each returns
+ * a Measure after loading what it needs; keys never repeat across slices.
+ */
+interface Workload {
+  create(concurrency: number): Promise<Measure>;
+  update(concurrency: number): Promise<Measure>;
+  get(concurrency: number): Promise<Measure>;
+  list(): Promise<Measure>;
+}
 
 // ---- the store under test ----------------------------------------------------------------
 
-async function benchStore(backend: Backend, store: Store, baselines: Baselines): Promise<void> {
-  for (const c of CONCURRENCY) {
-    progress(`${backend}: create ×${c}`);
-    const created = await closedLoop(c, (w, i) => store.create(`/bench/create/c${c}/w${w}/${i}`, VALUE));
-    emit(backend, "create", c, created, await baselines.create(c));
-  }
+function storeWorkload(store: Store): Workload {
+  let slice = 0;
+  let getLoaded = false;
+  return {
+    create: async (c) => (seconds) => {
+      const s = slice++;
+      return closedLoop(c, seconds, (w, i) => store.create(`/bench/create/s${s}/w${w}/${i}`, VALUE));
+    },
+    update: async (c) => {
+      const revs: number[] = [];
+      for (let w = 0; w < c; w++) revs[w] = (await store.create(`/bench/update/c${c}/w${w}`, VALUE)).modRevision;
+      return (seconds) =>
+        closedLoop(c, seconds, async (w, i) => {
+          revs[w] = (await store.update(`/bench/update/c${c}/w${w}`, stamped(i), revs[w] ?? 0)).modRevision;
+        });
+    },
+    get: async (c) => {
+      if (!getLoaded) await load(GET_KEYS, 16, (n) => store.create(`/bench/get/${n}`, VALUE));
+      getLoaded = true;
+      return (seconds) =>
+        closedLoop(c, seconds, async (w, i) => {
+          if ((await store.get(`/bench/get/${(i * 7919 + w) % GET_KEYS}`)).kv === undefined) throw new RangeError("benchmark key missing");
+        });
+    },
+    list: async () => {
+      await load(LIST_KEYS, 64, (n) => store.create(`/bench/list/${listKey(n)}`, VALUE));
+      return (seconds) =>
+        closedLoop(1, seconds, async () => {
+          const r = await store.list("/bench/list/");
+          if (r.kvs.length !== LIST_KEYS) throw new RangeError(`list returned ${r.kvs.length} keys`);
+        });
+    },
+  };
+}
 
-  for (const c of CONCURRENCY) {
-    progress(`${backend}: update (CAS) ×${c}`);
-    const revs: number[] = [];
-    for (let w = 0; w < c; w++) revs[w] = (await store.create(`/bench/update/c${c}/w${w}`, VALUE)).modRevision;
-    const updated = await closedLoop(c, async (w) => {
-      revs[w] = (await store.update(`/bench/update/c${c}/w${w}`, VALUE, revs[w] ?? 0)).modRevision;
-    });
-    emit(backend, "update", c, updated, await baselines.update(c));
+async function benchStore(backend: Backend, store: Store, raw: RawClient): Promise<void> {
+  const mine = storeWorkload(store);
+  for (const op of ["create", "update", "get"] as const) {
+    for (const c of CONCURRENCY) {
+      progress(`${backend}: ${op} ×${c}`);
+      const [s, b] = await alternate(await mine[op](c), await raw[op](c));
+      emit(backend, op, c, s, b);
+    }
   }
-
-  await load(GET_KEYS, 16, (n) => store.create(`/bench/get/${n}`, VALUE));
-  for (const c of CONCURRENCY) {
-    progress(`${backend}: get ×${c}`);
-    const got = await closedLoop(c, async (w, i) => {
-      const kv = (await store.get(`/bench/get/${(i * 7919 + w) % GET_KEYS}`)).kv;
-      if (kv === undefined) throw new RangeError("benchmark key missing");
-    });
-    emit(backend, "get", c, got, await baselines.get(c));
-  }
-
-  progress(`${backend}: list of ${LIST_KEYS} keys (loading)`);
-  await load(LIST_KEYS, 64, (n) => store.create(`/bench/list/${String(n).padStart(6, "0")}`, VALUE));
   progress(`${backend}: list of ${LIST_KEYS} keys`);
-  const listed = await closedLoop(1, async () => {
-    const r = await store.list("/bench/list/");
-    if (r.kvs.length !== LIST_KEYS) throw new RangeError(`list returned ${r.kvs.length} keys`);
-  });
-  emit(backend, "list", 1, listed, await baselines.list(), { keys: LIST_KEYS });
+  const [s, b] = await alternate(await mine.list(), await raw.list());
+  emit(backend, "list", 1, s, b, { keys: LIST_KEYS });
 
   progress(`${backend}: watch delivery, ${WATCHERS} watchers at ${WATCH_RATE} writes/s`);
   const total = WATCH_RATE * WATCH_SECONDS;
@@ -246,32 +304,35 @@ async function benchStore(backend: Backend, store: Store, baselines: Baselines):
       finished.check();
     }
   });
-  const writesPerSec = await openLoopWrites((i) => store.create(`/bench/watch/${i}`, VALUE), WATCH_RATE, WATCH_SECONDS, issuedAt);
+  const { writesPerSec, ackMs } = await openLoopWrites((i) => store.create(`/bench/watch/${i}`, VALUE), WATCH_RATE, WATCH_SECONDS, issuedAt);
   await finished.promise;
   for (const w of watches) w.stop();
   await Promise.all(loops);
-  const base = await baselines.watch();
+  const base = await raw.watch();
   emit(backend, "watch", WATCHERS, { ops: total, seconds: total / writesPerSec, latencies }, undefined, {
     watchers: WATCHERS,
     targetWritesPerSec: WATCH_RATE,
     deliveredEvents: delivered,
+    // How much of the delivery latency is the write itself (issue → acknowledged).
+    writeAckP50Ms: round(percentile(ackMs, 0.5)),
+    writeAckP99Ms: round(percentile(ackMs, 0.99)),
     ...(base ? { baselineP50Ms: round(percentile(base, 0.5)), baselineP99Ms: round(percentile(base, 0.99)) } : {}),
   });
 }
 
 // ---- baselines ---------------------------------------------------------------------------
 
-interface Baselines {
-  create(concurrency: number): Promise<Sample>;
-  update(concurrency: number): Promise<Sample>;
-  get(concurrency: number): Promise<Sample>;
-  list(): Promise<Sample>;
+interface RawClient extends Workload {
   /** Sorted delivery latencies of the raw client's own watchers, when there is such a thing. */
   watch(): Promise<number[] | undefined>;
+  close(): void;
 }
 
-/** Raw better-sqlite3 on a fresh WAL database: each figure is measured once and reused for every concurrency. */
-function sqliteBaselines(file: string, synchronous: "FULL" | "NORMAL"): Baselines & { close(): void } {
+/**
+ * Raw better-sqlite3 on a fresh WAL database, one single-row statement per commit. It is
+ * synchronous, so it runs at concurrency 1 whatever the store's concurrency is.
+ */
+function sqliteRaw(file: string, synchronous: "FULL" | "NORMAL"): RawClient {
   const db = new Database(file);
   db.pragma("journal_mode = WAL");
   db.pragma(`synchronous = ${synchronous}`);
@@ -281,67 +342,75 @@ function sqliteBaselines(file: string, synchronous: "FULL" | "NORMAL"): Baseline
   const get = db.prepare("SELECT value FROM kv WHERE key = ?");
   const range = db.prepare("SELECT key, value FROM kv WHERE key >= ? AND key < ? ORDER BY key");
   const value = Buffer.from(VALUE);
-  const memo = new Map<string, Sample>();
-  const once = (name: string, f: () => Sample): Promise<Sample> => {
-    let s = memo.get(name);
-    if (s === undefined) {
-      s = f();
-      memo.set(name, s);
-    }
-    return Promise.resolve(s);
+  let slice = 0;
+  let updates = 0;
+  const loaded = new Set<string>();
+  const loadOnce = (what: string, prefix: string, count: number, name: (n: number) => string): void => {
+    if (loaded.has(what)) return;
+    loaded.add(what);
+    db.transaction(() => {
+      for (let n = 0; n < count; n++) insert.run(`${prefix}${name(n)}`, value);
+    })();
   };
   return {
-    create: () => once("create", () => syncLoop((i) => insert.run(`/bench/create/${i}`, value))),
-    update: () =>
-      once("update", () => {
-        insert.run("/bench/update/0", value);
-        return syncLoop(() => update.run(value, "/bench/update/0"));
-      }),
-    get: () =>
-      once("get", () => {
-        db.transaction(() => {
-          for (let n = 0; n < GET_KEYS; n++) insert.run(`/bench/get/${n}`, value);
-        })();
-        return syncLoop((i) => {
+    create: async () => async (seconds) => {
+      const s = slice++;
+      return syncLoop(seconds, (i) => insert.run(`/bench/create/s${s}/${i}`, value));
+    },
+    update: async () => {
+      loadOnce("update", "/bench/update/", 1, String);
+      return async (seconds) => syncLoop(seconds, () => update.run(stamped(updates++), "/bench/update/0"));
+    },
+    get: async () => {
+      loadOnce("get", "/bench/get/", GET_KEYS, String);
+      return async (seconds) =>
+        syncLoop(seconds, (i) => {
           if (get.get(`/bench/get/${(i * 7919) % GET_KEYS}`) === undefined) throw new RangeError("baseline key missing");
         });
-      }),
-    list: () =>
-      once("list", () => {
-        db.transaction(() => {
-          for (let n = 0; n < LIST_KEYS; n++) insert.run(`/bench/list/${String(n).padStart(6, "0")}`, value);
-        })();
-        return syncLoop(() => {
+    },
+    list: async () => {
+      loadOnce("list", "/bench/list/", LIST_KEYS, listKey);
+      return async (seconds) =>
+        syncLoop(seconds, () => {
           if (range.all("/bench/list/", "/bench/list0").length !== LIST_KEYS) throw new RangeError("baseline list short");
         });
-      }),
+    },
     watch: () => Promise.resolve(undefined),
     close: () => db.close(),
   };
 }
 
-function etcdBaselines(endpoint: string): Baselines & { close(): void } {
+/** The raw etcd3 client against the same etcd, at the store's concurrency. */
+function etcdRaw(endpoint: string): RawClient {
   // A 10k-key range is ~5 MB, over gRPC's default 4 MiB receive limit (the store lifts it too).
   const client = new Etcd3({ hosts: endpoint, grpcOptions: { "grpc.max_receive_message_length": -1 } });
   const value = Buffer.from(VALUE);
+  let slice = 0;
+  let getLoaded = false;
   return {
-    create: (c) => closedLoop(c, (w, i) => client.put(`/raw/create/c${c}/w${w}/${i}`).value(value)),
+    create: async (c) => (seconds) => {
+      const s = slice++;
+      return closedLoop(c, seconds, async (w, i) => client.put(`/raw/create/s${s}/w${w}/${i}`).value(value));
+    },
     update: async (c) => {
       for (let w = 0; w < c; w++) await client.put(`/raw/update/c${c}/w${w}`).value(value);
-      return closedLoop(c, (w) => client.put(`/raw/update/c${c}/w${w}`).value(value));
+      return (seconds) => closedLoop(c, seconds, async (w, i) => client.put(`/raw/update/c${c}/w${w}`).value(stamped(i)));
     },
     get: async (c) => {
-      await load(GET_KEYS, 16, async (n) => client.put(`/raw/get/${n}`).value(value));
-      return closedLoop(c, async (w, i) => {
-        if ((await client.get(`/raw/get/${(i * 7919 + w) % GET_KEYS}`).buffer()) === null) throw new RangeError("baseline key missing");
-      });
+      if (!getLoaded) await load(GET_KEYS, 16, async (n) => client.put(`/raw/get/${n}`).value(value));
+      getLoaded = true;
+      return (seconds) =>
+        closedLoop(c, seconds, async (w, i) => {
+          if ((await client.get(`/raw/get/${(i * 7919 + w) % GET_KEYS}`).buffer()) === null) throw new RangeError("baseline key missing");
+        });
     },
     list: async () => {
-      await load(LIST_KEYS, 64, async (n) => client.put(`/raw/list/${String(n).padStart(6, "0")}`).value(value));
-      return closedLoop(1, async () => {
-        const all = await client.getAll().prefix("/raw/list/").buffers();
-        if (Object.keys(all).length !== LIST_KEYS) throw new RangeError("baseline list short");
-      });
+      await load(LIST_KEYS, 64, async (n) => client.put(`/raw/list/${listKey(n)}`).value(value));
+      return (seconds) =>
+        closedLoop(1, seconds, async () => {
+          const all = await client.getAll().prefix("/raw/list/").buffers();
+          if (Object.keys(all).length !== LIST_KEYS) throw new RangeError("baseline list short");
+        });
     },
     watch: async () => {
       const total = WATCH_RATE * WATCH_SECONDS;
@@ -374,27 +443,27 @@ async function main(): Promise<void> {
     if (backend === "sqlite-full" || backend === "sqlite-normal") {
       const synchronous = backend === "sqlite-full" ? "FULL" : "NORMAL";
       const dir = await mkdtemp(join(tmpdir(), `k8ts-bench-${backend}-`));
-      const baselines = sqliteBaselines(join(dir, "raw.db"), synchronous);
+      const raw = sqliteRaw(join(dir, "raw.db"), synchronous);
       const store = await openStore(`sqlite://${join(dir, "state.db")}?synchronous=${synchronous.toLowerCase()}`);
       try {
-        await benchStore(backend, store, baselines);
+        await benchStore(backend, store, raw);
       } finally {
         await store.close();
-        baselines.close();
+        raw.close();
         await rm(dir, { recursive: true, force: true });
       }
     } else if (backend === "etcd") {
       let etcd: RunningEtcd | undefined;
-      let baselines: (Baselines & { close(): void }) | undefined;
+      let raw: RawClient | undefined;
       let store: Store | undefined;
       try {
         etcd = await startEtcd();
-        baselines = etcdBaselines(etcd.endpoint);
+        raw = etcdRaw(etcd.endpoint);
         store = await openStore(etcd.endpoint.replace(/^http:/, "etcd:"));
-        await benchStore(backend, store, baselines);
+        await benchStore(backend, store, raw);
       } finally {
         await store?.close();
-        baselines?.close();
+        raw?.close();
         await etcd?.stop();
       }
     } else {
