@@ -21,8 +21,13 @@ export type PatchErrorCode =
   | "StrategicPatchFailed"
   /** Server-side apply found fields owned by other managers (409 Conflict). */
   | "ApplyConflict"
-  /** A server-side apply request that cannot be applied as given (400/422). */
+  /** A server-side apply request that cannot be applied as given (400). */
   | "BadApply"
+  /**
+   * Server-side apply failures upstream reports as plain errors (500, empty reason): an applied
+   * object that does not fit the schema, duplicate list keys, undecodable managedFields.
+   */
+  | "ApplyFailed"
   /** A schema document handed to the patchers is unusable: a programming error (500). */
   | "SchemaError";
 
@@ -55,6 +60,7 @@ const wire: Record<PatchErrorCode, { readonly code: number; readonly reason: Sta
   StrategicPatchFailed: { code: 500, reason: "" },
   ApplyConflict: { code: 409, reason: "Conflict" },
   BadApply: { code: 400, reason: "BadRequest" },
+  ApplyFailed: { code: 500, reason: "" },
   SchemaError: { code: 500, reason: "InternalError" },
 };
 
@@ -74,14 +80,11 @@ export class PatchError extends Error {
       /** What actually went wrong when `message` is upstream's fixed text; for logs. */
       readonly detail?: string;
       readonly causes?: readonly StatusCause[];
-      /** Overrides the default status for codes that have more than one (BadApply). */
-      readonly httpCode?: number;
-      readonly reason?: StatusReason;
     } = {},
   ) {
     super(message);
-    this.httpCode = extra.httpCode ?? wire[code].code;
-    this.reason = extra.reason ?? wire[code].reason;
+    this.httpCode = wire[code].code;
+    this.reason = wire[code].reason;
   }
 
   /** The metav1.Status body upstream sends for this error. */

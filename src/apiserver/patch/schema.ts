@@ -22,6 +22,15 @@ export interface PatchSchema {
   readonly listMapKeys?: readonly string[];
   readonly mapType?: "atomic" | "granular";
   readonly preserveUnknownFields?: boolean;
+  /**
+   * The schema's `default`. Server-side apply reads it for list keys left out of an item
+   * (container ports: protocol "TCP") and to know which structs Go holds by value (`{}`).
+   */
+  readonly default?: unknown;
+  /** Fields listed as `required` (Go fields without omitempty: always serialized). */
+  readonly required?: readonly string[];
+  /** The declared field names of an object. */
+  propertyNames?(): readonly string[];
 }
 
 /** The part of an OpenAPI v3 schema object these views read. */
@@ -38,6 +47,8 @@ export interface OpenAPISchemaObject {
   "x-kubernetes-list-map-keys"?: string[];
   "x-kubernetes-map-type"?: string;
   "x-kubernetes-preserve-unknown-fields"?: boolean;
+  default?: unknown;
+  required?: string[];
   [extension: string]: unknown;
 }
 
@@ -64,6 +75,8 @@ class OpenAPIView implements PatchSchema {
   readonly listMapKeys?: readonly string[];
   readonly mapType?: "atomic" | "granular";
   readonly preserveUnknownFields?: boolean;
+  readonly default?: unknown;
+  readonly required?: readonly string[];
   /** The node and every schema it reaches through $ref/allOf, outermost first. */
   private readonly layers: readonly OpenAPISchemaObject[];
   private readonly props = new Map<string, PatchSchema | undefined>();
@@ -94,6 +107,16 @@ class OpenAPIView implements PatchSchema {
     const mapType = first("x-kubernetes-map-type");
     if (mapType === "atomic" || mapType === "granular") this.mapType = mapType;
     if (first("x-kubernetes-preserve-unknown-fields") === true) this.preserveUnknownFields = true;
+    const dflt = first("default");
+    if (dflt !== undefined) this.default = dflt;
+    const required = this.layers.flatMap((l) => (Array.isArray(l.required) ? l.required.filter((r): r is string => typeof r === "string") : []));
+    if (required.length > 0) this.required = required;
+  }
+
+  propertyNames(): readonly string[] {
+    const names = new Set<string>();
+    for (const l of this.layers) for (const k of Object.keys(l.properties ?? {})) names.add(k);
+    return [...names];
   }
 
   property(name: string): PatchSchema | undefined {

@@ -10,7 +10,9 @@ const meta = "io.k8s.apimachinery.pkg.apis.meta.v1.";
 const str: OpenAPISchemaObject = { type: "string", default: "" };
 const int: OpenAPISchemaObject = { type: "integer", format: "int32" };
 const bool: OpenAPISchemaObject = { type: "boolean" };
-const ref = (name: string): OpenAPISchemaObject => ({ allOf: [{ $ref: `#/components/schemas/${name}` }], default: {} });
+// Upstream gives structs Go holds by value `default: {}`; pointers and list items are plain refs.
+const ref = (name: string): OpenAPISchemaObject => ({ allOf: [{ $ref: `#/components/schemas/${name}` }] });
+const byValue = (name: string): OpenAPISchemaObject => ({ allOf: [{ $ref: `#/components/schemas/${name}` }], default: {} });
 const stringMap: OpenAPISchemaObject = { type: "object", additionalProperties: { type: "string", default: "" } };
 const atomicStrings: OpenAPISchemaObject = { type: "array", items: { type: "string", default: "" }, "x-kubernetes-list-type": "atomic" };
 const mergeList = (item: string, key: string, keys: string[] = [key], strategy = "merge"): OpenAPISchemaObject => ({
@@ -78,9 +80,9 @@ export const openapi: OpenAPIDocument = {
       [`${p}Pod`]: obj({
         apiVersion: { type: "string" },
         kind: { type: "string" },
-        metadata: ref(`${meta}ObjectMeta`),
-        spec: ref(`${p}PodSpec`),
-        status: ref(`${p}PodStatus`),
+        metadata: byValue(`${meta}ObjectMeta`),
+        spec: byValue(`${p}PodSpec`),
+        status: byValue(`${p}PodStatus`),
       }),
       [`${p}PodSpec`]: obj(
         {
@@ -94,25 +96,36 @@ export const openapi: OpenAPIDocument = {
           nodeName: { type: "string" },
           serviceAccountName: { type: "string" },
           terminationGracePeriodSeconds: { type: "integer", format: "int64" },
+          dnsPolicy: { type: "string" },
+          schedulerName: { type: "string" },
+          securityContext: ref(`${p}PodSecurityContext`),
         },
         { required: ["containers"] },
       ),
-      [`${p}Container`]: obj({
-        name: str,
-        image: { type: "string" },
-        command: atomicStrings,
-        args: atomicStrings,
-        ports: mergeList(`${p}ContainerPort`, "containerPort", ["containerPort", "protocol"]),
-        env: mergeList(`${p}EnvVar`, "name"),
-        volumeMounts: mergeList(`${p}VolumeMount`, "mountPath"),
-        resources: ref(`${p}ResourceRequirements`),
-        imagePullPolicy: { type: "string" },
-      }),
-      [`${p}ContainerPort`]: obj({ name: { type: "string" }, containerPort: { ...int, default: 0 }, protocol: { type: "string", default: "TCP" }, hostPort: int }),
-      [`${p}EnvVar`]: obj({ name: str, value: { type: "string" }, valueFrom: ref(`${p}EnvVarSource`) }),
+      [`${p}Container`]: obj(
+        {
+          name: str,
+          image: { type: "string" },
+          command: atomicStrings,
+          args: atomicStrings,
+          ports: mergeList(`${p}ContainerPort`, "containerPort", ["containerPort", "protocol"]),
+          env: mergeList(`${p}EnvVar`, "name"),
+          volumeMounts: mergeList(`${p}VolumeMount`, "mountPath"),
+          resources: byValue(`${p}ResourceRequirements`),
+          imagePullPolicy: { type: "string" },
+          terminationMessagePath: { type: "string" },
+          terminationMessagePolicy: { type: "string" },
+        },
+        { required: ["name"] },
+      ),
+      [`${p}ContainerPort`]: obj(
+        { name: { type: "string" }, containerPort: { ...int, default: 0 }, protocol: { type: "string", default: "TCP" }, hostPort: int },
+        { required: ["containerPort"] },
+      ),
+      [`${p}EnvVar`]: obj({ name: str, value: { type: "string" }, valueFrom: ref(`${p}EnvVarSource`) }, { required: ["name"] }),
       [`${p}EnvVarSource`]: obj({ fieldRef: ref(`${p}ObjectFieldSelector`) }),
       [`${p}ObjectFieldSelector`]: obj({ apiVersion: { type: "string" }, fieldPath: str }, { "x-kubernetes-map-type": "atomic" }),
-      [`${p}VolumeMount`]: obj({ name: str, mountPath: str, readOnly: bool }),
+      [`${p}VolumeMount`]: obj({ name: str, mountPath: str, readOnly: bool }, { required: ["name", "mountPath"] }),
       [`${p}ResourceRequirements`]: obj({
         limits: { type: "object", additionalProperties: ref("io.k8s.apimachinery.pkg.api.resource.Quantity") },
         requests: { type: "object", additionalProperties: ref("io.k8s.apimachinery.pkg.api.resource.Quantity") },
@@ -126,6 +139,7 @@ export const openapi: OpenAPIDocument = {
       [`${p}ConfigMapVolumeSource`]: obj({ name: { type: "string" }, defaultMode: int }),
       [`${p}EmptyDirVolumeSource`]: obj({ medium: { type: "string" } }),
       [`${p}SecretVolumeSource`]: obj({ secretName: { type: "string" }, defaultMode: int }),
+      [`${p}PodSecurityContext`]: obj({ runAsUser: { type: "integer", format: "int64" }, runAsNonRoot: bool }),
       [`${p}LocalObjectReference`]: obj({ name: str }, { "x-kubernetes-map-type": "atomic" }),
       [`${p}Toleration`]: obj({ key: { type: "string" }, operator: { type: "string" }, value: { type: "string" }, effect: { type: "string" } }),
       [`${p}PodStatus`]: obj({
@@ -138,8 +152,8 @@ export const openapi: OpenAPIDocument = {
       [`${p}Service`]: obj({
         apiVersion: { type: "string" },
         kind: { type: "string" },
-        metadata: ref(`${meta}ObjectMeta`),
-        spec: ref(`${p}ServiceSpec`),
+        metadata: byValue(`${meta}ObjectMeta`),
+        spec: byValue(`${p}ServiceSpec`),
       }),
       [`${p}ServiceSpec`]: obj({
         ports: mergeList(`${p}ServicePort`, "port", ["port", "protocol"]),
@@ -149,38 +163,44 @@ export const openapi: OpenAPIDocument = {
         type: { type: "string" },
         sessionAffinity: { type: "string" },
       }),
-      [`${p}ServicePort`]: obj({
-        name: { type: "string" },
-        protocol: { type: "string", default: "TCP" },
-        port: { ...int, default: 0 },
-        targetPort: ref("io.k8s.apimachinery.pkg.util.intstr.IntOrString"),
-        nodePort: int,
-      }),
+      [`${p}ServicePort`]: obj(
+        {
+          name: { type: "string" },
+          protocol: { type: "string", default: "TCP" },
+          port: { ...int, default: 0 },
+          targetPort: ref("io.k8s.apimachinery.pkg.util.intstr.IntOrString"),
+          nodePort: int,
+        },
+        { required: ["port"] },
+      ),
 
       [`${p}ConfigMap`]: obj({
         apiVersion: { type: "string" },
         kind: { type: "string" },
-        metadata: ref(`${meta}ObjectMeta`),
+        metadata: byValue(`${meta}ObjectMeta`),
         data: stringMap,
       }),
 
       "io.k8s.api.apps.v1.Deployment": obj({
         apiVersion: { type: "string" },
         kind: { type: "string" },
-        metadata: ref(`${meta}ObjectMeta`),
-        spec: ref("io.k8s.api.apps.v1.DeploymentSpec"),
-        status: ref("io.k8s.api.apps.v1.DeploymentStatus"),
+        metadata: byValue(`${meta}ObjectMeta`),
+        spec: byValue("io.k8s.api.apps.v1.DeploymentSpec"),
+        status: byValue("io.k8s.api.apps.v1.DeploymentStatus"),
       }),
-      "io.k8s.api.apps.v1.DeploymentSpec": obj({
-        replicas: int,
-        selector: ref(`${meta}LabelSelector`),
-        template: ref(`${p}PodTemplateSpec`),
-        strategy: { ...ref("io.k8s.api.apps.v1.DeploymentStrategy"), "x-kubernetes-patch-strategy": "retainKeys" },
-        minReadySeconds: int,
-        revisionHistoryLimit: int,
-        paused: bool,
-        progressDeadlineSeconds: int,
-      }),
+      "io.k8s.api.apps.v1.DeploymentSpec": obj(
+        {
+          replicas: int,
+          selector: ref(`${meta}LabelSelector`),
+          template: byValue(`${p}PodTemplateSpec`),
+          strategy: { ...byValue("io.k8s.api.apps.v1.DeploymentStrategy"), "x-kubernetes-patch-strategy": "retainKeys" },
+          minReadySeconds: int,
+          revisionHistoryLimit: int,
+          paused: bool,
+          progressDeadlineSeconds: int,
+        },
+        { required: ["selector", "template"] },
+      ),
       "io.k8s.api.apps.v1.DeploymentStrategy": obj({
         type: { type: "string" },
         rollingUpdate: ref("io.k8s.api.apps.v1.RollingUpdateDeployment"),
@@ -195,7 +215,7 @@ export const openapi: OpenAPIDocument = {
         conditions: mergeList("io.k8s.api.apps.v1.DeploymentCondition", "type"),
       }),
       "io.k8s.api.apps.v1.DeploymentCondition": obj({ type: str, status: str, reason: { type: "string" } }),
-      [`${p}PodTemplateSpec`]: obj({ metadata: ref(`${meta}ObjectMeta`), spec: ref(`${p}PodSpec`) }),
+      [`${p}PodTemplateSpec`]: obj({ metadata: byValue(`${meta}ObjectMeta`), spec: byValue(`${p}PodSpec`) }),
 
       // Recursive like JSONSchemaProps: reached through a plain $ref as well as allOf.
       "io.k8s.example.Node": obj({

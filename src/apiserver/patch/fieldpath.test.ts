@@ -1,0 +1,136 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { FieldSet, comparePE, goJSON, parsePE, path, pathString, peKey, type Path, type PathElement } from "./fieldpath.js";
+import { isPatchError } from "./errors.js";
+
+const f = (name: string): PathElement => ({ kind: "field", name });
+const k = (...fields: [string, string | number][]): PathElement => ({ kind: "key", fields });
+const v = (value: string | number | boolean): PathElement => ({ kind: "value", value });
+const i = (index: number): PathElement => ({ kind: "index", index });
+
+void describe("path elements", () => {
+  const keys: [PathElement, string][] = [
+    [f("spec"), "f:spec"],
+    [k(["name", "nginx"]), 'k:{"name":"nginx"}'],
+    [k(["containerPort", 80], ["protocol", "TCP"]), 'k:{"containerPort":80,"protocol":"TCP"}'],
+    [v("example.com/protect"), 'v:"example.com/protect"'],
+    [v(3), "v:3"],
+    [i(2), "i:2"],
+    [k(["name", "<a&b>"]), 'k:{"name":"\\u003ca\\u0026b\\u003e"}'],
+  ];
+  for (const [pe, key] of keys) {
+    void it(`serializes ${key} and parses it back`, () => {
+      assert.equal(peKey(pe), key);
+      const back = parsePE(key);
+      assert.ok(back !== undefined);
+      assert.equal(peKey(back), key);
+    });
+  }
+
+  void it("sorts key fields by name when parsing", () => {
+    const pe = parsePE('k:{"protocol":"TCP","containerPort":80}');
+    assert.ok(pe !== undefined);
+    assert.equal(peKey(pe), 'k:{"containerPort":80,"protocol":"TCP"}');
+  });
+
+  void it("ignores unknown element types and rejects malformed ones", () => {
+    assert.equal(parsePE("x:whatever"), undefined);
+    for (const bad of ["f", "fspec", 'k:{"a":', "k:[1]", "i:x", 'v:"unterminated']) {
+      assert.throws(() => parsePE(bad), (e: unknown) => isPatchError(e, "ApplyFailed"), bad);
+    }
+  });
+
+  void it("orders fields, then keys, then values, then indices", () => {
+    const sorted = [i(1), v("b"), k(["name", "b"]), f("b"), v(2), k(["name", "a"]), f("a"), i(0), v(true)].sort(comparePE).map(peKey);
+    assert.deepStrictEqual(sorted, ["f:a", "f:b", 'k:{"name":"a"}', 'k:{"name":"b"}', "v:2", 'v:"b"', "v:true", "i:0", "i:1"]);
+  });
+
+  void it("names paths the way conflicts print them", () => {
+    assert.equal(pathString(path("spec", "replicas")), ".spec.replicas");
+    assert.equal(pathString([...path("spec", "template", "spec", "containers"), k(["name", "nginx"]), f("image")]), '.spec.template.spec.containers[name="nginx"].image');
+    assert.equal(pathString([f("ports"), k(["port", 80], ["protocol", "TCP"])]), '.ports[port=80,protocol="TCP"]');
+    assert.equal(pathString([...path("metadata", "finalizers"), v("x")]), '.metadata.finalizers[="x"]');
+    assert.equal(pathString([f("args"), i(0)]), ".args[0]");
+  });
+
+  void it("writes JSON the way Go does", () => {
+    assert.equal(goJSON("a<b>&c\u2028"), '"a\\u003cb\\u003e\\u0026c\\u2028"');
+    assert.equal(goJSON({ x: [1, "y"] }), '{"x":[1,"y"]}');
+  });
+});
+
+void describe("FieldSet", () => {
+  const containers = [...path("spec", "containers")];
+  const nginx = [...containers, k(["name", "nginx"])];
+  const sample = (): FieldSet =>
+    FieldSet.of(path("spec", "replicas"), path("metadata", "labels"), path("metadata", "labels", "app"), nginx, [...nginx, f("image")], [...nginx, f("name")], [...path("metadata", "finalizers"), v("a")]);
+
+  void it("writes FieldsV1 with '.' for paths that are members and have children", () => {
+    assert.deepStrictEqual(sample().toFieldsV1(), {
+      "f:metadata": {
+        "f:finalizers": { 'v:"a"': {} },
+        "f:labels": { ".": {}, "f:app": {} },
+      },
+      "f:spec": {
+        "f:containers": { 'k:{"name":"nginx"}': { ".": {}, "f:image": {}, "f:name": {} } },
+        "f:replicas": {},
+      },
+    });
+    assert.equal(JSON.stringify(sample().toFieldsV1()), '{"f:metadata":{"f:finalizers":{"v:\\"a\\"":{}},"f:labels":{".":{},"f:app":{}}},"f:spec":{"f:containers":{"k:{\\"name\\":\\"nginx\\"}":{".":{},"f:image":{},"f:name":{}}},"f:replicas":{}}}');
+  });
+
+  void it("reads FieldsV1 back into the same set", () => {
+    const s = sample();
+    const back = FieldSet.fromFieldsV1(JSON.parse(JSON.stringify(s.toFieldsV1())));
+    assert.ok(back.equals(s));
+    assert.equal(back.size(), s.size());
+    assert.ok(back.has(path("metadata", "labels")));
+    assert.ok(!back.has(path("metadata")));
+  });
+
+  void it("treats {'.': {}} like {} and drops unknown element types when reading", () => {
+    const s = FieldSet.fromFieldsV1({ "f:a": { ".": {} }, "f:b": { "x:future": {}, "f:c": {} } });
+    assert.deepStrictEqual(s.paths().map(pathString), [".a", ".b.c"]);
+  });
+
+  void it("rejects FieldsV1 that is not a tree of objects", () => {
+    for (const bad of [[], "x", { "f:a": 1 }, { "k:[": {} }]) {
+      assert.throws(() => FieldSet.fromFieldsV1(bad), (e: unknown) => isPatchError(e, "ApplyFailed"));
+    }
+  });
+
+  void it("lists paths members first, each level sorted", () => {
+    assert.deepStrictEqual(sample().paths().map(pathString), [
+      ".metadata.labels",
+      '.metadata.finalizers[="a"]',
+      ".metadata.labels.app",
+      ".spec.replicas",
+      '.spec.containers[name="nginx"]',
+      '.spec.containers[name="nginx"].image',
+      '.spec.containers[name="nginx"].name',
+    ]);
+  });
+
+  const a = FieldSet.of(path("a"), path("a", "b"), path("a", "c"), path("d", "e"));
+  const b = FieldSet.of(path("a"), path("a", "c"), path("d"), path("x"));
+  const algebra: [string, FieldSet, Path[]][] = [
+    ["union", a.union(b), [path("a"), path("d"), path("x"), path("a", "b"), path("a", "c"), path("d", "e")]],
+    ["intersection", a.intersection(b), [path("a"), path("a", "c")]],
+    ["difference keeps children of removed members", a.difference(b), [path("a", "b"), path("d", "e")]],
+    ["recursiveDifference removes them", a.recursiveDifference(b), []],
+    ["leaves", a.leaves(), [path("a", "b"), path("a", "c"), path("d", "e")]],
+  ];
+  for (const [name, got, want] of algebra) {
+    void it(name, () => {
+      assert.deepStrictEqual(got.paths().map(pathString), want.map(pathString));
+    });
+  }
+
+  void it("never shares subtrees between a result and its inputs", () => {
+    const x = FieldSet.of(path("a", "b"));
+    const y = x.union(new FieldSet());
+    y.insert(path("a", "z"));
+    assert.ok(!x.has(path("a", "z")));
+    assert.ok(x.isEmpty() === false && new FieldSet().isEmpty());
+  });
+});

@@ -1,0 +1,397 @@
+// Sets of field paths, the unit of ownership in server-side apply (structured-merge-diff's
+// fieldpath package), and their FieldsV1 wire form as `metadata.managedFields[].fieldsV1` shows
+// it: `{"f:spec":{"f:replicas":{}},"f:containers":{"k:{\"name\":\"nginx\"}":{".":{},"f:image":{}}}}`.
+//
+// A path element is a field name (`f:`), the key fields of an associative-list item (`k:`,
+// fields sorted by name), a set item's value (`v:`) or an index (`i:`). Sets print in upstream's
+// order (fields, then keys, then values, then indices; each sorted), which is what kubectl shows.
+import { PatchError } from "./errors.js";
+import { deepEqual, has, isObject, type JsonObject, type JsonValue } from "./json.js";
+
+export type PathElement =
+  | { readonly kind: "field"; readonly name: string }
+  | { readonly kind: "key"; readonly fields: readonly (readonly [string, JsonValue])[] }
+  | { readonly kind: "value"; readonly value: JsonValue }
+  | { readonly kind: "index"; readonly index: number };
+
+export type Path = readonly PathElement[];
+
+export const fieldPE = (name: string): PathElement => ({ kind: "field", name });
+
+/** Builds a path from field names, e.g. path("metadata", "name"). */
+export function path(...names: string[]): Path {
+  return names.map(fieldPE);
+}
+
+/**
+ * JSON as Go's encoding/json writes it (HTML-safe escapes), so `k:` and `v:` elements are
+ * byte-identical to upstream's.
+ */
+export function goJSON(v: JsonValue): string {
+  return JSON.stringify(v).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+/** The FieldsV1 key of an element: `f:name`, `k:{"name":"x"}`, `v:"x"`, `i:0`. */
+export function peKey(pe: PathElement): string {
+  switch (pe.kind) {
+    case "field":
+      return `f:${pe.name}`;
+    case "key":
+      return `k:{${pe.fields.map(([n, v]) => `${goJSON(n)}:${goJSON(v)}`).join(",")}}`;
+    case "value":
+      return `v:${goJSON(pe.value)}`;
+    case "index":
+      return `i:${pe.index}`;
+  }
+}
+
+/** Parses a FieldsV1 key; undefined for an element type this version does not know. */
+export function parsePE(key: string): PathElement | undefined {
+  if (key.length < 2) throw badFields(`key must be 2 characters long: ${key}`);
+  if (key[1] !== ":") throw badFields(`missing colon: ${key}`);
+  const body = key.slice(2);
+  switch (key[0]) {
+    case "f":
+      return { kind: "field", name: body };
+    case "v":
+      return { kind: "value", value: parseJSON(body) };
+    case "k": {
+      const obj = parseJSON(body);
+      if (!isObject(obj)) throw badFields(`key element is not an object: ${key}`);
+      const fields = Object.entries(obj).sort(([a], [b]) => compareStrings(a, b));
+      return { kind: "key", fields };
+    }
+    case "i": {
+      if (!/^[+-]?\d+$/.test(body)) throw badFields(`invalid index: ${key}`);
+      return { kind: "index", index: Number(body) };
+    }
+    default:
+      return undefined;
+  }
+}
+
+function parseJSON(s: string): JsonValue {
+  try {
+    return JSON.parse(s) as JsonValue;
+  } catch {
+    throw badFields(`invalid JSON in path element: ${s}`);
+  }
+}
+
+const badFields = (message: string): PatchError => new PatchError("ApplyFailed", message);
+
+/** Byte order of UTF-8, as Go's strings.Compare sees it. */
+export function compareStrings(a: string, b: string): number {
+  if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.codePointAt(i) ?? 0;
+    const y = b.codePointAt(i) ?? 0;
+    if (x !== y) return x < y ? -1 : 1;
+    if (x > 0xffff) i++;
+  }
+  return a.length < b.length ? -1 : a.length > b.length ? 1 : 0;
+}
+
+function rank(v: JsonValue): number {
+  if (typeof v === "number") return 0;
+  if (typeof v === "string") return 1;
+  if (typeof v === "boolean") return 2;
+  if (Array.isArray(v)) return 3;
+  if (v !== null) return 4;
+  return 5;
+}
+
+/** Total order of values (numbers, strings, bools, lists, maps, null), as upstream sorts them. */
+export function compareValues(a: JsonValue, b: JsonValue): number {
+  const ra = rank(a);
+  const rb = rank(b);
+  if (ra !== rb) return ra < rb ? -1 : 1;
+  if (typeof a === "number" && typeof b === "number") return a < b ? -1 : a > b ? 1 : 0;
+  if (typeof a === "string" && typeof b === "string") return compareStrings(a, b);
+  if (typeof a === "boolean" && typeof b === "boolean") return a === b ? 0 : a ? 1 : -1;
+  if (Array.isArray(a) && Array.isArray(b)) {
+    for (let i = 0; i < Math.min(a.length, b.length); i++) {
+      const c = compareValues(a[i] as JsonValue, b[i] as JsonValue);
+      if (c !== 0) return c;
+    }
+    return a.length - b.length < 0 ? -1 : a.length > b.length ? 1 : 0;
+  }
+  if (isObject(a) && isObject(b)) {
+    const ka = Object.keys(a).sort(compareStrings);
+    const kb = Object.keys(b).sort(compareStrings);
+    for (let i = 0; i < Math.min(ka.length, kb.length); i++) {
+      const c = compareStrings(ka[i] as string, kb[i] as string) || compareValues(a[ka[i] as string] as JsonValue, b[kb[i] as string] as JsonValue);
+      if (c !== 0) return c;
+    }
+    return ka.length < kb.length ? -1 : ka.length > kb.length ? 1 : 0;
+  }
+  return 0;
+}
+
+const kindRank = { field: 0, key: 1, value: 2, index: 3 } as const;
+
+export function comparePE(a: PathElement, b: PathElement): number {
+  if (a.kind !== b.kind) return kindRank[a.kind] < kindRank[b.kind] ? -1 : 1;
+  switch (a.kind) {
+    case "field":
+      return compareStrings(a.name, (b as typeof a).name);
+    case "key": {
+      const bf = (b as typeof a).fields;
+      for (let i = 0; ; i++) {
+        const x = a.fields[i];
+        const y = bf[i];
+        if (x === undefined && y === undefined) return 0;
+        if (x === undefined) return -1;
+        if (y === undefined) return 1;
+        const c = compareStrings(x[0], y[0]) || compareValues(x[1], y[1]);
+        if (c !== 0) return c;
+      }
+    }
+    case "value":
+      return compareValues(a.value, (b as typeof a).value);
+    case "index": {
+      const bi = (b as typeof a).index;
+      return a.index < bi ? -1 : a.index > bi ? 1 : 0;
+    }
+  }
+}
+
+/** How conflicts name a path: `.spec.containers[name="nginx"].image`. */
+export function pathString(p: Path): string {
+  return p.map(peString).join("");
+}
+
+function peString(pe: PathElement): string {
+  switch (pe.kind) {
+    case "field":
+      return `.${pe.name}`;
+    case "key":
+      return `[${pe.fields.map(([n, v]) => `${n}=${valueString(v)}`).join(",")}]`;
+    case "value":
+      return `[=${valueString(pe.value)}]`;
+    case "index":
+      return `[${pe.index}]`;
+  }
+}
+
+function valueString(v: JsonValue): string {
+  if (v === null) return "null";
+  if (typeof v === "string") return JSON.stringify(v);
+  if (Array.isArray(v)) return `[${v.map(valueString).join(",")}]`;
+  if (isObject(v)) return Object.entries(v).map(([k, x]) => `${k}=${valueString(x)}`).join("");
+  return String(v);
+}
+
+export function peEqual(a: PathElement, b: PathElement): boolean {
+  return a.kind === b.kind && peKey(a) === peKey(b) && (a.kind !== "value" || deepEqual(a.value, (b as typeof a).value));
+}
+
+/** A set of paths, stored as a trie: the elements that end a path here, and subtrees. */
+export class FieldSet {
+  private readonly members = new Map<string, PathElement>();
+  private readonly children = new Map<string, { readonly pe: PathElement; readonly set: FieldSet }>();
+
+  static of(...paths: Path[]): FieldSet {
+    const s = new FieldSet();
+    for (const p of paths) s.insert(p);
+    return s;
+  }
+
+  insert(p: Path): void {
+    if (p.length === 0) return;
+    const node = p.slice(0, -1).reduce<FieldSet>((n, pe) => n.descend(pe), this);
+    const last = p[p.length - 1] as PathElement;
+    node.members.set(peKey(last), last);
+  }
+
+  /** The subtree under `pe`, created if missing. */
+  descend(pe: PathElement): FieldSet {
+    const k = peKey(pe);
+    let c = this.children.get(k);
+    if (c === undefined) {
+      c = { pe, set: new FieldSet() };
+      this.children.set(k, c);
+    }
+    return c.set;
+  }
+
+  has(p: Path): boolean {
+    if (p.length === 0) return false;
+    const node = p.slice(0, -1).reduce<FieldSet | undefined>((n, pe) => n?.children.get(peKey(pe))?.set, this);
+    return node !== undefined && node.members.has(peKey(p[p.length - 1] as PathElement));
+  }
+
+  hasMember(pe: PathElement): boolean {
+    return this.members.has(peKey(pe));
+  }
+
+  /** The paths below `pe`, without `pe` itself. */
+  withPrefix(pe: PathElement): FieldSet {
+    return this.children.get(peKey(pe))?.set ?? new FieldSet();
+  }
+
+  isEmpty(): boolean {
+    if (this.members.size > 0) return false;
+    for (const c of this.children.values()) if (!c.set.isEmpty()) return false;
+    return true;
+  }
+
+  size(): number {
+    let n = this.members.size;
+    for (const c of this.children.values()) n += c.set.size();
+    return n;
+  }
+
+  copy(): FieldSet {
+    return this.deepCopy();
+  }
+
+  union(o: FieldSet): FieldSet {
+    const out = new FieldSet();
+    for (const [k, pe] of this.members) out.members.set(k, pe);
+    for (const [k, pe] of o.members) out.members.set(k, pe);
+    for (const [k, c] of this.children) {
+      const oc = o.children.get(k);
+      out.addChild(c.pe, oc === undefined ? c.set.deepCopy() : c.set.union(oc.set));
+    }
+    for (const [k, c] of o.children) if (!this.children.has(k)) out.addChild(c.pe, c.set.deepCopy());
+    return out;
+  }
+
+  intersection(o: FieldSet): FieldSet {
+    const out = new FieldSet();
+    for (const [k, pe] of this.members) if (o.members.has(k)) out.members.set(k, pe);
+    for (const [k, c] of this.children) {
+      const oc = o.children.get(k);
+      if (oc !== undefined) out.addChild(c.pe, c.set.intersection(oc.set));
+    }
+    return out;
+  }
+
+  /** Paths of this set that are not in `o` (a member of `o` does not remove the subtree below it). */
+  difference(o: FieldSet): FieldSet {
+    const out = new FieldSet();
+    for (const [k, pe] of this.members) if (!o.members.has(k)) out.members.set(k, pe);
+    for (const [k, c] of this.children) {
+      const oc = o.children.get(k);
+      out.addChild(c.pe, oc === undefined ? c.set.deepCopy() : c.set.difference(oc.set));
+    }
+    return out;
+  }
+
+  /** Like difference, but a member of `o` also removes everything below it. */
+  recursiveDifference(o: FieldSet): FieldSet {
+    const out = new FieldSet();
+    for (const [k, pe] of this.members) if (!o.members.has(k)) out.members.set(k, pe);
+    for (const [k, c] of this.children) {
+      if (o.members.has(k)) continue;
+      const oc = o.children.get(k);
+      out.addChild(c.pe, oc === undefined ? c.set.deepCopy() : c.set.recursiveDifference(oc.set));
+    }
+    return out;
+  }
+
+  /** Only the paths that have nothing below them. */
+  leaves(): FieldSet {
+    const out = new FieldSet();
+    for (const [k, pe] of this.members) if (!this.children.has(k)) out.members.set(k, pe);
+    for (const c of this.children.values()) out.addChild(c.pe, c.set.leaves());
+    return out;
+  }
+
+  /** Every path, members before subtrees, each level in upstream's element order. */
+  paths(): PathElement[][] {
+    const out: PathElement[][] = [];
+    const walk = (s: FieldSet, prefix: PathElement[]): void => {
+      for (const pe of [...s.members.values()].sort(comparePE)) out.push([...prefix, pe]);
+      for (const c of [...s.children.values()].sort((a, b) => comparePE(a.pe, b.pe))) walk(c.set, [...prefix, c.pe]);
+    };
+    walk(this, []);
+    return out;
+  }
+
+  /** Iterates the members and subtrees of the top level (for walkers that follow a value). */
+  memberElements(): PathElement[] {
+    return [...this.members.values()];
+  }
+
+  childEntries(): { readonly pe: PathElement; readonly set: FieldSet }[] {
+    return [...this.children.values()];
+  }
+
+  equals(o: FieldSet): boolean {
+    return JSON.stringify(this.toFieldsV1()) === JSON.stringify(o.toFieldsV1());
+  }
+
+  /** The FieldsV1 object (`.` marks a path that is a member and has children). */
+  toFieldsV1(): JsonObject {
+    return this.emit(false);
+  }
+
+  private emit(includeSelf: boolean): JsonObject {
+    const out: JsonObject = {};
+    const entries: { pe: PathElement; member: boolean; set?: FieldSet }[] = [];
+    for (const [k, pe] of this.members) {
+      const c = this.children.get(k);
+      entries.push(c === undefined ? { pe, member: true } : { pe, member: true, set: c.set });
+    }
+    for (const [k, c] of this.children) if (!this.members.has(k)) entries.push({ pe: c.pe, member: false, set: c.set });
+    entries.sort((a, b) => comparePE(a.pe, b.pe));
+    if (includeSelf && entries.length > 0) out["."] = {};
+    for (const e of entries) {
+      const k = peKey(e.pe);
+      const v = e.set === undefined ? {} : e.set.emit(e.member);
+      if (k === "__proto__") Object.defineProperty(out, k, { value: v, writable: true, enumerable: true, configurable: true });
+      else out[k] = v;
+    }
+    return out;
+  }
+
+  /** Parses FieldsV1; element types it does not know are dropped, as upstream does. */
+  static fromFieldsV1(v: unknown): FieldSet {
+    if (!isObject(v)) throw badFields("FieldsV1 must be a JSON object");
+    const [set] = readV1(v);
+    return set ?? new FieldSet();
+  }
+
+  private addChild(pe: PathElement, set: FieldSet): void {
+    if (!set.isEmpty()) this.children.set(peKey(pe), { pe, set });
+  }
+
+  // Results never share subtrees with their inputs, so a caller may insert into either.
+  private deepCopy(): FieldSet {
+    const out = new FieldSet();
+    for (const [k, pe] of this.members) out.members.set(k, pe);
+    for (const c of this.children.values()) out.addChild(c.pe, c.set.deepCopy());
+    return out;
+  }
+}
+
+/** Returns the children read from `o` and whether the node itself is a member. */
+function readV1(o: JsonObject): [FieldSet | undefined, boolean] {
+  let children: FieldSet | undefined;
+  let isMember = false;
+  for (const key of Object.keys(o)) {
+    if (key === ".") {
+      isMember = true;
+      continue;
+    }
+    const pe = parsePE(key);
+    if (pe === undefined) continue;
+    const sub = has(o, key) ? o[key] : undefined;
+    if (!isObject(sub)) throw badFields(`value of ${key} must be an object`);
+    const [grand, childIsMember] = readV1(sub);
+    if (childIsMember) {
+      children ??= new FieldSet();
+      children.insert([pe]);
+    }
+    if (grand !== undefined) {
+      children ??= new FieldSet();
+      const target = children.descend(pe);
+      for (const p of grand.paths()) target.insert(p);
+    }
+  }
+  if (children === undefined) isMember = true;
+  return [children, isMember];
+}
