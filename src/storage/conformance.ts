@@ -221,6 +221,11 @@ async function watchFailsWith(store: Store, key: string, afterRevision: number, 
   assert.ok(isStorageError(c.error, code), `${what}: expected StorageError ${code}, got ${describeError(c.error)} after ${c.events.length} events`);
 }
 
+/**
+ * Registers the suite under `describe(name …)`. Call it at the top level of a test file; the
+ * factory is called once per case (with that case's options) and must hand back a fresh store.
+ * describe/it return promises that node:test itself awaits, hence the `void`s.
+ */
 export function runConformanceSuite(name: string, factory: ConformanceFactory): void {
   const test = (title: string, fn: (ctx: Ctx, t: TestContext) => Promise<void>, options: StoreOptionsInput = {}, timeout = 30_000): void => {
     void it(title, { timeout }, (t) => withStore(t, factory, options, (ctx) => fn(ctx, t)));
