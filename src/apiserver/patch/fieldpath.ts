@@ -28,21 +28,28 @@ export function path(...names: string[]): Path {
  * byte-identical to upstream's.
  */
 export function goJSON(v: JsonValue): string {
-  return JSON.stringify(v).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  const s = JSON.stringify(v);
+  return htmlUnsafe.test(s) ? s.replace(htmlUnsafeAll, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`) : s;
 }
+
+const htmlUnsafe = /[<>&\u2028\u2029]/;
+const htmlUnsafeAll = /[<>&\u2028\u2029]/g;
+
+// Elements are immutable, and keys of list items are asked for again and again while sets are
+// built and combined.
+const keyCache = new WeakMap<PathElement, string>();
 
 /** The FieldsV1 key of an element: `f:name`, `k:{"name":"x"}`, `v:"x"`, `i:0`. */
 export function peKey(pe: PathElement): string {
-  switch (pe.kind) {
-    case "field":
-      return `f:${pe.name}`;
-    case "key":
-      return `k:{${pe.fields.map(([n, v]) => `${goJSON(n)}:${goJSON(v)}`).join(",")}}`;
-    case "value":
-      return `v:${goJSON(pe.value)}`;
-    case "index":
-      return `i:${pe.index}`;
+  if (pe.kind === "field") return `f:${pe.name}`;
+  let k = keyCache.get(pe);
+  if (k === undefined) {
+    if (pe.kind === "key") k = `k:{${pe.fields.map(([n, v]) => `${goJSON(n)}:${goJSON(v)}`).join(",")}}`;
+    else if (pe.kind === "value") k = `v:${goJSON(pe.value)}`;
+    else k = `i:${pe.index}`;
+    keyCache.set(pe, k);
   }
+  return k;
 }
 
 /** Parses a FieldsV1 key; undefined for an element type this version does not know. */
@@ -351,8 +358,37 @@ export class FieldSet {
   /** Parses FieldsV1; element types it does not know are dropped, as upstream does. */
   static fromFieldsV1(v: unknown): FieldSet {
     if (!isObject(v)) throw badFields("FieldsV1 must be a JSON object");
-    const [set] = readV1(v);
+    const [set] = FieldSet.readV1(v);
     return set ?? new FieldSet();
+  }
+
+  /** Returns the subtree read from `o` (undefined when it has none) and whether `o` is itself a member. */
+  private static readV1(o: JsonObject): [FieldSet | undefined, boolean] {
+    let children: FieldSet | undefined;
+    let isMember = false;
+    for (const key of Object.keys(o)) {
+      if (key === ".") {
+        isMember = true;
+        continue;
+      }
+      const pe = parsePE(key);
+      if (pe === undefined) continue;
+      const sub = has(o, key) ? o[key] : undefined;
+      if (!isObject(sub)) throw badFields(`value of ${key} must be an object`);
+      const [grand, childIsMember] = FieldSet.readV1(sub);
+      if (childIsMember) {
+        children ??= new FieldSet();
+        children.members.set(peKey(pe), pe);
+      }
+      if (grand !== undefined) {
+        children ??= new FieldSet();
+        const k = peKey(pe);
+        const existing = children.children.get(k);
+        children.addChild(pe, existing === undefined ? grand : existing.set.union(grand));
+      }
+    }
+    if (children === undefined) isMember = true;
+    return [children, isMember];
   }
 
   private addChild(pe: PathElement, set: FieldSet): void {
@@ -366,32 +402,4 @@ export class FieldSet {
     for (const c of this.children.values()) out.addChild(c.pe, c.set.deepCopy());
     return out;
   }
-}
-
-/** Returns the children read from `o` and whether the node itself is a member. */
-function readV1(o: JsonObject): [FieldSet | undefined, boolean] {
-  let children: FieldSet | undefined;
-  let isMember = false;
-  for (const key of Object.keys(o)) {
-    if (key === ".") {
-      isMember = true;
-      continue;
-    }
-    const pe = parsePE(key);
-    if (pe === undefined) continue;
-    const sub = has(o, key) ? o[key] : undefined;
-    if (!isObject(sub)) throw badFields(`value of ${key} must be an object`);
-    const [grand, childIsMember] = readV1(sub);
-    if (childIsMember) {
-      children ??= new FieldSet();
-      children.insert([pe]);
-    }
-    if (grand !== undefined) {
-      children ??= new FieldSet();
-      const target = children.descend(pe);
-      for (const p of grand.paths()) target.insert(p);
-    }
-  }
-  if (children === undefined) isMember = true;
-  return [children, isMember];
 }

@@ -11,8 +11,13 @@ export function isObject(v: unknown): v is JsonObject {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
+/** A deep copy of a JSON value (much faster than structuredClone for plain data). */
 export function clone<T extends JsonValue>(v: T): T {
-  return structuredClone(v);
+  if (typeof v !== "object" || v === null) return v;
+  if (Array.isArray(v)) return v.map((x: JsonValue) => clone(x)) as T;
+  const out: JsonObject = {};
+  for (const k of Object.keys(v)) set(out, k, clone((v as JsonObject)[k] as JsonValue));
+  return out as T;
 }
 
 export function deepEqual(a: unknown, b: unknown): boolean {
