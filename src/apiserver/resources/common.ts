@@ -9,6 +9,7 @@ import {
   isQualifiedName,
   IS_NEGATIVE_ERROR_MSG,
   nameIsDNSSubdomain,
+  parseIPSloppy,
   validateImmutableField,
   validateObjectMeta,
   validateObjectMetaUpdate,
@@ -24,13 +25,43 @@ function metaOf(obj: KubeObject): ObjectMeta {
   return (asObj(obj.metadata) ?? {}) as ObjectMeta;
 }
 
+const STANDARD_FINALIZERS = new Set(["kubernetes", "orphan", "foregroundDeletion"]);
+
+/** Core's extra finalizer rule: a name without a domain must be one of the standard ones. */
+export function validateKubeFinalizerName(name: string, path: FieldPath): FieldError[] {
+  if (!name.includes("/") && !STANDARD_FINALIZERS.has(name)) return [invalid(path, name, "name is neither a standard finalizer name nor is it fully qualified")];
+  return [];
+}
+
+function kubeFinalizers(meta: ObjectMeta): FieldError[] {
+  return (meta.finalizers ?? []).flatMap((f) => (typeof f === "string" ? validateKubeFinalizerName(f, META.child("finalizers")) : []));
+}
+
 /** ValidateObjectMeta for a kind, with its name rule (DNS subdomain unless the kind says otherwise). */
 export function validateMeta(obj: KubeObject, namespaced: boolean, nameFn: NameValidator = nameIsDNSSubdomain): FieldError[] {
-  return validateObjectMeta(metaOf(obj), namespaced, nameFn, META);
+  const meta = metaOf(obj);
+  return [...validateObjectMeta(meta, namespaced, nameFn, META), ...kubeFinalizers(meta)];
 }
 
 export function validateMetaUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
-  return validateObjectMetaUpdate(metaOf(obj), metaOf(old), META);
+  const meta = metaOf(obj);
+  return [...validateObjectMetaUpdate(meta, metaOf(old), META), ...kubeFinalizers(meta)];
+}
+
+/** ValidateNonSpecialIP: a valid address outside the unspecified, loopback and link-local ranges. */
+export function validateNonSpecialIP(ip: string, path: FieldPath): FieldError[] {
+  const b = parseIPSloppy(ip);
+  if (!b) return [invalid(path, ip, "must be a valid IP address")];
+  const v4 = b.length === 4 ? b : b.slice(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff ? b.slice(12) : undefined;
+  const errs: FieldError[] = [];
+  if (b.every((x) => x === 0)) errs.push(invalid(path, ip, `may not be unspecified (${ip})`));
+  const loopback = v4 ? v4[0] === 127 : b.slice(0, 15).every((x) => x === 0) && b[15] === 1;
+  if (loopback) errs.push(invalid(path, ip, "may not be in the loopback range (127.0.0.0/8, ::1/128)"));
+  const linkLocal = v4 ? v4[0] === 169 && v4[1] === 254 : b[0] === 0xfe && ((b[1] ?? 0) & 0xc0) === 0x80;
+  if (linkLocal) errs.push(invalid(path, ip, "may not be in the link-local range (169.254.0.0/16, fe80::/10)"));
+  const llMulticast = v4 ? v4[0] === 224 && v4[1] === 0 && v4[2] === 0 : b[0] === 0xff && ((b[1] ?? 0) & 0x0f) === 0x02;
+  if (llMulticast) errs.push(invalid(path, ip, "may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)"));
+  return errs;
 }
 
 export function dns1123Label(value: string, path: FieldPath): FieldError[] {

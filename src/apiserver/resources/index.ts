@@ -4,12 +4,13 @@
 // within a group-version resources are sorted by name as upstream's discovery lists them.
 import type { ResourceDefinition } from "../registry/types.js";
 import { appsResources } from "./apps.js";
-import { pods } from "./core/pod.js";
+import { coreResources } from "./core/index.js";
+import { eventsV1 } from "./core/event.js";
 
 function byName(defs: readonly ResourceDefinition[]): ResourceDefinition[] {
   return [...defs].sort((a, b) => (a.plural < b.plural ? -1 : a.plural > b.plural ? 1 : 0));
 }
 
 export function builtinResources(): readonly ResourceDefinition[] {
-  return [...byName([pods]), ...byName(appsResources)];
+  return [...byName(coreResources), ...byName(appsResources), eventsV1];
 }

@@ -1,0 +1,521 @@
+// core/v1 replication controllers, persistent volumes and claims, resource quotas and limit
+// ranges.
+import type { LabelSelector } from "kubernetes-types/meta/v1.js";
+import { FieldPath, forbidden, invalid, notSupported, required, type FieldError } from "../../../api/fielderrors.js";
+import { selectorFromSet } from "../../../api/labels.js";
+import { IS_NEGATIVE_ERROR_MSG, isQualifiedName, nameIsDNSSubdomain, validateLabelSelector } from "../../../api/validation.js";
+import type { ResourceDefinition } from "../../registry/types.js";
+import { nonNegative, oneOf, validateMeta, validateMetaUpdate } from "../common.js";
+import { D } from "../descriptions.js";
+import { ageColumn, column, containerCells, containersColumn, defaultTable, formatLabels, imagesColumn, nameColumn, since } from "../print.js";
+import { asArr, asNum, asObj, asStr, child, clone, creationOf, deletionOf, isObj, jsonEqual, keepStatus, meta, nameOf, objs, setDefault, strMap, type Json } from "../util.js";
+import { mapSelectorScale, validateReplicaStatus, validateTemplateForController } from "../workload.js";
+import { defaultPodTemplate, defaultPVCSpec, defaultVolume } from "./podspec-defaults.js";
+import { canonicalizeQuantities, quantityOf } from "./resources.js";
+
+const SPEC = FieldPath.of("spec");
+
+function specOf(obj: Json): Json {
+  return asObj(obj.spec) ?? {};
+}
+
+// ---- replication controllers ----------------------------------------------------------------
+
+function defaultRC(rc: Json): void {
+  const spec = child(rc, "spec");
+  if (!spec) return;
+  const template = asObj(spec.template);
+  const labels = asObj(asObj(template?.metadata)?.labels);
+  // The selector and the RC's own labels default to the template's labels.
+  if (labels) {
+    if (Object.keys(asObj(spec.selector) ?? {}).length === 0) spec.selector = clone(labels);
+    const md = meta(rc);
+    if (Object.keys(asObj(md.labels) ?? {}).length === 0) {
+      md.labels = clone(labels);
+      rc.metadata = md;
+    }
+  }
+  setDefault(spec, "replicas", 1);
+  if (template) defaultPodTemplate(template);
+}
+
+function validateRCSpec(rc: Json): FieldError[] {
+  const spec = specOf(rc);
+  const errs = nonNegative(spec.minReadySeconds, SPEC.child("minReadySeconds"));
+  const selMap = strMap(spec.selector);
+  if (Object.keys(selMap).length === 0) errs.push(required(SPEC.child("selector"), ""));
+  if (spec.replicas === undefined || spec.replicas === null) errs.push(required(SPEC.child("replicas"), ""));
+  else errs.push(...nonNegative(spec.replicas, SPEC.child("replicas")));
+  let selector;
+  try {
+    selector = selectorFromSet(selMap);
+  } catch {
+    selector = undefined;
+  }
+  errs.push(...validateTemplateForController(spec.template, selector, SPEC.child("template"), "ReplicationController"));
+  return errs;
+}
+
+export const replicationControllers: ResourceDefinition = {
+  group: "",
+  version: "v1",
+  kind: "ReplicationController",
+  plural: "replicationcontrollers",
+  singular: "replicationcontroller",
+  shortNames: ["rc"],
+  categories: ["all"],
+  namespaced: true,
+  definition: "io.k8s.api.core.v1.ReplicationController",
+  subresources: ["status", "scale"],
+  scale: mapSelectorScale,
+  strategy: {
+    defaults: defaultRC,
+    prepareForCreate: (obj) => {
+      obj.status = { replicas: 0 };
+    },
+    validate: (obj) => [...validateMeta(obj, true), ...validateRCSpec(obj)],
+    validateUpdate: (obj, old) => [...validateMetaUpdate(obj, old), ...validateRCSpec(obj)],
+    validateStatusUpdate: (obj, old) => [
+      ...validateMetaUpdate(obj, old),
+      ...validateReplicaStatus(asObj(obj.status) ?? {}, FieldPath.of("status"), ["replicas", "fullyLabeledReplicas", "readyReplicas", "availableReplicas", "observedGeneration"]),
+    ],
+    statusFields: ["status"],
+    specFields: ["spec"],
+    allowCreateOnUpdate: false,
+    allowUnconditionalUpdate: true,
+  },
+  table: {
+    columns: [
+      nameColumn(),
+      column("Desired", "integer", D.rcSpecReplicas),
+      column("Current", "integer", D.rcStatusReplicas),
+      column("Ready", "integer", D.rcStatusReadyReplicas),
+      ageColumn,
+      containersColumn,
+      imagesColumn,
+      column("Selector", "string", D.rcSpecSelector, 1),
+    ],
+    row(obj, now) {
+      const spec = specOf(obj);
+      const status = asObj(obj.status) ?? {};
+      const [names, images] = containerCells(objs(asObj(asObj(spec.template)?.spec)?.containers));
+      return [nameOf(obj), asNum(spec.replicas) ?? 0, asNum(status.replicas) ?? 0, asNum(status.readyReplicas) ?? 0, since(creationOf(obj), now), names, images, formatLabels(strMap(spec.selector))];
+    },
+  },
+  selectableFields: (obj) => ({ "status.replicas": String(asNum(asObj(obj.status)?.replicas) ?? 0) }),
+};
+
+// ---- persistent volumes and claims ----------------------------------------------------------
+
+const ACCESS_MODES = ["ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod"];
+const STORAGE_CLASS_ANNOTATION = "volume.beta.kubernetes.io/storage-class";
+
+/** RWO,ROX,RWX,RWOP in that order, as GetAccessModesAsString prints them. */
+export function accessModesString(modes: unknown): string {
+  const set = new Set((asArr(modes) ?? []).map(String));
+  const out: string[] = [];
+  for (const [mode, short] of [
+    ["ReadWriteOnce", "RWO"],
+    ["ReadOnlyMany", "ROX"],
+    ["ReadWriteMany", "RWX"],
+    ["ReadWriteOncePod", "RWOP"],
+  ] as const) {
+    if (set.has(mode)) out.push(short);
+  }
+  return out.join(",");
+}
+
+function quantityString(v: unknown): string {
+  return quantityOf(v)?.toString() ?? "0";
+}
+
+function validateAccessModes(modes: unknown, path: FieldPath, requiredDetail: string): FieldError[] {
+  const list = asArr(modes) ?? [];
+  const errs: FieldError[] = [];
+  if (list.length === 0) errs.push(required(path, requiredDetail));
+  let rwop = false;
+  let other = false;
+  for (const m of list) {
+    if (!ACCESS_MODES.includes(String(m))) errs.push(notSupported(path, m, ACCESS_MODES));
+    if (m === "ReadWriteOncePod") rwop = true;
+    else other = true;
+  }
+  if (rwop && other) errs.push(forbidden(path, "may not use ReadWriteOncePod with other access modes"));
+  return errs;
+}
+
+function positiveQuantity(raw: unknown, path: FieldPath): FieldError[] {
+  const q = quantityOf(raw);
+  if (!q) return [invalid(path, raw, "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'")];
+  return q.sign() <= 0 ? [invalid(path, q.toString(), "must be greater than zero")] : [];
+}
+
+const PV_SOURCES = [
+  "gcePersistentDisk",
+  "awsElasticBlockStore",
+  "hostPath",
+  "glusterfs",
+  "nfs",
+  "rbd",
+  "quobyte",
+  "cinder",
+  "cephfs",
+  "iscsi",
+  "fc",
+  "flocker",
+  "flexVolume",
+  "azureFile",
+  "vsphereVolume",
+  "photonPersistentDisk",
+  "portworxVolume",
+  "azureDisk",
+  "scaleIO",
+  "local",
+  "storageos",
+  "csi",
+];
+
+function validatePVSpec(pv: Json): FieldError[] {
+  const spec = specOf(pv);
+  const errs = validateAccessModes(spec.accessModes, SPEC.child("accessModes"), "");
+  const capacity = asObj(spec.capacity) ?? {};
+  const capPath = SPEC.child("capacity");
+  if (Object.keys(capacity).length === 0) errs.push(required(capPath, ""));
+  if (!("storage" in capacity) || Object.keys(capacity).length > 1) errs.push(notSupported(capPath, capacity, ["storage"]));
+  for (const [r, q] of Object.entries(capacity)) errs.push(...positiveQuantity(q, capPath.key(r)));
+  let n = 0;
+  for (const src of PV_SOURCES) {
+    if (spec[src] === undefined || spec[src] === null) continue;
+    if (n > 0) errs.push(forbidden(SPEC.child(src), "may not specify more than 1 volume type"));
+    n++;
+    if (src === "hostPath" && (asStr(asObj(spec.hostPath)?.path) ?? "") === "") errs.push(required(SPEC.child("hostPath", "path"), ""));
+    if (src === "local" && (asStr(asObj(spec.local)?.path) ?? "") === "") errs.push(required(SPEC.child("local", "path"), ""));
+    if (src === "csi" && (asStr(asObj(spec.csi)?.driver) ?? "") === "") errs.push(required(SPEC.child("csi", "driver"), ""));
+  }
+  if (n === 0) errs.push(required(SPEC, "must specify a volume type"));
+  const policy = asStr(spec.persistentVolumeReclaimPolicy) ?? "";
+  if (policy !== "" && !["Delete", "Recycle", "Retain"].includes(policy)) errs.push(notSupported(SPEC.child("persistentVolumeReclaimPolicy"), policy, ["Delete", "Recycle", "Retain"]));
+  const sc = asStr(spec.storageClassName) ?? "";
+  if (sc !== "") for (const m of nameIsDNSSubdomain(sc, false)) errs.push(invalid(SPEC.child("storageClassName"), sc, m));
+  if (spec.volumeMode !== undefined && spec.volumeMode !== null && spec.volumeMode !== "Block" && spec.volumeMode !== "Filesystem") {
+    errs.push(notSupported(SPEC.child("volumeMode"), spec.volumeMode, ["Block", "Filesystem"]));
+  }
+  return errs;
+}
+
+function validatePVUpdate(pv: Json, old: Json): FieldError[] {
+  const errs = [...validateMetaUpdate(pv, old), ...validatePVSpec(pv)];
+  const sourceOf = (o: Json): Json => Object.fromEntries(PV_SOURCES.filter((s) => specOf(o)[s] !== undefined).map((s) => [s, specOf(o)[s]]));
+  if (!jsonEqual(sourceOf(pv), sourceOf(old))) errs.push(forbidden(FieldPath.of("spec", "persistentvolumesource"), "spec.persistentvolumesource is immutable after creation"));
+  if ((specOf(pv).volumeMode ?? null) !== (specOf(old).volumeMode ?? null)) errs.push(invalid(SPEC.child("volumeMode"), specOf(pv).volumeMode ?? null, "field is immutable"));
+  return errs;
+}
+
+function pvClass(pv: Json): string {
+  return asStr(asObj(meta(pv).annotations)?.[STORAGE_CLASS_ANNOTATION]) ?? asStr(specOf(pv).storageClassName) ?? "";
+}
+
+export const persistentVolumes: ResourceDefinition = {
+  group: "",
+  version: "v1",
+  kind: "PersistentVolume",
+  plural: "persistentvolumes",
+  singular: "persistentvolume",
+  shortNames: ["pv"],
+  namespaced: false,
+  definition: "io.k8s.api.core.v1.PersistentVolume",
+  subresources: ["status"],
+  strategy: {
+    defaults: (obj) => {
+      const spec = child(obj, "spec");
+      if (spec) {
+        setDefault(spec, "persistentVolumeReclaimPolicy", "Retain", true);
+        setDefault(spec, "volumeMode", "Filesystem");
+        canonicalizeQuantities(spec.capacity);
+        const hostPath = asObj(spec.hostPath);
+        if (hostPath) defaultVolume({ hostPath });
+      }
+      const status = asObj(obj.status);
+      if (status) setDefault(status, "phase", "Pending", true);
+    },
+    prepareForCreate: (obj, ctx) => {
+      obj.status = { phase: "Pending", lastPhaseTransitionTime: ctx.now.toISOString().replace(/\.\d{3}Z$/, "Z") };
+    },
+    validate: (obj) => [...validateMeta(obj, false), ...validatePVSpec(obj)],
+    validateUpdate: (obj, old) => validatePVUpdate(obj, old),
+    validateStatusUpdate: (obj, old) => validateMetaUpdate(obj, old),
+    statusFields: ["status"],
+    specFields: [],
+    allowCreateOnUpdate: false,
+    allowUnconditionalUpdate: true,
+  },
+  table: {
+    columns: [
+      nameColumn(),
+      column("Capacity", "string", D.pvCapacity),
+      column("Access Modes", "string", D.pvAccessModes),
+      column("Reclaim Policy", "string", D.pvReclaimPolicy),
+      column("Status", "string", D.pvPhase),
+      column("Claim", "string", D.pvClaimRef),
+      column("StorageClass", "string", "StorageClass of the pv"),
+      column("VolumeAttributesClass", "string", "VolumeAttributesClass of the pv"),
+      column("Reason", "string", D.pvReason),
+      ageColumn,
+      column("VolumeMode", "string", D.pvVolumeMode, 1),
+    ],
+    row(obj, now) {
+      const spec = specOf(obj);
+      const status = asObj(obj.status) ?? {};
+      const claim = asObj(spec.claimRef);
+      const phase = deletionOf(obj) !== undefined ? "Terminating" : (asStr(status.phase) ?? "");
+      return [
+        nameOf(obj),
+        quantityString(asObj(spec.capacity)?.storage),
+        accessModesString(spec.accessModes),
+        asStr(spec.persistentVolumeReclaimPolicy) ?? "",
+        phase,
+        claim ? `${asStr(claim.namespace) ?? ""}/${asStr(claim.name) ?? ""}` : "",
+        pvClass(obj),
+        asStr(spec.volumeAttributesClassName) ?? "<unset>",
+        asStr(status.reason) ?? "",
+        since(creationOf(obj), now),
+        asStr(spec.volumeMode) ?? "<unset>",
+      ];
+    },
+  },
+};
+
+function validatePVCSpec(spec: Json, path: FieldPath): FieldError[] {
+  const errs = validateAccessModes(spec.accessModes, path.child("accessModes"), "at least 1 access mode is required");
+  if (isObj(spec.selector)) errs.push(...validateLabelSelector(spec.selector as LabelSelector, {}, path.child("selector")));
+  const storagePath = path.child("resources").key("storage");
+  const requests = asObj(asObj(spec.resources)?.requests) ?? {};
+  if (!("storage" in requests)) errs.push(required(storagePath, ""));
+  else errs.push(...positiveQuantity(requests.storage, storagePath));
+  const sc = asStr(spec.storageClassName) ?? "";
+  if (sc !== "") for (const m of nameIsDNSSubdomain(sc, false)) errs.push(invalid(path.child("storageClassName"), sc, m));
+  if (spec.volumeMode !== undefined && spec.volumeMode !== null && spec.volumeMode !== "Block" && spec.volumeMode !== "Filesystem") {
+    errs.push(notSupported(path.child("volumeMode"), spec.volumeMode, ["Block", "Filesystem"]));
+  }
+  return errs;
+}
+
+function validatePVCUpdate(pvc: Json, old: Json): FieldError[] {
+  const errs = [...validateMetaUpdate(pvc, old), ...validateMeta(pvc, true), ...validatePVCSpec(specOf(pvc), SPEC)];
+  const a = clone(specOf(pvc));
+  const b = clone(specOf(old));
+  // volumeName may be set once (binding); a bound claim may grow and change its attributes class.
+  if ((asStr(b.volumeName) ?? "") === "") {
+    if (a.volumeName === undefined) delete b.volumeName;
+    else b.volumeName = a.volumeName;
+  }
+  const bound = asObj(pvc.status)?.phase === "Bound";
+  if (bound) {
+    const reqA = asObj(asObj(a.resources)?.requests);
+    const reqB = asObj(asObj(b.resources)?.requests);
+    if (reqA && reqB) reqA.storage = reqB.storage;
+    if (a.volumeAttributesClassName !== undefined) a.volumeAttributesClassName = b.volumeAttributesClassName;
+  }
+  if (!jsonEqual(a, b)) errs.push(forbidden(SPEC, "spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims"));
+  const newSize = quantityOf(asObj(asObj(specOf(pvc).resources)?.requests)?.storage);
+  const oldSize = quantityOf(asObj(asObj(specOf(old).resources)?.requests)?.storage);
+  if (newSize && oldSize && newSize.cmp(oldSize) < 0) errs.push(forbidden(FieldPath.of("spec", "resources", "requests", "storage"), "field can not be less than previous value"));
+  return errs;
+}
+
+export const persistentVolumeClaims: ResourceDefinition = {
+  group: "",
+  version: "v1",
+  kind: "PersistentVolumeClaim",
+  plural: "persistentvolumeclaims",
+  singular: "persistentvolumeclaim",
+  shortNames: ["pvc"],
+  namespaced: true,
+  definition: "io.k8s.api.core.v1.PersistentVolumeClaim",
+  subresources: ["status"],
+  strategy: {
+    defaults: (obj) => {
+      defaultPVCSpec(child(obj, "spec"));
+      const status = asObj(obj.status);
+      if (status) setDefault(status, "phase", "Pending", true);
+    },
+    prepareForCreate: (obj) => {
+      obj.status = { phase: "Pending" };
+    },
+    prepareForUpdate: (obj, old) => keepStatus(obj, old),
+    validate: (obj) => [...validateMeta(obj, true), ...validatePVCSpec(specOf(obj), SPEC)],
+    validateUpdate: (obj, old) => validatePVCUpdate(obj, old),
+    validateStatusUpdate: (obj, old) => validateMetaUpdate(obj, old),
+    statusFields: ["status"],
+    specFields: [],
+    allowCreateOnUpdate: false,
+    allowUnconditionalUpdate: true,
+  },
+  table: {
+    columns: [
+      nameColumn(),
+      column("Status", "string", D.pvcPhase),
+      column("Volume", "string", D.pvcVolumeName),
+      column("Capacity", "string", D.pvcCapacity),
+      column("Access Modes", "string", D.pvcAccessModes),
+      column("StorageClass", "string", "StorageClass of the pvc"),
+      column("VolumeAttributesClass", "string", "VolumeAttributesClass of the pvc"),
+      ageColumn,
+      column("VolumeMode", "string", D.pvcVolumeMode, 1),
+    ],
+    row(obj, now) {
+      const spec = specOf(obj);
+      const status = asObj(obj.status) ?? {};
+      const phase = deletionOf(obj) !== undefined ? "Terminating" : (asStr(status.phase) ?? "");
+      const volumeName = asStr(spec.volumeName) ?? "";
+      const bound = volumeName !== "";
+      const cls = asStr(asObj(meta(obj).annotations)?.[STORAGE_CLASS_ANNOTATION]) ?? asStr(spec.storageClassName) ?? "";
+      return [
+        nameOf(obj),
+        phase,
+        volumeName,
+        bound ? quantityString(asObj(status.capacity)?.storage) : "",
+        bound ? accessModesString(status.accessModes) : "",
+        cls,
+        asStr(spec.volumeAttributesClassName) ?? "<unset>",
+        since(creationOf(obj), now),
+        asStr(spec.volumeMode) ?? "<unset>",
+      ];
+    },
+  },
+};
+
+// ---- resource quotas and limit ranges -------------------------------------------------------
+
+const QUOTA_SCOPES = ["BestEffort", "CrossNamespacePodAffinity", "NotBestEffort", "NotTerminating", "PriorityClass", "Terminating"];
+
+function validateQuantityMap(list: unknown, path: FieldPath): FieldError[] {
+  const errs: FieldError[] = [];
+  for (const [name, raw] of Object.entries(asObj(list) ?? {})) {
+    const p = path.key(name);
+    for (const m of isQualifiedName(name)) errs.push(invalid(p, name, m));
+    const q = quantityOf(raw);
+    if (!q) errs.push(invalid(p, raw, "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"));
+    else if (q.sign() < 0) errs.push(invalid(p, q.toString(), IS_NEGATIVE_ERROR_MSG));
+  }
+  return errs;
+}
+
+function validateQuota(rq: Json): FieldError[] {
+  const spec = specOf(rq);
+  const errs = validateQuantityMap(spec.hard, SPEC.child("hard"));
+  for (const s of asArr(spec.scopes) ?? []) {
+    if (!QUOTA_SCOPES.includes(String(s))) errs.push(invalid(SPEC.child("scopes"), s, "unsupported scope"));
+  }
+  return errs;
+}
+
+function quotaCells(rq: Json): [string, string] {
+  const status = asObj(rq.status) ?? {};
+  const hard = asObj(status.hard) ?? {};
+  const used = asObj(status.used) ?? {};
+  const request: string[] = [];
+  const limit: string[] = [];
+  for (const name of Object.keys(hard).sort()) {
+    const text = `${name}: ${quantityString(used[name])}/${quantityString(hard[name])}`;
+    const parts = name.split(".");
+    (parts.length > 1 && parts[0] === "limits" ? limit : request).push(text);
+  }
+  return [request.join(", "), limit.join(", ")];
+}
+
+export const resourceQuotas: ResourceDefinition = {
+  group: "",
+  version: "v1",
+  kind: "ResourceQuota",
+  plural: "resourcequotas",
+  singular: "resourcequota",
+  shortNames: ["quota"],
+  namespaced: true,
+  definition: "io.k8s.api.core.v1.ResourceQuota",
+  subresources: ["status"],
+  strategy: {
+    defaults: (obj) => {
+      canonicalizeQuantities(asObj(obj.spec)?.hard);
+      const status = asObj(obj.status);
+      if (status) {
+        canonicalizeQuantities(status.hard);
+        canonicalizeQuantities(status.used);
+      }
+    },
+    prepareForCreate: (obj) => {
+      obj.status = {};
+    },
+    validate: (obj) => [...validateMeta(obj, true), ...validateQuota(obj)],
+    validateUpdate: (obj, old) => [...validateMetaUpdate(obj, old), ...validateQuota(obj)],
+    validateStatusUpdate: (obj, old) => [
+      ...validateMetaUpdate(obj, old),
+      ...validateQuantityMap(asObj(obj.status)?.hard, FieldPath.of("status", "hard")),
+      ...validateQuantityMap(asObj(obj.status)?.used, FieldPath.of("status", "used")),
+    ],
+    statusFields: ["status"],
+    specFields: [],
+    allowCreateOnUpdate: false,
+    allowUnconditionalUpdate: true,
+  },
+  table: {
+    columns: [
+      nameColumn(),
+      column("Request", "string", "Request represents a minimum amount of cpu/memory that a container may consume."),
+      column("Limit", "string", "Limits control the maximum amount of cpu/memory that a container may use independent of contention on the node."),
+      ageColumn,
+    ],
+    row(obj, now) {
+      const [request, limit] = quotaCells(obj);
+      return [nameOf(obj), request, limit, since(creationOf(obj), now)];
+    },
+  },
+};
+
+const LIMIT_FIELDS = ["max", "min", "default", "defaultRequest", "maxLimitRequestRatio"];
+
+function defaultLimitRange(lr: Json): void {
+  for (const item of objs(asObj(lr.spec)?.limits)) {
+    for (const f of LIMIT_FIELDS) canonicalizeQuantities(item[f]);
+    if (item.type !== "Container") continue;
+    // A default limit falls back to max, a default request to the default limit, then to min.
+    const def: Json = { ...(asObj(item.default) ?? {}) };
+    const defReq: Json = { ...(asObj(item.defaultRequest) ?? {}) };
+    for (const [k, v] of Object.entries(asObj(item.max) ?? {})) if (!(k in def)) def[k] = v;
+    for (const [k, v] of Object.entries(def)) if (!(k in defReq)) defReq[k] = v;
+    for (const [k, v] of Object.entries(asObj(item.min) ?? {})) if (!(k in defReq)) defReq[k] = v;
+    if (Object.keys(def).length > 0) item.default = def;
+    if (Object.keys(defReq).length > 0) item.defaultRequest = defReq;
+  }
+}
+
+function validateLimitRange(lr: Json): FieldError[] {
+  const errs: FieldError[] = [];
+  objs(asObj(lr.spec)?.limits).forEach((item, i) => {
+    const p = SPEC.child("limits").index(i);
+    errs.push(...oneOf(item.type, ["Container", "PersistentVolumeClaim", "Pod"], p.child("type")));
+    for (const f of LIMIT_FIELDS) errs.push(...validateQuantityMap(item[f], p.child(f)));
+  });
+  return errs;
+}
+
+export const limitRanges: ResourceDefinition = {
+  group: "",
+  version: "v1",
+  kind: "LimitRange",
+  plural: "limitranges",
+  singular: "limitrange",
+  shortNames: ["limits"],
+  namespaced: true,
+  definition: "io.k8s.api.core.v1.LimitRange",
+  strategy: {
+    defaults: defaultLimitRange,
+    validate: (obj) => [...validateMeta(obj, true), ...validateLimitRange(obj)],
+    validateUpdate: (obj, old) => [...validateMetaUpdate(obj, old), ...validateLimitRange(obj)],
+    statusFields: [],
+    specFields: [],
+    allowCreateOnUpdate: true,
+    allowUnconditionalUpdate: true,
+  },
+  table: defaultTable(),
+};
