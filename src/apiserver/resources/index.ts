@@ -4,6 +4,7 @@
 // within a group-version resources are sorted by name as upstream's discovery lists them.
 import type { ResourceDefinition } from "../registry/types.js";
 import { appsResources } from "./apps.js";
+import { batchResources } from "./batch.js";
 import { coreResources } from "./core/index.js";
 import { eventsV1 } from "./core/event.js";
 
@@ -12,5 +13,5 @@ function byName(defs: readonly ResourceDefinition[]): ResourceDefinition[] {
 }
 
 export function builtinResources(): readonly ResourceDefinition[] {
-  return [...byName(coreResources), ...byName(appsResources), eventsV1];
+  return [...byName(coreResources), ...byName(appsResources), eventsV1, ...byName(batchResources)];
 }
