@@ -31,8 +31,7 @@ import { restHandler, notFoundResource } from "./handlers/rest.js";
 import { Discovery } from "./handlers/discovery.js";
 import { reviewResources, serveReview } from "./handlers/reviews.js";
 import { serveMisc, type HealthCheck } from "./handlers/misc.js";
-import { createPatcher } from "./handlers/patch.js";
-import { applyStrategicMergePatch } from "./patch/strategic.js";
+import { createPatcher, managedFieldsTracker } from "./handlers/patch.js";
 import { ApiServerMetrics } from "./metrics.js";
 import { bootstrapNamespaces } from "./bootstrap.js";
 import type { NamespacePhase } from "./admission/namespacelifecycle.js";
@@ -163,13 +162,14 @@ export class ApiServer {
       return (cached["status"] as { phase?: NamespacePhase } | undefined)?.phase ?? "Active";
     };
     const admission = new AdmissionChain([namespaceLifecycle(phaseOf), ...o.admissionPlugins]);
-    for (const def of o.resources) this.stores.set(def, new ResourceStore(def, { store, cache, admission }));
+    const openapi = new OpenAPIService(this.registry, reviewResources);
+    const trackManagedFields = managedFieldsTracker((def) => openapi.patchSchema(def));
+    for (const def of o.resources) this.stores.set(def, new ResourceStore(def, { store, cache, admission, trackManagedFields }));
     if (nsDef) await bootstrapNamespaces(this.stores.get(nsDef)!);
 
     const authenticators: Authenticator[] = [x509Authenticator({ clientCA: this.pki.ca.certPem })];
     if (o.tokenAuthFile) authenticators.push(await tokenFileAuthenticator(o.tokenAuthFile));
-    const openapi = new OpenAPIService(this.registry, reviewResources);
-    const patcher = createPatcher({ schemaFor: (def) => openapi.patchSchema(def), strategic: applyStrategicMergePatch });
+    const patcher = createPatcher((def) => openapi.patchSchema(def));
     const rest = restHandler({
       registry: this.registry,
       stores: this.stores,

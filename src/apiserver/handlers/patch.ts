@@ -1,12 +1,11 @@
 // PATCH in its four types, on top of the patch machinery in ../patch: JSON patch, JSON merge
 // patch, strategic merge patch (with the kind's schema for merge keys and strategies) and
-// server-side apply (field managers and conflicts).
+// server-side apply (field managers and conflicts). Also the managedFields bookkeeping every
+// other write gets.
 import type { KubeObject, ResourceDefinition } from "../registry/types.js";
-import { applyJSONPatch } from "../patch/jsonpatch.js";
-import { applyMergePatch } from "../patch/mergepatch.js";
-import { isPatchError, type PatchError } from "../patch/errors.js";
-import type { JsonValue } from "../patch/json.js";
-import type { PatchSchema } from "../patch/schema.js";
+import { apply, applyJSONPatch, applyMergePatch, applyStrategicMergePatch, isPatchError, path, updateManagedFields, type Path, type PatchError, type PatchSchema } from "../patch/index.js";
+import type { JsonObject, JsonValue } from "../patch/json.js";
+import type { ManagedFieldsTracker } from "../rest/store.js";
 import { parseBody } from "../decode.js";
 import { StatusError, unsupportedMediaType, type Status } from "../status.js";
 
@@ -19,23 +18,12 @@ export interface PatchRequest {
   readonly force: boolean;
   readonly now: Date;
   readonly subresource: string;
-  readonly name: string;
-  readonly namespace: string;
 }
 
 export interface Patcher {
   apply(req: PatchRequest): Promise<KubeObject>;
   /** A patch of an autoscaling/v1 Scale (kubectl scale sends a merge patch). */
   applyToScale(contentType: string, scale: KubeObject, patch: Buffer): Promise<KubeObject>;
-  /** managedFields bookkeeping for ordinary writes. */
-  trackCreate?(def: ResourceDefinition, obj: KubeObject, manager: string, now: Date): void;
-  trackUpdate?(def: ResourceDefinition, old: KubeObject, obj: KubeObject, manager: string, now: Date, subresource: string): void;
-}
-
-export interface PatcherDeps {
-  /** The patch view of a kind's schema, for strategic merge patch and apply. */
-  readonly schemaFor: (def: ResourceDefinition) => PatchSchema | undefined;
-  readonly strategic?: (doc: JsonValue, patch: unknown, schema: PatchSchema | undefined) => JsonValue;
 }
 
 /** Patch errors carry the status upstream answers with; a failure we cannot classify is a bad request, never a 500. */
@@ -53,7 +41,43 @@ function rethrow(err: unknown): never {
   throw err;
 }
 
-export function createPatcher(deps: PatcherDeps): Patcher {
+const apiVersionOf = (def: ResourceDefinition): string => (def.group === "" ? def.version : `${def.group}/${def.version}`);
+
+/**
+ * Fields a request may not own (upstream's reset fields): status on the main resource;
+ * everything else on /status.
+ */
+export function resetFields(def: ResourceDefinition, subresource: string, obj: KubeObject): Path[] {
+  const statusFields = def.strategy.statusFields ?? ["status"];
+  if (subresource !== "status") return statusFields.map((f) => path(f));
+  const others = Object.keys(obj).filter((k) => k !== "apiVersion" && k !== "kind" && k !== "metadata" && !statusFields.includes(k));
+  return [...others.map((k) => path(k)), path("metadata", "labels"), path("metadata", "annotations")];
+}
+
+export function managedFieldsTracker(schemaFor: (def: ResourceDefinition) => PatchSchema | undefined): ManagedFieldsTracker {
+  return (def, live, obj, manager, subresource, now) => {
+    try {
+      return updateManagedFields(live as JsonObject | undefined, obj as JsonObject, { manager, apiVersion: apiVersionOf(def), subresource, schema: schemaFor(def), now, resetFields: resetFields(def, subresource, obj) }) as KubeObject;
+    } catch (err) {
+      // Bookkeeping never fails a write; upstream keeps the previous entries in that case.
+      if (isPatchError(err)) return obj;
+      throw err;
+    }
+  };
+}
+
+/** Apply may leave `annotations: {}` behind where the live object had none; upstream's typed round trip drops it. */
+function withoutNewEmptyMaps(obj: KubeObject, live: KubeObject | undefined): KubeObject {
+  const meta = obj.metadata;
+  if (!meta) return obj;
+  for (const f of ["annotations", "labels"] as const) {
+    const v = meta[f];
+    if (v && Object.keys(v).length === 0 && live?.metadata?.[f] === undefined) delete meta[f];
+  }
+  return obj;
+}
+
+export function createPatcher(schemaFor: (def: ResourceDefinition) => PatchSchema | undefined): Patcher {
   const patchJSON = (contentType: string, doc: JsonValue, body: Buffer, schema: () => PatchSchema | undefined): JsonValue => {
     const { value } = parseBody(body, "application/json");
     try {
@@ -63,8 +87,7 @@ export function createPatcher(deps: PatcherDeps): Patcher {
         case "application/merge-patch+json":
           return applyMergePatch(doc, value);
         case "application/strategic-merge-patch+json":
-          if (!deps.strategic) throw unsupportedMediaType(contentType);
-          return deps.strategic(doc, value, schema());
+          return applyStrategicMergePatch(doc, value, schema());
         default:
           throw unsupportedMediaType(contentType);
       }
@@ -74,8 +97,25 @@ export function createPatcher(deps: PatcherDeps): Patcher {
   };
   return {
     async apply(req) {
-      if (req.contentType === "application/apply-patch+yaml") throw unsupportedMediaType(req.contentType);
-      return patchJSON(req.contentType, (req.current ?? {}) as JsonValue, req.patch, () => deps.schemaFor(req.def)) as KubeObject;
+      if (req.contentType === "application/apply-patch+yaml") {
+        const { value } = parseBody(req.patch, req.contentType);
+        try {
+          const result = apply(req.current as JsonObject | undefined, value, {
+            manager: req.manager,
+            force: req.force,
+            kind: req.def.kind,
+            apiVersion: apiVersionOf(req.def),
+            schema: schemaFor(req.def),
+            now: req.now,
+            subresource: req.subresource,
+            resetFields: resetFields(req.def, req.subresource, (req.current ?? value) as KubeObject),
+          });
+          return withoutNewEmptyMaps(result.object as KubeObject, req.current);
+        } catch (err) {
+          rethrow(err);
+        }
+      }
+      return patchJSON(req.contentType, (req.current ?? {}) as JsonValue, req.patch, () => schemaFor(req.def)) as KubeObject;
     },
     async applyToScale(contentType, scale, body) {
       return patchJSON(contentType, scale as JsonValue, body, () => undefined) as KubeObject;

@@ -13,6 +13,7 @@ import { serveWatch, serveWatchError } from "./watch.js";
 import type { Patcher } from "./patch.js";
 import { selectionFilter } from "./selection.js";
 import { rfc3339 } from "../rest/meta.js";
+import { managerOrUserAgent, validateFieldManager } from "../patch/index.js";
 
 export interface RestDeps {
   readonly registry: Registry;
@@ -220,34 +221,21 @@ class Request {
   private fieldManager(): string {
     const fm = this.q.get("fieldManager");
     if (fm !== null) {
-      if (fm.length > 128) throw status.badRequest("fieldManager: Too long: may not be more than 128 bytes");
-      return fm;
+      const errs = validateFieldManager(fm);
+      if (errs.length > 0) throw status.badRequest(errs.join(", "));
     }
-    return defaultFieldManager(this.ctx.req.headers["user-agent"]);
+    return managerOrUserAgent(fm ?? undefined, this.ctx.req.headers["user-agent"]);
   }
 
   async create(): Promise<void> {
     const { obj } = await this.body();
-    const manager = this.fieldManager();
-    this.deps.patcher.trackCreate?.(this.def, obj, manager, this.rctx.now);
-    const created = await this.store.create(obj, this.rctx);
+    const created = await this.store.create(obj, { ...this.rctx, fieldManager: this.fieldManager() });
     this.send(201, created);
   }
 
   async update(name: string, subresource: "" | "status"): Promise<void> {
     const { obj } = await this.body();
-    const manager = this.fieldManager();
-    const { object, created } = await this.store.update(
-      this.rctx.namespace,
-      name,
-      (current) => {
-        if (current) this.deps.patcher.trackUpdate?.(this.def, current, obj, manager, this.rctx.now, subresource);
-        else this.deps.patcher.trackCreate?.(this.def, obj, manager, this.rctx.now);
-        return obj;
-      },
-      this.rctx,
-      { subresource, requireResourceVersion: Boolean(obj.metadata?.resourceVersion) },
-    );
+    const { object, created } = await this.store.update(this.rctx.namespace, name, () => structuredClone(obj), { ...this.rctx, fieldManager: this.fieldManager() }, { subresource, requireResourceVersion: Boolean(obj.metadata?.resourceVersion) });
     this.send(created ? 201 : 200, object);
   }
 
@@ -258,7 +246,7 @@ class Request {
     const force = this.q.get("force") === "true";
     const isApply = contentType === "application/apply-patch+yaml";
     if (isApply && this.q.get("fieldManager") === null) {
-      throw status.badRequest("PATCH, application/apply-patch+yaml requires fieldManager to be set");
+      throw status.invalid("meta.k8s.io", "PatchOptions", "", [{ text: "fieldManager: Required value: is required for apply patch", cause: { reason: "FieldValueRequired", message: "Required value: is required for apply patch", field: "fieldManager" } }]);
     }
     if (!isApply && this.q.get("force") !== null) throw status.badRequest("force: Invalid value: forcing is only applicable to apply requests");
     const mode = parseFieldValidation(this.q.get("fieldValidation"));
@@ -267,7 +255,7 @@ class Request {
       name,
       async (current) => {
         if (!current && !isApply) throw status.notFound(this.store.qualified, name);
-        const patched = await this.deps.patcher.apply({ def: this.def, contentType, current, patch: raw, manager, force, now: this.rctx.now, subresource, name, namespace: this.rctx.namespace });
+        const patched = await this.deps.patcher.apply({ def: this.def, contentType, current, patch: raw, manager, force, now: this.rctx.now, subresource });
         const obj = checkKind(patched, { apiVersion: this.apiVersion, kind: this.def.kind });
         validateFields(this.def, obj, mode, this.deps.checkSchema, this.ctx.warnings);
         // A resourceVersion in the patch is a precondition (a mismatch is a 409, never retried);
@@ -275,7 +263,8 @@ class Request {
         if (!obj.metadata?.resourceVersion && current) metaSetRV(obj, current.metadata?.resourceVersion);
         return obj;
       },
-      this.rctx,
+      // Apply records its own ownership; other patches are tracked as updates.
+      isApply ? this.rctx : { ...this.rctx, fieldManager: manager },
       { subresource, forceAllowCreate: isApply },
     );
     this.send(created ? 201 : 200, object);
@@ -375,7 +364,8 @@ class Request {
         setPath(current, this.def.scale!.specReplicasPath, replicas);
         return current;
       },
-      this.rctx,
+      { ...this.rctx, fieldManager: this.fieldManager() },
+      { subresource: "scale" },
     );
     sendJSON(this.ctx, 200, this.scaleOf(object));
   }
@@ -460,8 +450,3 @@ function setPath(obj: Record<string, unknown>, path: readonly string[], value: u
   cur[path[path.length - 1]!] = value;
 }
 
-/** Upstream derives a default field manager from the User-Agent's program name (e.g. "kubectl-edit"). */
-export function defaultFieldManager(userAgent: string | undefined): string {
-  const name = (userAgent ?? "unknown").split("/")[0]!.trim();
-  return name.slice(0, 128) || "unknown";
-}

@@ -16,7 +16,15 @@ export interface RequestContext {
   readonly user: AdmissionUser;
   readonly now: Date;
   readonly dryRun: boolean;
+  /**
+   * Record this write in metadata.managedFields as an Update by this manager. Absent when the
+   * request tracked ownership itself (server-side apply) or for system writes.
+   */
+  readonly fieldManager?: string;
 }
+
+/** managedFields bookkeeping for ordinary writes (upstream's field manager). */
+export type ManagedFieldsTracker = (def: ResourceDefinition, live: KubeObject | undefined, obj: KubeObject, manager: string, subresource: string, now: Date) => KubeObject;
 
 export interface ReadOptions {
   readonly resourceVersion?: string;
@@ -53,8 +61,8 @@ export interface DeleteResult {
 export type UpdateFunc = (current: KubeObject | undefined) => Promise<KubeObject> | KubeObject;
 
 export interface UpdateOptions {
-  /** "status" writes only the status fields; "" writes everything else. */
-  readonly subresource?: "" | "status";
+  /** "status" writes only the status fields; "" (and "scale", which differs only in whose write managedFields record) everything else. */
+  readonly subresource?: "" | "status" | "scale";
   /** The client sent a resourceVersion that must match (else the update retries on conflicts). */
   readonly requireResourceVersion?: boolean;
   /** Admission operation to report (patch and update are both UPDATE). */
@@ -70,6 +78,7 @@ export interface ResourceStoreDeps {
   readonly store: Store;
   readonly cache: WatchCache;
   readonly admission: AdmissionChain;
+  readonly trackManagedFields?: ManagedFieldsTracker;
 }
 
 export class ResourceStore {
@@ -256,11 +265,12 @@ export class ResourceStore {
     if (this.def.strategy.specFields?.length !== 0 && this.tracksGeneration()) meta.generation = 1;
     else delete meta.generation;
     this.def.strategy.prepareForCreate?.(obj, this.strategyContext(ctx));
-    this.validateOrThrow(meta.name ?? "", this.def.strategy.validate?.(obj, this.strategyContext(ctx)));
-    if (!meta.name) {
+    if (ctx.fieldManager !== undefined && this.deps.trackManagedFields) obj = this.deps.trackManagedFields(this.def, undefined, obj, ctx.fieldManager, "", ctx.now);
+    this.validateOrThrow(obj.metadata?.name ?? "", this.def.strategy.validate?.(obj, this.strategyContext(ctx)));
+    if (!obj.metadata?.name) {
       throw status.invalid(this.def.group, this.def.kind, "", [{ text: "metadata.name: Required value: name or generateName is required", cause: { reason: "FieldValueRequired", message: "Required value: name or generateName is required", field: "metadata.name" } }]);
     }
-    await this.admitValidate("CREATE", obj, undefined, ctx, meta.name);
+    await this.admitValidate("CREATE", obj, undefined, ctx, obj.metadata.name);
     return obj;
   }
 
@@ -369,16 +379,19 @@ export class ResourceStore {
 
     await this.admit("UPDATE", obj, old, ctx, name, subresource);
     if (subresource !== "status") this.def.strategy.prepareForUpdate?.(obj, old, sctx);
+    if (ctx.fieldManager !== undefined && this.deps.trackManagedFields) obj = this.deps.trackManagedFields(this.def, old, obj, ctx.fieldManager, subresource, ctx.now);
     const validate = subresource === "status" ? (this.def.strategy.validateStatusUpdate ?? this.def.strategy.validateUpdate) : this.def.strategy.validateUpdate;
     this.validateOrThrow(name, validate?.call(this.def.strategy, obj, old, sctx));
     await this.admitValidate("UPDATE", obj, old, ctx, name, subresource);
 
-    if (deepEqual(obj, old)) return old; // a no-op update writes nothing (upstream skips it too)
+    // A no-op update writes nothing, not even new managedFields timestamps (as upstream).
+    if (equalIgnoringManagedFields(obj, old)) return old;
     if (ctx.dryRun) return obj;
     // Once every finalizer is gone from an object being deleted, the update completes the deletion.
-    if (newMeta.deletionTimestamp && (newMeta.finalizers ?? []).length === 0 && (newMeta.deletionGracePeriodSeconds ?? 0) === 0 && !this.def.strategy.deletionBlocked?.(obj)) {
+    const m = metaOf(obj);
+    if (m.deletionTimestamp && (m.finalizers ?? []).length === 0 && (m.deletionGracePeriodSeconds ?? 0) === 0 && !this.def.strategy.deletionBlocked?.(obj)) {
       const { revision } = await this.deps.store.delete(key, oldKv.modRevision);
-      return { ...obj, metadata: { ...newMeta, resourceVersion: String(revision) } };
+      return { ...obj, metadata: { ...m, resourceVersion: String(revision) } };
     }
     const kv = await this.deps.store.update(key, this.encode(obj), oldKv.modRevision, this.writeOptions());
     return this.decode(kv);
@@ -456,6 +469,15 @@ export class ResourceStore {
     const updated = await this.deps.store.update(key, this.encode(next), kv.modRevision, this.writeOptions());
     return { object: this.decode(updated), deleted: false };
   }
+}
+
+function equalIgnoringManagedFields(a: KubeObject, b: KubeObject): boolean {
+  const strip = (o: KubeObject): KubeObject => {
+    const meta = { ...o.metadata };
+    delete meta.managedFields;
+    return { ...o, metadata: meta };
+  };
+  return deepEqual(strip(a), strip(b));
 }
 
 function sameSet(a: ReadonlySet<string>, b: readonly string[]): boolean {
