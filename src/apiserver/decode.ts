@@ -4,6 +4,7 @@ import { parseDocument } from "yaml";
 import type { KubeObject, ResourceDefinition } from "./registry/types.js";
 import { badRequest, unsupportedMediaType } from "./status.js";
 import { mediaType } from "./http.js";
+import { decodeProtobufObject, ProtobufDecodeError, PROTOBUF_CONTENT_TYPE } from "./protobuf/decode.js";
 
 export type FieldValidation = "Strict" | "Warn" | "Ignore";
 
@@ -34,6 +35,17 @@ export function parseBody(body: Buffer, contentType: string | undefined): { valu
     const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: false });
     if (doc.errors.length > 0) throw badRequest(`error converting YAML to JSON: ${doc.errors[0]!.message}`);
     return { value: doc.toJS({ maxAliasCount: 100 }) as unknown, duplicates: [] };
+  }
+  if (type === PROTOBUF_CONTENT_TYPE) {
+    try {
+      return { value: decodeProtobufObject(body).object, duplicates: [] };
+    } catch (err) {
+      if (err instanceof ProtobufDecodeError) {
+        if (err.httpStatus === 415) throw unsupportedMediaType(`${type} (${err.message})`);
+        throw badRequest(`error decoding protobuf request body: ${err.message}`);
+      }
+      throw err;
+    }
   }
   throw unsupportedMediaType(type);
 }
