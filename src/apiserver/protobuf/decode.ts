@@ -8,7 +8,7 @@ import { parseQuantity, QuantityError } from "../../api/quantity.js";
 import { decodeEnvelope, hasProtobufMagic } from "./envelope.js";
 import { ProtobufDecodeError } from "./errors.js";
 import { messageDef, messageForKind, type FieldDef, type MessageDef, type ScalarType, type ValueType } from "./schema.js";
-import { WireReader, WireType } from "./wire.js";
+import { decodeUtf8, WireReader, WireType } from "./wire.js";
 
 export { ProtobufDecodeError, type ProtobufDecodeErrorCode } from "./errors.js";
 export { hasProtobufMagic } from "./envelope.js";
@@ -79,8 +79,6 @@ const EMPTY: Acc = newAcc();
 /** Go's custom unmarshalers for these replace the value on every occurrence instead of merging. */
 const REPLACED_ON_REPEAT: ReadonlySet<string | undefined> = new Set(["time", "microtime", "quantity"]);
 
-const utf8 = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
-
 function parseInto(acc: Acc, r: WireReader, def: MessageDef, depth: number): void {
   if (depth > MAX_NESTING) throw new ProtobufDecodeError("TooDeep", `messages nested more than ${MAX_NESTING} deep`);
   if (!r.done) acc.hasData = true;
@@ -121,7 +119,7 @@ function readMapEntry(r: WireReader, def: MessageDef, f: FieldDef, depth: number
     const tag = r.readTag();
     if (tag.field === 1) {
       expectWire(def, f, tag.wire, WireType.LengthDelimited);
-      key = utf8.decode(r.readBytes());
+      key = r.readString();
     } else if (tag.field === 2) {
       expectWire(def, f, tag.wire, wireTypeOf(f.type));
       value = readValue(r, f.type, value, depth);
@@ -141,7 +139,7 @@ function readValue(r: WireReader, type: ValueType, previous: Stored | undefined,
 function readScalar(r: WireReader, type: ScalarType): Scalar {
   switch (type) {
     case "str":
-      return utf8.decode(r.readBytes());
+      return r.readString();
     case "bytes":
       return r.readBytes();
     case "bool":
@@ -309,7 +307,7 @@ function renderSpecial(def: MessageDef, acc: Acc, depth: number): Rendered {
       if (!(raw instanceof Uint8Array) || raw.length === 0) return null;
       if (hasProtobufMagic(raw)) return decodeAt(raw, undefined, depth + 1).object;
       try {
-        return JSON.parse(utf8.decode(raw)) as unknown;
+        return JSON.parse(decodeUtf8(raw)) as unknown;
       } catch (err) {
         throw new ProtobufDecodeError("Malformed", `${def.name} holds neither JSON nor a protobuf object: ${err instanceof Error ? err.message : String(err)}`);
       }

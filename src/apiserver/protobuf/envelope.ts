@@ -20,8 +20,6 @@ export function hasProtobufMagic(body: Uint8Array): boolean {
   return body.length >= PROTOBUF_MAGIC.length && PROTOBUF_MAGIC.every((b, i) => body[i] === b);
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
-
 /** Reads the envelope; the typed message inside is not looked at. */
 export function decodeEnvelope(body: Uint8Array): Envelope {
   if (body.length === 0) throw new ProtobufDecodeError("Empty", "empty data");
@@ -45,10 +43,10 @@ export function decodeEnvelope(body: Uint8Array): Envelope {
           const t = tm.readTag();
           if (t.field === 1) {
             expectBytes(t, "typeMeta.apiVersion");
-            apiVersion = utf8.decode(tm.readBytes());
+            apiVersion = tm.readString();
           } else if (t.field === 2) {
             expectBytes(t, "typeMeta.kind");
-            kind = utf8.decode(tm.readBytes());
+            kind = tm.readString();
           } else tm.skip(t);
         }
         break;
@@ -59,11 +57,11 @@ export function decodeEnvelope(body: Uint8Array): Envelope {
         break;
       case 3:
         expectBytes(tag, "contentEncoding");
-        contentEncoding = utf8.decode(r.readBytes());
+        contentEncoding = r.readString();
         break;
       case 4:
         expectBytes(tag, "contentType");
-        contentType = utf8.decode(r.readBytes());
+        contentType = r.readString();
         break;
       default:
         r.skip(tag);

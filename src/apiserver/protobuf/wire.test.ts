@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { ProtobufDecodeError, type ProtobufDecodeErrorCode } from "./errors.js";
-import { WireReader, WireType } from "./wire.js";
+import { decodeUtf8, WireReader, WireType } from "./wire.js";
 import { WireWriter } from "./writer.js";
 
 function reader(build: (w: WireWriter) => unknown): WireReader {
@@ -139,5 +139,17 @@ void describe("WireReader tags and skipping", () => {
 
   void it("refuses bounds outside the buffer", () => {
     fails("Truncated", () => new WireReader(new Uint8Array(4), 2, 8));
+  });
+});
+
+void describe("decodeUtf8", () => {
+  void it("decodes short and long strings alike, replacing invalid bytes and keeping a BOM", () => {
+    const enc = new TextEncoder();
+    for (const s of ["", "a", "x".repeat(64), "y".repeat(65), "héllo", "\ufeffbom", "日本語".repeat(30), "z".repeat(63) + "é"]) {
+      assert.equal(decodeUtf8(enc.encode(s)), s);
+    }
+    assert.equal(decodeUtf8(Uint8Array.of(0x61, 0xff, 0x62)), "a\ufffdb");
+    assert.equal(decodeUtf8(Uint8Array.from([...Array<number>(70).fill(0x61), 0xc3])), "a".repeat(70) + "\ufffd");
+    assert.equal(decodeUtf8(enc.encode("__abc__"), 2, 5), "abc");
   });
 });

@@ -34,14 +34,13 @@ export interface Tag {
  */
 export class WireReader {
   private readonly buf: Uint8Array;
-  private readonly view: DataView;
+  private dataView: DataView | undefined;
   pos: number;
   readonly end: number;
 
   constructor(buf: Uint8Array, start = 0, end = buf.length) {
     if (start < 0 || end > buf.length || start > end) throw new ProtobufDecodeError("Truncated", "message bounds outside the buffer");
     this.buf = buf;
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     this.pos = start;
     this.end = end;
   }
@@ -102,6 +101,11 @@ export class WireReader {
     return lo !== 0 || hi !== 0;
   }
 
+  /** Made on first use: most messages have no fixed-width fields, and readers are made per message. */
+  private get view(): DataView {
+    return (this.dataView ??= new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength));
+  }
+
   readDouble(): number {
     this.need(8);
     const v = this.view.getFloat64(this.pos, true);
@@ -120,6 +124,12 @@ export class WireReader {
   readBytes(): Uint8Array {
     const [start, end] = this.readLengthDelimited();
     return this.buf.subarray(start, end);
+  }
+
+  /** A string field: UTF-8, with U+FFFD for invalid bytes as Go's JSON encoder writes them, a BOM kept. */
+  readString(): string {
+    const [start, end] = this.readLengthDelimited();
+    return decodeUtf8(this.buf, start, end);
   }
 
   /** A length-delimited payload as [start, end) offsets into the buffer. */
@@ -195,4 +205,20 @@ export class WireReader {
   private need(n: number): void {
     if (this.end - this.pos < n) throw new ProtobufDecodeError("Truncated", `unexpected end of input: need ${n} bytes, ${this.end - this.pos} left`);
   }
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
+
+/** TextDecoder costs a native call per string; most Kubernetes strings are short ASCII. */
+export function decodeUtf8(buf: Uint8Array, start = 0, end = buf.length): string {
+  if (end - start <= 64) {
+    let s = "";
+    for (let i = start; i < end; i++) {
+      const b = buf[i]!;
+      if (b >= 0x80) return utf8.decode(buf.subarray(start, end));
+      s += String.fromCharCode(b);
+    }
+    return s;
+  }
+  return utf8.decode(buf.subarray(start, end));
 }
