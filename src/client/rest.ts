@@ -1,0 +1,690 @@
+// The typed REST client: Kubernetes paths over HTTPS with keep-alive, client certificates or a
+// bearer token, client-side throttling (client-go's QPS/burst token bucket), and client-go's
+// retry rules: a 429 or 5xx that carries Retry-After is retried after that long (the server
+// said it did not do the work), and so is a request that died on a reused keep-alive socket
+// before any answer; GETs are also retried after a reset connection, with backoff. Everything
+// else is returned to the caller as an ApiError or ClientError.
+import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions as NodeRequestOptions } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import { StringDecoder } from "node:string_decoder";
+import type { Binding } from "kubernetes-types/core/v1.js";
+import type { Scale } from "kubernetes-types/autoscaling/v1.js";
+import type { ListMeta, Preconditions } from "kubernetes-types/meta/v1.js";
+import type { Selector } from "../api/labels.js";
+import type { FieldSelector } from "../api/fields.js";
+import { inClusterConfig, loadKubeconfig, type ClientConfig } from "../util/kubeconfig.js";
+import { VERSION } from "../util/version.js";
+import { realClock, sleep, type Clock } from "./clock.js";
+import { ApiError, ClientError, type Status } from "./errors.js";
+import type { KubeObject } from "./objects.js";
+import { TokenBucket } from "./ratelimit.js";
+import { apiVersionOf, builtinByKind, builtinByResource, splitApiVersion, type KindType, type ResourceInfo } from "./resources.js";
+
+export interface RestClientOptions {
+  readonly config: ClientConfig;
+  /** Names the program in the user agent, `k8ts-<component>/<version>`; the server derives the default field manager from it. */
+  readonly component?: string;
+  /** Replaces the whole user agent. */
+  readonly userAgent?: string;
+  /** Sustained requests per second; client-go's default 5. Infinity turns throttling off. */
+  readonly qps?: number;
+  /** Requests allowed at once above the sustained rate; client-go's default 10. */
+  readonly burst?: number;
+  /** Retries of one request (Retry-After answers, reset connections); client-go's default 10. */
+  readonly maxRetries?: number;
+  /** Deadline of each non-watch request, including reading the answer; default 60 s. 0: none. */
+  readonly timeoutMs?: number;
+  /** Sockets per host for non-watch requests; default 64. Watches use their own sockets. */
+  readonly maxSockets?: number;
+  readonly clock?: Clock;
+}
+
+interface CompiledOptions {
+  readonly config: ClientConfig;
+  readonly url: URL;
+  readonly userAgent: string;
+  readonly qps: number;
+  readonly burst: number;
+  readonly maxRetries: number;
+  readonly timeoutMs: number;
+  readonly maxSockets: number;
+  readonly clock: Clock;
+}
+
+function compileOptions(o: RestClientOptions): CompiledOptions {
+  let url: URL;
+  try {
+    url = new URL(o.config.server);
+  } catch (err) {
+    throw new ClientError("InvalidOptions", `server ${JSON.stringify(o.config.server)} is not a URL`, { cause: err });
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") throw new ClientError("InvalidOptions", `server ${o.config.server}: only https and http are supported`);
+  const qps = o.qps ?? 5;
+  const burst = o.burst ?? 10;
+  if (!(qps > 0)) throw new ClientError("InvalidOptions", `qps must be > 0 (Infinity to disable throttling), got ${qps}`);
+  if (qps !== Infinity && !(Number.isInteger(burst) && burst >= 1)) throw new ClientError("InvalidOptions", `burst must be an integer >= 1, got ${burst}`);
+  const platform = `${process.platform}/${process.arch === "x64" ? "amd64" : process.arch}`;
+  return {
+    config: o.config,
+    url,
+    userAgent: o.userAgent ?? `k8ts-${o.component ?? "client"}/${VERSION.gitVersion} (${platform})`,
+    qps,
+    burst,
+    maxRetries: o.maxRetries ?? 10,
+    timeoutMs: o.timeoutMs ?? 60_000,
+    maxSockets: o.maxSockets ?? 64,
+    clock: o.clock ?? realClock,
+  };
+}
+
+export type QueryValue = string | number | boolean | undefined;
+
+export interface RequestSpec {
+  readonly method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+  /** Absolute path, e.g. `/api/v1/namespaces/default/pods`. */
+  readonly path: string;
+  readonly query?: Readonly<Record<string, QueryValue>>;
+  readonly body?: string;
+  /** Default application/json when there is a body. */
+  readonly contentType?: string;
+  readonly signal?: AbortSignal;
+  /** Overrides the client's per-request deadline. */
+  readonly timeoutMs?: number;
+}
+
+interface RawAnswer {
+  readonly status: number;
+  readonly headers: IncomingMessage["headers"];
+  readonly body: string;
+}
+
+const RETRIABLE_SOCKET_ERRORS = new Set(["ECONNRESET", "EPIPE"]);
+
+function errnoOf(err: unknown): string | undefined {
+  return typeof err === "object" && err !== null && typeof (err as { code?: unknown }).code === "string" ? (err as { code: string }).code : undefined;
+}
+
+function retryAfterSeconds(status: number, headers: IncomingMessage["headers"]): number | undefined {
+  if (status !== 429 && status < 500) return undefined;
+  const v = headers["retry-after"];
+  if (typeof v !== "string" || !/^\d+$/.test(v.trim())) return undefined;
+  return Number(v.trim());
+}
+
+function buildQuery(q: Readonly<Record<string, QueryValue>> | undefined): string {
+  if (!q) return "";
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== "") p.append(k, String(v));
+  const s = p.toString();
+  return s ? `?${s}` : "";
+}
+
+/** Rejects with the abort reason; used where a wait was cut short by the caller's signal. */
+function aborted(signal: AbortSignal | undefined): never {
+  throw signal?.reason ?? new DOMException("This operation was aborted", "AbortError");
+}
+
+/**
+ * One connection to one API server as one user. Create once per process (or per identity)
+ * and share: it owns the keep-alive sockets and the throttle. `close()` releases the sockets.
+ */
+export class RestClient {
+  readonly config: ClientConfig;
+  readonly userAgent: string;
+  private readonly opts: CompiledOptions;
+  private readonly agent: HttpAgent;
+  private readonly watchAgent: HttpAgent;
+  private readonly throttle: TokenBucket;
+  private readonly send: (options: NodeRequestOptions, cb: (res: IncomingMessage) => void) => ClientRequest;
+
+  constructor(options: RestClientOptions) {
+    this.opts = compileOptions(options);
+    this.config = this.opts.config;
+    this.userAgent = this.opts.userAgent;
+    const c = this.config;
+    const tls = {
+      ...(c.caPem !== undefined ? { ca: c.caPem } : {}),
+      ...(c.certPem !== undefined ? { cert: c.certPem } : {}),
+      ...(c.keyPem !== undefined ? { key: c.keyPem } : {}),
+      rejectUnauthorized: !c.insecureSkipTLSVerify,
+      ...(c.tlsServerName ? { servername: c.tlsServerName } : {}),
+    };
+    const https = this.opts.url.protocol === "https:";
+    const make = (maxSockets: number): HttpAgent =>
+      https ? new HttpsAgent({ keepAlive: true, maxSockets, ...tls }) : new HttpAgent({ keepAlive: true, maxSockets });
+    this.agent = make(this.opts.maxSockets);
+    // HTTP/1.1 holds a socket per watch for its whole life; watches must never starve requests.
+    this.watchAgent = make(Infinity);
+    this.send = https ? httpsRequest : httpRequest;
+    this.throttle = new TokenBucket(this.opts.qps, this.opts.qps === Infinity ? 1 : this.opts.burst, this.opts.clock);
+  }
+
+  /** Closes idle keep-alive sockets and any open watch connections. */
+  close(): void {
+    this.agent.destroy();
+    this.watchAgent.destroy();
+  }
+
+  /** A client for one resource. `namespaced` and `kind` default from the built-in table. */
+  resource<T extends KubeObject = KubeObject>(group: string, version: string, plural: string, opts: { readonly namespaced?: boolean; readonly kind?: string } = {}): ResourceClient<T> {
+    const known = builtinByResource(group, version, plural);
+    const namespaced = opts.namespaced ?? known?.namespaced;
+    if (namespaced === undefined) throw new ClientError("UnknownResource", `resource ${plural}.${group || "core"}/${version} is not built in: say whether it is namespaced`);
+    const kind = opts.kind ?? known?.kind ?? "";
+    return new ResourceClient<T>(this, Object.freeze({ group, version, plural, kind, namespaced }));
+  }
+
+  /** A client for a built-in kind, typed from the kind: `forKind("apps/v1", "Deployment")`. */
+  forKind<AV extends string, K extends string>(apiVersion: AV, kind: K): ResourceClient<KindType<AV, K>> {
+    const info = builtinByKind(apiVersion, kind);
+    if (!info) {
+      const { group, version } = splitApiVersion(apiVersion);
+      throw new ClientError("UnknownResource", `no built-in resource for kind ${kind} in ${group || "core"}/${version}`);
+    }
+    return new ResourceClient<KindType<AV, K>>(this, info);
+  }
+
+  /** Sends a request and decodes the JSON answer; a non-2xx answer throws ApiError. */
+  async request<R>(spec: RequestSpec): Promise<R> {
+    const answer = await this.execute(spec);
+    try {
+      return JSON.parse(answer.body) as R;
+    } catch (err) {
+      throw new ClientError("Decode", `${spec.method} ${spec.path}: the answer is not JSON: ${answer.body.slice(0, 200)}`, { cause: err });
+    }
+  }
+
+  private async execute(spec: RequestSpec): Promise<RawAnswer> {
+    const idempotent = spec.method === "GET";
+    for (let attempt = 0; ; attempt++) {
+      if (!(await this.throttle.wait(spec.signal))) aborted(spec.signal);
+      let answer: RawAnswer;
+      try {
+        answer = await this.once(spec);
+      } catch (err) {
+        if (!(err instanceof RetriableTransportError) || attempt >= this.opts.maxRetries) throw err instanceof RetriableTransportError ? err.error : err;
+        // A stale keep-alive socket: the server never saw the request, so try at once.
+        if (err.reusedSocket) continue;
+        if (!idempotent) throw err.error;
+        if (!(await sleep(this.opts.clock, Math.min(10_000, 100 * 2 ** attempt) * (0.5 + Math.random() / 2), spec.signal))) aborted(spec.signal);
+        continue;
+      }
+      if (answer.status >= 200 && answer.status < 300) return answer;
+      const after = retryAfterSeconds(answer.status, answer.headers);
+      if (after !== undefined && attempt < this.opts.maxRetries) {
+        if (!(await sleep(this.opts.clock, after * 1000, spec.signal))) aborted(spec.signal);
+        continue;
+      }
+      throw ApiError.fromResponse(answer.status, answer.body, after);
+    }
+  }
+
+  /** One HTTP exchange: resolves with the whole answer, whatever its status. */
+  private once(spec: RequestSpec): Promise<RawAnswer> {
+    const timeoutMs = spec.timeoutMs ?? this.opts.timeoutMs;
+    const deadline = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined;
+    const signals = [spec.signal, deadline].filter((s): s is AbortSignal => s !== undefined);
+    const signal = signals.length === 0 ? undefined : signals.length === 1 ? signals[0] : AbortSignal.any(signals);
+    return new Promise<RawAnswer>((resolve, reject) => {
+      let gotResponse = false;
+      const fail = (err: unknown, req: ClientRequest): void => {
+        if (spec.signal?.aborted) return reject(spec.signal.reason);
+        if (deadline?.aborted) return reject(new ClientError("Timeout", `${spec.method} ${spec.path}: no complete answer within ${timeoutMs} ms`, { cause: err }));
+        const wrapped = new ClientError("Transport", `${spec.method} ${spec.path}: ${(err as Error).message}`, { cause: err });
+        const code = errnoOf(err);
+        if (!gotResponse && code !== undefined && RETRIABLE_SOCKET_ERRORS.has(code)) return reject(new RetriableTransportError(wrapped, req.reusedSocket));
+        reject(wrapped);
+      };
+      const req = this.open(spec, this.agent, signal, (res) => {
+        gotResponse = true;
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
+        res.on("error", (err) => fail(err, req));
+      });
+      req.on("error", (err) => fail(err, req));
+    });
+  }
+
+  private open(spec: RequestSpec, agent: HttpAgent, signal: AbortSignal | undefined, onResponse: (res: IncomingMessage) => void): ClientRequest {
+    const url = this.opts.url;
+    const base = url.pathname.replace(/\/+$/, "");
+    const headers: Record<string, string> = { Accept: "application/json", "User-Agent": this.userAgent };
+    if (this.config.token) headers["Authorization"] = `Bearer ${this.config.token}`;
+    if (spec.body !== undefined) {
+      headers["Content-Type"] = spec.contentType ?? "application/json";
+      headers["Content-Length"] = String(Buffer.byteLength(spec.body));
+    }
+    const req = this.send(
+      {
+        protocol: url.protocol,
+        hostname: url.hostname.replace(/^\[|\]$/g, ""),
+        port: url.port || (url.protocol === "https:" ? 443 : 80),
+        method: spec.method,
+        path: base + spec.path + buildQuery(spec.query),
+        headers,
+        agent,
+        ...(signal ? { signal } : {}),
+      },
+      onResponse,
+    );
+    req.end(spec.body);
+    return req;
+  }
+
+  /**
+   * Opens a watch. Resolves once the server accepted it (200); a refusal throws ApiError
+   * (after Retry-After retries, like any request). The events arrive through the Watch.
+   */
+  async watch<T extends KubeObject>(spec: RequestSpec, info: ResourceInfo, clientTimeoutMs: number | undefined): Promise<Watch<T>> {
+    for (let attempt = 0; ; attempt++) {
+      if (!(await this.throttle.wait(spec.signal))) aborted(spec.signal);
+      const stop = new AbortController();
+      const signals = [stop.signal, spec.signal, clientTimeoutMs ? AbortSignal.timeout(clientTimeoutMs) : undefined].filter((s): s is AbortSignal => s !== undefined);
+      const signal = AbortSignal.any(signals);
+      const res = await new Promise<IncomingMessage>((resolve, reject) => {
+        const req = this.open(spec, this.watchAgent, signal, resolve);
+        req.on("error", (err) => {
+          if (spec.signal?.aborted) reject(spec.signal.reason);
+          else reject(new ClientError("Transport", `watch ${spec.path}: ${err.message}`, { cause: err }));
+        });
+      });
+      if (res.statusCode === 200) return new Watch<T>(res, stop, spec.signal, info);
+      const chunks: Buffer[] = [];
+      for await (const c of res) chunks.push(c as Buffer);
+      const body = Buffer.concat(chunks).toString("utf8");
+      const status = res.statusCode ?? 0;
+      const after = retryAfterSeconds(status, res.headers);
+      if (after !== undefined && attempt < this.opts.maxRetries) {
+        if (!(await sleep(this.opts.clock, after * 1000, spec.signal))) aborted(spec.signal);
+        continue;
+      }
+      throw ApiError.fromResponse(status, body, after);
+    }
+  }
+}
+
+class RetriableTransportError extends Error {
+  constructor(
+    readonly error: ClientError,
+    readonly reusedSocket: boolean,
+  ) {
+    super(error.message);
+  }
+}
+
+/** The object of a BOOKMARK event: only `metadata.resourceVersion` (and annotations) are set. */
+export interface BookmarkObject extends KubeObject {
+  metadata: { resourceVersion: string; annotations?: Record<string, string> };
+}
+
+export type WatchEvent<T> =
+  | { readonly type: "ADDED" | "MODIFIED" | "DELETED"; readonly object: T }
+  | { readonly type: "BOOKMARK"; readonly object: BookmarkObject }
+  | { readonly type: "ERROR"; readonly object: Status };
+
+const EVENT_TYPES = new Set(["ADDED", "MODIFIED", "DELETED", "BOOKMARK", "ERROR"]);
+
+/**
+ * An open watch: iterate it once with `for await`. Iteration ends when the server closes the
+ * stream (its timeout), when `stop()` is called or the caller's signal aborts; a connection
+ * that breaks mid-stream throws ClientError "Transport". ERROR events (e.g. 410 Expired) are
+ * yielded as they come: the caller decides what they mean.
+ */
+export class Watch<T extends KubeObject> implements AsyncIterable<WatchEvent<T>> {
+  private iterated = false;
+  constructor(
+    private readonly res: IncomingMessage,
+    private readonly stopper: AbortController,
+    private readonly signal: AbortSignal | undefined,
+    private readonly info: ResourceInfo,
+  ) {}
+
+  /** Ends the watch; a pending iteration finishes without error. */
+  stop(): void {
+    this.stopper.abort();
+    this.res.destroy();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<WatchEvent<T>> {
+    if (this.iterated) throw new ClientError("InvalidOptions", "a watch can be iterated only once");
+    this.iterated = true;
+    return this.events();
+  }
+
+  private decode(line: string): WatchEvent<T> {
+    let ev: { type?: unknown; object?: unknown };
+    try {
+      ev = JSON.parse(line) as { type?: unknown; object?: unknown };
+    } catch (err) {
+      throw new ClientError("Decode", `watch event is not JSON: ${line.slice(0, 200)}`, { cause: err });
+    }
+    if (typeof ev.type !== "string" || !EVENT_TYPES.has(ev.type) || typeof ev.object !== "object" || ev.object === null) {
+      throw new ClientError("Decode", `not a watch event: ${line.slice(0, 200)}`);
+    }
+    if (ev.type === "ADDED" || ev.type === "MODIFIED" || ev.type === "DELETED") withTypeMeta(ev.object as KubeObject, this.info);
+    return ev as WatchEvent<T>;
+  }
+
+  private async *events(): AsyncGenerator<WatchEvent<T>, void, undefined> {
+    const decoder = new StringDecoder("utf8");
+    let buf = "";
+    try {
+      for await (const chunk of this.res) {
+        buf += decoder.write(chunk as Buffer);
+        let start = 0;
+        for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n", start)) {
+          const line = buf.slice(start, nl);
+          start = nl + 1;
+          if (line.trim() !== "") yield this.decode(line);
+        }
+        buf = buf.slice(start);
+      }
+      buf += decoder.end();
+      if (buf.trim() !== "") yield this.decode(buf);
+    } catch (err) {
+      if (this.stopper.signal.aborted || this.signal?.aborted) return;
+      if (err instanceof ClientError) throw err;
+      if ((err as Error).name === "AbortError" || (err as Error).name === "TimeoutError") throw new ClientError("Timeout", "watch exceeded its client-side deadline", { cause: err });
+      throw new ClientError("Transport", `watch broken: ${(err as Error).message}`, { cause: err });
+    } finally {
+      this.res.destroy();
+    }
+  }
+}
+
+/** Items of lists and watch events may come without apiVersion/kind; fill them in. */
+function withTypeMeta(obj: KubeObject, info: ResourceInfo): void {
+  if (!info.kind) return;
+  if (obj.apiVersion === undefined) obj.apiVersion = apiVersionOf(info);
+  if (obj.kind === undefined) obj.kind = info.kind;
+}
+
+export interface CallOptions {
+  readonly signal?: AbortSignal;
+  readonly timeoutMs?: number;
+}
+
+export interface GetOptions extends CallOptions {
+  readonly resourceVersion?: string;
+}
+
+export interface SelectorOptions {
+  readonly labelSelector?: string | Selector;
+  readonly fieldSelector?: string | FieldSelector;
+}
+
+export interface ListOptions extends CallOptions, SelectorOptions {
+  readonly limit?: number;
+  readonly continue?: string;
+  readonly resourceVersion?: string;
+  readonly resourceVersionMatch?: "Exact" | "NotOlderThan";
+}
+
+export interface WatchOptions extends SelectorOptions {
+  readonly resourceVersion?: string;
+  readonly allowWatchBookmarks?: boolean;
+  /** Server-side duration of the watch; the client also gives up 30 s after it. */
+  readonly timeoutSeconds?: number;
+  readonly signal?: AbortSignal;
+}
+
+export interface WriteOptions extends CallOptions {
+  readonly dryRun?: boolean;
+  readonly fieldManager?: string;
+  readonly fieldValidation?: "Strict" | "Warn" | "Ignore";
+}
+
+export type PatchType = "json" | "merge" | "strategic" | "apply";
+
+const PATCH_CONTENT_TYPES: Readonly<Record<PatchType, string>> = {
+  json: "application/json-patch+json",
+  merge: "application/merge-patch+json",
+  strategic: "application/strategic-merge-patch+json",
+  apply: "application/apply-patch+yaml",
+};
+
+export interface PatchOptions extends WriteOptions {
+  /** Server-side apply only: take ownership of conflicting fields. */
+  readonly force?: boolean;
+}
+
+export interface DeleteOptions extends CallOptions {
+  readonly gracePeriodSeconds?: number;
+  readonly propagationPolicy?: "Orphan" | "Background" | "Foreground";
+  readonly preconditions?: Preconditions;
+  readonly dryRun?: boolean;
+}
+
+export interface ObjectList<T> {
+  apiVersion?: string;
+  kind?: string;
+  metadata: ListMeta;
+  items: T[];
+}
+
+function selectorQuery(o: SelectorOptions): Record<string, QueryValue> {
+  return {
+    labelSelector: o.labelSelector === undefined ? undefined : String(o.labelSelector),
+    fieldSelector: o.fieldSelector === undefined ? undefined : String(o.fieldSelector),
+  };
+}
+
+function writeQuery(o: WriteOptions): Record<string, QueryValue> {
+  return { dryRun: o.dryRun ? "All" : undefined, fieldManager: o.fieldManager, fieldValidation: o.fieldValidation };
+}
+
+function deleteBody(o: DeleteOptions): string {
+  return JSON.stringify({
+    kind: "DeleteOptions",
+    apiVersion: "v1",
+    ...(o.gracePeriodSeconds !== undefined ? { gracePeriodSeconds: o.gracePeriodSeconds } : {}),
+    ...(o.propagationPolicy ? { propagationPolicy: o.propagationPolicy } : {}),
+    ...(o.preconditions ? { preconditions: o.preconditions } : {}),
+    ...(o.dryRun ? { dryRun: ["All"] } : {}),
+  });
+}
+
+function call(o: CallOptions): { signal?: AbortSignal; timeoutMs?: number } {
+  return { ...(o.signal ? { signal: o.signal } : {}), ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}) };
+}
+
+/** True for a metav1.Status (what some deletes answer instead of the object). */
+export function isStatus(v: unknown): v is Status {
+  return typeof v === "object" && v !== null && (v as { kind?: unknown }).kind === "Status";
+}
+
+/**
+ * Verbs on one resource. Unscoped (as `client.resource(...)` returns it), list/watch/
+ * deleteCollection span all namespaces and writes take the namespace from the object;
+ * `namespace(ns)` scopes every call to one namespace.
+ */
+export class ResourceClient<T extends KubeObject> {
+  constructor(
+    private readonly client: RestClient,
+    readonly info: ResourceInfo,
+    /** The namespace this client is scoped to, if any. */
+    readonly scope?: string,
+  ) {}
+
+  namespace(ns: string): ResourceClient<T> {
+    return new ResourceClient<T>(this.client, this.info, ns);
+  }
+
+  private ns(obj?: KubeObject): string {
+    if (!this.info.namespaced) return "";
+    const ns = this.scope ?? obj?.metadata?.namespace;
+    if (!ns) throw new ClientError("NamespaceRequired", `${this.info.plural} are namespaced: scope the client with namespace(ns) or set metadata.namespace`);
+    return ns;
+  }
+
+  /** The path of the collection (all namespaces when unscoped), an object, or a subresource. */
+  path(namespace: string, name?: string, subresource?: string): string {
+    const { group, version, plural, namespaced } = this.info;
+    let p = group === "" ? `/api/${version}` : `/apis/${group}/${version}`;
+    if (namespaced && namespace) p += `/namespaces/${encodeURIComponent(namespace)}`;
+    p += `/${plural}`;
+    if (name !== undefined) {
+      if (name === "") throw new ClientError("InvalidOptions", `a name is required for ${plural}`);
+      p += `/${encodeURIComponent(name)}`;
+    }
+    if (subresource) p += `/${subresource}`;
+    return p;
+  }
+
+  private nameOf(obj: KubeObject): string {
+    const name = obj.metadata?.name;
+    if (!name) throw new ClientError("InvalidOptions", `${this.info.plural}: the object has no metadata.name`);
+    return name;
+  }
+
+  private typed(obj: T): T {
+    withTypeMeta(obj, this.info);
+    return obj;
+  }
+
+  async get(name: string, opts: GetOptions = {}): Promise<T> {
+    return this.typed(await this.client.request<T>({ method: "GET", path: this.path(this.ns(), name), query: { resourceVersion: opts.resourceVersion }, ...call(opts) }));
+  }
+
+  /** One page (or all, without `limit`). Items carry apiVersion and kind. */
+  async list(opts: ListOptions = {}): Promise<ObjectList<T>> {
+    const list = await this.client.request<ObjectList<T>>({
+      method: "GET",
+      path: this.path(this.scope ?? ""),
+      query: { ...selectorQuery(opts), limit: opts.limit, continue: opts.continue, resourceVersion: opts.resourceVersion, resourceVersionMatch: opts.resourceVersionMatch },
+      ...call(opts),
+    });
+    list.items ??= [];
+    for (const item of list.items) withTypeMeta(item, this.info);
+    return list;
+  }
+
+  /** Every page of a list, as one list at the first page's resourceVersion. */
+  async listAll(opts: Omit<ListOptions, "continue"> & { readonly limit?: number } = {}): Promise<ObjectList<T>> {
+    const first = await this.list({ ...opts, limit: opts.limit ?? 500 });
+    let page = first;
+    while (page.metadata.continue) {
+      page = await this.list({ ...opts, limit: opts.limit ?? 500, continue: page.metadata.continue, resourceVersion: undefined });
+      first.items.push(...page.items);
+    }
+    delete first.metadata.continue;
+    delete first.metadata.remainingItemCount;
+    return first;
+  }
+
+  async create(obj: T, opts: WriteOptions = {}): Promise<T> {
+    return this.typed(await this.client.request<T>({ method: "POST", path: this.path(this.ns(obj)), query: writeQuery(opts), body: JSON.stringify(obj), ...call(opts) }));
+  }
+
+  /** PUT: fails with Conflict unless metadata.resourceVersion is current (or empty). */
+  async update(obj: T, opts: WriteOptions = {}): Promise<T> {
+    return this.typed(await this.client.request<T>({ method: "PUT", path: this.path(this.ns(obj), this.nameOf(obj)), query: writeQuery(opts), body: JSON.stringify(obj), ...call(opts) }));
+  }
+
+  /** PUT to the status subresource: only status changes are kept. */
+  async updateStatus(obj: T, opts: WriteOptions = {}): Promise<T> {
+    return this.typed(await this.client.request<T>({ method: "PUT", path: this.path(this.ns(obj), this.nameOf(obj), "status"), query: writeQuery(opts), body: JSON.stringify(obj), ...call(opts) }));
+  }
+
+  /**
+   * PATCH with one of the four patch types. `body` is sent as JSON (valid YAML for apply);
+   * a string is sent as is. `subresource` patches e.g. "status".
+   */
+  async patch(name: string, type: PatchType, body: unknown, opts: PatchOptions & { readonly subresource?: string } = {}): Promise<T> {
+    return this.typed(
+      await this.client.request<T>({
+        method: "PATCH",
+        path: this.path(this.ns(), name, opts.subresource),
+        query: { ...writeQuery(opts), force: opts.force },
+        body: typeof body === "string" ? body : JSON.stringify(body),
+        contentType: PATCH_CONTENT_TYPES[type],
+        ...call(opts),
+      }),
+    );
+  }
+
+  /** The object as deleted (with deletionTimestamp while finalizers or grace remain) or a Status. */
+  async delete(name: string, opts: DeleteOptions = {}): Promise<T | Status> {
+    const out = await this.client.request<T | Status>({ method: "DELETE", path: this.path(this.ns(), name), body: deleteBody(opts), ...call(opts) });
+    return isStatus(out) ? out : this.typed(out);
+  }
+
+  async deleteCollection(opts: DeleteOptions & SelectorOptions = {}): Promise<ObjectList<T> | Status> {
+    return this.client.request<ObjectList<T> | Status>({ method: "DELETE", path: this.path(this.scope ?? ""), query: selectorQuery(opts), body: deleteBody(opts), ...call(opts) });
+  }
+
+  /** Opens a watch (all namespaces when unscoped). See Watch. */
+  watch(opts: WatchOptions = {}): Promise<Watch<T>> {
+    return this.client.watch<T>(
+      {
+        method: "GET",
+        path: this.path(this.scope ?? ""),
+        query: {
+          watch: "true",
+          ...selectorQuery(opts),
+          resourceVersion: opts.resourceVersion,
+          allowWatchBookmarks: opts.allowWatchBookmarks ? "true" : undefined,
+          timeoutSeconds: opts.timeoutSeconds,
+        },
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      },
+      this.info,
+      opts.timeoutSeconds !== undefined ? (opts.timeoutSeconds + 30) * 1000 : undefined,
+    );
+  }
+
+  getScale(name: string, opts: CallOptions = {}): Promise<Scale> {
+    return this.client.request<Scale>({ method: "GET", path: this.path(this.ns(), name, "scale"), ...call(opts) });
+  }
+
+  updateScale(name: string, scale: Scale, opts: WriteOptions = {}): Promise<Scale> {
+    return this.client.request<Scale>({ method: "PUT", path: this.path(this.ns(), name, "scale"), query: writeQuery(opts), body: JSON.stringify(scale), ...call(opts) });
+  }
+
+  patchScale(name: string, type: Exclude<PatchType, "apply">, body: unknown, opts: WriteOptions = {}): Promise<Scale> {
+    return this.client.request<Scale>({
+      method: "PATCH",
+      path: this.path(this.ns(), name, "scale"),
+      query: writeQuery(opts),
+      body: typeof body === "string" ? body : JSON.stringify(body),
+      contentType: PATCH_CONTENT_TYPES[type],
+      ...call(opts),
+    });
+  }
+
+  /** pods/binding: assigns the pod to a node (the scheduler's write). */
+  bind(name: string, nodeName: string, opts: WriteOptions = {}): Promise<Status> {
+    const ns = this.ns();
+    const binding: Binding = { apiVersion: "v1", kind: "Binding", metadata: { name, namespace: ns }, target: { apiVersion: "v1", kind: "Node", name: nodeName } };
+    return this.client.request<Status>({ method: "POST", path: this.path(ns, name, "binding"), query: writeQuery(opts), body: JSON.stringify(binding), ...call(opts) });
+  }
+
+  /** pods/eviction: a delete that honours PodDisruptionBudgets (429 while one forbids it). */
+  evict(name: string, opts: DeleteOptions = {}): Promise<Status> {
+    const ns = this.ns();
+    const eviction = { apiVersion: "policy/v1", kind: "Eviction", metadata: { name, namespace: ns }, deleteOptions: JSON.parse(deleteBody(opts)) as unknown };
+    return this.client.request<Status>({ method: "POST", path: this.path(ns, name, "eviction"), body: JSON.stringify(eviction), ...call(opts) });
+  }
+
+  /** Any other subresource verb, e.g. `("GET", name, "status")` or a custom resource's subresource. */
+  subresource<R>(method: RequestSpec["method"], name: string, subresource: string, body?: unknown, opts: CallOptions = {}): Promise<R> {
+    return this.client.request<R>({ method, path: this.path(this.ns(), name, subresource), ...(body !== undefined ? { body: JSON.stringify(body) } : {}), ...call(opts) });
+  }
+}
+
+export type CreateClientOptions = Omit<RestClientOptions, "config">;
+
+/** A client for the current (or the named) context of a kubeconfig file. */
+export async function createClientFromKubeconfig(path: string, opts: CreateClientOptions & { readonly context?: string } = {}): Promise<RestClient> {
+  const { context, ...rest } = opts;
+  const config = await loadKubeconfig(path, context !== undefined ? { context } : {});
+  return new RestClient({ ...rest, config });
+}
+
+/** A client for a process in a pod: the `kubernetes` Service and the ServiceAccount token. */
+export async function createInClusterClient(opts: CreateClientOptions & { readonly env?: NodeJS.ProcessEnv; readonly dir?: string } = {}): Promise<RestClient> {
+  const { env, dir, ...rest } = opts;
+  const config = await inClusterConfig({ ...(env ? { env } : {}), ...(dir ? { dir } : {}) });
+  return new RestClient({ ...rest, config });
+}
