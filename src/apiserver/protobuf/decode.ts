@@ -7,7 +7,7 @@
 import { parseQuantity, QuantityError } from "../../api/quantity.js";
 import { decodeEnvelope, hasProtobufMagic } from "./envelope.js";
 import { ProtobufDecodeError } from "./errors.js";
-import { messageDef, messageForKind, type FieldDef, type MessageDef, type ScalarType, type ValueType } from "./schema.js";
+import { messageDef, messageForKind, SchemaError, type FieldDef, type MessageDef, type ScalarType, type ValueType } from "./schema.js";
 import { decodeUtf8, WireReader, WireType } from "./wire.js";
 
 export { ProtobufDecodeError, type ProtobufDecodeErrorCode } from "./errors.js";
@@ -28,6 +28,8 @@ export interface DecodeOptions {
    * endpoint the same way).
    */
   readonly defaults?: { readonly apiVersion?: string; readonly kind?: string };
+  /** Most JSON values the decoded object may have; beyond it the body is refused (TooLarge). Default: defaultMaxValues. */
+  readonly maxValues?: number;
 }
 
 /** Messages inside messages (and objects inside RawExtensions) deeper than this are rejected. */
@@ -35,10 +37,19 @@ export const MAX_NESTING = 64;
 
 /** Decodes a body that starts with the `k8s\0` envelope. Throws ProtobufDecodeError. */
 export function decodeProtobufObject(body: Uint8Array, opts: DecodeOptions = {}): DecodedObject {
-  return decodeAt(body, opts.defaults, 0);
+  return decodeAt(body, opts.defaults, 0, new Renderer(opts.maxValues ?? defaultMaxValues(body.length), body.length));
 }
 
-function decodeAt(body: Uint8Array, defaults: DecodeOptions["defaults"], depth: number): DecodedObject {
+/**
+ * One JSON value per body byte, plus room for the defaults Go writes into small objects.
+ * Real objects stay far below it (a two-container Deployment: 0.17 values per byte; a packed integer
+ * array, the densest form, 1 per byte).
+ */
+export function defaultMaxValues(bodyBytes: number): number {
+  return 100_000 + bodyBytes;
+}
+
+function decodeAt(body: Uint8Array, defaults: DecodeOptions["defaults"], depth: number, renderer: Renderer): DecodedObject {
   if (depth > MAX_NESTING) throw new ProtobufDecodeError("TooDeep", `objects nested more than ${MAX_NESTING} deep`);
   const env = decodeEnvelope(body);
   const kind = env.kind || defaults?.kind || "";
@@ -50,7 +61,7 @@ function decodeAt(body: Uint8Array, defaults: DecodeOptions["defaults"], depth: 
   const def = messageDef(name);
   const acc = newAcc();
   parseInto(acc, new WireReader(env.raw), def, depth + 1);
-  const rendered = renderMessage(def, acc, depth + 1);
+  const rendered = renderer.message(def, acc, depth + 1);
   if (typeof rendered !== "object" || rendered === null || Array.isArray(rendered)) {
     throw new ProtobufDecodeError("UnknownKind", `${apiVersion} ${kind} is not an object kind`);
   }
@@ -61,20 +72,34 @@ function decodeAt(body: Uint8Array, defaults: DecodeOptions["defaults"], depth: 
 
 type Scalar = string | number | boolean | Uint8Array;
 type Stored = Scalar | Acc;
+/** What a field holds: one value, the elements of a repeated field, or the entries of a map. */
+type Slot = Stored | Stored[] | Map<string, Stored | undefined>;
 
 interface Acc {
   /** Some occurrence of this message had a non-empty payload (Time tells zero from epoch by it). */
   hasData: boolean;
-  readonly single: Map<number, Stored>;
-  readonly repeated: Map<number, Stored[]>;
-  readonly maps: Map<number, Map<string, Stored | undefined>>;
+  /** Made on first field: empty messages are common (Go writes every non-pointer struct). */
+  fields: Map<number, Slot> | undefined;
 }
 
 function newAcc(): Acc {
-  return { hasData: false, single: new Map(), repeated: new Map(), maps: new Map() };
+  return { hasData: false, fields: undefined };
 }
 
-const EMPTY: Acc = newAcc();
+/** Shared by every empty payload; frozen so a merge can never write into it. */
+const EMPTY: Acc = Object.freeze(newAcc());
+
+function slot(acc: Acc, n: number): Slot | undefined {
+  return acc.fields?.get(n);
+}
+
+function setSlot(acc: Acc, n: number, v: Slot): void {
+  (acc.fields ??= new Map()).set(n, v);
+}
+
+function isAcc(v: Slot | undefined): v is Acc {
+  return v !== undefined && typeof v === "object" && !(v instanceof Uint8Array) && !Array.isArray(v) && !(v instanceof Map);
+}
 
 /** Go's custom unmarshalers for these replace the value on every occurrence instead of merging. */
 const REPLACED_ON_REPEAT: ReadonlySet<string | undefined> = new Set(["time", "microtime", "quantity"]);
@@ -92,12 +117,12 @@ function parseInto(acc: Acc, r: WireReader, def: MessageDef, depth: number): voi
     if (f.shape === "map") {
       expectWire(def, f, tag.wire, WireType.LengthDelimited);
       const [key, value] = readMapEntry(r.readMessage(), def, f, depth);
-      let m = acc.maps.get(f.number);
-      if (!m) acc.maps.set(f.number, (m = new Map()));
+      let m = slot(acc, f.number) as Map<string, Stored | undefined> | undefined;
+      if (!m) setSlot(acc, f.number, (m = new Map()));
       m.set(key, value);
     } else if (f.shape === "repeated") {
-      let list = acc.repeated.get(f.number);
-      if (!list) acc.repeated.set(f.number, (list = []));
+      let list = slot(acc, f.number) as Stored[] | undefined;
+      if (!list) setSlot(acc, f.number, (list = []));
       if (tag.wire === WireType.LengthDelimited && isPackable(f.type)) {
         const packed = r.readMessage();
         while (!packed.done) list.push(readScalar(packed, f.type as ScalarType));
@@ -107,7 +132,7 @@ function parseInto(acc: Acc, r: WireReader, def: MessageDef, depth: number): voi
       }
     } else {
       expectWire(def, f, tag.wire, wireTypeOf(f.type));
-      acc.single.set(f.number, readValue(r, f.type, acc.single.get(f.number), depth));
+      setSlot(acc, f.number, readValue(r, f.type, slot(acc, f.number) as Stored | undefined, depth));
     }
   }
 }
@@ -131,8 +156,11 @@ function readMapEntry(r: WireReader, def: MessageDef, f: FieldDef, depth: number
 function readValue(r: WireReader, type: ValueType, previous: Stored | undefined, depth: number): Stored {
   if (typeof type === "string") return readScalar(r, type);
   const def = messageDef(type.message);
-  const target = previous !== undefined && typeof previous === "object" && !(previous instanceof Uint8Array) && !REPLACED_ON_REPEAT.has(def.render) ? previous : newAcc();
-  parseInto(target, r.readMessage(), def, depth + 1);
+  const sub = r.readMessage();
+  const merge = isAcc(previous) && !REPLACED_ON_REPEAT.has(def.render);
+  if (sub.done) return merge ? previous : EMPTY;
+  const target = merge && previous !== EMPTY ? previous : newAcc();
+  parseInto(target, sub, def, depth + 1);
   return target;
 }
 
@@ -172,77 +200,156 @@ function expectWire(def: MessageDef, f: FieldDef, got: number, want: number): vo
 const OMIT = Symbol("omit");
 type Rendered = unknown;
 
-function renderMessage(def: MessageDef, acc: Acc, depth: number): Rendered {
-  if (def.render !== undefined) return renderSpecial(def, acc, depth);
-  const out: Record<string, unknown> = {};
-  for (const f of def.fields) {
-    if (f.inline) {
-      if (f.shape !== "single" || typeof f.type === "string") continue;
-      const stored = acc.single.get(f.number);
-      if (f.pointer && stored === undefined) continue;
-      const inner = renderMessage(messageDef(f.type.message), asAcc(stored), depth + 1);
-      if (typeof inner === "object" && inner !== null) Object.assign(out, inner);
-      continue;
-    }
-    const v = renderField(f, acc, depth);
-    if (v !== OMIT) out[f.json] = v;
+/**
+ * Renders accumulators and counts every JSON value it makes against a budget: Go writes
+ * every non-pointer struct, so a 2-byte empty element can stand for a dozen values, and a
+ * body of such elements would otherwise expand far past anything its JSON form could carry.
+ */
+class Renderer {
+  private remaining: number;
+
+  constructor(
+    private readonly limit: number,
+    private readonly bodyBytes: number,
+  ) {
+    this.remaining = limit;
   }
-  return out;
+
+  private spend(n: number): void {
+    this.remaining -= n;
+    if (this.remaining < 0) {
+      throw new ProtobufDecodeError("TooLarge", `the ${this.bodyBytes}-byte protobuf body decodes to more than ${this.limit} JSON values`);
+    }
+  }
+
+  message(def: MessageDef, acc: Acc, depth: number): Rendered {
+    this.spend(1);
+    if (def.render !== undefined) return this.special(def, acc, depth);
+    const out: Record<string, unknown> = {};
+    for (const f of def.fields) {
+      if (f.inline) {
+        if (f.shape !== "single" || typeof f.type === "string") continue;
+        const stored = slot(acc, f.number);
+        if (f.pointer && stored === undefined) continue;
+        const inner = this.message(messageDef(f.type.message), accOf(stored), depth + 1);
+        if (typeof inner === "object" && inner !== null) Object.assign(out, inner);
+        continue;
+      }
+      const v = this.field(f, acc, depth);
+      if (v !== OMIT) out[f.json] = v;
+    }
+    return out;
+  }
+
+  private field(f: FieldDef, acc: Acc, depth: number): Rendered | typeof OMIT {
+    const nil = f.always ? null : OMIT;
+    const stored = slot(acc, f.number);
+    if (f.shape === "repeated") {
+      const list = stored as Stored[] | undefined;
+      if (list === undefined || list.length === 0) return nil;
+      this.spend(1 + list.length);
+      return list.map((v) => this.value(f.type, v, depth));
+    }
+    if (f.shape === "map") {
+      const m = stored as Map<string, Stored | undefined> | undefined;
+      if (m === undefined || m.size === 0) return nil;
+      this.spend(1 + m.size);
+      const obj: Record<string, unknown> = {};
+      // Go writes map keys sorted; defineProperty keeps a key like "__proto__" an ordinary key.
+      for (const key of [...m.keys()].sort()) {
+        Object.defineProperty(obj, key, { value: this.value(f.type, m.get(key), depth), enumerable: true, writable: true, configurable: true });
+      }
+      return obj;
+    }
+    const one = stored as Stored | undefined;
+    if (typeof f.type === "string") {
+      if (f.type === "bytes") {
+        // A []byte is nil when absent, empty (not nil) when present with no bytes.
+        if (one === undefined) return nil;
+        const b = one as Uint8Array;
+        if (b.length === 0 && !f.always) return OMIT;
+        return base64(b);
+      }
+      if (f.pointer) return one === undefined ? nil : checkNumber(one);
+      const v = one ?? zeroOf(f.type);
+      if (!f.always && (v === "" || v === 0 || v === false)) return OMIT;
+      return checkNumber(v);
+    }
+    const def = messageDef(f.type.message);
+    if (def.render === "items") {
+      const items = this.special(def, accOf(one), depth);
+      return items === null ? nil : items;
+    }
+    if (f.pointer) return one === undefined ? nil : this.message(def, accOf(one), depth + 1);
+    const inner = accOf(one);
+    if (f.omitZero && isZeroStruct(def, inner)) return OMIT;
+    return this.message(def, inner, depth + 1);
+  }
+
+  /** An element of a repeated field or a map value (a missing map value is Go's zero value). */
+  private value(type: ValueType, v: Stored | undefined, depth: number): Rendered {
+    if (typeof type === "string") {
+      if (type === "bytes") return v === undefined ? null : base64(v as Uint8Array);
+      return checkNumber(v ?? zeroOf(type));
+    }
+    return this.message(messageDef(type.message), accOf(v), depth + 1);
+  }
+
+  private special(def: MessageDef, acc: Acc, depth: number): Rendered {
+    switch (def.render) {
+      case "time":
+      case "microtime": {
+        const micro = def.render === "microtime";
+        const t = timeParts(acc, micro);
+        return t === null ? null : formatTime(t.seconds, t.nanos, micro);
+      }
+      case "duration":
+        return formatGoDuration(BigInt(numberField(acc, 1)));
+      case "quantity": {
+        const s = slot(acc, 1);
+        if (typeof s !== "string") return "0";
+        try {
+          return parseQuantity(s).toString();
+        } catch (err) {
+          if (err instanceof QuantityError) throw new ProtobufDecodeError("Malformed", `quantity "${s}": ${err.message}`);
+          throw err;
+        }
+      }
+      case "intorstring": {
+        const type = numberField(acc, 1);
+        if (type === 0) return numberField(acc, 2);
+        if (type === 1) {
+          const s = slot(acc, 3);
+          return typeof s === "string" ? s : "";
+        }
+        throw new ProtobufDecodeError("Malformed", `impossible IntOrString.Type ${type}`);
+      }
+      case "json": {
+        const raw = slot(acc, 1);
+        if (!(raw instanceof Uint8Array) || raw.length === 0) return null;
+        if (hasProtobufMagic(raw)) return decodeAt(raw, undefined, depth + 1, this).object;
+        this.spend(raw.length);
+        try {
+          return JSON.parse(decodeUtf8(raw)) as unknown;
+        } catch (err) {
+          throw new ProtobufDecodeError("Malformed", `${def.name} holds neither JSON nor a protobuf object: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+      case "items": {
+        const f = def.fields[0];
+        const list = f ? (slot(acc, f.number) as Stored[] | undefined) : undefined;
+        if (!f || list === undefined || list.length === 0) return null;
+        this.spend(list.length);
+        return list.map((v) => this.value(f.type, v, depth));
+      }
+      default:
+        throw new SchemaError("BadFact", `${def.name}: no rendering`);
+    }
+  }
 }
 
-function renderField(f: FieldDef, acc: Acc, depth: number): Rendered | typeof OMIT {
-  const nil = f.always ? null : OMIT;
-  if (f.shape === "repeated") {
-    const list = acc.repeated.get(f.number);
-    if (list === undefined || list.length === 0) return nil;
-    return list.map((v) => renderValue(f.type, v, depth));
-  }
-  if (f.shape === "map") {
-    const m = acc.maps.get(f.number);
-    if (m === undefined || m.size === 0) return nil;
-    const obj: Record<string, unknown> = {};
-    // Go writes map keys sorted; defineProperty keeps a key like "__proto__" an ordinary key.
-    for (const key of [...m.keys()].sort()) {
-      Object.defineProperty(obj, key, { value: renderValue(f.type, m.get(key), depth), enumerable: true, writable: true, configurable: true });
-    }
-    return obj;
-  }
-  const stored = acc.single.get(f.number);
-  if (typeof f.type === "string") {
-    if (f.type === "bytes") {
-      // A []byte is nil when absent, empty (not nil) when present with no bytes.
-      if (stored === undefined) return nil;
-      const b = stored as Uint8Array;
-      if (b.length === 0 && !f.always) return OMIT;
-      return base64(b);
-    }
-    if (f.pointer) return stored === undefined ? nil : checkNumber(stored);
-    const v = stored ?? zeroOf(f.type);
-    if (!f.always && (v === "" || v === 0 || v === false)) return OMIT;
-    return checkNumber(v);
-  }
-  const def = messageDef(f.type.message);
-  if (def.render === "items") {
-    const items = renderSpecial(def, asAcc(stored), depth);
-    return items === null ? nil : items;
-  }
-  if (f.pointer) return stored === undefined ? nil : renderMessage(def, asAcc(stored), depth + 1);
-  const acc2 = asAcc(stored);
-  if (f.omitZero && isZeroStruct(def, acc2)) return OMIT;
-  return renderMessage(def, acc2, depth + 1);
-}
-
-/** An element of a repeated field or a map value (a missing map value is Go's zero value). */
-function renderValue(type: ValueType, v: Stored | undefined, depth: number): Rendered {
-  if (typeof type === "string") {
-    if (type === "bytes") return v === undefined ? null : base64(v as Uint8Array);
-    return checkNumber(v ?? zeroOf(type));
-  }
-  return renderMessage(messageDef(type.message), asAcc(v), depth + 1);
-}
-
-function asAcc(v: Stored | undefined): Acc {
-  return v !== undefined && typeof v === "object" && !(v instanceof Uint8Array) ? v : EMPTY;
+function accOf(v: Slot | undefined): Acc {
+  return isAcc(v) ? v : EMPTY;
 }
 
 function zeroOf(type: ScalarType): Scalar {
@@ -270,61 +377,11 @@ function base64(b: Uint8Array): string {
 function isZeroStruct(def: MessageDef, acc: Acc): boolean {
   if (def.render === "time") return timeParts(acc, false) === null;
   if (def.render === "microtime") return timeParts(acc, true) === null;
-  return acc.single.size === 0 && acc.repeated.size === 0 && acc.maps.size === 0;
-}
-
-function renderSpecial(def: MessageDef, acc: Acc, depth: number): Rendered {
-  switch (def.render) {
-    case "time":
-    case "microtime": {
-      const micro = def.render === "microtime";
-      const t = timeParts(acc, micro);
-      return t === null ? null : formatTime(t.seconds, t.nanos, micro);
-    }
-    case "duration":
-      return formatGoDuration(BigInt(numberField(acc, 1)));
-    case "quantity": {
-      const s = acc.single.get(1);
-      if (typeof s !== "string") return "0";
-      try {
-        return parseQuantity(s).toString();
-      } catch (err) {
-        if (err instanceof QuantityError) throw new ProtobufDecodeError("Malformed", `quantity "${s}": ${err.message}`);
-        throw err;
-      }
-    }
-    case "intorstring": {
-      const type = numberField(acc, 1);
-      if (type === 0) return numberField(acc, 2);
-      if (type === 1) {
-        const s = acc.single.get(3);
-        return typeof s === "string" ? s : "";
-      }
-      throw new ProtobufDecodeError("Malformed", `impossible IntOrString.Type ${type}`);
-    }
-    case "json": {
-      const raw = acc.single.get(1);
-      if (!(raw instanceof Uint8Array) || raw.length === 0) return null;
-      if (hasProtobufMagic(raw)) return decodeAt(raw, undefined, depth + 1).object;
-      try {
-        return JSON.parse(decodeUtf8(raw)) as unknown;
-      } catch (err) {
-        throw new ProtobufDecodeError("Malformed", `${def.name} holds neither JSON nor a protobuf object: ${err instanceof Error ? err.message : String(err)}`);
-      }
-    }
-    case "items": {
-      const f = def.fields[0];
-      const list = f ? acc.repeated.get(f.number) : undefined;
-      if (!f || list === undefined || list.length === 0) return null;
-      return list.map((v) => renderValue(f.type, v, depth));
-    }
-    default:
-      return renderMessage({ ...def, render: undefined }, acc, depth);
-  }
+  return acc.fields === undefined || acc.fields.size === 0;
 }
 
 function numberField(acc: Acc, n: number): number {
-  const v = acc.single.get(n);
+  const v = slot(acc, n);
   return typeof v === "number" ? v : 0;
 }
 

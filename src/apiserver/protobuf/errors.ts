@@ -1,6 +1,7 @@
 // One error type for every way a protobuf request body can fail to decode. The code is stable
 // and chooses the HTTP status: a kind we have no field table for is 415 (the client may retry
-// as JSON), everything else is a malformed body, 400.
+// as JSON), a body that expands past its size allowance is 413, anything else is a malformed
+// body, 400.
 
 export type ProtobufDecodeErrorCode =
   /** The body is empty, or holds only the magic prefix (upstream: "empty data" / "empty body"). */
@@ -16,17 +17,19 @@ export type ProtobufDecodeErrorCode =
   /** The envelope names a kind our field tables do not cover. */
   | "UnknownKind"
   /** Objects nested inside objects beyond any depth a real client produces. */
-  | "TooDeep";
+  | "TooDeep"
+  /** The body decodes to far more JSON values than its size allows (zero-valued structs amplify). */
+  | "TooLarge";
 
 export class ProtobufDecodeError extends Error {
   override readonly name = "ProtobufDecodeError";
   readonly code: ProtobufDecodeErrorCode;
-  /** 415 for UnknownKind, 400 otherwise. */
-  readonly httpStatus: 400 | 415;
+  /** 415 for UnknownKind, 413 for TooLarge, 400 otherwise. */
+  readonly httpStatus: 400 | 413 | 415;
 
   constructor(code: ProtobufDecodeErrorCode, message: string) {
     super(message);
     this.code = code;
-    this.httpStatus = code === "UnknownKind" ? 415 : 400;
+    this.httpStatus = code === "UnknownKind" ? 415 : code === "TooLarge" ? 413 : 400;
   }
 }
