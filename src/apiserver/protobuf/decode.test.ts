@@ -471,6 +471,22 @@ void describe("decodeProtobufObject: bad input fails with a code", () => {
     fails("TooDeep", () => decodeProtobufObject(inner));
   });
 
+  void it("refuses bodies of empty elements that would expand past the value budget (413), and decodes big real objects", () => {
+    const statuses = new WireWriter();
+    for (let i = 0; i < 200_000; i++) statuses.raw([0x42, 0x00]); // PodStatus.containerStatuses (8), empty
+    const bomb = body("v1", "Pod", (w) => w.message(3, (st) => st.raw(statuses.finish())));
+    const started = Date.now();
+    assert.throws(() => decodeProtobufObject(bomb), (err: unknown) => err instanceof ProtobufDecodeError && err.code === "TooLarge" && err.httpStatus === 413);
+    assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms`);
+
+    const big = body("v1", "ConfigMap", (w) => {
+      w.message(1, meta("big"));
+      for (let i = 0; i < 50_000; i++) w.mapEntry(2, `k${i}`, "v");
+    });
+    assert.equal(Object.keys(decodeProtobufObject(big).object["data"] as object).length, 50_000);
+    fails("TooLarge", () => decodeProtobufObject(big, { maxValues: 1000 }));
+  });
+
   void it("rejects deeply nested unknown groups", () => {
     fails("TooDeep", () =>
       decode("v1", "ConfigMap", (w) => {
