@@ -475,9 +475,7 @@ void describe("decodeProtobufObject: bad input fails with a code", () => {
     const statuses = new WireWriter();
     for (let i = 0; i < 200_000; i++) statuses.raw([0x42, 0x00]); // PodStatus.containerStatuses (8), empty
     const bomb = body("v1", "Pod", (w) => w.message(3, (st) => st.raw(statuses.finish())));
-    const started = Date.now();
     assert.throws(() => decodeProtobufObject(bomb), (err: unknown) => err instanceof ProtobufDecodeError && err.code === "TooLarge" && err.httpStatus === 413);
-    assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms`);
 
     const big = body("v1", "ConfigMap", (w) => {
       w.message(1, meta("big"));
