@@ -2,7 +2,7 @@
 // validation (Strict / Warn / Ignore) of unknown fields against the kind's schema.
 import { parseDocument } from "yaml";
 import type { KubeObject, ResourceDefinition } from "./registry/types.js";
-import { badRequest, unsupportedMediaType } from "./status.js";
+import { badRequest, requestEntityTooLarge, unsupportedMediaType } from "./status.js";
 import { mediaType } from "./http.js";
 import { decodeProtobufObject, ProtobufDecodeError, PROTOBUF_CONTENT_TYPE } from "./protobuf/decode.js";
 
@@ -42,6 +42,7 @@ export function parseBody(body: Buffer, contentType: string | undefined): { valu
     } catch (err) {
       if (err instanceof ProtobufDecodeError) {
         if (err.httpStatus === 415) throw unsupportedMediaType(`${type} (${err.message})`);
+        if ((err.httpStatus as number) === 413) throw requestEntityTooLarge(`error decoding protobuf request body: ${err.message}`);
         throw badRequest(`error decoding protobuf request body: ${err.message}`);
       }
       throw err;
