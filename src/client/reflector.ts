@@ -12,7 +12,10 @@ import { ApiError, ClientError, isClientError, isGoneOrExpired, isTooManyRequest
 import type { KubeObject } from "./objects.js";
 import type { ListOptions, ObjectList, SelectorOptions, WatchEvent, WatchOptions } from "./rest.js";
 
-/** What a reflector reads from: ResourceClient satisfies it (optionally scoped to a namespace). */
+/**
+ * What a reflector reads from: ResourceClient satisfies it (optionally scoped to a namespace).
+ * Both calls must settle soon after `opts.signal` aborts.
+ */
 export interface ListerWatcher<T extends KubeObject> {
   list(opts: ListOptions): Promise<ObjectList<T>>;
   watch(opts: WatchOptions): Promise<AsyncIterable<WatchEvent<T>> & { stop(): void }>;
@@ -157,7 +160,8 @@ export class Reflector<T extends KubeObject> {
     let n = 0;
     // Do not rely on the watch honouring the signal: stop it ourselves.
     const stop = (): void => watch.stop();
-    signal.addEventListener("abort", stop, { once: true });
+    if (signal.aborted) stop();
+    else signal.addEventListener("abort", stop, { once: true });
     try {
       for await (const ev of watch) {
         if (signal.aborted) break;
