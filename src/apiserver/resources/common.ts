@@ -1,6 +1,6 @@
 // Pieces every resource declaration shares: metadata validation with the kind's name rule,
 // the usual field checks wrapped into field errors at a path, and strategy building blocks.
-import type { ObjectMeta } from "kubernetes-types/meta/v1.js";
+import type { LabelSelector, ObjectMeta } from "kubernetes-types/meta/v1.js";
 import { compareGoStrings, FieldPath, goQuote, GoRendered, invalid, notSupported, required, type FieldError } from "../../api/fielderrors.js";
 import {
   isDNS1123Label,
@@ -16,13 +16,64 @@ import {
   type NameValidator,
 } from "../../api/validation.js";
 import type { KubeObject } from "../registry/types.js";
-import { asObj, isObj, jsonEqual } from "./util.js";
+import { asObj, isObj, jsonEqual, strMap, type Json } from "./util.js";
 
 export const META = FieldPath.of("metadata");
 export const SPEC = FieldPath.of("spec");
 
+function typedFields(o: Json, strings: readonly string[], booleans: readonly string[]): Json {
+  const out: Json = {};
+  for (const k of strings) if (typeof o[k] === "string") out[k] = o[k];
+  for (const k of booleans) if (typeof o[k] === "boolean") out[k] = o[k];
+  return out;
+}
+
+/**
+ * The metadata as the validators expect it: fields of the wrong JSON type are left out (the
+ * decoder reports those), so a malformed body cannot make a validator throw.
+ */
 function metaOf(obj: KubeObject): ObjectMeta {
-  return (asObj(obj.metadata) ?? {}) as ObjectMeta;
+  const md = asObj(obj.metadata) ?? {};
+  const out: Json = {};
+  for (const [k, v] of Object.entries(md)) {
+    switch (k) {
+      case "labels":
+      case "annotations":
+        if (isObj(v)) out[k] = strMap(v);
+        break;
+      case "finalizers":
+        if (Array.isArray(v)) out[k] = v.filter((x) => typeof x === "string");
+        break;
+      case "ownerReferences":
+        if (Array.isArray(v)) out[k] = v.filter(isObj).map((x) => typedFields(x, ["apiVersion", "kind", "name", "uid"], ["controller", "blockOwnerDeletion"]));
+        break;
+      case "managedFields":
+        if (Array.isArray(v)) out[k] = v.filter(isObj).map((x) => typedFields(x, ["manager", "operation", "apiVersion", "time", "fieldsType", "subresource"], []));
+        break;
+      case "generation":
+      case "deletionGracePeriodSeconds":
+        if (typeof v === "number") out[k] = v;
+        break;
+      default:
+        if (typeof v === "string") out[k] = v;
+    }
+  }
+  return out as ObjectMeta;
+}
+
+/** A label selector with only well-typed parts, for the validators and the converter. */
+export function selectorView(sel: unknown): LabelSelector | undefined {
+  if (!isObj(sel)) return undefined;
+  const out: LabelSelector = {};
+  if (isObj(sel.matchLabels)) out.matchLabels = strMap(sel.matchLabels);
+  if (Array.isArray(sel.matchExpressions)) {
+    out.matchExpressions = sel.matchExpressions.filter(isObj).map((e) => ({
+      key: typeof e.key === "string" ? e.key : "",
+      operator: typeof e.operator === "string" ? e.operator : "",
+      ...(Array.isArray(e.values) ? { values: e.values.filter((v): v is string => typeof v === "string") } : {}),
+    }));
+  }
+  return out;
 }
 
 const STANDARD_FINALIZERS = new Set(["kubernetes", "orphan", "foregroundDeletion"]);

@@ -4,14 +4,37 @@
 // within a group-version resources are sorted by name as upstream's discovery lists them.
 import type { ResourceDefinition } from "../registry/types.js";
 import { appsResources } from "./apps.js";
+import { hpaV1, hpaV2 } from "./autoscaling.js";
 import { batchResources } from "./batch.js";
-import { coreResources } from "./core/index.js";
+import { leases } from "./coordination.js";
 import { eventsV1 } from "./core/event.js";
+import { coreResources } from "./core/index.js";
+import { endpointSlices } from "./discovery.js";
+import { networkingResources } from "./networking.js";
+import { podDisruptionBudgets } from "./policy.js";
+import { rbacResources } from "./rbac.js";
+import { priorityClasses } from "./scheduling.js";
+import { storageClasses } from "./storage.js";
 
 function byName(defs: readonly ResourceDefinition[]): ResourceDefinition[] {
   return [...defs].sort((a, b) => (a.plural < b.plural ? -1 : a.plural > b.plural ? 1 : 0));
 }
 
 export function builtinResources(): readonly ResourceDefinition[] {
-  return [...byName(coreResources), ...byName(appsResources), eventsV1, ...byName(batchResources)];
+  return [
+    ...byName(coreResources),
+    ...byName(appsResources),
+    eventsV1,
+    // autoscaling/v2 is the preferred version and comes first, as upstream lists it.
+    hpaV2,
+    hpaV1,
+    ...byName(batchResources),
+    ...byName(networkingResources),
+    podDisruptionBudgets,
+    ...byName(rbacResources),
+    storageClasses,
+    priorityClasses,
+    leases,
+    endpointSlices,
+  ];
 }

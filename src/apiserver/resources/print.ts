@@ -5,6 +5,7 @@
 import type { LabelSelector } from "kubernetes-types/meta/v1.js";
 import { formatLabels as apiFormatLabels, formatLabelSelector as apiFormatLabelSelector, labelSelectorAsSelector } from "../../api/labels.js";
 import type { TableColumn, TableDefinition, KubeObject } from "../registry/types.js";
+import { selectorView } from "./common.js";
 import { D } from "./descriptions.js";
 
 const SECOND = 1000;
@@ -71,7 +72,7 @@ export function formatLabels(labels: Readonly<Record<string, string>> | undefine
  */
 export function labelSelectorString(sel: Readonly<LabelSelector> | undefined | null): string | undefined {
   try {
-    return labelSelectorAsSelector(sel as LabelSelector | undefined).toString();
+    return labelSelectorAsSelector(selectorView(sel)).toString();
   } catch {
     return undefined;
   }
@@ -79,7 +80,7 @@ export function labelSelectorString(sel: Readonly<LabelSelector> | undefined | n
 
 /** metav1.FormatLabelSelector: "<none>" for an empty selector, "<error>" for an invalid one. */
 export function formatLabelSelector(sel: Readonly<LabelSelector> | undefined | null): string {
-  return apiFormatLabelSelector(sel as LabelSelector | undefined);
+  return apiFormatLabelSelector(sel === undefined || sel === null ? sel : (selectorView(sel) ?? null));
 }
 
 /** Container names and images of a template, each joined by "," (printers' layoutContainerCells). */

@@ -1,12 +1,11 @@
 // What the workload kinds share (apps/v1, batch/v1, core/v1 replication controllers): pod
 // template defaulting and validation, the label selector rules with upstream's messages, the
 // status counters' checks, and the scale subresource mapping.
-import type { LabelSelector } from "kubernetes-types/meta/v1.js";
 import { FieldPath, forbidden, GoRendered, invalid, notSupported, required, type FieldError } from "../../api/fielderrors.js";
 import { labelSelectorAsSelector, selectorFromSet, type Selector } from "../../api/labels.js";
 import { validateAnnotations, validateLabels, validateLabelSelector } from "../../api/validation.js";
 import type { KubeObject, ScaleSpec } from "../registry/types.js";
-import { goLabelSelector, nonNegative } from "./common.js";
+import { goLabelSelector, nonNegative, selectorView } from "./common.js";
 import { defaultPodTemplate } from "./core/podspec-defaults.js";
 import { validatePodSpec } from "./core/podspec-validation.js";
 import { asArr, asNum, asObj, isObj, strMap, type Json } from "./util.js";
@@ -44,13 +43,13 @@ export function validateWorkloadSelector(sel: unknown, path: FieldPath, kindWord
   if (sel === undefined || sel === null) {
     if (requireIt) errs.push(required(path, ""));
   } else if (isObj(sel)) {
-    errs.push(...validateLabelSelector(sel as LabelSelector, {}, path));
+    errs.push(...validateLabelSelector(selectorView(sel), {}, path));
     const n = Object.keys(asObj(sel.matchLabels) ?? {}).length + (asArr(sel.matchExpressions) ?? []).length;
     if (n === 0) errs.push(invalid(path, goLabelSelector(sel), `empty selector is invalid for ${kindWord}`));
   }
   let selector: Selector | undefined;
   try {
-    selector = labelSelectorAsSelector((isObj(sel) ? sel : undefined) as LabelSelector | undefined);
+    selector = labelSelectorAsSelector(selectorView(sel));
   } catch {
     selector = undefined;
   }
@@ -109,7 +108,7 @@ export const labelSelectorScale: ScaleSpec = {
   selector(obj: KubeObject): string {
     const sel = asObj(asObj(obj.spec)?.selector);
     try {
-      return labelSelectorAsSelector(sel as LabelSelector | undefined).toString();
+      return labelSelectorAsSelector(selectorView(sel)).toString();
     } catch {
       return "";
     }

@@ -1,11 +1,10 @@
 // core/v1 replication controllers, persistent volumes and claims, resource quotas and limit
 // ranges.
-import type { LabelSelector } from "kubernetes-types/meta/v1.js";
 import { FieldPath, forbidden, invalid, notSupported, required, type FieldError } from "../../../api/fielderrors.js";
 import { selectorFromSet } from "../../../api/labels.js";
 import { IS_NEGATIVE_ERROR_MSG, isQualifiedName, nameIsDNSSubdomain, validateLabelSelector } from "../../../api/validation.js";
 import type { ResourceDefinition } from "../../registry/types.js";
-import { nonNegative, oneOf, validateMeta, validateMetaUpdate } from "../common.js";
+import { nonNegative, oneOf, selectorView, validateMeta, validateMetaUpdate } from "../common.js";
 import { D } from "../descriptions.js";
 import { ageColumn, column, containerCells, containersColumn, defaultTable, formatLabels, imagesColumn, nameColumn, since } from "../print.js";
 import { asArr, asNum, asObj, asStr, child, clone, creationOf, deletionOf, isObj, jsonEqual, keepStatus, meta, nameOf, objs, setDefault, strMap, type Json } from "../util.js";
@@ -287,7 +286,7 @@ export const persistentVolumes: ResourceDefinition = {
 
 function validatePVCSpec(spec: Json, path: FieldPath): FieldError[] {
   const errs = validateAccessModes(spec.accessModes, path.child("accessModes"), "at least 1 access mode is required");
-  if (isObj(spec.selector)) errs.push(...validateLabelSelector(spec.selector as LabelSelector, {}, path.child("selector")));
+  if (isObj(spec.selector)) errs.push(...validateLabelSelector(selectorView(spec.selector), {}, path.child("selector")));
   const storagePath = path.child("resources").key("storage");
   const requests = asObj(asObj(spec.resources)?.requests) ?? {};
   if (!("storage" in requests)) errs.push(required(storagePath, ""));
