@@ -4,6 +4,8 @@ import type { Pod } from "kubernetes-types/core/v1.js";
 import { isConflict, isForbidden, isNotFound } from "../../client/errors.js";
 import { FakeApi, forbiddenError } from "./fake.js";
 import { seedIndexer } from "./listers.js";
+import type { Api } from "./api.js";
+import type { RestClient } from "../../client/rest.js";
 import { RecordingEventSink } from "./events.js";
 
 void describe("FakeApi", () => {
@@ -84,3 +86,7 @@ void describe("RecordingEventSink", () => {
     assert.deepEqual(ev.lines(), ["Normal ScalingReplicaSet Scaled up replica set d-1 from 0 to 3"]);
   });
 });
+
+// The real client must satisfy the interface controllers are written against.
+type Satisfies<A, B extends A> = B;
+export type RestClientIsAnApi = Satisfies<Api, RestClient>;
