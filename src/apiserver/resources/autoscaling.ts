@@ -185,8 +185,8 @@ function parseAnnotation(ann: Json, key: string): unknown[] | Json | undefined {
 
 /** autoscaling/v1 → the stored autoscaling/v2 form. */
 export function hpaV1ToV2(obj: KubeObject): KubeObject {
-  const out: KubeObject = { apiVersion: "autoscaling/v2", kind: "HorizontalPodAutoscaler" };
   const md = clone(meta(obj));
+  const out: KubeObject = { apiVersion: "autoscaling/v2", kind: "HorizontalPodAutoscaler", metadata: md };
   const ann = { ...(asObj(md.annotations) ?? {}) };
   const spec = asObj(obj.spec) ?? {};
   const v2spec: Json = {};
@@ -207,6 +207,8 @@ export function hpaV1ToV2(obj: KubeObject): KubeObject {
   if (status) {
     const v2status: Json = {};
     for (const f of ["observedGeneration", "lastScaleTime", "currentReplicas", "desiredReplicas"]) if (status[f] !== undefined) v2status[f] = status[f];
+    // v2's currentReplicas is omitempty, unlike v1's.
+    if (v2status.currentReplicas === 0) delete v2status.currentReplicas;
     const current = parseAnnotation(ann, CURRENT_METRICS_ANNOTATION);
     const currentMetrics: Json[] = Array.isArray(current) ? current.filter(isObj) : [];
     const cpuNow = asNum(status.currentCPUUtilizationPercentage);
@@ -219,14 +221,13 @@ export function hpaV1ToV2(obj: KubeObject): KubeObject {
   for (const k of ROUND_TRIP) delete ann[k];
   if (Object.keys(ann).length > 0) md.annotations = ann;
   else delete md.annotations;
-  out.metadata = md;
   return out;
 }
 
 /** The stored autoscaling/v2 form → autoscaling/v1. */
 export function hpaV2ToV1(obj: KubeObject): KubeObject {
-  const out: KubeObject = { apiVersion: "autoscaling/v1", kind: "HorizontalPodAutoscaler" };
   const md = clone(meta(obj));
+  const out: KubeObject = { apiVersion: "autoscaling/v1", kind: "HorizontalPodAutoscaler", metadata: md };
   const ann: Json = { ...(asObj(md.annotations) ?? {}) };
   for (const k of ROUND_TRIP) delete ann[k];
   const spec = asObj(obj.spec) ?? {};
@@ -258,7 +259,6 @@ export function hpaV2ToV1(obj: KubeObject): KubeObject {
   out.status = v1status;
   if (Object.keys(ann).length > 0) md.annotations = ann;
   else delete md.annotations;
-  out.metadata = md;
   return out;
 }
 

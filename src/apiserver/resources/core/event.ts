@@ -36,8 +36,7 @@ const COMMON = ["eventTime", "series", "reportingInstance", "action", "reason", 
 
 /** events.k8s.io/v1 → the stored core/v1 form. */
 export function eventsV1ToCore(obj: KubeObject): KubeObject {
-  const out: KubeObject = { apiVersion: "v1", kind: "Event" };
-  if (obj.metadata !== undefined) out.metadata = obj.metadata;
+  const out: KubeObject = { apiVersion: "v1", kind: "Event", ...(obj.metadata !== undefined ? { metadata: obj.metadata } : {}) };
   for (const f of COMMON) if (obj[f] !== undefined) out[f] = obj[f];
   if (obj.regarding !== undefined) out.involvedObject = obj.regarding;
   if (obj.note !== undefined) out.message = obj.note;
@@ -52,8 +51,7 @@ export function eventsV1ToCore(obj: KubeObject): KubeObject {
 
 /** The stored core/v1 form → events.k8s.io/v1, with the fields Go always serializes there. */
 export function coreToEventsV1(obj: KubeObject): KubeObject {
-  const out: KubeObject = { apiVersion: "events.k8s.io/v1", kind: "Event" };
-  if (obj.metadata !== undefined) out.metadata = obj.metadata;
+  const out: KubeObject = { apiVersion: "events.k8s.io/v1", kind: "Event", ...(obj.metadata !== undefined ? { metadata: obj.metadata } : {}) };
   for (const f of COMMON) if (obj[f] !== undefined) out[f] = obj[f];
   if (!("eventTime" in out)) out.eventTime = null;
   out.regarding = obj.involvedObject ?? {};

@@ -21,14 +21,21 @@ function specOf(obj: Json): Json {
 const POD_UPDATE_MESSAGE =
   "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)";
 
+/** Go field names where they are not the JSON name capitalized. */
+const GO_FIELD_NAMES: Record<string, string> = { dnsPolicy: "DNSPolicy", dnsConfig: "DNSConfig", hostIPC: "HostIPC", hostPID: "HostPID", os: "OS", serviceAccount: "DeprecatedServiceAccount" };
+
+function goFieldName(k: string): string {
+  return GO_FIELD_NAMES[k] ?? k.charAt(0).toUpperCase() + k.slice(1);
+}
+
 /** A short account of which spec fields differ, standing in for upstream's cmp.Diff output. */
 function specDiff(oldSpec: Json, newSpec: Json): string {
   const keys = [...new Set([...Object.keys(oldSpec), ...Object.keys(newSpec)])].sort();
   const lines: string[] = ["  core.PodSpec{"];
   for (const k of keys) {
     if (jsonEqual(oldSpec[k], newSpec[k])) continue;
-    if (oldSpec[k] !== undefined) lines.push(`- \t${k}: ${JSON.stringify(oldSpec[k])},`);
-    if (newSpec[k] !== undefined) lines.push(`+ \t${k}: ${JSON.stringify(newSpec[k])},`);
+    if (oldSpec[k] !== undefined) lines.push(`- \t${goFieldName(k)}: ${JSON.stringify(oldSpec[k])},`);
+    if (newSpec[k] !== undefined) lines.push(`+ \t${goFieldName(k)}: ${JSON.stringify(newSpec[k])},`);
   }
   lines.push("  }");
   return lines.join("\n") + "\n";
