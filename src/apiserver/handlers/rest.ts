@@ -421,7 +421,8 @@ class Request {
         if (finalizers.length === 0) delete (current.spec as { finalizers?: string[] }).finalizers;
         return current;
       },
-      this.rctx,
+      { ...this.rctx, fieldManager: this.fieldManager() },
+      { subresource: "finalize" },
     );
     this.send(200, object);
   }

@@ -62,7 +62,7 @@ export type UpdateFunc = (current: KubeObject | undefined) => Promise<KubeObject
 
 export interface UpdateOptions {
   /** "status" writes only the status fields; "" (and "scale", which differs only in whose write managedFields record) everything else. */
-  readonly subresource?: "" | "status" | "scale";
+  readonly subresource?: "" | "status" | "scale" | "finalize";
   /** The client sent a resourceVersion that must match (else the update retries on conflicts). */
   readonly requireResourceVersion?: boolean;
   /** Admission operation to report (patch and update are both UPDATE). */
@@ -378,7 +378,8 @@ export class ResourceStore {
     } else delete newMeta.generation;
 
     await this.admit("UPDATE", obj, old, ctx, name, subresource);
-    if (subresource !== "status") this.def.strategy.prepareForUpdate?.(obj, old, sctx);
+    // prepareForUpdate guards the main resource; /finalize exists to change what it guards.
+    if (subresource === "" || subresource === "scale") this.def.strategy.prepareForUpdate?.(obj, old, sctx);
     if (ctx.fieldManager !== undefined && this.deps.trackManagedFields) obj = this.deps.trackManagedFields(this.def, old, obj, ctx.fieldManager, subresource, ctx.now);
     const validate = subresource === "status" ? (this.def.strategy.validateStatusUpdate ?? this.def.strategy.validateUpdate) : this.def.strategy.validateUpdate;
     this.validateOrThrow(name, validate?.call(this.def.strategy, obj, old, sctx));

@@ -93,6 +93,12 @@ export const namespaces: ResourceDefinition = {
     specFields: [],
     allowCreateOnUpdate: false,
     allowUnconditionalUpdate: true,
+    // A namespace is removed only after the namespace controller emptied it and cleared
+    // spec.finalizers through /finalize; until then it shows Terminating.
+    deletionBlocked: (obj) => (asObj(obj.spec)?.finalizers as unknown[] | undefined)?.length !== undefined && (asObj(obj.spec)!.finalizers as unknown[]).length > 0,
+    prepareForDeletion: (obj) => {
+      obj.status = { ...asObj(obj.status), phase: "Terminating" };
+    },
   },
   table: {
     columns: [nameColumn(), column("Status", "string", "The status of the namespace"), ageColumn],
