@@ -102,6 +102,69 @@ spec:
     const patched = fails(await k(["patch", "deploy", "frozen", "--type=merge", "-p", '{"spec":{"selector":{"matchLabels":{"app":"other"}}}}']), "selector change");
     assert.match(patched, /spec\.selector: Invalid value: .*: field is immutable/);
   });
+
+  void it("serves the cluster groups with upstream's tables", async () => {
+    ok(
+      await k(
+        ["apply", "-f", "-"],
+        `apiVersion: coordination.k8s.io/v1
+kind: Lease
+metadata: {name: node-1}
+spec: {holderIdentity: node-1, leaseDurationSeconds: 40}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: web-abc, labels: {kubernetes.io/service-name: web}}
+addressType: IPv4
+endpoints: [{addresses: [10.0.0.1]}, {addresses: [10.0.0.2]}]
+ports: [{port: 80}]
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: web}
+spec: {minAvailable: 1, selector: {matchLabels: {app: web}}}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: reader}
+rules: [{apiGroups: [""], resources: [pods], verbs: [get, list]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: read}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: reader}
+subjects: [{kind: User, name: jane}, {kind: ServiceAccount, name: default, namespace: default}]
+---
+apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata: {name: high}
+value: 1000
+---
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: {name: local, annotations: {storageclass.kubernetes.io/is-default-class: "true"}}
+provisioner: rancher.io/local-path
+`,
+      ),
+      "apply cluster groups",
+    );
+    const rows = async (args: string[]): Promise<string[][]> => table(ok(await k(["get", ...args]), args.join(" "))).map((r) => r.filter((c) => !/^\d+[smhd]$/.test(c)));
+    assert.deepEqual(await rows(["leases"]), [["NAME", "HOLDER", "AGE"], ["node-1", "node-1"]]);
+    assert.deepEqual(await rows(["endpointslices"]), [["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"], ["web-abc", "IPv4", "80", "10.0.0.1,10.0.0.2"]]);
+    assert.deepEqual(await rows(["pdb"]), [["NAME", "MIN AVAILABLE", "MAX UNAVAILABLE", "ALLOWED DISRUPTIONS", "AGE"], ["web", "1", "N/A", "0"]]);
+    assert.deepEqual(await rows(["rolebindings", "-o", "wide"]), [["NAME", "ROLE", "AGE", "USERS", "GROUPS", "SERVICEACCOUNTS"], ["read", "Role/reader", "jane", "default/default"]]);
+    assert.match(ok(await k(["get", "roles"]), "get roles"), /^NAME\s+CREATED AT\nreader\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\n$/);
+    assert.deepEqual(await rows(["pc"]), [["NAME", "VALUE", "GLOBAL-DEFAULT", "AGE", "PREEMPTIONPOLICY"], ["high", "1000", "false", "PreemptLowerPriority"]]);
+    assert.deepEqual(await rows(["sc"]), [["NAME", "PROVISIONER", "RECLAIMPOLICY", "VOLUMEBINDINGMODE", "ALLOWVOLUMEEXPANSION", "AGE"], ["local (default)", "rancher.io/local-path", "Delete", "Immediate", "false"]]);
+
+    const changed = fails(await k(["patch", "rolebinding", "read", "--type=merge", "-p", '{"roleRef":{"name":"writer"}}']), "roleRef change");
+    assert.match(changed, /roleRef: Invalid value: rbac\.RoleRef\{APIGroup:"rbac\.authorization\.k8s\.io", Kind:"Role", Name:"writer"\}: cannot change roleRef/);
+    const sc = fails(await k(["patch", "sc", "local", "--type=merge", "-p", '{"provisioner":"other.io/x"}']), "provisioner change");
+    assert.match(sc, /provisioner: Forbidden: updates to provisioner are forbidden\./);
+    // A lease may be created by PUT, which client-go's lease lock relies on.
+    const put = await k(["replace", "-f", "-"], "apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata: {name: node-2}\nspec: {holderIdentity: node-2}\n");
+    ok(put, "replace creates a lease");
+  });
 });
 
 function deployment(name: string, replicas: number): string {
