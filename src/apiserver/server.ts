@@ -241,7 +241,7 @@ export class ApiServer {
         resolve();
       });
     });
-    writeKubeconfig(
+    await writeKubeconfig(
       this.kubeconfigPath,
       buildKubeconfig({
         clusterName: "k8ts",

@@ -116,7 +116,7 @@ for (const v of versions) {
       assert.equal(json.spec.replicas, 2);
       assert.equal(json.spec.strategy.type, "RollingUpdate");
       assert.equal(json.metadata.generation, 1);
-      assert.match(ok(await k(["get", "cm", "settings", "-n", "shop", "-o", "yaml"]), "-o yaml"), /^  color: blue$/m);
+      assert.match(ok(await k(["get", "cm", "settings", "-n", "shop", "-o", "yaml"]), "-o yaml"), /^ {2}color: blue$/m);
       assert.equal(ok(await k(["get", "cm", "settings", "-n", "shop", "-o", "jsonpath={.data.color}"]), "jsonpath"), "blue");
       assert.match(ok(await k(["get", "cm", "-n", "shop", "-o", "custom-columns=NAME:.metadata.name,COLOR:.data.color"]), "custom-columns"), /^NAME\s+COLOR\nsettings\s+blue\n/);
       assert.match(ok(await k(["get", "cm", "-n", "shop", "--show-labels"]), "--show-labels"), /settings\s+1\s+\S+\s+app=shop,tier=config/);
