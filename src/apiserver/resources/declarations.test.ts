@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import type { KubeObject, ResourceDefinition, StrategyContext } from "../registry/types.js";
 import { leases } from "./coordination.js";
 import { endpointSlices } from "./discovery.js";
+import { ingressClasses, ingresses, networkPolicies } from "./networking.js";
 import { podDisruptionBudgets } from "./policy.js";
 import { clusterRoleBindings, clusterRoles, roleBindings, roles } from "./rbac.js";
 import { priorityClasses } from "./scheduling.js";
@@ -248,4 +249,65 @@ void test("storage classes", () => {
     "provisioner: Forbidden: updates to provisioner are forbidden.",
     "reclaimPolicy: Forbidden: updates to reclaimPolicy are forbidden.",
   ]);
+});
+
+void test("networking validation messages and tables", () => {
+  const backend = { service: { name: "web", port: { number: 80 } } };
+  cases(ingresses, [
+    { name: "nothing to route", obj: ns({ spec: {} }), errs: ["spec: Invalid value: []networking.IngressRule(nil): either `defaultBackend` or `rules` must be specified"] },
+    {
+      name: "paths and backends",
+      obj: ns({
+        spec: {
+          rules: [
+            { host: "10.0.0.1", http: { paths: [{ path: "a//b", pathType: "Prefix", backend }] } },
+            { host: "*.example.com", http: { paths: [{ path: "/", pathType: "Regex", backend: { service: { name: "Web", port: {} } } }] } },
+          ],
+        },
+      }),
+      errs: [
+        'spec.rules[0].host: Invalid value: "10.0.0.1": must be a DNS name, not an IP address',
+        'spec.rules[0].http.paths[0].path: Invalid value: "a//b": must be an absolute path',
+        "spec.rules[0].http.paths[0].path: Invalid value: \"a//b\": must not contain '//'",
+        'spec.rules[1].http.paths[0].pathType: Unsupported value: "Regex": supported values: "Exact", "ImplementationSpecific", "Prefix"',
+        `spec.rules[1].http.paths[0].backend.service.name: Invalid value: "Web": a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')`,
+        "spec.rules[1].http.paths[0].backend: Required value: port name or number is required",
+      ],
+    },
+    {
+      name: "class annotation",
+      obj: { ...ns({ spec: { ingressClassName: "nginx", defaultBackend: backend } }), metadata: { name: "x", namespace: "default", annotations: { "kubernetes.io/ingress.class": "traefik" } } },
+      errs: ['annotations.kubernetes.io/ingress.class: Invalid value: "traefik": must match `ingressClassName` when both are specified'],
+    },
+  ]);
+  const ing = ns({ spec: { defaultBackend: backend, rules: [{ host: "a.io" }, { host: "b.io" }, { host: "c.io" }, { host: "d.io" }] }, status: {} });
+  create(ingresses, ing);
+  ing.status = { loadBalancer: { ingress: [{ ip: "192.0.2.1" }, { hostname: "lb.example.com" }] } };
+  assert.deepEqual(ingresses.table?.row(ing, now), ["x", "<none>", "a.io,b.io,c.io + 1 more...", "192.0.2.1,lb.example.com", "80", "60m"]);
+
+  const ic = cluster({ spec: { controller: "example.com/ingress", parameters: { kind: "Config", name: "c", namespace: "x" } } });
+  assert.deepEqual(create(ingressClasses, ic), ["spec.parameters.namespace: Forbidden: `parameters.scope` is set to 'Cluster'"]);
+  assert.deepEqual((ic.spec as { parameters: J }).parameters.scope, "Cluster");
+  assert.deepEqual(create(ingressClasses, cluster({ spec: { controller: "nginx" } })), ['spec.controller: Invalid value: "nginx": must be a domain-prefixed path (such as "acme.io/foo")']);
+  const withParams = cluster({ spec: { controller: "example.com/ingress", parameters: { apiGroup: "k8s.example.com", kind: "Config", name: "c" } } }, "ex");
+  create(ingressClasses, withParams);
+  assert.deepEqual(ingressClasses.table?.row(withParams, now), ["ex", "example.com/ingress", "Config.k8s.example.com/c", "60m"]);
+
+  cases(networkPolicies, [
+    {
+      name: "ports and peers",
+      obj: ns({ spec: { podSelector: {}, ingress: [{ ports: [{ port: "http", endPort: 90 }, { protocol: "ICMP", port: 70000 }], from: [{}, { ipBlock: { cidr: "10.0.0.0/8" }, podSelector: {} }] }] } }),
+      errs: [
+        "spec.ingress[0].ports[0].endPort: Invalid value: 90: may not be specified when `port` is non-numeric",
+        'spec.ingress[0].ports[1].protocol: Unsupported value: "ICMP": supported values: "TCP", "UDP", "SCTP"',
+        "spec.ingress[0].ports[1].port: Invalid value: 70000: must be between 1 and 65535, inclusive",
+        "spec.ingress[0].from[0]: Required value: must specify a peer",
+        "spec.ingress[0].from[1]: Forbidden: may not specify both ipBlock and another peer",
+      ],
+    },
+  ]);
+  const np = ns({ spec: { podSelector: {}, ingress: [{ ports: [{ port: 80 }] }] } });
+  create(networkPolicies, np);
+  assert.deepEqual(np.spec, { podSelector: {}, ingress: [{ ports: [{ port: 80, protocol: "TCP" }] }], policyTypes: ["Ingress"] });
+  assert.deepEqual(networkPolicies.table?.row(np, now), ["x", "<none>", "60m"]);
 });
