@@ -33,7 +33,7 @@ import { reviewResources, serveReview } from "./handlers/reviews.js";
 import { serveMisc, type HealthCheck } from "./handlers/misc.js";
 import { createPatcher, managedFieldsTracker } from "./handlers/patch.js";
 import { ApiServerMetrics } from "./metrics.js";
-import { bootstrapNamespaces } from "./bootstrap.js";
+import { bootstrap } from "./bootstrap.js";
 import type { NamespacePhase } from "./admission/namespacelifecycle.js";
 import { OpenAPIService } from "./handlers/openapi.js";
 
@@ -165,7 +165,8 @@ export class ApiServer {
     const openapi = new OpenAPIService(this.registry, reviewResources);
     const trackManagedFields = managedFieldsTracker((def) => openapi.patchSchema(def));
     for (const def of o.resources) this.stores.set(def, new ResourceStore(def, { store, cache, admission, trackManagedFields }));
-    if (nsDef) await bootstrapNamespaces(this.stores.get(nsDef)!);
+    const pcDef = this.registry.lookup("scheduling.k8s.io", "v1", "priorityclasses");
+    await bootstrap({ ...(nsDef ? { namespaces: this.stores.get(nsDef)! } : {}), ...(pcDef ? { priorityClasses: this.stores.get(pcDef)! } : {}) });
 
     const authenticators: Authenticator[] = [x509Authenticator({ clientCA: this.pki.ca.certPem })];
     if (o.tokenAuthFile) authenticators.push(await tokenFileAuthenticator(o.tokenAuthFile));
