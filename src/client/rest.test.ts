@@ -5,13 +5,15 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Pod } from "kubernetes-types/core/v1.js";
 import type { Deployment } from "kubernetes-types/apps/v1.js";
 import { startTestApiServer, type TestApiServer } from "../testing/apiserver.js";
 import { realClock, type Clock } from "./clock.js";
 import { ApiError, ClientError, isAlreadyExists, isConflict, isExpired, isGoneOrExpired, isInvalid, isNotFound, isTooManyRequests } from "./errors.js";
-import { RestClient, createClientFromKubeconfig, isStatus, type WatchEvent } from "./rest.js";
+import { RestClient, createClientFromKubeconfig, createInClusterClient, isStatus, type WatchEvent } from "./rest.js";
 
 const pod = (name: string, labels: Record<string, string> = { app: "t" }): Pod => ({
   apiVersion: "v1",
@@ -32,7 +34,7 @@ const deployment = (name: string): Deployment => ({
 });
 
 /** ApiServer.start() resolves before its kubeconfig is on disk (the write is not awaited there). */
-export async function kubeconfigWritten(s: TestApiServer): Promise<void> {
+async function kubeconfigWritten(s: TestApiServer): Promise<void> {
   const deadline = Date.now() + 5000;
   while (!existsSync(s.kubeconfig)) {
     if (Date.now() > deadline) throw new Error(`${s.kubeconfig} never appeared`);
@@ -204,6 +206,15 @@ void describe("RestClient against the API server", () => {
     assert.equal((await deployments.get("web")).spec?.replicas, 5);
   });
 
+  void it("refuses a server certificate it cannot verify (Transport, not retried)", async () => {
+    const untrusting = new RestClient({ config: { ...client.config, caPem: undefined }, qps: Infinity });
+    try {
+      await assert.rejects(untrusting.forKind("v1", "Namespace").list(), (e: unknown) => e instanceof ClientError && e.code === "Transport" && /certificate/i.test(e.message));
+    } finally {
+      untrusting.close();
+    }
+  });
+
   void it("binding subresource", async () => {
     const pods = client.forKind("v1", "Pod").namespace("default");
     await pods.create(pod("bind-me"));
@@ -259,6 +270,29 @@ function recordingClock(): { clock: Clock; waits: number[] } {
 const cfg = (server: string): ConstructorParameters<typeof RestClient>[0]["config"] => ({ server, insecureSkipTLSVerify: false, namespace: "default" });
 const status = (code: number, reason: string, extra: Record<string, unknown> = {}): string =>
   JSON.stringify({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message: `${reason}!`, reason, code, ...extra });
+
+void describe("createInClusterClient", () => {
+  void it("reads the ServiceAccount mount and the service environment", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "k8ts-sa-"));
+    try {
+      writeFileSync(join(dir, "token"), "tok-123\n");
+      writeFileSync(join(dir, "ca.crt"), "-----BEGIN CERTIFICATE-----\n");
+      writeFileSync(join(dir, "namespace"), "team-a");
+      const c = await createInClusterClient({ dir, env: { KUBERNETES_SERVICE_HOST: "fd00::1", KUBERNETES_SERVICE_PORT: "443" }, component: "in-pod" });
+      try {
+        assert.equal(c.config.server, "https://[fd00::1]:443");
+        assert.equal(c.config.token, "tok-123");
+        assert.equal(c.config.namespace, "team-a");
+        assert.match(c.userAgent, /^k8ts-in-pod\//);
+      } finally {
+        c.close();
+      }
+      await assert.rejects(createInClusterClient({ dir, env: {} }), /KUBERNETES_SERVICE_HOST/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 void describe("RestClient retries, throttling and transport", () => {
   void it("retries 429 and 5xx with Retry-After after the time the server asked for", async () => {
