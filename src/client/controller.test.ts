@@ -120,6 +120,31 @@ void describe("runController", () => {
     assert.equal(queue.len(), 0, "a failure during shutdown is not re-queued");
   });
 
+  void it("does not work through the backlog once stopped", async () => {
+    const queue = new WorkQueue();
+    const ac = new AbortController();
+    const seen: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const run = runController({
+      name: "backlog",
+      queue,
+      workers: 1,
+      log: capture().log,
+      signal: ac.signal,
+      async sync(key) {
+        seen.push(key);
+        await gate;
+      },
+    });
+    for (let i = 0; i < 5; i++) queue.add(`k${i}`);
+    await until(() => seen.length === 1, "first key");
+    ac.abort();
+    release();
+    await run;
+    assert.deepEqual(seen, ["k0"]);
+  });
+
   void it("catches synchronous throws from sync", async () => {
     const clock = new FakeClock();
     const queue = new WorkQueue({ clock });

@@ -69,6 +69,12 @@ export async function runController(opts: RunControllerOptions): Promise<void> {
     for (;;) {
       const key = await queue.get();
       if (key === undefined) return;
+      // The queue hands out its backlog even after shutdown (client-go's contract); a stopping
+      // controller leaves it for whoever leads next instead of working through it.
+      if (signal.aborted) {
+        queue.done(key);
+        return;
+      }
       const started = performance.now();
       let result: ReconcileResult = "success";
       const keyLog = log.child({ key });
