@@ -35,17 +35,17 @@ function pod(name: string, i = 0): Record<string, unknown> {
 }
 
 /** Runs `op` from `concurrency` loops for `seconds`; returns throughput and latencies. */
-async function drive(concurrency: number, op: (i: number) => Promise<void>): Promise<{ opsPerSec: number; p50Ms: number; p99Ms: number }> {
+async function drive(concurrency: number, op: (i: number, worker: number) => Promise<void>): Promise<{ opsPerSec: number; p50Ms: number; p99Ms: number }> {
   const lat: number[] = [];
   let next = 0;
   const end = performance.now() + seconds * 1000;
   const start = performance.now();
   await Promise.all(
-    Array.from({ length: concurrency }, async () => {
+    Array.from({ length: concurrency }, async (_, worker) => {
       while (performance.now() < end) {
         const i = next++;
         const t = performance.now();
-        await op(i);
+        await op(i, worker);
         lat.push(performance.now() - t);
       }
     }),
@@ -67,10 +67,9 @@ async function rawStore(dir: string, concurrency: number, kind: "create" | "upda
   try {
     const revs = new Map<number, number>();
     if (kind === "update") for (let i = 0; i < concurrency; i++) revs.set(i, (await store.create(`/registry/pods/bench/u${i}`, value)).modRevision);
-    const r = await drive(concurrency, async (i) => {
+    const r = await drive(concurrency, async (i, slot) => {
       if (kind === "create") await store.create(`/registry/pods/bench/p${i}`, value);
       else {
-        const slot = i % concurrency;
         revs.set(slot, (await store.update(`/registry/pods/bench/u${slot}`, value, revs.get(slot)!)).modRevision);
       }
     });
@@ -122,8 +121,7 @@ async function main(): Promise<void> {
         const body = JSON.parse(await expect(c, "POST", "/api/v1/namespaces/bench/pods", pod(`u${concurrency}-${i}`), 201)) as { metadata: { resourceVersion: string } };
         rvs.set(i, body.metadata.resourceVersion);
       }
-      const api = await drive(concurrency, async (i) => {
-        const slot = i % concurrency;
+      const api = await drive(concurrency, async (i, slot) => {
         const obj = pod(`u${concurrency}-${slot}`, i);
         (obj["metadata"] as Record<string, unknown>)["resourceVersion"] = rvs.get(slot);
         (obj["metadata"] as Record<string, unknown>)["annotations"] = { n: String(i) };

@@ -105,7 +105,8 @@ export class ApiServer {
   private cache: WatchCache | undefined;
   private server: HttpsServer | undefined;
   private pki: ClusterPKI | undefined;
-  private readonly stopping = new AbortController();
+  /** Responses in progress, ended when the server stops (watches would otherwise hold it open). */
+  private readonly active = new Set<ServerResponse>();
   private ready = false;
   readonly metrics = new ApiServerMetrics();
   readonly registry: Registry;
@@ -213,10 +214,11 @@ export class ApiServer {
       },
       (req: IncomingMessage, res: ServerResponse) => {
         const abort = new AbortController();
-        const onClose = (): void => abort.abort();
-        res.once("close", onClose);
-        this.stopping.signal.addEventListener("abort", onClose, { once: true });
-        res.once("finish", () => this.stopping.signal.removeEventListener("abort", onClose));
+        this.active.add(res);
+        res.once("close", () => {
+          this.active.delete(res);
+          abort.abort();
+        });
         let url: URL;
         try {
           url = new URL(req.url ?? "/", "https://localhost");
@@ -259,14 +261,17 @@ export class ApiServer {
 
   async stop(): Promise<void> {
     this.ready = false;
-    this.stopping.abort();
     const server = this.server;
     if (server) {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-        setTimeout(() => server.closeAllConnections(), 2000).unref();
-      });
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      // Watches never finish on their own: end them, let short requests finish, then cut the rest.
+      await this.cache?.stop();
+      const deadline = Date.now() + 2000;
+      while (this.active.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      for (const res of this.active) res.destroy();
+      server.closeAllConnections();
+      await closed;
     }
     await this.cache?.stop();
     await this.store?.close();

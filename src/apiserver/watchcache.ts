@@ -11,19 +11,37 @@ export type EventType = "ADDED" | "MODIFIED" | "DELETED";
 
 const decoder = new TextDecoder();
 
-/** An object as stored, decoded once, with metadata.resourceVersion set from its revision. */
+/**
+ * An object as stored, with metadata.resourceVersion set from its revision. Decoded on first
+ * use: most events of a write-heavy resource are never read by a filtering watcher.
+ */
 export class CachedObject {
   private encoded: string | undefined;
-  constructor(
+  private decoded: Readonly<KubeObject> | undefined;
+  private constructor(
     readonly key: string,
-    readonly object: Readonly<KubeObject>,
     readonly revision: number,
-  ) {}
+    private readonly raw: Uint8Array | undefined,
+    decoded: Readonly<KubeObject> | undefined,
+  ) {
+    this.decoded = decoded;
+  }
+
+  static of(key: string, object: Readonly<KubeObject>, revision: number): CachedObject {
+    return new CachedObject(key, revision, undefined, object);
+  }
 
   static decode(kv: KeyValue, revision = kv.modRevision): CachedObject {
-    const obj = JSON.parse(decoder.decode(kv.value)) as KubeObject;
-    obj.metadata = { ...obj.metadata, resourceVersion: String(revision) };
-    return new CachedObject(kv.key, obj, revision);
+    return new CachedObject(kv.key, revision, kv.value, undefined);
+  }
+
+  get object(): Readonly<KubeObject> {
+    if (this.decoded === undefined) {
+      const obj = JSON.parse(decoder.decode(this.raw)) as KubeObject;
+      obj.metadata = { ...obj.metadata, resourceVersion: String(this.revision) };
+      this.decoded = obj;
+    }
+    return this.decoded;
   }
 
   /** The object's JSON, computed once. */
@@ -234,7 +252,7 @@ export class ResourceCache {
     let event: CacheEvent;
     const prev = this.items.get(ev.kv.key);
     if (ev.type === "delete") {
-      const last = ev.prevKv ? CachedObject.decode(ev.prevKv, ev.revision) : prev ? CachedObject.decode({ ...kvFrom(prev), modRevision: ev.revision }, ev.revision) : undefined;
+      const last = ev.prevKv ? CachedObject.decode(ev.prevKv, ev.revision) : prev ? CachedObject.of(prev.key, { ...prev.object, metadata: { ...prev.object.metadata, resourceVersion: String(ev.revision) } }, ev.revision) : undefined;
       this.items.delete(ev.kv.key);
       if (!last) return;
       event = new CacheEvent("DELETED", ev.revision, last, prev);
@@ -295,10 +313,6 @@ export class ResourceCache {
   get currentRevision(): number {
     return this.revision();
   }
-}
-
-function kvFrom(o: CachedObject): KeyValue {
-  return { key: o.key, value: new TextEncoder().encode(o.json()), createRevision: 0, modRevision: o.revision, ttlSeconds: 0 };
 }
 
 function lowerBound(arr: readonly CachedObject[], key: string): number {
