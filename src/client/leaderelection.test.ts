@@ -24,6 +24,8 @@ class MemoryLease {
   record: LeaderElectionRecord | undefined;
   version = 0;
   failWrites = false;
+  /** The next write is stored but reported as failed (a reply lost on the wire). */
+  loseNextReply = false;
   writes = 0;
 }
 
@@ -52,8 +54,12 @@ class MemoryLock implements ResourceLock {
     }
     this.lease.record = { ...record };
     this.lease.version++;
-    this.readVersion = this.lease.version;
     this.lease.writes++;
+    if (this.lease.loseNextReply) {
+      this.lease.loseNextReply = false;
+      return Promise.reject(new ClientError("Transport", "socket hang up"));
+    }
+    this.readVersion = this.lease.version;
     return Promise.resolve();
   }
   describe(): string {
@@ -174,6 +180,19 @@ void describe("LeaderElector (fake clock)", () => {
     assert.ok(clock.now() - failedAt <= 14_000);
     await a.run;
     a.ac.abort();
+  });
+
+  void it("releases even when the last renewal was applied but its reply was lost", async () => {
+    const clock = new FakeClock(0);
+    const lease = new MemoryLease();
+    const a = candidate(lease, "a", clock);
+    await until(() => a.leading, "a leads");
+    lease.loseNextReply = true;
+    await advance(clock, 2_000);
+    assert.equal(lease.loseNextReply, false, "the renewal went through");
+    a.ac.abort();
+    await a.run;
+    assert.equal(lease.record?.holderIdentity, "", "the stale version was re-read and the lease released");
   });
 
   void it("validates its timing", () => {
