@@ -1,7 +1,7 @@
 // The etcd v3 backend: the Store contract mapped onto a real etcd the way Kubernetes' etcd3
 // storage and kine's etcd bridge do it — every write is a transaction that compares a
-// revision, reads return etcd's own revisions, TTLs are etcd leases, and one etcd watch over
-// the store's key range feeds the shared WatchHub that fans changes out to every watcher.
+// revision, reads return etcd's own revisions, TTLs are etcd leases, and one etcd watch feeds
+// the shared WatchHub that fans changes out to every watcher.
 import { execFile } from "node:child_process";
 import { constants } from "node:fs";
 import { access, mkdir, open as openFile, readFile, readdir, rename, rm, rmdir } from "node:fs/promises";
@@ -70,6 +70,8 @@ const HISTORY_READ_TIMEOUT_MS = 30_000;
 const LEASE_CACHE_LIMIT = 100_000;
 /** Lease TTL look-ups in flight at once when a read returns keys under many unknown leases. */
 const LEASE_LOOKUP_BATCH = 64;
+/** key and range_end of a watch over every key in etcd. */
+const ALL_KEYS = Buffer.from([0]);
 
 type RawWatchStream = IDuplexStream<IWatchRequest, IWatchResponse>;
 
@@ -139,9 +141,21 @@ export class EtcdStore implements Store {
   #hub: WatchHub;
   /** Set when the hub of a generation missed events (its watchers must re-list). */
   #hubLost = new WeakSet<WatchHub>();
+  /**
+   * Every change up to this revision has reached the hub (or was given up on when the hub was
+   * restarted), and the store's etcd watch will not deliver anything at or below it again:
+   * etcd has moved that watch past it, or it is yet to be created from here.
+   */
   #fed: number;
+  readonly #fedWaiters = new Set<{ readonly revision: number; readonly wake: (reached: boolean) => void }>();
+  /** Resolved when etcd first confirms that the store's watch exists. */
+  readonly #feedCreated: Promise<void>;
+  #markFeedCreated: () => void = () => {};
+  /** Why the store's watch last failed, for the error open() gives when it never starts. */
+  #feedError: unknown;
   #feedStream: RawWatchStream | undefined;
   readonly #feedDone: Promise<void>;
+  readonly #requestTimeoutMs: number;
   readonly #compactor: Compactor;
   readonly #retryTimers = new Set<{ cancel: () => void }>();
   readonly #tempStreams = new Set<RawWatchStream>();
@@ -155,6 +169,7 @@ export class EtcdStore implements Store {
     options: StoreOptions;
     revision: number;
     compactRevision: number;
+    requestTimeoutMs: number;
     onBackgroundError: (err: unknown) => void;
   }) {
     this.#client = init.client;
@@ -164,16 +179,19 @@ export class EtcdStore implements Store {
     this.#options = init.options;
     this.#onBackgroundError = init.onBackgroundError;
     this.#compactRevision = init.compactRevision;
+    this.#requestTimeoutMs = init.requestTimeoutMs;
     this.#fed = init.revision;
     this.#hub = this.#newHub(init.revision);
+    this.#feedCreated = new Promise((resolve) => (this.#markFeedCreated = resolve));
     this.#feedDone = this.#runFeed();
     this.#compactor = new Compactor({ store: this, options: init.options.compaction, onError: (err) => this.#onBackgroundError(err) });
     this.#compactor.start();
   }
 
   /**
-   * Connects to etcd at `endpoints` (`host:port`, `http://host:port` or `https://host:port`)
-   * and checks that it answers within the dial timeout; Unavailable otherwise.
+   * Connects to etcd at `endpoints` (`host:port`, `http://host:port` or `https://host:port`),
+   * checks that it answers and starts the store's watch, all within the dial timeout;
+   * Unavailable otherwise.
    */
   static async open(endpoints: readonly string[], options: StoreOptions, connect: EtcdConnectOptions = {}): Promise<EtcdStore> {
     if (endpoints.length === 0) throw invalid("no etcd endpoints given: name at least one, e.g. etcd://127.0.0.1:2379");
@@ -235,10 +253,67 @@ export class EtcdStore implements Store {
       throw unavailable(
         `cannot reach etcd at ${hosts.join(", ")} within ${dialTimeoutMs} ms (${errorMessage(err)}). ` +
           `Check that etcd is running and listening on that address and port` +
-          (secure ? ", and that the CA, client certificate and key are the ones that etcd's --trusted-ca-file and --client-cert-auth expect." : "; an etcd that serves TLS needs an https:// endpoint and the CA, client certificate and key."),
+          (secure
+            ? ", and that the CA, client certificate and key are the ones that etcd's --trusted-ca-file and --client-cert-auth expect."
+            : "; if etcd serves TLS, name its CA and a client certificate and key in the store URL: etcd://host:port?cacert=FILE&cert=FILE&key=FILE."),
       );
     }
-    return new EtcdStore({ client, endpoints: hosts, secure, keyPrefix, options, revision, compactRevision, onBackgroundError: connect.onBackgroundError ?? (() => {}) });
+    const store = new EtcdStore({ client, endpoints: hosts, secure, keyPrefix, options, revision, compactRevision, requestTimeoutMs, onBackgroundError: connect.onBackgroundError ?? (() => {}) });
+    try {
+      await store.#startWatching(dialTimeoutMs);
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+    return store;
+  }
+
+  /**
+   * Waits until etcd confirms the store's watch and that watch has delivered every revision
+   * etcd had reached by then. Whether etcd counts a watch as caught up ("synced") cannot be
+   * asked of etcd 3.4: it answers a progress request at once, ahead of events a lagging watch
+   * has yet to send. What the store can know is how far its watch has delivered.
+   */
+  async #startWatching(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const created = await Promise.race([
+      this.#feedCreated.then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    if (!created) {
+      const why = this.#feedError === undefined ? "" : ` (${errorMessage(this.#feedError)})`;
+      throw unavailable(`etcd at ${this.#endpoints.join(", ")} did not start the store's watch within ${timeoutMs} ms${why}; check that etcd is healthy and lets this client watch`);
+    }
+    const current = await this.currentRevision();
+    if (!(await this.#waitFed(current, Math.max(0, deadline - Date.now())))) {
+      throw unavailable(`the store's etcd watch did not catch up to revision ${current} within ${timeoutMs} ms (it delivered up to ${this.#fed}); check etcd's load`);
+    }
+  }
+
+  /** True once the store's watch has delivered `revision`; false when `timeoutMs` passes first or the store closes. */
+  async #waitFed(revision: number, timeoutMs: number): Promise<boolean> {
+    if (this.#fed >= revision) return true;
+    if (this.#closed) return false;
+    return new Promise((resolve) => {
+      const waiter = {
+        revision,
+        wake: (reached: boolean) => {
+          clearTimeout(timer);
+          this.#fedWaiters.delete(waiter);
+          resolve(reached);
+        },
+      };
+      const timer = setTimeout(() => waiter.wake(false), timeoutMs);
+      this.#fedWaiters.add(waiter);
+    });
+  }
+
+  #advanceFed(revision: number): void {
+    if (revision <= this.#fed) return;
+    this.#fed = revision;
+    for (const w of [...this.#fedWaiters]) if (w.revision <= revision) w.wake(true);
   }
 
   /**
@@ -583,8 +658,27 @@ export class EtcdStore implements Store {
     const target = revision ?? (await this.currentRevision());
     if (!Number.isSafeInteger(target) || target < 0) throw invalid(`compaction revision must be a non-negative integer, got ${target}`);
     if (target === 0 || target === this.#compactRevision) return;
+    await this.#catchUp(target);
     await this.#rpc("write", () => this.#client.kv.compact({ revision: target, physical: false }), { revision: target });
     if (target > this.#compactRevision) this.#compactRevision = target;
+  }
+
+  /**
+   * Waits until the store's own watch has delivered `revision`. etcd cancels a watch that is
+   * still catching up once a compaction passes the next revision it has to send, and the
+   * store would then have to end every watcher (re-list); a revision the watch has delivered
+   * is one etcd has moved it past, so compacting to it cannot do that.
+   */
+  async #catchUp(revision: number): Promise<void> {
+    if (revision <= this.#fed) return;
+    // etcd refuses to compact to a revision it has not reached; let it say so (Invalid).
+    if (revision > (await this.currentRevision())) return;
+    if (await this.#waitFed(revision, this.#requestTimeoutMs)) return;
+    if (this.#closed) throw unavailable("etcd store is closed");
+    throw unavailable(
+      `nothing was compacted: the store's etcd watch has delivered up to revision ${this.#fed}, not yet ${revision}, after ${this.#requestTimeoutMs} ms, ` +
+        `and compacting past it would end every watcher of this store; try again when etcd keeps up`,
+    );
   }
 
   // ---- watch ---------------------------------------------------------------------------
@@ -621,25 +715,26 @@ export class EtcdStore implements Store {
   }
 
   /**
-   * The single etcd watch over the store's keys. It resumes after the last revision it
-   * delivered when the stream breaks; if etcd compacted past that revision meanwhile, the
-   * events in between are gone, so every current watcher is ended with Unavailable (re-list)
-   * and a new hub starts at the current revision.
+   * The single etcd watch that feeds the hub. It covers every key in etcd, not only the
+   * store's prefix: every etcd revision has an event somewhere, so the watch's progress is
+   * known at every revision (compact() waits on it), which a prefix-only watch could not tell
+   * across revisions written outside the prefix. Events outside the prefix are dropped here.
+   *
+   * It starts at #fed itself, not after it, and skips the events at #fed that etcd sends
+   * again: etcd cancels a watch with its compact revision whenever a compaction passes the
+   * next revision that watch has to send, so any compaction beyond what the hub has (before
+   * the watch exists or while it catches up) is reported, never silently skipped. Started
+   * after #fed, a compaction to exactly #fed + 1 would go unreported, and compaction drops
+   * the deletes made at its revision. When a compaction is reported, the events in between
+   * are gone: every current watcher is ended with Unavailable (re-list) and a new hub starts
+   * at the current revision.
    */
   async #runFeed(): Promise<void> {
     let delay = 100;
     while (!this.#closed) {
       let stream: RawWatchStream | undefined;
       try {
-        // etcd starts a watch at exactly its compact revision, but compaction removed the
-        // deletes made at that revision: resuming there would drop them without a word.
-        try {
-          await this.#read({ key: this.#probeKey(), count_only: true, revision: this.#fed }, this.#fed);
-        } catch (err) {
-          if (!isStorageError(err, "Compacted")) throw err;
-          await this.#restartHub(err.details.compactRevision ?? this.#compactRevision);
-        }
-        stream = await this.#openWatch({ ...this.#range(""), start_revision: this.#fed + 1, prev_kv: true });
+        stream = await this.#openWatch({ key: ALL_KEYS, range_end: ALL_KEYS, start_revision: Math.max(this.#fed, 1), prev_kv: true });
         this.#feedStream = stream;
         for await (const resp of stream as unknown as AsyncIterable<IWatchResponse>) {
           if (resp.compact_revision !== "0" && resp.compact_revision !== "") {
@@ -647,16 +742,14 @@ export class EtcdStore implements Store {
             break;
           }
           if (resp.canceled) throw unavailable(`etcd cancelled the store's watch: ${resp.cancel_reason || "no reason given"}`);
+          if (resp.created) this.#markFeedCreated();
           if (resp.events.length === 0) continue;
-          const events = await this.#events(resp.events);
-          const last = events[events.length - 1];
-          if (last === undefined) continue;
-          this.#hub.publish(events);
-          this.#fed = last.revision;
+          await this.#feed(resp.events);
           delay = 100;
         }
       } catch (err) {
         if (this.#closed) break;
+        this.#feedError = err;
         this.#onBackgroundError(err);
       } finally {
         stream?.cancel();
@@ -668,15 +761,32 @@ export class EtcdStore implements Store {
     }
   }
 
+  /** Publishes the store's events of one etcd watch response and records how far the watch has come. */
+  async #feed(raw: readonly IEvent[]): Promise<void> {
+    const last = Number((raw[raw.length - 1] as IEvent).kv.mod_revision);
+    if (last <= this.#fed) return;
+    const fed = this.#fed;
+    const ours = raw.filter((ev) => Number(ev.kv.mod_revision) > fed && this.#inPrefix(ev.kv.key));
+    if (ours.length > 0) {
+      const events = await this.#events(ours);
+      if (events.length > 0) this.#hub.publish(events);
+    }
+    this.#advanceFed(last);
+  }
+
+  #inPrefix(raw: Buffer): boolean {
+    return this.#prefix.length === 0 || (raw.length >= this.#prefix.length && raw.subarray(0, this.#prefix.length).equals(this.#prefix));
+  }
+
   async #restartHub(compactRevision: number): Promise<void> {
     if (compactRevision > this.#compactRevision) this.#compactRevision = compactRevision;
     const revision = await this.currentRevision();
     const old = this.#hub;
     this.#hubLost.add(old);
     this.#hub = this.#newHub(revision);
-    this.#fed = revision;
+    this.#advanceFed(revision);
     old.close();
-    this.#onBackgroundError(unavailable(`etcd compacted revision ${compactRevision} while the store's watch was disconnected; watchers were told to re-list`));
+    this.#onBackgroundError(unavailable(`etcd compacted to revision ${compactRevision} before the store's watch had delivered everything up to it (disconnected, or lagging behind); watchers were told to re-list`));
   }
 
   /** Converts etcd events (all inside the store prefix) to WatchEvents. */
@@ -770,6 +880,8 @@ export class EtcdStore implements Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // A compaction in progress may be waiting for the watch: release it before waiting for it.
+    for (const w of [...this.#fedWaiters]) w.wake(false);
     await this.#compactor.stop();
     this.#hub.close();
     this.#feedStream?.cancel();
