@@ -118,6 +118,6 @@ export function fromStorageError(err: unknown, r: QualifiedResource, name: strin
   }
 }
 
-export function successStatus(details?: StatusDetails): Status {
-  return { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", ...(details ? { details } : {}), code: 200 };
+export function successStatus(details?: StatusDetails, code = 200): Status {
+  return { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", ...(details ? { details } : {}), code };
 }

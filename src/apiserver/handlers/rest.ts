@@ -396,9 +396,9 @@ class Request {
         return pod;
       },
       this.rctx,
-      { subresource: "" },
+      { subresource: "binding" },
     );
-    sendJSON(this.ctx, 201, status.successStatus());
+    sendJSON(this.ctx, 201, status.successStatus(undefined, 201));
   }
 
   async evict(name: string): Promise<void> {
@@ -406,7 +406,7 @@ class Request {
     const eviction = parseBody(raw, this.ctx.req.headers["content-type"]).value as { deleteOptions?: DeleteOptions } | null;
     const opts = eviction?.deleteOptions ?? {};
     await this.store.delete(this.rctx.namespace, name, opts, this.rctx);
-    sendJSON(this.ctx, 201, status.successStatus());
+    sendJSON(this.ctx, 201, status.successStatus(undefined, 201));
   }
 
   async finalizeNamespace(name: string): Promise<void> {

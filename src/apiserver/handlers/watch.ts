@@ -1,6 +1,5 @@
 // Watch streaming: 200 with chunked transfer, one compact JSON event per line, flushed as it
 // happens. Each event is serialized once per encoding and shared by every watcher.
-import { once } from "node:events";
 import type { HttpContext } from "../http.js";
 import type { KubeObject, ResourceDefinition } from "../registry/types.js";
 import type { Status } from "../status.js";
@@ -28,7 +27,16 @@ function startStream(ctx: HttpContext): void {
 async function write(ctx: HttpContext, line: string): Promise<boolean> {
   if (ctx.res.destroyed || ctx.signal.aborted) return false;
   if (!ctx.res.write(line)) {
-    await Promise.race([once(ctx.res, "drain"), once(ctx.res, "close")]);
+    // Wait for the client to catch up (or go away), leaving no listener behind.
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        ctx.res.off("drain", done);
+        ctx.res.off("close", done);
+        resolve();
+      };
+      ctx.res.on("drain", done);
+      ctx.res.on("close", done);
+    });
   }
   return !ctx.res.destroyed;
 }

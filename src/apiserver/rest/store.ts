@@ -62,7 +62,7 @@ export type UpdateFunc = (current: KubeObject | undefined) => Promise<KubeObject
 
 export interface UpdateOptions {
   /** "status" writes only the status fields; "" (and "scale", which differs only in whose write managedFields record) everything else. */
-  readonly subresource?: "" | "status" | "scale" | "finalize";
+  readonly subresource?: "" | "status" | "scale" | "finalize" | "binding";
   /** The client sent a resourceVersion that must match (else the update retries on conflicts). */
   readonly requireResourceVersion?: boolean;
   /** Admission operation to report (patch and update are both UPDATE). */
@@ -352,7 +352,8 @@ export class ResourceStore {
         else merged[f] = obj[f];
       }
       obj = merged;
-    } else {
+    } else if (subresource !== "binding") {
+      // A binding sets spec.nodeName and the PodScheduled condition together; everything else keeps status.
       for (const f of this.statusFields) {
         if (old[f] === undefined) delete obj[f];
         else obj[f] = old[f];
@@ -380,8 +381,10 @@ export class ResourceStore {
     await this.admit("UPDATE", obj, old, ctx, name, subresource);
     // prepareForUpdate guards the main resource; /finalize exists to change what it guards.
     if (subresource === "" || subresource === "scale") this.def.strategy.prepareForUpdate?.(obj, old, sctx);
+    // A binding is the server's own write (upstream's BindingREST): pod update validation, which
+    // forbids changing spec.nodeName, does not apply to it.
     if (ctx.fieldManager !== undefined && this.deps.trackManagedFields) obj = this.deps.trackManagedFields(this.def, old, obj, ctx.fieldManager, subresource, ctx.now);
-    const validate = subresource === "status" ? (this.def.strategy.validateStatusUpdate ?? this.def.strategy.validateUpdate) : this.def.strategy.validateUpdate;
+    const validate = subresource === "binding" ? undefined : subresource === "status" ? (this.def.strategy.validateStatusUpdate ?? this.def.strategy.validateUpdate) : this.def.strategy.validateUpdate;
     this.validateOrThrow(name, validate?.call(this.def.strategy, obj, old, sctx));
     await this.admitValidate("UPDATE", obj, old, ctx, name, subresource);
 
