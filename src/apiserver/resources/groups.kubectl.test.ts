@@ -154,7 +154,13 @@ provisioner: rancher.io/local-path
     assert.deepEqual(await rows(["pdb"]), [["NAME", "MIN AVAILABLE", "MAX UNAVAILABLE", "ALLOWED DISRUPTIONS", "AGE"], ["web", "1", "N/A", "0"]]);
     assert.deepEqual(await rows(["rolebindings", "-o", "wide"]), [["NAME", "ROLE", "AGE", "USERS", "GROUPS", "SERVICEACCOUNTS"], ["read", "Role/reader", "jane", "default/default"]]);
     assert.match(ok(await k(["get", "roles"]), "get roles"), /^NAME\s+CREATED AT\nreader\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\n$/);
-    assert.deepEqual(await rows(["pc"]), [["NAME", "VALUE", "GLOBAL-DEFAULT", "AGE", "PREEMPTIONPOLICY"], ["high", "1000", "false", "PreemptLowerPriority"]]);
+    // The system priority classes exist from the start, as upstream bootstraps them.
+    assert.deepEqual(await rows(["pc"]), [
+      ["NAME", "VALUE", "GLOBAL-DEFAULT", "AGE", "PREEMPTIONPOLICY"],
+      ["high", "1000", "false", "PreemptLowerPriority"],
+      ["system-cluster-critical", "2000000000", "false", "PreemptLowerPriority"],
+      ["system-node-critical", "2000001000", "false", "PreemptLowerPriority"],
+    ]);
     assert.deepEqual(await rows(["sc"]), [["NAME", "PROVISIONER", "RECLAIMPOLICY", "VOLUMEBINDINGMODE", "ALLOWVOLUMEEXPANSION", "AGE"], ["local (default)", "rancher.io/local-path", "Delete", "Immediate", "false"]]);
 
     const changed = fails(await k(["patch", "rolebinding", "read", "--type=merge", "-p", '{"roleRef":{"name":"writer"}}']), "roleRef change");
