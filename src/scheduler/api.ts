@@ -1,0 +1,45 @@
+// The writes the scheduler makes, as one narrow interface: tests substitute a fake, the
+// component wires it to the REST client.
+import type { PodCondition } from "kubernetes-types/core/v1.js";
+import type { RestClient } from "../client/rest.js";
+import { isNotFound } from "../client/errors.js";
+import type { DeepReadonly, KubeObject } from "../client/objects.js";
+
+export interface PodStatusPatch {
+  readonly conditions?: readonly PodCondition[];
+  /** null removes the nomination. */
+  readonly nominatedNodeName?: string | null;
+}
+
+export interface SchedulerApi {
+  /** pods/binding. Rejects (e.g. Conflict when already bound) on failure. */
+  bind(namespace: string, name: string, nodeName: string, signal?: AbortSignal): Promise<void>;
+  /** A strategic merge patch of pods/status (conditions merge by type). */
+  patchPodStatus(namespace: string, name: string, patch: PodStatusPatch, signal?: AbortSignal): Promise<void>;
+  /** Deletes with the pod's own grace period; a pod already gone is not an error. */
+  deletePod(namespace: string, name: string, uid: string, signal?: AbortSignal): Promise<void>;
+}
+
+/** Records core/v1 Events about an object (the client library's recorder satisfies it). */
+export interface EventSink {
+  event(obj: Readonly<KubeObject> | DeepReadonly<KubeObject>, type: "Normal" | "Warning", reason: string, message: string): void;
+}
+
+export function restSchedulerApi(client: RestClient): SchedulerApi {
+  const pods = client.forKind("v1", "Pod");
+  return {
+    async bind(namespace, name, nodeName, signal) {
+      await pods.namespace(namespace).bind(name, nodeName, signal ? { signal } : {});
+    },
+    async patchPodStatus(namespace, name, patch, signal) {
+      await pods.namespace(namespace).patch(name, "strategic", { status: patch }, { subresource: "status", ...(signal ? { signal } : {}) });
+    },
+    async deletePod(namespace, name, uid, signal) {
+      try {
+        await pods.namespace(namespace).delete(name, { preconditions: { uid }, ...(signal ? { signal } : {}) });
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    },
+  };
+}

@@ -1,0 +1,171 @@
+// One node and what is placed on it (upstream framework.NodeInfo): the node's parsed
+// allocatable, labels and taints, the pods bound or assumed to it, the sums of their requests,
+// the host ports in use, and the pods with affinity terms (so that affinity checks visit only
+// those). Every change bumps `generation`.
+import type { Node } from "kubernetes-types/core/v1.js";
+import type { DeepReadonly } from "../../client/objects.js";
+import type { Labels, RTaint } from "./helpers.js";
+import type { HostPort, PodInfo } from "./podinfo.js";
+import { nodeAllocatable, Resource } from "./resources.js";
+
+export type RNode = DeepReadonly<Node>;
+
+let generationCounter = 0;
+function nextGeneration(): number {
+  return ++generationCounter;
+}
+
+const ANY_IP = "0.0.0.0";
+
+/** Host ports in use: ip → "protocol/port" → how many pods hold it. */
+export class HostPortInfo {
+  private readonly byIP = new Map<string, Map<string, number>>();
+
+  add(p: HostPort): void {
+    let m = this.byIP.get(p.ip);
+    if (!m) this.byIP.set(p.ip, (m = new Map()));
+    const k = `${p.protocol}/${p.port}`;
+    m.set(k, (m.get(k) ?? 0) + 1);
+  }
+
+  remove(p: HostPort): void {
+    const m = this.byIP.get(p.ip);
+    if (!m) return;
+    const k = `${p.protocol}/${p.port}`;
+    const n = (m.get(k) ?? 0) - 1;
+    if (n > 0) m.set(k, n);
+    else m.delete(k);
+    if (m.size === 0) this.byIP.delete(p.ip);
+  }
+
+  /**
+   * Upstream's CheckConflict: a wildcard address conflicts with the same protocol/port on any
+   * address; a specific address conflicts with itself and with the wildcard.
+   */
+  conflicts(p: HostPort): boolean {
+    const k = `${p.protocol}/${p.port}`;
+    if (p.ip === ANY_IP) {
+      for (const m of this.byIP.values()) if (m.has(k)) return true;
+      return false;
+    }
+    return (this.byIP.get(ANY_IP)?.has(k) ?? false) || (this.byIP.get(p.ip)?.has(k) ?? false);
+  }
+
+  get size(): number {
+    return this.byIP.size;
+  }
+
+  clone(): HostPortInfo {
+    const c = new HostPortInfo();
+    for (const [ip, m] of this.byIP) c.byIP.set(ip, new Map(m));
+    return c;
+  }
+}
+
+const EMPTY_LABELS: Labels = Object.freeze({});
+
+export class NodeInfo {
+  node: RNode | undefined;
+  name: string;
+  labels: Labels = EMPTY_LABELS;
+  taints: readonly RTaint[] = [];
+  unschedulable = false;
+  allocatable = new Resource();
+  /** Sum of the pods' requests. */
+  requested = new Resource();
+  /** Sum of the pods' requests with 100m/200Mi for those that ask for nothing (scoring). */
+  nonZeroRequested = new Resource();
+  readonly pods: PodInfo[] = [];
+  private readonly podIndex = new Map<string, number>();
+  podsWithAffinity: PodInfo[] = [];
+  podsWithRequiredAntiAffinity: PodInfo[] = [];
+  usedPorts = new HostPortInfo();
+  generation = nextGeneration();
+
+  constructor(node?: RNode, name?: string) {
+    this.name = name ?? node?.metadata?.name ?? "";
+    if (node) this.setNode(node);
+  }
+
+  setNode(node: RNode): void {
+    this.node = node;
+    this.name = node.metadata?.name ?? this.name;
+    this.labels = node.metadata?.labels ?? EMPTY_LABELS;
+    this.taints = node.spec?.taints ?? [];
+    this.unschedulable = node.spec?.unschedulable === true;
+    this.allocatable = nodeAllocatable(node.status?.allocatable as Readonly<Record<string, string>> | undefined);
+    this.generation = nextGeneration();
+  }
+
+  /** Forgets the Node object (it was deleted) while pods may still point at it. */
+  removeNode(): void {
+    this.node = undefined;
+    this.generation = nextGeneration();
+  }
+
+  hasPod(uid: string): boolean {
+    return this.podIndex.has(uid);
+  }
+
+  getPod(uid: string): PodInfo | undefined {
+    const i = this.podIndex.get(uid);
+    return i === undefined ? undefined : this.pods[i];
+  }
+
+  addPod(pi: PodInfo): void {
+    if (this.podIndex.has(pi.uid)) this.removePod(pi.uid);
+    this.podIndex.set(pi.uid, this.pods.length);
+    this.pods.push(pi);
+    if (pi.hasAffinity) this.podsWithAffinity.push(pi);
+    if (pi.hasRequiredAntiAffinity) this.podsWithRequiredAntiAffinity.push(pi);
+    this.update(pi, 1);
+  }
+
+  /** Removes the pod with this uid; returns it. */
+  removePod(uid: string): PodInfo | undefined {
+    const i = this.podIndex.get(uid);
+    if (i === undefined) return undefined;
+    const pi = this.pods[i]!;
+    const last = this.pods.pop()!;
+    if (last !== pi) {
+      this.pods[i] = last;
+      this.podIndex.set(last.uid, i);
+    }
+    this.podIndex.delete(uid);
+    if (pi.hasAffinity) this.podsWithAffinity = this.podsWithAffinity.filter((p) => p.uid !== uid);
+    if (pi.hasRequiredAntiAffinity) this.podsWithRequiredAntiAffinity = this.podsWithRequiredAntiAffinity.filter((p) => p.uid !== uid);
+    this.update(pi, -1);
+    return pi;
+  }
+
+  private update(pi: PodInfo, sign: 1 | -1): void {
+    this.requested.add(pi.requests, sign);
+    this.nonZeroRequested.add(pi.nonZeroRequests, sign);
+    for (const p of pi.hostPorts) {
+      if (sign > 0) this.usedPorts.add(p);
+      else this.usedPorts.remove(p);
+    }
+    this.generation = nextGeneration();
+  }
+
+  /** A copy whose pod list and sums may be changed without touching this one. */
+  clone(): NodeInfo {
+    const c = new NodeInfo(undefined, this.name);
+    c.node = this.node;
+    c.labels = this.labels;
+    c.taints = this.taints;
+    c.unschedulable = this.unschedulable;
+    c.allocatable = this.allocatable.clone();
+    c.requested = this.requested.clone();
+    c.nonZeroRequested = this.nonZeroRequested.clone();
+    for (const p of this.pods) {
+      c.podIndex.set(p.uid, c.pods.length);
+      c.pods.push(p);
+    }
+    c.podsWithAffinity = [...this.podsWithAffinity];
+    c.podsWithRequiredAntiAffinity = [...this.podsWithRequiredAntiAffinity];
+    c.usedPorts = this.usedPorts.clone();
+    c.generation = this.generation;
+    return c;
+  }
+}
