@@ -3,6 +3,7 @@
 import { Command, CommanderError } from "commander";
 import { registerSnapshotCommands } from "./snapshot.js";
 import { registerServerCommand } from "./server.js";
+import { registerControllerManagerCommand } from "./controller-manager.js";
 import { registerUpCommands } from "./up.js";
 import { VERSION } from "../util/version.js";
 
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerUpCommands(program);
   registerServerCommand(program);
+  registerControllerManagerCommand(program);
   registerSnapshotCommands(program);
   return program;
 }

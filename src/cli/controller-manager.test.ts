@@ -1,0 +1,144 @@
+// `k8ts controller-manager` as its own process through bin/k8ts: it serves /healthz, acts on
+// the cluster, holds the lease, and exits cleanly on SIGTERM; bad flags are refused.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFile, type ChildProcess } from "node:child_process";
+import { request } from "node:http";
+import { createServer } from "node:net";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { startTestApiServer, type TestApiServer } from "../testing/apiserver.js";
+import { createClientFromKubeconfig, type RestClient } from "../client/rest.js";
+import { createLogger } from "../util/log.js";
+import { controllerManagerOptionsFromFlags, type ControllerManagerFlags } from "./controller-manager-action.js";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+const bin = join(root, "bin", "k8ts");
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+    s.on("error", reject);
+  });
+}
+
+function get(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    request(url, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
+    })
+      .on("error", reject)
+      .end();
+  });
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const defaults: ControllerManagerFlags = {
+  kubeconfig: "/k",
+  controllers: "*",
+  leaderElect: true,
+  leaderElectLeaseDuration: "15s",
+  leaderElectRenewDeadline: "10s",
+  leaderElectRetryPeriod: "2s",
+  leaderElectResourceNamespace: "kube-system",
+  leaderElectResourceName: "kube-controller-manager",
+  leaderElectResourceLock: "leases",
+  bindAddress: "127.0.0.1",
+  securePort: "10257",
+  kubeApiQps: "20",
+  kubeApiBurst: "30",
+  concurrentDeploymentSyncs: "5",
+  concurrentReplicasetSyncs: "5",
+  concurrentRcSyncs: "5",
+  concurrentGcSyncs: "20",
+  concurrentNamespaceSyncs: "10",
+  logLevel: "silent",
+};
+
+void describe("controller-manager flags", () => {
+  const log = createLogger("silent");
+  void it("parse Go durations, booleans and port 0 as upstream does", () => {
+    const o = controllerManagerOptionsFromFlags({ ...defaults, leaderElect: "false", leaderElectLeaseDuration: "1m", leaderElectRenewDeadline: "30s", leaderElectRetryPeriod: "500ms", securePort: "0", concurrentGcSyncs: "3" }, log);
+    assert.deepEqual([o.leaderElect, o.leaseDurationMs, o.renewDeadlineMs, o.retryPeriodMs, o.serve], [false, 60_000, 30_000, 500, false]);
+    assert.equal(o.enabled.find((e) => e.controller.name === "garbage-collector-controller")?.workers, 3);
+  });
+  void it("refuse bad values with the flag named", () => {
+    assert.throws(() => controllerManagerOptionsFromFlags({ ...defaults, leaderElect: "maybe" }, log), /--leader-elect/);
+    assert.throws(() => controllerManagerOptionsFromFlags({ ...defaults, leaderElectLeaseDuration: "15" }, log), /--leader-elect-lease-duration: time: missing unit in duration "15"/);
+    assert.throws(() => controllerManagerOptionsFromFlags({ ...defaults, leaderElectResourceLock: "endpoints" }, log), /only "leases"/);
+    assert.throws(() => controllerManagerOptionsFromFlags({ ...defaults, controllers: "*,-bogus" }, log), /"bogus" is not in the list of known controllers/);
+  });
+});
+
+void describe("k8ts controller-manager (process)", () => {
+  let srv: TestApiServer;
+  let client: RestClient;
+  let child: ChildProcess | undefined;
+
+  before(async () => {
+    srv = await startTestApiServer();
+    client = await createClientFromKubeconfig(srv.kubeconfig, { qps: Infinity });
+  });
+
+  after(async () => {
+    if (child && child.exitCode === null) {
+      child.kill("SIGKILL");
+      await new Promise((r) => child!.once("exit", r));
+    }
+    client?.close();
+    await srv?.stop();
+  });
+
+  void it("serves /healthz, takes the lease, acts, and exits 0 on SIGTERM", async () => {
+    const port = await freePort();
+    child = spawn(process.execPath, [bin, "controller-manager", "--kubeconfig", srv.kubeconfig, "--secure-port", String(port), "--log-level", "warn"], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (c: Buffer) => (stdout += c.toString()));
+    child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
+    const exited = new Promise<number | null>((r) => child!.once("exit", (code) => r(code)));
+
+    await until("healthz", async () => ((await get(`http://127.0.0.1:${port}/healthz`)).status === 200 ? true : undefined));
+    assert.match(stdout, /k8ts controller-manager started \(.*garbage-collector-controller.*\); health and metrics at http:\/\/127\.0\.0\.1:\d+/);
+    const lease = await until("the lease", () => client.forKind("coordination.k8s.io/v1", "Lease").namespace("kube-system").get("kube-controller-manager"));
+    assert.ok(lease.spec?.holderIdentity);
+    await client.forKind("v1", "Namespace").create({ metadata: { name: "cli" } });
+    await until("default ServiceAccount", () => client.forKind("v1", "ServiceAccount").namespace("cli").get("default"));
+
+    child.kill("SIGTERM");
+    assert.equal(await exited, 0, stderr);
+    // Stopping released the lease, so a successor need not wait for it to expire.
+    const released = await client.forKind("coordination.k8s.io/v1", "Lease").namespace("kube-system").get("kube-controller-manager");
+    assert.equal(released.spec?.holderIdentity ?? "", "");
+  });
+
+  void it("refuses unknown controllers with exit code 1", async () => {
+    const r = await new Promise<{ code: number; stderr: string }>((done) =>
+      execFile(process.execPath, [bin, "controller-manager", "--kubeconfig", srv.kubeconfig, "--controllers", "*,-bogus"], { cwd: root, timeout: 30_000 }, (err, _o, stderr) =>
+        done({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stderr }),
+      ),
+    );
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /"bogus" is not in the list of known controllers/);
+  });
+});

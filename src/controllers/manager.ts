@@ -1,0 +1,322 @@
+// The controller-manager (upstream cmd/kube-controller-manager): every enabled controller in
+// one process, over one client and — per term of leadership — one SharedInformerFactory, so
+// controllers watching the same kind share one watch and one cache. With leader election on
+// (the default) the controllers run only while this process holds the Lease
+// kube-system/kube-controller-manager, so two managers never both act; leadership lost stops
+// them (informers, queues and event recorders included) and the manager campaigns again,
+// starting from fresh caches. /healthz, /readyz and /metrics are served on a local port.
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Gauge, Registry } from "prom-client";
+import { newControllerMetrics, type ControllerMetrics } from "../client/controller.js";
+import { EventRecorder } from "../client/events.js";
+import { SharedInformerFactory } from "../client/informer.js";
+import { LeaderElector, LeaseLock, defaultIdentity } from "../client/leaderelection.js";
+import { createClientFromKubeconfig, type RestClient } from "../client/rest.js";
+import type { Logger } from "../util/log.js";
+import type { Controller, ControllerContext, ControllerFactory } from "./context.js";
+import { garbageCollectorController, GARBAGE_COLLECTOR_CONTROLLER } from "./garbagecollector/controller.js";
+import { namespaceController, NAMESPACE_CONTROLLER } from "./namespace/controller.js";
+import { replicaSetController, replicationControllerController } from "./replicaset/index.js";
+import { serviceAccountsController, SERVICE_ACCOUNT_CONTROLLER } from "./serviceaccount/controller.js";
+
+/** A controller the manager knows: upstream's name, the short alias older flags use, its default worker count. */
+export interface KnownController {
+  readonly name: string;
+  readonly aliases: readonly string[];
+  readonly factory: ControllerFactory;
+  /** Upstream's --concurrent-*-syncs default. */
+  readonly workers: number;
+}
+
+/** The controllers `k8ts controller-manager` runs, with kube-controller-manager's names and defaults. */
+export function builtinControllers(): KnownController[] {
+  return [
+    { name: "replicaset-controller", aliases: ["replicaset"], factory: replicaSetController, workers: 5 },
+    { name: "replicationcontroller-controller", aliases: ["replicationcontroller"], factory: replicationControllerController, workers: 5 },
+    { name: GARBAGE_COLLECTOR_CONTROLLER, aliases: ["garbagecollector"], factory: garbageCollectorController, workers: 20 },
+    { name: NAMESPACE_CONTROLLER, aliases: ["namespace"], factory: namespaceController, workers: 10 },
+    { name: SERVICE_ACCOUNT_CONTROLLER, aliases: ["serviceaccount"], factory: serviceAccountsController, workers: 1 },
+  ];
+}
+
+export type ControllerManagerErrorCode = "InvalidOptions" | "NotStarted";
+
+export class ControllerManagerError extends Error {
+  override readonly name = "ControllerManagerError";
+  constructor(
+    readonly code: ControllerManagerErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ControllerManagerOptionsInput {
+  /** Admin (or controller-manager) kubeconfig: every controller talks to the API through it. */
+  readonly kubeconfig: string;
+  /** kube-controller-manager's --controllers: `*` all, `foo` enables, `-foo` disables. Default ["*"]. */
+  readonly controllers?: readonly string[];
+  readonly leaderElect?: boolean;
+  readonly leaseDurationMs?: number;
+  readonly renewDeadlineMs?: number;
+  readonly retryPeriodMs?: number;
+  readonly leaseNamespace?: string;
+  readonly leaseName?: string;
+  /** Holder identity in the Lease; default hostname_uuid. */
+  readonly identity?: string;
+  /** Where /healthz and /metrics are served; false: not served. Default 127.0.0.1:10257 (upstream's secure port). */
+  readonly serve?: { readonly host: string; readonly port: number } | false;
+  /** Client throttle; upstream's --kube-api-qps 20 / --kube-api-burst 30. */
+  readonly qps?: number;
+  readonly burst?: number;
+  /** Workers per controller name (or alias), overriding the defaults. */
+  readonly workers?: Readonly<Record<string, number>>;
+  readonly log: Logger;
+  /** The controllers known; default builtinControllers(). */
+  readonly known?: readonly KnownController[];
+}
+
+export interface ControllerManagerOptions {
+  readonly kubeconfig: string;
+  readonly enabled: readonly { readonly controller: KnownController; readonly workers: number }[];
+  readonly leaderElect: boolean;
+  readonly leaseDurationMs: number;
+  readonly renewDeadlineMs: number;
+  readonly retryPeriodMs: number;
+  readonly leaseNamespace: string;
+  readonly leaseName: string;
+  readonly identity: string;
+  readonly serve: { readonly host: string; readonly port: number } | false;
+  readonly qps: number;
+  readonly burst: number;
+  readonly log: Logger;
+}
+
+/** Whether `name` (or an alias) is enabled by a --controllers list, as upstream's IsControllerEnabled. */
+export function isControllerEnabled(k: KnownController, list: readonly string[]): boolean {
+  const names = [k.name, ...k.aliases];
+  let star = false;
+  for (const entry of list) {
+    if (names.some((n) => entry === `-${n}`)) return false;
+    if (names.includes(entry)) return true;
+    if (entry === "*") star = true;
+  }
+  return star;
+}
+
+export function compileControllerManagerOptions(i: ControllerManagerOptionsInput): ControllerManagerOptions {
+  const bad = (msg: string): never => {
+    throw new ControllerManagerError("InvalidOptions", msg);
+  };
+  if (!i.kubeconfig) bad("a kubeconfig is required");
+  const known = i.known ?? builtinControllers();
+  const list = (i.controllers ?? ["*"]).map((s) => s.trim()).filter((s) => s !== "");
+  const allNames = new Set(known.flatMap((k) => [k.name, ...k.aliases]));
+  for (const entry of list) {
+    const name = entry.startsWith("-") ? entry.slice(1) : entry;
+    if (name !== "*" && !allNames.has(name)) bad(`"${name}" is not in the list of known controllers`);
+  }
+  for (const [name, n] of Object.entries(i.workers ?? {})) {
+    if (!allNames.has(name)) bad(`workers given for unknown controller "${name}"`);
+    if (!Number.isInteger(n) || n < 1) bad(`workers for ${name} must be a positive integer, got ${n}`);
+  }
+  const enabled = known
+    .filter((k) => isControllerEnabled(k, list))
+    .map((controller) => {
+      const w = [controller.name, ...controller.aliases].map((n) => i.workers?.[n]).find((v) => v !== undefined);
+      return { controller, workers: w ?? controller.workers };
+    });
+  const leaseDurationMs = i.leaseDurationMs ?? 15_000;
+  const renewDeadlineMs = i.renewDeadlineMs ?? 10_000;
+  const retryPeriodMs = i.retryPeriodMs ?? 2_000;
+  if (!(retryPeriodMs > 0)) bad("--leader-elect-retry-period must be greater than zero");
+  if (!(leaseDurationMs > renewDeadlineMs)) bad("--leader-elect-lease-duration must be greater than --leader-elect-renew-deadline");
+  if (!(renewDeadlineMs > 1.2 * retryPeriodMs)) bad("--leader-elect-renew-deadline must be greater than 1.2 × --leader-elect-retry-period");
+  const serve = i.serve === undefined ? { host: "127.0.0.1", port: 10257 } : i.serve;
+  if (serve && !(Number.isInteger(serve.port) && serve.port >= 0 && serve.port < 65536)) bad(`invalid port ${serve.port}`);
+  const qps = i.qps ?? 20;
+  const burst = i.burst ?? 30;
+  if (!(qps > 0)) bad(`--kube-api-qps must be > 0, got ${qps}`);
+  if (!(Number.isInteger(burst) && burst >= 1)) bad(`--kube-api-burst must be a positive integer, got ${burst}`);
+  return {
+    kubeconfig: i.kubeconfig,
+    enabled,
+    leaderElect: i.leaderElect ?? true,
+    leaseDurationMs,
+    renewDeadlineMs,
+    retryPeriodMs,
+    leaseNamespace: i.leaseNamespace ?? "kube-system",
+    leaseName: i.leaseName ?? "kube-controller-manager",
+    identity: i.identity ?? defaultIdentity(),
+    serve,
+    qps,
+    burst,
+    log: i.log,
+  };
+}
+
+export class ControllerManager {
+  readonly registry = new Registry();
+  private readonly metrics: ControllerMetrics;
+  private readonly leaderGauge: Gauge;
+  private readonly log: Logger;
+  private readonly stopper = new AbortController();
+  private client: RestClient | undefined;
+  private http: Server | undefined;
+  private loop: Promise<void> | undefined;
+  private leading = false;
+  private terms = 0;
+  private leadWaiters: (() => void)[] = [];
+
+  constructor(readonly options: ControllerManagerOptions) {
+    this.log = options.log.child({ component: "controller-manager" });
+    this.metrics = newControllerMetrics(this.registry);
+    this.leaderGauge = new Gauge({ name: "leader_election_master_status", help: "1 while this instance is the leader, else 0.", labelNames: ["name"], registers: [this.registry] });
+    this.leaderGauge.set({ name: options.leaseName }, 0);
+  }
+
+  /** Resolves once the health server listens and the campaign (or, without election, the controllers) started. */
+  async start(signal?: AbortSignal): Promise<void> {
+    if (this.loop) throw new ControllerManagerError("InvalidOptions", "the controller-manager was already started");
+    const o = this.options;
+    this.client = await createClientFromKubeconfig(o.kubeconfig, { component: "controller-manager", qps: o.qps, burst: o.burst });
+    if (o.serve) this.http = await this.listen(o.serve.host, o.serve.port);
+    signal?.addEventListener("abort", () => void this.stop().catch((err: unknown) => this.log.error({ err }, "stopping failed")), { once: true });
+    this.log.info({ controllers: o.enabled.map((e) => e.controller.name), leaderElect: o.leaderElect, identity: o.identity, health: this.healthUrl }, "controller-manager starting");
+    this.loop = this.run(this.client).catch((err: unknown) => this.log.error({ err }, "controller-manager loop failed"));
+  }
+
+  /** Stops the controllers (in-flight reconciles finish), releases the lease, closes the server and client. */
+  async stop(): Promise<void> {
+    this.stopper.abort();
+    await this.loop;
+    if (this.http) {
+      const http = this.http;
+      this.http = undefined;
+      http.closeAllConnections();
+      await new Promise<void>((r) => http.close(() => r()));
+    }
+    this.client?.close();
+    for (const w of this.leadWaiters.splice(0)) w();
+  }
+
+  /** `http://host:port` of /healthz and /metrics, when served. */
+  get healthUrl(): string | undefined {
+    const a = this.http?.address() as AddressInfo | null | undefined;
+    if (!a) return undefined;
+    const host = a.family === "IPv6" ? `[${a.address}]` : a.address;
+    return `http://${host}:${a.port}`;
+  }
+
+  /** True while the controllers run (this instance leads, or election is off). */
+  isLeading(): boolean {
+    return this.leading;
+  }
+
+  /** How many times the controllers were started (terms of leadership). */
+  get leadershipTerms(): number {
+    return this.terms;
+  }
+
+  /** Resolves true once the controllers run, false if stopped or `signal` aborts first. */
+  waitUntilLeading(signal?: AbortSignal): Promise<boolean> {
+    if (this.leading) return Promise.resolve(true);
+    if (this.stopper.signal.aborted || signal?.aborted) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const onAbort = (): void => resolve(false);
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.leadWaiters.push(() => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve(this.leading);
+      });
+    });
+  }
+
+  private async run(client: RestClient): Promise<void> {
+    const o = this.options;
+    const signal = this.stopper.signal;
+    if (!o.leaderElect) {
+      await this.lead(client, signal);
+      return;
+    }
+    const lock = new LeaseLock(client.forKind("coordination.k8s.io/v1", "Lease"), o.leaseNamespace, o.leaseName, o.identity);
+    const elector = new LeaderElector({ lock, leaseDurationMs: o.leaseDurationMs, renewDeadlineMs: o.renewDeadlineMs, retryPeriodMs: o.retryPeriodMs, releaseOnCancel: true, log: this.log });
+    while (!signal.aborted) {
+      await elector.run(
+        {
+          onStartedLeading: (term) => this.lead(client, term),
+          onStoppedLeading: () => {
+            if (!signal.aborted) this.log.warn({ lease: `${o.leaseNamespace}/${o.leaseName}` }, "leader election lost; controllers stopped, campaigning again");
+          },
+          onNewLeader: (id) => this.log.info({ leader: id, self: id === o.identity }, "new leader observed"),
+        },
+        signal,
+      );
+    }
+  }
+
+  /** One term: fresh informers and recorders, every enabled controller, until `signal` aborts. */
+  private async lead(client: RestClient, signal: AbortSignal): Promise<void> {
+    const o = this.options;
+    const log = this.log;
+    const informers = new SharedInformerFactory({ client, log });
+    const recorders: EventRecorder[] = [];
+    const started: { name: string; controller: Controller; workers: number }[] = [];
+    for (const { controller: k, workers } of o.enabled) {
+      const events = EventRecorder.forClient(client, { component: k.name, log });
+      recorders.push(events);
+      const ctx: ControllerContext = { client, informers, events, log, metrics: this.metrics, registry: this.registry };
+      try {
+        started.push({ name: k.name, controller: k.factory(ctx), workers });
+      } catch (err) {
+        log.error({ err, controller: k.name }, "controller could not be constructed; not started");
+      }
+    }
+    informers.start(signal);
+    const runs = started.map(({ name, controller, workers }) =>
+      controller.run(signal, workers).catch((err: unknown) => log.error({ err, controller: name }, "controller stopped with an error")),
+    );
+    this.terms++;
+    this.leading = true;
+    this.leaderGauge.set({ name: o.leaseName }, 1);
+    for (const w of this.leadWaiters.splice(0)) w();
+    try {
+      await Promise.all(runs);
+    } finally {
+      this.leading = false;
+      this.leaderGauge.set({ name: o.leaseName }, 0);
+      await informers.shutdown();
+      await Promise.all(recorders.map((r) => r.shutdown()));
+    }
+  }
+
+  private listen(host: string, port: number): Promise<Server> {
+    const server = createServer((req, res) => {
+      const path = (req.url ?? "/").split("?")[0];
+      if (req.method !== "GET" && req.method !== "HEAD") {
+        res.writeHead(405).end();
+        return;
+      }
+      if (path === "/healthz" || path === "/livez" || path === "/readyz") {
+        res.writeHead(200, { "Content-Type": "text/plain; charset=utf-8" }).end("ok");
+        return;
+      }
+      if (path === "/metrics") {
+        this.registry.metrics().then(
+          (text) => res.writeHead(200, { "Content-Type": this.registry.contentType }).end(text),
+          (err: unknown) => res.writeHead(500).end(String(err)),
+        );
+        return;
+      }
+      res.writeHead(404, { "Content-Type": "text/plain; charset=utf-8" }).end("404 page not found\n");
+    });
+    return new Promise((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => {
+        server.off("error", reject);
+        resolve(server);
+      });
+    });
+  }
+}
