@@ -4,6 +4,7 @@ import { ApiServer, compileApiServerOptions } from "../apiserver/server.js";
 import { builtinResources } from "../apiserver/resources/index.js";
 import { createLogger } from "../util/log.js";
 import { fileAuditSink } from "../apiserver/filters/audit.js";
+import { ControllerManager, compileControllerManagerOptions } from "../controllers/manager.js";
 import type { Level } from "pino";
 
 export interface ServerFlags {
@@ -15,6 +16,7 @@ export interface ServerFlags {
   readonly tokenAuthFile?: string;
   readonly auditLogPath?: string;
   readonly logLevel: string;
+  readonly disableControllers?: boolean;
 }
 
 /** Starts the server; resolves with a function that stops it. */
@@ -37,14 +39,37 @@ export async function startServer(flags: ServerFlags): Promise<ApiServer> {
   return server;
 }
 
+/**
+ * The controller-manager embedded in the server process: it talks to the server over HTTPS
+ * with the admin kubeconfig like any other client (no in-process shortcuts), with leader
+ * election on so that servers sharing one store never run controllers twice.
+ */
+export async function startEmbeddedControllers(server: ApiServer, logLevel: string): Promise<ControllerManager> {
+  const log = createLogger(logLevel as Level);
+  const manager = new ControllerManager(compileControllerManagerOptions({ kubeconfig: server.kubeconfigPath, serve: false, log }));
+  await manager.start();
+  return manager;
+}
+
 export async function runServer(flags: ServerFlags): Promise<void> {
   const server = await startServer(flags);
-  process.stdout.write(`k8ts server ready at ${server.url}; kubeconfig ${server.kubeconfigPath}\n`);
+  let controllers: ControllerManager | undefined;
+  try {
+    if (!flags.disableControllers) controllers = await startEmbeddedControllers(server, flags.logLevel);
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+  process.stdout.write(`k8ts server ready at ${server.url}; kubeconfig ${server.kubeconfigPath}${controllers ? "; controllers running" : ""}\n`);
   await new Promise<void>((done) => {
     const stop = (): void => {
       process.off("SIGINT", stop);
       process.off("SIGTERM", stop);
-      server.stop().then(done, done);
+      // Controllers first: they need the server to finish their in-flight work and release the lease.
+      (controllers?.stop() ?? Promise.resolve()).then(
+        () => server.stop(),
+        () => server.stop(),
+      ).then(done, done);
     };
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);

@@ -8,7 +8,7 @@ const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 export function registerServerCommand(program: Command): void {
   program
     .command("server")
-    .description("run the control plane (API server) in the foreground")
+    .description("run the control plane (API server and controllers) in the foreground")
     .option("--data-dir <dir>", "where state, certificates and the admin kubeconfig live", defaultDataDir())
     .option("--store <url>", "store URL: sqlite:///path/state.db (default <data-dir>/state.db), etcd://host:port[,host:port], memory://")
     .option("--port <port>", "HTTPS port", "6443")
@@ -16,6 +16,7 @@ export function registerServerCommand(program: Command): void {
     .option("--tls-san <name>", "extra name or IP for the serving certificate (repeatable)", collect)
     .option("--token-auth-file <file>", "static bearer tokens (CSV: token,user,uid,\"group1,group2\")")
     .option("--audit-log-path <file>", "append one JSON audit event per request to this file")
+    .option("--disable-controllers", "do not run the controller-manager in this process")
     .option("--log-level <level>", "trace, debug, info, warn, error or silent", "info")
     .action(async (flags: ServerFlags) => {
       await runServer(flags);

@@ -5,6 +5,7 @@
 // kube-system/kube-controller-manager, so two managers never both act; leadership lost stops
 // them (informers, queues and event recorders included) and the manager campaigns again,
 // starting from fresh caches. /healthz, /readyz and /metrics are served on a local port.
+import { setMaxListeners } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Gauge, Registry } from "prom-client";
@@ -12,7 +13,8 @@ import { newControllerMetrics, type ControllerMetrics } from "../client/controll
 import { EventRecorder } from "../client/events.js";
 import { SharedInformerFactory } from "../client/informer.js";
 import { LeaderElector, LeaseLock, defaultIdentity } from "../client/leaderelection.js";
-import { createClientFromKubeconfig, type RestClient } from "../client/rest.js";
+import { RestClient } from "../client/rest.js";
+import { loadKubeconfig, type ClientConfig } from "../util/kubeconfig.js";
 import type { Logger } from "../util/log.js";
 import type { Controller, ControllerContext, ControllerFactory } from "./context.js";
 import { garbageCollectorController, GARBAGE_COLLECTOR_CONTROLLER } from "./garbagecollector/controller.js";
@@ -162,6 +164,7 @@ export class ControllerManager {
   private readonly leaderGauge: Gauge;
   private readonly log: Logger;
   private readonly stopper = new AbortController();
+  private config: ClientConfig | undefined;
   private client: RestClient | undefined;
   private http: Server | undefined;
   private loop: Promise<void> | undefined;
@@ -180,7 +183,10 @@ export class ControllerManager {
   async start(signal?: AbortSignal): Promise<void> {
     if (this.loop) throw new ControllerManagerError("InvalidOptions", "the controller-manager was already started");
     const o = this.options;
-    this.client = await createClientFromKubeconfig(o.kubeconfig, { component: "controller-manager", qps: o.qps, burst: o.burst });
+    this.config = await loadKubeconfig(o.kubeconfig);
+    // The lease gets a client of its own, so that no amount of controller traffic can throttle
+    // a renewal past the renew deadline.
+    this.client = this.newClient("leader-election");
     if (o.serve) this.http = await this.listen(o.serve.host, o.serve.port);
     signal?.addEventListener("abort", () => void this.stop().catch((err: unknown) => this.log.error({ err }, "stopping failed")), { once: true });
     this.log.info({ controllers: o.enabled.map((e) => e.controller.name), leaderElect: o.leaderElect, identity: o.identity, health: this.healthUrl }, "controller-manager starting");
@@ -233,11 +239,24 @@ export class ControllerManager {
     });
   }
 
+  /**
+   * A client named `<user agent>/<name>` with its own throttle, as upstream gives every
+   * controller (and the shared informers, and the election) its own, so one busy controller
+   * cannot starve the others.
+   */
+  private newClient(name: string): RestClient {
+    const o = this.options;
+    const base = new RestClient({ config: this.config!, component: "controller-manager", qps: o.qps, burst: o.burst });
+    base.close();
+    return new RestClient({ config: this.config!, userAgent: `${base.userAgent}/${name}`, qps: o.qps, burst: o.burst });
+  }
+
   private async run(client: RestClient): Promise<void> {
     const o = this.options;
     const signal = this.stopper.signal;
+    setMaxListeners(0, signal);
     if (!o.leaderElect) {
-      await this.lead(client, signal);
+      await this.lead(signal);
       return;
     }
     const lock = new LeaseLock(client.forKind("coordination.k8s.io/v1", "Lease"), o.leaseNamespace, o.leaseName, o.identity);
@@ -245,7 +264,7 @@ export class ControllerManager {
     while (!signal.aborted) {
       await elector.run(
         {
-          onStartedLeading: (term) => this.lead(client, term),
+          onStartedLeading: (term) => this.lead(term),
           onStoppedLeading: () => {
             if (!signal.aborted) this.log.warn({ lease: `${o.leaseNamespace}/${o.leaseName}` }, "leader election lost; controllers stopped, campaigning again");
           },
@@ -257,13 +276,19 @@ export class ControllerManager {
   }
 
   /** One term: fresh informers and recorders, every enabled controller, until `signal` aborts. */
-  private async lead(client: RestClient, signal: AbortSignal): Promise<void> {
+  private async lead(signal: AbortSignal): Promise<void> {
+    // Every informer, queue and controller of the term listens on this one signal.
+    setMaxListeners(0, signal);
     const o = this.options;
     const log = this.log;
-    const informers = new SharedInformerFactory({ client, log });
+    const informerClient = this.newClient("shared-informers");
+    const clients = [informerClient];
+    const informers = new SharedInformerFactory({ client: informerClient, log });
     const recorders: EventRecorder[] = [];
     const started: { name: string; controller: Controller; workers: number }[] = [];
     for (const { controller: k, workers } of o.enabled) {
+      const client = this.newClient(k.name);
+      clients.push(client);
       const events = EventRecorder.forClient(client, { component: k.name, log });
       recorders.push(events);
       const ctx: ControllerContext = { client, informers, events, log, metrics: this.metrics, registry: this.registry };
@@ -288,6 +313,7 @@ export class ControllerManager {
       this.leaderGauge.set({ name: o.leaseName }, 0);
       await informers.shutdown();
       await Promise.all(recorders.map((r) => r.shutdown()));
+      for (const c of clients) c.close();
     }
   }
 
