@@ -16,6 +16,7 @@ import { tokenFileAuthenticator } from "./authn/token.js";
 import { union, type Authenticator } from "./authn/types.js";
 import { AdmissionChain, type AdmissionPlugin } from "./admission/types.js";
 import { namespaceLifecycle } from "./admission/namespacelifecycle.js";
+import { defaultTolerationSeconds } from "./admission/defaulttolerationseconds.js";
 import { chain, type HttpContext } from "./http.js";
 import { recovery } from "./filters/recovery.js";
 import { requestInfo } from "./filters/requestinfo.js";
@@ -162,7 +163,7 @@ export class ApiServer {
       if (!cached) return undefined;
       return (cached["status"] as { phase?: NamespacePhase } | undefined)?.phase ?? "Active";
     };
-    const admission = new AdmissionChain([namespaceLifecycle(phaseOf), ...o.admissionPlugins]);
+    const admission = new AdmissionChain([namespaceLifecycle(phaseOf), defaultTolerationSeconds(), ...o.admissionPlugins]);
     const openapi = new OpenAPIService(this.registry, reviewResources);
     const trackManagedFields = managedFieldsTracker((def) => openapi.patchSchema(def));
     for (const def of o.resources) this.stores.set(def, new ResourceStore(def, { store, cache, admission, trackManagedFields }));
