@@ -95,3 +95,47 @@ export function cacheWith(nodes: readonly RNode[], pods: readonly RPod[] = [], n
   for (const p of pods) cache.addPod(newPodInfo(p));
   return { cache, handle: staticHandle(cache, namespaces) };
 }
+
+export interface RecordedEvent {
+  readonly object: string;
+  readonly type: string;
+  readonly reason: string;
+  readonly message: string;
+}
+
+/** An EventSink that keeps what it is told. */
+export class RecordingEvents {
+  readonly events: RecordedEvent[] = [];
+  event(obj: { readonly metadata?: { readonly namespace?: string; readonly name?: string } }, type: "Normal" | "Warning", reason: string, message: string): void {
+    this.events.push({ object: `${obj.metadata?.namespace ?? ""}/${obj.metadata?.name ?? ""}`, type, reason, message });
+  }
+}
+
+/** A SchedulerApi that records calls; binds succeed unless `failBinds` names the pod. */
+export class FakeSchedulerApi {
+  readonly binds: { pod: string; node: string }[] = [];
+  readonly statusPatches: { pod: string; patch: unknown }[] = [];
+  readonly deletes: string[] = [];
+  readonly failBinds = new Set<string>();
+  /** Called on every successful bind (tests feed the informer side with it). */
+  onBind: ((namespace: string, name: string, node: string) => void) | undefined;
+  onDelete: ((namespace: string, name: string) => void) | undefined;
+
+  bind(namespace: string, name: string, nodeName: string): Promise<void> {
+    if (this.failBinds.has(`${namespace}/${name}`)) return Promise.reject(new Error(`binding ${namespace}/${name} refused`));
+    this.binds.push({ pod: `${namespace}/${name}`, node: nodeName });
+    this.onBind?.(namespace, name, nodeName);
+    return Promise.resolve();
+  }
+
+  patchPodStatus(namespace: string, name: string, patch: unknown): Promise<void> {
+    this.statusPatches.push({ pod: `${namespace}/${name}`, patch });
+    return Promise.resolve();
+  }
+
+  deletePod(namespace: string, name: string): Promise<void> {
+    this.deletes.push(`${namespace}/${name}`);
+    this.onDelete?.(namespace, name);
+    return Promise.resolve();
+  }
+}

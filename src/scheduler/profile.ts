@@ -79,10 +79,11 @@ export interface DefaultProfileDeps {
 export function defaultFramework(d: DefaultProfileDeps): Framework {
   const p = filterPlugins(d.handle);
   const balanced = new BalancedAllocation();
-  let fwk: Framework | undefined;
+  // Preemption runs the profile's own filters; the framework exists only once the profile does.
+  const ref: { fwk?: Framework } = {};
   const preemption = new DefaultPreemption({
     handle: d.handle,
-    framework: () => fwk!,
+    framework: () => ref.fwk!,
     nominator: d.nominator,
     pdbs: d.pdbs,
     currentPod: d.currentPod,
@@ -112,6 +113,6 @@ export function defaultFramework(d: DefaultProfileDeps): Framework {
     bind: [new DefaultBinder(d.api)],
     ...(d.percentageOfNodesToScore !== undefined ? { percentageOfNodesToScore: d.percentageOfNodesToScore } : {}),
   };
-  fwk = new Framework(profile, d.nominator);
-  return fwk;
+  ref.fwk = new Framework(profile, d.nominator);
+  return ref.fwk;
 }

@@ -149,6 +149,11 @@ export class SchedulerCore {
     });
   }
 
+  /** Where the next cycle starts looking (round robin over the node list). */
+  get nextStartIndex(): number {
+    return this.nextStartNodeIndex;
+  }
+
   /** Whether this scheduler schedules `pod` (its schedulerName is ours). */
   responsibleFor(pod: RPod): boolean {
     return (pod.spec?.schedulerName || DEFAULT_SCHEDULER_NAME) === this.schedulerName;
