@@ -44,8 +44,24 @@ export class CachedObject {
     return this.decoded;
   }
 
-  /** The object's JSON, computed once. */
+  /**
+   * The object's JSON, computed once. From the stored bytes when the object was never decoded:
+   * the store writes apiVersion, kind and metadata first (ResourceStore.encode), so the
+   * resourceVersion goes in right after the top-level `"metadata":{` without a parse.
+   */
   json(): string {
+    if (this.encoded !== undefined) return this.encoded;
+    if (this.decoded === undefined && this.raw !== undefined) {
+      const text = decoder.decode(this.raw);
+      const at = text.indexOf('"metadata":{');
+      const head = text.slice(0, at);
+      if (at > 0 && text.startsWith('{"apiVersion":') && !/[{[]/.test(head.slice(1))) {
+        const open = at + '"metadata":{'.length;
+        const sep = text[open] === "}" ? "" : ",";
+        this.encoded = `${text.slice(0, open)}"resourceVersion":"${this.revision}"${sep}${text.slice(open)}`;
+        return this.encoded;
+      }
+    }
     return (this.encoded ??= JSON.stringify(this.object));
   }
 }

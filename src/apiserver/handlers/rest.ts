@@ -182,7 +182,8 @@ class Request {
     }
     // Items are already-serialized-friendly objects; build the list text without re-walking them twice.
     const head = JSON.stringify({ kind: `${this.def.kind}List`, apiVersion: this.apiVersion, metadata: meta }).slice(0, -1);
-    const body = `${head},"items":[${result.items.map((i) => JSON.stringify(i)).join(",")}]}`;
+    const items = result.itemsJSON ?? result.items.map((i) => JSON.stringify(i));
+    const body = `${head},"items":[${items.join(",")}]}`;
     sendJSON(this.ctx, 200, body);
   }
 

@@ -39,6 +39,8 @@ export interface ListOptions extends ReadOptions {
 
 export interface ListResult {
   readonly items: readonly Readonly<KubeObject>[];
+  /** The items already serialized, when the watch cache had them so (no conversion needed). */
+  readonly itemsJSON?: readonly string[];
   readonly resourceVersion: string;
   readonly continue?: string;
   readonly remainingItemCount?: number;
@@ -108,11 +110,12 @@ export class ResourceStore {
     return this.fromStored(CachedObject.decode(kv).object);
   }
 
+  /** apiVersion, kind and metadata first: the watch cache relies on it to serve JSON without a parse. */
   private encode(obj: KubeObject): Uint8Array {
-    const stored = this.def.storage ? this.def.storage.conversion.toStorage(obj) : obj;
-    const meta = { ...stored.metadata };
+    const { apiVersion, kind, metadata, ...rest } = this.def.storage ? this.def.storage.conversion.toStorage(obj) : obj;
+    const meta = { ...metadata };
     delete meta.resourceVersion;
-    return encoder.encode(JSON.stringify({ ...stored, metadata: meta }));
+    return encoder.encode(JSON.stringify({ apiVersion, kind, metadata: meta, ...rest }));
   }
 
   private notFound(name: string): status.StatusError {
@@ -175,8 +178,16 @@ export class ResourceStore {
       if (!(await this.deps.cache.waitUntilFresh())) return this.listFromStore(prefix, opts, undefined);
     } else if (rv > 0) await this.waitForCache(rv);
     const cache = this.cache();
-    const items = cache.list(prefix, opts.filter).map((c) => this.fromStored(c.object));
-    return { items, resourceVersion: String(cache.currentRevision) };
+    const cached = cache.list(prefix, opts.filter);
+    const resourceVersion = String(cache.currentRevision);
+    if (this.def.storage) return { items: cached.map((c) => this.fromStored(c.object)), resourceVersion };
+    return {
+      get items() {
+        return cached.map((c) => c.object);
+      },
+      itemsJSON: cached.map((c) => c.json()),
+      resourceVersion,
+    };
   }
 
   private async listFromStore(prefix: string, opts: ListOptions, revision: number | undefined): Promise<ListResult> {
