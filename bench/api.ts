@@ -4,15 +4,16 @@
 //    same run (ratio = API / store);
 //  - get and list p50/p99 with 10,000 pods stored;
 //  - watch delivery (write acknowledged → event received) p50/p99 to 100 and 1,000 watchers.
-// The server runs in this process on the default store (SQLite, synchronous=FULL) in a temp dir.
+// The server runs as its own process (`k8ts server`, default store: SQLite, synchronous=FULL,
+// in a temp dir), as it does for users; this process is the client.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { request } from "node:https";
-import { ApiServer, compileApiServerOptions } from "../src/apiserver/server.js";
-import { builtinResources } from "../src/apiserver/resources/index.js";
-import { createLogger } from "../src/util/log.js";
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
 import { openStore, type Store } from "../src/storage/index.js";
 import { adminClient, type RawClient } from "../src/testing/client.js";
 
@@ -103,10 +104,37 @@ function openWatch(url: string, c: RawClient, path: string, onLine: (line: strin
   });
 }
 
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** `k8ts server` in its own process; resolves once it printed its ready line. */
+async function startServer(dir: string): Promise<{ url: string; child: ChildProcess }> {
+  const port = await freePort();
+  const cli = fileURLToPath(new URL("../../bin/k8ts", import.meta.url));
+  const child = spawn(process.execPath, [cli, "server", "--data-dir", dir, "--port", String(port), "--log-level", "warn"], { stdio: ["ignore", "pipe", "inherit"] });
+  await new Promise<void>((resolve, reject) => {
+    let out = "";
+    child.stdout!.on("data", (b: Buffer) => {
+      out += b.toString();
+      if (out.includes("ready")) resolve();
+    });
+    child.once("exit", (code) => reject(new Error(`k8ts server exited with ${code}`)));
+  });
+  return { url: `https://127.0.0.1:${port}`, child };
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "k8ts-bench-api-"));
-  const server = new ApiServer(compileApiServerOptions({ dataDir: dir, port: 0, resources: builtinResources(), log: createLogger("silent"), maxRequestsInflight: 100_000, maxMutatingRequestsInflight: 100_000 }));
-  await server.start();
+  const { url, child } = await startServer(dir);
+  const server = { url };
   const c = adminClient(server.url, dir, { maxSockets: 2000 });
   try {
     await expect(c, "POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "bench" } }, 201);
@@ -188,7 +216,8 @@ async function main(): Promise<void> {
     }
   } finally {
     c.close();
-    await server.stop();
+    child.kill("SIGTERM");
+    await new Promise((r) => child.once("exit", r));
     rmSync(dir, { recursive: true, force: true });
   }
 }

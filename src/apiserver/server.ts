@@ -89,14 +89,19 @@ export function compileApiServerOptions(input: ApiServerOptionsInput): ApiServer
     extraSANs: input.extraSANs ?? [],
     resources: input.resources,
     log: input.log,
-    maxRequestsInflight: input.maxRequestsInflight ?? 400,
-    maxMutatingRequestsInflight: input.maxMutatingRequestsInflight ?? 200,
+    maxRequestsInflight: positiveInt("--max-requests-inflight", input.maxRequestsInflight ?? 400),
+    maxMutatingRequestsInflight: positiveInt("--max-mutating-requests-inflight", input.maxMutatingRequestsInflight ?? 200),
     tokenAuthFile: input.tokenAuthFile,
     auditSink: input.auditSink,
     authorizer: input.authorizer ?? allowAuthenticated,
     admissionPlugins: input.admissionPlugins ?? [],
     watchCacheHistory: input.watchCacheHistory ?? 10_000,
   };
+}
+
+function positiveInt(flag: string, v: number): number {
+  if (!Number.isInteger(v) || v <= 0) throw new RangeError(`${flag} must be a positive integer, got ${v}`);
+  return v;
 }
 
 const IP = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:]+:[0-9a-fA-F:]*)$/;

@@ -15,6 +15,8 @@ export interface ServerFlags {
   readonly tlsSan?: readonly string[];
   readonly tokenAuthFile?: string;
   readonly auditLogPath?: string;
+  readonly maxRequestsInflight?: string;
+  readonly maxMutatingRequestsInflight?: string;
   readonly logLevel: string;
   readonly disableControllers?: boolean;
 }
@@ -32,6 +34,8 @@ export async function startServer(flags: ServerFlags): Promise<ApiServer> {
       resources: builtinResources(),
       log: log.child({ component: "apiserver" }),
       ...(flags.tokenAuthFile ? { tokenAuthFile: flags.tokenAuthFile } : {}),
+      ...(flags.maxRequestsInflight ? { maxRequestsInflight: Number(flags.maxRequestsInflight) } : {}),
+      ...(flags.maxMutatingRequestsInflight ? { maxMutatingRequestsInflight: Number(flags.maxMutatingRequestsInflight) } : {}),
       ...(flags.auditLogPath ? { auditSink: fileAuditSink(resolve(flags.auditLogPath)) } : {}),
     }),
   );

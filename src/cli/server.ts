@@ -15,6 +15,8 @@ export function registerServerCommand(program: Command): void {
     .option("--bind-address <ip>", "address to listen on", "127.0.0.1")
     .option("--tls-san <name>", "extra name or IP for the serving certificate (repeatable)", collect)
     .option("--token-auth-file <file>", "static bearer tokens (CSV: token,user,uid,\"group1,group2\")")
+    .option("--max-requests-inflight <n>", "read-only requests served at once before 429", "400")
+    .option("--max-mutating-requests-inflight <n>", "mutating requests served at once before 429", "200")
     .option("--audit-log-path <file>", "append one JSON audit event per request to this file")
     .option("--disable-controllers", "do not run the controller-manager in this process")
     .option("--log-level <level>", "trace, debug, info, warn, error or silent", "info")
