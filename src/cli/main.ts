@@ -5,6 +5,8 @@ import { registerSnapshotCommands } from "./snapshot.js";
 import { registerServerCommand } from "./server.js";
 import { registerControllerManagerCommand } from "./controller-manager.js";
 import { registerUpCommands } from "./up.js";
+import { registerSchedulerCommand } from "./scheduler.js";
+import { registerWhyCommand } from "./why.js";
 import { VERSION } from "../util/version.js";
 
 export function buildProgram(): Command {
@@ -17,6 +19,8 @@ export function buildProgram(): Command {
   registerServerCommand(program);
   registerControllerManagerCommand(program);
   registerSnapshotCommands(program);
+  registerSchedulerCommand(program);
+  registerWhyCommand(program);
   return program;
 }
 

@@ -1,0 +1,68 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { makeNode, makePod } from "./fixtures.js";
+import { explain, formatWhy } from "./why.js";
+
+describe("why", () => {
+  const nodes = [
+    makeNode("node-1", { cpu: "4", labels: { disk: "ssd" } }),
+    makeNode("node-2", { cpu: "4" }),
+    makeNode("node-3", { cpu: "8", taints: [{ key: "gpu", value: "true", effect: "NoSchedule" }] }),
+    makeNode("node-4", { cpu: "8", unschedulable: true }),
+  ];
+  const bound = [makePod("busy-1", { cpu: "3500m", nodeName: "node-1" }), makePod("busy-2", { cpu: "3500m", nodeName: "node-2" })];
+
+  it("explains each node in plain words with what would make the pod fit", () => {
+    const r = explain({ pod: makePod("web", { cpu: "2" }), nodes, pods: bound });
+    assert.equal(r.state, "pending");
+    assert.equal(r.summary, "pod default/web fits none of the 4 node(s)");
+    assert.equal(r.schedulerMessage, "0/4 nodes are available: 1 node(s) had untolerated taint {gpu: true}, 1 node(s) were unschedulable, 2 Insufficient cpu.");
+    const text = formatWhy(r);
+    assert.match(text, /^ {2}node-2: needs 1500m more CPU than is free \(requests 2, allocatable 4, in use 3\.5\) — free CPU or add a node with ≥ 2 CPU$/m);
+    assert.match(text, /^ {2}node-3: has taint gpu=true:NoSchedule the pod does not tolerate — add a toleration for gpu=true:NoSchedule$/m);
+    assert.match(text, /^ {2}node-4: is cordoned \(spec\.unschedulable\) — uncordon it \(kubectl uncordon node-4\)/m);
+  });
+
+  it("names every failing rule of a node, not only the first", () => {
+    const r = explain({ pod: makePod("web", { cpu: "16", spec: { nodeSelector: { disk: "nvme" } } }), nodes, pods: bound });
+    const n3 = r.nodes.find((n) => n.node === "node-3")!;
+    assert.deepEqual(n3.findings.map((f) => f.plugin), ["TaintToleration", "NodeAffinity", "NodeResourcesFit"]);
+    assert.match(n3.findings[1]!.why, /lacks label disk=nvme required by the pod's nodeSelector/);
+    assert.match(n3.findings[2]!.why, /requests 16 CPU but the node has only 8 allocatable/);
+  });
+
+  it("says which nodes fit when some do", () => {
+    const r = explain({ pod: makePod("small", { cpu: "100m" }), nodes, pods: bound });
+    assert.match(r.summary, /fits 2 of 4 node\(s\) now/);
+    assert.deepEqual(r.nodes.filter((n) => n.fits).map((n) => n.node), ["node-1", "node-2"]);
+  });
+
+  it("explains anti-affinity and spread in terms of topology domains", () => {
+    const zoned = [makeNode("a", { labels: { zone: "a" } }), makeNode("b", { labels: { zone: "b" } })];
+    const pods = [makePod("w1", { labels: { app: "w" }, nodeName: "a" }), makePod("w2", { labels: { app: "w" }, nodeName: "a" })];
+    const pod = makePod("w3", {
+      labels: { app: "w" },
+      spec: {
+        affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: "w" } }, topologyKey: "zone" }] } },
+        topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "zone", whenUnsatisfiable: "DoNotSchedule", labelSelector: { matchLabels: { app: "w" } } }],
+      },
+    });
+    const r = explain({ pod, nodes: zoned, pods });
+    const a = r.nodes.find((n) => n.node === "a")!;
+    assert.ok(a.findings.some((f) => /would make the skew 3 \(the emptiest domain has 0\), above maxSkew 1/.test(f.why)), JSON.stringify(a.findings));
+    assert.ok(a.findings.some((f) => /already runs a pod the pod's anti-affinity excludes in its domain \(zone=a\)/.test(f.why)));
+    assert.ok(r.nodes.find((n) => n.node === "b")!.fits);
+  });
+
+  it("has nothing to explain for bound, gated or foreign pods", () => {
+    assert.equal(explain({ pod: makePod("p", { nodeName: "node-1" }), nodes, pods: [] }).state, "scheduled");
+    assert.equal(explain({ pod: makePod("p", { spec: { schedulingGates: [{ name: "g" }] } }), nodes, pods: [] }).state, "gated");
+    assert.equal(explain({ pod: makePod("p", { spec: { schedulerName: "other" } }), nodes, pods: [] }).state, "other-scheduler");
+  });
+
+  it("cuts long node lists and tallies the rest", () => {
+    const many = Array.from({ length: 60 }, (_, i) => makeNode(`n${i}`, { cpu: "1" }));
+    const text = formatWhy(explain({ pod: makePod("big", { cpu: "2" }), nodes: many, pods: [] }), 10);
+    assert.match(text, /\.\.\. and 50 more node\(s\): 50 Insufficient cpu$/m);
+  });
+});

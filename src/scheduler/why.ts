@@ -1,0 +1,279 @@
+// `k8ts why pod/NAME`: for a pending pod, node by node, why it does not fit and what would make
+// it fit, in plain words. It runs the scheduler's own PreFilter and Filter plugins against a
+// snapshot read fresh from the API — every plugin on every node (the scheduler stops at the
+// first failing plugin; an explanation should name all of them).
+import type { Namespace, Node, Pod } from "kubernetes-types/core/v1.js";
+import { deepFreeze, type DeepReadonly } from "../client/objects.js";
+import type { RestClient } from "../client/rest.js";
+import { SchedulerCache } from "./framework/cache.js";
+import { fitErrorMessage } from "./framework/fiterror.js";
+import { Framework } from "./framework/framework.js";
+import { staticHandle } from "./framework/handle.js";
+import { findUntoleratedTaint, taintString, tolerationsTolerateTaint } from "./framework/helpers.js";
+import type { NodeInfo, RNode } from "./framework/nodeinfo.js";
+import { isTerminal, newPodInfo, type PodInfo, type RPod } from "./framework/podinfo.js";
+import { formatBytes, formatMilliCPU, RESOURCE_CPU, RESOURCE_EPHEMERAL_STORAGE, RESOURCE_MEMORY, RESOURCE_PODS } from "./framework/resources.js";
+import { Code, CycleState, NodeToStatus, Status } from "./framework/types.js";
+import { explainAffinity } from "./plugins/interpodaffinity.js";
+import { INTER_POD_AFFINITY, NODE_AFFINITY, NODE_NAME, NODE_PORTS, NODE_RESOURCES_FIT, NODE_UNSCHEDULABLE, POD_TOPOLOGY_SPREAD, TAINT_TOLERATION } from "./plugins/names.js";
+import { requiredNodeAffinityOf } from "./plugins/nodeaffinity.js";
+import { conflictingPorts } from "./plugins/nodeports.js";
+import { fitsRequest, type InsufficientResource } from "./plugins/noderesourcesfit.js";
+import { explainSpread } from "./plugins/podtopologyspread.js";
+import { DEFAULT_SCHEDULER_NAME, filterOnlyProfile } from "./profile.js";
+
+export interface Finding {
+  /** The plugin that rejects the node. */
+  readonly plugin: string;
+  /** Upstream's reason text, as in FailedScheduling events. */
+  readonly reason: string;
+  /** What is wrong, in plain words. */
+  readonly why: string;
+  /** What would make the pod fit. */
+  readonly fix: string;
+}
+
+export interface NodeVerdict {
+  readonly node: string;
+  readonly fits: boolean;
+  readonly findings: readonly Finding[];
+}
+
+export interface WhyReport {
+  readonly pod: string;
+  /** "pending", or why there is nothing to explain ("scheduled", "terminating", ...). */
+  readonly state: "pending" | "scheduled" | "terminating" | "finished" | "other-scheduler" | "gated";
+  /** One line about the pod as a whole. */
+  readonly summary: string;
+  /** The message the scheduler would give (upstream's "0/N nodes are available: ..."). */
+  readonly schedulerMessage: string | undefined;
+  /** A rejection that applies before any node is looked at (PreFilter). */
+  readonly podLevel: Finding | undefined;
+  readonly nodes: readonly NodeVerdict[];
+}
+
+export interface WhyInput {
+  readonly pod: DeepReadonly<Pod>;
+  readonly nodes: readonly DeepReadonly<Node>[];
+  /** Pods bound to nodes (others are ignored). */
+  readonly pods: readonly DeepReadonly<Pod>[];
+  readonly namespaces?: readonly DeepReadonly<Namespace>[];
+  /** Our scheduler's name; default "default-scheduler". */
+  readonly schedulerName?: string;
+}
+
+const cores = (m: number): string => String(Math.round(m) / 1000);
+
+function resourceFinding(r: InsufficientResource): Finding {
+  const free = r.capacity - r.used;
+  if (r.resourceName === RESOURCE_PODS) {
+    return { plugin: NODE_RESOURCES_FIT, reason: r.reason, why: `already runs ${r.used} pods, its maximum (allocatable pods ${r.capacity})`, fix: `delete pods there, raise the node's pod limit, or add a node` };
+  }
+  let name: string;
+  let fmt: (v: number) => string;
+  let plain: (v: number) => string;
+  if (r.resourceName === RESOURCE_CPU) {
+    name = "CPU";
+    fmt = formatMilliCPU;
+    plain = cores;
+  } else if (r.resourceName === RESOURCE_MEMORY || r.resourceName === RESOURCE_EPHEMERAL_STORAGE || r.resourceName.startsWith("hugepages-")) {
+    name = r.resourceName === RESOURCE_MEMORY ? "memory" : r.resourceName;
+    fmt = formatBytes;
+    plain = formatBytes;
+  } else {
+    name = r.resourceName;
+    fmt = String;
+    plain = String;
+  }
+  if (r.requested > r.capacity) {
+    return {
+      plugin: NODE_RESOURCES_FIT,
+      reason: r.reason,
+      why: `requests ${plain(r.requested)} ${name} but the node has only ${plain(r.capacity)} allocatable`,
+      fix: `lower the pod's ${name} request or add a node with ≥ ${plain(r.requested)} ${name}`,
+    };
+  }
+  return {
+    plugin: NODE_RESOURCES_FIT,
+    reason: r.reason,
+    why: `needs ${fmt(r.requested - Math.max(0, free))} more ${name} than is free (requests ${plain(r.requested)}, allocatable ${plain(r.capacity)}, in use ${plain(r.used)})`,
+    fix: `free ${name} or add a node with ≥ ${plain(r.requested)} ${name}`,
+  };
+}
+
+/** Every finding for one node: each plugin that rejects it, explained. */
+function findingsFor(fwk: Framework, state: CycleState, pod: PodInfo, node: NodeInfo): Finding[] {
+  const out: Finding[] = [];
+  for (const pl of fwk.profile.filter) {
+    if (state.skipFilterPlugins.has(pl.name)) continue;
+    const s = pl.filter(state, pod, node);
+    if (s === null || s.code === Code.Success) continue;
+    out.push(...explainStatus(pl.name, s, state, pod, node));
+  }
+  return out;
+}
+
+function explainStatus(plugin: string, s: Status, state: CycleState, pod: PodInfo, node: NodeInfo): Finding[] {
+  const reason = s.reasons.join(", ");
+  switch (plugin) {
+    case NODE_UNSCHEDULABLE:
+      return [{ plugin, reason, why: "is cordoned (spec.unschedulable)", fix: `uncordon it (kubectl uncordon ${node.name}) or tolerate node.kubernetes.io/unschedulable:NoSchedule` }];
+    case NODE_NAME:
+      return [{ plugin, reason, why: `is not the node the pod names (spec.nodeName ${pod.pod.spec?.nodeName ?? ""})`, fix: "change spec.nodeName" }];
+    case TAINT_TOLERATION: {
+      const untolerated = node.taints.filter((t) => (t.effect === "NoSchedule" || t.effect === "NoExecute") && !tolerationsTolerateTaint(pod.tolerations, t));
+      const first = findUntoleratedTaint(node.taints, pod.tolerations);
+      const list = (untolerated.length > 0 ? untolerated : first ? [first] : []).map(taintString);
+      return [{ plugin, reason, why: `has taint${list.length > 1 ? "s" : ""} ${list.join(", ")} the pod does not tolerate`, fix: `add a toleration for ${list.join(" and ")}` }];
+    }
+    case NODE_AFFINITY: {
+      const e = requiredNodeAffinityOf(pod.pod).explain(node);
+      const out: Finding[] = [];
+      if (e.missingLabels.length > 0) {
+        out.push({ plugin, reason, why: `lacks label${e.missingLabels.length > 1 ? "s" : ""} ${e.missingLabels.join(", ")} required by the pod's nodeSelector`, fix: `label the node (kubectl label node ${node.name} ${e.missingLabels.join(" ")}) or change the nodeSelector` });
+      }
+      if (e.affinityFails) {
+        out.push({ plugin, reason, why: "does not match the pod's required node affinity (requiredDuringSchedulingIgnoredDuringExecution)", fix: "label the node to match one of the nodeSelectorTerms, or relax the pod's node affinity" });
+      }
+      return out.length > 0 ? out : [{ plugin, reason, why: "does not match the pod's node selector or affinity", fix: "label the node to match, or relax the pod's node affinity" }];
+    }
+    case NODE_PORTS: {
+      const ports = conflictingPorts(pod, node).map((p) => `${p.port}/${p.protocol}${p.ip !== "0.0.0.0" ? ` on ${p.ip}` : ""}`);
+      return [{ plugin, reason, why: `already has host port${ports.length > 1 ? "s" : ""} ${ports.join(", ")} in use`, fix: "free the port on that node, pick another hostPort, or drop hostPort and use a Service" }];
+    }
+    case NODE_RESOURCES_FIT:
+      return fitsRequest(pod, node).map(resourceFinding);
+    case INTER_POD_AFFINITY:
+      return explainAffinity(state, node).map((e) => {
+        const where = e.topologyKeys.map((k) => `${k}=${node.labels[k] ?? "(missing)"}`).join(", ");
+        if (e.rule === "affinity") {
+          const missing = e.topologyKeys.filter((k) => node.labels[k] === undefined);
+          if (missing.length > 0) return { plugin, reason, why: `lacks topology label${missing.length > 1 ? "s" : ""} ${missing.join(", ")} that the pod's affinity needs`, fix: `label the node with ${missing.join(", ")}` };
+          return { plugin, reason, why: `has no pod matching the pod's required affinity in its domain (${where})`, fix: "run a matching pod in that domain, or relax the pod's podAffinity" };
+        }
+        if (e.rule === "anti-affinity") return { plugin, reason, why: `already runs a pod the pod's anti-affinity excludes in its domain (${where})`, fix: "place the pod in another domain (add capacity there), or relax the pod's podAntiAffinity" };
+        return { plugin, reason, why: `runs a pod whose anti-affinity excludes this pod from its domain (${where})`, fix: "move that pod, relax its podAntiAffinity, or use another domain" };
+      });
+    case POD_TOPOLOGY_SPREAD:
+      return explainSpread(state, pod, node)
+        .filter((c) => c.value === undefined || c.skew > c.maxSkew)
+        .map((c) =>
+          c.value === undefined
+            ? { plugin, reason, why: `lacks the topology label ${c.topologyKey} its spread constraint needs`, fix: `label the node with ${c.topologyKey}` }
+            : {
+                plugin,
+                reason,
+                why: `placing the pod in ${c.topologyKey}=${c.value} would make the skew ${c.skew} (the emptiest domain has ${c.min}), above maxSkew ${c.maxSkew}`,
+                fix: "add capacity in the less-loaded domains, raise maxSkew, or use whenUnsatisfiable: ScheduleAnyway",
+              },
+        );
+    default:
+      return [{ plugin, reason, why: reason, fix: "" }];
+  }
+}
+
+function explainPreFilter(s: Status): Finding {
+  return { plugin: s.plugin, reason: s.message(), why: s.message(), fix: s.plugin === NODE_AFFINITY ? "fix the pod's node affinity: its terms name nodes that cannot all be satisfied" : "fix the pod's spec" };
+}
+
+/** Explains, for every node, why `input.pod` does (not) fit. Pure: no I/O. */
+export function explain(input: WhyInput): WhyReport {
+  const pod = input.pod as RPod;
+  const key = `${pod.metadata?.namespace ?? ""}/${pod.metadata?.name ?? ""}`;
+  const schedulerName = input.schedulerName ?? DEFAULT_SCHEDULER_NAME;
+  const base = { pod: key, schedulerMessage: undefined, podLevel: undefined, nodes: [] };
+  if (pod.spec?.nodeName) return { ...base, state: "scheduled", summary: `pod ${key} is scheduled to node ${pod.spec.nodeName}` };
+  if (pod.metadata?.deletionTimestamp) return { ...base, state: "terminating", summary: `pod ${key} is being deleted; it will not be scheduled` };
+  if (isTerminal(pod)) return { ...base, state: "finished", summary: `pod ${key} has finished (${pod.status?.phase ?? ""})` };
+  const want = pod.spec?.schedulerName || DEFAULT_SCHEDULER_NAME;
+  if (want !== schedulerName) return { ...base, state: "other-scheduler", summary: `pod ${key} asks for scheduler "${want}", not ${schedulerName}; that scheduler decides where it goes` };
+  const gates = (pod.spec?.schedulingGates ?? []).map((g) => g.name);
+  if (gates.length > 0) return { ...base, state: "gated", summary: `pod ${key} waits for its scheduling gates to be removed: ${gates.join(", ")}` };
+
+  const cache = new SchedulerCache();
+  for (const n of input.nodes) cache.addNode(n as RNode);
+  for (const p of input.pods) {
+    if (!p.spec?.nodeName || isTerminal(p as RPod) || p.metadata?.uid === pod.metadata?.uid) continue;
+    cache.addPod(newPodInfo(p as RPod));
+  }
+  const handle = staticHandle(
+    cache,
+    (input.namespaces ?? []).map((n) => ({ name: n.metadata?.name ?? "", labels: n.metadata?.labels ?? {} })),
+  );
+  const fwk = new Framework(filterOnlyProfile(handle, schedulerName));
+  const info = newPodInfo(pod);
+  const state = new CycleState();
+  const all = cache.list();
+  if (all.length === 0) return { ...base, state: "pending", summary: `pod ${key} is pending: there are no nodes`, schedulerMessage: "no nodes available to schedule pods" };
+  const pre = fwk.runPreFilter(state, info);
+  if (pre.status && !pre.status.isSuccess()) {
+    const statuses = new NodeToStatus();
+    statuses.absent = pre.status;
+    return { ...base, state: "pending", summary: `pod ${key} fits no node: ${pre.status.message()}`, schedulerMessage: fitErrorMessage(all.length, statuses, pre.status.message()), podLevel: explainPreFilter(pre.status) };
+  }
+  const narrowed = pre.result?.nodeNames;
+  const statuses = new NodeToStatus();
+  const nodes: NodeVerdict[] = [];
+  for (const ni of all) {
+    if (narrowed && !narrowed.has(ni.name)) {
+      const reason = `node(s) didn't satisfy plugin(s) [${pre.narrowedBy.join(" ")}]`;
+      statuses.set(ni.name, new Status(Code.UnschedulableAndUnresolvable, [reason]));
+      nodes.push({ node: ni.name, fits: false, findings: [{ plugin: NODE_AFFINITY, reason, why: "is not among the nodes the pod's node affinity names (matchFields metadata.name)", fix: "add this node's name to the pod's node affinity" }] });
+      continue;
+    }
+    const first = fwk.runFilter(state, info, ni);
+    if (first === null) {
+      nodes.push({ node: ni.name, fits: true, findings: [] });
+      continue;
+    }
+    statuses.set(ni.name, first);
+    nodes.push({ node: ni.name, fits: false, findings: findingsFor(fwk, state, info, ni) });
+  }
+  const fitting = nodes.filter((n) => n.fits).length;
+  if (fitting > 0) {
+    const cond = (pod.status?.conditions ?? []).find((c) => c.type === "PodScheduled");
+    const last = cond?.status === "False" && cond.message ? ` (the scheduler last said: ${cond.message})` : "";
+    return { ...base, state: "pending", summary: `pod ${key} fits ${fitting} of ${all.length} node(s) now; the scheduler should place it shortly${last}`, nodes };
+  }
+  return { ...base, state: "pending", summary: `pod ${key} fits none of the ${all.length} node(s)`, schedulerMessage: fitErrorMessage(all.length, statuses, ""), nodes };
+}
+
+/** Plain-text report: one line per node, longest lists cut at `maxNodes` with a tally of the rest. */
+export function formatWhy(r: WhyReport, maxNodes = 50): string {
+  const lines = [r.summary];
+  if (r.schedulerMessage) lines.push(`scheduler: ${r.schedulerMessage}`);
+  if (r.podLevel) lines.push(`  every node: ${r.podLevel.why}${r.podLevel.fix ? ` — ${r.podLevel.fix}` : ""}`);
+  const shown = r.nodes.slice(0, maxNodes);
+  for (const n of shown) {
+    if (n.fits) lines.push(`  ${n.node}: fits`);
+    else lines.push(`  ${n.node}: ${n.findings.map((f) => `${f.why}${f.fix ? ` — ${f.fix}` : ""}`).join("; ")}`);
+  }
+  const rest = r.nodes.slice(maxNodes);
+  if (rest.length > 0) {
+    const tally = new Map<string, number>();
+    for (const n of rest) {
+      const k = n.fits ? "fits" : [...new Set(n.findings.map((f) => f.reason))].join(", ");
+      tally.set(k, (tally.get(k) ?? 0) + 1);
+    }
+    lines.push(`  ... and ${rest.length} more node(s): ${[...tally].map(([k, v]) => `${v} ${k}`).join("; ")}`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+/** Reads the pod, the nodes, the bound pods and the namespaces through the API, then explains. */
+export async function explainFromApi(client: RestClient, namespace: string, name: string, opts: { readonly schedulerName?: string; readonly signal?: AbortSignal } = {}): Promise<WhyReport> {
+  const call = opts.signal ? { signal: opts.signal } : {};
+  const [pod, nodes, pods, namespaces] = await Promise.all([
+    client.forKind("v1", "Pod").namespace(namespace).get(name, call),
+    client.forKind("v1", "Node").listAll(call),
+    client.forKind("v1", "Pod").listAll({ fieldSelector: "spec.nodeName!=,status.phase!=Succeeded,status.phase!=Failed", ...call }),
+    client.forKind("v1", "Namespace").listAll(call),
+  ]);
+  return explain({
+    pod: deepFreeze(pod),
+    nodes: nodes.items.map((n) => deepFreeze(n)),
+    pods: pods.items.map((p) => deepFreeze(p)),
+    namespaces: namespaces.items.map((n) => deepFreeze(n)),
+    ...(opts.schedulerName ? { schedulerName: opts.schedulerName } : {}),
+  });
+}
