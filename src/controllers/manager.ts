@@ -17,6 +17,7 @@ import { RestClient } from "../client/rest.js";
 import { loadKubeconfig, type ClientConfig } from "../util/kubeconfig.js";
 import type { Logger } from "../util/log.js";
 import type { Controller, ControllerContext, ControllerFactory } from "./context.js";
+import { deploymentController } from "./deployment/index.js";
 import { garbageCollectorController, GARBAGE_COLLECTOR_CONTROLLER } from "./garbagecollector/controller.js";
 import { namespaceController, NAMESPACE_CONTROLLER } from "./namespace/controller.js";
 import { replicaSetController, replicationControllerController } from "./replicaset/index.js";
@@ -34,6 +35,7 @@ export interface KnownController {
 /** The controllers `k8ts controller-manager` runs, with kube-controller-manager's names and defaults. */
 export function builtinControllers(): KnownController[] {
   return [
+    { name: "deployment-controller", aliases: ["deployment"], factory: deploymentController, workers: 5 },
     { name: "replicaset-controller", aliases: ["replicaset"], factory: replicaSetController, workers: 5 },
     { name: "replicationcontroller-controller", aliases: ["replicationcontroller"], factory: replicationControllerController, workers: 5 },
     { name: GARBAGE_COLLECTOR_CONTROLLER, aliases: ["garbagecollector"], factory: garbageCollectorController, workers: 20 },
