@@ -1,0 +1,140 @@
+// The scheduler against a real API server: Node objects only (no kubelets), pods created
+// through the API, bindings, conditions and events read back through the API.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import type { Event, Node, Pod, Taint } from "kubernetes-types/core/v1.js";
+import type { Lease } from "kubernetes-types/coordination/v1.js";
+import { RestClient } from "../client/rest.js";
+import { startTestApiServer, type TestApiServer } from "../testing/apiserver.js";
+import { loadKubeconfig } from "../util/kubeconfig.js";
+import { createLogger } from "../util/log.js";
+import { compileSchedulerOptions, Scheduler } from "./index.js";
+import { explainFromApi, formatWhy } from "./why.js";
+
+const log = createLogger((process.env["K8TS_TEST_LOG"] as "info" | undefined) ?? "silent");
+
+async function waitFor<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await f();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe("scheduler against a real API server", () => {
+  let server: TestApiServer;
+  let client: RestClient;
+  let scheduler: Scheduler;
+  const kubelet = new AbortController();
+
+  const nodes = () => client.forKind("v1", "Node");
+  const pods = () => client.forKind("v1", "Pod").namespace("default");
+
+  async function createNode(name: string, cpu: string, opts: { taints?: Taint[]; labels?: Record<string, string> } = {}): Promise<void> {
+    const allocatable = { cpu, memory: "8Gi", pods: "110" };
+    const node: Node = { apiVersion: "v1", kind: "Node", metadata: { name, labels: { "kubernetes.io/hostname": name, ...opts.labels } }, spec: opts.taints ? { taints: opts.taints } : {}, status: { capacity: allocatable, allocatable } };
+    const created = await nodes().create(node);
+    if (!created.status?.allocatable) await nodes().updateStatus({ ...created, status: { capacity: allocatable, allocatable } });
+  }
+
+  async function createPod(name: string, cpu: string, spec: Partial<Pod["spec"]> = {}): Promise<void> {
+    await pods().create({ apiVersion: "v1", kind: "Pod", metadata: { name }, spec: { containers: [{ name: "c", image: "busybox", resources: { requests: { cpu } } }], ...spec } });
+  }
+
+  const boundTo = (name: string) => waitFor(`${name} bound`, async () => (await pods().get(name)).spec?.nodeName || undefined);
+
+  before(async () => {
+    server = await startTestApiServer();
+    const config = await loadKubeconfig(server.kubeconfig);
+    client = new RestClient({ config, qps: Infinity });
+    scheduler = new Scheduler(compileSchedulerOptions({ clientConfig: config, serve: false, qps: Infinity, identity: "test-scheduler", log }));
+    await scheduler.start();
+    // A stand-in kubelet: pods being deleted finish at once.
+    void (async () => {
+      while (!kubelet.signal.aborted) {
+        try {
+          const w = await client.forKind("v1", "Pod").watch({ signal: kubelet.signal });
+          for await (const ev of w) {
+            const p = ev.object as Pod;
+            if (ev.type === "MODIFIED" && p.metadata?.deletionTimestamp && p.spec?.nodeName) {
+              await client
+                .forKind("v1", "Pod")
+                .namespace(p.metadata.namespace!)
+                .delete(p.metadata.name!, { gracePeriodSeconds: 0 })
+                .catch(() => undefined);
+            }
+          }
+        } catch {
+          if (!kubelet.signal.aborted) await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+    })();
+  });
+
+  after(async () => {
+    kubelet.abort();
+    await scheduler?.stop();
+    client?.close();
+    await server?.stop();
+  });
+
+  it("takes the kube-system/kube-scheduler lease", async () => {
+    assert.equal(await scheduler.waitUntilLeading(AbortSignal.timeout(20_000)), true);
+    const lease: Lease = await client.forKind("coordination.k8s.io/v1", "Lease").namespace("kube-system").get("kube-scheduler");
+    assert.equal(lease.spec?.holderIdentity, "test-scheduler");
+  });
+
+  it("binds pods to nodes where they fit", async () => {
+    const cp: Taint[] = [{ key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" }];
+    await createNode("cp1", "4", { taints: cp });
+    await createNode("cp2", "4", { taints: cp });
+    await createNode("worker", "2");
+    await createPod("small", "500m");
+    assert.equal(await boundTo("small"), "worker");
+    const pod = await pods().get("small");
+    assert.equal(pod.status?.conditions?.find((c) => c.type === "PodScheduled")?.status, "True");
+    const ev = await waitFor("Scheduled event", async () => (await client.forKind("v1", "Event").namespace("default").list()).items.find((e: Event) => e.involvedObject.name === "small" && e.reason === "Scheduled"));
+    assert.equal(ev.message, "Successfully assigned default/small to worker");
+    assert.equal(ev.type, "Normal");
+  });
+
+  it("marks an unschedulable pod, says why, and schedules it once a fitting node is added", async () => {
+    await createPod("big", "4");
+    const want =
+      "0/3 nodes are available: 1 Insufficient cpu, 2 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }. " +
+      "preemption: 0/3 nodes are available: 1 No preemption victims found for incoming pod, 2 Preemption is not helpful for scheduling.";
+    const cond = await waitFor("PodScheduled=False", async () => (await pods().get("big")).status?.conditions?.find((c) => c.type === "PodScheduled" && c.status === "False"));
+    assert.equal(cond.reason, "Unschedulable");
+    assert.equal(cond.message, want);
+    const ev = await waitFor("FailedScheduling event", async () => (await client.forKind("v1", "Event").namespace("default").list()).items.find((e: Event) => e.involvedObject.name === "big" && e.reason === "FailedScheduling"));
+    assert.equal(ev.type, "Warning");
+    assert.equal(ev.message, want);
+
+    const report = await explainFromApi(client, "default", "big");
+    const text = formatWhy(report);
+    assert.match(text, /worker: needs 3500m more CPU than is free \(requests 4, allocatable 2, in use 0\.5\)|worker: requests 4 CPU but the node has only 2 allocatable/);
+    assert.match(text, /cp1: has taint node-role\.kubernetes\.io\/control-plane:NoSchedule the pod does not tolerate/);
+
+    await createNode("large", "8");
+    assert.equal(await boundTo("big"), "large");
+  });
+
+  it("preempts a lower-priority pod for a higher-priority one", async () => {
+    await client.forKind("scheduling.k8s.io/v1", "PriorityClass").create({ apiVersion: "scheduling.k8s.io/v1", kind: "PriorityClass", metadata: { name: "high" }, value: 1000 });
+    await createNode("pool-node", "2", { labels: { pool: "p" } });
+    await createPod("low", "2", { nodeSelector: { pool: "p" } });
+    assert.equal(await boundTo("low"), "pool-node");
+    await createPod("urgent", "2", { nodeSelector: { pool: "p" }, priorityClassName: "high" });
+    const preempted = await waitFor("Preempted event", async () => (await client.forKind("v1", "Event").namespace("default").list()).items.find((e: Event) => e.involvedObject.name === "low" && e.reason === "Preempted"));
+    assert.match(preempted.message ?? "", /^Preempted by pod .+ on node pool-node$/);
+    assert.equal(await boundTo("urgent"), "pool-node");
+    await waitFor("low gone", async () => ((await pods().list()).items.some((p) => p.metadata?.name === "low") ? undefined : true));
+  });
+});
