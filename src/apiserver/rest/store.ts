@@ -357,7 +357,12 @@ export class ResourceStore {
     this.def.strategy.defaults?.(obj);
     if (subresource === "status") {
       // Only status changes through /status: everything else is taken from the stored object.
+      // Annotations may change with status (the Deployment controller records its revision
+      // there); labels and everything else in metadata stay (upstream's status strategies).
+      const annotations = obj.metadata?.annotations;
       const merged: KubeObject = { ...old, metadata: { ...oldMeta } };
+      if (annotations === undefined) delete merged.metadata!.annotations;
+      else merged.metadata!.annotations = annotations;
       for (const f of this.statusFields) {
         if (obj[f] === undefined) delete merged[f];
         else merged[f] = obj[f];
