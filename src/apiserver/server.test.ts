@@ -112,9 +112,11 @@ describe("API server", () => {
     const created = json<{ metadata: { generation: number; resourceVersion: string }; status?: { replicas?: number } }>((await c.request("POST", DEPLOY, JSON.stringify(d))).body);
     assert.equal(created.metadata.generation, 1);
     assert.equal(created.status?.replicas, undefined, "status is not set through the main resource");
-    const st = await c.request("PUT", `${DEPLOY}/gen/status`, JSON.stringify({ ...d, spec: { ...d.spec, replicas: 7 }, metadata: { name: "gen", resourceVersion: created.metadata.resourceVersion }, status: { replicas: 3 } }));
+    const st = await c.request("PUT", `${DEPLOY}/gen/status`, JSON.stringify({ ...d, spec: { ...d.spec, replicas: 7 }, metadata: { name: "gen", resourceVersion: created.metadata.resourceVersion, labels: { ignored: "yes" }, annotations: { kept: "yes" } }, status: { replicas: 3 } }));
     assert.equal(st.status, 200, st.body);
-    const afterStatus = json<{ metadata: { generation: number }; spec: { replicas: number }; status: { replicas: number } }>(st.body);
+    const afterStatus = json<{ metadata: { generation: number; labels?: Record<string, string>; annotations?: Record<string, string> }; spec: { replicas: number }; status: { replicas: number } }>(st.body);
+    assert.equal(afterStatus.metadata.annotations?.["kept"], "yes", "annotations change with status");
+    assert.equal(afterStatus.metadata.labels?.["ignored"], undefined, "labels do not");
     assert.equal(afterStatus.status.replicas, 3);
     assert.equal(afterStatus.spec.replicas, 1, "spec is not changed through /status");
     assert.equal(afterStatus.metadata.generation, 1);
