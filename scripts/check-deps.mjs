@@ -9,7 +9,7 @@ import { dirname, join, relative, resolve, sep } from "node:path";
 const root = resolve(dirname(new URL(import.meta.url).pathname), "..");
 const src = join(root, "src");
 
-const components = ["controllers", "scheduler", "kubelet", "proxy", "dns", "dashboard"];
+const components = ["controllers", "scheduler", "kubelet", "proxy", "dns", "dashboard", "simnodes"];
 /** @type {Record<string, string[] | "*">} what each top-level folder may import besides itself */
 const allowed = {
   util: [],

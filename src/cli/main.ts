@@ -5,6 +5,7 @@ import { registerSnapshotCommands } from "./snapshot.js";
 import { registerServerCommand } from "./server.js";
 import { registerControllerManagerCommand } from "./controller-manager.js";
 import { registerUpCommands } from "./up.js";
+import { registerSimNodesCommand } from "./sim-nodes.js";
 import { registerSchedulerCommand } from "./scheduler.js";
 import { registerWhyCommand } from "./why.js";
 import { VERSION } from "../util/version.js";
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerServerCommand(program);
   registerControllerManagerCommand(program);
   registerSnapshotCommands(program);
+  registerSimNodesCommand(program);
   registerSchedulerCommand(program);
   registerWhyCommand(program);
   return program;

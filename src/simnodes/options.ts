@@ -1,0 +1,108 @@
+// Raw options of the node simulator become compiled options once, here (STYLE.md 10).
+import type { RestClient } from "../client/rest.js";
+import type { Clock } from "../client/clock.js";
+import { realClock } from "../client/clock.js";
+import { parseQuantity } from "../api/quantity.js";
+import type { Logger } from "../util/log.js";
+import { SimNodesError } from "./errors.js";
+
+export interface SimNodesOptionsInput {
+  readonly client: RestClient;
+  readonly count: number;
+  /** Capacity (= allocatable) of every node; defaults 32 CPUs, 256Gi, 110 pods, 1Ti ephemeral storage. */
+  readonly cpu?: string;
+  readonly memory?: string;
+  readonly pods?: number;
+  readonly ephemeralStorage?: string;
+  /** Nodes are named `<prefix><index>`; default "sim-". */
+  readonly namePrefix?: string;
+  /** From Running to containers ready; default 1 s. */
+  readonly readyDelayMs?: number;
+  /** Fraction of pods that crash (restartPolicy Never: end Failed; otherwise restart once); default 0. */
+  readonly failRate?: number;
+  /** How long after turning ready a failing pod crashes; default 5 s. */
+  readonly failAfterMs?: number;
+  /** Finish a deleted pod at once instead of after its grace period; default false. */
+  readonly immediateDeletion?: boolean;
+  /** spec.leaseDurationSeconds of node leases; default 40 (the kubelet's). */
+  readonly leaseDurationSeconds?: number;
+  /** How often each lease is renewed; default 10 s (the kubelet's: a quarter of the duration). */
+  readonly renewIntervalMs?: number;
+  /** Delete the nodes (and their leases) when stopped; default false. */
+  readonly deleteOnExit?: boolean;
+  /** Pod status writes in flight at once; default 32. */
+  readonly workers?: number;
+  /** Node registrations in flight at once; default 32. */
+  readonly registerConcurrency?: number;
+  readonly log: Logger;
+  readonly clock?: Clock;
+}
+
+export interface SimNodesOptions {
+  readonly client: RestClient;
+  readonly count: number;
+  readonly cpu: string;
+  readonly memory: string;
+  readonly pods: number;
+  readonly ephemeralStorage: string;
+  readonly namePrefix: string;
+  readonly readyDelayMs: number;
+  readonly failRate: number;
+  readonly failAfterMs: number;
+  readonly immediateDeletion: boolean;
+  readonly leaseDurationSeconds: number;
+  readonly renewIntervalMs: number;
+  readonly deleteOnExit: boolean;
+  readonly workers: number;
+  readonly registerConcurrency: number;
+  readonly log: Logger;
+  readonly clock: Clock;
+}
+
+const DNS_SUBDOMAIN_PREFIX = /^[a-z0-9]([-a-z0-9.]*)?$/;
+
+export function compileSimNodesOptions(i: SimNodesOptionsInput): SimNodesOptions {
+  const bad = (msg: string): never => {
+    throw new SimNodesError("InvalidOptions", msg);
+  };
+  const int = (v: number, what: string, min: number): number => (Number.isSafeInteger(v) && v >= min ? v : bad(`${what} must be an integer >= ${min}, got ${v}`));
+  const ms = (v: number, what: string): number => (Number.isFinite(v) && v >= 0 ? v : bad(`${what} must be a duration >= 0, got ${v}`));
+  const quantity = (v: string, what: string): string => {
+    try {
+      if (parseQuantity(v).sign() <= 0) bad(`${what} must be positive, got ${JSON.stringify(v)}`);
+    } catch (err) {
+      if (err instanceof SimNodesError) throw err;
+      bad(`${what}: ${JSON.stringify(v)} is not a quantity: ${(err as Error).message}`);
+    }
+    return v;
+  };
+  const namePrefix = i.namePrefix ?? "sim-";
+  if (!DNS_SUBDOMAIN_PREFIX.test(namePrefix)) bad(`--name-prefix ${JSON.stringify(namePrefix)}: node names must be lower-case DNS subdomains`);
+  const count = int(i.count, "--count", 0);
+  if (namePrefix.length + String(Math.max(0, count - 1)).length > 253) bad("--name-prefix is too long for a node name");
+  const failRate = i.failRate ?? 0;
+  if (!(failRate >= 0 && failRate <= 1)) bad(`--fail-rate must be between 0 and 1, got ${failRate}`);
+  const leaseDurationSeconds = int(i.leaseDurationSeconds ?? 40, "--lease-duration", 1);
+  const renewIntervalMs = ms(i.renewIntervalMs ?? 10_000, "--lease-renew-interval");
+  if (renewIntervalMs <= 0) bad("--lease-renew-interval must be > 0");
+  return {
+    client: i.client,
+    count,
+    cpu: quantity(i.cpu ?? "32", "--cpu"),
+    memory: quantity(i.memory ?? "256Gi", "--memory"),
+    pods: int(i.pods ?? 110, "--pods", 1),
+    ephemeralStorage: quantity(i.ephemeralStorage ?? "1Ti", "--ephemeral-storage"),
+    namePrefix,
+    readyDelayMs: ms(i.readyDelayMs ?? 1000, "--ready-delay"),
+    failRate,
+    failAfterMs: ms(i.failAfterMs ?? 5000, "--fail-after"),
+    immediateDeletion: i.immediateDeletion ?? false,
+    leaseDurationSeconds,
+    renewIntervalMs,
+    deleteOnExit: i.deleteOnExit ?? false,
+    workers: int(i.workers ?? 32, "--workers", 1),
+    registerConcurrency: int(i.registerConcurrency ?? 32, "--register-concurrency", 1),
+    log: i.log,
+    clock: i.clock ?? realClock,
+  };
+}

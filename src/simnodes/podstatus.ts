@@ -1,0 +1,205 @@
+// What a simulated kubelet reports for a pod, as a pure function of the pod, what the
+// simulator decided for it (start time, address, whether it fails) and the time. A pod starts
+// Running at once with every container running; containers turn ready after the readiness
+// delay (or a readiness probe's initialDelaySeconds, if longer). A pod picked for failure
+// crashes `failAfter` after that: with restartPolicy Never it ends Failed, otherwise its first
+// container restarts once (restartCount 1, lastState terminated) and turns ready again.
+import { createHash } from "node:crypto";
+import type { Container, ContainerStatus, Pod, PodCondition, PodStatus } from "kubernetes-types/core/v1.js";
+import type { DeepReadonly } from "../client/objects.js";
+
+export interface PodPlan {
+  readonly uid: string;
+  /** When the simulator started the pod (ms since the epoch). */
+  readonly startedAt: number;
+  readonly podIP: string;
+  readonly hostIP: string;
+  readonly fails: boolean;
+}
+
+export interface PodTiming {
+  readonly readyDelayMs: number;
+  readonly failAfterMs: number;
+}
+
+export interface DesiredPodStatus {
+  readonly status: PodStatus;
+  /** When the desired status changes next, if it ever does. */
+  readonly nextChangeAt: number | undefined;
+}
+
+/** Whole seconds, as metav1.Time serializes. */
+export function timeString(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+/** A number in [0, 1) fixed by the pod's uid: whether it fails does not change across restarts of the simulator. */
+export function uidFraction(uid: string): number {
+  return createHash("sha256").update(uid).digest().readUInt32BE(0) / 2 ** 32;
+}
+
+function hex(...parts: string[]): string {
+  return createHash("sha256").update(parts.join("/")).digest("hex");
+}
+
+function imageID(image: string): string {
+  const at = image.indexOf("@");
+  if (at >= 0) return image;
+  const slash = image.lastIndexOf("/");
+  const colon = image.lastIndexOf(":");
+  const repo = colon > slash ? image.slice(0, colon) : image;
+  return `${repo}@sha256:${hex("image", image)}`;
+}
+
+function readyDelayOf(c: DeepReadonly<Container>, t: PodTiming): number {
+  return Math.max(t.readyDelayMs, (c.readinessProbe?.initialDelaySeconds ?? 0) * 1000);
+}
+
+export function isTerminal(phase: string | undefined): boolean {
+  return phase === "Succeeded" || phase === "Failed";
+}
+
+/** The status the pod should have at `now`. */
+export function desiredPodStatus(pod: DeepReadonly<Pod>, plan: PodPlan, now: number, t: PodTiming): DesiredPodStatus {
+  const spec = pod.spec;
+  const containers = spec?.containers ?? [];
+  const inits = spec?.initContainers ?? [];
+  const sidecars = inits.filter((c) => c.restartPolicy === "Always");
+  const maxDelay = Math.max(0, ...[...sidecars, ...containers].map((c) => readyDelayOf(c, t)));
+  const crashAt = plan.fails ? plan.startedAt + maxDelay + t.failAfterMs : undefined;
+  const crashed = crashAt !== undefined && now >= crashAt;
+  const neverRestarts = (spec?.restartPolicy ?? "Always") === "Never";
+  const failed = crashed && neverRestarts;
+  const changes: number[] = [];
+  if (crashAt !== undefined && !crashed) changes.push(crashAt);
+
+  const started = timeString(plan.startedAt);
+  const containerID = (c: DeepReadonly<Container>, restarts: number): string => `containerd://${hex(plan.uid, c.name, String(restarts))}`;
+  const base = (c: DeepReadonly<Container>): Pick<ContainerStatus, "name" | "image" | "imageID"> => ({ name: c.name, image: c.image ?? "", imageID: imageID(c.image ?? "") });
+
+  // When each long-lived container turned (or turns) ready: the Ready conditions' transition is the last of them.
+  const readyTimes: number[] = [];
+  const longLivedStatus = (c: DeepReadonly<Container>): ContainerStatus => {
+    const delay = readyDelayOf(c, t);
+    if (failed) {
+      return {
+        ...base(c),
+        containerID: containerID(c, 0),
+        state: { terminated: { exitCode: 1, reason: "Error", startedAt: started, finishedAt: timeString(crashAt), containerID: containerID(c, 0) } },
+        lastState: {},
+        ready: false,
+        restartCount: 0,
+        started: false,
+      };
+    }
+    // The first regular container is the one that crashes and is restarted.
+    if (crashed && c === containers[0]) {
+      const readyAt = crashAt + delay;
+      readyTimes.push(readyAt);
+      if (now < readyAt) changes.push(readyAt);
+      return {
+        ...base(c),
+        containerID: containerID(c, 1),
+        state: { running: { startedAt: timeString(crashAt) } },
+        lastState: { terminated: { exitCode: 1, reason: "Error", startedAt: started, finishedAt: timeString(crashAt), containerID: containerID(c, 0) } },
+        ready: now >= readyAt,
+        restartCount: 1,
+        started: true,
+      };
+    }
+    const readyAt = plan.startedAt + delay;
+    readyTimes.push(readyAt);
+    if (now < readyAt) changes.push(readyAt);
+    return { ...base(c), containerID: containerID(c, 0), state: { running: { startedAt: started } }, lastState: {}, ready: now >= readyAt, restartCount: 0, started: true };
+  };
+
+  const initStatuses = inits.map((c) =>
+    c.restartPolicy === "Always"
+      ? longLivedStatus(c)
+      : {
+          ...base(c),
+          containerID: containerID(c, 0),
+          state: { terminated: { exitCode: 0, reason: "Completed", startedAt: started, finishedAt: started, containerID: containerID(c, 0) } },
+          lastState: {},
+          ready: true,
+          restartCount: 0,
+          started: false,
+        },
+  );
+  const containerStatuses = containers.map((c) => longLivedStatus(c));
+
+  const all = [...initStatuses.filter((_, i) => inits[i]!.restartPolicy === "Always"), ...containerStatuses];
+  const unready = all.filter((s) => !s.ready).map((s) => s.name);
+  const ready = unready.length === 0;
+  const readyTransition = failed ? crashAt : ready ? Math.max(plan.startedAt, ...readyTimes) : crashed ? crashAt : plan.startedAt;
+  const notReady = (type: string): PodCondition =>
+    failed
+      ? { type, status: "False", lastTransitionTime: timeString(readyTransition), reason: "PodFailed" }
+      : { type, status: "False", lastTransitionTime: timeString(readyTransition), reason: "ContainersNotReady", message: `containers with unready status: [${unready.join(" ")}]` };
+  const yes = (type: string, at: number): PodCondition => ({ type, status: "True", lastTransitionTime: timeString(at) });
+  const conditions: PodCondition[] = [
+    yes("PodReadyToStartContainers", plan.startedAt),
+    yes("Initialized", plan.startedAt),
+    ready && !failed ? yes("Ready", readyTransition) : notReady("Ready"),
+    ready && !failed ? yes("ContainersReady", readyTransition) : notReady("ContainersReady"),
+  ];
+  if (!(pod.status?.conditions ?? []).some((c) => c.type === "PodScheduled")) conditions.push(yes("PodScheduled", plan.startedAt));
+
+  const status: PodStatus = {
+    phase: failed ? "Failed" : "Running",
+    conditions,
+    hostIP: plan.hostIP,
+    hostIPs: [{ ip: plan.hostIP }],
+    podIP: plan.podIP,
+    podIPs: [{ ip: plan.podIP }],
+    startTime: started,
+    ...(initStatuses.length > 0 ? { initContainerStatuses: initStatuses } : {}),
+    containerStatuses,
+  };
+  const future = changes.filter((c) => c > now);
+  return { status, nextChangeAt: future.length > 0 ? Math.min(...future) : undefined };
+}
+
+/** Whether the pod was started before (by an earlier run of the simulator): its start time and address are kept. */
+export function isRunningWithAddress(pod: DeepReadonly<Pod>): boolean {
+  return pod.status?.phase === "Running" && !!pod.status.podIP && !!pod.status.startTime;
+}
+
+function canonical(v: unknown): string {
+  return JSON.stringify(v, (_k, val: unknown) => {
+    if (val && typeof val === "object" && !Array.isArray(val)) {
+      const o = val as Record<string, unknown>;
+      return Object.fromEntries(Object.keys(o).sort().map((k) => [k, o[k]]));
+    }
+    return val;
+  });
+}
+
+function sameCondition(a: DeepReadonly<PodCondition> | undefined, b: PodCondition): boolean {
+  return !!a && a.status === b.status && (a.reason ?? "") === (b.reason ?? "") && (a.message ?? "") === (b.message ?? "");
+}
+
+/**
+ * The strategic-merge patch body for pods/status that turns `current` into `desired`, or
+ * undefined when nothing differs. Conditions merge by type, so only the ones that differ are
+ * sent; one that someone else changed after our recorded transition (the node lifecycle
+ * controller marking it not ready) transitions again now.
+ */
+export function statusPatch(current: DeepReadonly<PodStatus> | undefined, desired: PodStatus, now: number): Record<string, unknown> | undefined {
+  const patch: Record<string, unknown> = {};
+  const cur = (current ?? {}) as DeepReadonly<PodStatus>;
+  for (const f of ["phase", "hostIP", "podIP", "startTime"] as const) if (cur[f] !== desired[f]) patch[f] = desired[f];
+  for (const f of ["hostIPs", "podIPs", "containerStatuses", "initContainerStatuses"] as const) {
+    if (desired[f] !== undefined && canonical(cur[f]) !== canonical(desired[f])) patch[f] = desired[f];
+  }
+  const conditions: PodCondition[] = [];
+  for (const want of desired.conditions ?? []) {
+    const have = (cur.conditions ?? []).find((c) => c.type === want.type);
+    if (sameCondition(have, want)) continue;
+    const haveAt = have?.lastTransitionTime ? Date.parse(have.lastTransitionTime) : Number.NEGATIVE_INFINITY;
+    const wantAt = want.lastTransitionTime ? Date.parse(want.lastTransitionTime) : Number.NEGATIVE_INFINITY;
+    conditions.push(have && have.status !== want.status && haveAt > wantAt ? { ...want, lastTransitionTime: timeString(now) } : want);
+  }
+  if (conditions.length > 0) patch["conditions"] = conditions;
+  return Object.keys(patch).length > 0 ? patch : undefined;
+}

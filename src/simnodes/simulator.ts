@@ -1,0 +1,306 @@
+// The node simulator (kwok's idea, our implementation): one process registers N Nodes, keeps
+// their Leases renewed, and plays the kubelet for every pod bound to them — Running with an
+// address from the node's block, ready after the readiness delay, failures injected, deletion
+// finished after the grace period — without running any container.
+//
+// Everything is driven from two informers: all Nodes (to find free pod CIDRs and to see a
+// node's conditions changed by someone else, e.g. the node lifecycle controller marking it
+// Unknown) and all bound pods (`spec.nodeName!=`; one watch for every node of the process,
+// filtered by node name here, since a field selector per node would mean N watches). Pod keys
+// go through a work queue; each sync compares the cached status with what the kubelet would
+// report now and patches the difference, so a restarted simulator converges again.
+import type { Node, Pod } from "kubernetes-types/core/v1.js";
+import type { Lease } from "kubernetes-types/coordination/v1.js";
+import { runController } from "../client/controller.js";
+import { isAlreadyExists, isConflict, isNotFound } from "../client/errors.js";
+import { sleep } from "../client/clock.js";
+import { NODE_NAME_INDEX, SharedInformer, nodeNameIndexFunc, type IndexFunc } from "../client/informer.js";
+import { DeletedFinalStateUnknown, keyOf, splitKey, type DeepReadonly, type KubeObject } from "../client/objects.js";
+import type { ResourceClient } from "../client/rest.js";
+import { WorkQueue } from "../client/workqueue.js";
+import type { Logger } from "../util/log.js";
+import { SimNodesError } from "./errors.js";
+import { LeaseRenewer, NODE_LEASE_NAMESPACE } from "./leases.js";
+import { CidrAllocator, IpPool, blockHostBits, type NodeAddresses } from "./network.js";
+import { addressesOf, conditionRepairs, simNode } from "./node.js";
+import type { SimNodesOptions } from "./options.js";
+import { desiredPodStatus, isRunningWithAddress, isTerminal, statusPatch, uidFraction, type PodPlan } from "./podstatus.js";
+
+interface SimNode {
+  readonly name: string;
+  uid: string;
+  readonly addr: NodeAddresses;
+  readonly pool: IpPool;
+}
+
+interface PodRecord extends PodPlan {
+  readonly node: string;
+  released: boolean;
+}
+
+export interface SimNodesStats {
+  readonly nodes: number;
+  readonly podsStarted: number;
+  readonly podsRunning: number;
+  readonly statusWrites: number;
+  readonly podsDeleted: number;
+  readonly writeFailures: number;
+  readonly leaseRenewals: number;
+  readonly leaseFailures: number;
+}
+
+async function inBatches<T>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
+}
+
+export class SimNodes {
+  readonly nodeNames: readonly string[];
+  private readonly names: ReadonlySet<string>;
+  private readonly nodes = new Map<string, SimNode>();
+  private readonly records = new Map<string, PodRecord>();
+  /** When each terminating pod's grace period ends, counted from when we first saw it terminating (as the kubelet counts it). */
+  private readonly finishAt = new Map<string, { readonly uid: string; readonly at: number }>();
+  private readonly nodeInformer: SharedInformer<Node>;
+  private readonly podInformer: SharedInformer<Pod>;
+  private readonly podQueue = new WorkQueue<string>();
+  private readonly nodeQueue = new WorkQueue<string>();
+  private readonly leases: LeaseRenewer;
+  private readonly nodesApi: ResourceClient<Node>;
+  private readonly podsApi: ResourceClient<Pod>;
+  private readonly leasesApi: ResourceClient<Lease>;
+  private readonly log: Logger;
+  private readonly ac = new AbortController();
+  private runs: Promise<void>[] = [];
+  private started = false;
+  private stopping: Promise<void> | undefined;
+  private counters = { podsStarted: 0, statusWrites: 0, podsDeleted: 0, writeFailures: 0 };
+
+  constructor(private readonly o: SimNodesOptions) {
+    this.log = o.log.child({ component: "sim-nodes" });
+    this.nodeNames = Array.from({ length: o.count }, (_, i) => `${o.namePrefix}${i}`);
+    this.names = new Set(this.nodeNames);
+    this.nodesApi = o.client.forKind("v1", "Node");
+    this.podsApi = o.client.forKind("v1", "Pod");
+    this.leasesApi = o.client.forKind("coordination.k8s.io/v1", "Lease").namespace(NODE_LEASE_NAMESPACE);
+    this.nodeInformer = new SharedInformer<Node>({ name: "nodes", lw: this.nodesApi, log: this.log, clock: o.clock });
+    this.podInformer = new SharedInformer<Pod>({
+      name: "pods",
+      lw: this.podsApi,
+      log: this.log,
+      clock: o.clock,
+      selectors: { fieldSelector: "spec.nodeName!=" },
+      indexers: { [NODE_NAME_INDEX]: nodeNameIndexFunc as unknown as IndexFunc<Pod> },
+    });
+    this.leases = new LeaseRenewer({ api: this.leasesApi, clock: o.clock, log: this.log, intervalMs: o.renewIntervalMs, durationSeconds: o.leaseDurationSeconds });
+    this.podInformer.addEventHandler({
+      onAdd: (p) => this.podChanged(p),
+      onUpdate: (_old, p) => this.podChanged(p),
+      onDelete: (p) => this.podChanged(p instanceof DeletedFinalStateUnknown ? p.obj : p),
+    });
+    this.nodeInformer.addEventHandler({
+      onAdd: (n) => this.nodeChanged(n),
+      onUpdate: (_old, n) => this.nodeChanged(n),
+      onDelete: (n) => this.nodeChanged(n instanceof DeletedFinalStateUnknown ? n.obj : n),
+    });
+  }
+
+  private podChanged(pod: DeepReadonly<Pod> | Pod): void {
+    if (this.names.has(pod.spec?.nodeName ?? "")) this.podQueue.add(keyOf(pod as DeepReadonly<KubeObject>));
+  }
+
+  private nodeChanged(node: DeepReadonly<Node> | Node): void {
+    const name = node.metadata?.name ?? "";
+    if (this.nodes.has(name)) this.nodeQueue.add(name);
+  }
+
+  /** Registers the nodes and starts playing their kubelets; resolves once every node is registered. */
+  async start(): Promise<void> {
+    if (this.started) throw new SimNodesError("InvalidOptions", "sim-nodes was already started");
+    this.started = true;
+    const signal = this.ac.signal;
+    this.runs.push(this.nodeInformer.run(signal), this.podInformer.run(signal));
+    if (!(await this.nodeInformer.waitForSync(signal)) || !(await this.podInformer.waitForSync(signal))) return;
+
+    const existing = new Map(this.nodeInformer.lister.list().map((n) => [n.metadata?.name ?? "", n] as const));
+    const cidrs = new CidrAllocator(
+      blockHostBits(this.o.pods),
+      [...existing.values()].flatMap((n) => n.spec?.podCIDRs ?? (n.spec?.podCIDR ? [n.spec.podCIDR] : [])),
+    );
+    const began = this.o.clock.now();
+    await inBatches(this.nodeNames, this.o.registerConcurrency, async (name) => {
+      if (signal.aborted) return;
+      const old = existing.get(name);
+      const addr = (old && addressesOf(old)) ?? cidrs.next();
+      await this.register(name, addr, old, signal);
+    });
+    if (signal.aborted) return;
+    this.log.info({ nodes: this.nodes.size, ms: this.o.clock.now() - began }, "nodes registered");
+
+    this.runs.push(
+      this.leases.run(signal),
+      runController({ name: "sim-pods", queue: this.podQueue, workers: this.o.workers, sync: (key) => this.syncPod(key), log: this.log, signal }),
+      runController({ name: "sim-nodes", queue: this.nodeQueue, workers: 4, sync: (key) => this.syncNode(key), log: this.log, signal }),
+    );
+    // Pods already bound to these nodes (from an earlier run) were seen before the nodes were known.
+    for (const name of this.nodeNames) for (const p of this.podInformer.indexer.byIndex(NODE_NAME_INDEX, name)) this.podQueue.add(keyOf(p as DeepReadonly<KubeObject>));
+    for (const name of this.nodes.keys()) this.nodeQueue.add(name);
+  }
+
+  private async register(name: string, addr: NodeAddresses, old: DeepReadonly<Node> | undefined, signal: AbortSignal): Promise<void> {
+    let uid = old?.metadata?.uid;
+    for (let attempt = 0; !uid; attempt++) {
+      try {
+        uid = (await this.nodesApi.create(simNode(name, addr, this.o, this.o.clock.now()), { signal })).metadata?.uid;
+      } catch (err) {
+        if (signal.aborted) return;
+        if (isAlreadyExists(err)) {
+          // AlreadyExists: registered by an earlier run between our list and now; take it over.
+          uid = (await this.nodesApi.get(name, { signal })).metadata?.uid;
+          continue;
+        }
+        if (attempt >= 5) throw err;
+        this.log.warn({ err, node: name, attempt }, "registering node failed; retrying");
+        if (!(await sleep(this.o.clock, 200 * 2 ** attempt, signal))) return;
+      }
+    }
+    this.nodes.set(name, { name, uid, addr, pool: new IpPool(addr.podCIDR) });
+    await this.leases.register({ name, uid });
+  }
+
+  /** Makes the node's conditions those of a healthy kubelet (after the node lifecycle controller marked it Unknown, say). */
+  async syncNode(name: string): Promise<void> {
+    const node = this.nodeInformer.lister.get(name);
+    const sim = this.nodes.get(name);
+    if (!sim) return;
+    if (!node) {
+      // As the kubelet: a deleted Node object is not registered again by a running kubelet.
+      this.log.warn({ node: name }, "node object deleted; not re-registering it");
+      return;
+    }
+    sim.uid = node.metadata?.uid ?? sim.uid;
+    const repairs = conditionRepairs(node, this.o.clock.now());
+    if (repairs.length === 0) return;
+    await this.nodesApi.patch(name, "strategic", { status: { conditions: repairs } }, { subresource: "status" });
+  }
+
+  private release(key: string): void {
+    const rec = this.records.get(key);
+    if (!rec || rec.released) return;
+    rec.released = true;
+    this.nodes.get(rec.node)?.pool.release(rec.podIP);
+  }
+
+  private planFor(pod: DeepReadonly<Pod>, node: SimNode, now: number): PodRecord | undefined {
+    const uid = pod.metadata?.uid ?? "";
+    const fails = this.o.failRate > 0 && uidFraction(uid) < this.o.failRate;
+    const hostIP = node.addr.internalIP;
+    if (pod.spec?.hostNetwork) return { uid, node: node.name, startedAt: now, podIP: hostIP, hostIP, fails, released: true };
+    if (isRunningWithAddress(pod)) {
+      const podIP = pod.status!.podIP!;
+      const claimed = node.pool.claim(podIP);
+      return { uid, node: node.name, startedAt: Date.parse(pod.status!.startTime!), podIP, hostIP, fails, released: !claimed };
+    }
+    const podIP = node.pool.allocate();
+    if (podIP === undefined) return undefined;
+    this.counters.podsStarted++;
+    return { uid, node: node.name, startedAt: now, podIP, hostIP, fails, released: false };
+  }
+
+  /** Plays the kubelet for one pod: the status it would report now, or finishing its deletion. */
+  async syncPod(key: string): Promise<void> {
+    const pod = this.podInformer.lister.get(key);
+    const known = this.records.get(key);
+    if (known && known.uid !== pod?.metadata?.uid) {
+      this.release(key);
+      this.records.delete(key);
+    }
+    if (!pod || this.finishAt.get(key)?.uid !== pod.metadata?.uid) this.finishAt.delete(key);
+    if (!pod) return;
+    const node = this.nodes.get(pod.spec?.nodeName ?? "");
+    if (!node) return;
+    const { namespace, name } = splitKey(key);
+    const uid = pod.metadata?.uid ?? "";
+    const now = this.o.clock.now();
+    const pods = this.podsApi.namespace(namespace);
+
+    if (pod.metadata?.deletionTimestamp) {
+      let finish = this.finishAt.get(key);
+      if (finish?.uid !== uid) {
+        finish = { uid, at: now + (this.o.immediateDeletion ? 0 : (pod.metadata.deletionGracePeriodSeconds ?? 0) * 1000) };
+        this.finishAt.set(key, finish);
+      }
+      const at = finish.at;
+      if (now < at) {
+        this.podQueue.addAfter(key, at - now);
+        return;
+      }
+      try {
+        await pods.delete(name, { gracePeriodSeconds: 0, preconditions: { uid } });
+        this.counters.podsDeleted++;
+      } catch (err) {
+        // Gone already, or a new pod of the same name (its own events bring it here).
+        if (!isNotFound(err) && !isConflict(err)) throw err;
+      }
+      this.release(key);
+      return;
+    }
+    let rec = this.records.get(key);
+    if (!rec) {
+      // A pod that ended before we met it is left as it is.
+      if (isTerminal(pod.status?.phase)) return;
+      rec = this.planFor(pod, node, now);
+      if (!rec) {
+        this.log.warn({ pod: key, node: node.name }, "no free pod address on the node; pod stays pending");
+        this.podQueue.addAfter(key, 10_000);
+        return;
+      }
+      this.records.set(key, rec);
+    }
+    const desired = desiredPodStatus(pod, rec, now, this.o);
+    const patch = statusPatch(pod.status, desired.status, now);
+    if (patch) {
+      try {
+        await pods.patch(name, "strategic", { metadata: { uid }, status: patch }, { subresource: "status" });
+        this.counters.statusWrites++;
+      } catch (err) {
+        if (isNotFound(err)) return;
+        this.counters.writeFailures++;
+        throw err;
+      }
+    }
+    if (isTerminal(desired.status.phase)) this.release(key);
+    if (desired.nextChangeAt !== undefined) this.podQueue.addAfter(key, desired.nextChangeAt - now);
+  }
+
+  stats(): SimNodesStats {
+    let running = 0;
+    for (const r of this.records.values()) if (!r.released) running++;
+    return { nodes: this.nodes.size, ...this.counters, podsRunning: running, leaseRenewals: this.leases.stats.renewals, leaseFailures: this.leases.stats.failures };
+  }
+
+  /** Stops heartbeats and pod work; with deleteOnExit, deletes the nodes and their leases. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.ac.abort();
+      await Promise.all(this.runs);
+      if (!this.o.deleteOnExit) return;
+      const names = [...this.nodes.keys()];
+      await inBatches(names, this.o.registerConcurrency, async (name) => {
+        for (const api of [this.nodesApi, this.leasesApi] as const) {
+          try {
+            await api.delete(name);
+          } catch (err) {
+            if (!isNotFound(err)) this.log.warn({ err, node: name }, "deleting on exit failed");
+          }
+        }
+      });
+      this.log.info({ nodes: names.length }, "nodes deleted");
+    })();
+    return this.stopping;
+  }
+}
