@@ -205,8 +205,9 @@ export class CriClient {
         method.requestSerialize,
         method.responseDeserialize,
         request,
-        new grpc.Metadata(),
-        { deadline, ...(opts.waitForReady ? { waitForReady: true } : {}) } as grpc.CallOptions,
+        // grpc-js reads waitForReady from the metadata options, not the call options.
+        new grpc.Metadata(opts.waitForReady ? { waitForReady: true } : {}),
+        { deadline },
         (err, value) => {
           opts.signal?.removeEventListener("abort", onAbort);
           if (err) reject(new CriError(codeNames[err.code] ?? "Unknown", name, err.details || err.message));
