@@ -22,6 +22,7 @@ import { garbageCollectorController, GARBAGE_COLLECTOR_CONTROLLER } from "./garb
 import { namespaceController, NAMESPACE_CONTROLLER } from "./namespace/controller.js";
 import { replicaSetController, replicationControllerController } from "./replicaset/index.js";
 import { serviceAccountsController, SERVICE_ACCOUNT_CONTROLLER } from "./serviceaccount/controller.js";
+import { nodeLifecycleController, NODE_LIFECYCLE_CONTROLLER, taintEvictionController, TAINT_EVICTION_CONTROLLER } from "./nodelifecycle/index.js";
 
 /** A controller the manager knows: upstream's name, the short alias older flags use, its default worker count. */
 export interface KnownController {
@@ -41,6 +42,8 @@ export function builtinControllers(): KnownController[] {
     { name: GARBAGE_COLLECTOR_CONTROLLER, aliases: ["garbagecollector"], factory: garbageCollectorController, workers: 20 },
     { name: NAMESPACE_CONTROLLER, aliases: ["namespace"], factory: namespaceController, workers: 10 },
     { name: SERVICE_ACCOUNT_CONTROLLER, aliases: ["serviceaccount"], factory: serviceAccountsController, workers: 1 },
+    { name: NODE_LIFECYCLE_CONTROLLER, aliases: ["nodelifecycle"], factory: nodeLifecycleController, workers: 8 },
+    { name: TAINT_EVICTION_CONTROLLER, aliases: [], factory: taintEvictionController, workers: 8 },
   ];
 }
 
