@@ -34,13 +34,14 @@ export function runtimeSkipReason(): string | undefined {
 }
 
 /**
- * Run as `sh -c SWEEP sh DATA BRIDGE CGROUP`: kills the run's containerd and shims (found by
- * the data dir in their command line), force-deletes the containers in its runc root, unmounts
- * what is mounted under the data dir (rootfs overlays, network namespaces), deletes the bridge
- * and the cgroups, and removes the data dir. Idempotent.
+ * Run as `sh -c SWEEP sh DATA BRIDGE CGROUP NETWORK`: kills the run's containerd and shims
+ * (found by the data dir in their command line), force-deletes the containers in its runc root,
+ * unmounts what is mounted under the data dir (rootfs overlays, network namespaces), deletes
+ * the nat rules naming the network and the per-pod chains they jump to, the bridge and the
+ * cgroups, and removes the data dir. Idempotent.
  */
 const SWEEP = `
-DATA="$1"; BRIDGE="$2"; CG="$3"
+DATA="$1"; BRIDGE="$2"; CG="$3"; NET="$4"
 for p in /proc/[0-9]*; do
   case "$(tr '\\0' ' ' < "$p/cmdline" 2>/dev/null)" in
     *"$DATA/containerd/"*) kill -KILL "\${p#/proc/}" 2>/dev/null;;
@@ -51,6 +52,13 @@ if [ -d "$RR" ]; then
   for id in $(runc --root "$RR" list -q 2>/dev/null); do runc --root "$RR" delete -f "$id" >/dev/null 2>&1; done
 fi
 grep -F " $DATA/" /proc/self/mounts | awk '{print $2}' | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
+if [ -n "$NET" ]; then
+  R=$(iptables-save -t nat 2>/dev/null | grep '^-A ' | grep -F -- "$NET")
+  if [ -n "$R" ]; then
+    C=$(printf '%s\n' "$R" | grep -o -- '-j CNI-[^ ]*' | cut -c4- | grep -v '^CNI-HOSTPORT-' | sort -u)
+    { echo '*nat'; printf '%s\n' "$R" | sed 's/^-A /-D /'; for c in $C; do echo "-F $c"; echo "-X $c"; done; echo COMMIT; } | iptables-restore --noflush 2>/dev/null
+  fi
+fi
 [ -n "$BRIDGE" ] && ip link del "$BRIDGE" 2>/dev/null
 if [ -n "$CG" ]; then
   for h in /sys/fs/cgroup/*/"$CG" /sys/fs/cgroup/"$CG"; do
@@ -62,8 +70,8 @@ exit 0
 `;
 
 /** Kills and removes everything a run left under `dataDir` (see SWEEP); synchronous. */
-export function sweepRuntimeLeftovers(dataDir: string, bridge = "", cgroupRoot = ""): void {
-  execFileSync("sh", ["-c", SWEEP, "sh", dataDir, bridge, cgroupRoot], { stdio: "ignore" });
+export function sweepRuntimeLeftovers(dataDir: string, bridge = "", cgroupRoot = "", networkName = ""): void {
+  execFileSync("sh", ["-c", SWEEP, "sh", dataDir, bridge, cgroupRoot, networkName], { stdio: "ignore" });
 }
 
 export interface TestRuntimeOptions {
@@ -171,7 +179,7 @@ export async function startTestRuntime(options: TestRuntimeOptions = {}): Promis
   const podCIDR = options.network ? pickPodCIDR() : "";
   const sharedChainsExisted = natSave().includes(":CNI-HOSTPORT-DNAT ");
 
-  const watchdog: ChildProcess = spawn("sh", ["-c", `cat >/dev/null; ${SWEEP}`, "sh", dataDir, bridge, cgroupRoot], { stdio: ["pipe", "ignore", "ignore"] });
+  const watchdog: ChildProcess = spawn("sh", ["-c", `cat >/dev/null; ${SWEEP}`, "sh", dataDir, bridge, cgroupRoot, options.network ? networkName : ""], { stdio: ["pipe", "ignore", "ignore"] });
   watchdog.unref();
   watchdog.stdin?.on("error", () => undefined);
   (watchdog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
@@ -195,7 +203,7 @@ export async function startTestRuntime(options: TestRuntimeOptions = {}): Promis
       cri?.close();
       await containerd.stop().catch(() => undefined);
       if (options.network) cleanNat(networkName, sharedChainsExisted);
-      sweepRuntimeLeftovers(dataDir, bridge, cgroupRoot);
+      sweepRuntimeLeftovers(dataDir, bridge, cgroupRoot, options.network ? networkName : "");
     })());
 
   try {
