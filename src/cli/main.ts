@@ -5,6 +5,7 @@ import { registerSnapshotCommands } from "./snapshot.js";
 import { registerServerCommand } from "./server.js";
 import { registerControllerManagerCommand } from "./controller-manager.js";
 import { registerUpCommands } from "./up.js";
+import { registerImagesCommands } from "./images.js";
 import { registerSimNodesCommand } from "./sim-nodes.js";
 import { registerSchedulerCommand } from "./scheduler.js";
 import { registerWhyCommand } from "./why.js";
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerSimNodesCommand(program);
   registerSchedulerCommand(program);
   registerWhyCommand(program);
+  registerImagesCommands(program);
   return program;
 }
 

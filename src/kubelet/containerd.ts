@@ -57,9 +57,14 @@ export interface CompiledContainerdOptions {
   logger: Logger;
 }
 
+/** Where the node's containerd listens for a data dir (what `k8ts images import` dials). */
+export function containerdSocketPath(dataDir: string): string {
+  return join(dataDir, "containerd", "containerd.sock");
+}
+
 export function compileContainerdOptions(o: ContainerdOptions): CompiledContainerdOptions {
   const dir = join(o.dataDir, "containerd");
-  const socket = join(dir, "containerd.sock");
+  const socket = containerdSocketPath(o.dataDir);
   // The ttrpc socket adds ".ttrpc"; both must fit sockaddr_un's 107 bytes.
   if (Buffer.byteLength(socket) + ".ttrpc".length > 107) throw new ContainerdError("SocketPathTooLong", `data dir ${o.dataDir} is too long for a unix socket path (${socket}.ttrpc)`);
   return {

@@ -16,7 +16,7 @@ export const CRI_NAMESPACE = "k8s.io";
 export class ImageImportError extends Error {
   override readonly name = "ImageImportError";
   constructor(
-    readonly code: "CtrMissing" | "ImportFailed",
+    readonly code: "CtrMissing" | "ImportFailed" | "RuntimeNotRunning",
     message: string,
     readonly stderr = "",
   ) {
