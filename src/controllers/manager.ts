@@ -23,6 +23,7 @@ import { namespaceController, NAMESPACE_CONTROLLER } from "./namespace/controlle
 import { replicaSetController, replicationControllerController } from "./replicaset/index.js";
 import { serviceAccountsController, SERVICE_ACCOUNT_CONTROLLER } from "./serviceaccount/controller.js";
 import { nodeLifecycleController, NODE_LIFECYCLE_CONTROLLER, taintEvictionController, TAINT_EVICTION_CONTROLLER } from "./nodelifecycle/index.js";
+import { podGCController, POD_GC_CONTROLLER } from "./podgc/index.js";
 
 /** A controller the manager knows: upstream's name, the short alias older flags use, its default worker count. */
 export interface KnownController {
@@ -44,6 +45,7 @@ export function builtinControllers(): KnownController[] {
     { name: SERVICE_ACCOUNT_CONTROLLER, aliases: ["serviceaccount"], factory: serviceAccountsController, workers: 1 },
     { name: NODE_LIFECYCLE_CONTROLLER, aliases: ["nodelifecycle"], factory: nodeLifecycleController, workers: 8 },
     { name: TAINT_EVICTION_CONTROLLER, aliases: [], factory: taintEvictionController, workers: 8 },
+    { name: POD_GC_CONTROLLER, aliases: ["podgc"], factory: podGCController, workers: 1 },
   ];
 }
 
