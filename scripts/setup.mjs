@@ -7,16 +7,34 @@
 //   node scripts/setup.mjs --test     also what the test suites need
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
+import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 
 const root = resolve(dirname(new URL(import.meta.url).pathname), "..");
 const args = new Set(process.argv.slice(2));
 
-/** binary that proves the package is there → Debian package */
-const runtimePackages = { etcdctl: "etcd-client" };
+/**
+ * binary that proves the package is there → Debian package. "dpkg:NAME" asks dpkg instead:
+ * /bin/busybox also comes from the dynamic `busybox` package, and images need the static one.
+ */
+const runtimePackages = {
+  etcdctl: "etcd-client",
+  containerd: "containerd",
+  ctr: "containerd",
+  "containerd-shim-runc-v2": "containerd",
+  runc: "runc",
+  "/usr/lib/cni/bridge": "containernetworking-plugins",
+  "dpkg:busybox-static": "busybox-static",
+  iptables: "iptables",
+  ip: "iproute2",
+};
 const testPackages = { ...runtimePackages, etcd: "etcd-server" };
 
 function have(bin) {
+  if (bin.startsWith("dpkg:")) {
+    const r = spawnSync("dpkg-query", ["-W", "-f=${Status}", bin.slice(5)], { encoding: "utf8" });
+    return r.status === 0 && r.stdout.includes("install ok installed");
+  }
   return spawnSync("sh", ["-c", `command -v ${bin}`], { stdio: "ignore" }).status === 0;
 }
 
@@ -61,7 +79,20 @@ function build() {
   if (g.status !== 0) process.exit(g.status ?? 1);
 }
 
+/**
+ * The node's built-in images (busybox, pause) as archives in the default data dir, rebuilt
+ * only when /bin/busybox is newer than them (the agent also imports them when it starts).
+ */
+function builtinImages() {
+  const dataDir = process.getuid?.() === 0 ? "/var/lib/k8ts" : join(homedir(), ".k8ts");
+  const archives = ["busybox-1.35.tar", "pause-3.9.tar"].map((f) => join(dataDir, "images", f));
+  if (archives.every((a) => mtime(a) > mtime("/bin/busybox"))) return;
+  const r = spawnSync(process.execPath, [join(root, "bin", "k8ts"), "images", "build-builtin", "--data-dir", dataDir], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
+
 if (args.has("--runtime")) ensurePackages(runtimePackages);
 if (args.has("--test")) ensurePackages(testPackages);
 ensureNodeModules();
 if (!args.has("--no-build")) build();
+if (args.has("--runtime") && !args.has("--no-build")) builtinImages();
