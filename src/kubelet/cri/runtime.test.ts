@@ -233,4 +233,42 @@ describe("CRI on our containerd", { skip }, () => {
     assert.ok(!links().includes(`${rt.bridge}:`), "bridge gone");
     assert.equal(existsSync(`/sys/fs/cgroup/memory/${rt.cgroupRoot}`), false, "cgroups removed");
   });
+
+  it("host-network pod sharing one PID namespace: the pause process reaps orphans", async () => {
+    const rt = await startTestRuntime({ network: false });
+    try {
+      const { cri, runId } = rt;
+      const uid = `uid-${runId}`;
+      const logDirectory = join(rt.dataDir, "pods", uid);
+      mkdirSync(logDirectory, { recursive: true });
+      const shared = { namespaceOptions: { network: "NODE" as const, pid: "POD" as const, ipc: "POD" as const } };
+      const sandboxConfig: Input<PodSandboxConfig> = {
+        metadata: { name: "shared", namespace: "default", uid },
+        logDirectory,
+        linux: { cgroupParent: `/${rt.cgroupRoot}/pod${uid}`, securityContext: shared },
+      };
+      const sandboxId = await cri.runPodSandbox(sandboxConfig);
+      const containerId = await cri.createContainer(
+        sandboxId,
+        { metadata: { name: "main" }, image: { image: BUSYBOX_IMAGE }, command: ["sleep", "3600"], logPath: "main/0.log", linux: { securityContext: shared } },
+        sandboxConfig,
+      );
+      await cri.startContainer(containerId);
+      assert.equal((await cri.podSandboxStatus(sandboxId)).status?.linux?.namespaces?.options?.network, "NODE");
+      // Each subshell exits at once, so its sleep is re-parented to PID 1 (the pause shell),
+      // which must collect it when it ends.
+      const ps = await cri.execSync(containerId, ["sh", "-c", "(sleep 0.1 &); (sleep 0.2 &); sleep 1; ps -o pid,ppid,stat,args"], 10);
+      const out = ps.stdout.toString();
+      assert.match(out, /^\s*1\s+0\s+S\s+\/bin\/sh -c trap/m, "pause is PID 1 of the pod");
+      assert.doesNotMatch(out, /^\s*\d+\s+\d+\s+Z/m, `no zombies:\n${out}`);
+      await cri.stopContainer(containerId, 5);
+      await cri.removeContainer(containerId);
+      await cri.stopPodSandbox(sandboxId);
+      await cri.removePodSandbox(sandboxId);
+      assert.deepEqual(await cri.listPodSandbox(), []);
+    } finally {
+      await rt.cleanup();
+    }
+    assert.equal(existsSync(rt.dataDir), false);
+  });
 });
