@@ -1,0 +1,187 @@
+// The scheduler, the controllers and simulated nodes end to end (issue #5): `k8ts server`
+// (controllers embedded, with their upstream defaults), `k8ts scheduler` and two
+// `k8ts sim-nodes` processes, driven with the official kubectl.
+//
+// - a node whose simulator is killed: after the node monitor grace period (40 s) the node
+//   lifecycle controller marks it NotReady (Unknown) and taints it unreachable, the
+//   taint-eviction controller evicts the ReplicaSet's pods (they tolerate the taint for 0 s),
+//   the ReplicaSet replaces them and the scheduler puts the replacements on the other
+//   simulator's node.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Node, Pod } from "kubernetes-types/core/v1.js";
+import { KUBECTL, type KubectlResult } from "../../src/testing/apiserver.js";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+const bin = join(root, "bin", "k8ts");
+const logLevel = process.env["K8TS_TEST_LOG"] ?? "warn";
+
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => done(port));
+    });
+    s.on("error", fail);
+  });
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 60_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+class Proc {
+  out = "";
+  err = "";
+  readonly exited: Promise<number | null>;
+  constructor(
+    readonly name: string,
+    readonly child: ChildProcess,
+  ) {
+    child.stdout?.on("data", (c: Buffer) => (this.out += c.toString()));
+    child.stderr?.on("data", (c: Buffer) => (this.err += c.toString()));
+    this.exited = new Promise((r) => child.once("exit", (code) => r(code)));
+  }
+
+  static start(name: string, args: readonly string[]): Proc {
+    return new Proc(name, spawn(process.execPath, [bin, ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"] }));
+  }
+
+  async ready(marker: string): Promise<void> {
+    await until(`${this.name} to be ready`, () => (this.out.includes(marker) ? true : this.child.exitCode !== null ? Promise.reject(new Error(`${this.name} exited: ${this.err}`)) : undefined), 30_000);
+  }
+
+  async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    await this.exited;
+  }
+}
+
+void describe("scheduler, controllers and simulated nodes end to end", () => {
+  let dir: string;
+  let kubeconfig: string;
+  const procs: Proc[] = [];
+
+  const kubectl = (a: readonly string[], stdin?: string): Promise<KubectlResult> =>
+    new Promise((done) => {
+      const child = execFile(KUBECTL, ["--kubeconfig", kubeconfig, "--cache-dir", join(dir, "kubectl-cache"), ...a], { env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: dir }, maxBuffer: 64 << 20, timeout: 120_000 }, (err, stdout, stderr) =>
+        done({ code: err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : 1) : 0, stdout, stderr }),
+      );
+      child.stdin?.end(stdin);
+    });
+  const ok = async (a: readonly string[], stdin?: string): Promise<string> => {
+    const r = await kubectl(a, stdin);
+    assert.equal(r.code, 0, `kubectl ${a.join(" ")} failed (${r.code}):\n${r.stderr}\n${r.stdout}`);
+    return r.stdout;
+  };
+  const start = async (name: string, args: readonly string[], marker: string): Promise<Proc> => {
+    const p = Proc.start(name, args);
+    procs.push(p);
+    await p.ready(marker);
+    return p;
+  };
+  const simNodes = (prefix: string): Promise<Proc> => start(`sim-nodes ${prefix}`, ["sim-nodes", "--kubeconfig", kubeconfig, "--count", "1", "--name-prefix", prefix, "--ready-delay", "0s", "--log-level", logLevel], "sim-nodes ready");
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "k8ts-e2e-scheduler-"));
+    kubeconfig = join(dir, "admin.kubeconfig");
+    const port = await freePort();
+    await start("k8ts server", ["server", "--data-dir", dir, "--port", String(port), "--store", "memory://", "--log-level", logLevel], "k8ts server ready");
+    await start("k8ts scheduler", ["scheduler", "--kubeconfig", kubeconfig, "--secure-port", "0", "--log-level", logLevel], "k8ts scheduler started");
+  });
+
+  after(async () => {
+    for (const p of procs.reverse()) await p.stop("SIGKILL");
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function pods(selector: string): Promise<Pod[]> {
+    return (JSON.parse(await ok(["get", "pods", "-l", selector, "-o", "json"])) as { items: Pod[] }).items;
+  }
+  const isReady = (p: Pod): boolean => p.status?.phase === "Running" && (p.status.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
+
+  void it("replaces the pods of a node whose simulator was killed on another simulator's node", { timeout: 240_000 }, async () => {
+    const a = await simNodes("a-");
+    await ok(
+      ["apply", "-f", "-"],
+      JSON.stringify({
+        apiVersion: "apps/v1",
+        kind: "ReplicaSet",
+        metadata: { name: "web" },
+        spec: {
+          replicas: 3,
+          selector: { matchLabels: { app: "web" } },
+          template: {
+            metadata: { labels: { app: "web" } },
+            spec: {
+              containers: [{ name: "web", image: "busybox:1.35", resources: { requests: { cpu: "100m", memory: "64Mi" } } }],
+              tolerations: [
+                { key: "kwok.x-k8s.io/node", operator: "Exists", effect: "NoSchedule" },
+                { key: "node.kubernetes.io/unreachable", operator: "Exists", effect: "NoExecute", tolerationSeconds: 0 },
+              ],
+            },
+          },
+        },
+      }),
+    );
+    const first = await until("3 pods Ready on a-0", async () => {
+      const ps = (await pods("app=web")).filter(isReady);
+      return ps.length === 3 && ps.every((p) => p.spec?.nodeName === "a-0") ? ps : undefined;
+    });
+    const firstNames = new Set(first.map((p) => p.metadata?.name));
+    await simNodes("b-");
+
+    await a.stop("SIGKILL");
+    const notReady = await until(
+      "a-0 NotReady and tainted unreachable",
+      async () => {
+        const n = JSON.parse(await ok(["get", "node", "a-0", "-o", "json"])) as Node;
+        const ready = n.status?.conditions?.find((c) => c.type === "Ready");
+        const taints = (n.spec?.taints ?? []).map((t) => `${t.key}:${t.effect}`);
+        return ready?.status === "Unknown" && taints.includes("node.kubernetes.io/unreachable:NoExecute") ? { ready, taints } : undefined;
+      },
+      120_000,
+    );
+    assert.equal(notReady.ready.reason, "NodeStatusUnknown");
+    assert.ok(notReady.taints.includes("node.kubernetes.io/unreachable:NoSchedule"));
+    assert.match(await ok(["get", "node", "a-0", "--no-headers"]), /^a-0\s+NotReady\s/);
+
+    const replaced = await until(
+      "3 replacement pods Ready on b-0",
+      async () => {
+        const ps = (await pods("app=web")).filter((p) => !p.metadata?.deletionTimestamp && isReady(p));
+        return ps.length === 3 && ps.every((p) => p.spec?.nodeName === "b-0" && !firstNames.has(p.metadata?.name)) ? ps : undefined;
+      },
+      60_000,
+    );
+    assert.equal(replaced.length, 3);
+    // Nobody finishes the evicted pods (their kubelet is gone): they stay terminating, marked as disrupted.
+    const evicted = (await pods("app=web")).filter((p) => firstNames.has(p.metadata?.name));
+    assert.equal(evicted.length, 3);
+    for (const p of evicted) {
+      assert.ok(p.metadata?.deletionTimestamp, `${p.metadata?.name} is terminating`);
+      assert.equal(p.status?.conditions?.find((c) => c.type === "DisruptionTarget")?.reason, "DeletionByTaintManager");
+    }
+    assert.match(await ok(["get", "rs", "web", "--no-headers"]), /^web\s+3\s+3\s+3\s/);
+    const events = await ok(["get", "events", "--field-selector", "reason=TaintManagerEviction", "-o", "name"]);
+    assert.ok(events.trim().split("\n").length >= 3, events);
+  });
+});
