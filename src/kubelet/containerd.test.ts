@@ -84,6 +84,7 @@ describe("supervised containerd", { skip }, () => {
       // Killed: the supervisor starts a new one and CRI answers again on the same socket.
       const killedAt = Date.now();
       process.kill(first.pid, "SIGKILL");
+      await waitFor("the supervisor to see the death", () => !c.status().running || c.status().pid !== first.pid);
       await waitFor("containerd restarted", () => {
         const s = c.status();
         return s.restarts === 1 && s.running && s.pid !== first.pid && s.version !== "";

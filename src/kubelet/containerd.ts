@@ -199,7 +199,8 @@ export class Containerd {
   }
 
   status(): ContainerdStatus {
-    return { running: this.child?.exitCode === null, pid: this.child?.pid, restarts: this.restarts, version: this.runtimeVersion };
+    const c = this.child;
+    return { running: c?.pid !== undefined && c.exitCode === null && c.signalCode === null, pid: c?.pid, restarts: this.restarts, version: this.runtimeVersion };
   }
 
   /** Writes the config, replaces a containerd a previous run left behind, starts it and waits until CRI answers. */
