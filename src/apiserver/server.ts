@@ -37,6 +37,7 @@ import { ApiServerMetrics } from "./metrics.js";
 import { bootstrap } from "./bootstrap.js";
 import type { NamespacePhase } from "./admission/namespacelifecycle.js";
 import { OpenAPIService } from "./handlers/openapi.js";
+import { DEFAULT_SERVICE_CLUSTER_IP_RANGE, DEFAULT_SERVICE_NODE_PORT_RANGE, PortRange, ServiceNetworking, defaultAdvertiseAddress, parseServiceCIDRs, type ServiceCIDR } from "./allocators/index.js";
 
 export interface ApiServerOptionsInput {
   readonly dataDir: string;
@@ -57,6 +58,12 @@ export interface ApiServerOptionsInput {
   readonly admissionPlugins?: readonly AdmissionPlugin[];
   /** Events kept per resource in the watch cache. */
   readonly watchCacheHistory?: number;
+  /** --service-cluster-ip-range: one CIDR, or two of different families; default 10.43.0.0/16. */
+  readonly serviceClusterIPRange?: string;
+  /** --service-node-port-range; default 30000-32767. */
+  readonly serviceNodePortRange?: string;
+  /** --advertise-address: this server's address in the `kubernetes` endpoints; default from the bind address. */
+  readonly advertiseAddress?: string;
 }
 
 export interface ApiServerOptions {
@@ -75,6 +82,9 @@ export interface ApiServerOptions {
   readonly authorizer: Authorizer;
   readonly admissionPlugins: readonly AdmissionPlugin[];
   readonly watchCacheHistory: number;
+  readonly serviceCIDRs: readonly ServiceCIDR[];
+  readonly nodePortRange: PortRange;
+  readonly advertiseAddress: string | undefined;
 }
 
 export function compileApiServerOptions(input: ApiServerOptionsInput): ApiServerOptions {
@@ -96,6 +106,9 @@ export function compileApiServerOptions(input: ApiServerOptionsInput): ApiServer
     authorizer: input.authorizer ?? allowAuthenticated,
     admissionPlugins: input.admissionPlugins ?? [],
     watchCacheHistory: input.watchCacheHistory ?? 10_000,
+    serviceCIDRs: parseServiceCIDRs(input.serviceClusterIPRange ?? DEFAULT_SERVICE_CLUSTER_IP_RANGE),
+    nodePortRange: PortRange.parse(input.serviceNodePortRange ?? DEFAULT_SERVICE_NODE_PORT_RANGE),
+    advertiseAddress: input.advertiseAddress ?? defaultAdvertiseAddress(input.bindAddress ?? "127.0.0.1"),
   };
 }
 
@@ -117,6 +130,7 @@ export class ApiServer {
   readonly metrics = new ApiServerMetrics();
   readonly registry: Registry;
   private stores = new Map<ResourceDefinition, ResourceStore>();
+  private serviceNetworking: ServiceNetworking | undefined;
 
   constructor(readonly options: ApiServerOptions) {
     this.registry = new Registry(options.resources);
@@ -171,7 +185,9 @@ export class ApiServer {
     const admission = new AdmissionChain([namespaceLifecycle(phaseOf), defaultTolerationSeconds(), ...o.admissionPlugins]);
     const openapi = new OpenAPIService(this.registry, reviewResources);
     const trackManagedFields = managedFieldsTracker((def) => openapi.patchSchema(def));
-    for (const def of o.resources) this.stores.set(def, new ResourceStore(def, { store, cache, admission, trackManagedFields }));
+    const svcDef = this.registry.lookup("", "v1", "services");
+    const networking = svcDef ? new ServiceNetworking({ store, serviceCIDRs: o.serviceCIDRs, nodePortRange: o.nodePortRange, log: log.child({ component: "service-networking" }) }) : undefined;
+    for (const def of o.resources) this.stores.set(def, new ResourceStore(def, { store, cache, admission, trackManagedFields, ...(networking && def === svcDef ? { hooks: networking.hooks() } : {}) }));
     const pcDef = this.registry.lookup("scheduling.k8s.io", "v1", "priorityclasses");
     await bootstrap({ ...(nsDef ? { namespaces: this.stores.get(nsDef)! } : {}), ...(pcDef ? { priorityClasses: this.stores.get(pcDef)! } : {}) });
 
@@ -250,6 +266,23 @@ export class ApiServer {
         resolve();
       });
     });
+    if (networking && svcDef) {
+      const store = (group: string, plural: string): ResourceStore | undefined => {
+        const def = this.registry.lookup(group, "v1", plural);
+        return def ? this.stores.get(def) : undefined;
+      };
+      const [endpoints, endpointSlices, events] = [store("", "endpoints"), store("discovery.k8s.io", "endpointslices"), store("", "events")];
+      await networking.start({
+        services: this.stores.get(svcDef)!,
+        servicesPrefix: resourcePrefix(svcDef),
+        ...(endpoints ? { endpoints } : {}),
+        ...(endpointSlices ? { endpointSlices } : {}),
+        ...(events ? { events } : {}),
+        apiserverPort: (server.address() as AddressInfo).port,
+        advertiseAddress: o.advertiseAddress,
+      });
+      this.serviceNetworking = networking;
+    }
     await writeKubeconfig(
       this.kubeconfigPath,
       buildKubeconfig({
@@ -265,8 +298,16 @@ export class ApiServer {
     this.ready = true;
   }
 
+  /** Service allocation and the `kubernetes` Service (after start). */
+  get services(): ServiceNetworking | undefined {
+    return this.serviceNetworking;
+  }
+
   async stop(): Promise<void> {
     this.ready = false;
+    // Takes this server out of the `kubernetes` endpoints while the store is still open.
+    await this.serviceNetworking?.stop();
+    this.serviceNetworking = undefined;
     const server = this.server;
     if (server) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -12,6 +12,9 @@ export interface ServerFlags {
   readonly store?: string;
   readonly port: string;
   readonly bindAddress: string;
+  readonly advertiseAddress?: string;
+  readonly serviceClusterIpRange?: string;
+  readonly serviceNodePortRange?: string;
   readonly tlsSan?: readonly string[];
   readonly tokenAuthFile?: string;
   readonly auditLogPath?: string;
@@ -30,6 +33,9 @@ export async function startServer(flags: ServerFlags): Promise<ApiServer> {
       ...(flags.store ? { storeUrl: flags.store } : {}),
       port: Number(flags.port),
       bindAddress: flags.bindAddress,
+      ...(flags.advertiseAddress ? { advertiseAddress: flags.advertiseAddress } : {}),
+      ...(flags.serviceClusterIpRange ? { serviceClusterIPRange: flags.serviceClusterIpRange } : {}),
+      ...(flags.serviceNodePortRange ? { serviceNodePortRange: flags.serviceNodePortRange } : {}),
       extraSANs: flags.tlsSan ?? [],
       resources: builtinResources(),
       log: log.child({ component: "apiserver" }),

@@ -76,11 +76,28 @@ const MAX_CONFLICT_RETRIES = 8;
 const FOREGROUND = "foregroundDeletion";
 const ORPHAN = "orphan";
 
+/** Told whether the write it prepared landed. */
+export type FinishWrite = (success: boolean) => Promise<void>;
+
+/**
+ * Work a resource needs around its writes beyond what a strategy can do, because it touches
+ * storage outside the object (upstream's Store.BeginCreate/BeginUpdate/AfterDelete; services
+ * allocate cluster IPs and node ports here). Begin hooks run after validation and admission,
+ * right before the write, and may fill fields of the object; the FinishWrite they return
+ * keeps or gives back what they took. afterDelete runs once the object is gone from storage.
+ */
+export interface WriteHooks {
+  beginCreate?(obj: KubeObject, ctx: RequestContext): Promise<FinishWrite>;
+  beginUpdate?(obj: KubeObject, old: KubeObject, ctx: RequestContext): Promise<FinishWrite>;
+  afterDelete?(obj: Readonly<KubeObject>, ctx: RequestContext): Promise<void>;
+}
+
 export interface ResourceStoreDeps {
   readonly store: Store;
   readonly cache: WatchCache;
   readonly admission: AdmissionChain;
   readonly trackManagedFields?: ManagedFieldsTracker;
+  readonly hooks?: WriteHooks;
 }
 
 export class ResourceStore {
@@ -292,16 +309,22 @@ export class ResourceStore {
   async create(obj: KubeObject, ctx: RequestContext): Promise<KubeObject> {
     const prepared = await this.prepareCreate(obj, ctx);
     const name = prepared.metadata!.name!;
-    if (ctx.dryRun) {
-      const { kv } = await this.deps.store.get(this.key(ctx.namespace, name));
-      if (kv) throw status.alreadyExists(this.qualified, name);
-      return prepared;
-    }
+    const finish = await this.deps.hooks?.beginCreate?.(prepared, ctx);
+    let landed = false;
     try {
+      if (ctx.dryRun) {
+        const { kv } = await this.deps.store.get(this.key(ctx.namespace, name));
+        if (kv) throw status.alreadyExists(this.qualified, name);
+        landed = true;
+        return prepared;
+      }
       const kv = await this.deps.store.create(this.key(ctx.namespace, name), this.encode(prepared), this.writeOptions());
+      landed = true;
       return this.decode(kv);
     } catch (err) {
       throw this.storageError(err, name);
+    } finally {
+      await finish?.(landed);
     }
   }
 
@@ -404,6 +427,19 @@ export class ResourceStore {
     this.validateOrThrow(name, validate?.call(this.def.strategy, obj, old, sctx));
     await this.admitValidate("UPDATE", obj, old, ctx, name, subresource);
 
+    // Hooks guard the main resource, like prepareForUpdate.
+    const finish = subresource === "" || subresource === "scale" ? await this.deps.hooks?.beginUpdate?.(obj, old, ctx) : undefined;
+    let landed = false;
+    try {
+      const written = await this.writeUpdated(key, obj, old, oldKv, ctx);
+      landed = true;
+      return written;
+    } finally {
+      await finish?.(landed);
+    }
+  }
+
+  private async writeUpdated(key: string, obj: KubeObject, old: KubeObject, oldKv: KeyValue, ctx: RequestContext): Promise<KubeObject> {
     // A no-op update writes nothing, not even new managedFields timestamps (as upstream).
     if (equalIgnoringManagedFields(obj, old)) return old;
     if (ctx.dryRun) return obj;
@@ -411,7 +447,9 @@ export class ResourceStore {
     const m = metaOf(obj);
     if (m.deletionTimestamp && (m.finalizers ?? []).length === 0 && (m.deletionGracePeriodSeconds ?? 0) === 0 && !this.def.strategy.deletionBlocked?.(obj)) {
       const { revision } = await this.deps.store.delete(key, oldKv.modRevision);
-      return { ...obj, metadata: { ...m, resourceVersion: String(revision) } };
+      const gone = { ...obj, metadata: { ...m, resourceVersion: String(revision) } };
+      await this.deps.hooks?.afterDelete?.(gone, ctx);
+      return gone;
     }
     const kv = await this.deps.store.update(key, this.encode(obj), oldKv.modRevision, this.writeOptions());
     return this.decode(kv);
@@ -466,6 +504,7 @@ export class ResourceStore {
       const { revision, prevKv } = await this.deps.store.delete(key, kv.modRevision);
       const last = this.decode(prevKv);
       metaOf(last).resourceVersion = String(revision);
+      await this.deps.hooks?.afterDelete?.(last, ctx);
       return { object: last, deleted: true };
     }
     // Deletion starts: deletionTimestamp marks it; the object goes once finalizers and grace are done.
