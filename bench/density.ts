@@ -1,0 +1,340 @@
+// Density benchmark: `npm run bench -- density [--nodes N] [--pods M] [--replicas R] [--timeout S]`
+// (defaults 1000 nodes, 10000 pods, 100 replicas per Deployment, 1800 s).
+//
+// A fresh cluster of separate processes on the default SQLite store: `k8ts server`
+// (--disable-controllers), `k8ts controller-manager` and `k8ts scheduler` with loose client
+// throttles (at upstream's default 20 and 50 QPS the ReplicaSet controller's creates and the
+// scheduler's bindings would be the whole measurement), and `k8ts sim-nodes --count N`. The
+// pods come from M/R Deployments. One JSON object per line:
+//  - scheduling throughput: pods/s from the first to the last PodScheduled seen by a watch,
+//    and the median over 1 s windows;
+//  - pod startup latency: a pod's first appearance in the watch → Running seen by the watch,
+//    p50/p99 (creationTimestamp has one-second resolution, too coarse for a 1 s target);
+//  - mutating API latency p50/p99 over the run, from the server's
+//    apiserver_request_duration_seconds histogram (POST/PUT/PATCH/DELETE, before/after diff);
+//  - peak RSS (VmHWM) and CPU seconds of each process; the store's size on disk.
+import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { performance } from "node:perf_hooks";
+import type { Deployment } from "kubernetes-types/apps/v1.js";
+import type { Node, Pod } from "kubernetes-types/core/v1.js";
+import { SharedInformerFactory } from "../src/client/informer.js";
+import type { DeepReadonly } from "../src/client/objects.js";
+import { createClientFromKubeconfig, type RestClient } from "../src/client/rest.js";
+import { adminClient } from "../src/testing/client.js";
+import { createLogger } from "../src/util/log.js";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const bin = join(root, "bin", "k8ts");
+const arg = (name: string, dflt: number): number => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const NODES = arg("--nodes", 1000);
+const PODS = arg("--pods", 10000);
+const REPLICAS = Math.min(arg("--replicas", 100), PODS);
+const TIMEOUT_S = arg("--timeout", 1800);
+const LOG_LEVEL = process.env["K8TS_BENCH_LOG"] ?? "warn";
+const TICKS = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim()) || 100;
+const NS = "density";
+
+const round = (n: number, d = 1): number => Math.round(n * 10 ** d) / 10 ** d;
+const emit = (o: Record<string, unknown>): void => void process.stdout.write(JSON.stringify({ bench: "density", nodes: NODES, pods: PODS, ...o }) + "\n");
+const progress = (msg: string): void => void process.stderr.write(`[density ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+
+function percentile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => done(port));
+    });
+    s.on("error", fail);
+  });
+}
+
+async function until(what: string, probe: () => Promise<boolean> | boolean, ms: number, every = 100): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, every));
+  }
+}
+
+/** One of the cluster's processes, with its output kept for error reports. */
+class Proc {
+  private out = "";
+  readonly exited: Promise<void>;
+  readonly child: ChildProcess;
+  constructor(
+    readonly name: string,
+    args: readonly string[],
+  ) {
+    this.child = spawn(process.execPath, ["--max-old-space-size=8192", bin, ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    const keep = (c: Buffer): void => {
+      this.out += c.toString();
+      if (this.out.length > 200_000) this.out = this.out.slice(-100_000);
+    };
+    this.child.stdout?.on("data", keep);
+    this.child.stderr?.on("data", keep);
+    this.exited = new Promise((r) => this.child.once("exit", () => r()));
+  }
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+  async ready(marker: string, ms = 600_000): Promise<void> {
+    await until(`${this.name}`, () => {
+      if (this.out.includes(marker)) return true;
+      if (!this.running) throw new Error(`${this.name} exited:\n${this.out.slice(-4000)}`);
+      return false;
+    }, ms);
+  }
+  tail(): string {
+    return this.out.slice(-2000);
+  }
+  /** VmHWM in MiB and utime+stime in s, while the process lives. */
+  usage(): { peakRssMiB: number; cpuSeconds: number } | undefined {
+    try {
+      const status = readFileSync(`/proc/${this.pid}/status`, "utf8");
+      const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(status);
+      const stat = readFileSync(`/proc/${this.pid}/stat`, "utf8");
+      const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      return { peakRssMiB: hwm ? round(Number(hwm[1]) / 1024) : Number.NaN, cpuSeconds: round((Number(rest[11]) + Number(rest[12])) / TICKS) };
+    } catch {
+      return undefined;
+    }
+  }
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.child.kill("SIGTERM");
+    const timer = setTimeout(() => this.child.kill("SIGKILL"), 20_000);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}
+
+/** Cumulative bucket counts of apiserver_request_duration_seconds for mutating verbs: le → count. */
+type Buckets = Map<number, number>;
+
+async function mutatingBuckets(url: string, dataDir: string): Promise<Buckets> {
+  const c = adminClient(url, dataDir, { maxSockets: 1 });
+  try {
+    const r = await c.request("GET", "/metrics");
+    const out: Buckets = new Map();
+    for (const line of r.body.split("\n")) {
+      if (!line.startsWith("apiserver_request_duration_seconds_bucket{")) continue;
+      const verb = /verb="([A-Z]+)"/.exec(line)?.[1];
+      if (verb !== "POST" && verb !== "PUT" && verb !== "PATCH" && verb !== "DELETE") continue;
+      const le = /le="([^"]+)"/.exec(line)?.[1];
+      const value = Number(line.slice(line.lastIndexOf(" ") + 1));
+      const bound = le === "+Inf" ? Infinity : Number(le);
+      out.set(bound, (out.get(bound) ?? 0) + value);
+    }
+    return out;
+  } finally {
+    c.close();
+  }
+}
+
+/** histogram_quantile over the difference of two snapshots (linear within a bucket). */
+function quantile(before: Buckets, after: Buckets, q: number): { ms: number; count: number } {
+  const bounds = [...after.keys()].sort((a, b) => a - b);
+  const cum = bounds.map((b) => (after.get(b) ?? 0) - (before.get(b) ?? 0));
+  const total = cum.at(-1) ?? 0;
+  if (total === 0) return { ms: Number.NaN, count: 0 };
+  const rank = q * total;
+  let prevBound = 0;
+  let prevCount = 0;
+  for (let i = 0; i < bounds.length; i++) {
+    const b = bounds[i]!;
+    if (cum[i]! >= rank) {
+      if (b === Infinity) return { ms: prevBound * 1000, count: total };
+      const inBucket = cum[i]! - prevCount;
+      const frac = inBucket > 0 ? (rank - prevCount) / inBucket : 0;
+      return { ms: round((prevBound + (b - prevBound) * frac) * 1000, 2), count: total };
+    }
+    prevBound = b;
+    prevCount = cum[i]!;
+  }
+  return { ms: Number.NaN, count: total };
+}
+
+function dirSizeMiB(dir: string, match: (name: string) => boolean): number {
+  let bytes = 0;
+  for (const f of readdirSync(dir)) if (match(f)) bytes += statSync(join(dir, f)).size;
+  return round(bytes / 2 ** 20);
+}
+
+function deployment(i: number, replicas: number): Deployment {
+  const labels = { app: `density-${i}` };
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: `density-${i}`, namespace: NS },
+    spec: {
+      replicas,
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels },
+        spec: {
+          containers: [{ name: "app", image: "busybox:1.35", command: ["sleep", "infinity"], resources: { requests: { cpu: "10m", memory: "16Mi" } } }],
+          tolerations: [{ key: "kwok.x-k8s.io/node", operator: "Exists", effect: "NoSchedule" }],
+        },
+      },
+    },
+  };
+}
+
+interface PodTimes {
+  seen: number;
+  scheduled?: number;
+  running?: number;
+}
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), "k8ts-bench-density-"));
+  const port = await freePort();
+  const url = `https://127.0.0.1:${port}`;
+  const kubeconfig = join(dataDir, "admin.kubeconfig");
+  const procs: Proc[] = [];
+  let client: RestClient | undefined;
+  const ac = new AbortController();
+  let informers: SharedInformerFactory | undefined;
+  try {
+    const server = new Proc("k8ts server", ["server", "--data-dir", dataDir, "--port", String(port), "--disable-controllers", "--max-requests-inflight", "2000", "--max-mutating-requests-inflight", "1000", "--log-level", LOG_LEVEL]);
+    procs.push(server);
+    await server.ready("k8ts server ready", 60_000);
+    const manager = new Proc("k8ts controller-manager", ["controller-manager", "--kubeconfig", kubeconfig, "--secure-port", "0", "--leader-elect=false", "--kube-api-qps", "2000", "--kube-api-burst", "2000", "--log-level", LOG_LEVEL]);
+    const scheduler = new Proc("k8ts scheduler", ["scheduler", "--kubeconfig", kubeconfig, "--secure-port", "0", "--leader-elect=false", "--kube-api-qps", "5000", "--kube-api-burst", "5000", "--log-level", LOG_LEVEL]);
+    procs.push(manager, scheduler);
+    await manager.ready("k8ts controller-manager started", 60_000);
+    await scheduler.ready("k8ts scheduler started", 60_000);
+
+    client = await createClientFromKubeconfig(kubeconfig, { qps: Infinity });
+    await client.forKind("v1", "Namespace").create({ metadata: { name: NS } });
+    informers = new SharedInformerFactory({ client, log: createLogger("silent") });
+    const nodes = informers.forKind("v1", "Node");
+    const podsInf = new SharedInformerFactory({ client, log: createLogger("silent"), namespace: NS }).forKind("v1", "Pod");
+
+    const t0Nodes = performance.now();
+    const sim = new Proc("k8ts sim-nodes", ["sim-nodes", "--kubeconfig", kubeconfig, "--count", String(NODES), "--log-level", LOG_LEVEL]);
+    procs.push(sim);
+    informers.start(ac.signal);
+    await sim.ready("k8ts sim-nodes ready");
+    const isReady = (n: DeepReadonly<Node>): boolean => n.metadata?.labels?.["type"] === "kwok" && (n.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
+    await until(`${NODES} Ready nodes`, () => nodes.lister.list().filter(isReady).length >= NODES, 600_000, 500);
+    emit({ metric: "nodes_registered", seconds: round((performance.now() - t0Nodes) / 1000) });
+
+    const times = new Map<string, PodTimes>();
+    let scheduledCount = 0;
+    let runningCount = 0;
+    const observe = (p: DeepReadonly<Pod>): void => {
+      const key = p.metadata?.name ?? "";
+      const now = performance.now();
+      let t = times.get(key);
+      if (!t) times.set(key, (t = { seen: now }));
+      if (t.scheduled === undefined && (p.status?.conditions ?? []).some((c) => c.type === "PodScheduled" && c.status === "True")) {
+        t.scheduled = now;
+        scheduledCount++;
+      }
+      if (t.running === undefined && p.status?.phase === "Running") {
+        t.running = now;
+        runningCount++;
+      }
+    };
+    podsInf.addEventHandler({ onAdd: observe, onUpdate: (_o, p) => observe(p) });
+    const podsRun = podsInf.run(ac.signal);
+    await podsInf.waitForSync(ac.signal);
+
+    const before = await mutatingBuckets(url, dataDir);
+    const cpuBefore = new Map(procs.map((p) => [p.name, p.usage()?.cpuSeconds ?? 0]));
+    const t0 = performance.now();
+    const deployments = client.forKind("apps/v1", "Deployment").namespace(NS);
+    const count = Math.ceil(PODS / REPLICAS);
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (next < count) {
+          const i = next++;
+          await deployments.create(deployment(i, i === count - 1 ? PODS - REPLICAS * (count - 1) : REPLICAS));
+        }
+      }),
+    );
+    progress(`${count} deployments created in ${round((performance.now() - t0) / 1000)} s`);
+    let complete = true;
+    let lastReport = performance.now();
+    try {
+      await until(
+        `${PODS} pods Running`,
+        () => {
+          if (performance.now() - lastReport > 10_000) {
+            lastReport = performance.now();
+            progress(`pods seen ${times.size}, scheduled ${scheduledCount}, running ${runningCount}`);
+            for (const p of procs) if (!p.running) throw new Error(`${p.name} died:\n${p.tail()}`);
+          }
+          return runningCount >= PODS;
+        },
+        TIMEOUT_S * 1000,
+        200,
+      );
+    } catch (err) {
+      complete = false;
+      progress(String(err));
+    }
+    const elapsed = (performance.now() - t0) / 1000;
+    const after = await mutatingBuckets(url, dataDir);
+
+    const sched = [...times.values()].flatMap((t) => (t.scheduled !== undefined ? [t.scheduled] : [])).sort((a, b) => a - b);
+    const first = sched[0] ?? 0;
+    const last = sched.at(-1) ?? 0;
+    const windows = new Array<number>(Math.max(1, Math.ceil((last - first) / 1000))).fill(0);
+    for (const s of sched) windows[Math.min(windows.length - 1, Math.floor((s - first) / 1000))]!++;
+    const sortedWindows = [...windows].sort((a, b) => a - b);
+    emit({
+      metric: "scheduling_throughput",
+      complete,
+      scheduled: sched.length,
+      seconds: round((last - first) / 1000, 2),
+      avgPodsPerSecond: round(sched.length / Math.max(0.001, (last - first) / 1000)),
+      p50PodsPerSecond: percentile(sortedWindows, 0.5),
+      maxPodsPerSecond: sortedWindows.at(-1) ?? 0,
+    });
+    const startup = [...times.values()].flatMap((t) => (t.running !== undefined ? [t.running - t.seen] : [])).sort((a, b) => a - b);
+    emit({ metric: "pod_startup_latency", complete, running: startup.length, p50Ms: round(percentile(startup, 0.5)), p90Ms: round(percentile(startup, 0.9)), p99Ms: round(percentile(startup, 0.99)), totalSeconds: round(elapsed) });
+    const p50 = quantile(before, after, 0.5);
+    const p99 = quantile(before, after, 0.99);
+    emit({ metric: "mutating_api_latency", requests: p99.count, p50Ms: p50.ms, p99Ms: p99.ms });
+    emit({
+      metric: "processes",
+      ...Object.fromEntries(
+        procs.map((p) => {
+          const u = p.usage();
+          return [p.name.replace(/^k8ts /, ""), { peakRssMiB: u?.peakRssMiB ?? null, cpuSecondsDuringRun: u ? round(u.cpuSeconds - (cpuBefore.get(p.name) ?? 0)) : null }];
+        }),
+      ),
+    });
+    emit({ metric: "store_size", mib: dirSizeMiB(dataDir, (f) => f.startsWith("state.db")) });
+    ac.abort();
+    await podsRun;
+  } finally {
+    ac.abort();
+    await informers?.shutdown();
+    client?.close();
+    for (const p of [...procs].reverse()) await p.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();
