@@ -18,6 +18,8 @@ import { loadKubeconfig, type ClientConfig } from "../util/kubeconfig.js";
 import type { Logger } from "../util/log.js";
 import type { Controller, ControllerContext, ControllerFactory } from "./context.js";
 import { deploymentController } from "./deployment/index.js";
+import { endpointsController, ENDPOINTS_CONTROLLER } from "./endpoints/index.js";
+import { endpointSliceController, ENDPOINTSLICE_CONTROLLER } from "./endpointslice/index.js";
 import { garbageCollectorController, GARBAGE_COLLECTOR_CONTROLLER } from "./garbagecollector/controller.js";
 import { namespaceController, NAMESPACE_CONTROLLER } from "./namespace/controller.js";
 import { replicaSetController, replicationControllerController } from "./replicaset/index.js";
@@ -43,6 +45,8 @@ export function builtinControllers(): KnownController[] {
     { name: GARBAGE_COLLECTOR_CONTROLLER, aliases: ["garbagecollector"], factory: garbageCollectorController, workers: 20 },
     { name: NAMESPACE_CONTROLLER, aliases: ["namespace"], factory: namespaceController, workers: 10 },
     { name: SERVICE_ACCOUNT_CONTROLLER, aliases: ["serviceaccount"], factory: serviceAccountsController, workers: 1 },
+    { name: ENDPOINTS_CONTROLLER, aliases: ["endpoint"], factory: endpointsController, workers: 5 },
+    { name: ENDPOINTSLICE_CONTROLLER, aliases: ["endpointslice"], factory: endpointSliceController, workers: 5 },
     { name: NODE_LIFECYCLE_CONTROLLER, aliases: ["nodelifecycle"], factory: nodeLifecycleController, workers: 8 },
     { name: TAINT_EVICTION_CONTROLLER, aliases: [], factory: taintEvictionController, workers: 8 },
     { name: POD_GC_CONTROLLER, aliases: ["podgc"], factory: podGCController, workers: 1 },
