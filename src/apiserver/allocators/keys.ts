@@ -95,23 +95,28 @@ export class AllocationKeys {
     return (await this.o.store.get(this.key(name))).kv !== undefined;
   }
 
-  /** Every key, read at one revision (the given one, or the latest). */
-  async list(revision?: number): Promise<{ readonly entries: AllocationEntry[]; readonly revision: number }> {
-    const entries: AllocationEntry[] = [];
+  private async listKVs(revision: number | undefined): Promise<{ readonly kvs: KeyValue[]; readonly revision: number }> {
+    const kvs: KeyValue[] = [];
     let token: string | undefined;
     let rev = revision;
     do {
       const page = await this.o.store.list(this.prefix, { limit: 5000, ...(rev ? { revision: rev } : {}), ...(token ? { continue: token } : {}) });
       rev = page.revision;
-      for (const kv of page.kvs) entries.push({ name: kv.key.slice(this.prefix.length), record: decodeRecord(kv), kv });
+      kvs.push(...page.kvs);
       token = page.continue;
     } while (token);
-    return { entries, revision: rev ?? 0 };
+    return { kvs, revision: rev ?? 0 };
   }
 
-  /** The names taken right now. */
+  /** Every key, read at one revision (the given one, or the latest). */
+  async list(revision?: number): Promise<{ readonly entries: AllocationEntry[]; readonly revision: number }> {
+    const { kvs, revision: rev } = await this.listKVs(revision);
+    return { entries: kvs.map((kv) => ({ name: kv.key.slice(this.prefix.length), record: decodeRecord(kv), kv })), revision: rev };
+  }
+
+  /** The names taken right now (the records are not decoded: allocation only needs the names). */
   async taken(): Promise<Set<string>> {
-    return new Set((await this.list()).entries.map((e) => e.name));
+    return new Set((await this.listKVs(undefined)).kvs.map((kv) => kv.key.slice(this.prefix.length)));
   }
 
   /**

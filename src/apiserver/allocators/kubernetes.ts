@@ -130,7 +130,10 @@ export class KubernetesServiceReconciler {
         await this.o.services.create(svc, ctx("default"));
         this.o.log.info({ clusterIP: this.o.serviceIP }, "created the kubernetes service");
       } catch (err) {
-        if (!isConflictLike(err)) throw err;
+        // Another API server on the store is creating it right now (it holds the address or
+        // the name): the next round sees its Service.
+        if (!isConflictLike(err) && !(err instanceof StatusError && err.code === 422)) throw err;
+        if (err instanceof StatusError && err.code === 422) this.o.log.warn({ err: err.message }, "creating the kubernetes service failed; retrying");
       }
       return;
     }
