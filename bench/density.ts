@@ -1,15 +1,20 @@
-// Density benchmark: `npm run bench -- density [--nodes N] [--pods M] [--replicas R] [--timeout S]`
-// (defaults 1000 nodes, 10000 pods, 100 replicas per Deployment, 1800 s).
+// Density benchmark: `npm run bench -- density [--nodes N] [--pods M] [--replicas R]
+// [--latency-pods L] [--latency-qps Q] [--timeout S]` (defaults 1000 nodes, 10000 pods, 100
+// replicas per Deployment, 200 latency pods at 10/s, 1800 s).
 //
 // A fresh cluster of separate processes on the default SQLite store: `k8ts server`
 // (--disable-controllers), `k8ts controller-manager` and `k8ts scheduler` with loose client
 // throttles (at upstream's default 20 and 50 QPS the ReplicaSet controller's creates and the
 // scheduler's bindings would be the whole measurement), and `k8ts sim-nodes --count N`. The
-// pods come from M/R Deployments. One JSON object per line:
+// pods come from M/R Deployments created at once (the saturation phase, as clusterloader2's
+// density test); then L more pods, each its own one-replica Deployment created at Q per second
+// on the full cluster (the latency phase). One JSON object per line:
 //  - scheduling throughput: pods/s from the first to the last PodScheduled seen by a watch,
 //    and the median over 1 s windows;
+//  - pod creation throughput (first appearances in the watch per second);
 //  - pod startup latency: a pod's first appearance in the watch → Running seen by the watch,
-//    p50/p99 (creationTimestamp has one-second resolution, too coarse for a 1 s target);
+//    p50/p99, per phase (creationTimestamp has one-second resolution, too coarse for a 1 s
+//    target);
 //  - mutating API latency p50/p99 over the run, from the server's
 //    apiserver_request_duration_seconds histogram (POST/PUT/PATCH/DELETE, before/after diff);
 //  - peak RSS (VmHWM) and CPU seconds of each process; the store's size on disk.
@@ -38,6 +43,8 @@ const NODES = arg("--nodes", 1000);
 const PODS = arg("--pods", 10000);
 const REPLICAS = Math.min(arg("--replicas", 100), PODS);
 const TIMEOUT_S = arg("--timeout", 1800);
+const LATENCY_PODS = arg("--latency-pods", 200);
+const LATENCY_QPS = arg("--latency-qps", 10);
 const LOG_LEVEL = process.env["K8TS_BENCH_LOG"] ?? "warn";
 const TICKS = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim()) || 100;
 const NS = "density";
@@ -177,12 +184,12 @@ function dirSizeMiB(dir: string, match: (name: string) => boolean): number {
   return round(bytes / 2 ** 20);
 }
 
-function deployment(i: number, replicas: number): Deployment {
-  const labels = { app: `density-${i}` };
+function deployment(name: string, replicas: number): Deployment {
+  const labels = { app: name };
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
-    metadata: { name: `density-${i}`, namespace: NS },
+    metadata: { name, namespace: NS },
     spec: {
       replicas,
       selector: { matchLabels: labels },
@@ -198,9 +205,11 @@ function deployment(i: number, replicas: number): Deployment {
 }
 
 interface PodTimes {
+  readonly latencyPhase: boolean;
   seen: number;
   scheduled?: number;
   running?: number;
+  ready?: number;
 }
 
 async function main(): Promise<void> {
@@ -240,11 +249,12 @@ async function main(): Promise<void> {
     const times = new Map<string, PodTimes>();
     let scheduledCount = 0;
     let runningCount = 0;
+    let readyCount = 0;
     const observe = (p: DeepReadonly<Pod>): void => {
       const key = p.metadata?.name ?? "";
       const now = performance.now();
       let t = times.get(key);
-      if (!t) times.set(key, (t = { seen: now }));
+      if (!t) times.set(key, (t = { seen: now, latencyPhase: (p.metadata?.labels?.["app"] ?? "").startsWith("latency-") }));
       if (t.scheduled === undefined && (p.status?.conditions ?? []).some((c) => c.type === "PodScheduled" && c.status === "True")) {
         t.scheduled = now;
         scheduledCount++;
@@ -252,6 +262,10 @@ async function main(): Promise<void> {
       if (t.running === undefined && p.status?.phase === "Running") {
         t.running = now;
         runningCount++;
+      }
+      if (t.ready === undefined && (p.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True")) {
+        t.ready = now;
+        readyCount++;
       }
     };
     podsInf.addEventHandler({ onAdd: observe, onUpdate: (_o, p) => observe(p) });
@@ -268,7 +282,7 @@ async function main(): Promise<void> {
       Array.from({ length: 8 }, async () => {
         while (next < count) {
           const i = next++;
-          await deployments.create(deployment(i, i === count - 1 ? PODS - REPLICAS * (count - 1) : REPLICAS));
+          await deployments.create(deployment(`density-${i}`, i === count - 1 ? PODS - REPLICAS * (count - 1) : REPLICAS));
         }
       }),
     );
@@ -295,8 +309,35 @@ async function main(): Promise<void> {
     }
     const elapsed = (performance.now() - t0) / 1000;
     const after = await mutatingBuckets(url, dataDir);
+    const saturation = [...times.values()];
 
-    const sched = [...times.values()].flatMap((t) => (t.scheduled !== undefined ? [t.scheduled] : [])).sort((a, b) => a - b);
+    let latencyComplete = complete;
+    let afterLatency = after;
+    let latencyBase = after;
+    if (complete && LATENCY_PODS > 0) {
+      // As clusterloader2: latency pods go onto a cluster whose saturation pods are all up (Ready).
+      await until(`${PODS} pods Ready`, () => readyCount >= PODS, TIMEOUT_S * 1000, 200).catch((err: unknown) => progress(String(err)));
+      progress(`latency phase: ${LATENCY_PODS} one-replica Deployments at ${LATENCY_QPS}/s`);
+      latencyBase = await mutatingBuckets(url, dataDir);
+      const l0 = performance.now();
+      for (let i = 0; i < LATENCY_PODS; i++) {
+        const due = l0 + (i * 1000) / LATENCY_QPS;
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        await deployments.create(deployment(`latency-${i}`, 1));
+      }
+      try {
+        await until(`${LATENCY_PODS} latency pods Running`, () => [...times.values()].filter((t) => t.latencyPhase && t.running !== undefined).length >= LATENCY_PODS, 300_000, 200);
+      } catch (err) {
+        latencyComplete = false;
+        progress(String(err));
+      }
+      afterLatency = await mutatingBuckets(url, dataDir);
+    }
+
+    const seen = saturation.map((t) => t.seen).sort((a, b) => a - b);
+    emit({ metric: "pod_creation_throughput", created: seen.length, seconds: round(((seen.at(-1) ?? 0) - (seen[0] ?? 0)) / 1000, 2), avgPodsPerSecond: round(seen.length / Math.max(0.001, ((seen.at(-1) ?? 0) - (seen[0] ?? 0)) / 1000)) });
+    const sched = saturation.flatMap((t) => (t.scheduled !== undefined ? [t.scheduled] : [])).sort((a, b) => a - b);
     const first = sched[0] ?? 0;
     const last = sched.at(-1) ?? 0;
     const windows = new Array<number>(Math.max(1, Math.ceil((last - first) / 1000))).fill(0);
@@ -311,11 +352,38 @@ async function main(): Promise<void> {
       p50PodsPerSecond: percentile(sortedWindows, 0.5),
       maxPodsPerSecond: sortedWindows.at(-1) ?? 0,
     });
-    const startup = [...times.values()].flatMap((t) => (t.running !== undefined ? [t.running - t.seen] : [])).sort((a, b) => a - b);
-    emit({ metric: "pod_startup_latency", complete, running: startup.length, p50Ms: round(percentile(startup, 0.5)), p90Ms: round(percentile(startup, 0.9)), p99Ms: round(percentile(startup, 0.99)), totalSeconds: round(elapsed) });
+    const latencies = (ts: readonly PodTimes[]): number[] => ts.flatMap((t) => (t.running !== undefined ? [t.running - t.seen] : [])).sort((a, b) => a - b);
+    const startup = latencies(saturation);
+    emit({ metric: "pod_startup_latency", phase: "saturation", complete, running: startup.length, p50Ms: round(percentile(startup, 0.5)), p90Ms: round(percentile(startup, 0.9)), p99Ms: round(percentile(startup, 0.99)), totalSeconds: round(elapsed) });
+    if (LATENCY_PODS > 0 && complete) {
+      const lt = [...times.values()].filter((t) => t.latencyPhase);
+      const l = latencies(lt);
+      // Where the time goes: waiting to be scheduled, then waiting for the (simulated) kubelet.
+      const toScheduled = lt.flatMap((t) => (t.scheduled !== undefined ? [t.scheduled - t.seen] : [])).sort((a, b) => a - b);
+      const toRunning = lt.flatMap((t) => (t.scheduled !== undefined && t.running !== undefined ? [t.running - t.scheduled] : [])).sort((a, b) => a - b);
+      emit({
+        metric: "pod_startup_latency",
+        phase: "latency",
+        podsPerSecond: LATENCY_QPS,
+        complete: latencyComplete,
+        running: l.length,
+        p50Ms: round(percentile(l, 0.5)),
+        p90Ms: round(percentile(l, 0.9)),
+        p99Ms: round(percentile(l, 0.99)),
+        scheduledP50Ms: round(percentile(toScheduled, 0.5)),
+        scheduledP99Ms: round(percentile(toScheduled, 0.99)),
+        scheduledToRunningP50Ms: round(percentile(toRunning, 0.5)),
+        scheduledToRunningP99Ms: round(percentile(toRunning, 0.99)),
+      });
+    }
     const p50 = quantile(before, after, 0.5);
     const p99 = quantile(before, after, 0.99);
-    emit({ metric: "mutating_api_latency", requests: p99.count, p50Ms: p50.ms, p99Ms: p99.ms });
+    emit({ metric: "mutating_api_latency", phase: "saturation", requests: p99.count, requestsPerSecond: round(p99.count / elapsed), p50Ms: p50.ms, p99Ms: p99.ms });
+    if (afterLatency !== after) {
+      const l50 = quantile(latencyBase, afterLatency, 0.5);
+      const l99 = quantile(latencyBase, afterLatency, 0.99);
+      emit({ metric: "mutating_api_latency", phase: "latency", requests: l99.count, p50Ms: l50.ms, p99Ms: l99.ms });
+    }
     emit({
       metric: "processes",
       ...Object.fromEntries(

@@ -67,7 +67,16 @@ export class SimNodes {
   private readonly finishAt = new Map<string, { readonly uid: string; readonly at: number }>();
   private readonly nodeInformer: SharedInformer<Node>;
   private readonly podInformer: SharedInformer<Pod>;
+  /**
+   * Two lanes of pod work. Starting a pod the simulator has not started yet (and finishing a
+   * deletion) goes through `startQueue`; later transitions (readiness, crashes, retries) through
+   * `podQueue`. Real kubelets work on their own pods independently, so a pod just bound to one
+   * node must not wait behind thousands of readiness updates of other nodes' pods; the start
+   * lane has its own workers. A per-key chain keeps the two lanes off the same pod at once.
+   */
+  private readonly startQueue = new WorkQueue<string>();
   private readonly podQueue = new WorkQueue<string>();
+  private readonly busy = new Map<string, Promise<void>>();
   private readonly nodeQueue = new WorkQueue<string>();
   private readonly leases: LeaseRenewer;
   private readonly nodesApi: ResourceClient<Node>;
@@ -110,7 +119,10 @@ export class SimNodes {
   }
 
   private podChanged(pod: DeepReadonly<Pod> | Pod): void {
-    if (this.names.has(pod.spec?.nodeName ?? "")) this.podQueue.add(keyOf(pod as DeepReadonly<KubeObject>));
+    if (!this.names.has(pod.spec?.nodeName ?? "")) return;
+    const key = keyOf(pod as DeepReadonly<KubeObject>);
+    const fresh = this.records.get(key)?.uid !== pod.metadata?.uid;
+    (fresh || pod.metadata?.deletionTimestamp ? this.startQueue : this.podQueue).add(key);
   }
 
   private nodeChanged(node: DeepReadonly<Node> | Node): void {
@@ -143,11 +155,12 @@ export class SimNodes {
 
     this.runs.push(
       this.leases.run(signal),
-      runController({ name: "sim-pods", queue: this.podQueue, workers: this.o.workers, sync: (key) => this.syncPod(key), log: this.log, signal }),
+      runController({ name: "sim-pod-starts", queue: this.startQueue, workers: this.o.workers, sync: (key) => this.exclusive(key), log: this.log, signal }),
+      runController({ name: "sim-pods", queue: this.podQueue, workers: Math.max(1, Math.ceil(this.o.workers / 2)), sync: (key) => this.exclusive(key), log: this.log, signal }),
       runController({ name: "sim-nodes", queue: this.nodeQueue, workers: 4, sync: (key) => this.syncNode(key), log: this.log, signal }),
     );
     // Pods already bound to these nodes (from an earlier run) were seen before the nodes were known.
-    for (const name of this.nodeNames) for (const p of this.podInformer.indexer.byIndex(NODE_NAME_INDEX, name)) this.podQueue.add(keyOf(p as DeepReadonly<KubeObject>));
+    for (const name of this.nodeNames) for (const p of this.podInformer.indexer.byIndex(NODE_NAME_INDEX, name)) this.startQueue.add(keyOf(p as DeepReadonly<KubeObject>));
     for (const name of this.nodes.keys()) this.nodeQueue.add(name);
   }
 
@@ -209,6 +222,18 @@ export class SimNodes {
     if (podIP === undefined) return undefined;
     this.counters.podsStarted++;
     return { uid, node: node.name, startedAt: now, podIP, hostIP, fails, released: false };
+  }
+
+  /** syncPod, never twice at once for one key (the two lanes may both hold it). */
+  private async exclusive(key: string): Promise<void> {
+    for (let running = this.busy.get(key); running; running = this.busy.get(key)) await running.catch(() => undefined);
+    const p = this.syncPod(key);
+    this.busy.set(key, p);
+    try {
+      await p;
+    } finally {
+      if (this.busy.get(key) === p) this.busy.delete(key);
+    }
   }
 
   /** Plays the kubelet for one pod: the status it would report now, or finishing its deletion. */
