@@ -132,15 +132,27 @@ class Proc {
   }
 }
 
-/** Cumulative bucket counts of apiserver_request_duration_seconds for mutating verbs: le → count. */
-type Buckets = Map<number, number>;
+/** Cumulative bucket counts of apiserver_request_duration_seconds for mutating verbs (le → count), and mutating request counts by `VERB resource[/subresource]`. */
+type Buckets = Map<number, number> & { counts?: Map<string, number> };
 
 async function mutatingBuckets(url: string, dataDir: string): Promise<Buckets> {
   const c = adminClient(url, dataDir, { maxSockets: 1 });
   try {
     const r = await c.request("GET", "/metrics");
     const out: Buckets = new Map();
+    const counts = new Map<string, number>();
+    out.counts = counts;
     for (const line of r.body.split("\n")) {
+      if (line.startsWith("apiserver_request_total{")) {
+        const verb = /verb="([A-Z]+)"/.exec(line)?.[1] ?? "";
+        if (verb === "POST" || verb === "PUT" || verb === "PATCH" || verb === "DELETE") {
+          const res = /resource="([^"]*)"/.exec(line)?.[1] ?? "";
+          const sub = /subresource="([^"]*)"/.exec(line)?.[1] ?? "";
+          const key = `${verb} ${res}${sub ? `/${sub}` : ""}`;
+          counts.set(key, (counts.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(" ") + 1)));
+        }
+        continue;
+      }
       if (!line.startsWith("apiserver_request_duration_seconds_bucket{")) continue;
       const verb = /verb="([A-Z]+)"/.exec(line)?.[1];
       if (verb !== "POST" && verb !== "PUT" && verb !== "PATCH" && verb !== "DELETE") continue;
@@ -176,6 +188,12 @@ function quantile(before: Buckets, after: Buckets, q: number): { ms: number; cou
     prevCount = cum[i]!;
   }
   return { ms: Number.NaN, count: total };
+}
+
+/** The busiest mutating requests between two snapshots. */
+function topWrites(before: Buckets, after: Buckets, n = 8): Record<string, number> {
+  const diff = [...(after.counts ?? new Map<string, number>())].map(([k, v]) => [k, v - (before.counts?.get(k) ?? 0)] as const).filter(([, v]) => v > 0);
+  return Object.fromEntries(diff.sort((a, b) => b[1] - a[1]).slice(0, n));
 }
 
 function dirSizeMiB(dir: string, match: (name: string) => boolean): number {
@@ -233,9 +251,9 @@ async function main(): Promise<void> {
 
     client = await createClientFromKubeconfig(kubeconfig, { qps: Infinity });
     await client.forKind("v1", "Namespace").create({ metadata: { name: NS } });
-    informers = new SharedInformerFactory({ client, log: createLogger("silent") });
+    informers = new SharedInformerFactory({ client, log: createLogger("info") });
     const nodes = informers.forKind("v1", "Node");
-    const podsInf = new SharedInformerFactory({ client, log: createLogger("silent"), namespace: NS }).forKind("v1", "Pod");
+    const podsInf = new SharedInformerFactory({ client, log: createLogger("info"), namespace: NS }).forKind("v1", "Pod");
 
     const t0Nodes = performance.now();
     const sim = new Proc("k8ts sim-nodes", ["sim-nodes", "--kubeconfig", kubeconfig, "--count", String(NODES), "--log-level", LOG_LEVEL]);
@@ -378,14 +396,16 @@ async function main(): Promise<void> {
     }
     const p50 = quantile(before, after, 0.5);
     const p99 = quantile(before, after, 0.99);
-    emit({ metric: "mutating_api_latency", phase: "saturation", requests: p99.count, requestsPerSecond: round(p99.count / elapsed), p50Ms: p50.ms, p99Ms: p99.ms });
+    emit({ metric: "mutating_api_latency", phase: "saturation", requests: p99.count, requestsPerSecond: round(p99.count / elapsed), p50Ms: p50.ms, p99Ms: p99.ms, top: topWrites(before, after) });
     if (afterLatency !== after) {
       const l50 = quantile(latencyBase, afterLatency, 0.5);
       const l99 = quantile(latencyBase, afterLatency, 0.99);
-      emit({ metric: "mutating_api_latency", phase: "latency", requests: l99.count, p50Ms: l50.ms, p99Ms: l99.ms });
+      emit({ metric: "mutating_api_latency", phase: "latency", requests: l99.count, p50Ms: l50.ms, p99Ms: l99.ms, top: topWrites(latencyBase, afterLatency) });
     }
+    const own = process.cpuUsage();
     emit({
       metric: "processes",
+      "density-bench": { peakRssMiB: round(process.resourceUsage().maxRSS / 1024), cpuSeconds: round((own.user + own.system) / 1e6) },
       ...Object.fromEntries(
         procs.map((p) => {
           const u = p.usage();

@@ -103,6 +103,8 @@ void describe("sim-nodes against an API server", () => {
     });
     const types = ready.status!.conditions!.map((c) => `${c.type}=${c.status}`).sort();
     assert.deepEqual(types, ["ContainersReady=True", "Initialized=True", "PodReadyToStartContainers=True", "PodScheduled=True", "Ready=True"]);
+    const readyCond = ready.status!.conditions!.find((c) => c.type === "Ready")!;
+    assert.deepEqual([readyCond.reason, readyCond.message], [undefined, undefined], "the not-ready reason went with the transition");
     assert.deepEqual(ready.status!.containerStatuses!.map((c) => [c.name, c.ready, c.started, !!c.state?.running]), [["app", true, true, true]]);
   });
 

@@ -103,6 +103,6 @@ void describe("statusPatch", () => {
     Object.assign(ready, { status: "False", lastTransitionTime: timeString(t0 + 60_000) });
     const p = statusPatch(current, d, t0 + 90_000)!;
     assert.deepEqual(Object.keys(p), ["conditions"]);
-    assert.deepEqual(p["conditions"], [{ type: "Ready", status: "True", lastTransitionTime: timeString(t0 + 90_000) }]);
+    assert.deepEqual(p["conditions"], [{ type: "Ready", status: "True", lastTransitionTime: timeString(t0 + 90_000), reason: null, message: null }]);
   });
 });

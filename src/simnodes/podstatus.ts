@@ -165,7 +165,8 @@ export function isRunningWithAddress(pod: DeepReadonly<Pod>): boolean {
   return pod.status?.phase === "Running" && !!pod.status.podIP && !!pod.status.startTime;
 }
 
-function canonical(v: unknown): string {
+/** JSON with object keys sorted: equal for deep-equal values. */
+export function canonical(v: unknown): string {
   return JSON.stringify(v, (_k, val: unknown) => {
     if (val && typeof val === "object" && !Array.isArray(val)) {
       const o = val as Record<string, unknown>;
@@ -198,7 +199,9 @@ export function statusPatch(current: DeepReadonly<PodStatus> | undefined, desire
     if (sameCondition(have, want)) continue;
     const haveAt = have?.lastTransitionTime ? Date.parse(have.lastTransitionTime) : Number.NEGATIVE_INFINITY;
     const wantAt = want.lastTransitionTime ? Date.parse(want.lastTransitionTime) : Number.NEGATIVE_INFINITY;
-    conditions.push(have && have.status !== want.status && haveAt > wantAt ? { ...want, lastTransitionTime: timeString(now) } : want);
+    const next = have && have.status !== want.status && haveAt > wantAt ? { ...want, lastTransitionTime: timeString(now) } : want;
+    // Conditions merge by type: a reason or message the new condition lacks must be deleted explicitly.
+    conditions.push({ ...next, reason: next.reason ?? null, message: next.message ?? null } as unknown as PodCondition);
   }
   if (conditions.length > 0) patch["conditions"] = conditions;
   return Object.keys(patch).length > 0 ? patch : undefined;

@@ -24,7 +24,7 @@ import { LeaseRenewer, NODE_LEASE_NAMESPACE } from "./leases.js";
 import { CidrAllocator, IpPool, blockHostBits, type NodeAddresses } from "./network.js";
 import { addressesOf, conditionRepairs, simNode } from "./node.js";
 import type { SimNodesOptions } from "./options.js";
-import { desiredPodStatus, isRunningWithAddress, isTerminal, statusPatch, uidFraction, type PodPlan } from "./podstatus.js";
+import { canonical, desiredPodStatus, isRunningWithAddress, isTerminal, statusPatch, uidFraction, type PodPlan } from "./podstatus.js";
 
 interface SimNode {
   readonly name: string;
@@ -36,6 +36,14 @@ interface SimNode {
 interface PodRecord extends PodPlan {
   readonly node: string;
   released: boolean;
+  /** The status last written and the resourceVersion the server answered with. */
+  written?: string;
+  writtenRv?: string;
+}
+
+/** Whether resourceVersion `a` is older than `b`; k8ts revisions are one global counter, anything else is never "older". */
+function olderThan(a: string | undefined, b: string): boolean {
+  return a !== undefined && /^\d+$/.test(a) && /^\d+$/.test(b) && BigInt(a) < BigInt(b);
 }
 
 export interface SimNodesStats {
@@ -287,10 +295,18 @@ export class SimNodes {
       this.records.set(key, rec);
     }
     const desired = desiredPodStatus(pod, rec, now, this.o);
-    const patch = statusPatch(pod.status, desired.status, now);
+    const wanted = canonical(desired.status);
+    // The cache has not caught up with our own last write yet: what it shows is older than
+    // what we wrote, and writing the same status again would only cost the server a request.
+    const lagging = rec.written === wanted && rec.writtenRv !== undefined && olderThan(pod.metadata?.resourceVersion, rec.writtenRv);
+    const patch = lagging ? undefined : statusPatch(pod.status, desired.status, now);
     if (patch) {
       try {
-        await pods.patch(name, "strategic", { metadata: { uid }, status: patch }, { subresource: "status" });
+        const answer = await pods.patch(name, "strategic", { metadata: { uid }, status: patch }, { subresource: "status" });
+        rec.written = wanted;
+        const rv = answer.metadata?.resourceVersion;
+        if (rv !== undefined) rec.writtenRv = rv;
+        else delete rec.writtenRv;
         this.counters.statusWrites++;
       } catch (err) {
         if (isNotFound(err)) return;
