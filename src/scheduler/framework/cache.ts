@@ -7,8 +7,10 @@
 // The cache doubles as the cycle's snapshot: scheduling cycles run synchronously, so nothing
 // changes under a cycle. `list()` orders nodes by zone, round robin (upstream's nodeTree), so
 // that the first nodes a cycle looks at are spread over zones.
+import type { Selector } from "../../api/labels.js";
 import { zoneKeyOf } from "./helpers.js";
 import { NodeInfo, type RNode } from "./nodeinfo.js";
+import { PodIndex, type TermGroup, type TermKind } from "./podindex.js";
 import type { PodInfo } from "./podinfo.js";
 
 /** What plugins read: the nodes and their pods, as of this cycle. */
@@ -21,6 +23,12 @@ export interface Snapshot {
   /** Nodes with at least one pod that has required anti-affinity terms. */
   havePodsWithRequiredAntiAffinity(): readonly NodeInfo[];
   numNodes(): number;
+  /** Bumped whenever a node is added or removed or its labels or taints change. */
+  readonly nodeShapeGeneration: number;
+  /** Pods (on any node) that may match `selector` in `namespaces` (undefined: all); callers test each. */
+  candidatePods(namespaces: ReadonlySet<string> | undefined, selector: Selector): Iterable<PodInfo>;
+  /** The distinct affinity terms of one kind carried by pods in the snapshot, with per-node counts. */
+  termGroups(kind: TermKind): ReadonlySet<TermGroup>;
 }
 
 interface PodState {
@@ -39,6 +47,8 @@ export class SchedulerCache implements Snapshot {
   private withAffinityList: NodeInfo[] | undefined;
   private withRequiredAntiList: NodeInfo[] | undefined;
   private existing = 0;
+  private readonly index = new PodIndex();
+  private shapeGeneration = 0;
 
   // ---- nodes --------------------------------------------------------------------------------
 
@@ -49,6 +59,9 @@ export class SchedulerCache implements Snapshot {
     if (!ni.node) {
       this.existing++;
       this.ordered = undefined;
+      this.shapeGeneration++;
+    } else if (!sameShape(ni.node, node)) {
+      this.shapeGeneration++;
     }
     ni.setNode(node);
     const zone = zoneKeyOf(ni.labels);
@@ -68,6 +81,7 @@ export class SchedulerCache implements Snapshot {
     const ni = this.nodes.get(name);
     if (!ni?.node) return;
     this.existing--;
+    this.shapeGeneration++;
     this.zoneOf.delete(name);
     this.ordered = undefined;
     // Pods may still point at the node until they are deleted; keep their accounting.
@@ -87,13 +101,15 @@ export class SchedulerCache implements Snapshot {
   private place(pi: PodInfo): void {
     const ni = this.nodeFor(pi.nodeName);
     ni.addPod(pi);
+    this.index.add(pi);
     this.trackAffinity(ni);
   }
 
   private unplace(pi: PodInfo): void {
     const ni = this.nodes.get(pi.nodeName);
     if (!ni) return;
-    ni.removePod(pi.uid);
+    const removed = ni.removePod(pi.uid);
+    if (removed) this.index.remove(removed);
     if (!ni.node && ni.pods.length === 0) this.nodes.delete(pi.nodeName);
     this.trackAffinity(ni);
   }
@@ -213,4 +229,26 @@ export class SchedulerCache implements Snapshot {
   numNodes(): number {
     return this.existing;
   }
+
+  get nodeShapeGeneration(): number {
+    return this.shapeGeneration;
+  }
+
+  candidatePods(namespaces: ReadonlySet<string> | undefined, selector: Selector): Iterable<PodInfo> {
+    return this.index.candidates(namespaces, selector);
+  }
+
+  termGroups(kind: TermKind): ReadonlySet<TermGroup> {
+    return this.index.termGroups(kind);
+  }
+}
+
+/** Same labels and taints: what topology domains and inclusion policies depend on. */
+function sameShape(a: RNode, b: RNode): boolean {
+  const la = a.metadata?.labels ?? {};
+  const lb = b.metadata?.labels ?? {};
+  const ka = Object.keys(la);
+  if (ka.length !== Object.keys(lb).length) return false;
+  for (const k of ka) if (la[k] !== lb[k]) return false;
+  return JSON.stringify(a.spec?.taints ?? []) === JSON.stringify(b.spec?.taints ?? []);
 }

@@ -5,8 +5,8 @@
 // domain; none of its required anti-affinity terms may be; and no pod already running may have
 // a required anti-affinity term that the new pod matches within that pod's domain. PreFilter
 // counts matching pods per (topologyKey, value) once per cycle, so Filter is a map lookup per
-// node; it visits every node only when the pod itself has required terms, and otherwise only
-// the nodes that hold pods with required anti-affinity.
+// node; the counting visits only the pods the terms' selectors can match (label index), and
+// tests each distinct term that running pods carry once (term groups), not once per pod.
 //
 // Score: preferred terms, both the pod's and (mirrored) those of running pods, plus running
 // pods' required affinity terms with weight 1 (hardPodAffinityWeight), summed per domain and
@@ -14,6 +14,7 @@
 import type { Labels } from "../framework/helpers.js";
 import type { Handle } from "../framework/handle.js";
 import type { NodeInfo } from "../framework/nodeinfo.js";
+import type { TermGroup } from "../framework/podindex.js";
 import { termMatches, type AffinityTerm, type PodInfo, type WeightedAffinityTerm } from "../framework/podinfo.js";
 import { nothing } from "../../api/labels.js";
 import {
@@ -146,23 +147,34 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
   preFilter(state: CycleState, pod: PodInfo): { result?: PreFilterResult; status: Status | null } {
     if (pod.parseError !== undefined) return { status: new Status(Code.UnschedulableAndUnresolvable, [`invalid affinity terms: ${pod.parseError}`], INTER_POD_AFFINITY) };
     const snapshot = this.handle.snapshot;
-    const withAnti = snapshot.havePodsWithRequiredAntiAffinity();
+    const withAnti = snapshot.termGroups("requiredAntiAffinity");
     const affinityTerms = this.mergeNamespaces(pod.requiredAffinityTerms);
     const antiAffinityTerms = this.mergeNamespaces(pod.requiredAntiAffinityTerms);
-    if (withAnti.length === 0 && affinityTerms.length === 0 && antiAffinityTerms.length === 0) return { status: Status.skip(INTER_POD_AFFINITY) };
+    if (withAnti.size === 0 && affinityTerms.length === 0 && antiAffinityTerms.length === 0) return { status: Status.skip(INTER_POD_AFFINITY) };
     const nsLabels = this.handle.namespaceLabels(pod.namespace);
     const s = new PreFilterState(pod, affinityTerms, antiAffinityTerms, nsLabels, new TopologyCounts(), new TopologyCounts(), new TopologyCounts());
-    for (const node of withAnti) {
-      for (const existing of node.podsWithRequiredAntiAffinity) {
-        for (const t of existing.requiredAntiAffinityTerms) if (termMatches(t, pod, nsLabels)) s.existingAnti.update(node.labels, t.topologyKey, 1);
+    // Running pods' anti-affinity, one test per distinct term rather than per pod.
+    for (const g of snapshot.termGroups("requiredAntiAffinity")) {
+      if (!termMatches(g.term, pod, nsLabels)) continue;
+      for (const [nodeName, n] of g.nodes) {
+        const node = snapshot.get(nodeName);
+        if (node) s.existingAnti.update(node.labels, g.term.topologyKey, n);
       }
     }
-    if (affinityTerms.length > 0 || antiAffinityTerms.length > 0) {
-      for (const node of snapshot.list()) {
-        for (const existing of node.pods) {
-          if (affinityTerms.length > 0 && matchesAllTerms(affinityTerms, existing)) for (const t of affinityTerms) s.affinity.update(node.labels, t.topologyKey, 1);
-          for (const t of antiAffinityTerms) if (termMatches(t, existing, undefined)) s.anti.update(node.labels, t.topologyKey, 1);
-        }
+    // The pod's own terms, against the pods their selectors can match.
+    if (affinityTerms.length > 0) {
+      const first = affinityTerms[0]!;
+      for (const existing of snapshot.candidatePods(first.namespaces, first.selector)) {
+        if (!matchesAllTerms(affinityTerms, existing)) continue;
+        const node = snapshot.get(existing.nodeName);
+        if (node) for (const t of affinityTerms) s.affinity.update(node.labels, t.topologyKey, 1);
+      }
+    }
+    for (const t of antiAffinityTerms) {
+      for (const existing of snapshot.candidatePods(t.namespaces, t.selector)) {
+        if (!termMatches(t, existing, undefined)) continue;
+        const node = snapshot.get(existing.nodeName);
+        if (node) s.anti.update(node.labels, t.topologyKey, 1);
       }
     }
     if (s.existingAnti.size === 0 && affinityTerms.length === 0 && antiAffinityTerms.length === 0) return { status: Status.skip(INTER_POD_AFFINITY) };
@@ -188,36 +200,43 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
   }
 
   preScore(state: CycleState, pod: PodInfo): Status | null {
-    const hasPreferred = pod.preferredAffinityTerms.length > 0 || pod.preferredAntiAffinityTerms.length > 0;
     const snapshot = this.handle.snapshot;
-    // Without preferred terms of its own, only running pods with affinity terms can matter.
-    const nodes = hasPreferred ? snapshot.list() : snapshot.havePodsWithAffinity();
-    if (nodes.length === 0) return Status.skip(INTER_POD_AFFINITY);
-    const preferredAffinity = this.mergeNamespaces(pod.preferredAffinityTerms);
-    const preferredAnti = this.mergeNamespaces(pod.preferredAntiAffinityTerms);
+    const hasPreferred = pod.preferredAffinityTerms.length > 0 || pod.preferredAntiAffinityTerms.length > 0;
+    const carried = (["requiredAffinity", "preferredAffinity", "preferredAntiAffinity"] as const).map((k) => snapshot.termGroups(k));
+    if (!hasPreferred && carried.every((g) => g.size === 0)) return Status.skip(INTER_POD_AFFINITY);
     const nsLabels = this.handle.namespaceLabels(pod.namespace);
     const scores = new Map<string, Map<string, number>>();
-    const add = (t: AffinityTerm, labels: Labels, weight: number): void => {
-      const v = labels[t.topologyKey];
+    const add = (topologyKey: string, nodeName: string, weight: number): void => {
+      const node = snapshot.get(nodeName);
+      // Upstream skips pods on nodes without labels.
+      if (!node || Object.keys(node.labels).length === 0) return;
+      const v = node.labels[topologyKey];
       if (v === undefined) return;
-      let m = scores.get(t.topologyKey);
-      if (!m) scores.set(t.topologyKey, (m = new Map()));
+      let m = scores.get(topologyKey);
+      if (!m) scores.set(topologyKey, (m = new Map()));
       m.set(v, (m.get(v) ?? 0) + weight);
     };
-    const terms = (ts: readonly WeightedAffinityTerm[], target: PodInfo, targetNs: Labels | undefined, labels: Labels, sign: number): void => {
-      for (const t of ts) if (termMatches(t, target, targetNs)) add(t, labels, sign * t.weight);
-    };
-    for (const node of nodes) {
-      const labels = node.labels;
-      if (Object.keys(labels).length === 0) continue;
-      for (const existing of hasPreferred ? node.pods : node.podsWithAffinity) {
-        terms(preferredAffinity, existing, undefined, labels, 1);
-        terms(preferredAnti, existing, undefined, labels, -1);
-        for (const t of existing.requiredAffinityTerms) if (termMatches(t, pod, nsLabels)) add(t, labels, HARD_POD_AFFINITY_WEIGHT);
-        terms(existing.preferredAffinityTerms, pod, nsLabels, labels, 1);
-        terms(existing.preferredAntiAffinityTerms, pod, nsLabels, labels, -1);
+    // The pod's preferred terms, against the pods their selectors can match.
+    const own = (ts: readonly WeightedAffinityTerm[], sign: number): void => {
+      for (const t of this.mergeNamespaces(ts)) {
+        for (const existing of snapshot.candidatePods(t.namespaces, t.selector)) if (termMatches(t, existing, undefined)) add(t.topologyKey, existing.nodeName, sign * t.weight);
       }
-    }
+    };
+    own(pod.preferredAffinityTerms, 1);
+    own(pod.preferredAntiAffinityTerms, -1);
+    // Running pods' terms towards this pod: their required affinity (hardPodAffinityWeight) and
+    // preferred terms, one test per distinct term.
+    const [required, preferred, preferredAnti] = carried as [ReadonlySet<TermGroup>, ReadonlySet<TermGroup>, ReadonlySet<TermGroup>];
+    const theirs = (groups: ReadonlySet<TermGroup>, weightOf: (g: TermGroup) => number): void => {
+      for (const g of groups) {
+        if (!termMatches(g.term, pod, nsLabels)) continue;
+        const w = weightOf(g);
+        for (const [nodeName, n] of g.nodes) add(g.term.topologyKey, nodeName, w * n);
+      }
+    };
+    theirs(required, () => HARD_POD_AFFINITY_WEIGHT);
+    theirs(preferred, (g) => g.weight);
+    theirs(preferredAnti, (g) => -g.weight);
     if (scores.size === 0) return Status.skip(INTER_POD_AFFINITY);
     state.write(PRE_SCORE_KEY, new PreScoreState(scores));
     return null;

@@ -95,3 +95,20 @@ describe("PodTopologySpread score", () => {
     assert.equal(s["c1"], 100);
   });
 });
+
+describe("PodTopologySpread domain cache", () => {
+  it("recomputes domains when a node changes its labels", () => {
+    const { cache, handle } = cacheWith([makeNode("a1", { labels: { zone: "a" } }), makeNode("b1", { labels: { zone: "b" } })], [web("w1", "a1")]);
+    const pl = new PodTopologySpread(handle);
+    const pod = podInfo("incoming", { labels: { app: "web" }, spec: { topologySpreadConstraints: [constraint()] } });
+    const run = (): string | undefined => {
+      const state = new CycleState();
+      pl.preFilter(state, pod);
+      return pl.filter(state, pod, handle.snapshot.get("a1")!)?.reasons[0];
+    };
+    assert.equal(run(), "node(s) didn't match pod topology spread constraints");
+    // b1 moves to zone a: zone b, the empty domain, is gone.
+    cache.updateNode(makeNode("b1", { labels: { zone: "a" } }));
+    assert.equal(run(), undefined);
+  });
+});

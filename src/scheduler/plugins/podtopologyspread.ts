@@ -12,6 +12,7 @@ import type { TopologySpreadConstraint } from "kubernetes-types/core/v1.js";
 import type { LabelSelector } from "kubernetes-types/meta/v1.js";
 import { labelSelectorAsSelector, newRequirement, type Selector } from "../../api/labels.js";
 import type { DeepReadonly } from "../../client/objects.js";
+import type { Snapshot } from "../framework/cache.js";
 import type { Handle } from "../framework/handle.js";
 import { findUntoleratedTaint, LABEL_HOSTNAME, type Labels } from "../framework/helpers.js";
 import type { NodeInfo } from "../framework/nodeinfo.js";
@@ -115,6 +116,33 @@ export function countMatching(pods: readonly PodInfo[], selector: Selector, name
   return n;
 }
 
+interface Domains {
+  readonly generation: number;
+  readonly domainOf: readonly Map<string, string>[];
+  readonly values: readonly Set<string>[];
+}
+
+/** What decides which nodes are eligible: the constraints' keys and policies, and the pod's node affinity and tolerations where a policy honours them. */
+function domainKey(pod: PodInfo, cs: readonly SpreadConstraint[]): string {
+  const spec = pod.pod.spec;
+  const honorAffinity = cs.some((c) => c.nodeAffinityPolicy === "Honor");
+  const honorTaints = cs.some((c) => c.nodeTaintsPolicy === "Honor");
+  return JSON.stringify([
+    cs.map((c) => [c.topologyKey, c.nodeAffinityPolicy, c.nodeTaintsPolicy]),
+    honorAffinity ? [spec?.nodeSelector ?? null, spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? null] : null,
+    honorTaints ? (spec?.tolerations ?? null) : null,
+  ]);
+}
+
+/** countMatching over the whole snapshot, through the label index: the pods it would count. */
+function* matchingPods(snapshot: Snapshot, selector: Selector, namespace: string): Iterable<PodInfo> {
+  if (selector.isEmpty()) return;
+  for (const p of snapshot.candidatePods(new Set([namespace]), selector)) {
+    if (p.terminating || p.namespace !== namespace || !selector.matches(p.labels)) continue;
+    yield p;
+  }
+}
+
 /** The two emptiest domains, as upstream's criticalPaths (approximate once counts rise). */
 class CriticalPaths {
   v0 = "";
@@ -205,22 +233,59 @@ export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScor
   readonly name = POD_TOPOLOGY_SPREAD;
   readonly events: readonly ClusterEvent[] = ["AssignedPodAdd", "AssignedPodUpdateLabel", "AssignedPodDelete", "NodeAdd", "NodeDelete", "NodeLabel", "NodeTaint"];
 
+  /** Eligible nodes and their domains per constraint list, reused while no node changes shape. */
+  private readonly domainCache = new Map<string, Domains>();
+
   constructor(private readonly handle: Handle) {}
+
+  /**
+   * For each constraint, every eligible node (it has all the constraints' keys and passes the
+   * inclusion policies) → its domain value. Pods of one workload share constraints, selectors
+   * and tolerations, so this is computed once per workload and node change, not per cycle.
+   */
+  private domains(pod: PodInfo, cs: readonly SpreadConstraint[]): Domains {
+    const snapshot = this.handle.snapshot;
+    const key = domainKey(pod, cs);
+    const hit = this.domainCache.get(key);
+    if (hit && hit.generation === snapshot.nodeShapeGeneration) return hit;
+    const domainOf = cs.map(() => new Map<string, string>());
+    const values = cs.map(() => new Set<string>());
+    for (const node of snapshot.list()) {
+      if (!hasAllKeys(node.labels, cs)) continue;
+      cs.forEach((c, i) => {
+        if (!includes(c, pod, node)) return;
+        const v = node.labels[c.topologyKey]!;
+        domainOf[i]!.set(node.name, v);
+        values[i]!.add(v);
+      });
+    }
+    const d: Domains = { generation: snapshot.nodeShapeGeneration, domainOf, values };
+    if (this.domainCache.size >= 256) this.domainCache.delete(this.domainCache.keys().next().value!);
+    this.domainCache.set(key, d);
+    return d;
+  }
 
   preFilter(state: CycleState, pod: PodInfo): { result?: PreFilterResult; status: Status | null } {
     const { hard, error } = constraintsOf(pod);
     if (error !== undefined) return { status: new Status(Code.UnschedulableAndUnresolvable, [`invalid topology spread constraints: ${error}`], POD_TOPOLOGY_SPREAD) };
     if (hard.length === 0) return { status: Status.skip(POD_TOPOLOGY_SPREAD) };
-    const matchNum = hard.map(() => new Map<string, number>());
-    for (const node of this.handle.snapshot.list()) {
-      if (!hasAllKeys(node.labels, hard)) continue;
-      hard.forEach((c, i) => {
-        if (!includes(c, pod, node)) return;
-        const v = node.labels[c.topologyKey]!;
-        const m = matchNum[i]!;
-        m.set(v, (m.get(v) ?? 0) + countMatching(node.pods, c.selector, pod.namespace));
-      });
-    }
+    const snapshot = this.handle.snapshot;
+    const d = this.domains(pod, hard);
+    const domainOf = d.domainOf;
+    // Every eligible domain starts at zero matching pods.
+    const matchNum = d.values.map((vs) => {
+      const m = new Map<string, number>();
+      for (const v of vs) m.set(v, 0);
+      return m;
+    });
+    hard.forEach((c, i) => {
+      const m = matchNum[i]!;
+      const domains = domainOf[i]!;
+      for (const p of matchingPods(snapshot, c.selector, pod.namespace)) {
+        const v = domains.get(p.nodeName);
+        if (v !== undefined) m.set(v, m.get(v)! + 1);
+      }
+    });
     const domains = new Map<string, number>();
     hard.forEach((c, i) => domains.set(c.topologyKey, matchNum[i]!.size));
     const critical = matchNum.map((m) => {
@@ -277,17 +342,19 @@ export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScor
       });
     }
     const weights = soft.map((c, i) => Math.log((c.topologyKey === LABEL_HOSTNAME ? nodes.length - ignored.size : sizes[i]!) + 2));
-    for (const node of all) {
-      if (!hasAllKeys(node.labels, soft)) continue;
-      for (const c of soft) {
-        if (c.topologyKey === LABEL_HOSTNAME || !includes(c, pod, node)) continue;
-        const pair = `${c.topologyKey}\x00${node.labels[c.topologyKey]!}`;
+    const d = this.domains(pod, soft);
+    soft.forEach((c, i) => {
+      if (c.topologyKey === LABEL_HOSTNAME) return;
+      // Domains with no feasible node do not affect any score: their pods are not counted.
+      const domainOf = d.domainOf[i]!;
+      for (const p of matchingPods(this.handle.snapshot, c.selector, pod.namespace)) {
+        const v = domainOf.get(p.nodeName);
+        if (v === undefined) continue;
+        const pair = `${c.topologyKey}\x00${v}`;
         const n = pairCounts.get(pair);
-        // Domains with no feasible node do not affect any score.
-        if (n === undefined) continue;
-        pairCounts.set(pair, n + countMatching(node.pods, c.selector, pod.namespace));
+        if (n !== undefined) pairCounts.set(pair, n + 1);
       }
-    }
+    });
     state.write(PRE_SCORE_KEY, new PreScoreState(soft, ignored, pairCounts, weights));
     return null;
   }
