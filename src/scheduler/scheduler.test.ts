@@ -165,6 +165,24 @@ describe("SchedulerCore", () => {
     assert.equal(h.nodeOf("a"), "n1");
   });
 
+  it("a bind refused because the pod got bound elsewhere leaves the pod alone", async () => {
+    const h = harness();
+    h.addNode(makeNode("n1"));
+    h.addPod(makePod("a"));
+    h.api.bind = (ns: string, name: string) => {
+      const old = h.pods.get(`${ns}/${name}`)!;
+      const bound = deepFreeze({ ...(old as Pod), spec: { ...(old as Pod).spec!, nodeName: "elsewhere" } }) as RPod;
+      h.pods.set(`${ns}/${name}`, bound);
+      h.core.onPodUpdate(old, bound);
+      return Promise.reject(new Error(`pod ${name} is already assigned to node "elsewhere"`));
+    };
+    await h.schedule();
+    assert.equal(h.core.stats.bindFailures, 1);
+    assert.equal(h.core.queue.where("default/a"), undefined);
+    assert.deepEqual(h.api.statusPatches, []);
+    assert.equal(h.events.events.filter((e) => e.reason === "FailedScheduling").length, 0);
+  });
+
   it("ignores pods of other schedulers and terminating pods", async () => {
     const h = harness();
     h.addNode(makeNode("n1"));

@@ -449,16 +449,19 @@ export class SchedulerCore {
       this.o.onAttempt?.("error", (this.clock.now() - start) / 1000);
       this.log.info({ pod: pod.key, err: message }, "error scheduling pod; retrying");
     }
-    // Requeue the informer's current version, unless the pod is gone or got bound meanwhile.
+    // Requeue the informer's current version. A pod that is gone, or was bound meanwhile (by
+    // someone else, or by a bind whose answer was lost), is left alone: no requeue, and no
+    // PodScheduled=False on a pod that is scheduled (upstream writes both regardless).
     const current = this.o.lookupPod(pod.namespace, pod.name);
-    if (current && !current.spec?.nodeName && current.metadata?.uid === pod.uid) {
-      q.podInfo = this.podInfos.get(current);
-      this.queue.addUnschedulableIfNotPresent(q, cycle);
+    if (!current || current.spec?.nodeName || current.metadata?.uid !== pod.uid) {
+      this.log.debug({ pod: pod.key, node: current?.spec?.nodeName }, "pod gone or bound meanwhile; not requeued");
+      return;
     }
+    q.podInfo = this.podInfos.get(current);
+    this.queue.addUnschedulableIfNotPresent(q, cycle);
     if (nominated !== undefined) this.nominator.set(q.podInfo, nominated);
-    const target = current ?? pod.pod;
-    this.o.events.event(target, "Warning", "FailedScheduling", truncateMessage(message));
-    const patch = podSchedulingFailurePatch(target, reason, message, nominated, this.clock.now());
+    this.o.events.event(current, "Warning", "FailedScheduling", truncateMessage(message));
+    const patch = podSchedulingFailurePatch(current, reason, message, nominated, this.clock.now());
     if (patch) {
       this.track(
         this.o.api.patchPodStatus(pod.namespace, pod.name, patch).catch((err: unknown) => {
