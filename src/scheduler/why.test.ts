@@ -23,6 +23,24 @@ describe("why", () => {
     assert.match(text, /^ {2}node-4: is cordoned \(spec\.unschedulable\) — uncordon it \(kubectl uncordon node-4\)/m);
   });
 
+  it("says when the room is being made by preemption", () => {
+    const r = explain({
+      pod: makePod("vip", { cpu: "4", nominatedNodeName: "node-1", spec: { nodeSelector: { "kubernetes.io/hostname": "node-1" } } }),
+      nodes,
+      pods: [makePod("victim", { cpu: "3500m", nodeName: "node-1", deleting: true })],
+    });
+    assert.match(r.summary, /it preempted pods on node-1 \(status\.nominatedNodeName\) and is waiting for them to go/);
+    const text = formatWhy(r);
+    assert.match(text, /node-1: needs 3500m more CPU than is free \(requests 4, allocatable 4, in use 3\.5, 3\.5 of it held by pods being deleted\)/);
+    assert.match(text, /node-2: is not node-1, the host the pod's nodeSelector pins it to \(kubernetes\.io\/hostname=node-1\) — change or remove the pod's nodeSelector/);
+  });
+
+  it("does not repeat the cordon as an untolerated unschedulable taint", () => {
+    const cordoned = makeNode("c", { unschedulable: true, taints: [{ key: "node.kubernetes.io/unschedulable", effect: "NoSchedule" }] });
+    const r = explain({ pod: makePod("p"), nodes: [cordoned], pods: [] });
+    assert.deepEqual(r.nodes[0]!.findings.map((f) => f.plugin), ["NodeUnschedulable"]);
+  });
+
   it("names every failing rule of a node, not only the first", () => {
     const r = explain({ pod: makePod("web", { cpu: "16", spec: { nodeSelector: { disk: "nvme" } } }), nodes, pods: bound });
     const n3 = r.nodes.find((n) => n.node === "node-3")!;

@@ -9,7 +9,7 @@ import { SchedulerCache } from "./framework/cache.js";
 import { fitErrorMessage } from "./framework/fiterror.js";
 import { Framework } from "./framework/framework.js";
 import { staticHandle } from "./framework/handle.js";
-import { findUntoleratedTaint, taintString, tolerationsTolerateTaint } from "./framework/helpers.js";
+import { findUntoleratedTaint, LABEL_HOSTNAME, TAINT_NODE_UNSCHEDULABLE, taintString, tolerationsTolerateTaint } from "./framework/helpers.js";
 import type { NodeInfo, RNode } from "./framework/nodeinfo.js";
 import { isTerminal, newPodInfo, type PodInfo, type RPod } from "./framework/podinfo.js";
 import { formatBytes, formatMilliCPU, RESOURCE_CPU, RESOURCE_EPHEMERAL_STORAGE, RESOURCE_MEMORY, RESOURCE_PODS } from "./framework/resources.js";
@@ -62,9 +62,18 @@ export interface WhyInput {
   readonly schedulerName?: string;
 }
 
-const cores = (m: number): string => String(Math.round(m) / 1000);
+/** Whole or fractional cores ("2", "3.5"), millicores below one core ("100m"). */
+const cores = (m: number): string => (m > 0 && m < 1000 ? `${Math.round(m)}m` : String(Math.round(m) / 1000));
 
-function resourceFinding(r: InsufficientResource): Finding {
+function amountOf(p: PodInfo, resource: string): number {
+  const r = p.requests;
+  if (resource === RESOURCE_CPU) return r.milliCPU;
+  if (resource === RESOURCE_MEMORY) return r.memory;
+  if (resource === RESOURCE_EPHEMERAL_STORAGE) return r.ephemeralStorage;
+  return r.getScalar(resource);
+}
+
+function resourceFinding(r: InsufficientResource, node: NodeInfo): Finding {
   const free = r.capacity - r.used;
   if (r.resourceName === RESOURCE_PODS) {
     return { plugin: NODE_RESOURCES_FIT, reason: r.reason, why: `already runs ${r.used} pods, its maximum (allocatable pods ${r.capacity})`, fix: `delete pods there, raise the node's pod limit, or add a node` };
@@ -93,10 +102,13 @@ function resourceFinding(r: InsufficientResource): Finding {
       fix: `lower the pod's ${name} request or add a node with ≥ ${plain(r.requested)} ${name}`,
     };
   }
+  // Pods being deleted still hold their requests until they are gone.
+  const leaving = node.pods.filter((p) => p.terminating).reduce((sum, p) => sum + amountOf(p, r.resourceName), 0);
+  const pending = leaving > 0 ? `, ${plain(leaving)} of it held by pods being deleted` : "";
   return {
     plugin: NODE_RESOURCES_FIT,
     reason: r.reason,
-    why: `needs ${fmt(r.requested - Math.max(0, free))} more ${name} than is free (requests ${plain(r.requested)}, allocatable ${plain(r.capacity)}, in use ${plain(r.used)})`,
+    why: `needs ${fmt(r.requested - Math.max(0, free))} more ${name} than is free (requests ${plain(r.requested)}, allocatable ${plain(r.capacity)}, in use ${plain(r.used)}${pending})`,
     fix: `free ${name} or add a node with ≥ ${plain(r.requested)} ${name}`,
   };
 }
@@ -123,12 +135,20 @@ function explainStatus(plugin: string, s: Status, state: CycleState, pod: PodInf
     case TAINT_TOLERATION: {
       const untolerated = node.taints.filter((t) => (t.effect === "NoSchedule" || t.effect === "NoExecute") && !tolerationsTolerateTaint(pod.tolerations, t));
       const first = findUntoleratedTaint(node.taints, pod.tolerations);
-      const list = (untolerated.length > 0 ? untolerated : first ? [first] : []).map(taintString);
+      // A cordoned node also carries the unschedulable taint: the cordon finding covers it.
+      const list = (untolerated.length > 0 ? untolerated : first ? [first] : [])
+        .filter((t) => !(node.unschedulable && t.key === TAINT_NODE_UNSCHEDULABLE))
+        .map(taintString);
+      if (list.length === 0) return [];
       return [{ plugin, reason, why: `has taint${list.length > 1 ? "s" : ""} ${list.join(", ")} the pod does not tolerate`, fix: `add a toleration for ${list.join(" and ")}` }];
     }
     case NODE_AFFINITY: {
       const e = requiredNodeAffinityOf(pod.pod).explain(node);
       const out: Finding[] = [];
+      const pinned = pod.pod.spec?.nodeSelector?.[LABEL_HOSTNAME];
+      if (pinned !== undefined && node.labels[LABEL_HOSTNAME] !== pinned) {
+        return [{ plugin, reason, why: `is not ${pinned}, the host the pod's nodeSelector pins it to (${LABEL_HOSTNAME}=${pinned})`, fix: "change or remove the pod's nodeSelector" }];
+      }
       if (e.missingLabels.length > 0) {
         out.push({ plugin, reason, why: `lacks label${e.missingLabels.length > 1 ? "s" : ""} ${e.missingLabels.join(", ")} required by the pod's nodeSelector`, fix: `label the node (kubectl label node ${node.name} ${e.missingLabels.join(" ")}) or change the nodeSelector` });
       }
@@ -142,7 +162,7 @@ function explainStatus(plugin: string, s: Status, state: CycleState, pod: PodInf
       return [{ plugin, reason, why: `already has host port${ports.length > 1 ? "s" : ""} ${ports.join(", ")} in use`, fix: "free the port on that node, pick another hostPort, or drop hostPort and use a Service" }];
     }
     case NODE_RESOURCES_FIT:
-      return fitsRequest(pod, node).map(resourceFinding);
+      return fitsRequest(pod, node).map((r) => resourceFinding(r, node));
     case INTER_POD_AFFINITY:
       return explainAffinity(state, node).map((e) => {
         const where = e.topologyKeys.map((k) => `${k}=${node.labels[k] ?? "(missing)"}`).join(", ");
@@ -235,7 +255,9 @@ export function explain(input: WhyInput): WhyReport {
     const last = cond?.status === "False" && cond.message ? ` (the scheduler last said: ${cond.message})` : "";
     return { ...base, state: "pending", summary: `pod ${key} fits ${fitting} of ${all.length} node(s) now; the scheduler should place it shortly${last}`, nodes };
   }
-  return { ...base, state: "pending", summary: `pod ${key} fits none of the ${all.length} node(s)`, schedulerMessage: fitErrorMessage(all.length, statuses, ""), nodes };
+  const nominated = pod.status?.nominatedNodeName;
+  const waiting = nominated ? `; it preempted pods on ${nominated} (status.nominatedNodeName) and is waiting for them to go` : "";
+  return { ...base, state: "pending", summary: `pod ${key} fits none of the ${all.length} node(s)${waiting}`, schedulerMessage: fitErrorMessage(all.length, statuses, ""), nodes };
 }
 
 /** Plain-text report: one line per node, longest lists cut at `maxNodes` with a tally of the rest. */
