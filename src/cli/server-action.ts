@@ -5,6 +5,7 @@ import { builtinResources } from "../apiserver/resources/index.js";
 import { createLogger } from "../util/log.js";
 import { fileAuditSink } from "../apiserver/filters/audit.js";
 import { ControllerManager, compileControllerManagerOptions } from "../controllers/manager.js";
+import { Scheduler, compileSchedulerOptions } from "../scheduler/index.js";
 import type { Level } from "pino";
 
 export interface ServerFlags {
@@ -22,6 +23,7 @@ export interface ServerFlags {
   readonly maxMutatingRequestsInflight?: string;
   readonly logLevel: string;
   readonly disableControllers?: boolean;
+  readonly disableScheduler?: boolean;
 }
 
 /** Starts the server; resolves with a function that stops it. */
@@ -61,25 +63,36 @@ export async function startEmbeddedControllers(server: ApiServer, logLevel: stri
   return manager;
 }
 
+/** The scheduler embedded in the server process, an HTTPS client like the controllers. */
+export async function startEmbeddedScheduler(server: ApiServer, logLevel: string): Promise<Scheduler> {
+  const log = createLogger(logLevel as Level).child({ component: "scheduler" });
+  const scheduler = new Scheduler(compileSchedulerOptions({ kubeconfig: server.kubeconfigPath, serve: false, log }));
+  await scheduler.start();
+  return scheduler;
+}
+
 export async function runServer(flags: ServerFlags): Promise<void> {
   const server = await startServer(flags);
   let controllers: ControllerManager | undefined;
+  let scheduler: Scheduler | undefined;
   try {
     if (!flags.disableControllers) controllers = await startEmbeddedControllers(server, flags.logLevel);
+    if (!flags.disableScheduler) scheduler = await startEmbeddedScheduler(server, flags.logLevel);
   } catch (err) {
+    await controllers?.stop();
     await server.stop();
     throw err;
   }
-  process.stdout.write(`k8ts server ready at ${server.url}; kubeconfig ${server.kubeconfigPath}${controllers ? "; controllers running" : ""}\n`);
+  const running = [controllers ? "controllers" : "", scheduler ? "scheduler" : ""].filter(Boolean).join(" and ");
+  process.stdout.write(`k8ts server ready at ${server.url}; kubeconfig ${server.kubeconfigPath}${running ? `; ${running} running` : ""}\n`);
   await new Promise<void>((done) => {
     const stop = (): void => {
       process.off("SIGINT", stop);
       process.off("SIGTERM", stop);
-      // Controllers first: they need the server to finish their in-flight work and release the lease.
-      (controllers?.stop() ?? Promise.resolve()).then(
-        () => server.stop(),
-        () => server.stop(),
-      ).then(done, done);
+      // Clients first: they need the server to finish their in-flight work and release their leases.
+      Promise.allSettled([controllers?.stop(), scheduler?.stop()])
+        .then(() => server.stop())
+        .then(done, done);
     };
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);

@@ -22,6 +22,7 @@ export function registerServerCommand(program: Command): void {
     .option("--max-mutating-requests-inflight <n>", "mutating requests served at once before 429", "200")
     .option("--audit-log-path <file>", "append one JSON audit event per request to this file")
     .option("--disable-controllers", "do not run the controller-manager in this process")
+    .option("--disable-scheduler", "do not run the scheduler in this process")
     .option("--log-level <level>", "trace, debug, info, warn, error or silent", "info")
     .action(async (flags: ServerFlags) => {
       await runServer(flags);

@@ -20,7 +20,7 @@ export function registerUpCommands(program: Command): void {
       if (r.mergedInto) out.write(`  context "k8ts" merged into ${r.mergedInto} and made current\n`);
       out.write(`  log: ${r.log}\n\n`);
       out.write(`Try:\n  kubectl get namespaces\n  kubectl create configmap hello --from-literal=greeting=hi\n  kubectl create deployment web --image=busybox:1.35 -- httpd -f -p 8080\n  kubectl get deployments,replicasets,pods\n\n`);
-      out.write(`This cluster runs the API server and the controllers (deployments, replica sets, garbage collection, namespaces), but no scheduler or node yet: pods are created but stay Pending.\n`);
+      out.write(`This cluster runs the API server, the controllers and the scheduler, but no node yet: pods are created and stay Pending until a node joins (try \`k8ts sim-nodes --kubeconfig ${r.kubeconfig} --count 3\` for simulated ones).\n`);
       out.write(`Stop it with: bin/k8ts down\n`);
     });
   program
