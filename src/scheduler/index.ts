@@ -273,11 +273,13 @@ export class Scheduler {
     const informerClient = this.newClient("shared-informers");
     const client = this.newClient("scheduler");
     const informers = new SharedInformerFactory({ client: informerClient, log });
+    // Pods' priorities are resolved (and cached) as the pods arrive: know the classes first.
+    const classes = informers.forKind("scheduling.k8s.io/v1", "PriorityClass");
+    informers.start(signal);
     const pods = informers.forKind("v1", "Pod");
     const nodes = informers.forKind("v1", "Node");
     const namespaces = informers.forKind("v1", "Namespace");
     const pdbs = informers.forKind("policy/v1", "PodDisruptionBudget");
-    const classes = informers.forKind("scheduling.k8s.io/v1", "PriorityClass");
     const events = EventRecorder.forClient(client, { component: o.schedulerName, log, queueSize: 10_000 });
     const core = new SchedulerCore({
       schedulerName: o.schedulerName,
@@ -312,9 +314,10 @@ export class Scheduler {
       onUpdate: (_a, n) => core.onNamespace(n.metadata?.name ?? "", nsLabels(n)),
       onDelete: (n) => core.onNamespace(unwrap<Namespace>(n).metadata?.name ?? "", undefined, true),
     });
-    informers.start(signal);
     this.current = core;
     try {
+      if (!(await classes.waitForSync(signal))) return;
+      informers.start(signal);
       if (!(await informers.waitForCacheSync(signal))) return;
       this.leading = true;
       this.leaderGauge.set({ name: o.leaseName }, 1);

@@ -32,6 +32,7 @@ describe("scheduler against a real API server", () => {
   let server: TestApiServer;
   let client: RestClient;
   let scheduler: Scheduler;
+  let standby: Scheduler | undefined;
   const kubelet = new AbortController();
 
   const nodes = () => client.forKind("v1", "Node");
@@ -80,6 +81,7 @@ describe("scheduler against a real API server", () => {
 
   after(async () => {
     kubelet.abort();
+    await standby?.stop();
     await scheduler?.stop();
     client?.close();
     await server?.stop();
@@ -136,5 +138,18 @@ describe("scheduler against a real API server", () => {
     assert.match(preempted.message ?? "", /^Preempted by pod .+ on node pool-node$/);
     assert.equal(await boundTo("urgent"), "pool-node");
     await waitFor("low gone", async () => ((await pods().list()).items.some((p) => p.metadata?.name === "low") ? undefined : true));
+  });
+
+  it("a standby scheduler takes over when the leader stops", async () => {
+    const config = await loadKubeconfig(server.kubeconfig);
+    standby = new Scheduler(compileSchedulerOptions({ clientConfig: config, serve: false, qps: Infinity, identity: "standby", leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 500, log }));
+    await standby.start();
+    assert.equal(standby.isLeading(), false);
+    await scheduler.stop();
+    assert.equal(await standby.waitUntilLeading(AbortSignal.timeout(20_000)), true);
+    const lease: Lease = await client.forKind("coordination.k8s.io/v1", "Lease").namespace("kube-system").get("kube-scheduler");
+    assert.equal(lease.spec?.holderIdentity, "standby");
+    await createPod("after-failover", "100m");
+    assert.ok(await boundTo("after-failover"));
   });
 });
