@@ -33,6 +33,8 @@ const MIN_CANDIDATE_NODES_ABSOLUTE = 100;
 export const REASON_NOT_HELPFUL = "Preemption is not helpful for scheduling";
 export const REASON_NO_VICTIMS = "No preemption victims found for incoming pod";
 
+const NO_VICTIMS = new Status(Code.UnschedulableAndUnresolvable, [REASON_NO_VICTIMS]);
+
 export interface Candidate {
   readonly nodeName: string;
   readonly victims: readonly PodInfo[];
@@ -146,6 +148,11 @@ export class DefaultPreemption implements PostFilterPlugin {
     const violating: Candidate[] = [];
     for (let i = 0; i < n; i++) {
       const node = potential[(offset + i) % n]!;
+      // Most nodes of a full cluster hold nothing the pod may evict: say so without copying them.
+      if (!node.pods.some((p) => p.priority < pod.priority)) {
+        nodeStatuses.set(node.name, NO_VICTIMS);
+        continue;
+      }
       const r = this.selectVictimsOnNode(state.clone(), pod, node.clone(), pdbs);
       if (r.status === null && r.victims.length > 0) {
         const c: Candidate = { nodeName: node.name, victims: r.victims, numPDBViolations: r.numPDBViolations };
@@ -170,7 +177,7 @@ export class DefaultPreemption implements PostFilterPlugin {
       fwk.runPreFilterAddPod(state, pod, p, node);
     };
     const potential = node.pods.filter((p) => p.priority < pod.priority);
-    if (potential.length === 0) return { victims: [], numPDBViolations: 0, status: new Status(Code.UnschedulableAndUnresolvable, [REASON_NO_VICTIMS]) };
+    if (potential.length === 0) return { victims: [], numPDBViolations: 0, status: NO_VICTIMS };
     for (const p of potential) remove(p);
     // The pod must fit with every lower-priority pod gone, or this node cannot help. (Affinity
     // to one of the victims is not considered, as upstream.)
