@@ -75,6 +75,23 @@ void describe("LeaseRenewer", () => {
     assert.equal(renewer.stats.failures, 0);
   });
 
+  void it("keeps a node whose first lease write failed in the rota", async () => {
+    const { api, clock, renewer } = setup();
+    api.failOn({ verb: "create" }, new Error("connection refused"), { times: 1 });
+    await renewer.register({ name: "a", uid: "ua" });
+    assert.equal(renewer.size, 1);
+    assert.equal(renewer.stats.failures, 1);
+    const ac = new AbortController();
+    const run = renewer.run(ac.signal);
+    for (let i = 0; i < 15; i++) {
+      clock.step(100);
+      await settle();
+    }
+    ac.abort();
+    await run;
+    assert.ok(api.object<Lease>("coordination.k8s.io", "leases", NODE_LEASE_NAMESPACE, "a"));
+  });
+
   void it("counts failures and tries again next round", async () => {
     const { api, clock, renewer } = setup();
     await renewer.register({ name: "a", uid: "ua" });

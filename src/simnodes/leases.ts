@@ -61,10 +61,27 @@ export class LeaseRenewer {
     };
   }
 
-  /** Creates (or takes over) the node's lease now and adds the node to the renewal rota. */
+  /**
+   * Creates (or takes over) the node's lease now and adds the node to the renewal rota; a
+   * failed first write is counted and left to the rota, which tries again next round.
+   */
   async register(h: LeaseHolder): Promise<void> {
-    await this.renewOnce(h);
+    try {
+      await this.renewOnce(h);
+    } catch (err) {
+      this.failed(h, err);
+    }
     this.holders.push(h);
+  }
+
+  private failed(h: LeaseHolder, err: unknown): void {
+    this.stats.failures++;
+    // Thousands of leases fail together when the server is away: one line per interval says it.
+    const now = this.o.clock.now();
+    if (now - this.lastFailureLog >= this.o.intervalMs) {
+      this.lastFailureLog = now;
+      this.o.log.warn({ err, node: h.name, failures: this.stats.failures }, "renewing node lease failed; will retry next interval");
+    }
   }
 
   get size(): number {
@@ -101,15 +118,7 @@ export class LeaseRenewer {
       () => {
         this.stats.renewals++;
       },
-      (err: unknown) => {
-        this.stats.failures++;
-        // Thousands of leases fail together when the server is away: one line per interval says it.
-        const now = this.o.clock.now();
-        if (now - this.lastFailureLog >= this.o.intervalMs) {
-          this.lastFailureLog = now;
-          this.o.log.warn({ err, node: h.name, failures: this.stats.failures }, "renewing node lease failed; will retry next interval");
-        }
-      },
+      (err: unknown) => this.failed(h, err),
     );
     this.inFlight.set(h.name, p);
     void p.finally(() => this.inFlight.delete(h.name));
