@@ -12,7 +12,7 @@ import type { EventSink } from "../context.js";
 import { adoptPatch, claimObjects, controllerRefFor, releasePatch } from "../replicaset/claim.js";
 import { WorkloadError } from "../replicaset/errors.js";
 import { controllerRefOf, type RPod } from "../replicaset/podutil.js";
-import type { Api, ResourceApi } from "../testing/api.js";
+import type { Api, ResourceApi } from "../api.js";
 import { calculateStatus } from "./progress.js";
 import { rolloutRecreate } from "./recreate.js";
 import { rollback, rollbackTo, setNewReplicaSetAnnotations } from "./rollback.js";

@@ -12,7 +12,7 @@ import { DeletedFinalStateUnknown, keyOf, splitKey, type DeepReadonly } from "..
 import { WorkQueue } from "../../client/workqueue.js";
 import type { Logger } from "../../util/log.js";
 import type { Controller, ControllerContext, EventSink } from "../context.js";
-import type { Api } from "../testing/api.js";
+import type { Api } from "../api.js";
 import { findPort, podEndpointsChanged, podIPOfFamily, serviceFamily, serviceSelector, servicesSelecting, shouldPodBeInEndpoints, shouldSetHostname, isPodReady, semanticEqual, type RPod, type RService } from "./podutil.js";
 import { OVER_CAPACITY_ANNOTATION, repackSubsets, truncateSubsets, type AddressEntry } from "./subsets.js";
 

@@ -15,7 +15,7 @@ import { WorkQueue } from "../../client/workqueue.js";
 import { selectorFromSet } from "../../api/labels.js";
 import type { Logger } from "../../util/log.js";
 import type { Controller, ControllerContext, EventSink } from "../context.js";
-import type { Api } from "../testing/api.js";
+import type { Api } from "../api.js";
 import { podEndpointsChanged, serviceSelector, servicesSelecting, type RPod, type RService } from "../endpoints/index.js";
 import { CONTROLLER_NAME, MANAGED_BY_LABEL, MAX_ENDPOINTS_PER_SLICE, reconcile } from "./reconciler.js";
 import { EndpointSliceTracker, SERVICE_NAME_LABEL } from "./tracker.js";

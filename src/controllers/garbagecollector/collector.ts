@@ -16,7 +16,7 @@ import { ApiError, isConflict, isInvalid, isNotFound } from "../../client/errors
 import type { KubeObject } from "../../client/objects.js";
 import { ItemExponentialFailureRateLimiter, WorkQueue } from "../../client/workqueue.js";
 import type { Logger } from "../../util/log.js";
-import type { Api, ResourceApi } from "../testing/api.js";
+import type { Api, ResourceApi } from "../api.js";
 import type { ResourceMapper } from "../discovery.js";
 import { DependencyGraph, FINALIZER_FOREGROUND, FINALIZER_ORPHAN, identityString, type GraphNode, type InvalidOwnerReport, type ObjectIdentity } from "./graph.js";
 

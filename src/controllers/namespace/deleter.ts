@@ -8,7 +8,7 @@ import type { Namespace, Pod } from "kubernetes-types/core/v1.js";
 import type { ObjectList, DeleteOptions, ListOptions, SelectorOptions, CallOptions, RequestSpec } from "../../client/rest.js";
 import { isMethodNotSupported, isNotFound } from "../../client/errors.js";
 import type { KubeObject } from "../../client/objects.js";
-import type { ResourceApi } from "../testing/api.js";
+import type { ResourceApi } from "../api.js";
 import { groupDiscoveryFailed, supportsVerbs, type ApiResource, type Discover, type DiscoveryError } from "../discovery.js";
 import type { DeletionOutcome } from "./conditions.js";
 

@@ -25,7 +25,7 @@ import { WorkQueue } from "../../client/workqueue.js";
 import type { Logger } from "../../util/log.js";
 import type { ControllerMetrics } from "../../client/controller.js";
 import type { EventSink } from "../context.js";
-import type { Api } from "../testing/api.js";
+import type { Api } from "../api.js";
 import { RateLimitedTimedQueue } from "./ratelimitedqueue.js";
 import {
   NOT_READY_NO_EXECUTE,

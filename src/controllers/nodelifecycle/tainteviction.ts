@@ -14,7 +14,7 @@ import { keyOf, splitKey, type DeepReadonly, type KubeObject } from "../../clien
 import { WorkQueue } from "../../client/workqueue.js";
 import type { Logger } from "../../util/log.js";
 import type { EventSink } from "../context.js";
-import type { Api } from "../testing/api.js";
+import type { Api } from "../api.js";
 import { matchingTolerations, minTolerationMs, noExecuteTaints } from "./taints.js";
 
 export const TAINT_EVICTION_CONTROLLER = "taint-eviction-controller";

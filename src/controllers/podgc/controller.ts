@@ -17,7 +17,7 @@ import { isNotFound } from "../../client/errors.js";
 import type { Lister } from "../../client/informer.js";
 import type { DeepReadonly } from "../../client/objects.js";
 import type { Logger } from "../../util/log.js";
-import type { Api } from "../testing/api.js";
+import type { Api } from "../api.js";
 
 export const POD_GC_CONTROLLER = "pod-garbage-collector-controller";
 export const TAINT_NODE_OUT_OF_SERVICE = "node.kubernetes.io/out-of-service";

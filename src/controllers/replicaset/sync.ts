@@ -10,7 +10,7 @@ import type { Clock } from "../../client/clock.js";
 import { ApiError, isConflict, isNotFound, type StatusDetails } from "../../client/errors.js";
 import { keyOf, mutableCopy, type DeepReadonly, type KubeObject } from "../../client/objects.js";
 import type { EventSink } from "../context.js";
-import type { Api, ResourceApi } from "../testing/api.js";
+import type { Api, ResourceApi } from "../api.js";
 import { claimObjects, adoptPatch, controllerRefFor, releasePatch } from "./claim.js";
 import { WorkloadError } from "./errors.js";
 import type { Expectations } from "./expectations.js";

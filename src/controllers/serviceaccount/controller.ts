@@ -10,7 +10,7 @@ import { DeletedFinalStateUnknown, type DeepReadonly } from "../../client/object
 import { WorkQueue } from "../../client/workqueue.js";
 import type { Logger } from "../../util/log.js";
 import type { Controller, ControllerContext } from "../context.js";
-import type { Api } from "../testing/api.js";
+import type { Api } from "../api.js";
 
 export const SERVICE_ACCOUNT_CONTROLLER = "serviceaccount-controller";
 

@@ -4,7 +4,7 @@ import type { Pod } from "kubernetes-types/core/v1.js";
 import { isConflict, isForbidden, isNotFound } from "../../client/errors.js";
 import { FakeApi, forbiddenError } from "./fake.js";
 import { seedIndexer } from "./listers.js";
-import type { Api } from "./api.js";
+import type { Api } from "../api.js";
 import type { RestClient } from "../../client/rest.js";
 import { RecordingEventSink } from "./events.js";
 

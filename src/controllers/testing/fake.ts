@@ -11,7 +11,7 @@ import type { KubeObject } from "../../client/objects.js";
 import { builtinByResource } from "../../client/resources.js";
 import type { Clock } from "../../client/clock.js";
 import type { ObjectMeta } from "kubernetes-types/meta/v1.js";
-import type { Api, DeleteOptions, GetOptions, PatchOptions, PatchType, ResourceApi, WriteOptions } from "./api.js";
+import type { Api, DeleteOptions, GetOptions, PatchOptions, PatchType, ResourceApi, WriteOptions } from "../api.js";
 
 export type Verb = "get" | "create" | "update" | "updateStatus" | "patch" | "delete";
 

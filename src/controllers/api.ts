@@ -1,10 +1,10 @@
 // The side of the REST client that controllers act through, as interfaces: the real
-// `RestClient`/`ResourceClient` satisfy them structurally, and so does the recording fake of
-// this folder. Controllers take these instead of the concrete classes so that a unit test
+// `RestClient`/`ResourceClient` satisfy them structurally, and so does the recording fake in
+// testing/. Controllers take these instead of the concrete classes so that a unit test
 // can hand them the fake (STYLE.md: seed listers, sync once, assert on recorded actions).
-import type { Status } from "../../client/errors.js";
-import type { KubeObject } from "../../client/objects.js";
-import type { DeleteOptions, GetOptions, PatchOptions, PatchType, WriteOptions } from "../../client/rest.js";
+import type { Status } from "../client/errors.js";
+import type { KubeObject } from "../client/objects.js";
+import type { DeleteOptions, GetOptions, PatchOptions, PatchType, WriteOptions } from "../client/rest.js";
 
 export type { DeleteOptions, GetOptions, PatchOptions, PatchType, WriteOptions };
 
