@@ -11,6 +11,7 @@ import { startTestApiServer, type TestApiServer } from "../testing/apiserver.js"
 import { createClientFromKubeconfig, type RestClient } from "../client/rest.js";
 import { createLogger } from "../util/log.js";
 import { controllerManagerOptionsFromFlags, type ControllerManagerFlags } from "./controller-manager-action.js";
+import { until } from "../testing/wait.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const bin = join(root, "bin", "k8ts");
@@ -36,21 +37,6 @@ function get(url: string): Promise<{ status: number; body: string }> {
       .on("error", reject)
       .end();
   });
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 const defaults: ControllerManagerFlags = {

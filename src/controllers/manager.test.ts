@@ -8,23 +8,9 @@ import { startTestApiServer, type TestApiServer } from "../testing/apiserver.js"
 import { createLogger } from "../util/log.js";
 import type { Controller } from "./context.js";
 import { builtinControllers, compileControllerManagerOptions, ControllerManager, isControllerEnabled, type KnownController } from "./manager.js";
+import { until } from "../testing/wait.js";
 
 const log = createLogger((process.env["K8TS_TEST_LOG"] as "info" | undefined) ?? "silent");
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 function httpGet(url: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {

@@ -25,6 +25,7 @@ import { createClientFromKubeconfig, type RestClient } from "../../src/client/re
 import { WorkQueue } from "../../src/client/workqueue.js";
 import { KUBECTL, type KubectlResult } from "../../src/testing/apiserver.js";
 import { createLogger } from "../../src/util/log.js";
+import { until as waitUntil } from "../../src/testing/wait.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const bin = join(root, "bin", "k8ts");
@@ -41,20 +42,7 @@ function freePort(): Promise<number> {
   });
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 60_000): Promise<T> => waitUntil(what, probe, ms);
 
 /** A child process of ours, stopped (and waited for) on demand. */
 class Proc {

@@ -18,21 +18,7 @@ import { replicaSetController } from "../replicaset/index.js";
 import { RecordingEventSink } from "../testing/index.js";
 import { deploymentController } from "./index.js";
 import { REVISION_ANNOTATION } from "./util.js";
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+import { until } from "../../testing/wait.js";
 
 void describe("deployment controller against an API server", () => {
   let srv: TestApiServer;

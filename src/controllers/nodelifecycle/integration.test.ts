@@ -17,24 +17,10 @@ import { createLogger } from "../../util/log.js";
 import type { ControllerContext } from "../context.js";
 import { RecordingEventSink } from "../testing/index.js";
 import { nodeLifecycleControllerFactory, taintEvictionController } from "./index.js";
+import { until } from "../../testing/wait.js";
 
 const log = createLogger((process.env["K8TS_TEST_LOG"] as "info" | undefined) ?? "silent");
 const K8TS = resolve(dirname(fileURLToPath(import.meta.url)), "../../../../bin/k8ts");
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 interface SimProcess {
   readonly child: ChildProcess;

@@ -15,23 +15,11 @@ import { createLogger } from "../../util/log.js";
 import type { ControllerContext } from "../context.js";
 import { RecordingEventSink } from "../testing/index.js";
 import { podGCControllerFactory } from "./index.js";
+import { until as waitUntil } from "../../testing/wait.js";
 
 const log = createLogger((process.env["K8TS_TEST_LOG"] as "info" | undefined) ?? "silent");
 
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 15_000): Promise<T> => waitUntil(what, probe, ms);
 
 void describe("pod GC against an API server", () => {
   let srv: TestApiServer;
