@@ -305,3 +305,45 @@ export class LeaderElector {
     }
   }
 }
+
+export interface LeaderElectedOptions {
+  /** false: no election, `lead` runs once until `signal` aborts. */
+  readonly leaderElect: boolean;
+  readonly leases: ResourceClient<Lease>;
+  readonly leaseNamespace: string;
+  readonly leaseName: string;
+  readonly identity: string;
+  readonly leaseDurationMs: number;
+  readonly renewDeadlineMs: number;
+  readonly retryPeriodMs: number;
+  readonly log: Logger;
+  /** What stops when leadership is lost, for the log ("controllers", "scheduling"). */
+  readonly what: string;
+}
+
+/**
+ * How every leader-elected component runs (kube-controller-manager, kube-scheduler): `lead`
+ * runs for each term this process leads, with a signal that aborts when the term ends; after
+ * losing a term the component campaigns again, until `signal` aborts. The lease is released
+ * on a clean stop so a standby takes over at once.
+ */
+export async function runLeaderElected(o: LeaderElectedOptions, lead: (term: AbortSignal) => Promise<void>, signal: AbortSignal): Promise<void> {
+  if (!o.leaderElect) {
+    await lead(signal);
+    return;
+  }
+  const lock = new LeaseLock(o.leases, o.leaseNamespace, o.leaseName, o.identity);
+  const elector = new LeaderElector({ lock, leaseDurationMs: o.leaseDurationMs, renewDeadlineMs: o.renewDeadlineMs, retryPeriodMs: o.retryPeriodMs, releaseOnCancel: true, log: o.log });
+  while (!signal.aborted) {
+    await elector.run(
+      {
+        onStartedLeading: (term) => lead(term),
+        onStoppedLeading: () => {
+          if (!signal.aborted) o.log.warn({ lease: `${o.leaseNamespace}/${o.leaseName}` }, `leader election lost; ${o.what} stopped, campaigning again`);
+        },
+        onNewLeader: (id) => o.log.info({ leader: id, self: id === o.identity }, "new leader observed"),
+      },
+      signal,
+    );
+  }
+}

@@ -24,6 +24,8 @@ export interface RestClientOptions {
   readonly config: ClientConfig;
   /** Names the program in the user agent, `k8ts-<component>/<version>`; the server derives the default field manager from it. */
   readonly component?: string;
+  /** Appended to the user agent as `/<name>`, naming one part of a component (e.g. a controller). */
+  readonly name?: string;
   /** Replaces the whole user agent. */
   readonly userAgent?: string;
   /** Sustained requests per second; client-go's default 5. Infinity turns throttling off. */
@@ -67,7 +69,7 @@ function compileOptions(o: RestClientOptions): CompiledOptions {
   return {
     config: o.config,
     url,
-    userAgent: o.userAgent ?? `k8ts-${o.component ?? "client"}/${VERSION.gitVersion} (${platform})`,
+    userAgent: (o.userAgent ?? `k8ts-${o.component ?? "client"}/${VERSION.gitVersion} (${platform})`) + (o.name ? `/${o.name}` : ""),
     qps,
     burst,
     maxRetries: o.maxRetries ?? 10,

@@ -12,7 +12,7 @@ import { Gauge, Registry } from "prom-client";
 import { newControllerMetrics, type ControllerMetrics } from "../client/controller.js";
 import { EventRecorder } from "../client/events.js";
 import { SharedInformerFactory } from "../client/informer.js";
-import { LeaderElector, LeaseLock, defaultIdentity } from "../client/leaderelection.js";
+import { defaultIdentity, runLeaderElected } from "../client/leaderelection.js";
 import { RestClient } from "../client/rest.js";
 import { loadKubeconfig, type ClientConfig } from "../util/kubeconfig.js";
 import type { Logger } from "../util/log.js";
@@ -257,33 +257,18 @@ export class ControllerManager {
    */
   private newClient(name: string): RestClient {
     const o = this.options;
-    const base = new RestClient({ config: this.config!, component: "controller-manager", qps: o.qps, burst: o.burst });
-    base.close();
-    return new RestClient({ config: this.config!, userAgent: `${base.userAgent}/${name}`, qps: o.qps, burst: o.burst });
+    return new RestClient({ config: this.config!, component: "controller-manager", name, qps: o.qps, burst: o.burst });
   }
 
   private async run(client: RestClient): Promise<void> {
     const o = this.options;
     const signal = this.stopper.signal;
     setMaxListeners(0, signal);
-    if (!o.leaderElect) {
-      await this.lead(signal);
-      return;
-    }
-    const lock = new LeaseLock(client.forKind("coordination.k8s.io/v1", "Lease"), o.leaseNamespace, o.leaseName, o.identity);
-    const elector = new LeaderElector({ lock, leaseDurationMs: o.leaseDurationMs, renewDeadlineMs: o.renewDeadlineMs, retryPeriodMs: o.retryPeriodMs, releaseOnCancel: true, log: this.log });
-    while (!signal.aborted) {
-      await elector.run(
-        {
-          onStartedLeading: (term) => this.lead(term),
-          onStoppedLeading: () => {
-            if (!signal.aborted) this.log.warn({ lease: `${o.leaseNamespace}/${o.leaseName}` }, "leader election lost; controllers stopped, campaigning again");
-          },
-          onNewLeader: (id) => this.log.info({ leader: id, self: id === o.identity }, "new leader observed"),
-        },
-        signal,
-      );
-    }
+    await runLeaderElected(
+      { ...o, leases: client.forKind("coordination.k8s.io/v1", "Lease"), log: this.log, what: "controllers" },
+      (term) => this.lead(term),
+      signal,
+    );
   }
 
   /** One term: fresh informers and recorders, every enabled controller, until `signal` aborts. */

@@ -11,7 +11,7 @@ import type { PriorityClass } from "kubernetes-types/scheduling/v1.js";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { EventRecorder } from "../client/events.js";
 import { SharedInformerFactory, type SharedInformer } from "../client/informer.js";
-import { LeaderElector, LeaseLock, defaultIdentity } from "../client/leaderelection.js";
+import { defaultIdentity, runLeaderElected } from "../client/leaderelection.js";
 import { DeletedFinalStateUnknown, type DeepReadonly } from "../client/objects.js";
 import { RestClient } from "../client/rest.js";
 import { loadKubeconfig, type ClientConfig } from "../util/kubeconfig.js";
@@ -236,33 +236,18 @@ export class Scheduler {
 
   private newClient(name: string): RestClient {
     const o = this.options;
-    const base = new RestClient({ config: this.config!, component: "scheduler", qps: o.qps, burst: o.burst });
-    base.close();
-    return new RestClient({ config: this.config!, userAgent: `${base.userAgent}/${name}`, qps: o.qps, burst: o.burst });
+    return new RestClient({ config: this.config!, component: "scheduler", name, qps: o.qps, burst: o.burst });
   }
 
   private async run(client: RestClient): Promise<void> {
     const o = this.options;
     const signal = this.stopper.signal;
     setMaxListeners(0, signal);
-    if (!o.leaderElect) {
-      await this.lead(signal);
-      return;
-    }
-    const lock = new LeaseLock(client.forKind("coordination.k8s.io/v1", "Lease"), o.leaseNamespace, o.leaseName, o.identity);
-    const elector = new LeaderElector({ lock, leaseDurationMs: o.leaseDurationMs, renewDeadlineMs: o.renewDeadlineMs, retryPeriodMs: o.retryPeriodMs, releaseOnCancel: true, log: this.log });
-    while (!signal.aborted) {
-      await elector.run(
-        {
-          onStartedLeading: (term) => this.lead(term),
-          onStoppedLeading: () => {
-            if (!signal.aborted) this.log.warn({ lease: `${o.leaseNamespace}/${o.leaseName}` }, "leader election lost; scheduling stopped, campaigning again");
-          },
-          onNewLeader: (id) => this.log.info({ leader: id, self: id === o.identity }, "new leader observed"),
-        },
-        signal,
-      );
-    }
+    await runLeaderElected(
+      { ...o, leases: client.forKind("coordination.k8s.io/v1", "Lease"), log: this.log, what: "scheduling" },
+      (term) => this.lead(term),
+      signal,
+    );
   }
 
   /** One term: fresh informers, cache, queue and recorder, scheduling until `signal` aborts. */
