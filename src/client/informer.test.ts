@@ -8,7 +8,7 @@ import { parseSelector } from "../api/labels.js";
 import { startTestApiServer, type TestApiServer } from "../testing/apiserver.js";
 import { FakeClock } from "./clock.js";
 import { keyOf } from "./controller.js";
-import { Indexer, Lister, NODE_NAME_INDEX, OWNER_UID_INDEX, SharedInformer, SharedInformerFactory, nodeNameIndexFunc, ownerUidIndexFunc, namespaceIndexFunc, NAMESPACE_INDEX, type EventHandler, type IndexFunc } from "./informer.js";
+import { Indexer, Lister, NODE_NAME_INDEX, OWNER_UID_INDEX, SharedInformer, SharedInformerFactory, stripManagedFields, nodeNameIndexFunc, ownerUidIndexFunc, namespaceIndexFunc, NAMESPACE_INDEX, type EventHandler, type IndexFunc } from "./informer.js";
 import { DeletedFinalStateUnknown, mutableCopy, type DeepReadonly, type KubeObject } from "./objects.js";
 import type { ListerWatcher } from "./reflector.js";
 import { createClientFromKubeconfig, type ObjectList, type RestClient, type WatchEvent } from "./rest.js";
@@ -328,5 +328,15 @@ void describe("SharedInformerFactory against the API server", () => {
       ac.abort();
       await factory.shutdown();
     }
+  });
+});
+
+describe("informer transform", () => {
+  it("caches objects without managedFields when told to strip them", () => {
+    const withFields = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "a", namespace: "n", managedFields: [{ manager: "x" }] } } as KubeObject;
+    const stripped = stripManagedFields(withFields);
+    assert.equal(stripped.metadata?.managedFields, undefined);
+    assert.equal(stripped.metadata?.name, "a");
+    assert.notEqual(withFields.metadata?.managedFields, undefined, "the input is not changed");
   });
 });

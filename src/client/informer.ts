@@ -210,6 +210,15 @@ export interface SharedInformerOptions<T extends KubeObject> {
   readonly clock?: Clock;
   readonly pageSize?: number;
   readonly minWatchTimeoutSeconds?: number;
+  /** Applied to every object before it is cached (e.g. stripManagedFields, as kube-scheduler does to save memory). */
+  readonly transform?: (obj: T) => T;
+}
+
+/** Drops metadata.managedFields, which no controller reads and which is often most of an object's size. */
+export function stripManagedFields<T extends KubeObject>(obj: T): T {
+  if (obj.metadata?.managedFields === undefined) return obj;
+  const { managedFields: _dropped, ...metadata } = obj.metadata;
+  return { ...obj, metadata };
 }
 
 interface Listener<T> {
@@ -356,7 +365,7 @@ export class SharedInformer<T extends KubeObject> {
     const initial = !this.hasSynced();
     const seen = new Set<string>();
     for (const raw of items) {
-      const obj = deepFreeze(raw);
+      const obj = deepFreeze(this.transform(raw));
       const key = keyOf(obj as DeepReadonly<KubeObject>);
       seen.add(key);
       const old = this.indexer.get(key);
@@ -381,15 +390,19 @@ export class SharedInformer<T extends KubeObject> {
     }
   }
 
+  private transform(raw: T): T {
+    return this.o.transform ? this.o.transform(raw) : raw;
+  }
+
   private upsert(raw: T): void {
-    const obj = deepFreeze(raw);
+    const obj = deepFreeze(this.transform(raw));
     const old = this.indexer.upsert(obj);
     if (old) this.notify((h) => h.onUpdate?.(old, obj), "onUpdate");
     else this.notify((h) => h.onAdd?.(obj, false), "onAdd");
   }
 
   private remove(raw: T): void {
-    const obj = deepFreeze(raw);
+    const obj = deepFreeze(this.transform(raw));
     const old = this.indexer.remove(keyOf(obj as DeepReadonly<KubeObject>));
     // A delete of something never seen carries no news (client-go's DeltaFIFO skips it too).
     if (old === undefined) return;
@@ -414,6 +427,8 @@ export interface SharedInformerFactoryOptions {
   readonly resyncPeriodMs?: number;
   readonly clock?: Clock;
   readonly minWatchTimeoutSeconds?: number;
+  /** Applied to every object of every informer before caching (see SharedInformerOptions.transform). */
+  readonly transform?: (obj: KubeObject) => KubeObject;
 }
 
 /**
@@ -442,6 +457,7 @@ export class SharedInformerFactory {
         ...(this.o.resyncPeriodMs !== undefined ? { resyncPeriodMs: this.o.resyncPeriodMs } : {}),
         ...(this.o.clock ? { clock: this.o.clock } : {}),
         ...(this.o.minWatchTimeoutSeconds !== undefined ? { minWatchTimeoutSeconds: this.o.minWatchTimeoutSeconds } : {}),
+        ...(this.o.transform ? { transform: this.o.transform as unknown as (obj: T) => T } : {}),
       }) as unknown as SharedInformer<KubeObject>;
       this.informers.set(id, inf);
     }
