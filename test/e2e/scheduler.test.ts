@@ -2,6 +2,10 @@
 // (controllers embedded, with their upstream defaults), `k8ts scheduler` and two
 // `k8ts sim-nodes` processes, driven with the official kubectl.
 //
+// - placement on three simulated nodes: node selectors, taints and tolerations, node
+//   affinity, resources (an unschedulable pod with upstream's FailedScheduling message and
+//   `k8ts why`), required pod anti-affinity and topology spread, with kubectl get nodes,
+//   describe node and rollout status as on a real cluster;
 // - a node whose simulator is killed: after the node monitor grace period (40 s) the node
 //   lifecycle controller marks it NotReady (Unknown) and taints it unreachable, the
 //   taint-eviction controller evicts the ReplicaSet's pods (they tolerate the taint for 0 s),
@@ -105,6 +109,61 @@ void describe("scheduler, controllers and simulated nodes end to end", () => {
     return (JSON.parse(await ok(["get", "pods", "-l", selector, "-o", "json"])) as { items: Pod[] }).items;
   }
   const isReady = (p: Pod): boolean => p.status?.phase === "Running" && (p.status.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
+
+  void it("places pods by selectors, taints, affinity, resources, anti-affinity and spread", { timeout: 180_000 }, async () => {
+    await start("sim-nodes p-", ["sim-nodes", "--kubeconfig", kubeconfig, "--count", "3", "--cpu", "2", "--name-prefix", "p-", "--ready-delay", "0s", "--log-level", logLevel], "sim-nodes ready");
+    const nodes = await ok(["get", "nodes", "-l", "kubernetes.io/hostname in (p-0,p-1,p-2)"]);
+    assert.match(nodes, /^NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION\n/);
+    assert.equal((nodes.match(/\sReady\s/g) ?? []).length, 3, nodes);
+    await ok(["label", "node", "p-0", "disk=ssd", "topology.kubernetes.io/zone=z1"]);
+    await ok(["label", "node", "p-1", "topology.kubernetes.io/zone=z2"]);
+    await ok(["label", "node", "p-2", "topology.kubernetes.io/zone=z3"]);
+    await ok(["taint", "node", "p-2", "dedicated=gpu:NoSchedule"]);
+    const described = await ok(["describe", "node", "p-2"]);
+    assert.match(described, /Taints:\s+dedicated=gpu:NoSchedule/);
+    assert.match(described, /Capacity:\n\s+cpu:\s+2/);
+
+    const sim = { key: "kwok.x-k8s.io/node", operator: "Exists", effect: "NoSchedule" };
+    const pod = (name: string, spec: Record<string, unknown>, cpu = "100m"): string =>
+      JSON.stringify({ apiVersion: "v1", kind: "Pod", metadata: { name, labels: { test: "placement" } }, spec: { containers: [{ name: "c", image: "busybox:1.35", resources: { requests: { cpu } } }], ...spec, tolerations: [sim, ...((spec["tolerations"] as unknown[]) ?? [])] } });
+    const nodeOf = (name: string): Promise<string> => until(`${name} to be bound`, async () => (JSON.parse(await ok(["get", "pod", name, "-o", "json"])) as Pod).spec?.nodeName || undefined);
+
+    await ok(["apply", "-f", "-"], pod("ssd", { nodeSelector: { disk: "ssd" } }));
+    assert.equal(await nodeOf("ssd"), "p-0");
+    await ok(["apply", "-f", "-"], pod("gpu", { tolerations: [{ key: "dedicated", value: "gpu", effect: "NoSchedule" }], affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "topology.kubernetes.io/zone", operator: "In", values: ["z3"] }] }] } } } }));
+    assert.equal(await nodeOf("gpu"), "p-2");
+
+    // Pending pods say why, as upstream: the first failing filter per node.
+    const reasons = (name: string): Promise<string> =>
+      until(`FailedScheduling for ${name}`, async () => {
+        const ev = await ok(["get", "events", "--field-selector", `involvedObject.name=${name},reason=FailedScheduling`, "-o", "jsonpath={.items[*].message}"]);
+        return ev.includes("nodes are available") ? ev : undefined;
+      });
+    await ok(["apply", "-f", "-"], pod("huge", { nodeSelector: { "kubernetes.io/hostname": "p-2" }, tolerations: [{ key: "dedicated", value: "gpu", effect: "NoSchedule" }] }, "3"));
+    assert.match(await reasons("huge"), /^0\/\d+ nodes are available: 1 Insufficient cpu, \d+ node\(s\) didn't match Pod's node affinity\/selector\./);
+    await ok(["apply", "-f", "-"], pod("tainted", { nodeSelector: { "kubernetes.io/hostname": "p-2" } }));
+    assert.match(await reasons("tainted"), /1 node\(s\) had untolerated taint \{dedicated: gpu\}/);
+    const huge = JSON.parse(await ok(["get", "pod", "huge", "-o", "json"])) as Pod;
+    assert.equal(huge.status?.conditions?.find((c) => c.type === "PodScheduled")?.reason, "Unschedulable");
+    const why = await new Promise<string>((done) => execFile(process.execPath, [bin, "why", "pod/huge", "-n", "default", "--kubeconfig", kubeconfig], (_e, out, err) => done(out + err)));
+    assert.match(why, /p-2/);
+    assert.match(why, /CPU/);
+
+    // Required anti-affinity: one replica per node among the untainted two.
+    const deploy = (name: string, replicas: number, spec: Record<string, unknown>): string =>
+      JSON.stringify({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name }, spec: { replicas, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: "c", image: "busybox:1.35", resources: { requests: { cpu: "100m" } } }], tolerations: [sim], ...spec } } } });
+    await ok(["apply", "-f", "-"], deploy("anti", 2, { affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: "anti" } }, topologyKey: "kubernetes.io/hostname" }] } } }));
+    assert.match(await ok(["rollout", "status", "deploy/anti", "--timeout=60s"]), /successfully rolled out/);
+    const anti = await pods("app=anti");
+    assert.deepEqual(new Set(anti.map((p) => p.spec?.nodeName)), new Set(["p-0", "p-1"]));
+
+    // Topology spread over the zones the pods may use (z3 is tainted): 2 and 2.
+    await ok(["apply", "-f", "-"], deploy("spread", 4, { topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "DoNotSchedule", labelSelector: { matchLabels: { app: "spread" } }, nodeAffinityPolicy: "Honor", nodeTaintsPolicy: "Honor" }] }));
+    assert.match(await ok(["rollout", "status", "deploy/spread", "--timeout=60s"]), /successfully rolled out/);
+    const zones = (await pods("app=spread")).map((p) => p.spec?.nodeName);
+    assert.equal(zones.filter((n) => n === "p-0").length, 2, String(zones));
+    assert.equal(zones.filter((n) => n === "p-1").length, 2, String(zones));
+  });
 
   void it("replaces the pods of a node whose simulator was killed on another simulator's node", { timeout: 240_000 }, async () => {
     const a = await simNodes("a-");
