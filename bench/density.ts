@@ -1,6 +1,6 @@
 // Density benchmark: `npm run bench -- density [--nodes N] [--pods M] [--replicas R]
-// [--latency-pods L] [--latency-qps Q] [--timeout S]` (defaults 1000 nodes, 10000 pods, 100
-// replicas per Deployment, 200 latency pods at 10/s, 1800 s).
+// [--latency-pods L] [--latency-qps Q] [--timeout S] [--log-dir D]` (defaults 1000 nodes,
+// 10000 pods, 100 replicas per Deployment, 200 latency pods at 10/s, 1800 s; no log files).
 //
 // A fresh cluster of separate processes on the default SQLite store: `k8ts server`
 // (--disable-controllers), `k8ts controller-manager` and `k8ts scheduler` with loose client
@@ -20,7 +20,7 @@
 //    apiserver_request_duration_seconds histogram (POST/PUT/PATCH/DELETE, before/after diff);
 //  - peak RSS (VmHWM) and CPU seconds of each process; the store's size on disk.
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { createWriteStream, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -46,6 +46,8 @@ const REPLICAS = Math.min(arg("--replicas", 100), PODS);
 const TIMEOUT_S = arg("--timeout", 1800);
 const LATENCY_PODS = arg("--latency-pods", 200);
 const LATENCY_QPS = arg("--latency-qps", 10);
+/** With --log-dir D, each process's output is also written to D/<process>.log. */
+const LOG_DIR = ((i) => (i >= 0 ? process.argv[i + 1] : undefined))(process.argv.indexOf("--log-dir"));
 const LOG_LEVEL = process.env["K8TS_BENCH_LOG"] ?? "warn";
 const TICKS = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim()) || 100;
 const NS = "density";
@@ -88,7 +90,9 @@ class Proc {
     args: readonly string[],
   ) {
     this.child = spawn(process.execPath, ["--max-old-space-size=8192", bin, ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    const file = LOG_DIR ? createWriteStream(join(LOG_DIR, `${name.replace(/^k8ts /, "")}.log`), { flags: "a" }) : undefined;
     const keep = (c: Buffer): void => {
+      file?.write(c);
       this.out += c.toString();
       if (this.out.length > 200_000) this.out = this.out.slice(-100_000);
     };
@@ -139,7 +143,11 @@ type Buckets = Map<number, number> & { counts?: Map<string, number> };
 async function mutatingBuckets(url: string, dataDir: string): Promise<Buckets> {
   const c = adminClient(url, dataDir, { maxSockets: 1 });
   try {
-    const r = await c.request("GET", "/metrics");
+    // A server that has fallen over must not hang the benchmark: no answer in 30 s, no figures.
+    const r = await Promise.race([c.request("GET", "/metrics"), new Promise<never>((_, fail) => setTimeout(() => fail(new Error("no /metrics answer in 30 s")), 30_000).unref())]).catch((err: unknown) => {
+      progress(String(err));
+      return { status: 0, headers: {}, body: "" };
+    });
     const out: Buckets = new Map();
     const counts = new Map<string, number>();
     out.counts = counts;
@@ -242,6 +250,15 @@ async function main(): Promise<void> {
   let client: RestClient | undefined;
   const ac = new AbortController();
   let informers: SharedInformerFactory | undefined;
+  // Interrupted: the cluster's processes go too.
+  const interrupted = (): void => {
+    void Promise.all(procs.map((p) => p.stop())).finally(() => {
+      rmSync(dataDir, { recursive: true, force: true });
+      process.exit(130);
+    });
+  };
+  process.once("SIGINT", interrupted);
+  process.once("SIGTERM", interrupted);
   try {
     const server = new Proc("k8ts server", ["server", "--data-dir", dataDir, "--port", String(port), "--disable-controllers", "--max-requests-inflight", "2000", "--max-mutating-requests-inflight", "1000", "--log-level", LOG_LEVEL]);
     procs.push(server);
