@@ -4,8 +4,8 @@ import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { DEFAULT_STORE_URL, openStore, parseStoreUrl, restoreSnapshot, type StoreOptionsInput } from "../storage/index.js";
 import { StorageError, invalid } from "../storage/errors.js";
+import { defaultDataDir } from "./defaults.js";
 
-export const DEFAULT_DATA_DIR = "/var/lib/k8ts";
 
 /**
  * The CLI opens a store that a running server may be using at the same moment, so it must not
@@ -24,7 +24,7 @@ export interface StoreSelection {
 /** The store URL a command works on: --store, else the SQLite file in --data-dir (default /var/lib/k8ts). */
 export function selectStoreUrl(sel: StoreSelection): string {
   if (sel.store !== undefined && sel.dataDir !== undefined) throw invalid("give either --store or --data-dir, not both");
-  return sel.store ?? DEFAULT_STORE_URL(resolve(sel.dataDir ?? DEFAULT_DATA_DIR));
+  return sel.store ?? DEFAULT_STORE_URL(resolve(sel.dataDir ?? defaultDataDir()));
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -1,6 +1,7 @@
 // `k8ts snapshot save|restore`: flag definitions only; the work is in snapshot-actions.ts.
 import { Command, Option } from "commander";
-import { DEFAULT_DATA_DIR, restoreSnapshotFile, saveSnapshot } from "./snapshot-actions.js";
+import { restoreSnapshotFile, saveSnapshot } from "./snapshot-actions.js";
+import { defaultDataDir } from "./defaults.js";
 
 interface StoreFlags {
   store?: string;
@@ -11,7 +12,7 @@ interface StoreFlags {
 function storeOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option("--store <url>", "store URL: sqlite:///path/state.db, sqlite://relative/path.db, etcd://host:port[,host:port][?cacert=F&cert=F&key=F]").conflicts("dataDir"))
-    .addOption(new Option("--data-dir <dir>", `k8ts data directory; the store is <dir>/state.db (default ${DEFAULT_DATA_DIR})`));
+    .addOption(new Option("--data-dir <dir>", `k8ts data directory; the store is <dir>/state.db (default ${defaultDataDir()})`));
 }
 
 export function registerSnapshotCommands(program: Command): void {
