@@ -12,10 +12,10 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { request } from "node:https";
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { openStore, type Store } from "../src/storage/index.js";
 import { adminClient, type RawClient } from "../src/testing/client.js";
+import { freePort } from "../src/testing/net.js";
 
 const seconds = Number(process.argv[process.argv.indexOf("--seconds") + 1] || 0) || 2;
 
@@ -101,17 +101,6 @@ function openWatch(url: string, c: RawClient, path: string, onLine: (line: strin
     });
     req.on("error", () => undefined);
     req.end();
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
   });
 }
 

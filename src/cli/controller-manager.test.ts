@@ -4,7 +4,6 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFile, type ChildProcess } from "node:child_process";
 import { request } from "node:http";
-import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startTestApiServer, type TestApiServer } from "../testing/apiserver.js";
@@ -12,20 +11,10 @@ import { createClientFromKubeconfig, type RestClient } from "../client/rest.js";
 import { createLogger } from "../util/log.js";
 import { controllerManagerOptionsFromFlags, type ControllerManagerFlags } from "./controller-manager-action.js";
 import { until } from "../testing/wait.js";
+import { freePort } from "../testing/net.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const bin = join(root, "bin", "k8ts");
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on("error", reject);
-  });
-}
 
 function get(url: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {

@@ -3,16 +3,17 @@
 // a watchdog shell kills etcd when this process dies without calling stop() (a test runner
 // timeout sends SIGTERM, which skips 'exit' handlers).
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { once } from "node:events";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { readFileSync, rmSync } from "node:fs";
 import https from "node:https";
 import http from "node:http";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { ETCD_MIN_MAX_REQUEST_BYTES } from "../storage/etcd.js";
+import { freePort } from "./net.js";
+
+export { freePort };
 
 const execFileP = promisify(execFile);
 
@@ -69,17 +70,6 @@ function installExitHook(): void {
   });
 }
 
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const addr = server.address();
-  server.close();
-  await once(server, "close");
-  if (addr === null || typeof addr === "string") throw new TypeError("listening socket has no port");
-  return addr.port;
-}
 
 /** Writes a throwaway CA, a server certificate for 127.0.0.1/localhost and a client certificate into `dir`. */
 export async function generateTestCerts(dir: string): Promise<{ server: EtcdTlsFiles; client: EtcdTlsFiles }> {
