@@ -2,10 +2,11 @@
 // [--latency-pods L] [--latency-qps Q] [--timeout S] [--log-dir D]` (defaults 1000 nodes,
 // 10000 pods, 100 replicas per Deployment, 200 latency pods at 10/s, 1800 s; no log files).
 //
-// A fresh cluster of separate processes on the default SQLite store: `k8ts server`
-// (--disable-controllers), `k8ts controller-manager` and `k8ts scheduler` with loose client
-// throttles (at upstream's default 20 and 50 QPS the ReplicaSet controller's creates and the
-// scheduler's bindings would be the whole measurement), and `k8ts sim-nodes --count N`. The
+// A fresh cluster of separate processes on the default SQLite store: `k8ts server` (without
+// its embedded controllers and scheduler), `k8ts controller-manager` and `k8ts scheduler` with
+// loose client throttles (at upstream's default 20 and 50 QPS the ReplicaSet controller's
+// creates and the scheduler's bindings would be the whole measurement), and
+// `k8ts sim-nodes --count N`. The
 // pods come from M/R Deployments created at once (the saturation phase, as clusterloader2's
 // density test); then L more pods, each its own one-replica Deployment created at Q per second
 // on the full cluster (the latency phase). One JSON object per line:
@@ -250,17 +251,20 @@ async function main(): Promise<void> {
   let client: RestClient | undefined;
   const ac = new AbortController();
   let informers: SharedInformerFactory | undefined;
-  // Interrupted: the cluster's processes go too.
+  // Interrupted: the cluster's processes go too (a second signal must not cut that short).
+  let interrupting = false;
   const interrupted = (): void => {
+    if (interrupting) return;
+    interrupting = true;
     void Promise.all(procs.map((p) => p.stop())).finally(() => {
       rmSync(dataDir, { recursive: true, force: true });
       process.exit(130);
     });
   };
-  process.once("SIGINT", interrupted);
-  process.once("SIGTERM", interrupted);
+  process.on("SIGINT", interrupted);
+  process.on("SIGTERM", interrupted);
   try {
-    const server = new Proc("k8ts server", ["server", "--data-dir", dataDir, "--port", String(port), "--disable-controllers", "--max-requests-inflight", "2000", "--max-mutating-requests-inflight", "1000", "--log-level", LOG_LEVEL]);
+    const server = new Proc("k8ts server", ["server", "--data-dir", dataDir, "--port", String(port), "--disable-controllers", "--disable-scheduler", "--max-requests-inflight", "2000", "--max-mutating-requests-inflight", "1000", "--log-level", LOG_LEVEL]);
     procs.push(server);
     await server.ready("k8ts server ready", 60_000);
     const manager = new Proc("k8ts controller-manager", ["controller-manager", "--kubeconfig", kubeconfig, "--secure-port", "0", "--leader-elect=false", "--kube-api-qps", "2000", "--kube-api-burst", "2000", "--log-level", LOG_LEVEL]);

@@ -122,7 +122,10 @@ export class SimNodes {
     this.nodeInformer.addEventHandler({
       onAdd: (n) => this.nodeChanged(n),
       onUpdate: (_old, n) => this.nodeChanged(n),
-      onDelete: (n) => this.nodeChanged(n instanceof DeletedFinalStateUnknown ? n.obj : n),
+      onDelete: (n) => {
+        const name = (n instanceof DeletedFinalStateUnknown ? n.obj : n).metadata?.name ?? "";
+        if (this.nodes.has(name)) this.log.warn({ node: name }, "node object deleted; not registering it again");
+      },
     });
   }
 
@@ -198,11 +201,9 @@ export class SimNodes {
     const node = this.nodeInformer.lister.get(name);
     const sim = this.nodes.get(name);
     if (!sim) return;
-    if (!node) {
-      // As the kubelet: a deleted Node object is not registered again by a running kubelet.
-      this.log.warn({ node: name }, "node object deleted; not re-registering it");
-      return;
-    }
+    // Not in the cache: not seen yet (just registered), or deleted — and, as with the kubelet,
+    // a deleted Node object is not registered again by a running simulator.
+    if (!node) return;
     sim.uid = node.metadata?.uid ?? sim.uid;
     const repairs = conditionRepairs(node, this.o.clock.now());
     if (repairs.length === 0) return;
