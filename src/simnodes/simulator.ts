@@ -9,7 +9,7 @@
 // filtered by node name here, since a field selector per node would mean N watches). Pod keys
 // go through a work queue; each sync compares the cached status with what the kubelet would
 // report now and patches the difference, so a restarted simulator converges again.
-import type { Node, Pod } from "kubernetes-types/core/v1.js";
+import type { Container, Node, Pod } from "kubernetes-types/core/v1.js";
 import type { Lease } from "kubernetes-types/coordination/v1.js";
 import { runController } from "../client/controller.js";
 import { isAlreadyExists, isConflict, isNotFound } from "../client/errors.js";
@@ -55,6 +55,52 @@ export interface SimNodesStats {
   readonly writeFailures: number;
   readonly leaseRenewals: number;
   readonly leaseFailures: number;
+}
+
+/**
+ * What the simulator keeps of a pod: a kubelet's view (identity, deletion, the spec fields
+ * that shape its status, the whole status) for pods of its nodes, and only identity and node
+ * for the others. One process caches every bound pod of the cluster, so this is most of its
+ * memory.
+ */
+export function trimPod(p: Pod, ours: ReadonlySet<string>): Pod {
+  const m = p.metadata ?? {};
+  const meta = {
+    name: m.name,
+    namespace: m.namespace,
+    uid: m.uid,
+    resourceVersion: m.resourceVersion,
+    ...(m.deletionTimestamp ? { deletionTimestamp: m.deletionTimestamp, deletionGracePeriodSeconds: m.deletionGracePeriodSeconds } : {}),
+  };
+  const spec = p.spec;
+  if (!spec || !ours.has(spec.nodeName ?? "")) return { metadata: meta, spec: { nodeName: spec?.nodeName, containers: [] } };
+  const container = (c: Container): Container => ({
+    name: c.name,
+    image: c.image,
+    ...(c.restartPolicy ? { restartPolicy: c.restartPolicy } : {}),
+    ...(c.readinessProbe?.initialDelaySeconds ? { readinessProbe: { initialDelaySeconds: c.readinessProbe.initialDelaySeconds } } : {}),
+  });
+  return {
+    metadata: meta,
+    spec: {
+      nodeName: spec.nodeName,
+      containers: spec.containers.map(container),
+      ...(spec.initContainers ? { initContainers: spec.initContainers.map(container) } : {}),
+      ...(spec.restartPolicy ? { restartPolicy: spec.restartPolicy } : {}),
+      ...(spec.hostNetwork ? { hostNetwork: true } : {}),
+    },
+    ...(p.status ? { status: p.status } : {}),
+  };
+}
+
+/** What the simulator keeps of a node: identity, pod CIDRs, conditions and addresses. */
+export function trimNode(n: Node): Node {
+  const m = n.metadata ?? {};
+  return {
+    metadata: { name: m.name, uid: m.uid, resourceVersion: m.resourceVersion },
+    spec: { ...(n.spec?.podCIDR ? { podCIDR: n.spec.podCIDR } : {}), ...(n.spec?.podCIDRs ? { podCIDRs: n.spec.podCIDRs } : {}) },
+    status: { ...(n.status?.conditions ? { conditions: n.status.conditions } : {}), ...(n.status?.addresses ? { addresses: n.status.addresses } : {}) },
+  };
 }
 
 async function inBatches<T>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -104,12 +150,13 @@ export class SimNodes {
     this.nodesApi = o.client.forKind("v1", "Node");
     this.podsApi = o.client.forKind("v1", "Pod");
     this.leasesApi = o.client.forKind("coordination.k8s.io/v1", "Lease").namespace(NODE_LEASE_NAMESPACE);
-    this.nodeInformer = new SharedInformer<Node>({ name: "nodes", lw: this.nodesApi, log: this.log, clock: o.clock });
+    this.nodeInformer = new SharedInformer<Node>({ name: "nodes", lw: this.nodesApi, log: this.log, clock: o.clock, transform: trimNode });
     this.podInformer = new SharedInformer<Pod>({
       name: "pods",
       lw: this.podsApi,
       log: this.log,
       clock: o.clock,
+      transform: (p) => trimPod(p, this.names),
       selectors: { fieldSelector: "spec.nodeName!=" },
       indexers: { [NODE_NAME_INDEX]: nodeNameIndexFunc as unknown as IndexFunc<Pod> },
     });

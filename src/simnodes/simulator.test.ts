@@ -1,0 +1,46 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import type { Pod } from "kubernetes-types/core/v1.js";
+import { trimNode, trimPod } from "./simulator.js";
+
+const pod: Pod = {
+  metadata: { name: "p", namespace: "ns", uid: "u", resourceVersion: "7", labels: { a: "b" }, managedFields: [{ manager: "x" }], deletionTimestamp: "2026-01-01T00:00:00Z", deletionGracePeriodSeconds: 30 },
+  spec: {
+    nodeName: "sim-1",
+    restartPolicy: "Never",
+    containers: [{ name: "c", image: "i", env: [{ name: "E", value: "v" }], readinessProbe: { initialDelaySeconds: 5, periodSeconds: 3 } }],
+    initContainers: [{ name: "s", image: "j", restartPolicy: "Always" }],
+    volumes: [{ name: "v", emptyDir: {} }],
+  },
+  status: { phase: "Running", podIP: "10.128.0.2" },
+};
+
+void describe("trimPod and trimNode", () => {
+  void it("keep what a kubelet needs of its own pods", () => {
+    assert.deepEqual(trimPod(structuredClone(pod), new Set(["sim-1"])), {
+      metadata: { name: "p", namespace: "ns", uid: "u", resourceVersion: "7", deletionTimestamp: "2026-01-01T00:00:00Z", deletionGracePeriodSeconds: 30 },
+      spec: { nodeName: "sim-1", restartPolicy: "Never", containers: [{ name: "c", image: "i", readinessProbe: { initialDelaySeconds: 5 } }], initContainers: [{ name: "s", image: "j", restartPolicy: "Always" }] },
+      status: { phase: "Running", podIP: "10.128.0.2" },
+    });
+  });
+
+  void it("keep only identity and node of other nodes' pods", () => {
+    assert.deepEqual(trimPod(structuredClone(pod), new Set(["sim-2"])), {
+      metadata: { name: "p", namespace: "ns", uid: "u", resourceVersion: "7", deletionTimestamp: "2026-01-01T00:00:00Z", deletionGracePeriodSeconds: 30 },
+      spec: { nodeName: "sim-1", containers: [] },
+    });
+  });
+
+  void it("keep a node's identity, CIDRs, conditions and addresses", () => {
+    const n = trimNode({
+      metadata: { name: "n", uid: "u", resourceVersion: "3", labels: { a: "b" } },
+      spec: { podCIDR: "10.128.0.0/24", podCIDRs: ["10.128.0.0/24"], taints: [{ key: "k", effect: "NoSchedule" }] },
+      status: { conditions: [{ type: "Ready", status: "True" }], addresses: [{ type: "InternalIP", address: "172.16.0.1" }], capacity: { cpu: "1" }, nodeInfo: { kubeletVersion: "v" } as never },
+    });
+    assert.deepEqual(n, {
+      metadata: { name: "n", uid: "u", resourceVersion: "3" },
+      spec: { podCIDR: "10.128.0.0/24", podCIDRs: ["10.128.0.0/24"] },
+      status: { conditions: [{ type: "Ready", status: "True" }], addresses: [{ type: "InternalIP", address: "172.16.0.1" }] },
+    });
+  });
+});
