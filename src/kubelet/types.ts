@@ -83,6 +83,8 @@ export interface ObjectSource {
   /** undefined when the object does not exist; throws on any other failure */
   configMap(namespace: string, name: string): Promise<import("kubernetes-types/core/v1").ConfigMap | undefined>;
   secret(namespace: string, name: string): Promise<import("kubernetes-types/core/v1").Secret | undefined>;
+  /** Services of a namespace, for the pod's service environment variables (enableServiceLinks) */
+  services(namespace: string): Promise<import("kubernetes-types/core/v1").Service[]>;
   /** TokenRequest (serviceaccounts/token) bound to the pod, for projected serviceAccountToken sources */
   serviceAccountToken(
     namespace: string,
