@@ -1,0 +1,97 @@
+// `k8ts agent`: flags in, the agent in the foreground until SIGINT/SIGTERM.
+import { resolve } from "node:path";
+import type { Level } from "pino";
+import type { Taint } from "kubernetes-types/core/v1";
+import { Agent, AgentError, type AgentOptions } from "../kubelet/agent.js";
+import { createLogger, type Logger } from "../util/log.js";
+
+/** The node flags, as commander hands them over (see addNodeFlags). */
+export interface NodeFlags {
+  readonly nodeName?: string;
+  readonly nodeIp?: string;
+  readonly containerRuntimeEndpoint?: string;
+  readonly podManifestPath?: string;
+  readonly manifestUrl?: string;
+  readonly kubeletPort: string;
+  readonly clusterDns?: readonly string[];
+  readonly clusterDomain: string;
+  readonly nodeLabel?: readonly string[];
+  readonly nodeTaint?: readonly string[];
+}
+
+export interface AgentFlags extends NodeFlags {
+  readonly kubeconfig: string;
+  readonly dataDir: string;
+  readonly logLevel: string;
+}
+
+function parseLabels(items: readonly string[] = []): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of items) {
+    const eq = item.indexOf("=");
+    if (eq <= 0) throw new AgentError("BadOption", `invalid --node-label ${JSON.stringify(item)}: want key=value`);
+    out[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  return out;
+}
+
+function parseTaints(items: readonly string[] = []): Taint[] {
+  return items.map((item) => {
+    const m = /^([^=:]+)(?:=([^:]*))?:(NoSchedule|PreferNoSchedule|NoExecute)$/.exec(item);
+    if (!m) throw new AgentError("BadOption", `invalid --node-taint ${JSON.stringify(item)}: want key[=value]:NoSchedule|PreferNoSchedule|NoExecute`);
+    return { key: m[1]!, ...(m[2] ? { value: m[2] } : {}), effect: m[3]! };
+  });
+}
+
+/** Node flags → agent options (throws AgentError on bad values). */
+export function agentOptionsFromFlags(f: NodeFlags, base: { kubeconfig: string; dataDir: string; log: Logger; clusterDNS?: readonly string[]; caKeyDir?: string; labels?: Record<string, string> }): AgentOptions {
+  const port = Number(f.kubeletPort);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new AgentError("BadOption", `invalid --kubelet-port ${JSON.stringify(f.kubeletPort)}`);
+  const clusterDNS = f.clusterDns?.length ? f.clusterDns : base.clusterDNS;
+  return {
+    kubeconfig: base.kubeconfig,
+    dataDir: base.dataDir,
+    log: base.log,
+    kubeletPort: port,
+    clusterDomain: f.clusterDomain,
+    labels: { ...base.labels, ...parseLabels(f.nodeLabel) },
+    taints: parseTaints(f.nodeTaint),
+    ...(clusterDNS ? { clusterDNS } : {}),
+    ...(base.caKeyDir ? { caKeyDir: base.caKeyDir } : {}),
+    ...(f.nodeName ? { nodeName: f.nodeName } : {}),
+    ...(f.nodeIp ? { nodeIP: f.nodeIp } : {}),
+    ...(f.containerRuntimeEndpoint ? { containerRuntimeEndpoint: f.containerRuntimeEndpoint } : {}),
+    ...(f.podManifestPath ? { podManifestPath: resolve(f.podManifestPath) } : {}),
+    ...(f.manifestUrl ? { manifestUrl: f.manifestUrl } : {}),
+  };
+}
+
+/** Resolves when the process was asked to stop. */
+export function untilSignal(): Promise<void> {
+  return new Promise<void>((done) => {
+    const stop = (): void => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      done();
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+}
+
+export async function runAgent(flags: AgentFlags): Promise<void> {
+  const log = createLogger(flags.logLevel as Level);
+  const agent = new Agent(agentOptionsFromFlags(flags, { kubeconfig: resolve(flags.kubeconfig), dataDir: resolve(flags.dataDir), log }));
+  let signalled = false;
+  const stopped = untilSignal().then(() => (signalled = true));
+  const starting = agent.start();
+  await Promise.race([starting, stopped]);
+  if (signalled) {
+    await agent.stop();
+    await starting.catch(() => undefined);
+    return;
+  }
+  process.stdout.write(`k8ts agent ready: node ${agent.nodeName}, kubelet on port ${agent.kubeletPort}, runtime ${agent.runtimeEndpoint ?? "?"}\n`);
+  await stopped;
+  await agent.stop();
+}

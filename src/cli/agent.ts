@@ -1,0 +1,35 @@
+// `k8ts agent`: flag definitions only; the work is in agent-action.ts.
+import type { Command } from "commander";
+import { runAgent, type AgentFlags } from "./agent-action.js";
+import { defaultDataDir } from "./defaults.js";
+
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+
+/** The node flags `k8ts agent` and `k8ts server` (for its embedded agent) share. */
+export function addNodeFlags(cmd: Command): Command {
+  return cmd
+    .option("--node-name <name>", "name of this node (default: the host name, lowercased)")
+    .option("--node-ip <ip>", "address other nodes and the API server reach this node on (default: the address of the default route's interface)")
+    .option("--container-runtime-endpoint <url>", "CRI endpoint to use (default: start our own containerd under <data-dir>/agent/containerd)")
+    .option("--pod-manifest-path <dir>", "run the pods described by the manifests in this directory (static pods)")
+    .option("--manifest-url <url>", "run the pods described at this URL (static pods)")
+    .option("--kubelet-port <port>", "the kubelet's HTTPS port (logs, exec, port-forward)", "10250")
+    .option("--cluster-dns <ip>", "DNS server address for pods with dnsPolicy ClusterFirst (repeatable; default: the 10th address of the service range)", collect)
+    .option("--cluster-domain <domain>", "the cluster's DNS domain", "cluster.local")
+    .option("--node-label <key=value>", "label to register the node with (repeatable)", collect)
+    .option("--node-taint <key=value:effect>", "taint to register the node with (repeatable)", collect);
+}
+
+export function registerAgentCommand(program: Command): void {
+  addNodeFlags(
+    program
+      .command("agent")
+      .description("run a node (kubelet): register it, run the pods bound to it with containerd and runc, serve logs/exec/port-forward")
+      .requiredOption("--kubeconfig <file>", "kubeconfig with the credentials and the API server to join")
+      .option("--data-dir <dir>", "where the node keeps containerd, pod state and logs (under <data-dir>/agent)", defaultDataDir()),
+  )
+    .option("--log-level <level>", "trace, debug, info, warn, error or silent", "info")
+    .action(async (flags: AgentFlags) => {
+      await runAgent(flags);
+    });
+}

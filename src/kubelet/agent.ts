@@ -1,0 +1,292 @@
+// `k8ts agent`: the node. It runs (or dials) containerd, registers the Node and keeps its
+// Lease, waits for the control plane to give it a podCIDR and writes the CNI network from
+// it, then makes the pods bound to it (and the static pods of its manifest dir or URL) run,
+// and serves logs/exec/port-forward on its HTTPS port. Each part is its own module; this file
+// only wires them together, in the order their dependencies need, and stops them in reverse.
+import { existsSync, readFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import type { Pod } from "kubernetes-types/core/v1";
+import type { Taint } from "kubernetes-types/core/v1";
+import { createClientFromKubeconfig, type RestClient } from "../client/rest.js";
+import { SharedInformerFactory, stripManagedFields, type SharedInformer } from "../client/informer.js";
+import { EventRecorder } from "../client/events.js";
+import type { Logger } from "../util/log.js";
+import { loadKubeconfig } from "../util/kubeconfig.js";
+import { Containerd } from "./containerd.js";
+import { CriClient } from "./cri/client.js";
+import { cniConfDir, writeCniConfig, CNI_CONFIG_FILE } from "./cni.js";
+import { ensureBuiltinImages } from "./images/import.js";
+import { isMirrorPod, kubeletPaths, type KubeletPaths } from "./types.js";
+import { NodeAgent } from "./node/index.js";
+import { StaticPodSource } from "./config/static.js";
+import { MirrorPods } from "./config/mirror.js";
+import { ApiObjectSource } from "./objects.js";
+import { Volumes } from "./volumes/index.js";
+import { Prober } from "./probes/index.js";
+import { PodLifecycle } from "./pods/index.js";
+import { KubeletServer } from "./server/index.js";
+import { ensureKubeletServingCert } from "./server/certs.js";
+
+export class AgentError extends Error {
+  override readonly name = "AgentError";
+  constructor(
+    readonly code: "NoPodCIDR" | "Stopped" | "BadOption",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface AgentOptions {
+  /** credentials and server: the agent is an API client like any other */
+  kubeconfig: string;
+  /** the agent keeps everything under <dataDir>/agent */
+  dataDir: string;
+  nodeName?: string;
+  nodeIP?: string;
+  /** a CRI endpoint to use instead of starting our own containerd */
+  containerRuntimeEndpoint?: string;
+  podManifestPath?: string;
+  manifestUrl?: string;
+  kubeletPort?: number;
+  kubeletBindAddress?: string;
+  clusterDNS?: readonly string[];
+  clusterDomain?: string;
+  /** the cluster CA's cert and key: when given (embedded agent), the kubelet's serving cert is signed by it */
+  caKeyDir?: string;
+  labels?: Record<string, string>;
+  taints?: Taint[];
+  /** how long start() waits for the control plane to assign a podCIDR */
+  podCIDRTimeoutMs?: number;
+  log: Logger;
+}
+
+export function defaultNodeName(): string {
+  return hostname().toLowerCase();
+}
+
+export class Agent {
+  readonly paths: KubeletPaths;
+  readonly nodeName: string;
+  private readonly log: Logger;
+  private readonly stopping = new AbortController();
+  private client: RestClient | undefined;
+  private containerd: Containerd | undefined;
+  private cri: CriClient | undefined;
+  private events: EventRecorder | undefined;
+  private node: NodeAgent | undefined;
+  private objects: ApiObjectSource | undefined;
+  private prober: Prober | undefined;
+  private lifecycle: PodLifecycle | undefined;
+  private staticPods: StaticPodSource | undefined;
+  private server: KubeletServer | undefined;
+  private informers: SharedInformerFactory | undefined;
+  private podInformer: SharedInformer<Pod> | undefined;
+  private networkReady = false;
+  private staticUids = new Set<string>();
+
+  constructor(private readonly o: AgentOptions) {
+    this.paths = kubeletPaths(o.dataDir);
+    this.nodeName = o.nodeName ?? defaultNodeName();
+    this.log = o.log.child({ component: "agent", node: this.nodeName });
+  }
+
+  /** The CRI endpoint the agent talks to. */
+  get runtimeEndpoint(): string | undefined {
+    return this.o.containerRuntimeEndpoint ?? this.containerd?.endpoint;
+  }
+
+  get kubeletPort(): number {
+    return this.server?.port ?? this.o.kubeletPort ?? 10250;
+  }
+
+  async start(): Promise<void> {
+    try {
+      await this.startParts();
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+  }
+
+  private async startParts(): Promise<void> {
+    const o = this.o;
+    const log = this.log;
+    const started = Date.now();
+    const client = (this.client = await createClientFromKubeconfig(o.kubeconfig, { userAgent: `k8ts-agent/${this.nodeName}`, qps: 50, burst: 100 }));
+
+    if (!o.containerRuntimeEndpoint) {
+      this.containerd = new Containerd({ dataDir: this.paths.root, logger: log });
+      await this.containerd.start();
+    }
+    const cri = (this.cri = new CriClient({ endpoint: this.runtimeEndpoint! }));
+    if (this.containerd) await ensureBuiltinImages(cri, { address: this.containerd.socket, archiveDir: join(this.paths.root, "images") });
+    log.info({ ms: Date.now() - started }, "container runtime ready");
+
+    const events = (this.events = EventRecorder.forClient(client, { component: "kubelet", host: this.nodeName, log }));
+    this.networkReady = existsSync(join(cniConfDir(this.paths.root), CNI_CONFIG_FILE));
+    const node = (this.node = new NodeAgent({
+      client,
+      nodeName: this.nodeName,
+      ...(o.nodeIP ? { nodeIP: o.nodeIP } : {}),
+      kubeletPort: o.kubeletPort ?? 10250,
+      ...(o.labels ? { labels: o.labels } : {}),
+      ...(o.taints ? { taints: o.taints } : {}),
+      cri,
+      rootDir: this.paths.root,
+      readiness: () => this.readiness(),
+      events,
+      log,
+    }));
+    await node.start();
+
+    // The kubelet server first: `kubectl logs` must work as soon as a pod runs.
+    const caPem = (await loadKubeconfig(o.kubeconfig)).caPem ?? "";
+    const ca = o.caKeyDir ? readCa(o.caKeyDir) : undefined;
+    const tls = await ensureKubeletServingCert({ dir: join(this.paths.root, "tls"), nodeName: this.nodeName, addresses: [node.nodeIP, "127.0.0.1"], ...(ca ? { ca } : {}) });
+    this.server = new KubeletServer({
+      cri,
+      nodeName: this.nodeName,
+      paths: this.paths,
+      port: o.kubeletPort ?? 10250,
+      bindAddress: o.kubeletBindAddress ?? "0.0.0.0",
+      tls,
+      clientCA: caPem,
+      log,
+      pods: () => this.lifecycle?.pods() ?? [],
+    });
+    await this.server.start();
+
+    const timeout = AbortSignal.timeout(o.podCIDRTimeoutMs ?? 60_000);
+    let podCIDRs: string[];
+    try {
+      podCIDRs = await node.podCIDRs(AbortSignal.any([timeout, this.stopping.signal]));
+    } catch {
+      if (this.stopping.signal.aborted) throw new AgentError("Stopped", "agent stopped while waiting for a podCIDR");
+      throw new AgentError("NoPodCIDR", `node ${this.nodeName} got no spec.podCIDRs within ${(o.podCIDRTimeoutMs ?? 60_000) / 1000} s: is the node IPAM controller running (controller-manager --allocate-node-cidrs)?`);
+    }
+    await writeCniConfig({ dataDir: this.paths.root, podCIDRs });
+    this.networkReady = true;
+    node.requestStatusUpdate();
+    log.info({ podCIDRs }, "pod network configured");
+
+    const objects = (this.objects = new ApiObjectSource({ client, log }));
+    await objects.start();
+    const volumes = new Volumes({ paths: this.paths, objects, nodeName: this.nodeName, log });
+    const prober = (this.prober = new Prober({ cri, events, log }));
+    const lifecycle = (this.lifecycle = new PodLifecycle({
+      nodeName: this.nodeName,
+      nodeIP: node.nodeIP,
+      cri,
+      client,
+      events,
+      paths: this.paths,
+      volumes,
+      probes: prober,
+      objects,
+      clusterDNS: o.clusterDNS ?? [],
+      clusterDomain: o.clusterDomain ?? "cluster.local",
+      cgroupParent: "/k8ts/kubepods",
+      log,
+    }));
+    prober.onChange((uid) => lifecycle.resync(uid));
+
+    // Pods bound to this node. Mirror pods are the API's view of our static pods, not work.
+    const factory = (this.informers = new SharedInformerFactory({
+      client,
+      log,
+      selectors: { fieldSelector: `spec.nodeName=${this.nodeName}` },
+      transform: stripManagedFields,
+    }));
+    const pods = (this.podInformer = factory.forKind("v1", "Pod") as SharedInformer<Pod>);
+    factory.start(this.stopping.signal);
+    if (!(await factory.waitForCacheSync(this.stopping.signal))) throw new AgentError("Stopped", "agent stopped before the pod cache synced");
+    const apiPods = (pods.lister.list() as Pod[]).filter((p) => !isMirrorPod(p));
+
+    const staticPods: Pod[] = [];
+    if (o.podManifestPath || o.manifestUrl) {
+      const mirrors = new MirrorPods({ client, nodeName: this.nodeName, log });
+      let first = true;
+      let resolveFirst: () => void = () => undefined;
+      const firstLoad = new Promise<void>((r) => (resolveFirst = r));
+      this.staticPods = new StaticPodSource({
+        nodeName: this.nodeName,
+        ...(o.podManifestPath ? { manifestPath: o.podManifestPath } : {}),
+        ...(o.manifestUrl ? { manifestUrl: o.manifestUrl } : {}),
+        log,
+        onChange: (list) => {
+          if (first) {
+            first = false;
+            staticPods.push(...list);
+            this.staticUids = new Set(list.map((p) => p.metadata!.uid!));
+            resolveFirst();
+            void mirrors.sync(list).catch((err: unknown) => log.warn({ err }, "mirror pods sync failed"));
+            return;
+          }
+          this.onStaticPods(list);
+          void mirrors.sync(list).catch((err: unknown) => log.warn({ err }, "mirror pods sync failed"));
+        },
+      });
+      await this.staticPods.start();
+      await Promise.race([firstLoad, new Promise((r) => setTimeout(r, 2000).unref())]);
+    }
+
+    await lifecycle.start([...apiPods, ...staticPods]);
+    pods.addEventHandler({
+      onAdd: (p) => {
+        if (!isMirrorPod(p as Pod)) lifecycle.update(p as Pod);
+      },
+      onUpdate: (_old, p) => {
+        if (!isMirrorPod(p as Pod)) lifecycle.update(p as Pod);
+      },
+      onDelete: (p) => {
+        const pod = p as Pod;
+        if (!isMirrorPod(pod) && pod.metadata?.uid) lifecycle.remove(pod.metadata.uid);
+      },
+    });
+    // A configMap, secret or service changed: pods of that namespace pick it up on a sync.
+    objects.onChange((_kind, namespace) => {
+      for (const p of pods.lister.namespace(namespace).list()) if (p.metadata?.uid) lifecycle.resync(p.metadata.uid);
+    });
+    log.info({ ms: Date.now() - started }, "agent running");
+  }
+
+  private onStaticPods(list: readonly Pod[]): void {
+    const lifecycle = this.lifecycle;
+    if (!lifecycle) return;
+    const next = new Set(list.map((p) => p.metadata!.uid!));
+    for (const uid of this.staticUids) if (!next.has(uid)) lifecycle.remove(uid);
+    for (const p of list) lifecycle.update(p);
+    this.staticUids = next;
+  }
+
+  private readiness(): { ready: boolean; reason: string; message: string } {
+    if (this.containerd && !this.containerd.status().running) return { ready: false, reason: "KubeletNotReady", message: "container runtime is down" };
+    if (!this.networkReady) return { ready: false, reason: "KubeletNotReady", message: "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized" };
+    return { ready: true, reason: "KubeletReady", message: "kubelet is posting ready status" };
+  }
+
+  /** Stops every part; containers keep running (the next start adopts them). */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    this.staticPods?.stop();
+    await this.informers?.shutdown().catch(() => undefined);
+    await this.lifecycle?.stop().catch((err: unknown) => this.log.warn({ err }, "stopping pod workers"));
+    this.prober?.stop();
+    this.objects?.stop();
+    await this.server?.stop().catch(() => undefined);
+    await this.node?.stop().catch(() => undefined);
+    await this.events?.shutdown().catch(() => undefined);
+    this.cri?.close();
+    await this.containerd?.stop().catch((err: unknown) => this.log.warn({ err }, "stopping containerd"));
+  }
+}
+
+function readCa(dir: string): { cert: string; key: string } | undefined {
+  try {
+    return { cert: readFileSync(join(dir, "ca.crt"), "utf8"), key: readFileSync(join(dir, "ca.key"), "utf8") };
+  } catch {
+    return undefined;
+  }
+}
