@@ -1,7 +1,7 @@
 // `k8ts agent`: flags in, the agent in the foreground until SIGINT/SIGTERM.
 import { resolve } from "node:path";
 import type { Level } from "pino";
-import type { Taint } from "kubernetes-types/core/v1";
+import type { Taint } from "kubernetes-types/core/v1.js";
 import { Agent, AgentError, type AgentOptions } from "../kubelet/agent.js";
 import { createLogger, type Logger } from "../util/log.js";
 

@@ -9,6 +9,7 @@ import { registerImagesCommands } from "./images.js";
 import { registerSimNodesCommand } from "./sim-nodes.js";
 import { registerSchedulerCommand } from "./scheduler.js";
 import { registerWhyCommand } from "./why.js";
+import { registerAgentCommand } from "./agent.js";
 import { VERSION } from "../util/version.js";
 
 export function buildProgram(): Command {
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerUpCommands(program);
   registerServerCommand(program);
+  registerAgentCommand(program);
   registerControllerManagerCommand(program);
   registerSnapshotCommands(program);
   registerSimNodesCommand(program);

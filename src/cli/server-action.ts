@@ -7,8 +7,11 @@ import { fileAuditSink } from "../apiserver/filters/audit.js";
 import { ControllerManager, compileControllerManagerOptions } from "../controllers/manager.js";
 import { Scheduler, compileSchedulerOptions } from "../scheduler/index.js";
 import type { Level } from "pino";
+import { Agent } from "../kubelet/agent.js";
+import { agentOptionsFromFlags, untilSignal, type NodeFlags } from "./agent-action.js";
+import { clusterDNSIP } from "../dns/addon.js";
 
-export interface ServerFlags {
+export interface ServerFlags extends NodeFlags {
   readonly dataDir: string;
   readonly store?: string;
   readonly port: string;
@@ -24,6 +27,8 @@ export interface ServerFlags {
   readonly logLevel: string;
   readonly disableControllers?: boolean;
   readonly disableScheduler?: boolean;
+  readonly disableAgent?: boolean;
+  readonly clusterCidr: string;
 }
 
 /** Starts the server; resolves with a function that stops it. */
@@ -56,9 +61,9 @@ export async function startServer(flags: ServerFlags): Promise<ApiServer> {
  * with the admin kubeconfig like any other client (no in-process shortcuts), with leader
  * election on so that servers sharing one store never run controllers twice.
  */
-export async function startEmbeddedControllers(server: ApiServer, logLevel: string): Promise<ControllerManager> {
+export async function startEmbeddedControllers(server: ApiServer, logLevel: string, clusterCIDR?: string): Promise<ControllerManager> {
   const log = createLogger(logLevel as Level);
-  const manager = new ControllerManager(compileControllerManagerOptions({ kubeconfig: server.kubeconfigPath, serve: false, log }));
+  const manager = new ControllerManager(compileControllerManagerOptions({ kubeconfig: server.kubeconfigPath, serve: false, log, ...(clusterCIDR ? { clusterCIDR } : {}) }));
   await manager.start();
   return manager;
 }
@@ -71,12 +76,33 @@ export async function startEmbeddedScheduler(server: ApiServer, logLevel: string
   return scheduler;
 }
 
+/**
+ * The node embedded in the server process (as k3s's server runs an agent): an API client with
+ * the admin kubeconfig; its kubelet serving certificate is signed by the cluster CA.
+ */
+export async function startEmbeddedAgent(server: ApiServer, flags: ServerFlags): Promise<Agent> {
+  const log = createLogger(flags.logLevel as Level);
+  const serviceCIDR = (flags.serviceClusterIpRange ?? "10.43.0.0/16").split(",")[0]!;
+  const agent = new Agent(
+    agentOptionsFromFlags(flags, {
+      kubeconfig: server.kubeconfigPath,
+      dataDir: resolve(flags.dataDir),
+      log,
+      clusterDNS: [clusterDNSIP(serviceCIDR)],
+      caKeyDir: resolve(flags.dataDir, "tls"),
+      labels: { "node-role.kubernetes.io/control-plane": "true" },
+    }),
+  );
+  await agent.start();
+  return agent;
+}
+
 export async function runServer(flags: ServerFlags): Promise<void> {
   const server = await startServer(flags);
   let controllers: ControllerManager | undefined;
   let scheduler: Scheduler | undefined;
   try {
-    if (!flags.disableControllers) controllers = await startEmbeddedControllers(server, flags.logLevel);
+    if (!flags.disableControllers) controllers = await startEmbeddedControllers(server, flags.logLevel, flags.clusterCidr);
     if (!flags.disableScheduler) scheduler = await startEmbeddedScheduler(server, flags.logLevel);
   } catch (err) {
     await controllers?.stop();
@@ -85,16 +111,24 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   }
   const running = [controllers ? "controllers" : "", scheduler ? "scheduler" : ""].filter(Boolean).join(" and ");
   process.stdout.write(`k8ts server ready at ${server.url}; kubeconfig ${server.kubeconfigPath}${running ? `; ${running} running` : ""}\n`);
-  await new Promise<void>((done) => {
-    const stop = (): void => {
-      process.off("SIGINT", stop);
-      process.off("SIGTERM", stop);
-      // Clients first: they need the server to finish their in-flight work and release their leases.
-      Promise.allSettled([controllers?.stop(), scheduler?.stop()])
-        .then(() => server.stop())
-        .then(done, done);
-    };
-    process.on("SIGINT", stop);
-    process.on("SIGTERM", stop);
-  });
+  let signalled = false;
+  const stopped = untilSignal().then(() => (signalled = true));
+  let agent: Agent | undefined;
+  if (!flags.disableAgent) {
+    // The control plane stays up when the node cannot start (e.g. not root): it still serves
+    // the API, and another node can join.
+    const starting = startEmbeddedAgent(server, flags).then(
+      (a) => {
+        agent = a;
+        if (!signalled) process.stdout.write(`k8ts agent ready: node ${a.nodeName}, kubelet on port ${a.kubeletPort}\n`);
+      },
+      (err: unknown) => process.stderr.write(`k8ts: the node could not start: ${err instanceof Error ? err.message : String(err)} (the control plane keeps running; --disable-agent runs it without a node)\n`),
+    );
+    await Promise.race([starting, stopped]);
+    if (signalled) await starting;
+  }
+  await stopped;
+  // Clients first: they need the server to finish their in-flight work and release their leases.
+  await Promise.allSettled([agent?.stop(), controllers?.stop(), scheduler?.stop()]);
+  await server.stop();
 }

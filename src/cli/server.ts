@@ -2,13 +2,14 @@
 import type { Command } from "commander";
 import { runServer, type ServerFlags } from "./server-action.js";
 import { defaultDataDir } from "./defaults.js";
+import { addNodeFlags } from "./agent.js";
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
 export function registerServerCommand(program: Command): void {
-  program
+  const cmd = program
     .command("server")
-    .description("run the control plane (API server and controllers) in the foreground")
+    .description("run the control plane (API server, controllers, scheduler) and a node (the agent) in the foreground")
     .option("--data-dir <dir>", "where state, certificates and the admin kubeconfig live", defaultDataDir())
     .option("--store <url>", "store URL: sqlite:///path/state.db (default <data-dir>/state.db), etcd://host:port[,host:port], memory://")
     .option("--port <port>", "HTTPS port", "6443")
@@ -23,8 +24,10 @@ export function registerServerCommand(program: Command): void {
     .option("--audit-log-path <file>", "append one JSON audit event per request to this file")
     .option("--disable-controllers", "do not run the controller-manager in this process")
     .option("--disable-scheduler", "do not run the scheduler in this process")
-    .option("--log-level <level>", "trace, debug, info, warn, error or silent", "info")
-    .action(async (flags: ServerFlags) => {
-      await runServer(flags);
-    });
+    .option("--disable-agent", "do not run a node (kubelet) in this process")
+    .option("--cluster-cidr <cidr>", "range the pods' addresses come from; each node gets a /24 of it", "10.42.0.0/16")
+    .option("--log-level <level>", "trace, debug, info, warn, error or silent", "info");
+  addNodeFlags(cmd).action(async (flags: ServerFlags) => {
+    await runServer(flags);
+  });
 }

@@ -7,6 +7,11 @@ import { request } from "node:https";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { readKubeconfig, mergeIntoKubeconfig } from "../util/kubeconfig.js";
+import { createClientFromKubeconfig } from "../client/rest.js";
+import { defaultNodeName } from "../kubelet/agent.js";
+import { cleanNetworkNat, sweepNode } from "../kubelet/reset.js";
+import { kubeletPaths } from "../kubelet/types.js";
+import type { Node } from "kubernetes-types/core/v1.js";
 
 export interface UpOptions {
   readonly dataDir: string;
@@ -16,6 +21,9 @@ export interface UpOptions {
   /** ~/.kube/config unless set; "" disables the merge. */
   readonly kubeconfig?: string;
   readonly timeoutMs?: number;
+  /** run without a node (control plane only) */
+  readonly disableAgent?: boolean;
+  readonly nodeName?: string;
 }
 
 export interface UpResult {
@@ -26,6 +34,8 @@ export interface UpResult {
   readonly mergedInto: string | undefined;
   readonly log: string;
   readonly elapsedMs: number;
+  /** the node that became Ready, unless disableAgent */
+  readonly node: string | undefined;
 }
 
 const pidFile = (dataDir: string): string => join(dataDir, "k8ts.pid");
@@ -93,7 +103,7 @@ export async function up(o: UpOptions): Promise<UpResult> {
   if (pid === undefined) {
     const cli = resolve(dirname(new URL(import.meta.url).pathname), "..", "..", "..", "bin", "k8ts");
     const out = openSync(log, "a");
-    const args = [cli, "server", "--data-dir", dataDir, "--port", String(o.port), "--bind-address", o.bindAddress, ...(o.store ? ["--store", o.store] : [])];
+    const args = [cli, "server", "--data-dir", dataDir, "--port", String(o.port), "--bind-address", o.bindAddress, ...(o.store ? ["--store", o.store] : []), ...(o.disableAgent ? ["--disable-agent"] : []), ...(o.nodeName ? ["--node-name", o.nodeName] : [])];
     const child = spawn(process.execPath, args, { detached: true, stdio: ["ignore", out, out] });
     closeSync(out);
     child.unref();
@@ -108,6 +118,22 @@ export async function up(o: UpOptions): Promise<UpResult> {
       () => (exited !== undefined ? `k8ts server exited with code ${exited}; see ${log}:\n${tail(log, 20)}` : undefined),
     );
   }
+  const node = o.disableAgent ? undefined : (o.nodeName ?? defaultNodeName());
+  if (node !== undefined) {
+    const client = await createClientFromKubeconfig(kubeconfig);
+    const failure = /k8ts: the node could not start: .*/;
+    const logStart = alreadyRunning ? Infinity : 0;
+    await waitUntil(
+      async () => nodeReady(await client.forKind("v1", "Node").get(node).catch(() => undefined)),
+      Date.now() + (o.timeoutMs ?? 60_000),
+      `node ${node} to be Ready (see ${log})`,
+      () => {
+        if (logStart === Infinity) return undefined;
+        const m = failure.exec(tail(log, 50));
+        return m ? m[0] : undefined;
+      },
+    );
+  }
   let mergedInto: string | undefined;
   const target = o.kubeconfig ?? join(homedir(), ".kube", "config");
   if (target !== "") {
@@ -115,7 +141,11 @@ export async function up(o: UpOptions): Promise<UpResult> {
     await mergeIntoKubeconfig(target, await readKubeconfig(kubeconfig), { contextName: "k8ts", setCurrent: true });
     mergedInto = target;
   }
-  return { alreadyRunning, pid, url, kubeconfig, mergedInto, log, elapsedMs: Date.now() - started };
+  return { alreadyRunning, pid, url, kubeconfig, mergedInto, log, elapsedMs: Date.now() - started, node };
+}
+
+function nodeReady(n: Node | undefined): boolean {
+  return n?.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
 }
 
 export function tail(file: string, lines: number): string {
@@ -147,4 +177,20 @@ export async function down(dataDir: string, graceMs = 15_000): Promise<{ stopped
 
 export function isInitialized(dataDir: string): boolean {
   return existsSync(join(resolve(dataDir), "admin.kubeconfig"));
+}
+
+/**
+ * `k8ts reset`: stops the cluster, then removes what its node left on the host (containers,
+ * containerd, mounts, the pod network's bridge and nat rules, cgroups) and the data dir.
+ */
+export async function reset(dataDir: string): Promise<{ stopped: boolean }> {
+  const dir = resolve(dataDir);
+  const r = await down(dir);
+  const agentRoot = kubeletPaths(dir).root;
+  // The network name is matched exactly by cleanNetworkNat; the sweep gets none, since its
+  // substring match would also hit other networks whose names contain "k8ts".
+  sweepNode(agentRoot, "cni0", "k8ts", "");
+  cleanNetworkNat("k8ts", false);
+  rmSync(dir, { recursive: true, force: true });
+  return { stopped: r.stopped };
 }

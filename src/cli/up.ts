@@ -1,7 +1,7 @@
 // `k8ts up` / `k8ts down`: flag definitions and what they print; the work is in up-actions.ts.
 import type { Command } from "commander";
 import { defaultDataDir, DEFAULT_PORT } from "./defaults.js";
-import { down, up } from "./up-actions.js";
+import { down, reset, up } from "./up-actions.js";
 
 export function registerUpCommands(program: Command): void {
   program
@@ -12,15 +12,26 @@ export function registerUpCommands(program: Command): void {
     .option("--bind-address <ip>", "API server address", "127.0.0.1")
     .option("--store <url>", "store URL (default sqlite://<data-dir>/state.db)")
     .option("--kubeconfig <file>", "kubeconfig to merge the k8ts context into (\"\" to skip)")
-    .action(async (f: { dataDir: string; port: string; bindAddress: string; store?: string; kubeconfig?: string }) => {
-      const r = await up({ dataDir: f.dataDir, port: Number(f.port), bindAddress: f.bindAddress, ...(f.store ? { store: f.store } : {}), ...(f.kubeconfig !== undefined ? { kubeconfig: f.kubeconfig } : {}) });
+    .option("--node-name <name>", "name of the node (default: the host name, lowercased)")
+    .option("--disable-agent", "start the control plane only, without a node")
+    .action(async (f: { dataDir: string; port: string; bindAddress: string; store?: string; kubeconfig?: string; nodeName?: string; disableAgent?: boolean }) => {
+      const r = await up({
+        dataDir: f.dataDir,
+        port: Number(f.port),
+        bindAddress: f.bindAddress,
+        ...(f.store ? { store: f.store } : {}),
+        ...(f.kubeconfig !== undefined ? { kubeconfig: f.kubeconfig } : {}),
+        ...(f.nodeName ? { nodeName: f.nodeName } : {}),
+        ...(f.disableAgent ? { disableAgent: true } : {}),
+      });
       const out = process.stdout;
       out.write(`k8ts is ${r.alreadyRunning ? "already running" : "up"} (pid ${r.pid}, ${(r.elapsedMs / 1000).toFixed(1)} s): API server ${r.url}\n`);
       out.write(`  kubeconfig: ${r.kubeconfig}\n`);
       if (r.mergedInto) out.write(`  context "k8ts" merged into ${r.mergedInto} and made current\n`);
+      if (r.node) out.write(`  node: ${r.node} (Ready)\n`);
       out.write(`  log: ${r.log}\n\n`);
-      out.write(`Try:\n  kubectl get namespaces\n  kubectl create configmap hello --from-literal=greeting=hi\n  kubectl create deployment web --image=busybox:1.35 -- httpd -f -p 8080\n  kubectl get deployments,replicasets,pods\n\n`);
-      out.write(`This cluster runs the API server, the controllers and the scheduler, but no node yet: pods are created and stay Pending until a node joins (try \`k8ts sim-nodes --kubeconfig ${r.kubeconfig} --count 3\` for simulated ones).\n`);
+      out.write(`Try:\n  kubectl get namespaces\n  kubectl create configmap hello --from-literal=greeting=hi\n  kubectl create deployment web --image=busybox:1.35 -- httpd -f -p 8080\n  kubectl get deployments,replicasets,pods -o wide\n  kubectl logs deployment/web\n  kubectl exec deployment/web -- cat /etc/hostname\n\n`);
+      if (!r.node) out.write(`This cluster has no node: pods stay Pending until one joins (\`k8ts agent --kubeconfig ${r.kubeconfig}\`, or \`k8ts sim-nodes --kubeconfig ${r.kubeconfig} --count 3\` for simulated ones).\n`);
       out.write(`Stop it with: bin/k8ts down\n`);
     });
   program
@@ -29,6 +40,14 @@ export function registerUpCommands(program: Command): void {
     .option("--data-dir <dir>", "state directory", defaultDataDir())
     .action(async (f: { dataDir: string }) => {
       const r = await down(f.dataDir);
-      process.stdout.write(r.stopped ? `k8ts stopped (pid ${r.pid})\n` : "k8ts is not running\n");
+      process.stdout.write(r.stopped ? `k8ts stopped (pid ${r.pid}); containers keep running until the next up adopts them or reset removes them\n` : "k8ts is not running\n");
+    });
+  program
+    .command("reset")
+    .description("stop the cluster and remove everything it made: containers, pod network, cgroups, and its state")
+    .option("--data-dir <dir>", "state directory", defaultDataDir())
+    .action(async (f: { dataDir: string }) => {
+      await reset(f.dataDir);
+      process.stdout.write(`k8ts reset: containers, pod network and ${f.dataDir} removed\n`);
     });
 }

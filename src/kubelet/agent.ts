@@ -6,8 +6,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import type { Pod } from "kubernetes-types/core/v1";
-import type { Taint } from "kubernetes-types/core/v1";
+import type { Pod } from "kubernetes-types/core/v1.js";
+import type { Taint } from "kubernetes-types/core/v1.js";
 import { createClientFromKubeconfig, type RestClient } from "../client/rest.js";
 import { SharedInformerFactory, stripManagedFields, type SharedInformer } from "../client/informer.js";
 import { EventRecorder } from "../client/events.js";

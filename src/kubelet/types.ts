@@ -4,7 +4,7 @@
 // report the node; the kubelet server (server/) finds containers through the CRI labels
 // below, never through another part's memory.
 import { join } from "node:path";
-import type { Pod } from "kubernetes-types/core/v1";
+import type { Pod } from "kubernetes-types/core/v1.js";
 
 // Labels and annotations on CRI sandboxes and containers, the keys upstream's kubelet uses, so
 // that `crictl` output reads as on any node and a restarted agent recognises its pods.
@@ -81,10 +81,10 @@ export function kubeletPaths(dataDir: string): KubeletPaths {
 /** Objects a pod refers to, read from the API (the agent's implementation caches and watches). */
 export interface ObjectSource {
   /** undefined when the object does not exist; throws on any other failure */
-  configMap(namespace: string, name: string): Promise<import("kubernetes-types/core/v1").ConfigMap | undefined>;
-  secret(namespace: string, name: string): Promise<import("kubernetes-types/core/v1").Secret | undefined>;
+  configMap(namespace: string, name: string): Promise<import("kubernetes-types/core/v1.js").ConfigMap | undefined>;
+  secret(namespace: string, name: string): Promise<import("kubernetes-types/core/v1.js").Secret | undefined>;
   /** Services of a namespace, for the pod's service environment variables (enableServiceLinks) */
-  services(namespace: string): Promise<import("kubernetes-types/core/v1").Service[]>;
+  services(namespace: string): Promise<import("kubernetes-types/core/v1.js").Service[]>;
   /** TokenRequest (serviceaccounts/token) bound to the pod, for projected serviceAccountToken sources */
   serviceAccountToken(
     namespace: string,
