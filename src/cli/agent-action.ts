@@ -17,6 +17,9 @@ export interface NodeFlags {
   readonly clusterDomain: string;
   readonly nodeLabel?: readonly string[];
   readonly nodeTaint?: readonly string[];
+  readonly cniBridge: string;
+  readonly cniNetworkName: string;
+  readonly cgroupRoot: string;
 }
 
 export interface AgentFlags extends NodeFlags {
@@ -56,6 +59,9 @@ export function agentOptionsFromFlags(f: NodeFlags, base: { kubeconfig: string; 
     clusterDomain: f.clusterDomain,
     labels: { ...base.labels, ...parseLabels(f.nodeLabel) },
     taints: parseTaints(f.nodeTaint),
+    cniBridge: f.cniBridge,
+    cniNetworkName: f.cniNetworkName,
+    cgroupRoot: f.cgroupRoot,
     ...(clusterDNS ? { clusterDNS } : {}),
     ...(base.caKeyDir ? { caKeyDir: base.caKeyDir } : {}),
     ...(f.nodeName ? { nodeName: f.nodeName } : {}),

@@ -17,7 +17,10 @@ export function addNodeFlags(cmd: Command): Command {
     .option("--cluster-dns <ip>", "DNS server address for pods with dnsPolicy ClusterFirst (repeatable; default: the 10th address of the service range)", collect)
     .option("--cluster-domain <domain>", "the cluster's DNS domain", "cluster.local")
     .option("--node-label <key=value>", "label to register the node with (repeatable)", collect)
-    .option("--node-taint <key=value:effect>", "taint to register the node with (repeatable)", collect);
+    .option("--node-taint <key=value:effect>", "taint to register the node with (repeatable)", collect)
+    .option("--cni-bridge <name>", "Linux bridge of the pod network", "cni0")
+    .option("--cni-network-name <name>", "name of the CNI network (it also tags the nat rules the plugins add)", "k8ts")
+    .option("--cgroup-root <name>", "top-level cgroup the node's pods live under", "k8ts");
 }
 
 export function registerAgentCommand(program: Command): void {

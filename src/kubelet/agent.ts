@@ -57,6 +57,11 @@ export interface AgentOptions {
   caKeyDir?: string;
   labels?: Record<string, string>;
   taints?: Taint[];
+  /** the pod network's Linux bridge (default cni0) and CNI network name (default k8ts) */
+  cniBridge?: string;
+  cniNetworkName?: string;
+  /** top-level cgroup of the node's pods (default k8ts): pods live under /<root>/kubepods/pod<uid> */
+  cgroupRoot?: string;
   /** how long start() waits for the control plane to assign a podCIDR */
   podCIDRTimeoutMs?: number;
   log: Logger;
@@ -166,7 +171,7 @@ export class Agent {
       if (this.stopping.signal.aborted) throw new AgentError("Stopped", "agent stopped while waiting for a podCIDR");
       throw new AgentError("NoPodCIDR", `node ${this.nodeName} got no spec.podCIDRs within ${(o.podCIDRTimeoutMs ?? 60_000) / 1000} s: is the node IPAM controller running (controller-manager --allocate-node-cidrs)?`);
     }
-    await writeCniConfig({ dataDir: this.paths.root, podCIDRs });
+    await writeCniConfig({ dataDir: this.paths.root, podCIDRs, ...(o.cniBridge ? { bridge: o.cniBridge } : {}), ...(o.cniNetworkName ? { networkName: o.cniNetworkName } : {}) });
     this.networkReady = true;
     node.requestStatusUpdate();
     log.info({ podCIDRs }, "pod network configured");
@@ -187,7 +192,7 @@ export class Agent {
       objects,
       clusterDNS: o.clusterDNS ?? [],
       clusterDomain: o.clusterDomain ?? "cluster.local",
-      cgroupParent: "/k8ts/kubepods",
+      cgroupParent: `/${o.cgroupRoot ?? "k8ts"}/kubepods`,
       log,
     }));
     prober.onChange((uid) => lifecycle.resync(uid));
