@@ -26,6 +26,26 @@ export interface KubectlResult {
 
 export const KUBECTL = process.env["KUBECTL"] ?? "/usr/bin/kubectl";
 
+export type Kubectl = TestApiServer["kubectl"];
+
+/** kubectl against `kubeconfig` with its own discovery cache dir and HOME. */
+export function kubectlRunner(kubeconfig: string, cacheDir: string, home: string): Kubectl {
+  return (args, o = {}) =>
+    new Promise((resolve) => {
+      const child = execFile(
+        o.binary ?? KUBECTL,
+        ["--kubeconfig", kubeconfig, "--cache-dir", cacheDir, ...args],
+        { env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: home, ...o.env }, maxBuffer: 64 * 1024 * 1024, timeout: 60_000 },
+        (err, stdout, stderr) => {
+          const code = err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : 1) : 0;
+          resolve({ code, stdout, stderr });
+        },
+      );
+      if (o.stdin !== undefined) child.stdin?.end(o.stdin);
+      else child.stdin?.end();
+    });
+}
+
 export async function startTestApiServer(opts: Partial<Omit<ApiServerOptionsInput, "dataDir">> = {}): Promise<TestApiServer> {
   const dataDir = mkdtempSync(join(tmpdir(), "k8ts-apiserver-"));
   const cacheDir = join(dataDir, "kubectl-cache");
@@ -51,21 +71,7 @@ export async function startTestApiServer(opts: Partial<Omit<ApiServerOptionsInpu
     url: server.url,
     dataDir,
     kubeconfig,
-    kubectl(args, o = {}) {
-      return new Promise((resolve) => {
-        const child = execFile(
-          o.binary ?? KUBECTL,
-          ["--kubeconfig", kubeconfig, "--cache-dir", cacheDir, ...args],
-          { env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: dataDir, ...o.env }, maxBuffer: 64 * 1024 * 1024, timeout: 60_000 },
-          (err, stdout, stderr) => {
-            const code = err ? (typeof (err as { code?: unknown }).code === "number" ? ((err as { code: number }).code) : 1) : 0;
-            resolve({ code, stdout, stderr });
-          },
-        );
-        if (o.stdin !== undefined) child.stdin?.end(o.stdin);
-        else child.stdin?.end();
-      });
-    },
+    kubectl: kubectlRunner(kubeconfig, cacheDir, dataDir),
     async stop() {
       await server.stop();
       rmSync(dataDir, { recursive: true, force: true });
