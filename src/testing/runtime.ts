@@ -80,7 +80,7 @@ function overlaps(a: string, b: string): boolean {
 }
 
 /** A /24 in 10.244.128.0/17 that no route on this host overlaps (concurrent runs pick apart). */
-function pickPodCIDR(): string {
+export function pickPodCIDR(): string {
   const routes = execFileSync("ip", ["-4", "-o", "route", "show", "table", "all"], { encoding: "utf8" })
     .split("\n")
     .map((l) => l.split(" ")[0] ?? "")

@@ -1,0 +1,134 @@
+// A whole single-node cluster for end-to-end tests, started the way `npm run up` starts one:
+// `bin/k8ts server` as its own process (API server, controllers, scheduler and the embedded
+// agent with its own containerd), on free ports, with a node name, bridge, CNI network, cgroup
+// root and pod CIDR of its own so that it never meets a real cluster or another test run on
+// this host. stop() sweeps everything the node made (also done by a watchdog shell if the test
+// process dies first).
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import type { Node } from "kubernetes-types/core/v1.js";
+import { createClientFromKubeconfig, type RestClient } from "../client/rest.js";
+import { SWEEP_SCRIPT, cleanNetworkNat, natSave, sweepNode } from "../kubelet/reset.js";
+import { kubectlRunner, type Kubectl } from "./apiserver.js";
+import { freePort } from "./net.js";
+import { pickPodCIDR } from "./runtime.js";
+import { until } from "./wait.js";
+
+export interface TestCluster {
+  readonly runId: string;
+  readonly dataDir: string;
+  readonly kubeconfig: string;
+  readonly url: string;
+  readonly nodeName: string;
+  readonly kubeletPort: number;
+  readonly podCIDR: string;
+  readonly bridge: string;
+  readonly networkName: string;
+  readonly cgroupRoot: string;
+  readonly client: RestClient;
+  readonly kubectl: Kubectl;
+  /** the server's combined stdout/stderr so far */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+const cli = resolve(dirname(new URL(import.meta.url).pathname), "..", "..", "..", "bin", "k8ts");
+
+export async function startTestCluster(opts: { readonly extraArgs?: readonly string[]; readonly readyTimeoutMs?: number } = {}): Promise<TestCluster> {
+  const runId = randomBytes(4).toString("hex");
+  const dataDir = mkdtempSync(join(tmpdir(), `k8ts-c-${runId}-`));
+  const nodeName = `k8ts-test-${runId}`;
+  const bridge = `k8c${runId}`;
+  const networkName = `k8ts-test-${runId}`;
+  const cgroupRoot = `k8ts-test-${runId}`;
+  const podCIDR = pickPodCIDR();
+  const [port, kubeletPort] = [await freePort(), await freePort()];
+  const sharedChainsExisted = natSave().includes(":CNI-HOSTPORT-DNAT ");
+  const agentRoot = join(dataDir, "agent");
+
+  const watchdog: ChildProcess = spawn("sh", ["-c", `cat >/dev/null; ${SWEEP_SCRIPT}; rm -rf -- "$5"`, "sh", agentRoot, bridge, cgroupRoot, networkName, dataDir], { stdio: ["pipe", "ignore", "ignore"] });
+  watchdog.unref();
+  watchdog.stdin?.on("error", () => undefined);
+  (watchdog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+
+  const args = [
+    cli, "server",
+    "--data-dir", dataDir,
+    "--port", String(port),
+    "--kubelet-port", String(kubeletPort),
+    "--node-name", nodeName,
+    "--cni-bridge", bridge,
+    "--cni-network-name", networkName,
+    "--cgroup-root", cgroupRoot,
+    "--cluster-cidr", podCIDR,
+    "--log-level", process.env["K8TS_TEST_LOG"] ?? "warn",
+    ...(opts.extraArgs ?? []),
+  ];
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopped ??= (async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGTERM");
+        const t = setTimeout(() => child.kill("SIGKILL"), 20_000);
+        await exited;
+        clearTimeout(t);
+      }
+      watchdog.kill("SIGKILL");
+      sweepNode(agentRoot, bridge, cgroupRoot, "");
+      cleanNetworkNat(networkName, sharedChainsExisted);
+      rmSync(dataDir, { recursive: true, force: true });
+    })());
+
+  try {
+    const kubeconfig = join(dataDir, "admin.kubeconfig");
+    await until(
+      "k8ts server to start",
+      () => {
+        if (child.exitCode !== null) throw new Error(`k8ts server exited with ${child.exitCode}:\n${out}`);
+        return out.includes("k8ts server ready") ? true : undefined;
+      },
+      60_000,
+    );
+    const client = await createClientFromKubeconfig(kubeconfig);
+    await until(
+      `node ${nodeName} Ready`,
+      async () => {
+        if (child.exitCode !== null) throw new Error(`k8ts server exited with ${child.exitCode}:\n${out}`);
+        if (out.includes("the node could not start")) throw new Error(out);
+        const n = await client.forKind("v1", "Node").get(nodeName) as Node;
+        return n.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ? true : undefined;
+      },
+      opts.readyTimeoutMs ?? 90_000,
+      100,
+    );
+    return {
+      runId,
+      dataDir,
+      kubeconfig,
+      url: `https://127.0.0.1:${port}`,
+      nodeName,
+      kubeletPort,
+      podCIDR,
+      bridge,
+      networkName,
+      cgroupRoot,
+      client,
+      kubectl: kubectlRunner(kubeconfig, join(dataDir, "kubectl-cache"), dataDir),
+      output: () => out,
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
