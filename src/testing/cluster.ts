@@ -6,13 +6,13 @@
 // process dies first).
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { Node } from "kubernetes-types/core/v1.js";
 import { createClientFromKubeconfig, type RestClient } from "../client/rest.js";
 import { SWEEP_SCRIPT, cleanNetworkNat, natSave, sweepNode } from "../kubelet/reset.js";
-import { kubectlRunner, type Kubectl } from "./apiserver.js";
+import { KUBECTL, kubectlRunner, type Kubectl } from "./apiserver.js";
 import { freePort } from "./net.js";
 import { pickPodCIDR } from "./runtime.js";
 import { until } from "./wait.js";
@@ -30,14 +30,18 @@ export interface TestCluster {
   readonly cgroupRoot: string;
   readonly client: RestClient;
   readonly kubectl: Kubectl;
+  /** a long-running kubectl (port-forward, logs -f); the caller kills it */
+  kubectlProcess(args: readonly string[]): ChildProcess;
   /** the server's combined stdout/stderr so far */
   output(): string;
+  /** stops the server process (containers keep running) and starts it again on the same state */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
 const cli = resolve(dirname(new URL(import.meta.url).pathname), "..", "..", "..", "bin", "k8ts");
 
-export async function startTestCluster(opts: { readonly extraArgs?: readonly string[]; readonly readyTimeoutMs?: number } = {}): Promise<TestCluster> {
+export async function startTestCluster(opts: { readonly extraArgs?: readonly string[]; readonly readyTimeoutMs?: number; readonly staticPods?: boolean } = {}): Promise<TestCluster> {
   const runId = randomBytes(4).toString("hex");
   const dataDir = mkdtempSync(join(tmpdir(), `k8ts-c-${runId}-`));
   const nodeName = `k8ts-test-${runId}`;
@@ -65,51 +69,70 @@ export async function startTestCluster(opts: { readonly extraArgs?: readonly str
     "--cgroup-root", cgroupRoot,
     "--cluster-cidr", podCIDR,
     "--log-level", process.env["K8TS_TEST_LOG"] ?? "warn",
+    ...(opts.staticPods ? ["--pod-manifest-path", join(dataDir, "manifests")] : []),
     ...(opts.extraArgs ?? []),
   ];
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  if (opts.staticPods) mkdirSync(join(dataDir, "manifests"));
+  let child!: ChildProcess;
+  let exited!: Promise<void>;
   let out = "";
-  child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  const launch = (): void => {
+    child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
+    const c = child;
+    exited = new Promise<void>((r) => c.once("exit", () => r()));
+  };
+  const terminate = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill("SIGTERM");
+    const t = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    await exited;
+    clearTimeout(t);
+  };
+  launch();
 
+  const kubectls = new Set<ChildProcess>();
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopped ??= (async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill("SIGTERM");
-        const t = setTimeout(() => child.kill("SIGKILL"), 20_000);
-        await exited;
-        clearTimeout(t);
-      }
+      for (const k of kubectls) k.kill("SIGKILL");
+      await terminate();
       watchdog.kill("SIGKILL");
       sweepNode(agentRoot, bridge, cgroupRoot, "");
       cleanNetworkNat(networkName, sharedChainsExisted);
       rmSync(dataDir, { recursive: true, force: true });
     })());
 
-  try {
-    const kubeconfig = join(dataDir, "admin.kubeconfig");
+  const kubeconfig = join(dataDir, "admin.kubeconfig");
+  let client: RestClient | undefined;
+  const waitReady = async (): Promise<void> => {
+    const seen = out.length;
     await until(
       "k8ts server to start",
       () => {
         if (child.exitCode !== null) throw new Error(`k8ts server exited with ${child.exitCode}:\n${out}`);
-        return out.includes("k8ts server ready") ? true : undefined;
+        return out.slice(seen).includes("k8ts server ready") ? true : undefined;
       },
       60_000,
     );
-    const client = await createClientFromKubeconfig(kubeconfig);
+    client ??= await createClientFromKubeconfig(kubeconfig);
+    const api = client;
     await until(
       `node ${nodeName} Ready`,
       async () => {
         if (child.exitCode !== null) throw new Error(`k8ts server exited with ${child.exitCode}:\n${out}`);
-        if (out.includes("the node could not start")) throw new Error(out);
-        const n = await client.forKind("v1", "Node").get(nodeName) as Node;
+        if (out.slice(seen).includes("the node could not start")) throw new Error(out);
+        if (!out.slice(seen).includes("k8ts agent ready")) return undefined;
+        const n = await api.forKind("v1", "Node").get(nodeName) as Node;
         return n.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ? true : undefined;
       },
       opts.readyTimeoutMs ?? 90_000,
       100,
     );
+  };
+  try {
+    await waitReady();
     return {
       runId,
       dataDir,
@@ -121,8 +144,19 @@ export async function startTestCluster(opts: { readonly extraArgs?: readonly str
       bridge,
       networkName,
       cgroupRoot,
-      client,
+      client: client!,
+      async restart() {
+        await terminate();
+        launch();
+        await waitReady();
+      },
       kubectl: kubectlRunner(kubeconfig, join(dataDir, "kubectl-cache"), dataDir),
+      kubectlProcess: (a) => {
+        const p = spawn(KUBECTL, ["--kubeconfig", kubeconfig, "--cache-dir", join(dataDir, "kubectl-cache"), ...a], { stdio: "ignore", env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: dataDir } });
+        kubectls.add(p);
+        p.once("exit", () => kubectls.delete(p));
+        return p;
+      },
       output: () => out,
       stop,
     };

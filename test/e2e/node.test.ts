@@ -1,0 +1,309 @@
+// End-to-end on a real node: `k8ts server` with its embedded agent (containerd + runc + CNI),
+// driven by the official kubectl as a user would.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Pod } from "kubernetes-types/core/v1.js";
+import { startTestCluster, type TestCluster } from "../../src/testing/cluster.js";
+import { runtimeSkipReason } from "../../src/testing/runtime.js";
+import { until } from "../../src/testing/wait.js";
+import { freePort } from "../../src/testing/net.js";
+import { CriClient } from "../../src/kubelet/cri/client.js";
+import { LABEL_POD_UID } from "../../src/kubelet/types.js";
+
+const skip = runtimeSkipReason();
+
+function httpGet(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { timeout: 3000 }, (res) => {
+      let body = "";
+      res.on("data", (d: Buffer) => (body += d.toString()));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("error", reject);
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.end();
+  });
+}
+
+describe("a real node", { skip, timeout: 600_000 }, () => {
+  let c: TestCluster;
+  const ns = "default";
+
+  const pod = async (name: string): Promise<Pod> => (await c.client.forKind("v1", "Pod").namespace(ns).get(name)) as Pod;
+  const apply = async (yaml: string): Promise<void> => {
+    const r = await c.kubectl(["apply", "-f", "-"], { stdin: yaml });
+    assert.equal(r.code, 0, r.stderr);
+  };
+  const podOf = async (selector: string): Promise<Pod> =>
+    until(`a running pod for ${selector}`, async () => {
+      const list = (await c.client.forKind("v1", "Pod").namespace(ns).list({ labelSelector: selector })).items as Pod[];
+      return list.find((p) => p.status?.phase === "Running" && p.status.podIP && !p.metadata?.deletionTimestamp);
+    }, 90_000, 200);
+
+  before(async () => {
+    c = await startTestCluster({ staticPods: true });
+  });
+  after(async () => {
+    if (process.env["K8TS_TEST_KEEP"]) return;
+    await c?.stop();
+  });
+
+  it("runs a deployment whose pods answer on their IP from the host", async () => {
+    const r = await c.kubectl(["create", "deployment", "web", "--image=busybox:1.35", "--", "sh", "-c", "echo hello from $(hostname) > /tmp/index.html; exec httpd -f -p 8080 -h /tmp"]);
+    assert.equal(r.code, 0, r.stderr);
+    const p = await podOf("app=web");
+    const res = await until("httpd answering", () => httpGet(`http://${p.status!.podIP}:8080/index.html`), 30_000, 100);
+    assert.equal(res.status, 200);
+    assert.equal(res.body.trim(), `hello from ${p.metadata!.name}`);
+    const wide = await c.kubectl(["get", "pods", "-o", "wide"]);
+    assert.match(wide.stdout, new RegExp(`${p.metadata!.name}\\s+1/1\\s+Running\\s+0\\s+\\S+\\s+${p.status!.podIP!.replace(/\./g, "\\.")}\\s+${c.nodeName}`));
+    const ready = p.status?.conditions?.find((x) => x.type === "Ready");
+    assert.equal(ready?.status, "True");
+    assert.match(p.status!.containerStatuses![0]!.containerID!, /^containerd:\/\//);
+  });
+
+  it("serves logs, exec, exec with stdin, cp and port-forward", async () => {
+    await apply(`apiVersion: v1
+kind: Pod
+metadata: {name: talker}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    image: busybox:1.35
+    command: ["sh", "-c", "echo started; echo serving > /tmp/index.html; httpd -p 8081 -h /tmp; i=0; while true; do i=$((i+1)); echo line $i; sleep 0.2; done"]
+`);
+    await until("talker running", async () => ((await pod("talker")).status?.phase === "Running" ? true : undefined), 60_000, 100);
+    const logs = await until("logs", async () => {
+      const r = await c.kubectl(["logs", "talker"]);
+      return r.code === 0 && r.stdout.includes("line 2") ? r.stdout : undefined;
+    }, 30_000, 200);
+    assert.match(logs, /^started\n/);
+    const tail = await c.kubectl(["logs", "talker", "--tail=1"]);
+    assert.equal(tail.code, 0, tail.stderr);
+    assert.equal(tail.stdout.trim().split("\n").length, 1);
+
+    const host = await c.kubectl(["exec", "talker", "--", "cat", "/etc/hostname"]);
+    assert.equal(host.code, 0, host.stderr);
+    assert.equal(host.stdout.trim(), "talker");
+    const stdin = await c.kubectl(["exec", "-i", "talker", "--", "sh", "-c", "tr a-z A-Z"], { stdin: "shout\n" });
+    assert.equal(stdin.code, 0, stdin.stderr);
+    assert.equal(stdin.stdout, "SHOUT\n");
+    const code = await c.kubectl(["exec", "talker", "--", "sh", "-c", "exit 3"]);
+    assert.equal(code.code, 3);
+
+    const dir = mkdtempSync(join(tmpdir(), "k8ts-cp-"));
+    try {
+      writeFileSync(join(dir, "in.txt"), "copied in\n");
+      const cpIn = await c.kubectl(["cp", join(dir, "in.txt"), "talker:/tmp/in.txt"]);
+      assert.equal(cpIn.code, 0, cpIn.stderr);
+      const cpOut = await c.kubectl(["cp", "talker:/tmp/in.txt", join(dir, "out.txt")]);
+      assert.equal(cpOut.code, 0, cpOut.stderr);
+      assert.equal(readFileSync(join(dir, "out.txt"), "utf8"), "copied in\n");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+
+    const local = await freePort();
+    const pf = c.kubectlProcess(["port-forward", "pod/talker", `${local}:8081`]);
+    try {
+      const res = await until("port-forward answering", () => httpGet(`http://127.0.0.1:${local}/index.html`), 30_000, 200);
+      assert.equal(res.body.trim(), "serving");
+    } finally {
+      pf.kill("SIGTERM");
+    }
+  });
+
+  it("backs off a crashing container (CrashLoopBackOff, growing restarts)", async () => {
+    await apply(`apiVersion: v1
+kind: Pod
+metadata: {name: crasher}
+spec:
+  terminationGracePeriodSeconds: 0
+  containers:
+  - {name: main, image: busybox:1.35, command: ["sh", "-c", "echo dying; exit 1"]}
+`);
+    const p = await until("CrashLoopBackOff with 2 restarts", async () => {
+      const x = await pod("crasher");
+      const s = x.status?.containerStatuses?.[0];
+      return s && s.restartCount >= 2 && s.state?.waiting?.reason === "CrashLoopBackOff" ? x : undefined;
+    }, 120_000, 250);
+    const s = p.status!.containerStatuses![0]!;
+    assert.equal(s.lastState?.terminated?.exitCode, 1);
+    assert.equal(s.lastState?.terminated?.reason, "Error");
+    const prev = await c.kubectl(["logs", "crasher", "--previous"]);
+    assert.equal(prev.stdout.trim(), "dying");
+  });
+
+  it("restarts a container whose liveness probe fails and keeps a failing readiness probe out of Ready", async () => {
+    await apply(`apiVersion: v1
+kind: Pod
+metadata: {name: probed}
+spec:
+  terminationGracePeriodSeconds: 0
+  containers:
+  - name: live
+    image: busybox:1.35
+    command: ["sh", "-c", "touch /tmp/ok; sleep 3; rm /tmp/ok; sleep 3600"]
+    livenessProbe: {exec: {command: ["cat", "/tmp/ok"]}, periodSeconds: 1, failureThreshold: 1}
+  - name: unready
+    image: busybox:1.35
+    command: ["sleep", "3600"]
+    readinessProbe: {exec: {command: ["false"]}, periodSeconds: 1}
+`);
+    const p = await until("liveness restart", async () => {
+      const x = await pod("probed");
+      return (x.status?.containerStatuses?.find((s) => s.name === "live")?.restartCount ?? 0) >= 1 ? x : undefined;
+    }, 90_000, 250);
+    const unready = p.status!.containerStatuses!.find((s) => s.name === "unready")!;
+    assert.equal(unready.ready, false);
+    assert.equal(p.status!.conditions!.find((x) => x.type === "Ready")?.status, "False");
+    const ev = await c.kubectl(["get", "events", "--field-selector", "involvedObject.name=probed", "-o", "jsonpath={.items[*].reason}"]);
+    assert.match(ev.stdout, /Unhealthy/);
+  });
+
+  it("kills a memory hog with OOMKilled", async () => {
+    await apply(`apiVersion: v1
+kind: Pod
+metadata: {name: hog}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: main
+    image: busybox:1.35
+    command: ["sh", "-c", "x=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa; while true; do x=$x$x; done"]
+    resources: {limits: {memory: 20Mi}}
+`);
+    const p = await until("OOMKilled", async () => {
+      const x = await pod("hog");
+      return x.status?.containerStatuses?.[0]?.state?.terminated ? x : undefined;
+    }, 60_000, 250);
+    assert.equal(p.status!.containerStatuses![0]!.state!.terminated!.reason, "OOMKilled");
+    assert.equal(p.status!.phase, "Failed");
+  });
+
+  it("mounts configMap and secret volumes and env", async () => {
+    await apply(`apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings}
+data: {greeting: hello, mode: fast}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: creds}
+stringData: {password: s3cret}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: configured}
+spec:
+  terminationGracePeriodSeconds: 0
+  containers:
+  - name: main
+    image: busybox:1.35
+    command: ["sleep", "3600"]
+    env:
+    - {name: GREETING, valueFrom: {configMapKeyRef: {name: settings, key: greeting}}}
+    - {name: PASSWORD, valueFrom: {secretKeyRef: {name: creds, key: password}}}
+    - {name: MY_POD, valueFrom: {fieldRef: {fieldPath: metadata.name}}}
+    volumeMounts:
+    - {name: cfg, mountPath: /etc/cfg}
+    - {name: sec, mountPath: /etc/sec}
+  volumes:
+  - {name: cfg, configMap: {name: settings}}
+  - {name: sec, secret: {secretName: creds}}
+`);
+    await until("configured running", async () => ((await pod("configured")).status?.phase === "Running" ? true : undefined), 60_000, 100);
+    const env = await c.kubectl(["exec", "configured", "--", "sh", "-c", "echo $GREETING $PASSWORD $MY_POD; cat /etc/cfg/mode; cat /etc/sec/password"]);
+    assert.equal(env.code, 0, env.stderr);
+    assert.equal(env.stdout, "hello s3cret configured\nfast\ns3cret");
+    const patched = await c.kubectl(["patch", "configmap", "settings", "-p", '{"data":{"mode":"slow"}}']);
+    assert.equal(patched.code, 0, patched.stderr);
+    await until("configMap update reaches the volume", async () => {
+      const r = await c.kubectl(["exec", "configured", "--", "cat", "/etc/cfg/mode"]);
+      return r.stdout === "slow" ? true : undefined;
+    }, 90_000, 500);
+  });
+
+  it("runs a static pod from the manifest dir and shows it as a mirror pod", async () => {
+    writeFileSync(join(c.dataDir, "manifests", "static-web.yaml"), `apiVersion: v1
+kind: Pod
+metadata: {name: static-web, namespace: kube-system}
+spec:
+  containers:
+  - {name: main, image: busybox:1.35, command: ["sleep", "3600"]}
+`);
+    const name = `static-web-${c.nodeName}`;
+    const mirror = await until("mirror pod Running", async () => {
+      const x = (await c.client.forKind("v1", "Pod").namespace("kube-system").get(name).catch(() => undefined)) as Pod | undefined;
+      return x?.status?.phase === "Running" ? x : undefined;
+    }, 60_000, 200);
+    assert.ok(mirror.metadata?.annotations?.["kubernetes.io/config.mirror"]);
+    // Deleting the mirror pod does not stop the static pod: the kubelet recreates the mirror.
+    const del = await c.kubectl(["delete", "pod", "-n", "kube-system", name, "--wait=false"]);
+    assert.equal(del.code, 0, del.stderr);
+    await until("mirror pod recreated", async () => {
+      const x = (await c.client.forKind("v1", "Pod").namespace("kube-system").get(name).catch(() => undefined)) as Pod | undefined;
+      return x && x.metadata?.uid !== mirror.metadata?.uid ? true : undefined;
+    }, 60_000, 200);
+  });
+
+  it("adopts running containers when the agent restarts", async () => {
+    const before = await pod("configured");
+    const id = before.status!.containerStatuses![0]!.containerID;
+    await c.restart();
+    const r = await c.kubectl(["exec", "configured", "--", "echo", "still here"]);
+    assert.equal(r.code, 0, r.stderr);
+    const after = await pod("configured");
+    assert.equal(after.status!.containerStatuses![0]!.containerID, id);
+    assert.equal(after.status!.containerStatuses![0]!.restartCount, 0);
+  });
+
+  it("deleting a pod leaves no container, sandbox or veth behind", async () => {
+    await apply(`apiVersion: v1
+kind: Pod
+metadata: {name: shortlived}
+spec:
+  terminationGracePeriodSeconds: 2
+  containers:
+  - {name: main, image: busybox:1.35, command: ["sleep", "3600"]}
+`);
+    const p = await until("shortlived running", async () => {
+      const x = await pod("shortlived");
+      return x.status?.phase === "Running" ? x : undefined;
+    }, 60_000, 100);
+    const uid = p.metadata!.uid!;
+    const vethsBefore = bridgePorts(c.bridge);
+    const del = await c.kubectl(["delete", "pod", "shortlived", "--wait=true", "--timeout=60s"]);
+    assert.equal(del.code, 0, del.stderr);
+    await until("sandbox and containers gone", async () => {
+      const left = await criLeft(c, uid);
+      return left.sandboxes === 0 && left.containers === 0 ? true : undefined;
+    }, 30_000, 200);
+    await until("veth gone", () => (bridgePorts(c.bridge) < vethsBefore ? true : undefined), 30_000, 200);
+  });
+});
+
+function bridgePorts(bridge: string): number {
+  try {
+    return execFileSync("ip", ["-o", "link", "show", "master", bridge], { encoding: "utf8" }).split("\n").filter(Boolean).length;
+  } catch {
+    return 0;
+  }
+}
+
+/** Sandboxes and containers the node's containerd still has for a pod uid. */
+async function criLeft(c: TestCluster, uid: string): Promise<{ sandboxes: number; containers: number }> {
+  const cri = new CriClient({ endpoint: `unix://${join(c.dataDir, "agent", "containerd", "containerd.sock")}` });
+  try {
+    const selector = { labelSelector: { [LABEL_POD_UID]: uid } };
+    return { sandboxes: (await cri.listPodSandbox(selector)).length, containers: (await cri.listContainers(selector)).length };
+  } finally {
+    cri.close();
+  }
+}
