@@ -34,6 +34,8 @@ export interface TestCluster {
   kubectlProcess(args: readonly string[]): ChildProcess;
   /** the server's combined stdout/stderr so far */
   output(): string;
+  /** the server process's pid (the embedded agent runs in it; containerd is its child) */
+  pid(): number | undefined;
   /** stops the server process (containers keep running) and starts it again on the same state */
   restart(): Promise<void>;
   stop(): Promise<void>;
@@ -145,6 +147,7 @@ export async function startTestCluster(opts: { readonly extraArgs?: readonly str
       networkName,
       cgroupRoot,
       client: client!,
+      pid: () => child.pid,
       async restart() {
         await terminate();
         launch();
