@@ -25,6 +25,11 @@ export interface ControllerManagerFlags {
   readonly concurrentRcSyncs: string;
   readonly concurrentGcSyncs: string;
   readonly concurrentNamespaceSyncs: string;
+  readonly allocateNodeCidrs?: boolean | string;
+  readonly clusterCidr?: string;
+  readonly nodeCidrMaskSize?: string;
+  readonly nodeCidrMaskSizeIpv4?: string;
+  readonly nodeCidrMaskSizeIpv6?: string;
   readonly logLevel: string;
 }
 
@@ -76,6 +81,12 @@ export function controllerManagerOptionsFromFlags(f: ControllerManagerFlags, log
     qps: Number(f.kubeApiQps),
     burst: int(f.kubeApiBurst, "--kube-api-burst"),
     workers,
+    allocateNodeCIDRs: bool(f.allocateNodeCidrs ?? true, "--allocate-node-cidrs"),
+    ...(f.clusterCidr !== undefined ? { clusterCIDR: f.clusterCidr } : {}),
+    ...(f.nodeCidrMaskSize !== undefined ? { nodeCIDRMaskSize: int(f.nodeCidrMaskSize, "--node-cidr-mask-size") } : {}),
+    // The per-family flags only matter for a dual-stack --cluster-cidr (as upstream).
+    ...(f.clusterCidr?.includes(",") && f.nodeCidrMaskSizeIpv4 !== undefined ? { nodeCIDRMaskSizeIPv4: int(f.nodeCidrMaskSizeIpv4, "--node-cidr-mask-size-ipv4") } : {}),
+    ...(f.clusterCidr?.includes(",") && f.nodeCidrMaskSizeIpv6 !== undefined ? { nodeCIDRMaskSizeIPv6: int(f.nodeCidrMaskSizeIpv6, "--node-cidr-mask-size-ipv6") } : {}),
     log,
   });
 }

@@ -25,6 +25,11 @@ export function registerControllerManagerCommand(program: Command): void {
     .option("--concurrent-rc-syncs <n>", "replication controllers synced at once", "5")
     .option("--concurrent-gc-syncs <n>", "garbage collector workers", "20")
     .option("--concurrent-namespace-syncs <n>", "namespaces synced at once", "10")
+    .option("--allocate-node-cidrs [bool]", "give every node spec.podCIDR(s) from --cluster-cidr (true/false)", true)
+    .option("--cluster-cidr <cidrs>", "the pod range node CIDRs are cut from; an IPv4 and an IPv6 CIDR separated by a comma for dual stack", "10.42.0.0/16")
+    .option("--node-cidr-mask-size <bits>", "prefix length of each node's CIDR in a single-stack cluster (default 24 for IPv4, 64 for IPv6)")
+    .option("--node-cidr-mask-size-ipv4 <bits>", "prefix length of each node's IPv4 CIDR in a dual-stack cluster", "24")
+    .option("--node-cidr-mask-size-ipv6 <bits>", "prefix length of each node's IPv6 CIDR in a dual-stack cluster", "64")
     .option("--log-level <level>", "trace, debug, info, warn, error or silent", "info")
     .action(async (flags: ControllerManagerFlags) => {
       await runControllerManager(flags);

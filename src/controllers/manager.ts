@@ -26,6 +26,7 @@ import { replicaSetController, replicationControllerController } from "./replica
 import { serviceAccountsController, SERVICE_ACCOUNT_CONTROLLER } from "./serviceaccount/controller.js";
 import { nodeLifecycleController, NODE_LIFECYCLE_CONTROLLER, taintEvictionController, TAINT_EVICTION_CONTROLLER } from "./nodelifecycle/index.js";
 import { podGCController, POD_GC_CONTROLLER } from "./podgc/index.js";
+import { NODE_IPAM_CONTROLLER, NodeIpamError, nodeIpamControllerFactory, type NodeIpamOptionsInput } from "./nodeipam/index.js";
 
 /** A controller the manager knows: upstream's name, the short alias older flags use, its default worker count. */
 export interface KnownController {
@@ -37,7 +38,7 @@ export interface KnownController {
 }
 
 /** The controllers `k8ts controller-manager` runs, with kube-controller-manager's names and defaults. */
-export function builtinControllers(): KnownController[] {
+export function builtinControllers(o: { readonly nodeIpam?: NodeIpamOptionsInput } = {}): KnownController[] {
   return [
     { name: "deployment-controller", aliases: ["deployment"], factory: deploymentController, workers: 5 },
     { name: "replicaset-controller", aliases: ["replicaset"], factory: replicaSetController, workers: 5 },
@@ -50,6 +51,7 @@ export function builtinControllers(): KnownController[] {
     { name: NODE_LIFECYCLE_CONTROLLER, aliases: ["nodelifecycle"], factory: nodeLifecycleController, workers: 8 },
     { name: TAINT_EVICTION_CONTROLLER, aliases: [], factory: taintEvictionController, workers: 8 },
     { name: POD_GC_CONTROLLER, aliases: ["podgc"], factory: podGCController, workers: 1 },
+    { name: NODE_IPAM_CONTROLLER, aliases: ["nodeipam"], factory: nodeIpamControllerFactory(o.nodeIpam), workers: 5 },
   ];
 }
 
@@ -88,6 +90,14 @@ export interface ControllerManagerOptionsInput {
   readonly log: Logger;
   /** The controllers known; default builtinControllers(). */
   readonly known?: readonly KnownController[];
+  /** --allocate-node-cidrs: run the node IPAM controller (default true). */
+  readonly allocateNodeCIDRs?: boolean;
+  /** --cluster-cidr: the pod range node CIDRs are cut from (default 10.42.0.0/16; "v4,v6" for dual stack). */
+  readonly clusterCIDR?: string;
+  /** --node-cidr-mask-size (default 24 for IPv4, 64 for IPv6), and the per-family flags of a dual-stack cluster. */
+  readonly nodeCIDRMaskSize?: number;
+  readonly nodeCIDRMaskSizeIPv4?: number;
+  readonly nodeCIDRMaskSizeIPv6?: number;
 }
 
 export interface ControllerManagerOptions {
@@ -123,7 +133,21 @@ export function compileControllerManagerOptions(i: ControllerManagerOptionsInput
     throw new ControllerManagerError("InvalidOptions", msg);
   };
   if (!i.kubeconfig) bad("a kubeconfig is required");
-  const known = i.known ?? builtinControllers();
+  let known = i.known;
+  if (!known) {
+    const nodeIpam: NodeIpamOptionsInput = {
+      ...(i.clusterCIDR !== undefined ? { clusterCIDR: i.clusterCIDR } : {}),
+      ...(i.nodeCIDRMaskSize !== undefined ? { nodeCIDRMaskSize: i.nodeCIDRMaskSize } : {}),
+      ...(i.nodeCIDRMaskSizeIPv4 !== undefined ? { nodeCIDRMaskSizeIPv4: i.nodeCIDRMaskSizeIPv4 } : {}),
+      ...(i.nodeCIDRMaskSizeIPv6 !== undefined ? { nodeCIDRMaskSizeIPv6: i.nodeCIDRMaskSizeIPv6 } : {}),
+    };
+    try {
+      known = builtinControllers({ nodeIpam });
+    } catch (err) {
+      if (err instanceof NodeIpamError) bad(err.message);
+      throw err;
+    }
+  }
   const list = (i.controllers ?? ["*"]).map((s) => s.trim()).filter((s) => s !== "");
   const allNames = new Set(known.flatMap((k) => [k.name, ...k.aliases]));
   for (const entry of list) {
@@ -135,7 +159,8 @@ export function compileControllerManagerOptions(i: ControllerManagerOptionsInput
     if (!Number.isInteger(n) || n < 1) bad(`workers for ${name} must be a positive integer, got ${n}`);
   }
   const enabled = known
-    .filter((k) => isControllerEnabled(k, list))
+    // Upstream starts node IPAM only with --allocate-node-cidrs.
+    .filter((k) => isControllerEnabled(k, list) && !(k.name === NODE_IPAM_CONTROLLER && i.allocateNodeCIDRs === false))
     .map((controller) => {
       const w = [controller.name, ...controller.aliases].map((n) => i.workers?.[n]).find((v) => v !== undefined);
       return { controller, workers: w ?? controller.workers };
