@@ -17,6 +17,7 @@ import { union, type Authenticator } from "./authn/types.js";
 import { AdmissionChain, type AdmissionPlugin } from "./admission/types.js";
 import { namespaceLifecycle } from "./admission/namespacelifecycle.js";
 import { defaultTolerationSeconds } from "./admission/defaulttolerationseconds.js";
+import { DEFAULT_SERVICE_ACCOUNT_ISSUER, SERVICE_ACCOUNT_PLUGIN, ServiceAccounts } from "./serviceaccount/index.js";
 import { chain, type HttpContext } from "./http.js";
 import { recovery } from "./filters/recovery.js";
 import { requestInfo } from "./filters/requestinfo.js";
@@ -64,6 +65,15 @@ export interface ApiServerOptionsInput {
   readonly serviceNodePortRange?: string;
   /** --advertise-address: this server's address in the `kubernetes` endpoints; default from the bind address. */
   readonly advertiseAddress?: string;
+  /** --service-account-issuer: the `iss` of ServiceAccount tokens; default https://kubernetes.default.svc.cluster.local. */
+  readonly serviceAccountIssuer?: string;
+  /** --api-audiences: audiences a token must name one of, and the default of a TokenRequest; default [issuer]. */
+  readonly apiAudiences?: readonly string[];
+  /**
+   * --disable-admission-plugins: built-in plugins to leave out (NamespaceLifecycle,
+   * ServiceAccount, DefaultTolerationSeconds).
+   */
+  readonly disableAdmissionPlugins?: readonly string[];
 }
 
 export interface ApiServerOptions {
@@ -85,6 +95,9 @@ export interface ApiServerOptions {
   readonly serviceCIDRs: readonly ServiceCIDR[];
   readonly nodePortRange: PortRange;
   readonly advertiseAddress: string | undefined;
+  readonly serviceAccountIssuer: string;
+  readonly apiAudiences: readonly string[];
+  readonly disableAdmissionPlugins: readonly string[];
 }
 
 export function compileApiServerOptions(input: ApiServerOptionsInput): ApiServerOptions {
@@ -109,7 +122,20 @@ export function compileApiServerOptions(input: ApiServerOptionsInput): ApiServer
     serviceCIDRs: parseServiceCIDRs(input.serviceClusterIPRange ?? DEFAULT_SERVICE_CLUSTER_IP_RANGE),
     nodePortRange: PortRange.parse(input.serviceNodePortRange ?? DEFAULT_SERVICE_NODE_PORT_RANGE),
     advertiseAddress: input.advertiseAddress ?? defaultAdvertiseAddress(input.bindAddress ?? "127.0.0.1"),
+    ...serviceAccountOptions(input),
   };
+}
+
+const BUILTIN_ADMISSION_PLUGINS = ["NamespaceLifecycle", SERVICE_ACCOUNT_PLUGIN, "DefaultTolerationSeconds"];
+
+function serviceAccountOptions(input: ApiServerOptionsInput): Pick<ApiServerOptions, "serviceAccountIssuer" | "apiAudiences" | "disableAdmissionPlugins"> {
+  const issuer = input.serviceAccountIssuer ?? DEFAULT_SERVICE_ACCOUNT_ISSUER;
+  if (issuer === "" || (issuer.includes(":") && !/^https:\/\//.test(issuer))) throw new RangeError(`--service-account-issuer must be a string without a colon or an https:// URL, got ${JSON.stringify(issuer)}`);
+  const audiences = input.apiAudiences ?? [issuer];
+  if (audiences.length === 0 || audiences.some((a) => a === "")) throw new RangeError("--api-audiences must name at least one non-empty audience");
+  const disabled = input.disableAdmissionPlugins ?? [];
+  for (const name of disabled) if (!BUILTIN_ADMISSION_PLUGINS.includes(name)) throw new RangeError(`--disable-admission-plugins: unknown plugin "${name}"`);
+  return { serviceAccountIssuer: issuer, apiAudiences: audiences, disableAdmissionPlugins: disabled };
 }
 
 function positiveInt(flag: string, v: number): number {
@@ -182,7 +208,15 @@ export class ApiServer {
       if (!cached) return undefined;
       return (cached["status"] as { phase?: NamespacePhase } | undefined)?.phase ?? "Active";
     };
-    const admission = new AdmissionChain([namespaceLifecycle(phaseOf), defaultTolerationSeconds(), ...o.admissionPlugins]);
+    // ServiceAccount tokens signed with the PKI's sa.key (made on first start, kept after);
+    // their lookups go through the stores made below, resolved per request.
+    const coreStore = (plural: string): ResourceStore | undefined => {
+      const def = this.registry.lookup("", "v1", plural);
+      return def ? this.stores.get(def) : undefined;
+    };
+    const serviceAccounts = new ServiceAccounts({ signingKeyPem: this.pki.serviceAccount.privateKeyPem, issuer: o.serviceAccountIssuer, audiences: o.apiAudiences, store: coreStore, namespacePhase: phaseOf });
+    const builtinPlugins = [namespaceLifecycle(phaseOf), serviceAccounts.admission(), defaultTolerationSeconds()].filter((p) => !o.disableAdmissionPlugins.includes(p.name));
+    const admission = new AdmissionChain([...builtinPlugins, ...o.admissionPlugins]);
     const openapi = new OpenAPIService(this.registry, reviewResources);
     const trackManagedFields = managedFieldsTracker((def) => openapi.patchSchema(def));
     const svcDef = this.registry.lookup("", "v1", "services");
@@ -193,6 +227,7 @@ export class ApiServer {
 
     const authenticators: Authenticator[] = [x509Authenticator({ clientCA: this.pki.ca.certPem })];
     if (o.tokenAuthFile) authenticators.push(await tokenFileAuthenticator(o.tokenAuthFile));
+    authenticators.push(serviceAccounts.authenticator());
     const patcher = createPatcher((def) => openapi.patchSchema(def));
     const rest = restHandler({
       registry: this.registry,
@@ -212,6 +247,8 @@ export class ApiServer {
     const route = async (ctx: HttpContext): Promise<void> => {
       if (await serveMisc(ctx, { checks, metrics: this.metrics.registry })) return;
       if (openapi.handle(ctx)) return;
+      // serviceaccounts/token and the token issuer's discovery documents.
+      if (await serviceAccounts.serve(ctx)) return;
       if (ctx.info.isResourceRequest) {
         if (await serveReview(ctx, o.authorizer)) return;
         return rest(ctx);

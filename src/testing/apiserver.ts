@@ -56,6 +56,10 @@ export async function startTestApiServer(opts: Partial<Omit<ApiServerOptionsInpu
       port: 0,
       resources: builtinResources(),
       log: createLogger((process.env["K8TS_TEST_LOG"] as "info" | undefined) ?? "silent"),
+      // As upstream's integration test server: no controller-manager runs here to create the
+      // `default` ServiceAccount (nor kube-root-ca.crt), so pods would be refused. Tests of
+      // the plugin pass disableAdmissionPlugins: [].
+      disableAdmissionPlugins: ["ServiceAccount"],
       ...opts,
     }),
   );

@@ -1,0 +1,75 @@
+// The ServiceAccount token authenticator (upstream's JWT token authenticator with its bound
+// token validator): a bearer JWT from our issuer, correctly signed, unexpired, for one of our
+// audiences, whose service account — and bound pod or secret — still exist as the same
+// objects. Tokens from other issuers get no opinion, so other authenticators may know them.
+import type { KeyObject } from "node:crypto";
+import { bearerToken } from "../authn/token.js";
+import { AuthenticationError, authenticatedUser, type Authenticator, type UserInfo } from "../authn/types.js";
+import type { KubeObject } from "../registry/types.js";
+import { hasIssuer, LEEWAY_SECONDS, ServiceAccountTokenError, serviceAccountUsername, verifyToken, type ObjectRef } from "./jwt.js";
+import type { ObjectLookup } from "./lookup.js";
+
+export const SERVICE_ACCOUNTS_GROUP = "system:serviceaccounts";
+/** The user's extra keys upstream sets for a pod-bound token. */
+export const EXTRA_POD_NAME = "authentication.kubernetes.io/pod-name";
+export const EXTRA_POD_UID = "authentication.kubernetes.io/pod-uid";
+export const EXTRA_CREDENTIAL_ID = "authentication.kubernetes.io/credential-id";
+
+export interface ServiceAccountAuthenticatorOptions {
+  readonly issuer: string;
+  readonly audiences: readonly string[];
+  readonly keys: readonly KeyObject[];
+  readonly serviceAccounts: ObjectLookup;
+  readonly pods: ObjectLookup;
+  readonly secrets: ObjectLookup;
+  readonly now?: () => Date;
+}
+
+export function serviceAccountTokenAuthenticator(o: ServiceAccountAuthenticatorOptions): Authenticator {
+  const now = o.now ?? (() => new Date());
+  return {
+    async authenticate(req) {
+      const token = bearerToken(req);
+      if (token === undefined || !hasIssuer(token, o.issuer)) return undefined;
+      try {
+        return await authenticateToken(token, o, now());
+      } catch (err) {
+        if (err instanceof ServiceAccountTokenError) throw new AuthenticationError("InvalidToken", err.message);
+        throw err;
+      }
+    },
+  };
+}
+
+async function authenticateToken(token: string, o: ServiceAccountAuthenticatorOptions, at: Date): Promise<UserInfo> {
+  const { kubernetes: k, jti } = await verifyToken(token, { issuer: o.issuer, audiences: o.audiences, keys: o.keys, now: at });
+  const ns = k.namespace;
+  // Objects deleted more than the leeway ago no longer vouch for the token (upstream).
+  const deletedTooLongAgo = (obj: Readonly<KubeObject>): boolean => {
+    const ts = obj.metadata?.deletionTimestamp;
+    return ts !== undefined && ts !== null && Date.parse(ts) < at.getTime() - LEEWAY_SECONDS * 1000;
+  };
+  const sa = await o.serviceAccounts.get(ns, k.serviceaccount.name, k.serviceaccount.uid);
+  if (!sa) throw new ServiceAccountTokenError("Invalidated", `serviceaccounts "${k.serviceaccount.name}" not found`);
+  if (deletedTooLongAgo(sa)) throw new ServiceAccountTokenError("Invalidated", `service account ${ns}/${k.serviceaccount.name} has been deleted`);
+  if (sa.metadata?.uid !== k.serviceaccount.uid) throw new ServiceAccountTokenError("Invalidated", `service account UID (${sa.metadata?.uid ?? ""}) does not match claim (${k.serviceaccount.uid})`);
+  const bound = async (lookup: ObjectLookup, ref: ObjectRef, what: string): Promise<void> => {
+    const obj = await lookup.get(ns, ref.name, ref.uid);
+    if (!obj || deletedTooLongAgo(obj)) throw new ServiceAccountTokenError("Invalidated", "service account token has been invalidated");
+    if (obj.metadata?.uid !== ref.uid) throw new ServiceAccountTokenError("Invalidated", `${what} UID (${obj.metadata?.uid ?? ""}) does not match service account ${what} ref claim (${ref.uid})`);
+  };
+  if (k.secret) await bound(o.secrets, k.secret, "secret");
+  if (k.pod) await bound(o.pods, k.pod, "pod");
+  const extra: Record<string, string[]> = {};
+  if (k.pod) {
+    extra[EXTRA_POD_NAME] = [k.pod.name];
+    extra[EXTRA_POD_UID] = [k.pod.uid];
+  }
+  if (jti) extra[EXTRA_CREDENTIAL_ID] = [`JTI=${jti}`];
+  return authenticatedUser({
+    username: serviceAccountUsername(ns, k.serviceaccount.name),
+    uid: k.serviceaccount.uid,
+    groups: [SERVICE_ACCOUNTS_GROUP, `${SERVICE_ACCOUNTS_GROUP}:${ns}`],
+    ...(Object.keys(extra).length > 0 ? { extra } : {}),
+  });
+}
