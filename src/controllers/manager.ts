@@ -27,6 +27,7 @@ import { serviceAccountsController, SERVICE_ACCOUNT_CONTROLLER } from "./service
 import { nodeLifecycleController, NODE_LIFECYCLE_CONTROLLER, taintEvictionController, TAINT_EVICTION_CONTROLLER } from "./nodelifecycle/index.js";
 import { podGCController, POD_GC_CONTROLLER } from "./podgc/index.js";
 import { NODE_IPAM_CONTROLLER, NodeIpamError, nodeIpamControllerFactory, type NodeIpamOptionsInput } from "./nodeipam/index.js";
+import { rootCACertPublisherController, ROOT_CA_CERT_PUBLISHER } from "./rootcacert/controller.js";
 
 /** A controller the manager knows: upstream's name, the short alias older flags use, its default worker count. */
 export interface KnownController {
@@ -38,7 +39,7 @@ export interface KnownController {
 }
 
 /** The controllers `k8ts controller-manager` runs, with kube-controller-manager's names and defaults. */
-export function builtinControllers(o: { readonly nodeIpam?: NodeIpamOptionsInput } = {}): KnownController[] {
+export function builtinControllers(o: { readonly nodeIpam?: NodeIpamOptionsInput; readonly rootCA?: string } = {}): KnownController[] {
   return [
     { name: "deployment-controller", aliases: ["deployment"], factory: deploymentController, workers: 5 },
     { name: "replicaset-controller", aliases: ["replicaset"], factory: replicaSetController, workers: 5 },
@@ -52,6 +53,8 @@ export function builtinControllers(o: { readonly nodeIpam?: NodeIpamOptionsInput
     { name: TAINT_EVICTION_CONTROLLER, aliases: [], factory: taintEvictionController, workers: 8 },
     { name: POD_GC_CONTROLLER, aliases: ["podgc"], factory: podGCController, workers: 1 },
     { name: NODE_IPAM_CONTROLLER, aliases: ["nodeipam"], factory: nodeIpamControllerFactory(o.nodeIpam), workers: 5 },
+    // Publishes o.rootCA, else the CA of the manager's kubeconfig (certificate-authority-data).
+    { name: ROOT_CA_CERT_PUBLISHER, aliases: ["root-ca-cert-publisher"], factory: (ctx) => rootCACertPublisherController(ctx, o.rootCA), workers: 1 },
   ];
 }
 
@@ -92,6 +95,8 @@ export interface ControllerManagerOptionsInput {
   readonly known?: readonly KnownController[];
   /** --allocate-node-cidrs: run the node IPAM controller (default true). */
   readonly allocateNodeCIDRs?: boolean;
+  /** --root-ca-file contents: the CA bundle published as kube-root-ca.crt; default the kubeconfig's CA. */
+  readonly rootCA?: string;
   /** --cluster-cidr: the pod range node CIDRs are cut from (default 10.42.0.0/16; "v4,v6" for dual stack). */
   readonly clusterCIDR?: string;
   /** --node-cidr-mask-size (default 24 for IPv4, 64 for IPv6), and the per-family flags of a dual-stack cluster. */
@@ -142,7 +147,7 @@ export function compileControllerManagerOptions(i: ControllerManagerOptionsInput
       ...(i.nodeCIDRMaskSizeIPv6 !== undefined ? { nodeCIDRMaskSizeIPv6: i.nodeCIDRMaskSizeIPv6 } : {}),
     };
     try {
-      known = builtinControllers({ nodeIpam });
+      known = builtinControllers({ nodeIpam, ...(i.rootCA !== undefined ? { rootCA: i.rootCA } : {}) });
     } catch (err) {
       if (err instanceof NodeIpamError) bad(err.message);
       throw err;
