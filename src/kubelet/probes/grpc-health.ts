@@ -153,15 +153,16 @@ export async function grpcHealthCheck(o: GrpcHealthOptions): Promise<GrpcHealthR
       if (o.signal?.aborted) return { healthy: false, message: `error: failed to connect service at "${addr}": context canceled` };
       return { healthy: false, message: `timeout: failed to connect service "${addr}" within ${timeout}: context deadline exceeded` };
     }
+    // Messages travel as objects: grpc-js takes a falsy message (an empty service, status 0) for none.
     const answer = await new Promise<{ err: grpc.ServiceError | null; status: number | undefined }>((resolve) => {
-      client.makeUnaryRequest<string, number>(
+      client.makeUnaryRequest<{ service: string }, { status: number }>(
         HEALTH_CHECK_METHOD,
-        encodeHealthCheckRequest,
-        decodeHealthCheckResponse,
-        o.service,
+        (r) => encodeHealthCheckRequest(r.service),
+        (b) => ({ status: decodeHealthCheckResponse(b) }),
+        { service: o.service },
         new grpc.Metadata(),
         { deadline },
-        (err, status) => resolve({ err, status }),
+        (err, res) => resolve({ err, status: res?.status }),
       );
     });
     if (answer.err) {

@@ -237,7 +237,8 @@ async function httpGet(action: HTTPGetAction, target: HandlerTarget, timeoutMs: 
   let currentShown = shown;
   let phase: "headers" | "body" = "headers";
   try {
-    const requestHeaders: OutgoingHttpHeaders = { ...headers };
+    // Node wants one string per header it sets itself (Host); repeated headers go as arrays.
+    const requestHeaders: OutgoingHttpHeaders = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, v.length === 1 || k === "Host" ? v[0]! : v]));
     for (let redirects = 0; ; redirects++) {
       const res = await getOnce(current, requestHeaders, ac.signal);
       const location = res.headers.location;
