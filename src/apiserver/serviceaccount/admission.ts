@@ -92,12 +92,11 @@ function shouldAutomount(sa: Readonly<KubeObject>, spec: Json): boolean {
 
 /** Adds the mount to every (init) container without one at the token path, and the volume if any needed it. */
 export function mountToken(spec: Json, suffix: () => string = generateNameSuffix): void {
-  const volumes = objs(spec["volumes"]);
-  const names = new Set(volumes.map((v) => v["name"]));
-  // A kube-api-access volume already present (a pod copied from another) is reused.
-  let volumeName = volumes.map((v) => v["name"]).find((n): n is string => typeof n === "string" && n.startsWith(TOKEN_VOLUME_PREFIX));
-  const hasVolume = volumeName !== undefined;
-  while (volumeName === undefined || (!hasVolume && names.has(volumeName))) volumeName = TOKEN_VOLUME_PREFIX + suffix();
+  // A kube-api-access volume already present (a pod copied from another) is reused; so a
+  // generated name, which has the same prefix, never collides with an existing volume.
+  const existing = objs(spec["volumes"]).map((v) => v["name"]).find((n): n is string => typeof n === "string" && n.startsWith(TOKEN_VOLUME_PREFIX));
+  const hasVolume = existing !== undefined;
+  const volumeName = existing ?? TOKEN_VOLUME_PREFIX + suffix();
   let needed = false;
   for (const field of ["initContainers", "containers"]) {
     for (const c of objs(spec[field])) {
