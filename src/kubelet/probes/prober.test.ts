@@ -95,6 +95,8 @@ function harness(o: { clock?: Clock; random?: () => number; secondMs?: number } 
     },
   };
   const recorder = new EventRecorder({ writer, component: "kubelet", host: "node-1", log });
+  // The agent hands the prober its EventRecorder as is.
+  const _recorderIsASink: ProbeEventSink = recorder;
   const calls: Harness["calls"] = [];
   const events: ProbeEventSink = {
     event: (obj, type, reason, message) => {
