@@ -27,6 +27,8 @@ export interface InvolvedObject {
   readonly apiVersion?: string;
   readonly kind?: string;
   readonly metadata?: { readonly name?: string; readonly namespace?: string; readonly uid?: string; readonly resourceVersion?: string };
+  /** a part of the object, e.g. `spec.containers{web}` for a pod's container (as the kubelet reports) */
+  readonly fieldPath?: string;
 }
 
 /** Where recorded events are written: the API (apiEventWriter) or a fake in tests. */
@@ -269,6 +271,7 @@ export class EventRecorder {
       ...(m.namespace ? { namespace: m.namespace } : {}),
       ...(m.uid ? { uid: m.uid } : {}),
       ...(m.resourceVersion ? { resourceVersion: m.resourceVersion } : {}),
+      ...(obj.fieldPath ? { fieldPath: obj.fieldPath } : {}),
     };
     const t = rfc3339(this.clock.now());
     const host = this.o.host ?? "";
