@@ -1,0 +1,95 @@
+// What one sync must do to a running pod (upstream's computePodActions): replace the sandbox,
+// kill containers, start the next init container or the containers that should run. Pure:
+// it reads the pod, the runtime's state and the prober's verdicts.
+import type { Container, Pod } from "kubernetes-types/core/v1.js";
+import { containerHash } from "./container.js";
+import type { ContainerRecord, PodRuntime } from "./runtime-state.js";
+import { latestOf, shouldRestart } from "./status.js";
+
+export interface KillAction {
+  readonly container: ContainerRecord;
+  /** the Killing event's message */
+  readonly message: string;
+}
+
+export interface PodActions {
+  /** stop every container and the sandbox (a new sandbox, or nothing left to run) */
+  readonly killPod: boolean;
+  readonly createSandbox: boolean;
+  readonly sandboxAttempt: number;
+  /** a sandbox existed and died: SandboxChanged */
+  readonly sandboxChanged: boolean;
+  readonly kill: readonly KillAction[];
+  readonly startInit: Container | undefined;
+  readonly start: readonly Container[];
+  /** an init container failed and restartPolicy is Never: the pod has failed */
+  readonly initFailed: boolean;
+}
+
+function succeeded(r: ContainerRecord | undefined): boolean {
+  return r !== undefined && r.state === "CONTAINER_EXITED" && r.exitCode === 0;
+}
+
+export function computePodActions(pod: Pod, runtime: PodRuntime, restartReason: (containerId: string) => string | undefined): PodActions {
+  const spec = pod.spec ?? { containers: [] };
+  const restartPolicy = spec.restartPolicy ?? "Always";
+  const hostNetwork = spec.hostNetwork === true;
+  const init = spec.initContainers ?? [];
+  const containers = spec.containers ?? [];
+  const none: PodActions = { killPod: false, createSandbox: false, sandboxAttempt: 0, sandboxChanged: false, kill: [], startInit: undefined, start: [], initFailed: false };
+
+  const sandbox = runtime.sandboxes[0];
+  const ready = runtime.sandboxes.filter((s) => s.state === "SANDBOX_READY");
+  const changed =
+    sandbox !== undefined &&
+    (sandbox.state !== "SANDBOX_READY" || ready.length > 1 || sandbox.hostNetwork !== hostNetwork || (!hostNetwork && sandbox.ips.length === 0));
+  if (!sandbox || changed) {
+    const attempt = sandbox ? sandbox.attempt + 1 : 0;
+    // upstream: a restartPolicy Never pod whose containers ran is not started again in a new sandbox.
+    if (changed && restartPolicy === "Never" && runtime.containers.length > 0) return { ...none, killPod: true };
+    if (init.length > 0) return { ...none, killPod: changed, createSandbox: true, sandboxAttempt: attempt, sandboxChanged: changed, startInit: init[0] };
+    const start = containers.filter((c) => !(restartPolicy === "OnFailure" && succeeded(latestOf(runtime, c.name))));
+    if (start.length === 0) return { ...none, killPod: changed };
+    return { ...none, killPod: changed, createSandbox: true, sandboxAttempt: attempt, sandboxChanged: changed, start };
+  }
+
+  // Init containers run one at a time, in order, each to success, in every new sandbox; once
+  // a regular container has been created in this sandbox the pod is initialized.
+  const inSandbox = (name: string): ContainerRecord | undefined => runtime.containers.find((r) => r.name === name && r.sandboxId === sandbox.id);
+  const initDone = containers.some((c) => inSandbox(c.name) !== undefined);
+  if (!initDone) {
+    for (const c of init) {
+      const r = inSandbox(c.name);
+      if (!r || r.state === "CONTAINER_CREATED" || r.state === "CONTAINER_UNKNOWN") return { ...none, startInit: c };
+      if (r.state === "CONTAINER_RUNNING") return none;
+      if (r.exitCode === 0) continue;
+      if (restartPolicy === "Never") return { ...none, killPod: true, initFailed: true };
+      return { ...none, startInit: c };
+    }
+  }
+
+  const kill: KillAction[] = [];
+  const start: Container[] = [];
+  let keep = 0;
+  for (const c of containers) {
+    const r = latestOf(runtime, c.name);
+    if (!r || r.state !== "CONTAINER_RUNNING") {
+      if (shouldRestart(c, r, restartPolicy)) start.push(c);
+      continue;
+    }
+    if (r.hash !== containerHash(c)) {
+      kill.push({ container: r, message: `Container ${c.name} definition changed, will be restarted` });
+      start.push(c);
+      continue;
+    }
+    const reason = restartReason(r.id);
+    if (reason !== undefined) {
+      kill.push({ container: r, message: reason });
+      if (restartPolicy !== "Never") start.push(c);
+      continue;
+    }
+    keep++;
+  }
+  if (keep === 0 && start.length === 0) return { ...none, killPod: true, kill };
+  return { ...none, kill, start };
+}

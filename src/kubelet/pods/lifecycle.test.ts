@@ -1,0 +1,382 @@
+// The pod lifecycle against a real runtime (our containerd, CNI bridge) and a real API server:
+// pods are created in the API with spec.nodeName, an informer feeds them to a PodLifecycle as
+// the agent does, and everything is asserted through the API and CRI.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, readdirSync } from "node:fs";
+import { mkdir, readdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import type { ConfigMap, Pod, Secret, Service } from "kubernetes-types/core/v1.js";
+import { isNotFound } from "../../client/errors.js";
+import { EventRecorder } from "../../client/events.js";
+import { SharedInformerFactory, type SharedInformer } from "../../client/informer.js";
+import { createClientFromKubeconfig, type ResourceClient, type RestClient } from "../../client/rest.js";
+import { startTestApiServer, type TestApiServer } from "../../testing/apiserver.js";
+import { runtimeSkipReason, startTestRuntime, type TestRuntime } from "../../testing/runtime.js";
+import { until } from "../../testing/wait.js";
+import { createLogger } from "../../util/log.js";
+import { kubeletPaths, LABEL_POD_UID, VolumeError, type KubeletPaths, type MountedVolume, type ObjectSource, type ProbeManager, type RunningContainer, type VolumeManager } from "../types.js";
+import { PodLifecycle, type PodLifecycleOptions } from "./index.js";
+
+const skip = runtimeSkipReason() ?? false;
+const NODE = "node-a";
+
+/** emptyDir only: a directory per volume under the pod's volumes dir. */
+class EmptyDirVolumes implements VolumeManager {
+  constructor(private readonly paths: KubeletPaths) {}
+  async setUpPod(pod: Pod): Promise<Map<string, MountedVolume>> {
+    const out = new Map<string, MountedVolume>();
+    for (const v of pod.spec?.volumes ?? []) {
+      if (!v.emptyDir) throw new VolumeError(v.name, "FailedMount", `MountVolume.SetUp failed for volume "${v.name}" : only emptyDir in this test`);
+      const dir = join(this.paths.podVolumesDir(pod.metadata!.uid!), "kubernetes.io~empty-dir", v.name);
+      await mkdir(dir, { recursive: true, mode: 0o777 });
+      out.set(v.name, { hostPath: dir, readOnly: false });
+    }
+    return out;
+  }
+  async tearDownPod(uid: string): Promise<void> {
+    await rm(this.paths.podVolumesDir(uid), { recursive: true, force: true });
+  }
+  podsOnDisk(): string[] {
+    if (!existsSync(this.paths.podsRoot)) return [];
+    return readdirSync(this.paths.podsRoot).filter((uid) => existsSync(this.paths.podVolumesDir(uid)));
+  }
+}
+
+/** No probes: every started container is ready; a test can ask for a restart (a failed liveness probe). */
+class FakeProbes implements ProbeManager {
+  readonly restarts = new Map<string, string>();
+  readonly synced = new Map<string, readonly RunningContainer[]>();
+  syncPod(pod: Pod, _podIP: string | undefined, running: readonly RunningContainer[]): void {
+    this.synced.set(pod.metadata!.uid!, running);
+  }
+  removePod(uid: string): void {
+    this.synced.delete(uid);
+  }
+  isReady(): boolean {
+    return true;
+  }
+  isStarted(): boolean {
+    return true;
+  }
+  restartReason(_uid: string, containerId: string): string | undefined {
+    return this.restarts.get(containerId);
+  }
+  onChange(): void {}
+  stop(): void {}
+}
+
+function apiObjects(client: RestClient): ObjectSource {
+  const orUndefined = async <T>(p: Promise<T>): Promise<T | undefined> => {
+    try {
+      return await p;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  };
+  return {
+    configMap: (ns, name) => orUndefined(client.forKind("v1", "ConfigMap").namespace(ns).get(name) as Promise<ConfigMap>),
+    secret: (ns, name) => orUndefined(client.forKind("v1", "Secret").namespace(ns).get(name) as Promise<Secret>),
+    services: async (ns) => (await client.forKind("v1", "Service").namespace(ns).list()).items as Service[],
+    serviceAccountToken: () => Promise.reject(new Error("not in this test")),
+  };
+}
+
+describe("pod lifecycle on a real runtime", { skip }, () => {
+  let rt: TestRuntime;
+  let api: TestApiServer;
+  let client: RestClient;
+  let pods: ResourceClient<Pod>;
+  let events: EventRecorder;
+  let factory: SharedInformerFactory;
+  let informer: SharedInformer<Pod>;
+  let lifecycle: PodLifecycle;
+  let options: PodLifecycleOptions;
+  let probes: FakeProbes;
+  const log = createLogger((process.env["K8TS_TEST_LOG"] as "info" | undefined) ?? "silent");
+
+  const wire = (l: PodLifecycle): void => {
+    informer.addEventHandler({
+      onAdd: (p) => l.update(p as Pod),
+      onUpdate: (_o, p) => l.update(p as Pod),
+      onDelete: (p) => l.remove((p as Pod).metadata!.uid!),
+    });
+  };
+
+  before(async () => {
+    rt = await startTestRuntime({ network: true });
+    api = await startTestApiServer();
+    client = await createClientFromKubeconfig(api.kubeconfig, { qps: Infinity });
+    pods = client.forKind("v1", "Pod") as unknown as ResourceClient<Pod>;
+    events = EventRecorder.forClient(client, { component: "kubelet", host: NODE, log, retryDelayMs: 100 });
+    const paths = kubeletPaths(join(rt.dataDir, "kubelet"));
+    probes = new FakeProbes();
+    options = {
+      nodeName: NODE,
+      nodeIP: "127.0.0.1",
+      cri: rt.cri,
+      client,
+      events,
+      paths,
+      volumes: new EmptyDirVolumes(paths),
+      probes,
+      objects: apiObjects(client),
+      clusterDNS: ["10.43.0.10"],
+      clusterDomain: "cluster.local",
+      cgroupParent: `/${rt.cgroupRoot}`,
+      log,
+      backoff: { initialMs: 300, maxMs: 1200 },
+    };
+    await client.forKind("v1", "ConfigMap").namespace("default").create({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "cfg" }, data: { greeting: "hello" } } as ConfigMap);
+    factory = new SharedInformerFactory({ client, log, selectors: { fieldSelector: `spec.nodeName=${NODE}` } });
+    informer = factory.forKind("v1", "Pod") as unknown as SharedInformer<Pod>;
+    factory.start(new AbortController().signal);
+    await factory.waitForCacheSync();
+    lifecycle = new PodLifecycle(options);
+    await lifecycle.start([]);
+    wire(lifecycle);
+  });
+
+  after(async () => {
+    await lifecycle?.stop();
+    await factory?.shutdown();
+    await events?.shutdown();
+    client?.close();
+    await api?.stop();
+    await rt?.cleanup();
+  });
+
+  const create = (name: string, spec: Pod["spec"], extra: Partial<Pod["metadata"]> = {}): Promise<Pod> =>
+    pods.namespace("default").create({ apiVersion: "v1", kind: "Pod", metadata: { name, ...extra }, spec: { nodeName: NODE, terminationGracePeriodSeconds: 2, ...spec! } });
+  const get = (name: string): Promise<Pod> => pods.namespace("default").get(name);
+  const waitPod = (what: string, name: string, ok: (p: Pod) => boolean, ms = 30_000): Promise<Pod> =>
+    until(what, async () => {
+      const p = await get(name);
+      return ok(p) ? p : undefined;
+    }, ms);
+  const eventsOf = async (name: string): Promise<string[]> => {
+    const list = await client.forKind("v1", "Event").namespace("default").list({ fieldSelector: `involvedObject.name=${name}` });
+    return list.items.map((e) => `${e.reason}: ${e.message}`);
+  };
+  const deleteAndWait = async (name: string): Promise<void> => {
+    const uid = (await get(name)).metadata!.uid!;
+    await pods.namespace("default").delete(name);
+    await until(`${name} gone from the API`, async () => ((await get(name).catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)))) ? undefined : true), 30_000);
+    await until(`${name} gone from CRI`, async () => ((await rt.cri.listPodSandbox({ labelSelector: { [LABEL_POD_UID]: uid } })).length === 0 && (await rt.cri.listContainers({ labelSelector: { [LABEL_POD_UID]: uid } })).length === 0 ? true : undefined), 30_000);
+  };
+
+  it("runs a pod: Running with an IP, httpd answering, env from the downward API and a configMap, /etc/hosts; a graceful delete leaves nothing", async () => {
+    const t0 = Date.now();
+    await create("web", {
+      containers: [
+        {
+          name: "httpd",
+          image: "busybox:1.35",
+          command: ["sh", "-c", "echo \"$POD_NAME $GREETING $POD_IP $(MISSING)\" > /www/index.html; exec httpd -f -p 8080 -h /www"],
+          env: [
+            { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+            { name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
+            { name: "GREETING", valueFrom: { configMapKeyRef: { name: "cfg", key: "greeting" } } },
+            { name: "COMBINED", value: "$(GREETING)-$(POD_NAME)-$$(POD_NAME)" },
+          ],
+          ports: [{ containerPort: 8080 }],
+          volumeMounts: [{ name: "www", mountPath: "/www" }],
+          resources: { limits: { cpu: "200m", memory: "64Mi" } },
+        },
+      ],
+      volumes: [{ name: "www", emptyDir: {} }],
+    });
+    const running = await waitPod("web Running", "web", (p) => p.status?.phase === "Running" && !!p.status.podIP);
+    const ms = Date.now() - t0;
+    process.stdout.write(`# single pod create → Running written: ${ms} ms\n`);
+    const st = running.status!;
+    assert.equal(st.hostIP, "127.0.0.1");
+    assert.deepEqual(st.podIPs, [{ ip: st.podIP }]);
+    assert.equal(st.qosClass, "Guaranteed");
+    assert.ok(st.startTime);
+    const cs = st.containerStatuses?.[0];
+    assert.equal(cs?.name, "httpd");
+    assert.ok(cs?.state?.running?.startedAt);
+    assert.equal(cs?.ready, true);
+    assert.equal(cs?.started, true);
+    assert.equal(cs?.restartCount, 0);
+    assert.match(cs?.containerID ?? "", /^containerd:\/\/[0-9a-f]{64}$/);
+    assert.match(cs?.imageID ?? "", /^sha256:/);
+    assert.deepEqual(
+      st.conditions?.map((c) => [c.type, c.status]),
+      [
+        ["PodReadyToStartContainers", "True"],
+        ["Initialized", "True"],
+        ["Ready", "True"],
+        ["ContainersReady", "True"],
+        ["PodScheduled", "True"],
+      ],
+    );
+
+    const body = await until("httpd answering on the pod IP", async () => {
+      const r = await fetch(`http://${st.podIP}:8080/index.html`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
+      return r?.ok ? r.text() : undefined;
+    });
+    assert.equal(body, `web hello ${st.podIP} $(MISSING)\n`);
+    const id = cs!.containerID!.slice("containerd://".length);
+    const exec = async (cmd: string): Promise<string> => (await rt.cri.execSync(id, ["sh", "-c", cmd], 10)).stdout.toString();
+    assert.equal(await exec("echo $COMBINED"), "hello-web-$(POD_NAME)\n");
+    assert.match(await exec("cat /etc/hosts"), new RegExp(`^${st.podIP!.replace(/\./g, "\\.")}\\tweb$`, "m"));
+    assert.match(await exec("cat /etc/resolv.conf"), /search default\.svc\.cluster\.local svc\.cluster\.local cluster\.local/);
+    assert.equal(await exec("hostname"), "web\n");
+    assert.equal(await exec("cat /sys/fs/cgroup/memory/memory.limit_in_bytes"), `${64 * 1024 * 1024}\n`);
+    const evs = await until("Created and Started events", async () => {
+      const e = await eventsOf("web");
+      return e.some((x) => x.startsWith("Started:")) ? e : undefined;
+    });
+    assert.ok(evs.includes("Created: Created container: httpd"), evs.join("\n"));
+    assert.ok(evs.includes("Started: Started container httpd"), evs.join("\n"));
+    assert.ok(evs.some((x) => x.startsWith("Pulled: Container image \"busybox:1.35\" already present")), evs.join("\n"));
+
+    const t1 = Date.now();
+    await deleteAndWait("web");
+    process.stdout.write(`# graceful delete → object gone and CRI empty: ${Date.now() - t1} ms\n`);
+    assert.ok(!existsSync(options.paths.podDir(running.metadata!.uid!)), "pod dir removed");
+    assert.ok(!existsSync(options.paths.podLogDir("default", "web", running.metadata!.uid!)), "log dir removed");
+  });
+
+  it("restarts a failing container with growing back-off (CrashLoopBackOff) and keeps one dead instance", async () => {
+    await create("crash", { containers: [{ name: "c", image: "busybox:1.35", command: ["sh", "-c", "echo boom; exit 1"] }] });
+    let sawBackOff = false;
+    const p = await until(
+      "restartCount ≥ 3 after a CrashLoopBackOff",
+      async () => {
+        const pod = await get("crash");
+        const cs = pod.status?.containerStatuses?.[0];
+        if (cs?.state?.waiting?.reason === "CrashLoopBackOff") {
+          sawBackOff = true;
+          assert.match(cs.state.waiting.message ?? "", /^back-off \d+(\.\d+)?m?s restarting failed container=c pod=crash_default\(/);
+        }
+        return sawBackOff && (cs?.restartCount ?? 0) >= 3 ? pod : undefined;
+      },
+      30_000,
+    );
+    const cs = p.status!.containerStatuses![0]!;
+    assert.equal(p.status?.phase, "Running");
+    const last = cs.lastState?.terminated ?? cs.state?.terminated;
+    assert.equal(last?.exitCode, 1);
+    assert.equal(last?.reason, "Error");
+    const uid = p.metadata!.uid!;
+    await until("at most two instances kept", async () => ((await rt.cri.listContainers({ labelSelector: { [LABEL_POD_UID]: uid } })).length <= 2 ? true : undefined));
+    assert.ok((await eventsOf("crash")).some((e) => e.startsWith("BackOff: Back-off restarting failed container c in pod crash_default(")));
+    await deleteAndWait("crash");
+  });
+
+  it("a restartPolicy Never pod that exits 0 Succeeds with its termination message; a failing init container fails its pod", async () => {
+    await create("done", {
+      restartPolicy: "Never",
+      initContainers: [{ name: "init", image: "busybox:1.35", command: ["sh", "-c", "echo ready > /work/flag"], volumeMounts: [{ name: "work", mountPath: "/work" }] }],
+      containers: [{ name: "main", image: "busybox:1.35", command: ["sh", "-c", "cat /work/flag > /dev/termination-log"], volumeMounts: [{ name: "work", mountPath: "/work" }] }],
+      volumes: [{ name: "work", emptyDir: {} }],
+    });
+    await create("initfail", { restartPolicy: "Never", initContainers: [{ name: "init", image: "busybox:1.35", command: ["false"] }], containers: [{ name: "main", image: "busybox:1.35", command: ["true"] }] });
+    const done = await waitPod("done Succeeded", "done", (p) => p.status?.phase === "Succeeded");
+    const term = done.status?.containerStatuses?.[0]?.state?.terminated;
+    assert.equal(term?.exitCode, 0);
+    assert.equal(term?.reason, "Completed");
+    assert.equal(term?.message, "ready\n");
+    assert.equal(done.status?.initContainerStatuses?.[0]?.state?.terminated?.reason, "Completed");
+    assert.equal(done.status?.conditions?.find((c) => c.type === "Ready")?.reason, "PodCompleted");
+    const uid = done.metadata!.uid!;
+    await until("the finished pod's sandbox stopped, its containers kept", async () => {
+      const sbs = await rt.cri.listPodSandbox({ labelSelector: { [LABEL_POD_UID]: uid } });
+      const cs = await rt.cri.listContainers({ labelSelector: { [LABEL_POD_UID]: uid } });
+      return sbs.every((s) => s.state === "SANDBOX_NOTREADY") && cs.length === 2 ? true : undefined;
+    });
+    const failed = await waitPod("initfail Failed", "initfail", (p) => p.status?.phase === "Failed");
+    assert.equal(failed.status?.initContainerStatuses?.[0]?.state?.terminated?.exitCode, 1);
+    assert.equal(failed.status?.containerStatuses?.[0]?.state?.waiting?.reason, "PodInitializing");
+    await Promise.all([deleteAndWait("done"), deleteAndWait("initfail")]);
+  });
+
+  it("bad input ends in upstream's reasons: ErrImagePull/ImagePullBackOff, CreateContainerConfigError, RunContainerError, a taken host port", async () => {
+    await create("noimage", { containers: [{ name: "c", image: "127.0.0.1:1/k8ts/absent:1" }] });
+    await create("nokey", { containers: [{ name: "c", image: "busybox:1.35", command: ["sleep", "3600"], env: [{ name: "X", valueFrom: { configMapKeyRef: { name: "cfg", key: "nope" } } }] }] });
+    await create("nocm", { containers: [{ name: "c", image: "busybox:1.35", command: ["sleep", "3600"], envFrom: [{ configMapRef: { name: "absent" } }] }] });
+    await create("badcmd", { containers: [{ name: "c", image: "busybox:1.35", command: ["/no/such/binary"] }] });
+    await create("port1", { containers: [{ name: "c", image: "busybox:1.35", command: ["sleep", "3600"], ports: [{ containerPort: 80, hostPort: 18080 }] }] });
+    await waitPod("port1 Running", "port1", (p) => p.status?.phase === "Running");
+    await create("port2", { containers: [{ name: "c", image: "busybox:1.35", command: ["sleep", "3600"], ports: [{ containerPort: 80, hostPort: 18080 }] }] });
+
+    const reasons = new Set<string>();
+    await waitPod("ErrImagePull then ImagePullBackOff", "noimage", (p) => {
+      const r = p.status?.containerStatuses?.[0]?.state?.waiting?.reason;
+      if (r) reasons.add(r);
+      return reasons.has("ErrImagePull") && reasons.has("ImagePullBackOff");
+    });
+    const nokey = await waitPod("CreateContainerConfigError", "nokey", (p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === "CreateContainerConfigError");
+    assert.equal(nokey.status?.containerStatuses?.[0]?.state?.waiting?.message, "couldn't find key nope in ConfigMap default/cfg");
+    assert.equal(nokey.status?.phase, "Pending");
+    const nocm = await waitPod("CreateContainerConfigError", "nocm", (p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === "CreateContainerConfigError");
+    assert.equal(nocm.status?.containerStatuses?.[0]?.state?.waiting?.message, 'configmap "absent" not found');
+    const seen = new Set<string>();
+    await waitPod("RunContainerError", "badcmd", (p) => {
+      const r = p.status?.containerStatuses?.[0]?.state?.waiting?.reason;
+      if (r) seen.add(r);
+      return seen.has("RunContainerError");
+    });
+    const port2 = await waitPod("port2 rejected", "port2", (p) => p.status?.phase === "Failed");
+    assert.equal(port2.status?.reason, "NodePorts");
+    const evs = await eventsOf("noimage");
+    assert.ok(evs.some((e) => e.startsWith('Failed: Failed to pull image "127.0.0.1:1/k8ts/absent:1"')), evs.join("\n"));
+    assert.ok(evs.includes("Failed: Error: ErrImagePull") && evs.includes("Failed: Error: ImagePullBackOff"), evs.join("\n"));
+    assert.ok((await eventsOf("nokey")).includes("Failed: Error: couldn't find key nope in ConfigMap default/cfg"));
+    await Promise.all(["noimage", "nokey", "nocm", "badcmd", "port1", "port2"].map(deleteAndWait));
+  });
+
+  it("a failed liveness probe restarts the container; a memory hog is OOMKilled (lastState)", async () => {
+    await create("live", { containers: [{ name: "c", image: "busybox:1.35", command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"] }] });
+    await create("hog", {
+      containers: [{ name: "hog", image: "busybox:1.35", command: ["sh", "-c", 's=xxxxxxxxxxxxxxxx; while true; do s="$s$s"; done'], resources: { limits: { memory: "20Mi" } } }],
+    });
+    const live = await waitPod("live Running", "live", (p) => p.status?.containerStatuses?.[0]?.state?.running !== undefined);
+    const first = live.status!.containerStatuses![0]!.containerID!.slice("containerd://".length);
+    probes.restarts.set(first, "Container c failed liveness probe, will be restarted");
+    lifecycle.resync(live.metadata!.uid!);
+    const restarted = await waitPod("live restarted", "live", (p) => (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1 && p.status?.containerStatuses?.[0]?.state?.running !== undefined);
+    assert.notEqual(restarted.status!.containerStatuses![0]!.containerID, `containerd://${first}`);
+    assert.ok((await eventsOf("live")).includes("Killing: Container c failed liveness probe, will be restarted"));
+
+    const hog = await waitPod("hog OOMKilled", "hog", (p) => p.status?.containerStatuses?.[0]?.lastState?.terminated?.reason === "OOMKilled", 40_000);
+    assert.equal(hog.status!.containerStatuses![0]!.lastState!.terminated!.exitCode, 137);
+    await Promise.all([deleteAndWait("live"), deleteAndWait("hog")]);
+  });
+
+  it("a new PodLifecycle adopts running containers without restarting them and removes pods no longer bound", async () => {
+    await create("keep", { containers: [{ name: "c", image: "busybox:1.35", command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"] }] });
+    await create("drop", { containers: [{ name: "c", image: "busybox:1.35", command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"] }] });
+    const keep = await waitPod("keep Running", "keep", (p) => p.status?.phase === "Running");
+    const drop = await waitPod("drop Running", "drop", (p) => p.status?.phase === "Running");
+    const id = keep.status!.containerStatuses![0]!.containerID;
+
+    // The agent stops; while it is down, "drop" is force-deleted from the API.
+    await lifecycle.stop();
+    await factory.shutdown();
+    await pods.namespace("default").delete("drop", { gracePeriodSeconds: 0 });
+    factory = new SharedInformerFactory({ client, log, selectors: { fieldSelector: `spec.nodeName=${NODE}` } });
+    informer = factory.forKind("v1", "Pod") as unknown as SharedInformer<Pod>;
+    factory.start(new AbortController().signal);
+    await factory.waitForCacheSync();
+    lifecycle = new PodLifecycle(options);
+    await lifecycle.start(informer.lister.list() as Pod[]);
+    wire(lifecycle);
+
+    const dropUid = drop.metadata!.uid!;
+    await until("the unbound pod removed from CRI", async () => ((await rt.cri.listPodSandbox({ labelSelector: { [LABEL_POD_UID]: dropUid } })).length === 0 ? true : undefined));
+    await lifecycle.idle();
+    const after = await get("keep");
+    assert.equal(after.status?.containerStatuses?.[0]?.containerID, id, "same container");
+    assert.equal(after.status?.containerStatuses?.[0]?.restartCount, 0);
+    assert.equal(after.status?.phase, "Running");
+    assert.ok(lifecycle.pods().some((p) => p.metadata?.name === "keep"));
+    const dirs = await readdir(options.paths.podsRoot).catch(() => [] as string[]);
+    assert.ok(!dirs.includes(dropUid), "the unbound pod's dir is gone");
+    await deleteAndWait("keep");
+  });
+});
