@@ -52,7 +52,7 @@ export function resolvConfNameservers(path = "/etc/resolv.conf"): string[] {
   for (const line of text.split("\n")) {
     const m = /^\s*nameserver\s+(\S+)/.exec(line);
     // A zone index (fe80::1%eth0) cannot be used from a pod's network namespace anyway.
-    if (m && isIP(m[1]!)) out.push(m[1]!);
+    if (m && isIP(m[1]!) && !m[1]!.includes("%")) out.push(m[1]!);
   }
   return out;
 }
