@@ -5,7 +5,9 @@ import assert from "node:assert/strict";
 import type { Lease } from "kubernetes-types/coordination/v1.js";
 import type { Node } from "kubernetes-types/core/v1.js";
 import { EventRecorder } from "../../client/events.js";
-import { createClientFromKubeconfig, type RestClient } from "../../client/rest.js";
+import { createServer as createNetServer, connect, type AddressInfo } from "node:net";
+import { createClientFromKubeconfig, RestClient } from "../../client/rest.js";
+import { loadKubeconfig } from "../../util/kubeconfig.js";
 import { startTestApiServer, type TestApiServer } from "../../testing/apiserver.js";
 import { runtimeSkipReason, startTestRuntime } from "../../testing/runtime.js";
 import { until } from "../../testing/wait.js";
@@ -158,6 +160,54 @@ void describe("NodeAgent", () => {
     assert.deepEqual(live.spec?.taints?.map((t) => t.key), ["node.kubernetes.io/unreachable"]);
     assert.equal(live.metadata?.labels?.["extra"], "yes");
     assert.equal(live.metadata?.labels?.["kubernetes.io/hostname"], "node-c");
+  });
+
+  void it("keeps trying to register while the API server cannot be reached", async () => {
+    // A TCP proxy in front of the server that drops connections while `down`.
+    let down = true;
+    let refused = 0;
+    const target = new URL(srv.url);
+    const proxy = createNetServer((sock) => {
+      if (down) {
+        refused++;
+        sock.destroy();
+        return;
+      }
+      const up = connect(Number(target.port), target.hostname);
+      sock.pipe(up).pipe(sock);
+      up.on("error", () => sock.destroy());
+      sock.on("error", () => up.destroy());
+    });
+    await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
+    const config = await loadKubeconfig(srv.kubeconfig);
+    const viaProxy = (): RestClient => new RestClient({ config: { ...config, server: `https://127.0.0.1:${(proxy.address() as AddressInfo).port}` }, qps: Infinity, maxRetries: 0 });
+    const via = viaProxy();
+    // A client of its own for the second agent: kept-alive connections of the first would get through.
+    const via2 = viaProxy();
+    try {
+      const a = agent("node-e", { client: via });
+      const started = a.start();
+      await until("three refused attempts", () => (refused >= 3 ? true : undefined));
+      down = false;
+      const node = await started;
+      assert.equal(node.metadata?.name, "node-e");
+      await a.stop();
+
+      down = true;
+      refused = 0;
+      const b = agent("node-f", { client: via2 });
+      const outcome = b.start().then(
+        () => "registered",
+        (e: unknown) => (e as { code?: string }).code,
+      );
+      await until("a refused attempt", () => (refused >= 1 ? true : undefined));
+      await b.stop();
+      assert.equal(await outcome, "Stopped");
+    } finally {
+      via.close();
+      via2.close();
+      proxy.close();
+    }
   });
 
   void it("podCIDRs() rejects when its signal aborts", async () => {

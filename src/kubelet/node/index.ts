@@ -11,7 +11,7 @@
 //  - The Node itself is watched (one object, by field selector), for podCIDRs and for the
 //    status others wrote (the node lifecycle controller marking it Unknown).
 import type { Node, NodeAddress, NodeSystemInfo, Taint } from "kubernetes-types/core/v1.js";
-import { realClock, type Clock, type Timer } from "../../client/clock.js";
+import { realClock, sleep, type Clock, type Timer } from "../../client/clock.js";
 import { isAlreadyExists } from "../../client/errors.js";
 import type { InvolvedObject } from "../../client/events.js";
 import { SharedInformer, stripManagedFields } from "../../client/informer.js";
@@ -105,6 +105,8 @@ export class NodeAgent {
   private syncing: Promise<void> | undefined;
   private again = false;
   private started = false;
+  private looping = false;
+  private requested = false;
 
   constructor(o: NodeAgentOptions) {
     if (!o.nodeName) throw new NodeAgentError("InvalidOptions", "a node name is required");
@@ -196,12 +198,26 @@ export class NodeAgent {
     };
   }
 
-  /** Registers the node, posts its first status, starts the watch, the lease and the status loop. */
+  /**
+   * Registers the node, posts its first status, starts the watch, the lease and the status
+   * loop. Registration is retried (100 ms doubling to 7 s, as upstream) until it succeeds or
+   * stop() is called, which rejects with Stopped.
+   */
   async start(): Promise<Node> {
     if (this.started) throw new NodeAgentError("InvalidOptions", "the node agent was already started");
     this.started = true;
     this.o.events.event(this.ref, "Normal", "Starting", "Starting kubelet.");
-    await this.register();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.register();
+        break;
+      } catch (err) {
+        const delay = Math.min(7_000, 100 * 2 ** attempt);
+        this.log.warn({ err, retryMs: delay }, "unable to register the node with the API server; will retry");
+        if (!(await sleep(this.clock, delay, this.stopper.signal))) throw new NodeAgentError("Stopped", "stopped before the node was registered");
+      }
+    }
+    if (this.stopper.signal.aborted) throw new NodeAgentError("Stopped", "stopped while registering the node");
     this.startInformer();
     this.lease = new NodeLease({
       api: this.o.client.forKind("coordination.k8s.io/v1", "Lease").namespace(NODE_LEASE_NAMESPACE),
@@ -213,7 +229,12 @@ export class NodeAgent {
       clock: this.clock,
     });
     await this.lease.start();
-    this.schedule(this.o.statusUpdateIntervalMs);
+    if (this.stopper.signal.aborted) {
+      await this.lease.stop();
+      throw new NodeAgentError("Stopped", "stopped while starting");
+    }
+    this.looping = true;
+    this.schedule(this.requested ? 0 : this.o.statusUpdateIntervalMs);
     this.log.info({ nodeIP: this.nodeIP, uid: this.latest?.metadata?.uid }, "node registered");
     return structuredClone(this.latest!);
   }
@@ -319,7 +340,12 @@ export class NodeAgent {
 
   /** Recompute and post the status soon (the agent's readiness changed). */
   requestStatusUpdate(): void {
-    if (!this.started || this.stopper.signal.aborted) return;
+    if (this.stopper.signal.aborted) return;
+    // Before the loop runs (during start), the loop's first round comes at once instead.
+    if (!this.looping) {
+      this.requested = true;
+      return;
+    }
     this.timer?.cancel();
     this.schedule(0);
   }
