@@ -1,23 +1,23 @@
 // Query latency of the cluster DNS server, as a user's resolver sees it: the bundled server
-// (dist/dns/k8ts-dns.cjs, what the image runs) in its own process against an API server with
-// 100 Services, one client asking over UDP on loopback. Printed beside two baselines measured
+// (dist/dns/k8ts-dns.cjs, what the image runs) in its own process against an API server (the
+// caller's kubeconfig; 100 Services are created in a namespace of their own and deleted
+// after), one client asking over UDP on loopback. Printed beside two baselines measured
 // in the same run: a trivial UDP echo (the floor: two Node event loops and the loopback), and
 // names forwarded to an upstream that answers at once (one more hop). Also the in-process cost
 // of one cluster answer (parse, look up, encode) without sockets.
-//   node dist/src/dns/bench.js [--queries 10000] [--concurrency 32]
+//   node dist/src/dns/bench.js --kubeconfig FILE [--queries 10000] [--concurrency 32]
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { createSocket, type Socket } from "node:dgram";
 import { once } from "node:events";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import type { Service } from "kubernetes-types/core/v1.js";
 import type { EndpointSlice } from "kubernetes-types/discovery/v1.js";
 import { createClientFromKubeconfig } from "../client/rest.js";
-import { startTestApiServer } from "../testing/apiserver.js";
-import { freePort } from "../testing/net.js";
-import { until } from "../testing/wait.js";
 import { serviceRecords, zoneRecords } from "./records.js";
 import { Resolver } from "./resolver.js";
 import { RecordStore } from "./store.js";
@@ -126,6 +126,26 @@ echo.bind(0, "127.0.0.1", ready);
 up.bind(0, "127.0.0.1", ready);
 `;
 
+async function freePort(): Promise<number> {
+  const srv = createServer().listen(0, "127.0.0.1");
+  await once(srv, "listening");
+  const addr = srv.address();
+  srv.close();
+  if (addr === null || typeof addr === "string") throw new TypeError("no port");
+  return addr.port;
+}
+
+async function waitReady(url: string, server: ChildProcess, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (server.exitCode !== null) throw new Error(`the DNS server exited with ${server.exitCode}`);
+    const ok = await fetch(url).then((r) => r.ok, () => false);
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`the DNS server was not ready within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 export interface DnsBenchReport {
   readonly echo: LatencyStats;
   readonly cluster: LatencyStats;
@@ -161,29 +181,26 @@ function inProcessCost(n: number): number {
   return Number(process.hrtime.bigint() - t0) / 1000 / n;
 }
 
-export async function runDnsBenchmark(o: { queries?: number; concurrency?: number } = {}): Promise<DnsBenchReport> {
+export async function runDnsBenchmark(o: { kubeconfig: string; queries?: number; concurrency?: number }): Promise<DnsBenchReport> {
   const n = o.queries ?? 10_000;
   const concurrency = o.concurrency ?? 32;
   const bundle = join(repo, "dist", "dns", "k8ts-dns.cjs");
   if (!existsSync(bundle)) execFileSync(process.execPath, [join(repo, "scripts", "bundle-dns.mjs")], { stdio: "ignore" });
-  const api = await startTestApiServer();
+  const ns = `k8ts-dns-bench-${randomBytes(3).toString("hex")}`;
   const children: ChildProcess[] = [];
   const clients: Client[] = [];
+  const client = await createClientFromKubeconfig(o.kubeconfig, { qps: Infinity });
   try {
-    const client = await createClientFromKubeconfig(api.kubeconfig, { qps: Infinity });
-    try {
-      const svcs = client.forKind("v1", "Service").namespace("default");
-      for (let i = 0; i < 100; i++) await svcs.create({ metadata: { name: `svc-${i}` }, spec: { clusterIP: `10.43.1.${i + 1}`, ports: [{ name: "http", port: 80 }] } } as Service);
-      await svcs.create({ metadata: { name: "headless" }, spec: { clusterIP: "None", ports: [{ name: "http", port: 80 }] } } as Service);
-      await client.forKind("discovery.k8s.io/v1", "EndpointSlice").namespace("default").create({
-        metadata: { name: "headless-1", labels: { "kubernetes.io/service-name": "headless" } },
-        addressType: "IPv4",
-        ports: [{ name: "http", port: 8080, protocol: "TCP" }],
-        endpoints: Array.from({ length: 10 }, (_, i) => ({ addresses: [`10.42.0.${i + 1}`], hostname: `web-${i}`, conditions: { ready: true } })),
-      } as EndpointSlice);
-    } finally {
-      client.close();
-    }
+    await client.forKind("v1", "Namespace").create({ metadata: { name: ns } });
+    const svcs = client.forKind("v1", "Service").namespace(ns);
+    for (let i = 0; i < 100; i++) await svcs.create({ metadata: { name: `svc-${i}` }, spec: { ports: [{ name: "http", port: 80 }] } } as Service);
+    await svcs.create({ metadata: { name: "headless" }, spec: { clusterIP: "None", ports: [{ name: "http", port: 80 }] } } as Service);
+    await client.forKind("discovery.k8s.io/v1", "EndpointSlice").namespace(ns).create({
+      metadata: { name: "headless-1", labels: { "kubernetes.io/service-name": "headless" } },
+      addressType: "IPv4",
+      ports: [{ name: "http", port: 8080, protocol: "TCP" }],
+      endpoints: Array.from({ length: 10 }, (_, i) => ({ addresses: [`10.42.0.${i + 1}`], hostname: `web-${i}`, conditions: { ready: true } })),
+    } as EndpointSlice);
 
     const helpers = spawn(process.execPath, ["-e", HELPERS], { stdio: ["ignore", "pipe", "inherit"] });
     children.push(helpers);
@@ -192,20 +209,20 @@ export async function runDnsBenchmark(o: { queries?: number; concurrency?: numbe
 
     const dnsPort = await freePort();
     const readyPort = await freePort();
-    const server = spawn(process.execPath, [bundle, "--kubeconfig", api.kubeconfig, "--listen", `127.0.0.1:${dnsPort}`, "--http-address", "127.0.0.1", "--health-port", "0", "--ready-port", String(readyPort), "--metrics-port", "0", "--upstream", `127.0.0.1:${ports.upstream}`, "--log-level", "warn"], { stdio: ["ignore", "ignore", "inherit"] });
+    const server = spawn(process.execPath, [bundle, "--kubeconfig", o.kubeconfig, "--listen", `127.0.0.1:${dnsPort}`, "--http-address", "127.0.0.1", "--health-port", "0", "--ready-port", String(readyPort), "--metrics-port", "0", "--upstream", `127.0.0.1:${ports.upstream}`, "--log-level", "warn"], { stdio: ["ignore", "ignore", "inherit"] });
     children.push(server);
-    await until("the DNS server to be ready", async () => ((await fetch(`http://127.0.0.1:${readyPort}/ready`)).status === 200 ? true : undefined), 30_000);
+    await waitReady(`http://127.0.0.1:${readyPort}/ready`, server, 30_000);
 
     const echoClient = new Client(ports.echo);
     const dns = new Client(dnsPort);
     clients.push(echoClient, dns);
-    const clusterQueries = Array.from({ length: 100 }, (_, i) => encodeQuery(`svc-${i}.default.svc.cluster.local`, "A"));
+    const clusterQueries = Array.from({ length: 100 }, (_, i) => encodeQuery(`svc-${i}.${ns}.svc.cluster.local`, "A"));
     const echo = await echoClient.sequential("udp echo (floor)", clusterQueries, n);
     const cluster = await dns.sequential("cluster A (cache)", clusterQueries, n);
     const forwarded = await dns.sequential("forwarded A", [encodeQuery("www.example.com", "A")], n);
-    const headlessSrv = await dns.sequential("headless SRV, 10 endpoints", [encodeQuery("_http._tcp.headless.default.svc.cluster.local", "SRV", { ednsSize: 1232 })], Math.ceil(n / 5));
+    const headlessSrv = await dns.sequential("headless SRV, 10 endpoints", [encodeQuery(`_http._tcp.headless.${ns}.svc.cluster.local`, "SRV", { ednsSize: 1232 })], Math.ceil(n / 5));
     const concurrentQps = await dns.concurrent(clusterQueries, n * 2, concurrency);
-    const status = existsSync(`/proc/${server.pid}/status`) ? execFileSync("cat", [`/proc/${server.pid}/status`], { encoding: "utf8" }) : "";
+    const status = existsSync(`/proc/${server.pid}/status`) ? readFileSync(`/proc/${server.pid}/status`, "utf8") : "";
     const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
     return { echo, cluster, forwarded, headlessSrv, concurrentQps, concurrency, inProcessUs: inProcessCost(200_000), serverRssMiB: rssKb / 1024 };
   } finally {
@@ -216,7 +233,8 @@ export async function runDnsBenchmark(o: { queries?: number; concurrency?: numbe
         await once(c, "exit");
       }
     }
-    await api.stop();
+    await client.forKind("v1", "Namespace").delete(ns).catch(() => undefined);
+    client.close();
   }
 }
 
@@ -235,8 +253,10 @@ export function formatDnsReport(r: DnsBenchReport): string {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values } = parseArgs({ options: { queries: { type: "string" }, concurrency: { type: "string" } } });
+  const { values } = parseArgs({ options: { kubeconfig: { type: "string" }, queries: { type: "string" }, concurrency: { type: "string" } } });
+  if (!values.kubeconfig) throw new TypeError("--kubeconfig of a running API server is required");
   const report = await runDnsBenchmark({
+    kubeconfig: values.kubeconfig,
     ...(values.queries ? { queries: Number(values.queries) } : {}),
     ...(values.concurrency ? { concurrency: Number(values.concurrency) } : {}),
   });
