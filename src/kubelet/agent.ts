@@ -85,6 +85,7 @@ export class Agent {
   private prober: Prober | undefined;
   private lifecycle: PodLifecycle | undefined;
   private staticPods: StaticPodSource | undefined;
+  private mirrors: MirrorPods | undefined;
   private server: KubeletServer | undefined;
   private informers: SharedInformerFactory | undefined;
   private podInformer: SharedInformer<Pod> | undefined;
@@ -211,7 +212,8 @@ export class Agent {
 
     const staticPods: Pod[] = [];
     if (o.podManifestPath || o.manifestUrl) {
-      const mirrors = new MirrorPods({ client, nodeName: this.nodeName, log });
+      const mirrors = (this.mirrors = new MirrorPods({ client, nodeName: this.nodeName, log }));
+      await mirrors.start();
       let first = true;
       let resolveFirst: () => void = () => undefined;
       const firstLoad = new Promise<void>((r) => (resolveFirst = r));
@@ -276,6 +278,7 @@ export class Agent {
   async stop(): Promise<void> {
     this.stopping.abort();
     this.staticPods?.stop();
+    await this.mirrors?.stop();
     await this.informers?.shutdown().catch(() => undefined);
     await this.lifecycle?.stop().catch((err: unknown) => this.log.warn({ err }, "stopping pod workers"));
     this.prober?.stop();
