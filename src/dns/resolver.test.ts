@@ -162,6 +162,8 @@ void describe("resolver", () => {
     const ver = ask(resolver, "dns-version.cluster.local", TYPE.TXT);
     assert.ok(ver.kind === "answer");
     assert.deepEqual(rows(ver.answers), ["dns-version.cluster.local 16 1.1.0"]);
+    const axfr = ask(resolver, "cluster.local", 252);
+    assert.ok(axfr.kind === "answer" && axfr.rcode === RCODE.REFUSED);
     const soa = ask(resolver, "cluster.local", TYPE.SOA);
     assert.ok(soa.kind === "answer" && soa.answers[0]?.data.type === TYPE.SOA);
   });

@@ -40,6 +40,8 @@ export type Resolution = Answer | Chase | { readonly kind: "forward" };
 const FORWARD: Resolution = Object.freeze({ kind: "forward" });
 const REVERSE_ZONES = ["in-addr.arpa", "ip6.arpa"] as const;
 const MAX_CNAME_CHAIN = 8;
+const TYPE_AXFR = 252;
+const TYPE_IXFR = 251;
 
 export interface ResolverOptions {
   readonly store: RecordStore;
@@ -72,6 +74,8 @@ export class Resolver {
     const name = canonicalName(q.name);
     if (inZone(name, this.zone)) {
       if (q.class !== CLASS_IN && q.class !== CLASS_ANY) return answer(RCODE.REFUSED, false, [], []);
+      // Zone transfers are not offered (CoreDNS's kubernetes plugin needs the transfer plugin for them).
+      if (q.type === TYPE_AXFR || q.type === TYPE_IXFR) return answer(RCODE.REFUSED, false, [], []);
       return this.authoritative(q, name, this.zone);
     }
     const reverse = REVERSE_ZONES.find((z) => inZone(name, z));

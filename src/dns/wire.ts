@@ -49,6 +49,12 @@ export function udpLimit(ednsSize: number | undefined): number {
 
 class Overflow extends Error {}
 
+interface NameParts {
+  readonly labels: readonly string[];
+  /** suffixes[i]: labels i.. joined and lower-cased, the key names are compressed under */
+  readonly suffixes: readonly string[];
+}
+
 /** One per server: encoding is synchronous, so a single scratch buffer serves every reply. */
 export class WireWriter {
   private readonly buf = Buffer.allocUnsafe(65535);
@@ -56,6 +62,7 @@ export class WireWriter {
   private limit = 0;
   private names = new Map<string, number>();
   private added: string[] = [];
+  private readonly partsCache = new Map<string, NameParts>();
 
   /** The reply, at most `limit` bytes (the message is cut as the module comment says). */
   encode(r: ResponseSpec, limit = 65535): Buffer {
@@ -172,25 +179,44 @@ export class WireWriter {
   }
 
   private name(name: string, compress: boolean): void {
-    const n = name.endsWith(".") ? name.slice(0, -1) : name;
-    if (n === "") return this.u8(0);
-    const labels = n.split(".");
-    for (let i = 0; i < labels.length; i++) {
-      const suffix = (i === 0 ? n : labels.slice(i).join(".")).toLowerCase();
+    const parts = this.nameParts(name);
+    for (let i = 0; i < parts.labels.length; i++) {
+      const suffix = parts.suffixes[i]!;
       const at = this.names.get(suffix);
       if (compress && at !== undefined) return this.u16(0xc000 | at);
       if (this.pos < 0x3fff && at === undefined) {
         this.names.set(suffix, this.pos);
         this.added.push(suffix);
       }
-      const label = Buffer.from(labels[i]!, "latin1");
+      const label = parts.labels[i]!;
       // Empty or over-long labels only come from objects no validation let through; cut them
       // rather than writing a message no client can parse.
       if (label.length === 0 || label.length > 63) throw new Overflow();
-      this.u8(label.length);
-      this.bytes(label);
+      this.room(1 + label.length);
+      this.buf[this.pos] = label.length;
+      this.buf.write(label, this.pos + 1, "latin1");
+      this.pos += 1 + label.length;
     }
     this.u8(0);
+  }
+
+  /** Labels and lower-cased suffixes of a name; the same few names recur in every answer. */
+  private nameParts(name: string): NameParts {
+    let p = this.partsCache.get(name);
+    if (p) return p;
+    const n = name.endsWith(".") ? name.slice(0, -1) : name;
+    const labels = n === "" ? [] : n.split(".");
+    const lower = n.toLowerCase();
+    const suffixes: string[] = [];
+    let at = 0;
+    for (const l of labels) {
+      suffixes.push(lower.slice(at));
+      at += l.length + 1;
+    }
+    p = { labels, suffixes };
+    if (this.partsCache.size >= 10_000) this.partsCache.clear();
+    this.partsCache.set(name, p);
+    return p;
   }
 
   private room(n: number): void {
