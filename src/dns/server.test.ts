@@ -69,6 +69,14 @@ void describe("DnsServer against an API server", () => {
     const srv = await ask(port, "_http._tcp.web.default.svc.cluster.local", "SRV");
     assert.deepEqual(srv.answers?.map((a) => (a as { data: unknown }).data), [{ priority: 0, weight: 100, port: 80, target: "web.default.svc.cluster.local" }]);
     assert.deepEqual(srv.additionals?.filter((a) => a.type === "A").map((a) => (a as { data: unknown }).data), ["10.43.0.50"]);
+    // the API server's own Service, as every pod asks for it
+    const kube = await until("kubernetes.default", async () => {
+      const k = await ask(port, "kubernetes.default.svc.cluster.local", "A");
+      return k.answers?.length ? k : undefined;
+    });
+    const kubeIP = (await svcs().get("kubernetes")).spec?.clusterIP;
+    assert.deepEqual(addrs(kube), [kubeIP]);
+    assert.equal((await ask(port, "_https._tcp.kubernetes.default.svc.cluster.local", "SRV")).answers?.length, 1);
     const udpSrv = await ask(port, "_syslog._udp.web.default.svc.cluster.local", "SRV");
     assert.equal(udpSrv.answers?.length, 1);
     const ptr = await ask(port, "50.0.43.10.in-addr.arpa", "PTR");
