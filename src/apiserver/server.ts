@@ -2,7 +2,8 @@
 // `start()` returns once it serves; `stop()` drains (model: k3s's server, one component of
 // the same shape as every other).
 import { createServer, type Server as HttpsServer } from "node:https";
-import type { IncomingMessage, ServerResponse } from "node:http";
+import { ServerResponse, type IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
 import type { AddressInfo } from "node:net";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -38,6 +39,8 @@ import { ApiServerMetrics } from "./metrics.js";
 import { bootstrap } from "./bootstrap.js";
 import type { NamespacePhase } from "./admission/namespacelifecycle.js";
 import { OpenAPIService } from "./handlers/openapi.js";
+import { ensureKubeletClientCert } from "./proxy/certs.js";
+import { subresourceProxy, upgradeHeads } from "./proxy/index.js";
 import { DEFAULT_SERVICE_CLUSTER_IP_RANGE, DEFAULT_SERVICE_NODE_PORT_RANGE, PortRange, ServiceNetworking, defaultAdvertiseAddress, parseServiceCIDRs, type ServiceCIDR } from "./allocators/index.js";
 
 export interface ApiServerOptionsInput {
@@ -188,6 +191,8 @@ export class ApiServer {
         ipAddresses: [...o.extraSANs.filter((s) => IP.test(s)), ...(o.bindAddress !== "0.0.0.0" && o.bindAddress !== "::" ? [o.bindAddress] : [])],
       },
     });
+    // The client certificate kubelets know us by (pods/log, exec, attach, portforward, nodes/proxy).
+    const kubeletClient = await ensureKubeletClientCert(this.pki.paths.dir, this.pki.ca);
     const store = this.metrics.instrument(await openStore(o.storeUrl, o.storeOptions));
     this.store = store;
     const cache = new WatchCache(store, this.registry.storagePrefixes(), {
@@ -238,6 +243,7 @@ export class ApiServer {
       watchTimeoutSeconds: () => Math.floor(1800 * (1 + Math.random())),
     });
     const discovery = new Discovery(this.registry, reviewResources);
+    const proxy = subresourceProxy({ pods: coreStore("pods"), nodes: coreStore("nodes"), kubeletClient, log: log.child({ component: "kubelet-proxy" }) });
     const checks: HealthCheck[] = [
       { name: "ping", check: () => true },
       { name: "log", check: () => true },
@@ -251,6 +257,8 @@ export class ApiServer {
       if (await serviceAccounts.serve(ctx)) return;
       if (ctx.info.isResourceRequest) {
         if (await serveReview(ctx, o.authorizer)) return;
+        // pods/{log,exec,attach,portforward,proxy} and nodes/{name}/proxy go to kubelets and pods.
+        if (await proxy(ctx)) return;
         return rest(ctx);
       }
       if (discovery.handle(ctx)) return;
@@ -261,6 +269,27 @@ export class ApiServer {
       route,
     );
 
+    const serve = (req: IncomingMessage, res: ServerResponse): void => {
+      const abort = new AbortController();
+      this.active.add(res);
+      res.once("close", () => {
+        this.active.delete(res);
+        abort.abort();
+      });
+      let url: URL;
+      try {
+        url = new URL(req.url ?? "/", "https://localhost");
+      } catch {
+        res.writeHead(400).end();
+        return;
+      }
+      const ctx: HttpContext = { req, res, url, info: undefined as never, user: undefined, startedAt: Date.now(), signal: abort.signal, code: 0, warnings: [] };
+      handler(ctx).catch((err: unknown) => {
+        log.error({ err }, "request failed outside the handler chain");
+        if (!res.headersSent) res.writeHead(500).end();
+        else res.destroy();
+      });
+    };
     const server = createServer(
       {
         cert: this.pki.server.certPem,
@@ -271,28 +300,18 @@ export class ApiServer {
         // kubectl keeps connections open for watches and reuses them.
         keepAlive: true,
       },
-      (req: IncomingMessage, res: ServerResponse) => {
-        const abort = new AbortController();
-        this.active.add(res);
-        res.once("close", () => {
-          this.active.delete(res);
-          abort.abort();
-        });
-        let url: URL;
-        try {
-          url = new URL(req.url ?? "/", "https://localhost");
-        } catch {
-          res.writeHead(400).end();
-          return;
-        }
-        const ctx: HttpContext = { req, res, url, info: undefined as never, user: undefined, startedAt: Date.now(), signal: abort.signal, code: 0, warnings: [] };
-        handler(ctx).catch((err: unknown) => {
-          log.error({ err }, "request failed outside the handler chain");
-          if (!res.headersSent) res.writeHead(500).end();
-          else res.destroy();
-        });
-      },
+      serve,
     );
+    // Upgrades (exec/attach/portforward streams, proxied WebSockets) take the same handler
+    // chain: a response bound to the raw socket carries any error Status, and the proxy takes
+    // the socket over (with the bytes that followed the headers) once the request is allowed.
+    server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      upgradeHeads.set(req, head);
+      const res = new ServerResponse(req);
+      res.shouldKeepAlive = false;
+      res.assignSocket(socket as never);
+      serve(req, res);
+    });
     server.requestTimeout = 0;
     server.headersTimeout = 60_000;
     this.server = server;

@@ -1,0 +1,95 @@
+// Finding a pod's sandbox and containers through CRI alone, by the labels every kubelet puts on
+// them (types.ts), so the server answers for any container in the runtime — adopted after a
+// restart, or started by an agent whose memory it does not share.
+import type { Container, CriClient, PodSandbox } from "../cri/client.js";
+import { LABEL_CONTAINER_NAME, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID } from "../types.js";
+
+export type LookupErrorCode = "PodNotFound" | "ContainerNotFound" | "ContainerNotRunning" | "PreviousNotFound";
+
+/** Why a pod or container could not be found; `httpStatus` is what the kubelet answers with. */
+export class LookupError extends Error {
+  override readonly name = "LookupError";
+  constructor(
+    readonly code: LookupErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+  get httpStatus(): number {
+    return this.code === "PodNotFound" ? 404 : this.code === "ContainerNotRunning" ? 404 : 400;
+  }
+}
+
+/** Newest first, ready ones before those that are not: a pod's current sandbox leads. */
+function bySandboxPreference(a: PodSandbox, b: PodSandbox): number {
+  const ra = a.state === "SANDBOX_READY" ? 1 : 0;
+  const rb = b.state === "SANDBOX_READY" ? 1 : 0;
+  if (ra !== rb) return rb - ra;
+  return b.createdAt - a.createdAt;
+}
+
+/** The pod's sandboxes, the current one first; empty when the runtime has none. */
+export async function podSandboxes(cri: CriClient, namespace: string, name: string, uid?: string): Promise<PodSandbox[]> {
+  const labelSelector: Record<string, string> = { [LABEL_POD_NAMESPACE]: namespace, [LABEL_POD_NAME]: name };
+  if (uid) labelSelector[LABEL_POD_UID] = uid;
+  const all = await cri.listPodSandbox({ labelSelector });
+  return all.sort(bySandboxPreference);
+}
+
+/** The running sandbox of a pod (port-forward targets it). */
+export async function currentSandbox(cri: CriClient, namespace: string, name: string, uid?: string): Promise<PodSandbox> {
+  const sandboxes = await podSandboxes(cri, namespace, name, uid);
+  const ready = sandboxes.find((s) => s.state === "SANDBOX_READY");
+  if (!ready) throw new LookupError("PodNotFound", `pod "${name}" in namespace "${namespace}" has no running sandbox`);
+  return ready;
+}
+
+export interface ContainerAttempts {
+  /** uid of the pod instance these belong to (the current sandbox's) */
+  readonly uid: string;
+  /** every instance of the container in that pod, newest attempt first */
+  readonly attempts: readonly Container[];
+}
+
+function attemptOf(c: Container): number {
+  return c.metadata?.attempt ?? 0;
+}
+
+/**
+ * All instances of one container of the pod's current incarnation (a pod deleted and created
+ * again under the same name has a new uid: only the newest uid's containers count).
+ */
+export async function containerAttempts(cri: CriClient, namespace: string, pod: string, container: string, uid?: string): Promise<ContainerAttempts> {
+  const sandboxes = await podSandboxes(cri, namespace, pod, uid);
+  const current = sandboxes[0];
+  const podUid = uid ?? current?.labels[LABEL_POD_UID] ?? "";
+  if (!current) return { uid: podUid, attempts: [] };
+  const found = await cri.listContainers({
+    labelSelector: { [LABEL_POD_NAMESPACE]: namespace, [LABEL_POD_NAME]: pod, [LABEL_POD_UID]: podUid, [LABEL_CONTAINER_NAME]: container },
+  });
+  found.sort((a, b) => attemptOf(b) - attemptOf(a) || b.createdAt - a.createdAt);
+  return { uid: podUid, attempts: found };
+}
+
+/**
+ * The container whose logs `kubectl logs` shows: the newest attempt; with `previous`, the
+ * newest one that has exited before it (upstream's lastState.terminated).
+ */
+export async function logContainer(cri: CriClient, namespace: string, pod: string, container: string, previous: boolean, uid?: string): Promise<Container> {
+  const { attempts } = await containerAttempts(cri, namespace, pod, container, uid);
+  const current = attempts[0];
+  if (!current) throw new LookupError("ContainerNotFound", `container "${container}" in pod "${pod}" is waiting to start: ContainerCreating`);
+  if (!previous) return current;
+  const prev = attempts.slice(1).find((c) => c.state === "CONTAINER_EXITED");
+  if (!prev) throw new LookupError("PreviousNotFound", `previous terminated container "${container}" in pod "${pod}" not found`);
+  return prev;
+}
+
+/** The running instance of a container (exec and attach need one). */
+export async function runningContainer(cri: CriClient, namespace: string, pod: string, container: string, uid?: string): Promise<Container> {
+  const { attempts } = await containerAttempts(cri, namespace, pod, container, uid);
+  const running = attempts.find((c) => c.state === "CONTAINER_RUNNING");
+  // Upstream's kubelet answers exactly this when the runtime has no running container by that name.
+  if (!running) throw new LookupError("ContainerNotRunning", `container not found ("${container}")`);
+  return running;
+}
