@@ -33,6 +33,8 @@ export interface TestNet {
   readonly podCIDR: string;
   readonly pods: readonly TestPod[];
   readonly httpPort: number;
+  /** The directory a pod's httpd serves. */
+  webRoot(pod: TestPod): string;
   /** Runs a command in a namespace; rejects on a non-zero exit. */
   exec(netns: string, argv: readonly string[], stdin?: string): Promise<CommandResult>;
   /**
@@ -75,6 +77,7 @@ export async function createTestNet(o: TestNetOptions): Promise<TestNet> {
     podCIDR: "10.244.0.0/16",
     pods,
     httpPort,
+    webRoot: (p) => join(dir, p.name),
     exec: (netns, argv, stdin) => commandRunner(netns)(argv, stdin),
     async get(netns, url, count, timeoutS = 2) {
       // busybox-static's own `wget -T` crashes (SIGSEGV in its alarm handler): coreutils' timeout bounds each request instead.

@@ -6,13 +6,14 @@ import type { Backend, SyncResult } from "../backend.js";
 import type { CommandRunner } from "../exec.js";
 import type { ServicePortInfo } from "../model.js";
 import type { IptablesNames } from "../names.js";
-import { countRules, iptablesJumps, iptablesRuleset, parseSave, planRestore, restoreScript, TABLES, type IptablesConfig, type IptablesRuleset, type Jump, type RestorePlan, type Table } from "./rules.js";
+import { countRules, FragmentMemo, iptablesJumps, iptablesRuleset, parseSave, planRestore, restoreScript, TABLES, type IptablesConfig, type IptablesRuleset, type Jump, type RestorePlan, type Table } from "./rules.js";
 
 export const RESTORE = ["iptables-restore", "-w", "5", "--noflush"] as const;
 
 export class IptablesBackend implements Backend {
   readonly mode = "iptables" as const;
   private applied: IptablesRuleset | undefined;
+  private readonly memo = new FragmentMemo();
 
   constructor(
     private readonly cfg: IptablesConfig,
@@ -24,7 +25,7 @@ export class IptablesBackend implements Backend {
   }
 
   async sync(ports: readonly ServicePortInfo[], fullAsked: boolean): Promise<SyncResult> {
-    const desired = iptablesRuleset(ports, this.cfg);
+    const desired = iptablesRuleset(ports, this.cfg, this.memo);
     const full = fullAsked || this.applied === undefined;
     let plan: RestorePlan;
     if (full) {

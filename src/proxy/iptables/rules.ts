@@ -71,7 +71,12 @@ export function iptablesJumps(cfg: IptablesConfig): Jump[] {
   return jumps;
 }
 
-class Builder {
+interface Sink {
+  chain(table: Table, name: string): void;
+  add(table: Table, chain: string, rule: string): void;
+}
+
+class Builder implements Sink {
   readonly rs: IptablesRuleset = { filter: new Map(), nat: new Map() };
 
   chain(table: Table, name: string): string[] {
@@ -85,7 +90,49 @@ class Builder {
   }
 }
 
-export function iptablesRuleset(ports: readonly ServicePortInfo[], cfg: IptablesConfig): IptablesRuleset {
+/** The rules of one service port: chains of its own, and its lines in the shared chains (KUBE-SERVICES, ...). */
+interface Fragment {
+  readonly own: readonly (readonly [Table, string, string[]])[];
+  readonly shared: readonly (readonly [Table, string, string[]])[];
+}
+
+class FragmentBuilder implements Sink {
+  private readonly own = new Map<string, [Table, string, string[]]>();
+  private readonly shared = new Map<string, [Table, string, string[]]>();
+
+  constructor(private readonly isShared: (chain: string) => boolean) {}
+
+  private lines(table: Table, name: string): string[] {
+    const m = this.isShared(name) ? this.shared : this.own;
+    const key = `${table} ${name}`;
+    let e = m.get(key);
+    if (!e) m.set(key, (e = [table, name, []]));
+    return e[2];
+  }
+
+  chain(table: Table, name: string): void {
+    this.lines(table, name);
+  }
+
+  add(table: Table, chain: string, rule: string): void {
+    this.lines(table, chain).push(`-A ${chain} ${rule}`);
+  }
+
+  fragment(): Fragment {
+    return { own: [...this.own.values()], shared: [...this.shared.values()] };
+  }
+}
+
+/**
+ * Fragments of the previous ruleset by service port: a port whose inputs did not change reuses
+ * its chains (the same arrays), so generating and diffing a ruleset where one service of 1,000
+ * changed costs little more than that one service.
+ */
+export class FragmentMemo {
+  map = new Map<string, Fragment>();
+}
+
+export function iptablesRuleset(ports: readonly ServicePortInfo[], cfg: IptablesConfig, memo: FragmentMemo = new FragmentMemo()): IptablesRuleset {
   const n = cfg.names;
   const b = new Builder();
   const mark = cfg.masqueradeMark;
@@ -105,7 +152,21 @@ export function iptablesRuleset(ports: readonly ServicePortInfo[], cfg: Iptables
     b.add("filter", n.firewall, `${comment("block incoming localnet connections")} -d 127.0.0.0/8 ! -s 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP`);
   }
 
-  for (const sp of ports) writeServicePort(b, sp, cfg);
+  const shared = new Set(n.fixed());
+  const next = new Map<string, Fragment>();
+  for (const sp of ports) {
+    const key = JSON.stringify(sp);
+    let f = memo.map.get(key);
+    if (!f) {
+      const fb = new FragmentBuilder((c) => shared.has(c));
+      writeServicePort(fb, sp, cfg);
+      f = fb.fragment();
+    }
+    next.set(key, f);
+    for (const [t, name, lines] of f.shared) b.chain(t, name).push(...lines);
+    for (const [t, name, lines] of f.own) b.rs[t].set(name, lines);
+  }
+  memo.map = next;
 
   const last = comment("kubernetes service nodeports; NOTE: this must be the last rule in this chain");
   if (cfg.nodeIPs.length === 0) {
@@ -118,7 +179,7 @@ export function iptablesRuleset(ports: readonly ServicePortInfo[], cfg: Iptables
   return b.rs;
 }
 
-function writeServicePort(b: Builder, sp: ServicePortInfo, cfg: IptablesConfig): void {
+function writeServicePort(b: Sink, sp: ServicePortInfo, cfg: IptablesConfig): void {
   const n = cfg.names;
   const proto = sp.protocol.toLowerCase();
   const m = `-m ${proto} -p ${proto}`;
@@ -192,7 +253,7 @@ function writeServicePort(b: Builder, sp: ServicePortInfo, cfg: IptablesConfig):
 }
 
 /** Sticky endpoints first, then one rule per endpoint with probability 1/(remaining) so each is equally likely. */
-function writeEndpointJumps(b: Builder, sp: ServicePortInfo, chain: string, eps: readonly EndpointInfo[], cfg: IptablesConfig): void {
+function writeEndpointJumps(b: Sink, sp: ServicePortInfo, chain: string, eps: readonly EndpointInfo[], cfg: IptablesConfig): void {
   const n = cfg.names;
   if (sp.affinitySeconds !== undefined) {
     for (const ep of eps) {
@@ -232,7 +293,7 @@ export function planRestore(desired: IptablesRuleset, applied: IptablesRuleset |
   for (const t of TABLES) {
     for (const [chain, lines] of desired[t]) {
       const before = applied?.[t].get(chain);
-      if (!before || !sameLines(before, lines)) write[t].push(chain);
+      if (!before || (before !== lines && !sameLines(before, lines))) write[t].push(chain);
     }
     for (const chain of existing[t]) if (!desired[t].has(chain)) remove[t].push(chain);
   }

@@ -4,11 +4,12 @@
 import type { Backend, SyncResult } from "../backend.js";
 import type { CommandRunner } from "../exec.js";
 import type { ServicePortInfo } from "../model.js";
-import { countNftRules, nftRuleset, nftScript, STALE_CHAIN_DELAY_MS, type NftApplied, type NftConfig } from "./rules.js";
+import { countNftRules, NftFragmentMemo, nftRuleset, nftScript, STALE_CHAIN_DELAY_MS, type NftApplied, type NftConfig } from "./rules.js";
 
 export class NftablesBackend implements Backend {
   readonly mode = "nftables" as const;
   private applied: NftApplied | undefined;
+  private readonly memo = new NftFragmentMemo();
 
   constructor(
     private readonly cfg: NftConfig,
@@ -22,7 +23,7 @@ export class NftablesBackend implements Backend {
   }
 
   async sync(ports: readonly ServicePortInfo[], fullAsked: boolean): Promise<SyncResult> {
-    const desired = nftRuleset(ports, this.cfg);
+    const desired = nftRuleset(ports, this.cfg, this.memo);
     const full = fullAsked || this.applied === undefined;
     const script = nftScript(this.cfg.table, desired, this.applied, full, Date.now());
     if (script.text !== "") {

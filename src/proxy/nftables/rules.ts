@@ -58,7 +58,14 @@ const MASQUERADING = "masquerading";
 const IP_PORT_MAP = "type ipv4_addr . inet_proto . inet_service : verdict";
 const PORT_MAP = "type inet_proto . inet_service : verdict";
 
-class Builder {
+interface Sink {
+  chain(name: string): void;
+  add(chain: string, rule: string): void;
+  element(map: string, spec: string, key: string, value: string): void;
+  set(name: string, set: NftSet): void;
+}
+
+class Builder implements Sink {
   readonly rs: NftRuleset = { base: new Map(), chains: new Map(), sets: new Map() };
 
   chain(name: string): string[] {
@@ -78,9 +85,56 @@ class Builder {
     this.rs.sets.set(name, { kind: "map", spec, elements });
     return elements;
   }
+
+  element(map: string, spec: string, key: string, value: string): void {
+    this.map(map, spec).set(key, value);
+  }
+
+  set(name: string, set: NftSet): void {
+    this.rs.sets.set(name, set);
+  }
 }
 
-export function nftRuleset(ports: readonly ServicePortInfo[], cfg: NftConfig): NftRuleset {
+/** The rules of one service port: its chains, its elements in the shared maps, its affinity sets. */
+interface Fragment {
+  readonly chains: readonly (readonly [string, string[]])[];
+  readonly elements: readonly (readonly [string, string, string, string])[];
+  readonly sets: readonly (readonly [string, NftSet])[];
+}
+
+class FragmentBuilder implements Sink {
+  private readonly chains = new Map<string, string[]>();
+  private readonly elements: [string, string, string, string][] = [];
+  private readonly sets: [string, NftSet][] = [];
+
+  chain(name: string): void {
+    if (!this.chains.has(name)) this.chains.set(name, []);
+  }
+
+  add(chain: string, rule: string): void {
+    this.chain(chain);
+    this.chains.get(chain)!.push(rule);
+  }
+
+  element(map: string, spec: string, key: string, value: string): void {
+    this.elements.push([map, spec, key, value]);
+  }
+
+  set(name: string, set: NftSet): void {
+    this.sets.push([name, set]);
+  }
+
+  fragment(): Fragment {
+    return { chains: [...this.chains], elements: this.elements, sets: this.sets };
+  }
+}
+
+/** Fragments of the previous ruleset by service port (see iptables' FragmentMemo). */
+export class NftFragmentMemo {
+  map = new Map<string, Fragment>();
+}
+
+export function nftRuleset(ports: readonly ServicePortInfo[], cfg: NftConfig, memo: NftFragmentMemo = new NftFragmentMemo()): NftRuleset {
   const b = new Builder();
   for (const [name, hook] of BASE_CHAINS) {
     b.rs.base.set(name, hook);
@@ -115,11 +169,25 @@ export function nftRuleset(ports: readonly ServicePortInfo[], cfg: NftConfig): N
   b.add(SERVICES, `ip daddr . meta l4proto . th dport vmap @${SERVICE_IPS}`);
   b.add(SERVICES, `${nodePortDst} meta l4proto . th dport vmap @${SERVICE_NODEPORTS}`);
 
-  for (const sp of ports) writeServicePort(b, sp, cfg);
+  const next = new Map<string, Fragment>();
+  for (const sp of ports) {
+    const key = JSON.stringify(sp);
+    let f = memo.map.get(key);
+    if (!f) {
+      const fb = new FragmentBuilder();
+      writeServicePort(fb, sp, cfg);
+      f = fb.fragment();
+    }
+    next.set(key, f);
+    for (const [name, rules] of f.chains) b.rs.chains.set(name, rules);
+    for (const [map, spec, k, v] of f.elements) b.element(map, spec, k, v);
+    for (const [name, set] of f.sets) b.set(name, set);
+  }
+  memo.map = next;
   return b.rs;
 }
 
-function writeServicePort(b: Builder, sp: ServicePortInfo, cfg: NftConfig): void {
+function writeServicePort(b: Sink, sp: ServicePortInfo, cfg: NftConfig): void {
   const n = cfg.names;
   const proto = sp.protocol.toLowerCase();
   const cat = categorizeEndpoints(sp);
@@ -140,21 +208,19 @@ function writeServicePort(b: Builder, sp: ServicePortInfo, cfg: NftConfig): void
   if (usesLocal) b.chain(localChain);
   if (usesExt) b.chain(extChain);
 
-  const serviceIPs = b.map(SERVICE_IPS, IP_PORT_MAP);
-  const noEndpoints = b.map(NO_ENDPOINT_SERVICES, IP_PORT_MAP);
   const key = `${sp.clusterIP} . ${proto} . ${sp.port}`;
-  if (hasInternal) serviceIPs.set(key, `goto ${internalChain}`);
-  else noEndpoints.set(key, noEndpointVerdict);
+  if (hasInternal) b.element(SERVICE_IPS, IP_PORT_MAP, key, `goto ${internalChain}`);
+  else b.element(NO_ENDPOINT_SERVICES, IP_PORT_MAP, key, noEndpointVerdict);
 
   for (const ip of sp.externalIPs) {
     const k = `${ip} . ${proto} . ${sp.port}`;
-    if (cat.hasAny) serviceIPs.set(k, `goto ${extChain}`);
-    if (!hasExternal) noEndpoints.set(k, noEndpointVerdict);
+    if (cat.hasAny) b.element(SERVICE_IPS, IP_PORT_MAP, k, `goto ${extChain}`);
+    if (!hasExternal) b.element(NO_ENDPOINT_SERVICES, IP_PORT_MAP, k, noEndpointVerdict);
   }
   if (sp.nodePort !== 0) {
     const k = `${proto} . ${sp.nodePort}`;
-    if (cat.hasAny) b.map(SERVICE_NODEPORTS, PORT_MAP).set(k, `goto ${extChain}`);
-    if (!hasExternal) b.map(NO_ENDPOINT_NODEPORTS, PORT_MAP).set(k, noEndpointVerdict);
+    if (cat.hasAny) b.element(SERVICE_NODEPORTS, PORT_MAP, k, `goto ${extChain}`);
+    if (!hasExternal) b.element(NO_ENDPOINT_NODEPORTS, PORT_MAP, k, noEndpointVerdict);
   }
 
   // Off-cluster clients of a cluster IP are masqueraded so replies come back through this node.
@@ -176,7 +242,7 @@ function writeServicePort(b: Builder, sp: ServicePortInfo, cfg: NftConfig): void
 
   if (sp.affinitySeconds !== undefined) {
     for (const ep of cat.reachable) {
-      b.rs.sets.set(n.affinity(sp, ep), { kind: "set", spec: `type ipv4_addr ; flags dynamic,timeout ; timeout ${sp.affinitySeconds}s`, elements: undefined });
+      b.set(n.affinity(sp, ep), { kind: "set", spec: `type ipv4_addr ; flags dynamic,timeout ; timeout ${sp.affinitySeconds}s`, elements: undefined });
     }
   }
   if (usesCluster) writeEndpointJumps(b, sp, clusterChain, cat.cluster, cfg);
@@ -191,7 +257,7 @@ function writeServicePort(b: Builder, sp: ServicePortInfo, cfg: NftConfig): void
   }
 }
 
-function writeEndpointJumps(b: Builder, sp: ServicePortInfo, chain: string, eps: readonly EndpointInfo[], cfg: NftConfig): void {
+function writeEndpointJumps(b: Sink, sp: ServicePortInfo, chain: string, eps: readonly EndpointInfo[], cfg: NftConfig): void {
   const n = cfg.names;
   if (sp.affinitySeconds !== undefined) {
     for (const ep of eps) b.add(chain, `ip saddr @${n.affinity(sp, ep)} goto ${n.endpoint(sp, ep)}`);
@@ -261,7 +327,7 @@ export function nftScript(table: string, desired: NftRuleset, applied: NftApplie
       rewrite.push(name);
       continue;
     }
-    if (full || !sameLines(before, lines) || lines.some((l) => respec.some((r) => l.includes(`@${r} `)))) {
+    if (full || (before !== lines && !sameLines(before, lines)) || lines.some((l) => respec.some((r) => l.includes(`@${r} `)))) {
       out.push(`flush chain ${T} ${name}`);
       rewrite.push(name);
     }
