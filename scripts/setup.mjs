@@ -75,8 +75,11 @@ function build() {
   // src/api/openapi/patchmeta.js; tsc emits even when some file has type errors, so they are
   // generated either way (about 0.3 s).
   const g = spawnSync(process.execPath, [join(root, "scripts", "gen-openapi.mjs")], { cwd: root, stdio: "inherit" });
+  // The cluster DNS server as one file, for the DNS image (about 0.3 s).
+  const d = spawnSync(process.execPath, [join(root, "scripts", "bundle-dns.mjs")], { cwd: root, stdio: "inherit" });
   if (r.status !== 0) process.exit(r.status ?? 1);
   if (g.status !== 0) process.exit(g.status ?? 1);
+  if (d.status !== 0) process.exit(d.status ?? 1);
 }
 
 /**

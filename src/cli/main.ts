@@ -10,6 +10,7 @@ import { registerSimNodesCommand } from "./sim-nodes.js";
 import { registerSchedulerCommand } from "./scheduler.js";
 import { registerWhyCommand } from "./why.js";
 import { registerAgentCommand } from "./agent.js";
+import { registerDnsCommand } from "./dns.js";
 import { VERSION } from "../util/version.js";
 
 export function buildProgram(): Command {
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerUpCommands(program);
   registerServerCommand(program);
   registerAgentCommand(program);
+  registerDnsCommand(program);
   registerControllerManagerCommand(program);
   registerSnapshotCommands(program);
   registerSimNodesCommand(program);

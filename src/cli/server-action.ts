@@ -10,6 +10,7 @@ import type { Level } from "pino";
 import { Agent } from "../kubelet/agent.js";
 import { agentOptionsFromFlags, untilSignal, type NodeFlags } from "./agent-action.js";
 import { clusterDNSIP } from "../dns/addon.js";
+import { builtinAddons, ensureAddons } from "./addons.js";
 
 export interface ServerFlags extends NodeFlags {
   readonly dataDir: string;
@@ -28,6 +29,7 @@ export interface ServerFlags extends NodeFlags {
   readonly disableControllers?: boolean;
   readonly disableScheduler?: boolean;
   readonly disableAgent?: boolean;
+  readonly disableAddons?: boolean;
   readonly clusterCidr: string;
 }
 
@@ -108,6 +110,12 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     await controllers?.stop();
     await server.stop();
     throw err;
+  }
+  const serviceCIDR = (flags.serviceClusterIpRange ?? "10.43.0.0/16").split(",")[0]!;
+  if (!flags.disableAddons) {
+    await ensureAddons(server.kubeconfigPath, builtinAddons({ serviceCIDR, clusterDomain: flags.clusterDomain }), createLogger(flags.logLevel as Level)).catch((err: unknown) =>
+      process.stderr.write(`k8ts: addons could not be installed: ${err instanceof Error ? err.message : String(err)}\n`),
+    );
   }
   const running = [controllers ? "controllers" : "", scheduler ? "scheduler" : ""].filter(Boolean).join(" and ");
   process.stdout.write(`k8ts server ready at ${server.url}; kubeconfig ${server.kubeconfigPath}${running ? `; ${running} running` : ""}\n`);

@@ -25,6 +25,7 @@ export function registerServerCommand(program: Command): void {
     .option("--disable-controllers", "do not run the controller-manager in this process")
     .option("--disable-scheduler", "do not run the scheduler in this process")
     .option("--disable-agent", "do not run a node (kubelet) in this process")
+    .option("--disable-addons", "do not install the cluster DNS addon (Deployment coredns and Service kube-dns in kube-system)")
     .option("--cluster-cidr <cidr>", "range the pods' addresses come from; each node gets a /24 of it", "10.42.0.0/16")
     .option("--log-level <level>", "trace, debug, info, warn, error or silent", "info");
   addNodeFlags(cmd).action(async (flags: ServerFlags) => {

@@ -17,6 +17,7 @@ import { Containerd } from "./containerd.js";
 import { CriClient } from "./cri/client.js";
 import { cniConfDir, writeCniConfig, CNI_CONFIG_FILE } from "./cni.js";
 import { ensureBuiltinImages } from "./images/import.js";
+import { ensureDnsImage } from "./images/dns.js";
 import { isMirrorPod, kubeletPaths, type KubeletPaths } from "./types.js";
 import { NodeAgent } from "./node/index.js";
 import { StaticPodSource } from "./config/static.js";
@@ -256,6 +257,20 @@ export class Agent {
     objects.onChange((_kind, namespace) => {
       for (const p of pods.lister.namespace(namespace).list()) if (p.metadata?.uid) lifecycle.resync(p.metadata.uid);
     });
+    // The cluster DNS image is built from this node's Node binary (seconds of CPU the first
+    // time): in the background, so that the node is Ready without waiting for it; pods that
+    // wanted it are synced again once it is there.
+    if (this.containerd) {
+      const address = this.containerd.socket;
+      void ensureDnsImage(cri, { address, archiveDir: join(this.paths.root, "images") }).then(
+        (r) => {
+          if (!r.imported) return;
+          log.info({ image: r.reference }, "cluster DNS image imported");
+          for (const p of lifecycle.pods()) if (p.metadata?.uid) lifecycle.resync(p.metadata.uid);
+        },
+        (err: unknown) => log.warn({ err }, "the cluster DNS image could not be built"),
+      );
+    }
     log.info({ ms: Date.now() - started }, "agent running");
   }
 

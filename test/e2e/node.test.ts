@@ -42,7 +42,7 @@ describe("a real node", { skip, timeout: 600_000 }, () => {
   const podOf = async (selector: string): Promise<Pod> =>
     until(`a running pod for ${selector}`, async () => {
       const list = (await c.client.forKind("v1", "Pod").namespace(ns).list({ labelSelector: selector })).items as Pod[];
-      return list.find((p) => p.status?.phase === "Running" && p.status.podIP && !p.metadata?.deletionTimestamp);
+      return list.find((p) => p.status?.phase === "Running" && p.status.podIP && !p.metadata?.deletionTimestamp && p.status.conditions?.some((x) => x.type === "Ready" && x.status === "True"));
     }, 90_000, 200);
 
   before(async () => {
@@ -219,9 +219,9 @@ spec:
   - {name: sec, secret: {secretName: creds}}
 `);
     await until("configured running", async () => ((await pod("configured")).status?.phase === "Running" ? true : undefined), 60_000, 100);
-    const env = await c.kubectl(["exec", "configured", "--", "sh", "-c", "echo $GREETING $PASSWORD $MY_POD; cat /etc/cfg/mode; cat /etc/sec/password"]);
+    const env = await c.kubectl(["exec", "configured", "--", "sh", "-c", "echo $GREETING $PASSWORD $MY_POD $(cat /etc/cfg/mode) $(cat /etc/sec/password)"]);
     assert.equal(env.code, 0, env.stderr);
-    assert.equal(env.stdout, "hello s3cret configured\nfast\ns3cret");
+    assert.equal(env.stdout, "hello s3cret configured fast s3cret\n");
     const patched = await c.kubectl(["patch", "configmap", "settings", "-p", '{"data":{"mode":"slow"}}']);
     assert.equal(patched.code, 0, patched.stderr);
     await until("configMap update reaches the volume", async () => {
