@@ -13,7 +13,7 @@ export function registerServerCommand(program: Command): void {
     .option("--data-dir <dir>", "where state, certificates and the admin kubeconfig live", defaultDataDir())
     .option("--store <url>", "store URL: sqlite:///path/state.db (default <data-dir>/state.db), etcd://host:port[,host:port], memory://")
     .option("--port <port>", "HTTPS port", "6443")
-    .option("--bind-address <ip>", "address to listen on", "127.0.0.1")
+    .option("--bind-address <ip>", "address to listen on (pods reach the API server through the kubernetes Service, which leads to the node's address)", "0.0.0.0")
     .option("--advertise-address <ip>", "address of this server in the kubernetes service's endpoints (default: the bind address, or the host's primary address when bound to loopback or 0.0.0.0)")
     .option("--service-cluster-ip-range <cidr>", "range of cluster IPs for services (one CIDR, or an IPv4 and an IPv6 one separated by a comma)", "10.43.0.0/16")
     .option("--service-node-port-range <range>", "range of node ports for NodePort and LoadBalancer services", "30000-32767")

@@ -9,7 +9,7 @@ export function registerUpCommands(program: Command): void {
     .description("start a single-node cluster in the background (reusing its state) and merge a k8ts context into ~/.kube/config")
     .option("--data-dir <dir>", "state, certificates, kubeconfig and logs", defaultDataDir())
     .option("--port <port>", "API server HTTPS port", String(DEFAULT_PORT))
-    .option("--bind-address <ip>", "API server address", "127.0.0.1")
+    .option("--bind-address <ip>", "API server address (all interfaces by default: pods reach it through the node's address)", "0.0.0.0")
     .option("--store <url>", "store URL (default sqlite://<data-dir>/state.db)")
     .option("--kubeconfig <file>", "kubeconfig to merge the k8ts context into (\"\" to skip)")
     .option("--node-name <name>", "name of the node (default: the host name, lowercased)")
