@@ -159,6 +159,8 @@ export class KubeletServer {
   private readonly registry = new Registry();
   private readonly requests: Counter<"method" | "path" | "server_type" | "long_running">;
   private readonly inflight: Gauge<"method" | "path" | "server_type" | "long_running">;
+  /** k8ts's own: which way each stream was served (see streaming.ts), to see what clients speak */
+  private readonly streams: Counter<"kind" | "mode">;
   private readonly log: Logger;
 
   constructor(private readonly o: KubeletServerOptions) {
@@ -167,6 +169,7 @@ export class KubeletServer {
     const labelNames = ["method", "path", "server_type", "long_running"] as const;
     this.requests = new Counter({ name: "kubelet_http_requests_total", help: "Number of the http requests received since the server started", labelNames, registers: [this.registry] });
     this.inflight = new Gauge({ name: "kubelet_http_inflight_requests", help: "Number of the inflight http requests", labelNames, registers: [this.registry] });
+    this.streams = new Counter({ name: "kubelet_streaming_requests_total", help: "Streaming requests (exec, attach, portforward) by how they were served: passthrough to the runtime, WebSocket v5 bridged to SPDY, or port-forward tunnel unwrapped", labelNames: ["kind", "mode"] as const, registers: [this.registry] });
     collectDefaultMetrics({ register: this.registry });
   }
 
@@ -360,6 +363,7 @@ export class KubeletServer {
     const q = url.searchParams;
     const mode = streamMode(t.kind, req);
     const log = this.log.child({ pod: `${t.namespace}/${t.pod}`, container: t.container || undefined, stream: t.kind, mode });
+    this.streams.inc({ kind: t.kind, mode });
     if (t.kind === "portforward") {
       const sandbox = await currentSandbox(this.o.cri, t.namespace, t.pod, t.uid);
       const ports = q.getAll("port").map(Number).filter((p) => Number.isInteger(p) && p > 0 && p < 65536);

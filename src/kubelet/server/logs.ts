@@ -241,7 +241,8 @@ export async function readContainerLog(path: string, opts: LogOptions, sink: Log
           continue;
         }
         if (now && now.size < pos) {
-          // Truncated in place (copytruncate): start over at the top.
+          // Truncated in place (copytruncate): start over at the top. Best effort: a write that
+          // lands before we notice the truncation makes the file look grown, not cut.
           pos = 0;
           rest = Buffer.alloc(0);
           await drain();
