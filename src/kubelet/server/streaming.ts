@@ -173,11 +173,19 @@ export function passthrough(req: IncomingMessage, client: Duplex, head: Buffer, 
   });
 }
 
+/**
+ * `ws` refuses (400) a Sec-WebSocket-Protocol that is not a list of RFC 7230 tokens, and "/" in
+ * SPDY/3.1+portforward.k8s.io is not a token character (gorilla, which client-go uses, does
+ * not check). The request's header is swapped for this alias before `ws` reads it; the answer
+ * names the real protocol.
+ */
+const TUNNEL_ALIAS = "k8ts-spdy-3.1-portforward-tunnel";
+
 const wss = new WebSocketServer({
   noServer: true,
   perMessageDeflate: false,
   // Only the two protocols the kubelet itself terminates (everything else is passed through).
-  handleProtocols: (protocols) => (protocols.has(STREAM_PROTOCOL_V5) ? STREAM_PROTOCOL_V5 : protocols.has(PORT_FORWARD_TUNNEL_PROTOCOL) ? PORT_FORWARD_TUNNEL_PROTOCOL : false),
+  handleProtocols: (protocols) => (protocols.has(STREAM_PROTOCOL_V5) ? STREAM_PROTOCOL_V5 : protocols.has(TUNNEL_ALIAS) ? PORT_FORWARD_TUNNEL_PROTOCOL : false),
 });
 
 function acceptWebSocket(req: IncomingMessage, client: Duplex, head: Buffer): Promise<WebSocket> {
@@ -271,6 +279,7 @@ export async function tunnelPortForward(req: IncomingMessage, client: Duplex, he
     up.socket.destroy();
     return;
   }
+  req.headers["sec-websocket-protocol"] = TUNNEL_ALIAS;
   const ws = await acceptWebSocket(req, client, head);
   const wsStream = createWebSocketStream(ws);
   if (up.head.length > 0) wsStream.write(up.head);
