@@ -89,18 +89,18 @@ async function syncBench(client: RestClient, net: TestNet, mode: ProxyMode): Pro
     await proxier.start();
     const first = proxier.lastSync!;
     const slices = client.forKind("discovery.k8s.io/v1", "EndpointSlice").namespace(NS);
-    const changes: { ms: number; rules: number }[] = [];
+    const changes: { ms: number; writeMs: number; rules: number }[] = [];
     for (let k = 0; k < 5; k++) {
       const seen = proxier.syncs;
       const eps = fakeEndpoints(k);
       eps[0] = { ...eps[0]!, addresses: [`10.199.0.${k + 1}`] };
       await slices.patch("bench-0-1", "merge", { endpoints: eps });
       await until("the change's sync", () => (proxier.syncs > seen && proxier.lastSync!.wrote ? true : undefined), 60_000, 2);
-      changes.push({ ms: proxier.lastSync!.durationMs, rules: proxier.lastSync!.rules });
+      changes.push({ ms: proxier.lastSync!.durationMs, writeMs: proxier.lastSync!.writeMs, rules: proxier.lastSync!.rules });
     }
     const change = changes.sort((a, b) => a.ms - b.ms)[2]!;
-    emit({ what: "proxy-sync", mode, services: first.services, endpointsPerService: ENDPOINTS, phase: "first-full", ms: first.durationMs, rulesWritten: first.rules, totalRules: first.totalRules });
-    emit({ what: "proxy-sync", mode, services: first.services, endpointsPerService: ENDPOINTS, phase: "one-service-change", ms: change.ms, rulesWritten: change.rules, runs: changes.length });
+    emit({ what: "proxy-sync", mode, services: first.services, endpointsPerService: ENDPOINTS, phase: "first-full", ms: first.durationMs, writeMs: first.writeMs, rulesWritten: first.rules, totalRules: first.totalRules });
+    emit({ what: "proxy-sync", mode, services: first.services, endpointsPerService: ENDPOINTS, phase: "one-service-change", ms: change.ms, writeMs: change.writeMs, rulesWritten: change.rules, runs: changes.length });
   } finally {
     await proxier.stop();
     await cleanupProxyRules({ mode, chainPrefix: prefix, netns: net.node });
@@ -144,7 +144,7 @@ async function readyBench(client: RestClient, net: TestNet, mode: ProxyMode): Pr
       const created = await services.create({ ...svc(name), metadata: { name, namespace: "ready" } });
       await slices.create({ ...slice(`${name}-1`, name, eps), metadata: { name: `${name}-1`, namespace: "ready", labels: { "kubernetes.io/service-name": name } } });
       const ip = created.spec?.clusterIP;
-      await until(`${name} answering`, async () => ((await net.get(net.pods[0]!.netns, `http://${ip}/`, 1, 0.2))[0]?.startsWith("ERROR") === false ? true : undefined), 20_000, 5);
+      await until(`${name} answering`, async () => ((await net.get(net.pods[0]!.netns, `http://${ip}/`, 1, 0.1))[0]?.startsWith("ERROR") === false ? true : undefined), 20_000, 5);
       times.push(performance.now() - t0);
     }
     emit({ what: "service-ready", mode, services: times.length, p50Ms: round(pct(times, 50)), p99Ms: round(pct(times, 99)), note: "create Service + EndpointSlice → answer via cluster IP from a pod (probe: one busybox wget per attempt)" });

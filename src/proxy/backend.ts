@@ -9,6 +9,8 @@ export interface SyncResult {
   /** Rules (and map elements) of the whole desired ruleset. */
   readonly totalRules: number;
   readonly full: boolean;
+  /** Of the sync, the time spent in iptables-restore / nft. */
+  readonly writeMs: number;
 }
 
 export interface Backend {

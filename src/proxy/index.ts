@@ -1,12 +1,10 @@
 // k8ts's kube-proxy: Services + EndpointSlices → iptables or nftables rules on one node.
-import { existsSync } from "node:fs";
-import { delimiter, join } from "node:path";
 import { commandRunner } from "./exec.js";
 import { cleanupIptables } from "./iptables/backend.js";
 import type { ProxyMode } from "./model.js";
 import { IptablesNames } from "./names.js";
 import { cleanupNftables } from "./nftables/backend.js";
-import { nftTableFor } from "./proxier.js";
+import { nftTableFor, onPath } from "./proxier.js";
 
 export { Proxier, compileProxierOptions, type ProxierOptions, type CompiledProxierOptions, type LastSync } from "./proxier.js";
 export { ProxyError, type ProxyErrorCode, type ProxyMode } from "./model.js";
@@ -17,10 +15,6 @@ export interface CleanupOptions {
   readonly chainPrefix?: string;
   readonly nftTable?: string;
   readonly netns?: string;
-}
-
-function onPath(cmd: string): boolean {
-  return (process.env["PATH"] ?? "/usr/sbin:/usr/bin:/sbin:/bin").split(delimiter).some((d) => d !== "" && existsSync(join(d, cmd)));
 }
 
 /**

@@ -65,7 +65,7 @@ for (const mode of ["iptables", "nftables"] as const) {
 
     before(async () => {
       server = await startTestApiServer();
-      net = await createTestNet({ id, pods: 3 });
+      net = await createTestNet({ id, pods: 3, udp: true });
       client = await createClientFromKubeconfig(server.kubeconfig, { qps: Infinity });
       const n = net;
       for (const p of n.pods) await until(`httpd in ${p.name}`, async () => ((await n.get(n.node, `http://${p.ip}:8080/cgi-bin/who`, 1))[0]?.startsWith(p.name) ? true : undefined), 10_000);
@@ -82,6 +82,8 @@ for (const mode of ["iptables", "nftables"] as const) {
       await services.create(service("local", { type: "NodePort", clusterIP: "10.43.100.14", externalTrafficPolicy: "Local", ports: [{ name: "http", port: 80, targetPort: 8080, nodePort: 30081 }] }));
       await slices().create(slice("local-1", "local", endpoints(n, [{ i: 0 }, { i: 1, node: "node-b" }])));
       await services.create(service("headless", { clusterIP: "None" }));
+      await services.create(service("dns", { clusterIP: "10.43.100.20", ports: [{ name: "dns", port: 53, targetPort: 5353, protocol: "UDP" }] }));
+      await slices().create({ ...slice("dns-1", "dns", endpoints(n, [{ i: 0 }])), ports: [{ name: "dns", port: 5353, protocol: "UDP" }] });
 
       proxier = new Proxier({
         client,
@@ -185,6 +187,16 @@ for (const mode of ["iptables", "nftables"] as const) {
       assert.ok(s.rules > 0 && s.rules < s.totalRules / 3, `a partial write: ${JSON.stringify(s)}`);
       await slices().patch("web-1", "merge", { endpoints: endpoints(n, [{ i: 0 }, { i: 1 }, { i: 2 }]) });
       await until("all three answer again", async () => (names(await n.get(n.ext, "http://10.43.100.10/cgi-bin/who", 30)).size === 3 ? true : undefined), 5000);
+    });
+
+    it("UDP: a client's flow moves to the new endpoint when its endpoint goes (stale conntrack entries are cleared)", { skip: existsSync("/usr/sbin/conntrack") ? false : "needs the conntrack tool" }, async () => {
+      const n = net!;
+      const client = n.pods[2]!.netns;
+      await until("pod1 answers over UDP", async () => ((await n.udp(client, "10.43.100.20", 53, 40053)) === "pod1" ? true : undefined), 10_000);
+      await slices().patch("dns-1", "merge", { endpoints: endpoints(n, [{ i: 1 }]) });
+      // Same source port: the same conntrack tuple as before. pod1 still runs, so without the
+      // cleanup the old entry would keep sending this client to it.
+      await until("pod2 answers the same flow", async () => ((await n.udp(client, "10.43.100.20", 53, 40053)) === "pod2" ? true : undefined), 10_000);
     });
 
     it("a sync with nothing changed writes nothing", async () => {

@@ -4,15 +4,18 @@
 // differs from what it last wrote. Syncs are serialized and at least minSyncPeriodMs apart, so
 // a burst of changes (a rollout) costs one write; every syncPeriodMs a sync runs regardless, and
 // once an hour (or after any failure) a full one that rewrites everything and clears leftovers.
+import { existsSync } from "node:fs";
+import { delimiter, join } from "node:path";
 import type { Service } from "kubernetes-types/core/v1.js";
 import type { EndpointSlice } from "kubernetes-types/discovery/v1.js";
 import { SharedInformerFactory, stripManagedFields, type EventHandler, type SharedInformer } from "../client/informer.js";
 import type { RestClient } from "../client/rest.js";
 import type { Logger } from "../util/log.js";
 import type { Backend } from "./backend.js";
+import { clearFlows, staleUdpFlows } from "./conntrack.js";
 import { commandRunner, type CommandRunner } from "./exec.js";
 import { IptablesBackend } from "./iptables/backend.js";
-import { buildServicePorts, PROXY_LABEL_SELECTOR, ProxyError, type ProxyMode } from "./model.js";
+import { buildServicePorts, PROXY_LABEL_SELECTOR, ProxyError, type ProxyMode, type ServicePortInfo } from "./model.js";
 import { IptablesNames, NftNames, checkChainPrefix } from "./names.js";
 import { NftablesBackend } from "./nftables/backend.js";
 import { applySysctls } from "./sysctl.js";
@@ -59,6 +62,8 @@ export interface CompiledProxierOptions {
   readonly nftTable: string;
   readonly netns: string | undefined;
   readonly sysctls: boolean;
+  /** The conntrack tool is there to clear stale UDP flows. */
+  readonly conntrack: boolean;
   readonly log: Logger;
 }
 
@@ -71,6 +76,9 @@ export interface LastSync {
   readonly totalRules: number;
   readonly full: boolean;
   readonly wrote: boolean;
+  /** Of durationMs, the time iptables-restore / nft took. */
+  readonly writeMs: number;
+  /** Service ports programmed. */
   readonly services: number;
 }
 
@@ -83,6 +91,10 @@ const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 function validIPv4(ip: string): boolean {
   const m = IPV4.exec(ip);
   return m !== null && m.slice(1).every((o) => Number(o) <= 255);
+}
+
+export function onPath(cmd: string): boolean {
+  return (process.env["PATH"] ?? "/usr/sbin:/usr/bin:/sbin:/bin").split(delimiter).some((d) => d !== "" && existsSync(join(d, cmd)));
 }
 
 export function nftTableFor(o: { readonly chainPrefix?: string; readonly nftTable?: string }): string {
@@ -121,6 +133,7 @@ export function compileProxierOptions(o: ProxierOptions): CompiledProxierOptions
     nftTable,
     netns: o.netns,
     sysctls: o.sysctls ?? o.netns === undefined,
+    conntrack: onPath("conntrack"),
     log: o.log,
   };
 }
@@ -147,6 +160,8 @@ export class Proxier {
   private stopped = false;
   private last: LastSync | undefined;
   private syncCount = 0;
+  private synced: readonly ServicePortInfo[] = [];
+  private conntrackWarned = false;
 
   constructor(o: ProxierOptions) {
     this.options = compileProxierOptions(o);
@@ -249,11 +264,20 @@ export class Proxier {
     try {
       const ports = buildServicePorts(this.services!.lister.list(), this.slices!.lister.list(), this.options.nodeName);
       const r = await this.backend!.sync(ports, full);
+      const flows = staleUdpFlows(this.synced, ports);
+      this.synced = ports;
+      if (flows.length > 0) {
+        if (this.options.conntrack) await clearFlows(this.run, flows, this.log);
+        else if (!this.conntrackWarned) {
+          this.conntrackWarned = true;
+          this.log.warn("the conntrack tool is not installed: UDP clients of a service may keep sending to a removed endpoint until their flow times out");
+        }
+      }
       const durationMs = Date.now() - start;
       if (r.full) this.nextFullAt = start + FULL_SYNC_PERIOD_MS;
       this.failures = 0;
       this.notBefore = 0;
-      this.last = { durationMs, rules: r.rules, mode: this.options.mode, totalRules: r.totalRules, full: r.full, wrote: r.wrote, services: ports.length };
+      this.last = { durationMs, rules: r.rules, mode: this.options.mode, totalRules: r.totalRules, full: r.full, wrote: r.wrote, writeMs: Math.round(r.writeMs), services: ports.length };
       this.syncCount++;
       if (r.wrote) this.log.debug({ ms: durationMs, rules: r.rules, totalRules: r.totalRules, full: r.full, servicePorts: ports.length }, "proxy rules written");
     } catch (err) {

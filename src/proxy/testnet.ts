@@ -35,6 +35,8 @@ export interface TestNet {
   readonly httpPort: number;
   /** The directory a pod's httpd serves. */
   webRoot(pod: TestPod): string;
+  /** One datagram to host:port from local port `fromPort` in `netns`: the answer, or "ERROR timeout" after 1 s. */
+  udp(netns: string, host: string, port: number, fromPort: number): Promise<string>;
   /** Runs a command in a namespace; rejects on a non-zero exit. */
   exec(netns: string, argv: readonly string[], stdin?: string): Promise<CommandResult>;
   /**
@@ -51,7 +53,15 @@ export interface TestNetOptions {
   readonly pods: number;
   /** Start busybox httpd in every pod (default true). */
   readonly httpd?: boolean;
+  /** Start a UDP server on port 5353 in every pod that answers each datagram with the pod's name. */
+  readonly udp?: boolean;
 }
+
+const UDP_SERVER = `const s = require("node:dgram").createSocket("udp4"); s.on("message", (m, r) => s.send(process.argv[1], r.port, r.address)); s.bind(5353);`;
+const UDP_CLIENT = `const [host, port, from] = process.argv.slice(1); const s = require("node:dgram").createSocket("udp4");
+const t = setTimeout(() => { console.log("ERROR timeout"); process.exit(0); }, 1000);
+s.on("message", (m) => { console.log(m.toString()); clearTimeout(t); s.close(); });
+s.bind(Number(from), () => s.send("?", Number(port), host));`;
 
 const BUSYBOX = "/bin/busybox";
 
@@ -79,6 +89,10 @@ export async function createTestNet(o: TestNetOptions): Promise<TestNet> {
     httpPort,
     webRoot: (p) => join(dir, p.name),
     exec: (netns, argv, stdin) => commandRunner(netns)(argv, stdin),
+    async udp(netns, host, port, fromPort) {
+      const { stdout } = await commandRunner(netns)([process.execPath, "-e", UDP_CLIENT, host, String(port), String(fromPort)]);
+      return stdout.trim();
+    },
     async get(netns, url, count, timeoutS = 2) {
       // busybox-static's own `wget -T` crashes (SIGSEGV in its alarm handler): coreutils' timeout bounds each request instead.
       const script = `i=0; while [ $i -lt ${count} ]; do i=$((i+1)); out=$(timeout ${timeoutS} ${BUSYBOX} wget -q -O - '${url}' 2>&1); rc=$?; if [ $rc -eq 0 ]; then echo "$out" | head -n1; elif [ $rc -eq 124 ]; then echo "ERROR timeout"; else echo "ERROR $(echo $out | head -n1)"; fi; done`;
@@ -134,6 +148,9 @@ export async function createTestNet(o: TestNetOptions): Promise<TestNet> {
         const s = spawn("ip", ["netns", "exec", p.netns, BUSYBOX, "httpd", "-f", "-p", String(httpPort), "-h", root], { stdio: "ignore" });
         servers.push(s);
       }
+    }
+    if (o.udp) {
+      for (const p of pods) servers.push(spawn("ip", ["netns", "exec", p.netns, process.execPath, "-e", UDP_SERVER, p.name], { stdio: "ignore" }));
     }
   } catch (err) {
     await net.cleanup();

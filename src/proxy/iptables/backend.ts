@@ -2,6 +2,7 @@
 // are declared (so nobody else's rules are touched), and after the first sync only the chains
 // whose rules changed. Full syncs read iptables-save to find leftovers (chains of a previous
 // run, missing or duplicate jumps from the built-in chains).
+import { performance } from "node:perf_hooks";
 import type { Backend, SyncResult } from "../backend.js";
 import type { CommandRunner } from "../exec.js";
 import type { ServicePortInfo } from "../model.js";
@@ -36,12 +37,14 @@ export class IptablesBackend implements Backend {
       plan = { ...planRestore(desired, applied, { filter: applied.filter.keys(), nat: applied.nat.keys() }), addJumps: [], dropJumps: [] };
     }
     const { text, rules } = restoreScript(desired, plan);
+    const t0 = performance.now();
     if (text !== "") {
       this.applied = undefined;
       await this.run(RESTORE, text);
     }
+    const writeMs = performance.now() - t0;
     this.applied = desired;
-    return { wrote: text !== "", rules, totalRules: countRules(desired), full };
+    return { wrote: text !== "", rules, totalRules: countRules(desired), full, writeMs };
   }
 }
 

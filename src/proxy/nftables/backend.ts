@@ -1,6 +1,7 @@
 // Writes the nftables ruleset with one `nft -f -` transaction per sync. The first transaction
 // replaces our table whole (anything of a previous run goes with it); later ones change only
 // the chains and map elements that differ from the last one that succeeded.
+import { performance } from "node:perf_hooks";
 import type { Backend, SyncResult } from "../backend.js";
 import type { CommandRunner } from "../exec.js";
 import type { ServicePortInfo } from "../model.js";
@@ -26,14 +27,16 @@ export class NftablesBackend implements Backend {
     const desired = nftRuleset(ports, this.cfg, this.memo);
     const full = fullAsked || this.applied === undefined;
     const script = nftScript(this.cfg.table, desired, this.applied, full, Date.now());
+    const t0 = performance.now();
     if (script.text !== "") {
       // A failed transaction changes nothing, but what it leaves is no longer known for sure:
       // the next sync starts from a fresh table.
       this.applied = undefined;
       await this.run(["nft", "-f", "-"], script.text);
     }
+    const writeMs = performance.now() - t0;
     this.applied = { rs: desired, stale: script.stale };
-    return { wrote: script.text !== "", rules: script.rules, totalRules: countNftRules(desired), full };
+    return { wrote: script.text !== "", rules: script.rules, totalRules: countNftRules(desired), full, writeMs };
   }
 }
 
