@@ -108,7 +108,7 @@ function openWatch(url: string, c: RawClient, path: string, onLine: (line: strin
 async function startServer(dir: string): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
   const cli = fileURLToPath(new URL("../../bin/k8ts", import.meta.url));
-  const child = spawn(process.execPath, [cli, "server", "--data-dir", dir, "--port", String(port), "--log-level", "warn"], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [cli, "server", "--data-dir", dir, "--port", String(port), "--disable-agent", "--disable-addons", "--log-level", "warn"], { stdio: ["ignore", "pipe", "inherit"] });
   await new Promise<void>((resolve, reject) => {
     let out = "";
     child.stdout!.on("data", (b: Buffer) => {

@@ -264,7 +264,7 @@ async function main(): Promise<void> {
   process.on("SIGINT", interrupted);
   process.on("SIGTERM", interrupted);
   try {
-    const server = new Proc("k8ts server", ["server", "--data-dir", dataDir, "--port", String(port), "--disable-controllers", "--disable-scheduler", "--max-requests-inflight", "2000", "--max-mutating-requests-inflight", "1000", "--log-level", LOG_LEVEL]);
+    const server = new Proc("k8ts server", ["server", "--data-dir", dataDir, "--port", String(port), "--disable-controllers", "--disable-scheduler", "--disable-agent", "--disable-addons", "--max-requests-inflight", "2000", "--max-mutating-requests-inflight", "1000", "--log-level", LOG_LEVEL]);
     procs.push(server);
     await server.ready("k8ts server ready", 60_000);
     const manager = new Proc("k8ts controller-manager", ["controller-manager", "--kubeconfig", kubeconfig, "--secure-port", "0", "--leader-elect=false", "--kube-api-qps", "2000", "--kube-api-burst", "2000", "--log-level", LOG_LEVEL]);

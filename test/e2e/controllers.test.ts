@@ -62,7 +62,7 @@ interface Cluster {
 async function startCluster(opts: { readonly disableControllers?: boolean } = {}): Promise<Cluster> {
   const dir = mkdtempSync(join(tmpdir(), "k8ts-e2e-controllers-"));
   const port = await freePort();
-  const args = [bin, "server", "--data-dir", dir, "--port", String(port), "--store", "memory://", "--log-level", process.env["K8TS_TEST_LOG"] ?? "warn"];
+  const args = [bin, "server", "--data-dir", dir, "--port", String(port), "--store", "memory://", "--disable-agent", "--log-level", process.env["K8TS_TEST_LOG"] ?? "warn"];
   if (opts.disableControllers) args.push("--disable-controllers");
   const server = new Proc(spawn(process.execPath, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] }));
   try {

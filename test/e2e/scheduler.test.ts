@@ -85,7 +85,7 @@ void describe("scheduler, controllers and simulated nodes end to end", () => {
     dir = mkdtempSync(join(tmpdir(), "k8ts-e2e-scheduler-"));
     kubeconfig = join(dir, "admin.kubeconfig");
     const port = await freePort();
-    await start("k8ts server", ["server", "--data-dir", dir, "--port", String(port), "--store", "memory://", "--log-level", logLevel], "k8ts server ready");
+    await start("k8ts server", ["server", "--data-dir", dir, "--port", String(port), "--store", "memory://", "--disable-agent", "--log-level", logLevel], "k8ts server ready");
     await start("k8ts scheduler", ["scheduler", "--kubeconfig", kubeconfig, "--secure-port", "0", "--log-level", logLevel], "k8ts scheduler started");
   });
 
