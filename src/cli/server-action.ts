@@ -23,6 +23,9 @@ export interface ServerFlags extends NodeFlags {
   readonly tlsSan?: readonly string[];
   readonly tokenAuthFile?: string;
   readonly auditLogPath?: string;
+  readonly serviceAccountIssuer?: string;
+  readonly apiAudiences?: string;
+  readonly disableAdmissionPlugins?: string;
   readonly maxRequestsInflight?: string;
   readonly maxMutatingRequestsInflight?: string;
   readonly logLevel: string;
@@ -32,6 +35,8 @@ export interface ServerFlags extends NodeFlags {
   readonly disableAddons?: boolean;
   readonly clusterCidr: string;
 }
+
+const list = (v: string): string[] => v.split(",").map((x) => x.trim()).filter(Boolean);
 
 /** Starts the server; resolves with a function that stops it. */
 export async function startServer(flags: ServerFlags): Promise<ApiServer> {
@@ -52,6 +57,9 @@ export async function startServer(flags: ServerFlags): Promise<ApiServer> {
       ...(flags.maxRequestsInflight ? { maxRequestsInflight: Number(flags.maxRequestsInflight) } : {}),
       ...(flags.maxMutatingRequestsInflight ? { maxMutatingRequestsInflight: Number(flags.maxMutatingRequestsInflight) } : {}),
       ...(flags.auditLogPath ? { auditSink: fileAuditSink(resolve(flags.auditLogPath)) } : {}),
+      ...(flags.serviceAccountIssuer ? { serviceAccountIssuer: flags.serviceAccountIssuer } : {}),
+      ...(flags.apiAudiences ? { apiAudiences: list(flags.apiAudiences) } : {}),
+      ...(flags.disableAdmissionPlugins ? { disableAdmissionPlugins: list(flags.disableAdmissionPlugins) } : {}),
     }),
   );
   await server.start();
