@@ -6,6 +6,7 @@ import { proxyOptionsFromFlags, runProxy, type ProxyFlags } from "../cli/proxy-a
 import { startTestApiServer, type TestApiServer } from "../testing/apiserver.js";
 import { until } from "../testing/wait.js";
 import { createLogger } from "../util/log.js";
+import { Proxier, ProxyError } from "./index.js";
 import { createTestNet, type TestNet } from "./testnet.js";
 
 const defaults: ProxyFlags = { proxyMode: "iptables", clusterCidr: "10.42.0.0/16", nodeIp: "", syncPeriod: "30s", minSyncPeriod: "100ms", masqueradeBit: "14", logLevel: "silent" };
@@ -45,6 +46,13 @@ describe("k8ts proxy flags", () => {
     await assert.rejects(proxyOptionsFromFlags({ ...defaults, kubeconfig: k, nodeIp: "node-1" }, log), /node IP/);
     await assert.rejects(proxyOptionsFromFlags({ ...defaults, kubeconfig: k, masqueradeBit: "40" }, log), /masquerade bit/);
     await assert.rejects(proxyOptionsFromFlags({ ...defaults }, log), /--kubeconfig/);
+  });
+
+  it("a proxier whose rules cannot be written fails to start with the tool's error, and stops cleanly", async () => {
+    const o = await proxyOptionsFromFlags({ ...defaults, kubeconfig: server!.kubeconfig, netns: `kt-missing-${randomBytes(3).toString("hex")}` }, createLogger("silent"));
+    const p = new Proxier(o);
+    await assert.rejects(p.start(), (err: unknown) => err instanceof ProxyError && err.code === "NotStarted" && /first iptables sync failed: .*iptables-save/.test(err.message));
+    assert.equal(p.lastSync, undefined);
   });
 });
 

@@ -162,6 +162,7 @@ export class Proxier {
   private syncCount = 0;
   private synced: readonly ServicePortInfo[] = [];
   private conntrackWarned = false;
+  private lastError: unknown;
 
   constructor(o: ProxierOptions) {
     this.options = compileProxierOptions(o);
@@ -207,7 +208,10 @@ export class Proxier {
     try {
       if (!(await this.factory.waitForCacheSync(this.ac.signal))) throw new ProxyError("NotStarted", "proxier stopped before its caches synced");
       await this.syncOnce(true);
-      if (this.last === undefined) throw new ProxyError("NotStarted", "the first sync failed (see the log)");
+      if (this.last === undefined) {
+        const why = this.lastError instanceof Error ? this.lastError.message : String(this.lastError);
+        throw new ProxyError("NotStarted", `the first ${o.mode} sync failed: ${why}`, { cause: this.lastError });
+      }
     } catch (err) {
       await this.stop();
       throw err;
@@ -281,6 +285,7 @@ export class Proxier {
       this.syncCount++;
       if (r.wrote) this.log.debug({ ms: durationMs, rules: r.rules, totalRules: r.totalRules, full: r.full, servicePorts: ports.length }, "proxy rules written");
     } catch (err) {
+      this.lastError = err;
       this.failures++;
       const backoff = Math.min(this.options.syncPeriodMs, RETRY_MIN_MS * 2 ** Math.min(this.failures - 1, 10));
       this.notBefore = Date.now() + backoff;
