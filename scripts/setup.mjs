@@ -26,6 +26,8 @@ const runtimePackages = {
   "/usr/lib/cni/bridge": "containernetworking-plugins",
   "dpkg:busybox-static": "busybox-static",
   iptables: "iptables",
+  nft: "nftables",
+  conntrack: "conntrack",
   ip: "iproute2",
 };
 const testPackages = { ...runtimePackages, etcd: "etcd-server" };

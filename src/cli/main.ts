@@ -11,6 +11,7 @@ import { registerSchedulerCommand } from "./scheduler.js";
 import { registerWhyCommand } from "./why.js";
 import { registerAgentCommand } from "./agent.js";
 import { registerDnsCommand } from "./dns.js";
+import { registerProxyCommand } from "./proxy.js";
 import { VERSION } from "../util/version.js";
 
 export function buildProgram(): Command {
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerServerCommand(program);
   registerAgentCommand(program);
   registerDnsCommand(program);
+  registerProxyCommand(program);
   registerControllerManagerCommand(program);
   registerSnapshotCommands(program);
   registerSimNodesCommand(program);
