@@ -3,6 +3,8 @@ import { resolve } from "node:path";
 import type { Level } from "pino";
 import type { Taint } from "kubernetes-types/core/v1.js";
 import { Agent, AgentError, type AgentOptions } from "../kubelet/agent.js";
+import { createClientFromKubeconfig } from "../client/rest.js";
+import { Proxier, type ProxyMode } from "../proxy/index.js";
 import { createLogger, type Logger } from "../util/log.js";
 
 /** The node flags, as commander hands them over (see addNodeFlags). */
@@ -20,10 +22,14 @@ export interface NodeFlags {
   readonly cniBridge: string;
   readonly cniNetworkName: string;
   readonly cgroupRoot: string;
+  readonly proxyMode: string;
+  readonly disableKubeProxy?: boolean;
+  readonly proxyChainPrefix?: string;
 }
 
 export interface AgentFlags extends NodeFlags {
   readonly kubeconfig: string;
+  readonly clusterCidr: string;
   readonly dataDir: string;
   readonly logLevel: string;
 }
@@ -72,6 +78,40 @@ export function agentOptionsFromFlags(f: NodeFlags, base: { kubeconfig: string; 
   };
 }
 
+/** A node: the kubelet (Agent) and, unless disabled, kube-proxy — two components the CLI puts side by side. */
+export class NodeProcess {
+  proxier: Proxier | undefined;
+  constructor(readonly agent: Agent) {}
+
+  /** Starts the kubelet, then kube-proxy for the node's address; on failure stops what started. */
+  async start(f: NodeFlags, o: { kubeconfig: string; clusterCIDR: string; log: Logger }): Promise<void> {
+    await this.agent.start();
+    if (f.disableKubeProxy) return;
+    if (f.proxyMode !== "iptables" && f.proxyMode !== "nftables") throw new AgentError("BadOption", `invalid --proxy-mode ${JSON.stringify(f.proxyMode)}: iptables or nftables`);
+    try {
+      const client = await createClientFromKubeconfig(o.kubeconfig, { name: "kube-proxy", qps: 50, burst: 100 });
+      this.proxier = new Proxier({
+        client,
+        nodeName: this.agent.nodeName,
+        mode: f.proxyMode as ProxyMode,
+        nodeIPs: this.agent.nodeIP ? [this.agent.nodeIP] : [],
+        clusterCIDR: o.clusterCIDR,
+        ...(f.proxyChainPrefix ? { chainPrefix: f.proxyChainPrefix } : {}),
+        log: o.log.child({ component: "kube-proxy" }),
+      });
+      await this.proxier.start();
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.proxier?.stop().catch(() => undefined);
+    await this.agent.stop();
+  }
+}
+
 /** Resolves when the process was asked to stop. */
 export function untilSignal(): Promise<void> {
   return new Promise<void>((done) => {
@@ -87,17 +127,19 @@ export function untilSignal(): Promise<void> {
 
 export async function runAgent(flags: AgentFlags): Promise<void> {
   const log = createLogger(flags.logLevel as Level);
-  const agent = new Agent(agentOptionsFromFlags(flags, { kubeconfig: resolve(flags.kubeconfig), dataDir: resolve(flags.dataDir), log }));
+  const kubeconfig = resolve(flags.kubeconfig);
+  const agent = new Agent(agentOptionsFromFlags(flags, { kubeconfig, dataDir: resolve(flags.dataDir), log }));
+  const node = new NodeProcess(agent);
   let signalled = false;
   const stopped = untilSignal().then(() => (signalled = true));
-  const starting = agent.start();
+  const starting = node.start(flags, { kubeconfig, clusterCIDR: flags.clusterCidr, log });
   await Promise.race([starting, stopped]);
   if (signalled) {
-    await agent.stop();
+    await node.stop();
     await starting.catch(() => undefined);
     return;
   }
-  process.stdout.write(`k8ts agent ready: node ${agent.nodeName}, kubelet on port ${agent.kubeletPort}, runtime ${agent.runtimeEndpoint ?? "?"}\n`);
+  process.stdout.write(`k8ts agent ready: node ${agent.nodeName}, kubelet on port ${agent.kubeletPort}, runtime ${agent.runtimeEndpoint ?? "?"}${node.proxier ? `, kube-proxy (${flags.proxyMode})` : ""}\n`);
   await stopped;
-  await agent.stop();
+  await node.stop();
 }

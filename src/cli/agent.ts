@@ -1,5 +1,5 @@
 // `k8ts agent`: flag definitions only; the work is in agent-action.ts.
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import { runAgent, type AgentFlags } from "./agent-action.js";
 import { defaultDataDir } from "./defaults.js";
 
@@ -20,7 +20,10 @@ export function addNodeFlags(cmd: Command): Command {
     .option("--node-taint <key=value:effect>", "taint to register the node with (repeatable)", collect)
     .option("--cni-bridge <name>", "Linux bridge of the pod network", "cni0")
     .option("--cni-network-name <name>", "name of the CNI network (it also tags the nat rules the plugins add)", "k8ts")
-    .option("--cgroup-root <name>", "top-level cgroup the node's pods live under", "k8ts");
+    .option("--cgroup-root <name>", "top-level cgroup the node's pods live under", "k8ts")
+    .option("--proxy-mode <mode>", "how the node's kube-proxy routes Service traffic: iptables or nftables", "iptables")
+    .option("--disable-kube-proxy", "do not run kube-proxy on this node")
+    .addOption(new Option("--proxy-chain-prefix <prefix>", "prefix of kube-proxy's iptables chains and nftables table (tests keep apart with it)").hideHelp());
 }
 
 export function registerAgentCommand(program: Command): void {
@@ -29,7 +32,8 @@ export function registerAgentCommand(program: Command): void {
       .command("agent")
       .description("run a node (kubelet): register it, run the pods bound to it with containerd and runc, serve logs/exec/port-forward")
       .requiredOption("--kubeconfig <file>", "kubeconfig with the credentials and the API server to join")
-      .option("--data-dir <dir>", "where the node keeps containerd, pod state and logs (under <data-dir>/agent)", defaultDataDir()),
+      .option("--data-dir <dir>", "where the node keeps containerd, pod state and logs (under <data-dir>/agent)", defaultDataDir())
+      .option("--cluster-cidr <cidr>", "range of the pods' addresses: traffic to Services from outside it is masqueraded", "10.42.0.0/16"),
   )
     .option("--log-level <level>", "trace, debug, info, warn, error or silent", "info")
     .action(async (flags: AgentFlags) => {

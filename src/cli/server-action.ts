@@ -8,7 +8,7 @@ import { ControllerManager, compileControllerManagerOptions } from "../controlle
 import { Scheduler, compileSchedulerOptions } from "../scheduler/index.js";
 import type { Level } from "pino";
 import { Agent } from "../kubelet/agent.js";
-import { agentOptionsFromFlags, untilSignal, type NodeFlags } from "./agent-action.js";
+import { agentOptionsFromFlags, NodeProcess, untilSignal, type NodeFlags } from "./agent-action.js";
 import { clusterDNSIP } from "../dns/addon.js";
 import { builtinAddons, ensureAddons } from "./addons.js";
 
@@ -90,7 +90,7 @@ export async function startEmbeddedScheduler(server: ApiServer, logLevel: string
  * The node embedded in the server process (as k3s's server runs an agent): an API client with
  * the admin kubeconfig; its kubelet serving certificate is signed by the cluster CA.
  */
-export async function startEmbeddedAgent(server: ApiServer, flags: ServerFlags): Promise<Agent> {
+export async function startEmbeddedAgent(server: ApiServer, flags: ServerFlags): Promise<NodeProcess> {
   const log = createLogger(flags.logLevel as Level);
   const serviceCIDR = (flags.serviceClusterIpRange ?? "10.43.0.0/16").split(",")[0]!;
   const agent = new Agent(
@@ -103,8 +103,9 @@ export async function startEmbeddedAgent(server: ApiServer, flags: ServerFlags):
       labels: { "node-role.kubernetes.io/control-plane": "true" },
     }),
   );
-  await agent.start();
-  return agent;
+  const node = new NodeProcess(agent);
+  await node.start(flags, { kubeconfig: server.kubeconfigPath, clusterCIDR: flags.clusterCidr, log });
+  return node;
 }
 
 export async function runServer(flags: ServerFlags): Promise<void> {
@@ -129,14 +130,14 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   process.stdout.write(`k8ts server ready at ${server.url}; kubeconfig ${server.kubeconfigPath}${running ? `; ${running} running` : ""}\n`);
   let signalled = false;
   const stopped = untilSignal().then(() => (signalled = true));
-  let agent: Agent | undefined;
+  let node: NodeProcess | undefined;
   if (!flags.disableAgent) {
     // The control plane stays up when the node cannot start (e.g. not root): it still serves
     // the API, and another node can join.
     const starting = startEmbeddedAgent(server, flags).then(
-      (a) => {
-        agent = a;
-        if (!signalled) process.stdout.write(`k8ts agent ready: node ${a.nodeName}, kubelet on port ${a.kubeletPort}\n`);
+      (n) => {
+        node = n;
+        if (!signalled) process.stdout.write(`k8ts agent ready: node ${n.agent.nodeName}, kubelet on port ${n.agent.kubeletPort}${n.proxier ? `, kube-proxy (${flags.proxyMode})` : ""}\n`);
       },
       (err: unknown) => process.stderr.write(`k8ts: the node could not start: ${err instanceof Error ? err.message : String(err)} (the control plane keeps running; --disable-agent runs it without a node)\n`),
     );
@@ -145,6 +146,6 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   }
   await stopped;
   // Clients first: they need the server to finish their in-flight work and release their leases.
-  await Promise.allSettled([agent?.stop(), controllers?.stop(), scheduler?.stop()]);
+  await Promise.allSettled([node?.stop(), controllers?.stop(), scheduler?.stop()]);
   await server.stop();
 }

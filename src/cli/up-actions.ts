@@ -11,6 +11,7 @@ import { createClientFromKubeconfig } from "../client/rest.js";
 import { defaultNodeName } from "../kubelet/agent.js";
 import { cleanNetworkNat, sweepNode } from "../kubelet/reset.js";
 import { kubeletPaths } from "../kubelet/types.js";
+import { cleanupProxyRules } from "../proxy/index.js";
 import type { Node } from "kubernetes-types/core/v1.js";
 
 export interface UpOptions {
@@ -191,6 +192,7 @@ export async function reset(dataDir: string): Promise<{ stopped: boolean }> {
   // substring match would also hit other networks whose names contain "k8ts".
   sweepNode(agentRoot, "cni0", "k8ts", "");
   cleanNetworkNat("k8ts", false);
+  await cleanupProxyRules({});
   rmSync(dir, { recursive: true, force: true });
   return { stopped: r.stopped };
 }

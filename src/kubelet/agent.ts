@@ -104,6 +104,11 @@ export class Agent {
     return this.o.containerRuntimeEndpoint ?? this.containerd?.endpoint;
   }
 
+  /** the node's address (known once start() registered the node) */
+  get nodeIP(): string | undefined {
+    return this.node?.nodeIP;
+  }
+
   get kubeletPort(): number {
     return this.server?.port ?? this.o.kubeletPort ?? 10250;
   }

@@ -12,6 +12,7 @@ import { dirname, join, resolve } from "node:path";
 import type { Node } from "kubernetes-types/core/v1.js";
 import { createClientFromKubeconfig, type RestClient } from "../client/rest.js";
 import { SWEEP_SCRIPT, cleanNetworkNat, natSave, sweepNode } from "../kubelet/reset.js";
+import { cleanupProxyRules } from "../proxy/index.js";
 import { KUBECTL, kubectlRunner, type Kubectl } from "./apiserver.js";
 import { freePort } from "./net.js";
 import { pickPodCIDR } from "./runtime.js";
@@ -51,6 +52,9 @@ export async function startTestCluster(opts: { readonly extraArgs?: readonly str
   const networkName = `k8ts-test-${runId}`;
   const cgroupRoot = `k8ts-test-${runId}`;
   const podCIDR = pickPodCIDR();
+  // kube-proxy's chains (iptables) and table (nftables) carry the run id: a real cluster's
+  // KUBE-* rules and other runs' are never touched.
+  const proxyPrefix = `KT${runId.slice(0, 6).toUpperCase()}`;
   const [port, kubeletPort] = [await freePort(), await freePort()];
   const sharedChainsExisted = natSave().includes(":CNI-HOSTPORT-DNAT ");
   const agentRoot = join(dataDir, "agent");
@@ -70,6 +74,7 @@ export async function startTestCluster(opts: { readonly extraArgs?: readonly str
     "--cni-network-name", networkName,
     "--cgroup-root", cgroupRoot,
     "--cluster-cidr", podCIDR,
+    "--proxy-chain-prefix", proxyPrefix,
     "--log-level", process.env["K8TS_TEST_LOG"] ?? "warn",
     ...(opts.staticPods ? ["--pod-manifest-path", join(dataDir, "manifests")] : []),
     ...(opts.extraArgs ?? []),
@@ -103,6 +108,7 @@ export async function startTestCluster(opts: { readonly extraArgs?: readonly str
       watchdog.kill("SIGKILL");
       sweepNode(agentRoot, bridge, cgroupRoot, "");
       cleanNetworkNat(networkName, sharedChainsExisted);
+      await cleanupProxyRules({ chainPrefix: proxyPrefix }).catch(() => undefined);
       rmSync(dataDir, { recursive: true, force: true });
     })());
 
