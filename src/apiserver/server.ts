@@ -188,7 +188,8 @@ export class ApiServer {
     this.pki = await ensureClusterPKI(o.dataDir, {
       sans: {
         dnsNames: o.extraSANs.filter((s) => !IP.test(s)),
-        ipAddresses: [...o.extraSANs.filter((s) => IP.test(s)), ...(o.bindAddress !== "0.0.0.0" && o.bindAddress !== "::" ? [o.bindAddress] : [])],
+        // The `kubernetes` Service's ClusterIP (first address of each service range): in-cluster clients dial it.
+        ipAddresses: [...o.extraSANs.filter((s) => IP.test(s)), ...(o.bindAddress !== "0.0.0.0" && o.bindAddress !== "::" ? [o.bindAddress] : []), ...o.serviceCIDRs.map((c) => c.indexedIP(1))],
       },
     });
     // The client certificate kubelets know us by (pods/log, exec, attach, portforward, nodes/proxy).
