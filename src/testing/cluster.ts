@@ -26,6 +26,7 @@ export interface TestCluster {
   readonly nodeName: string;
   readonly kubeletPort: number;
   readonly podCIDR: string;
+  readonly serviceCIDR: string;
   readonly bridge: string;
   readonly networkName: string;
   readonly cgroupRoot: string;
@@ -55,6 +56,9 @@ export async function startTestCluster(opts: { readonly extraArgs?: readonly str
   // kube-proxy's chains (iptables) and table (nftables) carry the run id: a real cluster's
   // KUBE-* rules and other runs' are never touched.
   const proxyPrefix = `KT${runId.slice(0, 6).toUpperCase()}`;
+  // Service addresses are virtual (only the run's own rules know them); a range of its own keeps
+  // them apart from a real cluster's 10.43.0.0/16 on the same host.
+  const serviceCIDR = `10.96.${Math.floor(Math.random() * 256)}.0/24`;
   const [port, kubeletPort] = [await freePort(), await freePort()];
   const sharedChainsExisted = natSave().includes(":CNI-HOSTPORT-DNAT ");
   const agentRoot = join(dataDir, "agent");
@@ -75,6 +79,7 @@ export async function startTestCluster(opts: { readonly extraArgs?: readonly str
     "--cgroup-root", cgroupRoot,
     "--cluster-cidr", podCIDR,
     "--proxy-chain-prefix", proxyPrefix,
+    "--service-cluster-ip-range", serviceCIDR,
     "--log-level", process.env["K8TS_TEST_LOG"] ?? "warn",
     ...(opts.staticPods ? ["--pod-manifest-path", join(dataDir, "manifests")] : []),
     ...(opts.extraArgs ?? []),
@@ -149,6 +154,7 @@ export async function startTestCluster(opts: { readonly extraArgs?: readonly str
       nodeName,
       kubeletPort,
       podCIDR,
+      serviceCIDR,
       bridge,
       networkName,
       cgroupRoot,
