@@ -363,11 +363,11 @@ export class KubeletServer {
     const q = url.searchParams;
     const mode = streamMode(t.kind, req);
     const log = this.log.child({ pod: `${t.namespace}/${t.pod}`, container: t.container || undefined, stream: t.kind, mode });
-    this.streams.inc({ kind: t.kind, mode });
     if (t.kind === "portforward") {
       const sandbox = await currentSandbox(this.o.cri, t.namespace, t.pod, t.uid);
       const ports = q.getAll("port").map(Number).filter((p) => Number.isInteger(p) && p > 0 && p < 65536);
       const location = new URL(await this.o.cri.portForward(sandbox.id, ports));
+      this.streams.inc({ kind: t.kind, mode });
       if (mode === "tunnel") return tunnelPortForward(req, socket, head, location, log);
       return passthrough(req, socket, head, location, log);
     }
@@ -382,6 +382,7 @@ export class KubeletServer {
       location = new URL(await this.o.cri.attach({ containerId: c.id, tty: opts.tty, stdin: opts.stdin, stdout: opts.stdout, stderr: opts.stderr }));
     }
     log.debug({ location: location.origin }, "streaming");
+    this.streams.inc({ kind: t.kind, mode });
     if (mode === "bridge-v5") return bridgeRemoteCommand(req, socket, head, location, opts, log);
     return passthrough(req, socket, head, location, log);
   }

@@ -241,8 +241,8 @@ export async function bridgeRemoteCommand(req: IncomingMessage, client: Duplex, 
     });
     if (ws.bufferedAmount >= HIGH_WATER) up.socket.pause();
   };
-  // As upstream's server does: an empty frame on the first writable channel says "connected".
-  send(stdout ? STDOUT : stderr ? STDERR : ERROR, Buffer.alloc(0));
+  // Unlike upstream's servers, no empty "connected" frame: client-go registers its streams
+  // only after the WebSocket is up, and a frame that beats that is logged as "Unknown stream id".
   stdout?.on("data", (d) => send(STDOUT, d));
   stderr?.on("data", (d) => send(STDERR, d));
   errorStream.on("data", (d) => send(ERROR, d));
