@@ -330,14 +330,13 @@ function proxyHttp(ctx: HttpContext, b: Backend, path: string, client: CertAndKe
       ctx.res.writeHead(code, headers);
       ctx.res.flushHeaders();
       res.pipe(ctx.res);
-      res.on("end", () => {
+      // A backend that goes away mid-answer must not leave the client waiting for the rest.
+      res.on("close", () => {
         ctx.signal.removeEventListener("abort", onAbort);
+        if (!res.complete) ctx.res.destroy();
         resolve();
       });
-      res.on("error", () => {
-        ctx.res.destroy();
-        resolve();
-      });
+      res.on("error", () => undefined);
     });
     ctx.req.pipe(req);
   });

@@ -9,7 +9,7 @@ import { once } from "node:events";
 import { readFileSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer, request as httpsRequest, type Server } from "node:https";
 import type { Duplex } from "node:stream";
-import type { IncomingMessage } from "node:http";
+import { createServer as createHttpServer, type IncomingMessage } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TLSSocket } from "node:tls";
@@ -193,6 +193,25 @@ describe("pods/log, exec, attach, portforward and nodes/proxy through the API se
     assert.equal(kubelet.seen.at(-1)!.url, "/stats/summary?only_cpu_and_memory=true");
     const missing = await raw.request("GET", "/api/v1/nodes/n1/proxy/nothing/here");
     assert.deepEqual([missing.status, missing.body], [404, "404 page not found\n"]);
+  });
+
+  it("pods/proxy reaches the pod's address and port", async (t) => {
+    const seen: string[] = [];
+    const web = createHttpServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      res.writeHead(200, { "Content-Type": "text/plain" }).end("from the pod\n");
+    });
+    web.listen(0, "127.0.0.1");
+    await once(web, "listening");
+    t.after(() => web.close());
+    const port = (web.address() as { port: number }).port;
+    await raw.request("POST", "/api/v1/namespaces/default/pods", JSON.stringify({ apiVersion: "v1", kind: "Pod", metadata: { name: "web" }, spec: { nodeName: "n1", containers: [{ name: "c", image: "busybox:1.35" }] } }));
+    const noIP = await raw.request("GET", `/api/v1/namespaces/default/pods/web:${port}/proxy/`);
+    assert.equal(noIP.status, 503);
+    await raw.request("PATCH", "/api/v1/namespaces/default/pods/web/status", JSON.stringify({ status: { podIP: "127.0.0.1", podIPs: [{ ip: "127.0.0.1" }] } }), { "Content-Type": "application/merge-patch+json" });
+    const r = await api.kubectl(["get", "--raw", `/api/v1/namespaces/default/pods/web:${port}/proxy/hello/world?x=1`]);
+    assert.deepEqual([r.code, r.stdout], [0, "from the pod\n"]);
+    assert.deepEqual(seen, ["GET /hello/world?x=1"]);
   });
 
   it("upgrades pass through to the kubelet byte for byte", async () => {

@@ -13,13 +13,14 @@ import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Pod } from "kubernetes-types/core/v1.js";
+import { WebSocket } from "ws";
 import { startTestApiServer, type TestApiServer } from "../../testing/apiserver.js";
 import { adminClient, type RawClient } from "../../testing/client.js";
 import { freePort } from "../../testing/net.js";
 import { runtimeSkipReason, startTestRuntime, type TestRuntime } from "../../testing/runtime.js";
 import { until } from "../../testing/wait.js";
 import { createLogger } from "../../util/log.js";
-import { certificateSANs, createCA, isIssuedBy, issueCertificate } from "../../util/pki.js";
+import { certificateSANs, clusterPKIPaths, createCA, isIssuedBy, issueCertificate } from "../../util/pki.js";
 import { CriClient, type Input, type PodSandboxConfig } from "../cri/client.js";
 import { BUSYBOX_IMAGE } from "../images/builtin.js";
 import { kubeletPaths, LABEL_CONTAINER_NAME, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID } from "../types.js";
@@ -93,7 +94,8 @@ describe("kubelet server without a runtime", () => {
 });
 
 const skip = runtimeSkipReason() ?? false;
-const VERSIONS = ["1.27", "1.32", "1.33"].filter((v) => existsSync(kubectlBinary(v)));
+// K8TS_KUBECTL_VERSIONS=1.27,1.28,… runs the kubectl cases with other installed versions.
+const VERSIONS = (process.env["K8TS_KUBECTL_VERSIONS"] ?? "1.27,1.32,1.33").split(",").filter((v) => existsSync(kubectlBinary(v)));
 const NS = "default";
 const POD = "p1";
 
@@ -330,6 +332,21 @@ describe("kubelet server on a real runtime, through the API server, with the off
       assert.equal(tunnelled, Number(v.split(".")[1]) >= 31 ? 1 : 0);
     });
   }
+
+  it("WebSocket v4 (the JavaScript client's exec protocol) passes through to the runtime", async () => {
+    const before = await streamCount("exec", "passthrough");
+    const p = clusterPKIPaths(api.dataDir);
+    const query = "container=fixed&command=sh&command=-c&command=" + encodeURIComponent("echo hi; exit 5") + "&stdout=true&stderr=true";
+    const ws = new WebSocket(`${api.url.replace("https", "wss")}/api/v1/namespaces/${NS}/pods/${POD}/exec?${query}`, ["v4.channel.k8s.io"], { ca: readFileSync(p.caCert), cert: readFileSync(p.adminCert), key: readFileSync(p.adminKey) });
+    const got = new Map<number, string>();
+    ws.on("message", (m: Buffer) => got.set(m[0]!, (got.get(m[0]!) ?? "") + m.subarray(1).toString()));
+    await once(ws, "close");
+    assert.equal(ws.protocol, "v4.channel.k8s.io");
+    assert.equal(got.get(1), "hi\n");
+    const st = JSON.parse(got.get(3) ?? "{}") as { status?: string; reason?: string; details?: { causes?: { reason: string; message: string }[] } };
+    assert.deepEqual([st.status, st.reason, st.details?.causes], ["Failure", "NonZeroExitCode", [{ reason: "ExitCode", message: "5" }]]);
+    assert.equal(await streamCount("exec", "passthrough"), before + 1);
+  });
 
   it("stats: node and pod figures through nodes/proxy", async () => {
     const r = await api.kubectl(["get", "--raw", "/api/v1/nodes/n1/proxy/stats/summary"]);
