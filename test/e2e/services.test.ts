@@ -149,11 +149,11 @@ function suite(mode: "iptables" | "nftables"): void {
     it("resolves Service names through the cluster DNS addon", async () => {
       const names = new Set((await webPods()).map((p) => p.metadata!.name!));
       const long = await until("web.default.svc.cluster.local answers", async () => {
-        const r = await c.kubectl(["exec", "client", "--", "wget", "-qO-", "-T", "2", "http://web.default.svc.cluster.local/"]);
+        const r = await c.kubectl(["exec", "client", "--", "timeout", "5", "wget", "-qO-", "http://web.default.svc.cluster.local/"]);
         return r.code === 0 ? r.stdout.trim() : undefined;
       }, 180_000, 1000);
       assert.ok(names.has(long), long);
-      const short = await inClient("wget -qO- -T 2 http://web/");
+      const short = await inClient("timeout 5 wget -qO- http://web/");
       assert.ok(names.has(short.trim()), short);
       const headless = await inClient("nslookup web-headless.default.svc.cluster.local");
       const podIPs = (await webPods()).map((p) => p.status!.podIP!);
