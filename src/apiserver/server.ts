@@ -311,6 +311,8 @@ export class ApiServer {
       const res = new ServerResponse(req);
       res.shouldKeepAlive = false;
       res.assignSocket(socket as never);
+      // An error answered instead of the upgrade ends the connection (nothing reads it further).
+      res.once("finish", () => socket.end());
       serve(req, res);
     });
     server.requestTimeout = 0;

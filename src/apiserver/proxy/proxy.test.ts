@@ -12,7 +12,7 @@ import type { Duplex } from "node:stream";
 import { createServer as createHttpServer, type IncomingMessage } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { TLSSocket } from "node:tls";
+import { connect as tlsConnect, type TLSSocket } from "node:tls";
 import { WebSocket, WebSocketServer } from "ws";
 import { startTestApiServer, type TestApiServer } from "../../testing/apiserver.js";
 import { adminClient, type RawClient } from "../../testing/client.js";
@@ -231,6 +231,15 @@ describe("pods/log, exec, attach, portforward and nodes/proxy through the API se
     assert.equal(kubelet.seen.at(-1)!.method, "GET");
     assert.equal(await roundTrip("/api/v1/namespaces/default/pods/bound/attach?container=c&stdout=true&tty=true", "v4.channel.k8s.io"), "echo:\x01hi");
     assert.equal(kubelet.seen.at(-1)!.url, "/attach/default/bound/c?output=1&tty=1");
+    // A refused upgrade is an HTTP answer, after which the server closes the connection.
+    const refused = tlsConnect({ host: "127.0.0.1", port: Number(new URL(api.url).port), ...tlsOpts });
+    await once(refused, "secureConnect");
+    refused.write("POST /api/v1/namespaces/default/pods/nope/exec?command=true&stdout=1 HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: v4.channel.k8s.io\r\n\r\n");
+    let answer = "";
+    refused.on("data", (d: Buffer) => (answer += d.toString()));
+    await once(refused, "end", { signal: AbortSignal.timeout(5000) });
+    assert.match(answer, /^HTTP\/1\.1 404 Not Found\r\n[\s\S]*"message":"pods \\"nope\\" not found"/);
+
     // `ws` will not ask for a protocol with a "/" in it: the tunnel's upgrade by hand.
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
       const req = httpsRequest(new URL("/api/v1/namespaces/default/pods/bound/portforward?ports=8080", api.url), {
