@@ -184,8 +184,20 @@ function forwardedHeaders(headers: IncomingHttpHeaders, keepUpgrade: boolean): O
   return out;
 }
 
-function dialError(err: Error): status.StatusError {
-  return status.serviceUnavailable(`Error dialing backend: ${err.message}`);
+/** Go's wording for the common socket errors, as upstream's messages carry them. */
+const GO_ERRNO: Record<string, string> = {
+  ECONNREFUSED: "connect: connection refused",
+  EHOSTUNREACH: "connect: no route to host",
+  ENETUNREACH: "connect: network is unreachable",
+  ECONNRESET: "read: connection reset by peer",
+  ETIMEDOUT: "i/o timeout",
+};
+
+function dialError(err: Error, b?: Backend): status.StatusError {
+  const code = (err as NodeJS.ErrnoException).code;
+  const go = code ? GO_ERRNO[code] : undefined;
+  const what = go && b ? `dial tcp ${b.host.includes(":") ? `[${b.host}]` : b.host}:${b.port}: ${go}` : err.message;
+  return status.serviceUnavailable(`Error dialing backend: ${what}`);
 }
 
 /** Opens the connection to the backend; rejects with a 503 Status when it cannot be reached. */
@@ -207,7 +219,7 @@ function dial(b: Backend, client: CertAndKey, signal: AbortSignal): Promise<Sock
       clearTimeout(timer);
       signal.removeEventListener("abort", onAbort);
       socket.destroy();
-      reject(dialError(err));
+      reject(dialError(err, b));
     };
     signal.addEventListener("abort", onAbort, { once: true });
     socket.once("error", fail);
@@ -300,7 +312,7 @@ function proxyHttp(ctx: HttpContext, b: Backend, path: string, client: CertAndKe
     req.on("error", (err) => {
       clearTimeout(dialTimer);
       ctx.signal.removeEventListener("abort", onAbort);
-      if (!answered) reject(dialError(err));
+      if (!answered) reject(dialError(err, b));
       else {
         ctx.res.destroy();
         resolve();
@@ -321,7 +333,7 @@ function proxyHttp(ctx: HttpContext, b: Backend, path: string, client: CertAndKe
           ctx.signal.removeEventListener("abort", onAbort);
           reject(kubeletErrorStatus(code, Buffer.concat(chunks).toString("utf8"), opts.checkStatus!));
         });
-        res.on("error", (err) => reject(dialError(err)));
+        res.on("error", (err) => reject(dialError(err, b)));
         return;
       }
       const headers: OutgoingHttpHeaders = {};

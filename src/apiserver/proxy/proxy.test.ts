@@ -157,9 +157,10 @@ describe("pods/log, exec, attach, portforward and nodes/proxy through the API se
       [["logs", "nope"], /pods "nope" not found/],
       [["logs", "bound", "-c", "x"], /container x is not valid for pod bound/],
       [["logs", "bound", "-c", "waiting"], /Error from server \(BadRequest\): container "waiting" in pod "bound" is waiting to start: ContainerCreating/],
-      [["logs", "lost"], /Error dialing backend: connect ECONNREFUSED 127\.0\.0\.1:\d+/],
+      [["logs", "lost"], /Error from server \(ServiceUnavailable\): Error dialing backend: dial tcp 127\.0\.0\.1:\d+: connect: connection refused/],
       [["logs", "nowhere"], /Error from server \(NotFound\): nodes "no-such-node" not found/],
       [["exec", "unbound", "--", "true"], /pod unbound does not have a host assigned/],
+      [["exec", "lost", "--", "true"], /Error dialing backend: dial tcp 127\.0\.0\.1:\d+: connect: connection refused/],
       [["exec", "bound", "-c", "x", "--", "true"], /container x is not valid for pod bound/],
     ];
     for (const [args, want] of cases) {
