@@ -348,6 +348,23 @@ describe("kubelet server on a real runtime, through the API server, with the off
     assert.equal(await streamCount("exec", "passthrough"), before + 1);
   });
 
+  it("WebSocket port-forward (the JavaScript client's protocol) passes through to the runtime", async () => {
+    const p = clusterPKIPaths(api.dataDir);
+    const ws = new WebSocket(`${api.url.replace("https", "wss")}/api/v1/namespaces/${NS}/pods/${POD}/portforward?ports=8080`, ["v4.channel.k8s.io"], { ca: readFileSync(p.caCert), cert: readFileSync(p.adminCert), key: readFileSync(p.adminKey) });
+    const frames = new Map<number, Buffer[]>();
+    ws.on("message", (m: Buffer) => frames.set(m[0]!, [...(frames.get(m[0]!) ?? []), m.subarray(1)]));
+    try {
+      await once(ws, "open");
+      // Each channel (data 0, error 1 for the first port) opens with the port, little-endian.
+      await until("the port on both channels", () => (frames.get(0)?.length && frames.get(1)?.length ? true : undefined));
+      assert.deepEqual([frames.get(0)![0]!.readUInt16LE(0), frames.get(1)![0]!.readUInt16LE(0)], [8080, 8080]);
+      ws.send(Buffer.concat([Buffer.from([0]), Buffer.from("GET / HTTP/1.0\r\n\r\n")]));
+      await until("the answer of httpd", () => (Buffer.concat(frames.get(0)!.slice(1)).toString().includes("hello through port-forward") ? true : undefined));
+    } finally {
+      ws.close();
+    }
+  });
+
   it("stats: node and pod figures through nodes/proxy", async () => {
     const r = await api.kubectl(["get", "--raw", "/api/v1/nodes/n1/proxy/stats/summary"]);
     assert.equal(r.code, 0, r.stderr);
