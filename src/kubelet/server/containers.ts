@@ -73,7 +73,9 @@ export async function containerAttempts(cri: CriClient, namespace: string, pod: 
 
 /**
  * The container whose logs `kubectl logs` shows: the newest attempt; with `previous`, the
- * newest one that has exited before it (upstream's lastState.terminated).
+ * newest one that exited before it. Upstream reads lastState.terminated instead, which during a
+ * crash-loop back-off is the newest attempt itself; CRI alone cannot tell a restart that is
+ * pending from a final exit, so here `previous` is always an older attempt than the current one.
  */
 export async function logContainer(cri: CriClient, namespace: string, pod: string, container: string, previous: boolean, uid?: string): Promise<Container> {
   const { attempts } = await containerAttempts(cri, namespace, pod, container, uid);
