@@ -72,16 +72,29 @@ export async function containerAttempts(cri: CriClient, namespace: string, pod: 
 }
 
 /**
- * The container whose logs `kubectl logs` shows: the newest attempt; with `previous`, the
- * newest one that exited before it. Upstream reads lastState.terminated instead, which during a
- * crash-loop back-off is the newest attempt itself; CRI alone cannot tell a restart that is
- * pending from a final exit, so here `previous` is always an older attempt than the current one.
+ * The container whose logs `kubectl logs` shows: the newest attempt; with `previous`, what
+ * upstream reads from lastState.terminated. When the newest attempt has exited and the kubelet
+ * will start it again (`restarts`, from the pod's restartPolicy and the exit), that newest
+ * attempt is the last state (a crash-loop back-off); otherwise it is the current state and
+ * `previous` is the newest older attempt that exited.
  */
-export async function logContainer(cri: CriClient, namespace: string, pod: string, container: string, previous: boolean, uid?: string): Promise<Container> {
+export async function logContainer(
+  cri: CriClient,
+  namespace: string,
+  pod: string,
+  container: string,
+  previous: boolean,
+  uid?: string,
+  restarts?: (exitCode: number) => boolean,
+): Promise<Container> {
   const { attempts } = await containerAttempts(cri, namespace, pod, container, uid);
   const current = attempts[0];
   if (!current) throw new LookupError("ContainerNotFound", `container "${container}" in pod "${pod}" is waiting to start: ContainerCreating`);
   if (!previous) return current;
+  if (current.state === "CONTAINER_EXITED" && restarts) {
+    const exitCode = (await cri.containerStatus(current.id)).status?.exitCode ?? 0;
+    if (restarts(exitCode)) return current;
+  }
   const prev = attempts.slice(1).find((c) => c.state === "CONTAINER_EXITED");
   if (!prev) throw new LookupError("PreviousNotFound", `previous terminated container "${container}" in pod "${pod}" not found`);
   return prev;

@@ -304,7 +304,10 @@ export class KubeletServer {
 
   private async serveLogs(req: IncomingMessage, res: ServerResponse, url: URL, namespace: string, pod: string, container: string): Promise<void> {
     const opts = parseLogOptions(url.searchParams);
-    const c = await logContainer(this.o.cri, namespace, pod, container, opts.previous);
+    // The pod's restartPolicy says whether an exited newest attempt is waiting to be restarted.
+    const policy = this.o.pods?.().find((p) => p.metadata?.namespace === namespace && p.metadata?.name === pod)?.spec?.restartPolicy ?? "Always";
+    const restarts = (exitCode: number): boolean => policy === "Always" || (policy === "OnFailure" && exitCode !== 0);
+    const c = await logContainer(this.o.cri, namespace, pod, container, opts.previous, undefined, restarts);
     const status = (await this.o.cri.containerStatus(c.id)).status;
     const path = status?.logPath ?? "";
     if (path === "") throw new HttpError(400, `container "${container}" in pod "${pod}" has no log file`);
