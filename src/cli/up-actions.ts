@@ -125,7 +125,7 @@ export async function up(o: UpOptions): Promise<UpResult> {
     const failure = /k8ts: the node could not start: .*/;
     const logStart = alreadyRunning ? Infinity : 0;
     await waitUntil(
-      async () => nodeReady(await client.forKind("v1", "Node").get(node).catch(() => undefined)),
+      async () => nodeReady(await client.forKind("v1", "Node").get(node).catch(() => undefined), alreadyRunning ? 0 : started),
       Date.now() + (o.timeoutMs ?? 60_000),
       `node ${node} to be Ready (see ${log})`,
       () => {
@@ -145,8 +145,10 @@ export async function up(o: UpOptions): Promise<UpResult> {
   return { alreadyRunning, pid, url, kubeconfig, mergedInto, log, elapsedMs: Date.now() - started, node };
 }
 
-function nodeReady(n: Node | undefined): boolean {
-  return n?.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
+/** Ready, as posted by an agent that runs now: a node's status outlives its agent for the lease's grace period. */
+function nodeReady(n: Node | undefined, since: number): boolean {
+  const sinceSecond = Math.floor(since / 1000) * 1000;
+  return n?.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True" && Date.parse(c.lastHeartbeatTime ?? "") >= sinceSecond) ?? false;
 }
 
 export function tail(file: string, lines: number): string {
