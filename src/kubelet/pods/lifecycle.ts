@@ -450,13 +450,15 @@ export class PodLifecycle {
     }
 
     runtime = w.runtime = await this.reader.read(w.uid);
+    // The prober learns of new containers first: one without a readiness probe is ready in the
+    // same status that first reports it running.
+    this.syncProbes(w, runtime);
     const status = this.report(w, runtime, false);
     if (isFinal(status.phase)) {
       // The pod has run its course: stop its sandbox (its containers stay for their logs).
       w.terminal = true;
       this.schedule(w);
     }
-    this.syncProbes(w, runtime);
     await this.collectGarbage(w, runtime);
   }
 
