@@ -90,6 +90,7 @@ describe("pod lifecycle on a real runtime", { skip }, () => {
   let pods: ResourceClient<Pod>;
   let events: EventRecorder;
   let factory: SharedInformerFactory;
+  let factoryStop = new AbortController();
   let informer: SharedInformer<Pod>;
   let lifecycle: PodLifecycle;
   let options: PodLifecycleOptions;
@@ -131,7 +132,7 @@ describe("pod lifecycle on a real runtime", { skip }, () => {
     await client.forKind("v1", "ConfigMap").namespace("default").create({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "cfg" }, data: { greeting: "hello" } } as ConfigMap);
     factory = new SharedInformerFactory({ client, log, selectors: { fieldSelector: `spec.nodeName=${NODE}` } });
     informer = factory.forKind("v1", "Pod") as unknown as SharedInformer<Pod>;
-    factory.start(new AbortController().signal);
+    factory.start(factoryStop.signal);
     await factory.waitForCacheSync();
     lifecycle = new PodLifecycle(options);
     await lifecycle.start([]);
@@ -140,6 +141,7 @@ describe("pod lifecycle on a real runtime", { skip }, () => {
 
   after(async () => {
     await lifecycle?.stop();
+    factoryStop.abort();
     await factory?.shutdown();
     await events?.shutdown();
     client?.close();
@@ -173,7 +175,8 @@ describe("pod lifecycle on a real runtime", { skip }, () => {
         {
           name: "httpd",
           image: "busybox:1.35",
-          command: ["sh", "-c", "echo \"$POD_NAME $GREETING $POD_IP $(MISSING)\" > /www/index.html; exec httpd -f -p 8080 -h /www"],
+          // $(GREETING) is expanded by the kubelet, $(MISSING) stays as written (and the shell sees it quoted).
+          command: ["sh", "-c", "echo \"$POD_NAME $(GREETING) $POD_IP\" '$(MISSING)' > /www/index.html; exec httpd -f -p 8080 -h /www"],
           env: [
             { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
             { name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
@@ -237,8 +240,7 @@ describe("pod lifecycle on a real runtime", { skip }, () => {
     const t1 = Date.now();
     await deleteAndWait("web");
     process.stdout.write(`# graceful delete → object gone and CRI empty: ${Date.now() - t1} ms\n`);
-    assert.ok(!existsSync(options.paths.podDir(running.metadata!.uid!)), "pod dir removed");
-    assert.ok(!existsSync(options.paths.podLogDir("default", "web", running.metadata!.uid!)), "log dir removed");
+    await until("pod and log dirs removed", () => (!existsSync(options.paths.podDir(running.metadata!.uid!)) && !existsSync(options.paths.podLogDir("default", "web", running.metadata!.uid!)) ? true : undefined));
   });
 
   it("restarts a failing container with growing back-off (CrashLoopBackOff) and keeps one dead instance", async () => {
@@ -357,11 +359,13 @@ describe("pod lifecycle on a real runtime", { skip }, () => {
 
     // The agent stops; while it is down, "drop" is force-deleted from the API.
     await lifecycle.stop();
+    factoryStop.abort();
     await factory.shutdown();
+    factoryStop = new AbortController();
     await pods.namespace("default").delete("drop", { gracePeriodSeconds: 0 });
     factory = new SharedInformerFactory({ client, log, selectors: { fieldSelector: `spec.nodeName=${NODE}` } });
     informer = factory.forKind("v1", "Pod") as unknown as SharedInformer<Pod>;
-    factory.start(new AbortController().signal);
+    factory.start(factoryStop.signal);
     await factory.waitForCacheSync();
     lifecycle = new PodLifecycle(options);
     await lifecycle.start(informer.lister.list() as Pod[]);
