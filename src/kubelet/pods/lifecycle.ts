@@ -410,7 +410,9 @@ export class PodLifecycle {
     if (w.removed) return this.syncRemoved(w);
     if (w.rejected || w.finished) return;
     const pod = w.pod;
+    const t0 = performance.now();
     let runtime = (w.runtime = await this.reader.read(w.uid));
+    const tRead = performance.now();
     const deleting = pod.metadata?.deletionTimestamp !== undefined && pod.metadata.deletionTimestamp !== null;
     this.checkDeadline(w);
     if (deleting || w.terminal || isFinal(pod.status?.phase)) return this.syncTerminating(w, runtime, deleting);
@@ -437,10 +439,12 @@ export class PodLifecycle {
       await Promise.all(actions.kill.map((k) => this.killContainer(pod, k.container, grace, k.message, this.podIP(pod, runtime))));
     }
 
+    const tVolumes = performance.now();
     let sandbox: SandboxRecord | undefined = actions.killPod ? undefined : readySandbox(runtime);
     if (actions.createSandbox) this.hostResolv = await this.resolvConf();
     const config = this.sandboxConfig(pod, actions.createSandbox ? actions.sandboxAttempt : (sandbox?.attempt ?? 0));
     if (actions.createSandbox) sandbox = await this.createSandbox(w, config);
+    const tSandbox = performance.now();
     if (sandbox && (actions.startInit || actions.start.length)) {
       await this.ensureEtcHosts(w, sandbox);
       const facts = { podIPs: pod.spec?.hostNetwork ? [this.o.nodeIP] : [...sandbox.ips], hostIPs: [this.o.nodeIP] };
@@ -449,11 +453,16 @@ export class PodLifecycle {
       for (const c of actions.start) await this.startContainer(w, c, ctx);
     }
 
+    const tStart = performance.now();
     runtime = w.runtime = await this.reader.read(w.uid);
     // The prober learns of new containers first: one without a readiness probe is ready in the
     // same status that first reports it running.
     this.syncProbes(w, runtime);
     const status = this.report(w, runtime, false);
+    if (actions.createSandbox || actions.start.length || actions.startInit) {
+      const ms = (a: number, b: number): number => Math.round(b - a);
+      this.log.debug({ pod: podKey(pod), read: ms(t0, tRead), volumes: ms(tRead, tVolumes), sandbox: ms(tVolumes, tSandbox), containers: ms(tSandbox, tStart), status: ms(tStart, performance.now()) }, "pod synced (ms per step)");
+    }
     if (isFinal(status.phase)) {
       // The pod has run its course: stop its sandbox (its containers stay for their logs).
       w.terminal = true;
