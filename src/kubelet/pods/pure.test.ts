@@ -1,0 +1,458 @@
+// Unit tests of the pod lifecycle's pure parts: back-off, $(VAR) expansion and env, DNS and
+// hostnames, container config pieces, QoS, the actions of a sync, phase/conditions/status.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import type { ConfigMap, Container, Pod, PodStatus, Secret, Service } from "kubernetes-types/core/v1.js";
+import type { ObjectSource } from "../types.js";
+import { computePodActions } from "./actions.js";
+import { Backoff } from "./backoff.js";
+import { containerHash, containerMounts, linuxResources, podQOSClass, pullPolicy, securityContext, verifyRunAsNonRoot } from "./container.js";
+import { ContainerConfigError, containerEnv, expand, expandCommand, fieldRefValue, resourceFieldValue, serviceEnv } from "./env.js";
+import { pullAuths, registryOf } from "./images.js";
+import { tailCriLog, type ContainerRecord, type PodRuntime, type SandboxRecord } from "./runtime-state.js";
+import { managedHostsFile, parseResolvConf, podDnsConfig, podHostname, sandboxConfig } from "./sandbox.js";
+import { computePodStatus, podPhase, sameStatus, statusMergePatch, type StatusInput } from "./status.js";
+
+function pod(spec: Partial<Pod["spec"]> = {}, meta: Partial<Pod["metadata"]> = {}): Pod {
+  return { metadata: { name: "p", namespace: "ns", uid: "u1", ...meta }, spec: { containers: [{ name: "c", image: "busybox:1.35" }], ...spec } };
+}
+
+function sandbox(over: Partial<SandboxRecord> = {}): SandboxRecord {
+  return { id: "sb1", state: "SANDBOX_READY", createdAt: 1000, attempt: 0, ips: ["10.0.0.5"], hostNetwork: false, labels: {}, ...over };
+}
+
+function ctr(over: Partial<ContainerRecord> & { name: string }): ContainerRecord {
+  return {
+    id: `id-${over.name}-${over.createdAt ?? 0}`,
+    sandboxId: "sb1",
+    state: "CONTAINER_RUNNING",
+    createdAt: 2000,
+    startedAt: 2000,
+    finishedAt: 0,
+    exitCode: 0,
+    reason: "",
+    message: "",
+    image: "docker.io/library/busybox:1.35",
+    imageRef: "sha256:abc",
+    hash: "",
+    restartCount: 0,
+    logPath: "",
+    annotations: {},
+    ...over,
+  };
+}
+
+function objects(cms: Record<string, Record<string, string>> = {}, secrets: Record<string, Record<string, string>> = {}, services: Record<string, Service[]> = {}): ObjectSource {
+  return {
+    configMap: async (_ns, name) => (cms[name] ? ({ data: cms[name] } as ConfigMap) : undefined),
+    secret: async (_ns, name) => (secrets[name] ? ({ data: Object.fromEntries(Object.entries(secrets[name]).map(([k, v]) => [k, Buffer.from(v).toString("base64")])) } as Secret) : undefined),
+    services: async (ns) => services[ns] ?? [],
+    serviceAccountToken: () => Promise.reject(new Error("unused")),
+  };
+}
+
+describe("back-off", () => {
+  it("starts at the initial delay, doubles to the maximum and resets after twice the maximum without failures", () => {
+    let now = 0;
+    const b = new Backoff({ initialMs: 10, maxMs: 40 }, () => now);
+    assert.equal(b.remainingSince("k", 0), 0);
+    b.next("k", 0);
+    assert.equal(b.get("k"), 10);
+    now = 5;
+    assert.equal(b.remainingSince("k", 0), 5);
+    now = 10;
+    assert.equal(b.remainingSince("k", 0), 0);
+    for (const t of [20, 30, 40, 50]) b.next("k", t);
+    assert.equal(b.get("k"), 40, "capped");
+    b.next("k", 50 + 81);
+    assert.equal(b.get("k"), 10, "reset after 2 × max without a failure");
+    b.next("img", 200);
+    now = 205;
+    assert.equal(b.remainingSinceUpdate("img"), 5);
+    b.forgetPrefix("im");
+    assert.equal(b.get("img"), 0);
+  });
+});
+
+describe("$(VAR) expansion and env", () => {
+  it("expands as upstream: unknown names stay, $$ escapes, incomplete references are kept", () => {
+    const vars: Record<string, string> = { A: "a", B: "b" };
+    const lookup = (n: string): string | undefined => vars[n];
+    assert.equal(expand("$(A)-$(B)", lookup), "a-b");
+    assert.equal(expand("$(C)", lookup), "$(C)");
+    assert.equal(expand("$$(A)", lookup), "$(A)");
+    assert.equal(expand("$$$(A)", lookup), "$a");
+    assert.equal(expand("$(A", lookup), "$(A");
+    assert.equal(expand("$A $", lookup), "$A $");
+    assert.equal(expand("x$(A)y$(B)z", lookup), "xaybz");
+    assert.equal(expand("", lookup), "");
+  });
+
+  it("service link variables", () => {
+    const env = serviceEnv({ metadata: { name: "my-svc" }, spec: { clusterIP: "10.43.0.5", ports: [{ name: "http", port: 80, protocol: "TCP" }, { port: 53, protocol: "UDP" }] } });
+    const m = Object.fromEntries(env.map((e) => [e.name, e.value]));
+    assert.equal(m["MY_SVC_SERVICE_HOST"], "10.43.0.5");
+    assert.equal(m["MY_SVC_SERVICE_PORT"], "80");
+    assert.equal(m["MY_SVC_SERVICE_PORT_HTTP"], "80");
+    assert.equal(m["MY_SVC_PORT"], "tcp://10.43.0.5:80");
+    assert.equal(m["MY_SVC_PORT_53_UDP"], "udp://10.43.0.5:53");
+    assert.equal(m["MY_SVC_PORT_53_UDP_PROTO"], "udp");
+    assert.equal(m["MY_SVC_PORT_80_TCP_ADDR"], "10.43.0.5");
+    assert.deepEqual(serviceEnv({ metadata: { name: "h" }, spec: { clusterIP: "None" } }), []);
+  });
+
+  it("resolves fieldRef, resourceFieldRef, configMap/secret refs, envFrom with prefix, services, in upstream's order", async () => {
+    const p = pod({ serviceAccountName: "sa", nodeName: "n1" }, { labels: { app: "web" }, annotations: { note: "x" } });
+    const c: Container = {
+      name: "c",
+      resources: { requests: { cpu: "250m", memory: "64Mi" }, limits: { memory: "128Mi" } },
+      envFrom: [{ configMapRef: { name: "cm" }, prefix: "CM_" }, { secretRef: { name: "missing", optional: true } }],
+      env: [
+        { name: "NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+        { name: "APP", valueFrom: { fieldRef: { fieldPath: "metadata.labels['app']" } } },
+        { name: "SA", valueFrom: { fieldRef: { fieldPath: "spec.serviceAccountName" } } },
+        { name: "IPS", valueFrom: { fieldRef: { fieldPath: "status.podIPs" } } },
+        { name: "CPU_REQ", valueFrom: { resourceFieldRef: { resource: "requests.cpu", divisor: "1m" } } },
+        { name: "MEM_LIM", valueFrom: { resourceFieldRef: { resource: "limits.memory", divisor: "1Mi" } } },
+        { name: "CPU_LIM", valueFrom: { resourceFieldRef: { resource: "limits.cpu" } } },
+        { name: "PASS", valueFrom: { secretKeyRef: { name: "s", key: "password" } } },
+        { name: "OPT", valueFrom: { configMapKeyRef: { name: "cm", key: "absent", optional: true } } },
+        { name: "CM_a", value: "override-$(NAME)-$(KUBERNETES_SERVICE_HOST)" },
+      ],
+    };
+    const env = await containerEnv(p, c, {
+      objects: objects({ cm: { a: "1", b: "2", "bad=key": "3" } }, { s: { password: "hunter2" } }, { default: [{ metadata: { name: "kubernetes" }, spec: { clusterIP: "10.43.0.1", ports: [{ name: "https", port: 443 }] } }] }),
+      facts: { podIPs: ["10.0.0.5", "fd00::5"], hostIPs: ["192.168.1.2"] },
+      node: { cpu: 4, memoryBytes: 8 * 2 ** 30, ephemeralStorageBytes: 0 },
+    });
+    const m = Object.fromEntries(env.map((e) => [e.name, e.value]));
+    assert.equal(m["CM_a"], "override-p-10.43.0.1");
+    assert.equal(m["CM_b"], "2");
+    assert.equal(m["CM_bad=key"], undefined);
+    assert.equal(m["NAME"], "p");
+    assert.equal(m["APP"], "web");
+    assert.equal(m["SA"], "sa");
+    assert.equal(m["IPS"], "10.0.0.5,fd00::5");
+    assert.equal(m["CPU_REQ"], "250");
+    assert.equal(m["MEM_LIM"], "128");
+    assert.equal(m["CPU_LIM"], "4", "an unset limit reads as the node's capacity");
+    assert.equal(m["PASS"], "hunter2");
+    assert.ok(!("OPT" in m));
+    assert.equal(m["KUBERNETES_SERVICE_HOST"], "10.43.0.1");
+    assert.equal(m["KUBERNETES_PORT_443_TCP"], "tcp://10.43.0.1:443");
+    assert.deepEqual(expandCommand({ name: "c", command: ["echo", "$(NAME)"], args: ["$(CM_b)", "$(NOPE)"] }, env), { command: ["echo", "p"], args: ["2", "$(NOPE)"] });
+  });
+
+  it("missing objects and keys fail with upstream's CreateContainerConfigError messages", async () => {
+    const p = pod();
+    const env = (e: Container["env"], from?: Container["envFrom"]): Promise<unknown> =>
+      containerEnv(p, { name: "c", env: e, envFrom: from }, { objects: objects({ cm: { a: "1" } }, { s: { k: "v" } }), facts: { podIPs: [], hostIPs: [] }, node: { cpu: 1, memoryBytes: 1, ephemeralStorageBytes: 0 } });
+    const fails = (message: string) => (e: unknown) => e instanceof ContainerConfigError && e.message === message && e.reason === "CreateContainerConfigError";
+    await assert.rejects(env([{ name: "X", valueFrom: { configMapKeyRef: { name: "x", key: "a" } } }]), fails('configmap "x" not found'));
+    await assert.rejects(env([{ name: "X", valueFrom: { configMapKeyRef: { name: "cm", key: "zz" } } }]), fails("couldn't find key zz in ConfigMap ns/cm"));
+    await assert.rejects(env([{ name: "X", valueFrom: { secretKeyRef: { name: "nope", key: "a" } } }]), fails('secret "nope" not found'));
+    await assert.rejects(env([{ name: "X", valueFrom: { secretKeyRef: { name: "s", key: "zz" } } }]), fails("couldn't find key zz in Secret ns/s"));
+    await assert.rejects(env([], [{ secretRef: { name: "gone" } }]), fails('secret "gone" not found'));
+    assert.deepEqual(await env([{ name: "X", valueFrom: { configMapKeyRef: { name: "x", key: "a", optional: true } } }]), []);
+  });
+
+  it("downward API values", () => {
+    const p = pod({ nodeName: "n1" }, { annotations: { "a.b/c": "v" } });
+    const facts = { podIPs: ["10.0.0.5"], hostIPs: ["192.168.1.2"] };
+    assert.equal(fieldRefValue(p, { fieldPath: "metadata.annotations['a.b/c']" }, facts), "v");
+    assert.equal(fieldRefValue(p, { fieldPath: "metadata.uid" }, facts), "u1");
+    assert.equal(fieldRefValue(p, { fieldPath: "spec.nodeName" }, facts), "n1");
+    assert.equal(fieldRefValue(p, { fieldPath: "status.hostIP" }, facts), "192.168.1.2");
+    assert.throws(() => fieldRefValue(p, { fieldPath: "spec.bogus" }, facts), ContainerConfigError);
+    assert.equal(resourceFieldValue(p, { name: "c", resources: { requests: { memory: "1Gi" } } }, { resource: "requests.memory", divisor: "1Mi" }, { cpu: 1, memoryBytes: 1, ephemeralStorageBytes: 0 }), "1024");
+    assert.equal(resourceFieldValue(p, { name: "c", resources: { limits: { cpu: "1500m" } } }, { resource: "limits.cpu" }, { cpu: 1, memoryBytes: 1, ephemeralStorageBytes: 0 }), "2", "rounded up");
+  });
+});
+
+describe("sandbox: DNS, hostname, hosts file", () => {
+  const host = parseResolvConf("# comment\nnameserver 1.1.1.1\nnameserver 8.8.8.8\nsearch corp.example. lab.example\noptions rotate timeout:2\n");
+  const s = { clusterDNS: ["10.43.0.10"], clusterDomain: "cluster.local", host };
+
+  it("parses resolv.conf", () => {
+    assert.deepEqual(host, { servers: ["1.1.1.1", "8.8.8.8"], searches: ["corp.example", "lab.example"], options: ["rotate", "timeout:2"] });
+  });
+
+  it("follows dnsPolicy and merges dnsConfig", () => {
+    assert.deepEqual(podDnsConfig(pod(), s), { servers: ["10.43.0.10"], searches: ["ns.svc.cluster.local", "svc.cluster.local", "cluster.local", "corp.example", "lab.example"], options: ["ndots:5"] });
+    assert.deepEqual(podDnsConfig(pod({ dnsPolicy: "Default" }), s), { servers: ["1.1.1.1", "8.8.8.8"], searches: ["corp.example", "lab.example"], options: ["rotate", "timeout:2"] });
+    assert.deepEqual(podDnsConfig(pod({ hostNetwork: true }), s).servers, ["1.1.1.1", "8.8.8.8"], "ClusterFirst on the host network resolves as the host");
+    assert.deepEqual(podDnsConfig(pod({ hostNetwork: true, dnsPolicy: "ClusterFirstWithHostNet" }), s).servers, ["10.43.0.10"]);
+    assert.deepEqual(podDnsConfig(pod(), { ...s, clusterDNS: [] }).servers, ["1.1.1.1", "8.8.8.8"], "no cluster DNS: as Default");
+    assert.deepEqual(podDnsConfig(pod({ dnsPolicy: "None", dnsConfig: { nameservers: ["9.9.9.9"], searches: ["a.example"], options: [{ name: "ndots", value: "2" }, { name: "edns0" }] } }), s), {
+      servers: ["9.9.9.9"],
+      searches: ["a.example"],
+      options: ["ndots:2", "edns0"],
+    });
+    const merged = podDnsConfig(pod({ dnsConfig: { nameservers: ["10.43.0.10", "9.9.9.9", "7.7.7.7", "6.6.6.6"], options: [{ name: "ndots", value: "1" }] } }), s);
+    assert.deepEqual(merged.servers, ["10.43.0.10", "9.9.9.9", "7.7.7.7"], "duplicates dropped, three at most");
+    assert.deepEqual(merged.options, ["ndots:1"]);
+  });
+
+  it("hostname, subdomain and the hosts file", () => {
+    assert.deepEqual(podHostname(pod(), "cluster.local"), { hostname: "p", fqdn: undefined, short: "p" });
+    const sub = pod({ hostname: "h", subdomain: "sub", setHostnameAsFQDN: true, hostAliases: [{ ip: "1.2.3.4", hostnames: ["foo", "bar"] }] });
+    const name = podHostname(sub, "cluster.local");
+    assert.deepEqual(name, { hostname: "h.sub.ns.svc.cluster.local", fqdn: "h.sub.ns.svc.cluster.local", short: "h" });
+    assert.equal(podHostname(pod({}, { name: `${"a".repeat(62)}-bbb` }), "x").hostname, "a".repeat(62));
+    const hosts = managedHostsFile(sub, ["10.0.0.5"], name);
+    assert.match(hosts, /^# Kubernetes-managed hosts file\.\n127\.0\.0\.1\tlocalhost\n/);
+    assert.match(hosts, /\n10\.0\.0\.5\th\.sub\.ns\.svc\.cluster\.local\th\n/);
+    assert.match(hosts, /\n# Entries added by HostAliases\.\n1\.2\.3\.4\tfoo\tbar\n$/);
+  });
+
+  it("the sandbox config", () => {
+    const p = pod({ hostNetwork: true, securityContext: { sysctls: [{ name: "net.core.somaxconn", value: "1024" }] }, containers: [{ name: "c", ports: [{ containerPort: 80, hostPort: 8080 }], securityContext: { privileged: true } }] }, { labels: { app: "x" } });
+    const c = sandboxConfig(p, 2, { ...s, cgroupParent: "/k8ts/kubepods", logDirectory: "/logs/ns_p_u1" });
+    assert.deepEqual(c.metadata, { name: "p", namespace: "ns", uid: "u1", attempt: 2 });
+    assert.equal(c.linux?.cgroupParent, "/k8ts/kubepods/podu1");
+    assert.deepEqual(c.linux?.sysctls, { "net.core.somaxconn": "1024" });
+    assert.equal(c.linux?.securityContext?.namespaceOptions?.network, "NODE");
+    assert.equal(c.linux?.securityContext?.privileged, true);
+    assert.deepEqual(c.portMappings, [{ protocol: "TCP", containerPort: 80, hostPort: 8080, hostIp: "" }]);
+    assert.equal(c.labels?.["app"], "x");
+    assert.equal(c.labels?.["io.kubernetes.k8ts.managed"], "k8ts");
+    assert.equal(c.labels?.["io.kubernetes.pod.uid"], "u1");
+  });
+});
+
+describe("container config", () => {
+  it("pull policy defaults as the API does", () => {
+    assert.equal(pullPolicy({ name: "c", image: "busybox" }), "Always");
+    assert.equal(pullPolicy({ name: "c", image: "busybox:latest" }), "Always");
+    assert.equal(pullPolicy({ name: "c", image: "localhost:5000/busybox" }), "Always");
+    assert.equal(pullPolicy({ name: "c", image: "localhost:5000/busybox:1" }), "IfNotPresent");
+    assert.equal(pullPolicy({ name: "c", image: "busybox@sha256:abc" }), "IfNotPresent");
+    assert.equal(pullPolicy({ name: "c", image: "busybox", imagePullPolicy: "Never" }), "Never");
+  });
+
+  it("QoS classes", () => {
+    assert.equal(podQOSClass(pod()), "BestEffort");
+    assert.equal(podQOSClass(pod({ containers: [{ name: "c", resources: { limits: { cpu: "1", memory: "1Gi" } } }] })), "Guaranteed");
+    assert.equal(podQOSClass(pod({ containers: [{ name: "c", resources: { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "2", memory: "1Gi" } } }] })), "Burstable");
+    assert.equal(podQOSClass(pod({ containers: [{ name: "c", resources: { limits: { cpu: "1", memory: "1Gi" } } }, { name: "d" }] })), "Burstable");
+  });
+
+  it("resources become cgroup settings", () => {
+    const c: Container = { name: "c", resources: { requests: { cpu: "250m" }, limits: { cpu: "500m", memory: "20Mi" } } };
+    const r = linuxResources(pod({ containers: [c] }), c, 8 * 2 ** 30);
+    assert.equal(r.cpuShares, 256);
+    assert.equal(r.cpuPeriod, 100000);
+    assert.equal(r.cpuQuota, 50000);
+    assert.equal(r.memoryLimitInBytes, 20 * 2 ** 20);
+    assert.equal(linuxResources(pod(), { name: "c" }, 1).cpuShares, 2);
+    assert.equal(linuxResources(pod(), { name: "c" }, 1).oomScoreAdj, 1000);
+  });
+
+  it("security context and runAsNonRoot", () => {
+    const c: Container = { name: "c", securityContext: { runAsUser: 1000, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { add: ["NET_ADMIN"], drop: ["ALL"] } } };
+    const sc = securityContext(pod({ containers: [c], securityContext: { runAsGroup: 3000, fsGroup: 2000 } }), c);
+    assert.deepEqual(sc.runAsUser, { value: 1000 });
+    assert.deepEqual(sc.runAsGroup, { value: 3000 });
+    assert.equal(sc.readonlyRootfs, true);
+    assert.equal(sc.noNewPrivs, true);
+    assert.deepEqual(sc.supplementalGroups, [2000]);
+    assert.deepEqual(sc.capabilities, { addCapabilities: ["NET_ADMIN"], dropCapabilities: ["ALL"] });
+    assert.ok(sc.maskedPaths?.includes("/proc/kcore"));
+    assert.equal(securityContext(pod(), { name: "c", securityContext: { privileged: true } }).maskedPaths, undefined);
+    const nonRoot = pod({ securityContext: { runAsNonRoot: true } });
+    assert.throws(() => verifyRunAsNonRoot(nonRoot, { name: "c" }, { uid: 0, username: "" }), /container has runAsNonRoot and image will run as root/);
+    assert.throws(() => verifyRunAsNonRoot(nonRoot, { name: "c" }, { uid: undefined, username: "nginx" }), /non-numeric user \(nginx\)/);
+    assert.throws(() => verifyRunAsNonRoot(nonRoot, { name: "c", securityContext: { runAsUser: 0 } }, { uid: 5, username: "" }), /runAsUser breaks non-root policy/);
+    verifyRunAsNonRoot(nonRoot, { name: "c" }, { uid: 1000, username: "" });
+  });
+
+  it("mounts: volumes, subPath (kept inside), read-only, /etc/hosts and the termination log", () => {
+    const vols = new Map([
+      ["data", { hostPath: "/v/data", readOnly: false }],
+      ["cfg", { hostPath: "/v/cfg", readOnly: true }],
+    ]);
+    const c: Container = { name: "c", volumeMounts: [{ name: "data", mountPath: "/data", subPathExpr: "$(POD)/x" }, { name: "cfg", mountPath: "/etc/cfg" }, { name: "data", mountPath: "/ro", readOnly: true, mountPropagation: "HostToContainer" }] };
+    const m = containerMounts(c, vols, [{ name: "POD", value: "p1" }], { etcHosts: "/pods/u1/etc-hosts", terminationLog: "/pods/u1/containers/c/0" });
+    assert.deepEqual(m, [
+      { containerPath: "/data", hostPath: "/v/data/p1/x", readonly: false, propagation: "PROPAGATION_PRIVATE" },
+      { containerPath: "/etc/cfg", hostPath: "/v/cfg", readonly: true, propagation: "PROPAGATION_PRIVATE" },
+      { containerPath: "/ro", hostPath: "/v/data", readonly: true, propagation: "PROPAGATION_HOST_TO_CONTAINER" },
+      { containerPath: "/etc/hosts", hostPath: "/pods/u1/etc-hosts" },
+      { containerPath: "/dev/termination-log", hostPath: "/pods/u1/containers/c/0" },
+    ]);
+    assert.throws(() => containerMounts({ name: "c", volumeMounts: [{ name: "data", mountPath: "/d", subPath: "../../etc" }] }, vols, [], { etcHosts: undefined, terminationLog: undefined }), ContainerConfigError);
+    assert.throws(() => containerMounts({ name: "c", volumeMounts: [{ name: "nope", mountPath: "/d" }] }, vols, [], { etcHosts: undefined, terminationLog: undefined }), /cannot find volume "nope"/);
+  });
+
+  it("the container hash follows the spec but not its resources", () => {
+    const a: Container = { name: "c", image: "busybox:1.35", command: ["sh"] };
+    assert.equal(containerHash(a), containerHash({ command: ["sh"], image: "busybox:1.35", name: "c", resources: { limits: { cpu: "1" } } }));
+    assert.notEqual(containerHash(a), containerHash({ ...a, image: "busybox:1.36" }));
+  });
+});
+
+describe("images", () => {
+  it("registry of a reference and credentials from pull secrets", () => {
+    assert.equal(registryOf("busybox"), "docker.io");
+    assert.equal(registryOf("library/busybox:1"), "docker.io");
+    assert.equal(registryOf("localhost:5000/x"), "localhost:5000");
+    assert.equal(registryOf("ghcr.io/a/b"), "ghcr.io");
+    const cfg = { auths: { "https://index.docker.io/v1/": { auth: Buffer.from("me:pw").toString("base64") }, "ghcr.io": { username: "u", password: "p" } } };
+    const secret: Secret = { type: "kubernetes.io/dockerconfigjson", data: { ".dockerconfigjson": Buffer.from(JSON.stringify(cfg)).toString("base64") } };
+    assert.deepEqual(
+      pullAuths("busybox", [secret]).map((a) => [a.username, a.password]),
+      [["me", "pw"]],
+    );
+    assert.deepEqual(
+      pullAuths("ghcr.io/a/b", [secret]).map((a) => [a.username, a.password]),
+      [["u", "p"]],
+    );
+    assert.deepEqual(pullAuths("quay.io/x", [secret]), []);
+  });
+});
+
+describe("what a sync does", () => {
+  const none = (): undefined => undefined;
+  const hash = (c: Container): string => containerHash(c);
+
+  it("a new pod gets a sandbox and its containers; a dead sandbox is replaced", () => {
+    const p = pod({ containers: [{ name: "a" }, { name: "b" }] });
+    const a = computePodActions(p, { sandboxes: [], containers: [] }, none);
+    assert.equal(a.createSandbox, true);
+    assert.equal(a.sandboxAttempt, 0);
+    assert.deepEqual(a.start.map((c) => c.name), ["a", "b"]);
+    const dead = computePodActions(p, { sandboxes: [sandbox({ state: "SANDBOX_NOTREADY", attempt: 1 })], containers: [] }, none);
+    assert.deepEqual([dead.createSandbox, dead.sandboxAttempt, dead.sandboxChanged, dead.killPod], [true, 2, true, true]);
+    const never = computePodActions(pod({ restartPolicy: "Never" }), { sandboxes: [sandbox({ state: "SANDBOX_NOTREADY" })], containers: [ctr({ name: "c", state: "CONTAINER_EXITED" })] }, none);
+    assert.equal(never.createSandbox, false, "a Never pod whose containers ran is not started again");
+  });
+
+  it("init containers run in order, each to success", () => {
+    const p = pod({ initContainers: [{ name: "i1" }, { name: "i2" }], containers: [{ name: "c" }] });
+    assert.equal(computePodActions(p, { sandboxes: [], containers: [] }, none).startInit?.name, "i1");
+    const rt = (cs: ContainerRecord[]): PodRuntime => ({ sandboxes: [sandbox()], containers: cs });
+    assert.equal(computePodActions(p, rt([ctr({ name: "i1" })]), none).startInit, undefined, "waits for the running one");
+    assert.equal(computePodActions(p, rt([ctr({ name: "i1", state: "CONTAINER_EXITED" })]), none).startInit?.name, "i2");
+    const done = computePodActions(p, rt([ctr({ name: "i2", state: "CONTAINER_EXITED", createdAt: 3 }), ctr({ name: "i1", state: "CONTAINER_EXITED", createdAt: 2 })]), none);
+    assert.deepEqual(done.start.map((c) => c.name), ["c"]);
+    const failed = computePodActions({ ...p, spec: { ...p.spec!, restartPolicy: "Never" } }, rt([ctr({ name: "i1", state: "CONTAINER_EXITED", exitCode: 1 })]), none);
+    assert.deepEqual([failed.initFailed, failed.killPod], [true, true]);
+    assert.equal(computePodActions(p, rt([ctr({ name: "i1", state: "CONTAINER_EXITED", exitCode: 1 })]), none).startInit?.name, "i1", "retried when the policy allows");
+  });
+
+  it("restart policies, changed specs and failed liveness probes", () => {
+    const c: Container = { name: "c", image: "busybox:1.35" };
+    const exited = (code: number): PodRuntime => ({ sandboxes: [sandbox()], containers: [ctr({ name: "c", state: "CONTAINER_EXITED", exitCode: code, hash: hash(c) })] });
+    assert.deepEqual(computePodActions(pod({ containers: [c] }), exited(0), none).start.map((x) => x.name), ["c"]);
+    assert.deepEqual(computePodActions(pod({ containers: [c], restartPolicy: "OnFailure" }), exited(0), none).killPod, true, "done: the sandbox stops");
+    assert.deepEqual(computePodActions(pod({ containers: [c], restartPolicy: "OnFailure" }), exited(2), none).start.length, 1);
+    assert.deepEqual(computePodActions(pod({ containers: [c], restartPolicy: "Never" }), exited(2), none).start.length, 0);
+    const running: PodRuntime = { sandboxes: [sandbox()], containers: [ctr({ name: "c", hash: hash(c) })] };
+    const steady = computePodActions(pod({ containers: [c] }), running, none);
+    assert.deepEqual([steady.kill.length, steady.start.length, steady.killPod, steady.createSandbox], [0, 0, false, false]);
+    const changed = computePodActions(pod({ containers: [{ ...c, image: "busybox:1.36" }] }), running, none);
+    assert.equal(changed.kill[0]?.message, "Container c definition changed, will be restarted");
+    assert.equal(changed.start.length, 1);
+    const liveness = computePodActions(pod({ containers: [c] }), running, () => "Container c failed liveness probe, will be restarted");
+    assert.equal(liveness.kill[0]?.message, "Container c failed liveness probe, will be restarted");
+    assert.equal(liveness.start.length, 1);
+  });
+});
+
+describe("pod status", () => {
+  const probes = { isReady: (): boolean => true, isStarted: (): boolean => true };
+  const input = (p: Pod, runtime: PodRuntime, over: Partial<StatusInput> = {}): StatusInput => ({ pod: p, runtime, reasons: new Map(), probes, hostIPs: ["192.168.1.2"], now: Date.parse("2025-01-01T00:00:10Z"), podIsTerminal: false, old: undefined, ...over });
+
+  it("a running pod", () => {
+    const s = computePodStatus(input(pod(), { sandboxes: [sandbox()], containers: [ctr({ name: "c", id: "abc", startedAt: Date.parse("2025-01-01T00:00:05Z") })] }));
+    assert.equal(s.phase, "Running");
+    assert.equal(s.podIP, "10.0.0.5");
+    assert.deepEqual(s.hostIPs, [{ ip: "192.168.1.2" }]);
+    assert.equal(s.qosClass, "BestEffort");
+    assert.equal(s.startTime, "2025-01-01T00:00:10Z");
+    assert.deepEqual(s.containerStatuses?.[0], {
+      name: "c",
+      state: { running: { startedAt: "2025-01-01T00:00:05Z" } },
+      lastState: {},
+      ready: true,
+      restartCount: 0,
+      image: "docker.io/library/busybox:1.35",
+      imageID: "sha256:abc",
+      containerID: "containerd://abc",
+      started: true,
+    });
+    assert.deepEqual(
+      s.conditions?.map((c) => `${c.type}=${c.status}`),
+      ["PodReadyToStartContainers=True", "Initialized=True", "Ready=True", "ContainersReady=True", "PodScheduled=True"],
+    );
+  });
+
+  it("waiting reasons, CrashLoopBackOff with lastState, unready message, kept transition times", () => {
+    const p = pod({ containers: [{ name: "a" }, { name: "b" }] });
+    const rt: PodRuntime = { sandboxes: [sandbox()], containers: [ctr({ name: "a", state: "CONTAINER_EXITED", exitCode: 1, finishedAt: 5000 })] };
+    const reasons = new Map([
+      ["a", { reason: "CrashLoopBackOff", message: "back-off 10s restarting failed container=a pod=p_ns(u1)" }],
+      ["b", { reason: "ErrImagePull", message: "not found" }],
+    ]);
+    const old: PodStatus = { startTime: "2024-12-31T00:00:00Z", conditions: [{ type: "ContainersReady", status: "False", lastTransitionTime: "2024-12-31T00:00:01Z" }, { type: "example.com/gate", status: "True" }] };
+    const s = computePodStatus(input(p, rt, { reasons, old }));
+    const [a, b] = s.containerStatuses!;
+    assert.deepEqual(a?.state, { waiting: { reason: "CrashLoopBackOff", message: "back-off 10s restarting failed container=a pod=p_ns(u1)" } });
+    assert.equal(a?.lastState?.terminated?.exitCode, 1);
+    assert.equal(a?.lastState?.terminated?.reason, "Error");
+    assert.deepEqual(b?.state, { waiting: { reason: "ErrImagePull", message: "not found" } });
+    assert.equal(s.phase, "Pending", "b waits without having run");
+    const cr = s.conditions!.find((c) => c.type === "ContainersReady")!;
+    assert.equal(cr.message, "containers with unready status: [a b]");
+    assert.equal(cr.lastTransitionTime, "2024-12-31T00:00:01Z");
+    assert.equal(s.conditions!.find((c) => c.type === "Ready")!.lastTransitionTime, "2025-01-01T00:00:10Z");
+    assert.ok(s.conditions!.some((c) => c.type === "example.com/gate"), "conditions of others are kept");
+    assert.equal(s.startTime, "2024-12-31T00:00:00Z");
+  });
+
+  it("phases as upstream's getPhase", () => {
+    const run = { state: { running: {} } };
+    const ok = { state: { terminated: { exitCode: 0 } } };
+    const bad = { state: { terminated: { exitCode: 1 } } };
+    const crash = { state: { waiting: { reason: "CrashLoopBackOff" } }, lastState: { terminated: { exitCode: 1 } } };
+    const wait = { state: { waiting: { reason: "ContainerCreating" } } };
+    const cs = (...xs: object[]) => xs.map((x, i) => ({ name: `c${i}`, ready: false, restartCount: 0, image: "", imageID: "", ...x }));
+    const phase = (policy: string, init: object[], regular: object[], terminal = false) => podPhase(pod({ restartPolicy: policy }), cs(...init), cs(...regular), terminal);
+    assert.equal(phase("Always", [], [run, ok]), "Running");
+    assert.equal(phase("Always", [], [ok]), "Running");
+    assert.equal(phase("Always", [], [crash]), "Running");
+    assert.equal(phase("OnFailure", [], [ok, ok]), "Succeeded");
+    assert.equal(phase("Never", [], [ok, bad]), "Failed");
+    assert.equal(phase("OnFailure", [], [bad]), "Running");
+    assert.equal(phase("Always", [], [wait]), "Pending");
+    assert.equal(phase("Always", [run], [wait]), "Pending");
+    assert.equal(phase("Never", [bad], [wait]), "Failed");
+    assert.equal(phase("Always", [], [bad], true), "Failed", "a deleted pod ends final");
+    assert.equal(phase("Always", [], [ok], true), "Succeeded");
+  });
+
+  it("Succeeded pods report PodCompleted; a final phase is never left", () => {
+    const p = pod({ restartPolicy: "Never" });
+    const s = computePodStatus(input(p, { sandboxes: [sandbox({ state: "SANDBOX_NOTREADY" })], containers: [ctr({ name: "c", state: "CONTAINER_EXITED", exitCode: 0 })] }, { old: { podIPs: [{ ip: "10.0.0.5" }] } }));
+    assert.equal(s.phase, "Succeeded");
+    assert.equal(s.containerStatuses?.[0]?.state?.terminated?.reason, "Completed");
+    assert.equal(s.conditions?.find((c) => c.type === "Ready")?.reason, "PodCompleted");
+    assert.equal(s.conditions?.find((c) => c.type === "PodReadyToStartContainers")?.status, "False");
+    assert.equal(s.podIP, "10.0.0.5", "the address is kept after the sandbox stops");
+    const again = computePodStatus(input(p, { sandboxes: [], containers: [] }, { old: { phase: "Succeeded" } }));
+    assert.equal(again.phase, "Succeeded");
+  });
+
+  it("status comparison and merge patches", () => {
+    assert.ok(sameStatus({ phase: "Running", podIP: undefined }, { phase: "Running" }));
+    assert.ok(!sameStatus({ phase: "Running" }, { phase: "Pending" }));
+    assert.deepEqual(statusMergePatch({ phase: "Pending", message: "x", podIP: "1.2.3.4" }, { phase: "Running", podIP: "1.2.3.4" }), { phase: "Running", message: null });
+  });
+
+  it("termination messages from the log tail", () => {
+    const log = "2025-01-01T00:00:00Z stdout F line1\n2025-01-01T00:00:00Z stderr P part\n2025-01-01T00:00:00Z stderr F ial\n2025-01-01T00:00:00Z stdout F last\n";
+    assert.equal(tailCriLog(log, 80, 2048), "line1\npartial\nlast\n");
+    assert.equal(tailCriLog(log, 2, 2048), "partial\nlast\n");
+    assert.equal(tailCriLog(log, 80, 5), "last\n");
+  });
+});
