@@ -185,6 +185,7 @@ export class Agent {
 
     const objects = (this.objects = new ApiObjectSource({ client, log }));
     await objects.start();
+    log.info({ ms: Date.now() - started }, "object caches synced");
     const volumes = new Volumes({ paths: this.paths, objects, nodeName: this.nodeName, log });
     const prober = (this.prober = new Prober({ cri, events, log }));
     const lifecycle = (this.lifecycle = new PodLifecycle({
@@ -215,6 +216,7 @@ export class Agent {
     factory.start(this.stopping.signal);
     if (!(await factory.waitForCacheSync(this.stopping.signal))) throw new AgentError("Stopped", "agent stopped before the pod cache synced");
     const apiPods = (pods.lister.list() as Pod[]).filter((p) => !isMirrorPod(p));
+    log.info({ ms: Date.now() - started }, "pod cache synced");
 
     const staticPods: Pod[] = [];
     if (o.podManifestPath || o.manifestUrl) {

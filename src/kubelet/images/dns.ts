@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { VERSION } from "../../util/version.js";
 import type { CriClient } from "../cri/client.js";
 import { importImageArchive, writeBuiltinArchives, type BuiltinImageResult, type ImportOptions } from "./import.js";
-import { buildOciImage, type BuiltImage } from "./oci.js";
+import { buildOciImage, buildOciImageAsync, type BuiltImage, type OciImageSpec } from "./oci.js";
 import type { TarEntry } from "./tar.js";
 
 export const DNS_IMAGE = `k8ts.local/dns:${VERSION.gitVersion}`;
@@ -108,8 +108,8 @@ export function dnsLayer(o: { nodePath?: string; bundlePath?: string } = {}): Ta
   return [...dirs, ...rest];
 }
 
-export function buildDnsImage(o: { nodePath?: string; bundlePath?: string; reference?: string } = {}): BuiltImage {
-  return buildOciImage({
+function dnsImageSpec(o: { nodePath?: string; bundlePath?: string; reference?: string }): OciImageSpec {
+  return {
     reference: o.reference ?? DNS_IMAGE,
     layer: dnsLayer(o),
     config: {
@@ -119,7 +119,11 @@ export function buildDnsImage(o: { nodePath?: string; bundlePath?: string; refer
       ExposedPorts: { "53/udp": {}, "53/tcp": {}, "9153/tcp": {} },
       Labels: { "org.opencontainers.image.title": "k8ts cluster DNS", "org.opencontainers.image.version": VERSION.gitVersion },
     },
-  });
+  };
+}
+
+export function buildDnsImage(o: { nodePath?: string; bundlePath?: string; reference?: string } = {}): BuiltImage {
+  return buildOciImage(dnsImageSpec(o));
 }
 
 /**
@@ -145,7 +149,8 @@ export async function ensureDnsImage(cri: CriClient, opts: ImportOptions & { arc
   } catch {
     // no stamp yet, or an unreadable one: build
   }
-  const image = buildDnsImage(opts);
+  // The gzip of ~100 MB runs in libuv's pool: the agent's process serves the API meanwhile.
+  const image = await buildOciImageAsync(dnsImageSpec(opts));
   const status = await cri.imageStatus(image.reference);
   if (status.image?.id === image.configDigest) {
     writeFileSync(stampFile, JSON.stringify({ inputs, id: image.configDigest }) + "\n");

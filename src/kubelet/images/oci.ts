@@ -3,7 +3,10 @@
 // with org.opencontainers.image.ref.name set to the full reference, which is what containerd
 // stores it under.
 import { createHash } from "node:crypto";
-import { gzipSync } from "node:zlib";
+import { gzip, gzipSync } from "node:zlib";
+import { promisify } from "node:util";
+
+const gzipAsync = promisify(gzip);
 import { writeTar, type TarEntry } from "./tar.js";
 
 export const MEDIA_TYPE_INDEX = "application/vnd.oci.image.index.v1+json";
@@ -59,12 +62,23 @@ function blobPath(digest: string): string {
   return `blobs/sha256/${digest.slice("sha256:".length)}`;
 }
 
+// gzip output depends only on the input and the zlib build: same files, same digest, so a
+// rebuild of an unchanged image imports as a no-op.
+const GZIP_LEVEL = 6;
+
 export function buildOciImage(spec: OciImageSpec): BuiltImage {
-  const architecture = spec.architecture ?? goArch();
   const layerTar = writeTar(spec.layer);
-  // gzip output depends only on the input and the zlib build: same files, same digest, so a
-  // rebuild of an unchanged image imports as a no-op.
-  const layerGz = gzipSync(layerTar, { level: 6 });
+  return assemble(spec, layerTar, gzipSync(layerTar, { level: GZIP_LEVEL }));
+}
+
+/** As buildOciImage, with the compression (most of the work for a big layer) off the event loop. */
+export async function buildOciImageAsync(spec: OciImageSpec): Promise<BuiltImage> {
+  const layerTar = writeTar(spec.layer);
+  return assemble(spec, layerTar, await gzipAsync(layerTar, { level: GZIP_LEVEL }));
+}
+
+function assemble(spec: OciImageSpec, layerTar: Buffer, layerGz: Buffer): BuiltImage {
+  const architecture = spec.architecture ?? goArch();
   const config = json({
     architecture,
     os: "linux",
