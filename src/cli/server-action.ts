@@ -110,13 +110,32 @@ export async function startEmbeddedAgent(server: ApiServer, flags: ServerFlags):
 
 export async function runServer(flags: ServerFlags): Promise<void> {
   const server = await startServer(flags);
+  let signalled = false;
+  const stopped = untilSignal().then(() => (signalled = true));
+  // The node starts beside the controllers and the scheduler, not after them: it registers and
+  // starts containerd meanwhile, and waits (on a watch) for the podCIDR the controllers assign.
+  // The control plane stays up when the node cannot start (e.g. not root): it still serves the
+  // API, and another node can join.
+  let node: NodeProcess | undefined;
+  const nodeStarting = flags.disableAgent
+    ? undefined
+    : startEmbeddedAgent(server, flags).then(
+        (n) => {
+          node = n;
+          if (!signalled) process.stdout.write(`k8ts agent ready: node ${n.agent.nodeName}, kubelet on port ${n.agent.kubeletPort}${n.proxier ? `, kube-proxy (${flags.proxyMode})` : ""}\n`);
+        },
+        (err: unknown) => process.stderr.write(`k8ts: the node could not start: ${err instanceof Error ? err.message : String(err)} (the control plane keeps running; --disable-agent runs it without a node)\n`),
+      );
   let controllers: ControllerManager | undefined;
   let scheduler: Scheduler | undefined;
   try {
-    if (!flags.disableControllers) controllers = await startEmbeddedControllers(server, flags.logLevel, flags.clusterCidr);
-    if (!flags.disableScheduler) scheduler = await startEmbeddedScheduler(server, flags.logLevel);
+    [controllers, scheduler] = await Promise.all([
+      flags.disableControllers ? undefined : startEmbeddedControllers(server, flags.logLevel, flags.clusterCidr),
+      flags.disableScheduler ? undefined : startEmbeddedScheduler(server, flags.logLevel),
+    ]);
   } catch (err) {
-    await controllers?.stop();
+    await nodeStarting;
+    await Promise.allSettled([node?.stop(), controllers?.stop(), scheduler?.stop()]);
     await server.stop();
     throw err;
   }
@@ -128,21 +147,9 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   }
   const running = [controllers ? "controllers" : "", scheduler ? "scheduler" : ""].filter(Boolean).join(" and ");
   process.stdout.write(`k8ts server ready at ${server.url}; kubeconfig ${server.kubeconfigPath}${running ? `; ${running} running` : ""}\n`);
-  let signalled = false;
-  const stopped = untilSignal().then(() => (signalled = true));
-  let node: NodeProcess | undefined;
-  if (!flags.disableAgent) {
-    // The control plane stays up when the node cannot start (e.g. not root): it still serves
-    // the API, and another node can join.
-    const starting = startEmbeddedAgent(server, flags).then(
-      (n) => {
-        node = n;
-        if (!signalled) process.stdout.write(`k8ts agent ready: node ${n.agent.nodeName}, kubelet on port ${n.agent.kubeletPort}${n.proxier ? `, kube-proxy (${flags.proxyMode})` : ""}\n`);
-      },
-      (err: unknown) => process.stderr.write(`k8ts: the node could not start: ${err instanceof Error ? err.message : String(err)} (the control plane keeps running; --disable-agent runs it without a node)\n`),
-    );
-    await Promise.race([starting, stopped]);
-    if (signalled) await starting;
+  if (nodeStarting) {
+    await Promise.race([nodeStarting, stopped]);
+    if (signalled) await nodeStarting;
   }
   await stopped;
   // Clients first: they need the server to finish their in-flight work and release their leases.

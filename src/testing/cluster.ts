@@ -39,7 +39,7 @@ export interface TestCluster {
   /** the server process's pid (the embedded agent runs in it; containerd is its child) */
   pid(): number | undefined;
   /** stops the server process (containers keep running) and starts it again on the same state */
-  restart(): Promise<void>;
+  restart(): Promise<{ stopMs: number; startMs: number }>;
   stop(): Promise<void>;
 }
 
@@ -161,9 +161,12 @@ export async function startTestCluster(opts: { readonly extraArgs?: readonly str
       client: client!,
       pid: () => child.pid,
       async restart() {
+        const t0 = performance.now();
         await terminate();
+        const t1 = performance.now();
         launch();
         await waitReady();
+        return { stopMs: t1 - t0, startMs: performance.now() - t1 };
       },
       kubectl: kubectlRunner(kubeconfig, join(dataDir, "kubectl-cache"), dataDir),
       kubectlProcess: (a) => {
