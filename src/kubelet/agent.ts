@@ -17,7 +17,7 @@ import { Containerd } from "./containerd.js";
 import { CriClient } from "./cri/client.js";
 import { cniConfDir, writeCniConfig, CNI_CONFIG_FILE } from "./cni.js";
 import { ensureBuiltinImages } from "./images/import.js";
-import { ensureDnsImage } from "./images/dns.js";
+import { ensureDnsImageInWorker } from "./images/dns-worker.js";
 import { isMirrorPod, kubeletPaths, type KubeletPaths } from "./types.js";
 import { NodeAgent } from "./node/index.js";
 import { StaticPodSource } from "./config/static.js";
@@ -269,13 +269,15 @@ export class Agent {
     // wanted it are synced again once it is there.
     if (this.containerd) {
       const address = this.containerd.socket;
-      void ensureDnsImage(cri, { address, archiveDir: join(this.paths.root, "images") }).then(
+      void ensureDnsImageInWorker({ endpoint: this.containerd.endpoint, address, archiveDir: join(this.paths.root, "images") }, this.stopping.signal).then(
         (r) => {
           if (!r.imported) return;
           log.info({ image: r.reference }, "cluster DNS image imported");
           for (const p of lifecycle.pods()) if (p.metadata?.uid) lifecycle.resync(p.metadata.uid);
         },
-        (err: unknown) => log.warn({ err }, "the cluster DNS image could not be built"),
+        (err: unknown) => {
+          if (!this.stopping.signal.aborted) log.warn({ err }, "the cluster DNS image could not be built");
+        },
       );
     }
     log.info({ ms: Date.now() - started }, "agent running");
