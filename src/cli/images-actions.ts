@@ -2,6 +2,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { containerdSocketPath } from "../kubelet/containerd.js";
+import { kubeletPaths } from "../kubelet/types.js";
 import { CriClient } from "../kubelet/cri/client.js";
 import { builtinImages, ensureBuiltinImages, importImageArchive, ImageImportError, writeBuiltinArchives, type BuiltinImageResult } from "../kubelet/images/import.js";
 
@@ -17,8 +18,9 @@ export interface ImportedArchive {
   references: string[];
 }
 
+/** The node's containerd of a data dir: the agent keeps its state under <data-dir>/agent. */
 function socketOf(dataDir: string, address?: string): string {
-  return address ?? containerdSocketPath(dataDir);
+  return address ?? containerdSocketPath(kubeletPaths(dataDir).root);
 }
 
 async function answers(socket: string): Promise<boolean> {

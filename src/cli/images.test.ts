@@ -56,9 +56,9 @@ describe("k8ts images", () => {
   it("imports OCI and docker archives and the built-in images into the node's containerd", { skip: runtimeSkipReason() ?? false }, async () => {
     const rt = await startTestRuntime({ images: false });
     try {
-      const built = await buildBuiltin({ dataDir: rt.dataDir, import: true });
+      const built = await buildBuiltin({ dataDir: rt.dataDir, address: rt.containerd.socket, import: true });
       assert.deepEqual(built.imported?.map((i) => [i.reference, i.imported]).sort(), [[BUSYBOX_IMAGE, true], [PAUSE_IMAGE, true]].sort());
-      const rebuilt = await buildBuiltin({ dataDir: rt.dataDir, import: true });
+      const rebuilt = await buildBuiltin({ dataDir: rt.dataDir, address: rt.containerd.socket, import: true });
       assert.ok(rebuilt.imported?.every((i) => !i.imported));
 
       const ociRef = `k8ts.local/oci-${rt.runId}:1`;
@@ -67,7 +67,7 @@ describe("k8ts images", () => {
       const docker = join(rt.dataDir, "docker.tar");
       writeFileSync(oci, buildOciImage({ reference: ociRef, layer: [{ type: "file", path: "x", mode: 0o644, data: Buffer.from("x") }], config: {} }).archive);
       writeFileSync(docker, dockerArchive(dockerRef));
-      const r = await importImages({ files: [oci, docker], dataDir: rt.dataDir });
+      const r = await importImages({ files: [oci, docker], dataDir: rt.dataDir, address: rt.containerd.socket });
       assert.deepEqual(r.map((i) => i.references), [[ociRef], [dockerRef]]);
       for (const ref of [ociRef, dockerRef, BUSYBOX_IMAGE, PAUSE_IMAGE]) assert.ok((await rt.cri.imageStatus(ref)).image, `${ref} is visible to CRI`);
     } finally {
