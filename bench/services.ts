@@ -26,6 +26,7 @@ import { IptablesNames, NftNames } from "../src/proxy/names.js";
 import { nftRuleset, nftScript } from "../src/proxy/nftables/rules.js";
 import { createTestNet, type TestNet } from "../src/proxy/testnet.js";
 import { startTestApiServer, type TestApiServer } from "../src/testing/apiserver.js";
+import { runDnsBenchmark } from "../src/dns/bench.js";
 import { until } from "../src/testing/wait.js";
 import { createLogger } from "../src/util/log.js";
 
@@ -214,6 +215,9 @@ async function main(): Promise<void> {
     }
     // The readiness and traffic runs keep the N services in place: a node with a full ruleset.
     for (const mode of MODES) await readyBench(client, net, mode);
+    // Cluster DNS: the bundled server in its own process, one UDP client on loopback.
+    const dns = await runDnsBenchmark({ kubeconfig: server.kubeconfig });
+    emit({ what: "dns", oneClient: { p50us: dns.cluster.p50us, p99us: dns.cluster.p99us, qps: dns.cluster.sequentialQps }, baselineUdpEcho: { p50us: dns.echo.p50us, p99us: dns.echo.p99us, qps: dns.echo.sequentialQps }, forwarded: { p50us: dns.forwarded.p50us, p99us: dns.forwarded.p99us }, concurrentQps: dns.concurrentQps, concurrency: dns.concurrency, serverRssMiB: dns.serverRssMiB });
   } finally {
     process.off("SIGINT", stop);
     process.off("SIGTERM", stop);
