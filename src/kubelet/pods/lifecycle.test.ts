@@ -17,17 +17,22 @@ import { until } from "../../testing/wait.js";
 import { createLogger } from "../../util/log.js";
 import { kubeletPaths, LABEL_POD_UID, VolumeError, type KubeletPaths, type MountedVolume, type ObjectSource, type ProbeManager, type RunningContainer, type VolumeManager } from "../types.js";
 import { PodLifecycle, type PodLifecycleOptions } from "./index.js";
+import { StatusWriter } from "./status-writer.js";
 
 const skip = runtimeSkipReason() ?? false;
 const NODE = "node-a";
 
-/** emptyDir only: a directory per volume under the pod's volumes dir. */
+/** emptyDir (a directory per volume under the pod's volumes dir) and hostPath. */
 class EmptyDirVolumes implements VolumeManager {
   constructor(private readonly paths: KubeletPaths) {}
   async setUpPod(pod: Pod): Promise<Map<string, MountedVolume>> {
     const out = new Map<string, MountedVolume>();
     for (const v of pod.spec?.volumes ?? []) {
-      if (!v.emptyDir) throw new VolumeError(v.name, "FailedMount", `MountVolume.SetUp failed for volume "${v.name}" : only emptyDir in this test`);
+      if (v.hostPath) {
+        out.set(v.name, { hostPath: v.hostPath.path, readOnly: false });
+        continue;
+      }
+      if (!v.emptyDir) throw new VolumeError(v.name, "FailedMount", `MountVolume.SetUp failed for volume "${v.name}" : only emptyDir and hostPath in this test`);
       const dir = join(this.paths.podVolumesDir(pod.metadata!.uid!), "kubernetes.io~empty-dir", v.name);
       await mkdir(dir, { recursive: true, mode: 0o777 });
       out.set(v.name, { hostPath: dir, readOnly: false });
@@ -152,10 +157,12 @@ describe("pod lifecycle on a real runtime", { skip }, () => {
   const create = (name: string, spec: Pod["spec"], extra: Partial<Pod["metadata"]> = {}): Promise<Pod> =>
     pods.namespace("default").create({ apiVersion: "v1", kind: "Pod", metadata: { name, ...extra }, spec: { nodeName: NODE, terminationGracePeriodSeconds: 2, ...spec! } });
   const get = (name: string): Promise<Pod> => pods.namespace("default").get(name);
+  // On a timeout the last status seen is in the error, to tell why.
   const waitPod = (what: string, name: string, ok: (p: Pod) => boolean, ms = 30_000): Promise<Pod> =>
     until(what, async () => {
       const p = await get(name);
-      return ok(p) ? p : undefined;
+      if (ok(p)) return p;
+      throw new Error(`last status: ${JSON.stringify(p.status)}; events: ${(await eventsOf(name)).join(" | ")}`);
     }, ms);
   const eventsOf = async (name: string): Promise<string[]> => {
     const list = await client.forKind("v1", "Event").namespace("default").list({ fieldSelector: `involvedObject.name=${name}` });
@@ -348,6 +355,97 @@ describe("pod lifecycle on a real runtime", { skip }, () => {
     const hog = await waitPod("hog OOMKilled", "hog", (p) => p.status?.containerStatuses?.[0]?.lastState?.terminated?.reason === "OOMKilled", 40_000);
     assert.equal(hog.status!.containerStatuses![0]!.lastState!.terminated!.exitCode, 137);
     await Promise.all([deleteAndWait("live"), deleteAndWait("hog")]);
+  });
+
+  it("a dead sandbox is replaced (SandboxChanged), a changed image restarts its container, hooks run, host network pods use the node's address", async () => {
+    const hostDir = join(rt.dataDir, "hooks");
+    await mkdir(hostDir, { recursive: true });
+    const loop = ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"];
+    await create("sb", { containers: [{ name: "c", image: "busybox:1.35", command: loop }] });
+    await create("hooks", {
+      containers: [
+        {
+          name: "c",
+          image: "busybox:1.35",
+          command: loop,
+          volumeMounts: [{ name: "host", mountPath: "/host" }],
+          lifecycle: { postStart: { exec: { command: ["sh", "-c", "echo started > /host/poststart"] } }, preStop: { exec: { command: ["sh", "-c", "echo stopping > /host/prestop"] } } },
+        },
+      ],
+      volumes: [{ name: "host", hostPath: { path: hostDir } }],
+    });
+    await create("badhook", { containers: [{ name: "c", image: "busybox:1.35", command: loop, lifecycle: { postStart: { exec: { command: ["false"] } } } }] });
+    await create("hostnet", { hostNetwork: true, containers: [{ name: "c", image: "busybox:1.35", command: loop }] });
+
+    // The sandbox dies under the pod: a new one (attempt 1) and the container again, counted.
+    const sb = await waitPod("sb Running", "sb", (p) => p.status?.containerStatuses?.[0]?.state?.running !== undefined);
+    const [old] = await rt.cri.listPodSandbox({ labelSelector: { [LABEL_POD_UID]: sb.metadata!.uid! } });
+    await rt.cri.stopPodSandbox(old!.id);
+    const again = await waitPod("sb in a new sandbox", "sb", (p) => p.status?.containerStatuses?.[0]?.restartCount === 1 && p.status.containerStatuses[0].state?.running !== undefined);
+    const sandboxes = await rt.cri.listPodSandbox({ labelSelector: { [LABEL_POD_UID]: sb.metadata!.uid! } });
+    assert.ok(sandboxes.some((s) => s.state === "SANDBOX_READY" && s.metadata?.attempt === 1), JSON.stringify(sandboxes.map((s) => [s.state, s.metadata])));
+    assert.ok((await eventsOf("sb")).includes("SandboxChanged: Pod sandbox changed, it will be killed and re-created."));
+    assert.ok(again.status?.podIP);
+
+    // A new image for the container: it is replaced.
+    const before = again.status!.containerStatuses![0]!.containerID;
+    await pods.namespace("default").patch("sb", "json", [{ op: "replace", path: "/spec/containers/0/image", value: "docker.io/library/busybox:1.35" }]);
+    const replaced = await waitPod("sb's container replaced", "sb", (p) => p.status?.containerStatuses?.[0]?.containerID !== before && p.status?.containerStatuses?.[0]?.state?.running !== undefined);
+    assert.equal(replaced.status?.containerStatuses?.[0]?.restartCount, 2);
+    assert.ok((await eventsOf("sb")).includes("Killing: Container c definition changed, will be restarted"));
+
+    // postStart ran; preStop runs on delete, before the container is stopped.
+    await waitPod("hooks Running", "hooks", (p) => p.status?.phase === "Running");
+    await until("postStart hook ran", () => (existsSync(join(hostDir, "poststart")) ? true : undefined));
+    await deleteAndWait("hooks");
+    assert.ok(existsSync(join(hostDir, "prestop")), "preStop hook ran");
+
+    // A failing postStart hook kills the container: FailedPostStartHook, then restarts.
+    await waitPod("badhook restarted", "badhook", (p) => (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1);
+    assert.ok((await eventsOf("badhook")).some((e) => e.startsWith("FailedPostStartHook: ")));
+
+    const hn = await waitPod("hostnet Running", "hostnet", (p) => p.status?.phase === "Running");
+    assert.equal(hn.status?.podIP, "127.0.0.1");
+    const hid = hn.status!.containerStatuses![0]!.containerID!.slice("containerd://".length);
+    assert.match((await rt.cri.execSync(hid, ["cat", "/etc/hosts"], 10)).stdout.toString(), /^# Kubernetes-managed hosts file \(host network\)\.\n/);
+    await Promise.all(["sb", "badhook", "hostnet"].map(deleteAndWait));
+  });
+
+  it("status writes: a pod replaced under the same name is not written to; a static pod reports through its mirror pod", async () => {
+    const first = await create("same", { containers: [{ name: "c", image: "busybox:1.35", imagePullPolicy: "Never" }] });
+    await pods.namespace("default").delete("same", { gracePeriodSeconds: 0 });
+    await until("same deleted", async () => ((await get("same").catch(() => undefined)) ? undefined : true));
+    const second = await pods.namespace("default").create({ apiVersion: "v1", kind: "Pod", metadata: { name: "same" }, spec: { nodeName: "elsewhere", containers: [{ name: "c", image: "busybox:1.35" }] } });
+    const writer = new StatusWriter(client, log);
+    writer.set(first, { phase: "Failed", reason: "Stale" });
+    await writer.idle();
+    const now = await get("same");
+    assert.equal(now.metadata?.uid, second.metadata?.uid);
+    assert.equal(now.status?.phase, "Pending", "the new pod keeps its own status");
+    await writer.stop();
+    await pods.namespace("default").delete("same", { gracePeriodSeconds: 0 });
+
+    // A static pod: not in the API itself; its mirror pod (same name, the config hash as mirror annotation) gets the status.
+    const hash = "0123456789abcdef";
+    const mirror = await pods.namespace("default").create({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "static-node-a", annotations: { "kubernetes.io/config.mirror": hash, "kubernetes.io/config.source": "file", "kubernetes.io/config.hash": hash } },
+      spec: { nodeName: "elsewhere", containers: [{ name: "c", image: "busybox:1.35" }] },
+    });
+    const staticPod: Pod = {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "static-node-a", namespace: "default", uid: hash, annotations: { "kubernetes.io/config.source": "file", "kubernetes.io/config.hash": hash } },
+      spec: { nodeName: NODE, terminationGracePeriodSeconds: 2, containers: [{ name: "c", image: "busybox:1.35", command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"] }] },
+    };
+    lifecycle.update(staticPod);
+    const m = await waitPod("mirror pod Running", "static-node-a", (p) => p.status?.phase === "Running");
+    assert.equal(m.metadata?.uid, mirror.metadata?.uid);
+    assert.ok(lifecycle.pods().some((p) => p.metadata?.uid === hash && p.status?.phase === "Running"));
+    lifecycle.remove(hash);
+    await until("static pod removed from CRI", async () => ((await rt.cri.listPodSandbox({ labelSelector: { [LABEL_POD_UID]: hash } })).length === 0 ? true : undefined));
+    await pods.namespace("default").delete("static-node-a", { gracePeriodSeconds: 0 });
   });
 
   it("starts 30 pods created at once concurrently (prints create → Running as a watch sees it)", async () => {

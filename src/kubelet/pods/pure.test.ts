@@ -11,7 +11,8 @@ import { ContainerConfigError, containerEnv, expand, expandCommand, fieldRefValu
 import { pullAuths, registryOf } from "./images.js";
 import { tailCriLog, type ContainerRecord, type PodRuntime, type SandboxRecord } from "./runtime-state.js";
 import { managedHostsFile, parseResolvConf, podDnsConfig, podHostname, sandboxConfig } from "./sandbox.js";
-import { computePodStatus, podPhase, sameStatus, statusMergePatch, type StatusInput } from "./status.js";
+import { computePodStatus, podPhase, sameStatus, type StatusInput } from "./status.js";
+import { withOthersFields } from "./status-writer.js";
 
 function pod(spec: Partial<Pod["spec"]> = {}, meta: Partial<Pod["metadata"]> = {}): Pod {
   return { metadata: { name: "p", namespace: "ns", uid: "u1", ...meta }, spec: { containers: [{ name: "c", image: "busybox:1.35" }], ...spec } };
@@ -443,10 +444,10 @@ describe("pod status", () => {
     assert.equal(again.phase, "Succeeded");
   });
 
-  it("status comparison and merge patches", () => {
+  it("status comparison; fields of others survive a write", () => {
     assert.ok(sameStatus({ phase: "Running", podIP: undefined }, { phase: "Running" }));
     assert.ok(!sameStatus({ phase: "Running" }, { phase: "Pending" }));
-    assert.deepEqual(statusMergePatch({ phase: "Pending", message: "x", podIP: "1.2.3.4" }, { phase: "Running", podIP: "1.2.3.4" }), { phase: "Running", message: null });
+    assert.deepEqual(withOthersFields({ phase: "Pending", message: "x", nominatedNodeName: "n2", resize: "Proposed" }, { phase: "Running" }), { phase: "Running", nominatedNodeName: "n2", resize: "Proposed" });
   });
 
   it("termination messages from the log tail", () => {

@@ -205,7 +205,8 @@ export function sandboxConfig(pod: Pod, attempt: number, s: SandboxSettings): In
   for (const x of sc?.sysctls ?? []) sysctls[x.name] = x.value;
   return {
     metadata: { name: m.name ?? "", namespace: m.namespace ?? "default", uid: m.uid ?? "", attempt },
-    hostname: podHostname(pod, s.clusterDomain).hostname,
+    // A host-network pod shares the node's UTS namespace: runc refuses to set a hostname there.
+    hostname: pod.spec?.hostNetwork ? "" : podHostname(pod, s.clusterDomain).hostname,
     logDirectory: s.logDirectory,
     dnsConfig: podDnsConfig(pod, s),
     portMappings: portMappings(pod),

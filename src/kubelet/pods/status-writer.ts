@@ -6,11 +6,11 @@
 // their mirror pod. A deleted pod's final status is followed by the delete that removes the
 // object (grace period 0, uid precondition).
 import type { Pod, PodStatus } from "kubernetes-types/core/v1.js";
-import { isConflict, isNotFound } from "../../client/errors.js";
+import { isConflict, isInvalid, isNotFound } from "../../client/errors.js";
 import type { ResourceClient, RestClient } from "../../client/rest.js";
 import type { Logger } from "../../util/log.js";
 import { ANNOTATION_CONFIG_HASH, ANNOTATION_CONFIG_MIRROR, isStaticPod } from "../types.js";
-import { sameStatus, statusMergePatch } from "./status.js";
+import { sameStatus } from "./status.js";
 
 const RETRY_INITIAL_MS = 200;
 const RETRY_MAX_MS = 10_000;
@@ -159,8 +159,8 @@ export class StatusWriter {
     const ns = pod.metadata?.namespace ?? "default";
     const name = pod.metadata?.name ?? "";
     const client = this.pods.namespace(ns);
-    let base = e.last;
-    let expectUid = pod.metadata?.uid;
+    let base = pod.status;
+    let expectUid = pod.metadata?.uid ?? "";
     if (isStaticPod(pod)) {
       // The mirror pod stands for the static pod only when it carries the static pod's hash.
       let mirror: Pod;
@@ -172,16 +172,21 @@ export class StatusWriter {
       }
       if (mirror.metadata?.annotations?.[ANNOTATION_CONFIG_MIRROR] !== pod.metadata?.annotations?.[ANNOTATION_CONFIG_HASH]) return;
       base = mirror.status;
-      expectUid = mirror.metadata?.uid;
+      expectUid = mirror.metadata?.uid ?? "";
       if (sameStatus(base, status)) {
         e.last = status;
         return;
       }
     }
     for (let tries = 0; ; tries++) {
-      const patch = { metadata: { uid: expectUid }, status: statusMergePatch(base, status) };
+      // The uid test makes the write a no-op on a pod that was deleted and recreated under the
+      // same name (a StatefulSet's pod, say): the server refuses the whole patch.
+      const patch = [
+        { op: "test", path: "/metadata/uid", value: expectUid },
+        { op: "add", path: "/status", value: withOthersFields(base, status) },
+      ];
       try {
-        await client.patch(name, "merge", patch, { subresource: "status", signal: this.stopSignal.signal, timeoutMs: 30_000 });
+        await client.patch(name, "json", patch, { subresource: "status", signal: this.stopSignal.signal, timeoutMs: 30_000 });
         // Compared with what we computed, not with the server's rendering of it, so that a
         // normalization difference can never make every sync write again.
         e.last = status;
@@ -192,12 +197,21 @@ export class StatusWriter {
           if (!isStaticPod(pod)) e.gone = !e.finish;
           return;
         }
-        if (!isConflict(err) || tries >= 3) throw err;
+        if (!isConflict(err) && !isInvalid(err)) throw err;
         const fresh = await client.get(name).catch((g: unknown) => {
           if (isNotFound(g)) return undefined;
           throw g;
         });
-        if (!fresh || fresh.metadata?.uid !== expectUid) return;
+        if (!fresh || fresh.metadata?.uid !== expectUid) {
+          if (!isStaticPod(pod)) e.gone = !e.finish;
+          return;
+        }
+        if (isInvalid(err) || tries >= 3) {
+          // The server will refuse this status however often it is sent.
+          this.log.error({ pod: podKey(pod), err: (err as Error).message }, "pod status refused by the API server; dropped");
+          e.last = status;
+          return;
+        }
         base = fresh.status;
       }
     }
@@ -218,4 +232,14 @@ export class StatusWriter {
 
 export function podKey(pod: Pod): string {
   return `${pod.metadata?.namespace ?? ""}/${pod.metadata?.name ?? ""}`;
+}
+
+// The status fields the kubelet owns; whatever else the API's copy holds (nominatedNodeName,
+// resize, resourceClaimStatuses...) is carried over unchanged.
+const KUBELET_FIELDS = new Set(["phase", "conditions", "hostIP", "hostIPs", "podIP", "podIPs", "startTime", "initContainerStatuses", "containerStatuses", "ephemeralContainerStatuses", "qosClass", "reason", "message"]);
+
+export function withOthersFields(api: PodStatus | undefined, ours: PodStatus): PodStatus {
+  const out: Record<string, unknown> = { ...ours };
+  for (const [k, v] of Object.entries(api ?? {})) if (!KUBELET_FIELDS.has(k) && !(k in out) && v !== undefined) out[k] = v;
+  return out as PodStatus;
 }

@@ -259,7 +259,6 @@ export function computePodStatus(i: StatusInput): PodStatus {
   };
   if (i.old?.reason) status.reason = i.old.reason;
   if (i.old?.message) status.message = i.old.message;
-  if (i.old?.nominatedNodeName) status.nominatedNodeName = i.old.nominatedNodeName;
   return status;
 }
 
@@ -276,14 +275,4 @@ function stripUndefined(v: unknown): unknown {
 /** Whether two statuses say the same (key order and absent-vs-undefined do not matter). */
 export function sameStatus(a: PodStatus | undefined, b: PodStatus | undefined): boolean {
   return isDeepStrictEqual(stripUndefined(a ?? {}), stripUndefined(b ?? {}));
-}
-
-/** A JSON merge patch turning `old` into `next` at the top level of status (lists replace whole). */
-export function statusMergePatch(old: PodStatus | undefined, next: PodStatus): Record<string, unknown> {
-  const patch: Record<string, unknown> = {};
-  const o = (stripUndefined(old ?? {}) ?? {}) as Record<string, unknown>;
-  const n = stripUndefined(next) as Record<string, unknown>;
-  for (const [k, v] of Object.entries(n)) if (!isDeepStrictEqual(o[k], v)) patch[k] = v;
-  for (const k of Object.keys(o)) if (!(k in n)) patch[k] = null;
-  return patch;
 }
