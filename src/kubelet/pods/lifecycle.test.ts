@@ -298,10 +298,14 @@ describe("pod lifecycle on a real runtime", { skip }, () => {
       const cs = await rt.cri.listContainers({ labelSelector: { [LABEL_POD_UID]: uid } });
       return sbs.every((s) => s.state === "SANDBOX_NOTREADY") && cs.length === 2 ? true : undefined;
     });
+    await create("deadline", { activeDeadlineSeconds: 1, containers: [{ name: "c", image: "busybox:1.35", command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"] }] });
+    const late = await waitPod("deadline Failed", "deadline", (p) => p.status?.phase === "Failed");
+    assert.equal(late.status?.reason, "DeadlineExceeded");
+    assert.equal(late.status?.message, "Pod was active on the node longer than the specified deadline");
     const failed = await waitPod("initfail Failed", "initfail", (p) => p.status?.phase === "Failed");
     assert.equal(failed.status?.initContainerStatuses?.[0]?.state?.terminated?.exitCode, 1);
     assert.equal(failed.status?.containerStatuses?.[0]?.state?.waiting?.reason, "PodInitializing");
-    await Promise.all([deleteAndWait("done"), deleteAndWait("initfail")]);
+    await Promise.all([deleteAndWait("done"), deleteAndWait("initfail"), deleteAndWait("deadline")]);
   });
 
   it("bad input ends in upstream's reasons: ErrImagePull/ImagePullBackOff, CreateContainerConfigError, RunContainerError, a taken host port", async () => {
@@ -309,6 +313,8 @@ describe("pod lifecycle on a real runtime", { skip }, () => {
     await create("nokey", { containers: [{ name: "c", image: "busybox:1.35", command: ["sleep", "3600"], env: [{ name: "X", valueFrom: { configMapKeyRef: { name: "cfg", key: "nope" } } }] }] });
     await create("nocm", { containers: [{ name: "c", image: "busybox:1.35", command: ["sleep", "3600"], envFrom: [{ configMapRef: { name: "absent" } }] }] });
     await create("badcmd", { containers: [{ name: "c", image: "busybox:1.35", command: ["/no/such/binary"] }] });
+    await create("never", { containers: [{ name: "c", image: "k8ts.local/absent:1", imagePullPolicy: "Never" }] });
+    await create("badvol", { containers: [{ name: "c", image: "busybox:1.35", command: ["sleep", "3600"] }], volumes: [{ name: "v", configMap: { name: "cfg" } }] });
     await create("port1", { containers: [{ name: "c", image: "busybox:1.35", command: ["sleep", "3600"], ports: [{ containerPort: 80, hostPort: 18080 }] }] });
     await waitPod("port1 Running", "port1", (p) => p.status?.phase === "Running");
     await create("port2", { containers: [{ name: "c", image: "busybox:1.35", command: ["sleep", "3600"], ports: [{ containerPort: 80, hostPort: 18080 }] }] });
@@ -330,13 +336,18 @@ describe("pod lifecycle on a real runtime", { skip }, () => {
       if (r) seen.add(r);
       return seen.has("RunContainerError");
     });
+    const never = await waitPod("ErrImageNeverPull", "never", (p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === "ErrImageNeverPull");
+    assert.equal(never.status?.containerStatuses?.[0]?.state?.waiting?.message, 'Container image "k8ts.local/absent:1" is not present with pull policy of Never');
+    const badvol = await waitPod("FailedMount", "badvol", (p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === "ContainerCreating");
+    assert.equal(badvol.status?.phase, "Pending");
+    await until("a FailedMount event", async () => ((await eventsOf("badvol")).some((e) => e.startsWith('FailedMount: MountVolume.SetUp failed for volume "v"')) ? true : undefined));
     const port2 = await waitPod("port2 rejected", "port2", (p) => p.status?.phase === "Failed");
     assert.equal(port2.status?.reason, "NodePorts");
     const evs = await eventsOf("noimage");
     assert.ok(evs.some((e) => e.startsWith('Failed: Failed to pull image "127.0.0.1:1/k8ts/absent:1"')), evs.join("\n"));
     assert.ok(evs.includes("Failed: Error: ErrImagePull") && evs.includes("Failed: Error: ImagePullBackOff"), evs.join("\n"));
     assert.ok((await eventsOf("nokey")).includes("Failed: Error: couldn't find key nope in ConfigMap default/cfg"));
-    await Promise.all(["noimage", "nokey", "nocm", "badcmd", "port1", "port2"].map(deleteAndWait));
+    await Promise.all(["noimage", "nokey", "nocm", "badcmd", "never", "badvol", "port1", "port2"].map(deleteAndWait));
   });
 
   it("a failed liveness probe restarts the container; a memory hog is OOMKilled (lastState)", async () => {

@@ -177,6 +177,8 @@ export class PodLifecycle {
   private lastRelist = new Map<string, string>();
   private started = false;
   private stopped = false;
+  /** uids removed lately: a late update for one must not start the pod again */
+  private readonly removedUids = new Set<string>();
 
   constructor(o: PodLifecycleOptions) {
     this.o = compile(o);
@@ -222,7 +224,7 @@ export class PodLifecycle {
     const uid = pod.metadata?.uid;
     if (!uid) return;
     let w = this.workers.get(uid);
-    if (w?.removed) return;
+    if (w?.removed || this.removedUids.has(uid)) return;
     const key = specKey(pod);
     if (!w) {
       w = this.newWorker(pod);
@@ -589,6 +591,8 @@ export class PodLifecycle {
     this.writer.forget(w.uid);
     clearTimeout(w.timer);
     this.workers.delete(w.uid);
+    this.removedUids.add(w.uid);
+    if (this.removedUids.size > 1000) this.removedUids.delete(this.removedUids.values().next().value!);
   }
 
   /** Removes what this part wrote under the pod dir; the dir itself only once it is empty. */
