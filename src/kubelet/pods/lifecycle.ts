@@ -33,7 +33,7 @@ import {
 } from "../types.js";
 import { computePodActions } from "./actions.js";
 import { Backoff, DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff.js";
-import { containerConfig, containerMounts, DEFAULT_GRACE_SECONDS, verifyRunAsNonRoot } from "./container.js";
+import { containerConfig, containerHash, containerMounts, DEFAULT_GRACE_SECONDS, verifyRunAsNonRoot } from "./container.js";
 import { ContainerConfigError, containerEnv, hostCapacity, type NodeCapacity } from "./env.js";
 import { ImagePuller, ImagePullError } from "./images.js";
 import { EMPTY_RUNTIME, RuntimeReader, type ContainerRecord, type PodRuntime, type SandboxRecord } from "./runtime-state.js";
@@ -118,6 +118,8 @@ interface Worker {
   rejected: boolean;
   /** consecutive failed syncs, for the retry delay */
   errors: number;
+  /** consecutive failures to create or start a container, by name, for its retry delay */
+  readonly startFailures: Map<string, number>;
   etcHosts: string | undefined;
   /** what update() last saw of the pod besides its status, to skip status-only updates */
   specKey: string;
@@ -300,6 +302,7 @@ export class PodLifecycle {
       finished: false,
       rejected: false,
       errors: 0,
+      startFailures: new Map(),
       etcHosts: undefined,
       specKey: "",
     };
@@ -355,8 +358,9 @@ export class PodLifecycle {
         } catch (err) {
           w.errors++;
           if (!(err instanceof RetryLater)) this.log.warn({ pod: podKey(w.pod), err: errText(err) }, "pod sync failed; will retry");
-          // Retries start at a tenth of the crash back-off (1 s) and grow to its maximum.
-          w.wakeAt = Math.min(w.wakeAt, Date.now() + Math.min(this.o.backoff.initialMs / 10 * 2 ** (w.errors - 1), this.o.backoff.maxMs));
+          // Retries start at a tenth of the crash back-off's first step (1 s) and grow to that
+          // step (10 s), upstream's pod worker retry period.
+          w.wakeAt = Math.min(w.wakeAt, Date.now() + Math.min((this.o.backoff.initialMs / 10) * 2 ** (w.errors - 1), this.o.backoff.initialMs));
         }
         if (w.wakeAt !== Infinity && !w.dirty && this.workers.get(w.uid) === w) this.schedule(w, Math.max(1, w.wakeAt - Date.now()));
       }
@@ -465,7 +469,8 @@ export class PodLifecycle {
       const ms = (a: number, b: number): number => Math.round(b - a);
       this.log.debug({ pod: podKey(pod), read: ms(t0, tRead), volumes: ms(tRead, tVolumes), sandbox: ms(tVolumes, tSandbox), containers: ms(tSandbox, tStart), status: ms(tStart, performance.now()) }, "pod synced (ms per step)");
     }
-    if (isFinal(status.phase)) {
+    this.checkDeadline(w);
+    if (isFinal(status.phase) || w.terminal) {
       // The pod has run its course: stop its sandbox (its containers stay for their logs).
       w.terminal = true;
       this.schedule(w);
@@ -668,9 +673,11 @@ export class PodLifecycle {
     const pod = w.pod;
     const ref = podRef(pod);
     const latest = ctx.runtime.containers.find((r) => r.name === c.name);
+    // upstream's doBackOff: measured from when the last dead instance finished, per spec hash
+    // (a changed container starts afresh).
     const lastExited = ctx.runtime.containers.find((r) => r.name === c.name && r.state === "CONTAINER_EXITED");
-    const key = `${w.uid}/${c.name}`;
-    if (lastExited && latest?.state !== "CONTAINER_RUNNING") {
+    const key = `${w.uid}/${c.name}/${containerHash(c)}`;
+    if (lastExited) {
       const left = this.crashBackoff.remainingSince(key, lastExited.finishedAt || Date.now());
       if (left > 0) {
         this.o.events.event(ref, "Warning", "BackOff", `Back-off restarting failed container ${c.name} in pod ${podDesc(pod)}`);
@@ -680,10 +687,14 @@ export class PodLifecycle {
       }
       this.crashBackoff.next(key, lastExited.finishedAt || Date.now());
     }
-    const fail = (reason: string, message: string, eventMessage = `Error: ${message}`): void => {
+    const fail = (reason: string, message: string): void => {
       w.reasons.set(c.name, { reason, message });
-      this.o.events.event(ref, "Warning", "Failed", eventMessage);
-      this.wakeIn(w, Math.min((this.o.backoff.initialMs / 10) * 2 ** w.errors, this.o.backoff.maxMs));
+      this.o.events.event(ref, "Warning", "Failed", `Error: ${message}`);
+      // Retried sooner at first (a missing configMap is often created a moment later), then
+      // every initialMs, as upstream's pod worker retries a failed sync every 10 s.
+      const n = w.startFailures.get(c.name) ?? 0;
+      w.startFailures.set(c.name, n + 1);
+      this.wakeIn(w, Math.min((this.o.backoff.initialMs / 10) * 2 ** n, this.o.backoff.initialMs));
     };
 
     let image;
@@ -738,6 +749,7 @@ export class PodLifecycle {
     }
     this.o.events.event(ref, "Normal", "Started", `Started container ${c.name}`);
     w.reasons.delete(c.name);
+    w.startFailures.delete(c.name);
 
     const postStart = c.lifecycle?.postStart;
     if (postStart) {
