@@ -133,6 +133,10 @@ export class ImagePuller {
     return this.backoff.remainingSinceUpdate(`${pod.metadata?.uid ?? ""}/${c.image ?? ""}`);
   }
 
+  forgetPod(uid: string): void {
+    this.backoff.forgetPrefix(`${uid}/`);
+  }
+
   /** Concurrent pulls of one image share one CRI call. */
   private pull(image: string, pod: Pod, sandbox: Input<PodSandboxConfig>): Promise<string> {
     let p = this.inflight.get(image);

@@ -138,9 +138,17 @@ function podRef(pod: Pod): { apiVersion: string; kind: string; metadata: { name?
   return { apiVersion: "v1", kind: "Pod", metadata: { name: pod.metadata?.name, namespace: pod.metadata?.namespace, uid: pod.metadata?.uid } };
 }
 
+const KUBELET_CONDITIONS = new Set(["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"]);
+
+/**
+ * What of a pod a sync depends on: its metadata and spec, a final phase another component set,
+ * and the conditions others own (readiness gates). Our own status writes change none of it.
+ */
 function specKey(pod: Pod): string {
   const { resourceVersion: _rv, managedFields: _mf, ...meta } = pod.metadata ?? {};
-  return JSON.stringify([meta, pod.spec]);
+  const phase = isFinal(pod.status?.phase) ? pod.status?.phase : undefined;
+  const foreign = (pod.status?.conditions ?? []).filter((c) => !KUBELET_CONDITIONS.has(c.type)).map((c) => [c.type, c.status]);
+  return JSON.stringify([meta, pod.spec, phase, foreign]);
 }
 
 function isFinal(phase: string | undefined): boolean {
@@ -498,9 +506,8 @@ export class PodLifecycle {
     const ours = w.status ?? this.writer.current(w.uid) ?? w.pod.status;
     if (!ours) return undefined;
     // Conditions others own (readiness gates, DisruptionTarget) come from the API's copy.
-    const kubelet = new Set(["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"]);
-    const foreign = (w.pod.status?.conditions ?? []).filter((c) => !kubelet.has(c.type));
-    return { ...ours, conditions: [...(ours.conditions ?? []).filter((c) => kubelet.has(c.type)), ...foreign] };
+    const foreign = (w.pod.status?.conditions ?? []).filter((c) => !KUBELET_CONDITIONS.has(c.type));
+    return { ...ours, conditions: [...(ours.conditions ?? []).filter((c) => KUBELET_CONDITIONS.has(c.type)), ...foreign] };
   }
 
   private computeStatus(w: Worker, runtime: PodRuntime, podIsTerminal: boolean): PodStatus {
@@ -593,6 +600,7 @@ export class PodLifecycle {
     }
     await this.removePodDir(w.uid);
     this.crashBackoff.forgetPrefix(`${w.uid}/`);
+    this.images.forgetPod(w.uid);
     this.writer.forget(w.uid);
     clearTimeout(w.timer);
     this.workers.delete(w.uid);
