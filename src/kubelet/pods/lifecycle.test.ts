@@ -433,6 +433,9 @@ describe("pod lifecycle on a real runtime", { skip }, () => {
     const now = await get("same");
     assert.equal(now.metadata?.uid, second.metadata?.uid);
     assert.equal(now.status?.phase, "Pending", "the new pod keeps its own status");
+    // The final write and delete of a pod that is already gone end at once, and do not touch the new pod.
+    await writer.finish(first, { phase: "Failed", reason: "Stale" });
+    assert.equal((await get("same")).metadata?.uid, second.metadata?.uid);
     await writer.stop();
     await pods.namespace("default").delete("same", { gracePeriodSeconds: 0 });
 

@@ -74,6 +74,8 @@ export class StatusWriter {
   finish(pod: Pod, status: PodStatus): Promise<void> {
     const e = this.entry(pod);
     e.pod = pod;
+    // Already gone from the API (deleted by someone else): nothing to write or delete.
+    if (e.gone || this.stopped) return Promise.resolve();
     if (!e.finish) {
       let resolve: () => void = () => undefined;
       const promise = new Promise<void>((r) => (resolve = r));
@@ -95,6 +97,8 @@ export class StatusWriter {
   async stop(): Promise<void> {
     this.stopped = true;
     this.stopSignal.abort();
+    // A sync waiting for a pod's final write must not wait for ever; the next agent redoes it.
+    for (const e of this.entries.values()) e.finish?.resolve();
     await Promise.all([...this.entries.values()].map((e) => e.writing).filter((p) => p !== undefined));
   }
 
