@@ -220,7 +220,7 @@ export class PodLifecycle {
       w.removed = true;
       this.schedule(w);
     }
-    for (const pod of initial) this.update(pod, true);
+    for (const pod of initial) this.accept(pod, true);
     this.relistTimer = setInterval(() => this.relist(), this.o.relistIntervalMs);
     this.relistTimer.unref();
     this.resyncTimer = setInterval(() => {
@@ -229,7 +229,12 @@ export class PodLifecycle {
     this.resyncTimer.unref();
   }
 
-  update(pod: Pod, adopted = false): void {
+  update(pod: Pod): void {
+    this.accept(pod, false);
+  }
+
+  /** `adopted`: the pod ran here before this agent started, so it was admitted back then. */
+  private accept(pod: Pod, adopted: boolean): void {
     if (this.stopped) return;
     const uid = pod.metadata?.uid;
     if (!uid) return;
