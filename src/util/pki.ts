@@ -394,7 +394,8 @@ function nearExpiry(certPem: string): boolean {
   return new Date(new NodeX509(certPem).validTo).getTime() - Date.now() < RENEW_BEFORE_MS;
 }
 
-async function readOptional(path: string): Promise<string | undefined> {
+/** A file's text, or undefined when it does not exist (other errors throw). */
+export async function readOptional(path: string): Promise<string | undefined> {
   try {
     return await readFile(path, "utf8");
   } catch (err) {

@@ -4,9 +4,10 @@
 // ports): random allocation prefers the upper band, so that addresses and ports users pick by
 // hand from the lower band are unlikely to be taken already.
 import { randomBytes } from "node:crypto";
-import { parseCIDRSloppy, parseIPSloppy } from "../../api/validation.js";
+import { parseCIDRSloppy } from "../../api/validation.js";
+import { bytesToBigInt, formatIP, parseIP, type IPFamily } from "../../api/ip.js";
 
-export type IPFamily = "IPv4" | "IPv6";
+export { familyOfIP, formatIP, parseIP, type IPFamily, type ParsedIP } from "../../api/ip.js";
 
 export type AllocatorErrorCode = "Full" | "Allocated" | "NotInRange" | "InvalidRange";
 
@@ -25,57 +26,6 @@ export function isAllocatorError(err: unknown, code?: AllocatorErrorCode): err i
   return err instanceof AllocatorError && (code === undefined || err.code === code);
 }
 
-/** An address as a number plus its family. */
-export interface ParsedIP {
-  readonly family: IPFamily;
-  readonly value: bigint;
-}
-
-function bytesToBigInt(bytes: readonly number[]): bigint {
-  let v = 0n;
-  for (const b of bytes) v = (v << 8n) | BigInt(b);
-  return v;
-}
-
-/** Parses an address as upstream's ParseIPSloppy does (IPv4-mapped IPv6 counts as IPv4). */
-export function parseIP(s: string): ParsedIP | undefined {
-  const bytes = parseIPSloppy(s);
-  if (!bytes) return undefined;
-  if (bytes.length === 4) return { family: "IPv4", value: bytesToBigInt(bytes) };
-  const mapped = bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff;
-  if (mapped) return { family: "IPv4", value: bytesToBigInt(bytes.slice(12)) };
-  return { family: "IPv6", value: bytesToBigInt(bytes) };
-}
-
-export function familyOfIP(s: string): IPFamily | undefined {
-  return parseIP(s)?.family;
-}
-
-/** The canonical text of an address, as Go's net.IP.String prints it (RFC 5952 for IPv6). */
-export function formatIP(value: bigint, family: IPFamily): string {
-  if (family === "IPv4") return [24n, 16n, 8n, 0n].map((s) => String((value >> s) & 0xffn)).join(".");
-  const groups: number[] = [];
-  for (let i = 7; i >= 0; i--) groups.push(Number((value >> BigInt(i * 16)) & 0xffffn));
-  // The longest run of two or more zero groups (the first on a tie) becomes "::".
-  let bestStart = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (g: number[]): string => g.map((x) => x.toString(16)).join(":");
-  if (bestStart < 0) return hex(groups);
-  return `${hex(groups.slice(0, bestStart))}::${hex(groups.slice(bestStart + bestLen))}`;
-}
 
 /** The canonical text of an address given as text; undefined if it does not parse. */
 export function canonicalIP(s: string): string | undefined {

@@ -3,24 +3,14 @@
 // cluster CA, kept beside the other certificates and re-issued when the CA changed or it nears
 // expiry. Kubelets trust the cluster CA for client certificates, so this is all they check.
 import { X509Certificate } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { writeFileAtomic } from "../../util/atomic-write.js";
-import { ADMIN_GROUP, isIssuedBy, issueCertificate, type CertAndKey } from "../../util/pki.js";
+import { ADMIN_GROUP, isIssuedBy, issueCertificate, readOptional, type CertAndKey } from "../../util/pki.js";
 
 export const KUBELET_CLIENT_USER = "kube-apiserver-kubelet-client";
 
 const VALIDITY_DAYS = 365;
 const RENEW_BEFORE_MS = 30 * 24 * 3600 * 1000;
-
-async function readOptional(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, "utf8");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw err;
-  }
-}
 
 export function kubeletClientCertPaths(tlsDir: string): { cert: string; key: string } {
   return { cert: join(tlsDir, "kubelet-client.crt"), key: join(tlsDir, "kubelet-client.key") };

@@ -4,6 +4,8 @@
 // once), a block is occupied by every node CIDR that overlaps it, and a cluster CIDR may hold
 // at most 2^16 node blocks.
 
+import { formatIP as formatAnyIP, parseIP as parseAnyIP } from "../../api/ip.js";
+
 export type IpFamily = 4 | 6;
 
 export interface Prefix {
@@ -32,85 +34,17 @@ function width(f: IpFamily): number {
   return f === 4 ? 32 : 128;
 }
 
-function parseIPv4(s: string): bigint | undefined {
-  const parts = s.split(".");
-  if (parts.length !== 4) return undefined;
-  let n = 0n;
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p) || Number(p) > 255 || (p.length > 1 && p.startsWith("0"))) return undefined;
-    n = (n << 8n) | BigInt(p);
-  }
-  return n;
-}
-
-function parseIPv6(s: string): bigint | undefined {
-  if (!/^[0-9a-fA-F:.]+$/.test(s)) return undefined;
-  const halves = s.split("::");
-  if (halves.length > 2) return undefined;
-  const groups = (h: string): number[] | undefined => {
-    if (h === "") return [];
-    const out: number[] = [];
-    const items = h.split(":");
-    for (let i = 0; i < items.length; i++) {
-      const g = items[i]!;
-      // An embedded IPv4 address may end the address (::ffff:1.2.3.4).
-      if (i === items.length - 1 && g.includes(".")) {
-        const v4 = parseIPv4(g);
-        if (v4 === undefined) return undefined;
-        out.push(Number(v4 >> 16n), Number(v4 & 0xffffn));
-        continue;
-      }
-      if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return undefined;
-      out.push(parseInt(g, 16));
-    }
-    return out;
-  };
-  const head = groups(halves[0]!);
-  const tail = halves.length === 2 ? groups(halves[1]!) : [];
-  if (!head || !tail) return undefined;
-  let all: number[];
-  if (halves.length === 2) {
-    const missing = 8 - head.length - tail.length;
-    if (missing < 1) return undefined;
-    all = [...head, ...new Array<number>(missing).fill(0), ...tail];
-  } else {
-    all = head;
-  }
-  if (all.length !== 8) return undefined;
-  return all.reduce((n, g) => (n << 16n) | BigInt(g), 0n);
-}
-
 export function parseIP(s: string): { readonly family: IpFamily; readonly value: bigint } | undefined {
-  if (s.includes(":")) {
-    const v = parseIPv6(s);
-    return v === undefined ? undefined : { family: 6, value: v };
-  }
-  const v = parseIPv4(s);
-  return v === undefined ? undefined : { family: 4, value: v };
+  const p = parseAnyIP(s);
+  if (!p) return undefined;
+  // Written as IPv6 (::ffff:a.b.c.d), a prefix length counts 128 bits: keep it an IPv6 value.
+  if (p.family === "IPv4" && s.includes(":")) return { family: 6, value: (0xffffn << 32n) | p.value };
+  return { family: p.family === "IPv4" ? 4 : 6, value: p.value };
 }
 
-/** RFC 5952 text: lower case, the longest run of two or more zero groups (the first on a tie) as `::`. */
+/** RFC 5952 text, as Go prints addresses. */
 export function formatIP(family: IpFamily, value: bigint): string {
-  if (family === 4) return [24n, 16n, 8n, 0n].map((s) => String((value >> s) & 255n)).join(".");
-  const groups = Array.from({ length: 8 }, (_, i) => Number((value >> BigInt(112 - 16 * i)) & 0xffffn));
-  let bestStart = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(":");
-  return `${hex.slice(0, bestStart).join(":")}::${hex.slice(bestStart + bestLen).join(":")}`;
+  return formatAnyIP(value, family === 4 ? "IPv4" : "IPv6");
 }
 
 /** A CIDR as its network; host bits set in the input are cleared (as Go's net.ParseCIDR does). */

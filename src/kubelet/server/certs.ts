@@ -4,11 +4,11 @@
 // does not verify it (upstream's default without --kubelet-certificate-authority), other clients
 // may. Kept across restarts while valid and naming every wanted address.
 import { X509Certificate } from "node:crypto";
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { isIP } from "node:net";
 import { join } from "node:path";
 import { writeFileAtomic } from "../../util/atomic-write.js";
-import { certificateSANs, createCA, isIssuedBy, issueCertificate, type CertAndKey } from "../../util/pki.js";
+import { certificateSANs, createCA, isIssuedBy, issueCertificate, readOptional, type CertAndKey } from "../../util/pki.js";
 
 const VALIDITY_DAYS = 365;
 /** Re-issued when less than this is left. */
@@ -22,15 +22,6 @@ export interface KubeletServingCertOptions {
   addresses: string[];
   /** the cluster CA's pair, PEM */
   ca?: { cert: string; key: string };
-}
-
-async function readOptional(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, "utf8");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw err;
-  }
 }
 
 function canonicalIP(ip: string): string {
