@@ -116,6 +116,41 @@ export function categorizeEndpoints(sp: ServicePortInfo): CategorizedEndpoints {
   return { cluster, local, reachable, hasAny };
 }
 
+/**
+ * Which of a service port's chains both backends build, and where its internal and external
+ * traffic goes: to the cluster-wide endpoints, or only to this node's (traffic policy Local).
+ */
+export interface ChainPlan {
+  readonly cat: CategorizedEndpoints;
+  readonly usesCluster: boolean;
+  readonly usesLocal: boolean;
+  /** internal traffic goes to the local chain (else the cluster chain) */
+  readonly internalLocal: boolean;
+  readonly hasInternal: boolean;
+  readonly externalLocal: boolean;
+  readonly hasExternal: boolean;
+  /**
+   * The external chain exists whenever the service has endpoints anywhere: its short-circuit
+   * rules for pod and host traffic apply even when no endpoint is local.
+   */
+  readonly usesExt: boolean;
+}
+
+export function chainPlan(sp: ServicePortInfo): ChainPlan {
+  const cat = categorizeEndpoints(sp);
+  const usesLocal = cat.local.length > 0;
+  return {
+    cat,
+    usesCluster: cat.cluster.length > 0,
+    usesLocal,
+    internalLocal: sp.internalPolicyLocal,
+    hasInternal: cat.hasAny && (!sp.internalPolicyLocal || usesLocal),
+    externalLocal: sp.externalPolicyLocal,
+    hasExternal: cat.hasAny && (!sp.externalPolicyLocal || usesLocal),
+    usesExt: cat.hasAny && externallyAccessible(sp),
+  };
+}
+
 function isIPv4(ip: string | undefined): ip is string {
   return ip !== undefined && /^\d{1,3}(\.\d{1,3}){3}$/.test(ip);
 }

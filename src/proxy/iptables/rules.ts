@@ -12,7 +12,7 @@
 //           INPUT/FORWARD → EXTERNAL-SERVICES: same for node ports and external IPs
 //           FORWARD → FORWARD: accept marked and established service traffic
 //           INPUT/OUTPUT → FIREWALL: drop martian 127/8 traffic once route_localnet is on
-import { categorizeEndpoints, endpointString, externallyAccessible, type EndpointInfo, type ServicePortInfo } from "../model.js";
+import { chainPlan, endpointString, type EndpointInfo, type ServicePortInfo } from "../model.js";
 import type { IptablesNames } from "../names.js";
 
 export type Table = "filter" | "nat";
@@ -183,20 +183,12 @@ function writeServicePort(b: Sink, sp: ServicePortInfo, cfg: IptablesConfig): vo
   const n = cfg.names;
   const proto = sp.protocol.toLowerCase();
   const m = `-m ${proto} -p ${proto}`;
-  const cat = categorizeEndpoints(sp);
+  const { cat, usesCluster, usesLocal, internalLocal, hasInternal, externalLocal, hasExternal, usesExt } = chainPlan(sp);
   const svcChain = n.svc(sp);
   const svlChain = n.svl(sp);
   const extChain = n.ext(sp);
-
-  const usesCluster = cat.cluster.length > 0;
-  const usesLocal = cat.local.length > 0;
-  const internalChain = sp.internalPolicyLocal ? svlChain : svcChain;
-  const hasInternal = cat.hasAny && (!sp.internalPolicyLocal || usesLocal);
-  const externalChain = sp.externalPolicyLocal ? svlChain : svcChain;
-  const hasExternal = cat.hasAny && (!sp.externalPolicyLocal || usesLocal);
-  // Built whenever the service has endpoints anywhere: its short-circuit rules for pod and
-  // host traffic apply even when no endpoint is local.
-  const usesExt = cat.hasAny && externallyAccessible(sp);
+  const internalChain = internalLocal ? svlChain : svcChain;
+  const externalChain = externalLocal ? svlChain : svcChain;
   const filterTarget = cat.hasAny ? "DROP" : "REJECT";
   const filterComment = cat.hasAny ? `${sp.name} has no local endpoints` : `${sp.name} has no endpoints`;
 

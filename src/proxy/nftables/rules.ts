@@ -4,7 +4,7 @@
 // ClientIP affinity with a dynamic set per endpoint; services without endpoints are rejected
 // from the filter hooks through a map of their own. And the `nft -f` transaction that moves the
 // kernel from what was last written to what is wanted.
-import { categorizeEndpoints, endpointString, externallyAccessible, type EndpointInfo, type ServicePortInfo } from "../model.js";
+import { chainPlan, endpointString, type EndpointInfo, type ServicePortInfo } from "../model.js";
 import type { NftNames } from "../names.js";
 
 export interface NftConfig {
@@ -190,17 +190,12 @@ export function nftRuleset(ports: readonly ServicePortInfo[], cfg: NftConfig, me
 function writeServicePort(b: Sink, sp: ServicePortInfo, cfg: NftConfig): void {
   const n = cfg.names;
   const proto = sp.protocol.toLowerCase();
-  const cat = categorizeEndpoints(sp);
+  const { cat, usesCluster, usesLocal, internalLocal, hasInternal, externalLocal, hasExternal, usesExt } = chainPlan(sp);
   const clusterChain = n.service(sp);
   const localChain = n.local(sp);
   const extChain = n.external(sp);
-  const usesCluster = cat.cluster.length > 0;
-  const usesLocal = cat.local.length > 0;
-  const internalChain = sp.internalPolicyLocal ? localChain : clusterChain;
-  const hasInternal = cat.hasAny && (!sp.internalPolicyLocal || usesLocal);
-  const externalChain = sp.externalPolicyLocal ? localChain : clusterChain;
-  const hasExternal = cat.hasAny && (!sp.externalPolicyLocal || usesLocal);
-  const usesExt = cat.hasAny && externallyAccessible(sp);
+  const internalChain = internalLocal ? localChain : clusterChain;
+  const externalChain = externalLocal ? localChain : clusterChain;
   const noEndpointVerdict = cat.hasAny ? "drop" : `goto ${REJECT}`;
 
   for (const ep of cat.reachable) b.chain(n.endpoint(sp, ep));
