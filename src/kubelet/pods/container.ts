@@ -301,3 +301,14 @@ export function containerConfig(i: ContainerConfigInput): Input<ContainerConfig>
     linux: { resources: linuxResources(pod, c, i.nodeMemoryBytes), securityContext: securityContext(pod, c) },
   };
 }
+
+/**
+ * The pod as an event's involved object; with a container name, pointing at that container
+ * (`spec.containers{name}` or `spec.initContainers{name}`), as upstream's kubelet reports.
+ */
+export function podRef(pod: Pod, container?: string): { apiVersion: string; kind: string; metadata: { name?: string; namespace?: string; uid?: string }; fieldPath?: string } {
+  const ref = { apiVersion: "v1", kind: "Pod", metadata: { name: pod.metadata?.name, namespace: pod.metadata?.namespace, uid: pod.metadata?.uid } };
+  if (container === undefined) return ref;
+  const init = pod.spec?.initContainers?.some((c) => c.name === container) ?? false;
+  return { ...ref, fieldPath: `spec.${init ? "initContainers" : "containers"}{${container}}` };
+}

@@ -7,7 +7,7 @@ import type { AuthConfig, CriClient, Input, PodSandboxConfig } from "../cri/clie
 import { isCriError } from "../cri/client.js";
 import type { ObjectSource } from "../types.js";
 import type { Backoff } from "./backoff.js";
-import { pullPolicy, type ImageUser } from "./container.js";
+import { podRef, pullPolicy, type ImageUser } from "./container.js";
 
 export type ImageErrorReason = "ErrImagePull" | "ImagePullBackOff" | "ErrImageNeverPull" | "InvalidImageName";
 
@@ -85,14 +85,10 @@ export class ImagePuller {
     private readonly backoff: Backoff,
   ) {}
 
-  private ref(pod: Pod): { apiVersion: string; kind: string; metadata: { name?: string; namespace?: string; uid?: string } } {
-    return { apiVersion: "v1", kind: "Pod", metadata: { name: pod.metadata?.name, namespace: pod.metadata?.namespace, uid: pod.metadata?.uid } };
-  }
-
   /** The image's id once present; throws ImagePullError with the waiting reason. */
   async ensure(pod: Pod, c: Container, sandbox: Input<PodSandboxConfig>): Promise<EnsuredImage> {
     const image = c.image ?? "";
-    const ref = this.ref(pod);
+    const ref = podRef(pod, c.name);
     if (image === "") throw new ImagePullError("InvalidImageName", `Failed to apply default image tag "${image}": couldn't parse image name "${image}": invalid reference format`);
     const policy = pullPolicy(c);
     let present = (await this.cri.imageStatus(image)).image;

@@ -33,7 +33,7 @@ import {
 } from "../types.js";
 import { computePodActions } from "./actions.js";
 import { Backoff, DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff.js";
-import { containerConfig, containerHash, containerMounts, DEFAULT_GRACE_SECONDS, verifyRunAsNonRoot } from "./container.js";
+import { containerConfig, containerHash, containerMounts, DEFAULT_GRACE_SECONDS, podRef, verifyRunAsNonRoot } from "./container.js";
 import { ContainerConfigError, containerEnv, hostCapacity, type NodeCapacity } from "./env.js";
 import { ImagePuller, ImagePullError } from "./images.js";
 import { EMPTY_RUNTIME, RuntimeReader, type ContainerRecord, type PodRuntime, type SandboxRecord } from "./runtime-state.js";
@@ -134,9 +134,6 @@ function podDesc(pod: Pod): string {
   return `${pod.metadata?.name ?? ""}_${pod.metadata?.namespace ?? ""}(${pod.metadata?.uid ?? ""})`;
 }
 
-function podRef(pod: Pod): { apiVersion: string; kind: string; metadata: { name?: string; namespace?: string; uid?: string } } {
-  return { apiVersion: "v1", kind: "Pod", metadata: { name: pod.metadata?.name, namespace: pod.metadata?.namespace, uid: pod.metadata?.uid } };
-}
 
 const KUBELET_CONDITIONS = new Set(["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"]);
 
@@ -684,7 +681,7 @@ export class PodLifecycle {
     ctx: { sandbox: SandboxRecord; config: Input<PodSandboxConfig>; volumes: Map<string, MountedVolume>; facts: { podIPs: string[]; hostIPs: string[] }; runtime: PodRuntime },
   ): Promise<void> {
     const pod = w.pod;
-    const ref = podRef(pod);
+    const ref = podRef(pod, c.name);
     const latest = ctx.runtime.containers.find((r) => r.name === c.name);
     // upstream's doBackOff: measured from when the last dead instance finished, per spec hash
     // (a changed container starts afresh).
@@ -801,7 +798,7 @@ export class PodLifecycle {
     const spec = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find((c) => c.name === r.name);
     let grace = graceSeconds ?? Number(r.annotations[ANNOTATION_POD_GRACE_PERIOD] ?? DEFAULT_GRACE_SECONDS);
     if (!Number.isFinite(grace)) grace = DEFAULT_GRACE_SECONDS;
-    if (pod.metadata?.name) this.o.events.event(podRef(pod), "Normal", "Killing", message);
+    if (pod.metadata?.name) this.o.events.event(podRef(pod, r.name), "Normal", "Killing", message);
     let preStop: LifecycleHandler | undefined = spec?.lifecycle?.preStop;
     if (!preStop && r.annotations[ANNOTATION_CONTAINER_PRESTOP_GRACE]) {
       try {
@@ -814,7 +811,7 @@ export class PodLifecycle {
       const t0 = Date.now();
       const container: Container = spec ?? { name: r.name };
       const res = await runLifecycleHook(preStop, { cri: this.o.cri, containerId: r.id, podIP, container }, pod, { signal: AbortSignal.any([AbortSignal.timeout(grace * 1000), this.stopping.signal]), events: this.o.events });
-      if (!res.ok && pod.metadata?.name) this.o.events.event(podRef(pod), "Warning", "FailedPreStopHook", res.message);
+      if (!res.ok && pod.metadata?.name) this.o.events.event(podRef(pod, r.name), "Warning", "FailedPreStopHook", res.message);
       grace -= (Date.now() - t0) / 1000;
     }
     await this.stopContainer(r.id, grace);
