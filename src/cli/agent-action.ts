@@ -53,7 +53,7 @@ function parseTaints(items: readonly string[] = []): Taint[] {
 }
 
 /** Node flags → agent options (throws AgentError on bad values). */
-export function agentOptionsFromFlags(f: NodeFlags, base: { kubeconfig: string; dataDir: string; log: Logger; clusterDNS?: readonly string[]; caKeyDir?: string; labels?: Record<string, string> }): AgentOptions {
+export function agentOptionsFromFlags(f: NodeFlags, base: { kubeconfig: string; dataDir: string; log: Logger; clusterCIDR: string; clusterDNS?: readonly string[]; caKeyDir?: string; labels?: Record<string, string> }): AgentOptions {
   const port = Number(f.kubeletPort);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new AgentError("BadOption", `invalid --kubelet-port ${JSON.stringify(f.kubeletPort)}`);
   const clusterDNS = f.clusterDns?.length ? f.clusterDns : base.clusterDNS;
@@ -63,6 +63,7 @@ export function agentOptionsFromFlags(f: NodeFlags, base: { kubeconfig: string; 
     log: base.log,
     kubeletPort: port,
     clusterDomain: f.clusterDomain,
+    clusterCIDR: base.clusterCIDR,
     labels: { ...base.labels, ...parseLabels(f.nodeLabel) },
     taints: parseTaints(f.nodeTaint),
     cniBridge: f.cniBridge,
@@ -128,7 +129,7 @@ export function untilSignal(): Promise<void> {
 export async function runAgent(flags: AgentFlags): Promise<void> {
   const log = createLogger(flags.logLevel as Level);
   const kubeconfig = resolve(flags.kubeconfig);
-  const agent = new Agent(agentOptionsFromFlags(flags, { kubeconfig, dataDir: resolve(flags.dataDir), log }));
+  const agent = new Agent(agentOptionsFromFlags(flags, { kubeconfig, dataDir: resolve(flags.dataDir), log, clusterCIDR: flags.clusterCidr }));
   const node = new NodeProcess(agent);
   let signalled = false;
   const stopped = untilSignal().then(() => (signalled = true));

@@ -98,6 +98,7 @@ export async function startEmbeddedAgent(server: ApiServer, flags: ServerFlags):
       kubeconfig: server.kubeconfigPath,
       dataDir: resolve(flags.dataDir),
       log,
+      clusterCIDR: flags.clusterCidr,
       clusterDNS: [clusterDNSIP(serviceCIDR)],
       caKeyDir: resolve(flags.dataDir, "tls"),
       labels: { "node-role.kubernetes.io/control-plane": "true" },

@@ -16,6 +16,7 @@ import { loadKubeconfig } from "../util/kubeconfig.js";
 import { Containerd } from "./containerd.js";
 import { CriClient } from "./cri/client.js";
 import { cniConfDir, writeCniConfig, CNI_CONFIG_FILE } from "./cni.js";
+import { ensurePodMasquerade } from "./masquerade.js";
 import { ensureBuiltinImages } from "./images/import.js";
 import { ensureDnsImageInWorker } from "./images/dns-worker.js";
 import { isMirrorPod, kubeletPaths, type KubeletPaths } from "./types.js";
@@ -58,6 +59,8 @@ export interface AgentOptions {
   caKeyDir?: string;
   labels?: Record<string, string>;
   taints?: Taint[];
+  /** the cluster's pod range: pod traffic to anything outside it is masqueraded (default: the node's podCIDR) */
+  clusterCIDR?: string;
   /** the pod network's Linux bridge (default cni0) and CNI network name (default k8ts) */
   cniBridge?: string;
   cniNetworkName?: string;
@@ -178,6 +181,7 @@ export class Agent {
       if (this.stopping.signal.aborted) throw new AgentError("Stopped", "agent stopped while waiting for a podCIDR");
       throw new AgentError("NoPodCIDR", `node ${this.nodeName} got no spec.podCIDRs within ${(o.podCIDRTimeoutMs ?? 60_000) / 1000} s: is the node IPAM controller running (controller-manager --allocate-node-cidrs)?`);
     }
+    await ensurePodMasquerade({ podCIDRs, ...(o.clusterCIDR ? { clusterCIDR: o.clusterCIDR } : {}), networkName: o.cniNetworkName ?? "k8ts" });
     await writeCniConfig({ dataDir: this.paths.root, podCIDRs, ...(o.cniBridge ? { bridge: o.cniBridge } : {}), ...(o.cniNetworkName ? { networkName: o.cniNetworkName } : {}) });
     this.networkReady = true;
     node.requestStatusUpdate();

@@ -24,7 +24,7 @@ describe("CNI config", () => {
     const [bridge, portmap] = conf.plugins;
     assert.equal(bridge?.bridge, "cni0");
     assert.equal(bridge?.isGateway, true);
-    assert.equal(bridge?.ipMasq, true);
+    assert.equal(bridge?.ipMasq, false, "one masquerade rule per node (masquerade.ts), not a chain per pod");
     assert.deepEqual(bridge?.ipam, { type: "host-local", dataDir: "/var/lib/k8ts/cni/networks", ranges: [[{ subnet: "10.42.0.0/24" }]], routes: [{ dst: "0.0.0.0/0" }] });
     assert.equal(portmap?.snat, true);
     assert.deepEqual(portmap?.capabilities, { portMappings: true });

@@ -82,7 +82,8 @@ export function renderCniConfig(o: CompiledCniOptions): Record<string, unknown> 
         type: "bridge",
         bridge: o.bridge,
         isGateway: true,
-        ipMasq: true,
+        // One masquerade rule for the whole podCIDR (masquerade.ts) instead of a chain per pod.
+        ipMasq: false,
         // a pod reaching itself through a Service address leaves and re-enters by its own veth
         hairpinMode: true,
         ...(o.mtu !== undefined ? { mtu: o.mtu } : {}),
