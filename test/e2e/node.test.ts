@@ -2,7 +2,7 @@
 // driven by the official kubectl as a user would.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
@@ -262,6 +262,55 @@ spec:
     const after = await pod("configured");
     assert.equal(after.status!.containerStatuses![0]!.containerID, id);
     assert.equal(after.status!.containerStatuses![0]!.restartCount, 0);
+  });
+
+  it("masquerades pod traffic leaving the cluster's range", async () => {
+    // An "outside" host: a network namespace on a veth with a /30 and no route to the pods, so
+    // it can answer a pod only if the node rewrote the pod's address to its own.
+    const id = c.runId.slice(0, 6);
+    const ns = `k8tsx${id}`;
+    const [hostIf, nsIf] = [`k8xh${id}`, `k8xn${id}`];
+    const third = 16 + Math.floor(Math.random() * 200);
+    const [hostIP, nsIP] = [`192.168.${third}.1`, `192.168.${third}.2`];
+    const www = mkdtempSync(join(tmpdir(), "k8ts-ext-"));
+    writeFileSync(join(www, "index.html"), "outside\n");
+    const sh = (cmd: string[]): void => void execFileSync(cmd[0]!, cmd.slice(1), { stdio: "ignore" });
+    let server: ReturnType<typeof spawn> | undefined;
+    try {
+      sh(["ip", "netns", "add", ns]);
+      sh(["ip", "link", "add", hostIf, "type", "veth", "peer", "name", nsIf]);
+      sh(["ip", "link", "set", nsIf, "netns", ns]);
+      sh(["ip", "addr", "add", `${hostIP}/30`, "dev", hostIf]);
+      sh(["ip", "link", "set", hostIf, "up"]);
+      sh(["ip", "netns", "exec", ns, "ip", "addr", "add", `${nsIP}/30`, "dev", nsIf]);
+      sh(["ip", "netns", "exec", ns, "ip", "link", "set", nsIf, "up"]);
+      sh(["ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up"]);
+      server = spawn("ip", ["netns", "exec", ns, "busybox", "httpd", "-f", "-p", "8080", "-h", www], { stdio: "ignore" });
+      await apply(`apiVersion: v1
+kind: Pod
+metadata: {name: egress}
+spec:
+  terminationGracePeriodSeconds: 0
+  containers:
+  - {name: main, image: busybox:1.35, command: ["sleep", "3600"]}
+`);
+      await until("egress running", async () => ((await pod("egress")).status?.phase === "Running" ? true : undefined), 60_000, 100);
+      const out = await until("the outside host answers the pod", async () => {
+        const r = await c.kubectl(["exec", "egress", "--", "timeout", "3", "wget", "-qO-", `http://${nsIP}:8080/index.html`]);
+        return r.code === 0 ? r.stdout : undefined;
+      }, 20_000, 500);
+      assert.equal(out, "outside\n");
+    } finally {
+      server?.kill("SIGKILL");
+      for (const cmd of [["ip", "link", "del", hostIf], ["ip", "netns", "del", ns]]) {
+        try {
+          sh(cmd);
+        } catch {
+          // not made: the setup failed before it
+        }
+      }
+      rmSync(www, { recursive: true, force: true });
+    }
   });
 
   it("deleting a pod leaves no container, sandbox or veth behind", async () => {
