@@ -3,7 +3,8 @@ import { resolve } from "node:path";
 import type { Level } from "pino";
 import type { Taint } from "kubernetes-types/core/v1.js";
 import { Agent, AgentError, type AgentOptions } from "../kubelet/agent.js";
-import { createClientFromKubeconfig } from "../client/rest.js";
+import { RestClient } from "../client/rest.js";
+import { loadKubeconfig } from "../util/kubeconfig.js";
 import { Proxier, type ProxyMode } from "../proxy/index.js";
 import { createLogger, type Logger } from "../util/log.js";
 
@@ -29,6 +30,7 @@ export interface NodeFlags {
 
 export interface AgentFlags extends NodeFlags {
   readonly kubeconfig: string;
+  readonly server?: string;
   readonly clusterCidr: string;
   readonly dataDir: string;
   readonly logLevel: string;
@@ -85,12 +87,13 @@ export class NodeProcess {
   constructor(readonly agent: Agent) {}
 
   /** Starts the kubelet, then kube-proxy for the node's address; on failure stops what started. */
-  async start(f: NodeFlags, o: { kubeconfig: string; clusterCIDR: string; log: Logger }): Promise<void> {
+  async start(f: NodeFlags, o: { kubeconfig: string; server?: string; clusterCIDR: string; log: Logger }): Promise<void> {
     await this.agent.start();
     if (f.disableKubeProxy) return;
     if (f.proxyMode !== "iptables" && f.proxyMode !== "nftables") throw new AgentError("BadOption", `invalid --proxy-mode ${JSON.stringify(f.proxyMode)}: iptables or nftables`);
     try {
-      const client = await createClientFromKubeconfig(o.kubeconfig, { name: "kube-proxy", qps: 50, burst: 100 });
+      const config = await loadKubeconfig(o.kubeconfig);
+      const client = new RestClient({ config: o.server ? { ...config, server: o.server } : config, name: "kube-proxy", qps: 50, burst: 100 });
       this.proxier = new Proxier({
         client,
         nodeName: this.agent.nodeName,
@@ -129,11 +132,11 @@ export function untilSignal(): Promise<void> {
 export async function runAgent(flags: AgentFlags): Promise<void> {
   const log = createLogger(flags.logLevel as Level);
   const kubeconfig = resolve(flags.kubeconfig);
-  const agent = new Agent(agentOptionsFromFlags(flags, { kubeconfig, dataDir: resolve(flags.dataDir), log, clusterCIDR: flags.clusterCidr }));
+  const agent = new Agent({ ...agentOptionsFromFlags(flags, { kubeconfig, dataDir: resolve(flags.dataDir), log, clusterCIDR: flags.clusterCidr }), ...(flags.server ? { server: flags.server } : {}) });
   const node = new NodeProcess(agent);
   let signalled = false;
   const stopped = untilSignal().then(() => (signalled = true));
-  const starting = node.start(flags, { kubeconfig, clusterCIDR: flags.clusterCidr, log });
+  const starting = node.start(flags, { kubeconfig, ...(flags.server ? { server: flags.server } : {}), clusterCIDR: flags.clusterCidr, log });
   await Promise.race([starting, stopped]);
   if (signalled) {
     await node.stop();

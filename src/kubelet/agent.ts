@@ -8,7 +8,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Pod } from "kubernetes-types/core/v1.js";
 import type { Taint } from "kubernetes-types/core/v1.js";
-import { createClientFromKubeconfig, type RestClient } from "../client/rest.js";
+import { RestClient } from "../client/rest.js";
 import { SharedInformerFactory, stripManagedFields, type SharedInformer } from "../client/informer.js";
 import { EventRecorder } from "../client/events.js";
 import type { Logger } from "../util/log.js";
@@ -43,6 +43,8 @@ export class AgentError extends Error {
 export interface AgentOptions {
   /** credentials and server: the agent is an API client like any other */
   kubeconfig: string;
+  /** the API server's URL, instead of the kubeconfig's */
+  server?: string;
   /** the agent keeps everything under <dataDir>/agent */
   dataDir: string;
   nodeName?: string;
@@ -129,7 +131,8 @@ export class Agent {
     const o = this.o;
     const log = this.log;
     const started = Date.now();
-    const client = (this.client = await createClientFromKubeconfig(o.kubeconfig, { userAgent: `k8ts-agent/${this.nodeName}`, qps: 50, burst: 100 }));
+    const config = await loadKubeconfig(o.kubeconfig);
+    const client = (this.client = new RestClient({ config: o.server ? { ...config, server: o.server } : config, userAgent: `k8ts-agent/${this.nodeName}`, qps: 50, burst: 100 }));
 
     if (!o.containerRuntimeEndpoint) {
       this.containerd = new Containerd({ dataDir: this.paths.root, logger: log });
@@ -157,7 +160,7 @@ export class Agent {
     await node.start();
 
     // The kubelet server first: `kubectl logs` must work as soon as a pod runs.
-    const caPem = (await loadKubeconfig(o.kubeconfig)).caPem ?? "";
+    const caPem = config.caPem ?? "";
     const ca = o.caKeyDir ? readCa(o.caKeyDir) : undefined;
     const tls = await ensureKubeletServingCert({ dir: join(this.paths.root, "tls"), nodeName: this.nodeName, addresses: [node.nodeIP, "127.0.0.1"], ...(ca ? { ca } : {}) });
     this.server = new KubeletServer({
