@@ -52,6 +52,11 @@ export function peKey(pe: PathElement): string {
   return k;
 }
 
+// Keys of list items and set values recur in every managedFields entry of every object of a
+// kind (`k:{"name":"nginx"}`); their elements are immutable, so parses are kept, a bounded number.
+const parsed = new Map<string, PathElement>();
+const maxParsed = 4096;
+
 /** Parses a FieldsV1 key; undefined for an element type this version does not know. */
 export function parsePE(key: string): PathElement | undefined {
   if (key.length < 2) throw badFields(`key must be 2 characters long: ${key}`);
@@ -61,12 +66,14 @@ export function parsePE(key: string): PathElement | undefined {
     case "f":
       return { kind: "field", name: body };
     case "v":
-      return { kind: "value", value: parseJSON(body) };
     case "k": {
-      const obj = parseJSON(body);
-      if (!isObject(obj)) throw badFields(`key element is not an object: ${key}`);
-      const fields = Object.entries(obj).sort(([a], [b]) => compareStrings(a, b));
-      return { kind: "key", fields };
+      let pe = parsed.get(key);
+      if (pe === undefined) {
+        pe = parseValueOrKey(key, body);
+        if (parsed.size >= maxParsed) parsed.clear();
+        parsed.set(key, pe);
+      }
+      return pe;
     }
     case "i": {
       if (!/^[+-]?\d+$/.test(body)) throw badFields(`invalid index: ${key}`);
@@ -75,6 +82,14 @@ export function parsePE(key: string): PathElement | undefined {
     default:
       return undefined;
   }
+}
+
+function parseValueOrKey(key: string, body: string): PathElement {
+  if (key[0] === "v") return { kind: "value", value: parseJSON(body) };
+  const obj = parseJSON(body);
+  if (!isObject(obj)) throw badFields(`key element is not an object: ${key}`);
+  const fields = Object.entries(obj).sort(([a], [b]) => compareStrings(a, b));
+  return { kind: "key", fields };
 }
 
 function parseJSON(s: string): JsonValue {
@@ -194,10 +209,25 @@ export function peEqual(a: PathElement, b: PathElement): boolean {
   return a.kind === b.kind && peKey(a) === peKey(b) && (a.kind !== "value" || deepEqual(a.value, (b as typeof a).value));
 }
 
-/** A set of paths, stored as a trie: the elements that end a path here, and subtrees. */
+/**
+ * A set of paths, stored as a trie: the elements that end a path here, and subtrees.
+ *
+ * The algebra (union, difference, ...) returns new sets that share the subtrees an operation
+ * leaves alone with its inputs instead of copying them: managedFields bookkeeping runs on every
+ * write and mostly moves whole subtrees from one set to another. A shared subtree is marked
+ * frozen; insert() copies a frozen node on its way down before changing it, so changing a
+ * result never changes an input, nor the other way round.
+ */
 export class FieldSet {
-  private readonly members = new Map<string, PathElement>();
-  private readonly children = new Map<string, { readonly pe: PathElement; readonly set: FieldSet }>();
+  private members: Map<string, PathElement>;
+  private children: Map<string, { readonly pe: PathElement; readonly set: FieldSet }>;
+  /** Reachable from more than one set: never changed in place. */
+  private frozen = false;
+
+  constructor() {
+    this.members = new Map();
+    this.children = new Map();
+  }
 
   static of(...paths: Path[]): FieldSet {
     const s = new FieldSet();
@@ -206,34 +236,44 @@ export class FieldSet {
   }
 
   insert(p: Path): void {
-    if (p.length === 0) return;
-    const node = p.slice(0, -1).reduce<FieldSet>((n, pe) => n.descend(pe), this);
-    const last = p[p.length - 1] as PathElement;
+    const n = p.length;
+    if (n === 0) return;
+    // Only views (withPrefix, childEntries) can be frozen at the top; changing one would change the sets it belongs to.
+    if (this.frozen) throw new PatchError("SchemaError", "a FieldSet view cannot be changed");
+    let node = n > 1 ? this.descend(p[0] as PathElement) : this;
+    for (let i = 1; i < n - 1; i++) node = node.descend(p[i] as PathElement);
+    const last = p[n - 1] as PathElement;
     node.members.set(peKey(last), last);
   }
 
-  /** The subtree under `pe`, created if missing. */
+  /** The subtree under `pe`, created if missing (copied first if it is shared). */
   descend(pe: PathElement): FieldSet {
     const k = peKey(pe);
-    let c = this.children.get(k);
+    const c = this.children.get(k);
     if (c === undefined) {
-      c = { pe, set: new FieldSet() };
-      this.children.set(k, c);
+      const set = new FieldSet();
+      this.children.set(k, { pe, set });
+      return set;
     }
-    return c.set;
+    if (!c.set.frozen) return c.set;
+    const own = c.set.shallowCopy();
+    this.children.set(k, { pe: c.pe, set: own });
+    return own;
   }
 
   has(p: Path): boolean {
-    if (p.length === 0) return false;
-    const node = p.slice(0, -1).reduce<FieldSet | undefined>((n, pe) => n?.children.get(peKey(pe))?.set, this);
-    return node !== undefined && node.members.has(peKey(p[p.length - 1] as PathElement));
+    const n = p.length;
+    if (n === 0) return false;
+    let node = n > 1 ? this.children.get(peKey(p[0] as PathElement))?.set : this;
+    for (let i = 1; i < n - 1 && node !== undefined; i++) node = node.children.get(peKey(p[i] as PathElement))?.set;
+    return node !== undefined && node.members.has(peKey(p[n - 1] as PathElement));
   }
 
   hasMember(pe: PathElement): boolean {
     return this.members.has(peKey(pe));
   }
 
-  /** The paths below `pe`, without `pe` itself. */
+  /** The paths below `pe`, without `pe` itself (a view: do not change it). */
   withPrefix(pe: PathElement): FieldSet {
     return this.children.get(peKey(pe))?.set ?? new FieldSet();
   }
@@ -251,18 +291,20 @@ export class FieldSet {
   }
 
   copy(): FieldSet {
-    return this.deepCopy();
+    return this.shallowCopy();
   }
 
   union(o: FieldSet): FieldSet {
+    if (o.members.size === 0 && o.children.size === 0) return this.shallowCopy();
+    if (this.members.size === 0 && this.children.size === 0) return o.shallowCopy();
     const out = new FieldSet();
     for (const [k, pe] of this.members) out.members.set(k, pe);
     for (const [k, pe] of o.members) out.members.set(k, pe);
     for (const [k, c] of this.children) {
       const oc = o.children.get(k);
-      out.addChild(c.pe, oc === undefined ? c.set.deepCopy() : c.set.union(oc.set));
+      out.addChild(c.pe, oc === undefined ? c.set.share() : c.set.union(oc.set));
     }
-    for (const [k, c] of o.children) if (!this.children.has(k)) out.addChild(c.pe, c.set.deepCopy());
+    for (const [k, c] of o.children) if (!this.children.has(k)) out.addChild(c.pe, c.set.share());
     return out;
   }
 
@@ -278,23 +320,25 @@ export class FieldSet {
 
   /** Paths of this set that are not in `o` (a member of `o` does not remove the subtree below it). */
   difference(o: FieldSet): FieldSet {
+    if (o.members.size === 0 && o.children.size === 0) return this.shallowCopy();
     const out = new FieldSet();
     for (const [k, pe] of this.members) if (!o.members.has(k)) out.members.set(k, pe);
     for (const [k, c] of this.children) {
       const oc = o.children.get(k);
-      out.addChild(c.pe, oc === undefined ? c.set.deepCopy() : c.set.difference(oc.set));
+      out.addChild(c.pe, oc === undefined ? c.set.share() : c.set.difference(oc.set));
     }
     return out;
   }
 
   /** Like difference, but a member of `o` also removes everything below it. */
   recursiveDifference(o: FieldSet): FieldSet {
+    if (o.members.size === 0 && o.children.size === 0) return this.shallowCopy();
     const out = new FieldSet();
     for (const [k, pe] of this.members) if (!o.members.has(k)) out.members.set(k, pe);
     for (const [k, c] of this.children) {
       if (o.members.has(k)) continue;
       const oc = o.children.get(k);
-      out.addChild(c.pe, oc === undefined ? c.set.deepCopy() : c.set.recursiveDifference(oc.set));
+      out.addChild(c.pe, oc === undefined ? c.set.share() : c.set.recursiveDifference(oc.set));
     }
     return out;
   }
@@ -323,6 +367,7 @@ export class FieldSet {
     return [...this.members.values()];
   }
 
+  /** The subtrees of the top level (views: do not change them). */
   childEntries(): { readonly pe: PathElement; readonly set: FieldSet }[] {
     return [...this.children.values()];
   }
@@ -376,13 +421,13 @@ export class FieldSet {
       const sub = has(o, key) ? o[key] : undefined;
       if (!isObject(sub)) throw badFields(`value of ${key} must be an object`);
       const [grand, childIsMember] = FieldSet.readV1(sub);
+      const k = peKey(pe);
       if (childIsMember) {
         children ??= new FieldSet();
-        children.members.set(peKey(pe), pe);
+        children.members.set(k, pe);
       }
       if (grand !== undefined) {
         children ??= new FieldSet();
-        const k = peKey(pe);
         const existing = children.children.get(k);
         children.addChild(pe, existing === undefined ? grand : existing.set.union(grand));
       }
@@ -395,11 +440,20 @@ export class FieldSet {
     if (!set.isEmpty()) this.children.set(peKey(pe), { pe, set });
   }
 
-  // Results never share subtrees with their inputs, so a caller may insert into either.
-  private deepCopy(): FieldSet {
+  /** This subtree, to be placed in another set as well. */
+  private share(): FieldSet {
+    this.frozen = true;
+    return this;
+  }
+
+  /** A new top-level node over the same (now shared) subtrees. */
+  private shallowCopy(): FieldSet {
     const out = new FieldSet();
-    for (const [k, pe] of this.members) out.members.set(k, pe);
-    for (const c of this.children.values()) out.addChild(c.pe, c.set.deepCopy());
+    out.members = new Map(this.members);
+    for (const [k, c] of this.children) {
+      c.set.frozen = true;
+      out.children.set(k, c);
+    }
     return out;
   }
 }

@@ -214,6 +214,21 @@ export function withoutManagedFields(obj: JsonObject): JsonObject {
   return out;
 }
 
+/**
+ * `obj` without metadata.managedFields, sharing everything below the top level and metadata
+ * with `obj`: what the field manager needs to compare, and to hand back with new entries.
+ */
+function withoutManagedFieldsShallow(obj: JsonObject): JsonObject {
+  const meta = metadataOf(obj);
+  const out = { ...obj };
+  if (meta !== undefined) {
+    const bare = { ...meta };
+    delete bare["managedFields"];
+    out["metadata"] = bare;
+  }
+  return out;
+}
+
 export function setManagedFields(obj: JsonObject, managed: Managed): void {
   const entries = encodeManagedFields(managed);
   let meta = metadataOf(obj);
@@ -325,7 +340,8 @@ function decodeOrEmpty(entries: unknown): Managed {
 /**
  * Records a create, update or patch (`live` undefined for a create) in `obj`'s managedFields and
  * returns the object to store. A request may set managedFields itself (kept when they decode),
- * or send `[]` / `[{}]` to reset them; subresource requests cannot touch them.
+ * or send `[]` / `[{}]` to reset them; subresource requests cannot touch them. The result
+ * shares everything but its top level and metadata with `obj`, which the caller gives up.
  */
 export function updateManagedFields(live: JsonObject | undefined, obj: JsonObject, o: TrackOptions): JsonObject {
   const requested = get(metadataOf(obj) ?? {}, "managedFields");
@@ -337,13 +353,13 @@ export function updateManagedFields(live: JsonObject | undefined, obj: JsonObjec
     managed = decodeOrEmpty(requested);
     if (managed.size === 0) managed = decodeOrEmpty(liveEntries);
   }
-  const out = withoutManagedFields(obj);
+  const out = withoutManagedFieldsShallow(obj);
   if (managed.size === 0 && live !== undefined && typeof get(metadataOf(live) ?? {}, "uid") === "string" && get(metadataOf(live) ?? {}, "uid") !== "") {
     // An existing object without managedFields stays untracked until it is applied.
     return out;
   }
   try {
-    trackUpdate(managed, live === undefined ? {} : withoutManagedFields(live), out, o.manager, o);
+    trackUpdate(managed, live === undefined ? {} : withoutManagedFieldsShallow(live), out, o.manager, o);
   } catch (err) {
     if (!(err instanceof TypedError)) throw err;
     // Upstream keeps the live entries when tracking fails rather than failing the write.

@@ -19,19 +19,34 @@ type MapAtom = { readonly t: "map"; readonly atomic: boolean; readonly schema: P
 type Atom = { readonly t: "scalar" } | ListAtom | MapAtom;
 
 const scalar: Atom = { t: "scalar" };
+const untypedList: ListAtom = { t: "list", associative: false, keys: [], item: undefined };
+const untypedMap: MapAtom = { t: "map", atomic: false, schema: undefined };
+/** Atoms depend only on the (immutable) schema and whether the value is a list or a map: built once per schema. */
+const atoms = new WeakMap<PatchSchema, { list?: Atom; map?: Atom }>();
 
 /** How a node behaves, from its schema and (for nodes without one) from its value. */
 function atomOf(schema: PatchSchema | undefined, v: JsonValue | undefined): Atom {
   if (Array.isArray(v) || (v === undefined && schema?.type === "array")) {
-    if (schema === undefined || schema.type !== "array") return { t: "list", associative: false, keys: [], item: undefined };
-    return { t: "list", ...listRelationship(schema), item: schema.items() };
+    if (schema === undefined || schema.type !== "array") return untypedList;
+    const cached = cachedAtoms(schema);
+    return (cached.list ??= { t: "list", ...listRelationship(schema), item: schema.items() });
   }
   if (isObject(v) || (v === undefined && schema?.type === "object")) {
-    if (schema === undefined) return { t: "map", atomic: false, schema: undefined };
+    if (schema === undefined) return untypedMap;
     if (schema.type !== undefined && schema.type !== "object") return scalar;
-    return { t: "map", atomic: schema.mapType === "atomic", schema };
+    const cached = cachedAtoms(schema);
+    return (cached.map ??= { t: "map", atomic: schema.mapType === "atomic", schema });
   }
   return scalar;
+}
+
+function cachedAtoms(schema: PatchSchema): { list?: Atom; map?: Atom } {
+  let c = atoms.get(schema);
+  if (c === undefined) {
+    c = {};
+    atoms.set(schema, c);
+  }
+  return c;
 }
 
 function listRelationship(s: PatchSchema): { associative: boolean; keys: readonly string[] } {
@@ -238,70 +253,79 @@ export interface Comparison {
 /** What changed from `lhs` to `rhs`, path by path (structured-merge-diff Compare). */
 export function compare(lhs: JsonValue | undefined, rhs: JsonValue | undefined, schema: PatchSchema | undefined): Comparison {
   const c = { added: new FieldSet(), removed: new FieldSet(), modified: new FieldSet() };
-  const leaf = (l: JsonValue | undefined, r: JsonValue | undefined, at: Path): void => {
+  // The path of the node being compared; sets copy what they keep of it.
+  const at: PathElement[] = [];
+  const leaf = (l: JsonValue | undefined, r: JsonValue | undefined): void => {
     if (l === undefined) c.added.insert(at);
     else if (r === undefined) c.removed.insert(at);
     else if (!deepEqual(l, r)) c.modified.insert(at);
   };
-  const walk = (l: JsonValue | undefined, r: JsonValue | undefined, s: PatchSchema | undefined, at: PathElement[]): void => {
+  const walk = (l: JsonValue | undefined, r: JsonValue | undefined, s: PatchSchema | undefined): void => {
     const atom = atomOf(s, l !== undefined && l !== null ? l : r ?? l);
-    if (atom.t === "scalar") return leaf(l, r, at);
+    if (atom.t === "scalar") return leaf(l, r);
     if (atom.t === "list") {
-      const ll = Array.isArray(l) ? l : [];
-      const rl = Array.isArray(r) ? r : [];
+      const ll = Array.isArray(l) ? l : noItems;
+      const rl = Array.isArray(r) ? r : noItems;
       // Both empty or null: a leaf, so that empty and null stay distinct.
-      if (!atom.associative || (ll.length === 0 && rl.length === 0)) return leaf(l, r, at);
-      compareItems(atom, ll, rl, at);
+      if (!atom.associative || (ll.length === 0 && rl.length === 0)) return leaf(l, r);
+      compareItems(atom, ll, rl);
     } else {
       const lm = isObject(l) ? l : undefined;
       const rm = isObject(r) ? r : undefined;
-      const lEmpty = lm === undefined || Object.keys(lm).length === 0;
-      const rEmpty = rm === undefined || Object.keys(rm).length === 0;
-      if (atom.atomic || (lEmpty && rEmpty)) return leaf(l, r, at);
-      const keys = [...Object.keys(lm ?? {}), ...Object.keys(rm ?? {}).filter((k) => lm === undefined || !has(lm, k))];
-      for (const k of keys) {
-        let lv = lm === undefined ? undefined : get(lm, k);
-        let rv = rm === undefined ? undefined : get(rm, k);
-        if (lv === undefined !== (rv === undefined)) {
-          const zero = zeroOf(atom, k);
-          if (lm !== undefined) lv ??= zero;
-          if (rm !== undefined) rv ??= zero;
-        }
-        walk(lv, rv, fieldSchema(atom, k), [...at, fieldPE(k)]);
-      }
+      const lKeys = lm === undefined ? noKeys : Object.keys(lm);
+      const rKeys = rm === undefined ? noKeys : Object.keys(rm);
+      if (atom.atomic || (lKeys.length === 0 && rKeys.length === 0)) return leaf(l, r);
+      for (const k of lKeys) field(atom, lm, rm, k);
+      for (const k of rKeys) if (lm === undefined || !has(lm, k)) field(atom, lm, rm, k);
     }
     if (at.length > 0) {
       if (l === undefined) c.added.insert(at);
       else if (r === undefined) c.removed.insert(at);
     }
   };
-  const compareItems = (atom: ListAtom, l: JsonValue[], r: JsonValue[], at: PathElement[]): void => {
+  const field = (atom: MapAtom, lm: JsonObject | undefined, rm: JsonObject | undefined, k: string): void => {
+    let lv = lm === undefined ? undefined : get(lm, k);
+    let rv = rm === undefined ? undefined : get(rm, k);
+    if (lv === undefined !== (rv === undefined)) {
+      const zero = zeroOf(atom, k);
+      if (lm !== undefined) lv ??= zero;
+      if (rm !== undefined) rv ??= zero;
+    }
+    at.push(fieldPE(k));
+    walk(lv, rv, fieldSchema(atom, k));
+    at.pop();
+  };
+  const compareItems = (atom: ListAtom, l: readonly JsonValue[], r: readonly JsonValue[]): void => {
     const lv = groupItems(atom, l, at);
     const rv = groupItems(atom, r, at);
     const all = new Map<string, PathElement>();
     for (const [k, g] of lv) all.set(k, g.pe);
     for (const [k, g] of rv) if (!all.has(k)) all.set(k, g.pe);
     for (const [k, pe] of all) {
-      const ls = lv.get(k)?.items ?? [];
-      const rs = rv.get(k)?.items ?? [];
-      const here = [...at, pe];
-      if (ls.length <= 1 && rs.length <= 1) walk(ls[0], rs[0], atom.item, here);
+      const ls = lv.get(k)?.items ?? noItems;
+      const rs = rv.get(k)?.items ?? noItems;
+      at.push(pe);
+      if (ls.length <= 1 && rs.length <= 1) walk(ls[0], rs[0], atom.item);
       else if (ls.length >= 2 && rs.length >= 2) {
-        if (!deepEqual(ls, rs)) c.modified.insert(here);
+        if (!deepEqual(ls, rs)) c.modified.insert(at);
       } else if (ls.length >= 2) {
-        if (rs.length !== 0) walk(undefined, rs[0], atom.item, here);
-        c.removed.insert(here);
+        if (rs.length !== 0) walk(undefined, rs[0], atom.item);
+        c.removed.insert(at);
       } else {
-        if (ls.length !== 0) walk(ls[0], undefined, atom.item, here);
-        c.added.insert(here);
+        if (ls.length !== 0) walk(ls[0], undefined, atom.item);
+        c.added.insert(at);
       }
+      at.pop();
     }
   };
-  walk(lhs, rhs, schema, []);
+  walk(lhs, rhs, schema);
   return c;
 }
 
-function groupItems(atom: ListAtom, items: JsonValue[], at: Path): Map<string, { pe: PathElement; items: JsonValue[] }> {
+const noItems: readonly JsonValue[] = [];
+const noKeys: readonly string[] = [];
+
+function groupItems(atom: ListAtom, items: readonly JsonValue[], at: Path): Map<string, { pe: PathElement; items: JsonValue[] }> {
   const out = new Map<string, { pe: PathElement; items: JsonValue[] }>();
   items.forEach((item, i) => {
     let pe: PathElement;
