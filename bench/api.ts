@@ -5,7 +5,11 @@
 //  - get and list p50/p99 with 10,000 pods stored;
 //  - watch delivery (write acknowledged → event received) p50/p99 to 100 and 1,000 watchers.
 // The server runs as its own process (`k8ts server`, default store: SQLite, synchronous=FULL,
-// in a temp dir), as it does for users; this process is the client.
+// in a temp dir), as it does for users, but without the embedded controllers and scheduler:
+// they would answer every pod created with writes of their own (status, events), and the
+// figures are of the API server. This process is the client. The ServiceAccount controller's
+// one write that pods need (the namespace's `default` ServiceAccount) is made here.
+// Updates are what clients do: PUT the object last read back, with one annotation changed.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -25,6 +29,11 @@ function percentile(sorted: readonly number[], q: number): number {
 }
 const round = (n: number): number => Math.round(n * 100) / 100;
 const emit = (o: Record<string, unknown>): void => void process.stdout.write(JSON.stringify({ bench: "api", ...o }) + "\n");
+
+/** A pod as the server returns it (the parts the benchmark changes or reads). */
+interface Obj {
+  metadata: { resourceVersion: string; annotations?: Record<string, string> };
+}
 
 function pod(name: string, i = 0): Record<string, unknown> {
   return {
@@ -108,7 +117,7 @@ function openWatch(url: string, c: RawClient, path: string, onLine: (line: strin
 async function startServer(dir: string): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
   const cli = fileURLToPath(new URL("../../bin/k8ts", import.meta.url));
-  const child = spawn(process.execPath, [cli, "server", "--data-dir", dir, "--port", String(port), "--disable-agent", "--disable-addons", "--log-level", "warn"], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [cli, "server", "--data-dir", dir, "--port", String(port), "--disable-agent", "--disable-addons", "--disable-controllers", "--disable-scheduler", "--log-level", "warn"], { stdio: ["ignore", "pipe", "inherit"] });
   await new Promise<void>((resolve, reject) => {
     let out = "";
     child.stdout!.on("data", (b: Buffer) => {
@@ -127,23 +136,19 @@ async function main(): Promise<void> {
   const c = adminClient(server.url, dir, { maxSockets: 2000 });
   try {
     await expect(c, "POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "bench" } }, 201);
+    await expect(c, "POST", "/api/v1/namespaces/bench/serviceaccounts", { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "default" } }, 201);
     for (const concurrency of [1, 32]) {
       const api = await drive(concurrency, (i) => expect(c, "POST", "/api/v1/namespaces/bench/pods", pod(`c${concurrency}-${i}`, i), 201).then(() => undefined));
       const base = await rawStore(dir, concurrency, "create");
       emit({ op: "create", concurrency, ...api, baselineOpsPerSec: base, ratio: round(api.opsPerSec / base) });
     }
     for (const concurrency of [1, 32]) {
-      const rvs = new Map<number, string>();
-      for (let i = 0; i < concurrency; i++) {
-        const body = JSON.parse(await expect(c, "POST", "/api/v1/namespaces/bench/pods", pod(`u${concurrency}-${i}`), 201)) as { metadata: { resourceVersion: string } };
-        rvs.set(i, body.metadata.resourceVersion);
-      }
+      const last = new Map<number, Obj>();
+      for (let i = 0; i < concurrency; i++) last.set(i, JSON.parse(await expect(c, "POST", "/api/v1/namespaces/bench/pods", pod(`u${concurrency}-${i}`), 201)) as Obj);
       const api = await drive(concurrency, async (i, slot) => {
-        const obj = pod(`u${concurrency}-${slot}`, i);
-        (obj["metadata"] as Record<string, unknown>)["resourceVersion"] = rvs.get(slot);
-        (obj["metadata"] as Record<string, unknown>)["annotations"] = { n: String(i) };
-        const body = JSON.parse(await expect(c, "PUT", `/api/v1/namespaces/bench/pods/u${concurrency}-${slot}`, obj, 200)) as { metadata: { resourceVersion: string } };
-        rvs.set(slot, body.metadata.resourceVersion);
+        const obj = last.get(slot)!;
+        obj.metadata.annotations = { n: String(i) };
+        last.set(slot, JSON.parse(await expect(c, "PUT", `/api/v1/namespaces/bench/pods/u${concurrency}-${slot}`, obj, 200)) as Obj);
       });
       const base = await rawStore(dir, concurrency, "update");
       emit({ op: "update", concurrency, ...api, baselineOpsPerSec: base, ratio: round(api.opsPerSec / base) });
@@ -172,12 +177,12 @@ async function main(): Promise<void> {
     // Watch delivery: one pod is updated; every watcher must see each update.
     for (const watchers of [100, 1000]) {
       const target = `w${watchers}`;
-      const created = JSON.parse(await expect(c, "POST", "/api/v1/namespaces/bench/pods", pod(target), 201)) as { metadata: { resourceVersion: string } };
+      let obj = JSON.parse(await expect(c, "POST", "/api/v1/namespaces/bench/pods", pod(target), 201)) as Obj;
       const pending = new Map<string, { at: number; left: number }>();
       const lat: number[] = [];
       const closers = await Promise.all(
         Array.from({ length: watchers }, () =>
-          openWatch(server.url, c, `/api/v1/namespaces/bench/pods?watch=true&fieldSelector=metadata.name%3D${target}&resourceVersion=${created.metadata.resourceVersion}`, (line) => {
+          openWatch(server.url, c, `/api/v1/namespaces/bench/pods?watch=true&fieldSelector=metadata.name%3D${target}&resourceVersion=${obj.metadata.resourceVersion}`, (line) => {
             const rv = /"resourceVersion":"(\d+)"/.exec(line)?.[1];
             const p = rv ? pending.get(rv) : undefined;
             if (!p) return;
@@ -186,15 +191,12 @@ async function main(): Promise<void> {
           }),
         ),
       );
-      let rv = created.metadata.resourceVersion;
       const writes = 50;
       for (let i = 0; i < writes; i++) {
-        const obj = pod(target, i);
-        (obj["metadata"] as Record<string, unknown>)["annotations"] = { n: String(i) };
-        (obj["metadata"] as Record<string, unknown>)["resourceVersion"] = rv;
+        obj.metadata.annotations = { n: String(i) };
         const t = performance.now();
-        const body = JSON.parse(await expect(c, "PUT", `/api/v1/namespaces/bench/pods/${target}`, obj, 200)) as { metadata: { resourceVersion: string } };
-        rv = body.metadata.resourceVersion;
+        obj = JSON.parse(await expect(c, "PUT", `/api/v1/namespaces/bench/pods/${target}`, obj, 200)) as Obj;
+        const rv = obj.metadata.resourceVersion;
         pending.set(rv, { at: t, left: watchers });
         const deadline = performance.now() + 10_000;
         while (pending.has(rv) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 1));
