@@ -36,7 +36,7 @@ export interface TestCluster {
   kubectlProcess(args: readonly string[]): ChildProcess;
   /** the server's combined stdout/stderr so far */
   output(): string;
-  /** the server process's pid (the embedded agent runs in it; containerd is its child) */
+  /** the server process's pid (the embedded agent runs in it, unless separateAgent) */
   pid(): number | undefined;
   /** stops the server process (containers keep running) and starts it again on the same state */
   restart(): Promise<{ stopMs: number; startMs: number }>;
@@ -45,7 +45,17 @@ export interface TestCluster {
 
 const cli = resolve(dirname(new URL(import.meta.url).pathname), "..", "..", "..", "bin", "k8ts");
 
-export async function startTestCluster(opts: { readonly extraArgs?: readonly string[]; readonly readyTimeoutMs?: number; readonly staticPods?: boolean } = {}): Promise<TestCluster> {
+export interface TestClusterOptions {
+  /** more `k8ts server` flags */
+  readonly extraArgs?: readonly string[];
+  readonly readyTimeoutMs?: number;
+  /** the node runs the pods of <dataDir>/manifests */
+  readonly staticPods?: boolean;
+  /** the node is a `k8ts agent` process of its own (`--server` to the server's port) instead of the server's embedded one */
+  readonly separateAgent?: boolean;
+}
+
+export async function startTestCluster(opts: TestClusterOptions = {}): Promise<TestCluster> {
   const runId = randomBytes(4).toString("hex");
   const dataDir = mkdtempSync(join(tmpdir(), `k8ts-c-${runId}-`));
   const nodeName = `k8ts-test-${runId}`;
@@ -68,10 +78,8 @@ export async function startTestCluster(opts: { readonly extraArgs?: readonly str
   watchdog.stdin?.on("error", () => undefined);
   (watchdog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
 
-  const args = [
-    cli, "server",
-    "--data-dir", dataDir,
-    "--port", String(port),
+  // The node's flags: on `k8ts server` (embedded agent) or on a `k8ts agent` of its own.
+  const nodeArgs = [
     "--kubelet-port", String(kubeletPort),
     "--node-name", nodeName,
     "--cni-bridge", bridge,
@@ -79,28 +87,50 @@ export async function startTestCluster(opts: { readonly extraArgs?: readonly str
     "--cgroup-root", cgroupRoot,
     "--cluster-cidr", podCIDR,
     "--proxy-chain-prefix", proxyPrefix,
-    "--service-cluster-ip-range", serviceCIDR,
-    "--log-level", process.env["K8TS_TEST_LOG"] ?? "warn",
     ...(opts.staticPods ? ["--pod-manifest-path", join(dataDir, "manifests")] : []),
+  ];
+  const logLevel = ["--log-level", process.env["K8TS_TEST_LOG"] ?? "warn"];
+  const serverArgs = [
+    cli, "server",
+    "--data-dir", dataDir,
+    "--port", String(port),
+    "--service-cluster-ip-range", serviceCIDR,
+    ...logLevel,
+    ...(opts.separateAgent ? ["--disable-agent", "--cluster-cidr", podCIDR] : nodeArgs),
     ...(opts.extraArgs ?? []),
   ];
+  const agentArgs = [cli, "agent", "--kubeconfig", join(dataDir, "admin.kubeconfig"), "--server", `https://127.0.0.1:${port}`, "--data-dir", dataDir, ...logLevel, ...nodeArgs];
   if (opts.staticPods) mkdirSync(join(dataDir, "manifests"));
-  let child!: ChildProcess;
-  let exited!: Promise<void>;
+  let children: ChildProcess[] = [];
   let out = "";
-  const launch = (): void => {
-    child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const spawnOne = (args: string[]): ChildProcess => {
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
     child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
     child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
-    const c = child;
-    exited = new Promise<void>((r) => c.once("exit", () => r()));
+    return child;
   };
-  const terminate = async (): Promise<void> => {
+  const launch = (): void => {
+    children = [spawnOne(serverArgs)];
+  };
+  /** a separate agent starts once the server wrote its kubeconfig */
+  const launchAgent = (): void => {
+    if (opts.separateAgent) children.push(spawnOne(agentArgs));
+  };
+  const exitedEarly = (): string | undefined => {
+    const dead = children.find((c) => c.exitCode !== null);
+    return dead ? `k8ts ${dead === children[0] ? "server" : "agent"} exited with ${dead.exitCode}:\n${out}` : undefined;
+  };
+  const stopChild = async (child: ChildProcess): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((r) => child.once("exit", () => r()));
     child.kill("SIGTERM");
     const t = setTimeout(() => child.kill("SIGKILL"), 20_000);
     await exited;
     clearTimeout(t);
+  };
+  // The node before the control plane, as a user's `k8ts down` would on one host.
+  const terminate = async (): Promise<void> => {
+    for (const child of [...children].reverse()) await stopChild(child);
   };
   launch();
 
@@ -124,17 +154,20 @@ export async function startTestCluster(opts: { readonly extraArgs?: readonly str
     await until(
       "k8ts server to start",
       () => {
-        if (child.exitCode !== null) throw new Error(`k8ts server exited with ${child.exitCode}:\n${out}`);
+        const dead = exitedEarly();
+        if (dead) throw new Error(dead);
         return out.slice(seen).includes("k8ts server ready") ? true : undefined;
       },
       60_000,
     );
+    launchAgent();
     client ??= await createClientFromKubeconfig(kubeconfig);
     const api = client;
     await until(
       `node ${nodeName} Ready`,
       async () => {
-        if (child.exitCode !== null) throw new Error(`k8ts server exited with ${child.exitCode}:\n${out}`);
+        const dead = exitedEarly();
+        if (dead) throw new Error(dead);
         if (out.slice(seen).includes("the node could not start")) throw new Error(out);
         if (!out.slice(seen).includes("k8ts agent ready")) return undefined;
         const n = await api.forKind("v1", "Node").get(nodeName) as Node;
@@ -159,7 +192,7 @@ export async function startTestCluster(opts: { readonly extraArgs?: readonly str
       networkName,
       cgroupRoot,
       client: client!,
-      pid: () => child.pid,
+      pid: () => children[0]?.pid,
       async restart() {
         const t0 = performance.now();
         await terminate();
