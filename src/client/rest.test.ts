@@ -271,6 +271,33 @@ const cfg = (server: string): ConstructorParameters<typeof RestClient>[0]["confi
 const status = (code: number, reason: string, extra: Record<string, unknown> = {}): string =>
   JSON.stringify({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message: `${reason}!`, reason, code, ...extra });
 
+void describe("bearer token from a file", () => {
+  void it("is read again after a minute, so a rotated service account token is used", async () => {
+    const seen: string[] = [];
+    const srv = await scripted((req, res) => {
+      seen.push(req.headers.authorization ?? "");
+      res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ kind: "Namespace", apiVersion: "v1", metadata: { name: "default" } }));
+    });
+    const dir = mkdtempSync(join(tmpdir(), "k8ts-token-"));
+    const file = join(dir, "token");
+    writeFileSync(file, "first\n");
+    let now = 1_000_000;
+    const client = new RestClient({ config: { ...cfg(srv.url), token: "first", tokenFile: file }, clock: { now: () => now, setTimer: realClock.setTimer } });
+    try {
+      await client.forKind("v1", "Namespace").get("default");
+      writeFileSync(file, "second\n");
+      await client.forKind("v1", "Namespace").get("default");
+      now += 61_000;
+      await client.forKind("v1", "Namespace").get("default");
+      assert.deepEqual(seen, ["Bearer first", "Bearer first", "Bearer second"]);
+    } finally {
+      client.close();
+      await srv.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 void describe("createInClusterClient", () => {
   void it("reads the ServiceAccount mount and the service environment", async () => {
     const dir = mkdtempSync(join(tmpdir(), "k8ts-sa-"));

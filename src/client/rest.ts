@@ -4,6 +4,7 @@
 // said it did not do the work), and so is a request that died on a reused keep-alive socket
 // before any answer; GETs are also retried after a reset connection, with backoff. Everything
 // else is returned to the caller as an ApiError or ClientError.
+import { readFileSync } from "node:fs";
 import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions as NodeRequestOptions } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { StringDecoder } from "node:string_decoder";
@@ -19,6 +20,8 @@ import { ApiError, ClientError, type Status } from "./errors.js";
 import type { KubeObject } from "./objects.js";
 import { TokenBucket } from "./ratelimit.js";
 import { apiVersionOf, builtinByKind, builtinByResource, splitApiVersion, type KindType, type ResourceInfo } from "./resources.js";
+
+const TOKEN_REREAD_MS = 60_000;
 
 export interface RestClientOptions {
   readonly config: ClientConfig;
@@ -248,11 +251,34 @@ export class RestClient {
     });
   }
 
+  private token: { value: string | undefined; readAt: number } | undefined;
+
+  /**
+   * The bearer token; one from a file is read again at most once a minute, as client-go does:
+   * the kubelet rotates a pod's projected service account token well before it expires.
+   */
+  private bearerToken(): string | undefined {
+    const file = this.config.tokenFile;
+    if (!file) return this.config.token;
+    const now = this.opts.clock.now();
+    if (!this.token || now - this.token.readAt > TOKEN_REREAD_MS) {
+      let value = this.token?.value ?? this.config.token;
+      try {
+        value = readFileSync(file, "utf8").trim() || value;
+      } catch {
+        // keep the last token: a rotation swaps the file atomically, so a failure is transient
+      }
+      this.token = { value, readAt: now };
+    }
+    return this.token.value;
+  }
+
   private open(spec: RequestSpec, agent: HttpAgent, signal: AbortSignal | undefined, onResponse: (res: IncomingMessage) => void): ClientRequest {
     const url = this.opts.url;
     const base = url.pathname.replace(/\/+$/, "");
     const headers: Record<string, string> = { Accept: "application/json", "User-Agent": this.userAgent };
-    if (this.config.token) headers["Authorization"] = `Bearer ${this.config.token}`;
+    const token = this.bearerToken();
+    if (token) headers["Authorization"] = `Bearer ${token}`;
     if (spec.body !== undefined) {
       headers["Content-Type"] = spec.contentType ?? "application/json";
       headers["Content-Length"] = String(Buffer.byteLength(spec.body));

@@ -65,6 +65,8 @@ export interface ClientConfig {
   readonly certPem?: string;
   readonly keyPem?: string;
   readonly token?: string;
+  /** where `token` came from: re-read periodically (projected service account tokens rotate) */
+  readonly tokenFile?: string;
   readonly insecureSkipTLSVerify: boolean;
   readonly tlsServerName?: string;
   readonly namespace: string;
@@ -274,6 +276,7 @@ export async function inClusterConfig(opts: { env?: NodeJS.ProcessEnv; dir?: str
     server: `https://${isIP(host) === 6 ? `[${host}]` : host}:${port}`,
     caPem,
     token,
+    tokenFile: join(dir, "token"),
     namespace,
     insecureSkipTLSVerify: false,
   };
