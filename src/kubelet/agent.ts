@@ -225,36 +225,36 @@ export class Agent {
     const apiPods = (pods.lister.list() as Pod[]).filter((p) => !isMirrorPod(p));
     log.info({ ms: Date.now() - started }, "pod cache synced");
 
-    const staticPods: Pod[] = [];
+    // Static pods: the first read of the sources joins the initial set (so that start() keeps
+    // their running containers); lists that come later, or a first one slower than 2 s, are
+    // applied as changes once the lifecycle runs.
+    let staticLatest: readonly Pod[] | undefined;
+    let staticLive = false;
     if (o.podManifestPath || o.manifestUrl) {
       const mirrors = (this.mirrors = new MirrorPods({ client, nodeName: this.nodeName, log }));
       await mirrors.start();
-      let first = true;
-      let resolveFirst: () => void = () => undefined;
-      const firstLoad = new Promise<void>((r) => (resolveFirst = r));
+      let firstRead: () => void = () => undefined;
+      const read = new Promise<void>((r) => (firstRead = r));
       this.staticPods = new StaticPodSource({
         nodeName: this.nodeName,
         ...(o.podManifestPath ? { manifestPath: o.podManifestPath } : {}),
         ...(o.manifestUrl ? { manifestUrl: o.manifestUrl } : {}),
         log,
         onChange: (list) => {
-          if (first) {
-            first = false;
-            staticPods.push(...list);
-            this.staticUids = new Set(list.map((p) => p.metadata!.uid!));
-            resolveFirst();
-            void mirrors.sync(list).catch((err: unknown) => log.warn({ err }, "mirror pods sync failed"));
-            return;
-          }
-          this.onStaticPods(list);
           void mirrors.sync(list).catch((err: unknown) => log.warn({ err }, "mirror pods sync failed"));
+          if (staticLive) this.onStaticPods(list);
+          else staticLatest = list;
+          firstRead();
         },
       });
       await this.staticPods.start();
-      await Promise.race([firstLoad, new Promise((r) => setTimeout(r, 2000).unref())]);
+      await Promise.race([read, new Promise((r) => setTimeout(r, 2000).unref())]);
     }
-
-    await lifecycle.start([...apiPods, ...staticPods]);
+    const initialStatic = staticLatest ?? [];
+    this.staticUids = new Set(initialStatic.map((p) => p.metadata!.uid!));
+    await lifecycle.start([...apiPods, ...initialStatic]);
+    staticLive = true;
+    if (staticLatest !== undefined && staticLatest !== initialStatic) this.onStaticPods(staticLatest);
     pods.addEventHandler({
       onAdd: (p) => {
         if (!isMirrorPod(p as Pod)) lifecycle.update(p as Pod);

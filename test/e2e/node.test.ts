@@ -256,7 +256,12 @@ spec:
   it("adopts running containers when the agent restarts", async () => {
     const before = await pod("configured");
     const id = before.status!.containerStatuses![0]!.containerID;
+    const mirror = async (): Promise<Pod> => (await c.client.forKind("v1", "Pod").namespace("kube-system").get(`static-web-${c.nodeName}`)) as Pod;
+    const staticId = (await mirror()).status?.containerStatuses?.[0]?.containerID;
+    assert.ok(staticId);
     await c.restart();
+    // The static pod too: its first read joins the pods the restarted agent adopts.
+    await until("static pod reported again", async () => ((await mirror()).status?.containerStatuses?.[0]?.containerID === staticId ? true : undefined), 30_000, 200);
     const r = await c.kubectl(["exec", "configured", "--", "echo", "still here"]);
     assert.equal(r.code, 0, r.stderr);
     const after = await pod("configured");
