@@ -1,6 +1,7 @@
 // Density benchmark: `npm run bench -- density [--nodes N] [--pods M] [--replicas R]
-// [--latency-pods L] [--latency-qps Q] [--timeout S] [--log-dir D]` (defaults 1000 nodes,
-// 10000 pods, 100 replicas per Deployment, 200 latency pods at 10/s, 1800 s; no log files).
+// [--nodes-per-namespace K] [--latency-pods L] [--latency-qps Q] [--timeout S] [--log-dir D]
+// [--cpu-prof D]` (defaults 1000 nodes, 10000 pods, 100 replicas per Deployment, one namespace
+// per 100 nodes, 200 latency pods at 10/s, 1800 s; no log files, no profiles).
 //
 // A fresh cluster of separate processes on the default SQLite store: `k8ts server` (without
 // its embedded controllers and scheduler), `k8ts controller-manager` and `k8ts scheduler` with
@@ -8,8 +9,9 @@
 // creates and the scheduler's bindings would be the whole measurement), and
 // `k8ts sim-nodes --count N`. The
 // pods come from M/R Deployments created at once (the saturation phase, as clusterloader2's
-// density test); then L more pods, each its own one-replica Deployment created at Q per second
-// on the full cluster (the latency phase). One JSON object per line:
+// density test, which also spreads them over one namespace per 100 nodes); then L more pods,
+// each its own one-replica Deployment created at Q per second on the full cluster (the latency
+// phase). One JSON object per line:
 //  - scheduling throughput: pods/s from the first to the last binding (PodScheduled's
 //    transition time, which the server stamps, seen through a watch) and the median over the
 //    1 s windows in between;
@@ -47,11 +49,17 @@ const REPLICAS = Math.min(arg("--replicas", 100), PODS);
 const TIMEOUT_S = arg("--timeout", 1800);
 const LATENCY_PODS = arg("--latency-pods", 200);
 const LATENCY_QPS = arg("--latency-qps", 10);
+const NAMESPACES = Math.max(1, Math.ceil(NODES / arg("--nodes-per-namespace", 100)));
+const strArg = (name: string): string | undefined => ((i) => (i >= 0 ? process.argv[i + 1] : undefined))(process.argv.indexOf(name));
 /** With --log-dir D, each process's output is also written to D/<process>.log. */
-const LOG_DIR = ((i) => (i >= 0 ? process.argv[i + 1] : undefined))(process.argv.indexOf("--log-dir"));
+const LOG_DIR = strArg("--log-dir");
+/** With --cpu-prof D, each process writes a V8 CPU profile to D/<process>.cpuprofile when it exits. */
+const PROF_DIR = strArg("--cpu-prof");
 const LOG_LEVEL = process.env["K8TS_BENCH_LOG"] ?? "warn";
 const TICKS = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim()) || 100;
-const NS = "density";
+/** Every pod of the benchmark carries this label; its namespaces are density-0, density-1, ... */
+const BENCH_LABEL = "k8ts.bench/density";
+const namespaceOf = (i: number): string => `density-${i % NAMESPACES}`;
 
 const round = (n: number, d = 1): number => Math.round(n * 10 ** d) / 10 ** d;
 const emit = (o: Record<string, unknown>): void => void process.stdout.write(JSON.stringify({ bench: "density", nodes: NODES, pods: PODS, ...o }) + "\n");
@@ -90,7 +98,8 @@ class Proc {
     readonly name: string,
     args: readonly string[],
   ) {
-    this.child = spawn(process.execPath, ["--max-old-space-size=8192", bin, ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    const prof = PROF_DIR ? ["--cpu-prof", "--cpu-prof-dir", PROF_DIR, "--cpu-prof-name", `${name.replace(/^k8ts /, "")}.cpuprofile`] : [];
+    this.child = spawn(process.execPath, ["--max-old-space-size=8192", ...prof, bin, ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
     const file = LOG_DIR ? createWriteStream(join(LOG_DIR, `${name.replace(/^k8ts /, "")}.log`), { flags: "a" }) : undefined;
     const keep = (c: Buffer): void => {
       file?.write(c);
@@ -212,17 +221,17 @@ function dirSizeMiB(dir: string, match: (name: string) => boolean): number {
   return round(bytes / 2 ** 20);
 }
 
-function deployment(name: string, replicas: number): Deployment {
+function deployment(name: string, namespace: string, replicas: number): Deployment {
   const labels = { app: name };
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
-    metadata: { name, namespace: NS },
+    metadata: { name, namespace },
     spec: {
       replicas,
       selector: { matchLabels: labels },
       template: {
-        metadata: { labels },
+        metadata: { labels: { ...labels, [BENCH_LABEL]: "true" } },
         spec: {
           containers: [{ name: "app", image: "busybox:1.35", command: ["sleep", "infinity"], resources: { requests: { cpu: "10m", memory: "16Mi" } } }],
           tolerations: [{ key: "kwok.x-k8s.io/node", operator: "Exists", effect: "NoSchedule" }],
@@ -274,10 +283,10 @@ async function main(): Promise<void> {
     await scheduler.ready("k8ts scheduler started", 60_000);
 
     client = await createClientFromKubeconfig(kubeconfig, { qps: Infinity });
-    await client.forKind("v1", "Namespace").create({ metadata: { name: NS } });
+    for (let i = 0; i < NAMESPACES; i++) await client.forKind("v1", "Namespace").create({ metadata: { name: namespaceOf(i) } });
     informers = new SharedInformerFactory({ client, log: createLogger("info") });
     const nodes = informers.forKind("v1", "Node");
-    const podsInf = new SharedInformerFactory({ client, log: createLogger("info"), namespace: NS }).forKind("v1", "Pod");
+    const podsInf = new SharedInformerFactory({ client, log: createLogger("info"), selectors: { labelSelector: BENCH_LABEL } }).forKind("v1", "Pod");
 
     const t0Nodes = performance.now();
     const sim = new Proc("k8ts sim-nodes", ["sim-nodes", "--kubeconfig", kubeconfig, "--count", String(NODES), "--log-level", LOG_LEVEL]);
@@ -293,7 +302,7 @@ async function main(): Promise<void> {
     let runningCount = 0;
     let readyCount = 0;
     const observe = (p: DeepReadonly<Pod>): void => {
-      const key = p.metadata?.name ?? "";
+      const key = `${p.metadata?.namespace ?? ""}/${p.metadata?.name ?? ""}`;
       const now = performance.now();
       let t = times.get(key);
       if (!t) times.set(key, (t = { seen: now, latencyPhase: (p.metadata?.labels?.["app"] ?? "").startsWith("latency-") }));
@@ -319,18 +328,18 @@ async function main(): Promise<void> {
     const before = await mutatingBuckets(url, dataDir);
     const cpuBefore = new Map(procs.map((p) => [p.name, p.usage()?.cpuSeconds ?? 0]));
     const t0 = performance.now();
-    const deployments = client.forKind("apps/v1", "Deployment").namespace(NS);
+    const deployments = client.forKind("apps/v1", "Deployment");
     const count = Math.ceil(PODS / REPLICAS);
     let next = 0;
     await Promise.all(
       Array.from({ length: 8 }, async () => {
         while (next < count) {
           const i = next++;
-          await deployments.create(deployment(`density-${i}`, i === count - 1 ? PODS - REPLICAS * (count - 1) : REPLICAS));
+          await deployments.namespace(namespaceOf(i)).create(deployment(`density-${i}`, namespaceOf(i), i === count - 1 ? PODS - REPLICAS * (count - 1) : REPLICAS));
         }
       }),
     );
-    progress(`${count} deployments created in ${round((performance.now() - t0) / 1000)} s`);
+    progress(`${count} deployments in ${NAMESPACES} namespaces created in ${round((performance.now() - t0) / 1000)} s`);
     let complete = true;
     let lastReport = performance.now();
     try {
@@ -368,7 +377,7 @@ async function main(): Promise<void> {
         const due = l0 + (i * 1000) / LATENCY_QPS;
         const wait = due - performance.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        await deployments.create(deployment(`latency-${i}`, 1));
+        await deployments.namespace(namespaceOf(i)).create(deployment(`latency-${i}`, namespaceOf(i), 1));
       }
       try {
         await until(`${LATENCY_PODS} latency pods Running`, () => [...times.values()].filter((t) => t.latencyPhase && t.running !== undefined).length >= LATENCY_PODS, 300_000, 200);
