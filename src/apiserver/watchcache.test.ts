@@ -72,3 +72,90 @@ describe("ResourceCache", () => {
     assert.match(String(w.error), /behind/);
   });
 });
+
+describe("ResourceCache history by time", () => {
+  const put = (rev: number, name: string): WatchEvent => ({
+    type: "create",
+    revision: rev,
+    kv: kv(`/registry/pods/default/${name}`, { apiVersion: "v1", kind: "Pod", metadata: { name, namespace: "default" } }, rev),
+  });
+  const drain = (w: { takeNow(): { event: { revision: number } } | undefined }): number[] => {
+    const out: number[] = [];
+    for (let e = w.takeNow(); e; e = w.takeNow()) out.push(e.event.revision);
+    return out;
+  };
+
+  it("keeps every event younger than the window beyond the floor, and drops older ones once past it", () => {
+    let now = 0;
+    const cache = new ResourceCache("/registry/pods/", 2, 100, () => 0, 0, { windowMs: 1000, now: () => now });
+    for (let i = 1; i <= 5; i++) cache.apply(put(i, `p${i}`));
+    assert.equal(cache.historyLength, 5, "all five are younger than the window");
+    assert.deepEqual(drain(cache.watch("/registry/pods/", () => true, 0)), [1, 2, 3, 4, 5]);
+    now = 1500;
+    cache.apply(put(6, "p6"));
+    assert.equal(cache.historyLength, 2, "older than the window: only the floor of two stays");
+    assert.throws(() => cache.watch("/registry/pods/", () => true, 3), TooOldError);
+    assert.deepEqual(drain(cache.watch("/registry/pods/", () => true, 4)), [5, 6]);
+  });
+
+  it("never keeps more than the ceiling, however young the events", () => {
+    const cache = new ResourceCache("/registry/pods/", 2, 100, () => 0, 0, { windowMs: 60_000, maxEvents: 4, now: () => 0 });
+    for (let i = 1; i <= 10; i++) cache.apply(put(i, `p${i}`));
+    assert.equal(cache.historyLength, 4);
+    assert.throws(() => cache.watch("/registry/pods/", () => true, 5), TooOldError);
+    assert.deepEqual(drain(cache.watch("/registry/pods/", () => true, 6)), [7, 8, 9, 10]);
+  });
+
+  it("replays more history than the live queue holds, then the live events, in order", () => {
+    const cache = new ResourceCache("/registry/pods/", 5000, 10, () => 0, 0);
+    for (let i = 1; i <= 3000; i++) cache.apply(put(i, `p${i}`));
+    const w = cache.watch("/registry/pods/", (o) => Number(o.metadata?.name?.slice(1)) % 2 === 0, 1000);
+    cache.apply(put(3001, "p3001"));
+    cache.apply(put(3002, "p3002"));
+    const got = drain(w);
+    assert.equal(w.closed, false);
+    assert.equal(got.length, 1001);
+    assert.deepEqual([got[0], got.at(-2), got.at(-1)], [1002, 3000, 3002]);
+    assert.equal(w.pending, 0);
+  });
+
+  it("delivers an initial state larger than the live queue", async () => {
+    const cache = new ResourceCache("/registry/pods/", 10, 5, () => 0, 0);
+    for (let i = 1; i <= 50; i++) cache.apply(put(i, `p${i}`));
+    const w = cache.watch("/registry/pods/", () => true, undefined);
+    cache.apply(put(51, "p51"));
+    const seen: string[] = [];
+    for await (const e of w) {
+      seen.push(`${e.type} ${e.object.object.metadata?.name ?? ""}`);
+      if (seen.length === 51) w.close();
+    }
+    assert.equal(seen.length, 51);
+    assert.equal(seen.at(-1), "ADDED p51");
+    assert.ok(seen.slice(0, 50).every((s) => s.startsWith("ADDED ")));
+  });
+
+  it("cuts off a replay whose next events the history dropped meanwhile", () => {
+    const cache = new ResourceCache("/registry/pods/", 4, 1000, () => 0, 0);
+    for (let i = 1; i <= 4; i++) cache.apply(put(i, `p${i}`));
+    const w = cache.watch("/registry/pods/", () => true, 0);
+    assert.equal(w.takeNow()?.event.revision, 1);
+    for (let i = 5; i <= 8; i++) cache.apply(put(i, `p${i}`));
+    assert.equal(w.takeNow(), undefined);
+    assert.equal(w.closed, true);
+    assert.match(String(w.error), /history moved past/);
+  });
+
+  it("serves a superseded object from its stored bytes after forgetting its parsed form", () => {
+    const cache = new ResourceCache("/registry/pods/", 10, 100, () => 0, 0);
+    cache.apply(put(1, "p"));
+    const first = cache.get("/registry/pods/default/p")!;
+    assert.equal(first.object.metadata?.resourceVersion, "1");
+    cache.apply({ ...put(2, "p"), type: "update" });
+    const w = cache.watch("/registry/pods/", () => true, 0);
+    const added = w.takeNow()!;
+    assert.equal(added.object, first);
+    assert.equal(added.object.object.metadata?.resourceVersion, "1");
+    assert.equal((JSON.parse(added.object.json()) as { metadata: { resourceVersion: string } }).metadata.resourceVersion, "1");
+    assert.equal(w.takeNow()?.type, "MODIFIED");
+  });
+});

@@ -3,6 +3,13 @@
 // here (as upstream's cacher does), consistent lists wait until the cache has caught up with
 // the store's current revision, and each event is serialized once per encoding no matter how
 // many watchers receive it.
+//
+// History: each resource keeps its recent events so that a watch can resume from a
+// resourceVersion instead of re-listing. A fixed number of events is minutes of history on an
+// idle cluster and seconds on a busy one, so (as upstream's cacher, which keeps ~75 s) the
+// history can be sized by time: every event younger than the window stays, between a floor and
+// a ceiling of event counts. A watch that resumes is fed from the history lazily, one event at a
+// time as its client takes them, so a long replay is not cut off by the live-event queue limit.
 import type { KeyValue, Store, Watch, WatchEvent } from "../storage/interface.js";
 import { isStorageError } from "../storage/errors.js";
 import type { KubeObject } from "./registry/types.js";
@@ -25,6 +32,17 @@ export class CachedObject {
     decoded: Readonly<KubeObject> | undefined,
   ) {
     this.decoded = decoded;
+  }
+
+  /**
+   * Drops the decoded and encoded forms of an object that is no longer current (only its
+   * history events refer to it): they are computed again from the stored bytes if a resuming
+   * watch asks, and the heap does not carry minutes of parsed history.
+   */
+  forget(): void {
+    if (this.raw === undefined) return;
+    this.decoded = undefined;
+    this.encoded = undefined;
   }
 
   static of(key: string, object: Readonly<KubeObject>, revision: number): CachedObject {
@@ -106,6 +124,11 @@ export class CacheWatcher implements AsyncIterable<WatcherEvent> {
   private readonly queue: WatcherEvent[] = [];
   private wake: (() => void) | undefined;
   private closedWith: Error | null | undefined;
+  /**
+   * Events owed from before the watch began (initial state or history replay), produced one at
+   * a time on demand and always ahead of the queue; undefined once drained.
+   */
+  private backlog: (() => WatcherEvent | undefined) | undefined;
 
   constructor(
     private readonly prefix: string,
@@ -114,24 +137,54 @@ export class CacheWatcher implements AsyncIterable<WatcherEvent> {
     private readonly onClose: (w: CacheWatcher) => void,
   ) {}
 
-  /** Offers a cache event; returns false when the watcher was cut off for being too slow. */
+  /** What this watcher sees of a cache event (undefined: nothing, it is outside its selection). */
+  private match(ev: CacheEvent): WatcherEvent | undefined {
+    if (!ev.object.key.startsWith(this.prefix)) return undefined;
+    const now = this.filter(ev.object.object);
+    if (ev.type === "ADDED") return now ? { type: "ADDED", event: ev, object: ev.object } : undefined;
+    if (ev.type === "DELETED") return now ? { type: "DELETED", event: ev, object: ev.object } : undefined;
+    const before = ev.prev !== undefined && this.filter(ev.prev.object);
+    if (now && before) return { type: "MODIFIED", event: ev, object: ev.object };
+    if (now) return { type: "ADDED", event: ev, object: ev.object };
+    // Left the selection: upstream sends DELETED with the new object's state.
+    if (before) return { type: "DELETED", event: ev, object: ev.object };
+    return undefined;
+  }
+
+  /** Offers a live cache event; a watcher whose queue is full is cut off for being too slow. */
   offer(ev: CacheEvent): void {
     if (this.closedWith !== undefined) return;
-    if (!ev.object.key.startsWith(this.prefix)) return;
-    const now = this.filter(ev.object.object);
-    const before = ev.prev !== undefined && this.filter(ev.prev.object);
-    let out: WatcherEvent | undefined;
-    if (ev.type === "ADDED") out = now ? { type: "ADDED", event: ev, object: ev.object } : undefined;
-    else if (ev.type === "DELETED") out = now ? { type: "DELETED", event: ev, object: ev.object } : undefined;
-    else if (now && before) out = { type: "MODIFIED", event: ev, object: ev.object };
-    else if (now) out = { type: "ADDED", event: ev, object: ev.object };
-    // Left the selection: upstream sends DELETED with the new object's state.
-    else if (before) out = { type: "DELETED", event: ev, object: ev.object };
+    const out = this.match(ev);
     if (out) this.push(out);
   }
 
-  pushInitial(obj: CachedObject, ev: CacheEvent): void {
-    this.push({ type: "ADDED", event: ev, object: obj });
+  /** Owes the watcher `objects` as ADDED events, before anything offered later. */
+  setInitial(objects: readonly CachedObject[]): void {
+    let i = 0;
+    this.setBacklog(() => {
+      const o = objects[i++];
+      return o && { type: "ADDED", event: new CacheEvent("ADDED", o.revision, o, undefined), object: o };
+    });
+  }
+
+  /**
+   * Owes the watcher what it sees of the events `next` yields (until it yields undefined),
+   * before anything offered later. `next` throws WatcherTooSlowError when the history dropped
+   * the events it was to yield.
+   */
+  setReplay(next: () => CacheEvent | undefined): void {
+    this.setBacklog(() => {
+      for (let ev = next(); ev; ev = next()) {
+        const out = this.match(ev);
+        if (out) return out;
+      }
+      return undefined;
+    });
+  }
+
+  private setBacklog(pull: () => WatcherEvent | undefined): void {
+    this.backlog = pull;
+    this.wake?.();
   }
 
   private push(e: WatcherEvent): void {
@@ -147,7 +200,10 @@ export class CacheWatcher implements AsyncIterable<WatcherEvent> {
   close(err: Error | null = null): void {
     if (this.closedWith !== undefined) return;
     this.closedWith = err;
-    if (err) this.queue.length = 0;
+    if (err) {
+      this.queue.length = 0;
+      this.backlog = undefined;
+    }
     this.onClose(this);
     this.wake?.();
   }
@@ -156,14 +212,14 @@ export class CacheWatcher implements AsyncIterable<WatcherEvent> {
     return this.closedWith !== undefined;
   }
 
-  /** Events queued and not yet taken. */
+  /** Events queued and not yet taken (while a backlog is owed: at least one more). */
   get pending(): number {
-    return this.queue.length;
+    return this.queue.length + (this.backlog ? 1 : 0);
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<WatcherEvent> {
     while (true) {
-      const next = this.queue.shift();
+      const next = this.takeNow();
       if (next) {
         yield next;
         continue;
@@ -177,13 +233,25 @@ export class CacheWatcher implements AsyncIterable<WatcherEvent> {
     }
   }
 
-  /** Resolves when an event is queued or the watcher closes (for loops that also send bookmarks). */
+  /** The next event, if one is ready. */
   takeNow(): WatcherEvent | undefined {
+    if (this.backlog) {
+      let e: WatcherEvent | undefined;
+      try {
+        e = this.backlog();
+      } catch (err) {
+        this.close(err instanceof Error ? err : new WatcherTooSlowError(String(err)));
+        return undefined;
+      }
+      if (e) return e;
+      this.backlog = undefined;
+    }
     return this.queue.shift();
   }
 
+  /** Resolves when an event is queued or the watcher closes (for loops that also send bookmarks). */
   waitForEvent(signal: AbortSignal, timeoutMs: number): Promise<void> {
-    if (this.queue.length > 0 || this.closedWith !== undefined) return Promise.resolve();
+    if (this.pending > 0 || this.closedWith !== undefined) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
@@ -213,24 +281,47 @@ export class TooOldError extends Error {
   }
 }
 
+/** How long a resource's history reaches back. */
+export interface HistoryPolicy {
+  /** Events younger than this are kept (up to `maxEvents`); 0: the history is `historySize` events, no more. */
+  readonly windowMs: number;
+  /** Never more events than this per resource, however young. */
+  readonly maxEvents: number;
+  readonly now: () => number;
+}
+
+/** Upstream's cacher keeps 75 s of events (its bookmark interval plus a margin), at most 100 Ki events per resource. */
+export const DEFAULT_HISTORY_WINDOW_MS = 75_000;
+export const DEFAULT_MAX_HISTORY_EVENTS = 100 * 1024;
+
 /** The cached state and recent history of one storage prefix (one resource). */
 export class ResourceCache {
   private readonly items = new Map<string, CachedObject>();
   private sorted: CachedObject[] | undefined;
-  private readonly history: CacheEvent[] = [];
-  private historyHead = 0;
+  /**
+   * History events in revision order from index `head`; each has a sequence number, `dropped`
+   * plus its index, that stays valid while the array is compacted.
+   */
+  private history: CacheEvent[] = [];
+  private recordedAt: number[] = [];
+  private head = 0;
+  private dropped = 0;
   /** Every event of this prefix with revision > historyStart is in `history`. */
   private historyStart: number;
   private readonly watchers = new Set<CacheWatcher>();
+  private readonly policy: HistoryPolicy;
 
   constructor(
     readonly prefix: string,
+    /** Events always kept (the whole history when the policy's window is 0). */
     private readonly historySize: number,
     private readonly watcherQueueLimit: number,
     private readonly revision: () => number,
     startRevision: number,
+    policy?: Partial<HistoryPolicy>,
   ) {
     this.historyStart = startRevision;
+    this.policy = { windowMs: policy?.windowMs ?? 0, maxEvents: Math.max(historySize, policy?.maxEvents ?? DEFAULT_MAX_HISTORY_EVENTS), now: policy?.now ?? Date.now };
   }
 
   /** Loads the initial state (before the storage watch starts). */
@@ -245,6 +336,11 @@ export class ResourceCache {
 
   get size(): number {
     return this.items.size;
+  }
+
+  /** Events in the history now. */
+  get historyLength(): number {
+    return this.history.length - this.head;
   }
 
   /** Objects under `prefix` (this resource's prefix or a namespace within it), in key order. */
@@ -280,23 +376,52 @@ export class ResourceCache {
     this.sorted = undefined;
     this.record(event);
     for (const w of this.watchers) w.offer(event);
+    // Superseded: from now on only history refers to it.
+    prev?.forget();
   }
 
   private record(ev: CacheEvent): void {
-    if (this.history.length < this.historySize) {
-      this.history.push(ev);
-      return;
+    this.history.push(ev);
+    const { windowMs, maxEvents, now } = this.policy;
+    const at = windowMs > 0 ? now() : 0;
+    this.recordedAt.push(at);
+    while (this.history.length - this.head > this.historySize) {
+      const full = this.history.length - this.head > maxEvents;
+      if (!full && windowMs > 0 && at - this.recordedAt[this.head]! <= windowMs) break;
+      this.historyStart = this.history[this.head]!.revision;
+      this.head++;
     }
-    const evicted = this.history[this.historyHead]!;
-    this.history[this.historyHead] = ev;
-    this.historyHead = (this.historyHead + 1) % this.historySize;
-    this.historyStart = evicted.revision;
+    // Compact now and then; sequence numbers (dropped + index) stay the same.
+    if (this.head >= 1024 && this.head * 2 >= this.history.length) {
+      this.history = this.history.slice(this.head);
+      this.recordedAt = this.recordedAt.slice(this.head);
+      this.dropped += this.head;
+      this.head = 0;
+    }
   }
 
-  /** History events in revision order. */
-  private *events(): Generator<CacheEvent> {
-    const n = this.history.length;
-    for (let i = 0; i < n; i++) yield this.history[(this.historyHead + i) % n]!;
+  /** The sequence number of the first history event with a revision after `rev`. */
+  private seqAfter(rev: number): number {
+    let lo = this.head;
+    let hi = this.history.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.history[mid]!.revision <= rev) lo = mid + 1;
+      else hi = mid;
+    }
+    return this.dropped + lo;
+  }
+
+  /** History events from sequence number `from` up to (not including) `to`, read as they are taken. */
+  private replay(from: number, to: number): () => CacheEvent | undefined {
+    let seq = from;
+    return () => {
+      if (seq >= to) return undefined;
+      const i = seq - this.dropped;
+      if (i < this.head) throw new WatcherTooSlowError("the watch cache's history moved past this watch while it was replayed");
+      seq++;
+      return this.history[i];
+    };
   }
 
   /**
@@ -307,12 +432,14 @@ export class ResourceCache {
   watch(prefix: string, filter: ObjectFilter, afterRevision: number | undefined): CacheWatcher {
     const w = new CacheWatcher(prefix, filter, this.watcherQueueLimit, (x) => this.watchers.delete(x));
     if (afterRevision === undefined) {
-      for (const o of this.list(prefix, filter)) w.pushInitial(o, new CacheEvent("ADDED", o.revision, o, undefined));
+      w.setInitial(this.list(prefix, filter));
     } else {
       if (afterRevision < this.historyStart) throw new TooOldError(afterRevision, this.historyStart + 1);
-      for (const ev of this.events()) if (ev.revision > afterRevision) w.offer(ev);
+      const end = this.dropped + this.history.length;
+      const from = this.seqAfter(afterRevision);
+      if (from < end) w.setReplay(this.replay(from, end));
     }
-    if (!w.closed) this.watchers.add(w);
+    this.watchers.add(w);
     return w;
   }
 
@@ -343,7 +470,15 @@ function lowerBound(arr: readonly CachedObject[], key: string): number {
 }
 
 export interface WatchCacheOptions {
+  /** Events each resource's history always keeps; with `historyWindowMs` 0 (the default), all it keeps. */
   readonly historySize: number;
+  /**
+   * Each resource's history also keeps every event younger than this (DEFAULT_HISTORY_WINDOW_MS
+   * as upstream), up to `maxHistorySize` events; 0: a fixed `historySize` events.
+   */
+  readonly historyWindowMs?: number;
+  /** Ceiling of a resource's history however young its events; default DEFAULT_MAX_HISTORY_EVENTS. */
+  readonly maxHistorySize?: number;
   readonly watcherQueueLimit: number;
   /** Root of every key the caches hold, e.g. "/registry/". */
   readonly root: string;
@@ -391,7 +526,10 @@ export class WatchCache {
     for (const c of this.caches.values()) c.closeWatchers(new WatcherTooSlowError("watch cache is being rebuilt"));
     this.caches.clear();
     for (const prefix of this.prefixes) {
-      const cache = new ResourceCache(prefix, this.opts.historySize, this.opts.watcherQueueLimit, () => this.rev, rev);
+      const cache = new ResourceCache(prefix, this.opts.historySize, this.opts.watcherQueueLimit, () => this.rev, rev, {
+        windowMs: this.opts.historyWindowMs ?? 0,
+        ...(this.opts.maxHistorySize !== undefined ? { maxEvents: this.opts.maxHistorySize } : {}),
+      });
       cache.load(loaded.get(prefix) ?? []);
       this.caches.set(prefix, cache);
     }
