@@ -126,6 +126,41 @@ void test("writes issued together commit together; a refused one does not distur
     }),
   ));
 
+void test("reads while a batch commits in the writer thread show the store at the revision they report", () =>
+  withDir((dir) =>
+    withStore(join(dir, "s.db"), async (s) => {
+      for (let i = 0; i < 20; i++) await s.create(`/c/${i}`, enc.encode("0"));
+      const lists: Array<{ revision: number; kvs: readonly KeyValue[] }> = [];
+      const gets: Array<{ key: string; revision: number; kv: KeyValue | undefined }> = [];
+      for (let round = 1; round <= 30; round++) {
+        const { kvs } = await s.list("/c/");
+        let settled = false;
+        const key = `/c/${round % 20}`;
+        const writes = Promise.all([
+          ...kvs.map((kv) => (kv.key === key ? s.delete(kv.key, kv.modRevision) : s.update(kv.key, enc.encode(String(round)), kv.modRevision))),
+          kvs.length < 20 ? s.create(`/c/${(round + 19) % 20}`, enc.encode(String(round))) : Promise.resolve(),
+        ]).finally(() => (settled = true));
+        // The reads land while the batch is being committed: the writer thread may have written
+        // rows this thread has not been told of yet.
+        while (!settled) {
+          lists.push(await s.list("/c/"));
+          const got = await s.get(key);
+          gets.push({ key, ...got });
+          const counted = await s.count("/c/");
+          assert.equal(counted.count, (await s.list("/c/", { revision: counted.revision })).kvs.length);
+          await new Promise((r) => setImmediate(r));
+        }
+        await writes;
+      }
+      assert.ok(lists.length >= 30);
+      for (const read of lists) {
+        for (const kv of read.kvs) assert.ok(kv.modRevision <= read.revision, `${kv.key} at ${kv.modRevision} in a list at ${read.revision}`);
+        assert.deepEqual(read.kvs, (await s.list("/c/", { revision: read.revision })).kvs);
+      }
+      for (const read of gets) assert.deepEqual(read.kv, (await s.get(read.key, { revision: read.revision })).kv, `${read.key} at ${read.revision}`);
+    }),
+  ));
+
 void test("restart keeps every key at the same revisions, the compact revision, and history for watches", () =>
   withDir(async (dir) => {
     const file = join(dir, "nested", "deeper", "state.db");
@@ -300,7 +335,9 @@ void test("snapshot while writes go on, then restore: every key and revision mat
       await SqliteStore.restore(snap, target);
       await withStore(target, async (r) => {
         const at = await r.currentRevision();
-        assert.ok(at >= 58 && at <= (await s.currentRevision()));
+        // Every write acknowledged before the snapshot began (writeHistory's 54 revisions) is in
+        // it; how many of the concurrent ones are depends on when the copy's last step ran.
+        assert.ok(at >= 54 && at <= (await s.currentRevision()));
         assert.deepEqual(await dump(r), await dump(s, at));
         // History travels with the snapshot: older reads match too.
         assert.equal(await r.compactedRevision(), 5);
@@ -324,7 +361,7 @@ void test("snapshot while writes go on, then restore: every key and revision mat
     });
     await SqliteStore.restore(snap, target, { overwrite: true });
     await withStore(target, async (r) => {
-      assert.ok((await r.currentRevision()) >= 58);
+      assert.ok((await r.currentRevision()) >= 54);
     });
   }));
 

@@ -1,12 +1,15 @@
 // The embedded store (`sqlite:///path/state.db`): better-sqlite3 in WAL mode, one writer per
 // file. Schema and file checks are in sqlite/schema.ts.
 //
-// Writes go through a queue that commits everything waiting at the next turn of the event
-// loop in one transaction (group commit): with synchronous=FULL each commit costs an fsync,
-// and concurrent writers then share one instead of queueing behind one each. A write is
-// acknowledged only after the transaction that holds it has committed, and its event is
-// published to watchers at the same moment, so a watcher never sees a write that could
-// still be lost.
+// Writes go through a queue whose waiting writes are committed together in one transaction
+// (group commit): with synchronous=FULL each commit costs an fsync, and concurrent writers
+// then share one instead of queueing behind one each. The transactions run in a worker thread
+// that owns the writing connection (sqlite/writer.ts), one batch at a time: the writes of one
+// turn of the event loop form the first batch, and whatever arrives while a batch commits
+// forms the next. A write is acknowledged only after the transaction that holds it has
+// committed, and its event is published to watchers at the same moment (batches in revision
+// order), so a watcher never sees a write that could still be lost. Reads run on this thread's
+// own connection.
 import { randomBytes } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
 import { mkdir, open as openFile, rename, rm } from "node:fs/promises";
@@ -19,6 +22,7 @@ import type { GetOptions, GetResult, KeyValue, ListOptions, ListResult, Store, W
 import { prefixEnd, validateKey, validateTtl, validateValue } from "./keys.js";
 import { compileStoreOptions, type StoreOptions } from "./options.js";
 import { ROW_CREATE, ROW_DELETE, ROW_UPDATE, openDatabase, sqliteError } from "./sqlite/schema.js";
+import { SqliteWriter, type RowData, type WriteOp, type WriteResult } from "./sqlite/writer.js";
 import { WatchHub } from "./watchhub.js";
 
 /** Most writes committed in one transaction (bounds its time and memory); the rest wait for the next. */
@@ -44,17 +48,13 @@ interface HistoryRow extends Row {
 
 type DeleteResult = { readonly revision: number; readonly prevKv: KeyValue };
 
-type Op =
-  | { readonly kind: "create"; readonly key: string; readonly value: Uint8Array; readonly ttl: number; readonly done: Settle<KeyValue> }
-  | { readonly kind: "update"; readonly key: string; readonly value: Uint8Array; readonly ttl: number; readonly expected: number; readonly done: Settle<KeyValue> }
-  | { readonly kind: "delete"; readonly key: string; readonly expected: number | undefined; readonly done: Settle<DeleteResult> };
+/** A write waiting for its batch, with whom to tell the outcome. */
+type Op = WriteOp & { readonly done: Settle<KeyValue> | Settle<DeleteResult> };
 
 interface Settle<T> {
   resolve(v: T): void;
   reject(err: unknown): void;
 }
-
-type Applied = { readonly op: Op; readonly event: WatchEvent } | { readonly op: Op; readonly error: StorageError };
 
 export interface SqliteRestoreOptions {
   /** Replace a target that already holds a database. */
@@ -83,6 +83,7 @@ export class SqliteStore implements Store {
   readonly file: string;
 
   readonly #db: Database.Database;
+  readonly #writer: SqliteWriter;
   readonly #options: StoreOptions;
   readonly #groupCommit: boolean;
   readonly #hub: WatchHub;
@@ -92,6 +93,11 @@ export class SqliteStore implements Store {
   #compactedThrough: number;
 
   #pending: Op[] = [];
+  /** The batch the writer is committing: until it is settled, reads of its keys are made at #revision. */
+  #inFlight: readonly Op[] | undefined;
+  #inFlightKeys = new Set<string>();
+  /** Settled when the batch in flight is (for close). */
+  #batchDone: Promise<void> = Promise.resolve();
   #flushTimer: NodeJS.Immediate | undefined;
   #sweeper: NodeJS.Timeout | undefined;
   #sweeping: Promise<void> | undefined;
@@ -99,7 +105,6 @@ export class SqliteStore implements Store {
   #closed = false;
 
   readonly #s: ReturnType<typeof prepare>;
-  readonly #commitBatch: (batch: readonly Op[]) => Applied[];
 
   private constructor(file: string, options: StoreOptions, opened: ReturnType<typeof openDatabase>, groupCommit: boolean) {
     this.file = file;
@@ -110,8 +115,7 @@ export class SqliteStore implements Store {
     this.#compactRevision = opened.compactRevision;
     this.#compactedThrough = opened.compactedThrough;
     this.#s = prepare(this.#db);
-    const txn = this.#db.transaction((batch: readonly Op[]) => batch.map((op) => this.#apply(op)));
-    this.#commitBatch = (batch) => txn.immediate(batch);
+    this.#writer = new SqliteWriter(file, options.sqliteSynchronous, this.#revision);
     this.#hub = new WatchHub({
       queueLimit: options.watchQueueLimit,
       historySize: options.watchHistory,
@@ -186,7 +190,7 @@ export class SqliteStore implements Store {
     this.#ensureOpen();
     const revision = this.#readRevision(opts.revision);
     return this.#read(() => {
-      const row = revision === this.#revision ? this.#s.getLatest.get(key) : this.#s.getAt.get(key, revision);
+      const row = revision === this.#revision && !this.#inFlightKeys.has(key) ? this.#s.getLatest.get(key) : this.#s.getAt.get(key, revision);
       return { revision, kv: row === undefined || row.type === ROW_DELETE ? undefined : rowKv(row) };
     });
   }
@@ -195,7 +199,7 @@ export class SqliteStore implements Store {
     return this.#enqueue((done) => {
       validateKey(key);
       validateValue(key, value);
-      return { kind: "create", key, value: new Uint8Array(value), ttl: validateTtl(key, opts.ttlSeconds), done };
+      return { kind: "create", key, value: new Uint8Array(value), ttl: validateTtl(key, opts.ttlSeconds), done: done as Settle<KeyValue> };
     });
   }
 
@@ -203,12 +207,12 @@ export class SqliteStore implements Store {
     return this.#enqueue((done) => {
       validateKey(key);
       validateValue(key, value);
-      return { kind: "update", key, value: new Uint8Array(value), ttl: validateTtl(key, opts.ttlSeconds), expected: expectedModRevision, done };
+      return { kind: "update", key, value: new Uint8Array(value), ttl: validateTtl(key, opts.ttlSeconds), expected: expectedModRevision, done: done as Settle<KeyValue> };
     });
   }
 
   delete(key: string, expectedModRevision?: number): Promise<DeleteResult> {
-    return this.#enqueue((done) => ({ kind: "delete", key, expected: expectedModRevision, done }));
+    return this.#enqueue<DeleteResult>((done) => ({ kind: "delete", key, expected: expectedModRevision, done }));
   }
 
   async list(prefix: string, opts: ListOptions = {}): Promise<ListResult> {
@@ -229,7 +233,7 @@ export class SqliteStore implements Store {
     if (!Number.isSafeInteger(limit) || limit < 0) throw invalid(`list limit must be a non-negative integer, got ${limit}`);
 
     const end = prefixEnd(prefix);
-    const latest = revision === this.#revision;
+    const latest = revision === this.#revision && !this.#inFlightUnder(prefix);
     return this.#read(() => {
       const rows = latest ? this.#s.listLatest(end, start, limit === 0 ? -1 : limit + 1) : this.#s.listAt(end, start, revision, limit === 0 ? -1 : limit + 1);
       if (limit === 0 || rows.length <= limit) return { kvs: rows.map(rowKv), revision };
@@ -242,7 +246,11 @@ export class SqliteStore implements Store {
 
   async count(prefix: string): Promise<{ readonly revision: number; readonly count: number }> {
     this.#ensureOpen();
-    return this.#read(() => ({ revision: this.#revision, count: this.#s.countLatest(prefixEnd(prefix), prefix) }));
+    const revision = this.#revision;
+    return this.#read(() => ({
+      revision,
+      count: this.#inFlightUnder(prefix) ? this.#s.countAt(prefixEnd(prefix), prefix, revision) : this.#s.countLatest(prefixEnd(prefix), prefix),
+    }));
   }
 
   async watch(key: string, opts: WatchOptions = {}): Promise<Watch> {
@@ -271,9 +279,17 @@ export class SqliteStore implements Store {
     if (target > this.#revision) throw invalid(`cannot compact to revision ${target}: the current revision is ${this.#revision}`);
     if (target < this.#compactRevision) throw compacted(target, this.#compactRevision);
     if (target === this.#compactRevision) return this.#compacting;
-    this.#read(() => this.#s.setMeta.run(target, "compact_revision"));
+    const previous = this.#compactRevision;
     this.#compactRevision = target;
-    const run = this.#compacting.then(() => this.#removeCompacted());
+    const run = this.#compacting.then(async () => {
+      try {
+        await this.#writer.setMeta("compact_revision", target);
+      } catch (err) {
+        if (this.#compactRevision === target) this.#compactRevision = previous;
+        throw sqliteError(this.file, err);
+      }
+      await this.#removeCompacted();
+    });
     this.#compacting = run.catch(() => {});
     return run;
   }
@@ -283,14 +299,12 @@ export class SqliteStore implements Store {
       const upTo = this.#compactRevision;
       const from = this.#compactedThrough;
       const to = Math.min(from + COMPACT_CHUNK, upTo);
-      this.#read(() =>
-        this.#db.transaction(() => {
-          this.#s.compactRange.run({ from, to, upTo });
-          this.#s.setMeta.run(to, "compacted_through");
-        })(),
-      );
+      try {
+        await this.#writer.compactRange(from, to, upTo);
+      } catch (err) {
+        throw sqliteError(this.file, err);
+      }
       this.#compactedThrough = to;
-      await new Promise<void>((r) => setImmediate(r));
     }
   }
 
@@ -319,10 +333,13 @@ export class SqliteStore implements Store {
     await this.#compactor.stop();
     // Writes accepted before close are committed (and acknowledged) before the file closes.
     if (this.#flushTimer !== undefined) clearImmediate(this.#flushTimer);
-    while (this.#pending.length > 0) this.#flush();
+    this.#flushTimer = undefined;
+    this.#flush();
+    while (this.#inFlight !== undefined) await this.#batchDone;
     await this.#sweeping;
     await this.#compacting;
     this.#hub.close();
+    await this.#writer.close();
     this.#db.close();
   }
 
@@ -346,99 +363,105 @@ export class SqliteStore implements Store {
     return requested;
   }
 
+  /** Whether a key under `prefix` is in the batch being committed (reads under it are then made at #revision). */
+  #inFlightUnder(prefix: string): boolean {
+    if (this.#inFlightKeys.size === 0) return false;
+    if (prefix === "") return true;
+    for (const k of this.#inFlightKeys) if (k.startsWith(prefix)) return true;
+    return false;
+  }
+
   #enqueue<T>(make: (done: Settle<T>) => Op): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (this.#closed) throw unavailable(`SQLite store ${this.file} is closed`);
-      this.#pending.push(make({ resolve, reject } as Settle<T>) as Op);
+      this.#pending.push(make({ resolve, reject }));
+      // While a batch commits, writes wait for it to finish and then go together.
+      if (this.#inFlight !== undefined || this.#flushTimer !== undefined) return;
       if (!this.#groupCommit) {
         this.#flush();
         return;
       }
-      this.#flushTimer ??= setImmediate(() => {
+      this.#flushTimer = setImmediate(() => {
         this.#flushTimer = undefined;
         this.#flush();
       });
     });
   }
 
-  /** Commits up to MAX_BATCH waiting writes in one transaction, then acknowledges and publishes them. */
+  /** Sends up to MAX_BATCH waiting writes to the writer as one transaction, unless a batch is committing. */
   #flush(): void {
-    const max = MAX_BATCH;
+    if (this.#inFlight !== undefined || this.#pending.length === 0) return;
+    const max = this.#groupCommit ? MAX_BATCH : 1;
     const batch = this.#pending.length <= max ? this.#pending : this.#pending.slice(0, max);
     this.#pending = this.#pending.length <= max ? [] : this.#pending.slice(max);
-    if (this.#pending.length > 0) {
-      this.#flushTimer ??= setImmediate(() => {
-        this.#flushTimer = undefined;
-        this.#flush();
-      });
-    }
-    if (batch.length === 0) return;
+    this.#inFlight = batch;
+    for (const op of batch) this.#inFlightKeys.add(op.key);
+    this.#batchDone = this.#writer.batch(batch.map(wireOp)).then(
+      (results) => this.#settle(batch, results),
+      (err: unknown) => this.#refuse(batch, err),
+    );
+  }
 
-    const before = this.#revision;
-    let applied: Applied[];
-    try {
-      applied = this.#commitBatch(batch);
-    } catch (err) {
-      this.#revision = before;
-      const code = (err as { code?: unknown }).code;
-      // Revisions are assigned in this process; a taken one means someone else writes here too.
-      const error =
-        code === "SQLITE_CONSTRAINT_PRIMARYKEY"
-          ? unavailable(`another process has written to SQLite store ${this.file}: only one k8ts server may own a store; stop the other one, then restart this one`)
-          : sqliteError(this.file, err);
-      for (const op of batch) op.done.reject(error);
-      return;
-    }
+  /** A committed batch: the revision moves on, the next batch goes, then watchers and writers hear. */
+  #settle(batch: readonly Op[], results: readonly WriteResult[]): void {
     const events: WatchEvent[] = [];
-    for (const a of applied) if ("event" in a) events.push(a.event);
+    const outcomes: Array<{ readonly op: Op; readonly event?: WatchEvent; readonly error?: StorageError }> = [];
+    batch.forEach((op, i) => {
+      const r = results[i];
+      if (r === undefined) {
+        outcomes.push({ op, error: unavailable(`SQLite store ${this.file}: the writer answered ${results.length} of ${batch.length} writes`) });
+        return;
+      }
+      if (!r.ok) {
+        let error: StorageError;
+        if (r.refused === "Conflict") error = conflict(op.key, op.kind === "create" ? 0 : (op.expected ?? 0), rowKvOf(op.key, r.current));
+        else error = r.refused === "AlreadyExists" ? alreadyExists(op.key) : notFound(op.key);
+        outcomes.push({ op, error });
+        return;
+      }
+      this.#revision = r.revision;
+      let event: WatchEvent;
+      if (op.kind === "create") {
+        event = { type: "create", revision: r.revision, kv: { key: op.key, value: op.value, createRevision: r.revision, modRevision: r.revision, ttlSeconds: op.ttl } };
+      } else {
+        const prevKv = rowKvOf(op.key, r.prev as RowData);
+        event =
+          op.kind === "update"
+            ? { type: "update", revision: r.revision, kv: { key: op.key, value: op.value, createRevision: r.createRevision, modRevision: r.revision, ttlSeconds: op.ttl }, prevKv }
+            : { type: "delete", revision: r.revision, kv: { ...prevKv, modRevision: r.revision }, prevKv };
+      }
+      events.push(event);
+      outcomes.push({ op, event });
+    });
+    this.#batchFinished();
     try {
       this.#hub.publish(events);
     } finally {
       // Committed is committed: the writers hear so even if fan-out broke.
-      for (const a of applied) {
-        if ("error" in a) {
-          a.op.done.reject(a.error);
-          continue;
-        }
-        const ev = a.event;
-        if (a.op.kind === "delete") a.op.done.resolve({ revision: ev.revision, prevKv: ev.prevKv as KeyValue });
-        else a.op.done.resolve(ev.kv);
+      for (const { op, event, error } of outcomes) {
+        if (event === undefined) op.done.reject(error);
+        else if (op.kind === "delete") (op.done as Settle<DeleteResult>).resolve({ revision: event.revision, prevKv: event.prevKv as KeyValue });
+        else (op.done as Settle<KeyValue>).resolve(event.kv);
       }
     }
   }
 
-  /**
-   * One write inside the batch transaction. Refusals (exists, missing, conflict) are decided
-   * before the write touches a table, so they leave the transaction clean for the others.
-   */
-  #apply(op: Op): Applied {
-    const s = this.#s;
-    const { key } = op;
-    if (op.kind === "create") {
-      if (s.exists.get(key) !== undefined) return { op, error: alreadyExists(key) };
-      const revision = this.#revision + 1;
-      s.insertLog.run(revision, key, ROW_CREATE, revision, 0, op.value, op.ttl);
-      s.upsertCurrent.run(key, revision, revision, expiry(op.ttl));
-      this.#revision = revision;
-      const kv: KeyValue = { key, value: op.value, createRevision: revision, modRevision: revision, ttlSeconds: op.ttl };
-      return { op, event: { type: "create", revision, kv } };
-    }
-    const row = s.getLatest.get(key);
-    if (row === undefined) return { op, error: notFound(key) };
-    const prevKv = rowKv(row);
-    if (op.expected !== undefined && row.revision !== op.expected) return { op, error: conflict(key, op.expected, prevKv) };
-    const revision = this.#revision + 1;
-    if (op.kind === "update") {
-      s.insertLog.run(revision, key, ROW_UPDATE, row.create_revision, row.revision, op.value, op.ttl);
-      s.upsertCurrent.run(key, revision, row.create_revision, expiry(op.ttl));
-      this.#revision = revision;
-      const kv: KeyValue = { key, value: op.value, createRevision: row.create_revision, modRevision: revision, ttlSeconds: op.ttl };
-      return { op, event: { type: "update", revision, kv, prevKv } };
-    }
-    s.insertLog.run(revision, key, ROW_DELETE, row.create_revision, row.revision, null, 0);
-    s.deleteCurrent.run(key);
-    this.#revision = revision;
-    return { op, event: { type: "delete", revision, kv: { ...prevKv, modRevision: revision }, prevKv } };
+  /** A batch the writer failed: nothing of it was committed. */
+  #refuse(batch: readonly Op[], err: unknown): void {
+    const code = (err as { code?: unknown }).code;
+    // Revisions are assigned in this process; a taken one means someone else writes here too.
+    const error =
+      code === "SQLITE_CONSTRAINT_PRIMARYKEY"
+        ? unavailable(`another process has written to SQLite store ${this.file}: only one k8ts server may own a store; stop the other one, then restart this one`)
+        : sqliteError(this.file, err);
+    this.#batchFinished();
+    for (const op of batch) op.done.reject(error);
+  }
+
+  #batchFinished(): void {
+    this.#inFlight = undefined;
+    this.#inFlightKeys.clear();
+    this.#flush();
   }
 
   #history(key: string, prefix: boolean, after: number, upTo: number): WatchEvent[] {
@@ -470,8 +493,15 @@ export class SqliteStore implements Store {
   }
 }
 
-function expiry(ttl: number): number | null {
-  return ttl > 0 ? Date.now() + ttl * 1000 : null;
+/** The write without its callbacks, as the writer thread gets it. */
+function wireOp(op: Op): WriteOp {
+  if (op.kind === "create") return { kind: "create", key: op.key, value: op.value, ttl: op.ttl };
+  if (op.kind === "update") return { kind: "update", key: op.key, value: op.value, ttl: op.ttl, expected: op.expected };
+  return { kind: "delete", key: op.key, expected: op.expected };
+}
+
+function rowKvOf(key: string, r: RowData): KeyValue {
+  return { key, value: r.value, createRevision: r.createRevision, modRevision: r.revision, ttlSeconds: r.ttl };
 }
 
 function expired(compactRevision: number): StorageError {
@@ -552,24 +582,9 @@ function prepare(db: Database.Database) {
   countLatest.withoutEnd.pluck();
 
   return {
-    exists: db.prepare<[string], { revision: number }>("SELECT revision FROM current WHERE key = ?"),
     getLatest: db.prepare<[string], Row>(`SELECT ${ROW} FROM current c JOIN log l ON l.revision = c.revision WHERE c.key = ?`),
     getAt: db.prepare<[string, number], Row>(`SELECT ${ROW} FROM log l WHERE l.key = ? AND l.revision <= ? ORDER BY l.revision DESC LIMIT 1`),
-    insertLog: db.prepare<[number, string, number, number, number, Uint8Array | null, number]>(
-      "INSERT INTO log (revision, key, type, create_revision, prev_revision, value, ttl) VALUES (?, ?, ?, ?, ?, ?, ?)",
-    ),
-    upsertCurrent: db.prepare<[string, number, number, number | null]>(
-      "INSERT INTO current (key, revision, create_revision, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET revision = excluded.revision, create_revision = excluded.create_revision, expires_at = excluded.expires_at",
-    ),
-    deleteCurrent: db.prepare<[string]>("DELETE FROM current WHERE key = ?"),
     expired: db.prepare<[number], { key: string; revision: number }>("SELECT key, revision FROM current WHERE expires_at IS NOT NULL AND expires_at <= ? ORDER BY expires_at LIMIT 1000"),
-    setMeta: db.prepare<[number, string]>("UPDATE meta SET value = ? WHERE name = ?"),
-    // A row at or below the compact revision is needed only while it is its key's newest
-    // such row and not a deletion: that is what a read at the compact revision returns, and
-    // what a later update or delete refers to as its previous value.
-    compactRange: db.prepare<[{ from: number; to: number; upTo: number }]>(
-      `DELETE FROM log WHERE revision > $from AND revision <= $to AND (type = ${ROW_DELETE} OR revision < (SELECT max(m.revision) FROM log m WHERE m.key = log.key AND m.revision <= $upTo))`,
-    ),
     historyKey: db.prepare<[string, number, number], HistoryRow>(`${HISTORY} WHERE l.key = ? AND l.revision > ? AND l.revision <= ? ORDER BY l.revision`),
     listLatest: (end: string | undefined, start: string, limit: number): Row[] => (end === undefined ? listLatest.withoutEnd.all(start, limit) : listLatest.withEnd.all(start, end, limit)),
     listAt: (end: string | undefined, start: string, revision: number, limit: number): Row[] =>
