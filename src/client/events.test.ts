@@ -193,6 +193,24 @@ void describe("EventRecorder (fake writer and clock)", () => {
     assert.deepEqual(w.calls.map((c) => c.event.reason), ["R0", "R1", "R2"]);
   });
 
+  void it("logs drops on a full queue once per 10 s with their count, not once each", async () => {
+    const clock = new FakeClock(0);
+    const w = new FakeWriter();
+    let open!: () => void;
+    w.gate = new Promise<void>((r) => (open = r));
+    const lines: { msg: string; dropped?: number }[] = [];
+    const log = pino({ level: "error" }, { write: (l: string) => void lines.push(JSON.parse(l) as { msg: string; dropped?: number }) });
+    const r = new EventRecorder({ writer: w, component: "test-controller", log, clock, queueSize: 2 });
+    for (let i = 0; i < 50; i++) r.event(POD, "Normal", `R${i}`, "m");
+    clock.step(10_000);
+    for (let i = 0; i < 5; i++) r.event(POD, "Normal", `S${i}`, "m");
+    const done = r.shutdown();
+    open();
+    await done;
+    const drops = lines.filter((l) => l.msg.startsWith("too many queued events"));
+    assert.deepEqual(drops.map((l) => l.dropped), [1, 48, 4], "the first at once, the rest of the burst with the next, the remainder at shutdown");
+  });
+
   void it("files events about cluster-scoped objects in the default namespace", async () => {
     const w = new FakeWriter();
     const r = recorder(w, new FakeClock(0));

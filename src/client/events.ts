@@ -54,6 +54,7 @@ const AGGREGATE_INTERVAL_MS = 600_000;
 const SPAM_BURST = 25;
 const SPAM_QPS = 1 / 300;
 const WRITE_TIMEOUT_MS = 30_000;
+const DROP_LOG_INTERVAL_MS = 10_000;
 export const COMBINED_PREFIX = "(combined from similar events): ";
 
 class Lru<V> {
@@ -226,6 +227,9 @@ export class EventRecorder {
   private readonly stop = new AbortController();
   private readonly worker: Promise<void>;
   private lastNanos = 0n;
+  /** Events dropped since the last time that was logged. */
+  private drops = 0;
+  private lastDropLog = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly o: EventRecorderOptions) {
     this.writer = o.writer;
@@ -261,7 +265,7 @@ export class EventRecorder {
       return;
     }
     if (this.queue.length >= this.queueSize) {
-      this.log.error({ object: `${m.namespace ?? ""}/${m.name}`, reason }, "too many queued events; event dropped");
+      this.dropped(m, reason);
       return;
     }
     const involvedObject: ObjectReference = {
@@ -293,6 +297,20 @@ export class EventRecorder {
     this.wake?.();
   }
 
+  /**
+   * Counts an event dropped on a full queue. A recorder that cannot keep up drops thousands in
+   * a burst, and a log line for each would cost more than the events: one line per interval
+   * names the first and says how many.
+   */
+  private dropped(m: NonNullable<InvolvedObject["metadata"]>, reason: string): void {
+    this.drops++;
+    const now = this.clock.now();
+    if (now - this.lastDropLog < DROP_LOG_INTERVAL_MS) return;
+    this.log.error({ object: `${m.namespace ?? ""}/${m.name ?? ""}`, reason, dropped: this.drops, queueSize: this.queueSize }, "too many queued events; events dropped");
+    this.lastDropLog = now;
+    this.drops = 0;
+  }
+
   /** Resolves once every queued event has been written or given up on. */
   idle(): Promise<void> {
     if (this.queue.length === 0 && !this.busy) return Promise.resolve();
@@ -305,6 +323,7 @@ export class EventRecorder {
     this.stop.abort();
     this.wake?.();
     await this.worker;
+    if (this.drops > 0) this.log.error({ dropped: this.drops, queueSize: this.queueSize }, "too many queued events; events dropped");
   }
 
   private eventName(objectName: string): string {
