@@ -4,7 +4,8 @@
 // the renewals are spread evenly over the interval — node i at offset i·interval/N — instead
 // of arriving as one burst every ten seconds; a lease whose last renewal is still in flight
 // is skipped rather than piled up. Each renewal is a PUT with the resourceVersion of the last
-// answer (no GET); a Conflict re-reads the lease and a NotFound recreates it.
+// answer (no GET) and without managedFields (the server keeps its own); a Conflict re-reads the
+// lease and a NotFound recreates it.
 import type { Lease } from "kubernetes-types/coordination/v1.js";
 import { isAlreadyExists, isConflict, isNotFound } from "../client/errors.js";
 import { microTime } from "../client/leaderelection.js";
@@ -48,11 +49,14 @@ export class LeaseRenewer {
   constructor(private readonly o: LeaseRenewerOptions) {}
 
   private leaseFor(h: LeaseHolder, now: number, from?: Lease): Lease {
+    // An update that leaves out managedFields keeps the server's; sending them back would only
+    // make every renewal carry and decode them again.
+    const { managedFields: _kept, ...meta } = from?.metadata ?? {};
     return {
       apiVersion: "coordination.k8s.io/v1",
       kind: "Lease",
       metadata: {
-        ...(from?.metadata ?? {}),
+        ...meta,
         name: h.name,
         namespace: NODE_LEASE_NAMESPACE,
         ownerReferences: [{ apiVersion: "v1", kind: "Node", name: h.name, uid: h.uid }],
