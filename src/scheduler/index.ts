@@ -266,7 +266,9 @@ export class Scheduler {
     const nodes = informers.forKind("v1", "Node");
     const namespaces = informers.forKind("v1", "Namespace");
     const pdbs = informers.forKind("policy/v1", "PodDisruptionBudget");
-    const events = EventRecorder.forClient(client, { component: o.schedulerName, log, queueSize: 10_000 });
+    // The recorder's default queue of 1000 is upstream's broadcaster queue: a burst of bindings
+    // beyond it drops Scheduled events instead of writing them for minutes after the burst.
+    const events = EventRecorder.forClient(client, { component: o.schedulerName, log });
     const core = new SchedulerCore({
       schedulerName: o.schedulerName,
       api: restSchedulerApi(client),
