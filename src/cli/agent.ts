@@ -30,7 +30,7 @@ export function registerAgentCommand(program: Command): void {
   addNodeFlags(
     program
       .command("agent")
-      .description("run a node (kubelet): register it, run the pods bound to it with containerd and runc, serve logs/exec/port-forward")
+      .description("run a node: the kubelet (registers the node, runs the pods bound to it with containerd and runc, serves logs/exec/port-forward) and kube-proxy")
       .requiredOption("--kubeconfig <file>", "kubeconfig with the credentials and the API server to join")
       .option("--server <url>", "the API server to join, instead of the kubeconfig's (e.g. https://10.0.0.1:6443)")
       .option("--data-dir <dir>", "where the node keeps containerd, pod state and logs (under <data-dir>/agent)", defaultDataDir())
