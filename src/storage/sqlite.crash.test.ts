@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { compileStoreOptions } from "./options.js";
-import { SqliteStore } from "./sqlite.js";
+import { SqliteStore, type WriterPlacement } from "./sqlite.js";
 
 const WRITER = fileURLToPath(new URL("./testdata/crash-writer.js", import.meta.url));
 const dec = new TextDecoder();
@@ -20,8 +20,8 @@ interface Ack {
 }
 
 /** Runs the writer until it has printed at least `minAcks` acknowledgements, then SIGKILLs it. */
-async function writeUntilKilled(file: string, sync: "FULL" | "NORMAL", round: number, minAcks: number): Promise<Ack[]> {
-  const child: ChildProcess = spawn(process.execPath, [WRITER, file, sync, String(round), "4"], { stdio: ["ignore", "pipe", "pipe"] });
+async function writeUntilKilled(file: string, sync: "FULL" | "NORMAL", round: number, minAcks: number, placement: WriterPlacement): Promise<Ack[]> {
+  const child: ChildProcess = spawn(process.execPath, [WRITER, file, sync, String(round), "4", placement], { stdio: ["ignore", "pipe", "pipe"] });
   const acks: Ack[] = [];
   let stderr = "";
   let buffered = "";
@@ -62,14 +62,18 @@ async function writeUntilKilled(file: string, sync: "FULL" | "NORMAL", round: nu
   return acks;
 }
 
-for (const sync of ["FULL", "NORMAL"] as const) {
-  void test(`every write acknowledged before SIGKILL is present after reopening (synchronous=${sync}, killed twice)`, async () => {
+for (const [sync, placement] of [
+  ["FULL", "auto"],
+  ["NORMAL", "auto"],
+  ["FULL", "thread"],
+] as const) {
+  void test(`every write acknowledged before SIGKILL is present after reopening (synchronous=${sync}, commits where ${placement === "auto" ? "the store chooses" : "the writer thread is"}, killed twice)`, async () => {
     const dir = await mkdtemp(join(tmpdir(), "k8ts-crash-"));
     try {
       const file = join(dir, "state.db");
       const acks: Ack[] = [];
       // The second round starts on the database the first kill left behind (WAL not checkpointed).
-      for (const round of [1, 2]) acks.push(...(await writeUntilKilled(file, sync, round, 200 + round * 100)));
+      for (const round of [1, 2]) acks.push(...(await writeUntilKilled(file, sync, round, 200 + round * 100, placement)));
       assert.ok(acks.length >= 500);
 
       const store = await SqliteStore.open(file, compileStoreOptions({ compaction: { intervalMs: 0 } }));

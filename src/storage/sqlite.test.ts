@@ -9,7 +9,7 @@ import { isStorageError } from "./errors.js";
 import type { KeyValue, Store, WatchEvent } from "./interface.js";
 import { MAX_VALUE_BYTES } from "./interface.js";
 import { compileStoreOptions, type StoreOptionsInput } from "./options.js";
-import { SqliteStore } from "./sqlite.js";
+import { SqliteStore, type SqliteOpenOptions } from "./sqlite.js";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -24,8 +24,8 @@ async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   }
 }
 
-async function withStore(file: string, fn: (s: SqliteStore) => Promise<void>, input: StoreOptionsInput = {}): Promise<void> {
-  const s = await SqliteStore.open(file, compileStoreOptions({ compaction: { intervalMs: 0 }, ...input }));
+async function withStore(file: string, fn: (s: SqliteStore) => Promise<void>, input: StoreOptionsInput = {}, open: SqliteOpenOptions = {}): Promise<void> {
+  const s = await SqliteStore.open(file, compileStoreOptions({ compaction: { intervalMs: 0 }, ...input }), open);
   try {
     await fn(s);
   } finally {
@@ -158,8 +158,67 @@ void test("reads while a batch commits in the writer thread show the store at th
         assert.deepEqual(read.kvs, (await s.list("/c/", { revision: read.revision })).kvs);
       }
       for (const read of gets) assert.deepEqual(read.kv, (await s.get(read.key, { revision: read.revision })).kv, `${read.key} at ${read.revision}`);
-    }),
+    }, {}, { writer: "thread" }),
   ));
+
+void test("commits move between the event loop and the writer thread between batches without losing order or a write", () =>
+  withDir((dir) =>
+    withStore(
+      join(dir, "s.db"),
+      async (s) => {
+        const w = await s.watch("/m/");
+        const places = new Set<string>();
+        const expected = new Map<string, string>();
+        for (let round = 0; round < 40; round++) {
+          places.add(s.committingIn);
+          const ops = Array.from({ length: 5 }, async (_, i) => {
+            const key = `/m/${(round * 3 + i) % 12}`;
+            const value = `${round}.${i}`;
+            const { kv } = await s.get(key);
+            try {
+              if (kv === undefined) await s.create(key, enc.encode(value));
+              else if (round % 7 === 0) {
+                await s.delete(key, kv.modRevision);
+                expected.delete(key);
+                return;
+              } else await s.update(key, enc.encode(value), kv.modRevision);
+              expected.set(key, value);
+            } catch (err) {
+              // Two writers of a round on one key: the second loses the race, as it should.
+              if (!isStorageError(err, "Conflict") && !isStorageError(err, "AlreadyExists")) throw err;
+            }
+          });
+          await Promise.all(ops);
+          if (round === 20) await s.compact();
+        }
+        assert.deepEqual([...places].sort(), ["loop", "thread"]);
+        const { kvs, revision } = await s.list("/m/");
+        assert.deepEqual(new Map(kvs.map((kv) => [kv.key, text(kv)])), expected);
+        const seen: number[] = [];
+        const it = w[Symbol.asyncIterator]();
+        while (seen.length < revision) seen.push((await next(it)).revision);
+        assert.deepEqual(seen, Array.from({ length: revision }, (_, i) => i + 1), "every revision once, in order");
+        w.stop();
+      },
+      {},
+      { writer: "auto", offloadMs: { above: 0, below: Number.POSITIVE_INFINITY } },
+    ),
+  ));
+
+void test("auto commits on the event loop while commits are quick, and in the writer thread once they are slow", () =>
+  withDir(async (dir) => {
+    await withStore(join(dir, "quick.db"), async (s) => {
+      for (let i = 0; i < 20; i++) await s.create(`/q/${i}`, enc.encode("x"));
+      assert.equal(s.committingIn, "loop");
+    }, {}, { offloadMs: { above: 60_000, below: 0 } });
+    await withStore(join(dir, "slow.db"), async (s) => {
+      await s.create("/q/first", enc.encode("x"));
+      assert.equal(s.committingIn, "thread");
+      for (let i = 0; i < 20; i++) await s.create(`/q/${i}`, enc.encode("x"));
+      assert.equal(s.committingIn, "thread");
+      assert.equal((await s.count("/q/")).count, 21);
+    }, {}, { offloadMs: { above: 0, below: 0 } });
+  }));
 
 void test("restart keeps every key at the same revisions, the compact revision, and history for watches", () =>
   withDir(async (dir) => {

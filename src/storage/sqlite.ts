@@ -3,13 +3,17 @@
 //
 // Writes go through a queue whose waiting writes are committed together in one transaction
 // (group commit): with synchronous=FULL each commit costs an fsync, and concurrent writers
-// then share one instead of queueing behind one each. The transactions run in a worker thread
-// that owns the writing connection (sqlite/writer.ts), one batch at a time: the writes of one
-// turn of the event loop form the first batch, and whatever arrives while a batch commits
-// forms the next. A write is acknowledged only after the transaction that holds it has
-// committed, and its event is published to watchers at the same moment (batches in revision
-// order), so a watcher never sees a write that could still be lost. Reads run on this thread's
-// own connection.
+// then share one instead of queueing behind one each. One batch commits at a time: the writes
+// of one turn of the event loop form a batch, and whatever arrives while a batch commits forms
+// the next. A write is acknowledged only after the transaction that holds it has committed,
+// and its event is published to watchers at the same moment (batches in revision order), so a
+// watcher never sees a write that could still be lost.
+//
+// better-sqlite3 is synchronous: a commit, fsync included, stops the event loop. Batches are
+// committed on this thread's connection while commits are quick, and in a worker thread with
+// a writing connection of its own (sqlite/writer.ts) once they take long enough on average to
+// stall the requests the loop serves (a disk with a slow fsync); a hand-off costs two thread
+// wake-ups and copies per batch, more than a quick commit does.
 import { randomBytes } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
 import { mkdir, open as openFile, rename, rm } from "node:fs/promises";
@@ -22,7 +26,7 @@ import type { GetOptions, GetResult, KeyValue, ListOptions, ListResult, Store, W
 import { prefixEnd, validateKey, validateTtl, validateValue } from "./keys.js";
 import { compileStoreOptions, type StoreOptions } from "./options.js";
 import { ROW_CREATE, ROW_DELETE, ROW_UPDATE, openDatabase, sqliteError } from "./sqlite/schema.js";
-import { SqliteWriter, type RowData, type WriteOp, type WriteResult } from "./sqlite/writer.js";
+import { BatchWriter, SqliteWriterThread, type Committed, type Maintenance, type RowData, type WriteOp, type WriteResult } from "./sqlite/writer.js";
 import { WatchHub } from "./watchhub.js";
 
 /** Most writes committed in one transaction (bounds its time and memory); the rest wait for the next. */
@@ -67,7 +71,25 @@ export interface SqliteOpenOptions {
    * together. Only for measuring group commit against the plain path.
    */
   readonly groupCommit?: boolean;
+  /**
+   * Where batches commit: "auto" (default) on the event loop while commits are quick and in
+   * the writer thread while they are slow; "thread" or "loop" always there (for tests and
+   * measurements).
+   */
+  readonly writer?: WriterPlacement;
+  /**
+   * For "auto": the average time (ms) a COMMIT waits for the disk (its fsync, mostly) above
+   * which commits move to the writer thread (default 1), and below which they come back
+   * (default 0.5). With below above `above`, commits alternate between the two places (tests).
+   */
+  readonly offloadMs?: { readonly above: number; readonly below: number };
 }
+
+export type WriterPlacement = "auto" | "thread" | "loop";
+
+// A commit waits on fsync: ~0.1-0.5 ms on local SSDs and this project's VMs, 1-10 ms on network
+// block storage. Below 1 ms, a hand-off to the thread costs about what it saves.
+const DEFAULT_OFFLOAD_MS = { above: 1, below: 0.5 };
 
 function toBytes(b: Buffer | null): Uint8Array {
   // A plain Uint8Array view (no copy), so values compare equal across backends.
@@ -83,7 +105,15 @@ export class SqliteStore implements Store {
   readonly file: string;
 
   readonly #db: Database.Database;
-  readonly #writer: SqliteWriter;
+  /** Commits on this thread's connection. */
+  readonly #loopWriter: BatchWriter;
+  /** Started the first time a batch is to commit in a thread. */
+  #threadWriter: SqliteWriterThread | undefined;
+  readonly #placement: WriterPlacement;
+  readonly #offloadMs: { readonly above: number; readonly below: number };
+  #inThread: boolean;
+  /** Moving average of the time a COMMIT waits for the disk (ms). */
+  #waitMs = 0;
   readonly #options: StoreOptions;
   readonly #groupCommit: boolean;
   readonly #hub: WatchHub;
@@ -93,11 +123,14 @@ export class SqliteStore implements Store {
   #compactedThrough: number;
 
   #pending: Op[] = [];
-  /** The batch the writer is committing: until it is settled, reads of its keys are made at #revision. */
-  #inFlight: readonly Op[] | undefined;
+  /** Compaction's writes, served between batches. */
+  #maintenance: Array<{ run(w: Maintenance): void | Promise<void>; resolve(): void; reject(err: unknown): void }> = [];
+  /** A batch or maintenance write is with the writer thread. */
+  #busy = false;
+  /** Settled when the work with the writer thread is (for close). */
+  #busyDone: Promise<void> = Promise.resolve();
+  /** The keys of the batch in the writer thread: until it is settled, reads of them are made at #revision. */
   #inFlightKeys = new Set<string>();
-  /** Settled when the batch in flight is (for close). */
-  #batchDone: Promise<void> = Promise.resolve();
   #flushTimer: NodeJS.Immediate | undefined;
   #sweeper: NodeJS.Timeout | undefined;
   #sweeping: Promise<void> | undefined;
@@ -106,7 +139,7 @@ export class SqliteStore implements Store {
 
   readonly #s: ReturnType<typeof prepare>;
 
-  private constructor(file: string, options: StoreOptions, opened: ReturnType<typeof openDatabase>, groupCommit: boolean) {
+  private constructor(file: string, options: StoreOptions, opened: ReturnType<typeof openDatabase>, groupCommit: boolean, placement: WriterPlacement, offloadMs: { above: number; below: number }) {
     this.file = file;
     this.#db = opened.db;
     this.#options = options;
@@ -115,7 +148,10 @@ export class SqliteStore implements Store {
     this.#compactRevision = opened.compactRevision;
     this.#compactedThrough = opened.compactedThrough;
     this.#s = prepare(this.#db);
-    this.#writer = new SqliteWriter(file, options.sqliteSynchronous, this.#revision);
+    this.#loopWriter = new BatchWriter(this.#db);
+    this.#placement = placement;
+    this.#offloadMs = offloadMs;
+    this.#inThread = placement === "thread";
     this.#hub = new WatchHub({
       queueLimit: options.watchQueueLimit,
       historySize: options.watchHistory,
@@ -137,7 +173,11 @@ export class SqliteStore implements Store {
     // quick_check reads every page (~70 ms for 140 MB when cached): a damaged file is refused
     // at startup instead of failing some requests later.
     const opened = openDatabase(file, { synchronous: options.sqliteSynchronous, verify: true });
-    const store = new SqliteStore(file, options, opened, openOptions.groupCommit ?? true);
+    const placement = openOptions.writer ?? "auto";
+    if (placement !== "auto" && placement !== "thread" && placement !== "loop") throw invalid(`sqlite writer must be auto, thread or loop, got ${String(placement)}`);
+    const offloadMs = openOptions.offloadMs ?? DEFAULT_OFFLOAD_MS;
+    if (!(offloadMs.above >= 0 && offloadMs.below >= 0)) throw invalid(`sqlite offloadMs must be non-negative, got above ${offloadMs.above} and below ${offloadMs.below}`);
+    const store = new SqliteStore(file, options, opened, openOptions.groupCommit ?? true, placement, offloadMs);
     store.#start();
     return store;
   }
@@ -184,6 +224,11 @@ export class SqliteStore implements Store {
     this.#sweeper.unref();
     this.#compactor.start();
     if (this.#compactedThrough < this.#compactRevision) this.#compacting = this.#removeCompacted().catch(() => {});
+  }
+
+  /** Where the next batch commits: on the event loop or in the writer thread. */
+  get committingIn(): "loop" | "thread" {
+    return this.#inThread ? "thread" : "loop";
   }
 
   async get(key: string, opts: GetOptions = {}): Promise<GetResult> {
@@ -283,7 +328,7 @@ export class SqliteStore implements Store {
     this.#compactRevision = target;
     const run = this.#compacting.then(async () => {
       try {
-        await this.#writer.setMeta("compact_revision", target);
+        await this.#maintain((w) => w.setMeta("compact_revision", target));
       } catch (err) {
         if (this.#compactRevision === target) this.#compactRevision = previous;
         throw sqliteError(this.file, err);
@@ -300,11 +345,13 @@ export class SqliteStore implements Store {
       const from = this.#compactedThrough;
       const to = Math.min(from + COMPACT_CHUNK, upTo);
       try {
-        await this.#writer.compactRange(from, to, upTo);
+        await this.#maintain((w) => w.compactRange(from, to, upTo));
       } catch (err) {
         throw sqliteError(this.file, err);
       }
       this.#compactedThrough = to;
+      // Readers and writers get turns between chunks.
+      await new Promise<void>((r) => setImmediate(r));
     }
   }
 
@@ -332,14 +379,13 @@ export class SqliteStore implements Store {
     clearInterval(this.#sweeper);
     await this.#compactor.stop();
     // Writes accepted before close are committed (and acknowledged) before the file closes.
-    if (this.#flushTimer !== undefined) clearImmediate(this.#flushTimer);
-    this.#flushTimer = undefined;
-    this.#flush();
-    while (this.#inFlight !== undefined) await this.#batchDone;
+    await this.#drain();
     await this.#sweeping;
     await this.#compacting;
+    await this.#drain();
     this.#hub.close();
-    await this.#writer.close();
+    await this.#threadWriter?.close();
+    this.#loopWriter.close();
     this.#db.close();
   }
 
@@ -375,31 +421,117 @@ export class SqliteStore implements Store {
     return new Promise<T>((resolve, reject) => {
       if (this.#closed) throw unavailable(`SQLite store ${this.file} is closed`);
       this.#pending.push(make({ resolve, reject }));
-      // While a batch commits, writes wait for it to finish and then go together.
-      if (this.#inFlight !== undefined || this.#flushTimer !== undefined) return;
-      if (!this.#groupCommit) {
+      if (!this.#groupCommit && !this.#busy) {
         this.#flush();
         return;
       }
-      this.#flushTimer = setImmediate(() => {
-        this.#flushTimer = undefined;
-        this.#flush();
-      });
+      this.#schedule();
     });
   }
 
-  /** Sends up to MAX_BATCH waiting writes to the writer as one transaction, unless a batch is committing. */
+  /** Maintenance writes wait for the batch being committed and go before the next one. */
+  #maintain(run: (w: Maintenance) => void | Promise<void>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#maintenance.push({ run, resolve, reject });
+      this.#schedule();
+    });
+  }
+
+  /** Flushes at the next turn of the loop (so the writes of this turn go together), unless the writer thread is busy: its settling flushes. */
+  #schedule(): void {
+    if (this.#busy || this.#flushTimer !== undefined) return;
+    this.#flushTimer = setImmediate(() => {
+      this.#flushTimer = undefined;
+      this.#flush();
+    });
+  }
+
+  /** Writes everything queued; for close. */
+  async #drain(): Promise<void> {
+    if (this.#flushTimer !== undefined) clearImmediate(this.#flushTimer);
+    this.#flushTimer = undefined;
+    while (this.#busy || this.#pending.length > 0 || this.#maintenance.length > 0) {
+      if (this.#busy) await this.#busyDone;
+      else this.#flush();
+    }
+  }
+
+  #writerThread(): SqliteWriterThread {
+    return (this.#threadWriter ??= new SqliteWriterThread(this.file, this.#options.sqliteSynchronous));
+  }
+
+  /** Commits the next maintenance write, or up to MAX_BATCH waiting writes in one transaction. */
   #flush(): void {
-    if (this.#inFlight !== undefined || this.#pending.length === 0) return;
+    if (this.#busy) return;
+    const task = this.#maintenance.shift();
+    if (task !== undefined) {
+      if (!this.#inThread) {
+        try {
+          void task.run(this.#loopWriter);
+          task.resolve();
+        } catch (err) {
+          task.reject(err);
+        }
+        this.#afterWrite();
+        return;
+      }
+      this.#busy = true;
+      this.#busyDone = Promise.resolve(task.run(this.#writerThread())).then(task.resolve, task.reject).finally(() => {
+        this.#busy = false;
+        this.#afterWrite();
+      });
+      return;
+    }
+    if (this.#pending.length === 0) return;
     const max = this.#groupCommit ? MAX_BATCH : 1;
     const batch = this.#pending.length <= max ? this.#pending : this.#pending.slice(0, max);
     this.#pending = this.#pending.length <= max ? [] : this.#pending.slice(max);
-    this.#inFlight = batch;
+    if (!this.#inThread) {
+      let committed: Committed;
+      try {
+        committed = this.#loopWriter.commit(batch, this.#revision);
+      } catch (err) {
+        this.#refuse(batch, err);
+        return;
+      }
+      this.#observe(committed.waitMs);
+      this.#settle(batch, committed.results);
+      return;
+    }
+    this.#busy = true;
     for (const op of batch) this.#inFlightKeys.add(op.key);
-    this.#batchDone = this.#writer.batch(batch.map(wireOp)).then(
-      (results) => this.#settle(batch, results),
-      (err: unknown) => this.#refuse(batch, err),
-    );
+    this.#busyDone = this.#writerThread()
+      .commit(batch.map(wireOp), this.#revision)
+      .then(
+        (committed) => {
+          this.#observe(committed.waitMs);
+          this.#settle(batch, committed.results);
+        },
+        (err: unknown) => this.#refuse(batch, err),
+      );
+  }
+
+  /** Moves commits to the writer thread while they wait long for the disk on average, and back once they do not. */
+  #observe(waitMs: number): void {
+    // A rare long wait (a WAL checkpoint) moves the average only a little: the placement
+    // follows what the disk does most of the time.
+    const sample = Math.min(waitMs, 5 * this.#offloadMs.above);
+    this.#waitMs += (sample - this.#waitMs) * 0.1;
+    if (this.#placement !== "auto") return;
+    if (!this.#inThread && this.#waitMs >= this.#offloadMs.above) this.#inThread = true;
+    else if (this.#inThread && this.#waitMs < this.#offloadMs.below) this.#inThread = false;
+  }
+
+  /**
+   * A write is done: the writer thread (when it was used) is free for the next one at once;
+   * on the loop, what is left goes at the next turn, as if it had just arrived.
+   */
+  #afterWrite(): void {
+    this.#busy = false;
+    this.#inFlightKeys.clear();
+    if (this.#closed) return;
+    if (this.#inThread) this.#flush();
+    else if (this.#pending.length > 0 || this.#maintenance.length > 0) this.#schedule();
   }
 
   /** A committed batch: the revision moves on, the next batch goes, then watchers and writers hear. */
@@ -433,7 +565,7 @@ export class SqliteStore implements Store {
       events.push(event);
       outcomes.push({ op, event });
     });
-    this.#batchFinished();
+    this.#afterWrite();
     try {
       this.#hub.publish(events);
     } finally {
@@ -454,14 +586,8 @@ export class SqliteStore implements Store {
       code === "SQLITE_CONSTRAINT_PRIMARYKEY"
         ? unavailable(`another process has written to SQLite store ${this.file}: only one k8ts server may own a store; stop the other one, then restart this one`)
         : sqliteError(this.file, err);
-    this.#batchFinished();
+    this.#afterWrite();
     for (const op of batch) op.done.reject(error);
-  }
-
-  #batchFinished(): void {
-    this.#inFlight = undefined;
-    this.#inFlightKeys.clear();
-    this.#flush();
   }
 
   #history(key: string, prefix: boolean, after: number, upTo: number): WatchEvent[] {

@@ -3,19 +3,19 @@
 // only after the store has acknowledged it. The parent kills it with SIGKILL at some point
 // and checks that every printed write survived.
 //
-// usage: node crash-writer.js <db file> <FULL|NORMAL> <round> <writers>
+// usage: node crash-writer.js <db file> <FULL|NORMAL> <round> <writers> [auto|thread|loop]
 import { compileStoreOptions } from "../options.js";
-import { SqliteStore } from "../sqlite.js";
+import { SqliteStore, type WriterPlacement } from "../sqlite.js";
 
-const [file, sync, round, writersArg] = process.argv.slice(2);
-if (file === undefined || (sync !== "FULL" && sync !== "NORMAL") || round === undefined) {
-  process.stderr.write("usage: crash-writer <db file> <FULL|NORMAL> <round> <writers>\n");
+const [file, sync, round, writersArg, placement = "auto"] = process.argv.slice(2);
+if (file === undefined || (sync !== "FULL" && sync !== "NORMAL") || round === undefined || !["auto", "thread", "loop"].includes(placement)) {
+  process.stderr.write("usage: crash-writer <db file> <FULL|NORMAL> <round> <writers> [auto|thread|loop]\n");
   process.exit(2);
 }
 const writers = Number(writersArg ?? "4");
 const enc = new TextEncoder();
 
-const store = await SqliteStore.open(file, compileStoreOptions({ sqliteSynchronous: sync, compaction: { intervalMs: 0 } }));
+const store = await SqliteStore.open(file, compileStoreOptions({ sqliteSynchronous: sync, compaction: { intervalMs: 0 } }), { writer: placement as WriterPlacement });
 // stdout to a pipe is synchronous on Linux, so a line is out before the next write starts.
 process.stdout.write("ready\n");
 
