@@ -1,5 +1,5 @@
 // Object metadata rules the generic store applies to every kind.
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomFillSync, randomUUID } from "node:crypto";
 import type { KubeObject } from "../registry/types.js";
 
 /** RFC 3339 with second precision, as metav1.Time serializes. */
@@ -15,10 +15,20 @@ export function rfc3339Micro(d: Date): string {
 // upstream's generateName alphabet: consonants and digits that cannot spell words.
 const alphabet = "bcdfghjklmnpqrstvwxz2456789";
 
+// Random bytes are drawn from the system a pool at a time (as crypto.randomUUID does): a
+// getrandom call per name cost more than the rest of naming, and every pod gets one
+// (the kube-api-access-<suffix> volume).
+const pool = Buffer.alloc(1024);
+let poolAt = pool.length;
+
 export function generateNameSuffix(): string {
-  const bytes = randomBytes(5);
+  if (poolAt + 5 > pool.length) {
+    randomFillSync(pool);
+    poolAt = 0;
+  }
   let s = "";
-  for (const b of bytes) s += alphabet[b % alphabet.length];
+  for (let i = 0; i < 5; i++) s += alphabet[(pool[poolAt + i] as number) % alphabet.length];
+  poolAt += 5;
   return s;
 }
 
