@@ -39,9 +39,24 @@ const htmlUnsafeAll = /[<>&\u2028\u2029]/g;
 // built and combined.
 const keyCache = new WeakMap<PathElement, string>();
 
+// Field keys are looked up in sets and written as property names over and over; one string per
+// name (a bounded number) is hashed once instead of a new concatenation each time.
+const fieldKeys = new Map<string, string>();
+const maxFieldKeys = 4096;
+
+function fieldKey(name: string): string {
+  let k = fieldKeys.get(name);
+  if (k === undefined) {
+    k = `f:${name}`;
+    if (fieldKeys.size >= maxFieldKeys) fieldKeys.clear();
+    fieldKeys.set(name, k);
+  }
+  return k;
+}
+
 /** The FieldsV1 key of an element: `f:name`, `k:{"name":"x"}`, `v:"x"`, `i:0`. */
 export function peKey(pe: PathElement): string {
-  if (pe.kind === "field") return `f:${pe.name}`;
+  if (pe.kind === "field") return fieldKey(pe.name);
   let k = keyCache.get(pe);
   if (k === undefined) {
     if (pe.kind === "key") k = `k:{${pe.fields.map(([n, v]) => `${goJSON(n)}:${goJSON(v)}`).join(",")}}`;
@@ -107,6 +122,21 @@ export function compareStrings(a: string, b: string): number {
   if (a === b) return 0;
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    // Below the surrogates UTF-16 units order as code points (and UTF-8 bytes) do; a
+    // surrogate is part of a code point above the BMP.
+    if (x < 0xd800 || y < 0xd800) return x < y ? -1 : 1;
+    return compareFrom(a, b, i);
+  }
+  return a.length < b.length ? -1 : a.length > b.length ? 1 : 0;
+}
+
+/** compareStrings from index `at` (the start of a code point in both), code point by code point. */
+function compareFrom(a: string, b: string, at: number): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = at; i < n; i++) {
     const x = a.codePointAt(i) ?? 0;
     const y = b.codePointAt(i) ?? 0;
     if (x !== y) return x < y ? -1 : 1;
@@ -209,6 +239,15 @@ export function peEqual(a: PathElement, b: PathElement): boolean {
   return a.kind === b.kind && peKey(a) === peKey(b) && (a.kind !== "value" || deepEqual(a.value, (b as typeof a).value));
 }
 
+interface Child {
+  readonly pe: PathElement;
+  readonly set: FieldSet;
+}
+
+// Never written: sets replace them with tables of their own before adding anything.
+const noMembers = new Map<string, PathElement>();
+const noChildren = new Map<string, Child>();
+
 /**
  * A set of paths, stored as a trie: the elements that end a path here, and subtrees.
  *
@@ -219,15 +258,11 @@ export function peEqual(a: PathElement, b: PathElement): boolean {
  * result never changes an input, nor the other way round.
  */
 export class FieldSet {
-  private members: Map<string, PathElement>;
-  private children: Map<string, { readonly pe: PathElement; readonly set: FieldSet }>;
+  // Most nodes have no children and many no members: they share empty tables until written.
+  private members: Map<string, PathElement> = noMembers;
+  private children: Map<string, Child> = noChildren;
   /** Reachable from more than one set: never changed in place. */
   private frozen = false;
-
-  constructor() {
-    this.members = new Map();
-    this.children = new Map();
-  }
 
   static of(...paths: Path[]): FieldSet {
     const s = new FieldSet();
@@ -243,7 +278,7 @@ export class FieldSet {
     let node = n > 1 ? this.descend(p[0] as PathElement) : this;
     for (let i = 1; i < n - 1; i++) node = node.descend(p[i] as PathElement);
     const last = p[n - 1] as PathElement;
-    node.members.set(peKey(last), last);
+    node.addMember(peKey(last), last);
   }
 
   /** The subtree under `pe`, created if missing (copied first if it is shared). */
@@ -252,12 +287,12 @@ export class FieldSet {
     const c = this.children.get(k);
     if (c === undefined) {
       const set = new FieldSet();
-      this.children.set(k, { pe, set });
+      this.setChild(k, { pe, set });
       return set;
     }
     if (!c.set.frozen) return c.set;
     const own = c.set.shallowCopy();
-    this.children.set(k, { pe: c.pe, set: own });
+    this.setChild(k, { pe: c.pe, set: own });
     return own;
   }
 
@@ -298,8 +333,8 @@ export class FieldSet {
     if (o.members.size === 0 && o.children.size === 0) return this.shallowCopy();
     if (this.members.size === 0 && this.children.size === 0) return o.shallowCopy();
     const out = new FieldSet();
-    for (const [k, pe] of this.members) out.members.set(k, pe);
-    for (const [k, pe] of o.members) out.members.set(k, pe);
+    for (const [k, pe] of this.members) out.addMember(k, pe);
+    for (const [k, pe] of o.members) out.addMember(k, pe);
     for (const [k, c] of this.children) {
       const oc = o.children.get(k);
       out.addChild(c.pe, oc === undefined ? c.set.share() : c.set.union(oc.set));
@@ -310,7 +345,7 @@ export class FieldSet {
 
   intersection(o: FieldSet): FieldSet {
     const out = new FieldSet();
-    for (const [k, pe] of this.members) if (o.members.has(k)) out.members.set(k, pe);
+    for (const [k, pe] of this.members) if (o.members.has(k)) out.addMember(k, pe);
     for (const [k, c] of this.children) {
       const oc = o.children.get(k);
       if (oc !== undefined) out.addChild(c.pe, c.set.intersection(oc.set));
@@ -322,7 +357,7 @@ export class FieldSet {
   difference(o: FieldSet): FieldSet {
     if (o.members.size === 0 && o.children.size === 0) return this.shallowCopy();
     const out = new FieldSet();
-    for (const [k, pe] of this.members) if (!o.members.has(k)) out.members.set(k, pe);
+    for (const [k, pe] of this.members) if (!o.members.has(k)) out.addMember(k, pe);
     for (const [k, c] of this.children) {
       const oc = o.children.get(k);
       out.addChild(c.pe, oc === undefined ? c.set.share() : c.set.difference(oc.set));
@@ -334,7 +369,7 @@ export class FieldSet {
   recursiveDifference(o: FieldSet): FieldSet {
     if (o.members.size === 0 && o.children.size === 0) return this.shallowCopy();
     const out = new FieldSet();
-    for (const [k, pe] of this.members) if (!o.members.has(k)) out.members.set(k, pe);
+    for (const [k, pe] of this.members) if (!o.members.has(k)) out.addMember(k, pe);
     for (const [k, c] of this.children) {
       if (o.members.has(k)) continue;
       const oc = o.children.get(k);
@@ -346,7 +381,7 @@ export class FieldSet {
   /** Only the paths that have nothing below them. */
   leaves(): FieldSet {
     const out = new FieldSet();
-    for (const [k, pe] of this.members) if (!this.children.has(k)) out.members.set(k, pe);
+    for (const [k, pe] of this.members) if (!this.children.has(k)) out.addMember(k, pe);
     for (const c of this.children.values()) out.addChild(c.pe, c.set.leaves());
     return out;
   }
@@ -421,10 +456,11 @@ export class FieldSet {
       const sub = has(o, key) ? o[key] : undefined;
       if (!isObject(sub)) throw badFields(`value of ${key} must be an object`);
       const [grand, childIsMember] = FieldSet.readV1(sub);
-      const k = peKey(pe);
+      // A field's key is the element's own key already; the others are made canonical.
+      const k = pe.kind === "field" ? key : peKey(pe);
       if (childIsMember) {
         children ??= new FieldSet();
-        children.members.set(k, pe);
+        children.addMember(k, pe);
       }
       if (grand !== undefined) {
         children ??= new FieldSet();
@@ -437,7 +473,17 @@ export class FieldSet {
   }
 
   private addChild(pe: PathElement, set: FieldSet): void {
-    if (!set.isEmpty()) this.children.set(peKey(pe), { pe, set });
+    if (!set.isEmpty()) this.setChild(peKey(pe), { pe, set });
+  }
+
+  private addMember(k: string, pe: PathElement): void {
+    if (this.members === noMembers) this.members = new Map();
+    this.members.set(k, pe);
+  }
+
+  private setChild(k: string, c: Child): void {
+    if (this.children === noChildren) this.children = new Map();
+    this.children.set(k, c);
   }
 
   /** This subtree, to be placed in another set as well. */
@@ -449,10 +495,10 @@ export class FieldSet {
   /** A new top-level node over the same (now shared) subtrees. */
   private shallowCopy(): FieldSet {
     const out = new FieldSet();
-    out.members = new Map(this.members);
+    if (this.members.size > 0) out.members = new Map(this.members);
     for (const [k, c] of this.children) {
       c.set.frozen = true;
-      out.children.set(k, c);
+      out.setChild(k, c);
     }
     return out;
   }
