@@ -5,7 +5,7 @@ import type { Level } from "pino";
 import { parseGoDuration } from "../api/cron.js";
 import { createClientFromKubeconfig } from "../client/rest.js";
 import { SimNodesError } from "../simnodes/errors.js";
-import { compileSimNodesOptions, type SimNodesOptions } from "../simnodes/options.js";
+import { compileSimNodesOptions, defaultSimWorkers, simClientSockets, type SimNodesOptions } from "../simnodes/options.js";
 import { SimNodes } from "../simnodes/simulator.js";
 import { createLogger, type Logger } from "../util/log.js";
 import type { RestClient } from "../client/rest.js";
@@ -25,7 +25,7 @@ export interface SimNodesFlags {
   readonly leaseDuration: string;
   readonly leaseRenewInterval: string;
   readonly deleteOnExit: boolean;
-  readonly workers: string;
+  readonly workers?: string;
   readonly kubeApiQps: string;
   readonly kubeApiBurst: string;
   readonly logLevel: string;
@@ -62,7 +62,7 @@ export function simNodesOptionsFromFlags(f: SimNodesFlags, client: RestClient, l
     leaseDurationSeconds: num(f.leaseDuration, "--lease-duration"),
     renewIntervalMs: duration(f.leaseRenewInterval, "--lease-renew-interval"),
     deleteOnExit: f.deleteOnExit,
-    workers: num(f.workers, "--workers"),
+    ...(f.workers !== undefined ? { workers: num(f.workers, "--workers") } : {}),
     log,
   });
 }
@@ -70,7 +70,8 @@ export function simNodesOptionsFromFlags(f: SimNodesFlags, client: RestClient, l
 export async function runSimNodes(f: SimNodesFlags): Promise<void> {
   const log = createLogger(f.logLevel as Level);
   const qps = num(f.kubeApiQps, "--kube-api-qps");
-  const client = await createClientFromKubeconfig(resolve(f.kubeconfig), { component: "sim-nodes", qps: qps > 0 ? qps : Infinity, burst: num(f.kubeApiBurst, "--kube-api-burst") });
+  const workers = f.workers !== undefined ? num(f.workers, "--workers") : defaultSimWorkers(num(f.count, "--count"));
+  const client = await createClientFromKubeconfig(resolve(f.kubeconfig), { component: "sim-nodes", qps: qps > 0 ? qps : Infinity, burst: num(f.kubeApiBurst, "--kube-api-burst"), maxSockets: simClientSockets(workers) });
   const sim = new SimNodes(simNodesOptionsFromFlags(f, client, log));
   let stopping = false;
   const stopped = new Promise<void>((done) => {

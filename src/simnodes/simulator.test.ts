@@ -1,6 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Pod } from "kubernetes-types/core/v1.js";
+import { createLogger } from "../util/log.js";
+import { compileSimNodesOptions, simClientSockets } from "./options.js";
 import { trimNode, trimPod } from "./simulator.js";
 
 const pod: Pod = {
@@ -42,5 +44,14 @@ void describe("trimPod and trimNode", () => {
       spec: { podCIDR: "10.128.0.0/24", podCIDRs: ["10.128.0.0/24"] },
       status: { conditions: [{ type: "Ready", status: "True" }], addresses: [{ type: "InternalIP", address: "172.16.0.1" }] },
     });
+  });
+});
+
+void describe("compiled options", () => {
+  void it("start pods with one worker per 20 nodes unless told, between 32 and 256", () => {
+    const base = { client: {} as never, log: createLogger("silent") };
+    assert.deepEqual([1, 640, 1000, 5000, 20_000].map((count) => compileSimNodesOptions({ ...base, count }).workers), [32, 32, 50, 250, 256]);
+    assert.equal(compileSimNodesOptions({ ...base, count: 5000, workers: 8 }).workers, 8);
+    assert.ok(simClientSockets(250) > 250 + 125, "sockets for both lanes and the lease renewals");
   });
 });
