@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { CachedObject, ResourceCache, TooOldError } from "./watchcache.js";
+import { CachedObject, ParsedObjects, ResourceCache, TooOldError } from "./watchcache.js";
 import type { WatchEvent } from "../storage/interface.js";
 
 const enc = (o: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(o));
@@ -157,5 +157,45 @@ describe("ResourceCache history by time", () => {
     assert.equal(added.object.object.metadata?.resourceVersion, "1");
     assert.equal((JSON.parse(added.object.json()) as { metadata: { resourceVersion: string } }).metadata.resourceVersion, "1");
     assert.equal(w.takeNow()?.type, "MODIFIED");
+  });
+});
+
+describe("ParsedObjects", () => {
+  const obj = (name: string, rev: number, parsed: ParsedObjects): CachedObject => CachedObject.decode(kv(`/registry/pods/default/${name}`, { apiVersion: "v1", kind: "Pod", metadata: { name } }, rev), rev, parsed);
+
+  it("keeps only the most recently parsed objects parsed, and parses the others again when asked", () => {
+    const parsed = new ParsedObjects(2);
+    const [a, b, c] = [obj("a", 1, parsed), obj("b", 2, parsed), obj("c", 3, parsed)];
+    const firstA = a.object;
+    assert.equal(a.object, firstA, "parsed once while among the two most recent");
+    void b.object;
+    void c.object;
+    const againA = a.object;
+    assert.notEqual(againA, firstA, "a was pushed out by b and c: parsed anew");
+    assert.deepEqual(againA, firstA);
+    assert.equal(againA.metadata?.resourceVersion, "1");
+    const firstC = c.object;
+    void obj("d", 4, parsed).object;
+    assert.equal(a.object, againA);
+    assert.notEqual(c.object, firstC, "c was pushed out by a and d");
+  });
+
+  it("does not let an object's old slot take away the parsed form it got again since", () => {
+    const parsed = new ParsedObjects(2);
+    const a = obj("a", 1, parsed);
+    void a.object;
+    a.forget();
+    const again = a.object;
+    // Both slots name a now; recycling the first (its stale registration) leaves it parsed.
+    void obj("b", 2, parsed).object;
+    assert.equal(a.object, again);
+  });
+
+  it("serves JSON from the stored bytes whether or not the object is parsed", () => {
+    const parsed = new ParsedObjects(1);
+    const o = obj("p", 9, parsed);
+    void o.object;
+    assert.deepEqual(JSON.parse(o.json()), o.object);
+    assert.match(o.json(), /^\{"apiVersion":"v1","kind":"Pod","metadata":\{"resourceVersion":"9","name":"p"\}\}$/);
   });
 });
