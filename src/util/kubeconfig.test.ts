@@ -183,6 +183,7 @@ void test("in-cluster config comes from the Service env and the ServiceAccount m
       server: "https://10.43.0.1:443",
       caPem: CA,
       token: "sa-token",
+      tokenFile: join(dir, "token"),
       namespace: "team-b",
       insecureSkipTLSVerify: false,
     });

@@ -257,8 +257,8 @@ spec:
     const before = await pod("configured");
     const id = before.status!.containerStatuses![0]!.containerID;
     const mirror = async (): Promise<Pod> => (await c.client.forKind("v1", "Pod").namespace("kube-system").get(`static-web-${c.nodeName}`)) as Pod;
-    const staticId = (await mirror()).status?.containerStatuses?.[0]?.containerID;
-    assert.ok(staticId);
+    // The mirror pod the previous test deleted comes back with the static pod's status.
+    const staticId = await until("the recreated mirror pod's status", async () => (await mirror()).status?.containerStatuses?.[0]?.containerID, 30_000, 200);
     await c.restart();
     // The static pod too: its first read joins the pods the restarted agent adopts.
     await until("static pod reported again", async () => ((await mirror()).status?.containerStatuses?.[0]?.containerID === staticId ? true : undefined), 30_000, 200);

@@ -62,7 +62,9 @@ export class StatusWriter {
     e.pod = pod;
     if (e.gone) return;
     const tail = e.queue[e.queue.length - 1];
-    if (sameStatus(tail ?? e.last, status)) return;
+    // A static pod's mirror can be deleted and recreated (empty status) at any time: its write
+    // compares with the mirror's actual status instead (one GET per sync of a static pod).
+    if (sameStatus(tail ?? (isStaticPod(pod) ? undefined : e.last), status)) return;
     // Coalesce with a queued status of the same phase; a phase change is never folded away.
     if (tail && tail.phase === status.phase && e.queue.length > 1) e.queue[e.queue.length - 1] = status;
     else if (tail && tail.phase === status.phase && !e.writing) e.queue[e.queue.length - 1] = status;
