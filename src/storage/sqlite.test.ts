@@ -220,6 +220,18 @@ void test("auto commits on the event loop while commits are quick, and in the wr
     }, {}, { offloadMs: { above: 0, below: 0 } });
   }));
 
+void test("the WAL is checkpointed off the event loop as writes go on, so it does not grow with them", () =>
+  withDir((dir) =>
+    withStore(join(dir, "s.db"), async (s) => {
+      const value = new Uint8Array(64 * 1024).fill(1);
+      // 48 MiB in batches of 16 rows; without checkpoints the WAL would hold all of it.
+      for (let round = 0; round < 48; round++) await Promise.all(Array.from({ length: 16 }, (_, i) => s.create(`/wal/${round}/${i}`, value)));
+      const wal = statSync(join(dir, "s.db-wal")).size;
+      assert.ok(wal < 24 * 1024 * 1024, `WAL is ${wal} bytes after 48 MiB of writes`);
+      assert.equal((await s.count("/wal/")).count, 48 * 16);
+    }),
+  ));
+
 void test("restart keeps every key at the same revisions, the compact revision, and history for watches", () =>
   withDir(async (dir) => {
     const file = join(dir, "nested", "deeper", "state.db");

@@ -91,6 +91,14 @@ export type WriterPlacement = "auto" | "thread" | "loop";
 // block storage. Below 1 ms, a hand-off to the thread costs about what it saves.
 const DEFAULT_OFFLOAD_MS = { above: 1, below: 0.5 };
 
+/**
+ * The WAL is checkpointed (copied into the database file, so that it can start over) in the
+ * writer thread once about this much has been committed since the last checkpoint: the same
+ * ~1000 pages after which SQLite would run one inside a commit, stalling the event loop for
+ * the copy and the database file's fsync (~10 ms here).
+ */
+const CHECKPOINT_BYTES = 4 * 1024 * 1024;
+
 function toBytes(b: Buffer | null): Uint8Array {
   // A plain Uint8Array view (no copy), so values compare equal across backends.
   return b === null ? new Uint8Array(0) : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
@@ -114,6 +122,9 @@ export class SqliteStore implements Store {
   #inThread: boolean;
   /** Moving average of the time a COMMIT waits for the disk (ms). */
   #waitMs = 0;
+  /** Bytes committed since the last checkpoint was asked for (values and a per-row allowance). */
+  #walBytes = 0;
+  #checkpointing: Promise<void> | undefined;
   readonly #options: StoreOptions;
   readonly #groupCommit: boolean;
   readonly #hub: WatchHub;
@@ -124,7 +135,7 @@ export class SqliteStore implements Store {
 
   #pending: Op[] = [];
   /** Compaction's writes, served between batches. */
-  #maintenance: Array<{ run(w: Maintenance): void | Promise<void>; resolve(): void; reject(err: unknown): void }> = [];
+  #maintenance: Array<{ run(w: Maintenance): void | Promise<void>; inThread: boolean; resolve(): void; reject(err: unknown): void }> = [];
   /** A batch or maintenance write is with the writer thread. */
   #busy = false;
   /** Settled when the work with the writer thread is (for close). */
@@ -148,6 +159,7 @@ export class SqliteStore implements Store {
     this.#compactRevision = opened.compactRevision;
     this.#compactedThrough = opened.compactedThrough;
     this.#s = prepare(this.#db);
+    this.#db.pragma("wal_autocheckpoint = 0");
     this.#loopWriter = new BatchWriter(this.#db);
     this.#placement = placement;
     this.#offloadMs = offloadMs;
@@ -382,6 +394,7 @@ export class SqliteStore implements Store {
     await this.#drain();
     await this.#sweeping;
     await this.#compacting;
+    await this.#checkpointing;
     await this.#drain();
     this.#hub.close();
     await this.#threadWriter?.close();
@@ -429,10 +442,13 @@ export class SqliteStore implements Store {
     });
   }
 
-  /** Maintenance writes wait for the batch being committed and go before the next one. */
-  #maintain(run: (w: Maintenance) => void | Promise<void>): Promise<void> {
+  /**
+   * Maintenance writes wait for the batch being committed and go before the next one, where
+   * batches commit (or in the writer thread when `inThread`; batches wait for it meanwhile).
+   */
+  #maintain(run: (w: Maintenance) => void | Promise<void>, inThread = false): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.#maintenance.push({ run, resolve, reject });
+      this.#maintenance.push({ run, inThread, resolve, reject });
       this.#schedule();
     });
   }
@@ -465,7 +481,7 @@ export class SqliteStore implements Store {
     if (this.#busy) return;
     const task = this.#maintenance.shift();
     if (task !== undefined) {
-      if (!this.#inThread) {
+      if (!this.#inThread && !task.inThread) {
         try {
           void task.run(this.#loopWriter);
           task.resolve();
@@ -566,6 +582,7 @@ export class SqliteStore implements Store {
       outcomes.push({ op, event });
     });
     this.#afterWrite();
+    this.#countWal(batch);
     try {
       this.#hub.publish(events);
     } finally {
@@ -576,6 +593,25 @@ export class SqliteStore implements Store {
         else (op.done as Settle<KeyValue>).resolve(event.kv);
       }
     }
+  }
+
+  /**
+   * Checkpoints in the writer thread once enough has been committed since the last: first
+   * while batches go on committing (copying most of the WAL), then once more between two
+   * batches, which copies the little written meanwhile. Only a checkpoint that copied all of
+   * the WAL lets the next commit start it over; one that writes keep outrunning never does.
+   */
+  #countWal(batch: readonly Op[]): void {
+    for (const op of batch) this.#walBytes += (op.kind === "delete" ? 0 : op.value.byteLength) + 256;
+    if (this.#walBytes < CHECKPOINT_BYTES || this.#checkpointing !== undefined || this.#closed) return;
+    this.#walBytes = 0;
+    const thread = this.#writerThread();
+    // A checkpoint that fails leaves the WAL longer until the next one; writes go on either way.
+    this.#checkpointing = thread
+      .checkpoint()
+      .then(() => this.#maintain(() => thread.checkpoint(), true))
+      .catch(() => undefined)
+      .finally(() => (this.#checkpointing = undefined));
   }
 
   /** A batch the writer failed: nothing of it was committed. */

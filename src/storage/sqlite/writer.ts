@@ -222,6 +222,7 @@ export class WriterError extends Error {
 
 type Request =
   | { readonly id: number; readonly type: "batch"; readonly ops: readonly WriteOp[]; readonly revision: number }
+  | { readonly id: number; readonly type: "checkpoint" }
   | { readonly id: number; readonly type: "setMeta"; readonly name: string; readonly value: number }
   | { readonly id: number; readonly type: "compactRange"; readonly from: number; readonly to: number; readonly upTo: number }
   | { readonly id: number; readonly type: "close" };
@@ -288,6 +289,14 @@ export class SqliteWriterThread implements Maintenance {
     await this.#call({ type: "setMeta", name, value });
   }
 
+  /**
+   * Copies what the WAL holds into the database file (SQLite's PASSIVE checkpoint: it waits for
+   * no reader or writer, and the store's connection may commit meanwhile).
+   */
+  async checkpoint(): Promise<void> {
+    await this.#call({ type: "checkpoint" });
+  }
+
   async compactRange(from: number, to: number, upTo: number): Promise<void> {
     await this.#call({ type: "compactRange", from, to, upTo });
   }
@@ -325,6 +334,8 @@ function serve(port: MessagePort, data: ThreadData): void {
     db = new Database(data.file, { timeout: 5000 });
     db.pragma("journal_mode = WAL");
     db.pragma(`synchronous = ${data.synchronous}`);
+    // The store asks for checkpoints when its writes have filled the WAL enough (sqlite.ts).
+    db.pragma("wal_autocheckpoint = 0");
     writer = new BatchWriter(db, true);
   } catch (err) {
     port.postMessage({ id: -1, ok: false, failure: failure(err) } satisfies Response);
@@ -347,6 +358,10 @@ function serve(port: MessagePort, data: ThreadData): void {
         }
         case "setMeta":
           writer.setMeta(req.name, req.value);
+          res = { id: req.id, ok: true };
+          break;
+        case "checkpoint":
+          db.pragma("wal_checkpoint(PASSIVE)");
           res = { id: req.id, ok: true };
           break;
         case "compactRange":
