@@ -201,23 +201,30 @@ void test("commits move between the event loop and the writer thread between bat
         w.stop();
       },
       {},
-      { writer: "auto", offloadMs: { above: 0, below: Number.POSITIVE_INFINITY } },
+      { writer: "auto", offload: { aboveMs: 0, belowMs: Number.POSITIVE_INFINITY, minBatch: 0 } },
     ),
   ));
 
-void test("auto commits on the event loop while commits are quick, and in the writer thread once they are slow", () =>
+void test("auto commits on the event loop while commits are quick or writers do not overlap, and in the writer thread once they are slow and do", () =>
   withDir(async (dir) => {
     await withStore(join(dir, "quick.db"), async (s) => {
       for (let i = 0; i < 20; i++) await s.create(`/q/${i}`, enc.encode("x"));
       assert.equal(s.committingIn, "loop");
-    }, {}, { offloadMs: { above: 60_000, below: 0 } });
+    }, {}, { offload: { aboveMs: 60_000, belowMs: 0, minBatch: 0 } });
     await withStore(join(dir, "slow.db"), async (s) => {
       await s.create("/q/first", enc.encode("x"));
       assert.equal(s.committingIn, "thread");
       for (let i = 0; i < 20; i++) await s.create(`/q/${i}`, enc.encode("x"));
       assert.equal(s.committingIn, "thread");
       assert.equal((await s.count("/q/")).count, 21);
-    }, {}, { offloadMs: { above: 0, below: 0 } });
+    }, {}, { offload: { aboveMs: 0, belowMs: 0, minBatch: 0 } });
+    // Slow commits, but a lone writer: it would wait for its commit in the thread too.
+    await withStore(join(dir, "lone.db"), async (s) => {
+      for (let i = 0; i < 50; i++) await s.create(`/q/${i}`, enc.encode("x"));
+      assert.equal(s.committingIn, "loop");
+      for (let round = 0; round < 50 && s.committingIn === "loop"; round++) await Promise.all(Array.from({ length: 16 }, (_, i) => s.create(`/q/${round}/${i}`, enc.encode("x"))));
+      assert.equal(s.committingIn, "thread");
+    }, {}, { offload: { aboveMs: 0, belowMs: 0, minBatch: 2 } });
   }));
 
 void test("the WAL is checkpointed off the event loop as writes go on, so it does not grow with them", () =>

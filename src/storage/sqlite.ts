@@ -77,27 +77,39 @@ export interface SqliteOpenOptions {
    * measurements).
    */
   readonly writer?: WriterPlacement;
-  /**
-   * For "auto": the average time (ms) a COMMIT waits for the disk (its fsync, mostly) above
-   * which commits move to the writer thread (default 1), and below which they come back
-   * (default 0.5). With below above `above`, commits alternate between the two places (tests).
-   */
-  readonly offloadMs?: { readonly above: number; readonly below: number };
+  /** For "auto": when commits move to the writer thread and back (defaults: DEFAULT_OFFLOAD). */
+  readonly offload?: OffloadPolicy;
 }
 
 export type WriterPlacement = "auto" | "thread" | "loop";
 
+/**
+ * "auto" commits in the writer thread while, on average, a COMMIT waits at least `aboveMs`
+ * for the disk (its fsync, mostly) and batches hold at least `minBatch` writes; it comes back
+ * once the wait falls below `belowMs` or batches below half of `minBatch`. With belowMs above
+ * aboveMs and minBatch 0, commits alternate between the two places (tests).
+ */
+export interface OffloadPolicy {
+  readonly aboveMs: number;
+  readonly belowMs: number;
+  readonly minBatch: number;
+}
+
 // A commit waits on fsync: ~0.1-0.5 ms on local SSDs and this project's VMs, 1-10 ms on network
-// block storage. Below 1 ms, a hand-off to the thread costs about what it saves.
-const DEFAULT_OFFLOAD_MS = { above: 1, below: 0.5 };
+// block storage. Below 1 ms, a hand-off to the thread costs about what it saves. And only
+// writers that overlap gain from it: a lone writer waits for its commit wherever it runs, and
+// pays the hand-off on top.
+const DEFAULT_OFFLOAD: OffloadPolicy = { aboveMs: 1, belowMs: 0.5, minBatch: 2 };
 
 /**
- * The WAL is checkpointed (copied into the database file, so that it can start over) in the
- * writer thread once about this much has been committed since the last checkpoint: the same
- * ~1000 pages after which SQLite would run one inside a commit, stalling the event loop for
- * the copy and the database file's fsync (~10 ms here).
+ * The writer thread checkpoints the WAL (copies it into the database file) once about this
+ * many pages were committed since the last checkpoint began (one at a time). SQLite would do
+ * it inside the commit that takes the WAL past 1000 pages, stalling the event loop for the copy
+ * and the database file's fsync (~10 ms here).
  */
-const CHECKPOINT_BYTES = 4 * 1024 * 1024;
+const CHECKPOINT_PAGES = 1000;
+/** A WAL this long (pages) is made to start over: the next checkpoint finishes between two batches. */
+const WAL_RESTART_PAGES = 1000;
 
 function toBytes(b: Buffer | null): Uint8Array {
   // A plain Uint8Array view (no copy), so values compare equal across backends.
@@ -118,12 +130,14 @@ export class SqliteStore implements Store {
   /** Started the first time a batch is to commit in a thread. */
   #threadWriter: SqliteWriterThread | undefined;
   readonly #placement: WriterPlacement;
-  readonly #offloadMs: { readonly above: number; readonly below: number };
+  readonly #offload: OffloadPolicy;
   #inThread: boolean;
   /** Moving average of the time a COMMIT waits for the disk (ms). */
   #waitMs = 0;
-  /** Bytes committed since the last checkpoint was asked for (values and a per-row allowance). */
-  #walBytes = 0;
+  /** Moving average of the writes per batch. */
+  #batchSize = 0;
+  /** Pages committed since the last checkpoint began, estimated: a row's page and its value's pages each. */
+  #walPages = 0;
   #checkpointing: Promise<void> | undefined;
   readonly #options: StoreOptions;
   readonly #groupCommit: boolean;
@@ -150,7 +164,7 @@ export class SqliteStore implements Store {
 
   readonly #s: ReturnType<typeof prepare>;
 
-  private constructor(file: string, options: StoreOptions, opened: ReturnType<typeof openDatabase>, groupCommit: boolean, placement: WriterPlacement, offloadMs: { above: number; below: number }) {
+  private constructor(file: string, options: StoreOptions, opened: ReturnType<typeof openDatabase>, groupCommit: boolean, placement: WriterPlacement, offload: OffloadPolicy) {
     this.file = file;
     this.#db = opened.db;
     this.#options = options;
@@ -162,7 +176,7 @@ export class SqliteStore implements Store {
     this.#db.pragma("wal_autocheckpoint = 0");
     this.#loopWriter = new BatchWriter(this.#db);
     this.#placement = placement;
-    this.#offloadMs = offloadMs;
+    this.#offload = offload;
     this.#inThread = placement === "thread";
     this.#hub = new WatchHub({
       queueLimit: options.watchQueueLimit,
@@ -187,9 +201,9 @@ export class SqliteStore implements Store {
     const opened = openDatabase(file, { synchronous: options.sqliteSynchronous, verify: true });
     const placement = openOptions.writer ?? "auto";
     if (placement !== "auto" && placement !== "thread" && placement !== "loop") throw invalid(`sqlite writer must be auto, thread or loop, got ${String(placement)}`);
-    const offloadMs = openOptions.offloadMs ?? DEFAULT_OFFLOAD_MS;
-    if (!(offloadMs.above >= 0 && offloadMs.below >= 0)) throw invalid(`sqlite offloadMs must be non-negative, got above ${offloadMs.above} and below ${offloadMs.below}`);
-    const store = new SqliteStore(file, options, opened, openOptions.groupCommit ?? true, placement, offloadMs);
+    const offload = openOptions.offload ?? DEFAULT_OFFLOAD;
+    if (!(offload.aboveMs >= 0 && offload.belowMs >= 0 && offload.minBatch >= 0)) throw invalid(`sqlite offload policy must be non-negative numbers, got ${JSON.stringify(offload)}`);
+    const store = new SqliteStore(file, options, opened, openOptions.groupCommit ?? true, placement, offload);
     store.#start();
     return store;
   }
@@ -510,7 +524,7 @@ export class SqliteStore implements Store {
         this.#refuse(batch, err);
         return;
       }
-      this.#observe(committed.waitMs);
+      this.#observe(committed.waitMs, batch.length);
       this.#settle(batch, committed.results);
       return;
     }
@@ -520,22 +534,23 @@ export class SqliteStore implements Store {
       .commit(batch.map(wireOp), this.#revision)
       .then(
         (committed) => {
-          this.#observe(committed.waitMs);
+          this.#observe(committed.waitMs, batch.length);
           this.#settle(batch, committed.results);
         },
         (err: unknown) => this.#refuse(batch, err),
       );
   }
 
-  /** Moves commits to the writer thread while they wait long for the disk on average, and back once they do not. */
-  #observe(waitMs: number): void {
-    // A rare long wait (a WAL checkpoint) moves the average only a little: the placement
-    // follows what the disk does most of the time.
-    const sample = Math.min(waitMs, 5 * this.#offloadMs.above);
-    this.#waitMs += (sample - this.#waitMs) * 0.1;
+  /** Moves commits to the writer thread while they wait long for the disk and writers overlap, and back once either stops. */
+  #observe(waitMs: number | undefined, writes: number): void {
+    const p = this.#offload;
+    // A rare long wait moves the average only a little: the placement follows what the disk
+    // does most of the time.
+    if (waitMs !== undefined) this.#waitMs += (Math.min(waitMs, 5 * p.aboveMs) - this.#waitMs) * 0.3;
+    this.#batchSize += (writes - this.#batchSize) * 0.1;
     if (this.#placement !== "auto") return;
-    if (!this.#inThread && this.#waitMs >= this.#offloadMs.above) this.#inThread = true;
-    else if (this.#inThread && this.#waitMs < this.#offloadMs.below) this.#inThread = false;
+    if (!this.#inThread && this.#waitMs >= p.aboveMs && this.#batchSize >= p.minBatch) this.#inThread = true;
+    else if (this.#inThread && (this.#waitMs < p.belowMs || this.#batchSize < p.minBatch / 2)) this.#inThread = false;
   }
 
   /**
@@ -582,7 +597,8 @@ export class SqliteStore implements Store {
       outcomes.push({ op, event });
     });
     this.#afterWrite();
-    this.#countWal(batch);
+    for (const op of batch) this.#walPages += 1 + (op.kind === "delete" ? 0 : Math.ceil(op.value.byteLength / 4096));
+    this.#checkpointSoon();
     try {
       this.#hub.publish(events);
     } finally {
@@ -596,20 +612,22 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Checkpoints in the writer thread once enough has been committed since the last: first
-   * while batches go on committing (copying most of the WAL), then once more between two
-   * batches, which copies the little written meanwhile. Only a checkpoint that copied all of
-   * the WAL lets the next commit start it over; one that writes keep outrunning never does.
+   * Checkpoints in the writer thread after CHECKPOINT_PAGES, without holding batches up. A checkpoint that batches keep outrunning never copies all of
+   * the WAL, and only one that does lets the next commit start it over: once the WAL is
+   * WAL_RESTART_PAGES long, one more checkpoint runs between two batches, copying only what
+   * was written since the one before.
    */
-  #countWal(batch: readonly Op[]): void {
-    for (const op of batch) this.#walBytes += (op.kind === "delete" ? 0 : op.value.byteLength) + 256;
-    if (this.#walBytes < CHECKPOINT_BYTES || this.#checkpointing !== undefined || this.#closed) return;
-    this.#walBytes = 0;
+  #checkpointSoon(): void {
+    if (this.#walPages < CHECKPOINT_PAGES || this.#checkpointing !== undefined || this.#closed) return;
+    this.#walPages = 0;
     const thread = this.#writerThread();
     // A checkpoint that fails leaves the WAL longer until the next one; writes go on either way.
     this.#checkpointing = thread
       .checkpoint()
-      .then(() => this.#maintain(() => thread.checkpoint(), true))
+      .then(async (wal) => {
+        // It copied the WAL as it was when it began; batches may have added to it since.
+        if (wal.pages >= WAL_RESTART_PAGES) await this.#maintain(() => thread.checkpoint().then(() => undefined), true);
+      })
       .catch(() => undefined)
       .finally(() => (this.#checkpointing = undefined));
   }
