@@ -48,10 +48,10 @@ void describe("trimPod and trimNode", () => {
 });
 
 void describe("compiled options", () => {
-  void it("start pods with one worker per 20 nodes unless told, between 32 and 256", () => {
+  void it("start pods with one worker per 10 nodes unless told, between 64 and 512", () => {
     const base = { client: {} as never, log: createLogger("silent") };
-    assert.deepEqual([1, 640, 1000, 5000, 20_000].map((count) => compileSimNodesOptions({ ...base, count }).workers), [32, 32, 50, 250, 256]);
+    assert.deepEqual([1, 640, 1000, 5000, 20_000].map((count) => compileSimNodesOptions({ ...base, count }).workers), [64, 64, 100, 500, 512]);
     assert.equal(compileSimNodesOptions({ ...base, count: 5000, workers: 8 }).workers, 8);
-    assert.ok(simClientSockets(250) > 250 + 125, "sockets for both lanes and the lease renewals");
+    assert.ok(simClientSockets(500) > 500 + 250, "sockets for both lanes and the lease renewals");
   });
 });
