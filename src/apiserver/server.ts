@@ -29,7 +29,7 @@ import { allowAuthenticated, authorization, type Authorizer } from "./filters/au
 import { Registry, resourcePrefix } from "./registry/registry.js";
 import type { ResourceDefinition } from "./registry/types.js";
 import { ResourceStore } from "./rest/store.js";
-import { WatchCache } from "./watchcache.js";
+import { DEFAULT_HISTORY_WINDOW_MS, WatchCache } from "./watchcache.js";
 import { restHandler, notFoundResource } from "./handlers/rest.js";
 import { Discovery } from "./handlers/discovery.js";
 import { reviewResources, serveReview } from "./handlers/reviews.js";
@@ -95,6 +95,8 @@ export interface ApiServerOptions {
   readonly authorizer: Authorizer;
   readonly admissionPlugins: readonly AdmissionPlugin[];
   readonly watchCacheHistory: number;
+  /** events younger than this stay in each resource's history (upstream's 75 s); 0 when watchCacheHistory was given (a fixed size, for tests) */
+  readonly watchCacheHistoryWindowMs: number;
   readonly serviceCIDRs: readonly ServiceCIDR[];
   readonly nodePortRange: PortRange;
   readonly advertiseAddress: string | undefined;
@@ -122,6 +124,7 @@ export function compileApiServerOptions(input: ApiServerOptionsInput): ApiServer
     authorizer: input.authorizer ?? allowAuthenticated,
     admissionPlugins: input.admissionPlugins ?? [],
     watchCacheHistory: input.watchCacheHistory ?? 10_000,
+    watchCacheHistoryWindowMs: input.watchCacheHistory === undefined ? DEFAULT_HISTORY_WINDOW_MS : 0,
     serviceCIDRs: parseServiceCIDRs(input.serviceClusterIPRange ?? DEFAULT_SERVICE_CLUSTER_IP_RANGE),
     nodePortRange: PortRange.parse(input.serviceNodePortRange ?? DEFAULT_SERVICE_NODE_PORT_RANGE),
     advertiseAddress: input.advertiseAddress ?? defaultAdvertiseAddress(input.bindAddress ?? "127.0.0.1"),
@@ -198,6 +201,7 @@ export class ApiServer {
     this.store = store;
     const cache = new WatchCache(store, this.registry.storagePrefixes(), {
       historySize: o.watchCacheHistory,
+      ...(o.watchCacheHistoryWindowMs > 0 ? { historyWindowMs: o.watchCacheHistoryWindowMs } : {}),
       watcherQueueLimit: 10_000,
       root: "/registry/",
       onError: (err) => log.warn({ err }, "watch cache restarting its storage watch"),

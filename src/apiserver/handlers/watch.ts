@@ -73,12 +73,21 @@ export async function serveWatch(ctx: HttpContext, def: ResourceDefinition, watc
     while (!stop.signal.aborted) {
       const remaining = deadline - Date.now();
       if (remaining <= 0) break;
-      const next = watcher.takeNow();
+      let next = watcher.takeNow();
       if (next) {
-        // Tables carry column definitions on the first event only, so that one is not shared.
-        const line = opts.rendering === "table" && firstTable ? encodeObject(next.type, next.object) : next.event.encode(`${defId}|${opts.rendering}|${opts.include}|${next.type}|${next.object === next.event.object ? "n" : "p"}`, () => encodeObject(next.type, next.object));
-        firstTable = false;
-        if (!(await write(ctx, line))) break;
+        // Every event that is ready goes out in one write (up to 1 MiB): one write per event,
+        // each waiting for the socket, left busy watchers far behind under load.
+        let batch = "";
+        while (next) {
+          const n = next;
+          // Tables carry column definitions on the first event only, so that one is not shared.
+          const line = opts.rendering === "table" && firstTable ? encodeObject(n.type, n.object) : n.event.encode(`${defId}|${opts.rendering}|${opts.include}|${n.type}|${n.object === n.event.object ? "n" : "p"}`, () => encodeObject(n.type, n.object));
+          firstTable = false;
+          batch += line;
+          if (batch.length >= 1 << 20) break;
+          next = watcher.takeNow();
+        }
+        if (!(await write(ctx, batch))) break;
         continue;
       }
       if (watcher.closed) break;
