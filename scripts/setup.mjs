@@ -7,7 +7,6 @@
 //   node scripts/setup.mjs --test     also what the test suites need
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
-import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 
 const root = resolve(dirname(new URL(import.meta.url).pathname), "..");
@@ -84,20 +83,7 @@ function build() {
   if (d.status !== 0) process.exit(d.status ?? 1);
 }
 
-/**
- * The node's built-in images (busybox, pause) as archives in the default data dir, rebuilt
- * only when /bin/busybox is newer than them (the agent also imports them when it starts).
- */
-function builtinImages() {
-  const dataDir = process.getuid?.() === 0 ? "/var/lib/k8ts" : join(homedir(), ".k8ts");
-  const archives = ["busybox-1.35.tar", "pause-3.9.tar"].map((f) => join(dataDir, "images", f));
-  if (archives.every((a) => mtime(a) > mtime("/bin/busybox"))) return;
-  const r = spawnSync(process.execPath, [join(root, "bin", "k8ts"), "images", "build-builtin", "--data-dir", dataDir], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
-  if (r.status !== 0) process.exit(r.status ?? 1);
-}
-
 if (args.has("--runtime")) ensurePackages(runtimePackages);
 if (args.has("--test")) ensurePackages(testPackages);
 ensureNodeModules();
 if (!args.has("--no-build")) build();
-if (args.has("--runtime") && !args.has("--no-build")) builtinImages();

@@ -65,7 +65,8 @@ export interface BuildBuiltinResult {
 
 export async function buildBuiltin(o: BuildBuiltinOptions): Promise<BuildBuiltinResult> {
   const images = builtinImages(o.busyboxPath);
-  const outputDir = o.outputDir ?? join(o.dataDir, "images");
+  // Where the agent keeps them too, so its stamps and archives are the same files.
+  const outputDir = o.outputDir ?? join(kubeletPaths(o.dataDir).root, "images");
   const files = writeBuiltinArchives(outputDir, images);
   const archives = images.map((i) => ({ reference: i.reference, file: files.get(i.reference) ?? "", id: i.configDigest }));
   if (!o.import) return { archives };

@@ -33,7 +33,7 @@ describe("k8ts images", () => {
     try {
       const r = await buildBuiltin({ dataDir: dir, import: true });
       assert.deepEqual(r.archives.map((a) => a.reference).sort(), [BUSYBOX_IMAGE, PAUSE_IMAGE].sort());
-      for (const a of r.archives) assert.ok(existsSync(a.file) && a.file.startsWith(join(dir, "images")));
+      for (const a of r.archives) assert.ok(existsSync(a.file) && a.file.startsWith(join(dir, "agent", "images")));
       assert.equal(r.imported, undefined);
       assert.match(r.notImported ?? "", /not running/);
     } finally {

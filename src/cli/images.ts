@@ -22,7 +22,7 @@ export function registerImagesCommands(program: Command): void {
     .command("build-builtin")
     .description(`build the images every node has (docker.io/library/busybox:1.35 and the pod sandbox image) from the host's busybox-static`)
     .option("--data-dir <dir>", "the node's data directory", defaultDataDir())
-    .option("--output <dir>", "where to write the archives (default <data-dir>/images)")
+    .option("--output <dir>", "where to write the archives (default <data-dir>/agent/images, where the agent keeps them)")
     .option("--no-import", "only write the archives, even when the node's containerd is running")
     .option("--busybox <path>", "the static busybox to build from", "/bin/busybox")
     .action(async (f: { dataDir: string; output?: string; import: boolean; busybox: string }) => {

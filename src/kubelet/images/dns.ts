@@ -5,12 +5,12 @@
 // versioned library links are reproduced as links), the dynamic loader at its PT_INTERP path,
 // and the bundled server (scripts/bundle-dns.mjs) at /k8ts-dns.cjs.
 import { execFileSync } from "node:child_process";
-import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, realpathSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join, posix, resolve } from "node:path";
+import { existsSync, lstatSync, readFileSync, readlinkSync, realpathSync } from "node:fs";
+import { dirname, posix, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { VERSION } from "../../util/version.js";
 import type { CriClient } from "../cri/client.js";
-import { importImageArchive, writeBuiltinArchives, type BuiltinImageResult, type ImportOptions } from "./import.js";
+import { ensureImages, type BuiltinImageResult, type ImportOptions } from "./import.js";
 import { buildOciImage, buildOciImageAsync, type BuiltImage, type OciImageSpec } from "./oci.js";
 import type { TarEntry } from "./tar.js";
 
@@ -21,7 +21,7 @@ export const NODE_IN_IMAGE = "/usr/bin/node";
 export class DnsImageError extends Error {
   override readonly name = "DnsImageError";
   constructor(
-    readonly code: "BundleMissing" | "NodeMissing" | "LddFailed" | "ImportFailed",
+    readonly code: "BundleMissing" | "NodeMissing" | "LddFailed",
     message: string,
     options?: { cause?: unknown },
   ) {
@@ -127,40 +127,21 @@ export function buildDnsImage(o: { nodePath?: string; bundlePath?: string; refer
 }
 
 /**
- * Makes the DNS image present in containerd: built from this node's Node binary and bundle,
- * imported unless containerd already holds the same image id (a new Node or bundle gives a
- * new id, which is imported).
+ * Makes the DNS image present in containerd: built from this node's Node binary and bundle
+ * (see ensureImages: rebuilt only when either changed).
  */
 export async function ensureDnsImage(cri: CriClient, opts: ImportOptions & { archiveDir: string; nodePath?: string; bundlePath?: string }): Promise<BuiltinImageResult> {
-  // Building gzips the whole Node binary (seconds of CPU): skipped when the inputs are those of
-  // the image containerd already holds, as recorded after the last import.
-  mkdirSync(opts.archiveDir, { recursive: true });
-  const stampFile = join(opts.archiveDir, "dns-image.stamp.json");
-  const inputs = [opts.nodePath ?? process.execPath, opts.bundlePath ?? defaultDnsBundlePath()]
-    .map((p) => {
-      const st = statSync(p, { throwIfNoEntry: false });
-      return `${p}:${st?.size ?? "-"}:${st?.mtimeMs ?? "-"}`;
-    })
-    .join("|");
-  const reference = DNS_IMAGE;
-  try {
-    const stamp = JSON.parse(readFileSync(stampFile, "utf8")) as { inputs?: string; id?: string };
-    if (stamp.inputs === inputs && stamp.id && (await cri.imageStatus(reference)).image?.id === stamp.id) return { reference, id: stamp.id, imported: false };
-  } catch {
-    // no stamp yet, or an unreadable one: build
-  }
-  // The gzip of ~100 MB runs in libuv's pool: the agent's process serves the API meanwhile.
-  const image = await buildOciImageAsync(dnsImageSpec(opts));
-  const status = await cri.imageStatus(image.reference);
-  if (status.image?.id === image.configDigest) {
-    writeFileSync(stampFile, JSON.stringify({ inputs, id: image.configDigest }) + "\n");
-    return { reference: image.reference, id: image.configDigest, imported: false };
-  }
-  const file = writeBuiltinArchives(opts.archiveDir, [image]).get(image.reference);
-  if (file === undefined) throw new DnsImageError("ImportFailed", `no archive written for ${image.reference}`);
-  await importImageArchive(file, opts);
-  const after = await cri.imageStatus(image.reference);
-  if (after.image === null) throw new DnsImageError("ImportFailed", `${image.reference} imported from ${file} but the CRI runtime does not report it`);
-  writeFileSync(stampFile, JSON.stringify({ inputs, id: after.image.id }) + "\n");
-  return { reference: image.reference, id: after.image.id, imported: true };
+  const [result] = await ensureImages(
+    cri,
+    [
+      {
+        reference: DNS_IMAGE,
+        inputs: [opts.nodePath ?? process.execPath, opts.bundlePath ?? defaultDnsBundlePath()],
+        // The gzip of ~100 MB runs in libuv's pool.
+        build: () => buildOciImageAsync(dnsImageSpec(opts)),
+      },
+    ],
+    opts,
+  );
+  return result!;
 }

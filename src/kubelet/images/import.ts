@@ -2,11 +2,11 @@
 // serves. `ctr` (shipped with Debian's containerd) reads OCI layout and `docker save` archives
 // and unpacks them into the default snapshotter, so CRI can start containers from them at once.
 import { execFile } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { CriClient } from "../cri/client.js";
-import { buildBusyboxImage, buildPauseImage } from "./builtin.js";
+import { BUSYBOX_IMAGE, buildBusyboxImage, buildPauseImage, DEFAULT_BUSYBOX_PATH, PAUSE_IMAGE } from "./builtin.js";
 import type { BuiltImage } from "./oci.js";
 
 const run = promisify(execFile);
@@ -62,41 +62,87 @@ export function builtinImages(busyboxPath?: string): BuiltImage[] {
   return [buildPauseImage(busyboxPath), buildBusyboxImage(busyboxPath)];
 }
 
+function archiveName(reference: string): string {
+  return reference.replace(/^.*\//, "").replace(/:/g, "-");
+}
+
 /** Writes the built-in images as OCI archives under `dir`; returns their paths by reference. */
 export function writeBuiltinArchives(dir: string, images: readonly BuiltImage[] = builtinImages()): Map<string, string> {
   mkdirSync(dir, { recursive: true });
   const out = new Map<string, string>();
   for (const image of images) {
-    const file = join(dir, `${image.reference.replace(/^.*\//, "").replace(/:/g, "-")}.tar`);
+    const file = join(dir, `${archiveName(image.reference)}.tar`);
     writeFileSync(file, image.archive);
     out.set(image.reference, file);
   }
   return out;
 }
 
+/** An image the node builds from host files. */
+export interface ImageSource {
+  readonly reference: string;
+  /** the host files it is built from: a change to any (size, mtime) means a rebuild */
+  readonly inputs: readonly string[];
+  build(): BuiltImage | Promise<BuiltImage>;
+}
+
+function inputsSignature(files: readonly string[]): string {
+  return files
+    .map((p) => {
+      const st = statSync(p, { throwIfNoEntry: false });
+      return `${p}:${st?.size ?? "-"}:${st?.mtimeMs ?? "-"}`;
+    })
+    .join("|");
+}
+
 /**
- * Makes the built-in images present in containerd: each is built from the host's files and
- * imported unless containerd already holds the same image id (a busybox upgrade on the host
- * changes the id, so the new one is imported).
+ * Makes each image present in containerd. Building compresses the image's files (for the DNS
+ * image, the whole Node binary), so it is skipped when a stamp beside the archives says
+ * containerd holds the image built from these very inputs; otherwise the image is built and
+ * imported unless containerd already has the same image id (so a busybox or Node upgrade on
+ * the host brings a new image).
  */
-export async function ensureBuiltinImages(cri: CriClient, opts: ImportOptions & { archiveDir: string; busyboxPath?: string }): Promise<BuiltinImageResult[]> {
-  const images = builtinImages(opts.busyboxPath);
+export async function ensureImages(cri: CriClient, sources: readonly ImageSource[], opts: ImportOptions & { archiveDir: string }): Promise<BuiltinImageResult[]> {
+  mkdirSync(opts.archiveDir, { recursive: true });
   const results: BuiltinImageResult[] = [];
-  const missing: BuiltImage[] = [];
-  for (const image of images) {
-    const status = await cri.imageStatus(image.reference);
-    if (status.image?.id === image.configDigest) results.push({ reference: image.reference, id: image.configDigest, imported: false });
-    else missing.push(image);
-  }
-  if (missing.length === 0) return results;
-  const files = writeBuiltinArchives(opts.archiveDir, missing);
-  for (const image of missing) {
-    const file = files.get(image.reference);
-    if (file === undefined) continue;
+  for (const source of sources) {
+    const stampFile = join(opts.archiveDir, `${archiveName(source.reference)}.stamp.json`);
+    const inputs = inputsSignature(source.inputs);
+    const stampIt = (id: string): void => writeFileSync(stampFile, JSON.stringify({ inputs, id }) + "\n");
+    try {
+      const stamp = JSON.parse(readFileSync(stampFile, "utf8")) as { inputs?: string; id?: string };
+      if (stamp.inputs === inputs && stamp.id && (await cri.imageStatus(source.reference)).image?.id === stamp.id) {
+        results.push({ reference: source.reference, id: stamp.id, imported: false });
+        continue;
+      }
+    } catch {
+      // no stamp yet, or an unreadable one: build
+    }
+    const image = await source.build();
+    if ((await cri.imageStatus(image.reference)).image?.id === image.configDigest) {
+      stampIt(image.configDigest);
+      results.push({ reference: image.reference, id: image.configDigest, imported: false });
+      continue;
+    }
+    const file = writeBuiltinArchives(opts.archiveDir, [image]).get(image.reference)!;
     await importImageArchive(file, opts);
     const status = await cri.imageStatus(image.reference);
     if (status.image === null) throw new ImageImportError("ImportFailed", `${image.reference} imported from ${file} but the CRI runtime does not report it`);
+    stampIt(status.image.id);
     results.push({ reference: image.reference, id: status.image.id, imported: true });
   }
   return results;
+}
+
+/** The built-in busybox and pause images, made present in containerd (see ensureImages). */
+export async function ensureBuiltinImages(cri: CriClient, opts: ImportOptions & { archiveDir: string; busyboxPath?: string }): Promise<BuiltinImageResult[]> {
+  const busybox = opts.busyboxPath ?? DEFAULT_BUSYBOX_PATH;
+  return ensureImages(
+    cri,
+    [
+      { reference: PAUSE_IMAGE, inputs: [busybox], build: () => buildPauseImage(busybox) },
+      { reference: BUSYBOX_IMAGE, inputs: [busybox], build: () => buildBusyboxImage(busybox) },
+    ],
+    opts,
+  );
 }
