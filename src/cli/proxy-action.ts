@@ -1,4 +1,4 @@
-// `k8ts proxy`: flags in, compiled options out, the Proxier in the foreground until
+// `k8ts proxy`: flags in, Proxier options out, the Proxier in the foreground until
 // SIGINT/SIGTERM (or an abort signal, for tests); `--cleanup` removes the rules and returns.
 // The flag definitions are in proxy.ts.
 import { hostname } from "node:os";
@@ -6,7 +6,7 @@ import { resolve } from "node:path";
 import type { Level } from "pino";
 import { parseGoDuration } from "../api/cron.js";
 import { createClientFromKubeconfig } from "../client/rest.js";
-import { cleanupProxyRules, compileProxierOptions, Proxier, ProxyError, type CompiledProxierOptions, type ProxyMode } from "../proxy/index.js";
+import { cleanupProxyRules, Proxier, ProxyError, type ProxierOptions, type ProxyMode } from "../proxy/index.js";
 import { createLogger, type Logger } from "../util/log.js";
 
 export interface ProxyFlags {
@@ -46,8 +46,12 @@ export function defaultNodeName(): string {
   return hostname().toLowerCase();
 }
 
-/** Flags → compiled options (throws ProxyError on bad values). */
-export async function proxyOptionsFromFlags(f: ProxyFlags, log: Logger): Promise<CompiledProxierOptions> {
+/**
+ * Flags → the Proxier's options; throws ProxyError on a malformed flag, and the Proxier's
+ * constructor on a bad value. Not compiled here: the Proxier compiles what it is given, and
+ * compiled options compiled again lose the masquerade bit (it becomes masqueradeMark).
+ */
+export async function proxyOptionsFromFlags(f: ProxyFlags, log: Logger): Promise<ProxierOptions> {
   if (!f.kubeconfig) bad("--kubeconfig is required");
   const bit = Number(f.masqueradeBit);
   if (!/^\d+$/.test(f.masqueradeBit)) bad(`invalid argument ${JSON.stringify(f.masqueradeBit)} for --masquerade-bit`);
@@ -67,7 +71,7 @@ export async function proxyOptionsFromFlags(f: ProxyFlags, log: Logger): Promise
     log,
   };
   const client = await createClientFromKubeconfig(resolve(f.kubeconfig), { component: "proxy" });
-  return compileProxierOptions({ ...opts, client });
+  return { ...opts, client };
 }
 
 /** Runs until SIGINT/SIGTERM or `signal` aborts. `out` receives the one ready line. */

@@ -6,10 +6,15 @@ import { proxyOptionsFromFlags, runProxy, type ProxyFlags } from "../cli/proxy-a
 import { startTestApiServer, type TestApiServer } from "../testing/apiserver.js";
 import { until } from "../testing/wait.js";
 import { createLogger } from "../util/log.js";
-import { Proxier, ProxyError } from "./index.js";
+import { compileProxierOptions, Proxier, ProxyError, type CompiledProxierOptions } from "./index.js";
 import { createTestNet, type TestNet } from "./testnet.js";
 
 const defaults: ProxyFlags = { proxyMode: "iptables", clusterCidr: "10.42.0.0/16", nodeIp: "", syncPeriod: "30s", minSyncPeriod: "100ms", masqueradeBit: "14", logLevel: "silent" };
+
+/** What the Proxier runs with, given these flags. */
+async function compiled(f: ProxyFlags, log = createLogger("silent")): Promise<CompiledProxierOptions> {
+  return compileProxierOptions(await proxyOptionsFromFlags(f, log));
+}
 
 describe("k8ts proxy flags", () => {
   let server: TestApiServer | undefined;
@@ -21,7 +26,7 @@ describe("k8ts proxy flags", () => {
   });
 
   it("compile into Proxier options, with upstream's defaults", async () => {
-    const o = await proxyOptionsFromFlags({ ...defaults, kubeconfig: server!.kubeconfig, nodeName: "n1", nodeIp: "192.0.2.1, 192.0.2.5" }, createLogger("silent"));
+    const o = await compiled({ ...defaults, kubeconfig: server!.kubeconfig, nodeName: "n1", nodeIp: "192.0.2.1, 192.0.2.5" });
     assert.equal(o.mode, "iptables");
     assert.equal(o.nodeName, "n1");
     assert.deepEqual(o.nodeIPs, ["192.0.2.1", "192.0.2.5"]);
@@ -32,9 +37,15 @@ describe("k8ts proxy flags", () => {
     assert.equal(o.chainPrefix, "KUBE");
     assert.equal(o.nftTable, "k8ts");
     assert.equal(o.sysctls, true);
-    const none = await proxyOptionsFromFlags({ ...defaults, kubeconfig: server!.kubeconfig, clusterCidr: "" }, createLogger("silent"));
+    const none = await compiled({ ...defaults, kubeconfig: server!.kubeconfig, clusterCidr: "" });
     assert.equal(none.clusterCIDR, undefined);
     assert.ok(none.nodeName.length > 0, "defaults to the host name");
+  });
+
+  it("reach the Proxier as given (a masquerade bit other than the default too)", async () => {
+    const p = new Proxier(await proxyOptionsFromFlags({ ...defaults, kubeconfig: server!.kubeconfig, masqueradeBit: "15", nodeIp: "192.0.2.1" }, createLogger("silent")));
+    assert.equal(p.options.masqueradeMark, "0x8000");
+    assert.deepEqual(p.options.nodeIPs, ["192.0.2.1"]);
   });
 
   it("reject bad values with the flag's name", async () => {
@@ -42,9 +53,9 @@ describe("k8ts proxy flags", () => {
     const k = server!.kubeconfig;
     await assert.rejects(proxyOptionsFromFlags({ ...defaults, kubeconfig: k, proxyMode: "ipvs" }, log), /--proxy-mode/);
     await assert.rejects(proxyOptionsFromFlags({ ...defaults, kubeconfig: k, syncPeriod: "soon" }, log), /--sync-period/);
-    await assert.rejects(proxyOptionsFromFlags({ ...defaults, kubeconfig: k, clusterCidr: "10.42.0.0" }, log), /cluster CIDR/);
-    await assert.rejects(proxyOptionsFromFlags({ ...defaults, kubeconfig: k, nodeIp: "node-1" }, log), /node IP/);
-    await assert.rejects(proxyOptionsFromFlags({ ...defaults, kubeconfig: k, masqueradeBit: "40" }, log), /masquerade bit/);
+    await assert.rejects(compiled({ ...defaults, kubeconfig: k, clusterCidr: "10.42.0.0" }, log), /cluster CIDR/);
+    await assert.rejects(compiled({ ...defaults, kubeconfig: k, nodeIp: "node-1" }, log), /node IP/);
+    await assert.rejects(compiled({ ...defaults, kubeconfig: k, masqueradeBit: "40" }, log), /masquerade bit/);
     await assert.rejects(proxyOptionsFromFlags({ ...defaults }, log), /--kubeconfig/);
   });
 
