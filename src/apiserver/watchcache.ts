@@ -518,13 +518,9 @@ export interface WatchCacheOptions {
   readonly historySize: number;
   /**
    * Each resource's history also keeps every event younger than this (DEFAULT_HISTORY_WINDOW_MS
-   * as upstream), up to `maxHistorySize` events; 0: a fixed `historySize` events.
+   * as upstream), up to DEFAULT_MAX_HISTORY_EVENTS; 0: a fixed `historySize` events.
    */
   readonly historyWindowMs?: number;
-  /** Ceiling of a resource's history however young its events; default DEFAULT_MAX_HISTORY_EVENTS. */
-  readonly maxHistorySize?: number;
-  /** How many cached objects (of all resources) keep their parsed form; default DEFAULT_PARSED_OBJECTS. */
-  readonly parsedObjects?: number;
   readonly watcherQueueLimit: number;
   /** Root of every key the caches hold, e.g. "/registry/". */
   readonly root: string;
@@ -546,7 +542,7 @@ export class WatchCache {
     private readonly prefixes: readonly string[],
     private readonly opts: WatchCacheOptions,
   ) {
-    this.parsed = new ParsedObjects(opts.parsedObjects ?? DEFAULT_PARSED_OBJECTS);
+    this.parsed = new ParsedObjects(DEFAULT_PARSED_OBJECTS);
   }
 
   get revision(): number {
@@ -575,11 +571,7 @@ export class WatchCache {
     for (const c of this.caches.values()) c.closeWatchers(new WatcherTooSlowError("watch cache is being rebuilt"));
     this.caches.clear();
     for (const prefix of this.prefixes) {
-      const cache = new ResourceCache(prefix, this.opts.historySize, this.opts.watcherQueueLimit, () => this.rev, rev, {
-        windowMs: this.opts.historyWindowMs ?? 0,
-        parsed: this.parsed,
-        ...(this.opts.maxHistorySize !== undefined ? { maxEvents: this.opts.maxHistorySize } : {}),
-      });
+      const cache = new ResourceCache(prefix, this.opts.historySize, this.opts.watcherQueueLimit, () => this.rev, rev, { windowMs: this.opts.historyWindowMs ?? 0, parsed: this.parsed });
       cache.load(loaded.get(prefix) ?? []);
       this.caches.set(prefix, cache);
     }
