@@ -22,7 +22,12 @@ export interface TokenRequestDeps {
   readonly issuer: string;
   /** Audiences of a request that names none (--api-audiences). */
   readonly audiences: readonly string[];
-  /** Live reads (storage, not the cache): a token is only issued for what exists now. */
+  /**
+   * The objects a token is issued for and bound to. The server passes storeLookup, which
+   * answers from the watch cache and goes to storage only for what the cache has not seen: a
+   * just-created object is found, and one deleted moments ago may still get a token, which the
+   * authenticator then refuses once its cache has caught up.
+   */
   readonly serviceAccounts: ObjectLookup;
   readonly pods: ObjectLookup;
   readonly secrets: ObjectLookup;
