@@ -3,8 +3,7 @@ import { resolve } from "node:path";
 import type { Level } from "pino";
 import type { Taint } from "kubernetes-types/core/v1.js";
 import { Agent, AgentError, type AgentOptions } from "../kubelet/agent.js";
-import { RestClient } from "../client/rest.js";
-import { loadKubeconfig } from "../util/kubeconfig.js";
+import { createClientFromKubeconfig, type RestClient } from "../client/rest.js";
 import { Proxier, type ProxyMode } from "../proxy/index.js";
 import { createLogger, type Logger } from "../util/log.js";
 
@@ -84,16 +83,17 @@ export function agentOptionsFromFlags(f: NodeFlags, base: { kubeconfig: string; 
 /** A node: the kubelet (Agent) and, unless disabled, kube-proxy — two components the CLI puts side by side. */
 export class NodeProcess {
   proxier: Proxier | undefined;
+  private client: RestClient | undefined;
   constructor(readonly agent: Agent) {}
 
   /** Starts the kubelet, then kube-proxy for the node's address; on failure stops what started. */
   async start(f: NodeFlags, o: { kubeconfig: string; server?: string; clusterCIDR: string; log: Logger }): Promise<void> {
+    // A bad flag is refused before anything starts.
+    if (!f.disableKubeProxy && f.proxyMode !== "iptables" && f.proxyMode !== "nftables") throw new AgentError("BadOption", `invalid --proxy-mode ${JSON.stringify(f.proxyMode)}: iptables or nftables`);
     await this.agent.start();
     if (f.disableKubeProxy) return;
-    if (f.proxyMode !== "iptables" && f.proxyMode !== "nftables") throw new AgentError("BadOption", `invalid --proxy-mode ${JSON.stringify(f.proxyMode)}: iptables or nftables`);
     try {
-      const config = await loadKubeconfig(o.kubeconfig);
-      const client = new RestClient({ config: o.server ? { ...config, server: o.server } : config, name: "kube-proxy", qps: 50, burst: 100 });
+      const client = (this.client = await createClientFromKubeconfig(o.kubeconfig, { ...(o.server ? { server: o.server } : {}), name: "kube-proxy", qps: 50, burst: 100 }));
       this.proxier = new Proxier({
         client,
         nodeName: this.agent.nodeName,
@@ -112,6 +112,7 @@ export class NodeProcess {
 
   async stop(): Promise<void> {
     await this.proxier?.stop().catch(() => undefined);
+    this.client?.close();
     await this.agent.stop();
   }
 }

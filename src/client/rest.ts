@@ -703,11 +703,11 @@ export class ResourceClient<T extends KubeObject> {
 
 export type CreateClientOptions = Omit<RestClientOptions, "config">;
 
-/** A client for the current (or the named) context of a kubeconfig file. */
-export async function createClientFromKubeconfig(path: string, opts: CreateClientOptions & { readonly context?: string } = {}): Promise<RestClient> {
-  const { context, ...rest } = opts;
+/** A client for the current (or the named) context of a kubeconfig file; `server` replaces the context's API server URL. */
+export async function createClientFromKubeconfig(path: string, opts: CreateClientOptions & { readonly context?: string; readonly server?: string } = {}): Promise<RestClient> {
+  const { context, server, ...rest } = opts;
   const config = await loadKubeconfig(path, context !== undefined ? { context } : {});
-  return new RestClient({ ...rest, config });
+  return new RestClient({ ...rest, config: server ? { ...config, server } : config });
 }
 
 /** A client for a process in a pod: the `kubernetes` Service and the ServiceAccount token. */

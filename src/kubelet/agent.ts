@@ -8,17 +8,16 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Pod } from "kubernetes-types/core/v1.js";
 import type { Taint } from "kubernetes-types/core/v1.js";
-import { RestClient } from "../client/rest.js";
+import { createClientFromKubeconfig, type RestClient } from "../client/rest.js";
 import { SharedInformerFactory, stripManagedFields, type SharedInformer } from "../client/informer.js";
 import { EventRecorder } from "../client/events.js";
 import type { Logger } from "../util/log.js";
-import { loadKubeconfig } from "../util/kubeconfig.js";
 import { Containerd } from "./containerd.js";
 import { CriClient } from "./cri/client.js";
 import { cniConfDir, writeCniConfig, CNI_CONFIG_FILE } from "./cni.js";
 import { ensurePodMasquerade } from "./masquerade.js";
 import { ensureBuiltinImages } from "./images/import.js";
-import { ensureDnsImageInWorker } from "./images/dns-worker.js";
+import { ensureDnsImageInChild } from "./images/dns-child.js";
 import { isMirrorPod, kubeletPaths, type KubeletPaths } from "./types.js";
 import { NodeAgent } from "./node/index.js";
 import { StaticPodSource } from "./config/static.js";
@@ -54,7 +53,6 @@ export interface AgentOptions {
   podManifestPath?: string;
   manifestUrl?: string;
   kubeletPort?: number;
-  kubeletBindAddress?: string;
   clusterDNS?: readonly string[];
   clusterDomain?: string;
   /** the cluster CA's cert and key: when given (embedded agent), the kubelet's serving cert is signed by it */
@@ -94,12 +92,18 @@ export class Agent {
   private mirrors: MirrorPods | undefined;
   private server: KubeletServer | undefined;
   private informers: SharedInformerFactory | undefined;
-  private podInformer: SharedInformer<Pod> | undefined;
   private networkReady = false;
   private staticUids = new Set<string>();
 
+  private readonly port: number;
+  private readonly podCIDRTimeoutMs: number;
+  private readonly networkName: string;
+
   constructor(private readonly o: AgentOptions) {
     this.paths = kubeletPaths(o.dataDir);
+    this.port = o.kubeletPort ?? 10250;
+    this.podCIDRTimeoutMs = o.podCIDRTimeoutMs ?? 60_000;
+    this.networkName = o.cniNetworkName ?? "k8ts";
     this.nodeName = o.nodeName ?? defaultNodeName();
     this.log = o.log.child({ component: "agent", node: this.nodeName });
   }
@@ -115,7 +119,7 @@ export class Agent {
   }
 
   get kubeletPort(): number {
-    return this.server?.port ?? this.o.kubeletPort ?? 10250;
+    return this.server?.port ?? this.port;
   }
 
   async start(): Promise<void> {
@@ -131,8 +135,7 @@ export class Agent {
     const o = this.o;
     const log = this.log;
     const started = Date.now();
-    const config = await loadKubeconfig(o.kubeconfig);
-    const client = (this.client = new RestClient({ config: o.server ? { ...config, server: o.server } : config, userAgent: `k8ts-agent/${this.nodeName}`, qps: 50, burst: 100 }));
+    const client = (this.client = await createClientFromKubeconfig(o.kubeconfig, { ...(o.server ? { server: o.server } : {}), userAgent: `k8ts-agent/${this.nodeName}`, qps: 50, burst: 100 }));
 
     if (!o.containerRuntimeEndpoint) {
       this.containerd = new Containerd({ dataDir: this.paths.root, logger: log });
@@ -148,7 +151,7 @@ export class Agent {
       client,
       nodeName: this.nodeName,
       ...(o.nodeIP ? { nodeIP: o.nodeIP } : {}),
-      kubeletPort: o.kubeletPort ?? 10250,
+      kubeletPort: this.port,
       ...(o.labels ? { labels: o.labels } : {}),
       ...(o.taints ? { taints: o.taints } : {}),
       cri,
@@ -160,15 +163,15 @@ export class Agent {
     await node.start();
 
     // The kubelet server first: `kubectl logs` must work as soon as a pod runs.
-    const caPem = config.caPem ?? "";
+    const caPem = client.config.caPem ?? "";
     const ca = o.caKeyDir ? readCa(o.caKeyDir) : undefined;
     const tls = await ensureKubeletServingCert({ dir: join(this.paths.root, "tls"), nodeName: this.nodeName, addresses: [node.nodeIP, "127.0.0.1"], ...(ca ? { ca } : {}) });
     this.server = new KubeletServer({
       cri,
       nodeName: this.nodeName,
       paths: this.paths,
-      port: o.kubeletPort ?? 10250,
-      bindAddress: o.kubeletBindAddress ?? "0.0.0.0",
+      port: this.port,
+      bindAddress: "0.0.0.0",
       tls,
       clientCA: caPem,
       log,
@@ -176,23 +179,23 @@ export class Agent {
     });
     await this.server.start();
 
-    const timeout = AbortSignal.timeout(o.podCIDRTimeoutMs ?? 60_000);
+    const timeout = AbortSignal.timeout(this.podCIDRTimeoutMs);
     let podCIDRs: string[];
     try {
       podCIDRs = await node.podCIDRs(AbortSignal.any([timeout, this.stopping.signal]));
     } catch {
       if (this.stopping.signal.aborted) throw new AgentError("Stopped", "agent stopped while waiting for a podCIDR");
-      throw new AgentError("NoPodCIDR", `node ${this.nodeName} got no spec.podCIDRs within ${(o.podCIDRTimeoutMs ?? 60_000) / 1000} s: is the node IPAM controller running (controller-manager --allocate-node-cidrs)?`);
+      throw new AgentError("NoPodCIDR", `node ${this.nodeName} got no spec.podCIDRs within ${this.podCIDRTimeoutMs / 1000} s: is the node IPAM controller running (controller-manager --allocate-node-cidrs)?`);
     }
-    await ensurePodMasquerade({ podCIDRs, ...(o.clusterCIDR ? { clusterCIDR: o.clusterCIDR } : {}), networkName: o.cniNetworkName ?? "k8ts" });
-    await writeCniConfig({ dataDir: this.paths.root, podCIDRs, ...(o.cniBridge ? { bridge: o.cniBridge } : {}), ...(o.cniNetworkName ? { networkName: o.cniNetworkName } : {}) });
+    await ensurePodMasquerade({ podCIDRs, ...(o.clusterCIDR ? { clusterCIDR: o.clusterCIDR } : {}), networkName: this.networkName });
+    await writeCniConfig({ dataDir: this.paths.root, podCIDRs, ...(o.cniBridge ? { bridge: o.cniBridge } : {}), networkName: this.networkName });
     this.networkReady = true;
     node.requestStatusUpdate();
     log.info({ podCIDRs }, "pod network configured");
 
     const objects = (this.objects = new ApiObjectSource({ client, log }));
     await objects.start();
-    log.info({ ms: Date.now() - started }, "object caches synced");
+    log.debug({ ms: Date.now() - started }, "object caches synced");
     const volumes = new Volumes({ paths: this.paths, objects, nodeName: this.nodeName, log });
     const prober = (this.prober = new Prober({ cri, events, log }));
     const lifecycle = (this.lifecycle = new PodLifecycle({
@@ -219,11 +222,11 @@ export class Agent {
       selectors: { fieldSelector: `spec.nodeName=${this.nodeName}` },
       transform: stripManagedFields,
     }));
-    const pods = (this.podInformer = factory.forKind("v1", "Pod") as SharedInformer<Pod>);
+    const pods = factory.forKind("v1", "Pod") as SharedInformer<Pod>;
     factory.start(this.stopping.signal);
     if (!(await factory.waitForCacheSync(this.stopping.signal))) throw new AgentError("Stopped", "agent stopped before the pod cache synced");
     const apiPods = (pods.lister.list() as Pod[]).filter((p) => !isMirrorPod(p));
-    log.info({ ms: Date.now() - started }, "pod cache synced");
+    log.debug({ ms: Date.now() - started }, "pod cache synced");
 
     // Static pods: the first read of the sources joins the initial set (so that start() keeps
     // their running containers); lists that come later, or a first one slower than 2 s, are
@@ -276,7 +279,7 @@ export class Agent {
     // wanted it are synced again once it is there.
     if (this.containerd) {
       const address = this.containerd.socket;
-      void ensureDnsImageInWorker({ endpoint: this.containerd.endpoint, address, archiveDir: join(this.paths.root, "images") }, this.stopping.signal).then(
+      void ensureDnsImageInChild({ endpoint: this.containerd.endpoint, address, archiveDir: join(this.paths.root, "images") }, this.stopping.signal).then(
         (r) => {
           if (!r.imported) return;
           log.info({ image: r.reference }, "cluster DNS image imported");
@@ -318,6 +321,7 @@ export class Agent {
     await this.node?.stop().catch(() => undefined);
     await this.events?.shutdown().catch(() => undefined);
     this.cri?.close();
+    this.client?.close();
     await this.containerd?.stop().catch((err: unknown) => this.log.warn({ err }, "stopping containerd"));
   }
 }

@@ -19,7 +19,7 @@ type Reply = { ok: true; result: BuiltinImageResult } | { ok: false; error: stri
 const JOB_ENV = "K8TS_DNS_IMAGE_JOB";
 
 /** ensureDnsImage for the containerd at `address`, in a child process; `signal` kills it (an agent stopping does not wait for a build). */
-export function ensureDnsImageInWorker(job: Job, signal?: AbortSignal): Promise<BuiltinImageResult> {
+export function ensureDnsImageInChild(job: Job, signal?: AbortSignal): Promise<BuiltinImageResult> {
   return new Promise((resolve, reject) => {
     const child = fork(fileURLToPath(import.meta.url), [], { env: { ...process.env, [JOB_ENV]: JSON.stringify(job) }, stdio: ["ignore", "ignore", "inherit", "ipc"] });
     const abort = (): void => void child.kill("SIGKILL");
