@@ -1,13 +1,13 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Command } from "commander";
-import { dnsFlagsFromCommand, type DnsCommandFlags } from "../cli/dns-action.js";
+import type { DnsCommandFlags } from "../cli/dns-action.js";
 import { registerDnsCommand } from "../cli/dns.js";
 import { RestClient } from "../client/rest.js";
 import { createLogger } from "../util/log.js";
 import { DnsError } from "./errors.js";
 import { parseUpstream, resolvConfNameservers } from "./forward.js";
-import { DEFAULT_DNS_FLAGS, dnsOptionsFromFlags, parseDnsArgv, parseListenAddress } from "./run.js";
+import { DEFAULT_DNS_FLAGS, dnsFlagsFromArgs, dnsOptionsFromFlags, parseDnsArgv, parseListenAddress } from "./run.js";
 import { compileDnsServerOptions, DnsServer } from "./server.js";
 import { freePort } from "../testing/net.js";
 import { until } from "../testing/wait.js";
@@ -79,14 +79,16 @@ void describe("DNS flags and options", () => {
     dns.action((flags: DnsCommandFlags) => {
       got = flags;
     });
-    await program.parseAsync(["node", "k8ts", "dns", "--kubeconfig", "/tmp/k", "--listen", "127.0.0.1:53", "--upstream", "10.0.0.2", "--upstream", "10.0.0.3", "--health-port", "0"]);
+    const args = ["--kubeconfig", "/tmp/k", "--listen", "127.0.0.1:53", "--upstream", "10.0.0.2", "--upstream", "10.0.0.3", "--health-port", "0"];
+    await program.parseAsync(["node", "k8ts", "dns", ...args]);
     assert.ok(got);
-    const flags = dnsFlagsFromCommand(got);
+    const flags = dnsFlagsFromArgs(got);
+    assert.deepEqual(flags, parseDnsArgv(args, () => undefined), "k8ts dns and the standalone program read the same argv alike");
     assert.equal(flags.kubeconfig, "/tmp/k");
     assert.deepEqual(flags.upstreams, ["10.0.0.2", "10.0.0.3"]);
     assert.equal(flags.clusterDomain, "cluster.local");
     assert.deepEqual(dnsOptionsFromFlags(flags).http?.map((h) => h.port), [8181, 9153]);
-    assert.throws(() => dnsFlagsFromCommand({ ...got!, ttl: "x" }), invalid);
+    assert.throws(() => dnsFlagsFromArgs({ ...got!, ttl: "x" }), invalid);
   });
 
   void it("start waits for the API server and gives up when told to, closing what it opened", async () => {

@@ -93,6 +93,27 @@ export async function runDns(f: DnsFlags, signal: AbortSignal, hooks: RunDnsHook
   }
 }
 
+/**
+ * runDns in the foreground until SIGINT or SIGTERM. As PID 1 of a container Node gets no
+ * default signal handling, so these handlers are what makes `kubectl delete pod` stop it
+ * promptly. A signal before the caches synced is a clean stop, not a failure.
+ */
+export async function runDnsUntilSignalled(f: DnsFlags, hooks: RunDnsHooks = {}): Promise<void> {
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    await runDns(f, stop.signal, hooks);
+  } catch (err) {
+    if (err instanceof DnsError && err.code === "Stopped") return;
+    throw err;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
 export const DNS_USAGE = `Usage: k8ts-dns [options]
 
 The k8ts cluster DNS server: Services and EndpointSlices from the API server answered as the
@@ -114,6 +135,44 @@ Options:
   --version                 print the version
   -h, --help                print this help
 `;
+
+/** Flags as a command line spells them (commander's camelCase names): strings, absent when not given. */
+export interface DnsArgs {
+  readonly kubeconfig?: string;
+  readonly listen?: readonly string[];
+  readonly clusterDomain?: string;
+  readonly upstream?: readonly string[];
+  readonly resolvConf?: string;
+  readonly ttl?: string;
+  readonly httpAddress?: string;
+  readonly healthPort?: string;
+  readonly readyPort?: string;
+  readonly metricsPort?: string;
+  readonly logLevel?: string;
+}
+
+/** Command-line strings → flags: DEFAULT_DNS_FLAGS for what is absent, whole numbers checked. */
+export function dnsFlagsFromArgs(a: DnsArgs): DnsFlags {
+  const num = (s: string | undefined, dflt: number, flag: string): number => {
+    if (s === undefined) return dflt;
+    if (!/^\d+$/.test(s.trim())) throw new DnsError("InvalidOptions", `invalid argument ${JSON.stringify(s)} for ${flag}: not a whole number`);
+    return Number(s);
+  };
+  const d = DEFAULT_DNS_FLAGS;
+  return {
+    ...(a.kubeconfig !== undefined ? { kubeconfig: a.kubeconfig } : {}),
+    listen: a.listen?.length ? a.listen : d.listen,
+    clusterDomain: a.clusterDomain ?? d.clusterDomain,
+    httpAddress: a.httpAddress ?? d.httpAddress,
+    healthPort: num(a.healthPort, d.healthPort, "--health-port"),
+    readyPort: num(a.readyPort, d.readyPort, "--ready-port"),
+    metricsPort: num(a.metricsPort, d.metricsPort, "--metrics-port"),
+    upstreams: a.upstream ?? [],
+    resolvConf: a.resolvConf ?? d.resolvConf,
+    ttl: num(a.ttl, d.ttl, "--ttl"),
+    logLevel: a.logLevel ?? d.logLevel,
+  };
+}
 
 /** The standalone program's argv (after `node script`) → flags; undefined for --help/--version (already printed). */
 export function parseDnsArgv(argv: readonly string[], out: (s: string) => void): DnsFlags | undefined {
@@ -151,23 +210,17 @@ export function parseDnsArgv(argv: readonly string[], out: (s: string) => void):
     out(`k8ts-dns ${VERSION.gitVersion}\n`);
     return undefined;
   }
-  const num = (s: string | undefined, dflt: number, flag: string): number => {
-    if (s === undefined) return dflt;
-    if (!/^\d+$/.test(s)) throw new DnsError("InvalidOptions", `${flag}: ${JSON.stringify(s)} is not a number`);
-    return Number(s);
-  };
-  const d = DEFAULT_DNS_FLAGS;
-  return {
-    ...(v.kubeconfig !== undefined ? { kubeconfig: v.kubeconfig } : {}),
-    listen: v.listen?.length ? v.listen : d.listen,
-    clusterDomain: v["cluster-domain"] ?? d.clusterDomain,
-    httpAddress: v["http-address"] ?? d.httpAddress,
-    healthPort: num(v["health-port"], d.healthPort, "--health-port"),
-    readyPort: num(v["ready-port"], d.readyPort, "--ready-port"),
-    metricsPort: num(v["metrics-port"], d.metricsPort, "--metrics-port"),
-    upstreams: v.upstream ?? [],
-    resolvConf: v["resolv-conf"] ?? d.resolvConf,
-    ttl: num(v.ttl, d.ttl, "--ttl"),
-    logLevel: v["log-level"] ?? d.logLevel,
-  };
+  return dnsFlagsFromArgs({
+    kubeconfig: v.kubeconfig,
+    listen: v.listen,
+    clusterDomain: v["cluster-domain"],
+    upstream: v.upstream,
+    resolvConf: v["resolv-conf"],
+    ttl: v.ttl,
+    httpAddress: v["http-address"],
+    healthPort: v["health-port"],
+    readyPort: v["ready-port"],
+    metricsPort: v["metrics-port"],
+    logLevel: v["log-level"],
+  });
 }
