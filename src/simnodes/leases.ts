@@ -10,16 +10,10 @@ import type { Lease } from "kubernetes-types/coordination/v1.js";
 import { isAlreadyExists, isConflict, isNotFound } from "../client/errors.js";
 import { microTime } from "../client/leaderelection.js";
 import type { Clock, Timer } from "../client/clock.js";
+import { NODE_LEASE_NAMESPACE, type LeaseApi } from "../client/nodelease.js";
 import type { Logger } from "../util/log.js";
 
-export const NODE_LEASE_NAMESPACE = "kube-node-lease";
-
-/** The verbs the renewer needs on leases in kube-node-lease (a namespaced ResourceClient<Lease> is one). */
-export interface LeaseApi {
-  get(name: string): Promise<Lease>;
-  create(obj: Lease): Promise<Lease>;
-  update(obj: Lease): Promise<Lease>;
-}
+export { NODE_LEASE_NAMESPACE };
 
 export interface LeaseHolder {
   readonly name: string;

@@ -21,10 +21,10 @@ import type { Logger } from "../../util/log.js";
 import { VERSION } from "../../util/version.js";
 import type { CriClient } from "../cri/client.js";
 import { cpuCount, detectNodeIP, goArch, kernelVersion, readFsInfo, readHugepages, readMachineIds, readMeminfo, readOsImage } from "./host.js";
-import { NODE_LEASE_NAMESPACE, NodeLease } from "./lease.js";
+import { NODE_LEASE_NAMESPACE } from "../../client/nodelease.js";
+import { NodeLease } from "./lease.js";
 import { desiredStatus, imagesOf, PressureTracker, rfc3339, stampHeartbeats, STATUS_REPORT_MS, statusChanged, thresholdsMet, type Readiness, type Resources, type StatusInput } from "./status.js";
 
-export { NODE_LEASE_NAMESPACE };
 export type { Readiness };
 
 export type NodeAgentErrorCode = "NotStarted" | "Stopped" | "InvalidOptions";

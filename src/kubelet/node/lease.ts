@@ -8,18 +8,11 @@ import type { Lease } from "kubernetes-types/coordination/v1.js";
 import { realClock, type Clock, type Timer } from "../../client/clock.js";
 import { isAlreadyExists, isConflict, isNotFound } from "../../client/errors.js";
 import { microTime } from "../../client/leaderelection.js";
+import { NODE_LEASE_NAMESPACE, type LeaseApi } from "../../client/nodelease.js";
 import type { Logger } from "../../util/log.js";
 
-export const NODE_LEASE_NAMESPACE = "kube-node-lease";
 const RETRY_BASE_MS = 200;
 const RETRY_MAX_MS = 7_000;
-
-/** The verbs the lease needs on kube-node-lease (a namespaced ResourceClient<Lease> is one). */
-export interface LeaseApi {
-  get(name: string): Promise<Lease>;
-  create(obj: Lease): Promise<Lease>;
-  update(obj: Lease): Promise<Lease>;
-}
 
 export interface NodeLeaseOptions {
   readonly api: LeaseApi;
