@@ -256,7 +256,7 @@ export class NodeAgent {
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
       await this.adopt();
-      await this.syncStatus(true);
+      await this.syncStatus(true, input);
       return;
     }
     this.remember(created);
@@ -264,7 +264,7 @@ export class NodeAgent {
     for (const e of events) this.recordStatusEvent(e);
     this.log.info("created the node");
     // A server that drops status on create gets it through nodes/status.
-    if (!created.status?.conditions?.length) await this.syncStatus(true);
+    if (!created.status?.conditions?.length) await this.syncStatus(true, input);
   }
 
   /** An existing Node of our name: bring our labels and annotations into it, leave its spec alone. */
@@ -376,10 +376,11 @@ export class NodeAgent {
     }
   }
 
-  private async syncStatus(force: boolean): Promise<void> {
+  /** `gathered`: host and runtime facts just gathered (registration has them), else read now. */
+  private async syncStatus(force: boolean, gathered?: StatusInput): Promise<void> {
     const current = this.latest ?? (await this.nodes.get(this.o.nodeName));
     this.remember(current);
-    const input = await this.statusInput();
+    const input = gathered ?? (await this.statusInput());
     const at = this.clock.now();
     const now = rfc3339(at);
     const { status, events } = desiredStatus(current.status, input, now);
