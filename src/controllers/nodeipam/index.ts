@@ -71,5 +71,3 @@ export function nodeIpamControllerFactory(input: NodeIpamOptionsInput = {}): Con
     };
   };
 }
-
-export const nodeIpamController: ControllerFactory = nodeIpamControllerFactory();
