@@ -2,53 +2,12 @@
 // pkg/api/v1/resource): fieldRef on the pod's metadata, resourceFieldRef on one container's
 // requests and limits.
 import type { Container, ObjectFieldSelector, Pod, ResourceFieldSelector } from "kubernetes-types/core/v1.js";
+import { goQuote } from "../../api/fielderrors.js";
 import { Quantity } from "../../api/quantity.js";
 
 /** A fieldRef or resourceFieldRef that cannot be resolved; the message is upstream's. */
 export class DownwardApiError extends Error {
   override readonly name = "DownwardApiError";
-}
-
-/** Go's %q for the strings labels and annotations hold: printable runes kept, others escaped. */
-export function goQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const c = ch.codePointAt(0)!;
-    switch (ch) {
-      case '"':
-        out += '\\"';
-        continue;
-      case "\\":
-        out += "\\\\";
-        continue;
-      case "\x07":
-        out += "\\a";
-        continue;
-      case "\b":
-        out += "\\b";
-        continue;
-      case "\f":
-        out += "\\f";
-        continue;
-      case "\n":
-        out += "\\n";
-        continue;
-      case "\r":
-        out += "\\r";
-        continue;
-      case "\t":
-        out += "\\t";
-        continue;
-      case "\v":
-        out += "\\v";
-        continue;
-    }
-    if (c < 0x20 || c === 0x7f) out += `\\x${c.toString(16).padStart(2, "0")}`;
-    else if ((c >= 0x80 && c < 0xa0) || c === 0xad || (c >= 0xd800 && c <= 0xdfff) || c === 0xfeff || (c >= 0xfff9 && c <= 0xfffb)) {
-      out += c > 0xffff ? `\\U${c.toString(16).padStart(8, "0")}` : `\\u${c.toString(16).padStart(4, "0")}`;
-    } else out += ch;
-  }
-  return `${out}"`;
 }
 
 /** `k="v"` lines sorted by key, no trailing newline (upstream's fieldpath.FormatMap). */

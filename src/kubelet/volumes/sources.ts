@@ -14,9 +14,10 @@ import type {
   SecretVolumeSource,
   ServiceAccountTokenProjection,
 } from "kubernetes-types/core/v1.js";
+import { goQuote } from "../../api/fielderrors.js";
 import type { ObjectSource } from "../types.js";
 import type { Payload } from "./atomic-writer.js";
-import { fieldRefValue, goQuote, resourceFieldRefValue, type NodeAllocatable } from "./downward.js";
+import { fieldRefValue, resourceFieldRefValue, type NodeAllocatable } from "./downward.js";
 import type { ServiceAccountTokens } from "./tokens.js";
 
 /** The default of every defaultMode (configMap, secret, downwardAPI, projected). */
