@@ -20,11 +20,6 @@ export function goDuration(ms: number): string {
   return hours > 0 ? `${hours}h${minutes % 60}m${seconds}` : `${minutes}m${seconds}`;
 }
 
-/** Go's %q of a string (close enough: JSON escapes differ from Go's only for rare control characters). */
-export function goQuote(s: string): string {
-  return JSON.stringify(s);
-}
-
 /** Go's %v of a []string: [a b c]. */
 export function goList(items: readonly string[]): string {
   return `[${items.join(" ")}]`;

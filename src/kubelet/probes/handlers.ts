@@ -6,9 +6,10 @@ import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders 
 import { request as httpsRequest } from "node:https";
 import { connect } from "node:net";
 import type { Container, EnvVar, ExecAction, GRPCAction, HTTPGetAction, LifecycleHandler, Pod, TCPSocketAction } from "kubernetes-types/core/v1.js";
+import { goQuote } from "../../api/fielderrors.js";
 import { VERSION } from "../../util/version.js";
 import { isCriError, type CriClient } from "../cri/client.js";
-import { canonicalHeaderKey, goList, goQuote, joinHostPort, netErrorMessage, podDesc } from "./format.js";
+import { canonicalHeaderKey, goList, joinHostPort, netErrorMessage, podDesc } from "./format.js";
 import { grpcHealthCheck } from "./grpc-health.js";
 
 export interface HandlerTarget {
