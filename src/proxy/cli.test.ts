@@ -55,6 +55,8 @@ describe("k8ts proxy flags", () => {
     await assert.rejects(proxyOptionsFromFlags({ ...defaults, kubeconfig: k, syncPeriod: "soon" }, log), /--sync-period/);
     await assert.rejects(compiled({ ...defaults, kubeconfig: k, clusterCidr: "10.42.0.0" }, log), /cluster CIDR/);
     await assert.rejects(compiled({ ...defaults, kubeconfig: k, nodeIp: "node-1" }, log), /node IP/);
+    await assert.rejects(compiled({ ...defaults, kubeconfig: k, clusterCidr: "10.42.0.0/33" }, log), /cluster CIDR/);
+    await assert.rejects(compiled({ ...defaults, kubeconfig: k, nodeIp: "192.0.2.256" }, log), /node IP/);
     await assert.rejects(compiled({ ...defaults, kubeconfig: k, masqueradeBit: "40" }, log), /masquerade bit/);
     await assert.rejects(proxyOptionsFromFlags({ ...defaults }, log), /--kubeconfig/);
   });

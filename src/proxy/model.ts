@@ -4,6 +4,7 @@
 // Pure functions of the informer caches, so the rule generators can be tested on plain objects.
 import type { Service } from "kubernetes-types/core/v1.js";
 import type { EndpointSlice } from "kubernetes-types/discovery/v1.js";
+import { parseIPSloppy } from "../api/validation.js";
 import type { DeepReadonly } from "../client/objects.js";
 
 export type ProxyMode = "iptables" | "nftables";
@@ -151,8 +152,9 @@ export function chainPlan(sp: ServicePortInfo): ChainPlan {
   };
 }
 
-function isIPv4(ip: string | undefined): ip is string {
-  return ip !== undefined && /^\d{1,3}(\.\d{1,3}){3}$/.test(ip);
+/** An IPv4 address in dotted form, as the API server's validation parses it. */
+export function isIPv4(ip: string | undefined): ip is string {
+  return ip !== undefined && parseIPSloppy(ip)?.length === 4;
 }
 
 function ipKey(ip: string): number {

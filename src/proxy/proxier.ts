@@ -8,6 +8,7 @@ import { existsSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import type { Service } from "kubernetes-types/core/v1.js";
 import type { EndpointSlice } from "kubernetes-types/discovery/v1.js";
+import { parseCIDRSloppy } from "../api/validation.js";
 import { SharedInformerFactory, stripManagedFields, type EventHandler, type SharedInformer } from "../client/informer.js";
 import type { RestClient } from "../client/rest.js";
 import type { Logger } from "../util/log.js";
@@ -15,7 +16,7 @@ import type { Backend } from "./backend.js";
 import { clearFlows, staleUdpFlows } from "./conntrack.js";
 import { commandRunner, type CommandRunner } from "./exec.js";
 import { IptablesBackend } from "./iptables/backend.js";
-import { buildServicePorts, PROXY_LABEL_SELECTOR, ProxyError, type ProxyMode, type ServicePortInfo } from "./model.js";
+import { buildServicePorts, isIPv4, PROXY_LABEL_SELECTOR, ProxyError, type ProxyMode, type ServicePortInfo } from "./model.js";
 import { IptablesNames, NftNames, checkChainPrefix } from "./names.js";
 import { NftablesBackend } from "./nftables/backend.js";
 import { applySysctls } from "./sysctl.js";
@@ -86,13 +87,6 @@ export interface LastSync {
 const FULL_SYNC_PERIOD_MS = 60 * 60 * 1000;
 const RETRY_MIN_MS = 1000;
 
-const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
-
-function validIPv4(ip: string): boolean {
-  const m = IPV4.exec(ip);
-  return m !== null && m.slice(1).every((o) => Number(o) <= 255);
-}
-
 export function onPath(cmd: string): boolean {
   return (process.env["PATH"] ?? "/usr/sbin:/usr/bin:/sbin:/bin").split(delimiter).some((d) => d !== "" && existsSync(join(d, cmd)));
 }
@@ -106,11 +100,8 @@ export function compileProxierOptions(o: ProxierOptions): CompiledProxierOptions
     throw new ProxyError("InvalidOptions", msg);
   };
   if (o.mode !== "iptables" && o.mode !== "nftables") bad(`proxy mode ${JSON.stringify(o.mode)}: want iptables or nftables`);
-  for (const ip of o.nodeIPs) if (!validIPv4(ip)) bad(`node IP ${JSON.stringify(ip)} is not an IPv4 address`);
-  if (o.clusterCIDR !== undefined) {
-    const [ip, bits, ...rest] = o.clusterCIDR.split("/");
-    if (rest.length > 0 || !ip || !validIPv4(ip) || bits === undefined || !/^\d+$/.test(bits) || Number(bits) > 32) bad(`cluster CIDR ${JSON.stringify(o.clusterCIDR)} is not an IPv4 CIDR`);
-  }
+  for (const ip of o.nodeIPs) if (!isIPv4(ip)) bad(`node IP ${JSON.stringify(ip)} is not an IPv4 address`);
+  if (o.clusterCIDR !== undefined && parseCIDRSloppy(o.clusterCIDR)?.ip.length !== 4) bad(`cluster CIDR ${JSON.stringify(o.clusterCIDR)} is not an IPv4 CIDR`);
   const bit = o.masqueradeBit ?? 14;
   if (!Number.isInteger(bit) || bit < 0 || bit > 31) bad(`masquerade bit ${bit}: want 0-31`);
   const syncPeriodMs = o.syncPeriodMs ?? 30_000;
