@@ -1,7 +1,7 @@
 // Finding a pod's sandbox and containers through CRI alone, by the labels every kubelet puts on
 // them (types.ts), so the server answers for any container in the runtime — adopted after a
 // restart, or started by an agent whose memory it does not share.
-import type { Container, CriClient, PodSandbox } from "../cri/client.js";
+import type { Container, ContainerStatus, CriClient, PodSandbox } from "../cri/client.js";
 import { LABEL_CONTAINER_NAME, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID } from "../types.js";
 
 export type LookupErrorCode = "PodNotFound" | "ContainerNotFound" | "ContainerNotRunning" | "PreviousNotFound";
@@ -29,7 +29,7 @@ function bySandboxPreference(a: PodSandbox, b: PodSandbox): number {
 }
 
 /** The pod's sandboxes, the current one first; empty when the runtime has none. */
-export async function podSandboxes(cri: CriClient, namespace: string, name: string, uid?: string): Promise<PodSandbox[]> {
+async function podSandboxes(cri: CriClient, namespace: string, name: string, uid?: string): Promise<PodSandbox[]> {
   const labelSelector: Record<string, string> = { [LABEL_POD_NAMESPACE]: namespace, [LABEL_POD_NAME]: name };
   if (uid) labelSelector[LABEL_POD_UID] = uid;
   const all = await cri.listPodSandbox({ labelSelector });
@@ -44,31 +44,28 @@ export async function currentSandbox(cri: CriClient, namespace: string, name: st
   return ready;
 }
 
-export interface ContainerAttempts {
-  /** uid of the pod instance these belong to (the current sandbox's) */
-  readonly uid: string;
-  /** every instance of the container in that pod, newest attempt first */
-  readonly attempts: readonly Container[];
-}
-
 function attemptOf(c: Container): number {
   return c.metadata?.attempt ?? 0;
 }
 
 /**
- * All instances of one container of the pod's current incarnation (a pod deleted and created
- * again under the same name has a new uid: only the newest uid's containers count).
+ * All instances of one container of the pod's current incarnation, newest attempt first (a pod
+ * deleted and created again under the same name has a new uid: only the newest uid's count).
  */
-export async function containerAttempts(cri: CriClient, namespace: string, pod: string, container: string, uid?: string): Promise<ContainerAttempts> {
-  const sandboxes = await podSandboxes(cri, namespace, pod, uid);
-  const current = sandboxes[0];
-  const podUid = uid ?? current?.labels[LABEL_POD_UID] ?? "";
-  if (!current) return { uid: podUid, attempts: [] };
+async function containerAttempts(cri: CriClient, namespace: string, pod: string, container: string, uid?: string): Promise<Container[]> {
+  const [current] = await podSandboxes(cri, namespace, pod, uid);
+  if (!current) return [];
+  const podUid = uid ?? current.labels[LABEL_POD_UID] ?? "";
   const found = await cri.listContainers({
     labelSelector: { [LABEL_POD_NAMESPACE]: namespace, [LABEL_POD_NAME]: pod, [LABEL_POD_UID]: podUid, [LABEL_CONTAINER_NAME]: container },
   });
-  found.sort((a, b) => attemptOf(b) - attemptOf(a) || b.createdAt - a.createdAt);
-  return { uid: podUid, attempts: found };
+  return found.sort((a, b) => attemptOf(b) - attemptOf(a) || b.createdAt - a.createdAt);
+}
+
+/** The container whose logs are served, and where its runtime writes them ("" when it does not say). */
+export interface LogTarget {
+  readonly id: string;
+  readonly logPath: string;
 }
 
 /**
@@ -84,25 +81,29 @@ export async function logContainer(
   pod: string,
   container: string,
   previous: boolean,
-  uid?: string,
-  restarts?: (exitCode: number) => boolean,
-): Promise<Container> {
-  const { attempts } = await containerAttempts(cri, namespace, pod, container, uid);
+  restarts: (exitCode: number) => boolean,
+): Promise<LogTarget> {
+  // The log path is only in the container's status; one already read for its exit code serves.
+  const target = async (c: Container, status?: ContainerStatus | null): Promise<LogTarget> => ({
+    id: c.id,
+    logPath: (status !== undefined ? status : (await cri.containerStatus(c.id)).status)?.logPath ?? "",
+  });
+  const attempts = await containerAttempts(cri, namespace, pod, container);
   const current = attempts[0];
   if (!current) throw new LookupError("ContainerNotFound", `container "${container}" in pod "${pod}" is waiting to start: ContainerCreating`);
-  if (!previous) return current;
-  if (current.state === "CONTAINER_EXITED" && restarts) {
-    const exitCode = (await cri.containerStatus(current.id)).status?.exitCode ?? 0;
-    if (restarts(exitCode)) return current;
+  if (!previous) return target(current);
+  if (current.state === "CONTAINER_EXITED") {
+    const status = (await cri.containerStatus(current.id)).status;
+    if (restarts(status?.exitCode ?? 0)) return target(current, status);
   }
   const prev = attempts.slice(1).find((c) => c.state === "CONTAINER_EXITED");
   if (!prev) throw new LookupError("PreviousNotFound", `previous terminated container "${container}" in pod "${pod}" not found`);
-  return prev;
+  return target(prev);
 }
 
 /** The running instance of a container (exec and attach need one). */
 export async function runningContainer(cri: CriClient, namespace: string, pod: string, container: string, uid?: string): Promise<Container> {
-  const { attempts } = await containerAttempts(cri, namespace, pod, container, uid);
+  const attempts = await containerAttempts(cri, namespace, pod, container, uid);
   const running = attempts.find((c) => c.state === "CONTAINER_RUNNING");
   // Upstream's kubelet answers exactly this when the runtime has no running container by that name.
   if (!running) throw new LookupError("ContainerNotRunning", `container not found ("${container}")`);

@@ -307,10 +307,8 @@ export class KubeletServer {
     // The pod's restartPolicy says whether an exited newest attempt is waiting to be restarted.
     const policy = this.o.pods?.().find((p) => p.metadata?.namespace === namespace && p.metadata?.name === pod)?.spec?.restartPolicy ?? "Always";
     const restarts = (exitCode: number): boolean => policy === "Always" || (policy === "OnFailure" && exitCode !== 0);
-    const c = await logContainer(this.o.cri, namespace, pod, container, opts.previous, undefined, restarts);
-    const status = (await this.o.cri.containerStatus(c.id)).status;
-    const path = status?.logPath ?? "";
-    if (path === "") throw new HttpError(400, `container "${container}" in pod "${pod}" has no log file`);
+    const c = await logContainer(this.o.cri, namespace, pod, container, opts.previous, restarts);
+    if (c.logPath === "") throw new HttpError(400, `container "${container}" in pod "${pod}" has no log file`);
     const abort = new AbortController();
     res.once("close", () => abort.abort());
     const isRunning = async (): Promise<boolean> => {
@@ -337,7 +335,7 @@ export class KubeletServer {
         }
       });
     try {
-      await readContainerLog(path, opts, sink, { isRunning, signal: abort.signal });
+      await readContainerLog(c.logPath, opts, sink, { isRunning, signal: abort.signal });
     } catch (err) {
       // A container that never started has no file yet: no lines, as upstream shows.
       if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
