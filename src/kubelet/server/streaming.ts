@@ -24,7 +24,7 @@
 // Upstream places the same two translations in the API server; here the API server stays a
 // plain proxy and anything that reaches the kubelet directly gets them too.
 import { createConnection, type Socket } from "node:net";
-import { request as httpRequest, type IncomingMessage } from "node:http";
+import { request as httpRequest, STATUS_CODES, type IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, createWebSocketStream, type WebSocket, type RawData } from "ws";
 import type { Logger } from "../../util/log.js";
@@ -75,13 +75,11 @@ export function streamMode(kind: StreamKind, req: IncomingMessage): StreamMode {
   return protocols.includes(STREAM_PROTOCOL_V5) ? "bridge-v5" : "passthrough";
 }
 
-const REASONS: Record<number, string> = { 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable" };
-
 /** Answers an upgrade request that will not be upgraded, on its raw socket. */
 export function writeHttpError(socket: Duplex, code: number, message: string): void {
   if (socket.destroyed) return;
   const body = Buffer.from(message.endsWith("\n") ? message : message + "\n");
-  socket.end(`HTTP/1.1 ${code} ${REASONS[code] ?? "Error"}\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body.toString("utf8")}`);
+  socket.end(`HTTP/1.1 ${code} ${STATUS_CODES[code] ?? "Error"}\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body.toString("utf8")}`);
 }
 
 /** The runtime refused the upgrade: its status and body, to be told to the client. */
