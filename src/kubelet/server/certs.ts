@@ -49,7 +49,7 @@ function stillGood(pair: CertAndKey, o: KubeletServingCertOptions): boolean {
 }
 
 /** the kubelet's serving cert: signed by the cluster CA when its key is given (embedded agent), else self-signed; reused across restarts when still valid and for the same names */
-export async function ensureKubeletServingCert(o: { dir: string; nodeName: string; addresses: string[]; ca?: { cert: string; key: string } }): Promise<{ cert: string; key: string }> {
+export async function ensureKubeletServingCert(o: KubeletServingCertOptions): Promise<{ cert: string; key: string }> {
   await mkdir(o.dir, { recursive: true, mode: 0o700 });
   const certPath = join(o.dir, "kubelet.crt");
   const keyPath = join(o.dir, "kubelet.key");

@@ -27,9 +27,8 @@ export const FrameType = {
 } as const;
 
 export const FLAG_FIN = 0x01;
-export const FLAG_UNIDIRECTIONAL = 0x02;
-/** RST_STREAM status CANCEL */
-export const RST_CANCEL = 5;
+/** RST_STREAM status for a stream this side will not take */
+const RST_REFUSED_STREAM = 3;
 
 /** Largest payload we put in one data frame (the protocol allows 2^24-1). */
 const MAX_DATA_CHUNK = 32 * 1024;
@@ -275,7 +274,7 @@ export class SpdyClientSession extends EventEmitter<SpdySessionEvents> {
     }
   }
 
-  resetStream(streamId: number, status = RST_CANCEL): void {
+  private resetStream(streamId: number, status: number): void {
     const p = Buffer.alloc(8);
     p.writeUInt32BE(streamId & 0x7fffffff, 0);
     p.writeUInt32BE(status, 4);
@@ -332,7 +331,7 @@ export class SpdyClientSession extends EventEmitter<SpdySessionEvents> {
         return;
       case FrameType.SynStream: {
         // A server-initiated stream is not part of the remote-command protocol: refuse it.
-        if (p.length >= 4) this.resetStream(p.readUInt32BE(0) & 0x7fffffff, 3 /* REFUSED_STREAM */);
+        if (p.length >= 4) this.resetStream(p.readUInt32BE(0) & 0x7fffffff, RST_REFUSED_STREAM);
         return;
       }
       default:
