@@ -12,7 +12,6 @@ import { request as httpsRequest } from "node:https";
 import { connect as netConnect, isIP, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import type { Duplex } from "node:stream";
-import type { Logger } from "pino";
 import type { HttpContext } from "../http.js";
 import type { KubeObject } from "../registry/types.js";
 import type { ResourceStore } from "../rest/store.js";
@@ -32,7 +31,6 @@ export interface SubresourceProxyOptions {
   readonly pods: ResourceStore | undefined;
   readonly nodes: ResourceStore | undefined;
   readonly kubeletClient: CertAndKey;
-  readonly log: Logger;
 }
 
 interface Backend {
@@ -173,12 +171,16 @@ export function splitSchemeNamePort(id: string): { scheme: string; name: string;
   throw status.badRequest(`invalid name "${id}"`);
 }
 
-function forwardedHeaders(headers: IncomingHttpHeaders, keepUpgrade: boolean): OutgoingHttpHeaders {
+/** The client's own credentials and target stay here: the backend knows us by our client certificate. */
+function staysHere(name: string): boolean {
+  const n = name.toLowerCase();
+  return n === "host" || n === "authorization" || n.startsWith("impersonate-");
+}
+
+function forwardedHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
   for (const [k, v] of Object.entries(headers)) {
-    const name = k.toLowerCase();
-    if (v === undefined || name === "host" || name === "authorization" || name.startsWith("impersonate-")) continue;
-    if (!keepUpgrade && HOP_BY_HOP.has(name)) continue;
+    if (v === undefined || staysHere(k) || HOP_BY_HOP.has(k.toLowerCase())) continue;
     out[k] = v;
   }
   return out;
@@ -239,11 +241,7 @@ async function proxyUpgrade(ctx: HttpContext, b: Backend, path: string, client: 
   const socket = ctx.req.socket as Duplex;
   const lines = [`${ctx.req.method ?? "GET"} ${path} HTTP/1.1`, `Host: ${b.host.includes(":") ? `[${b.host}]` : b.host}:${b.port}`];
   const raw = ctx.req.rawHeaders;
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i]!.toLowerCase();
-    if (name === "host" || name === "authorization" || name.startsWith("impersonate-")) continue;
-    lines.push(`${raw[i]}: ${raw[i + 1]}`);
-  }
+  for (let i = 0; i + 1 < raw.length; i += 2) if (!staysHere(raw[i]!)) lines.push(`${raw[i]}: ${raw[i + 1]}`);
   upstream.write(lines.join("\r\n") + "\r\n\r\n");
   const head = upgradeHeads.get(ctx.req);
   if (head && head.length > 0) upstream.write(head);
@@ -298,7 +296,7 @@ function proxyHttp(ctx: HttpContext, b: Backend, path: string, client: CertAndKe
       port: b.port,
       method: ctx.req.method ?? "GET",
       path,
-      headers: forwardedHeaders(ctx.req.headers, false),
+      headers: forwardedHeaders(ctx.req.headers),
       agent: false,
       ...(b.tls ? { rejectUnauthorized: false, ...(b.clientCert ? { cert: client.certPem, key: client.keyPem } : {}) } : {}),
     });
