@@ -248,7 +248,7 @@ export class ApiServer {
       watchTimeoutSeconds: () => Math.floor(1800 * (1 + Math.random())),
     });
     const discovery = new Discovery(this.registry, reviewResources);
-    const proxy = subresourceProxy({ pods: coreStore("pods"), nodes: coreStore("nodes"), kubeletClient, log: log.child({ component: "kubelet-proxy" }) });
+    const proxy = subresourceProxy({ pods: coreStore("pods"), nodes: coreStore("nodes"), kubeletClient });
     const checks: HealthCheck[] = [
       { name: "ping", check: () => true },
       { name: "log", check: () => true },
