@@ -2,8 +2,8 @@
 // Everything runs inside network namespaces the benchmark creates (src/proxy/testnet.ts): the
 // host's tables are never touched. One JSON object per line:
 //  - proxy-sync, per mode (iptables, nftables) and size (100 and N services × E endpoints):
-//    the Proxier's first (full) sync, a one-service change (median of 5), a sync with nothing
-//    changed; rules written by each; and the baseline measured in the same run: one raw
+//    the Proxier's first (full) sync and a one-service change (median of 5), with the rules
+//    each wrote; and the baseline measured in the same run: one raw
 //    `iptables-restore --noflush` / `nft -f` of the same full ruleset into an empty namespace.
 //  - service-ready, per mode: time from creating a Service (and its EndpointSlice) to it
 //    answering on its cluster IP from a pod, p50/p99 over 50 services.
