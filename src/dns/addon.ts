@@ -8,8 +8,7 @@ import type { Deployment } from "kubernetes-types/apps/v1.js";
 import type { ClusterRole, ClusterRoleBinding } from "kubernetes-types/rbac/v1.js";
 import type { KubeObject } from "../client/objects.js";
 import { DnsError } from "./errors.js";
-import { isIPv4, isIPv6 } from "node:net";
-import { ipv6Bytes } from "./names.js";
+import { formatIP, parseIP } from "../api/ip.js";
 
 export const DNS_NAMESPACE = "kube-system";
 export const DNS_SERVICE_NAME = "kube-dns";
@@ -27,31 +26,13 @@ export const DNS_PORTS = { dns: 53, health: 8080, ready: 8181, metrics: 9153 } a
 export function clusterDNSIP(serviceCIDR: string): string {
   const first = serviceCIDR.split(",")[0]!.trim();
   const [ip = "", bitsText = ""] = first.split("/");
+  const parsed = parseIP(ip);
+  const width = parsed?.family === "IPv4" ? 32 : 128;
   const bits = Number(bitsText);
-  const v4 = isIPv4(ip);
-  if ((!v4 && !isIPv6(ip)) || !/^\d+$/.test(bitsText) || bits > (v4 ? 32 : 128)) throw new DnsError("InvalidOptions", `service CIDR ${JSON.stringify(serviceCIDR)} is not a CIDR`);
-  const width = v4 ? 32 : 128;
+  if (!parsed || ip.includes(":") !== (parsed.family === "IPv6") || !/^\d+$/.test(bitsText) || bits > width) throw new DnsError("InvalidOptions", `service CIDR ${JSON.stringify(serviceCIDR)} is not a CIDR`);
   if (width - bits < 4) throw new DnsError("InvalidOptions", `service CIDR ${first} is too small to hold a 10th address`);
-  const start = v4 ? BigInt(ip.split(".").reduce((n, o) => n * 256 + Number(o), 0)) : BigInt(`0x${ipv6Bytes(ip).toString("hex")}`);
-  const mask = ((1n << BigInt(width)) - 1n) ^ ((1n << BigInt(width - bits)) - 1n);
-  const n = (start & mask) + 10n;
-  if (v4) return [24n, 16n, 8n, 0n].map((s) => String((n >> s) & 255n)).join(".");
-  const hex = n.toString(16).padStart(32, "0");
-  const groups = hex.match(/.{4}/g)!.map((g) => g.replace(/^0+(?=.)/, ""));
-  // Shortest form (RFC 5952): the longest run of zero groups becomes "::".
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    let j = i;
-    while (j < 8 && groups[j] === "0") j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j === i ? i + 1 : j;
-  }
-  if (best < 0) return groups.join(":");
-  return `${groups.slice(0, best).join(":")}::${groups.slice(best + bestLen).join(":")}`;
+  const hostBits = BigInt(width - bits);
+  return formatIP(((parsed.value >> hostBits) << hostBits) + 10n, parsed.family);
 }
 
 export interface DnsAddonOptions {
