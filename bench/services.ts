@@ -9,6 +9,8 @@
 //    answering on its cluster IP from a pod, p50/p99 over 50 services.
 //  - throughput, per mode: HTTP requests/s (a new connection each, 8 at a time, 3 s) from an
 //    off-cluster client through the cluster IP vs. straight to the pod IP, and their ratio.
+//  - dns: the bundled cluster DNS server's queries/s and p50/p99 from one client, against a raw
+//    UDP echo in the same run (src/dns/bench.ts).
 // Needs root, iproute2, iptables, nftables and /bin/busybox.
 import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";

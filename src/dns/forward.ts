@@ -64,8 +64,6 @@ export interface ForwarderOptions {
   /** per upstream and attempt */
   readonly timeoutMs: number;
   readonly log: Logger;
-  /** queries in flight at once; beyond it a query fails at once (CoreDNS max_concurrent) */
-  readonly maxConcurrent?: number;
   /** told about every attempt: the upstream's rcode, or why it gave none */
   readonly onAttempt?: (upstream: Upstream, outcome: ForwardOutcome, seconds: number) => void;
 }
@@ -76,17 +74,16 @@ interface Pending {
 }
 
 const MAX_TCP_MESSAGE = 65535;
+/** Queries in flight at once; beyond it a query fails at once (CoreDNS's max_concurrent). */
+const MAX_CONCURRENT = 1000;
 
 export class Forwarder {
   private readonly sockets = new Map<4 | 6, UdpSocket>();
   private readonly pending = new Map<number, Pending>();
   private inFlight = 0;
   private closed = false;
-  private readonly maxConcurrent: number;
 
-  constructor(private readonly o: ForwarderOptions) {
-    this.maxConcurrent = o.maxConcurrent ?? 1000;
-  }
+  constructor(private readonly o: ForwarderOptions) {}
 
   get upstreams(): readonly Upstream[] {
     return this.o.upstreams;
@@ -97,7 +94,7 @@ export class Forwarder {
    * undefined when none answered in time (the caller answers SERVFAIL).
    */
   async forward(query: Buffer, proto: "udp" | "tcp"): Promise<Buffer | undefined> {
-    if (this.closed || this.o.upstreams.length === 0 || this.inFlight >= this.maxConcurrent) return undefined;
+    if (this.closed || this.o.upstreams.length === 0 || this.inFlight >= MAX_CONCURRENT) return undefined;
     const id = messageId(query);
     if (id < 0) return undefined;
     this.inFlight++;

@@ -65,11 +65,6 @@ export class Resolver {
     this.podSuffix = `.pod.${o.zone}`;
   }
 
-  /** True when the name is one this server answers with authority (the cluster domain). */
-  isAuthoritativeFor(name: string): boolean {
-    return inZone(canonicalName(name), this.zone);
-  }
-
   resolve(q: Question): Resolution {
     const name = canonicalName(q.name);
     if (inZone(name, this.zone)) {

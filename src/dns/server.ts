@@ -202,7 +202,7 @@ export class DnsServer {
         this.metrics.forwardResponses.labels(u.label, typeof outcome === "number" ? (RCODE_NAMES[outcome] ?? String(outcome)) : outcome).inc();
       },
     });
-    this.informers = new SharedInformerFactory({ client: this.options.client, log: this.log, transform: stripManagedFields as (obj: KubeObject) => KubeObject });
+    this.informers = new SharedInformerFactory({ client: this.options.client, log: this.log, transform: stripManagedFields });
     this.services = this.informers.forKind("v1", "Service");
     this.slices = this.informers.forKind("discovery.k8s.io/v1", "EndpointSlice");
     this.slices.addIndexers({ [SERVICE_INDEX]: (s) => {

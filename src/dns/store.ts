@@ -58,11 +58,6 @@ export class RecordStore {
     return all;
   }
 
-  /** True when the name has records or records below it. */
-  exists(name: string): boolean {
-    return this.byName.has(name) || this.nonTerminals.has(name);
-  }
-
   get owners(): number {
     return this.byOwner.size;
   }
