@@ -45,9 +45,11 @@ void describe("RootCACertPublisher.sync", () => {
 
   void it("restores edited data and a removed description, keeping other metadata", async () => {
     const api = new FakeApi();
-    api.seed("", "configmaps", cm("a", { "ca.crt": "tampered", extra: "x" }, { owner: "me" }), cm("b", { "ca.crt": CA }, null));
-    await publisher(api, [ns("a"), ns("b")], [cm("a", { "ca.crt": "tampered", extra: "x" }, { owner: "me" }), cm("b", { "ca.crt": CA }, null)]).sync("a");
-    await publisher(api, [ns("a"), ns("b")], [cm("a", { "ca.crt": "tampered", extra: "x" }, { owner: "me" }), cm("b", { "ca.crt": CA }, null)]).sync("b");
+    const existing = [cm("a", { "ca.crt": "tampered", extra: "x" }, { owner: "me" }), cm("b", { "ca.crt": CA }, null)];
+    api.seed("", "configmaps", ...structuredClone(existing));
+    const p = publisher(api, [ns("a"), ns("b")], existing);
+    await p.sync("a");
+    await p.sync("b");
     assert.deepEqual(api.verbs(), ["update configmaps a/kube-root-ca.crt", "update configmaps b/kube-root-ca.crt"]);
     const a = api.writes()[0]!.object as ConfigMap;
     assert.deepEqual(a.data, { "ca.crt": CA });
