@@ -67,11 +67,6 @@ export interface SqliteRestoreOptions {
 
 export interface SqliteOpenOptions {
   /**
-   * Commit each write in its own transaction instead of grouping the writes that wait
-   * together. Only for measuring group commit against the plain path.
-   */
-  readonly groupCommit?: boolean;
-  /**
    * Where batches commit: "auto" (default) on the event loop while commits are quick and in
    * the writer thread while they are slow; "thread" or "loop" always there (for tests and
    * measurements).
@@ -140,7 +135,6 @@ export class SqliteStore implements Store {
   #walPages = 0;
   #checkpointing: Promise<void> | undefined;
   readonly #options: StoreOptions;
-  readonly #groupCommit: boolean;
   readonly #hub: WatchHub;
   readonly #compactor: Compactor;
   #revision: number;
@@ -164,11 +158,10 @@ export class SqliteStore implements Store {
 
   readonly #s: ReturnType<typeof prepare>;
 
-  private constructor(file: string, options: StoreOptions, opened: ReturnType<typeof openDatabase>, groupCommit: boolean, placement: WriterPlacement, offload: OffloadPolicy) {
+  private constructor(file: string, options: StoreOptions, opened: ReturnType<typeof openDatabase>, placement: WriterPlacement, offload: OffloadPolicy) {
     this.file = file;
     this.#db = opened.db;
     this.#options = options;
-    this.#groupCommit = groupCommit;
     this.#revision = opened.revision;
     this.#compactRevision = opened.compactRevision;
     this.#compactedThrough = opened.compactedThrough;
@@ -203,7 +196,7 @@ export class SqliteStore implements Store {
     if (placement !== "auto" && placement !== "thread" && placement !== "loop") throw invalid(`sqlite writer must be auto, thread or loop, got ${String(placement)}`);
     const offload = openOptions.offload ?? DEFAULT_OFFLOAD;
     if (!(offload.aboveMs >= 0 && offload.belowMs >= 0 && offload.minBatch >= 0)) throw invalid(`sqlite offload policy must be non-negative numbers, got ${JSON.stringify(offload)}`);
-    const store = new SqliteStore(file, options, opened, openOptions.groupCommit ?? true, placement, offload);
+    const store = new SqliteStore(file, options, opened, placement, offload);
     store.#start();
     return store;
   }
@@ -448,10 +441,6 @@ export class SqliteStore implements Store {
     return new Promise<T>((resolve, reject) => {
       if (this.#closed) throw unavailable(`SQLite store ${this.file} is closed`);
       this.#pending.push(make({ resolve, reject }));
-      if (!this.#groupCommit && !this.#busy) {
-        this.#flush();
-        return;
-      }
       this.#schedule();
     });
   }
@@ -513,9 +502,8 @@ export class SqliteStore implements Store {
       return;
     }
     if (this.#pending.length === 0) return;
-    const max = this.#groupCommit ? MAX_BATCH : 1;
-    const batch = this.#pending.length <= max ? this.#pending : this.#pending.slice(0, max);
-    this.#pending = this.#pending.length <= max ? [] : this.#pending.slice(max);
+    const batch = this.#pending.length <= MAX_BATCH ? this.#pending : this.#pending.slice(0, MAX_BATCH);
+    this.#pending = this.#pending.length <= MAX_BATCH ? [] : this.#pending.slice(MAX_BATCH);
     if (!this.#inThread) {
       let committed: Committed;
       try {
