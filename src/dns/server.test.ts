@@ -174,14 +174,23 @@ void describe("DnsServer against an API server", () => {
   });
 
   void it("drops malformed messages and keeps serving; closes a TCP stream that carries garbage", async () => {
+    const dropped = async (): Promise<number> => (await dns.registry.getSingleMetric("k8ts_dns_dropped_messages_total")!.get()).values.reduce((n, v) => n + v.value, 0);
+    const droppedBefore = await dropped();
+    // Two bad messages, then a query, from one socket: the first reply must be the query's.
     const sock = createSocket("udp4");
     try {
+      sock.bind(0, "127.0.0.1");
+      await once(sock, "listening");
+      const first = once(sock, "message", { signal: AbortSignal.timeout(5000) }) as Promise<[Buffer]>;
       sock.send(Buffer.from("definitely not dns"), port, "127.0.0.1");
       sock.send(Buffer.alloc(3), port, "127.0.0.1");
-      await once(sock, "listening").catch(() => undefined);
+      sock.send(encodeQuery("web.default.svc.cluster.local", "A", { id: 4242 }), port, "127.0.0.1");
+      const [reply] = await first;
+      assert.equal(reply.readUInt16BE(0), 4242, "a malformed message got a reply");
     } finally {
       sock.close();
     }
+    assert.equal(await dropped(), droppedBefore + 2);
     assert.deepEqual(addrs(await ask(port, "web.default.svc.cluster.local", "A")), ["10.43.0.50"]);
     const closed = await new Promise<boolean>((resolve) => {
       const c = connect({ host: "127.0.0.1", port });
