@@ -236,7 +236,7 @@ export async function issueCertificate(ca: CertAndKey, opts: IssueOptions): Prom
 }
 
 /** Lowercased DNS names and canonical IP text, so `::1` and `0:0:0:0:0:0:0:1` compare equal. */
-function canonicalIp(ip: string): string {
+export function canonicalIp(ip: string): string {
   return isIP(ip) === 6 ? new URL(`http://[${ip}]/`).hostname.slice(1, -1) : ip;
 }
 
@@ -384,13 +384,15 @@ function isLinkLocal(ip: string): boolean {
   return /^169\.254\./.test(ip) || /^fe[89ab][0-9a-f]:/i.test(ip);
 }
 
-function coversSANs(have: SubjectAltNames, want: SubjectAltNames): boolean {
+/** `have` names every DNS name and address of `want`. */
+export function coversSANs(have: SubjectAltNames, want: SubjectAltNames): boolean {
   const dns = new Set(have.dnsNames);
   const ips = new Set(have.ipAddresses);
   return want.dnsNames.every((d) => dns.has(d)) && want.ipAddresses.every((ip) => ips.has(ip));
 }
 
-function nearExpiry(certPem: string): boolean {
+/** Less than 30 days left: time to issue a new one. */
+export function nearExpiry(certPem: string): boolean {
   return new Date(new NodeX509(certPem).validTo).getTime() - Date.now() < RENEW_BEFORE_MS;
 }
 

@@ -2,15 +2,13 @@
 // --kubelet-client-certificate): CN kube-apiserver-kubelet-client in system:masters, signed by the
 // cluster CA, kept beside the other certificates and re-issued when the CA changed or it nears
 // expiry. Kubelets trust the cluster CA for client certificates, so this is all they check.
-import { X509Certificate } from "node:crypto";
 import { join } from "node:path";
 import { writeFileAtomic } from "../../util/atomic-write.js";
-import { ADMIN_GROUP, isIssuedBy, issueCertificate, readOptional, type CertAndKey } from "../../util/pki.js";
+import { ADMIN_GROUP, isIssuedBy, issueCertificate, nearExpiry, readOptional, type CertAndKey } from "../../util/pki.js";
 
 export const KUBELET_CLIENT_USER = "kube-apiserver-kubelet-client";
 
 const VALIDITY_DAYS = 365;
-const RENEW_BEFORE_MS = 30 * 24 * 3600 * 1000;
 
 export function kubeletClientCertPaths(tlsDir: string): { cert: string; key: string } {
   return { cert: join(tlsDir, "kubelet-client.crt"), key: join(tlsDir, "kubelet-client.key") };
@@ -22,8 +20,7 @@ export async function ensureKubeletClientCert(tlsDir: string, ca: CertAndKey): P
   const [certPem, keyPem] = await Promise.all([readOptional(paths.cert), readOptional(paths.key)]);
   if (certPem !== undefined && keyPem !== undefined) {
     try {
-      const fresh = new Date(new X509Certificate(certPem).validTo).getTime() - Date.now() > RENEW_BEFORE_MS;
-      if (fresh && isIssuedBy(certPem, ca.certPem)) return { certPem, keyPem };
+      if (!nearExpiry(certPem) && isIssuedBy(certPem, ca.certPem)) return { certPem, keyPem };
     } catch {
       // unreadable: issue a new one below
     }

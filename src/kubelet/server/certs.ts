@@ -3,16 +3,13 @@
 // does without --tls-cert-file (its own throwaway CA, the chain in kubelet.crt). The API server
 // does not verify it (upstream's default without --kubelet-certificate-authority), other clients
 // may. Kept across restarts while valid and naming every wanted address.
-import { X509Certificate } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { isIP } from "node:net";
 import { join } from "node:path";
 import { writeFileAtomic } from "../../util/atomic-write.js";
-import { certificateSANs, createCA, isIssuedBy, issueCertificate, readOptional, type CertAndKey } from "../../util/pki.js";
+import { canonicalIp, certificateSANs, coversSANs, createCA, isIssuedBy, issueCertificate, nearExpiry, readOptional, type CertAndKey } from "../../util/pki.js";
 
 const VALIDITY_DAYS = 365;
-/** Re-issued when less than this is left. */
-const RENEW_BEFORE_MS = 30 * 24 * 3600 * 1000;
 
 export interface KubeletServingCertOptions {
   /** where kubelet.crt and kubelet.key live (upstream: /var/lib/kubelet/pki) */
@@ -24,25 +21,18 @@ export interface KubeletServingCertOptions {
   ca?: { cert: string; key: string };
 }
 
-function canonicalIP(ip: string): string {
-  return isIP(ip) === 6 ? new URL(`http://[${ip}]/`).hostname.slice(1, -1) : ip;
-}
-
 function wantedNames(o: KubeletServingCertOptions): { dnsNames: string[]; ipAddresses: string[] } {
   const all = [o.nodeName, "localhost", "127.0.0.1", ...o.addresses].filter((a) => a !== "");
-  const ipAddresses = [...new Set(all.filter((a) => isIP(a) !== 0).map(canonicalIP))];
+  const ipAddresses = [...new Set(all.filter((a) => isIP(a) !== 0).map(canonicalIp))];
   const dnsNames = [...new Set(all.filter((a) => isIP(a) === 0).map((d) => d.toLowerCase()))];
   return { dnsNames, ipAddresses };
 }
 
 function stillGood(pair: CertAndKey, o: KubeletServingCertOptions): boolean {
   try {
-    const cert = new X509Certificate(pair.certPem);
-    if (new Date(cert.validTo).getTime() - Date.now() < RENEW_BEFORE_MS) return false;
+    if (nearExpiry(pair.certPem)) return false;
     if (o.ca && !isIssuedBy(pair.certPem, o.ca.cert)) return false;
-    const have = certificateSANs(pair.certPem);
-    const want = wantedNames(o);
-    return want.dnsNames.every((d) => have.dnsNames.includes(d)) && want.ipAddresses.every((ip) => have.ipAddresses.includes(ip));
+    return coversSANs(certificateSANs(pair.certPem), wantedNames(o));
   } catch {
     return false;
   }
