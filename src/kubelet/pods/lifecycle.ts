@@ -650,8 +650,8 @@ export class PodLifecycle {
       this.o.events.event(podRef(pod), "Warning", "FailedCreatePodSandBox", message);
       throw new RetryLater(message);
     }
-    const st = (await this.o.cri.podSandboxStatus(id)).status;
-    const ips = st?.network?.ip ? [st.network.ip, ...st.network.additionalIps.map((a) => a.ip)] : [];
+    // Through the reader, so that the sync's next read finds the address cached.
+    const { ips } = await this.reader.sandboxNetwork(id);
     const hostNetwork = pod.spec?.hostNetwork === true;
     if (!hostNetwork && ips.length === 0) {
       const message = "Failed to create pod sandbox: the pod got no IP address";

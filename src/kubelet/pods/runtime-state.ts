@@ -1,6 +1,7 @@
 // What the runtime has of one pod (upstream's GetPodStatus): its sandboxes and containers with
-// their full status, newest first. Statuses of exited containers never change, so they are
-// cached by id; so is each sandbox's address.
+// their full status, newest first. A container's status changes only with its state, so it is
+// cached by id until the runtime lists the container in another state (an exited one never
+// changes again); each sandbox's address is cached too. A steady pod costs two list calls.
 import { open } from "node:fs/promises";
 import type { ContainerState, ContainerStatus, CriClient, PodSandboxState } from "../cri/client.js";
 import { isCriError } from "../cri/client.js";
@@ -131,29 +132,41 @@ function toRecord(s: ContainerStatus, sandboxId: string, message: string): Conta
   };
 }
 
+export interface SandboxNetwork {
+  readonly ips: readonly string[];
+  readonly hostNetwork: boolean;
+}
+
 /** Reads pods' runtime state through CRI, caching what cannot change. */
 export class RuntimeReader {
-  private readonly exited = new Map<string, ContainerRecord>();
-  private readonly sandboxNet = new Map<string, { ips: string[]; hostNetwork: boolean }>();
+  private readonly records = new Map<string, ContainerRecord>();
+  private readonly sandboxNet = new Map<string, SandboxNetwork>();
 
   constructor(private readonly cri: CriClient) {}
+
+  /** A sandbox's addresses, read once (they do not change while it lives); throws CRI's NotFound. */
+  async sandboxNetwork(id: string): Promise<SandboxNetwork> {
+    let net = this.sandboxNet.get(id);
+    if (!net) {
+      const st = (await this.cri.podSandboxStatus(id)).status;
+      const ips = st?.network?.ip ? [st.network.ip, ...st.network.additionalIps.map((a) => a.ip)] : [];
+      net = { ips, hostNetwork: st?.linux?.namespaces?.options?.network === "NODE" };
+      this.sandboxNet.set(id, net);
+    }
+    return net;
+  }
 
   async read(uid: string): Promise<PodRuntime> {
     const selector = { labelSelector: { [LABEL_POD_UID]: uid } };
     const [sandboxes, containers] = await Promise.all([this.cri.listPodSandbox(selector), this.cri.listContainers(selector)]);
     const sbs: SandboxRecord[] = [];
     for (const sb of sandboxes) {
-      let net = this.sandboxNet.get(sb.id);
-      if (!net) {
-        try {
-          const st = (await this.cri.podSandboxStatus(sb.id)).status;
-          const ips = st?.network?.ip ? [st.network.ip, ...st.network.additionalIps.map((a) => a.ip)] : [];
-          net = { ips, hostNetwork: st?.linux?.namespaces?.options?.network === "NODE" };
-          this.sandboxNet.set(sb.id, net);
-        } catch (err) {
-          if (!isCriError(err, "NotFound")) throw err;
-          continue;
-        }
+      let net: SandboxNetwork;
+      try {
+        net = await this.sandboxNetwork(sb.id);
+      } catch (err) {
+        if (!isCriError(err, "NotFound")) throw err;
+        continue;
       }
       sbs.push({ id: sb.id, state: sb.state, createdAt: nsToMs(sb.createdAt), attempt: sb.metadata?.attempt ?? 0, ips: sb.state === "SANDBOX_READY" ? net.ips : [], hostNetwork: net.hostNetwork, labels: sb.labels });
     }
@@ -161,8 +174,8 @@ export class RuntimeReader {
 
     const recs = await Promise.all(
       containers.map(async (c): Promise<ContainerRecord | undefined> => {
-        const cached = this.exited.get(c.id);
-        if (cached) return cached;
+        const cached = this.records.get(c.id);
+        if (cached && (cached.state === "CONTAINER_EXITED" || (cached.state === c.state && c.state !== "CONTAINER_UNKNOWN"))) return cached;
         let s: ContainerStatus | null;
         try {
           s = (await this.cri.containerStatus(c.id)).status;
@@ -171,11 +184,13 @@ export class RuntimeReader {
           throw err;
         }
         if (!s) return undefined;
-        if (s.state !== "CONTAINER_EXITED") return toRecord(s, c.podSandboxId, s.message);
-        const tm = await terminationMessage(s);
-        const message = s.message && tm ? `${s.message}: ${tm}` : s.message || tm;
+        let message = s.message;
+        if (s.state === "CONTAINER_EXITED") {
+          const tm = await terminationMessage(s);
+          message = s.message && tm ? `${s.message}: ${tm}` : s.message || tm;
+        }
         const rec = toRecord(s, c.podSandboxId, message);
-        this.exited.set(c.id, rec);
+        this.records.set(c.id, rec);
         return rec;
       }),
     );
@@ -186,7 +201,7 @@ export class RuntimeReader {
   /** Forgets cached state of removed containers and sandboxes. */
   forget(ids: Iterable<string>): void {
     for (const id of ids) {
-      this.exited.delete(id);
+      this.records.delete(id);
       this.sandboxNet.delete(id);
     }
   }
