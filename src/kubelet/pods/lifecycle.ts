@@ -470,7 +470,10 @@ export class PodLifecycle {
     }
 
     const tStart = performance.now();
-    runtime = w.runtime = await this.reader.read(w.uid);
+    const acted = actions.killPod || actions.kill.length > 0 || actions.createSandbox || actions.startInit !== undefined || actions.start.length > 0;
+    // When this sync changed nothing, the first read still stands: a change since then was seen
+    // by the relist, which has marked the worker dirty for another sync.
+    if (acted) runtime = w.runtime = await this.reader.read(w.uid);
     // The prober learns of new containers first: one without a readiness probe is ready in the
     // same status that first reports it running.
     this.syncProbes(w, runtime);
