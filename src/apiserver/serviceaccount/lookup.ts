@@ -12,7 +12,10 @@ export interface ObjectLookup {
    * incarnation (deleted and recreated under the same name) is checked against storage.
    */
   get(namespace: string, name: string, uid?: string): Promise<Readonly<KubeObject> | undefined>;
-  /** Resolves with the object once it exists, or undefined after `timeoutMs`. */
+  /**
+   * Resolves with the object once the watch cache holds it, or undefined after `timeoutMs`.
+   * For a caller whose get() just found nothing: storage is not read again.
+   */
   waitFor(namespace: string, name: string, timeoutMs: number): Promise<Readonly<KubeObject> | undefined>;
 }
 
@@ -41,11 +44,9 @@ export function storeLookup(store: () => ResourceStore | undefined): ObjectLooku
     },
     async waitFor(namespace, name, timeoutMs) {
       const s = store();
-      if (!s) return undefined;
-      const found = await read(namespace, name, false);
-      if (found || timeoutMs <= 0) return found;
+      if (!s || timeoutMs <= 0) return undefined;
       // A watch from the cache's current state: the initial ADDED covers an object that landed
-      // between the read above and now.
+      // since the caller's read.
       const watcher = await s.watch(namespace, { filter: (o) => o.metadata?.name === name });
       const stop = new AbortController();
       const deadline = Date.now() + timeoutMs;
