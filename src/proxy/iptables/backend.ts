@@ -5,16 +5,17 @@
 import { performance } from "node:perf_hooks";
 import type { Backend, SyncResult } from "../backend.js";
 import type { CommandRunner } from "../exec.js";
+import { FragmentMemo } from "../fragments.js";
 import type { ServicePortInfo } from "../model.js";
 import type { IptablesNames } from "../names.js";
-import { countRules, FragmentMemo, iptablesJumps, iptablesRuleset, parseSave, planRestore, restoreScript, TABLES, type IptablesConfig, type IptablesRuleset, type Jump, type RestorePlan, type Table } from "./rules.js";
+import { countRules, iptablesJumps, iptablesRuleset, parseSave, planRestore, restoreScript, TABLES, type IptablesConfig, type IptablesFragment, type IptablesRuleset, type Jump, type RestorePlan, type Table } from "./rules.js";
 
 export const RESTORE = ["iptables-restore", "-w", "5", "--noflush"] as const;
 
 export class IptablesBackend implements Backend {
   readonly mode = "iptables" as const;
   private applied: IptablesRuleset | undefined;
-  private readonly memo = new FragmentMemo();
+  private readonly memo = new FragmentMemo<IptablesFragment>();
 
   constructor(
     private readonly cfg: IptablesConfig,

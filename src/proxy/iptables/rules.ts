@@ -12,6 +12,7 @@
 //           INPUT/FORWARD → EXTERNAL-SERVICES: same for node ports and external IPs
 //           FORWARD → FORWARD: accept marked and established service traffic
 //           INPUT/OUTPUT → FIREWALL: drop martian 127/8 traffic once route_localnet is on
+import { FragmentMemo, sameLines } from "../fragments.js";
 import { chainPlan, endpointString, type EndpointInfo, type ServicePortInfo } from "../model.js";
 import type { IptablesNames } from "../names.js";
 
@@ -91,7 +92,7 @@ class Builder implements Sink {
 }
 
 /** The rules of one service port: chains of its own, and its lines in the shared chains (KUBE-SERVICES, ...). */
-interface Fragment {
+export interface IptablesFragment {
   readonly own: readonly (readonly [Table, string, string[]])[];
   readonly shared: readonly (readonly [Table, string, string[]])[];
 }
@@ -118,21 +119,12 @@ class FragmentBuilder implements Sink {
     this.lines(table, chain).push(`-A ${chain} ${rule}`);
   }
 
-  fragment(): Fragment {
+  fragment(): IptablesFragment {
     return { own: [...this.own.values()], shared: [...this.shared.values()] };
   }
 }
 
-/**
- * Fragments of the previous ruleset by service port: a port whose inputs did not change reuses
- * its chains (the same arrays), so generating and diffing a ruleset where one service of 1,000
- * changed costs little more than that one service.
- */
-export class FragmentMemo {
-  map = new Map<string, Fragment>();
-}
-
-export function iptablesRuleset(ports: readonly ServicePortInfo[], cfg: IptablesConfig, memo: FragmentMemo = new FragmentMemo()): IptablesRuleset {
+export function iptablesRuleset(ports: readonly ServicePortInfo[], cfg: IptablesConfig, memo = new FragmentMemo<IptablesFragment>()): IptablesRuleset {
   const n = cfg.names;
   const b = new Builder();
   const mark = cfg.masqueradeMark;
@@ -153,20 +145,15 @@ export function iptablesRuleset(ports: readonly ServicePortInfo[], cfg: Iptables
   }
 
   const shared = new Set(n.fixed());
-  const next = new Map<string, Fragment>();
-  for (const sp of ports) {
-    const key = JSON.stringify(sp);
-    let f = memo.map.get(key);
-    if (!f) {
-      const fb = new FragmentBuilder((c) => shared.has(c));
-      writeServicePort(fb, sp, cfg);
-      f = fb.fragment();
-    }
-    next.set(key, f);
+  const fragments = memo.fragments(ports, (sp) => {
+    const fb = new FragmentBuilder((c) => shared.has(c));
+    writeServicePort(fb, sp, cfg);
+    return fb.fragment();
+  });
+  for (const f of fragments) {
     for (const [t, name, lines] of f.shared) b.chain(t, name).push(...lines);
     for (const [t, name, lines] of f.own) b.rs[t].set(name, lines);
   }
-  memo.map = next;
 
   const last = comment("kubernetes service nodeports; NOTE: this must be the last rule in this chain");
   if (cfg.nodeIPs.length === 0) {
@@ -285,15 +272,11 @@ export function planRestore(desired: IptablesRuleset, applied: IptablesRuleset |
   for (const t of TABLES) {
     for (const [chain, lines] of desired[t]) {
       const before = applied?.[t].get(chain);
-      if (!before || (before !== lines && !sameLines(before, lines))) write[t].push(chain);
+      if (!before || !sameLines(before, lines)) write[t].push(chain);
     }
     for (const chain of existing[t]) if (!desired[t].has(chain)) remove[t].push(chain);
   }
   return { write, remove };
-}
-
-function sameLines(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((l, i) => l === b[i]);
 }
 
 /** The iptables-restore --noflush input for a plan; empty when there is nothing to do. Also counts the rules it writes. */

@@ -4,13 +4,14 @@
 import { performance } from "node:perf_hooks";
 import type { Backend, SyncResult } from "../backend.js";
 import type { CommandRunner } from "../exec.js";
+import { FragmentMemo } from "../fragments.js";
 import type { ServicePortInfo } from "../model.js";
-import { countNftRules, NftFragmentMemo, nftRuleset, nftScript, STALE_CHAIN_DELAY_MS, type NftApplied, type NftConfig } from "./rules.js";
+import { countNftRules, nftRuleset, nftScript, STALE_CHAIN_DELAY_MS, type NftApplied, type NftConfig, type NftFragment } from "./rules.js";
 
 export class NftablesBackend implements Backend {
   readonly mode = "nftables" as const;
   private applied: NftApplied | undefined;
-  private readonly memo = new NftFragmentMemo();
+  private readonly memo = new FragmentMemo<NftFragment>();
 
   constructor(
     private readonly cfg: NftConfig,

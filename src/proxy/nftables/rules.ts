@@ -4,6 +4,7 @@
 // ClientIP affinity with a dynamic set per endpoint; services without endpoints are rejected
 // from the filter hooks through a map of their own. And the `nft -f` transaction that moves the
 // kernel from what was last written to what is wanted.
+import { FragmentMemo, sameLines } from "../fragments.js";
 import { chainPlan, endpointString, type EndpointInfo, type ServicePortInfo } from "../model.js";
 import type { NftNames } from "../names.js";
 
@@ -96,7 +97,7 @@ class Builder implements Sink {
 }
 
 /** The rules of one service port: its chains, its elements in the shared maps, its affinity sets. */
-interface Fragment {
+export interface NftFragment {
   readonly chains: readonly (readonly [string, string[]])[];
   readonly elements: readonly (readonly [string, string, string, string])[];
   readonly sets: readonly (readonly [string, NftSet])[];
@@ -124,17 +125,12 @@ class FragmentBuilder implements Sink {
     this.sets.push([name, set]);
   }
 
-  fragment(): Fragment {
+  fragment(): NftFragment {
     return { chains: [...this.chains], elements: this.elements, sets: this.sets };
   }
 }
 
-/** Fragments of the previous ruleset by service port (see iptables' FragmentMemo). */
-export class NftFragmentMemo {
-  map = new Map<string, Fragment>();
-}
-
-export function nftRuleset(ports: readonly ServicePortInfo[], cfg: NftConfig, memo: NftFragmentMemo = new NftFragmentMemo()): NftRuleset {
+export function nftRuleset(ports: readonly ServicePortInfo[], cfg: NftConfig, memo = new FragmentMemo<NftFragment>()): NftRuleset {
   const b = new Builder();
   for (const [name, hook] of BASE_CHAINS) {
     b.rs.base.set(name, hook);
@@ -169,21 +165,16 @@ export function nftRuleset(ports: readonly ServicePortInfo[], cfg: NftConfig, me
   b.add(SERVICES, `ip daddr . meta l4proto . th dport vmap @${SERVICE_IPS}`);
   b.add(SERVICES, `${nodePortDst} meta l4proto . th dport vmap @${SERVICE_NODEPORTS}`);
 
-  const next = new Map<string, Fragment>();
-  for (const sp of ports) {
-    const key = JSON.stringify(sp);
-    let f = memo.map.get(key);
-    if (!f) {
-      const fb = new FragmentBuilder();
-      writeServicePort(fb, sp, cfg);
-      f = fb.fragment();
-    }
-    next.set(key, f);
+  const fragments = memo.fragments(ports, (sp) => {
+    const fb = new FragmentBuilder();
+    writeServicePort(fb, sp, cfg);
+    return fb.fragment();
+  });
+  for (const f of fragments) {
     for (const [name, rules] of f.chains) b.rs.chains.set(name, rules);
     for (const [map, spec, k, v] of f.elements) b.element(map, spec, k, v);
     for (const [name, set] of f.sets) b.set(name, set);
   }
-  memo.map = next;
   return b.rs;
 }
 
@@ -322,7 +313,7 @@ export function nftScript(table: string, desired: NftRuleset, applied: NftApplie
       rewrite.push(name);
       continue;
     }
-    if (full || (before !== lines && !sameLines(before, lines)) || lines.some((l) => respec.some((r) => l.includes(`@${r} `)))) {
+    if (full || !sameLines(before, lines) || lines.some((l) => respec.some((r) => l.includes(`@${r} `)))) {
       out.push(`flush chain ${T} ${name}`);
       rewrite.push(name);
     }
@@ -390,10 +381,6 @@ export function nftScript(table: string, desired: NftRuleset, applied: NftApplie
 
   const wrote = out.length > 0;
   return { text: wrote ? out.join("\n") + "\n" : "", rules, stale };
-}
-
-function sameLines(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((l, i) => l === b[i]);
 }
 
 function chunks<T>(items: readonly T[], size = 500): T[][] {
