@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import type { Logger } from "../util/log.js";
 import { DnsError } from "./errors.js";
-import { isTruncated, messageId, rcodeOf, withId } from "./wire.js";
+import { frame, isTruncated, messageId, rcodeOf, withId } from "./wire.js";
 
 export interface Upstream {
   readonly address: string;
@@ -202,11 +202,7 @@ export class Forwarder {
         resolve(v);
       };
       const timer = setTimeout(() => finish(undefined), this.o.timeoutMs);
-      sock.on("connect", () => {
-        const len = Buffer.alloc(2);
-        len.writeUInt16BE(query.length);
-        sock.write(Buffer.concat([len, query]));
-      });
+      sock.on("connect", () => sock.write(frame(query)));
       sock.on("data", (chunk: Buffer) => {
         buf = Buffer.concat([buf, chunk]);
         if (buf.length < 2) return;

@@ -12,7 +12,8 @@ import { startTestApiServer, type TestApiServer } from "../testing/apiserver.js"
 import { until } from "../testing/wait.js";
 import { createLogger } from "../util/log.js";
 import { DnsServer } from "./server.js";
-import { ask, encodeQuery, frame, startFakeUpstream, type FakeUpstream } from "./testing.js";
+import { ask, encodeQuery, startFakeUpstream, type FakeUpstream } from "./testing.js";
+import { frame } from "./wire.js";
 
 void describe("DnsServer against an API server", () => {
   let api: TestApiServer;

@@ -25,7 +25,7 @@ import { canonicalName, ipv4Bytes, ipv6Bytes, isDnsLabel } from "./names.js";
 import { serviceRecords, sliceServiceKey, zoneRecords } from "./records.js";
 import { Resolver, type Chase } from "./resolver.js";
 import { RecordStore } from "./store.js";
-import { MalformedMessage, parseQuery, RCODE, TYPE, udpLimit, WireWriter, type ParsedQuery, type ResourceRecord, type ResponseSpec } from "./wire.js";
+import { frame, MalformedMessage, parseQuery, RCODE, TYPE, udpLimit, WireWriter, type ParsedQuery, type ResourceRecord, type ResponseSpec } from "./wire.js";
 
 export interface ListenAddress {
   readonly address: string;
@@ -470,9 +470,7 @@ export class DnsServer {
     let buf: Buffer = Buffer.alloc(0);
     const send = (reply: Reply): void => {
       if (reply === undefined || sock.destroyed) return;
-      const len = Buffer.allocUnsafe(2);
-      len.writeUInt16BE(reply.length);
-      sock.write(Buffer.concat([len, reply]));
+      sock.write(frame(reply));
     };
     sock.on("data", (chunk: Buffer) => {
       buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);

@@ -4,6 +4,7 @@ import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { once } from "node:events";
 import { connect, createServer, type Server } from "node:net";
 import dnsPacket from "dns-packet";
+import { frame } from "./wire.js";
 
 export interface AskOptions {
   readonly proto?: "udp" | "tcp";
@@ -71,12 +72,6 @@ export async function ask(port: number, name: string, type: dnsPacket.RecordType
   const raw = await exchange(port, encodeQuery(name, type, o), o);
   const decoded = dnsPacket.decode(raw) as dnsPacket.DecodedPacket & { rcode: string };
   return Object.assign(decoded, { raw });
-}
-
-export function frame(msg: Buffer): Buffer {
-  const len = Buffer.alloc(2);
-  len.writeUInt16BE(msg.length);
-  return Buffer.concat([len, msg]);
 }
 
 export interface FakeUpstream {

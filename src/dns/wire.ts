@@ -248,6 +248,13 @@ export class WireWriter {
   }
 }
 
+/** A message as it travels over TCP: preceded by its length (RFC 1035 4.2.2). */
+export function frame(msg: Buffer): Buffer {
+  const len = Buffer.allocUnsafe(2);
+  len.writeUInt16BE(msg.length);
+  return Buffer.concat([len, msg]);
+}
+
 /** The id of a message (its first two bytes); -1 when it is too short to be one. */
 export function messageId(msg: Buffer): number {
   return msg.length >= 2 ? msg.readUInt16BE(0) : -1;
