@@ -134,6 +134,14 @@ function matches(err: unknown, reason: StatusReason, code: number): boolean {
   return !knownReasons.has(err.reason) && err.code === code;
 }
 
+/** The Status carries a cause with this reason (e.g. NamespaceTerminating on a 403). */
+export function hasStatusCause(err: unknown, reason: string): boolean {
+  return err instanceof ApiError && ((err.details as { causes?: { reason?: string }[] } | undefined)?.causes ?? []).some((c) => c.reason === reason);
+}
+
+/** A create refused because its namespace is being deleted (403 with cause NamespaceTerminating). */
+export const isNamespaceTerminating = (err: unknown): boolean => hasStatusCause(err, "NamespaceTerminating");
+
 export const isNotFound = (err: unknown): boolean => matches(err, "NotFound", 404);
 export const isAlreadyExists = (err: unknown): boolean => matches(err, "AlreadyExists", 409);
 export const isConflict = (err: unknown): boolean => matches(err, "Conflict", 409);

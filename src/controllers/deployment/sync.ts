@@ -5,7 +5,7 @@
 import type { Deployment, DeploymentStatus, ReplicaSet } from "kubernetes-types/apps/v1.js";
 import { LabelSelectorError, labelSelectorAsSelector, type Selector } from "../../api/labels.js";
 import type { Clock } from "../../client/clock.js";
-import { ApiError, isAlreadyExists, isNotFound, type StatusDetails } from "../../client/errors.js";
+import { isAlreadyExists, isNamespaceTerminating, isNotFound } from "../../client/errors.js";
 import { mutableCopy, type KubeObject } from "../../client/objects.js";
 import type { Logger } from "../../util/log.js";
 import type { EventSink } from "../context.js";
@@ -72,10 +72,6 @@ export interface DeploymentSyncDeps {
 
 /** Pods of the Deployment's ReplicaSets, by ReplicaSet uid (what Recreate waits on). */
 export type PodMap = ReadonlyMap<string, readonly RPod[]>;
-
-function hasCause(err: unknown, reason: string): boolean {
-  return err instanceof ApiError && ((err.details as StatusDetails | undefined)?.causes ?? []).some((c) => c.reason === reason);
-}
 
 export class DeploymentSyncer {
   readonly deployments: ResourceApi<Deployment>;
@@ -291,7 +287,7 @@ export class DeploymentSyncer {
           this.deps.log.info({ deployment: this.keyOf(d), collisionCount: before + 1 }, "pod template hash collision; bumped collisionCount");
           throw new WorkloadError("HashCollision", `replica set ${rs.metadata!.name!} exists with another template; collisionCount is now ${before + 1}`, { cause: err });
         }
-      } else if (hasCause(err, "NamespaceTerminating")) {
+      } else if (isNamespaceTerminating(err)) {
         throw err;
       } else {
         const msg = `Failed to create new replica set "${rs.metadata!.name!}": ${err instanceof Error ? err.message : String(err)}`;

@@ -19,6 +19,7 @@ import type { Node, NodeCondition, Pod, Taint } from "kubernetes-types/core/v1.j
 import { sleep, type Clock } from "../../client/clock.js";
 import { runController } from "../../client/controller.js";
 import { isConflict, isNotFound } from "../../client/errors.js";
+import { NODE_LEASE_NAMESPACE } from "../../client/nodelease.js";
 import { NODE_NAME_INDEX, type Indexer, type Lister } from "../../client/informer.js";
 import { keyOf, mutableCopy, type DeepReadonly, type KubeObject } from "../../client/objects.js";
 import { WorkQueue } from "../../client/workqueue.js";
@@ -40,7 +41,6 @@ import {
 } from "./taints.js";
 
 export const NODE_LIFECYCLE_CONTROLLER = "node-lifecycle-controller";
-export const NODE_LEASE_NAMESPACE = "kube-node-lease";
 
 /** kube-controller-manager's flags of the same names, in ms where they are durations. */
 export interface NodeLifecycleOptions {

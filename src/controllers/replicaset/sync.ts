@@ -7,7 +7,7 @@ import type { Pod, PodSpec } from "kubernetes-types/core/v1.js";
 import type { ObjectMeta } from "kubernetes-types/meta/v1.js";
 import type { Logger } from "../../util/log.js";
 import type { Clock } from "../../client/clock.js";
-import { ApiError, isConflict, isNotFound, type StatusDetails } from "../../client/errors.js";
+import { isConflict, isNamespaceTerminating, isNotFound } from "../../client/errors.js";
 import { keyOf, mutableCopy, type DeepReadonly, type KubeObject } from "../../client/objects.js";
 import type { EventSink } from "../context.js";
 import type { Api, ResourceApi } from "../api.js";
@@ -62,11 +62,6 @@ export async function slowStartBatch(count: number, initial: number, fn: () => P
     remaining -= size;
   }
   return { successes };
-}
-
-function hasCause(err: unknown, type: string): boolean {
-  const causes = (err instanceof ApiError ? (err.details as StatusDetails | undefined)?.causes : undefined) ?? [];
-  return causes.some((c) => c.reason === type);
 }
 
 function errMessage(err: unknown): string {
@@ -227,7 +222,7 @@ export class ReplicaSyncer {
       this.d.events.event(this.eventTarget(obj), "Normal", "SuccessfulCreate", `Created pod: ${created.metadata?.name ?? ""}`);
     } catch (err) {
       // A terminating namespace refuses every create; nothing to report or retry.
-      if (hasCause(err, "NamespaceTerminating")) return;
+      if (isNamespaceTerminating(err)) return;
       this.d.events.event(this.eventTarget(obj), "Warning", "FailedCreate", `Error creating: ${errMessage(err)}`);
       throw err;
     }

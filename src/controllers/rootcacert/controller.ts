@@ -5,7 +5,7 @@
 // namespace names.
 import type { ConfigMap, Namespace } from "kubernetes-types/core/v1.js";
 import { runController } from "../../client/controller.js";
-import { isForbidden, isNotFound, type ApiError } from "../../client/errors.js";
+import { isForbidden, isNamespaceTerminating, isNotFound } from "../../client/errors.js";
 import type { Lister } from "../../client/informer.js";
 import { DeletedFinalStateUnknown, type DeepReadonly } from "../../client/objects.js";
 import { WorkQueue } from "../../client/workqueue.js";
@@ -74,7 +74,7 @@ export class RootCACertPublisher {
       } catch (err) {
         // The namespace went away or started terminating meanwhile: nothing to publish into.
         // AlreadyExists (the cache lags) is retried: by then the cache shows what to compare.
-        if (isNotFound(err) || (isForbidden(err) && isNamespaceTerminating(err as ApiError))) return;
+        if (isNotFound(err) || (isForbidden(err) && isNamespaceTerminating(err))) return;
         throw err;
       }
       return;
@@ -96,10 +96,6 @@ export class RootCACertPublisher {
 }
 
 /** NamespaceLifecycle's refusal carries the cause NamespaceTerminating (upstream's HasStatusCause test). */
-function isNamespaceTerminating(err: ApiError): boolean {
-  return (err.details?.causes ?? []).some((c) => c.reason === "NamespaceTerminating");
-}
-
 /**
  * The controller over the shared informers. The CA is `rootCA` when given, else the one the
  * controller-manager's own kubeconfig trusts the API server with (certificate-authority-data).

@@ -4,7 +4,7 @@
 // ServiceAccounts disappearing, both enqueue the namespace.
 import type { Namespace, ServiceAccount } from "kubernetes-types/core/v1.js";
 import { runController } from "../../client/controller.js";
-import { isAlreadyExists, isForbidden, isNotFound, type ApiError } from "../../client/errors.js";
+import { isAlreadyExists, isForbidden, isNamespaceTerminating, isNotFound } from "../../client/errors.js";
 import type { Lister } from "../../client/informer.js";
 import { DeletedFinalStateUnknown, type DeepReadonly } from "../../client/objects.js";
 import { WorkQueue } from "../../client/workqueue.js";
@@ -57,7 +57,7 @@ export class ServiceAccountsController {
         log.info({ serviceAccount: `${key}/${name}` }, "created service account");
       } catch (err) {
         // Already there (the cache lags), or the namespace started terminating meanwhile.
-        if (isAlreadyExists(err) || isNotFound(err) || (isForbidden(err) && isNamespaceTerminating(err as ApiError))) continue;
+        if (isAlreadyExists(err) || isNotFound(err) || (isForbidden(err) && isNamespaceTerminating(err))) continue;
         throw err;
       }
     }
@@ -65,10 +65,6 @@ export class ServiceAccountsController {
 }
 
 /** NamespaceLifecycle's refusal carries the cause NamespaceTerminating (upstream's HasStatusCause test). */
-function isNamespaceTerminating(err: ApiError): boolean {
-  return (err.details?.causes ?? []).some((c) => c.reason === "NamespaceTerminating");
-}
-
 export function serviceAccountsController(ctx: ControllerContext): Controller {
   const namespaces = ctx.informers.forKind("v1", "Namespace");
   const serviceAccounts = ctx.informers.forKind("v1", "ServiceAccount");
