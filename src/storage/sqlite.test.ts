@@ -233,8 +233,11 @@ void test("the WAL is checkpointed off the event loop as writes go on, so it doe
       const value = new Uint8Array(64 * 1024).fill(1);
       // 48 MiB in batches of 16 rows; without checkpoints the WAL would hold all of it.
       for (let round = 0; round < 48; round++) await Promise.all(Array.from({ length: 16 }, (_, i) => s.create(`/wal/${round}/${i}`, value)));
+      // Without a checkpoint during the writes the WAL would hold all 48 MiB (plus frame
+      // headers). How far below that it stays depends on how soon the writer thread gets a CPU
+      // (15–16 MiB on an idle machine, 33.5 MiB seen at load 12), so the bound is the data itself.
       const wal = statSync(join(dir, "s.db-wal")).size;
-      assert.ok(wal < 24 * 1024 * 1024, `WAL is ${wal} bytes after 48 MiB of writes`);
+      assert.ok(wal < 44 * 1024 * 1024, `WAL is ${wal} bytes after 48 MiB of writes`);
       assert.equal((await s.count("/wal/")).count, 48 * 16);
     }),
   ));
