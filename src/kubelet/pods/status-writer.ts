@@ -5,15 +5,17 @@
 // is dropped; a conflict (409) re-reads the pod and writes again. Static pods report through
 // their mirror pod. A deleted pod's final status is followed by the delete that removes the
 // object (grace period 0, uid precondition).
+import { setMaxListeners } from "node:events";
 import type { Pod, PodStatus } from "kubernetes-types/core/v1.js";
+import { Backoff } from "../../client/backoff.js";
+import { realClock, sleep } from "../../client/clock.js";
 import { isConflict, isInvalid, isNotFound } from "../../client/errors.js";
 import type { ResourceClient, RestClient } from "../../client/rest.js";
 import type { Logger } from "../../util/log.js";
 import { ANNOTATION_CONFIG_HASH, ANNOTATION_CONFIG_MIRROR, isStaticPod } from "../types.js";
 import { sameStatus } from "./status.js";
 
-const RETRY_INITIAL_MS = 200;
-const RETRY_MAX_MS = 10_000;
+const RETRY = { initialMs: 200, maxMs: 10_000 };
 
 interface Entry {
   pod: Pod;
@@ -24,7 +26,7 @@ interface Entry {
   /** delete the API object once the queue is written */
   finish: { resolve: () => void; promise: Promise<void> } | undefined;
   gone: boolean;
-  retryMs: number;
+  readonly retry: Backoff;
 }
 
 export class StatusWriter {
@@ -38,13 +40,16 @@ export class StatusWriter {
     private readonly log: Logger,
   ) {
     this.pods = client.forKind("v1", "Pod") as unknown as ResourceClient<Pod>;
+    // Every pod whose write waits to be retried (all of them while the API server is down)
+    // listens on this one signal: that is no leak.
+    setMaxListeners(0, this.stopSignal.signal);
   }
 
   private entry(pod: Pod): Entry {
     const uid = pod.metadata?.uid ?? "";
     let e = this.entries.get(uid);
     if (!e) {
-      e = { pod, queue: [], last: isStaticPod(pod) ? undefined : pod.status, writing: undefined, finish: undefined, gone: false, retryMs: RETRY_INITIAL_MS };
+      e = { pod, queue: [], last: isStaticPod(pod) ? undefined : pod.status, writing: undefined, finish: undefined, gone: false, retry: new Backoff(RETRY) };
       this.entries.set(uid, e);
     }
     return e;
@@ -143,19 +148,11 @@ export class StatusWriter {
   private async attempt(e: Entry, op: () => Promise<void>): Promise<boolean> {
     try {
       await op();
-      e.retryMs = RETRY_INITIAL_MS;
+      e.retry.reset();
       return true;
     } catch (err) {
       this.log.warn({ pod: podKey(e.pod), err: (err as Error).message }, "pod status write failed; will retry");
-      const wait = e.retryMs;
-      e.retryMs = Math.min(e.retryMs * 2, RETRY_MAX_MS);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, wait);
-        this.stopSignal.signal.addEventListener("abort", () => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
+      await sleep(realClock, e.retry.next(), this.stopSignal.signal);
       return false;
     }
   }
