@@ -7,8 +7,10 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile, rm, rmdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Container, LifecycleHandler, Pod, PodStatus } from "kubernetes-types/core/v1.js";
+import { Backoff as RetryBackoff } from "../../client/backoff.js";
 import type { EventRecorder } from "../../client/events.js";
 import type { RestClient } from "../../client/rest.js";
+import { ItemExponentialFailureRateLimiter } from "../../client/workqueue.js";
 import { writeFileAtomic } from "../../util/atomic-write.js";
 import type { Logger } from "../../util/log.js";
 import type { CriClient, Input, PodSandboxConfig } from "../cri/client.js";
@@ -116,10 +118,10 @@ interface Worker {
   finished: boolean;
   /** refused at admission (status written once, never run) */
   rejected: boolean;
-  /** consecutive failed syncs, for the retry delay */
-  errors: number;
-  /** consecutive failures to create or start a container, by name, for its retry delay */
-  readonly startFailures: Map<string, number>;
+  /** the delay before retrying a failed sync */
+  readonly syncRetry: RetryBackoff;
+  /** the delay before retrying a container that failed to be created or started, by name */
+  readonly startRetries: ItemExponentialFailureRateLimiter<string>;
   etcHosts: string | undefined;
   /** what update() last saw of the pod besides its status, to skip status-only updates */
   specKey: string;
@@ -311,8 +313,11 @@ export class PodLifecycle {
       failure: undefined,
       finished: false,
       rejected: false,
-      errors: 0,
-      startFailures: new Map(),
+      // Retries start at a tenth of the crash back-off's first step (1 s) and grow to that step
+      // (10 s), upstream's pod worker retry period: a missing configMap is often created a
+      // moment later.
+      syncRetry: new RetryBackoff({ initialMs: this.o.backoff.initialMs / 10, maxMs: this.o.backoff.initialMs }),
+      startRetries: new ItemExponentialFailureRateLimiter(this.o.backoff.initialMs / 10, this.o.backoff.initialMs),
       etcHosts: undefined,
       specKey: "",
     };
@@ -364,13 +369,10 @@ export class PodLifecycle {
         w.wakeAt = Infinity;
         try {
           await this.sync(w);
-          w.errors = 0;
+          w.syncRetry.reset();
         } catch (err) {
-          w.errors++;
           if (!(err instanceof RetryLater)) this.log.warn({ pod: podKey(w.pod), err: errText(err) }, "pod sync failed; will retry");
-          // Retries start at a tenth of the crash back-off's first step (1 s) and grow to that
-          // step (10 s), upstream's pod worker retry period.
-          w.wakeAt = Math.min(w.wakeAt, Date.now() + Math.min((this.o.backoff.initialMs / 10) * 2 ** (w.errors - 1), this.o.backoff.initialMs));
+          w.wakeAt = Math.min(w.wakeAt, Date.now() + w.syncRetry.next());
         }
         if (w.wakeAt !== Infinity && !w.dirty && this.workers.get(w.uid) === w) this.schedule(w, Math.max(1, w.wakeAt - Date.now()));
       }
@@ -703,11 +705,7 @@ export class PodLifecycle {
     const fail = (reason: string, message: string): void => {
       w.reasons.set(c.name, { reason, message });
       this.o.events.event(ref, "Warning", "Failed", `Error: ${message}`);
-      // Retried sooner at first (a missing configMap is often created a moment later), then
-      // every initialMs, as upstream's pod worker retries a failed sync every 10 s.
-      const n = w.startFailures.get(c.name) ?? 0;
-      w.startFailures.set(c.name, n + 1);
-      this.wakeIn(w, Math.min((this.o.backoff.initialMs / 10) * 2 ** n, this.o.backoff.initialMs));
+      this.wakeIn(w, w.startRetries.when(c.name));
     };
 
     let image;
@@ -762,7 +760,7 @@ export class PodLifecycle {
     }
     this.o.events.event(ref, "Normal", "Started", `Started container ${c.name}`);
     w.reasons.delete(c.name);
-    w.startFailures.delete(c.name);
+    w.startRetries.forget(c.name);
 
     const postStart = c.lifecycle?.postStart;
     if (postStart) {
