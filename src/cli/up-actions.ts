@@ -2,7 +2,7 @@
 // detached (reusing the state in the data dir), waits until it is ready, merges a "k8ts"
 // context into ~/.kube/config, and says what to type next; down stops it.
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -101,6 +101,8 @@ export async function up(o: UpOptions): Promise<UpResult> {
   const log = logFile(dataDir);
   let pid = runningPid(dataDir);
   const alreadyRunning = pid !== undefined;
+  // The log is appended to across runs: this run's lines start here.
+  const logOffset = statSync(log, { throwIfNoEntry: false })?.size ?? 0;
   if (pid === undefined) {
     const cli = resolve(dirname(new URL(import.meta.url).pathname), "..", "..", "..", "bin", "k8ts");
     const out = openSync(log, "a");
@@ -122,18 +124,17 @@ export async function up(o: UpOptions): Promise<UpResult> {
   const node = o.disableAgent ? undefined : (o.nodeName ?? defaultNodeName());
   if (node !== undefined) {
     const client = await createClientFromKubeconfig(kubeconfig);
-    const failure = /k8ts: the node could not start: .*/;
-    const logStart = alreadyRunning ? Infinity : 0;
-    await waitUntil(
-      async () => nodeReady(await client.forKind("v1", "Node").get(node).catch(() => undefined), alreadyRunning ? 0 : started),
-      Date.now() + (o.timeoutMs ?? 60_000),
-      `node ${node} to be Ready (see ${log})`,
-      () => {
-        if (logStart === Infinity) return undefined;
-        const m = failure.exec(tail(log, 50));
-        return m ? m[0] : undefined;
-      },
-    );
+    try {
+      await waitUntil(
+        async () => nodeReady(await client.forKind("v1", "Node").get(node).catch(() => undefined), alreadyRunning ? 0 : started),
+        Date.now() + (o.timeoutMs ?? 60_000),
+        `node ${node} to be Ready (see ${log})`,
+        // A node that failed to start in the server this run started says so in the log.
+        () => (alreadyRunning ? undefined : /k8ts: the node could not start: .*/.exec(readFrom(log, logOffset))?.[0]),
+      );
+    } finally {
+      client.close();
+    }
   }
   let mergedInto: string | undefined;
   const target = o.kubeconfig ?? join(homedir(), ".kube", "config");
@@ -149,6 +150,14 @@ export async function up(o: UpOptions): Promise<UpResult> {
 function nodeReady(n: Node | undefined, since: number): boolean {
   const sinceSecond = Math.floor(since / 1000) * 1000;
   return n?.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True" && Date.parse(c.lastHeartbeatTime ?? "") >= sinceSecond) ?? false;
+}
+
+function readFrom(file: string, offset: number): string {
+  try {
+    return readFileSync(file).subarray(offset).toString("utf8");
+  } catch {
+    return "";
+  }
 }
 
 export function tail(file: string, lines: number): string {
