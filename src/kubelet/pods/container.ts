@@ -20,11 +20,17 @@ import {
   LABEL_POD_UID,
   type MountedVolume,
 } from "../types.js";
+import { podDesc } from "../probes/format.js";
 import { ContainerConfigError, expand, expandCommand } from "./env.js";
 import { MANAGED_BY_VALUE, namespaceOptions } from "./sandbox.js";
 
 export const DEFAULT_TERMINATION_MESSAGE_PATH = "/dev/termination-log";
 export const DEFAULT_GRACE_SECONDS = 30;
+
+/** spec.terminationGracePeriodSeconds, which the API server defaults (a pod from elsewhere may lack it). */
+export function terminationGraceSeconds(pod: Pod): number {
+  return pod.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;
+}
 
 /** Upstream's API defaulting: `latest` or no tag (and no digest) pulls Always, anything else IfNotPresent. */
 export function pullPolicy(c: Container): "Always" | "IfNotPresent" | "Never" {
@@ -165,7 +171,7 @@ export function verifyRunAsNonRoot(pod: Pod, c: Container, image: ImageUser): vo
   const csc = c.securityContext;
   const nonRoot = csc?.runAsNonRoot ?? psc?.runAsNonRoot;
   if (!nonRoot) return;
-  const podName = `${pod.metadata?.name ?? ""}_${pod.metadata?.namespace ?? ""}(${pod.metadata?.uid ?? ""})`;
+  const podName = podDesc(pod);
   const runAsUser = csc?.runAsUser ?? psc?.runAsUser;
   if (runAsUser !== undefined) {
     if (runAsUser === 0) throw new ContainerConfigError(`container's runAsUser breaks non-root policy (pod: "${podName}", container: ${c.name})`);
@@ -261,7 +267,7 @@ export function containerAnnotations(pod: Pod, c: Container, restartCount: numbe
     [ANNOTATION_RESTART_COUNT]: String(restartCount),
     [ANNOTATION_TERMINATION_MESSAGE_PATH]: c.terminationMessagePath ?? DEFAULT_TERMINATION_MESSAGE_PATH,
     [ANNOTATION_TERMINATION_MESSAGE_POLICY]: c.terminationMessagePolicy ?? "File",
-    [ANNOTATION_POD_GRACE_PERIOD]: String(pod.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS),
+    [ANNOTATION_POD_GRACE_PERIOD]: String(terminationGraceSeconds(pod)),
   };
   // Kept so that a pod deleted while the agent was down still gets its preStop hook.
   if (c.lifecycle?.preStop) a[ANNOTATION_CONTAINER_PRESTOP_GRACE] = JSON.stringify(c.lifecycle.preStop);

@@ -15,7 +15,7 @@ import { writeFileAtomic } from "../../util/atomic-write.js";
 import type { Logger } from "../../util/log.js";
 import type { CriClient, Input, PodSandboxConfig } from "../cri/client.js";
 import { isCriError } from "../cri/client.js";
-import { goDuration } from "../probes/format.js";
+import { goDuration, podDesc } from "../probes/format.js";
 import { runLifecycleHook } from "../probes/handlers.js";
 import {
   ANNOTATION_CONTAINER_PRESTOP_GRACE,
@@ -35,12 +35,12 @@ import {
 } from "../types.js";
 import { computePodActions } from "./actions.js";
 import { Backoff, DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff.js";
-import { containerConfig, containerHash, containerMounts, DEFAULT_GRACE_SECONDS, podRef, verifyRunAsNonRoot } from "./container.js";
+import { containerConfig, containerHash, containerMounts, DEFAULT_GRACE_SECONDS, podRef, terminationGraceSeconds, verifyRunAsNonRoot } from "./container.js";
 import { ContainerConfigError, containerEnv, hostCapacity, type NodeCapacity } from "./env.js";
 import { ImagePuller, ImagePullError } from "./images.js";
 import { EMPTY_RUNTIME, RuntimeReader, type ContainerRecord, type PodRuntime, type SandboxRecord } from "./runtime-state.js";
 import { hostNetworkHostsFile, managedHostsFile, MANAGED_BY_VALUE, parseResolvConf, podHostname, sandboxConfig, type ResolvConf } from "./sandbox.js";
-import { computePodStatus, readySandbox, type ContainerReason } from "./status.js";
+import { computePodStatus, KUBELET_CONDITIONS, readySandbox, type ContainerReason } from "./status.js";
 import { podKey, StatusWriter } from "./status-writer.js";
 
 export interface PodLifecycleOptions {
@@ -131,13 +131,6 @@ interface Worker {
 class RetryLater extends Error {
   override readonly name = "RetryLater";
 }
-
-function podDesc(pod: Pod): string {
-  return `${pod.metadata?.name ?? ""}_${pod.metadata?.namespace ?? ""}(${pod.metadata?.uid ?? ""})`;
-}
-
-
-const KUBELET_CONDITIONS = new Set(["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"]);
 
 /**
  * What of a pod a sync depends on: its metadata and spec, a final phase another component set,
@@ -448,7 +441,7 @@ export class PodLifecycle {
     }
 
     const actions = computePodActions(pod, runtime, (id) => this.o.probes.restartReason(w.uid, id));
-    const grace = pod.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;
+    const grace = terminationGraceSeconds(pod);
     if (actions.killPod) {
       if (actions.sandboxChanged) this.o.events.event(podRef(pod), "Normal", "SandboxChanged", "Pod sandbox changed, it will be killed and re-created.");
       await this.killAll(pod, runtime, grace);
@@ -561,7 +554,7 @@ export class PodLifecycle {
   private async syncTerminating(w: Worker, runtime: PodRuntime, deleting: boolean): Promise<void> {
     const pod = w.pod;
     w.terminal = true;
-    const grace = deleting ? (pod.metadata?.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS) : (pod.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS);
+    const grace = (deleting ? pod.metadata?.deletionGracePeriodSeconds : undefined) ?? terminationGraceSeconds(pod);
     const live = runtime.containers.some((c) => c.state === "CONTAINER_RUNNING" || c.state === "CONTAINER_CREATED") || runtime.sandboxes.some((s) => s.state === "SANDBOX_READY");
     if (live) {
       await this.killAll(pod, runtime, grace);
@@ -768,7 +761,7 @@ export class PodLifecycle {
       const r = await runLifecycleHook(postStart, { cri: this.o.cri, containerId: id, podIP, container: c }, pod, { signal: this.stopping.signal, events: this.o.events });
       if (!r.ok) {
         this.o.events.event(ref, "Warning", "FailedPostStartHook", r.message);
-        const grace = pod.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;
+        const grace = terminationGraceSeconds(pod);
         await this.stopContainer(id, grace);
         w.reasons.set(c.name, { reason: "PostStartHookError", message: r.message });
       }

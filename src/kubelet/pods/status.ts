@@ -174,7 +174,8 @@ export function podPhase(pod: Pod, init: readonly ContainerStatus[], regular: re
   return "Pending";
 }
 
-const KUBELET_CONDITIONS = new Set(["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"]);
+/** The pod conditions the kubelet owns; any other (readiness gates, DisruptionTarget) is another component's. */
+export const KUBELET_CONDITIONS: ReadonlySet<string> = new Set(["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"]);
 
 function list(names: readonly string[]): string {
   return `[${names.join(" ")}]`;
