@@ -3,12 +3,12 @@
 import { createClientFromKubeconfig } from "../client/rest.js";
 import { isAlreadyExists } from "../client/errors.js";
 import type { KubeObject } from "../client/objects.js";
-import { clusterDNSIP, dnsAddonObjects } from "../dns/addon.js";
+import { dnsAddonObjects } from "../dns/addon.js";
 import { DNS_IMAGE } from "../kubelet/images/dns.js";
 import type { Logger } from "../util/log.js";
 
-export function builtinAddons(o: { serviceCIDR: string; clusterDomain: string }): KubeObject[] {
-  return dnsAddonObjects({ clusterDNSIP: clusterDNSIP(o.serviceCIDR), image: DNS_IMAGE, clusterDomain: o.clusterDomain });
+export function builtinAddons(o: { clusterDNSIP: string; clusterDomain: string }): KubeObject[] {
+  return dnsAddonObjects({ clusterDNSIP: o.clusterDNSIP, image: DNS_IMAGE, clusterDomain: o.clusterDomain });
 }
 
 export async function ensureAddons(kubeconfig: string, objects: readonly KubeObject[], log: Logger): Promise<void> {

@@ -9,7 +9,6 @@ import { Scheduler, compileSchedulerOptions } from "../scheduler/index.js";
 import type { Level } from "pino";
 import { Agent } from "../kubelet/agent.js";
 import { agentOptionsFromFlags, NodeProcess, untilSignal, type NodeFlags } from "./agent-action.js";
-import { clusterDNSIP } from "../dns/addon.js";
 import { builtinAddons, ensureAddons } from "./addons.js";
 
 export interface ServerFlags extends NodeFlags {
@@ -86,20 +85,24 @@ export async function startEmbeddedScheduler(server: ApiServer, logLevel: string
   return scheduler;
 }
 
+/** The kube-dns Service's address: the 10th of the server's (first) service range, as kubeadm and k3s choose it. */
+function clusterDNSAddress(server: ApiServer): string {
+  return server.options.serviceCIDRs[0]!.indexedIP(10);
+}
+
 /**
  * The node embedded in the server process (as k3s's server runs an agent): an API client with
  * the admin kubeconfig; its kubelet serving certificate is signed by the cluster CA.
  */
 export async function startEmbeddedAgent(server: ApiServer, flags: ServerFlags): Promise<NodeProcess> {
   const log = createLogger(flags.logLevel as Level);
-  const serviceCIDR = (flags.serviceClusterIpRange ?? "10.43.0.0/16").split(",")[0]!;
   const agent = new Agent(
     agentOptionsFromFlags(flags, {
       kubeconfig: server.kubeconfigPath,
       dataDir: resolve(flags.dataDir),
       log,
       clusterCIDR: flags.clusterCidr,
-      clusterDNS: [clusterDNSIP(serviceCIDR)],
+      clusterDNS: [clusterDNSAddress(server)],
       caKeyDir: resolve(flags.dataDir, "tls"),
       labels: { "node-role.kubernetes.io/control-plane": "true" },
     }),
@@ -140,9 +143,8 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     await server.stop();
     throw err;
   }
-  const serviceCIDR = (flags.serviceClusterIpRange ?? "10.43.0.0/16").split(",")[0]!;
   if (!flags.disableAddons) {
-    await ensureAddons(server.kubeconfigPath, builtinAddons({ serviceCIDR, clusterDomain: flags.clusterDomain }), createLogger(flags.logLevel as Level)).catch((err: unknown) =>
+    await ensureAddons(server.kubeconfigPath, builtinAddons({ clusterDNSIP: clusterDNSAddress(server), clusterDomain: flags.clusterDomain }), createLogger(flags.logLevel as Level)).catch((err: unknown) =>
       process.stderr.write(`k8ts: addons could not be installed: ${err instanceof Error ? err.message : String(err)}\n`),
     );
   }

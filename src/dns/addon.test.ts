@@ -1,28 +1,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { startTestApiServer, type TestApiServer } from "../testing/apiserver.js";
-import { clusterDNSIP, dnsAddonObjects } from "./addon.js";
-import { DnsError } from "./errors.js";
-
-void describe("clusterDNSIP", () => {
-  void it("is the 10th address of the service range", () => {
-    assert.equal(clusterDNSIP("10.43.0.0/16"), "10.43.0.10");
-    assert.equal(clusterDNSIP("10.96.0.0/12"), "10.96.0.10");
-    assert.equal(clusterDNSIP("10.43.5.7/16"), "10.43.0.10");
-    assert.equal(clusterDNSIP("172.20.0.0/28"), "172.20.0.10");
-    assert.equal(clusterDNSIP("10.43.0.0/16,fd00:43::/112"), "10.43.0.10");
-    assert.equal(clusterDNSIP("fd00:43::/112"), "fd00:43::a");
-    assert.equal(clusterDNSIP("2001:db8:0:0:1::/64"), "2001:db8::a");
-  });
-
-  void it("refuses what is no CIDR or too small", () => {
-    const invalid = (e: unknown): boolean => e instanceof DnsError && e.code === "InvalidOptions";
-    assert.throws(() => clusterDNSIP("10.43.0.0"), invalid);
-    assert.throws(() => clusterDNSIP("10.43.0.0/33"), invalid);
-    assert.throws(() => clusterDNSIP("10.43.0.0/30"), invalid);
-    assert.throws(() => clusterDNSIP("nope/16"), invalid);
-  });
-});
+import { dnsAddonObjects } from "./addon.js";
 
 void describe("dnsAddonObjects", () => {
   let api: TestApiServer;

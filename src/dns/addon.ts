@@ -7,8 +7,6 @@ import type { ServiceAccount, Service } from "kubernetes-types/core/v1.js";
 import type { Deployment } from "kubernetes-types/apps/v1.js";
 import type { ClusterRole, ClusterRoleBinding } from "kubernetes-types/rbac/v1.js";
 import type { KubeObject } from "../client/objects.js";
-import { DnsError } from "./errors.js";
-import { formatIP, parseIP } from "../api/ip.js";
 
 export const DNS_NAMESPACE = "kube-system";
 export const DNS_SERVICE_NAME = "kube-dns";
@@ -19,24 +17,8 @@ export const DNS_APP_LABEL = { "k8s-app": "kube-dns" } as const;
 /** The ports the container serves, as CoreDNS's: DNS, liveness (/health), readiness (/ready), metrics. */
 export const DNS_PORTS = { dns: 53, health: 8080, ready: 8181, metrics: 9153 } as const;
 
-/**
- * The cluster DNS Service's address: the 10th of the service range (10.43.0.0/16 →
- * 10.43.0.10), as kubeadm and k3s choose it. With several ranges ("v4,v6") the first counts.
- */
-export function clusterDNSIP(serviceCIDR: string): string {
-  const first = serviceCIDR.split(",")[0]!.trim();
-  const [ip = "", bitsText = ""] = first.split("/");
-  const parsed = parseIP(ip);
-  const width = parsed?.family === "IPv4" ? 32 : 128;
-  const bits = Number(bitsText);
-  if (!parsed || ip.includes(":") !== (parsed.family === "IPv6") || !/^\d+$/.test(bitsText) || bits > width) throw new DnsError("InvalidOptions", `service CIDR ${JSON.stringify(serviceCIDR)} is not a CIDR`);
-  if (width - bits < 4) throw new DnsError("InvalidOptions", `service CIDR ${first} is too small to hold a 10th address`);
-  const hostBits = BigInt(width - bits);
-  return formatIP(((parsed.value >> hostBits) << hostBits) + 10n, parsed.family);
-}
-
 export interface DnsAddonOptions {
-  /** the kube-dns Service's address (see clusterDNSIP) */
+  /** the kube-dns Service's address: the 10th of the service range (10.43.0.10), as kubeadm and k3s choose it */
   readonly clusterDNSIP: string;
   /** the DNS image, e.g. DNS_IMAGE of kubelet/images/dns.ts */
   readonly image: string;
