@@ -3,7 +3,6 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFile, type ChildProcess } from "node:child_process";
-import { request } from "node:http";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startTestApiServer, type TestApiServer } from "../testing/apiserver.js";
@@ -12,21 +11,10 @@ import { createLogger } from "../util/log.js";
 import { controllerManagerOptionsFromFlags, type ControllerManagerFlags } from "./controller-manager-action.js";
 import { until } from "../testing/wait.js";
 import { freePort } from "../testing/net.js";
+import { httpGet } from "../testing/http.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const bin = join(root, "bin", "k8ts");
-
-function get(url: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    request(url, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
-    })
-      .on("error", reject)
-      .end();
-  });
-}
 
 const defaults: ControllerManagerFlags = {
   kubeconfig: "/k",
@@ -93,7 +81,7 @@ void describe("k8ts controller-manager (process)", () => {
     child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
     const exited = new Promise<number | null>((r) => child!.once("exit", (code) => r(code)));
 
-    await until("healthz", async () => ((await get(`http://127.0.0.1:${port}/healthz`)).status === 200 ? true : undefined));
+    await until("healthz", async () => ((await httpGet(`http://127.0.0.1:${port}/healthz`)).status === 200 ? true : undefined));
     assert.match(stdout, /k8ts controller-manager started \(.*garbage-collector-controller.*\); health and metrics at http:\/\/127\.0\.0\.1:\d+/);
     const lease = await until("the lease", () => client.forKind("coordination.k8s.io/v1", "Lease").namespace("kube-system").get("kube-controller-manager"));
     assert.ok(lease.spec?.holderIdentity);

@@ -1,6 +1,5 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { request } from "node:http";
 import type { Lease } from "kubernetes-types/coordination/v1.js";
 import { isNotFound } from "../client/errors.js";
 import { createClientFromKubeconfig, type RestClient } from "../client/rest.js";
@@ -9,20 +8,9 @@ import { createLogger } from "../util/log.js";
 import type { Controller } from "./context.js";
 import { builtinControllers, compileControllerManagerOptions, ControllerManager, isControllerEnabled, type KnownController } from "./manager.js";
 import { until } from "../testing/wait.js";
+import { httpGet } from "../testing/http.js";
 
 const log = createLogger((process.env["K8TS_TEST_LOG"] as "info" | undefined) ?? "silent");
-
-function httpGet(url: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    request(url, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
-    })
-      .on("error", reject)
-      .end();
-  });
-}
 
 void describe("compileControllerManagerOptions", () => {
   const names = (list: string[]): string[] => compileControllerManagerOptions({ kubeconfig: "k", controllers: list, log, serve: false }).enabled.map((e) => e.controller.name);

@@ -4,7 +4,6 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Pod } from "kubernetes-types/core/v1.js";
@@ -12,29 +11,22 @@ import { startTestCluster, type TestCluster } from "../../src/testing/cluster.js
 import { runtimeSkipReason } from "../../src/testing/runtime.js";
 import { until } from "../../src/testing/wait.js";
 import { freePort } from "../../src/testing/net.js";
+import { httpGet } from "../../src/testing/http.js";
 import { CriClient } from "../../src/kubelet/cri/client.js";
 import { LABEL_POD_UID } from "../../src/kubelet/types.js";
 
 const skip = runtimeSkipReason();
-
-function httpGet(url: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { timeout: 3000 }, (res) => {
-      let body = "";
-      res.on("data", (d: Buffer) => (body += d.toString()));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on("error", reject);
-    req.on("timeout", () => req.destroy(new Error("timeout")));
-    req.end();
-  });
-}
 
 describe("a real node", { skip, timeout: 600_000 }, () => {
   let c: TestCluster;
   const ns = "default";
 
   const pod = async (name: string): Promise<Pod> => (await c.client.forKind("v1", "Pod").namespace(ns).get(name)) as Pod;
+  const running = (name: string): Promise<Pod> =>
+    until(`${name} running`, async () => {
+      const p = await pod(name);
+      return p.status?.phase === "Running" ? p : undefined;
+    }, 60_000, 100);
   const apply = async (yaml: string): Promise<void> => {
     const r = await c.kubectl(["apply", "-f", "-"], { stdin: yaml });
     assert.equal(r.code, 0, r.stderr);
@@ -78,7 +70,7 @@ spec:
     image: busybox:1.35
     command: ["sh", "-c", "echo started; echo serving > /tmp/index.html; httpd -p 8081 -h /tmp; i=0; while true; do i=$((i+1)); echo line $i; sleep 0.2; done"]
 `);
-    await until("talker running", async () => ((await pod("talker")).status?.phase === "Running" ? true : undefined), 60_000, 100);
+    await running("talker");
     const logs = await until("logs", async () => {
       const r = await c.kubectl(["logs", "talker"]);
       return r.code === 0 && r.stdout.includes("line 2") ? r.stdout : undefined;
@@ -218,7 +210,7 @@ spec:
   - {name: cfg, configMap: {name: settings}}
   - {name: sec, secret: {secretName: creds}}
 `);
-    await until("configured running", async () => ((await pod("configured")).status?.phase === "Running" ? true : undefined), 60_000, 100);
+    await running("configured");
     const env = await c.kubectl(["exec", "configured", "--", "sh", "-c", "echo $GREETING $PASSWORD $MY_POD $(cat /etc/cfg/mode) $(cat /etc/sec/password)"]);
     assert.equal(env.code, 0, env.stderr);
     assert.equal(env.stdout, "hello s3cret configured fast s3cret\n");
@@ -299,7 +291,7 @@ spec:
   containers:
   - {name: main, image: busybox:1.35, command: ["sleep", "3600"]}
 `);
-      await until("egress running", async () => ((await pod("egress")).status?.phase === "Running" ? true : undefined), 60_000, 100);
+      await running("egress");
       const out = await until("the outside host answers the pod", async () => {
         const r = await c.kubectl(["exec", "egress", "--", "timeout", "3", "wget", "-qO-", `http://${nsIP}:8080/index.html`]);
         return r.code === 0 ? r.stdout : undefined;
@@ -327,10 +319,7 @@ spec:
   containers:
   - {name: main, image: busybox:1.35, command: ["sleep", "3600"]}
 `);
-    const p = await until("shortlived running", async () => {
-      const x = await pod("shortlived");
-      return x.status?.phase === "Running" ? x : undefined;
-    }, 60_000, 100);
+    const p = await running("shortlived");
     const uid = p.metadata!.uid!;
     const vethsBefore = bridgePorts(c.bridge);
     const del = await c.kubectl(["delete", "pod", "shortlived", "--wait=true", "--timeout=60s"]);

@@ -3,27 +3,16 @@
 // addon answers names — all driven with the official kubectl, from the host and from pods.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { request } from "node:http";
 import type { Pod, Service } from "kubernetes-types/core/v1.js";
 import type { EndpointSlice } from "kubernetes-types/discovery/v1.js";
 import { startTestCluster, type TestCluster } from "../../src/testing/cluster.js";
 import { runtimeSkipReason } from "../../src/testing/runtime.js";
 import { until } from "../../src/testing/wait.js";
+import { httpGet } from "../../src/testing/http.js";
 
 const skip = runtimeSkipReason();
 
-function httpGet(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { timeout: 3000, agent: false }, (res) => {
-      let body = "";
-      res.on("data", (d: Buffer) => (body += d.toString()));
-      res.on("end", () => resolve(body.trim()));
-    });
-    req.on("error", reject);
-    req.on("timeout", () => req.destroy(new Error("timeout")));
-    req.end();
-  });
-}
+const get = async (url: string): Promise<string> => (await httpGet(url)).body.trim();
 
 const WEB = (replicas: number): string => `apiVersion: apps/v1
 kind: Deployment
@@ -104,7 +93,7 @@ function suite(mode: "iptables" | "nftables"): void {
     /** hostnames answering over `n` requests from the host */
     const fromHost = async (url: string, n: number): Promise<Set<string>> => {
       const seen = new Set<string>();
-      for (let i = 0; i < n; i++) seen.add(await httpGet(url));
+      for (let i = 0; i < n; i++) seen.add(await get(url));
       return seen;
     };
 
@@ -136,7 +125,7 @@ function suite(mode: "iptables" | "nftables"): void {
       const nodePort = svc.spec!.ports![0]!.nodePort!;
       const node = await c.client.forKind("v1", "Node").get(c.nodeName);
       const nodeIP = (node as { status?: { addresses?: { type: string; address: string }[] } }).status!.addresses!.find((a) => a.type === "InternalIP")!.address;
-      const body = await until("NodePort answers", () => httpGet(`http://${nodeIP}:${nodePort}/`), 30_000, 200);
+      const body = await until("NodePort answers", () => get(`http://${nodeIP}:${nodePort}/`), 30_000, 200);
       assert.ok((await webPods()).some((p) => p.metadata!.name === body), body);
     });
 
