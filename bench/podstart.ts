@@ -66,7 +66,6 @@ async function main(): Promise<void> {
         if (running.size === PODS) break;
       }
     })();
-    await new Promise((r) => setTimeout(r, 200));
     await Promise.all(
       Array.from({ length: PODS }, async (_, i) => {
         const name = `pod-${i}`;
