@@ -70,9 +70,9 @@ export class StatusWriter {
     // A static pod's mirror can be deleted and recreated (empty status) at any time: its write
     // compares with the mirror's actual status instead (one GET per sync of a static pod).
     if (sameStatus(tail ?? (isStaticPod(pod) ? undefined : e.last), status)) return;
-    // Coalesce with a queued status of the same phase; a phase change is never folded away.
-    if (tail && tail.phase === status.phase && e.queue.length > 1) e.queue[e.queue.length - 1] = status;
-    else if (tail && tail.phase === status.phase && !e.writing) e.queue[e.queue.length - 1] = status;
+    // Coalesce with a queued status of the same phase; a phase change is never folded away, nor
+    // is the head of the queue while it is being written.
+    if (tail && tail.phase === status.phase && (e.queue.length > 1 || !e.writing)) e.queue[e.queue.length - 1] = status;
     else e.queue.push(status);
     this.kick(e);
   }
