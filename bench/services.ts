@@ -10,7 +10,7 @@
 //  - throughput, per mode: HTTP requests/s (a new connection each, 8 at a time, 3 s) from an
 //    off-cluster client through the cluster IP vs. straight to the pod IP, and their ratio.
 //  - dns: the bundled cluster DNS server's queries/s and p50/p99 from one client, against a raw
-//    UDP echo in the same run (src/dns/bench.ts).
+//    UDP echo in the same run (bench/dns.ts).
 // Needs root, iproute2, iptables, nftables and /bin/busybox.
 import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
@@ -28,7 +28,7 @@ import { IptablesNames, NftNames } from "../src/proxy/names.js";
 import { nftRuleset, nftScript } from "../src/proxy/nftables/rules.js";
 import { createTestNet, type TestNet } from "../src/proxy/testnet.js";
 import { startTestApiServer, type TestApiServer } from "../src/testing/apiserver.js";
-import { runDnsBenchmark } from "../src/dns/bench.js";
+import { runDnsBenchmark } from "./dns.js";
 import { until } from "../src/testing/wait.js";
 import { createLogger } from "../src/util/log.js";
 

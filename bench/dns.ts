@@ -11,20 +11,22 @@ import { randomBytes } from "node:crypto";
 import { createSocket, type Socket } from "node:dgram";
 import { once } from "node:events";
 import { existsSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import type { Service } from "kubernetes-types/core/v1.js";
 import type { EndpointSlice } from "kubernetes-types/discovery/v1.js";
-import { createClientFromKubeconfig } from "../client/rest.js";
-import { serviceRecords, zoneRecords } from "./records.js";
-import { Resolver } from "./resolver.js";
-import { RecordStore } from "./store.js";
-import { encodeQuery } from "./testing.js";
-import { parseQuery, udpLimit, WireWriter } from "./wire.js";
+import { createClientFromKubeconfig } from "../src/client/rest.js";
+import { serviceRecords, zoneRecords } from "../src/dns/records.js";
+import { Resolver } from "../src/dns/resolver.js";
+import { RecordStore } from "../src/dns/store.js";
+import { encodeQuery } from "../src/dns/testing.js";
+import { parseQuery, udpLimit, WireWriter } from "../src/dns/wire.js";
+import { startTestApiServer } from "../src/testing/apiserver.js";
+import { freePort } from "../src/testing/net.js";
+import { until } from "../src/testing/wait.js";
 
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 export interface LatencyStats {
   readonly name: string;
@@ -126,26 +128,6 @@ echo.bind(0, "127.0.0.1", ready);
 up.bind(0, "127.0.0.1", ready);
 `;
 
-async function freePort(): Promise<number> {
-  const srv = createServer().listen(0, "127.0.0.1");
-  await once(srv, "listening");
-  const addr = srv.address();
-  srv.close();
-  if (addr === null || typeof addr === "string") throw new TypeError("no port");
-  return addr.port;
-}
-
-async function waitReady(url: string, server: ChildProcess, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (server.exitCode !== null) throw new Error(`the DNS server exited with ${server.exitCode}`);
-    const ok = await fetch(url).then((r) => r.ok, () => false);
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`the DNS server was not ready within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 export interface DnsBenchReport {
   readonly echo: LatencyStats;
   readonly cluster: LatencyStats;
@@ -211,7 +193,15 @@ export async function runDnsBenchmark(o: { kubeconfig: string; queries?: number;
     const readyPort = await freePort();
     const server = spawn(process.execPath, [bundle, "--kubeconfig", o.kubeconfig, "--listen", `127.0.0.1:${dnsPort}`, "--http-address", "127.0.0.1", "--health-port", "0", "--ready-port", String(readyPort), "--metrics-port", "0", "--upstream", `127.0.0.1:${ports.upstream}`, "--log-level", "warn"], { stdio: ["ignore", "ignore", "inherit"] });
     children.push(server);
-    await waitReady(`http://127.0.0.1:${readyPort}/ready`, server, 30_000);
+    await until(
+      "the DNS server ready",
+      async () => {
+        if (server.exitCode !== null) throw new Error(`the DNS server exited with ${server.exitCode}`);
+        return (await fetch(`http://127.0.0.1:${readyPort}/ready`)).ok ? true : undefined;
+      },
+      30_000,
+      50,
+    );
 
     const echoClient = new Client(ports.echo);
     const dns = new Client(dnsPort);
@@ -252,13 +242,19 @@ export function formatDnsReport(r: DnsBenchReport): string {
   ].join("\n");
 }
 
+// `npm run bench -- dns [--kubeconfig F] [--queries N] [--concurrency N]`: against the API
+// server of that kubeconfig, or one this run starts.
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const { values } = parseArgs({ options: { kubeconfig: { type: "string" }, queries: { type: "string" }, concurrency: { type: "string" } } });
-  if (!values.kubeconfig) throw new TypeError("--kubeconfig of a running API server is required");
-  const report = await runDnsBenchmark({
-    kubeconfig: values.kubeconfig,
-    ...(values.queries ? { queries: Number(values.queries) } : {}),
-    ...(values.concurrency ? { concurrency: Number(values.concurrency) } : {}),
-  });
-  process.stdout.write(`${formatDnsReport(report)}\n`);
+  const api = values.kubeconfig ? undefined : await startTestApiServer();
+  try {
+    const report = await runDnsBenchmark({
+      kubeconfig: values.kubeconfig ?? api!.kubeconfig,
+      ...(values.queries ? { queries: Number(values.queries) } : {}),
+      ...(values.concurrency ? { concurrency: Number(values.concurrency) } : {}),
+    });
+    process.stdout.write(`${formatDnsReport(report)}\n`);
+  } finally {
+    await api?.stop();
+  }
 }
