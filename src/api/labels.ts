@@ -577,3 +577,6 @@ export function labelSetString(set: Labels | undefined): string {
     .sort(compareGoStrings)
     .join(",");
 }
+
+/** The label an EndpointSlice names its Service with (discovery.k8s.io/v1 LabelServiceName). */
+export const SERVICE_NAME_LABEL = "kubernetes.io/service-name";

@@ -14,9 +14,8 @@ import type { EndpointSlice } from "kubernetes-types/discovery/v1.js";
 import type { DeepReadonly } from "../client/objects.js";
 import { canonicalName, dashedIP, ipFamily, ipv4Bytes, ipv6Bytes, reverseName } from "./names.js";
 import { TYPE, type Rdata } from "./wire.js";
+import { SERVICE_NAME_LABEL } from "../api/labels.js";
 
-/** The label the EndpointSlice controller puts on every slice of a Service. */
-export const SERVICE_NAME_LABEL = "kubernetes.io/service-name";
 /** The pre-EndpointSlice way of publishing not-ready endpoints; the spec still honours it. */
 export const TOLERATE_UNREADY_ANNOTATION = "service.alpha.kubernetes.io/tolerate-unready-endpoints";
 

@@ -6,6 +6,7 @@ import type { Service } from "kubernetes-types/core/v1.js";
 import type { EndpointSlice } from "kubernetes-types/discovery/v1.js";
 import { parseIPSloppy } from "../api/validation.js";
 import type { DeepReadonly } from "../client/objects.js";
+import { SERVICE_NAME_LABEL } from "../api/labels.js";
 
 export type ProxyMode = "iptables" | "nftables";
 
@@ -22,8 +23,6 @@ export class ProxyError extends Error {
   }
 }
 
-/** EndpointSlices name their service in this label. */
-export const SERVICE_NAME_LABEL = "kubernetes.io/service-name";
 /** Services (and their slices) carrying this label belong to another proxy (upstream skips them too). */
 export const SERVICE_PROXY_NAME_LABEL = "service.kubernetes.io/service-proxy-name";
 /** The EndpointSlice controller marks the slices of headless services with this label. */

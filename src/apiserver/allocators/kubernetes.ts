@@ -12,6 +12,7 @@ import type { KubeObject } from "../registry/types.js";
 import type { RequestContext, ResourceStore } from "../rest/store.js";
 import { familyOfIP } from "./ranges.js";
 import { rfc3339 } from "./keys.js";
+import { SERVICE_NAME_LABEL } from "../../api/labels.js";
 
 export const KUBERNETES_SERVICE = "kubernetes";
 export const MASTER_LEASES_PREFIX = "/registry/masterleases/";
@@ -20,7 +21,6 @@ export const DEFAULT_LEASE_TTL_SECONDS = 15;
 export const DEFAULT_RECONCILE_INTERVAL_MS = 10_000;
 
 const SKIP_MIRROR = "endpointslice.kubernetes.io/skip-mirror";
-const SERVICE_NAME_LABEL = "kubernetes.io/service-name";
 
 export interface KubernetesServiceOptions {
   readonly store: Store;

@@ -5,12 +5,13 @@
 // else is noticed because its generation or disappearance was not expected.
 import type { EndpointSlice } from "kubernetes-types/discovery/v1.js";
 import type { DeepReadonly } from "../../client/objects.js";
+import { SERVICE_NAME_LABEL } from "../../api/labels.js";
 
 const DELETION_EXPECTED = -1;
 
 type Slice = DeepReadonly<EndpointSlice> | EndpointSlice;
 
-export const SERVICE_NAME_LABEL = "kubernetes.io/service-name";
+export { SERVICE_NAME_LABEL };
 
 function serviceKeyOf(s: Slice): string | undefined {
   const svc = s.metadata?.labels?.[SERVICE_NAME_LABEL];
