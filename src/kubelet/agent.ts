@@ -199,7 +199,6 @@ export class Agent {
     const volumes = new Volumes({ paths: this.paths, objects, nodeName: this.nodeName, log });
     const prober = (this.prober = new Prober({ cri, events, log }));
     const lifecycle = (this.lifecycle = new PodLifecycle({
-      nodeName: this.nodeName,
       nodeIP: node.nodeIP,
       cri,
       client,

@@ -4,6 +4,7 @@
 // http sources default them the same way (legacyscheme.Scheme.Default), so a static pod runs
 // exactly as the same manifest would through `kubectl apply`.
 import type { Container, PodSpec, Probe, Volume } from "kubernetes-types/core/v1.js";
+import { DEFAULT_GRACE_SECONDS } from "../pods/container.js";
 
 /** upstream's scheduling.SystemCriticalPriority and the two classes built on it */
 export const SYSTEM_PRIORITY_CLASSES: Readonly<Record<string, number>> = Object.freeze({
@@ -95,7 +96,7 @@ export function applyPodDefaults(spec: Mutable<PodSpec>): void {
   spec.dnsPolicy ||= "ClusterFirst";
   spec.restartPolicy ||= "Always";
   spec.securityContext ??= {};
-  spec.terminationGracePeriodSeconds ??= 30;
+  spec.terminationGracePeriodSeconds ??= DEFAULT_GRACE_SECONDS;
   spec.schedulerName ||= "default-scheduler";
   spec.enableServiceLinks ??= true;
   if (!spec.serviceAccountName && spec.serviceAccount) spec.serviceAccountName = spec.serviceAccount;

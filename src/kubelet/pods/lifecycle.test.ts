@@ -119,7 +119,6 @@ describe("pod lifecycle on a real runtime", { skip }, () => {
     const paths = kubeletPaths(join(rt.dataDir, "kubelet"));
     probes = new FakeProbes();
     options = {
-      nodeName: NODE,
       nodeIP: "127.0.0.1",
       cri: rt.cri,
       client,

@@ -44,7 +44,6 @@ import { computePodStatus, KUBELET_CONDITIONS, readySandbox, type ContainerReaso
 import { podKey, StatusWriter } from "./status-writer.js";
 
 export interface PodLifecycleOptions {
-  nodeName: string;
   /** status.hostIP / hostIPs */
   nodeIP: string;
   cri: CriClient;
