@@ -3,10 +3,9 @@
 // far), then the service link variables of the pod's namespace for names not already set.
 // Command, args and subPathExpr are expanded against the result. Errors are the
 // CreateContainerConfigError messages users see in `kubectl describe`.
-import { cpus, totalmem } from "node:os";
 import type { Container, EnvVar, ObjectFieldSelector, Pod, ResourceFieldSelector, Service } from "kubernetes-types/core/v1.js";
-import { Quantity } from "../../api/quantity.js";
 import type { ObjectSource } from "../types.js";
+import { containerResourceValue, DownwardApiError, fieldRefValue as metadataFieldValue, type NodeAllocatable } from "../volumes/downward.js";
 
 /** A container config problem: the container is not created (waiting reason CreateContainerConfigError). */
 export class ContainerConfigError extends Error {
@@ -114,22 +113,12 @@ export interface PodRuntimeFacts {
   readonly hostIPs: readonly string[];
 }
 
-/** The value of a fieldRef as env (upstream podFieldSelectorRuntimeValue + ExtractFieldPathAsString). */
+/**
+ * The value of a fieldRef as env (upstream podFieldSelectorRuntimeValue): the pod's metadata
+ * as a downwardAPI volume renders it, plus the spec and status fields only env may use.
+ */
 export function fieldRefValue(pod: Pod, ref: ObjectFieldSelector, facts: PodRuntimeFacts): string {
-  const path = ref.fieldPath;
-  const m = pod.metadata ?? {};
-  const sub = /^metadata\.(labels|annotations)\['(.*)'\]$/.exec(path);
-  if (sub) {
-    const map = sub[1] === "labels" ? m.labels : m.annotations;
-    return map?.[sub[2] ?? ""] ?? "";
-  }
-  switch (path) {
-    case "metadata.name":
-      return m.name ?? "";
-    case "metadata.namespace":
-      return m.namespace ?? "";
-    case "metadata.uid":
-      return m.uid ?? "";
+  switch (ref.fieldPath) {
     case "spec.nodeName":
       return pod.spec?.nodeName ?? "";
     case "spec.serviceAccountName":
@@ -142,62 +131,23 @@ export function fieldRefValue(pod: Pod, ref: ObjectFieldSelector, facts: PodRunt
       return facts.podIPs[0] ?? "";
     case "status.podIPs":
       return facts.podIPs.join(",");
-    case "metadata.labels":
-    case "metadata.annotations": {
-      const map = (path === "metadata.labels" ? m.labels : m.annotations) ?? {};
-      return Object.keys(map)
-        .sort()
-        .map((k) => `${k}=${JSON.stringify(map[k])}`)
-        .join("\n");
-    }
-    default:
-      throw new ContainerConfigError(`unsupported fieldPath: ${path}`);
   }
+  return downward(() => metadataFieldValue(pod, ref));
 }
 
-export interface NodeCapacity {
-  /** whole cores */
-  readonly cpu: number;
-  readonly memoryBytes: number;
-  readonly ephemeralStorageBytes: number;
-}
-
-export function hostCapacity(): NodeCapacity {
-  return { cpu: cpus().length, memoryBytes: totalmem(), ephemeralStorageBytes: 0 };
-}
-
-function quantity(raw: unknown): Quantity | undefined {
-  if (raw === undefined || raw === null) return undefined;
-  return Quantity.parse(String(raw));
-}
-
-/**
- * A resourceFieldRef value: the container's request or limit divided by the divisor, rounded
- * up; an unset limit reads as the node's allocatable, as upstream merges it.
- */
-export function resourceFieldValue(pod: Pod, container: Container, ref: ResourceFieldSelector, node: NodeCapacity): string {
+/** A resourceFieldRef value (see volumes/downward.ts); the container defaults to the one being configured. */
+export function resourceFieldValue(pod: Pod, container: Container, ref: ResourceFieldSelector, node: NodeAllocatable): string {
   const target = ref.containerName ? ([...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find((c) => c.name === ref.containerName) ?? container) : container;
-  const [kind, resource] = ref.resource.split(/\.(.*)/s);
-  const divisor = quantity(ref.divisor) ?? Quantity.parse("1");
-  const res = target.resources ?? {};
-  let q = quantity((kind === "limits" ? res.limits : res.requests)?.[resource ?? ""]);
-  if (kind === "limits" && (q === undefined || q.isZero())) {
-    if (resource === "cpu") q = Quantity.parse(String(node.cpu));
-    else if (resource === "memory") q = Quantity.parse(String(node.memoryBytes));
-    else if (resource === "ephemeral-storage") q = Quantity.parse(String(node.ephemeralStorageBytes));
+  return downward(() => containerResourceValue(target, ref, node));
+}
+
+function downward(value: () => string): string {
+  try {
+    return value();
+  } catch (err) {
+    if (err instanceof DownwardApiError) throw new ContainerConfigError(err.message);
+    throw err;
   }
-  if (kind !== "limits" && kind !== "requests") throw new ContainerConfigError(`unsupported container resource: ${ref.resource}`);
-  if (resource === "cpu") {
-    const d = Number(divisor.milliValue());
-    const v = Number((q ?? Quantity.parse("0")).milliValue());
-    return String(Math.ceil(v / (d || 1)));
-  }
-  if (resource === "memory" || resource === "ephemeral-storage" || resource?.startsWith("hugepages-")) {
-    const d = Number(divisor.value());
-    const v = Number((q ?? Quantity.parse("0")).value());
-    return String(Math.ceil(v / (d || 1)));
-  }
-  throw new ContainerConfigError(`unsupported container resource: ${ref.resource}`);
 }
 
 // ---- the whole environment ----
@@ -205,7 +155,7 @@ export function resourceFieldValue(pod: Pod, container: Container, ref: Resource
 export interface EnvContext {
   readonly objects: ObjectSource;
   readonly facts: PodRuntimeFacts;
-  readonly node: NodeCapacity;
+  readonly node: NodeAllocatable;
   /** called with names envFrom skipped for not being valid variable names */
   readonly onInvalidNames?: (names: string[]) => void;
 }

@@ -36,7 +36,8 @@ import {
 import { computePodActions } from "./actions.js";
 import { Backoff, DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff.js";
 import { containerConfig, containerHash, containerMounts, DEFAULT_GRACE_SECONDS, podRef, terminationGraceSeconds, verifyRunAsNonRoot } from "./container.js";
-import { ContainerConfigError, containerEnv, hostCapacity, type NodeCapacity } from "./env.js";
+import { ContainerConfigError, containerEnv } from "./env.js";
+import { hostAllocatable, type NodeAllocatable } from "../volumes/downward.js";
 import { ImagePuller, ImagePullError } from "./images.js";
 import { EMPTY_RUNTIME, RuntimeReader, type ContainerRecord, type PodRuntime, type SandboxRecord } from "./runtime-state.js";
 import { hostNetworkHostsFile, managedHostsFile, MANAGED_BY_VALUE, parseResolvConf, podHostname, sandboxConfig, type ResolvConf } from "./sandbox.js";
@@ -170,7 +171,7 @@ export class PodLifecycle {
   private readonly crashBackoff: Backoff;
   private readonly images: ImagePuller;
   private readonly writer: StatusWriter;
-  private readonly node: NodeCapacity;
+  private readonly node: NodeAllocatable;
   private readonly stopping = new AbortController();
   private relistTimer: NodeJS.Timeout | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
@@ -188,7 +189,7 @@ export class PodLifecycle {
     this.crashBackoff = new Backoff(this.o.backoff);
     this.images = new ImagePuller(o.cri, o.events, o.objects, new Backoff(this.o.backoff));
     this.writer = new StatusWriter(o.client, this.log);
-    this.node = hostCapacity();
+    this.node = hostAllocatable(o.paths.root);
   }
 
   // ---- the public surface ----
@@ -729,7 +730,7 @@ export class PodLifecycle {
       const logDir = this.o.paths.podLogDir(pod.metadata?.namespace ?? "default", pod.metadata?.name ?? "", w.uid);
       await mkdir(join(logDir, c.name), { recursive: true });
       const mounts = containerMounts(c, ctx.volumes, env, { etcHosts: w.etcHosts !== undefined ? this.o.paths.podEtcHosts(w.uid) : undefined, terminationLog });
-      config = containerConfig({ pod, container: c, restartCount, imageRef: image.ref, env, mounts, logPath: this.o.paths.containerLogPath(c.name, restartCount), nodeMemoryBytes: this.node.memoryBytes });
+      config = containerConfig({ pod, container: c, restartCount, imageRef: image.ref, env, mounts, logPath: this.o.paths.containerLogPath(c.name, restartCount), nodeMemoryBytes: Number(this.node["memory"]?.value() ?? 0n) });
     } catch (err) {
       if (!(err instanceof ContainerConfigError)) throw err;
       fail("CreateContainerConfigError", err.message);

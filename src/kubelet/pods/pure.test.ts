@@ -13,6 +13,15 @@ import { tailCriLog, type ContainerRecord, type PodRuntime, type SandboxRecord }
 import { managedHostsFile, parseResolvConf, podDnsConfig, podHostname, sandboxConfig } from "./sandbox.js";
 import { computePodStatus, podPhase, sameStatus, type StatusInput } from "./status.js";
 import { withOthersFields } from "./status-writer.js";
+import { Quantity } from "../../api/quantity.js";
+import type { NodeAllocatable } from "../volumes/downward.js";
+
+/** The node's allocatable amounts as the kubelet hands them to env resolution. */
+const node = (cpu: number, memoryBytes: number, ephemeralStorageBytes: number): NodeAllocatable => ({
+  cpu: Quantity.fromInt(cpu, "DecimalSI"),
+  memory: Quantity.fromInt(memoryBytes, "BinarySI"),
+  "ephemeral-storage": Quantity.fromInt(ephemeralStorageBytes, "BinarySI"),
+});
 
 function pod(spec: Partial<Pod["spec"]> = {}, meta: Partial<Pod["metadata"]> = {}): Pod {
   return { metadata: { name: "p", namespace: "ns", uid: "u1", ...meta }, spec: { containers: [{ name: "c", image: "busybox:1.35" }], ...spec } };
@@ -124,7 +133,7 @@ describe("$(VAR) expansion and env", () => {
     const env = await containerEnv(p, c, {
       objects: objects({ cm: { a: "1", b: "2", "bad=key": "3" } }, { s: { password: "hunter2" } }, { default: [{ metadata: { name: "kubernetes" }, spec: { clusterIP: "10.43.0.1", ports: [{ name: "https", port: 443 }] } }] }),
       facts: { podIPs: ["10.0.0.5", "fd00::5"], hostIPs: ["192.168.1.2"] },
-      node: { cpu: 4, memoryBytes: 8 * 2 ** 30, ephemeralStorageBytes: 0 },
+      node: node(4, 8 * 2 ** 30, 0),
     });
     const m = Object.fromEntries(env.map((e) => [e.name, e.value]));
     assert.equal(m["CM_a"], "override-p-10.43.0.1");
@@ -147,7 +156,7 @@ describe("$(VAR) expansion and env", () => {
   it("missing objects and keys fail with upstream's CreateContainerConfigError messages", async () => {
     const p = pod();
     const env = (e: Container["env"], from?: Container["envFrom"]): Promise<unknown> =>
-      containerEnv(p, { name: "c", env: e, envFrom: from }, { objects: objects({ cm: { a: "1" } }, { s: { k: "v" } }), facts: { podIPs: [], hostIPs: [] }, node: { cpu: 1, memoryBytes: 1, ephemeralStorageBytes: 0 } });
+      containerEnv(p, { name: "c", env: e, envFrom: from }, { objects: objects({ cm: { a: "1" } }, { s: { k: "v" } }), facts: { podIPs: [], hostIPs: [] }, node: node(1, 1, 0) });
     const fails = (message: string) => (e: unknown) => e instanceof ContainerConfigError && e.message === message && e.reason === "CreateContainerConfigError";
     await assert.rejects(env([{ name: "X", valueFrom: { configMapKeyRef: { name: "x", key: "a" } } }]), fails('configmap "x" not found'));
     await assert.rejects(env([{ name: "X", valueFrom: { configMapKeyRef: { name: "cm", key: "zz" } } }]), fails("couldn't find key zz in ConfigMap ns/cm"));
@@ -165,8 +174,8 @@ describe("$(VAR) expansion and env", () => {
     assert.equal(fieldRefValue(p, { fieldPath: "spec.nodeName" }, facts), "n1");
     assert.equal(fieldRefValue(p, { fieldPath: "status.hostIP" }, facts), "192.168.1.2");
     assert.throws(() => fieldRefValue(p, { fieldPath: "spec.bogus" }, facts), ContainerConfigError);
-    assert.equal(resourceFieldValue(p, { name: "c", resources: { requests: { memory: "1Gi" } } }, { resource: "requests.memory", divisor: "1Mi" }, { cpu: 1, memoryBytes: 1, ephemeralStorageBytes: 0 }), "1024");
-    assert.equal(resourceFieldValue(p, { name: "c", resources: { limits: { cpu: "1500m" } } }, { resource: "limits.cpu" }, { cpu: 1, memoryBytes: 1, ephemeralStorageBytes: 0 }), "2", "rounded up");
+    assert.equal(resourceFieldValue(p, { name: "c", resources: { requests: { memory: "1Gi" } } }, { resource: "requests.memory", divisor: "1Mi" }, node(1, 1, 0)), "1024");
+    assert.equal(resourceFieldValue(p, { name: "c", resources: { limits: { cpu: "1500m" } } }, { resource: "limits.cpu" }, node(1, 1, 0)), "2", "rounded up");
   });
 });
 

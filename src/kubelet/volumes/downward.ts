@@ -1,6 +1,8 @@
 // Downward API values as upstream's kubelet renders them into files (pkg/fieldpath and
 // pkg/api/v1/resource): fieldRef on the pod's metadata, resourceFieldRef on one container's
 // requests and limits.
+import { statfsSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
 import type { Container, ObjectFieldSelector, Pod, ResourceFieldSelector } from "kubernetes-types/core/v1.js";
 import { goQuote } from "../../api/fielderrors.js";
 import { Quantity } from "../../api/quantity.js";
@@ -53,6 +55,28 @@ export function fieldRefValue(pod: Pod, ref: ObjectFieldSelector): string {
 /** What a container's unset limits default to: the node's allocatable resources. */
 export type NodeAllocatable = Readonly<Record<string, Quantity>>;
 
+/**
+ * The node's allocatable amounts as resourceFieldRef sees them, approximated by the host's
+ * capacity: CPUs, memory, and the size of the filesystem of `root` (else /).
+ */
+export function hostAllocatable(root: string): NodeAllocatable {
+  let storage = 0;
+  for (const p of [root, "/"]) {
+    try {
+      const s = statfsSync(p);
+      storage = s.blocks * s.bsize;
+      break;
+    } catch {
+      // try the next
+    }
+  }
+  return {
+    cpu: Quantity.fromInt(cpus().length, "DecimalSI"),
+    memory: Quantity.fromInt(totalmem(), "BinarySI"),
+    "ephemeral-storage": Quantity.fromInt(storage, "BinarySI"),
+  };
+}
+
 function findContainer(pod: Pod, name: string | undefined): Container | undefined {
   const all = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])];
   return all.find((c) => c.name === name);
@@ -76,6 +100,11 @@ function quantityOf(v: string | number | undefined): Quantity | undefined {
 export function resourceFieldRefValue(pod: Pod, ref: ResourceFieldSelector, allocatable: NodeAllocatable): string {
   const c = findContainer(pod, ref.containerName);
   if (!c) throw new DownwardApiError(`container ${ref.containerName ?? ""} not found`);
+  return containerResourceValue(c, ref, allocatable);
+}
+
+/** resourceFieldRefValue for a container already found. */
+export function containerResourceValue(c: Container, ref: ResourceFieldSelector, allocatable: NodeAllocatable): string {
   const dot = ref.resource.indexOf(".");
   const kind = ref.resource.slice(0, dot);
   const name = ref.resource.slice(dot + 1);
@@ -84,7 +113,8 @@ export function resourceFieldRefValue(pod: Pod, ref: ResourceFieldSelector, allo
   let divisor = quantityOf(ref.divisor);
   if (!divisor || divisor.isZero()) divisor = Quantity.fromInt(1, "DecimalSI");
   let q = quantityOf((kind === "limits" ? c.resources?.limits : c.resources?.requests)?.[name]);
-  if (q === undefined && kind === "limits") q = allocatable[name];
+  // upstream's MergeContainerResourceLimits: an unset or zero limit is the node's allocatable.
+  if ((q === undefined || q.isZero()) && kind === "limits") q = allocatable[name] ?? q;
   q ??= Quantity.zero();
   const value = name === "cpu" ? ceilDiv(q.milliValue(), divisor.milliValue()) : ceilDiv(q.value(), divisor.value());
   return value.toString();

@@ -2,16 +2,15 @@
 // containers start, keeps configMap/secret/downwardAPI/projected contents current on every
 // sync, and removes everything when the pod is gone. Paths follow upstream's kubelet
 // (<podDir>/volumes/kubernetes.io~<plugin>/<volume>), so a node reads as any other.
-import { cpus, totalmem } from "node:os";
 import { chmod, mkdir, rm } from "node:fs/promises";
-import { readdirSync, statfsSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Pod, Volume } from "kubernetes-types/core/v1.js";
 import { Quantity } from "../../api/quantity.js";
 import type { Logger } from "../../util/log.js";
 import { VolumeError, type KubeletPaths, type MountedVolume, type ObjectSource, type VolumeManager } from "../types.js";
 import { AtomicWriteError, AtomicWriter, type Payload } from "./atomic-writer.js";
-import type { NodeAllocatable } from "./downward.js";
+import { hostAllocatable, type NodeAllocatable } from "./downward.js";
 import { checkHostPath, HostPathError } from "./hostpath.js";
 import { isMountPoint, MountError, mountsUnder, mountTmpfs, unmount } from "./mounts.js";
 import { configMapPayload, DEFAULT_MODE, downwardApiPayload, projectedPayload, secretPayload, SourceError } from "./sources.js";
@@ -188,21 +187,7 @@ export class Volumes implements VolumeManager {
    * approximated by the host's capacity (CPUs, memory, the filesystem of the agent's root).
    */
   private allocatable(): NodeAllocatable {
-    if (!this.nodeAllocatable) {
-      let storage = 0;
-      for (const p of [this.paths.root, "/"]) {
-        try {
-          const s = statfsSync(p);
-          storage = s.blocks * s.bsize;
-          break;
-        } catch {}
-      }
-      this.nodeAllocatable = {
-        cpu: Quantity.fromInt(cpus().length, "DecimalSI"),
-        memory: Quantity.fromInt(totalmem(), "BinarySI"),
-        "ephemeral-storage": Quantity.fromInt(storage, "BinarySI"),
-      };
-    }
+    this.nodeAllocatable ??= hostAllocatable(this.paths.root);
     return this.nodeAllocatable;
   }
 }
