@@ -7,7 +7,9 @@ import { request } from "node:https";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { readKubeconfig, mergeIntoKubeconfig } from "../util/kubeconfig.js";
-import { createClientFromKubeconfig } from "../client/rest.js";
+import { createClientFromKubeconfig, type RestClient } from "../client/rest.js";
+import { SERVICE_NAME_LABEL } from "../api/labels.js";
+import type { EndpointSlice } from "kubernetes-types/discovery/v1.js";
 import { defaultNodeName } from "../kubelet/agent.js";
 import { cleanNetworkNat, sweepNode } from "../kubelet/reset.js";
 import { kubeletPaths } from "../kubelet/types.js";
@@ -37,6 +39,8 @@ export interface UpResult {
   readonly elapsedMs: number;
   /** the node that became Ready, unless disableAgent */
   readonly node: string | undefined;
+  /** the kube-dns Service has a ready endpoint (undefined without a node) */
+  readonly dnsReady: boolean | undefined;
 }
 
 const pidFile = (dataDir: string): string => join(dataDir, "k8ts.pid");
@@ -122,6 +126,7 @@ export async function up(o: UpOptions): Promise<UpResult> {
     );
   }
   const node = o.disableAgent ? undefined : (o.nodeName ?? defaultNodeName());
+  let dnsReady: boolean | undefined;
   if (node !== undefined) {
     const client = await createClientFromKubeconfig(kubeconfig);
     try {
@@ -131,6 +136,12 @@ export async function up(o: UpOptions): Promise<UpResult> {
         `node ${node} to be Ready (see ${log})`,
         // A node that failed to start in the server this run started says so in the log.
         () => (alreadyRunning ? undefined : /k8ts: the node could not start: .*/.exec(readFrom(log, logOffset))?.[0]),
+      );
+      // Names are what the next commands use (`wget http://web`): wait for the cluster DNS too.
+      // On a fresh node its image is built first (a few seconds); later starts find it running.
+      dnsReady = await waitUntil(() => dnsAnswering(client), Date.now() + (o.timeoutMs ?? 60_000), "cluster DNS", () => undefined).then(
+        () => true,
+        () => false,
       );
     } finally {
       client.close();
@@ -143,7 +154,17 @@ export async function up(o: UpOptions): Promise<UpResult> {
     await mergeIntoKubeconfig(target, await readKubeconfig(kubeconfig), { contextName: "k8ts", setCurrent: true });
     mergedInto = target;
   }
-  return { alreadyRunning, pid, url, kubeconfig, mergedInto, log, elapsedMs: Date.now() - started, node };
+  return { alreadyRunning, pid, url, kubeconfig, mergedInto, log, elapsedMs: Date.now() - started, node, dnsReady };
+}
+
+/** The kube-dns Service has an endpoint that is ready. */
+async function dnsAnswering(client: RestClient): Promise<boolean> {
+  const slices = await client
+    .forKind("discovery.k8s.io/v1", "EndpointSlice")
+    .namespace("kube-system")
+    .list({ labelSelector: `${SERVICE_NAME_LABEL}=kube-dns` })
+    .catch(() => undefined);
+  return (slices?.items as EndpointSlice[] | undefined)?.some((sl) => sl.endpoints.some((e) => e.conditions?.ready)) ?? false;
 }
 
 /** Ready, as posted by an agent that runs now: a node's status outlives its agent for the lease's grace period. */
