@@ -25,7 +25,7 @@
 //    apiserver_request_duration_seconds histogram (POST/PUT/PATCH/DELETE, before/after diff);
 //  - peak RSS (VmHWM) and CPU seconds of each process; the store's size on disk.
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { createWriteStream, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -55,6 +55,7 @@ const NAMESPACES = Math.max(1, Math.ceil(NODES / arg("--nodes-per-namespace", 10
 const strArg = (name: string): string | undefined => ((i) => (i >= 0 ? process.argv[i + 1] : undefined))(process.argv.indexOf(name));
 /** With --log-dir D, each process's output is also written to D/<process>.log. */
 const LOG_DIR = strArg("--log-dir");
+if (LOG_DIR) mkdirSync(LOG_DIR, { recursive: true });
 /** With --cpu-prof D, each process writes a V8 CPU profile to D/<process>.cpuprofile when it exits. */
 const PROF_DIR = strArg("--cpu-prof");
 const LOG_LEVEL = process.env["K8TS_BENCH_LOG"] ?? "warn";
