@@ -18,6 +18,7 @@ import { loadKubeconfig, type ClientConfig } from "../util/kubeconfig.js";
 import type { Logger } from "../util/log.js";
 import type { Controller, ControllerContext, ControllerFactory } from "./context.js";
 import { deploymentController } from "./deployment/index.js";
+import { disruptionController, DISRUPTION_CONTROLLER } from "./disruption/index.js";
 import { endpointsController, ENDPOINTS_CONTROLLER } from "./endpoints/index.js";
 import { endpointSliceController, ENDPOINTSLICE_CONTROLLER } from "./endpointslice/index.js";
 import { garbageCollectorController, GARBAGE_COLLECTOR_CONTROLLER } from "./garbagecollector/controller.js";
@@ -52,6 +53,7 @@ export function builtinControllers(o: { readonly nodeIpam?: NodeIpamOptionsInput
     { name: NODE_LIFECYCLE_CONTROLLER, aliases: ["nodelifecycle"], factory: nodeLifecycleController, workers: 8 },
     { name: TAINT_EVICTION_CONTROLLER, aliases: [], factory: taintEvictionController, workers: 8 },
     { name: POD_GC_CONTROLLER, aliases: ["podgc"], factory: podGCController, workers: 1 },
+    { name: DISRUPTION_CONTROLLER, aliases: ["disruption"], factory: disruptionController, workers: 1 },
     { name: NODE_IPAM_CONTROLLER, aliases: ["nodeipam"], factory: nodeIpamControllerFactory(o.nodeIpam), workers: 5 },
     // Publishes o.rootCA, else the CA of the manager's kubeconfig (certificate-authority-data).
     { name: ROOT_CA_CERT_PUBLISHER, aliases: ["root-ca-cert-publisher"], factory: (ctx) => rootCACertPublisherController(ctx, o.rootCA), workers: 1 },
