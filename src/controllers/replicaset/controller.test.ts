@@ -15,7 +15,7 @@ function setup(owners: ReplicaObject[]) {
   const after: [string, number][] = [];
   const h = new ReplicaEventHandlers(
     REPLICA_SET,
-    { owner: (k) => idx.get(k), owners: (ns) => idx.byIndex("namespace", ns), pods: () => [] },
+    { owner: (k) => idx.get(k), owners: (ns) => idx.byIndex("namespace", ns), pods: () => [], claimable: () => [] },
     expectations,
     (k) => queued.push(k),
     (k, ms) => after.push([k, ms]),

@@ -13,6 +13,7 @@ import { Expectations } from "./expectations.js";
 import type { ReplicaKind, ReplicaObject, RReplica } from "./kinds.js";
 import { controllerRefOf, isPodReady, type RPod } from "./podutil.js";
 import { ReplicaSyncer, type ReplicaCaches } from "./sync.js";
+import { claimablePods, ensurePodControllerIndex } from "./podindex.js";
 
 /** A Controller that also exposes one reconcile, for tests and tools. */
 export interface SyncingController extends Controller {
@@ -149,10 +150,12 @@ export interface ReplicaControllerOptions {
 
 /** Caches over the shared informers of the owner kind and of pods. */
 export function informerCaches(owners: SharedInformer<ReplicaObject>, pods: SharedInformer<Pod>): ReplicaCaches {
+  ensurePodControllerIndex(pods);
   return {
     owner: (key) => owners.indexer.get(key),
     owners: (ns) => owners.lister.namespace(ns).list(),
     pods: (ns) => pods.lister.namespace(ns).list(),
+    claimable: (ns, uid) => claimablePods(pods.indexer, ns, uid),
   };
 }
 

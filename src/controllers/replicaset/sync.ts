@@ -29,8 +29,13 @@ export interface ReplicaCaches {
   owner(key: string): RReplica | undefined;
   /** Every ReplicaSet/RC of a namespace (to find indirectly related pods). */
   owners(namespace: string): readonly RReplica[];
-  /** Every pod of a namespace. */
+  /** Every pod of a namespace (to rank a scale-down by the pods of sibling ReplicaSets). */
   pods(namespace: string): readonly RPod[];
+  /**
+   * The pods of a namespace that an owner with this uid may claim: those whose controllerRef
+   * has its uid and those without a controllerRef (see claimablePods).
+   */
+  claimable(namespace: string, ownerUid: string): readonly RPod[];
 }
 
 export interface ReplicaSyncDeps {
@@ -96,7 +101,7 @@ export class ReplicaSyncer {
       return;
     }
     const ns = obj.metadata?.namespace ?? "";
-    const active = caches.pods(ns).filter(isPodActive);
+    const active = caches.claimable(ns, obj.metadata?.uid ?? "").filter(isPodActive);
     const { claimed, errors } = await claimObjects<Pod>(this.owner(obj), selector, active, {
       canAdopt: () => this.canAdopt(obj),
       adopt: (p) => this.podApi.namespace(ns).patch(p.metadata?.name ?? "", "strategic", adoptPatch(this.owner(obj), p.metadata?.uid ?? "")),

@@ -11,6 +11,7 @@ import { FakeApi, RecordingEventSink, seedIndexer } from "../testing/index.js";
 import { Expectations } from "./expectations.js";
 import type { ReplicaKind, ReplicaObject } from "./kinds.js";
 import { ReplicaSyncer, type ReplicaCaches } from "./sync.js";
+import { POD_CONTROLLER_INDEX, claimablePods, podControllerIndexFunc } from "./podindex.js";
 
 /** 2024-01-01T00:00:00Z: a fixed "now" so that ages and minReadySeconds are exact. */
 export const T0 = Date.UTC(2024, 0, 1);
@@ -120,11 +121,12 @@ export function harness(kind: ReplicaKind, owners: readonly ReplicaObject[], pod
   api.seed(kind.group, kind.plural, ...owners);
   api.seed("", "pods", ...pods);
   const ownerIdx = seedIndexer<ReplicaObject>(owners);
-  const podIdx = seedIndexer<Pod>(pods);
+  const podIdx = seedIndexer<Pod>(pods, { [POD_CONTROLLER_INDEX]: podControllerIndexFunc });
   const caches: ReplicaCaches = {
     owner: (key) => ownerIdx.get(key),
     owners: (ns) => ownerIdx.byIndex("namespace", ns),
     pods: (ns) => podIdx.byIndex("namespace", ns),
+    claimable: (ns, uid) => claimablePods(podIdx, ns, uid),
   };
   const events = new RecordingEventSink();
   const expectations = new Expectations(clock);
