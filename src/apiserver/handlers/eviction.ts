@@ -104,13 +104,13 @@ const stillProcessing = (pdbName: string): status.StatusError => tooManyRequests
 
 const pdbForbidden = (name: string, why: string): status.StatusError => status.forbidden(`poddisruptionbudget.policy "${name}" is forbidden: ${why}`, { group: "policy", resource: "poddisruptionbudget" }, name);
 
-/** upstream's propagateDryRun: the query's dryRun and the body's deleteOptions.dryRun must agree. */
+/**
+ * Upstream's propagateDryRun: either the query's dryRun or the body's deleteOptions.dryRun
+ * makes the eviction a dry run (both can only say "All", so they never disagree).
+ */
 function effectiveDryRun(body: EvictionBody, ctx: RequestContext): boolean {
   const inBody = body.deleteOptions?.dryRun ?? [];
   for (const v of inBody) if (v !== "All") throw status.badRequest(`dryRun: Unsupported value: "${v}": supported values: "All"`);
-  if (inBody.length > 0 && ctx.dryRun !== inBody.length > 0) {
-    throw status.badRequest(`Non-matching dry-run options in request and content: ${ctx.dryRun ? "[All]" : "[]"} and [${inBody.join(" ")}]`);
-  }
   return ctx.dryRun || inBody.length > 0;
 }
 
