@@ -14,6 +14,7 @@ import type { Patcher } from "./patch.js";
 import { selectionFilter } from "./selection.js";
 import { rfc3339 } from "../rest/meta.js";
 import { managerOrUserAgent, validateFieldManager } from "../patch/index.js";
+import { evictPod } from "./eviction.js";
 
 export interface RestDeps {
   readonly registry: Registry;
@@ -236,7 +237,7 @@ class Request {
 
   async update(name: string, subresource: "" | "status"): Promise<void> {
     const { obj } = await this.body();
-    const { object, created } = await this.store.update(this.rctx.namespace, name, () => structuredClone(obj), { ...this.rctx, fieldManager: this.fieldManager() }, { subresource, requireResourceVersion: Boolean(obj.metadata?.resourceVersion) });
+    const { object, created } = await this.store.update(this.rctx.namespace, name, () => structuredClone(obj), { ...this.rctx, fieldManager: this.fieldManager() }, { subresource, requireResourceVersion: Boolean(obj.metadata?.resourceVersion), ...(obj.metadata?.uid ? { uid: obj.metadata.uid } : {}) });
     this.send(created ? 201 : 200, object);
   }
 
@@ -404,10 +405,11 @@ class Request {
 
   async evict(name: string): Promise<void> {
     const raw = await readBody(this.ctx.req);
-    const eviction = parseBody(raw, this.ctx.req.headers["content-type"]).value as { deleteOptions?: DeleteOptions } | null;
-    const opts = eviction?.deleteOptions ?? {};
-    await this.store.delete(this.rctx.namespace, name, opts, this.rctx);
-    sendJSON(this.ctx, 201, status.successStatus(undefined, 201));
+    const eviction = parseBody(raw, this.ctx.req.headers["content-type"]).value;
+    const pdbDef = this.deps.registry.lookup("policy", "v1", "poddisruptionbudgets");
+    const pdbs = pdbDef ? this.deps.stores.get(pdbDef) : undefined;
+    const result = await evictPod({ pods: this.store, pdbs }, name, eviction, this.rctx);
+    sendJSON(this.ctx, 201, { ...result, code: 201 });
   }
 
   async finalizeNamespace(name: string): Promise<void> {
