@@ -15,6 +15,7 @@ import { WorkQueue } from "../../client/workqueue.js";
 import type { Logger } from "../../util/log.js";
 import type { EventSink } from "../context.js";
 import type { Api } from "../api.js";
+import { semanticEqual } from "../semantic.js";
 import { matchingTolerations, minTolerationMs, noExecuteTaints } from "./taints.js";
 
 export const TAINT_EVICTION_CONTROLLER = "taint-eviction-controller";
@@ -41,8 +42,9 @@ interface ScheduledEviction {
   running: Promise<void> | undefined;
 }
 
-function canonical(v: unknown): string {
-  return JSON.stringify(v ?? []);
+/** Taint or toleration lists equal as upstream's Semantic.DeepEqual (a missing list is an empty one). */
+function sameList(a: readonly unknown[] | undefined, b: readonly unknown[] | undefined): boolean {
+  return semanticEqual(a ?? [], b ?? []);
 }
 
 export class TaintEvictionController {
@@ -60,14 +62,14 @@ export class TaintEvictionController {
   podChanged(old: DeepReadonly<Pod> | undefined, pod: DeepReadonly<Pod> | undefined): void {
     const any = pod ?? old;
     if (!any) return;
-    if (old && pod && canonical(old.spec?.tolerations) === canonical(pod.spec?.tolerations) && old.spec?.nodeName === pod.spec?.nodeName) return;
+    if (old && pod && old.spec?.nodeName === pod.spec?.nodeName && sameList(old.spec?.tolerations, pod.spec?.tolerations)) return;
     this.podQueue.add(`${any.spec?.nodeName ?? ""}|${keyOf(any as DeepReadonly<KubeObject>)}`);
   }
 
   nodeChanged(old: DeepReadonly<Node> | undefined, node: DeepReadonly<Node> | undefined): void {
     const any = node ?? old;
     if (!any?.metadata?.name) return;
-    if (old && node && canonical(noExecuteTaints(old)) === canonical(noExecuteTaints(node))) return;
+    if (old && node && sameList(noExecuteTaints(old), noExecuteTaints(node))) return;
     this.nodeQueue.add(any.metadata.name);
   }
 

@@ -27,6 +27,12 @@ function sameLabels(a: DeepReadonly<KubeObject>, b: DeepReadonly<KubeObject>): b
   return ka.length === Object.keys(lb).length && ka.every((k) => la[k] === lb[k]);
 }
 
+/** The same controllerRef, field by field (upstream compares them with reflect.DeepEqual). */
+function sameRef(a: ReturnType<typeof controllerRefOf>, b: ReturnType<typeof controllerRefOf>): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.uid === b.uid && a.name === b.name && a.kind === b.kind && a.apiVersion === b.apiVersion && a.controller === b.controller && a.blockOwnerDeletion === b.blockOwnerDeletion;
+}
+
 function unwrap<T>(obj: DeepReadonly<T> | DeletedFinalStateUnknown<T>): DeepReadonly<T> {
   return obj instanceof DeletedFinalStateUnknown ? obj.obj : obj;
 }
@@ -112,7 +118,7 @@ export class ReplicaEventHandlers {
     const ns = cur.metadata?.namespace ?? "";
     const curRef = controllerRefOf(cur);
     const oldRef = controllerRefOf(old);
-    const refChanged = JSON.stringify(curRef ?? null) !== JSON.stringify(oldRef ?? null);
+    const refChanged = !sameRef(curRef, oldRef);
     if (refChanged && oldRef) {
       const prev = this.resolve(ns, oldRef);
       if (prev) this.enqueue(keyOf(prev as DeepReadonly<KubeObject>));
