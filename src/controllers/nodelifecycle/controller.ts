@@ -78,6 +78,7 @@ const HEALTH_UPDATE_RETRIES = 5;
 export type ZoneState = "Initial" | "Normal" | "FullDisruption" | "PartialDisruption";
 
 interface NodeHealth {
+  /** The Ready condition as last seen: the cached object itself, which nothing changes in place. */
   readonly ready: DeepReadonly<NodeCondition> | undefined;
   readonly probeTimestamp: number;
   readonly readyTransitionTimestamp: number;
@@ -189,14 +190,11 @@ export class NodeLifecycleController {
    * its conditions as Unknown. Returns the Ready condition as the kubelet last reported it
    * (`observed`) and as it is now (`current`), and the node as last written.
    */
-  async tryUpdateNodeHealth(node: Node): Promise<{ readonly observed: NodeCondition; readonly current: DeepReadonly<NodeCondition> | undefined; readonly node: Node }> {
+  async tryUpdateNodeHealth(node: DeepReadonly<Node> | Node): Promise<{ readonly observed: NodeCondition; readonly current: DeepReadonly<NodeCondition> | undefined; readonly node: DeepReadonly<Node> | Node }> {
     const name = node.metadata?.name ?? "";
     const now = this.d.clock.now();
     const created = timeOf(node.metadata?.creationTimestamp);
-    const writable = node as { status?: { conditions?: NodeCondition[] } };
-    writable.status ??= {};
-    const conditions = (writable.status.conditions ??= []);
-    let current: NodeCondition | undefined = conditions.find((c) => c.type === "Ready");
+    let current: DeepReadonly<NodeCondition> | undefined = node.status?.conditions?.find((c) => c.type === "Ready");
     let health = this.health.get(name);
     let observed: NodeCondition;
     let grace: number;
@@ -206,21 +204,21 @@ export class NodeLifecycleController {
       grace = this.o.nodeStartupGracePeriodMs;
       health = health ? { ...health, ready: undefined } : { ready: undefined, probeTimestamp: created, readyTransitionTimestamp: created, leaseRenewTime: undefined };
     } else {
-      observed = structuredClone(current);
+      observed = { ...current } as NodeCondition;
       grace = this.o.nodeMonitorGracePeriodMs;
     }
     const saved = health?.ready;
     if (!health) {
       this.d.log.info({ node: name }, "missing timestamp for node; assuming now");
-      health = { ready: current && structuredClone(current), probeTimestamp: now, readyTransitionTimestamp: now, leaseRenewTime: undefined };
+      health = { ready: current, probeTimestamp: now, readyTransitionTimestamp: now, leaseRenewTime: undefined };
     } else if (!saved && current) {
-      health = { ready: structuredClone(current), probeTimestamp: now, readyTransitionTimestamp: now, leaseRenewTime: health.leaseRenewTime };
+      health = { ready: current, probeTimestamp: now, readyTransitionTimestamp: now, leaseRenewTime: health.leaseRenewTime };
     } else if (saved && !current) {
       this.d.log.error({ node: name }, "ReadyCondition was removed from the status of the node");
       health = { ready: undefined, probeTimestamp: now, readyTransitionTimestamp: now, leaseRenewTime: health.leaseRenewTime };
     } else if (saved && current && saved.lastHeartbeatTime !== current.lastHeartbeatTime) {
       const transition = saved.lastTransitionTime !== current.lastTransitionTime ? now : health.readyTransitionTimestamp;
-      health = { ready: structuredClone(current), probeTimestamp: now, readyTransitionTimestamp: transition, leaseRenewTime: health.leaseRenewTime };
+      health = { ready: current, probeTimestamp: now, readyTransitionTimestamp: transition, leaseRenewTime: health.leaseRenewTime };
     }
     // A renewed lease is a sign of life even when the kubelet posts no status.
     const lease = this.d.leases.get(`${NODE_LEASE_NAMESPACE}/${name}`);
@@ -231,6 +229,11 @@ export class NodeLifecycleController {
     this.health.set(name, health);
 
     if (now > health.probeTimestamp + grace) {
+      // Only a node that went quiet is changed: copy it here rather than every node on every pass.
+      const copy = mutableCopy<Node>(node as DeepReadonly<Node>);
+      const writable = copy as { status?: { conditions?: NodeCondition[] } };
+      writable.status ??= {};
+      const conditions = (writable.status.conditions ??= []);
       const nowStr = rfc3339(now);
       for (const type of ["Ready", "MemoryPressure", "DiskPressure", "PIDPressure"]) {
         const c = conditions.find((x) => x.type === type);
@@ -243,10 +246,11 @@ export class NodeLifecycleController {
       current = conditions.find((x) => x.type === "Ready");
       if (!sameCondition(current, observed)) {
         this.d.log.info({ node: name, sinceProbeMs: now - health.probeTimestamp }, "node stopped posting status; marking it Unknown");
-        const written = await this.nodesApi().updateStatus(node);
-        this.health.set(name, { ready: current && structuredClone(current), probeTimestamp: health.probeTimestamp, readyTransitionTimestamp: now, leaseRenewTime: renewed ?? health.leaseRenewTime });
+        const written = await this.nodesApi().updateStatus(copy);
+        this.health.set(name, { ready: current && (structuredClone(current) as NodeCondition), probeTimestamp: health.probeTimestamp, readyTransitionTimestamp: now, leaseRenewTime: renewed ?? health.leaseRenewTime });
         return { observed, current, node: written };
       }
+      return { observed, current, node: copy };
     }
     return { observed, current, node };
   }
@@ -279,7 +283,7 @@ export class NodeLifecycleController {
     const zoneConditions = new Map<string, (DeepReadonly<NodeCondition> | undefined)[]>();
     await parallel(nodes, NODE_UPDATE_WORKERS, async (cached) => {
       const name = cached.metadata?.name ?? "";
-      let node: Node = mutableCopy<Node>(cached);
+      let node: DeepReadonly<Node> | Node = cached;
       let result: Awaited<ReturnType<NodeLifecycleController["tryUpdateNodeHealth"]>> | undefined;
       for (let attempt = 0; attempt < HEALTH_UPDATE_RETRIES && !result; attempt++) {
         try {
@@ -325,7 +329,7 @@ export class NodeLifecycleController {
     await this.handleDisruption(zoneConditions, nodes);
   }
 
-  private async processTaintBaseEviction(node: Node, observed: NodeCondition): Promise<void> {
+  private async processTaintBaseEviction(node: DeepReadonly<Node> | Node, observed: NodeCondition): Promise<void> {
     const taints = node.spec?.taints;
     switch (observed.status) {
       case "False":

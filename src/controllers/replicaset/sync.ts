@@ -244,8 +244,11 @@ export class ReplicaSyncer {
     this.d.events.event(this.eventTarget(obj), "Normal", "SuccessfulDelete", `Deleted pod: ${name}`);
   }
 
+  /** What an event's involvedObject is made of (copying the whole metadata per pod created cost more than the create's own work). */
   private eventTarget(obj: RReplica): KubeObject {
-    return { apiVersion: this.d.kind.apiVersion, kind: this.d.kind.kind, metadata: mutableCopy<ObjectMeta>(obj.metadata ?? {}) };
+    const m = obj.metadata;
+    const metadata: ObjectMeta = { name: m?.name, namespace: m?.namespace, uid: m?.uid, resourceVersion: m?.resourceVersion };
+    return { apiVersion: this.d.kind.apiVersion, kind: this.d.kind.kind, metadata };
   }
 
   /**
