@@ -51,6 +51,22 @@ void describe("pod-template hash", () => {
     assert.ok(equalIgnoreHash(withEmpty, rs.spec!.template));
     assert.ok(!equalIgnoreHash(deployment("web", { image: "img:2" }).spec!.template, rs.spec!.template));
   });
+
+  void it("answers the same for cached (frozen) templates, compared repeatedly, as for mutable ones", () => {
+    const d = deployment("web");
+    const rs = frs(rsOf(d, { replicas: 1 }));
+    const other = frs(rsOf(deployment("web", { image: "img:2" }), { replicas: 1 }));
+    const mutable = structuredClone(d.spec!.template);
+    for (let i = 0; i < 2; i++) {
+      assert.ok(equalIgnoreHash(mutable, rs.spec!.template));
+      assert.ok(!equalIgnoreHash(mutable, other.spec!.template));
+      assert.ok(!equalIgnoreHash(rs.spec!.template, other.spec!.template));
+    }
+    // The mutable template changes after it was compared: the answer follows.
+    mutable.spec!.containers[0]!.image = "img:2";
+    assert.ok(equalIgnoreHash(mutable, other.spec!.template));
+    assert.ok(!equalIgnoreHash(mutable, rs.spec!.template));
+  });
 });
 
 void describe("surge and unavailability", () => {

@@ -140,9 +140,23 @@ function withoutHash(t: DeepReadonly<PodTemplateSpec> | undefined): unknown {
   return { ...t, metadata: { ...(t.metadata ?? {}), labels } };
 }
 
+/**
+ * Canonical JSON of cached (deep-frozen) templates without their hash label: a Deployment sync
+ * compares its template with every ReplicaSet's, and those templates do not change between
+ * syncs. Only frozen objects are remembered, since a mutable one could change under its key.
+ */
+const templateKeys = new WeakMap<object, string>();
+
+function templateKey(t: DeepReadonly<PodTemplateSpec> | undefined): string {
+  if (!t || !Object.isFrozen(t)) return canonicalJson(withoutHash(t));
+  let key = templateKeys.get(t);
+  if (key === undefined) templateKeys.set(t, (key = canonicalJson(withoutHash(t))));
+  return key;
+}
+
 /** Templates equal apart from the pod-template-hash label (upstream EqualIgnoreHash). */
 export function equalIgnoreHash(a: DeepReadonly<PodTemplateSpec> | undefined, b: DeepReadonly<PodTemplateSpec> | undefined): boolean {
-  return canonicalJson(withoutHash(a)) === canonicalJson(withoutHash(b));
+  return templateKey(a) === templateKey(b);
 }
 
 function fnv32a(bytes: Uint8Array, h = 0x811c9dc5): number {
@@ -219,7 +233,8 @@ export function bySizeOlder(a: RRS, b: RRS): number {
 
 /** The oldest ReplicaSet whose template equals the Deployment's (ignoring the hash label). */
 export function findNewReplicaSet(d: RD, rss: readonly RRS[]): RRS | undefined {
-  return [...rss].sort(byCreation).find((rs) => equalIgnoreHash(rs.spec?.template, d.spec?.template));
+  const want = templateKey(d.spec?.template);
+  return [...rss].sort(byCreation).find((rs) => templateKey(rs.spec?.template) === want);
 }
 
 /** Every other ReplicaSet (`all`), and those of them that still have replicas (`withReplicas`). */
