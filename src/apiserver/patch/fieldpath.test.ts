@@ -134,3 +134,47 @@ void describe("FieldSet", () => {
     assert.ok(x.isEmpty() === false && new FieldSet().isEmpty());
   });
 });
+
+void describe("FieldSet encoding kept from decoding", () => {
+  const canonical = {
+    "f:metadata": { "f:labels": { ".": {}, "f:app": {} } },
+    "f:spec": { "f:containers": { 'k:{"name":"c"}': { ".": {}, "f:image": {}, "f:name": {} } }, "f:replicas": {} },
+  };
+  const text = (o: unknown): string => JSON.stringify(o);
+
+  void it("encodes a set read from canonical FieldsV1 to the same bytes, and changes made later show", () => {
+    const input = structuredClone(canonical);
+    const s = FieldSet.fromFieldsV1(input);
+    assert.equal(text(s.toFieldsV1()), text(canonical));
+    s.insert([f("spec"), f("containers"), k(["name", "c"]), f("args")]);
+    s.insert([f("spec"), f("paused")]);
+    assert.equal(text(s.toFieldsV1()), text({ "f:metadata": canonical["f:metadata"], "f:spec": { "f:containers": { 'k:{"name":"c"}': { ".": {}, "f:args": {}, "f:image": {}, "f:name": {} } }, "f:paused": {}, "f:replicas": {} } }));
+    // What it was read from is not changed.
+    assert.equal(text(input), text(canonical));
+  });
+
+  void it("leaves the inputs of set operations encoding as before", () => {
+    const a = FieldSet.fromFieldsV1(structuredClone(canonical));
+    const b = FieldSet.of([f("spec"), f("replicas")], [f("metadata"), f("labels"), f("team")]);
+    const union = a.union(b);
+    const diff = a.difference(b);
+    assert.equal(text(a.toFieldsV1()), text(canonical));
+    assert.equal(text(union.toFieldsV1()), text({ "f:metadata": { "f:labels": { ".": {}, "f:app": {}, "f:team": {} } }, "f:spec": canonical["f:spec"] }));
+    assert.equal(text(diff.toFieldsV1()), text({ "f:metadata": canonical["f:metadata"], "f:spec": { "f:containers": canonical["f:spec"]["f:containers"] } }));
+    assert.equal(text(a.toFieldsV1()), text(canonical));
+  });
+
+  const nonCanonical: [string, unknown, unknown][] = [
+    ["keys out of order", { "f:spec": {}, "f:metadata": {} }, { "f:metadata": {}, "f:spec": {} }],
+    ["'.' not first", { "f:labels": { "f:app": {}, ".": {} } }, { "f:labels": { ".": {}, "f:app": {} } }],
+    ["'.' alone", { "f:labels": { ".": {} } }, { "f:labels": {} }],
+    ["a key element written another way", { "f:ports": { 'k:{"protocol":"TCP","containerPort":80}': {} } }, { "f:ports": { 'k:{"containerPort":80,"protocol":"TCP"}': {} } }],
+    ["unknown element types", { "f:a": {}, "x:b": {} }, { "f:a": {} }],
+    ["a '.' that is not empty", { "f:a": { ".": { "f:x": {} }, "f:b": {} } }, { "f:a": { ".": {}, "f:b": {} } }],
+  ];
+  for (const [what, input, want] of nonCanonical) {
+    void it(`writes canonical FieldsV1 when it read ${what}`, () => {
+      assert.equal(text(FieldSet.fromFieldsV1(input).toFieldsV1()), text(want));
+    });
+  }
+});

@@ -117,6 +117,11 @@ function parseJSON(s: string): JsonValue {
 
 const badFields = (message: string): PatchError => new PatchError("ApplyFailed", message);
 
+function isEmpty(o: JsonObject): boolean {
+  for (const k in o) if (has(o, k)) return false;
+  return true;
+}
+
 /** Byte order of UTF-8, as Go's strings.Compare sees it. */
 export function compareStrings(a: string, b: string): number {
   if (a === b) return 0;
@@ -263,6 +268,15 @@ export class FieldSet {
   private children: Map<string, Child> = noChildren;
   /** Reachable from more than one set: never changed in place. */
   private frozen = false;
+  /**
+   * This node's FieldsV1 form, once built or read, and whether it carries "." (emit's
+   * includeSelf). managedFields are decoded, adjusted and encoded again on every write, and
+   * most subtrees come out as they went in: they are encoded once. Cleared on every change.
+   * The object is shared with the managedFields it was read from or written to, which are
+   * plain JSON that nothing changes in place.
+   */
+  private v1: JsonObject | undefined;
+  private v1Self = false;
 
   static of(...paths: Path[]): FieldSet {
     const s = new FieldSet();
@@ -283,6 +297,7 @@ export class FieldSet {
 
   /** The subtree under `pe`, created if missing (copied first if it is shared). */
   descend(pe: PathElement): FieldSet {
+    this.v1 = undefined;
     const k = peKey(pe);
     const c = this.children.get(k);
     if (c === undefined) {
@@ -417,6 +432,7 @@ export class FieldSet {
   }
 
   private emit(includeSelf: boolean): JsonObject {
+    if (this.v1 !== undefined && this.v1Self === includeSelf) return this.v1;
     const out: JsonObject = {};
     const entries: { pe: PathElement; member: boolean; set?: FieldSet }[] = [];
     for (const [k, pe] of this.members) {
@@ -432,6 +448,8 @@ export class FieldSet {
       if (k === "__proto__") Object.defineProperty(out, k, { value: v, writable: true, enumerable: true, configurable: true });
       else out[k] = v;
     }
+    this.v1 = out;
+    this.v1Self = includeSelf;
     return out;
   }
 
@@ -442,22 +460,38 @@ export class FieldSet {
     return set ?? new FieldSet();
   }
 
-  /** Returns the subtree read from `o` (undefined when it has none) and whether `o` is itself a member. */
-  private static readV1(o: JsonObject): [FieldSet | undefined, boolean] {
+  /**
+   * Returns the subtree read from `o` (undefined when it has none), whether `o` is itself a
+   * member, and whether `o` is exactly what encoding that subtree writes (then the subtree
+   * keeps `o` as its encoding).
+   */
+  private static readV1(o: JsonObject): [FieldSet | undefined, boolean, boolean] {
     let children: FieldSet | undefined;
     let isMember = false;
+    let canonical = true;
+    let first = true;
+    let prev: PathElement | undefined;
     for (const key of Object.keys(o)) {
       if (key === ".") {
         isMember = true;
+        const dot = o[key];
+        if (!first || !isObject(dot) || !isEmpty(dot)) canonical = false;
+        first = false;
         continue;
       }
+      first = false;
       const pe = parsePE(key);
-      if (pe === undefined) continue;
+      if (pe === undefined) {
+        canonical = false;
+        continue;
+      }
       const sub = has(o, key) ? o[key] : undefined;
       if (!isObject(sub)) throw badFields(`value of ${key} must be an object`);
-      const [grand, childIsMember] = FieldSet.readV1(sub);
+      const [grand, childIsMember, childCanonical] = FieldSet.readV1(sub);
       // A field's key is the element's own key already; the others are made canonical.
       const k = pe.kind === "field" ? key : peKey(pe);
+      if (!childCanonical || k !== key || (prev !== undefined && comparePE(prev, pe) >= 0)) canonical = false;
+      prev = pe;
       if (childIsMember) {
         children ??= new FieldSet();
         children.addMember(k, pe);
@@ -468,8 +502,12 @@ export class FieldSet {
         children.addChild(pe, existing === undefined ? grand : existing.set.union(grand));
       }
     }
-    if (children === undefined) isMember = true;
-    return [children, isMember];
+    if (children === undefined) return [undefined, true, first];
+    if (canonical) {
+      children.v1 = o;
+      children.v1Self = isMember;
+    }
+    return [children, isMember, canonical];
   }
 
   private addChild(pe: PathElement, set: FieldSet): void {
@@ -477,11 +515,13 @@ export class FieldSet {
   }
 
   private addMember(k: string, pe: PathElement): void {
+    this.v1 = undefined;
     if (this.members === noMembers) this.members = new Map();
     this.members.set(k, pe);
   }
 
   private setChild(k: string, c: Child): void {
+    this.v1 = undefined;
     if (this.children === noChildren) this.children = new Map();
     this.children.set(k, c);
   }

@@ -107,6 +107,11 @@ export function itemPE(list: ListAtom, item: JsonValue): PathElement {
   if (list.keys.length > 0) {
     if (item === null) throw new Error("associative list with keys may not have a null element");
     if (!isObject(item)) throw new Error("associative list with keys may not have non-map elements");
+    if (list.keys.length === 1) {
+      const k = list.keys[0] as string;
+      const v = get(item, k);
+      if (typeof v === "string") return internedKeyPE(k, v);
+    }
     const fields: [string, JsonValue][] = [];
     for (const k of list.keys) {
       const v = get(item, k);
@@ -127,6 +132,34 @@ export function itemPE(list: ListAtom, item: JsonValue): PathElement {
   if (Array.isArray(item)) throw new Error("not supported: associative list with lists as elements");
   if (item === null) throw new Error("associative list without keys has an element that's an explicit null");
   return { kind: "value", value: item };
+}
+
+// Items of the common lists are keyed by one string field (containers by name, conditions by
+// type); the same keys come back on every write of every object of a kind. One element per key
+// (elements are immutable) also keeps its FieldsV1 key, computed once.
+const keyPEs = new Map<string, Map<string, PathElement>>();
+let keyPECount = 0;
+const maxKeyPEs = 4096;
+
+function internedKeyPE(field: string, value: string): PathElement {
+  let byValue = keyPEs.get(field);
+  if (byValue === undefined) {
+    byValue = new Map();
+    keyPEs.set(field, byValue);
+  }
+  let pe = byValue.get(value);
+  if (pe === undefined) {
+    if (keyPECount >= maxKeyPEs) {
+      keyPEs.clear();
+      keyPECount = 0;
+      keyPEs.set(field, byValue);
+      byValue.clear();
+    }
+    pe = { kind: "key", fields: [[field, value]] };
+    byValue.set(value, pe);
+    keyPECount++;
+  }
+  return pe;
 }
 
 /** Indexes a list by path element; duplicates map to `null` (they are not merged). */
@@ -286,6 +319,9 @@ export function compare(lhs: JsonValue | undefined, rhs: JsonValue | undefined, 
   const field = (atom: MapAtom, lm: JsonObject | undefined, rm: JsonObject | undefined, k: string): void => {
     let lv = lm === undefined ? undefined : get(lm, k);
     let rv = rm === undefined ? undefined : get(rm, k);
+    // An unchanged field has nothing to report below it: most writes change a few leaves of a
+    // large object, and comparing plain JSON is much cheaper than walking it by schema.
+    if (lv !== undefined && rv !== undefined && typeof lv === "object" && deepEqual(lv, rv)) return;
     if (lv === undefined !== (rv === undefined)) {
       const zero = zeroOf(atom, k);
       if (lm !== undefined) lv ??= zero;
@@ -304,6 +340,7 @@ export function compare(lhs: JsonValue | undefined, rhs: JsonValue | undefined, 
     for (const [k, pe] of all) {
       const ls = lv.get(k)?.items ?? noItems;
       const rs = rv.get(k)?.items ?? noItems;
+      if (ls.length === 1 && rs.length === 1 && deepEqual(ls[0], rs[0])) continue;
       at.push(pe);
       if (ls.length <= 1 && rs.length <= 1) walk(ls[0], rs[0], atom.item);
       else if (ls.length >= 2 && rs.length >= 2) {
