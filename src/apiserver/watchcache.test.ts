@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { CachedObject, ParsedObjects, ResourceCache, TooOldError } from "./watchcache.js";
+import { CachedObject, ParsedObjects, ResourceCache, TooOldError, type ObjectFilter } from "./watchcache.js";
 import type { WatchEvent } from "../storage/interface.js";
 
 const enc = (o: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(o));
@@ -157,6 +157,55 @@ describe("ResourceCache history by time", () => {
     assert.equal(added.object.object.metadata?.resourceVersion, "1");
     assert.equal((JSON.parse(added.object.json()) as { metadata: { resourceVersion: string } }).metadata.resourceVersion, "1");
     assert.equal(w.takeNow()?.type, "MODIFIED");
+  });
+});
+
+describe("CacheWatcher filters", () => {
+  const pod = (rev: number, node: string, prev?: number): WatchEvent => ({
+    type: prev === undefined ? "create" : "update",
+    revision: rev,
+    kv: kv("/registry/pods/default/p", { apiVersion: "v1", kind: "Pod", metadata: { name: "p" }, spec: { nodeName: node } }, rev),
+  });
+
+  it("asks a watcher's filter once per object, even after the object lost its parsed form", () => {
+    const parsed = new ParsedObjects(1);
+    const cache = new ResourceCache("/registry/pods/", 10, 100, () => 0, 0, { parsed });
+    const asked: string[] = [];
+    const onA = (o: Parameters<ObjectFilter>[0]): boolean => {
+      asked.push(o.metadata?.resourceVersion ?? "");
+      return (o as { spec?: { nodeName?: string } }).spec?.nodeName === "a";
+    };
+    const w = cache.watch("/registry/pods/", onA, 0);
+    cache.apply(pod(1, "a"));
+    // Another object parsed since: p@1's parsed form is gone from the ring of one.
+    void CachedObject.decode(kv("/registry/pods/default/q", { apiVersion: "v1", kind: "Pod", metadata: { name: "q" } }, 1), 1, parsed).object;
+    cache.apply(pod(2, "b", 1));
+    cache.apply(pod(3, "a", 2));
+    assert.deepEqual(asked, ["1", "2", "3"], "p@1 and p@2 were judged once each, when they were new");
+    assert.deepEqual([w.takeNow()?.type, w.takeNow()?.type, w.takeNow()?.type, w.takeNow()], ["ADDED", "DELETED", "ADDED", undefined]);
+  });
+
+  it("gives two watchers their own verdicts on the same object", () => {
+    const cache = new ResourceCache("/registry/pods/", 10, 100, () => 0, 0);
+    const onNode = (n: string): ObjectFilter => (o) => (o as { spec?: { nodeName?: string } }).spec?.nodeName === n;
+    const wa = cache.watch("/registry/pods/", onNode("a"), 0);
+    const wb = cache.watch("/registry/pods/", onNode("b"), 0);
+    cache.apply(pod(1, "a"));
+    cache.apply(pod(2, "b", 1));
+    assert.deepEqual([wa.takeNow()?.type, wa.takeNow()?.type, wa.takeNow()], ["ADDED", "DELETED", undefined]);
+    assert.deepEqual([wb.takeNow()?.type, wb.takeNow()], ["ADDED", undefined]);
+  });
+
+  it("delivers every event to a watcher without a filter without parsing the objects", () => {
+    const cache = new ResourceCache("/registry/pods/", 10, 100, () => 0, 0);
+    const w = cache.watch("/registry/pods/", undefined, 0);
+    // Bytes that are not JSON past metadata: a parse would throw.
+    const raw = new TextEncoder().encode('{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":');
+    cache.apply({ type: "create", revision: 1, kv: { key: "/registry/pods/default/p", value: raw, createRevision: 1, modRevision: 1, ttlSeconds: 0 } });
+    cache.apply({ type: "update", revision: 2, kv: { key: "/registry/pods/default/p", value: raw, createRevision: 1, modRevision: 2, ttlSeconds: 0 } });
+    const [a, b] = [w.takeNow(), w.takeNow()];
+    assert.deepEqual([a?.type, b?.type], ["ADDED", "MODIFIED"]);
+    assert.match(b!.object.json(), /"resourceVersion":"2"/);
   });
 });
 
