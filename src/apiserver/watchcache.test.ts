@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { CachedObject, ParsedObjects, ResourceCache, TooOldError, type ObjectFilter } from "./watchcache.js";
+import { CachedObject, ParsedObjects, ResourceCache, TooOldError, WatchCache, WrittenObjects, type ObjectFilter } from "./watchcache.js";
+import { MemoryStore } from "../storage/memory.js";
 import type { WatchEvent } from "../storage/interface.js";
 
 const enc = (o: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(o));
@@ -246,5 +247,79 @@ describe("ParsedObjects", () => {
     void o.object;
     assert.deepEqual(JSON.parse(o.json()), o.object);
     assert.match(o.json(), /^\{"apiVersion":"v1","kind":"Pod","metadata":\{"resourceVersion":"9","name":"p"\}\}$/);
+  });
+});
+
+describe("WrittenObjects", () => {
+  // A type alias (not an interface): it must fit KubeObject's index signature.
+  type TestPod = {
+    apiVersion: string;
+    kind: string;
+    metadata: { name: string; namespace: string; resourceVersion: string; labels: Record<string, string> };
+    spec: { nodeName: string };
+  };
+  const pod: TestPod = { apiVersion: "v1", kind: "Pod", metadata: { name: "p", namespace: "default", resourceVersion: "3", labels: { a: "b" } }, spec: { nodeName: "n" } };
+  const bytesOf = (o: TestPod): Uint8Array => {
+    const { resourceVersion: _, ...meta } = o.metadata;
+    return enc({ apiVersion: o.apiVersion, kind: o.kind, metadata: meta, spec: o.spec });
+  };
+
+  it("hands over an offered object only to the event whose value is the offered bytes, once", () => {
+    const w = new WrittenObjects();
+    const value = bytesOf(pod);
+    w.offer("/registry/pods/default/p", value, pod);
+    assert.equal(w.take("/registry/pods/default/p", enc({ other: true })), undefined, "another write's bytes");
+    assert.equal(w.take("/registry/pods/default/p", new Uint8Array(value)), undefined, "the offer was spent by the event before");
+    w.offer("/registry/pods/default/p", value, pod);
+    assert.equal(w.take("/registry/pods/default/p", new Uint8Array(value)), pod, "the same bytes, copied by the store");
+    assert.equal(w.size, 0);
+  });
+
+  it("serves a handed-over object as decoding its bytes would, with the event's resourceVersion", () => {
+    const parsed = new ParsedObjects(4);
+    const k = kv("/registry/pods/default/p", JSON.parse(new TextDecoder().decode(bytesOf(pod))), 9);
+    const handed = CachedObject.written(k, pod, parsed);
+    const decoded = CachedObject.decode(k, 9);
+    assert.deepEqual(handed.object, decoded.object);
+    assert.deepEqual(Object.keys(handed.object.metadata ?? {}), Object.keys(decoded.object.metadata ?? {}), "resourceVersion last, as a parse gives it");
+    assert.equal(JSON.stringify(handed.object), JSON.stringify(decoded.object));
+    assert.equal(handed.json(), decoded.json());
+    assert.equal(pod.metadata.resourceVersion, "3", "the offered object is not changed");
+  });
+
+  it("puts the offered object in the cache for a write that lands, and never the object of a write that failed", async () => {
+    const store = await MemoryStore.open();
+    const cache = new WatchCache(store, ["/registry/pods/"], { historySize: 100, watcherQueueLimit: 100, root: "/registry/" });
+    await cache.start();
+    try {
+      const key = "/registry/pods/default/p";
+      const first = { ...pod, metadata: { ...pod.metadata, labels: { v: "1" } } };
+      cache.offerWrite(key, bytesOf(first), first);
+      const created = await store.create(key, bytesOf(first));
+      assert.ok(await cache.waitFor(created.modRevision, 3000));
+      const landed = cache.resource("/registry/pods/").get(key)!.object;
+      assert.equal(landed.spec, first.spec, "the offered object itself, not a parse of its bytes");
+      assert.equal(landed.metadata?.resourceVersion, String(created.modRevision));
+      // A write that fails (stale revision): offered, never stored.
+      const lost = { ...pod, metadata: { ...pod.metadata, labels: { v: "lost" } } };
+      cache.offerWrite(key, bytesOf(lost), lost);
+      await assert.rejects(store.update(key, bytesOf(lost), created.modRevision + 100));
+      // Another writer's update lands with other bytes than the offer.
+      const other = { ...pod, metadata: { ...pod.metadata, labels: { v: "2" } } };
+      const updated = await store.update(key, bytesOf(other), created.modRevision);
+      assert.ok(await cache.waitFor(updated.modRevision, 3000));
+      const cached = cache.resource("/registry/pods/").get(key)!;
+      assert.equal(cached.object.metadata?.labels?.["v"], "2");
+      assert.equal(cached.object.metadata?.resourceVersion, String(updated.modRevision));
+      const w = cache.resource("/registry/pods/").watch("/registry/pods/", undefined, 0);
+      const [a, b] = [w.takeNow(), w.takeNow()];
+      w.close();
+      assert.equal(a?.object.object.metadata?.labels?.["v"], "1");
+      assert.equal(a?.object.object.metadata?.resourceVersion, String(created.modRevision), "the landed offer, with its own revision");
+      assert.equal(b?.object.object.metadata?.labels?.["v"], "2");
+    } finally {
+      await cache.stop();
+      await store.close();
+    }
   });
 });

@@ -93,6 +93,22 @@ export class CachedObject {
     this.slot = -1;
   }
 
+  /**
+   * The object stored as `kv`, already in memory: `object` is what kv.value encodes (apiVersion,
+   * kind and metadata first, no resourceVersion: ResourceStore.encode) and no one changes it
+   * any more. Its served form is made without parsing the bytes, and drops out of `parsed`
+   * like a parsed one.
+   */
+  static written(kv: KeyValue, object: Readonly<KubeObject>, parsed?: ParsedObjects): CachedObject {
+    const { apiVersion, kind, metadata, ...rest } = object;
+    const meta = { ...metadata };
+    delete meta.resourceVersion;
+    meta.resourceVersion = String(kv.modRevision);
+    const o = new CachedObject(kv.key, kv.modRevision, kv.value, { apiVersion, kind, metadata: meta, ...rest } as KubeObject, parsed);
+    if (parsed) o.slot = parsed.track(o);
+    return o;
+  }
+
   static of(key: string, object: Readonly<KubeObject>, revision: number): CachedObject {
     return new CachedObject(key, revision, undefined, object, undefined);
   }
@@ -437,7 +453,8 @@ export class ResourceCache {
     return out;
   }
 
-  apply(ev: WatchEvent): void {
+  /** Applies a storage event; `written`: the object its value encodes, if the server has it in memory (see WrittenObjects). */
+  apply(ev: WatchEvent, written?: Readonly<KubeObject>): void {
     let event: CacheEvent;
     const prev = this.items.get(ev.kv.key);
     if (ev.type === "delete") {
@@ -446,7 +463,7 @@ export class ResourceCache {
       if (!last) return;
       event = new CacheEvent("DELETED", ev.revision, last, prev);
     } else {
-      const obj = CachedObject.decode(ev.kv, ev.kv.modRevision, this.policy.parsed);
+      const obj = written !== undefined ? CachedObject.written(ev.kv, written, this.policy.parsed) : CachedObject.decode(ev.kv, ev.kv.modRevision, this.policy.parsed);
       this.items.set(ev.kv.key, obj);
       event = new CacheEvent(prev ? "MODIFIED" : "ADDED", ev.revision, obj, prev);
     }
@@ -560,6 +577,46 @@ export interface WatchCacheOptions {
   readonly onError?: (err: unknown) => void;
 }
 
+/** Objects offered to the cache at most, waiting for their events; past it, the waiting ones are let go. */
+const MAX_WRITTEN = 4096;
+
+/**
+ * Objects the server is writing, offered to the cache so that it need not parse the bytes
+ * again when their events come back from storage (the server parsed or built each one just
+ * before). Keyed by storage key; an offer is taken by the next event of its key only if that
+ * event's value is byte for byte the value offered, so the object of a write that failed, or
+ * was overtaken by another writer's, never reaches the cache.
+ */
+export class WrittenObjects {
+  private readonly offers = new Map<string, { readonly value: Uint8Array; readonly object: Readonly<KubeObject> }>();
+
+  /**
+   * `value`: the bytes about to be written under `key`; `object`: what they encode, which no
+   * one may change from now on (the cache serves it to every reader).
+   */
+  offer(key: string, value: Uint8Array, object: Readonly<KubeObject>): void {
+    if (this.offers.size >= MAX_WRITTEN && !this.offers.has(key)) this.offers.clear();
+    this.offers.set(key, { value, object });
+  }
+
+  /** The object offered for `key`, if `value` is what was offered; any offer for the key is spent. */
+  take(key: string, value: Uint8Array): Readonly<KubeObject> | undefined {
+    const offer = this.offers.get(key);
+    if (offer === undefined) return undefined;
+    this.offers.delete(key);
+    return sameBytes(offer.value, value) ? offer.object : undefined;
+  }
+
+  get size(): number {
+    return this.offers.size;
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a === b) return true;
+  return a.byteLength === b.byteLength && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
+}
+
 /** The caches of every resource, fed by one storage watch over `root`. */
 export class WatchCache {
   private readonly caches = new Map<string, ResourceCache>();
@@ -569,6 +626,7 @@ export class WatchCache {
   private stopped = false;
   private readonly waiters: { rev: number; resolve: () => void }[] = [];
   private readonly parsed: ParsedObjects;
+  private readonly written = new WrittenObjects();
 
   constructor(
     private readonly store: Store,
@@ -630,10 +688,19 @@ export class WatchCache {
     }
   }
 
+  /**
+   * Offers the object about to be stored as `value` under `key` (see WrittenObjects): call it
+   * right before the storage write, with the exact bytes written and the object they encode.
+   */
+  offerWrite(key: string, value: Uint8Array, object: Readonly<KubeObject>): void {
+    this.written.offer(key, value, object);
+  }
+
   private dispatch(ev: WatchEvent): void {
     const cache = this.cacheForKey(ev.kv.key);
     this.rev = ev.revision;
-    cache?.apply(ev);
+    const written = ev.type === "delete" ? undefined : this.written.take(ev.kv.key, ev.kv.value);
+    cache?.apply(ev, written);
     this.release();
   }
 
