@@ -10,6 +10,8 @@ import * as status from "../status.js";
 import { CachedObject, TooOldError, type CacheWatcher, type ObjectFilter, type WatchCache } from "../watchcache.js";
 import { deepEqual, generateNameSuffix, metaOf, newUID, rfc3339, specChanged } from "./meta.js";
 import { invalidFromFieldErrors } from "./invalid.js";
+import { validateImmutableField } from "../../api/validation.js";
+import { FieldPath } from "../../api/fielderrors.js";
 import { clone, type JsonObject } from "../patch/json.js";
 
 export interface RequestContext {
@@ -70,9 +72,15 @@ export interface UpdateOptions {
   readonly requireResourceVersion?: boolean;
   /** Admission operation to report (patch and update are both UPDATE). */
   readonly forceAllowCreate?: boolean;
+  /**
+   * The uid the stored object must have (upstream's UID precondition, which an update takes
+   * from the object it sends; patches send none).
+   */
+  readonly uid?: string;
 }
 
 const encoder = new TextEncoder();
+const UID_PATH = FieldPath.of("metadata", "uid");
 const MAX_CONFLICT_RETRIES = 8;
 const FOREGROUND = "foregroundDeletion";
 const ORPHAN = "orphan";
@@ -288,7 +296,7 @@ export class ResourceStore {
 
   /** Everything a create does before the write: name, defaults, admission, system fields, validation. */
   async prepareCreate(obj: KubeObject, ctx: RequestContext): Promise<KubeObject> {
-    const meta = metaOf(obj);
+    let meta = metaOf(obj);
     if (this.def.namespaced) {
       if (meta.namespace && ctx.namespace && meta.namespace !== ctx.namespace) {
         throw status.badRequest("the namespace of the provided object does not match the namespace sent on the request");
@@ -299,7 +307,12 @@ export class ResourceStore {
     }
     if (!meta.name && meta.generateName) meta.name = meta.generateName + generateNameSuffix();
     this.def.strategy.defaults?.(obj);
+    // Ownership is recorded before mutating admission, as upstream's create handler does: what
+    // admission adds (service account volumes, default tolerations) belongs to no manager.
+    if (ctx.fieldManager !== undefined && this.deps.trackManagedFields) obj = this.deps.trackManagedFields(this.def, undefined, obj, ctx.fieldManager, "", ctx.now);
     await this.admit("CREATE", obj, undefined, ctx, meta.name ?? "");
+    // The tracker hands back a new top level and metadata.
+    meta = metaOf(obj);
     meta.uid = newUID();
     meta.creationTimestamp = rfc3339(ctx.now);
     delete meta.deletionTimestamp;
@@ -309,7 +322,6 @@ export class ResourceStore {
     if (this.def.strategy.specFields?.length !== 0 && this.tracksGeneration()) meta.generation = 1;
     else delete meta.generation;
     this.def.strategy.prepareForCreate?.(obj, this.strategyContext(ctx));
-    if (ctx.fieldManager !== undefined && this.deps.trackManagedFields) obj = this.deps.trackManagedFields(this.def, undefined, obj, ctx.fieldManager, "", ctx.now);
     this.validateOrThrow(obj.metadata?.name ?? "", this.def.strategy.validate?.(obj, this.strategyContext(ctx)));
     if (!obj.metadata?.name) {
       throw status.invalid(this.def.group, this.def.kind, "", [{ text: "metadata.name: Required value: name or generateName is required", cause: { reason: "FieldValueRequired", message: "Required value: name or generateName is required", field: "metadata.name" } }]);
@@ -357,6 +369,7 @@ export class ResourceStore {
     for (let attempt = 0; ; attempt++) {
       const { kv } = await this.deps.store.get(key);
       const current = kv ? this.decode(kv) : undefined;
+      if (opts.uid && opts.uid !== (current?.metadata?.uid ?? "")) throw this.uidPreconditionFailed(key, name, opts.uid, current?.metadata?.uid ?? "");
       // Stored objects are plain JSON: a JSON copy is several times cheaper than structuredClone.
       const desired = await update(current ? clone(current as JsonObject) : undefined);
       try {
@@ -374,10 +387,19 @@ export class ResourceStore {
     }
   }
 
+  /** The storage layer's precondition failure, as upstream words it (the key is the storage key). */
+  private uidPreconditionFailed(key: string, name: string, want: string, stored: string): status.StatusError {
+    return status.conflict(this.qualified, name, `StorageError: invalid object, Code: 4, Key: ${key}, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: ${want}, UID in object meta: ${stored}`);
+  }
+
   private async writeUpdate(key: string, obj: KubeObject, old: KubeObject, oldKv: KeyValue, ctx: RequestContext, opts: UpdateOptions): Promise<KubeObject> {
     const name = old.metadata?.name ?? "";
     const meta = metaOf(obj);
     const oldMeta = old.metadata ?? {};
+    // A uid the request carries stays, to fail validation as immutable when it is not the
+    // stored one (upstream's BeforeUpdate fills in the stored uid only when none is given);
+    // status strategies keep the request's metadata for this check too.
+    const requestedUid = meta.uid;
     if (meta.name !== undefined && meta.name !== name) {
       throw status.badRequest(`the name of the object (${meta.name}) does not match the name on the URL (${name})`);
     }
@@ -419,7 +441,7 @@ export class ResourceStore {
     // System fields are not the client's to change.
     newMeta.name = name;
     if (this.def.namespaced) newMeta.namespace = oldMeta.namespace;
-    newMeta.uid = oldMeta.uid;
+    newMeta.uid = requestedUid || oldMeta.uid;
     newMeta.creationTimestamp = oldMeta.creationTimestamp;
     newMeta.resourceVersion = oldMeta.resourceVersion;
     if (oldMeta.deletionTimestamp) {
@@ -434,14 +456,16 @@ export class ResourceStore {
       if (subresource !== "status" && specChanged(obj, old, this.def.strategy.specFields, this.statusFields)) newMeta.generation += 1;
     } else delete newMeta.generation;
 
+    // Before mutating admission, as upstream's update handler orders its object transformers.
+    if (ctx.fieldManager !== undefined && this.deps.trackManagedFields) obj = this.deps.trackManagedFields(this.def, old, obj, ctx.fieldManager, subresource, ctx.now);
     await this.admit("UPDATE", obj, old, ctx, name, subresource);
     // prepareForUpdate guards the main resource; /finalize exists to change what it guards.
     if (subresource === "" || subresource === "scale") this.def.strategy.prepareForUpdate?.(obj, old, sctx);
     // A binding is the server's own write (upstream's BindingREST): pod update validation, which
     // forbids changing spec.nodeName, does not apply to it.
-    if (ctx.fieldManager !== undefined && this.deps.trackManagedFields) obj = this.deps.trackManagedFields(this.def, old, obj, ctx.fieldManager, subresource, ctx.now);
     const validate = subresource === "binding" ? undefined : subresource === "status" ? (this.def.strategy.validateStatusUpdate ?? this.def.strategy.validateUpdate) : this.def.strategy.validateUpdate;
-    this.validateOrThrow(name, validate?.call(this.def.strategy, obj, old, sctx));
+    const errs = validate?.call(this.def.strategy, obj, old, sctx) ?? [];
+    this.validateOrThrow(name, errs.length === 0 && metaOf(obj).uid !== oldMeta.uid ? validateImmutableField(metaOf(obj).uid, oldMeta.uid, UID_PATH) : errs);
     await this.admitValidate("UPDATE", obj, old, ctx, name, subresource);
 
     // Hooks guard the main resource, like prepareForUpdate.

@@ -1,0 +1,88 @@
+// The generic store's update semantics over real HTTPS: the UID precondition an update takes
+// from its object, a patch's uid checked as immutable, and managedFields recorded before
+// mutating admission.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { startTestApiServer, type TestApiServer } from "../../testing/apiserver.js";
+import { adminClient, type RawClient } from "../../testing/client.js";
+
+const PODS = "/api/v1/namespaces/default/pods";
+const OTHER_UID = "0d3b1f5e-1111-2222-3333-444455556666";
+
+interface Pod {
+  metadata: { name: string; uid: string; resourceVersion: string; labels?: Record<string, string>; managedFields?: { manager: string; fieldsV1: Record<string, Record<string, unknown>> }[] };
+  spec: { tolerations?: unknown[] };
+  status?: Record<string, unknown>;
+}
+
+describe("ResourceStore updates", () => {
+  let s: TestApiServer;
+  let c: RawClient;
+  before(async () => {
+    s = await startTestApiServer();
+    c = adminClient(s.url, s.dataDir);
+    const sa = await c.request("POST", "/api/v1/namespaces/default/serviceaccounts", JSON.stringify({ apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "default" } }));
+    assert.ok(sa.status === 201 || sa.status === 409, sa.body);
+  });
+  after(async () => {
+    c?.close();
+    await s?.stop();
+  });
+
+  const create = async (name: string): Promise<Pod> => {
+    const r = await c.request("POST", PODS, JSON.stringify({ apiVersion: "v1", kind: "Pod", metadata: { name, labels: { app: "t" } }, spec: { containers: [{ name: "c", image: "busybox:1.35" }] } }), { "User-Agent": "tester/v1" });
+    assert.equal(r.status, 201, r.body);
+    return JSON.parse(r.body) as Pod;
+  };
+  const get = async (name: string): Promise<Pod> => JSON.parse((await c.request("GET", `${PODS}/${name}`)).body) as Pod;
+
+  it("refuses an update whose object carries another uid with upstream's precondition conflict", async () => {
+    const pod = await create("uid-put");
+    const key = "/registry/pods/default/uid-put";
+    for (const path of [`${PODS}/uid-put`, `${PODS}/uid-put/status`]) {
+      const r = await c.request("PUT", path, JSON.stringify({ ...pod, metadata: { ...pod.metadata, uid: OTHER_UID, labels: { app: "changed" } } }));
+      assert.equal(r.status, 409, r.body);
+      const st = JSON.parse(r.body) as { reason: string; message: string };
+      assert.equal(st.reason, "Conflict");
+      assert.equal(st.message, `Operation cannot be fulfilled on pods "uid-put": StorageError: invalid object, Code: 4, Key: ${key}, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: ${OTHER_UID}, UID in object meta: ${pod.metadata.uid}`);
+    }
+    assert.equal((await get("uid-put")).metadata.resourceVersion, pod.metadata.resourceVersion);
+    // The stored uid, or none, passes.
+    const same = await c.request("PUT", `${PODS}/uid-put`, JSON.stringify({ ...pod, metadata: { ...pod.metadata, labels: { app: "same" } } }));
+    assert.equal(same.status, 200, same.body);
+    const { uid: _uid, ...withoutUid } = (JSON.parse(same.body) as Pod).metadata;
+    const none = await c.request("PUT", `${PODS}/uid-put`, JSON.stringify({ ...pod, metadata: { ...withoutUid, labels: { app: "none" } } }));
+    assert.equal(none.status, 200, none.body);
+    assert.equal((JSON.parse(none.body) as Pod).metadata.uid, pod.metadata.uid);
+  });
+
+  it("refuses a patch that changes the uid as an invalid, immutable field, on the status too", async () => {
+    const pod = await create("uid-patch");
+    const cases: [string, string, unknown][] = [
+      [`${PODS}/uid-patch`, "application/merge-patch+json", { metadata: { uid: OTHER_UID, labels: { x: "y" } } }],
+      [`${PODS}/uid-patch/status`, "application/strategic-merge-patch+json", { metadata: { uid: OTHER_UID }, status: { phase: "Running" } }],
+    ];
+    for (const [path, type, body] of cases) {
+      const r = await c.request("PATCH", path, JSON.stringify(body), { "Content-Type": type });
+      assert.equal(r.status, 422, r.body);
+      const st = JSON.parse(r.body) as { message: string; details: { causes: { field: string }[] } };
+      assert.equal(st.message, `Pod "uid-patch" is invalid: metadata.uid: Invalid value: "${OTHER_UID}": field is immutable`);
+      assert.deepEqual(st.details.causes.map((x) => x.field), ["metadata.uid"]);
+    }
+    const ok = await c.request("PATCH", `${PODS}/uid-patch/status`, JSON.stringify({ metadata: { uid: pod.metadata.uid }, status: { phase: "Running" } }), { "Content-Type": "application/strategic-merge-patch+json" });
+    assert.equal(ok.status, 200, ok.body);
+    assert.equal((JSON.parse(ok.body) as Pod).status?.["phase"], "Running");
+  });
+
+  it("records the creator's fields before mutating admission adds its own", async () => {
+    const pod = await create("mf-admission");
+    // The DefaultTolerationSeconds admission plugin added its tolerations...
+    assert.ok((pod.spec.tolerations ?? []).length > 0);
+    const mine = pod.metadata.managedFields?.find((m) => m.manager === "tester");
+    assert.ok(mine, JSON.stringify(pod.metadata.managedFields));
+    const spec = mine.fieldsV1["f:spec"] ?? {};
+    // ...which belongs to no manager, as on upstream servers.
+    assert.equal("f:tolerations" in spec, false, JSON.stringify(spec));
+    assert.ok("f:containers" in spec);
+  });
+});
