@@ -35,12 +35,32 @@ function jsonTypeOf(v: unknown): string {
 }
 
 export class SchemaWalker {
+  /** Schemas are immutable once built: each reference is followed once. */
+  private readonly resolved = new WeakMap<SchemaObject, SchemaObject | undefined>();
+  /**
+   * The path of the value being walked, one element per level (a key, or an index): written
+   * out only for the rare error or unknown field, instead of a new string for every field of
+   * every body.
+   */
+  private readonly at: (string | number)[] = [];
+
   constructor(private readonly schemas: Readonly<Record<string, SchemaObject>>) {}
 
-  private resolve(s: SchemaObject | undefined, depth = 0): SchemaObject | undefined {
+  private resolve(s: SchemaObject | undefined): SchemaObject | undefined {
+    if (!s) return s;
+    if (!s.$ref && !s.allOf) return s;
+    let r = this.resolved.get(s);
+    if (r === undefined && !this.resolved.has(s)) {
+      r = this.follow(s, 0);
+      this.resolved.set(s, r);
+    }
+    return r;
+  }
+
+  private follow(s: SchemaObject | undefined, depth: number): SchemaObject | undefined {
     if (!s || depth > 8) return s;
-    if (s.$ref) return this.resolve(this.schemas[s.$ref.slice(refPrefix.length)], depth + 1);
-    if (s.allOf && s.allOf.length === 1 && !s.properties) return this.resolve(s.allOf[0], depth + 1);
+    if (s.$ref) return this.follow(this.schemas[s.$ref.slice(refPrefix.length)], depth + 1);
+    if (s.allOf && s.allOf.length === 1 && !s.properties) return this.follow(s.allOf[0], depth + 1);
     return s;
   }
 
@@ -48,91 +68,101 @@ export class SchemaWalker {
   check(definition: string, obj: KubeObject): SchemaCheck {
     const result: SchemaCheck = { unknown: [] };
     const root = this.schemas[definition];
-    if (root) this.walk(obj, root, "", result, 0);
+    this.at.length = 0;
+    if (root) this.walk(obj, root, result, 0);
     return result;
   }
 
-
-  private typeError(result: SchemaCheck, value: unknown, path: string, goType: string): void {
-    const shown = typeof value === "number" ? `number ${value}` : jsonTypeOf(value);
-    result.typeError ??= `json: cannot unmarshal ${shown} into Go struct field .${path} of type ${goType}`;
+  private path(): string {
+    let p = "";
+    for (const e of this.at) p += typeof e === "number" ? `[${e}]` : p === "" ? e : `.${e}`;
+    return p;
   }
 
-  private walk(value: unknown, schema: SchemaObject | undefined, path: string, result: SchemaCheck, depth: number): void {
+  private typeError(result: SchemaCheck, value: unknown, goType: string): void {
+    const shown = typeof value === "number" ? `number ${value}` : jsonTypeOf(value);
+    result.typeError ??= `json: cannot unmarshal ${shown} into Go struct field .${this.path()} of type ${goType}`;
+  }
+
+  private walk(value: unknown, schema: SchemaObject | undefined, result: SchemaCheck, depth: number): void {
     const s = this.resolve(schema);
     if (!s || s["x-kubernetes-preserve-unknown-fields"] || result.typeError) return;
     if (depth > 64) {
-      result.typeError ??= `json: exceeded max depth at .${path}`;
+      result.typeError ??= `json: exceeded max depth at .${this.path()}`;
       return;
     }
     if (s.oneOf) {
       const t = jsonTypeOf(value);
       const ok = s.oneOf.some((o) => o.type === t || (o.type === "integer" && typeof value === "number" && Number.isInteger(value)) || (o.type === "number" && typeof value === "number"));
-      if (!ok && value !== null) this.typeError(result, value, path, s.format === "int-or-string" ? "intstr.IntOrString" : "resource.Quantity");
+      if (!ok && value !== null) this.typeError(result, value, s.format === "int-or-string" ? "intstr.IntOrString" : "resource.Quantity");
       return;
     }
     const type = Array.isArray(s.type) ? s.type[0] : s.type;
     switch (type) {
       case "string":
-        if (typeof value !== "string") this.typeError(result, value, path, "string");
+        if (typeof value !== "string") this.typeError(result, value, "string");
         return;
       case "boolean":
-        if (typeof value !== "boolean") this.typeError(result, value, path, "bool");
+        if (typeof value !== "boolean") this.typeError(result, value, "bool");
         return;
       case "integer":
         if (typeof value !== "number" || !Number.isInteger(value) || (s.format === "int32" && (value >= INT32 || value < -INT32)) || !Number.isSafeInteger(value)) {
-          this.typeError(result, value, path, s.format ?? "int64");
+          this.typeError(result, value, s.format ?? "int64");
         }
         return;
       case "number":
-        if (typeof value !== "number") this.typeError(result, value, path, "float64");
+        if (typeof value !== "number") this.typeError(result, value, "float64");
         return;
       case "array":
         if (!Array.isArray(value)) {
-          this.typeError(result, value, path, "[]");
+          this.typeError(result, value, "[]");
           return;
         }
-        value.forEach((v, i) => {
-          if (v !== null) this.walk(v, s.items, `${path}[${i}]`, result, depth + 1);
-        });
+        for (let i = 0; i < value.length; i++) {
+          const v: unknown = value[i];
+          if (v === null) continue;
+          this.at.push(i);
+          this.walk(v, s.items, result, depth + 1);
+          this.at.pop();
+        }
         return;
       default:
         break;
     }
     if (!s.properties && typeof s.additionalProperties !== "object") {
       // A free-form object (RawExtension, FieldsV1, JSON): anything goes.
-      if (type === "object" && (typeof value !== "object" || value === null || Array.isArray(value))) this.typeError(result, value, path, "map[string]interface {}");
+      if (type === "object" && (typeof value !== "object" || value === null || Array.isArray(value))) this.typeError(result, value, "map[string]interface {}");
       return;
     }
     if (typeof value !== "object" || value === null || Array.isArray(value)) {
-      this.typeError(result, value, path, s.properties ? "struct" : "map");
+      this.typeError(result, value, s.properties ? "struct" : "map");
       return;
     }
     const rec = value as Record<string, unknown>;
+    const props = s.properties;
     for (const key of Object.keys(rec)) {
-      const p = path === "" ? key : `${path}.${key}`;
       const v = rec[key];
-      if (s.properties) {
-        const prop = s.properties[key];
+      let child: SchemaObject;
+      if (props) {
+        const prop = Object.prototype.hasOwnProperty.call(props, key) ? props[key] : undefined;
         if (prop === undefined) {
           // apiVersion/kind are always accepted on objects that embed them.
           if (key === "apiVersion" || key === "kind") continue;
-          result.unknown.push(p);
+          this.at.push(key);
+          result.unknown.push(this.path());
+          this.at.pop();
           delete rec[key];
           continue;
         }
-        if (v === null) {
-          delete rec[key];
-          continue;
-        }
-        this.walk(v, prop, p, result, depth + 1);
-      } else {
-        if (v === null) {
-          delete rec[key];
-          continue;
-        }
-        this.walk(v, s.additionalProperties as SchemaObject, p, result, depth + 1);
+        child = prop;
+      } else child = s.additionalProperties as SchemaObject;
+      if (v === null) {
+        delete rec[key];
+        continue;
       }
+      this.at.push(key);
+      this.walk(v, child, result, depth + 1);
+      this.at.pop();
     }
   }
 }

@@ -1,0 +1,40 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { SchemaWalker, type SchemaObject } from "./fieldprune.js";
+import type { KubeObject } from "./registry/types.js";
+
+const schemas: Record<string, SchemaObject> = {
+  Thing: {
+    type: "object",
+    properties: {
+      metadata: { $ref: "#/components/schemas/Meta" },
+      spec: { allOf: [{ $ref: "#/components/schemas/Spec" }] },
+    },
+  },
+  Meta: { type: "object", properties: { name: { type: "string" }, labels: { type: "object", additionalProperties: { type: "string" } } } },
+  Spec: {
+    type: "object",
+    properties: {
+      items: { type: "array", items: { type: "object", properties: { port: { type: "integer", format: "int32" } } } },
+    },
+  },
+};
+
+void describe("SchemaWalker", () => {
+  const walker = new SchemaWalker(schemas);
+
+  void it("drops and names unknown fields at every depth, and null fields", () => {
+    const obj = { apiVersion: "v1", kind: "Thing", metadata: { name: "a", extra: 1, labels: { x: "y", gone: null } }, spec: { items: [{ port: 1, what: true }, null, { port: 2 }], constructor: 1 }, top: {} } as unknown as KubeObject;
+    const r = walker.check("Thing", obj);
+    assert.equal(r.typeError, undefined);
+    assert.deepEqual(r.unknown, ["metadata.extra", "spec.items[0].what", "spec.constructor", "top"]);
+    assert.deepEqual(obj, { apiVersion: "v1", kind: "Thing", metadata: { name: "a", labels: { x: "y" } }, spec: { items: [{ port: 1 }, null, { port: 2 }] } });
+  });
+
+  void it("words the first type error with its path as Go's decoder does", () => {
+    const r = walker.check("Thing", { metadata: { name: "a" }, spec: { items: [{ port: 1 }, { port: "80" }, { port: 1.5 }] } } as unknown as KubeObject);
+    assert.equal(r.typeError, "json: cannot unmarshal string into Go struct field .spec.items[1].port of type int32");
+    const again = walker.check("Thing", { metadata: { labels: { a: 1 } } } as unknown as KubeObject);
+    assert.equal(again.typeError, "json: cannot unmarshal number 1 into Go struct field .metadata.labels.a of type string");
+  });
+});
