@@ -224,7 +224,9 @@ export class DeploymentSyncer {
     const newRevision = String(maxRevision(oldRSs) + 1);
     const ns = d.metadata?.namespace ?? "";
     if (existing) {
-      const copy = mutableCopy<ReplicaSet>(existing);
+      // Only the annotations and spec.minReadySeconds may change: copy those, share the rest.
+      const annotations = existing.metadata?.annotations;
+      const copy = { ...existing, metadata: { ...existing.metadata, ...(annotations ? { annotations: { ...annotations } } : {}) } } as ReplicaSet;
       const annotationsUpdated = setNewReplicaSetAnnotations(d, copy, newRevision, true);
       const minReady = d.spec?.minReadySeconds ?? 0;
       if (annotationsUpdated || (copy.spec?.minReadySeconds ?? 0) !== minReady) {
