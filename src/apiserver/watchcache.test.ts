@@ -161,6 +161,27 @@ describe("ResourceCache history by time", () => {
   });
 });
 
+describe("CacheEvent encodings", () => {
+  it("serializes once per id, and lets the serialized form go once 1024 events followed", () => {
+    const cache = new ResourceCache("/registry/pods/", 5000, 5000, () => 0, 0);
+    const w = cache.watch("/registry/pods/", undefined, undefined);
+    const put = (rev: number): WatchEvent => ({ type: "create", revision: rev, kv: kv(`/registry/pods/default/p${rev}`, { apiVersion: "v1", kind: "Pod", metadata: { name: `p${rev}` } }, rev) });
+    cache.apply(put(1));
+    const first = w.takeNow()!.event;
+    let calls = 0;
+    const encode = (): string => `json ${++calls}`;
+    assert.equal(first.encode("a", encode), "json 1");
+    assert.equal(first.encode("a", encode), "json 1");
+    assert.equal(first.encode("b", encode), "json 2");
+    assert.equal(first.encode("a", encode), "json 1");
+    for (let rev = 2; rev <= 1024; rev++) cache.apply(put(rev));
+    assert.equal(first.encode("b", encode), "json 2", "1023 events later: still held");
+    cache.apply(put(1025));
+    assert.equal(first.encode("a", encode), "json 3", "1024 events later: serialized again");
+    w.close();
+  });
+});
+
 describe("CacheWatcher filters", () => {
   const pod = (rev: number, node: string, prev?: number): WatchEvent => ({
     type: prev === undefined ? "create" : "update",

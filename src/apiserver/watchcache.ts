@@ -168,7 +168,10 @@ export class CachedObject {
 }
 
 export class CacheEvent {
-  private readonly encodings = new Map<string, string>();
+  /** The first encoding asked for: usually the only one, every watcher of a resource asking for the same. */
+  private encodingId: string | undefined;
+  private encoding: string | undefined;
+  private encodings: Map<string, string> | undefined;
   constructor(
     readonly type: EventType,
     readonly revision: number,
@@ -179,12 +182,29 @@ export class CacheEvent {
 
   /** Serialized once per encoding id and reused for every watcher that asks for it. */
   encode(id: string, encode: () => string): string {
-    let s = this.encodings.get(id);
+    if (this.encodingId === id) return this.encoding!;
+    if (this.encodingId === undefined) {
+      this.encoding = encode();
+      this.encodingId = id;
+      return this.encoding;
+    }
+    let s = this.encodings?.get(id);
     if (s === undefined) {
       s = encode();
-      this.encodings.set(id, s);
+      (this.encodings ??= new Map()).set(id, s);
     }
     return s;
+  }
+
+  /**
+   * Lets the serialized forms go once live watchers have taken the event: a history event
+   * otherwise holds its JSON (a pod's is ~4 KiB) for the whole history window. A watcher still
+   * asking later (a resumed watch, one far behind) serializes it again.
+   */
+  releaseEncodings(): void {
+    this.encodingId = undefined;
+    this.encoding = undefined;
+    this.encodings = undefined;
   }
 }
 
@@ -387,6 +407,9 @@ export const DEFAULT_MAX_HISTORY_EVENTS = 100 * 1024;
 /** A few seconds of a busy cluster's writes: an object read again soon after its event is still parsed. */
 export const DEFAULT_PARSED_OBJECTS = 4096;
 
+/** History events that keep their serialized forms: live watchers take an event well before this many follow it. */
+const ENCODED_EVENTS = 1024;
+
 /** The cached state and recent history of one storage prefix (one resource). */
 export class ResourceCache {
   private readonly items = new Map<string, CachedObject>();
@@ -476,6 +499,7 @@ export class ResourceCache {
 
   private record(ev: CacheEvent): void {
     this.history.push(ev);
+    this.history[this.history.length - 1 - ENCODED_EVENTS]?.releaseEncodings();
     const { windowMs, maxEvents, now } = this.policy;
     const at = windowMs > 0 ? now() : 0;
     this.recordedAt.push(at);

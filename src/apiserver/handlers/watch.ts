@@ -50,7 +50,10 @@ export async function serveWatchError(ctx: HttpContext, status: Status): Promise
 
 export async function serveWatch(ctx: HttpContext, def: ResourceDefinition, watcher: CacheWatcher, opts: WatchServeOptions): Promise<void> {
   startStream(ctx);
-  const defId = `${def.group}/${def.version}/${def.plural}`;
+  // Encoding ids, made once per watch rather than once per event.
+  const idPrefix = `${def.group}/${def.version}/${def.plural}|${opts.rendering}|${opts.include}|`;
+  const ids: Record<string, string> = {};
+  const encodingId = (type: string): string => (ids[type] ??= idPrefix + type);
   const deadline = Date.now() + opts.timeoutSeconds * 1000;
   const stop = new AbortController();
   const onAbort = (): void => stop.abort();
@@ -81,7 +84,7 @@ export async function serveWatch(ctx: HttpContext, def: ResourceDefinition, watc
         while (next) {
           const n = next;
           // Tables carry column definitions on the first event only, so that one is not shared.
-          const line = opts.rendering === "table" && firstTable ? encodeObject(n.type, n.object) : n.event.encode(`${defId}|${opts.rendering}|${opts.include}|${n.type}|${n.object === n.event.object ? "n" : "p"}`, () => encodeObject(n.type, n.object));
+          const line = opts.rendering === "table" && firstTable ? encodeObject(n.type, n.object) : n.event.encode(encodingId(n.object === n.event.object ? n.type : `${n.type}|prev`), () => encodeObject(n.type, n.object));
           firstTable = false;
           batch += line;
           if (batch.length >= 1 << 20) break;
