@@ -3,6 +3,7 @@
 // scale (paused, or the Deployment was resized) or roll out with the Deployment's strategy,
 // and write the status. Reads come from listers; writes go through the Api interface.
 import type { Deployment, DeploymentStatus, ReplicaSet } from "kubernetes-types/apps/v1.js";
+import type { PodTemplateSpec } from "kubernetes-types/core/v1.js";
 import { LabelSelectorError, labelSelectorAsSelector, type Selector } from "../../api/labels.js";
 import type { Clock } from "../../client/clock.js";
 import { isAlreadyExists, isNamespaceTerminating, isNotFound } from "../../client/errors.js";
@@ -89,7 +90,7 @@ export class DeploymentSyncer {
   async sync(key: string, log: Logger = this.deps.log): Promise<void> {
     const cached = this.deps.caches.deployment(key);
     if (!cached) return;
-    const d = mutableCopy<Deployment>(cached);
+    const d = workingCopy(cached);
     if (canonicalJson(d.spec?.selector ?? {}) === "{}") {
       this.event(d, "Warning", "SelectingAll", "This deployment is selecting all pods. A non-empty selector is required.");
       if ((d.status?.observedGeneration ?? 0) < (d.metadata?.generation ?? 0)) {
@@ -452,6 +453,20 @@ export class DeploymentSyncer {
     else return;
     await this.writeStatus(d);
   }
+}
+
+/**
+ * A private copy of the Deployment to work on that shares the cached (frozen) pod template.
+ * The template is only ever replaced whole (a rollback), never changed in place; shared, it
+ * keeps its canonical form cached across the sync's several template comparisons and is not
+ * deep-copied on every sync.
+ */
+function workingCopy(cached: RD): Deployment {
+  if (!cached.spec?.template) return mutableCopy<Deployment>(cached);
+  const { template, ...spec } = cached.spec;
+  const copy = mutableCopy<Deployment>({ ...cached, spec } as RD);
+  copy.spec!.template = template as PodTemplateSpec;
+  return copy;
 }
 
 function equalTemplates(d: Deployment, rs: RRS): boolean {

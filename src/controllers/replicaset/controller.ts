@@ -131,7 +131,7 @@ export class ReplicaEventHandlers {
       // The pod turns available minReadySeconds after turning ready, and no event says so:
       // look again then (plus a second against timer skew, as upstream).
       const minReady = owner.spec?.minReadySeconds ?? 0;
-      if (!isPodReady(old) && isPodReady(cur) && minReady > 0) this.enqueueAfter(key, minReady * 1000 + 1000);
+      if (minReady > 0 && !isPodReady(old) && isPodReady(cur)) this.enqueueAfter(key, minReady * 1000 + 1000);
       return;
     }
     if (labelChanged || refChanged) for (const o of this.ownersSelecting(cur)) this.enqueue(keyOf(o as DeepReadonly<KubeObject>));
