@@ -40,27 +40,43 @@ export class ApiServerMetrics {
     registers: [this.registry],
   });
 
+  // Label sets recur (a few verbs × resources × scopes): each is built once and reused for
+  // every request, with the request counter's one per response code.
+  private readonly labelSets = new Map<string, RequestLabels>();
+
+  private labelsOf(verb: string, group: string, version: string, resource: string, subresource: string, scope: string): RequestLabels {
+    const key = `${verb}\0${group}\0${version}\0${resource}\0${subresource}\0${scope}`;
+    let l = this.labelSets.get(key);
+    if (l === undefined) {
+      // Paths are the client's: bound what unknown resources can make this hold.
+      if (this.labelSets.size >= maxLabelSets) this.labelSets.clear();
+      l = { labels: { verb: verbLabel(verb), group, version, resource, subresource, scope, component: "apiserver" }, byCode: new Map() };
+      this.labelSets.set(key, l);
+    }
+    return l;
+  }
+
   filter(): Filter {
     return async (ctx, next) => {
       const i = ctx.info;
-      const labels = {
-        verb: verbLabel(i.verb),
-        group: i.apiGroup,
-        version: i.apiVersion,
-        resource: i.resource,
-        subresource: i.subresource,
-        scope: !i.isResourceRequest ? "" : i.name !== "" ? "resource" : i.namespace !== "" ? "namespace" : "cluster",
-        component: "apiserver",
-      };
-      const long = i.verb === "watch" || ["exec", "attach", "portforward", "proxy"].includes(i.subresource);
+      const scope = !i.isResourceRequest ? "" : i.name !== "" ? "resource" : i.namespace !== "" ? "namespace" : "cluster";
+      const set = this.labelsOf(i.verb, i.apiGroup, i.apiVersion, i.resource, i.subresource, scope);
+      const labels = set.labels;
+      const long = i.verb === "watch" || longRunningSubresources.has(i.subresource);
       if (long) this.longRunning.inc(labels);
-      const end = this.latency.startTimer(labels);
+      const start = performance.now();
       try {
         await next(ctx);
       } finally {
         if (long) this.longRunning.dec(labels);
-        else end();
-        this.requests.inc({ ...labels, code: String(ctx.code || ctx.res.statusCode) });
+        else this.latency.observe(labels, (performance.now() - start) / 1000);
+        const code = ctx.code || ctx.res.statusCode;
+        let withCode = set.byCode.get(code);
+        if (withCode === undefined) {
+          withCode = { ...labels, code: String(code) };
+          set.byCode.set(code, withCode);
+        }
+        this.requests.inc(withCode);
       }
     };
   }
@@ -68,15 +84,17 @@ export class ApiServerMetrics {
   /** Wraps a store so every call is timed by operation. */
   instrument(store: Store): Store {
     const h = this.storageLatency;
-    const timed = <A extends unknown[], R>(op: string, fn: (...a: A) => Promise<R>) =>
-      async (...a: A): Promise<R> => {
-        const end = h.startTimer({ operation: op, backend: store.backend });
+    const timed = <A extends unknown[], R>(op: string, fn: (...a: A) => Promise<R>) => {
+      const labels = { operation: op, backend: store.backend };
+      return async (...a: A): Promise<R> => {
+        const start = performance.now();
         try {
           return await fn(...a);
         } finally {
-          end();
+          h.observe(labels, (performance.now() - start) / 1000);
         }
       };
+    };
     return {
       backend: store.backend,
       get: timed("get", store.get.bind(store)),
@@ -94,6 +112,16 @@ export class ApiServerMetrics {
     };
   }
 }
+
+type RequestLabelNames = "verb" | "group" | "version" | "resource" | "subresource" | "scope" | "component";
+
+interface RequestLabels {
+  readonly labels: Record<RequestLabelNames, string>;
+  readonly byCode: Map<number, Record<RequestLabelNames | "code", string>>;
+}
+
+const maxLabelSets = 4096;
+const longRunningSubresources = new Set(["exec", "attach", "portforward", "proxy"]);
 
 /** Upstream reports verbs upper-case (GET, LIST, WATCH, POST, PUT, PATCH, DELETE). */
 function verbLabel(verb: string): string {
