@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { RequestInfo } from "./requestinfo.js";
 import { StatusError, requestEntityTooLarge, type Status } from "./status.js";
+import { jsonOfStored } from "./watchcache.js";
 
 import type { UserInfo } from "./authn/types.js";
 
@@ -64,7 +65,10 @@ function writeWarnings(ctx: HttpContext): void {
 }
 
 export function sendJSON(ctx: HttpContext, code: number, body: unknown, contentType = "application/json"): void {
-  sendRaw(ctx, code, typeof body === "string" ? body : JSON.stringify(body), contentType);
+  let json: string | undefined;
+  if (typeof body === "string") json = body;
+  else if (typeof body === "object" && body !== null) json = jsonOfStored(body);
+  sendRaw(ctx, code, json ?? JSON.stringify(body), contentType);
 }
 
 export function sendRaw(ctx: HttpContext, code: number, body: string | Buffer, contentType: string): void {

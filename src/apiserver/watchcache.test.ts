@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { CachedObject, ParsedObjects, ResourceCache, TooOldError, WatchCache, WrittenObjects, type ObjectFilter } from "./watchcache.js";
+import { CachedObject, ParsedObjects, ResourceCache, TooOldError, WatchCache, WrittenObjects, jsonOfStored, markStored, type ObjectFilter } from "./watchcache.js";
 import { MemoryStore } from "../storage/memory.js";
 import type { WatchEvent } from "../storage/interface.js";
 
@@ -342,5 +342,20 @@ describe("WrittenObjects", () => {
       await cache.stop();
       await store.close();
     }
+  });
+});
+
+describe("markStored", () => {
+  it("serves a marked object's JSON from its stored bytes, equal to stringifying it", () => {
+    const stored = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c", labels: { a: "b" } }, data: { k: "v" } };
+    const k = kv("/registry/configmaps/default/c", stored, 12);
+    const obj = markStored({ ...stored, metadata: { ...stored.metadata, resourceVersion: "12" } }, k);
+    assert.deepEqual(JSON.parse(jsonOfStored(obj)!), JSON.parse(JSON.stringify(obj)));
+    assert.equal(jsonOfStored({ ...obj }), undefined, "an object not marked");
+  });
+
+  it("declines bytes that do not begin with apiVersion, kind and metadata", () => {
+    const k = kv("/k", { kind: "ConfigMap", apiVersion: "v1", metadata: { name: "c" } }, 3);
+    assert.equal(jsonOfStored(markStored({}, k)), undefined);
   });
 });

@@ -153,18 +153,43 @@ export class CachedObject {
   json(): string {
     if (this.encoded !== undefined) return this.encoded;
     if (this.raw !== undefined) {
-      const text = decoder.decode(this.raw);
-      const at = text.indexOf('"metadata":{');
-      const head = text.slice(0, at);
-      if (at > 0 && text.startsWith('{"apiVersion":') && !/[{[]/.test(head.slice(1))) {
-        const open = at + '"metadata":{'.length;
-        const sep = text[open] === "}" ? "" : ",";
-        this.encoded = `${text.slice(0, open)}"resourceVersion":"${this.revision}"${sep}${text.slice(open)}`;
-        return this.encoded;
-      }
+      const spliced = storedJSON(this.raw, this.revision);
+      if (spliced !== undefined) return (this.encoded = spliced);
     }
     return (this.encoded ??= JSON.stringify(this.object));
   }
+}
+
+/**
+ * The served JSON of a value stored by ResourceStore.encode at `revision`: its bytes with
+ * `"resourceVersion"` spliced in first in metadata, or undefined when they do not begin with
+ * apiVersion, kind and metadata (then only a parse and a stringify will do).
+ */
+export function storedJSON(value: Uint8Array, revision: number): string | undefined {
+  const text = decoder.decode(value);
+  const at = text.indexOf('"metadata":{');
+  if (at <= 0 || !text.startsWith('{"apiVersion":') || /[{[]/.test(text.slice(1, at))) return undefined;
+  const open = at + '"metadata":{'.length;
+  const sep = text[open] === "}" ? "" : ",";
+  return `${text.slice(0, open)}"resourceVersion":"${revision}"${sep}${text.slice(open)}`;
+}
+
+const storedAs = new WeakMap<object, KeyValue>();
+
+/**
+ * Records that `obj` is the object stored as `kv` (what decoding kv.value at its revision
+ * gives, and no one changes it any more), so that a response serializes it from the stored
+ * bytes (jsonOfStored) instead of stringifying it again. Returns `obj`.
+ */
+export function markStored<T extends object>(obj: T, kv: KeyValue): T {
+  storedAs.set(obj, kv);
+  return obj;
+}
+
+/** The JSON of an object marked by markStored, from its stored bytes; undefined for any other. */
+export function jsonOfStored(obj: object): string | undefined {
+  const kv = storedAs.get(obj);
+  return kv === undefined ? undefined : storedJSON(kv.value, kv.modRevision);
 }
 
 export class CacheEvent {
