@@ -446,6 +446,62 @@ void describe("RestClient retries, throttling and transport", () => {
     }
   });
 
+  void it("cuts a request in flight on abort or deadline, also while the answer is still arriving", async () => {
+    // Request 1 gets nothing; 2 and 3 get their headers and half a body, then silence.
+    let flushed = 0;
+    const srv = await scripted((_req, res, n) => {
+      if (n === 1) return;
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.write('{"kind":"Pod",', () => flushed++);
+    });
+    const c = new RestClient({ config: cfg(srv.url), qps: Infinity, timeoutMs: 0 });
+    const arrived = async (n: number): Promise<void> => {
+      const deadline = Date.now() + 5000;
+      while (srv.requests.length < n) {
+        if (Date.now() > deadline) throw new Error(`request ${n} never arrived`);
+        await new Promise((r) => setImmediate(r));
+      }
+    };
+    try {
+      const pods = c.resource<Pod>("", "v1", "pods").namespace("d");
+      const ac1 = new AbortController();
+      const p1 = pods.get("a", { signal: ac1.signal });
+      await arrived(1);
+      ac1.abort(new Error("gave up waiting for headers"));
+      await assert.rejects(p1, /gave up waiting for headers/);
+
+      const ac2 = new AbortController();
+      const p2 = pods.get("b", { signal: ac2.signal });
+      await arrived(2);
+      while (flushed < 1) await new Promise((r) => setImmediate(r));
+      ac2.abort(new Error("gave up reading the body"));
+      await assert.rejects(p2, /gave up reading the body/);
+
+      const ac3 = new AbortController();
+      await assert.rejects(pods.get("c", { signal: ac3.signal, timeoutMs: 300 }), (e: unknown) => e instanceof ClientError && e.code === "Timeout");
+      // A request that is over is not touched by a later abort of its signal.
+      ac3.abort();
+
+      // Requests sharing a signal all end when it aborts; one under another signal does not.
+      const shared = new AbortController();
+      const other = new AbortController();
+      const outcome = (p: Promise<unknown>): Promise<string> => p.then(() => "resolved", (e: unknown) => (e as Error).message);
+      const s1 = outcome(pods.get("d", { signal: shared.signal }));
+      const s2 = outcome(pods.get("e", { signal: shared.signal }));
+      const o1 = outcome(pods.get("f", { signal: other.signal }));
+      await arrived(6);
+      shared.abort(new Error("shared stop"));
+      assert.deepEqual(await Promise.all([s1, s2]), ["shared stop", "shared stop"]);
+      const pending = Symbol("pending");
+      assert.equal(await Promise.race([o1, new Promise((r) => setImmediate(() => r(pending)))]), pending);
+      other.abort(new Error("other stop"));
+      assert.equal(await o1, "other stop");
+    } finally {
+      c.close();
+      await srv.close();
+    }
+  });
+
   void it("decodes watch streams split anywhere, with bookmarks and errors", async () => {
     const lines = [
       JSON.stringify({ type: "ADDED", object: { metadata: { name: "a", resourceVersion: "5" } } }),
