@@ -232,6 +232,38 @@ void describe("SharedInformer (scripted)", () => {
     await run;
   });
 
+  void it("a handler removed during an event misses it; one added during an event hears from the cache, then from the next", async () => {
+    const lw = new FeedLW();
+    const inf = new SharedInformer<Pod>({ name: "pods", lw, log: silent, clock: new FakeClock() });
+    const late: Recorded[] = [];
+    const victim: Recorded[] = [];
+    let added = false;
+    inf.addEventHandler({
+      onAdd: (o) => {
+        if (o.metadata?.name !== "p1") return;
+        victimReg.remove();
+        if (!added) {
+          added = true;
+          inf.addEventHandler(recorder(late));
+        }
+      },
+    });
+    const victimReg = inf.addEventHandler(recorder(victim));
+    const ac = new AbortController();
+    const run = inf.run(ac.signal);
+    await inf.waitForSync();
+    lw.emit({ type: "ADDED", object: pod("a", "p1", "2") });
+    lw.emit({ type: "ADDED", object: pod("a", "p2", "3") });
+    await until(() => late.length === 2, "the late handler's replay and next event");
+    assert.deepEqual(late, [
+      { what: "add(initial)", key: "a/p1", rv: "2" },
+      { what: "add", key: "a/p2", rv: "3" },
+    ]);
+    assert.deepEqual(victim, []);
+    ac.abort();
+    await run;
+  });
+
   void it("resyncs each handler at its own period on the injected clock", async () => {
     const clock = new FakeClock();
     const lw = new FeedLW();

@@ -3,7 +3,7 @@
 //
 // Cached objects are deep-frozen and typed DeepReadonly: every handler and lister sees the
 // same instances, so a caller that wants to change one must copy it first (`mutableCopy`,
-// a structuredClone). Handlers run synchronously, in event order; they should only compute
+// a deep copy). Handlers run synchronously, in event order; they should only compute
 // keys and enqueue them (STYLE.md 2). A handler that throws is logged and does not disturb
 // the others.
 import type { Logger } from "../util/log.js";
@@ -76,9 +76,9 @@ export class Indexer<T extends KubeObject> {
   private reindex(key: string, old: DeepReadonly<T> | undefined, next: DeepReadonly<T> | undefined): void {
     for (const [name, fn] of this.funcs) {
       const index = this.indices.get(name)!;
-      const before = old ? fn(old) : [];
-      const after = next ? fn(next) : [];
-      if (before.length === after.length && before.every((v, i) => v === after[i])) continue;
+      const before = old ? fn(old) : NO_VALUES;
+      const after = next ? fn(next) : NO_VALUES;
+      if (sameValues(before, after)) continue;
       for (const v of before) unfile(index, v, key);
       for (const v of after) file(index, v, key);
     }
@@ -102,25 +102,41 @@ export class Indexer<T extends KubeObject> {
 
   /** Objects filed under `value` in index `indexName`. Throws for an unknown index. */
   byIndex(indexName: string, value: string): DeepReadonly<T>[] {
-    return this.indexKeys(indexName, value).map((k) => this.items.get(k)!);
+    // Straight from the set: listers call this per sync, on buckets of thousands of keys.
+    const keys = this.index(indexName).get(value);
+    if (!keys) return [];
+    const out = new Array<DeepReadonly<T>>(keys.size);
+    let i = 0;
+    for (const k of keys) out[i++] = this.items.get(k)!;
+    return out;
   }
 
   indexKeys(indexName: string, value: string): string[] {
+    return [...(this.index(indexName).get(value) ?? [])];
+  }
+
+  private index(indexName: string): Map<string, Set<string>> {
     const index = this.indices.get(indexName);
     if (!index) throw new ClientError("InvalidOptions", `index ${indexName} does not exist`);
-    return [...(index.get(value) ?? [])];
+    return index;
   }
 
   /** The values index `indexName` currently has objects under. */
   indexValues(indexName: string): string[] {
-    const index = this.indices.get(indexName);
-    if (!index) throw new ClientError("InvalidOptions", `index ${indexName} does not exist`);
-    return [...index.keys()];
+    return [...this.index(indexName).keys()];
   }
 
   hasIndex(indexName: string): boolean {
     return this.indices.has(indexName);
   }
+}
+
+const NO_VALUES: readonly string[] = [];
+
+function sameValues(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function file(index: Map<string, Set<string>>, value: string, key: string): void {
@@ -238,6 +254,8 @@ export class SharedInformer<T extends KubeObject> {
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly listeners = new Set<Listener<T>>();
+  /** `listeners` as an array, made again after a change, instead of a copy per event. */
+  private listenerList: Listener<T>[] | undefined;
   private started = false;
   private running = false;
   private syncWaiters: ((synced: boolean) => void)[] = [];
@@ -305,6 +323,7 @@ export class SharedInformer<T extends KubeObject> {
     const period = opts.resyncPeriodMs ?? this.o.resyncPeriodMs ?? 0;
     const listener: Listener<T> = { handler, resyncMs: period > 0 ? Math.max(MIN_RESYNC_MS, period) : 0, timer: undefined, removed: false };
     this.listeners.add(listener);
+    this.listenerList = undefined;
     for (const obj of this.indexer.list()) this.call(listener, "onAdd", () => handler.onAdd?.(obj, true));
     if (this.running) this.scheduleResync(listener);
     return {
@@ -312,6 +331,7 @@ export class SharedInformer<T extends KubeObject> {
         listener.removed = true;
         listener.timer?.cancel();
         this.listeners.delete(listener);
+        this.listenerList = undefined;
       },
       hasSynced: () => this.hasSynced(),
     };
@@ -358,7 +378,16 @@ export class SharedInformer<T extends KubeObject> {
   }
 
   private notify(fn: (h: EventHandler<T>) => void, what: string): void {
-    for (const l of [...this.listeners]) this.call(l, what, () => fn(l.handler));
+    // A handler added while this runs hears from the next event on, as with a copy per event.
+    const listeners = (this.listenerList ??= [...this.listeners]);
+    for (const l of listeners) {
+      if (l.removed) continue;
+      try {
+        fn(l.handler);
+      } catch (err) {
+        this.log.error({ err, handler: what }, "event handler threw");
+      }
+    }
   }
 
   private replace(items: T[]): void {
