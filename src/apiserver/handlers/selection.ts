@@ -6,10 +6,21 @@ import type { KubeObject, ResourceDefinition } from "../registry/types.js";
 import { badRequest } from "../status.js";
 import type { ObjectFilter } from "../watchcache.js";
 
+/**
+ * Selectable fields of objects already asked about. Every field-selecting watcher of a resource
+ * asks about each object of its events (the scheduler, sim-nodes, kubelets: several per pod
+ * event); objects read through the API are never changed, so their fields are computed once.
+ */
+const fieldsSeen = new WeakMap<object, { readonly def: ResourceDefinition; readonly fields: Record<string, string> }>();
+
 function fieldsOf(def: ResourceDefinition, obj: Readonly<KubeObject>): Record<string, string> {
+  const seen = fieldsSeen.get(obj);
+  if (seen !== undefined && seen.def === def) return seen.fields;
   const base: Record<string, string> = { "metadata.name": obj.metadata?.name ?? "" };
   if (def.namespaced) base["metadata.namespace"] = obj.metadata?.namespace ?? "";
-  return def.selectableFields ? { ...base, ...def.selectableFields(obj) } : base;
+  const fields = def.selectableFields ? { ...base, ...def.selectableFields(obj) } : base;
+  fieldsSeen.set(obj, { def, fields });
+  return fields;
 }
 
 export function selectionFilter(def: ResourceDefinition, q: URLSearchParams): ObjectFilter | undefined {
