@@ -34,7 +34,8 @@ export interface ResourceLock {
 
 /** metav1.MicroTime: RFC 3339 in UTC with microseconds. */
 export function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
+  // toISOString always ends in ".sssZ"; a slice is cheaper than a regex on every lease renewal.
+  return `${new Date(ms).toISOString().slice(0, -1)}000Z`;
 }
 
 function recordOf(lease: Lease): LeaderElectionRecord {
