@@ -237,7 +237,7 @@ class Request {
 
   async update(name: string, subresource: "" | "status"): Promise<void> {
     const { obj } = await this.body();
-    const { object, created } = await this.store.update(this.rctx.namespace, name, () => structuredClone(obj), { ...this.rctx, fieldManager: this.fieldManager() }, { subresource, requireResourceVersion: Boolean(obj.metadata?.resourceVersion), ...(obj.metadata?.uid ? { uid: obj.metadata.uid } : {}) });
+    const { object, created } = await this.store.update(this.rctx.namespace, name, () => structuredClone(obj), { ...this.rctx, fieldManager: this.fieldManager() }, { subresource, replace: true, requireResourceVersion: Boolean(obj.metadata?.resourceVersion), ...(obj.metadata?.uid ? { uid: obj.metadata.uid } : {}) });
     this.send(created ? 201 : 200, object);
   }
 

@@ -73,6 +73,11 @@ export interface UpdateOptions {
   /** Admission operation to report (patch and update are both UPDATE). */
   readonly forceAllowCreate?: boolean;
   /**
+   * The update function replaces the object whole and never reads the current one (PUT): it
+   * is called with undefined, saving a copy of the stored object per write.
+   */
+  readonly replace?: boolean;
+  /**
    * The uid the stored object must have (upstream's UID precondition, which an update takes
    * from the object it sends; patches send none).
    */
@@ -371,7 +376,7 @@ export class ResourceStore {
       const current = kv ? this.decode(kv) : undefined;
       if (opts.uid && opts.uid !== (current?.metadata?.uid ?? "")) throw this.uidPreconditionFailed(key, name, opts.uid, current?.metadata?.uid ?? "");
       // Stored objects are plain JSON: a JSON copy is several times cheaper than structuredClone.
-      const desired = await update(current ? clone(current as JsonObject) : undefined);
+      const desired = await update(current && !opts.replace ? clone(current as JsonObject) : undefined);
       try {
         if (!current) {
           if (!(this.def.strategy.allowCreateOnUpdate || opts.forceAllowCreate) || opts.subresource === "status") throw this.notFound(name);
