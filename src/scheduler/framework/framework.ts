@@ -130,9 +130,7 @@ export class Framework {
 
   /** The first plugin that rejects the node decides; null when every plugin passes. */
   runFilter(state: CycleState, pod: PodInfo, node: NodeInfo): Status | null {
-    const skip = state.skipFilterPlugins;
-    for (const pl of this.profile.filter) {
-      if (skip.size > 0 && skip.has(pl.name)) continue;
+    for (const pl of this.activeFilters(state)) {
       let s: Status | null;
       try {
         s = pl.filter(state, pod, node);
@@ -142,6 +140,18 @@ export class Framework {
       if (s !== null && s.code !== Code.Success) return s.plugin ? s : s.withPlugin(pl.name);
     }
     return null;
+  }
+
+  /** The profile's filters less those PreFilter skipped, listed once per cycle rather than checked per node. */
+  private activeFilters(state: CycleState): readonly FilterPlugin[] {
+    const all = this.profile.filter;
+    const skip = state.skipFilterPlugins;
+    if (skip.size === 0) return all;
+    const c = state.activeFilters;
+    if (c && c.of === all && c.skipped === skip.size) return c.list;
+    const list = all.filter((p) => !skip.has(p.name));
+    state.activeFilters = { of: all, skipped: skip.size, list };
+    return list;
   }
 
   /**

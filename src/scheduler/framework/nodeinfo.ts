@@ -64,11 +64,35 @@ export class HostPortInfo {
 
 const EMPTY_LABELS: Labels = Object.freeze({});
 
+/**
+ * Taint lists by what toleration matching reads of them (key, value, effect; not timeAdded):
+ * nodes with equal lists share an id, so a plugin can check a pod's tolerations once per
+ * distinct list instead of once per node. Ids are never reused; past MAX_TAINT_SETS distinct
+ * lists, further ones get NO_TAINT_SET and are checked node by node.
+ */
+const taintSetIds = new Map<string, number>();
+const MAX_TAINT_SETS = 4096;
+export const NO_TAINT_SET = -1;
+
+export function taintSetIdOf(taints: readonly RTaint[]): number {
+  if (taints.length === 0) return 0;
+  const key = JSON.stringify(taints.map((t) => [t.key ?? null, t.value ?? null, t.effect ?? null]));
+  let id = taintSetIds.get(key);
+  if (id === undefined) {
+    if (taintSetIds.size >= MAX_TAINT_SETS) return NO_TAINT_SET;
+    id = taintSetIds.size + 1;
+    taintSetIds.set(key, id);
+  }
+  return id;
+}
+
 export class NodeInfo {
   node: RNode | undefined;
   name: string;
   labels: Labels = EMPTY_LABELS;
   taints: readonly RTaint[] = [];
+  /** taintSetIdOf(taints): 0 for none. */
+  taintSetId = 0;
   unschedulable = false;
   allocatable = new Resource();
   /** Sum of the pods' requests. */
@@ -92,6 +116,7 @@ export class NodeInfo {
     this.name = node.metadata?.name ?? this.name;
     this.labels = node.metadata?.labels ?? EMPTY_LABELS;
     this.taints = node.spec?.taints ?? [];
+    this.taintSetId = taintSetIdOf(this.taints);
     this.unschedulable = node.spec?.unschedulable === true;
     this.allocatable = nodeAllocatable(node.status?.allocatable as Readonly<Record<string, string>> | undefined);
     this.generation = nextGeneration();
@@ -154,6 +179,7 @@ export class NodeInfo {
     c.node = this.node;
     c.labels = this.labels;
     c.taints = this.taints;
+    c.taintSetId = this.taintSetId;
     c.unschedulable = this.unschedulable;
     c.allocatable = this.allocatable.clone();
     c.requested = this.requested.clone();

@@ -92,6 +92,11 @@ export class CycleState {
   readonly skipFilterPlugins = new Set<string>();
   /** Score plugins whose PreScore returned Skip. */
   readonly skipScorePlugins = new Set<string>();
+  /**
+   * The Framework's memo of the filters left to run: `list` is `of` less skipFilterPlugins as
+   * it was at `skipped` entries (the set only grows, during PreFilter).
+   */
+  activeFilters: { readonly of: readonly FilterPlugin[]; readonly skipped: number; readonly list: readonly FilterPlugin[] } | undefined = undefined;
 
   read<T extends StateData>(key: string): T | undefined {
     return this.data.get(key) as T | undefined;

@@ -5,7 +5,7 @@ import { NodeInfo } from "../framework/nodeinfo.js";
 import { newPodInfo } from "../framework/podinfo.js";
 import { Code, CycleState } from "../framework/types.js";
 import { fitsRequest, leastAllocatedScore, NodeResourcesFit } from "./noderesourcesfit.js";
-import { balancedScore, BalancedAllocation } from "./balancedallocation.js";
+import { balancedScore, balancedScore2, BalancedAllocation } from "./balancedallocation.js";
 
 function nodeWith(spec: Parameters<typeof makeNode>[1], pods: Parameters<typeof makePod>[1][] = []): NodeInfo {
   const ni = new NodeInfo(makeNode("n", spec));
@@ -66,6 +66,13 @@ describe("BalancedAllocation", () => {
     assert.equal(balancedScore([4, 0], [4, 8]), 50);
     assert.equal(balancedScore([1, 3], [4, 4]), 75);
     assert.equal(balancedScore([8, 0], [4, 8]), 50);
+  });
+
+  it("balancedScore2 is balancedScore over two resources, zero allocatables included", () => {
+    const values = [0, 1, 3, 4, 7, 8, 1000, 32000, 2 ** 38];
+    for (const r0 of values) for (const a0 of values) for (const r1 of values) for (const a1 of values) {
+      assert.equal(balancedScore2(r0, a0, r1, a1), balancedScore([r0, r1], [a0, a1]), `${r0}/${a0} ${r1}/${a1}`);
+    }
   });
 
   it("prefers the node that stays balanced", () => {

@@ -56,3 +56,38 @@ describe("TaintToleration score", () => {
     assert.deepEqual([...scores], [100, 100]);
   });
 });
+
+describe("TaintToleration verdicts shared by nodes with equal taints", () => {
+  const gpu: Taint[] = [{ key: "gpu", value: "true", effect: "NoSchedule" }];
+  it("gives each node the verdict of its own taints, across pods with different tolerations", () => {
+    const pl = new TaintToleration();
+    const state = new CycleState();
+    const a = new NodeInfo(makeNode("a", { taints: gpu }));
+    const b = new NodeInfo(makeNode("b", { taints: [{ key: "gpu", value: "true", effect: "NoSchedule" }] }));
+    const other = new NodeInfo(makeNode("c", { taints: [{ key: "gpu", value: "false", effect: "NoSchedule" }] }));
+    const timeAdded = new NodeInfo(makeNode("d", { taints: [{ key: "gpu", value: "true", effect: "NoSchedule", timeAdded: "2024-01-01T00:00:00Z" }] }));
+    assert.equal(a.taintSetId, b.taintSetId);
+    assert.equal(a.taintSetId, timeAdded.taintSetId);
+    assert.notEqual(a.taintSetId, other.taintSetId);
+    const tolerant = podInfo("t", { tolerations: [{ key: "gpu", operator: "Equal", value: "true" }] });
+    const plain = podInfo("p");
+    for (const round of [1, 2]) {
+      assert.equal(pl.filter(state, tolerant, a), null, `round ${round}`);
+      assert.equal(pl.filter(state, tolerant, b), null);
+      assert.equal(pl.filter(state, tolerant, other)?.message(), "node(s) had untolerated taint {gpu: false}");
+      assert.equal(pl.filter(state, plain, b)?.message(), "node(s) had untolerated taint {gpu: true}");
+      assert.equal(pl.filter(state, plain, timeAdded)?.message(), "node(s) had untolerated taint {gpu: true}");
+      assert.equal(pl.filter(state, plain, other)?.message(), "node(s) had untolerated taint {gpu: false}");
+    }
+  });
+
+  it("counts PreferNoSchedule taints per node in the score", () => {
+    const pl = new TaintToleration();
+    const state = new CycleState();
+    const pod = podInfo("p", { tolerations: [{ key: "x", operator: "Exists", effect: "PreferNoSchedule" }] });
+    const two = new NodeInfo(makeNode("a", { taints: [{ key: "x", effect: "PreferNoSchedule" }, { key: "y", effect: "PreferNoSchedule" }, { key: "z", effect: "PreferNoSchedule" }] }));
+    const one = new NodeInfo(makeNode("b", { taints: [{ key: "x", effect: "PreferNoSchedule" }, { key: "y", effect: "PreferNoSchedule" }] }));
+    pl.preScore(state, pod);
+    assert.deepEqual([pl.score(state, pod, two), pl.score(state, pod, one), pl.score(state, pod, two)], [2, 1, 2]);
+  });
+});
