@@ -164,6 +164,28 @@ void describe("FieldSet encoding kept from decoding", () => {
     assert.equal(text(a.toFieldsV1()), text(canonical));
   });
 
+  void it("keeps subtrees whole through a union with a subset and a difference with a disjoint set, and stays correct", () => {
+    const a = FieldSet.fromFieldsV1(structuredClone(canonical));
+    const subset = FieldSet.of([f("spec"), f("containers"), k(["name", "c"]), f("image")], [f("metadata"), f("labels"), f("app")]);
+    const disjoint = FieldSet.of([f("spec"), f("containers"), k(["name", "c"]), f("args")], [f("status"), f("phase")]);
+    const u = a.union(subset);
+    const d = a.difference(disjoint);
+    assert.equal(text(u.toFieldsV1()), text(canonical));
+    assert.equal(text(d.toFieldsV1()), text(canonical));
+    // Results stay independent of their inputs and of each other.
+    u.insert([f("spec"), f("containers"), k(["name", "c"]), f("args")]);
+    d.insert([f("metadata"), f("labels"), f("team")]);
+    assert.equal(u.has([f("spec"), f("containers"), k(["name", "c"]), f("args")]), true);
+    assert.equal(a.has([f("spec"), f("containers"), k(["name", "c"]), f("args")]), false);
+    assert.equal(d.has([f("metadata"), f("labels"), f("team")]), true);
+    assert.equal(u.has([f("metadata"), f("labels"), f("team")]), false);
+    assert.equal(text(a.toFieldsV1()), text(canonical));
+    // A set that shares a member is still taken away.
+    const shared = a.difference(FieldSet.of([f("spec"), f("containers"), k(["name", "c"]), f("image")]));
+    assert.equal(shared.has([f("spec"), f("containers"), k(["name", "c"]), f("image")]), false);
+    assert.equal(shared.has([f("spec"), f("containers"), k(["name", "c"]), f("name")]), true);
+  });
+
   const nonCanonical: [string, unknown, unknown][] = [
     ["keys out of order", { "f:spec": {}, "f:metadata": {} }, { "f:metadata": {}, "f:spec": {} }],
     ["'.' not first", { "f:labels": { "f:app": {}, ".": {} } }, { "f:labels": { ".": {}, "f:app": {} } }],

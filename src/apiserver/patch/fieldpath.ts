@@ -352,7 +352,8 @@ export class FieldSet {
     for (const [k, pe] of o.members) out.addMember(k, pe);
     for (const [k, c] of this.children) {
       const oc = o.children.get(k);
-      out.addChild(c.pe, oc === undefined ? c.set.share() : c.set.union(oc.set));
+      // A subtree that already holds everything `o` adds under it is kept whole (with its encoding).
+      out.addChild(c.pe, oc === undefined || oc.set.isSubsetOf(c.set) ? c.set.share() : c.set.union(oc.set));
     }
     for (const [k, c] of o.children) if (!this.children.has(k)) out.addChild(c.pe, c.set.share());
     return out;
@@ -375,9 +376,30 @@ export class FieldSet {
     for (const [k, pe] of this.members) if (!o.members.has(k)) out.addMember(k, pe);
     for (const [k, c] of this.children) {
       const oc = o.children.get(k);
-      out.addChild(c.pe, oc === undefined ? c.set.share() : c.set.difference(oc.set));
+      // A subtree that has no member of `o` loses nothing: kept whole (with its encoding).
+      out.addChild(c.pe, oc === undefined || !c.set.sharesMember(oc.set) ? c.set.share() : c.set.difference(oc.set));
     }
     return out;
+  }
+
+  /** Whether every path of this set is in `o`. */
+  private isSubsetOf(o: FieldSet): boolean {
+    for (const k of this.members.keys()) if (!o.members.has(k)) return false;
+    for (const [k, c] of this.children) {
+      const oc = o.children.get(k);
+      if (oc === undefined ? !c.set.isEmpty() : !c.set.isSubsetOf(oc.set)) return false;
+    }
+    return true;
+  }
+
+  /** Whether some path is a member of both sets. */
+  private sharesMember(o: FieldSet): boolean {
+    for (const k of o.members.keys()) if (this.members.has(k)) return true;
+    for (const [k, oc] of o.children) {
+      const c = this.children.get(k);
+      if (c !== undefined && c.set.sharesMember(oc.set)) return true;
+    }
+    return false;
   }
 
   /** Like difference, but a member of `o` also removes everything below it. */
