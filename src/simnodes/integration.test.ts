@@ -124,6 +124,27 @@ void describe("sim-nodes against an API server", () => {
     await until("marked Ready again", async () => ((await pods().get("marked")).status?.conditions?.find((c) => c.type === "Ready")?.status === "True" ? true : undefined));
   });
 
+  void it("writes one status per pod when containers are ready at once (no readiness delay)", async () => {
+    const sim = await start({ count: 1, namePrefix: "instant-", readyDelayMs: 0 });
+    const names = ["one-a", "one-b", "one-c", "one-d"];
+    for (const n of names) {
+      await pods().create(podSpec(n));
+      await pods().bind(n, "instant-0");
+    }
+    const isReady = (p: Pod): boolean => p.status?.phase === "Running" && p.status.conditions?.find((c) => c.type === "Ready")?.status === "True";
+    const readyVersions = await until("every pod Running and Ready", async () => {
+      const ps = await Promise.all(names.map((n) => pods().get(n)));
+      return ps.every(isReady) ? ps.map((p) => p.metadata?.resourceVersion) : undefined;
+    });
+    assert.equal(sim.stats().statusWrites, names.length);
+    // A pod bound later and seen Ready: by then the watch has echoed the earlier writes back.
+    await pods().create(podSpec("one-last"));
+    await pods().bind("one-last", "instant-0");
+    await until("one-last Ready", async () => (isReady(await pods().get("one-last")) ? true : undefined));
+    assert.deepEqual((await Promise.all(names.map((n) => pods().get(n)))).map((p) => p.metadata?.resourceVersion), readyVersions, "no write after the first");
+    assert.deepEqual([sim.stats().statusWrites, sim.stats().writeFailures], [names.length + 1, 0]);
+  });
+
   void it("fails pods as told, and deletes its nodes and leases on exit", async () => {
     await start({ count: 2, namePrefix: "flaky-", failRate: 1, failAfterMs: 100, readyDelayMs: 0, deleteOnExit: true });
     await pods().create(podSpec("once", { restartPolicy: "Never" }));

@@ -28,9 +28,19 @@ export interface DesiredPodStatus {
   readonly nextChangeAt: number | undefined;
 }
 
+/** The last few seconds formatted: a sync formats the same handful of instants for every pod. */
+const recentTimes = new Map<number, string>();
+
 /** Whole seconds, as metav1.Time serializes. */
 export function timeString(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+  const sec = Math.floor(ms / 1000);
+  let s = recentTimes.get(sec);
+  if (s === undefined) {
+    s = new Date(sec * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+    if (recentTimes.size >= 64) recentTimes.delete(recentTimes.keys().next().value!);
+    recentTimes.set(sec, s);
+  }
+  return s;
 }
 
 /** A number in [0, 1) fixed by the pod's uid: whether it fails does not change across restarts of the simulator. */
@@ -42,13 +52,34 @@ function hex(...parts: string[]): string {
   return createHash("sha256").update(parts.join("/")).digest("hex");
 }
 
+/** Image IDs by image: a cluster runs few distinct images, and each one costs a SHA-256. */
+const imageIDs = new Map<string, string>();
+
 function imageID(image: string): string {
   const at = image.indexOf("@");
   if (at >= 0) return image;
-  const slash = image.lastIndexOf("/");
-  const colon = image.lastIndexOf(":");
-  const repo = colon > slash ? image.slice(0, colon) : image;
-  return `${repo}@sha256:${hex("image", image)}`;
+  let id = imageIDs.get(image);
+  if (id === undefined) {
+    const slash = image.lastIndexOf("/");
+    const colon = image.lastIndexOf(":");
+    const repo = colon > slash ? image.slice(0, colon) : image;
+    id = `${repo}@sha256:${hex("image", image)}`;
+    if (imageIDs.size >= 1024) imageIDs.clear();
+    imageIDs.set(image, id);
+  }
+  return id;
+}
+
+/** Container IDs by plan: every sync of a pod names the same containers again. */
+const containerIDs = new WeakMap<PodPlan, Map<string, string>>();
+
+function containerIDOf(plan: PodPlan, name: string, restarts: number): string {
+  let m = containerIDs.get(plan);
+  if (!m) containerIDs.set(plan, (m = new Map()));
+  const k = `${restarts}/${name}`;
+  let id = m.get(k);
+  if (id === undefined) m.set(k, (id = `containerd://${hex(plan.uid, name, String(restarts))}`));
+  return id;
 }
 
 function readyDelayOf(c: DeepReadonly<Container>, t: PodTiming): number {
@@ -74,7 +105,7 @@ export function desiredPodStatus(pod: DeepReadonly<Pod>, plan: PodPlan, now: num
   if (crashAt !== undefined && !crashed) changes.push(crashAt);
 
   const started = timeString(plan.startedAt);
-  const containerID = (c: DeepReadonly<Container>, restarts: number): string => `containerd://${hex(plan.uid, c.name, String(restarts))}`;
+  const containerID = (c: DeepReadonly<Container>, restarts: number): string => containerIDOf(plan, c.name, restarts);
   const base = (c: DeepReadonly<Container>): Pick<ContainerStatus, "name" | "image" | "imageID"> => ({ name: c.name, image: c.image ?? "", imageID: imageID(c.image ?? "") });
 
   // When each long-lived container turned (or turns) ready: the Ready conditions' transition is the last of them.
@@ -165,15 +196,30 @@ export function isRunningWithAddress(pod: DeepReadonly<Pod>): boolean {
   return pod.status?.phase === "Running" && !!pod.status.podIP && !!pod.status.startTime;
 }
 
-/** JSON with object keys sorted: equal for deep-equal values. */
-export function canonical(v: unknown): string {
-  return JSON.stringify(v, (_k, val: unknown) => {
-    if (val && typeof val === "object" && !Array.isArray(val)) {
-      const o = val as Record<string, unknown>;
-      return Object.fromEntries(Object.keys(o).sort().map((k) => [k, o[k]]));
-    }
-    return val;
-  });
+/**
+ * Whether two JSON-shaped values serialize alike up to key order: object members whose value
+ * is undefined are absent, undefined array elements are null (as JSON.stringify has them).
+ */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i] ?? null, b[i] ?? null)) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  let n = 0;
+  for (const k in x) {
+    const v = x[k];
+    if (v === undefined) continue;
+    n++;
+    if (!jsonEqual(v, y[k])) return false;
+  }
+  for (const k in y) if (y[k] !== undefined) n--;
+  return n === 0;
 }
 
 function sameCondition(a: DeepReadonly<PodCondition> | undefined, b: PodCondition): boolean {
@@ -191,7 +237,7 @@ export function statusPatch(current: DeepReadonly<PodStatus> | undefined, desire
   const cur = (current ?? {}) as DeepReadonly<PodStatus>;
   for (const f of ["phase", "hostIP", "podIP", "startTime"] as const) if (cur[f] !== desired[f]) patch[f] = desired[f];
   for (const f of ["hostIPs", "podIPs", "containerStatuses", "initContainerStatuses"] as const) {
-    if (desired[f] !== undefined && canonical(cur[f]) !== canonical(desired[f])) patch[f] = desired[f];
+    if (desired[f] !== undefined && !jsonEqual(cur[f], desired[f])) patch[f] = desired[f];
   }
   const conditions: PodCondition[] = [];
   for (const want of desired.conditions ?? []) {

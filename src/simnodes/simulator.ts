@@ -9,7 +9,7 @@
 // filtered by node name here, since a field selector per node would mean N watches). Pod keys
 // go through a work queue; each sync compares the cached status with what the kubelet would
 // report now and patches the difference, so a restarted simulator converges again.
-import type { Container, Node, Pod } from "kubernetes-types/core/v1.js";
+import type { Container, Node, Pod, PodStatus } from "kubernetes-types/core/v1.js";
 import type { Lease } from "kubernetes-types/coordination/v1.js";
 import { runController } from "../client/controller.js";
 import { isAlreadyExists, isConflict, isNotFound } from "../client/errors.js";
@@ -24,7 +24,7 @@ import { LeaseRenewer, NODE_LEASE_NAMESPACE } from "./leases.js";
 import { CidrAllocator, IpPool, blockHostBits, type NodeAddresses } from "./network.js";
 import { addressesOf, conditionRepairs, simNode } from "./node.js";
 import type { SimNodesOptions } from "./options.js";
-import { canonical, desiredPodStatus, isRunningWithAddress, isTerminal, statusPatch, uidFraction, type PodPlan } from "./podstatus.js";
+import { desiredPodStatus, isRunningWithAddress, isTerminal, jsonEqual, statusPatch, uidFraction, type PodPlan } from "./podstatus.js";
 
 interface SimNode {
   readonly name: string;
@@ -37,8 +37,10 @@ interface PodRecord extends PodPlan {
   readonly node: string;
   released: boolean;
   /** The status last written and the resourceVersion the server answered with. */
-  written?: string;
+  written?: PodStatus;
   writtenRv?: string;
+  /** When the status written at writtenRv stops being what the kubelet would report (undefined: never). */
+  writtenUntil?: number;
 }
 
 /** Whether resourceVersion `a` is older than `b`; k8ts revisions are one global counter, anything else is never "older". */
@@ -342,19 +344,26 @@ export class SimNodes {
       }
       this.records.set(key, rec);
     }
+    // The cache shows exactly what our last write made of the pod (the watch echoing it), and
+    // the kubelet's report has not changed since: nothing to compare, nothing to schedule.
+    if (rec.writtenRv !== undefined && pod.metadata?.resourceVersion === rec.writtenRv && (rec.writtenUntil === undefined || now < rec.writtenUntil)) {
+      if (rec.writtenUntil !== undefined) this.podQueue.addAfter(key, rec.writtenUntil - now);
+      return;
+    }
     const desired = desiredPodStatus(pod, rec, now, this.o);
-    const wanted = canonical(desired.status);
     // The cache has not caught up with our own last write yet: what it shows is older than
     // what we wrote, and writing the same status again would only cost the server a request.
-    const lagging = rec.written === wanted && rec.writtenRv !== undefined && olderThan(pod.metadata?.resourceVersion, rec.writtenRv);
+    const lagging = rec.writtenRv !== undefined && olderThan(pod.metadata?.resourceVersion, rec.writtenRv) && jsonEqual(rec.written, desired.status);
     const patch = lagging ? undefined : statusPatch(pod.status, desired.status, now);
     if (patch) {
       try {
         const answer = await pods.patch(name, "strategic", { metadata: { uid }, status: patch }, { subresource: "status" });
-        rec.written = wanted;
+        rec.written = desired.status;
         const rv = answer.metadata?.resourceVersion;
         if (rv !== undefined) rec.writtenRv = rv;
         else delete rec.writtenRv;
+        if (desired.nextChangeAt !== undefined) rec.writtenUntil = desired.nextChangeAt;
+        else delete rec.writtenUntil;
         this.counters.statusWrites++;
       } catch (err) {
         if (isNotFound(err)) return;
