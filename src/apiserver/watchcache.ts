@@ -12,6 +12,7 @@
 // time as its client takes them, so a long replay is not cut off by the live-event queue limit.
 import type { KeyValue, Store, Watch, WatchEvent } from "../storage/interface.js";
 import { isStorageError } from "../storage/errors.js";
+import { freezeJson } from "../util/freeze.js";
 import type { KubeObject } from "./registry/types.js";
 
 export type EventType = "ADDED" | "MODIFIED" | "DELETED";
@@ -645,7 +646,9 @@ export class WrittenObjects {
    */
   offer(key: string, value: Uint8Array, object: Readonly<KubeObject>): void {
     if (this.offers.size >= MAX_WRITTEN && !this.offers.has(key)) this.offers.clear();
-    this.offers.set(key, { value, object });
+    // Frozen, so that code changing an object after writing it fails there (a few µs per write)
+    // instead of silently changing what the cache serves.
+    this.offers.set(key, { value, object: freezeJson(object) });
   }
 
   /** The object offered for `key`, if `value` is what was offered; any offer for the key is spent. */

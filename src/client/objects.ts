@@ -3,6 +3,7 @@
 // `namespace/name` keys that queues and caches use.
 import type { ObjectMeta } from "kubernetes-types/meta/v1.js";
 import { ClientError } from "./errors.js";
+import { freezeJson } from "../util/freeze.js";
 
 /** Any API object: what every kubernetes-types kind is assignable to. */
 export interface KubeObject {
@@ -75,30 +76,7 @@ function copyJson(v: unknown, depth: number): unknown {
  * already frozen is taken as frozen all the way down.
  */
 export function deepFreeze<T>(value: T): DeepReadonly<T> {
-  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) freezeTree(value);
-  return value as DeepReadonly<T>;
-}
-
-// Index and for-in loops: Object.values allocated an array per object, and informers freeze
-// every object of every event.
-function freezeTree(value: object): void {
-  Object.freeze(value);
-  const proto = Object.getPrototypeOf(value) as unknown;
-  if (proto === Array.prototype) {
-    const a = value as readonly unknown[];
-    for (let i = 0; i < a.length; i++) {
-      const v = a[i];
-      if (typeof v === "object" && v !== null && !Object.isFrozen(v)) freezeTree(v);
-    }
-  } else if (proto === Object.prototype || proto === null) {
-    const o = value as Record<string, unknown>;
-    for (const k in o) {
-      const v = o[k];
-      if (typeof v === "object" && v !== null && !Object.isFrozen(v)) freezeTree(v);
-    }
-  } else {
-    for (const v of Object.values(value)) if (typeof v === "object" && v !== null && !Object.isFrozen(v)) freezeTree(v);
-  }
+  return freezeJson(value) as DeepReadonly<T>;
 }
 
 /**

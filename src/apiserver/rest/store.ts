@@ -7,7 +7,7 @@ import type { AdmissionChain, AdmissionOperation, AdmissionUser } from "../admis
 import { objectKey, resourcePrefix } from "../registry/registry.js";
 import type { KubeObject, ResourceDefinition, StrategyContext } from "../registry/types.js";
 import * as status from "../status.js";
-import { CachedObject, TooOldError, type CacheWatcher, type ObjectFilter, type WatchCache } from "../watchcache.js";
+import { CachedObject, TooOldError, markStored, type CacheWatcher, type ObjectFilter, type WatchCache } from "../watchcache.js";
 import { deepEqual, generateNameSuffix, metaOf, newUID, rfc3339, specChanged } from "./meta.js";
 import { invalidFromFieldErrors } from "./invalid.js";
 import { validateImmutableField } from "../../api/validation.js";
@@ -153,15 +153,23 @@ export class ResourceStore {
     const meta = { ...metadata };
     delete meta.resourceVersion;
     meta.resourceVersion = String(kv.modRevision);
-    return { apiVersion, kind, metadata: meta, ...rest };
+    // The response is serialized from the stored bytes, not stringified again.
+    return markStored({ apiVersion, kind, metadata: meta, ...rest }, kv);
   }
 
-  /** apiVersion, kind and metadata first: the watch cache relies on it to serve JSON without a parse. */
-  private encode(obj: KubeObject): Uint8Array {
+  /**
+   * apiVersion, kind and metadata first: the watch cache relies on it to serve JSON without a
+   * parse. The bytes are about to be written under `key`: the cache is offered `obj` for the
+   * event that write makes, instead of parsing the bytes again — which is why, from here on,
+   * nobody changes `obj` or the objects it holds (what a write returns shares them).
+   */
+  private encode(obj: KubeObject, key: string): Uint8Array {
     const { apiVersion, kind, metadata, ...rest } = this.def.storage ? this.def.storage.conversion.toStorage(obj) : obj;
     const meta = { ...metadata };
     delete meta.resourceVersion;
-    return encoder.encode(JSON.stringify({ apiVersion, kind, metadata: meta, ...rest }));
+    const bytes = encoder.encode(JSON.stringify({ apiVersion, kind, metadata: meta, ...rest }));
+    if (!this.def.storage) this.deps.cache.offerWrite(key, bytes, obj);
+    return bytes;
   }
 
   private notFound(name: string): status.StatusError {
@@ -274,7 +282,7 @@ export class ResourceStore {
     const rv = parseResourceVersion(opts.resourceVersion);
     if (rv !== undefined && rv > 0) await this.waitForCache(rv);
     try {
-      return this.cache().watch(resourcePrefix(this.def, namespace), opts.filter ?? (() => true), rv === undefined || rv === 0 ? undefined : rv);
+      return this.cache().watch(resourcePrefix(this.def, namespace), opts.filter, rv === undefined || rv === 0 ? undefined : rv);
     } catch (err) {
       if (err instanceof TooOldError) throw status.expired(err.message);
       throw err;
@@ -351,7 +359,8 @@ export class ResourceStore {
         landed = true;
         return prepared;
       }
-      const kv = await this.deps.store.create(this.key(ctx.namespace, name), this.encode(prepared), this.writeOptions());
+      const key = this.key(ctx.namespace, name);
+      const kv = await this.deps.store.create(key, this.encode(prepared, key), this.writeOptions());
       landed = true;
       return this.written(prepared, kv);
     } catch (err) {
@@ -497,7 +506,7 @@ export class ResourceStore {
       await this.deps.hooks?.afterDelete?.(gone, ctx);
       return gone;
     }
-    const kv = await this.deps.store.update(key, this.encode(obj), oldKv.modRevision, this.writeOptions());
+    const kv = await this.deps.store.update(key, this.encode(obj, key), oldKv.modRevision, this.writeOptions());
     return this.written(obj, kv);
   }
 
@@ -571,7 +580,7 @@ export class ResourceStore {
     this.def.strategy.prepareForDeletion?.(next);
     if (this.tracksGeneration()) meta.generation = (meta.generation ?? 1) + 1;
     if (ctx.dryRun) return { object: next, deleted: false };
-    const updated = await this.deps.store.update(key, this.encode(next), kv.modRevision, this.writeOptions());
+    const updated = await this.deps.store.update(key, this.encode(next, key), kv.modRevision, this.writeOptions());
     return { object: this.decode(updated), deleted: false };
   }
 }
