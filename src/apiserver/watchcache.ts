@@ -105,7 +105,7 @@ export class CachedObject {
     const meta = { ...metadata };
     delete meta.resourceVersion;
     meta.resourceVersion = String(kv.modRevision);
-    const o = new CachedObject(kv.key, kv.modRevision, kv.value, { apiVersion, kind, metadata: meta, ...rest } as KubeObject, parsed);
+    const o = new CachedObject(kv.key, kv.modRevision, kv.value, freezeJson({ apiVersion, kind, metadata: meta, ...rest } as KubeObject), parsed);
     if (parsed) o.slot = parsed.track(o);
     return o;
   }
@@ -139,7 +139,8 @@ export class CachedObject {
     if (this.decoded === undefined) {
       const obj = JSON.parse(decoder.decode(this.raw)) as KubeObject;
       obj.metadata = { ...obj.metadata, resourceVersion: String(this.revision) };
-      this.decoded = obj;
+      // Every reader shares it (lists, watches, and updates, which start from the cached copy).
+      this.decoded = freezeJson(obj);
       if (this.parsed) this.slot = this.parsed.track(this);
     }
     return this.decoded;

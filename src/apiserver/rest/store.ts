@@ -85,6 +85,7 @@ export interface UpdateOptions {
 }
 
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 const UID_PATH = FieldPath.of("metadata", "uid");
 const MAX_CONFLICT_RETRIES = 8;
 const FOREGROUND = "foregroundDeletion";
@@ -137,8 +138,11 @@ export class ResourceStore {
     return this.def.storage ? this.def.storage.conversion.fromStorage(o as KubeObject) : (o as KubeObject);
   }
 
+  /** A private copy of a stored object (the cache's copies are shared, and frozen). */
   private decode(kv: KeyValue): KubeObject {
-    return this.fromStored(CachedObject.decode(kv).object);
+    const obj = JSON.parse(decoder.decode(kv.value)) as KubeObject;
+    obj.metadata = { ...obj.metadata, resourceVersion: String(kv.modRevision) };
+    return this.fromStored(obj);
   }
 
   /**
@@ -381,19 +385,35 @@ export class ResourceStore {
   async update(namespace: string, name: string, update: UpdateFunc, ctx: RequestContext, opts: UpdateOptions = {}): Promise<{ object: KubeObject; created: boolean }> {
     const key = this.key(namespace, name);
     for (let attempt = 0; ; attempt++) {
-      const { kv } = await this.deps.store.get(key);
-      const current = kv ? this.decode(kv) : undefined;
-      if (opts.uid && opts.uid !== (current?.metadata?.uid ?? "")) throw this.uidPreconditionFailed(key, name, opts.uid, current?.metadata?.uid ?? "");
-      // Stored objects are plain JSON: a JSON copy is several times cheaper than structuredClone.
-      const desired = await update(current && !opts.replace ? clone(current as JsonObject) : undefined);
+      // As upstream's GuaranteedUpdate with the cacher's copy: the first try works on the watch
+      // cache's object (no store read, no parse) and writes only if the store still holds that
+      // revision; whatever fails on it is checked against the store before it counts.
+      const cached = attempt === 0 ? this.cache().get(key) : undefined;
+      let current: KubeObject | undefined;
+      let revision = 0;
+      if (cached) {
+        current = this.fromStored(cached.object);
+        revision = cached.revision;
+      } else {
+        const { kv } = await this.deps.store.get(key);
+        current = kv ? this.decode(kv) : undefined;
+        revision = kv?.modRevision ?? 0;
+      }
       try {
+        if (opts.uid && opts.uid !== (current?.metadata?.uid ?? "")) throw this.uidPreconditionFailed(key, name, opts.uid, current?.metadata?.uid ?? "");
+        // Stored objects are plain JSON: a JSON copy is several times cheaper than structuredClone.
+        const desired = await update(current && !opts.replace ? clone(current as JsonObject) : undefined);
         if (!current) {
           if (!(this.def.strategy.allowCreateOnUpdate || opts.forceAllowCreate) || opts.subresource === "status") throw this.notFound(name);
           metaOf(desired).name ??= name;
           return { object: await this.create(desired, ctx), created: true };
         }
-        return { object: await this.writeUpdate(key, desired, current, kv!, ctx, opts), created: false };
+        const object = await this.writeUpdate(key, desired, current, revision, ctx, opts);
+        // A no-op answers with the object as it is, which a cached copy must prove it still is.
+        if (object === current && cached && (await this.deps.store.get(key)).kv?.modRevision !== cached.revision) continue;
+        return { object, created: false };
       } catch (err) {
+        if (cached && (await this.deps.store.get(key)).kv?.modRevision !== cached.revision) continue;
         if (isStorageError(err, "Conflict") && !opts.requireResourceVersion && attempt < MAX_CONFLICT_RETRIES) continue;
         if (isStorageError(err, "AlreadyExists") && attempt < MAX_CONFLICT_RETRIES) continue;
         throw this.storageError(err, name);
@@ -406,7 +426,7 @@ export class ResourceStore {
     return status.conflict(this.qualified, name, `StorageError: invalid object, Code: 4, Key: ${key}, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: ${want}, UID in object meta: ${stored}`);
   }
 
-  private async writeUpdate(key: string, obj: KubeObject, old: KubeObject, oldKv: KeyValue, ctx: RequestContext, opts: UpdateOptions): Promise<KubeObject> {
+  private async writeUpdate(key: string, obj: KubeObject, old: KubeObject, oldRevision: number, ctx: RequestContext, opts: UpdateOptions): Promise<KubeObject> {
     const name = old.metadata?.name ?? "";
     const meta = metaOf(obj);
     const oldMeta = old.metadata ?? {};
@@ -435,8 +455,10 @@ export class ResourceStore {
       // Only status changes through /status: everything else is taken from the stored object.
       // Annotations may change with status (the Deployment controller records its revision
       // there); labels and everything else in metadata stay (upstream's status strategies).
+      // `old` may be the watch cache's shared copy: what is taken from it is copied, since
+      // defaulting and admission change the object in place.
       const annotations = obj.metadata?.annotations;
-      const merged: KubeObject = { ...old, metadata: { ...oldMeta } };
+      const merged = clone(old as JsonObject) as KubeObject;
       if (annotations === undefined) delete merged.metadata!.annotations;
       else merged.metadata!.annotations = annotations;
       for (const f of this.statusFields) {
@@ -448,7 +470,7 @@ export class ResourceStore {
       // A binding sets spec.nodeName and the PodScheduled condition together; everything else keeps status.
       for (const f of this.statusFields) {
         if (old[f] === undefined) delete obj[f];
-        else obj[f] = old[f];
+        else obj[f] = clone(old[f] as JsonObject);
       }
     }
     const newMeta = metaOf(obj);
@@ -486,7 +508,7 @@ export class ResourceStore {
     const finish = subresource === "" || subresource === "scale" ? await this.deps.hooks?.beginUpdate?.(obj, old, ctx) : undefined;
     let landed = false;
     try {
-      const written = await this.writeUpdated(key, obj, old, oldKv, ctx);
+      const written = await this.writeUpdated(key, obj, old, oldRevision, ctx);
       landed = true;
       return written;
     } finally {
@@ -494,19 +516,19 @@ export class ResourceStore {
     }
   }
 
-  private async writeUpdated(key: string, obj: KubeObject, old: KubeObject, oldKv: KeyValue, ctx: RequestContext): Promise<KubeObject> {
+  private async writeUpdated(key: string, obj: KubeObject, old: KubeObject, oldRevision: number, ctx: RequestContext): Promise<KubeObject> {
     // A no-op update writes nothing, not even new managedFields timestamps (as upstream).
     if (equalIgnoringManagedFields(obj, old)) return old;
     if (ctx.dryRun) return obj;
     // Once every finalizer is gone from an object being deleted, the update completes the deletion.
     const m = metaOf(obj);
     if (m.deletionTimestamp && (m.finalizers ?? []).length === 0 && (m.deletionGracePeriodSeconds ?? 0) === 0 && !this.def.strategy.deletionBlocked?.(obj)) {
-      const { revision } = await this.deps.store.delete(key, oldKv.modRevision);
+      const { revision } = await this.deps.store.delete(key, oldRevision);
       const gone = { ...obj, metadata: { ...m, resourceVersion: String(revision) } };
       await this.deps.hooks?.afterDelete?.(gone, ctx);
       return gone;
     }
-    const kv = await this.deps.store.update(key, this.encode(obj, key), oldKv.modRevision, this.writeOptions());
+    const kv = await this.deps.store.update(key, this.encode(obj, key), oldRevision, this.writeOptions());
     return this.written(obj, kv);
   }
 
