@@ -9,7 +9,9 @@
 // creates and the scheduler's bindings would be the whole measurement) and 25 ReplicaSet
 // workers instead of 5 (five syncs in flight, each creating its 100 pods in slow-start batches
 // that wait for their slowest create, made ~350 pods/s at 5000 nodes whatever the scheduler
-// could do), and `k8ts sim-nodes --count N`. The
+// could do), and `k8ts sim-nodes --count N --ready-delay 0s` (a pod goes Running and Ready in
+// one status write, as kwok's default stages and a kubelet for containers without readiness
+// probes; a delay would add a second write per pod). The
 // pods come from M/R Deployments created at once (the saturation phase, as clusterloader2's
 // density test, which also spreads them over one namespace per 100 nodes); then L more pods,
 // each its own one-replica Deployment created at Q per second on the full cluster (the latency
@@ -292,7 +294,7 @@ async function main(): Promise<void> {
     const podsInf = new SharedInformerFactory({ client, log: createLogger("info"), selectors: { labelSelector: BENCH_LABEL } }).forKind("v1", "Pod");
 
     const t0Nodes = performance.now();
-    const sim = new Proc("k8ts sim-nodes", ["sim-nodes", "--kubeconfig", kubeconfig, "--count", String(NODES), "--log-level", LOG_LEVEL]);
+    const sim = new Proc("k8ts sim-nodes", ["sim-nodes", "--kubeconfig", kubeconfig, "--count", String(NODES), "--ready-delay", "0s", "--log-level", LOG_LEVEL]);
     procs.push(sim);
     informers.start(ac.signal);
     await sim.ready("k8ts sim-nodes ready");
