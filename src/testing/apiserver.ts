@@ -28,14 +28,14 @@ export const KUBECTL = process.env["KUBECTL"] ?? "/usr/bin/kubectl";
 
 export type Kubectl = TestApiServer["kubectl"];
 
-/** kubectl against `kubeconfig` with its own discovery cache dir and HOME. */
-export function kubectlRunner(kubeconfig: string, cacheDir: string, home: string): Kubectl {
+/** kubectl against `kubeconfig` with its own discovery cache dir and HOME; each run is killed after `timeoutMs`. */
+export function kubectlRunner(kubeconfig: string, cacheDir: string, home: string, timeoutMs = 60_000): Kubectl {
   return (args, o = {}) =>
     new Promise((resolve) => {
       const child = execFile(
         o.binary ?? KUBECTL,
         ["--kubeconfig", kubeconfig, "--cache-dir", cacheDir, ...args],
-        { env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: home, ...o.env }, maxBuffer: 64 * 1024 * 1024, timeout: 60_000 },
+        { env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: home, ...o.env }, maxBuffer: 64 * 1024 * 1024, timeout: timeoutMs },
         (err, stdout, stderr) => {
           const code = err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : 1) : 0;
           resolve({ code, stdout, stderr });

@@ -10,11 +10,9 @@
 //   again: the rollout converges with no duplicate ReplicaSet and no lost pod.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import type { Pod } from "kubernetes-types/core/v1.js";
 import { runController } from "../../src/client/controller.js";
 import { isNotFound } from "../../src/client/errors.js";
@@ -22,37 +20,21 @@ import { SharedInformerFactory } from "../../src/client/informer.js";
 import { keyOf, splitKey, type DeepReadonly } from "../../src/client/objects.js";
 import { createClientFromKubeconfig, type RestClient } from "../../src/client/rest.js";
 import { WorkQueue } from "../../src/client/workqueue.js";
-import { KUBECTL, type KubectlResult } from "../../src/testing/apiserver.js";
+import { kubectlRunner, type KubectlResult } from "../../src/testing/apiserver.js";
+import { K8tsProcess } from "../../src/testing/process.js";
 import { createLogger } from "../../src/util/log.js";
 import { until as waitUntil } from "../../src/testing/wait.js";
 import { freePort } from "../../src/testing/net.js";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-const bin = join(root, "bin", "k8ts");
 const log = createLogger((process.env["K8TS_TEST_LOG"] as "info" | undefined) ?? "silent");
 
 const until = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 60_000): Promise<T> => waitUntil(what, probe, ms);
 
-/** A child process of ours, stopped (and waited for) on demand. */
-class Proc {
-  out = "";
-  err = "";
-  readonly exited: Promise<number | null>;
-  constructor(readonly child: ChildProcess) {
-    child.stdout?.on("data", (c: Buffer) => (this.out += c.toString()));
-    child.stderr?.on("data", (c: Buffer) => (this.err += c.toString()));
-    this.exited = new Promise((r) => child.once("exit", (code) => r(code)));
-  }
-  async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<number | null> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
-    return this.exited;
-  }
-}
 
 interface Cluster {
   readonly dir: string;
   readonly kubeconfig: string;
-  readonly server: Proc;
+  readonly server: K8tsProcess;
   kubectl(args: readonly string[], stdin?: string): Promise<KubectlResult>;
   ok(args: readonly string[], stdin?: string): Promise<string>;
   stop(): Promise<void>;
@@ -62,24 +44,19 @@ interface Cluster {
 async function startCluster(opts: { readonly disableControllers?: boolean } = {}): Promise<Cluster> {
   const dir = mkdtempSync(join(tmpdir(), "k8ts-e2e-controllers-"));
   const port = await freePort();
-  const args = [bin, "server", "--data-dir", dir, "--port", String(port), "--store", "memory://", "--disable-agent", "--log-level", process.env["K8TS_TEST_LOG"] ?? "warn"];
+  const args = ["server", "--data-dir", dir, "--port", String(port), "--store", "memory://", "--disable-agent", "--log-level", process.env["K8TS_TEST_LOG"] ?? "warn"];
   if (opts.disableControllers) args.push("--disable-controllers");
-  const server = new Proc(spawn(process.execPath, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] }));
+  const server = K8tsProcess.start("k8ts server", args);
   try {
-    await until("k8ts server to be ready", () => (server.out.includes("k8ts server ready") ? true : server.child.exitCode !== null ? Promise.reject(new Error(server.err)) : undefined), 30_000);
+    await server.ready("k8ts server ready");
   } catch (err) {
     await server.stop("SIGKILL");
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
   const kubeconfig = join(dir, "admin.kubeconfig");
-  const kubectl = (a: readonly string[], stdin?: string): Promise<KubectlResult> =>
-    new Promise((done) => {
-      const child = execFile(KUBECTL, ["--kubeconfig", kubeconfig, "--cache-dir", join(dir, "kubectl-cache"), ...a], { env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: dir }, maxBuffer: 64 << 20, timeout: 120_000 }, (err, stdout, stderr) =>
-        done({ code: err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : 1) : 0, stdout, stderr }),
-      );
-      child.stdin?.end(stdin);
-    });
+  const run = kubectlRunner(kubeconfig, join(dir, "kubectl-cache"), dir, 120_000);
+  const kubectl = (a: readonly string[], stdin?: string): Promise<KubectlResult> => run(a, { stdin });
   return {
     dir,
     kubeconfig,
@@ -379,16 +356,10 @@ spec:
 void describe("controller-manager restarted in the middle of a rollout", () => {
   let c: Cluster;
   let marker: Awaited<ReturnType<typeof startReadyMarker>>;
-  let manager: Proc | undefined;
+  let manager: K8tsProcess | undefined;
 
-  const startManager = (): Proc =>
-    new Proc(
-      spawn(
-        process.execPath,
-        [bin, "controller-manager", "--kubeconfig", c.kubeconfig, "--secure-port", "0", "--leader-elect-lease-duration", "3s", "--leader-elect-renew-deadline", "2s", "--leader-elect-retry-period", "500ms", "--log-level", process.env["K8TS_TEST_LOG"] ?? "warn"],
-        { cwd: root, stdio: ["ignore", "pipe", "pipe"] },
-      ),
-    );
+  const startManager = (): K8tsProcess =>
+    K8tsProcess.start("k8ts controller-manager", ["controller-manager", "--kubeconfig", c.kubeconfig, "--secure-port", "0", "--leader-elect-lease-duration", "3s", "--leader-elect-renew-deadline", "2s", "--leader-elect-retry-period", "500ms", "--log-level", process.env["K8TS_TEST_LOG"] ?? "warn"]);
 
   before(async () => {
     c = await startCluster({ disableControllers: true });

@@ -5,77 +5,42 @@
 // replacement on b-0 to turn Ready before the budget allows the next.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import type { Pod } from "kubernetes-types/core/v1.js";
 import type { PodDisruptionBudget } from "kubernetes-types/policy/v1.js";
 import { ApiError } from "../../src/client/errors.js";
 import { RestClient } from "../../src/client/rest.js";
-import { KUBECTL, type KubectlResult } from "../../src/testing/apiserver.js";
+import { kubectlRunner, type KubectlResult } from "../../src/testing/apiserver.js";
+import { K8tsProcess } from "../../src/testing/process.js";
 import { loadKubeconfig } from "../../src/util/kubeconfig.js";
 import { until as waitUntil } from "../../src/testing/wait.js";
 import { freePort } from "../../src/testing/net.js";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-const bin = join(root, "bin", "k8ts");
 const logLevel = process.env["K8TS_TEST_LOG"] ?? "warn";
 
 const until = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 60_000): Promise<T> => waitUntil(what, probe, ms, 200);
 
-class Proc {
-  out = "";
-  err = "";
-  readonly exited: Promise<number | null>;
-  constructor(
-    readonly name: string,
-    readonly child: ChildProcess,
-  ) {
-    child.stdout?.on("data", (c: Buffer) => (this.out += c.toString()));
-    child.stderr?.on("data", (c: Buffer) => (this.err += c.toString()));
-    this.exited = new Promise((r) => child.once("exit", (code) => r(code)));
-  }
-
-  static start(name: string, args: readonly string[]): Proc {
-    return new Proc(name, spawn(process.execPath, [bin, ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"] }));
-  }
-
-  async ready(marker: string): Promise<void> {
-    await until(`${this.name} to be ready`, () => (this.out.includes(marker) ? true : this.child.exitCode !== null ? Promise.reject(new Error(`${this.name} exited: ${this.err}`)) : undefined), 30_000);
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGKILL");
-    await this.exited;
-  }
-}
 
 void describe("PodDisruptionBudgets and kubectl drain", () => {
   let dir: string;
   let kubeconfig: string;
-  const procs: Proc[] = [];
+  const procs: K8tsProcess[] = [];
 
-  const kubectl = (a: readonly string[], stdin?: string): Promise<KubectlResult> =>
-    new Promise((done) => {
-      const child = execFile(KUBECTL, ["--kubeconfig", kubeconfig, "--cache-dir", join(dir, "kubectl-cache"), ...a], { env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: dir }, maxBuffer: 64 << 20, timeout: 120_000 }, (err, stdout, stderr) =>
-        done({ code: err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : 1) : 0, stdout, stderr }),
-      );
-      child.stdin?.end(stdin);
-    });
+  const kubectl = (a: readonly string[], stdin?: string): Promise<KubectlResult> => kubectlRunner(kubeconfig, join(dir, "kubectl-cache"), dir, 120_000)(a, { stdin });
   const ok = async (a: readonly string[], stdin?: string): Promise<string> => {
     const r = await kubectl(a, stdin);
     assert.equal(r.code, 0, `kubectl ${a.join(" ")} failed (${r.code}):\n${r.stderr}\n${r.stdout}`);
     return r.stdout;
   };
-  const start = async (name: string, args: readonly string[], marker: string): Promise<Proc> => {
-    const p = Proc.start(name, args);
+  const start = async (name: string, args: readonly string[], marker: string): Promise<K8tsProcess> => {
+    const p = K8tsProcess.start(name, args);
     procs.push(p);
     await p.ready(marker);
     return p;
   };
-  const simNodes = (prefix: string): Promise<Proc> => start(`sim-nodes ${prefix}`, ["sim-nodes", "--kubeconfig", kubeconfig, "--count", "1", "--name-prefix", prefix, "--ready-delay", "0s", "--log-level", logLevel], "sim-nodes ready");
+  const simNodes = (prefix: string): Promise<K8tsProcess> => start(`sim-nodes ${prefix}`, ["sim-nodes", "--kubeconfig", kubeconfig, "--count", "1", "--name-prefix", prefix, "--ready-delay", "0s", "--log-level", logLevel], "sim-nodes ready");
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "k8ts-e2e-disruption-"));
@@ -85,7 +50,7 @@ void describe("PodDisruptionBudgets and kubectl drain", () => {
   });
 
   after(async () => {
-    for (const p of procs.reverse()) await p.stop();
+    for (const p of procs.reverse()) await p.stop("SIGKILL");
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

@@ -248,17 +248,14 @@ async function checkAndDecrement(pdbs: ResourceStore, pdbName: string, podName: 
 
 /** component-helpers' UpdateDisruptionAllowedCondition for a budget just spent to zero. */
 function setInsufficientPods(st: PdbStatus, now: Date): void {
-  const conds = (st.conditions ??= []);
-  const i = conds.findIndex((c) => c.type === "DisruptionAllowed");
+  putCondition((st.conditions ??= []), { type: "DisruptionAllowed", status: "False", reason: "InsufficientPods", message: "", ...(st.observedGeneration ? { observedGeneration: st.observedGeneration } : {}) }, now);
+}
+
+/** Sets the condition of `cond.type`, keeping its lastTransitionTime while its status stays. */
+function putCondition(conds: Condition[], cond: Omit<Condition, "lastTransitionTime">, now: Date): void {
+  const i = conds.findIndex((c) => c.type === cond.type);
   const old = conds[i];
-  const next: Condition = {
-    type: "DisruptionAllowed",
-    status: "False",
-    reason: "InsufficientPods",
-    message: "",
-    lastTransitionTime: old && old.status === "False" && old.lastTransitionTime ? old.lastTransitionTime : rfc3339(now),
-    ...(st.observedGeneration ? { observedGeneration: st.observedGeneration } : {}),
-  };
+  const next: Condition = { ...cond, lastTransitionTime: old && old.status === cond.status && old.lastTransitionTime ? old.lastTransitionTime : rfc3339(now) };
   if (old) conds[i] = next;
   else conds.push(next);
 }
@@ -285,18 +282,8 @@ async function markAndDelete(pods: ResourceStore, name: string, options: DeleteO
         }
         const st = (pod.status ?? {}) as { conditions?: Condition[] };
         const conds = st.conditions ?? [];
-        const i = conds.findIndex((c) => c.type === "DisruptionTarget");
-        const old = conds[i];
-        const next: Condition = {
-          type: "DisruptionTarget",
-          status: "True",
-          reason: "EvictionByEvictionAPI",
-          message: "Eviction API: evicting",
-          lastProbeTime: old?.lastProbeTime ?? null,
-          lastTransitionTime: old && old.status === "True" && old.lastTransitionTime ? old.lastTransitionTime : rfc3339(ctx.now),
-        };
-        if (old) conds[i] = next;
-        else conds.push(next);
+        const lastProbeTime = conds.find((c) => c.type === "DisruptionTarget")?.lastProbeTime ?? null;
+        putCondition(conds, { type: "DisruptionTarget", status: "True", reason: "EvictionByEvictionAPI", message: "Eviction API: evicting", lastProbeTime }, ctx.now);
         st.conditions = conds;
         pod.status = st;
         return pod;
