@@ -267,7 +267,8 @@ class Request {
       },
       // Apply records its own ownership; other patches are tracked as updates.
       isApply ? this.rctx : { ...this.rctx, fieldManager: manager },
-      { subresource, forceAllowCreate: isApply },
+      // Every patch type copies what it patches.
+      { subresource, forceAllowCreate: isApply, borrow: true },
     );
     this.send(created ? 201 : 200, object);
   }
@@ -385,20 +386,17 @@ class Request {
       name,
       (pod) => {
         if (!pod) throw status.notFound(this.store.qualified, name);
+        // `pod` may be the watch cache's frozen copy: the result shares all but what changes.
         const spec = (pod.spec ?? {}) as { nodeName?: string };
         if (pod.metadata?.deletionTimestamp) throw status.conflict(this.store.qualified, name, "pod is being deleted, cannot be assigned to a host");
         if (spec.nodeName) throw status.conflict(this.store.qualified, name, `pod ${name} is already assigned to node "${spec.nodeName}"`);
-        spec.nodeName = target;
-        pod.spec = spec;
-        const st = (pod.status ?? {}) as { conditions?: { type: string; status: string; lastTransitionTime?: string; lastProbeTime?: null }[] };
+        const st = (pod.status ?? {}) as { conditions?: readonly { type: string; status: string; lastTransitionTime?: string; lastProbeTime?: null }[] };
         const conds = (st.conditions ?? []).filter((c) => c.type !== "PodScheduled");
         conds.push({ type: "PodScheduled", status: "True", lastProbeTime: null, lastTransitionTime: rfc3339(this.rctx.now) });
-        st.conditions = conds;
-        pod.status = st;
-        return pod;
+        return { ...pod, spec: { ...spec, nodeName: target }, status: { ...st, conditions: conds } };
       },
       this.rctx,
-      { subresource: "binding" },
+      { subresource: "binding", borrow: true },
     );
     sendJSON(this.ctx, 201, status.successStatus(undefined, 201));
   }

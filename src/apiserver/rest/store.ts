@@ -7,7 +7,7 @@ import type { AdmissionChain, AdmissionOperation, AdmissionUser } from "../admis
 import { objectKey, resourcePrefix } from "../registry/registry.js";
 import type { KubeObject, ResourceDefinition, StrategyContext } from "../registry/types.js";
 import * as status from "../status.js";
-import { CachedObject, TooOldError, markStored, type CacheWatcher, type ObjectFilter, type WatchCache } from "../watchcache.js";
+import { TooOldError, markStored, type CacheWatcher, type ObjectFilter, type WatchCache } from "../watchcache.js";
 import { deepEqual, generateNameSuffix, metaOf, newUID, rfc3339, specChanged } from "./meta.js";
 import { invalidFromFieldErrors } from "./invalid.js";
 import { validateImmutableField } from "../../api/validation.js";
@@ -77,6 +77,13 @@ export interface UpdateOptions {
    * is called with undefined, saving a copy of the stored object per write.
    */
   readonly replace?: boolean;
+  /**
+   * The update function never changes the object it is given: it builds what it returns as
+   * new objects (a new top level at least), sharing what it keeps. It is given the current
+   * object itself, which may be the watch cache's shared, frozen copy, instead of a private
+   * copy of it (patches copy what they patch; a binding changes two fields).
+   */
+  readonly borrow?: boolean;
   /**
    * The uid the stored object must have (upstream's UID precondition, which an update takes
    * from the object it sends; patches send none).
@@ -402,7 +409,7 @@ export class ResourceStore {
       try {
         if (opts.uid && opts.uid !== (current?.metadata?.uid ?? "")) throw this.uidPreconditionFailed(key, name, opts.uid, current?.metadata?.uid ?? "");
         // Stored objects are plain JSON: a JSON copy is several times cheaper than structuredClone.
-        const desired = await update(current && !opts.replace ? clone(current as JsonObject) : undefined);
+        const desired = await update(current && !opts.replace ? (opts.borrow ? current : clone(current as JsonObject)) : undefined);
         if (!current) {
           if (!(this.def.strategy.allowCreateOnUpdate || opts.forceAllowCreate) || opts.subresource === "status") throw this.notFound(name);
           metaOf(desired).name ??= name;
@@ -450,17 +457,22 @@ export class ResourceStore {
     }
     const sctx = this.strategyContext(ctx);
     const subresource = opts.subresource ?? "";
-    this.def.strategy.defaults?.(obj);
+    // A binding is the server's own change of a stored, hence already defaulted, pod (upstream's
+    // BindingREST writes it without the update path's defaulting).
+    if (subresource !== "binding") this.def.strategy.defaults?.(obj);
     if (subresource === "status") {
       // Only status changes through /status: everything else is taken from the stored object.
       // Annotations may change with status (the Deployment controller records its revision
       // there); labels and everything else in metadata stay (upstream's status strategies).
-      // `old` may be the watch cache's shared copy: what is taken from it is copied, since
-      // defaulting and admission change the object in place.
+      // What is taken from `old` is shared, not copied: only metadata (copied below) and the
+      // status fields (the request's) are the write's own. `old` may be the watch cache's
+      // frozen copy, so a later step that changed a shared part in place would fail loudly;
+      // none does on /status (admission plugins leave subresources alone, validation reads).
       const annotations = obj.metadata?.annotations;
-      const merged = clone(old as JsonObject) as KubeObject;
-      if (annotations === undefined) delete merged.metadata!.annotations;
-      else merged.metadata!.annotations = annotations;
+      const merged = { ...old } as KubeObject;
+      merged.metadata = { ...old.metadata };
+      if (annotations === undefined) delete merged.metadata.annotations;
+      else merged.metadata.annotations = annotations;
       for (const f of this.statusFields) {
         if (obj[f] === undefined) delete merged[f];
         else merged[f] = obj[f];
@@ -473,7 +485,10 @@ export class ResourceStore {
         else obj[f] = clone(old[f] as JsonObject);
       }
     }
-    const newMeta = metaOf(obj);
+    // Metadata is always the write's own (a borrowing update function may hand back the
+    // stored object's).
+    const newMeta = { ...obj.metadata };
+    obj.metadata = newMeta;
     // System fields are not the client's to change.
     newMeta.name = name;
     if (this.def.namespaced) newMeta.namespace = oldMeta.namespace;
