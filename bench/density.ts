@@ -27,7 +27,7 @@
 //    apiserver_request_duration_seconds histogram (POST/PUT/PATCH/DELETE, before/after diff);
 //  - peak RSS (VmHWM) and CPU seconds of each process; the store's size on disk.
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -254,6 +254,9 @@ interface PodTimes {
   boundAt?: number;
   running?: number;
   ready?: number;
+  node?: string;
+  /** resourceVersion when first seen (orders creations as the server did). */
+  rv?: string;
 }
 
 async function main(): Promise<void> {
@@ -310,7 +313,8 @@ async function main(): Promise<void> {
       const key = `${p.metadata?.namespace ?? ""}/${p.metadata?.name ?? ""}`;
       const now = performance.now();
       let t = times.get(key);
-      if (!t) times.set(key, (t = { seen: now, latencyPhase: (p.metadata?.labels?.["app"] ?? "").startsWith("latency-") }));
+      if (!t) times.set(key, (t = { seen: now, latencyPhase: (p.metadata?.labels?.["app"] ?? "").startsWith("latency-"), ...(p.metadata?.resourceVersion ? { rv: p.metadata.resourceVersion } : {}) }));
+      if (t.node === undefined && p.spec?.nodeName) t.node = p.spec.nodeName;
       const bound = (p.status?.conditions ?? []).find((c) => c.type === "PodScheduled" && c.status === "True");
       if (t.scheduled === undefined && bound) {
         t.scheduled = now;
@@ -414,7 +418,34 @@ async function main(): Promise<void> {
     });
     const latencies = (ts: readonly PodTimes[]): number[] => ts.flatMap((t) => (t.running !== undefined ? [t.running - t.seen] : [])).sort((a, b) => a - b);
     const startup = latencies(saturation);
-    emit({ metric: "pod_startup_latency", phase: "saturation", complete, running: startup.length, p50Ms: round(percentile(startup, 0.5)), p90Ms: round(percentile(startup, 0.9)), p99Ms: round(percentile(startup, 0.99)), totalSeconds: round(elapsed) });
+    // Which side a slow start is on: waiting to be scheduled, or waiting for the (simulated) kubelet.
+    const toSched = (ts: readonly PodTimes[]): number[] => ts.flatMap((t) => (t.scheduled !== undefined ? [t.scheduled - t.seen] : [])).sort((a, b) => a - b);
+    const schedToRun = (ts: readonly PodTimes[]): number[] => ts.flatMap((t) => (t.scheduled !== undefined && t.running !== undefined ? [t.running - t.scheduled] : [])).sort((a, b) => a - b);
+    const satToScheduled = toSched(saturation);
+    const satToRunning = schedToRun(saturation);
+    const slowest = saturation.filter((t) => t.running !== undefined).sort((a, b) => b.running! - b.seen - (a.running! - a.seen)).slice(0, Math.max(1, Math.ceil(startup.length / 100)));
+    const slowSched = toSched(slowest);
+    const slowRun = schedToRun(slowest);
+    emit({
+      metric: "pod_startup_latency",
+      phase: "saturation",
+      complete,
+      running: startup.length,
+      p50Ms: round(percentile(startup, 0.5)),
+      p90Ms: round(percentile(startup, 0.9)),
+      p99Ms: round(percentile(startup, 0.99)),
+      totalSeconds: round(elapsed),
+      scheduledP50Ms: round(percentile(satToScheduled, 0.5)),
+      scheduledP99Ms: round(percentile(satToScheduled, 0.99)),
+      scheduledToRunningP50Ms: round(percentile(satToRunning, 0.5)),
+      scheduledToRunningP99Ms: round(percentile(satToRunning, 0.99)),
+      slowest1pct: { pods: slowest.length, scheduledP50Ms: round(percentile(slowSched, 0.5)), scheduledToRunningP50Ms: round(percentile(slowRun, 0.5)) },
+    });
+    if (LOG_DIR) {
+      // Per-pod timeline (ms from the first Deployment's creation) for digging into the tail.
+      const rows = [...times].map(([k, t]) => [k, t.rv ?? "", round(t.seen - t0), t.scheduled === undefined ? null : round(t.scheduled - t0), t.boundAt ?? null, t.running === undefined ? null : round(t.running - t0), t.node ?? ""]);
+      writeFileSync(join(LOG_DIR, "timeline.json"), JSON.stringify({ t0EpochMs: Math.round(performance.timeOrigin + t0), columns: ["pod", "rv", "seen", "scheduled", "boundAtEpochMs", "running", "node"], rows }));
+    }
     if (LATENCY_PODS > 0 && complete) {
       const lt = [...times.values()].filter((t) => t.latencyPhase);
       const l = latencies(lt);
