@@ -60,19 +60,33 @@ export interface SimNodesOptions {
 }
 
 /**
- * Pod starts in flight by default: one per 10 nodes, between 64 and 512. Real kubelets start
+ * The most connections the simulator's client opens. Node's keep-alive agent keeps at most 256
+ * idle sockets (http.Agent's default maxFreeSockets) and closes the rest whenever the load dips,
+ * so a bigger pool is opened again, TLS handshake by handshake, at every rise. At 5000 nodes a
+ * pool of 814 (512 workers) opened ~700 connections within 10 s of the first bindings, while
+ * the API server was busiest: its accept queue (511) stayed full for 12 s, ~2,900 connection
+ * attempts were dropped and retried by TCP after 1, 3, 7, 15, 31 s, and every status write or
+ * lease renewal waiting on such a connection was that late — 1% of pods went Running 30-60 s
+ * after their binding (startup p99 20-33 s), some leases expired and their nodes went Unknown.
+ */
+export const SIM_MAX_SOCKETS = 256;
+
+/**
+ * Pod starts in flight by default: one per 10 nodes, between 64 and 128. Real kubelets start
  * their pods independently, so a simulator of thousands of nodes with a fixed handful of
  * workers would hold pods back that the cluster had long bound (at 5000 nodes, 32 workers
  * started ~200 pods/s against the API server's answer times under load; at 1000 nodes, 50
- * workers left Running ~2000 pods behind the bindings).
+ * workers left Running ~2000 pods behind the bindings). More than 128 (with the other lane and
+ * the lease renewals) would need more connections than SIM_MAX_SOCKETS; they would only wait
+ * in the client's queue, or in the API server's, without starting pods any sooner.
  */
 export function defaultSimWorkers(count: number): number {
-  return Math.min(512, Math.max(64, Math.ceil(count / 10)));
+  return Math.min(128, Math.max(64, Math.ceil(count / 10)));
 }
 
-/** Connections the simulator's client needs: its pod workers (both lanes) and room for lease renewals. */
+/** Connections the simulator's client needs: its pod workers (both lanes) and room for lease renewals, at most SIM_MAX_SOCKETS. */
 export function simClientSockets(workers: number): number {
-  return workers + Math.ceil(workers / 2) + 64;
+  return Math.min(SIM_MAX_SOCKETS, workers + Math.ceil(workers / 2) + 64);
 }
 
 const DNS_SUBDOMAIN_PREFIX = /^[a-z0-9]([-a-z0-9.]*)?$/;

@@ -1,8 +1,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { Agent } from "node:https";
 import type { Pod } from "kubernetes-types/core/v1.js";
 import { createLogger } from "../util/log.js";
-import { compileSimNodesOptions, simClientSockets } from "./options.js";
+import { compileSimNodesOptions, defaultSimWorkers, SIM_MAX_SOCKETS, simClientSockets } from "./options.js";
 import { trimNode, trimPod } from "./simulator.js";
 
 const pod: Pod = {
@@ -48,10 +49,17 @@ void describe("trimPod and trimNode", () => {
 });
 
 void describe("compiled options", () => {
-  void it("start pods with one worker per 10 nodes unless told, between 64 and 512", () => {
+  void it("start pods with one worker per 10 nodes unless told, between 64 and 128", () => {
     const base = { client: {} as never, log: createLogger("silent") };
-    assert.deepEqual([1, 640, 1000, 5000, 20_000].map((count) => compileSimNodesOptions({ ...base, count }).workers), [64, 64, 100, 500, 512]);
+    assert.deepEqual([1, 640, 1000, 5000, 20_000].map((count) => compileSimNodesOptions({ ...base, count }).workers), [64, 64, 100, 128, 128]);
     assert.equal(compileSimNodesOptions({ ...base, count: 5000, workers: 8 }).workers, 8);
-    assert.ok(simClientSockets(500) > 500 + 250, "sockets for both lanes and the lease renewals");
+  });
+  void it("gives the client sockets for both lanes and the lease renewals, never more than an agent keeps idle", () => {
+    assert.equal(simClientSockets(64), 64 + 32 + 64);
+    assert.equal(simClientSockets(100), 100 + 50 + 64);
+    // Default workers at any node count fit without a socket the agent would close when idle.
+    for (const count of [1, 1000, 5000, 100_000]) assert.equal(simClientSockets(defaultSimWorkers(count)) <= SIM_MAX_SOCKETS, true, `count ${count}`);
+    assert.equal(simClientSockets(500), SIM_MAX_SOCKETS);
+    assert.equal(SIM_MAX_SOCKETS, new Agent({ keepAlive: true }).maxFreeSockets);
   });
 });
