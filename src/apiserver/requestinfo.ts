@@ -22,32 +22,25 @@ export interface RequestInfo {
 /** Namespace subresources: /api/v1/namespaces/NAME/status is the namespace's status, not a resource called status. */
 const namespaceSubresources = new Set(["status", "finalize"]);
 
+function nonResource(method: string, path: string): RequestInfo {
+  return { isResourceRequest: false, verb: method.toLowerCase(), path, apiPrefix: "", apiGroup: "", apiVersion: "", namespace: "", resource: "", subresource: "", name: "", parts: [] };
+}
+
+const noParts: readonly string[] = Object.freeze([]);
+
 export function parseRequestInfo(method: string, url: URL): RequestInfo {
   const path = url.pathname;
-  const nonResource: RequestInfo = {
-    isResourceRequest: false,
-    verb: method.toLowerCase(),
-    path,
-    apiPrefix: "",
-    apiGroup: "",
-    apiVersion: "",
-    namespace: "",
-    resource: "",
-    subresource: "",
-    name: "",
-    parts: [],
-  };
   let segs = path.split("/").filter((s) => s !== "");
   const prefix = segs[0];
-  if (prefix !== "api" && prefix !== "apis") return nonResource;
+  if (prefix !== "api" && prefix !== "apis") return nonResource(method, path);
   segs = segs.slice(1);
   let apiGroup = "";
   if (prefix === "apis") {
-    if (segs.length < 2) return nonResource; // /apis or /apis/GROUP: discovery
+    if (segs.length < 2) return nonResource(method, path); // /apis or /apis/GROUP: discovery
     apiGroup = segs[0]!;
     segs = segs.slice(1);
   }
-  if (segs.length < 2) return nonResource; // /api, /api/v1: discovery
+  if (segs.length < 2) return nonResource(method, path); // /api, /api/v1: discovery
   const apiVersion = segs[0]!;
   segs = segs.slice(1);
 
@@ -88,7 +81,7 @@ export function parseRequestInfo(method: string, url: URL): RequestInfo {
   const resource = segs[0] ? decodeSegment(segs[0]) : "";
   const name = segs[1] ? decodeSegment(segs[1]) : "";
   const subresource = segs[2] ? decodeSegment(segs[2]) : "";
-  const parts = segs.slice(3).map(decodeSegment);
+  const parts = segs.length > 3 ? segs.slice(3).map(decodeSegment) : noParts;
 
   if (name === "") {
     if (verb === "get") verb = "list";
@@ -101,6 +94,8 @@ export function parseRequestInfo(method: string, url: URL): RequestInfo {
 }
 
 function decodeSegment(s: string): string {
+  // Nearly every segment has nothing to decode: no exception frame, no new string.
+  if (!s.includes("%")) return s;
   try {
     return decodeURIComponent(s);
   } catch {
