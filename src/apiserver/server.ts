@@ -352,7 +352,11 @@ export class ApiServer {
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
-      server.listen(o.port, o.bindAddress, () => {
+      // A deep accept queue, as Go's listeners (and so kube-apiserver) take the system's
+      // maximum (net.core.somaxconn, which the kernel clamps this to): with node's 511, a burst
+      // of new connections (sim-nodes at 5000 nodes opening ~700 at once) overflowed it, and
+      // the dropped SYNs came back only after TCP's 1-31 s retries.
+      server.listen({ port: o.port, host: o.bindAddress, backlog: 65535 }, () => {
         server.off("error", reject);
         resolve();
       });

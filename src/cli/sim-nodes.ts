@@ -20,7 +20,7 @@ export function registerSimNodesCommand(program: Command): void {
     .option("--lease-duration <seconds>", "leaseDurationSeconds of the node leases", "40")
     .option("--lease-renew-interval <duration>", "how often each node lease is renewed", "10s")
     .option("--delete-on-exit", "delete the nodes and their leases on SIGINT/SIGTERM", false)
-    .option("--workers <n>", "pod starts (status writes) in flight at once (default: one per 10 nodes, 64 to 512)")
+    .option("--workers <n>", "pod starts (status writes) in flight at once (default: one per 10 nodes, 64 to 128)")
     .option("--kube-api-qps <qps>", "requests per second to the API server (0: unthrottled)", "0")
     .option("--kube-api-burst <n>", "burst of requests to the API server", "1000")
     .option("--log-level <level>", "trace, debug, info, warn, error or silent", "info")
