@@ -31,6 +31,15 @@ void describe("SchemaWalker", () => {
     assert.deepEqual(obj, { apiVersion: "v1", kind: "Thing", metadata: { name: "a", labels: { x: "y" } }, spec: { items: [{ port: 1 }, null, { port: 2 }] } });
   });
 
+  void it("leaves frozen values alone: they are the watch cache's, decoded when they were written", () => {
+    const stored = Object.freeze({ items: Object.freeze([Object.freeze({ port: 1, legacy: null })]) });
+    const obj = { metadata: { name: "a", extra: 1 }, spec: stored } as unknown as KubeObject;
+    const r = walker.check("Thing", obj);
+    assert.deepEqual(r.unknown, ["metadata.extra"]);
+    assert.equal(obj.spec, stored);
+    assert.deepEqual(stored, { items: [{ port: 1, legacy: null }] });
+  });
+
   void it("words the first type error with its path as Go's decoder does", () => {
     const r = walker.check("Thing", { metadata: { name: "a" }, spec: { items: [{ port: 1 }, { port: "80" }, { port: 1.5 }] } } as unknown as KubeObject);
     assert.equal(r.typeError, "json: cannot unmarshal string into Go struct field .spec.items[1].port of type int32");

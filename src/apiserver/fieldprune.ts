@@ -85,6 +85,9 @@ export class SchemaWalker {
   }
 
   private walk(value: unknown, schema: SchemaObject | undefined, result: SchemaCheck, depth: number): void {
+    // A frozen value is shared with the watch cache: a stored object's, decoded when it was
+    // written (a /status patch keeps the parts of the stored pod it does not change).
+    if (typeof value === "object" && value !== null && Object.isFrozen(value)) return;
     const s = this.resolve(schema);
     if (!s || s["x-kubernetes-preserve-unknown-fields"] || result.typeError) return;
     if (depth > 64) {

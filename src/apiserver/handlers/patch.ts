@@ -78,7 +78,8 @@ function withoutNewEmptyMaps(obj: KubeObject, live: KubeObject | undefined): Kub
 }
 
 export function createPatcher(schemaFor: (def: ResourceDefinition) => PatchSchema | undefined): Patcher {
-  const patchJSON = (contentType: string, doc: JsonValue, body: Buffer, schema: () => PatchSchema | undefined): JsonValue => {
+  // `share`: the result may keep what the patch leaves alone of `doc` (see StrategicMergeOptions).
+  const patchJSON = (contentType: string, doc: JsonValue, body: Buffer, schema: () => PatchSchema | undefined, share = false): JsonValue => {
     const { value } = parseBody(body, "application/json");
     try {
       switch (contentType) {
@@ -87,7 +88,7 @@ export function createPatcher(schemaFor: (def: ResourceDefinition) => PatchSchem
         case "application/merge-patch+json":
           return applyMergePatch(doc, value);
         case "application/strategic-merge-patch+json":
-          return applyStrategicMergePatch(doc, value, schema());
+          return applyStrategicMergePatch(doc, value, schema(), { share });
         default:
           throw unsupportedMediaType(contentType);
       }
@@ -115,7 +116,11 @@ export function createPatcher(schemaFor: (def: ResourceDefinition) => PatchSchem
           rethrow(err);
         }
       }
-      return patchJSON(req.contentType, (req.current ?? {}) as JsonValue, req.patch, () => schemaFor(req.def)) as KubeObject;
+      // A /status write keeps only the status (and annotations) of what it is given, and
+      // changes nothing in place outside them: the patched object may share the rest with the
+      // stored one (the watch cache's frozen copy, mostly) instead of copying it. Kubelets patch
+      // pod status this way, one write per pod and more.
+      return patchJSON(req.contentType, (req.current ?? {}) as JsonValue, req.patch, () => schemaFor(req.def), req.subresource === "status") as KubeObject;
     },
     async applyToScale(contentType, scale, body) {
       return patchJSON(contentType, scale as JsonValue, body, () => undefined) as KubeObject;

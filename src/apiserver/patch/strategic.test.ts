@@ -6,6 +6,7 @@ import { schemaFromOpenAPI } from "./schema.js";
 import { isPatchError, type PatchErrorCode } from "./errors.js";
 import type { JsonObject, JsonValue } from "./json.js";
 import { defs, openapi } from "./testdata.js";
+import { freezeJson } from "../../util/freeze.js";
 
 const pod = schemaFromOpenAPI(openapi, defs.pod);
 const deployment = schemaFromOpenAPI(openapi, defs.deployment);
@@ -501,6 +502,10 @@ function run(cases: Case[], schema: typeof pod | undefined): void {
       } else {
         const got = applyStrategicMergePatch(original, patch, c.schema ?? schema);
         assert.deepStrictEqual(got, y(c.want ?? "{}"));
+        // Sharing what the patch leaves alone: the same result, and a frozen original is
+        // never written to (that would throw).
+        const shared = applyStrategicMergePatch(freezeJson(y(c.original)), patch, c.schema ?? schema, { share: true });
+        assert.deepStrictEqual(shared, y(c.want ?? "{}"));
       }
       assert.equal(JSON.stringify([original, patch]), before, "inputs were modified");
     });
@@ -512,6 +517,19 @@ void describe("strategic merge patch: Deployment", () => run(deploymentCases, de
 void describe("strategic merge patch: Service", () => run(serviceCases, service));
 
 void describe("strategic merge patch: edge cases", () => {
+  void it("with share, keeps the original's maps and lists where the patch does not reach", () => {
+    const original = freezeJson(y(`{metadata: {name: p, labels: {a: "1"}}, spec: {containers: [{name: a, image: "a:1"}]}, status: {phase: Pending, conditions: [{type: PodScheduled, status: "True"}]}}`)) as JsonObject;
+    const got = applyStrategicMergePatch(original, y(`{status: {phase: Running, conditions: [{type: Ready, status: "True"}]}}`), pod, { share: true });
+    assert.equal(got["spec"], original["spec"]);
+    assert.equal(got["metadata"], original["metadata"]);
+    const status = got["status"] as JsonObject;
+    const was = original["status"] as JsonObject;
+    assert.notEqual(status, was);
+    assert.ok(!Object.isFrozen(status));
+    assert.equal((status["conditions"] as JsonValue[])[1], (was["conditions"] as JsonValue[])[0]);
+    assert.deepStrictEqual(status, y(`{phase: Running, conditions: [{type: Ready, status: "True"}, {type: PodScheduled, status: "True"}]}`));
+  });
+
   void it("without a schema behaves like a JSON merge patch, directives aside", () => {
     const got = applyStrategicMergePatch(
       y(`{a: {b: 1, c: [1, 2]}, d: x}`),

@@ -19,18 +19,29 @@ const retainKeysDirective = "$retainKeys";
 const deleteFromPrimitiveListPrefix = "$deleteFromPrimitiveList";
 const setElementOrderPrefix = "$setElementOrder";
 
+export interface StrategicMergeOptions {
+  /**
+   * The result may share with `original` what the patch leaves alone (maps and lists it does
+   * not change are the original's, not copies): for callers that change none of it, such as
+   * a /status write that keeps only the status it patched.
+   */
+  readonly share?: boolean;
+}
+
 /**
  * Applies a strategic merge patch (the decoded request body) to `original` using `schema` for the
  * patch strategies and merge keys. Neither argument is modified. Throws PatchError with the
  * status upstream answers.
  */
-export function applyStrategicMergePatch(original: JsonValue, patch: unknown, schema: PatchSchema | undefined): JsonObject {
+export function applyStrategicMergePatch(original: JsonValue, patch: unknown, schema: PatchSchema | undefined, opts: StrategicMergeOptions = {}): JsonObject {
   if (!isObject(original)) throw strategicFailed("invalid JSON document");
   // Upstream decodes the body into a Go map: `null` decodes to an empty patch, anything else that
   // is not an object is a decoding error.
   if (patch === null) return clone(original);
   if (!isObject(patch)) throw badPatch(`json: cannot unmarshal ${jsonKind(patch)} into Go value of type map[string]interface {}`);
-  return mergeMap(clone(original), clone(patch), schema);
+  // mergeMap copies every map it changes; lists are built anew. So the result is the caller's
+  // own wherever the patch reached, and the original's elsewhere unless it was copied first.
+  return mergeMap(opts.share ? original : clone(original), clone(patch), schema);
 }
 
 type Kind = "null" | "object" | "array" | "string" | "number" | "boolean";
@@ -71,8 +82,10 @@ const noMergeKey = (m: JsonValue, key: string): PatchError =>
 const badArgType = (expected: string, actual: JsonValue | undefined): PatchError =>
   strategicFailed(`expected a ${expected}, but received a ${goTypeName(actual)}`);
 
-function mergeMap(original: JsonObject, patch: JsonObject, schema: PatchSchema | undefined): JsonObject {
+function mergeMap(from: JsonObject, patch: JsonObject, schema: PatchSchema | undefined): JsonObject {
   if (has(patch, directiveMarker)) return mapDirective(patch);
+  // A copy of the top level, changed below; what it holds is copied in turn where it changes.
+  const original: JsonObject = { ...from };
   applyRetainKeys(original, patch);
   mergeOrderedLists(original, patch, schema);
 

@@ -74,6 +74,45 @@ describe("ResourceStore updates", () => {
     assert.equal((JSON.parse(ok.body) as Pod).status?.["phase"], "Running");
   });
 
+  it("writes what a strategic /status patch changes and keeps the rest of the stored pod", async () => {
+    const pod = await create("status-share");
+    const bound = await c.request("POST", `${PODS}/status-share/binding`, JSON.stringify({ apiVersion: "v1", kind: "Binding", metadata: { name: "status-share" }, target: { kind: "Node", name: "n1" } }));
+    assert.equal(bound.status, 201, bound.body);
+    const before = await get("status-share");
+    const patch = {
+      metadata: { labels: { app: "ignored" } },
+      spec: { activeDeadlineSeconds: 5 },
+      status: { phase: "Running", podIP: "10.0.0.7", conditions: [{ type: "Ready", status: "True", lastTransitionTime: "2024-01-01T00:00:00Z" }] },
+    };
+    const r = await c.request("PATCH", `${PODS}/status-share/status?fieldManager=kubelet`, JSON.stringify(patch), { "Content-Type": "application/strategic-merge-patch+json" });
+    assert.equal(r.status, 200, r.body);
+    const after = await get("status-share");
+    assert.deepEqual(JSON.parse(r.body), after);
+    // Everything outside status is the stored pod's; status merged by condition type.
+    assert.deepEqual(after.spec, before.spec);
+    assert.deepEqual(after.metadata.labels, pod.metadata.labels);
+    assert.equal(after.status?.["phase"], "Running");
+    assert.equal(after.status?.["podIP"], "10.0.0.7");
+    assert.deepEqual(((after.status?.["conditions"] ?? []) as { type: string }[]).map((x) => x.type).sort(), ["PodScheduled", "Ready"]);
+    assert.ok(after.metadata.managedFields?.some((m) => m.manager === "kubelet" && "f:status" in m.fieldsV1), JSON.stringify(after.metadata.managedFields));
+    // Strict field validation still reads the whole patch.
+    const strict = await c.request("PATCH", `${PODS}/status-share/status?fieldValidation=Strict`, JSON.stringify({ spec: { bogus: 1 }, status: { phase: "Running" } }), { "Content-Type": "application/strategic-merge-patch+json" });
+    assert.equal(strict.status, 400, strict.body);
+    assert.match(strict.body, /unknown field \\"spec.bogus\\"/);
+  });
+
+  it("patches the status of a kind whose defaults write fields they already hold", async () => {
+    // Namespace defaulting sets its kubernetes.io/metadata.name label on every write.
+    const ns = await c.request("POST", "/api/v1/namespaces", JSON.stringify({ apiVersion: "v1", kind: "Namespace", metadata: { name: "status-defaults" } }));
+    assert.equal(ns.status, 201, ns.body);
+    const r = await c.request("PATCH", "/api/v1/namespaces/status-defaults/status", JSON.stringify({ status: { conditions: [{ type: "NamespaceDeletionDiscoveryFailure", status: "False", reason: "ResourcesDiscovered", message: "ok" }] } }), { "Content-Type": "application/strategic-merge-patch+json" });
+    assert.equal(r.status, 200, r.body);
+    const got = JSON.parse(r.body) as { metadata: { labels?: Record<string, string> }; status: { phase?: string; conditions?: unknown[] } };
+    assert.equal(got.metadata.labels?.["kubernetes.io/metadata.name"], "status-defaults");
+    assert.equal(got.status.phase, "Active");
+    assert.equal(got.status.conditions?.length, 1);
+  });
+
   it("records the creator's fields before mutating admission adds its own", async () => {
     const pod = await create("mf-admission");
     // The DefaultTolerationSeconds admission plugin added its tolerations...

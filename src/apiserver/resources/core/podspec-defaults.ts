@@ -167,7 +167,7 @@ export function defaultPodSpec(spec: Json): void {
   const deprecatedSA = asStr(spec.serviceAccount);
   if ((sa === undefined || sa === "") && deprecatedSA) spec.serviceAccountName = deprecatedSA;
   const saName = asStr(spec.serviceAccountName);
-  if (saName) spec.serviceAccount = saName;
+  if (saName && spec.serviceAccount !== saName) spec.serviceAccount = saName;
   for (const c of objs(spec.containers)) defaultContainer(c);
   for (const c of objs(spec.initContainers)) defaultContainer(c);
   for (const c of objs(spec.ephemeralContainers)) defaultContainer(c);

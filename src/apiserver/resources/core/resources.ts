@@ -20,7 +20,11 @@ export function canonicalizeQuantities(list: unknown): void {
   if (!isObj(list)) return;
   for (const [k, v] of Object.entries(list)) {
     const q = quantityOf(v);
-    if (q) list[k] = q.toString();
+    // Written only when it changes: a stored object is canonical already, and may be frozen.
+    if (q) {
+      const canonical = q.toString();
+      if (canonical !== v) list[k] = canonical;
+    }
   }
 }
 
@@ -28,7 +32,10 @@ export function canonicalizeQuantities(list: unknown): void {
 export function canonicalizeQuantity(parent: Json | undefined, key: string): void {
   if (!parent || parent[key] === undefined || parent[key] === null) return;
   const q = quantityOf(parent[key]);
-  if (q) parent[key] = q.toString();
+  if (q) {
+    const canonical = q.toString();
+    if (canonical !== parent[key]) parent[key] = canonical;
+  }
 }
 
 const STANDARD_CONTAINER_RESOURCES = new Set(["cpu", "memory", "ephemeral-storage"]);
