@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Pod, PodStatus } from "kubernetes-types/core/v1.js";
-import { desiredPodStatus, jsonEqual, statusPatch, timeString, uidFraction, type PodPlan } from "./podstatus.js";
+import { desiredPodStatus, statusPatch, timeString, uidFraction, type PodPlan } from "./podstatus.js";
 
 const t0 = Date.parse("2026-01-02T03:04:05Z");
 const timing = { readyDelayMs: 1000, failAfterMs: 5000 };
@@ -104,43 +104,6 @@ void describe("statusPatch", () => {
     const p = statusPatch(current, d, t0 + 90_000)!;
     assert.deepEqual(Object.keys(p), ["conditions"]);
     assert.deepEqual(p["conditions"], [{ type: "Ready", status: "True", lastTransitionTime: timeString(t0 + 90_000), reason: null, message: null }]);
-  });
-});
-
-/** JSON with object keys sorted: what jsonEqual must agree with. */
-function sortedJson(v: unknown): string | undefined {
-  return JSON.stringify(v, (_k, val: unknown) => (val && typeof val === "object" && !Array.isArray(val) ? Object.fromEntries(Object.keys(val).sort().map((k) => [k, (val as Record<string, unknown>)[k]])) : val));
-}
-
-void describe("jsonEqual", () => {
-  void it("agrees with comparing key-sorted JSON", () => {
-    const values: unknown[] = [
-      undefined,
-      null,
-      0,
-      1,
-      "1",
-      true,
-      [],
-      {},
-      [1, 2],
-      [2, 1],
-      [undefined],
-      [null],
-      { a: 1 },
-      { a: 1, b: undefined },
-      { b: 2, a: 1 },
-      { a: 1, b: 2 },
-      { a: [{ x: 1, y: "s" }] },
-      { a: [{ y: "s", x: 1 }] },
-      { a: [{ x: 1 }] },
-      { a: {} },
-      { a: [] },
-      desiredPodStatus(pod(), plan, t0, timing).status,
-      desiredPodStatus(pod(), plan, t0 + 1000, timing).status,
-      JSON.parse(JSON.stringify(desiredPodStatus(pod(), plan, t0 + 1000, timing).status)),
-    ];
-    for (const a of values) for (const b of values) assert.equal(jsonEqual(a, b), sortedJson(a) === sortedJson(b), `${sortedJson(a)} vs ${sortedJson(b)}`);
   });
 });
 

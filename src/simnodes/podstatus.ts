@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import type { Container, ContainerStatus, Pod, PodCondition, PodStatus } from "kubernetes-types/core/v1.js";
 import type { DeepReadonly } from "../client/objects.js";
+import { jsonEqual } from "../util/json.js";
 
 export interface PodPlan {
   readonly uid: string;
@@ -194,32 +195,6 @@ export function desiredPodStatus(pod: DeepReadonly<Pod>, plan: PodPlan, now: num
 /** Whether the pod was started before (by an earlier run of the simulator): its start time and address are kept. */
 export function isRunningWithAddress(pod: DeepReadonly<Pod>): boolean {
   return pod.status?.phase === "Running" && !!pod.status.podIP && !!pod.status.startTime;
-}
-
-/**
- * Whether two JSON-shaped values serialize alike up to key order: object members whose value
- * is undefined are absent, undefined array elements are null (as JSON.stringify has them).
- */
-export function jsonEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i] ?? null, b[i] ?? null)) return false;
-    return true;
-  }
-  if (Array.isArray(b)) return false;
-  const x = a as Record<string, unknown>;
-  const y = b as Record<string, unknown>;
-  let n = 0;
-  for (const k in x) {
-    const v = x[k];
-    if (v === undefined) continue;
-    n++;
-    if (!jsonEqual(v, y[k])) return false;
-  }
-  for (const k in y) if (y[k] !== undefined) n--;
-  return n === 0;
 }
 
 function sameCondition(a: DeepReadonly<PodCondition> | undefined, b: PodCondition): boolean {

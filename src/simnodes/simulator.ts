@@ -24,7 +24,8 @@ import { LeaseRenewer, NODE_LEASE_NAMESPACE } from "./leases.js";
 import { CidrAllocator, IpPool, blockHostBits, type NodeAddresses } from "./network.js";
 import { addressesOf, conditionRepairs, simNode } from "./node.js";
 import type { SimNodesOptions } from "./options.js";
-import { desiredPodStatus, isRunningWithAddress, isTerminal, jsonEqual, statusPatch, uidFraction, type PodPlan } from "./podstatus.js";
+import { desiredPodStatus, isRunningWithAddress, isTerminal, statusPatch, uidFraction, type PodPlan } from "./podstatus.js";
+import { jsonEqual } from "../util/json.js";
 
 interface SimNode {
   readonly name: string;

@@ -95,23 +95,7 @@ export function deletionOf(obj: Readonly<KubeObject>): string | undefined {
   return asStr(asObj(obj.metadata)?.deletionTimestamp);
 }
 
-/** Deep structural equality of JSON values (upstream's apiequality.Semantic.DeepEqual on JSON). */
-export function jsonEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== typeof b || a === null || b === null || typeof a !== "object") return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a)) {
-    const bb = b as unknown[];
-    if (a.length !== bb.length) return false;
-    return a.every((x, i) => jsonEqual(x, bb[i]));
-  }
-  const ao = a as Json;
-  const bo = b as Json;
-  const ak = Object.keys(ao).filter((k) => ao[k] !== undefined);
-  const bk = Object.keys(bo).filter((k) => bo[k] !== undefined);
-  if (ak.length !== bk.length) return false;
-  return ak.every((k) => Object.prototype.hasOwnProperty.call(bo, k) && jsonEqual(ao[k], bo[k]));
-}
+export { jsonEqual } from "../../util/json.js";
 
 export function clone<T>(v: T): T {
   return structuredClone(v);

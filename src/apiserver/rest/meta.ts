@@ -1,6 +1,7 @@
 // Object metadata rules the generic store applies to every kind.
 import { randomFillSync, randomUUID } from "node:crypto";
 import type { KubeObject } from "../registry/types.js";
+import { jsonEqual } from "../../util/json.js";
 
 /** RFC 3339 with second precision, as metav1.Time serializes. */
 export function rfc3339(d: Date): string {
@@ -41,33 +42,6 @@ export function metaOf(obj: KubeObject): NonNullable<KubeObject["metadata"]> {
 /** Top-level fields whose change bumps generation, per the strategy's declaration. */
 export function specChanged(obj: KubeObject, old: KubeObject, specFields: readonly string[] | undefined, statusFields: readonly string[]): boolean {
   const fields = specFields ?? [...new Set([...Object.keys(obj), ...Object.keys(old)])].filter((f) => f !== "apiVersion" && f !== "kind" && f !== "metadata" && !statusFields.includes(f));
-  return fields.some((f) => !deepEqual(obj[f], old[f]));
+  return fields.some((f) => !jsonEqual(obj[f], old[f]));
 }
 
-export function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a)) {
-    const bb = b as unknown[];
-    if (a.length !== bb.length) return false;
-    for (let i = 0; i < a.length; i++) if (!deepEqual(a[i], bb[i])) return false;
-    return true;
-  }
-  // Keys whose value is undefined count as absent (objects built in code carry some). Every
-  // write compares whole objects this way, so no key lists are built.
-  const ao = a as Record<string, unknown>;
-  const bo = b as Record<string, unknown>;
-  let defined = 0;
-  for (const k in ao) {
-    if (!Object.prototype.hasOwnProperty.call(ao, k)) continue;
-    const v = ao[k];
-    if (v === undefined) continue;
-    defined++;
-    if (!Object.prototype.hasOwnProperty.call(bo, k) || !deepEqual(v, bo[k])) return false;
-  }
-  for (const k in bo) {
-    if (Object.prototype.hasOwnProperty.call(bo, k) && bo[k] !== undefined) defined--;
-  }
-  return defined === 0;
-}

@@ -8,7 +8,8 @@ import { objectKey, resourcePrefix } from "../registry/registry.js";
 import type { KubeObject, ResourceDefinition, StrategyContext } from "../registry/types.js";
 import * as status from "../status.js";
 import { TooOldError, markStored, type CacheWatcher, type ObjectFilter, type WatchCache } from "../watchcache.js";
-import { deepEqual, generateNameSuffix, metaOf, newUID, rfc3339, specChanged } from "./meta.js";
+import { generateNameSuffix, metaOf, newUID, rfc3339, specChanged } from "./meta.js";
+import { jsonEqual } from "../../util/json.js";
 import { invalidFromFieldErrors } from "./invalid.js";
 import { validateImmutableField } from "../../api/validation.js";
 import { FieldPath } from "../../api/fielderrors.js";
@@ -648,7 +649,7 @@ function equalIgnoringManagedFields(a: KubeObject, b: KubeObject): boolean {
     delete meta.managedFields;
     return { ...o, metadata: meta };
   };
-  return deepEqual(strip(a), strip(b));
+  return jsonEqual(strip(a), strip(b));
 }
 
 function sameSet(a: ReadonlySet<string>, b: readonly string[]): boolean {

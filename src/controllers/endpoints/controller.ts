@@ -13,7 +13,8 @@ import { WorkQueue } from "../../client/workqueue.js";
 import type { Logger } from "../../util/log.js";
 import type { Controller, ControllerContext, EventSink } from "../context.js";
 import type { Api } from "../api.js";
-import { findPort, podEndpointsChanged, podIPOfFamily, serviceFamily, serviceSelector, servicesSelecting, shouldPodBeInEndpoints, shouldSetHostname, isPodReady, semanticEqual, type RPod, type RService } from "./podutil.js";
+import { findPort, podEndpointsChanged, podIPOfFamily, serviceFamily, serviceSelector, servicesSelecting, shouldPodBeInEndpoints, shouldSetHostname, isPodReady, type RPod, type RService } from "./podutil.js";
+import { jsonEqual } from "../../util/json.js";
 import { OVER_CAPACITY_ANNOTATION, repackSubsets, truncateSubsets, type AddressEntry } from "./subsets.js";
 
 export const ENDPOINTS_CONTROLLER = "endpoints-controller";
@@ -151,7 +152,7 @@ export class EndpointsController {
       const annotations: Record<string, string> = { ...(current.metadata?.annotations ?? {}) };
       if (truncated) annotations[OVER_CAPACITY_ANNOTATION] = "truncated";
       else delete annotations[OVER_CAPACITY_ANNOTATION];
-      if (semanticEqual(current.subsets ?? [], next.subsets) && semanticEqual(current.metadata?.labels ?? {}, labels) && semanticEqual(current.metadata?.annotations ?? {}, annotations)) return;
+      if (jsonEqual(current.subsets ?? [], next.subsets) && jsonEqual(current.metadata?.labels ?? {}, labels) && jsonEqual(current.metadata?.annotations ?? {}, annotations)) return;
       const updated: Endpoints = { ...next, metadata: { ...structuredClone(current.metadata) as Endpoints["metadata"], labels, annotations } };
       if (Object.keys(annotations).length === 0) delete updated.metadata!.annotations;
       try {

@@ -7,7 +7,6 @@ export {
   isPodTerminal,
   podEndpointsChanged,
   podIPOfFamily,
-  semanticEqual,
   serviceFamily,
   serviceSelector,
   servicesSelecting,

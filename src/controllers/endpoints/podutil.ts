@@ -6,9 +6,8 @@
 import type { Pod, Service, ServicePort } from "kubernetes-types/core/v1.js";
 import { selectorFromSet, type Selector } from "../../api/labels.js";
 import type { DeepReadonly } from "../../client/objects.js";
-import { semanticEqual } from "../semantic.js";
+import { jsonEqual } from "../../util/json.js";
 
-export { semanticEqual };
 
 export type RPod = DeepReadonly<Pod>;
 export type RService = DeepReadonly<Service>;
@@ -83,10 +82,10 @@ export function findPort(pod: RPod, sp: DeepReadonly<ServicePort>): number | und
 function samePorts(a: RPod, b: RPod): boolean {
   const ca = a.spec?.containers ?? [];
   const cb = b.spec?.containers ?? [];
-  if (ca.length !== cb.length || !ca.every((c, i) => semanticEqual(c.ports, cb[i]!.ports))) return false;
+  if (ca.length !== cb.length || !ca.every((c, i) => jsonEqual(c.ports, cb[i]!.ports))) return false;
   const ia = a.spec?.initContainers ?? [];
   const ib = b.spec?.initContainers ?? [];
-  return ia.length === ib.length && ia.every((c, i) => c.restartPolicy === ib[i]!.restartPolicy && semanticEqual(c.ports, ib[i]!.ports));
+  return ia.length === ib.length && ia.every((c, i) => c.restartPolicy === ib[i]!.restartPolicy && jsonEqual(c.ports, ib[i]!.ports));
 }
 
 /**
@@ -95,7 +94,7 @@ function samePorts(a: RPod, b: RPod): boolean {
  * subdomain, uid, and container ports. Runs on every pod update: field by field, cheapest first.
  */
 export function podEndpointsChanged(old: RPod, cur: RPod): { readonly changed: boolean; readonly labelsChanged: boolean } {
-  const labelsChanged = !semanticEqual(old.metadata?.labels ?? {}, cur.metadata?.labels ?? {});
+  const labelsChanged = !jsonEqual(old.metadata?.labels ?? {}, cur.metadata?.labels ?? {});
   const changed =
     labelsChanged ||
     old.status?.podIP !== cur.status?.podIP ||
@@ -106,7 +105,7 @@ export function podEndpointsChanged(old: RPod, cur: RPod): { readonly changed: b
     !old.metadata?.deletionTimestamp !== !cur.metadata?.deletionTimestamp ||
     isPodReady(old) !== isPodReady(cur) ||
     isPodTerminal(old) !== isPodTerminal(cur) ||
-    !semanticEqual(old.status?.podIPs, cur.status?.podIPs) ||
+    !jsonEqual(old.status?.podIPs, cur.status?.podIPs) ||
     !samePorts(old, cur);
   return { changed, labelsChanged };
 }

@@ -9,7 +9,8 @@
 import type { Node } from "kubernetes-types/core/v1.js";
 import type { Endpoint, EndpointPort, EndpointSlice } from "kubernetes-types/discovery/v1.js";
 import type { DeepReadonly } from "../../client/objects.js";
-import { findPort, isPodReady, podIPOfFamily, semanticEqual, shouldPodBeInEndpoints, shouldSetHostname, type RPod, type RService } from "../endpoints/index.js";
+import { findPort, isPodReady, podIPOfFamily, shouldPodBeInEndpoints, shouldSetHostname, type RPod, type RService } from "../endpoints/index.js";
+import { jsonEqual } from "../../util/json.js";
 import { SERVICE_NAME_LABEL } from "./tracker.js";
 
 /** Upstream's --max-endpoints-per-slice default. */
@@ -196,7 +197,7 @@ function reconcileAddressType(input: ReconcileInput, addressType: AddressType, e
   if (existing.length === toDelete.length && toCreate.length === 0) {
     const placeholder = newSlice(svc, addressType, []);
     const only = toDelete.length === 1 ? toDelete[0]! : undefined;
-    if (only && ownedBy(only, svc) && only.addressType === addressType && (only.endpoints ?? []).length === 0 && (only.ports ?? []).length === 0 && semanticEqual(only.metadata?.labels ?? {}, placeholder.metadata!.labels)) {
+    if (only && ownedBy(only, svc) && only.addressType === addressType && (only.endpoints ?? []).length === 0 && (only.ports ?? []).length === 0 && jsonEqual(only.metadata?.labels ?? {}, placeholder.metadata!.labels)) {
       toDelete.length = 0;
     } else {
       toCreate.push(placeholder);
@@ -237,10 +238,10 @@ function reconcilePorts(svc: RService, addressType: AddressType, existing: reado
       const want = remaining.get(k);
       if (!want) continue;
       kept.push(want);
-      if (!semanticEqual(want, ep)) changed = true;
+      if (!jsonEqual(want, ep)) changed = true;
       remaining.delete(k);
     }
-    const labelsChanged = !semanticEqual(s.metadata?.labels ?? {}, labels);
+    const labelsChanged = !jsonEqual(s.metadata?.labels ?? {}, labels);
     if (changed || kept.length !== (s.endpoints ?? []).length) {
       if (kept.length === 0) toDelete.push(s);
       else {

@@ -15,7 +15,7 @@ import { WorkQueue } from "../../client/workqueue.js";
 import type { Logger } from "../../util/log.js";
 import type { EventSink } from "../context.js";
 import type { Api } from "../api.js";
-import { semanticEqual } from "../semantic.js";
+import { jsonEqual } from "../../util/json.js";
 import { matchingTolerations, minTolerationMs, noExecuteTaints } from "./taints.js";
 
 export const TAINT_EVICTION_CONTROLLER = "taint-eviction-controller";
@@ -44,7 +44,7 @@ interface ScheduledEviction {
 
 /** Taint or toleration lists equal as upstream's Semantic.DeepEqual (a missing list is an empty one). */
 function sameList(a: readonly unknown[] | undefined, b: readonly unknown[] | undefined): boolean {
-  return semanticEqual(a ?? [], b ?? []);
+  return jsonEqual(a ?? [], b ?? []);
 }
 
 export class TaintEvictionController {

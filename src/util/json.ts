@@ -1,0 +1,29 @@
+// Equality of JSON values as upstream's equality.Semantic.DeepEqual sees decoded JSON, and as
+// the values would serialize: object key order does not count, array order does; a member
+// whose value is undefined is absent and an undefined array element is null (what
+// JSON.stringify writes). The API server compares whole objects on every write and the
+// components old and new objects on every watch event, so it walks the values without
+// building key lists or strings.
+
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i] ?? null, b[i] ?? null)) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  let defined = 0;
+  for (const k in x) {
+    if (!Object.prototype.hasOwnProperty.call(x, k)) continue;
+    const v = x[k];
+    if (v === undefined) continue;
+    defined++;
+    if (!Object.prototype.hasOwnProperty.call(y, k) || !jsonEqual(v, y[k])) return false;
+  }
+  for (const k in y) if (Object.prototype.hasOwnProperty.call(y, k) && y[k] !== undefined) defined--;
+  return defined === 0;
+}
