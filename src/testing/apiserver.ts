@@ -46,6 +46,13 @@ export function kubectlRunner(kubeconfig: string, cacheDir: string, home: string
     });
 }
 
+/** Runs kubectl and fails the test, with what kubectl printed, unless it exits 0; returns its stdout. */
+export async function kubectlOk(kubectl: Kubectl, args: readonly string[], stdin?: string): Promise<string> {
+  const r = await kubectl(args, { stdin });
+  if (r.code !== 0) throw new Error(`kubectl ${args.join(" ")} failed (${r.code}):\n${r.stderr}\n${r.stdout}`);
+  return r.stdout;
+}
+
 export async function startTestApiServer(opts: Partial<Omit<ApiServerOptionsInput, "dataDir">> = {}): Promise<TestApiServer> {
   const dataDir = mkdtempSync(join(tmpdir(), "k8ts-apiserver-"));
   const cacheDir = join(dataDir, "kubectl-cache");

@@ -37,3 +37,25 @@ export class K8tsProcess {
     return this.exited;
   }
 }
+
+/** The processes a suite started, stopped together, the last started first. */
+export class K8tsProcesses {
+  private readonly all: K8tsProcess[] = [];
+
+  /** Starts `k8ts ...args` and waits for `marker` on its stdout. */
+  async start(name: string, args: readonly string[], marker: string): Promise<K8tsProcess> {
+    const p = K8tsProcess.start(name, args);
+    this.all.push(p);
+    await p.ready(marker);
+    return p;
+  }
+
+  /** `k8ts sim-nodes` with one node named `<prefix>0`, pods Running and Ready at once. */
+  simNodes(kubeconfig: string, prefix: string, logLevel: string): Promise<K8tsProcess> {
+    return this.start(`sim-nodes ${prefix}`, ["sim-nodes", "--kubeconfig", kubeconfig, "--count", "1", "--name-prefix", prefix, "--ready-delay", "0s", "--log-level", logLevel], "sim-nodes ready");
+  }
+
+  async stopAll(signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
+    for (const p of this.all.splice(0).reverse()) await p.stop(signal);
+  }
+}

@@ -12,8 +12,8 @@ import type { Pod } from "kubernetes-types/core/v1.js";
 import type { PodDisruptionBudget } from "kubernetes-types/policy/v1.js";
 import { ApiError } from "../../src/client/errors.js";
 import { RestClient } from "../../src/client/rest.js";
-import { kubectlRunner, type KubectlResult } from "../../src/testing/apiserver.js";
-import { K8tsProcess } from "../../src/testing/process.js";
+import { kubectlOk, kubectlRunner, type KubectlResult } from "../../src/testing/apiserver.js";
+import { K8tsProcesses, type K8tsProcess } from "../../src/testing/process.js";
 import { loadKubeconfig } from "../../src/util/kubeconfig.js";
 import { until as waitUntil } from "../../src/testing/wait.js";
 import { freePort } from "../../src/testing/net.js";
@@ -26,21 +26,12 @@ const until = <T>(what: string, probe: () => Promise<T | undefined> | T | undefi
 void describe("PodDisruptionBudgets and kubectl drain", () => {
   let dir: string;
   let kubeconfig: string;
-  const procs: K8tsProcess[] = [];
+  const procs = new K8tsProcesses();
 
   const kubectl = (a: readonly string[], stdin?: string): Promise<KubectlResult> => kubectlRunner(kubeconfig, join(dir, "kubectl-cache"), dir, 120_000)(a, { stdin });
-  const ok = async (a: readonly string[], stdin?: string): Promise<string> => {
-    const r = await kubectl(a, stdin);
-    assert.equal(r.code, 0, `kubectl ${a.join(" ")} failed (${r.code}):\n${r.stderr}\n${r.stdout}`);
-    return r.stdout;
-  };
-  const start = async (name: string, args: readonly string[], marker: string): Promise<K8tsProcess> => {
-    const p = K8tsProcess.start(name, args);
-    procs.push(p);
-    await p.ready(marker);
-    return p;
-  };
-  const simNodes = (prefix: string): Promise<K8tsProcess> => start(`sim-nodes ${prefix}`, ["sim-nodes", "--kubeconfig", kubeconfig, "--count", "1", "--name-prefix", prefix, "--ready-delay", "0s", "--log-level", logLevel], "sim-nodes ready");
+  const ok = (a: readonly string[], stdin?: string): Promise<string> => kubectlOk(kubectlRunner(kubeconfig, join(dir, "kubectl-cache"), dir, 120_000), a, stdin);
+  const start = (name: string, args: readonly string[], marker: string): Promise<K8tsProcess> => procs.start(name, args, marker);
+  const simNodes = (prefix: string): Promise<K8tsProcess> => procs.simNodes(kubeconfig, prefix, logLevel);
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "k8ts-e2e-disruption-"));
@@ -50,7 +41,7 @@ void describe("PodDisruptionBudgets and kubectl drain", () => {
   });
 
   after(async () => {
-    for (const p of procs.reverse()) await p.stop("SIGKILL");
+    await procs.stopAll();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

@@ -18,8 +18,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Node, Pod } from "kubernetes-types/core/v1.js";
-import { kubectlRunner, type KubectlResult } from "../../src/testing/apiserver.js";
-import { K8TS_CLI, K8tsProcess } from "../../src/testing/process.js";
+import { kubectlOk, kubectlRunner } from "../../src/testing/apiserver.js";
+import { K8TS_CLI, K8tsProcesses, type K8tsProcess } from "../../src/testing/process.js";
 import { until as waitUntil } from "../../src/testing/wait.js";
 import { freePort } from "../../src/testing/net.js";
 
@@ -31,21 +31,11 @@ const until = <T>(what: string, probe: () => Promise<T | undefined> | T | undefi
 void describe("scheduler, controllers and simulated nodes end to end", () => {
   let dir: string;
   let kubeconfig: string;
-  const procs: K8tsProcess[] = [];
+  const procs = new K8tsProcesses();
 
-  const kubectl = (a: readonly string[], stdin?: string): Promise<KubectlResult> => kubectlRunner(kubeconfig, join(dir, "kubectl-cache"), dir, 120_000)(a, { stdin });
-  const ok = async (a: readonly string[], stdin?: string): Promise<string> => {
-    const r = await kubectl(a, stdin);
-    assert.equal(r.code, 0, `kubectl ${a.join(" ")} failed (${r.code}):\n${r.stderr}\n${r.stdout}`);
-    return r.stdout;
-  };
-  const start = async (name: string, args: readonly string[], marker: string): Promise<K8tsProcess> => {
-    const p = K8tsProcess.start(name, args);
-    procs.push(p);
-    await p.ready(marker);
-    return p;
-  };
-  const simNodes = (prefix: string): Promise<K8tsProcess> => start(`sim-nodes ${prefix}`, ["sim-nodes", "--kubeconfig", kubeconfig, "--count", "1", "--name-prefix", prefix, "--ready-delay", "0s", "--log-level", logLevel], "sim-nodes ready");
+  const ok = (a: readonly string[], stdin?: string): Promise<string> => kubectlOk(kubectlRunner(kubeconfig, join(dir, "kubectl-cache"), dir, 120_000), a, stdin);
+  const start = (name: string, args: readonly string[], marker: string): Promise<K8tsProcess> => procs.start(name, args, marker);
+  const simNodes = (prefix: string): Promise<K8tsProcess> => procs.simNodes(kubeconfig, prefix, logLevel);
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "k8ts-e2e-scheduler-"));
@@ -56,7 +46,7 @@ void describe("scheduler, controllers and simulated nodes end to end", () => {
   });
 
   after(async () => {
-    for (const p of procs.reverse()) await p.stop("SIGKILL");
+    await procs.stopAll();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
