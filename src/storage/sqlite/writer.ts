@@ -46,6 +46,8 @@ export interface Committed {
    * of a /proc file.
    */
   readonly waitMs?: number;
+  /** How long COMMIT took (ms), on the same commits as waitMs. */
+  readonly commitMs?: number;
 }
 
 /** This thread's CPU time and run-queue wait (ns) from /proc/thread-self/schedstat, where Linux has it. */
@@ -155,7 +157,7 @@ export class BatchWriter implements Maintenance {
       const ms = performance.now() - started;
       const busyAfter = this.#clock.busyNs();
       const waitMs = busyBefore === undefined || busyAfter === undefined ? ms : Math.max(0, ms - (busyAfter - busyBefore) / 1e6);
-      return { results, waitMs };
+      return { results, waitMs, commitMs: ms };
     } catch (err) {
       // A failed COMMIT may leave the transaction open (SQLITE_BUSY) or have rolled it back.
       if (this.#db.inTransaction) s.rollback.run();
