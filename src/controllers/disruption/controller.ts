@@ -10,11 +10,14 @@ import type { PodDisruptionBudget } from "kubernetes-types/policy/v1.js";
 import { LabelSelectorError, labelSelectorAsSelector, type Selector } from "../../api/labels.js";
 import type { Clock } from "../../client/clock.js";
 import { isConflict, isNotFound } from "../../client/errors.js";
+import { rfc3339 } from "../../client/events.js";
 import type { Lister } from "../../client/informer.js";
 import { DeletedFinalStateUnknown, keyOf, splitKey, type DeepReadonly, type KubeObject } from "../../client/objects.js";
+import { splitApiVersion } from "../../client/resources.js";
 import type { Logger } from "../../util/log.js";
 import type { Api } from "../api.js";
 import type { EventSink } from "../context.js";
+import { controllerRefOf } from "../replicaset/podutil.js";
 import {
   buildDisruptedPods,
   countHealthyPods,
@@ -22,7 +25,6 @@ import {
   expectedPodCount,
   failSafeStatus,
   nextStatus,
-  rfc3339,
   type ControllerScale,
   type RPdb,
   type RPod,
@@ -57,13 +59,8 @@ export interface DisruptionDeps {
   readonly enqueuePodAfter: (key: string, ms: number) => void;
 }
 
-function groupOf(apiVersion: string): string {
-  const i = apiVersion.indexOf("/");
-  return i < 0 ? "" : apiVersion.slice(0, i);
-}
-
 function isRef(ref: DeepReadonly<OwnerReference>, kind: string, groups: readonly string[]): boolean {
-  return ref.kind === kind && groups.includes(groupOf(ref.apiVersion));
+  return ref.kind === kind && groups.includes(splitApiVersion(ref.apiVersion).group);
 }
 
 /**
@@ -124,7 +121,7 @@ export class DisruptionController {
       if (!isRef(ref, "ReplicaSet", ["apps", "extensions"])) return undefined;
       const rs = l.replicaSets.namespace(ns).get(ref.name);
       if (!rs || rs.metadata?.uid !== ref.uid) return undefined;
-      const owner = rs.metadata.ownerReferences?.find((r) => r.controller === true);
+      const owner = controllerRefOf(rs);
       // A Deployment's ReplicaSets come and go through rollouts: the Deployment's scale counts.
       if (owner && isRef(owner, "Deployment", ["apps", "extensions"])) {
         const dep = l.deployments.namespace(ns).get(owner.name);

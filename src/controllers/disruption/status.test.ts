@@ -2,6 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Pod } from "kubernetes-types/core/v1.js";
 import type { PodDisruptionBudget } from "kubernetes-types/policy/v1.js";
+import { rfc3339 } from "../../client/events.js";
 import { deepFreeze } from "../../client/objects.js";
 import {
   buildDisruptedPods,
@@ -12,7 +13,6 @@ import {
   expectedPodCount,
   failSafeStatus,
   nextStatus,
-  rfc3339,
   type RPdb,
   type RPod,
   type ScaleFinder,

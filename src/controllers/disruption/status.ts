@@ -3,13 +3,14 @@
 // scale of the pods' controllers and the time: expectedPods and desiredHealthy from
 // minAvailable/maxUnavailable, currentHealthy from Ready pods, the disruptedPods the eviction
 // handler recorded, and the DisruptionAllowed condition.
-import type { Pod } from "kubernetes-types/core/v1.js";
 import type { OwnerReference } from "kubernetes-types/meta/v1.js";
 import type { PodDisruptionBudget, PodDisruptionBudgetStatus } from "kubernetes-types/policy/v1.js";
 import { IntOrStringError, scaledValueFromIntOrPercent } from "../../api/intstr.js";
+import { rfc3339 } from "../../client/events.js";
 import type { DeepReadonly } from "../../client/objects.js";
+import { controllerRefOf, isPodReady, type RPod } from "../replicaset/podutil.js";
 
-export type RPod = DeepReadonly<Pod>;
+export type { RPod };
 export type RPdb = DeepReadonly<PodDisruptionBudget>;
 
 /**
@@ -34,18 +35,6 @@ export class DisruptionError extends Error {
   ) {
     super(message, options);
   }
-}
-
-export function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d+Z$/, "Z");
-}
-
-export function isPodReady(p: RPod): boolean {
-  return (p.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
-}
-
-export function controllerRefOf(p: RPod): DeepReadonly<OwnerReference> | undefined {
-  return p.metadata?.ownerReferences?.find((r) => r.controller === true);
 }
 
 /** A controller found for a pod: its uid (the same controller counts once) and spec.replicas. */
