@@ -2,24 +2,11 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { EndpointInfo, ServicePortInfo } from "./model.js";
 import { staleUdpFlows } from "./conntrack.js";
+import { servicePort } from "./testutil.js";
 
 const ep = (ip: string): EndpointInfo => ({ ip, port: 53, ready: true, serving: true, terminating: false, local: true });
-const dns = (ips: string[], o: Partial<ServicePortInfo> = {}): ServicePortInfo => ({
-  namespace: "kube-system",
-  service: "kube-dns",
-  portName: "dns",
-  name: "kube-system/kube-dns:dns",
-  protocol: "UDP",
-  clusterIP: "10.43.0.10",
-  port: 53,
-  nodePort: 0,
-  externalIPs: [],
-  affinitySeconds: undefined,
-  externalPolicyLocal: false,
-  internalPolicyLocal: false,
-  endpoints: ips.map(ep),
-  ...o,
-});
+const dns = (ips: string[], o: Partial<ServicePortInfo> = {}): ServicePortInfo =>
+  servicePort({ namespace: "kube-system", service: "kube-dns", portName: "dns", name: "kube-system/kube-dns:dns", protocol: "UDP", clusterIP: "10.43.0.10", port: 53, endpoints: ips.map(ep), ...o });
 
 describe("stale UDP flows", () => {
   it("clears the flows DNATed to an endpoint that went, on every address of the service", () => {

@@ -2,22 +2,9 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { FragmentMemo, sameLines } from "./fragments.js";
 import type { ServicePortInfo } from "./model.js";
+import { servicePort } from "./testutil.js";
 
-const port = (name: string, clusterIP = "10.43.0.1"): ServicePortInfo => ({
-  namespace: "ns",
-  service: name,
-  portName: "",
-  name: `ns/${name}`,
-  protocol: "TCP",
-  clusterIP,
-  port: 80,
-  nodePort: 0,
-  externalIPs: [],
-  affinitySeconds: undefined,
-  externalPolicyLocal: false,
-  internalPolicyLocal: false,
-  endpoints: [],
-});
+const port = (name: string, clusterIP = "10.43.0.1"): ServicePortInfo => servicePort({ service: name, name: `ns/${name}`, clusterIP });
 
 describe("FragmentMemo", () => {
   it("rebuilds only the ports that changed, and forgets the ports the last call did not have", () => {

@@ -2,7 +2,8 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Service } from "kubernetes-types/core/v1.js";
 import type { EndpointSlice } from "kubernetes-types/discovery/v1.js";
-import { buildServicePorts, categorizeEndpoints, DEFAULT_AFFINITY_SECONDS, type ServicePortInfo } from "./model.js";
+import { buildServicePorts, categorizeEndpoints, DEFAULT_AFFINITY_SECONDS } from "./model.js";
+import { servicePort } from "./testutil.js";
 
 function svc(name: string, spec: Service["spec"], ns = "ns1", labels?: Record<string, string>): Service {
   return { metadata: { name, namespace: ns, ...(labels ? { labels } : {}) }, spec };
@@ -68,21 +69,7 @@ describe("buildServicePorts", () => {
 });
 
 describe("categorizeEndpoints", () => {
-  const base: ServicePortInfo = {
-    namespace: "ns",
-    service: "s",
-    portName: "",
-    name: "ns/s",
-    protocol: "TCP",
-    clusterIP: "10.43.0.1",
-    port: 80,
-    nodePort: 0,
-    externalIPs: [],
-    affinitySeconds: undefined,
-    externalPolicyLocal: false,
-    internalPolicyLocal: false,
-    endpoints: [],
-  };
+  const base = servicePort();
   const ep = (ip: string, o: { ready?: boolean; serving?: boolean; terminating?: boolean; local?: boolean } = {}) => ({
     ip,
     port: 80,
