@@ -11,6 +11,7 @@ import { join } from "node:path";
 import type { Pod } from "kubernetes-types/core/v1.js";
 import type { Deployment } from "kubernetes-types/apps/v1.js";
 import { startTestApiServer, type TestApiServer } from "../testing/apiserver.js";
+import { until } from "../testing/wait.js";
 import { realClock, type Clock } from "./clock.js";
 import { ApiError, ClientError, isAlreadyExists, isConflict, isExpired, isGoneOrExpired, isInvalid, isNotFound, isTooManyRequests } from "./errors.js";
 import { RestClient, createClientFromKubeconfig, createInClusterClient, isStatus, type WatchEvent } from "./rest.js";
@@ -455,13 +456,7 @@ void describe("RestClient retries, throttling and transport", () => {
       res.write('{"kind":"Pod",', () => flushed++);
     });
     const c = new RestClient({ config: cfg(srv.url), qps: Infinity, timeoutMs: 0 });
-    const arrived = async (n: number): Promise<void> => {
-      const deadline = Date.now() + 5000;
-      while (srv.requests.length < n) {
-        if (Date.now() > deadline) throw new Error(`request ${n} never arrived`);
-        await new Promise((r) => setImmediate(r));
-      }
-    };
+    const arrived = (n: number): Promise<true> => until(`request ${n} to arrive`, () => (srv.requests.length >= n ? true : undefined), 5000, 1);
     try {
       const pods = c.resource<Pod>("", "v1", "pods").namespace("d");
       const ac1 = new AbortController();
@@ -473,7 +468,7 @@ void describe("RestClient retries, throttling and transport", () => {
       const ac2 = new AbortController();
       const p2 = pods.get("b", { signal: ac2.signal });
       await arrived(2);
-      while (flushed < 1) await new Promise((r) => setImmediate(r));
+      await until("half of the body to be sent", () => (flushed >= 1 ? true : undefined), 5000, 1);
       ac2.abort(new Error("gave up reading the body"));
       await assert.rejects(p2, /gave up reading the body/);
 
