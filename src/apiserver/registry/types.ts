@@ -30,7 +30,10 @@ export interface StrategyContext {
 }
 
 export interface Strategy<T extends KubeObject = KubeObject> {
-  /** Upstream defaulting (SetDefaults_* of the kind); runs on every create and update body. */
+  /**
+   * Upstream defaulting (SetDefaults_* of the kind); runs on every create and update body.
+   * Writes only what it changes: a /status patch's body shares the stored object's frozen parts.
+   */
   defaults?(obj: T): void;
   /** PrepareForCreate: reset what a client may not set on create (status, generated fields). */
   prepareForCreate?(obj: T, ctx: StrategyContext): void;

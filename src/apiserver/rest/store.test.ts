@@ -101,8 +101,8 @@ describe("ResourceStore updates", () => {
     assert.match(strict.body, /unknown field \\"spec.bogus\\"/);
   });
 
-  it("patches the status of a kind whose defaults write fields they already hold", async () => {
-    // Namespace defaulting sets its kubernetes.io/metadata.name label on every write.
+  it("patches the status of a namespace, whose defaults label it by name", async () => {
+    // The label is on the stored object's frozen metadata, which the status patch shares.
     const ns = await c.request("POST", "/api/v1/namespaces", JSON.stringify({ apiVersion: "v1", kind: "Namespace", metadata: { name: "status-defaults" } }));
     assert.equal(ns.status, 201, ns.body);
     const r = await c.request("PATCH", "/api/v1/namespaces/status-defaults/status", JSON.stringify({ status: { conditions: [{ type: "NamespaceDeletionDiscoveryFailure", status: "False", reason: "ResourcesDiscovered", message: "ok" }] } }), { "Content-Type": "application/strategic-merge-patch+json" });

@@ -12,11 +12,16 @@ const LABEL_METADATA_NAME = "kubernetes.io/metadata.name";
 
 // ---- namespaces -----------------------------------------------------------------------------
 
-/** Every named namespace carries its own name as a label (upstream defaulting + canonicalize). */
+/**
+ * Every named namespace carries its own name as a label (upstream defaulting + canonicalize).
+ * Written only when missing or wrong: defaults also run on stored objects, whose parts a /status
+ * patch shares frozen with the watch cache.
+ */
 function labelWithName(ns: Json): void {
   const md = meta(ns);
   const name = asStr(md.name) ?? "";
   if (name === "") return;
+  if (asObj(md.labels)?.[LABEL_METADATA_NAME] === name) return;
   const labels = child(md, "labels");
   if (labels) labels[LABEL_METADATA_NAME] = name;
   if (!ns.metadata) ns.metadata = md;
