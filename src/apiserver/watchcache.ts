@@ -101,11 +101,7 @@ export class CachedObject {
    * like a parsed one.
    */
   static written(kv: KeyValue, object: Readonly<KubeObject>, parsed?: ParsedObjects): CachedObject {
-    const { apiVersion, kind, metadata, ...rest } = object;
-    const meta = { ...metadata };
-    delete meta.resourceVersion;
-    meta.resourceVersion = String(kv.modRevision);
-    const o = new CachedObject(kv.key, kv.modRevision, kv.value, freezeJson({ apiVersion, kind, metadata: meta, ...rest } as KubeObject), parsed);
+    const o = new CachedObject(kv.key, kv.modRevision, kv.value, freezeJson(atRevision(object, kv.modRevision)), parsed);
     if (parsed) o.slot = parsed.track(o);
     return o;
   }
@@ -160,6 +156,19 @@ export class CachedObject {
     }
     return (this.encoded ??= JSON.stringify(this.object));
   }
+}
+
+/**
+ * `object` (what ResourceStore.encode stored) as decoding its stored bytes at `revision` gives
+ * it: the same keys in the same order, resourceVersion last in metadata. A new top level and
+ * metadata; everything else is shared with `object`.
+ */
+export function atRevision(object: Readonly<KubeObject>, revision: number): KubeObject {
+  const { apiVersion, kind, metadata, ...rest } = object;
+  const meta = { ...metadata };
+  delete meta.resourceVersion;
+  meta.resourceVersion = String(revision);
+  return { apiVersion, kind, metadata: meta, ...rest } as KubeObject;
 }
 
 /**

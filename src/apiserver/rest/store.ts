@@ -7,7 +7,7 @@ import type { AdmissionChain, AdmissionOperation, AdmissionUser } from "../admis
 import { objectKey, resourcePrefix } from "../registry/registry.js";
 import type { KubeObject, ResourceDefinition, StrategyContext } from "../registry/types.js";
 import * as status from "../status.js";
-import { TooOldError, markStored, type CacheWatcher, type ObjectFilter, type WatchCache } from "../watchcache.js";
+import { TooOldError, atRevision, markStored, type CacheWatcher, type ObjectFilter, type WatchCache } from "../watchcache.js";
 import { generateNameSuffix, metaOf, newUID, rfc3339, specChanged } from "./meta.js";
 import { jsonEqual } from "../../util/json.js";
 import { invalidFromFieldErrors } from "./invalid.js";
@@ -161,12 +161,8 @@ export class ResourceStore {
    */
   private written(obj: KubeObject, kv: KeyValue): KubeObject {
     if (this.def.storage) return this.decode(kv);
-    const { apiVersion, kind, metadata, ...rest } = obj;
-    const meta = { ...metadata };
-    delete meta.resourceVersion;
-    meta.resourceVersion = String(kv.modRevision);
     // The response is serialized from the stored bytes, not stringified again.
-    return markStored({ apiVersion, kind, metadata: meta, ...rest }, kv);
+    return markStored(atRevision(obj, kv.modRevision), kv);
   }
 
   /**
