@@ -176,7 +176,7 @@ export function atRevision(object: Readonly<KubeObject>, revision: number): Kube
  * `"resourceVersion"` spliced in first in metadata, or undefined when they do not begin with
  * apiVersion, kind and metadata (then only a parse and a stringify will do).
  */
-export function storedJSON(value: Uint8Array, revision: number): string | undefined {
+function storedJSON(value: Uint8Array, revision: number): string | undefined {
   const text = decoder.decode(value);
   const at = text.indexOf('"metadata":{');
   if (at <= 0 || !text.startsWith('{"apiVersion":') || /[{[]/.test(text.slice(1, at))) return undefined;
@@ -441,7 +441,7 @@ export interface HistoryPolicy {
 export const DEFAULT_HISTORY_WINDOW_MS = 75_000;
 export const DEFAULT_MAX_HISTORY_EVENTS = 100 * 1024;
 /** A few seconds of a busy cluster's writes: an object read again soon after its event is still parsed. */
-export const DEFAULT_PARSED_OBJECTS = 4096;
+const DEFAULT_PARSED_OBJECTS = 4096;
 
 /** History events that keep their serialized forms: live watchers take an event well before this many follow it. */
 const ENCODED_EVENTS = 1024;
