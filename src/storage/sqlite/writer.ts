@@ -40,10 +40,10 @@ export interface Committed {
   /**
    * How long COMMIT (writing the batch to the WAL and, under synchronous=FULL, its fsync) kept
    * the thread asleep, waiting for the disk: its duration less the time the thread ran or
-   * waited for a CPU (Linux; elsewhere the whole duration). Only waiting is worth moving to
-   * another thread: work moved there costs the hand-off on top, and a CPU it does not have.
-   * Measured on one commit in sixteen (absent on the others): reading the clock costs two reads
-   * of a /proc file.
+   * waited for a CPU (Linux; elsewhere the whole duration). On one CPU only waiting is worth
+   * moving to another thread (its work would take the same CPU, with the hand-off on top); the
+   * store's offload policy says which of waitMs and commitMs it goes by. Measured on one commit
+   * in sixteen (absent on the others): reading the clock costs two reads of a /proc file.
    */
   readonly waitMs?: number;
   /** How long COMMIT took (ms), on the same commits as waitMs. */
