@@ -78,6 +78,26 @@ describe("reading a log file", () => {
     assert.deepEqual(out.map((l) => l.split(" ")[0]), ["n=4997", "n=4998", "n=4999", ""]);
   });
 
+  it("without follow, shows the log as it was when asked, not lines written during the read", async (t) => {
+    const path = join(tempDir(t), "0.log");
+    const lines: string[] = [];
+    for (let i = 0; i < 5000; i++) lines.push(rec(T(i % 60), "stdout", "F", `n=${i} ${"x".repeat(50)}`));
+    writeFileSync(path, lines.join(""));
+    // The container writes a line while the first chunk is being sent (the file spans several).
+    let out = "";
+    let wrote = false;
+    const sink = async (c: Buffer): Promise<void> => {
+      out += c.toString();
+      if (!wrote) appendFileSync(path, rec(T(1), "stdout", "F", "written during the read"));
+      wrote = true;
+    };
+    await readContainerLog(path, { follow: false, timestamps: false, tailLines: 4000 }, sink, { isRunning: async () => false, signal: new AbortController().signal });
+    assert.ok(wrote);
+    const got = out.split("\n").filter((l) => l !== "");
+    assert.equal(got.length, 4000);
+    assert.equal(got.at(-1)!.split(" ")[0], "n=4999");
+  });
+
   it("sinceTime skips older lines; limitBytes cuts the output", async (t) => {
     const path = join(tempDir(t), "0.log");
     writeFileSync(path, rec(T(1), "stdout", "F", "one") + rec(T(2), "stdout", "F", "two") + rec(T(3), "stdout", "F", "three"));

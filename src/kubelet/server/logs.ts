@@ -173,16 +173,23 @@ export interface FollowControl {
 export async function readContainerLog(path: string, opts: LogOptions, sink: LogSink, control: FollowControl): Promise<void> {
   const asm = new LineAssembler(opts, sink);
   let fh: FileHandle = await open(path, "r");
-  let ino = (await fh.stat()).ino;
+  const first = await fh.stat();
+  let ino = first.ino;
   let pos = 0;
-  if (opts.tailLines !== undefined) pos = await tailStartOffset(fh, (await fh.stat()).size, opts.tailLines);
+  // Without follow, the log as it was when asked: lines written meanwhile would make a tail of
+  // N lines answer N+1 (kubectl logs --tail=1 of a container writing every 0.2 s did, now and
+  // then). Following reads on as the file grows.
+  const limit = opts.follow ? Infinity : first.size;
+  if (opts.tailLines !== undefined) pos = await tailStartOffset(fh, first.size, opts.tailLines);
   let rest = Buffer.alloc(0);
   const buf = Buffer.alloc(CHUNK);
 
   const drain = async (): Promise<void> => {
     for (;;) {
       if (asm.done || control.signal.aborted) return;
-      const { bytesRead } = await fh.read(buf, 0, CHUNK, pos);
+      const want = Math.min(CHUNK, limit - pos);
+      if (want <= 0) return;
+      const { bytesRead } = await fh.read(buf, 0, want, pos);
       if (bytesRead === 0) return;
       pos += bytesRead;
       let data = rest.length ? Buffer.concat([rest, buf.subarray(0, bytesRead)]) : Buffer.from(buf.subarray(0, bytesRead));
