@@ -17,6 +17,7 @@ import { realClock, sleep, type Clock } from "./clock.js";
 import { ApiError, isNotFound } from "./errors.js";
 import { TokenBucket } from "./ratelimit.js";
 import type { RestClient } from "./rest.js";
+import { rfc3339 } from "../util/time.js";
 
 export type { CoreEvent };
 
@@ -95,11 +96,6 @@ export interface Correlation {
   /** The event to write; with `patch` it updates an existing event instead of creating one. */
   readonly event: CoreEvent;
   readonly patch?: { readonly count: number; readonly lastTimestamp: string; readonly message: string };
-}
-
-/** Time (metav1.Time): RFC 3339 in UTC, whole seconds. */
-export function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
 /** upstream's EventCorrelator: aggregate, then deduplicate, then filter spam. */

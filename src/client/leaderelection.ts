@@ -12,6 +12,7 @@ import type { Logger } from "../util/log.js";
 import { realClock, sleep, type Clock } from "./clock.js";
 import { ClientError, isConflict, isNotFound } from "./errors.js";
 import type { ResourceClient } from "./rest.js";
+import { rfc3339Micro } from "../util/time.js";
 
 /** What a lock stores: the LeaseSpec fields, times as MicroTime strings. */
 export interface LeaderElectionRecord {
@@ -32,11 +33,8 @@ export interface ResourceLock {
   describe(): string;
 }
 
-/** metav1.MicroTime: RFC 3339 in UTC with microseconds. */
-export function microTime(ms: number): string {
-  // toISOString always ends in ".sssZ"; a slice is cheaper than a regex on every lease renewal.
-  return `${new Date(ms).toISOString().slice(0, -1)}000Z`;
-}
+// The simulated nodes' lease writer still imports the MicroTime formatter by this name.
+export { rfc3339Micro as microTime } from "../util/time.js";
 
 function recordOf(lease: Lease): LeaderElectionRecord {
   const s = lease.spec ?? {};
@@ -246,12 +244,12 @@ export class LeaderElector {
       holderIdentity: this.lock.identity,
       leaseDurationSeconds: Math.ceil(this.leaseDurationMs / 1000),
       acquireTime,
-      renewTime: microTime(now),
+      renewTime: rfc3339Micro(now),
       leaseTransitions: transitions,
     });
     const current = await this.lock.get(signal);
     if (!current) {
-      const record = fresh(0, microTime(now));
+      const record = fresh(0, rfc3339Micro(now));
       await this.lock.create(record, signal);
       this.observe(record, JSON.stringify(record), now);
       return true;
@@ -260,7 +258,7 @@ export class LeaderElector {
     const old = current.record;
     const valid = this.observedAt + old.leaseDurationSeconds * 1000 > now;
     if (old.holderIdentity !== "" && valid && !this.isLeader()) return false;
-    const record = this.isLeader() ? fresh(old.leaseTransitions, old.acquireTime) : fresh(old.leaseTransitions + 1, microTime(now));
+    const record = this.isLeader() ? fresh(old.leaseTransitions, old.acquireTime) : fresh(old.leaseTransitions + 1, rfc3339Micro(now));
     await this.lock.update(record, signal);
     this.observe(record, JSON.stringify(record), now);
     return true;
@@ -286,7 +284,7 @@ export class LeaderElector {
     const timer = this.clock.setTimer(this.renewDeadlineMs, () => ac.abort(new ClientError("Timeout", "releasing the lease took longer than the renew deadline")));
     try {
       const now = this.clock.now();
-      const record: LeaderElectionRecord = { holderIdentity: "", leaseDurationSeconds: 1, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: this.observed.leaseTransitions };
+      const record: LeaderElectionRecord = { holderIdentity: "", leaseDurationSeconds: 1, acquireTime: rfc3339Micro(now), renewTime: rfc3339Micro(now), leaseTransitions: this.observed.leaseTransitions };
       try {
         await this.lock.update(record, ac.signal);
       } catch (err) {

@@ -14,6 +14,7 @@ import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import type { PodCondition } from "kubernetes-types/core/v1.js";
 import type { Logger } from "../util/log.js";
 import { realClock, type Clock } from "../client/clock.js";
+import { rfc3339 } from "../util/time.js";
 import type { EventSink, SchedulerApi } from "./api.js";
 import { SchedulerCache } from "./framework/cache.js";
 import { fitErrorMessage } from "./framework/fiterror.js";
@@ -470,10 +471,6 @@ export class SchedulerCore {
       );
     }
   }
-}
-
-function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
 /**

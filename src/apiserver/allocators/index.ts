@@ -8,7 +8,6 @@ import type { Store } from "../../storage/interface.js";
 import type { KubeObject } from "../registry/types.js";
 import type { ResourceStore, WriteHooks } from "../rest/store.js";
 import { KubernetesServiceReconciler } from "./kubernetes.js";
-import { rfc3339 } from "./keys.js";
 import { parseIP, type PortRange, type ServiceCIDR } from "./ranges.js";
 import { AllocationRepair, type RepairEventSink } from "./repair.js";
 import { ServiceAllocator } from "./service.js";
@@ -19,6 +18,7 @@ export { KubernetesServiceReconciler, KUBERNETES_SERVICE, MASTER_LEASES_PREFIX }
 export { IPAllocator, PortAllocator, IP_ADDRESS_PREFIX, NODE_PORT_PREFIX } from "./allocator.js";
 export { AllocationKeys, serviceRef, type ParentRef, type AllocationRecord } from "./keys.js";
 export { ServiceCIDR, PortRange, AllocatorError, isAllocatorError, parseServiceCIDRs, parseIP, formatIP, canonicalIP, type IPFamily, type AllocatorErrorCode } from "./ranges.js";
+import { rfc3339 } from "../../util/time.js";
 
 export const DEFAULT_SERVICE_CLUSTER_IP_RANGE = "10.43.0.0/16";
 export const DEFAULT_SERVICE_NODE_PORT_RANGE = "30000-32767";

@@ -14,6 +14,7 @@ import { adminClient } from "../../testing/client.js";
 import { startTestApiServer, type TestApiServer } from "../../testing/apiserver.js";
 import { IP_ADDRESS_PREFIX, NODE_PORT_PREFIX } from "./allocator.js";
 import { MASTER_LEASES_PREFIX } from "./kubernetes.js";
+import { rfc3339 } from "../../util/time.js";
 
 interface Svc {
   metadata: { name: string; resourceVersion?: string; labels?: Record<string, string> };
@@ -188,7 +189,7 @@ void describe("allocations across a restart on the same data dir", () => {
     // and a service appears that has no address (as one written before allocation existed).
     const store = await openStore(DEFAULT_STORE_URL(dataDir));
     const enc = (o: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(o));
-    const longAgo = new Date(Date.now() - 3_600_000).toISOString().replace(/\.\d+Z$/, "Z");
+    const longAgo = rfc3339(Date.now() - 3_600_000);
     try {
       assert.equal((await store.get(MASTER_LEASES_PREFIX + addr)).kv, undefined, "a stopped server removed its lease");
       await store.create(IP_ADDRESS_PREFIX + "10.43.0.99", enc({ apiVersion: "networking.k8s.io/v1", kind: "IPAddress", metadata: { name: "10.43.0.99", creationTimestamp: longAgo }, spec: { parentRef: { group: "", resource: "services", namespace: "default", name: "never-written" } } }));

@@ -5,6 +5,7 @@
 // deleting the key, and only the owner's key is deleted.
 import type { KeyValue, Store } from "../../storage/interface.js";
 import { isStorageError } from "../../storage/errors.js";
+import { rfc3339 } from "../../util/time.js";
 
 /** Who holds an allocated value (networking.k8s.io/v1 ParentReference). */
 export interface ParentRef {
@@ -38,10 +39,6 @@ export function sameParent(a: ParentRef | undefined, b: ParentRef): boolean {
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-export function rfc3339(d: Date): string {
-  return d.toISOString().replace(/\.\d+Z$/, "Z");
-}
 
 export interface AllocationKeysOptions {
   readonly store: Store;

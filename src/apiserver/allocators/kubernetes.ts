@@ -11,8 +11,8 @@ import { notFound, StatusError } from "../status.js";
 import type { KubeObject } from "../registry/types.js";
 import type { RequestContext, ResourceStore } from "../rest/store.js";
 import { familyOfIP } from "./ranges.js";
-import { rfc3339 } from "./keys.js";
 import { SERVICE_NAME_LABEL } from "../../api/labels.js";
+import { rfc3339 } from "../../util/time.js";
 
 export const KUBERNETES_SERVICE = "kubernetes";
 export const MASTER_LEASES_PREFIX = "/registry/masterleases/";

@@ -12,9 +12,9 @@ import { buildTable, partialMetadata, renderingFor, type IncludeObject, type Ren
 import { serveWatch, serveWatchError } from "./watch.js";
 import type { Patcher } from "./patch.js";
 import { selectionFilter } from "./selection.js";
-import { rfc3339 } from "../rest/meta.js";
 import { managerOrUserAgent, validateFieldManager } from "../patch/index.js";
 import { evictPod } from "./eviction.js";
+import { rfc3339 } from "../../util/time.js";
 
 export interface RestDeps {
   readonly registry: Registry;

@@ -5,7 +5,7 @@ import { readBody, sendJSON, type HttpContext } from "../http.js";
 import { parseBody } from "../decode.js";
 import { badRequest } from "../status.js";
 import type { VirtualResource } from "./discovery.js";
-import { rfc3339 } from "../rest/meta.js";
+import { rfc3339 } from "../../util/time.js";
 
 export const reviewResources: readonly VirtualResource[] = [
   { group: "authentication.k8s.io", version: "v1", kind: "SelfSubjectReview", plural: "selfsubjectreviews", singular: "selfsubjectreview", namespaced: false, verbs: ["create"] },

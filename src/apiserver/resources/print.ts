@@ -7,6 +7,7 @@ import { formatLabels as apiFormatLabels, formatLabelSelector as apiFormatLabelS
 import type { TableColumn, TableDefinition, KubeObject } from "../registry/types.js";
 import { selectorView } from "./common.js";
 import { D } from "./descriptions.js";
+import { rfc3339 } from "../../util/time.js";
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -121,12 +122,7 @@ export function defaultTable<T extends KubeObject>(): TableDefinition<T> {
     row: (obj) => {
       const t = parseTime(obj.metadata?.creationTimestamp);
       // A zero metav1.Time formats as year 1, as upstream's Format(time.RFC3339) does.
-      return [obj.metadata?.name ?? "", t === undefined ? "0001-01-01T00:00:00Z" : rfc3339Seconds(new Date(t))];
+      return [obj.metadata?.name ?? "", t === undefined ? "0001-01-01T00:00:00Z" : rfc3339(t)];
     },
   };
-}
-
-/** RFC 3339 with second precision in UTC, the way metav1.Time serializes. */
-export function rfc3339Seconds(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, "Z");
 }

@@ -3,16 +3,6 @@ import { randomFillSync, randomUUID } from "node:crypto";
 import type { KubeObject } from "../registry/types.js";
 import { jsonEqual } from "../../util/json.js";
 
-/** RFC 3339 with second precision, as metav1.Time serializes. */
-export function rfc3339(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, "Z");
-}
-
-/** RFC 3339 with microseconds, as metav1.MicroTime serializes. */
-export function rfc3339Micro(d: Date): string {
-  return d.toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
-}
-
 // upstream's generateName alphabet: consonants and digits that cannot spell words.
 const alphabet = "bcdfghjklmnpqrstvwxz2456789";
 

@@ -8,12 +8,13 @@ import { objectKey, resourcePrefix } from "../registry/registry.js";
 import type { KubeObject, ResourceDefinition, StrategyContext } from "../registry/types.js";
 import * as status from "../status.js";
 import { TooOldError, atRevision, markStored, type CacheWatcher, type ObjectFilter, type WatchCache } from "../watchcache.js";
-import { generateNameSuffix, metaOf, newUID, rfc3339, specChanged } from "./meta.js";
+import { generateNameSuffix, metaOf, newUID, specChanged } from "./meta.js";
 import { jsonEqual } from "../../util/json.js";
 import { invalidFromFieldErrors } from "./invalid.js";
 import { validateImmutableField } from "../../api/validation.js";
 import { FieldPath } from "../../api/fielderrors.js";
 import { clone, type JsonObject } from "../patch/json.js";
+import { rfc3339 } from "../../util/time.js";
 
 export interface RequestContext {
   readonly namespace: string;

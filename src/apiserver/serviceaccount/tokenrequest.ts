@@ -5,10 +5,10 @@ import { FieldPath, invalid as invalidField, newInvalid, type FieldError } from 
 import { checkKind, parseBody } from "../decode.js";
 import { readBody, sendJSON, type HttpContext } from "../http.js";
 import type { KubeObject } from "../registry/types.js";
-import { rfc3339 } from "../rest/meta.js";
 import * as status from "../status.js";
 import { issueToken, type KubernetesClaims, type ObjectRef, type SigningKey } from "./jwt.js";
 import type { ObjectLookup } from "./lookup.js";
+import { rfc3339 } from "../../util/time.js";
 
 export const TOKEN_REQUEST_API_VERSION = "authentication.k8s.io/v1";
 /** SetDefaults_TokenRequestSpec. */

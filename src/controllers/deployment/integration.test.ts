@@ -19,6 +19,7 @@ import { RecordingEventSink } from "../testing/index.js";
 import { deploymentController } from "./index.js";
 import { REVISION_ANNOTATION } from "./util.js";
 import { until } from "../../testing/wait.js";
+import { rfc3339 } from "../../util/time.js";
 
 void describe("deployment controller against an API server", () => {
   let srv: TestApiServer;
@@ -36,7 +37,7 @@ void describe("deployment controller against an API server", () => {
       try {
         const fresh = await pods.get(p.metadata?.name ?? "");
         if (fresh.metadata?.deletionTimestamp || fresh.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True")) return;
-        (fresh as { status?: Pod["status"] }).status = { ...fresh.status, phase: "Running", conditions: [{ type: "Ready", status: "True", lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, "Z") }] };
+        (fresh as { status?: Pod["status"] }).status = { ...fresh.status, phase: "Running", conditions: [{ type: "Ready", status: "True", lastTransitionTime: rfc3339(Date.now()) }] };
         await pods.updateStatus(fresh);
         return;
       } catch (err) {

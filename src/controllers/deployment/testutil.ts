@@ -7,7 +7,8 @@ import { FakeClock } from "../../client/clock.js";
 import { createLogger } from "../../util/log.js";
 import { FakeApi, RecordingEventSink, seedIndexer } from "../testing/index.js";
 import { DeploymentSyncer, type DeploymentCaches } from "./sync.js";
-import { DESIRED_REPLICAS_ANNOTATION, MAX_REPLICAS_ANNOTATION, POD_TEMPLATE_HASH_LABEL, REVISION_ANNOTATION, computeHash, rfc3339 } from "./util.js";
+import { DESIRED_REPLICAS_ANNOTATION, MAX_REPLICAS_ANNOTATION, POD_TEMPLATE_HASH_LABEL, REVISION_ANNOTATION, computeHash } from "./util.js";
+import { rfc3339 } from "../../util/time.js";
 
 export const T0 = Date.UTC(2024, 0, 1);
 

@@ -6,6 +6,7 @@ import type { PodTemplateSpec } from "kubernetes-types/core/v1.js";
 import type { LabelSelector } from "kubernetes-types/meta/v1.js";
 import { resolveFenceposts, scaledValueFromIntOrPercent } from "../../api/intstr.js";
 import type { DeepReadonly } from "../../client/objects.js";
+import { rfc3339 } from "../../util/time.js";
 
 export type RD = DeepReadonly<Deployment>;
 export type RRS = DeepReadonly<ReplicaSet>;
@@ -344,10 +345,6 @@ export function setReplicasAnnotations(rs: ReplicaSet, desired: number, max: num
 // ---- status and conditions ---------------------------------------------------------------
 
 export type Condition = DeploymentCondition;
-
-export function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d+Z$/, "Z");
-}
 
 export function newCondition(type: string, status: "True" | "False" | "Unknown", reason: string, message: string, now: number): Condition {
   const t = rfc3339(now);

@@ -4,13 +4,13 @@ import type { Pod, ReplicationController } from "kubernetes-types/core/v1.js";
 import type { Deployment, ReplicaSet, StatefulSet } from "kubernetes-types/apps/v1.js";
 import type { PodDisruptionBudget } from "kubernetes-types/policy/v1.js";
 import { FakeClock } from "../../client/clock.js";
-import { rfc3339 } from "../../client/events.js";
 import { Lister, type Indexer } from "../../client/informer.js";
 import { createLogger } from "../../util/log.js";
 import { FakeApi, RecordingEventSink } from "../testing/index.js";
 import { cachePut, seedIndexer } from "../testing/listers.js";
 import { DisruptionController, DisruptionEventHandlers, STALE_POD_DISRUPTION_TIMEOUT_MS } from "./controller.js";
 import { DELETION_TIMEOUT_MS } from "./status.js";
+import { rfc3339 } from "../../util/time.js";
 
 const log = createLogger("silent");
 const T0 = Date.parse("2026-03-01T12:00:00Z");

@@ -10,7 +10,6 @@ import type { PodDisruptionBudget } from "kubernetes-types/policy/v1.js";
 import { LabelSelectorError, labelSelectorAsSelector, type Selector } from "../../api/labels.js";
 import type { Clock } from "../../client/clock.js";
 import { isConflict, isNotFound } from "../../client/errors.js";
-import { rfc3339 } from "../../client/events.js";
 import type { Lister } from "../../client/informer.js";
 import { DeletedFinalStateUnknown, keyOf, splitKey, type DeepReadonly, type KubeObject } from "../../client/objects.js";
 import { splitApiVersion } from "../../client/resources.js";
@@ -30,6 +29,7 @@ import {
   type RPod,
   type ScaleFinder,
 } from "./status.js";
+import { rfc3339 } from "../../util/time.js";
 
 export const DISRUPTION_CONTROLLER = "disruption-controller";
 

@@ -2,7 +2,6 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Pod } from "kubernetes-types/core/v1.js";
 import type { PodDisruptionBudget } from "kubernetes-types/policy/v1.js";
-import { rfc3339 } from "../../client/events.js";
 import { deepFreeze } from "../../client/objects.js";
 import {
   buildDisruptedPods,
@@ -17,6 +16,7 @@ import {
   type RPod,
   type ScaleFinder,
 } from "./status.js";
+import { rfc3339 } from "../../util/time.js";
 
 const T0 = Date.parse("2026-03-01T12:00:00Z");
 

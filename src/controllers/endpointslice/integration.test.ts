@@ -16,6 +16,7 @@ import { RecordingEventSink } from "../testing/index.js";
 import { endpointsController } from "../endpoints/index.js";
 import { endpointSliceController } from "./index.js";
 import { until } from "../../testing/wait.js";
+import { rfc3339 } from "../../util/time.js";
 
 void describe("endpoints and endpointslice controllers against an API server", () => {
   let srv: TestApiServer;
@@ -58,7 +59,7 @@ void describe("endpoints and endpointslice controllers against an API server", (
   async function setStatus(name: string, ip: string, ready: boolean): Promise<void> {
     for (;;) {
       const p = await pods().get(name);
-      (p as { status?: Pod["status"] }).status = { phase: "Running", podIP: ip, podIPs: [{ ip }], conditions: [{ type: "Ready", status: ready ? "True" : "False", lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, "Z") }] };
+      (p as { status?: Pod["status"] }).status = { phase: "Running", podIP: ip, podIPs: [{ ip }], conditions: [{ type: "Ready", status: ready ? "True" : "False", lastTransitionTime: rfc3339(Date.now()) }] };
       try {
         await pods().updateStatus(p);
         return;

@@ -14,6 +14,7 @@ import type { Controller, ControllerContext } from "../context.js";
 import { serverDiscovery, type Discover } from "../discovery.js";
 import { updateConditions } from "./conditions.js";
 import { NamespaceContentDeleter, type CollectionApi, type NamespaceApi } from "./deleter.js";
+import { rfc3339 } from "../../util/time.js";
 
 export const NAMESPACE_CONTROLLER = "namespace-controller";
 
@@ -38,10 +39,6 @@ export class NamespaceDeletionError extends Error {
   ) {
     super(message);
   }
-}
-
-function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d+Z$/, "Z");
 }
 
 export class NamespaceController {

@@ -4,11 +4,11 @@ import type { Lease } from "kubernetes-types/coordination/v1.js";
 import type { Node, NodeCondition, Pod } from "kubernetes-types/core/v1.js";
 import { FakeClock } from "../../client/clock.js";
 import { Lister, type Indexer } from "../../client/informer.js";
-import { microTime } from "../../client/leaderelection.js";
 import { createLogger } from "../../util/log.js";
 import { FakeApi, RecordingEventSink } from "../testing/index.js";
 import { cachePut, seedIndexer } from "../testing/listers.js";
-import { DEFAULT_NODE_LIFECYCLE_OPTIONS, NodeLifecycleController, rfc3339, type NodeLifecycleOptions } from "./controller.js";
+import { DEFAULT_NODE_LIFECYCLE_OPTIONS, NodeLifecycleController, type NodeLifecycleOptions } from "./controller.js";
+import { rfc3339, rfc3339Micro } from "../../util/time.js";
 
 const log = createLogger("silent");
 const T0 = Date.parse("2026-01-01T00:00:00Z");
@@ -32,7 +32,7 @@ function node(name: string, opts: { conditions?: NodeCondition[]; zone?: string;
 }
 
 function lease(name: string, at: number): Lease {
-  return { apiVersion: "coordination.k8s.io/v1", kind: "Lease", metadata: { name, namespace: "kube-node-lease" }, spec: { holderIdentity: name, renewTime: microTime(at) } };
+  return { apiVersion: "coordination.k8s.io/v1", kind: "Lease", metadata: { name, namespace: "kube-node-lease" }, spec: { holderIdentity: name, renewTime: rfc3339Micro(at) } };
 }
 
 function readyPod(name: string, nodeName: string): Pod {

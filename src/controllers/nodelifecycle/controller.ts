@@ -39,6 +39,7 @@ import {
   taintExists,
   zoneKey,
 } from "./taints.js";
+import { rfc3339 } from "../../util/time.js";
 
 export const NODE_LIFECYCLE_CONTROLLER = "node-lifecycle-controller";
 
@@ -96,10 +97,6 @@ export interface NodeLifecycleDeps {
   readonly clock: Clock;
   readonly options: NodeLifecycleOptions;
   readonly metrics?: ControllerMetrics;
-}
-
-export function rfc3339(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
 function timeOf(s: string | undefined): number {

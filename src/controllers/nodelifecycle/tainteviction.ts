@@ -17,6 +17,7 @@ import type { EventSink } from "../context.js";
 import type { Api } from "../api.js";
 import { jsonEqual } from "../../util/json.js";
 import { matchingTolerations, minTolerationMs, noExecuteTaints } from "./taints.js";
+import { rfc3339 } from "../../util/time.js";
 
 export const TAINT_EVICTION_CONTROLLER = "taint-eviction-controller";
 
@@ -130,7 +131,7 @@ export class TaintEvictionController {
     const pod = await pods.get(name);
     const has = (pod.status?.conditions ?? []).some((c) => c.type === "DisruptionTarget" && c.status === "True" && c.reason === "DeletionByTaintManager");
     if (!has) {
-      const condition = { type: "DisruptionTarget", status: "True", reason: "DeletionByTaintManager", message: "Taint manager: deleting due to NoExecute taint", lastTransitionTime: new Date(Math.floor(this.d.clock.now() / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z") };
+      const condition = { type: "DisruptionTarget", status: "True", reason: "DeletionByTaintManager", message: "Taint manager: deleting due to NoExecute taint", lastTransitionTime: rfc3339(this.d.clock.now()) };
       await pods.patch(name, "strategic", { metadata: { uid: pod.metadata?.uid }, status: { conditions: [condition] } }, { subresource: "status" });
     }
     await pods.delete(name, { preconditions: { uid: pod.metadata?.uid ?? "" } });

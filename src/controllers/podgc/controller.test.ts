@@ -8,6 +8,7 @@ import { createLogger } from "../../util/log.js";
 import { FakeApi, apiError } from "../testing/index.js";
 import { cachePut, seedIndexer } from "../testing/listers.js";
 import { DEFAULT_POD_GC_OPTIONS, PodGCController, podGCMetrics, type PodGCOptions } from "./controller.js";
+import { rfc3339 } from "../../util/time.js";
 
 const log = createLogger("silent");
 const T0 = Date.parse("2026-01-01T00:00:00Z");
@@ -16,7 +17,7 @@ function pod(name: string, o: { node?: string; phase?: string; reason?: string; 
   return {
     apiVersion: "v1",
     kind: "Pod",
-    metadata: { name, namespace: "ns", uid: `uid-${name}`, creationTimestamp: new Date(o.created ?? T0).toISOString().replace(/\.\d{3}Z$/, "Z"), ...(o.deleting ? { deletionTimestamp: "2026-01-01T00:00:00Z", deletionGracePeriodSeconds: 30 } : {}) },
+    metadata: { name, namespace: "ns", uid: `uid-${name}`, creationTimestamp: rfc3339(o.created ?? T0), ...(o.deleting ? { deletionTimestamp: "2026-01-01T00:00:00Z", deletionGracePeriodSeconds: 30 } : {}) },
     spec: { containers: [], ...(o.node ? { nodeName: o.node } : {}) },
     status: { phase: o.phase ?? "Running", ...(o.reason ? { reason: o.reason } : {}) },
   };

@@ -18,6 +18,7 @@ import type { Lister } from "../../client/informer.js";
 import type { DeepReadonly } from "../../client/objects.js";
 import type { Logger } from "../../util/log.js";
 import type { Api } from "../api.js";
+import { rfc3339 } from "../../util/time.js";
 
 export const POD_GC_CONTROLLER = "pod-garbage-collector-controller";
 export const TAINT_NODE_OUT_OF_SERVICE = "node.kubernetes.io/out-of-service";
@@ -184,7 +185,7 @@ export class PodGCController {
       if (phase !== "Succeeded" && phase !== "Failed") {
         const status: Record<string, unknown> = { phase: "Failed" };
         if (condition) {
-          const at = new Date(Math.floor(this.d.clock.now() / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+          const at = rfc3339(this.d.clock.now());
           status["conditions"] = [{ ...condition, lastTransitionTime: at }];
         }
         await pods.patch(name, "strategic", { metadata: { uid }, status }, { subresource: "status" });

@@ -14,6 +14,7 @@ import type { ControllerContext } from "../context.js";
 import { RecordingEventSink } from "../testing/index.js";
 import { replicaSetController, replicationControllerController } from "./index.js";
 import { until as waitUntil } from "../../testing/wait.js";
+import { rfc3339 } from "../../util/time.js";
 
 const until = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 15_000): Promise<T> => waitUntil(what, probe, ms);
 
@@ -55,7 +56,7 @@ void describe("replicaset controllers against an API server", () => {
   async function markReady(p: Pod): Promise<void> {
     for (;;) {
       const fresh = await pods().get(p.metadata!.name!);
-      (fresh as { status?: Pod["status"] }).status = { ...fresh.status, phase: "Running", conditions: [{ type: "Ready", status: "True", lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, "Z") }] };
+      (fresh as { status?: Pod["status"] }).status = { ...fresh.status, phase: "Running", conditions: [{ type: "Ready", status: "True", lastTransitionTime: rfc3339(Date.now()) }] };
       try {
         await pods().updateStatus(fresh);
         return;

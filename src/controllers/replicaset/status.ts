@@ -4,12 +4,9 @@ import { selectorFromSet } from "../../api/labels.js";
 import { isPodAvailable, isPodReady, type RPod } from "./podutil.js";
 import { desiredReplicas, type ReplicaCondition, type ReplicaStatus, type RReplica } from "./kinds.js";
 import type { DeepReadonly } from "../../client/objects.js";
+import { rfc3339 } from "../../util/time.js";
 
 export const REPLICA_FAILURE = "ReplicaFailure";
-
-function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d+Z$/, "Z");
-}
 
 /**
  * Counts of the controlled (active, claimed) pods, and the ReplicaFailure condition: set when

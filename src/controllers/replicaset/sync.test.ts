@@ -7,7 +7,8 @@ import { conflictError, forbiddenError, notFoundError } from "../testing/index.j
 import { isWorkloadError } from "./errors.js";
 import { REPLICATION_CONTROLLER, REPLICA_SET, type ReplicaStatus } from "./kinds.js";
 import { slowStartBatch } from "./sync.js";
-import { T0, harness, iso, ownedPod, pod, replicaSet, replicationController } from "./testutil.js";
+import { T0, harness, ownedPod, pod, replicaSet, replicationController } from "./testutil.js";
+import { rfc3339 } from "../../util/time.js";
 
 function statusWritten(h: ReturnType<typeof harness>): ReplicaStatus | undefined {
   const w = h.api.writes({ verb: "updateStatus" }).at(-1);
@@ -106,7 +107,7 @@ void describe("ReplicaSyncer: scaling up", () => {
 
   void it("does not scale a ReplicaSet that is being deleted, but still reports status", async () => {
     const rs = replicaSet("web", 3);
-    (rs.metadata as { deletionTimestamp?: string }).deletionTimestamp = iso(T0);
+    (rs.metadata as { deletionTimestamp?: string }).deletionTimestamp = rfc3339(T0);
     const h = harness(REPLICA_SET, [rs], [ownedPod("a", rs)]);
     await h.syncer.sync("ns/web");
     assert.deepEqual(h.api.verbs(), ["updateStatus replicasets/status ns/web"]);

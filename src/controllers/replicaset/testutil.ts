@@ -12,13 +12,10 @@ import { Expectations } from "./expectations.js";
 import type { ReplicaKind, ReplicaObject } from "./kinds.js";
 import { ReplicaSyncer, type ReplicaCaches } from "./sync.js";
 import { POD_CONTROLLER_INDEX, claimablePods, podControllerIndexFunc } from "./podindex.js";
+import { rfc3339 } from "../../util/time.js";
 
 /** 2024-01-01T00:00:00Z: a fixed "now" so that ages and minReadySeconds are exact. */
 export const T0 = Date.UTC(2024, 0, 1);
-
-export function iso(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d+Z$/, "Z");
-}
 
 export function replicaSet(name: string, replicas: number, opts: { labels?: Record<string, string>; selector?: LabelSelector; uid?: string; minReadySeconds?: number; generation?: number; ns?: string; ownerUid?: string; status?: ReplicaSetStatus } = {}): ReplicaSet {
   const labels = opts.labels ?? { app: name };
@@ -70,7 +67,7 @@ export interface PodOpts {
 }
 
 export function pod(name: string, o: PodOpts = {}): Pod {
-  const conditions: PodCondition[] = o.readySince !== undefined ? [{ type: "Ready", status: "True", lastTransitionTime: iso(o.readySince) }] : [];
+  const conditions: PodCondition[] = o.readySince !== undefined ? [{ type: "Ready", status: "True", lastTransitionTime: rfc3339(o.readySince) }] : [];
   return {
     apiVersion: "v1",
     kind: "Pod",
@@ -80,9 +77,9 @@ export function pod(name: string, o: PodOpts = {}): Pod {
       uid: o.uid ?? `${name}-uid`,
       resourceVersion: o.rv ?? "1",
       labels: o.labels ?? {},
-      creationTimestamp: iso(o.created ?? T0 - 3600_000),
+      creationTimestamp: rfc3339(o.created ?? T0 - 3600_000),
       ...(o.annotations ? { annotations: o.annotations } : {}),
-      ...(o.deleting ? { deletionTimestamp: iso(T0) } : {}),
+      ...(o.deleting ? { deletionTimestamp: rfc3339(T0) } : {}),
       ...(o.owner
         ? { ownerReferences: [{ apiVersion: o.owner.apiVersion ?? "apps/v1", kind: o.owner.kind ?? "ReplicaSet", name: o.owner.name, uid: o.owner.uid, controller: true, blockOwnerDeletion: true }] }
         : {}),

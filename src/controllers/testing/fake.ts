@@ -12,6 +12,7 @@ import { builtinByResource } from "../../client/resources.js";
 import type { Clock } from "../../client/clock.js";
 import type { ObjectMeta } from "kubernetes-types/meta/v1.js";
 import type { Api, DeleteOptions, GetOptions, PatchOptions, PatchType, ResourceApi, WriteOptions } from "../api.js";
+import { rfc3339 } from "../../util/time.js";
 
 export type Verb = "get" | "create" | "update" | "updateStatus" | "patch" | "delete";
 
@@ -200,7 +201,7 @@ export class FakeApi implements Api {
 
   /** @internal */
   now(): string {
-    return new Date(this.o.clock?.now() ?? Date.now()).toISOString().replace(/\.\d+Z$/, "Z");
+    return rfc3339(this.o.clock?.now() ?? Date.now());
   }
 }
 

@@ -23,7 +23,8 @@ import type { CriClient } from "../cri/client.js";
 import { cpuCount, detectNodeIP, goArch, kernelVersion, readFsInfo, readHugepages, readMachineIds, readMeminfo, readOsImage } from "./host.js";
 import { NODE_LEASE_NAMESPACE } from "../../client/nodelease.js";
 import { NodeLease } from "./lease.js";
-import { desiredStatus, imagesOf, PressureTracker, rfc3339, stampHeartbeats, STATUS_REPORT_MS, statusChanged, thresholdsMet, type Readiness, type Resources, type StatusInput } from "./status.js";
+import { desiredStatus, imagesOf, PressureTracker, stampHeartbeats, STATUS_REPORT_MS, statusChanged, thresholdsMet, type Readiness, type Resources, type StatusInput } from "./status.js";
+import { rfc3339 } from "../../util/time.js";
 
 export type { Readiness };
 

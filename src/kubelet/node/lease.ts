@@ -7,9 +7,9 @@
 import type { Lease } from "kubernetes-types/coordination/v1.js";
 import { realClock, type Clock, type Timer } from "../../client/clock.js";
 import { isAlreadyExists, isConflict, isNotFound } from "../../client/errors.js";
-import { microTime } from "../../client/leaderelection.js";
 import { NODE_LEASE_NAMESPACE, type LeaseApi } from "../../client/nodelease.js";
 import type { Logger } from "../../util/log.js";
+import { rfc3339Micro } from "../../util/time.js";
 
 const RETRY_BASE_MS = 200;
 const RETRY_MAX_MS = 7_000;
@@ -67,7 +67,7 @@ export class NodeLease {
         namespace: NODE_LEASE_NAMESPACE,
         ...(uid ? { ownerReferences: [...owners, { apiVersion: "v1", kind: "Node", name: this.o.nodeName, uid }] } : from?.metadata?.ownerReferences ? { ownerReferences: from.metadata.ownerReferences } : {}),
       },
-      spec: { ...(from?.spec ?? {}), holderIdentity: this.o.nodeName, leaseDurationSeconds: this.o.durationSeconds, renewTime: microTime(this.clock.now()) },
+      spec: { ...(from?.spec ?? {}), holderIdentity: this.o.nodeName, leaseDurationSeconds: this.o.durationSeconds, renewTime: rfc3339Micro(this.clock.now()) },
     };
   }
 

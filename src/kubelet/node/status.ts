@@ -246,7 +246,3 @@ export function statusChanged(current: NodeStatus | undefined, desired: NodeStat
 export function stampHeartbeats(status: NodeStatus, now: string): NodeStatus {
   return { ...status, conditions: (status.conditions ?? []).map((c) => ({ ...c, lastHeartbeatTime: now })) };
 }
-
-export function rfc3339(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
-}

@@ -5,6 +5,7 @@ import { isDeepStrictEqual } from "node:util";
 import type { Container, ContainerState, ContainerStateTerminated, ContainerStatus, Pod, PodCondition, PodStatus } from "kubernetes-types/core/v1.js";
 import { podQOSClass } from "./container.js";
 import type { ContainerRecord, PodRuntime, SandboxRecord } from "./runtime-state.js";
+import { rfc3339 } from "../../util/time.js";
 
 export interface ContainerReason {
   readonly reason: string;
@@ -31,10 +32,6 @@ export interface StatusInput {
 }
 
 export const CONTAINER_RUNTIME_PREFIX = "containerd://";
-
-export function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
-}
 
 export function recordsOf(runtime: PodRuntime, name: string): ContainerRecord[] {
   return runtime.containers.filter((c) => c.name === name);

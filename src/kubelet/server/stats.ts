@@ -7,6 +7,7 @@ import { readFile } from "node:fs/promises";
 import { statfs } from "node:fs/promises";
 import type { ContainerStats, CriClient } from "../cri/client.js";
 import { LABEL_CONTAINER_NAME, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID } from "../types.js";
+import { rfc3339 } from "../../util/time.js";
 
 export interface CPUStats {
   time: string;
@@ -104,7 +105,7 @@ async function bootTime(): Promise<Date> {
 }
 
 function iso(ns: number): string {
-  return new Date(Math.floor(ns / 1e6)).toISOString().replace(/\.\d+Z$/, "Z");
+  return rfc3339(Math.floor(ns / 1e6));
 }
 
 function isoNano(ns: number): string {
@@ -190,7 +191,7 @@ export class StatsProvider {
   async summary(): Promise<Summary> {
     const [cpu, memory, fs, imageFs, started] = await Promise.all([this.nodeCpu(), this.nodeMemory(), this.nodeFs(), this.imageFs(), bootTime()]);
     return {
-      node: defined({ nodeName: this.nodeName, startTime: started.toISOString().replace(/\.\d+Z$/, "Z"), cpu, memory, fs, runtime: imageFs ? { imageFs } : undefined }),
+      node: defined({ nodeName: this.nodeName, startTime: rfc3339(started), cpu, memory, fs, runtime: imageFs ? { imageFs } : undefined }),
       pods: await this.podSummaries(),
     };
   }

@@ -23,6 +23,7 @@ import type { PodInfo } from "../framework/podinfo.js";
 import { fitErrorMessage } from "../framework/fiterror.js";
 import { Code, NodeToStatus, Status, type CycleState, type PostFilterPlugin, type PostFilterResult } from "../framework/types.js";
 import { DEFAULT_PREEMPTION } from "./names.js";
+import { rfc3339 } from "../../util/time.js";
 
 export type RPDB = DeepReadonly<PodDisruptionBudget>;
 
@@ -209,7 +210,7 @@ export class DefaultPreemption implements PostFilterPlugin {
         c.victims.map(async (v) => {
           try {
             await this.d.api.patchPodStatus(v.namespace, v.name, {
-              conditions: [{ type: "DisruptionTarget", status: "True", reason: "PreemptionByScheduler", message: `${this.d.schedulerName}: preempting to accommodate a higher priority pod`, lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, "Z") }],
+              conditions: [{ type: "DisruptionTarget", status: "True", reason: "PreemptionByScheduler", message: `${this.d.schedulerName}: preempting to accommodate a higher priority pod`, lastTransitionTime: rfc3339(Date.now()) }],
             });
             await this.d.api.deletePod(v.namespace, v.name, v.uid);
             this.d.events.event(v.pod, "Normal", "Preempted", `Preempted by pod ${pod.uid} on node ${c.nodeName}`);

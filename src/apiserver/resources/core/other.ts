@@ -11,6 +11,7 @@ import { asArr, asNum, asObj, asStr, child, clone, creationOf, deletionOf, isObj
 import { mapSelectorScale, validateReplicaStatus, validateTemplateForController } from "../workload.js";
 import { defaultPodTemplate, defaultPVCSpec, defaultVolume } from "./podspec-defaults.js";
 import { canonicalizeQuantities, quantityOf } from "./resources.js";
+import { rfc3339 } from "../../../util/time.js";
 
 const SPEC = FieldPath.of("spec");
 
@@ -238,7 +239,7 @@ export const persistentVolumes: ResourceDefinition = {
       if (status) setDefault(status, "phase", "Pending", true);
     },
     prepareForCreate: (obj, ctx) => {
-      obj.status = { phase: "Pending", lastPhaseTransitionTime: ctx.now.toISOString().replace(/\.\d{3}Z$/, "Z") };
+      obj.status = { phase: "Pending", lastPhaseTransitionTime: rfc3339(ctx.now) };
     },
     validate: (obj) => [...validateMeta(obj, false), ...validatePVSpec(obj)],
     validateUpdate: (obj, old) => validatePVUpdate(obj, old),

@@ -1,0 +1,37 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { rfc3339, rfc3339Micro } from "./time.js";
+
+void describe("rfc3339", () => {
+  void it("writes whole seconds in UTC, truncating the fraction", () => {
+    assert.equal(rfc3339(Date.parse("2026-03-04T05:06:07.999Z")), "2026-03-04T05:06:07Z");
+    assert.equal(rfc3339(Date.parse("2026-03-04T05:06:07Z")), "2026-03-04T05:06:07Z");
+    assert.equal(rfc3339(new Date("2026-03-04T05:06:07.089+02:00")), "2026-03-04T03:06:07Z");
+    assert.equal(rfc3339(0), "1970-01-01T00:00:00Z");
+  });
+
+  void it("truncates toward the earlier second before the epoch, as flooring the milliseconds does", () => {
+    assert.equal(rfc3339(-500), "1969-12-31T23:59:59Z");
+    assert.equal(rfc3339(-1000), "1969-12-31T23:59:59Z");
+  });
+
+  void it("takes a number and a Date alike", () => {
+    for (const ms of [1, 999, 1000, 1_767_225_600_123, 253_402_300_799_999]) assert.equal(rfc3339(ms), rfc3339(new Date(ms)));
+  });
+
+  void it("throws a RangeError on an invalid time, as Date#toISOString does", () => {
+    assert.throws(() => rfc3339(Number.NaN), RangeError);
+    assert.throws(() => rfc3339(new Date("nope")), RangeError);
+  });
+});
+
+void describe("rfc3339Micro", () => {
+  void it("writes six fractional digits, the last three zero", () => {
+    assert.equal(rfc3339Micro(Date.parse("2026-03-04T05:06:07.089Z")), "2026-03-04T05:06:07.089000Z");
+    assert.equal(rfc3339Micro(new Date(0)), "1970-01-01T00:00:00.000000Z");
+  });
+
+  void it("round-trips through Date.parse to the same millisecond", () => {
+    for (const ms of [0, 1, 999, 1_767_225_600_123]) assert.equal(Date.parse(rfc3339Micro(ms)), ms);
+  });
+});

@@ -1,0 +1,18 @@
+// The two wire forms of a Kubernetes timestamp. metav1.Time serializes as RFC 3339 in UTC with
+// whole seconds (the fraction is truncated, not rounded); metav1.MicroTime, used by Lease
+// acquire/renew times and events.k8s.io eventTime, keeps microseconds. A JS Date holds
+// milliseconds, so MicroTime's last three digits are always zero. Both take the time as epoch
+// milliseconds (what injected clocks return) or as a Date. Slicing the fixed ".sssZ" tail of
+// toISOString is cheaper than a regex, and these run on every status write and heartbeat.
+
+/** metav1.Time: `YYYY-MM-DDTHH:MM:SSZ`. */
+export function rfc3339(t: number | Date): string {
+  const iso = (typeof t === "number" ? new Date(t) : t).toISOString();
+  return `${iso.slice(0, -5)}Z`;
+}
+
+/** metav1.MicroTime: `YYYY-MM-DDTHH:MM:SS.ssssssZ`. */
+export function rfc3339Micro(t: number | Date): string {
+  const iso = (typeof t === "number" ? new Date(t) : t).toISOString();
+  return `${iso.slice(0, -1)}000Z`;
+}
