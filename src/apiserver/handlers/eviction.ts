@@ -6,11 +6,12 @@
 // recounts from the pods it sees terminating. Refusals are 429 TooManyRequests, which
 // `kubectl drain` retries.
 import type { LabelSelector as LabelSelectorSpec } from "kubernetes-types/meta/v1.js";
+import { setStatusCondition } from "../../api/conditions.js";
 import { LabelSelectorError, labelSelectorAsSelector } from "../../api/labels.js";
 import type { KubeObject } from "../registry/types.js";
-import { rfc3339 } from "../rest/meta.js";
 import type { DeleteOptions, RequestContext, ResourceStore } from "../rest/store.js";
 import * as status from "../status.js";
+import { rfc3339 } from "../../util/time.js";
 
 /** Beyond this many approved-but-unconfirmed evictions a PDB refuses more (upstream's MaxDisruptedPodSize). */
 export const MAX_DISRUPTED_POD_SIZE = 2000;
@@ -248,16 +249,7 @@ async function checkAndDecrement(pdbs: ResourceStore, pdbName: string, podName: 
 
 /** component-helpers' UpdateDisruptionAllowedCondition for a budget just spent to zero. */
 function setInsufficientPods(st: PdbStatus, now: Date): void {
-  putCondition((st.conditions ??= []), { type: "DisruptionAllowed", status: "False", reason: "InsufficientPods", message: "", ...(st.observedGeneration ? { observedGeneration: st.observedGeneration } : {}) }, now);
-}
-
-/** Sets the condition of `cond.type`, keeping its lastTransitionTime while its status stays. */
-function putCondition(conds: Condition[], cond: Omit<Condition, "lastTransitionTime">, now: Date): void {
-  const i = conds.findIndex((c) => c.type === cond.type);
-  const old = conds[i];
-  const next: Condition = { ...cond, lastTransitionTime: old && old.status === cond.status && old.lastTransitionTime ? old.lastTransitionTime : rfc3339(now) };
-  if (old) conds[i] = next;
-  else conds.push(next);
+  setStatusCondition((st.conditions ??= []), { type: "DisruptionAllowed", status: "False", reason: "InsufficientPods", message: "", ...(st.observedGeneration ? { observedGeneration: st.observedGeneration } : {}) }, now);
 }
 
 /**
@@ -283,7 +275,7 @@ async function markAndDelete(pods: ResourceStore, name: string, options: DeleteO
         const st = (pod.status ?? {}) as { conditions?: Condition[] };
         const conds = st.conditions ?? [];
         const lastProbeTime = conds.find((c) => c.type === "DisruptionTarget")?.lastProbeTime ?? null;
-        putCondition(conds, { type: "DisruptionTarget", status: "True", reason: "EvictionByEvictionAPI", message: "Eviction API: evicting", lastProbeTime }, ctx.now);
+        setStatusCondition(conds, { type: "DisruptionTarget", status: "True", reason: "EvictionByEvictionAPI", message: "Eviction API: evicting", lastProbeTime }, ctx.now);
         st.conditions = conds;
         pod.status = st;
         return pod;

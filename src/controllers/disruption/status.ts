@@ -5,8 +5,8 @@
 // handler recorded, and the DisruptionAllowed condition.
 import type { OwnerReference } from "kubernetes-types/meta/v1.js";
 import type { PodDisruptionBudget, PodDisruptionBudgetStatus } from "kubernetes-types/policy/v1.js";
+import { setStatusCondition } from "../../api/conditions.js";
 import { IntOrStringError, scaledValueFromIntOrPercent } from "../../api/intstr.js";
-import { rfc3339 } from "../../client/events.js";
 import type { DeepReadonly } from "../../client/objects.js";
 import { controllerRefOf, isPodReady, type RPod } from "../replicaset/podutil.js";
 
@@ -150,25 +150,11 @@ export function countHealthyPods(pods: readonly RPod[], disruptedPods: Readonly<
 
 type Condition = NonNullable<PodDisruptionBudgetStatus["conditions"]>[number];
 
-/**
- * apimachinery's SetStatusCondition: a condition of the same type is updated in place (its
- * lastTransitionTime changes only with its status), else appended.
- */
-export function setCondition(conditions: Condition[], c: Omit<Condition, "lastTransitionTime">, now: number): void {
-  const i = conditions.findIndex((x) => x.type === c.type);
-  const old = conditions[i];
-  if (!old) {
-    conditions.push({ ...c, lastTransitionTime: rfc3339(now) });
-    return;
-  }
-  conditions[i] = { ...c, lastTransitionTime: old.status === c.status ? old.lastTransitionTime : rfc3339(now) };
-}
-
 /** component-helpers' UpdateDisruptionAllowedCondition. */
 export function updateDisruptionAllowedCondition(status: PodDisruptionBudgetStatus, now: number): void {
   status.conditions ??= [];
   const allowed = status.disruptionsAllowed > 0;
-  setCondition(
+  setStatusCondition(
     status.conditions,
     {
       type: DISRUPTION_ALLOWED_CONDITION,
@@ -243,7 +229,7 @@ export function failSafeStatus(pdb: RPdb, err: unknown, now: number): PodDisrupt
   const st = structuredClone((pdb.status ?? { currentHealthy: 0, desiredHealthy: 0, expectedPods: 0, disruptionsAllowed: 0 }) as PodDisruptionBudgetStatus);
   st.disruptionsAllowed = 0;
   st.conditions ??= [];
-  setCondition(
+  setStatusCondition(
     st.conditions,
     {
       type: DISRUPTION_ALLOWED_CONDITION,
