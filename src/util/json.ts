@@ -1,9 +1,9 @@
 // Equality of JSON values as upstream's equality.Semantic.DeepEqual sees decoded JSON, and as
 // the values would serialize: object key order does not count, array order does; a member
 // whose value is undefined is absent and an undefined array element is null (what
-// JSON.stringify writes). The API server compares whole objects on every write and the
-// components old and new objects on every watch event, so it walks the values without
-// building key lists or strings.
+// JSON.stringify writes). The API server compares whole objects on every write, the patchers
+// (as patch/json.ts deepEqual) merge keys and subtrees, and the components old and new objects
+// on every watch event, so it walks the values without building key lists or strings.
 
 export function jsonEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
