@@ -29,6 +29,7 @@ import { nodeLifecycleController, NODE_LIFECYCLE_CONTROLLER, taintEvictionContro
 import { podGCController, POD_GC_CONTROLLER } from "./podgc/index.js";
 import { NODE_IPAM_CONTROLLER, NodeIpamError, nodeIpamControllerFactory, type NodeIpamOptionsInput } from "./nodeipam/index.js";
 import { rootCACertPublisherController, ROOT_CA_CERT_PUBLISHER } from "./rootcacert/controller.js";
+import { CodedError } from "../util/errors.js";
 
 /** A controller the manager knows: upstream's name, the short alias older flags use, its default worker count. */
 export interface KnownController {
@@ -62,14 +63,8 @@ export function builtinControllers(o: { readonly nodeIpam?: NodeIpamOptionsInput
 
 export type ControllerManagerErrorCode = "InvalidOptions" | "NotStarted";
 
-export class ControllerManagerError extends Error {
+export class ControllerManagerError extends CodedError<ControllerManagerErrorCode> {
   override readonly name = "ControllerManagerError";
-  constructor(
-    readonly code: ControllerManagerErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 export interface ControllerManagerOptionsInput {

@@ -28,15 +28,10 @@ import { Prober } from "./probes/index.js";
 import { PodLifecycle } from "./pods/index.js";
 import { KubeletServer } from "./server/index.js";
 import { ensureKubeletServingCert } from "./server/certs.js";
+import { CodedError } from "../util/errors.js";
 
-export class AgentError extends Error {
+export class AgentError extends CodedError<"NoPodCIDR" | "Stopped" | "BadOption"> {
   override readonly name = "AgentError";
-  constructor(
-    readonly code: "NoPodCIDR" | "Stopped" | "BadOption",
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 export interface AgentOptions {

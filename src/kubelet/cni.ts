@@ -6,18 +6,13 @@
 import { isIPv4, isIPv6 } from "node:net";
 import { join } from "node:path";
 import { writeFileAtomic } from "../util/atomic-write.js";
+import { CodedError } from "../util/errors.js";
 
 export const CNI_BIN_DIR = "/usr/lib/cni";
 export const CNI_CONFIG_FILE = "10-k8ts.conflist";
 
-export class CniConfigError extends Error {
+export class CniConfigError extends CodedError<"InvalidCIDR" | "InvalidBridgeName"> {
   override readonly name = "CniConfigError";
-  constructor(
-    readonly code: "InvalidCIDR" | "InvalidBridgeName",
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 export interface CniOptions {

@@ -12,15 +12,10 @@ import { writeFileAtomic } from "../util/atomic-write.js";
 import { CriClient, isCriError } from "./cri/client.js";
 import { CNI_BIN_DIR, cniConfDir } from "./cni.js";
 import { PAUSE_IMAGE } from "./images/builtin.js";
+import { CodedError } from "../util/errors.js";
 
-export class ContainerdError extends Error {
+export class ContainerdError extends CodedError<"StartFailed" | "NotReady" | "Stopped" | "SocketPathTooLong"> {
   override readonly name = "ContainerdError";
-  constructor(
-    readonly code: "StartFailed" | "NotReady" | "Stopped" | "SocketPathTooLong",
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 export interface ContainerdOptions {

@@ -7,20 +7,14 @@ import type { EndpointSlice } from "kubernetes-types/discovery/v1.js";
 import { parseIPSloppy } from "../api/validation.js";
 import type { DeepReadonly } from "../client/objects.js";
 import { SERVICE_NAME_LABEL } from "../api/labels.js";
+import { CodedError } from "../util/errors.js";
 
 export type ProxyMode = "iptables" | "nftables";
 
 export type ProxyErrorCode = "InvalidOptions" | "CommandFailed" | "NotStarted";
 
-export class ProxyError extends Error {
+export class ProxyError extends CodedError<ProxyErrorCode> {
   override readonly name = "ProxyError";
-  constructor(
-    readonly code: ProxyErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 /** Services (and their slices) carrying this label belong to another proxy (upstream skips them too). */

@@ -21,20 +21,15 @@ import type { RPod } from "./framework/podinfo.js";
 import type { RPDB } from "./plugins/defaultpreemption.js";
 import { DEFAULT_SCHEDULER_NAME } from "./profile.js";
 import { SchedulerCore } from "./scheduler.js";
+import { CodedError } from "../util/errors.js";
 
 export { SchedulerCore } from "./scheduler.js";
 export { DEFAULT_SCHEDULER_NAME } from "./profile.js";
 
 export type SchedulerErrorCode = "InvalidOptions" | "NotStarted";
 
-export class SchedulerError extends Error {
+export class SchedulerError extends CodedError<SchedulerErrorCode> {
   override readonly name = "SchedulerError";
-  constructor(
-    readonly code: SchedulerErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 export interface SchedulerOptionsInput {

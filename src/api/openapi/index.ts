@@ -14,6 +14,7 @@
 //   components.schemas, printing `description`s.
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { CodedError } from "../../util/errors.js";
 
 /** A JSON Schema / OpenAPI object as published: plain JSON. */
 export interface SchemaObject {
@@ -71,14 +72,8 @@ export type OpenAPIErrorCode =
   /** A resource declares a subresource this module does not know how to describe. */
   | "UnknownSubresource";
 
-export class OpenAPIError extends Error {
+export class OpenAPIError extends CodedError<OpenAPIErrorCode> {
   override readonly name = "OpenAPIError";
-  constructor(
-    readonly code: OpenAPIErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 // ---- Generated definitions ------------------------------------------------------------------

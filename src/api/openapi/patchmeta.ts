@@ -17,6 +17,7 @@
 //   list:atomic | list:set | list:map(<key>,<key>...)
 //   map:atomic | map:granular
 // The field name "." stands for the definition itself (a struct marked `+structType=atomic`).
+import { CodedError } from "../../util/errors.js";
 
 export type ListType = "atomic" | "set" | "map";
 export type MapType = "atomic" | "granular";
@@ -34,14 +35,8 @@ export interface FieldPatchMeta {
   readonly mapType?: MapType;
 }
 
-export class PatchMetaError extends Error {
+export class PatchMetaError extends CodedError<"BadNotation"> {
   override readonly name = "PatchMetaError";
-  constructor(
-    readonly code: "BadNotation",
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 const table: Readonly<Record<string, Readonly<Record<string, Readonly<Record<string, string>>>>>> = {

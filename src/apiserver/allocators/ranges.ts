@@ -6,20 +6,15 @@
 import { randomBytes } from "node:crypto";
 import { parseCIDRSloppy } from "../../api/validation.js";
 import { bytesToBigInt, formatIP, parseIP, type IPFamily } from "../../api/ip.js";
+import { CodedError } from "../../util/errors.js";
 
 export { familyOfIP, formatIP, parseIP, type IPFamily, type ParsedIP } from "../../api/ip.js";
 
 export type AllocatorErrorCode = "Full" | "Allocated" | "NotInRange" | "InvalidRange";
 
 /** An allocation that could not be made; messages are upstream's, as users read them in 422s. */
-export class AllocatorError extends Error {
+export class AllocatorError extends CodedError<AllocatorErrorCode> {
   override readonly name = "AllocatorError";
-  constructor(
-    readonly code: AllocatorErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 export function isAllocatorError(err: unknown, code?: AllocatorErrorCode): err is AllocatorError {

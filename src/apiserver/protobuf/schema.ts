@@ -20,6 +20,7 @@
 //   @json (its raw bytes are JSON, or a nested protobuf object), @items (a named Go slice:
 //   the array of its items).
 // Top-level kinds: apiVersion -> [package, kinds...]; each kind is the message of that name.
+import { CodedError } from "../../util/errors.js";
 
 export type ScalarType = "str" | "bytes" | "bool" | "i32" | "i64" | "f64";
 export type Render = "time" | "microtime" | "duration" | "quantity" | "intorstring" | "json" | "items";
@@ -55,14 +56,8 @@ export interface MessageDef {
 export type SchemaErrorCode = "UnknownMessage" | "BadFact";
 
 /** A fault in the fact table itself (a programming error, not a client's). */
-export class SchemaError extends Error {
+export class SchemaError extends CodedError<SchemaErrorCode> {
   override readonly name = "SchemaError";
-  constructor(
-    readonly code: SchemaErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 const SCALARS: ReadonlySet<string> = new Set(["str", "bytes", "bool", "i32", "i64", "f64"]);

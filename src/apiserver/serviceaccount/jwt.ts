@@ -4,6 +4,7 @@
 // Whether the service account and the bound object still exist is the authenticator's part.
 import { createHash, createPrivateKey, createPublicKey, randomUUID, type KeyObject } from "node:crypto";
 import { SignJWT, decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from "jose";
+import { CodedError } from "../../util/errors.js";
 
 /** The `sub` of every ServiceAccount token, and the user name it authenticates as. */
 export function serviceAccountUsername(namespace: string, name: string): string {
@@ -12,14 +13,8 @@ export function serviceAccountUsername(namespace: string, name: string): string 
 
 export type ServiceAccountTokenErrorCode = "UnsupportedKey" | "Malformed" | "InvalidSignature" | "Expired" | "NotYetValid" | "InvalidAudience" | "InvalidClaims" | "Invalidated";
 
-export class ServiceAccountTokenError extends Error {
+export class ServiceAccountTokenError extends CodedError<ServiceAccountTokenErrorCode> {
   override readonly name = "ServiceAccountTokenError";
-  constructor(
-    readonly code: ServiceAccountTokenErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 export interface SigningKey {

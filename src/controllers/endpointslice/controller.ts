@@ -19,6 +19,7 @@ import type { Api } from "../api.js";
 import { podEndpointsChanged, serviceSelector, servicesSelecting, type RPod, type RService } from "../endpoints/index.js";
 import { CONTROLLER_NAME, MANAGED_BY_LABEL, MAX_ENDPOINTS_PER_SLICE, reconcile } from "./reconciler.js";
 import { EndpointSliceTracker, SERVICE_NAME_LABEL } from "./tracker.js";
+import { CodedError } from "../../util/errors.js";
 
 export const ENDPOINTSLICE_CONTROLLER = "endpointslice-controller";
 /** Upstream's endpointSliceChangeMinSyncDelay: slice events are batched for a second. */
@@ -27,14 +28,8 @@ export const SLICE_CHANGE_SYNC_DELAY_MS = 1000;
 export type EndpointSliceErrorCode = "StaleInformerCache" | "NodeNotFound";
 
 /** Why a sync is retried: the cache lags this controller's writes, or a pod's node is unknown. */
-export class EndpointSliceError extends Error {
+export class EndpointSliceError extends CodedError<EndpointSliceErrorCode> {
   override readonly name = "EndpointSliceError";
-  constructor(
-    readonly code: EndpointSliceErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 export interface EndpointSliceControllerDeps {

@@ -19,6 +19,7 @@ import type { Logger } from "../../util/log.js";
 import type { Api, ResourceApi } from "../api.js";
 import type { ResourceMapper } from "../discovery.js";
 import { DependencyGraph, FINALIZER_FOREGROUND, FINALIZER_ORPHAN, identityString, type GraphNode, type InvalidOwnerReport, type ObjectIdentity } from "./graph.js";
+import { CodedError } from "../../util/errors.js";
 
 export type GarbageCollectorErrorCode =
   /** An owner reference or object names a kind the server does not serve (yet). */
@@ -26,14 +27,8 @@ export type GarbageCollectorErrorCode =
   /** A cluster-scoped object names a namespaced owner: never valid, not retried. */
   | "NamespacedOwnerOfClusterScopedObject";
 
-export class GarbageCollectorError extends Error {
+export class GarbageCollectorError extends CodedError<GarbageCollectorErrorCode> {
   override readonly name = "GarbageCollectorError";
-  constructor(
-    readonly code: GarbageCollectorErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 export interface GarbageCollectorDeps {

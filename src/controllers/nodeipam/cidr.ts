@@ -5,6 +5,7 @@
 // at most 2^16 node blocks.
 
 import { formatIP as formatAnyIP, parseIP as parseAnyIP } from "../../api/ip.js";
+import { CodedError } from "../../util/errors.js";
 
 export type IpFamily = 4 | 6;
 
@@ -17,14 +18,8 @@ export interface Prefix {
 
 export type CidrErrorCode = "InvalidCIDR" | "SubnetTooBig" | "MaskTooSmall" | "CIDRNotAvailable" | "OutOfRange";
 
-export class CidrError extends Error {
+export class CidrError extends CodedError<CidrErrorCode> {
   override readonly name = "CidrError";
-  constructor(
-    readonly code: CidrErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 /** upstream's clusterSubnetMaxDiff: a cluster CIDR is split into at most 2^16 node blocks */

@@ -18,6 +18,7 @@ import type { Logger } from "../../util/log.js";
 import type { Api } from "../api.js";
 import type { EventSink } from "../context.js";
 import { CidrError, CidrSet, parseCIDR } from "./cidr.js";
+import { CodedError } from "../../util/errors.js";
 
 export const NODE_IPAM_CONTROLLER = "node-ipam-controller";
 
@@ -34,14 +35,8 @@ export const DEFAULT_NODE_IPAM_OPTIONS: NodeIpamOptions = Object.freeze({ cluste
 
 export type NodeIpamErrorCode = "InvalidOptions" | "CIDRNotAvailable";
 
-export class NodeIpamError extends Error {
+export class NodeIpamError extends CodedError<NodeIpamErrorCode> {
   override readonly name = "NodeIpamError";
-  constructor(
-    readonly code: NodeIpamErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 export interface NodeIpamDeps {

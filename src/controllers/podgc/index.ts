@@ -2,19 +2,14 @@
 import { realClock, type Clock } from "../../client/clock.js";
 import type { Controller, ControllerContext, ControllerFactory } from "../context.js";
 import { DEFAULT_POD_GC_OPTIONS, POD_GC_CONTROLLER, PodGCController, podGCMetrics, type PodGCOptions } from "./controller.js";
+import { CodedError } from "../../util/errors.js";
 
 export { POD_GC_CONTROLLER, DEFAULT_POD_GC_OPTIONS, type PodGCOptions };
 
 export type PodGCErrorCode = "InvalidOptions";
 
-export class PodGCError extends Error {
+export class PodGCError extends CodedError<PodGCErrorCode> {
   override readonly name = "PodGCError";
-  constructor(
-    readonly code: PodGCErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 export function compilePodGCOptions(o: Partial<PodGCOptions> = {}): PodGCOptions {

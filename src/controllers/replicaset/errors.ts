@@ -1,5 +1,7 @@
 // Errors raised by the workload controllers themselves (the API's own failures stay
 // ApiErrors). Each carries a stable code so that callers and tests never match messages.
+import { CodedError } from "../../util/errors.js";
+
 export type WorkloadErrorCode =
   /** The owner may not adopt: its live copy is gone, replaced (other uid) or being deleted. */
   | "CannotAdopt"
@@ -10,15 +12,8 @@ export type WorkloadErrorCode =
   /** A pod template hash collided with an existing ReplicaSet of different template. */
   | "HashCollision";
 
-export class WorkloadError extends Error {
+export class WorkloadError extends CodedError<WorkloadErrorCode> {
   override readonly name = "WorkloadError";
-  constructor(
-    readonly code: WorkloadErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 export function isWorkloadError(err: unknown, code?: WorkloadErrorCode): err is WorkloadError {

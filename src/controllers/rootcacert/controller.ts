@@ -12,6 +12,7 @@ import { WorkQueue } from "../../client/workqueue.js";
 import type { Logger } from "../../util/log.js";
 import type { Api } from "../api.js";
 import type { Controller, ControllerContext } from "../context.js";
+import { CodedError } from "../../util/errors.js";
 
 export const ROOT_CA_CERT_PUBLISHER = "root-ca-certificate-publisher-controller";
 export const ROOT_CA_CONFIGMAP = "kube-root-ca.crt";
@@ -22,14 +23,8 @@ export const DESCRIPTION =
 
 export type RootCACertPublisherErrorCode = "NoRootCA";
 
-export class RootCACertPublisherError extends Error {
+export class RootCACertPublisherError extends CodedError<RootCACertPublisherErrorCode> {
   override readonly name = "RootCACertPublisherError";
-  constructor(
-    readonly code: RootCACertPublisherErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 export interface RootCACertPublisherDeps {

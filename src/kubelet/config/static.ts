@@ -22,17 +22,12 @@ import { parseAllDocuments } from "yaml";
 import type { Logger } from "../../util/log.js";
 import { ANNOTATION_CONFIG_HASH, ANNOTATION_CONFIG_SEEN, ANNOTATION_CONFIG_SOURCE } from "../types.js";
 import { applyPodDefaults } from "./defaults.js";
+import { CodedError } from "../../util/errors.js";
 
 export type StaticPodErrorCode = "InvalidManifest" | "InvalidOptions";
 
-export class StaticPodError extends Error {
+export class StaticPodError extends CodedError<StaticPodErrorCode> {
   override readonly name = "StaticPodError";
-  constructor(
-    readonly code: StaticPodErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 export interface StaticPodSourceOptions {

@@ -8,19 +8,14 @@ import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "
 import { join } from "node:path";
 import { buildOciImage, type BuiltImage } from "./oci.js";
 import type { TarEntry } from "./tar.js";
+import { CodedError } from "../../util/errors.js";
 
 export const BUSYBOX_IMAGE = "docker.io/library/busybox:1.35";
 export const PAUSE_IMAGE = "k8ts.local/pause:3.9";
 export const DEFAULT_BUSYBOX_PATH = "/bin/busybox";
 
-export class ImageBuildError extends Error {
+export class ImageBuildError extends CodedError<"BusyboxMissing" | "BusyboxNotStatic"> {
   override readonly name = "ImageBuildError";
-  constructor(
-    readonly code: "BusyboxMissing" | "BusyboxNotStatic",
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 const PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";

@@ -13,20 +13,14 @@ import type { CriClient } from "../cri/client.js";
 import { ensureImages, type BuiltinImageResult, type ImportOptions } from "./import.js";
 import { buildOciImage, buildOciImageAsync, type BuiltImage, type OciImageSpec } from "./oci.js";
 import type { TarEntry } from "./tar.js";
+import { CodedError } from "../../util/errors.js";
 
 export const DNS_IMAGE = `k8ts.local/dns:${VERSION.gitVersion}`;
 export const DNS_BUNDLE_IN_IMAGE = "/k8ts-dns.cjs";
 export const NODE_IN_IMAGE = "/usr/bin/node";
 
-export class DnsImageError extends Error {
+export class DnsImageError extends CodedError<"BundleMissing" | "NodeMissing" | "LddFailed"> {
   override readonly name = "DnsImageError";
-  constructor(
-    readonly code: "BundleMissing" | "NodeMissing" | "LddFailed",
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 /** Where the build puts the bundle: dist/dns/k8ts-dns.cjs, found from this module (dist/src/kubelet/images/). */

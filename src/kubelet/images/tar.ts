@@ -1,14 +1,10 @@
 // A ustar (POSIX.1-1988) writer, enough for image layers and OCI layout archives: regular
 // files, directories and symlinks, owned by root, with a fixed mtime so that the same input
 // always gives the same bytes (and so the same digests).
-export class TarError extends Error {
+import { CodedError } from "../../util/errors.js";
+
+export class TarError extends CodedError<"NameTooLong" | "FileTooLarge"> {
   override readonly name = "TarError";
-  constructor(
-    readonly code: "NameTooLong" | "FileTooLarge",
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 export type TarEntry =

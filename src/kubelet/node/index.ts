@@ -25,19 +25,14 @@ import { NODE_LEASE_NAMESPACE } from "../../client/nodelease.js";
 import { NodeLease } from "./lease.js";
 import { desiredStatus, imagesOf, PressureTracker, stampHeartbeats, STATUS_REPORT_MS, statusChanged, thresholdsMet, type Readiness, type Resources, type StatusInput } from "./status.js";
 import { rfc3339 } from "../../util/time.js";
+import { CodedError } from "../../util/errors.js";
 
 export type { Readiness };
 
 export type NodeAgentErrorCode = "NotStarted" | "Stopped" | "InvalidOptions";
 
-export class NodeAgentError extends Error {
+export class NodeAgentError extends CodedError<NodeAgentErrorCode> {
   override readonly name = "NodeAgentError";
-  constructor(
-    readonly code: NodeAgentErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 /** The runtime calls the node status needs (a CriClient has them). */

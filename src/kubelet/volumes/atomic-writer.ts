@@ -11,6 +11,7 @@
 import { createHash } from "node:crypto";
 import { chmod, lstat, mkdir, mkdtemp, readFile, readdir, readlink, rename, rm, symlink, unlink, writeFile } from "node:fs/promises";
 import { dirname, join, posix } from "node:path";
+import { CodedError } from "../../util/errors.js";
 
 /** One file of a volume's content. */
 export interface FileProjection {
@@ -30,14 +31,8 @@ const MAX_PATH = 4096;
 export type AtomicWriteErrorCode = "InvalidPath" | "PathConflict";
 
 /** A payload that cannot be written (a path that escapes the volume, a file that is also a directory). */
-export class AtomicWriteError extends Error {
+export class AtomicWriteError extends CodedError<AtomicWriteErrorCode> {
   override readonly name = "AtomicWriteError";
-  constructor(
-    readonly code: AtomicWriteErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 /** Upstream's validatePath: relative, no `..` element, not starting with `..`, within name limits. */

@@ -2,15 +2,10 @@
 import { execFile } from "node:child_process";
 import { readFile, stat } from "node:fs/promises";
 import { dirname } from "node:path";
+import { CodedError } from "../../util/errors.js";
 
-export class MountError extends Error {
+export class MountError extends CodedError<"MountFailed" | "UnmountFailed"> {
   override readonly name = "MountError";
-  constructor(
-    readonly code: "MountFailed" | "UnmountFailed",
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 function run(cmd: string, args: readonly string[]): Promise<{ ok: boolean; output: string }> {
