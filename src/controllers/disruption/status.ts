@@ -9,6 +9,7 @@ import { setStatusCondition } from "../../api/conditions.js";
 import { IntOrStringError, scaledValueFromIntOrPercent } from "../../api/intstr.js";
 import type { DeepReadonly } from "../../client/objects.js";
 import { controllerRefOf, isPodReady, type RPod } from "../replicaset/podutil.js";
+import { CodedError } from "../../util/errors.js";
 
 export type { RPod };
 export type RPdb = DeepReadonly<PodDisruptionBudget>;
@@ -26,15 +27,8 @@ export const SYNC_FAILED_REASON = "SyncFailed";
 
 export type DisruptionErrorCode = "NoControllers" | "InvalidIntOrPercent" | "InvalidSelector";
 
-export class DisruptionError extends Error {
+export class DisruptionError extends CodedError<DisruptionErrorCode> {
   override readonly name = "DisruptionError";
-  constructor(
-    readonly code: DisruptionErrorCode,
-    message: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-  }
 }
 
 /** A controller found for a pod: its uid (the same controller counts once) and spec.replicas. */

@@ -40,6 +40,7 @@ import {
   zoneKey,
 } from "./taints.js";
 import { rfc3339 } from "../../util/time.js";
+import { CodedError } from "../../util/errors.js";
 
 export const NODE_LIFECYCLE_CONTROLLER = "node-lifecycle-controller";
 
@@ -562,13 +563,6 @@ export class NodeLifecycleController {
 
 export type NodeLifecycleErrorCode = "TaintUpdateFailed" | "PodUpdateFailed" | "NodeNotCached" | "InvalidOptions";
 
-export class NodeLifecycleError extends Error {
+export class NodeLifecycleError extends CodedError<NodeLifecycleErrorCode> {
   override readonly name = "NodeLifecycleError";
-  constructor(
-    readonly code: NodeLifecycleErrorCode,
-    message: string,
-    opts?: { readonly cause?: unknown },
-  ) {
-    super(message, opts);
-  }
 }
