@@ -11,7 +11,7 @@ import { keyOf } from "./controller.js";
 import { Indexer, Lister, NODE_NAME_INDEX, OWNER_UID_INDEX, SharedInformer, SharedInformerFactory, stripManagedFields, nodeNameIndexFunc, ownerUidIndexFunc, namespaceIndexFunc, NAMESPACE_INDEX, type EventHandler, type IndexFunc } from "./informer.js";
 import { DeletedFinalStateUnknown, mutableCopy, type DeepReadonly, type KubeObject } from "./objects.js";
 import type { ListerWatcher } from "./reflector.js";
-import { createClientFromKubeconfig, type ObjectList, type RestClient, type WatchEvent } from "./rest.js";
+import { createClientFromKubeconfig, type ObjectList, type RestClient, type WatchEvent, type WatchOptions } from "./rest.js";
 
 const silent = pino({ level: "silent" });
 
@@ -90,7 +90,10 @@ class FeedLW implements ListerWatcher<Pod> {
   list(): Promise<ObjectList<Pod>> {
     return Promise.resolve({ metadata: { resourceVersion: this.listRV }, items: structuredClone(this.listItems) });
   }
-  watch(): Promise<AsyncIterable<WatchEvent<Pod>> & { stop(): void }> {
+  /** The options of each watch opened. */
+  readonly watchOpts: WatchOptions[] = [];
+  watch(opts: WatchOptions): Promise<AsyncIterable<WatchEvent<Pod>> & { stop(): void }> {
+    this.watchOpts.push(opts);
     this.watching++;
     return Promise.resolve({ stop: () => this.emit("end"), [Symbol.asyncIterator]: () => this.events() });
   }
@@ -160,6 +163,27 @@ void describe("SharedInformer (scripted)", () => {
     assert.deepEqual(handlerAfterSync.map((e) => `${e.what} ${e.key}`), ["add(initial) a/p1", "add(initial) a/p3"], "a late handler first hears of everything cached");
     ac.abort();
     await run;
+  });
+
+  void it("watches without managedFields when its transform strips them or it is told to, not otherwise", async () => {
+    const cases: [Partial<ConstructorParameters<typeof SharedInformer<Pod>>[0]>, boolean][] = [
+      [{ transform: stripManagedFields }, true],
+      [{ transform: (p: Pod) => p, omitManagedFields: true }, true],
+      [{ transform: stripManagedFields, omitManagedFields: false }, false],
+      [{}, false],
+    ];
+    for (const [opts, omitted] of cases) {
+      const lw = new FeedLW();
+      const inf = new SharedInformer<Pod>({ name: "pods", lw, log: silent, clock: new FakeClock(), ...opts });
+      const ac = new AbortController();
+      const run = inf.run(ac.signal);
+      await until(() => lw.watchOpts.length === 1, "a watch");
+      assert.equal(lw.watchOpts[0]!.omitManagedFields === true, omitted, JSON.stringify(opts));
+      assert.ok(lw.watchOpts[0]!.resourceVersion, "the reflector's own options are kept");
+      ac.abort();
+      lw.emit("end");
+      await run;
+    }
   });
 
   void it("turns objects missing from a re-list into tombstones, and skips unchanged ones", async () => {

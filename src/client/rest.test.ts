@@ -14,7 +14,7 @@ import { startTestApiServer, type TestApiServer } from "../testing/apiserver.js"
 import { until } from "../testing/wait.js";
 import { realClock, type Clock } from "./clock.js";
 import { ApiError, ClientError, isAlreadyExists, isConflict, isExpired, isGoneOrExpired, isInvalid, isNotFound, isTooManyRequests } from "./errors.js";
-import { RestClient, createClientFromKubeconfig, createInClusterClient, isStatus, type WatchEvent } from "./rest.js";
+import { RestClient, createClientFromKubeconfig, createInClusterClient, isStatus, managedFieldsCut, type WatchEvent } from "./rest.js";
 
 const pod = (name: string, labels: Record<string, string> = { app: "t" }): Pod => ({
   apiVersion: "v1",
@@ -124,6 +124,31 @@ void describe("RestClient against the API server", () => {
       return true;
     });
     await assert.rejects(pods.delete("never-was"), isNotFound);
+  });
+
+  void it("omitManagedFields: answers and watch events come without managedFields, otherwise the same", async () => {
+    const pods = client.forKind("v1", "Pod").namespace("watching");
+    const watch = await pods.watch({ omitManagedFields: true, resourceVersion: (await pods.list()).metadata.resourceVersion! });
+    const events = collect(watch, 2);
+    const lean = await pods.create(pod("lean"), { omitManagedFields: true });
+    assert.equal(lean.metadata?.managedFields, undefined);
+    const full = await pods.get("lean");
+    assert.ok(full.metadata?.managedFields?.length, "without the option they are there");
+    const { managedFields: _mf, ...meta } = full.metadata!;
+    assert.deepEqual(await pods.get("lean", { omitManagedFields: true }), { ...full, metadata: meta });
+    const patched = await pods.patch("lean", "merge", { metadata: { labels: { x: "y" } } }, { omitManagedFields: true });
+    assert.equal(patched.metadata?.managedFields, undefined);
+    assert.equal(patched.metadata?.labels?.["x"], "y");
+    const seen = await events;
+    assert.deepEqual(
+      seen.map((e) => [e.type, (e.object as Pod).metadata?.name, (e.object as Pod).metadata?.managedFields, (e.object as Pod).kind]),
+      [
+        ["ADDED", "lean", undefined, "Pod"],
+        ["MODIFIED", "lean", undefined, "Pod"],
+      ],
+    );
+    assert.equal((seen[1]!.object as Pod).metadata?.resourceVersion, patched.metadata?.resourceVersion);
+    watch.stop();
   });
 
   void it("needs a namespace for namespaced writes and knows built-in kinds", async () => {
@@ -574,5 +599,43 @@ void describe("RestClient retries, throttling and transport", () => {
       c.close();
       await srv.close();
     }
+  });
+});
+
+void describe("managedFieldsCut", () => {
+  const mf = '"managedFields":[{"manager":"m","fieldsV1":{"f:metadata":{"f:labels":{".":{},"f:a\\"]}":{}}}}}]';
+  const ev = (meta: string): string => `{"type":"MODIFIED","object":{"kind":"Pod","apiVersion":"v1","metadata":{${meta}},"spec":{"x":"\\"managedFields\\":[]"}}}`;
+  const parsedWithout = (text: string): unknown => {
+    const o = JSON.parse(text) as { object: { metadata: Record<string, unknown> } };
+    delete o.object.metadata["managedFields"];
+    return o;
+  };
+
+  void it("cuts the member wherever it stands among metadata's members", () => {
+    for (const meta of [`"name":"a",${mf},"uid":"u"`, `${mf},"name":"a"`, `"name":"a",${mf}`, mf, `"labels":{"managedFields":"x"},"n":1,"t":true,"z":null,"a":[1,{"b":"]"}],${mf},"s":"q\\\\"`]) {
+      const text = ev(meta);
+      const cut = managedFieldsCut(text, "event");
+      assert.ok(cut.length < text.length, meta);
+      assert.deepEqual(JSON.parse(cut), parsedWithout(text), meta);
+    }
+  });
+
+  void it("cuts from an answer's object, not from a BOOKMARK, and leaves text it cannot be sure of", () => {
+    const obj = `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"a",${mf}},"spec":{}}`;
+    assert.equal(managedFieldsCut(obj, "object"), '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"a"},"spec":{}}');
+    for (const text of [
+      `{"type":"BOOKMARK","object":{"kind":"Pod","apiVersion":"v1","metadata":{${mf}}}}`,
+      `{"type":"ADDED","object":{"kind":"Pod","spec":{"metadata":{${mf}}},"metadata":{"name":"a"}}}`,
+      `{"type":"ADDED","object":{"kind":"Pod","metadata":{"name": "a",${mf}}}}`,
+      `{"type":"ADDED","object":{"kind":"Pod","metadata":{"name":"a","labels":{"x":"y"}}}}`,
+      `{"type":"ADDED","object":{"kind":"Pod","metadata":{"name":"a","labels":{"x":"y"},"managedFields":null}}}`,
+      `{"type":"ADDED","object":{"kind":"Pod","metadata":{"name":"a","managedFields":[{"unterminated":"]}}`,
+      `{ "type":"ADDED","object":{"metadata":{${mf}}}}`,
+    ]) {
+      assert.equal(managedFieldsCut(text, "event"), text, text);
+    }
+    assert.equal(managedFieldsCut(`{"type":"ADDED","object":{"metadata":{"labels":{${mf}},"name":"a"}}}`, "event").length > 0, true);
+    const nested = `{"type":"ADDED","object":{"metadata":{"labels":{${mf}},"name":"a"}}}`;
+    assert.equal(managedFieldsCut(nested, "event"), nested, "a managedFields deeper down is not metadata's");
   });
 });

@@ -153,17 +153,22 @@ export class SimNodes {
     this.nodesApi = o.client.forKind("v1", "Node");
     this.podsApi = o.client.forKind("v1", "Pod");
     this.leasesApi = o.client.forKind("coordination.k8s.io/v1", "Lease").namespace(NODE_LEASE_NAMESPACE);
-    this.nodeInformer = new SharedInformer<Node>({ name: "nodes", lw: this.nodesApi, log: this.log, clock: o.clock, transform: trimNode });
+    // The trims drop managedFields: decoding them would be work thrown away.
+    this.nodeInformer = new SharedInformer<Node>({ name: "nodes", lw: this.nodesApi, log: this.log, clock: o.clock, transform: trimNode, omitManagedFields: true });
     this.podInformer = new SharedInformer<Pod>({
       name: "pods",
       lw: this.podsApi,
       log: this.log,
       clock: o.clock,
       transform: (p) => trimPod(p, this.names),
+      omitManagedFields: true,
       selectors: { fieldSelector: "spec.nodeName!=" },
       indexers: { [NODE_NAME_INDEX]: nodeNameIndexFunc as unknown as IndexFunc<Pod> },
     });
-    this.leases = new LeaseRenewer({ api: this.leasesApi, clock: o.clock, log: this.log, intervalMs: o.renewIntervalMs, durationSeconds: o.leaseDurationSeconds });
+    const leases = this.leasesApi;
+    const lean = { omitManagedFields: true } as const;
+    const leaseApi = { get: (name: string) => leases.get(name, lean), create: (l: Lease) => leases.create(l, lean), update: (l: Lease) => leases.update(l, lean) };
+    this.leases = new LeaseRenewer({ api: leaseApi, clock: o.clock, log: this.log, intervalMs: o.renewIntervalMs, durationSeconds: o.leaseDurationSeconds });
     this.podInformer.addEventHandler({
       onAdd: (p) => this.podChanged(p),
       onUpdate: (_old, p) => this.podChanged(p),
@@ -257,7 +262,7 @@ export class SimNodes {
     sim.uid = node.metadata?.uid ?? sim.uid;
     const repairs = conditionRepairs(node, this.o.clock.now());
     if (repairs.length === 0) return;
-    await this.nodesApi.patch(name, "strategic", { status: { conditions: repairs } }, { subresource: "status" });
+    await this.nodesApi.patch(name, "strategic", { status: { conditions: repairs } }, { subresource: "status", omitManagedFields: true });
   }
 
   private release(key: string): void {
@@ -358,7 +363,8 @@ export class SimNodes {
     const patch = lagging ? undefined : statusPatch(pod.status, desired.status, now);
     if (patch) {
       try {
-        const answer = await pods.patch(name, "strategic", { metadata: { uid }, status: patch }, { subresource: "status" });
+        // Only the answer's resourceVersion is read.
+        const answer = await pods.patch(name, "strategic", { metadata: { uid }, status: patch }, { subresource: "status", omitManagedFields: true });
         rec.written = desired.status;
         const rv = answer.metadata?.resourceVersion;
         if (rv !== undefined) rec.writtenRv = rv;
