@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { FieldSet, comparePE, goJSON, parsePE, path, pathString, peKey, type Path, type PathElement } from "./fieldpath.js";
+import { FieldSet, comparePE, goJSON, maxReadSets, parsePE, path, pathString, peKey, type Path, type PathElement } from "./fieldpath.js";
 import { isPatchError } from "./errors.js";
 
 const f = (name: string): PathElement => ({ kind: "field", name });
@@ -199,4 +199,73 @@ void describe("FieldSet encoding kept from decoding", () => {
       assert.equal(text(FieldSet.fromFieldsV1(input).toFieldsV1()), text(want));
     });
   }
+});
+
+void describe("FieldSet reuse between writes", () => {
+  const canonical = {
+    "f:metadata": { "f:labels": { ".": {}, "f:app": {} } },
+    "f:spec": { "f:containers": { 'k:{"name":"c"}': { ".": {}, "f:image": {}, "f:name": {} } }, "f:replicas": {} },
+  };
+  const text = (o: unknown): string => JSON.stringify(o);
+  const image = [f("spec"), f("containers"), k(["name", "c"]), f("image")];
+
+  void it("reads the same FieldsV1 object again as an independent set, and re-encodes it as that object", () => {
+    const input = structuredClone(canonical);
+    const first = FieldSet.fromFieldsV1(input);
+    first.insert([f("spec"), f("paused")]);
+    const second = FieldSet.fromFieldsV1(input);
+    // The first read's change is not in the second (nor in what later reads get).
+    assert.equal(second.has([f("spec"), f("paused")]), false);
+    assert.equal(second.toFieldsV1(), input);
+    assert.equal(FieldSet.fromFieldsV1(input).has([f("spec"), f("paused")]), false);
+    second.insert([f("status")]);
+    assert.equal(FieldSet.fromFieldsV1(input).has([f("status")]), false);
+    assert.equal(text(input), text(canonical));
+  });
+
+  void it("reads correctly past the bound of remembered reads", () => {
+    const inputs = Array.from({ length: maxReadSets + 10 }, (_, n) => ({ "f:spec": { [`f:x${n}`]: {} } }));
+    for (const o of inputs) FieldSet.fromFieldsV1(o);
+    for (const n of [0, 5, maxReadSets + 9]) {
+      const s = FieldSet.fromFieldsV1(inputs[n]);
+      assert.deepStrictEqual(s.paths().map(pathString), [`.spec.x${n}`]);
+    }
+  });
+
+  void it("keeps the encoding of a union that adds nothing new, on either side, and the result stays independent", () => {
+    const input = structuredClone(canonical);
+    const a = FieldSet.fromFieldsV1(input);
+    const sub = FieldSet.of(image);
+    const left = a.union(sub);
+    const right = sub.union(a);
+    assert.equal(left.toFieldsV1(), input);
+    assert.equal(right.toFieldsV1(), input);
+    right.insert([f("spec"), f("paused")]);
+    assert.equal(a.has([f("spec"), f("paused")]), false);
+    assert.equal(left.has([f("spec"), f("paused")]), false);
+    assert.equal(text(a.toFieldsV1()), text(canonical));
+    // A union that adds something is a new encoding.
+    const grown = a.union(FieldSet.of([f("spec"), f("paused")]));
+    assert.notEqual(grown.toFieldsV1(), input);
+    assert.equal(grown.has([f("spec"), f("paused")]), true);
+  });
+
+  void it("tells whether two sets share a member, exactly when a difference takes something", () => {
+    const a = FieldSet.fromFieldsV1(structuredClone(canonical));
+    assert.equal(a.sharesMember(FieldSet.of(image)), true);
+    assert.equal(a.difference(FieldSet.of(image)).has(image), false);
+    // A path that only passes through a member's subtree is no shared member.
+    const through = FieldSet.of([f("spec"), f("containers")], [f("metadata"), f("labels"), f("team")]);
+    assert.equal(a.sharesMember(through), false);
+    assert.equal(text(a.difference(through).toFieldsV1()), text(canonical));
+  });
+
+  void it("writes empty objects that compare equal to {} and cannot be changed in place", () => {
+    const v1 = FieldSet.of([f("a")], [f("b"), f("c")], [f("b")]).toFieldsV1();
+    assert.deepStrictEqual(v1, { "f:a": {}, "f:b": { ".": {}, "f:c": {} } });
+    assert.equal(Object.isFrozen(v1["f:a"]), true);
+    assert.throws(() => {
+      (v1["f:a"] as Record<string, unknown>)["x"] = 1;
+    }, TypeError);
+  });
 });

@@ -244,6 +244,24 @@ export function peEqual(a: PathElement, b: PathElement): boolean {
   return a.kind === b.kind && peKey(a) === peKey(b) && (a.kind !== "value" || deepEqual(a.value, (b as typeof a).value));
 }
 
+/**
+ * FieldsV1 objects recently read, with the set read (a copy nobody changes: readers get copies
+ * of it), the most recently used last. managedFields are decoded on every write, and an entry
+ * the write leaves alone is encoded again as the very object it was read from (sets keep their
+ * encoding), so the next write of the object finds it here; so do the entries that creates of
+ * alike objects share (managedfields.ts). Keyed by identity, which relies on FieldsV1 being
+ * plain JSON that nothing changes in place (as the encodings sets keep are). Bounded and
+ * strong: a WeakMap entry made per read cost the collector more than the parse it saved.
+ */
+const readSets = new Map<JsonObject, FieldSet>();
+const fieldTag = "f".charCodeAt(0);
+/**
+ * Every empty object FieldsV1 holds (leaves and ".") is this one: a quarter of a stored pod's
+ * JSON objects were these, each allocated, and frozen by the watch cache, on every write.
+ */
+const emptyV1: JsonObject = Object.freeze({}) as JsonObject;
+export const maxReadSets = 2048;
+
 interface Child {
   readonly pe: PathElement;
   readonly set: FieldSet;
@@ -345,8 +363,10 @@ export class FieldSet {
   }
 
   union(o: FieldSet): FieldSet {
-    if (o.members.size === 0 && o.children.size === 0) return this.shallowCopy();
-    if (this.members.size === 0 && this.children.size === 0) return o.shallowCopy();
+    // Most unions add what one side holds already (a manager writing its own fields again):
+    // the other side is the result, and keeps its encoding.
+    if (o.isSubsetOf(this)) return this.shallowCopy();
+    if (this.isSubsetOf(o)) return o.shallowCopy();
     const out = new FieldSet();
     for (const [k, pe] of this.members) out.addMember(k, pe);
     for (const [k, pe] of o.members) out.addMember(k, pe);
@@ -392,8 +412,11 @@ export class FieldSet {
     return true;
   }
 
-  /** Whether some path is a member of both sets. */
-  private sharesMember(o: FieldSet): boolean {
+  /**
+   * Whether some path is a member of both sets; when not, `difference(o)` takes nothing from
+   * this set.
+   */
+  sharesMember(o: FieldSet): boolean {
     for (const k of o.members.keys()) if (this.members.has(k)) return true;
     for (const [k, oc] of o.children) {
       const c = this.children.get(k);
@@ -455,18 +478,15 @@ export class FieldSet {
 
   private emit(includeSelf: boolean): JsonObject {
     if (this.v1 !== undefined && this.v1Self === includeSelf) return this.v1;
+    const keys: string[] = [];
+    for (const k of this.members.keys()) keys.push(k);
+    for (const k of this.children.keys()) if (!this.members.has(k)) keys.push(k);
+    if (keys.length > 1) keys.sort((a, b) => this.compareKeys(a, b));
     const out: JsonObject = {};
-    const entries: { pe: PathElement; member: boolean; set?: FieldSet }[] = [];
-    for (const [k, pe] of this.members) {
+    if (includeSelf && keys.length > 0) out["."] = emptyV1;
+    for (const k of keys) {
       const c = this.children.get(k);
-      entries.push(c === undefined ? { pe, member: true } : { pe, member: true, set: c.set });
-    }
-    for (const [k, c] of this.children) if (!this.members.has(k)) entries.push({ pe: c.pe, member: false, set: c.set });
-    entries.sort((a, b) => comparePE(a.pe, b.pe));
-    if (includeSelf && entries.length > 0) out["."] = {};
-    for (const e of entries) {
-      const k = peKey(e.pe);
-      const v = e.set === undefined ? {} : e.set.emit(e.member);
+      const v = c === undefined ? emptyV1 : c.set.emit(this.members.has(k));
       if (k === "__proto__") Object.defineProperty(out, k, { value: v, writable: true, enumerable: true, configurable: true });
       else out[k] = v;
     }
@@ -475,11 +495,30 @@ export class FieldSet {
     return out;
   }
 
+  /** comparePE of the elements of two keys of this node; field keys order as their names do. */
+  private compareKeys(a: string, b: string): number {
+    if (a.charCodeAt(0) === fieldTag && b.charCodeAt(0) === fieldTag) return compareStrings(a, b);
+    return comparePE(this.elementOf(a), this.elementOf(b));
+  }
+
+  private elementOf(k: string): PathElement {
+    return (this.members.get(k) ?? this.children.get(k)?.pe) as PathElement;
+  }
+
   /** Parses FieldsV1; element types it does not know are dropped, as upstream does. */
   static fromFieldsV1(v: unknown): FieldSet {
     if (!isObject(v)) throw badFields("FieldsV1 must be a JSON object");
+    const known = readSets.get(v);
+    if (known !== undefined) {
+      readSets.delete(v);
+      readSets.set(v, known);
+      return known.shallowCopy();
+    }
     const [set] = FieldSet.readV1(v);
-    return set ?? new FieldSet();
+    const out = set ?? new FieldSet();
+    if (readSets.size >= maxReadSets) readSets.delete(readSets.keys().next().value as JsonObject);
+    readSets.set(v, out.shallowCopy());
+    return out;
   }
 
   /**
@@ -554,7 +593,7 @@ export class FieldSet {
     return this;
   }
 
-  /** A new top-level node over the same (now shared) subtrees. */
+  /** A new top-level node over the same (now shared) subtrees; it encodes as this one does. */
   private shallowCopy(): FieldSet {
     const out = new FieldSet();
     if (this.members.size > 0) out.members = new Map(this.members);
@@ -562,6 +601,8 @@ export class FieldSet {
       c.set.frozen = true;
       out.setChild(k, c);
     }
+    out.v1 = this.v1;
+    out.v1Self = this.v1Self;
     return out;
   }
 }

@@ -3,11 +3,14 @@ import assert from "node:assert/strict";
 import {
   decodeManagedFields,
   encodeManagedFields,
+  formatTime,
   managerIdentifier,
   managerOrUserAgent,
+  trackUpdate,
   updateManagedFields,
   validateFieldManager,
   type ManagedFieldsEntry,
+  type ManagerState,
   type TrackOptions,
 } from "./managedfields.js";
 import { FieldSet, path } from "./fieldpath.js";
@@ -279,5 +282,105 @@ void describe("managerOrUserAgent", () => {
     assert.deepStrictEqual(validateFieldManager("kubectl"), []);
     assert.equal(validateFieldManager("x".repeat(129)).length, 1);
     assert.match(validateFieldManager("a\tb")[0] ?? "", /invalid character U\+0009 \(at position 1\)/);
+  });
+});
+
+void describe("managed fields tracking shortcuts", () => {
+  const generated = (name: string): JsonObject => {
+    const d = createdDeployment();
+    const meta = d["metadata"] as JsonObject;
+    meta["generateName"] = "nginx-";
+    meta["name"] = name;
+    return d;
+  };
+  /** What tracking records without any shortcut: the update step from nothing. */
+  const uncached = (obj: JsonObject, o: TrackOptions): ManagedFieldsEntry[] => {
+    const managed = new Map<string, ManagerState>();
+    trackUpdate(managed, {}, structuredClone(obj), o.manager, o);
+    return encodeManagedFields(managed);
+  };
+
+  void it("records creates of alike objects under generated names as one shared FieldsV1, the same as without sharing", () => {
+    const a = entries(updateManagedFields(undefined, generated("nginx-abcde"), opts("kube-controller-manager", "2024-05-01T10:00:00Z")));
+    const b = entries(updateManagedFields(undefined, generated("nginx-fghij"), opts("kube-controller-manager", "2024-05-01T10:00:01Z")));
+    assert.equal(b[0]?.fieldsV1, a[0]?.fieldsV1);
+    assert.equal(b[0]?.time, "2024-05-01T10:00:01Z");
+    assert.deepStrictEqual(b, uncached(generated("nginx-fghij"), opts("kube-controller-manager", "2024-05-01T10:00:01Z")));
+    assert.ok(FieldSet.fromFieldsV1(b[0]?.fieldsV1).has(path("metadata", "generateName")));
+    // Another manager's create of the same object is that manager's entry.
+    const c = entries(updateManagedFields(undefined, generated("nginx-klmno"), opts("other", "2024-05-01T10:00:02Z")));
+    assert.deepStrictEqual(c.map((e) => [e.manager, e.time]), [["other", "2024-05-01T10:00:02Z"]]);
+  });
+
+  void it("tells creates apart by everything but the name: content, reset fields, schema", () => {
+    const base = entries(updateManagedFields(undefined, generated("nginx-1"), opts("m", "2024-05-01T10:00:00Z")));
+    const labelled = generated("nginx-2");
+    ((labelled["metadata"] as JsonObject)["labels"] as JsonObject)["tier"] = "web";
+    const withLabel = entries(updateManagedFields(undefined, labelled, opts("m", "2024-05-01T10:00:00Z")));
+    assert.ok(FieldSet.fromFieldsV1(withLabel[0]?.fieldsV1).has(path("metadata", "labels", "tier")));
+    assert.ok(!FieldSet.fromFieldsV1(base[0]?.fieldsV1).has(path("metadata", "labels", "tier")));
+
+    const withStatus = (name: string): JsonObject => ({ ...generated(name), status: { replicas: 1 } });
+    const reset = entries(updateManagedFields(undefined, withStatus("nginx-3"), opts("m", "2024-05-01T10:00:00Z")));
+    const noReset = entries(updateManagedFields(undefined, withStatus("nginx-3"), opts("m", "2024-05-01T10:00:00Z", { resetFields: [] })));
+    assert.ok(FieldSet.fromFieldsV1(noReset[0]?.fieldsV1).has(path("status", "replicas")));
+    assert.ok(!FieldSet.fromFieldsV1(reset[0]?.fieldsV1).has(path("status", "replicas")));
+
+    // Without a schema the containers list is atomic: owned whole, not item by item.
+    const untyped = entries(updateManagedFields(undefined, generated("nginx-4"), opts("m", "2024-05-01T10:00:00Z", { schema: undefined })));
+    const containers = path("spec", "template", "spec", "containers");
+    assert.ok(FieldSet.fromFieldsV1(untyped[0]?.fieldsV1).has(containers));
+    assert.ok(!FieldSet.fromFieldsV1(base[0]?.fieldsV1).has(containers));
+    assert.deepStrictEqual(untyped, uncached(generated("nginx-4"), opts("m", "2024-05-01T10:00:00Z", { schema: undefined })));
+  });
+
+  void it("never owns a key whose value is undefined, as the stored JSON does not have it", () => {
+    for (const name of ["nginx-u1", "nginx-u2"]) {
+      const obj = generated(name);
+      (obj["spec"] as JsonObject)["paused"] = undefined as unknown as JsonObject;
+      const es = entries(updateManagedFields(undefined, obj, opts("m", "2024-05-01T10:00:00Z")));
+      assert.ok(!FieldSet.fromFieldsV1(es[0]?.fieldsV1).has(path("spec", "paused")), name);
+      assert.ok(FieldSet.fromFieldsV1(es[0]?.fieldsV1).has(path("spec", "replicas")), name);
+    }
+    const named = createdDeployment();
+    (named["spec"] as JsonObject)["paused"] = undefined as unknown as JsonObject;
+    assert.ok(!FieldSet.fromFieldsV1(entries(updateManagedFields(undefined, named, opts("m", "2024-05-01T10:00:00Z")))[0]?.fieldsV1).has(path("spec", "paused")));
+  });
+
+  void it("records nothing for a generated-name create that cannot be walked, every time", () => {
+    for (const name of ["nginx-b1", "nginx-b2"]) {
+      const bad = generated(name);
+      ((((bad["spec"] as JsonObject)["template"] as JsonObject)["spec"] as JsonObject)["containers"] as unknown[]).push(null);
+      assert.deepStrictEqual(entries(updateManagedFields(undefined, bad, opts("m", "2024-05-01T10:00:00Z"))), []);
+    }
+  });
+
+  void it("keeps untouched managers' entries as they were, takes changed fields from the others, and drops empty ones", () => {
+    const live = stored(updateManagedFields(undefined, createdDeployment(), opts("kubectl-create", "2024-05-01T10:00:00Z")));
+    const a = structuredClone(live);
+    ((a["metadata"] as JsonObject)["labels"] as JsonObject)["team"] = "x";
+    const afterA = updateManagedFields(live, a, opts("labeller", "2024-05-01T10:01:00Z"));
+    (afterA["metadata"] as JsonObject)["uid"] = "uid-1";
+    const ghost: ManagedFieldsEntry = { manager: "ghost", operation: "Update", apiVersion: "apps/v1", time: "2024-05-01T10:00:30Z", fieldsType: "FieldsV1", fieldsV1: {} };
+    (afterA["metadata"] as JsonObject)["managedFields"] = [...entries(afterA), ghost] as unknown as JsonObject[];
+    const labeller = entries(afterA).find((e) => e.manager === "labeller");
+    const b = { ...afterA, spec: { ...(afterA["spec"] as JsonObject), replicas: 4 } };
+    const out = entries(updateManagedFields(afterA, b, opts("scaler", "2024-05-01T10:02:00Z")));
+    assert.deepStrictEqual(out.map((e) => e.manager), ["kubectl-create", "labeller", "scaler"]);
+    // The labeller owns nothing that changed: its entry is the one it had.
+    assert.equal(out.find((e) => e.manager === "labeller")?.fieldsV1, labeller?.fieldsV1);
+    assert.equal(out.find((e) => e.manager === "labeller")?.time, "2024-05-01T10:01:00Z");
+    const creator = FieldSet.fromFieldsV1(out.find((e) => e.manager === "kubectl-create")?.fieldsV1);
+    assert.ok(!creator.has(path("spec", "replicas")));
+    assert.ok(creator.has(path("spec", "revisionHistoryLimit")));
+  });
+
+  void it("stamps each second's writes with that second", () => {
+    assert.equal(formatTime(new Date("2024-05-01T10:00:00.900Z")), "2024-05-01T10:00:00Z");
+    assert.equal(formatTime(new Date("2024-05-01T10:00:00.100Z")), "2024-05-01T10:00:00Z");
+    assert.equal(formatTime(new Date("2024-05-01T10:00:01.000Z")), "2024-05-01T10:00:01Z");
+    assert.equal(formatTime("2024-05-01T10:00:00Z"), "2024-05-01T10:00:00Z");
+    assert.equal(formatTime(new Date("1969-12-31T23:59:59.500Z")), "1969-12-31T23:59:59Z");
+    for (let i = 0; i < 2; i++) assert.throws(() => formatTime(new Date(Number.NaN)), RangeError);
   });
 });

@@ -8,8 +8,8 @@
 // update entries are kept, older ones are folded into "ancient-changes". An object that has no
 // managedFields gets none on update: tracking starts at create or at the first apply.
 import { PatchError } from "./errors.js";
-import { FieldSet, path, type Path } from "./fieldpath.js";
-import { clone, get, isObject, type JsonObject, type JsonValue } from "./json.js";
+import { FieldSet, path, peKey, type Path } from "./fieldpath.js";
+import { clone, get, has, isObject, type JsonObject, type JsonValue } from "./json.js";
 import type { PatchSchema } from "./schema.js";
 import { compare, TypedError } from "./typed.js";
 
@@ -163,22 +163,34 @@ export function encodeManagedFields(managed: Managed): ManagedFieldsEntry[] {
     if (m.subresource !== "") e.subresource = m.subresource;
     entries.push(e);
   }
-  const seconds = (t: string | undefined): number => (t === undefined ? 0 : Math.floor(Date.parse(t) / 1000) || 0);
+  if (entries.length < 2) return entries;
   const cmp = (a: string | undefined, b: string | undefined): number => ((a ?? "") < (b ?? "") ? -1 : (a ?? "") > (b ?? "") ? 1 : 0);
   return entries.sort(
     (p, q) =>
       cmp(p.operation, q.operation) ||
-      seconds(p.time) - seconds(q.time) ||
+      (p.time === q.time ? 0 : seconds(p.time) - seconds(q.time)) ||
       cmp(p.manager, q.manager) ||
       cmp(p.apiVersion, q.apiVersion) ||
       cmp(p.subresource, q.subresource),
   );
 }
 
+const seconds = (t: string | undefined): number => (t === undefined ? 0 : Math.floor(Date.parse(t) / 1000) || 0);
+
+// Every write stamps its entry with the time; most writes of a second share one.
+let lastSecond = Number.NaN;
+let lastFormatted = "";
+
 /** RFC 3339 in UTC with whole seconds, as metav1.Time serializes. */
 export function formatTime(now: Date | string): string {
   const d = typeof now === "string" ? new Date(now) : now;
-  return `${d.toISOString().slice(0, 19)}Z`;
+  const second = Math.floor(d.getTime() / 1000);
+  if (second !== lastSecond) {
+    // Invalid dates throw here as they always did, and are never remembered.
+    lastFormatted = `${d.toISOString().slice(0, 19)}Z`;
+    lastSecond = second;
+  }
+  return lastFormatted;
 }
 
 export interface TrackOptions {
@@ -256,11 +268,16 @@ export function recordUpdate(managed: Managed, live: JsonValue, obj: JsonValue, 
   const changed = modified.union(added);
   for (const [id, m] of managed) {
     if (id === managerId) continue;
+    // A manager that owns none of what changed keeps its entry as it was, and the encoding
+    // its set carries (most writes touch one manager's fields).
+    if (!m.set.sharesMember(changed) && !m.set.sharesMember(removed) && !m.set.isEmpty()) continue;
     const left = m.set.difference(changed).difference(removed);
     if (left.isEmpty()) managed.delete(id);
     else managed.set(id, { ...m, set: left });
   }
-  const mine = (managed.get(managerId)?.set ?? new FieldSet()).difference(removed).union(modified).union(added).recursiveDifference(reset);
+  const previous = managed.get(managerId)?.set;
+  // `changed` has nothing of `reset` already.
+  const mine = previous === undefined ? changed : previous.difference(removed).union(modified).union(added).recursiveDifference(reset);
   if (mine.isEmpty()) managed.delete(managerId);
   else managed.set(managerId, { ...state, set: mine });
 }
@@ -270,9 +287,7 @@ export function recordUpdate(managed: Managed, live: JsonValue, obj: JsonValue, 
  * of `manager` from `live` to `obj` into `managed` (mutated).
  */
 export function trackUpdate(managed: Managed, live: JsonValue, obj: JsonValue, manager: string, o: TrackOptions): void {
-  const subresource = o.subresource ?? "";
-  const state = { manager: manager === "" ? "unknown" : manager, applied: false, apiVersion: o.apiVersion, subresource };
-  const id = managerIdentifier(state);
+  const { state, id } = updater(manager, o);
   // The change is first recorded for a scratch manager, so that this manager's earlier entry
   // loses what changed like every other entry, then the two are joined.
   const current = "current-operation";
@@ -289,15 +304,89 @@ export function trackUpdate(managed: Managed, live: JsonValue, obj: JsonValue, m
   capUpdateManagers(managed);
 }
 
+function updater(manager: string, o: TrackOptions): { state: Omit<ManagerState, "set">; id: string } {
+  const state = { manager: manager === "" ? "unknown" : manager, applied: false, apiVersion: o.apiVersion, subresource: o.subresource ?? "" };
+  return { state, id: managerIdentifier(state) };
+}
+
+/**
+ * What creates recorded, by schema and by the created object's JSON without its name (which
+ * is never owned): a controller creates the same object over and over under generated names
+ * (a ReplicaSet's pods), and comparing each with nothing by schema and encoding the result
+ * was most of what tracking a create cost. JSON.stringify leaves out keys whose value is
+ * undefined, and so does compare (typed.ts). `null`: the create owned nothing. The sets carry
+ * their encoding, so the objects created alike share one FieldsV1 object, as their managers'
+ * sets do on later writes.
+ */
+const createdSets = new WeakMap<PatchSchema, Map<string, FieldSet | null>>();
+const untypedCreatedSets = new Map<string, FieldSet | null>();
+/** Per schema; kept in insertion order, the oldest dropped first. */
+export const maxCreatedSets = 256;
+
+function createdSetsOf(schema: PatchSchema | undefined): Map<string, FieldSet | null> {
+  if (schema === undefined) return untypedCreatedSets;
+  let m = createdSets.get(schema);
+  if (m === undefined) {
+    m = new Map();
+    createdSets.set(schema, m);
+  }
+  return m;
+}
+
+/**
+ * The key of a create in createdSets: the reset fields, then the object with "" for its name.
+ * `obj` is withoutManagedFieldsShallow's: its metadata is ours to change for a moment.
+ */
+function createdKey(obj: JsonObject, o: TrackOptions): string {
+  let reset = "";
+  for (const p of o.resetFields ?? []) reset += `${p.map(peKey).join("\u0000")}\u0001`;
+  const meta = metadataOf(obj);
+  if (meta === undefined || !has(meta, "name")) return `${reset}\n${JSON.stringify(obj)}`;
+  const name = meta["name"] as JsonValue;
+  meta["name"] = "";
+  try {
+    return `${reset}\n${JSON.stringify(obj)}`;
+  } finally {
+    meta["name"] = name;
+  }
+}
+
+/**
+ * Objects created under a generated name are the ones created alike again and again (by
+ * controllers); an object named by its creator rarely repeats (an Event), and would only
+ * pay for its key.
+ */
+function generatesName(obj: JsonObject): boolean {
+  const g = get(metadataOf(obj) ?? {}, "generateName");
+  return typeof g === "string" && g !== "";
+}
+
+/** trackUpdate of a create (`managed` empty, nothing live), through createdSets. */
+function trackCreate(managed: Managed, obj: JsonObject, o: TrackOptions): void {
+  const sets = createdSetsOf(o.schema);
+  const key = createdKey(obj, o);
+  const known = sets.get(key);
+  if (known === undefined) {
+    trackUpdate(managed, {}, obj, o.manager, o);
+    const got = managed.values().next().value;
+    if (got !== undefined) got.set.toFieldsV1();
+    if (sets.size >= maxCreatedSets) sets.delete(sets.keys().next().value as string);
+    sets.set(key, got === undefined ? null : got.set.copy());
+    return;
+  }
+  if (known === null) return;
+  const { state, id } = updater(o.manager, o);
+  managed.set(id, { ...state, set: known.copy(), time: formatTime(o.now) });
+}
+
 /** Folds the oldest update entries into "ancient-changes" (one per apiVersion) beyond ten. */
 export function capUpdateManagers(managed: Managed): void {
+  let count = 0;
+  for (const m of managed.values()) if (!m.applied) count++;
+  if (count <= maxUpdateManagers) return;
   const updaters = [...managed.entries()].filter(([, m]) => !m.applied).map(([id]) => id);
-  if (updaters.length <= maxUpdateManagers) return;
-  const seconds = (id: string): number => {
-    const t = managed.get(id)?.time;
-    return t === undefined ? 0 : Math.floor(Date.parse(t) / 1000) || 0;
-  };
-  updaters.sort((a, b) => seconds(a) - seconds(b) || (a < b ? -1 : a > b ? 1 : 0));
+  const secondsOf = (id: string): number => seconds(managed.get(id)?.time);
+  updaters.sort((a, b) => secondsOf(a) - secondsOf(b) || (a < b ? -1 : a > b ? 1 : 0));
   const firstOfVersion = new Map<string, string>();
   let length = updaters.length;
   for (let i = 0; i < updaters.length && length > maxUpdateManagers; i++) {
@@ -359,7 +448,8 @@ export function updateManagedFields(live: JsonObject | undefined, obj: JsonObjec
     return out;
   }
   try {
-    trackUpdate(managed, live === undefined ? {} : withoutManagedFieldsShallow(live), out, o.manager, o);
+    if (live === undefined && managed.size === 0 && generatesName(out)) trackCreate(managed, out, o);
+    else trackUpdate(managed, live === undefined ? {} : withoutManagedFieldsShallow(live), out, o.manager, o);
   } catch (err) {
     if (!(err instanceof TypedError)) throw err;
     // Upstream keeps the live entries when tracking fails rather than failing the write.

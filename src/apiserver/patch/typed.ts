@@ -327,6 +327,8 @@ export function compare(lhs: JsonValue | undefined, rhs: JsonValue | undefined, 
       if (lm !== undefined) lv ??= zero;
       if (rm !== undefined) rv ??= zero;
     }
+    // A key whose value is undefined on both sides is no field (JSON has no such value).
+    if (lv === undefined && rv === undefined) return;
     at.push(fieldPE(k));
     walk(lv, rv, fieldSchema(atom, k));
     at.pop();
