@@ -76,6 +76,59 @@ describe("SchedulerCache", () => {
     assert.equal(c.termGroups("requiredAntiAffinity").size, 0);
   });
 
+  it("takes a new version of a pod in its old one's place, and re-files one whose labels, node or affinity differ", () => {
+    const c = new SchedulerCache();
+    c.addNode(makeNode("n1", { cpu: "8" }));
+    c.addNode(makeNode("n2", { cpu: "8" }));
+    const sel = (labels: Record<string, string>): [Set<string>, ReturnType<typeof labelSelectorAsSelector>] => [new Set(["default"]), labelSelectorAsSelector({ matchLabels: labels })];
+    const names = (labels: Record<string, string>): string[] => [...c.candidatePods(...sel(labels))].map((p) => p.name).sort();
+    const other = newPodInfo(makePod("other", { nodeName: "n1", cpu: "1", labels: { app: "w" } }));
+    c.addPod(other);
+    const v1 = newPodHostPort("p", { cpu: "1", labels: { app: "w", tier: "a" } });
+    c.assumePod(withNodeName(v1, "n1"));
+    const v2 = newPodHostPort("p", { cpu: "1", nodeName: "n1", labels: { app: "w", tier: "a" } });
+    c.addPod(v2);
+    const n1 = c.get("n1")!;
+    assert.equal(c.isAssumed(v2.uid), false, "confirmed");
+    assert.equal(n1.pods.length, 2);
+    assert.equal(n1.getPod(v2.uid), v2);
+    assert.equal(n1.requested.milliCPU, 2000);
+    const port = { protocol: "TCP", ip: "0.0.0.0", port: 8080 };
+    assert.equal(n1.usedPorts.conflicts(port), true);
+    assert.ok([...c.candidatePods(...sel({ tier: "a" }))].includes(v2), "the index holds the new version");
+    assert.deepEqual(names({ app: "w" }), ["other", "p"]);
+
+    const v3 = newPodHostPort("p", { cpu: "2", nodeName: "n1", labels: { app: "w", tier: "b" } });
+    c.updatePod(v3);
+    assert.equal(n1.requested.milliCPU, 3000, "sums follow the new requests");
+    assert.deepEqual(names({ tier: "a" }), [], "re-filed under its new labels");
+    assert.deepEqual(names({ tier: "b" }), ["p"]);
+
+    const v4 = newPodHostPort("p", { cpu: "2", nodeName: "n2", labels: { app: "w", tier: "b" } });
+    c.updatePod(v4);
+    assert.equal(n1.pods.length, 1);
+    assert.equal(n1.requested.milliCPU, 1000);
+    assert.equal(c.get("n2")!.requested.milliCPU, 2000);
+    assert.equal(n1.usedPorts.conflicts(port), false, "the port went with the pod");
+    assert.equal(c.get("n2")!.usedPorts.conflicts(port), true);
+    assert.deepEqual(names({ tier: "b" }), ["p"]);
+
+    const anti = { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: "w" } }, topologyKey: "kubernetes.io/hostname" }] } };
+    c.updatePod(newPodInfo(makePod("p", { cpu: "2", nodeName: "n2", labels: { app: "w", tier: "b" }, spec: { affinity: anti } })));
+    assert.deepEqual(c.havePodsWithRequiredAntiAffinity().map((n) => n.name), ["n2"]);
+    c.updatePod(newPodInfo(makePod("p", { cpu: "2", nodeName: "n2", labels: { app: "w", tier: "b" } })));
+    assert.equal(c.havePodsWithRequiredAntiAffinity().length, 0);
+    assert.equal(c.termGroups("requiredAntiAffinity").size, 0);
+    assert.equal(c.get("n2")!.podsWithAffinity.length, 0);
+
+    c.removePod(v4.uid);
+    assert.equal(c.get("n2")!.pods.length, 0);
+    assert.equal(c.get("n2")!.requested.milliCPU, 0);
+    assert.equal(c.get("n2")!.usedPorts.size, 0);
+    assert.deepEqual(names({ app: "w" }), ["other"]);
+    assert.deepEqual(names({ tier: "b" }), []);
+  });
+
   it("bumps the node shape generation only when labels or taints change", () => {
     const c = new SchedulerCache();
     c.addNode(makeNode("n1"));
@@ -86,6 +139,11 @@ describe("SchedulerCache", () => {
     assert.equal(c.nodeShapeGeneration, g + 1);
   });
 });
+
+/** A pod with host port 8080, so that port accounting is exercised by replacements too. */
+function newPodHostPort(name: string, s: Parameters<typeof makePod>[1]): ReturnType<typeof newPodInfo> {
+  return newPodInfo(makePod(name, { ...s, hostPorts: [8080] }));
+}
 
 describe("fitErrorMessage", () => {
   it("sorts the reason histogram as Go's sort.Strings does", () => {

@@ -143,9 +143,33 @@ export class SchedulerCache implements Snapshot {
   /** A bound pod seen by the informer: adds it, or confirms the assumption for it. */
   addPod(pi: PodInfo): void {
     const s = this.podStates.get(pi.uid);
+    if (s && this.replace(s.pod, pi)) {
+      s.pod = pi;
+      s.assumed = false;
+      s.bindingFinished = false;
+      return;
+    }
     if (s) this.unplace(s.pod);
     this.place(pi);
     this.podStates.set(pi.uid, { pod: pi, assumed: false, bindingFinished: false });
+  }
+
+  /**
+   * unplace(prev) then place(next), done in place when the pod stays where it was filed (the
+   * usual case: a confirmation or a status change). False (nothing changed) when it cannot be.
+   */
+  private replace(prev: PodInfo, next: PodInfo): boolean {
+    if (prev.nodeName !== next.nodeName) return false;
+    const ni = this.nodes.get(prev.nodeName);
+    if (!ni || ni.getPod(prev.uid) !== prev) return false;
+    // The index checks first: it refuses more (labels, namespace), and NodeInfo changes nothing then.
+    if (!this.index.replace(prev, next)) return false;
+    if (!ni.replacePod(prev, next)) {
+      // Not reached (the index refused pods with affinity already); undo to stay consistent.
+      this.index.replace(next, prev);
+      return false;
+    }
+    return true;
   }
 
   updatePod(pi: PodInfo): void {

@@ -146,6 +146,19 @@ export class NodeInfo {
     this.update(pi, 1);
   }
 
+  /**
+   * Puts `next` in the place of `prev`, a pod of this node with the same uid, when neither has
+   * affinity terms (nothing but the sums changes then). False (nothing changed) otherwise.
+   */
+  replacePod(prev: PodInfo, next: PodInfo): boolean {
+    const i = this.podIndex.get(prev.uid);
+    if (i === undefined || this.pods[i] !== prev || next.uid !== prev.uid || prev.hasAffinity || next.hasAffinity) return false;
+    this.pods[i] = next;
+    this.update(prev, -1);
+    this.update(next, 1);
+    return true;
+  }
+
   /** Removes the pod with this uid; returns it. */
   removePod(uid: string): PodInfo | undefined {
     const i = this.podIndex.get(uid);

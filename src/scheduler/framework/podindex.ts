@@ -32,25 +32,49 @@ function signature(kind: TermKind, t: AffinityTerm, weight: number): string {
   return `${kind}\x00${weight}\x00${s}`;
 }
 
-function fileIn<K>(m: Map<K, Set<PodInfo>>, k: K, p: PodInfo): void {
+// Buckets map uid → pod: a new version of a pod (the informer's, after every status write)
+// takes its predecessor's entry in place, where a set of PodInfo objects had to drop one and
+// add the other, building every bucket key again.
+type Bucket = Map<string, PodInfo>;
+
+function fileIn(m: Map<string, Bucket>, k: string, p: PodInfo): void {
   let s = m.get(k);
-  if (!s) m.set(k, (s = new Set()));
-  s.add(p);
+  if (!s) m.set(k, (s = new Map()));
+  s.set(p.uid, p);
 }
 
-function unfileFrom<K>(m: Map<K, Set<PodInfo>>, k: K, p: PodInfo): void {
+function unfileFrom(m: Map<string, Bucket>, k: string, p: PodInfo): void {
   const s = m.get(k);
   if (!s) return;
-  s.delete(p);
+  s.delete(p.uid);
   if (s.size === 0) m.delete(k);
 }
 
-const EMPTY: ReadonlySet<PodInfo> = new Set();
+function labelKeysOf(p: PodInfo): string[] {
+  const keys: string[] = [];
+  for (const k in p.labels) keys.push(`${p.namespace}\x00${k}\x00${p.labels[k]}`);
+  return keys;
+}
+
+function sameLabels(a: PodInfo["labels"], b: PodInfo["labels"]): boolean {
+  if (a === b) return true;
+  let n = 0;
+  for (const k in a) {
+    if (a[k] !== b[k]) return false;
+    n++;
+  }
+  for (const _ in b) n--;
+  return n === 0;
+}
+
+const EMPTY: Iterable<PodInfo> = [];
 
 export class PodIndex {
-  private readonly byNsLabel = new Map<string, Set<PodInfo>>();
-  private readonly byNs = new Map<string, Set<PodInfo>>();
-  private readonly all = new Set<PodInfo>();
+  private readonly byNsLabel = new Map<string, Bucket>();
+  private readonly byNs = new Map<string, Bucket>();
+  private readonly all: Bucket = new Map();
+  /** uid → the byNsLabel keys the pod is filed under. */
+  private readonly labelKeys = new Map<string, string[]>();
   private readonly groups = new Map<string, TermGroup>();
   private readonly byKind: Record<TermKind, Set<TermGroup>> = {
     requiredAffinity: new Set(),
@@ -59,18 +83,36 @@ export class PodIndex {
     preferredAntiAffinity: new Set(),
   };
 
+  /** Files a pod; its uid must not be filed already (the cache removes a pod's old version first). */
   add(p: PodInfo): void {
-    this.all.add(p);
+    this.all.set(p.uid, p);
     fileIn(this.byNs, p.namespace, p);
-    for (const k in p.labels) fileIn(this.byNsLabel, `${p.namespace}\x00${k}\x00${p.labels[k]}`, p);
+    const keys = labelKeysOf(p);
+    for (const k of keys) fileIn(this.byNsLabel, k, p);
+    this.labelKeys.set(p.uid, keys);
     if (p.hasAffinity) this.eachTerm(p, (kind, t, w) => this.group(kind, t, w, p.nodeName, 1));
   }
 
   remove(p: PodInfo): void {
-    this.all.delete(p);
+    this.all.delete(p.uid);
     unfileFrom(this.byNs, p.namespace, p);
-    for (const k in p.labels) unfileFrom(this.byNsLabel, `${p.namespace}\x00${k}\x00${p.labels[k]}`, p);
+    for (const k of this.labelKeys.get(p.uid) ?? labelKeysOf(p)) unfileFrom(this.byNsLabel, k, p);
+    this.labelKeys.delete(p.uid);
     if (p.hasAffinity) this.eachTerm(p, (kind, t, w) => this.group(kind, t, w, p.nodeName, -1));
+  }
+
+  /**
+   * Puts `next` where `prev` (a filed pod) is, when both are filed alike: same uid, node,
+   * namespace and labels, and no affinity terms. False (nothing changed) otherwise.
+   */
+  replace(prev: PodInfo, next: PodInfo): boolean {
+    if (prev.uid !== next.uid || prev.nodeName !== next.nodeName || prev.namespace !== next.namespace || prev.hasAffinity || next.hasAffinity || !sameLabels(prev.labels, next.labels)) return false;
+    const keys = this.labelKeys.get(prev.uid);
+    if (this.all.get(prev.uid) !== prev || !keys) return false;
+    this.all.set(next.uid, next);
+    this.byNs.get(next.namespace)!.set(next.uid, next);
+    for (const k of keys) this.byNsLabel.get(k)!.set(next.uid, next);
+    return true;
   }
 
   private eachTerm(p: PodInfo, f: (kind: TermKind, t: AffinityTerm, weight: number) => void): void {
@@ -115,11 +157,11 @@ export class PodIndex {
     const { requirements, selectable } = selector.requirements();
     if (!selectable) return EMPTY;
     const nss = namespaces ?? new Set(this.byNs.keys());
-    let best: Set<PodInfo>[] | undefined;
+    let best: Bucket[] | undefined;
     let bestSize = Infinity;
     for (const r of requirements) {
       if (r.operator !== "=" && r.operator !== "==" && r.operator !== "in") continue;
-      const buckets: Set<PodInfo>[] = [];
+      const buckets: Bucket[] = [];
       let size = 0;
       for (const ns of nss) {
         for (const v of r.values) {
@@ -136,11 +178,11 @@ export class PodIndex {
       }
     }
     if (best) return flatten(best);
-    if (!namespaces) return this.all;
-    return flatten([...nss].map((ns) => this.byNs.get(ns)).filter((s): s is Set<PodInfo> => s !== undefined));
+    if (!namespaces) return this.all.values();
+    return flatten([...nss].map((ns) => this.byNs.get(ns)).filter((s): s is Bucket => s !== undefined));
   }
 }
 
-function* flatten(sets: readonly Set<PodInfo>[]): Iterable<PodInfo> {
-  for (const s of sets) yield* s;
+function* flatten(buckets: readonly Bucket[]): Iterable<PodInfo> {
+  for (const b of buckets) yield* b.values();
 }
