@@ -234,8 +234,9 @@ function withoutManagedFieldsShallow(obj: JsonObject): JsonObject {
   const meta = metadataOf(obj);
   const out = { ...obj };
   if (meta !== undefined) {
-    const bare = { ...meta };
-    delete bare["managedFields"];
+    // Not a copy and a delete: deleting a key other than the last one added leaves the object
+    // in V8's slow dictionary mode, and this metadata is what gets stored and served.
+    const { managedFields: _dropped, ...bare } = meta;
     out["metadata"] = bare;
   }
   return out;
