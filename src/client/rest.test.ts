@@ -584,10 +584,12 @@ void describe("RestClient retries, throttling and transport", () => {
     }
   });
 
-  void it("sends the bearer token and the user agent", async () => {
+  void it("sends the bearer token, the user agent, Host, and a body's type and length", async () => {
     let headers: IncomingMessage["headers"] = {};
+    let raw: string[] = [];
     const srv = await scripted((req, res) => {
       headers = req.headers;
+      raw = req.rawHeaders;
       res.writeHead(200, { "Content-Type": "application/json" }).end("{}");
     });
     const c = new RestClient({ config: { ...cfg(srv.url), token: "s3cret" }, component: "scheduler", qps: Infinity });
@@ -595,6 +597,14 @@ void describe("RestClient retries, throttling and transport", () => {
       await c.resource("", "v1", "nodes").get("n");
       assert.equal(headers["authorization"], "Bearer s3cret");
       assert.match(String(headers["user-agent"]), /^k8ts-scheduler\/v\d+\.\d+\.\d+\S* \(linux\/\w+\)$/);
+      assert.equal(headers["host"], new URL(srv.url).host);
+      assert.equal(headers["accept"], "application/json");
+      assert.equal(headers["connection"], "keep-alive");
+      assert.equal(raw.filter((h) => h.toLowerCase() === "host").length, 1, "one Host header");
+      await c.resource("", "v1", "nodes").patch("n", "merge", { metadata: { labels: { "é": "ü" } } });
+      assert.equal(headers["content-type"], "application/merge-patch+json");
+      assert.equal(headers["content-length"], String(Buffer.byteLength('{"metadata":{"labels":{"é":"ü"}}}')));
+      assert.equal(headers["transfer-encoding"], undefined);
     } finally {
       c.close();
       await srv.close();

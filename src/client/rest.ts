@@ -174,6 +174,8 @@ export class RestClient {
   /** Where every request goes, worked out once instead of per request. */
   private readonly target: { readonly protocol: string; readonly hostname: string; readonly port: string | number };
   private readonly basePath: string;
+  /** The Host header, as node would make it from `target`. */
+  private readonly hostHeader: string;
   private readonly inFlight = new InFlight();
 
   constructor(options: RestClientOptions) {
@@ -190,6 +192,8 @@ export class RestClient {
     const url = this.opts.url;
     this.target = { protocol: url.protocol, hostname: url.hostname.replace(/^\[|\]$/g, ""), port: url.port || (https ? 443 : 80) };
     this.basePath = url.pathname.replace(/\/+$/, "");
+    const host = this.target.hostname;
+    this.hostHeader = (host.includes(":") ? `[${host}]` : host) + (Number(this.target.port) !== (https ? 443 : 80) ? `:${this.target.port}` : "");
     this.send = https ? httpsRequest : httpRequest;
     this.throttle = new TokenBucket(this.opts.qps, this.opts.qps === Infinity ? 1 : this.opts.burst, this.opts.clock);
   }
@@ -340,13 +344,13 @@ export class RestClient {
 
   private open(spec: RequestSpec, agent: HttpAgent, signal: AbortSignal | undefined, onResponse: (res: IncomingMessage) => void): ClientRequest {
     const target = this.target;
-    const headers: Record<string, string> = { Accept: "application/json", "User-Agent": this.userAgent };
+    // Headers as a list: node writes them as they are, where it validates and stores an
+    // object's one by one through setHeader (and then needs the Host header added by us).
+    const headers = ["Accept", "application/json", "User-Agent", this.userAgent];
     const token = this.bearerToken();
-    if (token) headers["Authorization"] = `Bearer ${token}`;
-    if (spec.body !== undefined) {
-      headers["Content-Type"] = spec.contentType ?? "application/json";
-      headers["Content-Length"] = String(Buffer.byteLength(spec.body));
-    }
+    if (token) headers.push("Authorization", `Bearer ${token}`);
+    if (spec.body !== undefined) headers.push("Content-Type", spec.contentType ?? "application/json", "Content-Length", String(Buffer.byteLength(spec.body)));
+    headers.push("Host", this.hostHeader);
     const req = this.send(
       {
         protocol: target.protocol,
