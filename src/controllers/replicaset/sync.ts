@@ -225,7 +225,8 @@ export class ReplicaSyncer {
     let pod: Pod;
     try {
       pod = this.podFromTemplate(obj);
-      const created = await this.podApi.namespace(obj.metadata?.namespace ?? "").create(pod);
+      // Only the created pod's name is read: its managedFields need not be decoded.
+      const created = await this.podApi.namespace(obj.metadata?.namespace ?? "").create(pod, { omitManagedFields: true });
       this.d.events.event(this.eventTarget(obj), "Normal", "SuccessfulCreate", `Created pod: ${created.metadata?.name ?? ""}`);
     } catch (err) {
       // A terminating namespace refuses every create; nothing to report or retry.
