@@ -402,6 +402,11 @@ export class FieldSet {
     return out;
   }
 
+  /** Whether both sets hold the same paths. */
+  sameAs(o: FieldSet): boolean {
+    return this === o || (this.isSubsetOf(o) && o.isSubsetOf(this));
+  }
+
   /** Whether every path of this set is in `o`. */
   private isSubsetOf(o: FieldSet): boolean {
     for (const k of this.members.keys()) if (!o.members.has(k)) return false;

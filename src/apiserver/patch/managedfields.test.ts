@@ -347,6 +347,14 @@ void describe("managed fields tracking shortcuts", () => {
     assert.ok(!FieldSet.fromFieldsV1(entries(updateManagedFields(undefined, named, opts("m", "2024-05-01T10:00:00Z")))[0]?.fieldsV1).has(path("spec", "paused")));
   });
 
+  void it("owns a field sent as null whose type has no zero value (a template's creationTimestamp), as before", () => {
+    for (const obj of [createdDeployment(), generated("nginx-n1"), generated("nginx-n2")]) {
+      ((((obj["spec"] as JsonObject)["template"] as JsonObject)["metadata"] as JsonObject)["creationTimestamp"] = null);
+      const es = entries(updateManagedFields(undefined, obj, opts("m", "2024-05-01T10:00:00Z")));
+      assert.ok(FieldSet.fromFieldsV1(es[0]?.fieldsV1).has(path("spec", "template", "metadata", "creationTimestamp")));
+    }
+  });
+
   void it("records nothing for a generated-name create that cannot be walked, every time", () => {
     for (const name of ["nginx-b1", "nginx-b2"]) {
       const bad = generated(name);
@@ -382,5 +390,36 @@ void describe("managed fields tracking shortcuts", () => {
     assert.equal(formatTime("2024-05-01T10:00:00Z"), "2024-05-01T10:00:00Z");
     assert.equal(formatTime(new Date("1969-12-31T23:59:59.500Z")), "1969-12-31T23:59:59Z");
     for (let i = 0; i < 2; i++) assert.throws(() => formatTime(new Date(Number.NaN)), RangeError);
+  });
+});
+
+void describe("managed fields kept between writes", () => {
+  void it("keeps the FieldsV1 object of a manager that rewrites only fields it owns, and encodes anew one that gains a field", () => {
+    const live = stored(updateManagedFields(undefined, createdDeployment(), opts("kubectl-create", "2024-05-01T10:00:00Z")));
+    const scaled = structuredClone(live);
+    (scaled["spec"] as JsonObject)["replicas"] = 2;
+    const afterScale = updateManagedFields(live, scaled, opts("scaler", "2024-05-01T10:01:00Z"));
+    (afterScale["metadata"] as JsonObject)["uid"] = "uid-1";
+    const first = entries(afterScale).find((e) => e.manager === "scaler");
+    const again = { ...afterScale, spec: { ...(afterScale["spec"] as JsonObject), replicas: 3 } };
+    const afterAgain = updateManagedFields(afterScale, again, opts("scaler", "2024-05-01T10:02:00Z"));
+    const second = entries(afterAgain).find((e) => e.manager === "scaler");
+    assert.equal(second?.fieldsV1, first?.fieldsV1);
+    assert.equal(second?.time, "2024-05-01T10:02:00Z");
+    assert.deepStrictEqual(second?.fieldsV1, { "f:spec": { "f:replicas": {} } });
+    (afterAgain["metadata"] as JsonObject)["uid"] = "uid-1";
+    const more = { ...afterAgain, spec: { ...(afterAgain["spec"] as JsonObject), replicas: 4, paused: true } };
+    const third = entries(updateManagedFields(afterAgain, more, opts("scaler", "2024-05-01T10:03:00Z"))).find((e) => e.manager === "scaler");
+    assert.notEqual(third?.fieldsV1, first?.fieldsV1);
+    assert.deepStrictEqual(third?.fieldsV1, { "f:spec": { "f:paused": {}, "f:replicas": {} } });
+    assert.deepStrictEqual(first?.fieldsV1, { "f:spec": { "f:replicas": {} } });
+  });
+
+  void it("compares sets by their paths", () => {
+    const a = FieldSet.of(path("spec", "replicas"), path("spec", "paused"));
+    assert.equal(a.sameAs(FieldSet.of(path("spec", "paused"), path("spec", "replicas"))), true);
+    assert.equal(a.sameAs(FieldSet.of(path("spec", "paused"))), false);
+    assert.equal(FieldSet.of(path("spec", "paused")).sameAs(a), false);
+    assert.equal(a.sameAs(FieldSet.of(path("spec"), path("spec", "paused"), path("spec", "replicas"))), false);
   });
 });

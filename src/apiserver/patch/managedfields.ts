@@ -292,6 +292,7 @@ export function trackUpdate(managed: Managed, live: JsonValue, obj: JsonValue, m
   // The change is first recorded for a scratch manager, so that this manager's earlier entry
   // loses what changed like every other entry, then the two are joined.
   const current = "current-operation";
+  const before = managed.get(id)?.set;
   recordUpdate(managed, live, obj, current, o.schema, resetFilter(o.resetFields), state);
   const got = managed.get(current);
   if (got !== undefined) {
@@ -299,7 +300,12 @@ export function trackUpdate(managed: Managed, live: JsonValue, obj: JsonValue, m
     const stripped = got.set.difference(strippedFields);
     if (!stripped.isEmpty()) {
       const previous = managed.get(id);
-      managed.set(id, { ...state, set: previous === undefined ? stripped : stripped.union(previous.set), time: formatTime(o.now) });
+      let set = previous === undefined ? stripped : stripped.union(previous.set);
+      // A manager that wrote only fields it owned already (a lease renewal, a controller's
+      // status) owns what it owned: that set keeps its encoding, the object the next write
+      // reads again.
+      if (before !== undefined && set.sameAs(before)) set = before;
+      managed.set(id, { ...state, set, time: formatTime(o.now) });
     }
   }
   capUpdateManagers(managed);

@@ -322,13 +322,13 @@ export function compare(lhs: JsonValue | undefined, rhs: JsonValue | undefined, 
     // An unchanged field has nothing to report below it: most writes change a few leaves of a
     // large object, and comparing plain JSON is much cheaper than walking it by schema.
     if (lv !== undefined && rv !== undefined && typeof lv === "object" && deepEqual(lv, rv)) return;
+    // A key whose value is undefined on both sides is no field (JSON has no such value).
+    if (lv === undefined && rv === undefined) return;
     if (lv === undefined !== (rv === undefined)) {
       const zero = zeroOf(atom, k);
       if (lm !== undefined) lv ??= zero;
       if (rm !== undefined) rv ??= zero;
     }
-    // A key whose value is undefined on both sides is no field (JSON has no such value).
-    if (lv === undefined && rv === undefined) return;
     at.push(fieldPE(k));
     walk(lv, rv, fieldSchema(atom, k));
     at.pop();
