@@ -341,6 +341,11 @@ export class FieldSet {
     return this.members.has(peKey(pe));
   }
 
+  /** The paths below `pe`, undefined when there are none (a view: do not change it). */
+  childSet(pe: PathElement): FieldSet | undefined {
+    return this.children.get(peKey(pe))?.set;
+  }
+
   /** The paths below `pe`, without `pe` itself (a view: do not change it). */
   withPrefix(pe: PathElement): FieldSet {
     return this.children.get(peKey(pe))?.set ?? new FieldSet();

@@ -262,7 +262,7 @@ export function setManagedFields(obj: JsonObject, managed: Managed): void {
  * were removed are removed from every manager.
  */
 export function recordUpdate(managed: Managed, live: JsonValue, obj: JsonValue, managerId: string, schema: PatchSchema | undefined, reset: FieldSet, state: Omit<ManagerState, "set">): void {
-  const c = compare(live, obj, schema);
+  const c = compare(live, obj, schema, reset);
   const added = c.added.recursiveDifference(reset);
   const modified = c.modified.recursiveDifference(reset);
   const removed = c.removed.recursiveDifference(reset);

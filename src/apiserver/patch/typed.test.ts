@@ -215,6 +215,44 @@ void describe("compare", () => {
   });
 });
 
+void describe("compare with paths to skip", () => {
+  const live = y(`
+metadata: {name: p, labels: {app: a, tier: x}, annotations: {note: old}}
+spec:
+  containers: [{name: c, image: i1}, {name: d, image: j1}]
+  nodeName: n1
+status: {phase: Pending, conditions: [{type: Ready, status: "False"}]}
+`);
+  const next = y(`
+metadata: {name: p, labels: {app: b}, annotations: {note: new}}
+spec:
+  containers: [{name: c, image: i2}, {name: e, image: k1}]
+  nodeName: n2
+status: {phase: Running, podIP: 10.0.0.1, conditions: [{type: Ready, status: "True"}, {type: Initialized, status: "True"}]}
+`);
+  const text = (c: { added: FieldSet; removed: FieldSet; modified: FieldSet }): string => JSON.stringify([c.added.toFieldsV1(), c.removed.toFieldsV1(), c.modified.toFieldsV1()]);
+  const skips: [string, FieldSet][] = [
+    ["/status writes' reset fields", FieldSet.of(path("spec"), path("metadata", "labels"), path("metadata", "annotations"))],
+    ["the main resource's", FieldSet.of(path("status"))],
+    ["a list item and a field inside another", FieldSet.of([...path("spec", "containers"), { kind: "key", fields: [["name", "c"]] }], [...path("status", "conditions"), { kind: "key", fields: [["type", "Ready"]] }, ...path("status")])],
+    ["nothing", new FieldSet()],
+  ];
+  for (const [what, skip] of skips) {
+    void it(`leaves out ${what} exactly as a recursive difference would`, () => {
+      const full = compare(live, next, pod);
+      const want = { added: full.added.recursiveDifference(skip), removed: full.removed.recursiveDifference(skip), modified: full.modified.recursiveDifference(skip) };
+      assert.equal(text(compare(live, next, pod, skip)), text(want));
+    });
+  }
+
+  void it("skips only below a path that is in the set, not its siblings", () => {
+    const c = compare(live, next, pod, FieldSet.of(path("metadata", "labels")));
+    assert.ok(c.modified.has(path("metadata", "annotations", "note")));
+    assert.ok(!c.modified.has(path("metadata", "labels", "app")) && !c.removed.has(path("metadata", "labels", "tier")));
+    assert.ok(c.modified.has(path("spec", "nodeName")));
+  });
+});
+
 void describe("removeItems", () => {
   void it("removes fields and keyed items, keeping structs held by value", () => {
     const v = y(`{metadata: {labels: {a: "1"}}, spec: {nodeName: n, containers: [{name: a, image: x}, {name: b, image: y}]}}`);

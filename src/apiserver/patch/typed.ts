@@ -283,11 +283,17 @@ export interface Comparison {
   readonly modified: FieldSet;
 }
 
-/** What changed from `lhs` to `rhs`, path by path (structured-merge-diff Compare). */
-export function compare(lhs: JsonValue | undefined, rhs: JsonValue | undefined, schema: PatchSchema | undefined): Comparison {
+/**
+ * What changed from `lhs` to `rhs`, path by path (structured-merge-diff Compare). With `skip`,
+ * the paths of `skip` and everything below them are left out, as a recursiveDifference with
+ * it would (the reset fields nobody owns: a /status write need not walk the spec).
+ */
+export function compare(lhs: JsonValue | undefined, rhs: JsonValue | undefined, schema: PatchSchema | undefined, skip?: FieldSet): Comparison {
   const c = { added: new FieldSet(), removed: new FieldSet(), modified: new FieldSet() };
   // The path of the node being compared; sets copy what they keep of it.
   const at: PathElement[] = [];
+  // The part of `skip` below `at`.
+  let skipAt = skip !== undefined && !skip.isEmpty() ? skip : undefined;
   const leaf = (l: JsonValue | undefined, r: JsonValue | undefined): void => {
     if (l === undefined) c.added.insert(at);
     else if (r === undefined) c.removed.insert(at);
@@ -317,6 +323,10 @@ export function compare(lhs: JsonValue | undefined, rhs: JsonValue | undefined, 
     }
   };
   const field = (atom: MapAtom, lm: JsonObject | undefined, rm: JsonObject | undefined, k: string): void => {
+    const pe = fieldPE(k);
+    const skipHere = skipAt;
+    const skipBelow = skipHere === undefined ? undefined : skipHere.hasMember(pe) ? null : skipHere.childSet(pe);
+    if (skipBelow === null) return;
     let lv = lm === undefined ? undefined : get(lm, k);
     let rv = rm === undefined ? undefined : get(rm, k);
     // An unchanged field has nothing to report below it: most writes change a few leaves of a
@@ -329,8 +339,10 @@ export function compare(lhs: JsonValue | undefined, rhs: JsonValue | undefined, 
       if (lm !== undefined) lv ??= zero;
       if (rm !== undefined) rv ??= zero;
     }
-    at.push(fieldPE(k));
+    at.push(pe);
+    skipAt = skipBelow;
     walk(lv, rv, fieldSchema(atom, k));
+    skipAt = skipHere;
     at.pop();
   };
   const compareItems = (atom: ListAtom, l: readonly JsonValue[], r: readonly JsonValue[]): void => {
@@ -343,6 +355,9 @@ export function compare(lhs: JsonValue | undefined, rhs: JsonValue | undefined, 
       const ls = lv.get(k)?.items ?? noItems;
       const rs = rv.get(k)?.items ?? noItems;
       if (ls.length === 1 && rs.length === 1 && deepEqual(ls[0], rs[0])) continue;
+      const skipHere = skipAt;
+      if (skipHere !== undefined && skipHere.hasMember(pe)) continue;
+      skipAt = skipHere?.childSet(pe);
       at.push(pe);
       if (ls.length <= 1 && rs.length <= 1) walk(ls[0], rs[0], atom.item);
       else if (ls.length >= 2 && rs.length >= 2) {
@@ -355,6 +370,7 @@ export function compare(lhs: JsonValue | undefined, rhs: JsonValue | undefined, 
         c.added.insert(at);
       }
       at.pop();
+      skipAt = skipHere;
     }
   };
   walk(lhs, rhs, schema);
