@@ -25,6 +25,7 @@ import { openStore, type Store } from "../src/storage/index.js";
 import { adminClient, type RawClient } from "../src/testing/client.js";
 import { freePort } from "../src/testing/net.js";
 import { ETCD_BINARY, startEtcd } from "../src/testing/etcd.js";
+import { COMPONENT_NODE_FLAGS } from "../src/cli/node-flags.js";
 
 const seconds = Number(process.argv[process.argv.indexOf("--seconds") + 1] || 0) || 2;
 
@@ -128,7 +129,7 @@ async function startServer(dir: string, store?: string): Promise<{ url: string; 
   const port = await freePort();
   const cli = fileURLToPath(new URL("../../bin/k8ts", import.meta.url));
   const storeArgs = store === undefined ? [] : ["--store", store];
-  const child = spawn(process.execPath, [cli, "server", "--data-dir", dir, "--port", String(port), ...storeArgs, "--disable-agent", "--disable-addons", "--disable-controllers", "--disable-scheduler", "--log-level", "warn"], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [...COMPONENT_NODE_FLAGS, cli, "server", "--data-dir", dir, "--port", String(port), ...storeArgs, "--disable-agent", "--disable-addons", "--disable-controllers", "--disable-scheduler", "--log-level", "warn"], { stdio: ["ignore", "pipe", "inherit"] });
   await new Promise<void>((resolve, reject) => {
     let out = "";
     child.stdout!.on("data", (b: Buffer) => {
