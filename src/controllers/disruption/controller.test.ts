@@ -177,6 +177,21 @@ void describe("DisruptionEventHandlers", () => {
     keys.length = 0;
     h.podUpdated(pod("a"), pod("a", { labels: { app: "db" } }));
     assert.deepEqual(keys.sort(), ["ns/db", "ns/pdb"]);
+    assert.deepEqual(w.events.events.map((e) => e.reason), [], "one PDB per pod so far");
+  });
+
+  void it("warns on a pod that several PDBs select (its evictions will be refused)", () => {
+    const w = new World();
+    w.addPdb(pdb({ minAvailable: 1 }));
+    cachePut(w.pdbs, { ...pdb({ minAvailable: 1 }), metadata: { name: "second", namespace: "ns" } });
+    const keys: string[] = [];
+    const h = new DisruptionEventHandlers(w.c, (k) => keys.push(k), () => undefined);
+    h.podAdded(pod("a"));
+    assert.deepEqual(keys.sort(), ["ns/pdb", "ns/second"]);
+    const warned = w.events.events.filter((e) => e.reason === "MultiplePodDisruptionBudgets");
+    assert.equal(warned.length, 1);
+    assert.equal(warned[0]?.type, "Warning");
+    assert.match(warned[0]?.message ?? "", /^Pod "ns"\/"a" matches multiple PodDisruptionBudgets \("(pdb|second)", "(pdb|second)"\)/);
   });
 });
 

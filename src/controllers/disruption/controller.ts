@@ -92,6 +92,17 @@ export class DisruptionController {
       .map((pdb) => keyOf(pdb as DeepReadonly<KubeObject>));
   }
 
+  /**
+   * Upstream's MultiplePodDisruptionBudgets warning on a pod that several PDBs select: the
+   * eviction API refuses to evict such a pod, so `kubectl drain` would wait on it forever.
+   */
+  warnIfMultiple(pod: RPod, keys: readonly string[]): void {
+    if (keys.length < 2) return;
+    const names = keys.map((k) => JSON.stringify(k.slice(k.indexOf("/") + 1))).join(", ");
+    const msg = `Pod ${JSON.stringify(pod.metadata?.namespace ?? "")}/${JSON.stringify(pod.metadata?.name ?? "")} matches multiple PodDisruptionBudgets (${names}); the eviction API refuses to evict it.`;
+    this.d.events.event(pod as unknown as Readonly<KubeObject>, "Warning", "MultiplePodDisruptionBudgets", msg);
+  }
+
   /** Delay after which the pod's DisruptionTarget condition is stale, if it can become so. */
   staleConditionDelay(pod: RPod): number | undefined {
     if (pod.metadata?.deletionTimestamp) return undefined;
@@ -239,13 +250,17 @@ export class DisruptionEventHandlers {
   }
 
   podAdded(pod: RPod): void {
-    for (const k of this.c.pdbKeysForPod(pod)) this.enqueue(k);
+    const keys = this.c.pdbKeysForPod(pod);
+    for (const k of keys) this.enqueue(k);
+    this.c.warnIfMultiple(pod, keys);
     this.checkStale(pod);
   }
 
   podUpdated(old: RPod, cur: RPod): void {
+    const keys = this.c.pdbKeysForPod(cur);
     // Both label sets: a PDB the pod left must recount as well as the one it joined.
-    for (const k of new Set([...this.c.pdbKeysForPod(old), ...this.c.pdbKeysForPod(cur)])) this.enqueue(k);
+    for (const k of new Set([...this.c.pdbKeysForPod(old), ...keys])) this.enqueue(k);
+    this.c.warnIfMultiple(cur, keys);
     this.checkStale(cur);
   }
 
