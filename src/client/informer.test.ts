@@ -338,6 +338,23 @@ void describe("SharedInformerFactory against the API server", () => {
     await s?.stop();
   });
 
+  void it("hands omitManagedFields to its informers: watched objects come without managedFields", async () => {
+    const factory = new SharedInformerFactory({ client, log: silent, namespace: "other", omitManagedFields: true });
+    const podInformer = factory.forKind("v1", "Pod");
+    const ac = new AbortController();
+    factory.start(ac.signal);
+    try {
+      assert.equal(await factory.waitForCacheSync(ac.signal), true);
+      const created = await client.forKind("v1", "Pod").namespace("other").create({ metadata: { name: "lean" }, spec: { containers: [{ name: "c", image: "busybox:1.35" }] } });
+      assert.ok(created.metadata?.managedFields?.length, "the server records managedFields");
+      await until(() => podInformer.lister.namespace("other").get("lean") !== undefined, "the pod cached");
+      assert.equal(podInformer.lister.namespace("other").get("lean")?.metadata?.managedFields, undefined);
+    } finally {
+      ac.abort();
+      await client.forKind("v1", "Pod").namespace("other").delete("lean", { gracePeriodSeconds: 0 });
+    }
+  });
+
   void it("shares one informer per resource, syncs, delivers events and serves listers", async () => {
     const pods = client.forKind("v1", "Pod").namespace("inf");
     await pods.create({ metadata: { name: "pre", labels: { app: "web" } }, spec: { containers: [{ name: "c", image: "busybox:1.35" }] } });

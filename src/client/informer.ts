@@ -472,6 +472,8 @@ export interface SharedInformerFactoryOptions {
   readonly minWatchTimeoutSeconds?: number;
   /** Applied to every object of every informer before caching (see SharedInformerOptions.transform). */
   readonly transform?: (obj: KubeObject) => KubeObject;
+  /** See SharedInformerOptions.omitManagedFields. */
+  readonly omitManagedFields?: boolean;
 }
 
 /**
@@ -501,6 +503,7 @@ export class SharedInformerFactory {
         ...(this.o.clock ? { clock: this.o.clock } : {}),
         ...(this.o.minWatchTimeoutSeconds !== undefined ? { minWatchTimeoutSeconds: this.o.minWatchTimeoutSeconds } : {}),
         ...(this.o.transform ? { transform: this.o.transform as unknown as (obj: T) => T } : {}),
+        ...(this.o.omitManagedFields !== undefined ? { omitManagedFields: this.o.omitManagedFields } : {}),
       }) as unknown as SharedInformer<KubeObject>;
       this.informers.set(id, inf);
     }
