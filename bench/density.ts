@@ -16,9 +16,9 @@
 // density test, which also spreads them over one namespace per 100 nodes); then L more pods,
 // each its own one-replica Deployment created at Q per second on the full cluster (the latency
 // phase). One JSON object per line:
-//  - scheduling throughput: pods/s from the first to the last binding (PodScheduled's
-//    transition time, which the server stamps, seen through a watch) and the median over the
-//    1 s windows in between;
+//  - scheduling throughput: pods/s from the first to the last binding seen by the watch, and
+//    the median and maximum over the 1 s windows of PodScheduled's transition time (which the
+//    server stamps, in whole seconds);
 //  - pod creation throughput (first appearances in the watch per second);
 //  - pod startup latency: a pod's first appearance in the watch → Running seen by the watch,
 //    p50/p99, per phase (creationTimestamp has one-second resolution, too coarse for a 1 s
@@ -425,12 +425,18 @@ async function main(): Promise<void> {
     const windows = new Array<number>(Math.round((last - first) / 1000) + 1).fill(0);
     for (const s of sched) windows[Math.round((s - first) / 1000)]!++;
     const sortedWindows = [...windows].sort((a, b) => a - b);
+    // The average over the span in which the watch saw the bindings (millisecond clock): the
+    // server's transition times have whole seconds, and counting their windows added up to a
+    // second to the span (7 % at 10,000 pods). A watch that lags only lengthens this span.
+    const observed = saturation.flatMap((t) => (t.scheduled !== undefined ? [t.scheduled] : [])).sort((a, b) => a - b);
+    const span = Math.max(0.001, ((observed.at(-1) ?? 0) - (observed[0] ?? 0)) / 1000);
     emit({
       metric: "scheduling_throughput",
       complete,
       scheduled: sched.length,
-      seconds: windows.length,
-      avgPodsPerSecond: round(sched.length / windows.length),
+      seconds: round(span, 2),
+      avgPodsPerSecond: round(sched.length / span),
+      windows: windows.length,
       p50PodsPerSecond: percentile(sortedWindows, 0.5),
       maxPodsPerSecond: sortedWindows.at(-1) ?? 0,
     });
