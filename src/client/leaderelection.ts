@@ -33,9 +33,6 @@ export interface ResourceLock {
   describe(): string;
 }
 
-// The simulated nodes' lease writer still imports the MicroTime formatter by this name.
-export { rfc3339Micro as microTime } from "../util/time.js";
-
 function recordOf(lease: Lease): LeaderElectionRecord {
   const s = lease.spec ?? {};
   return {

@@ -8,7 +8,7 @@
 // lease and a NotFound recreates it.
 import type { Lease } from "kubernetes-types/coordination/v1.js";
 import { isAlreadyExists, isConflict, isNotFound } from "../client/errors.js";
-import { microTime } from "../client/leaderelection.js";
+import { rfc3339Micro } from "../util/time.js";
 import type { Clock, Timer } from "../client/clock.js";
 import { NODE_LEASE_NAMESPACE, type LeaseApi } from "../client/nodelease.js";
 import type { Logger } from "../util/log.js";
@@ -55,7 +55,7 @@ export class LeaseRenewer {
         namespace: NODE_LEASE_NAMESPACE,
         ownerReferences: [{ apiVersion: "v1", kind: "Node", name: h.name, uid: h.uid }],
       },
-      spec: { ...(from?.spec ?? {}), holderIdentity: h.name, leaseDurationSeconds: this.o.durationSeconds, renewTime: microTime(now) },
+      spec: { ...(from?.spec ?? {}), holderIdentity: h.name, leaseDurationSeconds: this.o.durationSeconds, renewTime: rfc3339Micro(now) },
     };
   }
 

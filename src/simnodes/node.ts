@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import type { Node, NodeCondition, Taint } from "kubernetes-types/core/v1.js";
 import type { DeepReadonly } from "../client/objects.js";
 import type { NodeAddresses } from "./network.js";
+import { rfc3339 } from "../util/time.js";
 
 export const SIM_KUBELET_VERSION = "v1.32.0-k8ts-sim";
 export const KWOK_TAINT: Readonly<Taint> = Object.freeze({ key: "kwok.x-k8s.io/node", value: "fake", effect: "NoSchedule" });
@@ -24,10 +25,6 @@ const HEALTHY: readonly { type: string; status: "True" | "False"; reason: string
   { type: "PIDPressure", status: "False", reason: "KubeletHasSufficientPID", message: "kubelet has sufficient PID available" },
   { type: "Ready", status: "True", reason: "KubeletReady", message: "kubelet is posting ready status" },
 ];
-
-export function rfc3339(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
-}
 
 export function healthyConditions(now: number): NodeCondition[] {
   const t = rfc3339(now);

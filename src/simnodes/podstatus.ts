@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import type { Container, ContainerStatus, Pod, PodCondition, PodStatus } from "kubernetes-types/core/v1.js";
 import type { DeepReadonly } from "../client/objects.js";
 import { jsonEqual } from "../util/json.js";
+import { rfc3339 } from "../util/time.js";
 
 export interface PodPlan {
   readonly uid: string;
@@ -37,7 +38,7 @@ export function timeString(ms: number): string {
   const sec = Math.floor(ms / 1000);
   let s = recentTimes.get(sec);
   if (s === undefined) {
-    s = new Date(sec * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+    s = rfc3339(sec * 1000);
     if (recentTimes.size >= 64) recentTimes.delete(recentTimes.keys().next().value!);
     recentTimes.set(sec, s);
   }
