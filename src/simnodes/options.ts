@@ -32,7 +32,13 @@ export interface SimNodesOptionsInput {
   readonly deleteOnExit?: boolean;
   /** Pod starts (status writes) in flight at once; default defaultSimWorkers(count). */
   readonly workers?: number;
-  /** Node registrations in flight at once; default 32. */
+  /**
+   * Node registrations in flight at once; default: as many as there are pod-start workers.
+   * Registering that many at once opens the client's connections before the first pods arrive:
+   * a node API server accepts about one new connection per event-loop turn (libuv 1.46), so
+   * under load a pool that grows with the first burst of bound pods waits 1-2 s for its new
+   * connections, and those pods' status writes with them.
+   */
   readonly registerConcurrency?: number;
   readonly log: Logger;
   readonly clock?: Clock;
@@ -131,7 +137,7 @@ export function compileSimNodesOptions(i: SimNodesOptionsInput): SimNodesOptions
     renewIntervalMs,
     deleteOnExit: i.deleteOnExit ?? false,
     workers: int(i.workers ?? defaultSimWorkers(count), "--workers", 1),
-    registerConcurrency: int(i.registerConcurrency ?? 32, "--register-concurrency", 1),
+    registerConcurrency: int(i.registerConcurrency ?? i.workers ?? defaultSimWorkers(count), "--register-concurrency", 1),
     log: i.log,
     clock: i.clock ?? realClock,
   };
