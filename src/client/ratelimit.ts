@@ -54,12 +54,16 @@ export class TokenBucket {
     this.tokens = Math.min(this.burst, this.tokens + 1);
   }
 
-  /** Waits for a token. False (and the token returned) if `signal` aborts first. */
-  async wait(signal?: AbortSignal): Promise<boolean> {
+  /**
+   * Waits for a token: `true` at once when one is free (no promise, for callers on a hot path),
+   * else a promise of whether it came before `signal` aborted (the token is returned then).
+   */
+  wait(signal?: AbortSignal): true | Promise<boolean> {
     const delay = this.reserve();
     if (delay <= 0) return true;
-    if (await sleep(this.clock, delay, signal)) return true;
-    this.unreserve();
-    return false;
+    return sleep(this.clock, delay, signal).then((ok) => {
+      if (!ok) this.unreserve();
+      return ok;
+    });
   }
 }

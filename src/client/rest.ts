@@ -236,22 +236,11 @@ export class RestClient {
     return out;
   }
 
-  /** Waits for a throttle token; a promise only when there is something to wait for. */
-  private throttled(signal: AbortSignal | undefined): Promise<void> | undefined {
-    const delay = this.throttle.reserve();
-    if (delay <= 0) return undefined;
-    return sleep(this.opts.clock, delay, signal).then((ok) => {
-      if (ok) return;
-      this.throttle.unreserve();
-      aborted(signal);
-    });
-  }
-
   private async execute(spec: RequestSpec): Promise<RawAnswer> {
     const idempotent = spec.method === "GET";
     for (let attempt = 0; ; attempt++) {
-      const wait = this.throttled(spec.signal);
-      if (wait) await wait;
+      const token = this.throttle.wait(spec.signal);
+      if (token !== true && !(await token)) aborted(spec.signal);
       let answer: RawAnswer;
       try {
         answer = await this.once(spec);
