@@ -121,6 +121,7 @@ export function compileSimNodesOptions(i: SimNodesOptionsInput): SimNodesOptions
   const leaseDurationSeconds = int(i.leaseDurationSeconds ?? 40, "--lease-duration", 1);
   const renewIntervalMs = ms(i.renewIntervalMs ?? 10_000, "--lease-renew-interval");
   if (renewIntervalMs <= 0) bad("--lease-renew-interval must be > 0");
+  const workers = int(i.workers ?? defaultSimWorkers(count), "--workers", 1);
   return {
     client: i.client,
     count,
@@ -136,8 +137,8 @@ export function compileSimNodesOptions(i: SimNodesOptionsInput): SimNodesOptions
     leaseDurationSeconds,
     renewIntervalMs,
     deleteOnExit: i.deleteOnExit ?? false,
-    workers: int(i.workers ?? defaultSimWorkers(count), "--workers", 1),
-    registerConcurrency: int(i.registerConcurrency ?? i.workers ?? defaultSimWorkers(count), "--register-concurrency", 1),
+    workers,
+    registerConcurrency: i.registerConcurrency === undefined ? workers : int(i.registerConcurrency, "--register-concurrency", 1),
     log: i.log,
     clock: i.clock ?? realClock,
   };
