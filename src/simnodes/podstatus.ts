@@ -30,21 +30,6 @@ export interface DesiredPodStatus {
   readonly nextChangeAt: number | undefined;
 }
 
-/** The last few seconds formatted: a sync formats the same handful of instants for every pod. */
-const recentTimes = new Map<number, string>();
-
-/** Whole seconds, as metav1.Time serializes. */
-export function timeString(ms: number): string {
-  const sec = Math.floor(ms / 1000);
-  let s = recentTimes.get(sec);
-  if (s === undefined) {
-    s = rfc3339(sec * 1000);
-    if (recentTimes.size >= 64) recentTimes.delete(recentTimes.keys().next().value!);
-    recentTimes.set(sec, s);
-  }
-  return s;
-}
-
 /** A number in [0, 1) fixed by the pod's uid: whether it fails does not change across restarts of the simulator. */
 export function uidFraction(uid: string): number {
   return createHash("sha256").update(uid).digest().readUInt32BE(0) / 2 ** 32;
@@ -106,7 +91,7 @@ export function desiredPodStatus(pod: DeepReadonly<Pod>, plan: PodPlan, now: num
   const changes: number[] = [];
   if (crashAt !== undefined && !crashed) changes.push(crashAt);
 
-  const started = timeString(plan.startedAt);
+  const started = rfc3339(plan.startedAt);
   const containerID = (c: DeepReadonly<Container>, restarts: number): string => containerIDOf(plan, c.name, restarts);
   const base = (c: DeepReadonly<Container>): Pick<ContainerStatus, "name" | "image" | "imageID"> => ({ name: c.name, image: c.image ?? "", imageID: imageID(c.image ?? "") });
 
@@ -118,7 +103,7 @@ export function desiredPodStatus(pod: DeepReadonly<Pod>, plan: PodPlan, now: num
       return {
         ...base(c),
         containerID: containerID(c, 0),
-        state: { terminated: { exitCode: 1, reason: "Error", startedAt: started, finishedAt: timeString(crashAt), containerID: containerID(c, 0) } },
+        state: { terminated: { exitCode: 1, reason: "Error", startedAt: started, finishedAt: rfc3339(crashAt), containerID: containerID(c, 0) } },
         lastState: {},
         ready: false,
         restartCount: 0,
@@ -133,8 +118,8 @@ export function desiredPodStatus(pod: DeepReadonly<Pod>, plan: PodPlan, now: num
       return {
         ...base(c),
         containerID: containerID(c, 1),
-        state: { running: { startedAt: timeString(crashAt) } },
-        lastState: { terminated: { exitCode: 1, reason: "Error", startedAt: started, finishedAt: timeString(crashAt), containerID: containerID(c, 0) } },
+        state: { running: { startedAt: rfc3339(crashAt) } },
+        lastState: { terminated: { exitCode: 1, reason: "Error", startedAt: started, finishedAt: rfc3339(crashAt), containerID: containerID(c, 0) } },
         ready: now >= readyAt,
         restartCount: 1,
         started: true,
@@ -167,9 +152,9 @@ export function desiredPodStatus(pod: DeepReadonly<Pod>, plan: PodPlan, now: num
   const readyTransition = failed ? crashAt : ready ? Math.max(plan.startedAt, ...readyTimes) : crashed ? crashAt : plan.startedAt;
   const notReady = (type: string): PodCondition =>
     failed
-      ? { type, status: "False", lastTransitionTime: timeString(readyTransition), reason: "PodFailed" }
-      : { type, status: "False", lastTransitionTime: timeString(readyTransition), reason: "ContainersNotReady", message: `containers with unready status: [${unready.join(" ")}]` };
-  const yes = (type: string, at: number): PodCondition => ({ type, status: "True", lastTransitionTime: timeString(at) });
+      ? { type, status: "False", lastTransitionTime: rfc3339(readyTransition), reason: "PodFailed" }
+      : { type, status: "False", lastTransitionTime: rfc3339(readyTransition), reason: "ContainersNotReady", message: `containers with unready status: [${unready.join(" ")}]` };
+  const yes = (type: string, at: number): PodCondition => ({ type, status: "True", lastTransitionTime: rfc3339(at) });
   const conditions: PodCondition[] = [
     yes("PodReadyToStartContainers", plan.startedAt),
     yes("Initialized", plan.startedAt),
@@ -221,7 +206,7 @@ export function statusPatch(current: DeepReadonly<PodStatus> | undefined, desire
     if (sameCondition(have, want)) continue;
     const haveAt = have?.lastTransitionTime ? Date.parse(have.lastTransitionTime) : Number.NEGATIVE_INFINITY;
     const wantAt = want.lastTransitionTime ? Date.parse(want.lastTransitionTime) : Number.NEGATIVE_INFINITY;
-    const next = have && have.status !== want.status && haveAt > wantAt ? { ...want, lastTransitionTime: timeString(now) } : want;
+    const next = have && have.status !== want.status && haveAt > wantAt ? { ...want, lastTransitionTime: rfc3339(now) } : want;
     // Conditions merge by type: a reason or message the new condition lacks must be deleted explicitly.
     conditions.push({ ...next, reason: next.reason ?? null, message: next.message ?? null } as unknown as PodCondition);
   }

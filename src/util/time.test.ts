@@ -19,6 +19,16 @@ void describe("rfc3339", () => {
     for (const ms of [1, 999, 1000, 1_767_225_600_123, 253_402_300_799_999]) assert.equal(rfc3339(ms), rfc3339(new Date(ms)));
   });
 
+  void it("formats every instant of a second alike, from memory or not", () => {
+    const t0 = Date.parse("2026-01-02T03:04:05Z");
+    assert.equal(rfc3339(t0), "2026-01-02T03:04:05Z");
+    assert.equal(rfc3339(t0 + 999), "2026-01-02T03:04:05Z");
+    assert.equal(rfc3339(t0 + 1000), "2026-01-02T03:04:06Z");
+    // More seconds than are remembered, then the first again.
+    for (let i = 0; i < 200; i++) assert.equal(rfc3339(t0 + i * 1000 + 7), `${new Date(t0 + i * 1000).toISOString().slice(0, 19)}Z`);
+    assert.equal(rfc3339(t0), "2026-01-02T03:04:05Z");
+  });
+
   void it("throws a RangeError on an invalid time, as Date#toISOString does", () => {
     assert.throws(() => rfc3339(Number.NaN), RangeError);
     assert.throws(() => rfc3339(new Date("nope")), RangeError);

@@ -5,10 +5,24 @@
 // milliseconds (what injected clocks return) or as a Date. Slicing the fixed ".sssZ" tail of
 // toISOString is cheaper than a regex, and these run on every status write and heartbeat.
 
+/**
+ * The last seconds formatted: every write stamps the time of its second (managedFields, status
+ * conditions), and a simulated node's sync formats the same handful of instants for every pod.
+ */
+const recent = new Map<number, string>();
+const RECENT = 64;
+
 /** metav1.Time: `YYYY-MM-DDTHH:MM:SSZ`. */
 export function rfc3339(t: number | Date): string {
-  const iso = (typeof t === "number" ? new Date(t) : t).toISOString();
-  return `${iso.slice(0, -5)}Z`;
+  const sec = Math.floor((typeof t === "number" ? t : t.getTime()) / 1000);
+  let s = recent.get(sec);
+  if (s === undefined) {
+    // An invalid time throws here (toISOString), as it always did, and is never remembered.
+    s = `${new Date(sec * 1000).toISOString().slice(0, -5)}Z`;
+    if (recent.size >= RECENT) recent.delete(recent.keys().next().value!);
+    recent.set(sec, s);
+  }
+  return s;
 }
 
 /** metav1.MicroTime: `YYYY-MM-DDTHH:MM:SS.ssssssZ`. */

@@ -12,6 +12,7 @@ import { FieldSet, path, peKey, type Path } from "./fieldpath.js";
 import { clone, get, has, isObject, type JsonObject, type JsonValue } from "./json.js";
 import type { PatchSchema } from "./schema.js";
 import { compare, TypedError } from "./typed.js";
+import { rfc3339 } from "../../util/time.js";
 
 export interface ManagedFieldsEntry {
   manager?: string;
@@ -177,20 +178,9 @@ export function encodeManagedFields(managed: Managed): ManagedFieldsEntry[] {
 
 const seconds = (t: string | undefined): number => (t === undefined ? 0 : Math.floor(Date.parse(t) / 1000) || 0);
 
-// Every write stamps its entry with the time; most writes of a second share one.
-let lastSecond = Number.NaN;
-let lastFormatted = "";
-
 /** RFC 3339 in UTC with whole seconds, as metav1.Time serializes. */
 export function formatTime(now: Date | string): string {
-  const d = typeof now === "string" ? new Date(now) : now;
-  const second = Math.floor(d.getTime() / 1000);
-  if (second !== lastSecond) {
-    // Invalid dates throw here as they always did, and are never remembered.
-    lastFormatted = `${d.toISOString().slice(0, 19)}Z`;
-    lastSecond = second;
-  }
-  return lastFormatted;
+  return rfc3339(typeof now === "string" ? new Date(now) : now);
 }
 
 export interface TrackOptions {
