@@ -644,7 +644,6 @@ void describe("managedFieldsCut", () => {
     ]) {
       assert.equal(managedFieldsCut(text, "event"), text, text);
     }
-    assert.equal(managedFieldsCut(`{"type":"ADDED","object":{"metadata":{"labels":{${mf}},"name":"a"}}}`, "event").length > 0, true);
     const nested = `{"type":"ADDED","object":{"metadata":{"labels":{${mf}},"name":"a"}}}`;
     assert.equal(managedFieldsCut(nested, "event"), nested, "a managedFields deeper down is not metadata's");
   });

@@ -740,13 +740,9 @@ function deleteBody(o: DeleteOptions): string {
   });
 }
 
-function call(o: CallOptions): { signal?: AbortSignal; timeoutMs?: number } {
-  return { ...(o.signal ? { signal: o.signal } : {}), ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}) };
-}
-
-/** call() for verbs that answer with one object. */
-function callForObject(o: CallOptions & DecodeOptions): { signal?: AbortSignal; timeoutMs?: number; omitManagedFields?: boolean } {
-  return o.omitManagedFields ? { ...call(o), omitManagedFields: true } : call(o);
+/** A request's call options (and, for verbs that answer with one object, its decoding). */
+function call(o: CallOptions & DecodeOptions): { signal?: AbortSignal; timeoutMs?: number; omitManagedFields?: boolean } {
+  return { ...(o.signal ? { signal: o.signal } : {}), ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}), ...(o.omitManagedFields ? { omitManagedFields: true } : {}) };
 }
 
 /** True for a metav1.Status (what some deletes answer instead of the object). */
@@ -804,7 +800,7 @@ export class ResourceClient<T extends KubeObject> {
   }
 
   async get(name: string, opts: GetOptions = {}): Promise<T> {
-    return this.typed(await this.client.request<T>({ method: "GET", path: this.path(this.ns(), name), query: { resourceVersion: opts.resourceVersion }, ...callForObject(opts) }));
+    return this.typed(await this.client.request<T>({ method: "GET", path: this.path(this.ns(), name), query: { resourceVersion: opts.resourceVersion }, ...call(opts) }));
   }
 
   /** One page (or all, without `limit`). Items carry apiVersion and kind. */
@@ -834,17 +830,17 @@ export class ResourceClient<T extends KubeObject> {
   }
 
   async create(obj: T, opts: WriteOptions = {}): Promise<T> {
-    return this.typed(await this.client.request<T>({ method: "POST", path: this.path(this.ns(obj)), query: writeQuery(opts), body: JSON.stringify(obj), ...callForObject(opts) }));
+    return this.typed(await this.client.request<T>({ method: "POST", path: this.path(this.ns(obj)), query: writeQuery(opts), body: JSON.stringify(obj), ...call(opts) }));
   }
 
   /** PUT: fails with Conflict unless metadata.resourceVersion is current (or empty). */
   async update(obj: T, opts: WriteOptions = {}): Promise<T> {
-    return this.typed(await this.client.request<T>({ method: "PUT", path: this.path(this.ns(obj), this.nameOf(obj)), query: writeQuery(opts), body: JSON.stringify(obj), ...callForObject(opts) }));
+    return this.typed(await this.client.request<T>({ method: "PUT", path: this.path(this.ns(obj), this.nameOf(obj)), query: writeQuery(opts), body: JSON.stringify(obj), ...call(opts) }));
   }
 
   /** PUT to the status subresource: only status changes are kept. */
   async updateStatus(obj: T, opts: WriteOptions = {}): Promise<T> {
-    return this.typed(await this.client.request<T>({ method: "PUT", path: this.path(this.ns(obj), this.nameOf(obj), "status"), query: writeQuery(opts), body: JSON.stringify(obj), ...callForObject(opts) }));
+    return this.typed(await this.client.request<T>({ method: "PUT", path: this.path(this.ns(obj), this.nameOf(obj), "status"), query: writeQuery(opts), body: JSON.stringify(obj), ...call(opts) }));
   }
 
   /**
@@ -859,7 +855,7 @@ export class ResourceClient<T extends KubeObject> {
         query: { ...writeQuery(opts), force: opts.force },
         body: typeof body === "string" ? body : JSON.stringify(body),
         contentType: PATCH_CONTENT_TYPES[type],
-        ...callForObject(opts),
+        ...call(opts),
       }),
     );
   }
