@@ -107,7 +107,7 @@ export class ApiObjectSource implements ObjectSource {
     const cached = inf.lister.namespace(namespace).get(name);
     if (cached) return cached as T;
     try {
-      return stripManagedFields(await rc.namespace(namespace).get(name));
+      return await rc.namespace(namespace).get(name, { omitManagedFields: true });
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
