@@ -18,6 +18,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
 import { mkdir, open as openFile, rename, rm } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
+import { availableParallelism } from "node:os";
 import Database from "better-sqlite3";
 import { Compactor } from "./compactor.js";
 import { decodeContinue, encodeContinue } from "./continue.js";
@@ -28,7 +29,6 @@ import { compileStoreOptions, type StoreOptions } from "./options.js";
 import { ROW_CREATE, ROW_DELETE, ROW_UPDATE, openDatabase, sqliteError } from "./sqlite/schema.js";
 import { BatchWriter, SqliteWriterThread, type Committed, type Maintenance, type RowData, type WriteOp, type WriteResult } from "./sqlite/writer.js";
 import { WatchHub } from "./watchhub.js";
-import { availableParallelism } from "node:os";
 
 /** Most writes committed in one transaction (bounds its time and memory); the rest wait for the next. */
 const MAX_BATCH = 1000;
@@ -652,9 +652,12 @@ export class SqliteStore implements Store {
       });
   }
 
-  /** Whether batches wait for the running checkpoint: the WAL has grown WAL_HOLD_PAGES behind it. */
+  /**
+   * Whether batches on the loop wait for the running checkpoint: the WAL has grown
+   * WAL_HOLD_PAGES behind it. Batches for the thread queue behind the checkpoint there anyway.
+   */
   #holdForCheckpoint(): boolean {
-    return this.#checkpointing !== undefined && this.#walPages >= WAL_HOLD_PAGES;
+    return !this.#inThread && this.#checkpointing !== undefined && this.#walPages >= WAL_HOLD_PAGES;
   }
 
   /** A batch the writer failed: nothing of it was committed. */
