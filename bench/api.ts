@@ -50,13 +50,13 @@ function pod(name: string, i = 0, namespace = "bench"): Record<string, unknown> 
   };
 }
 
-/** Runs `op` from `concurrency` loops for `seconds`; returns throughput and latencies. */
 interface Driven {
   readonly opsPerSec: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
 }
 
+/** Runs `op` from `concurrency` loops for `seconds`; returns throughput and latencies. */
 async function drive(concurrency: number, op: (i: number, worker: number) => Promise<void>): Promise<Driven> {
   const lat: number[] = [];
   let next = 0;
@@ -152,7 +152,6 @@ async function prepare(c: RawClient, ns = "bench"): Promise<void> {
   await expect(c, "POST", `/api/v1/namespaces/${ns}/serviceaccounts`, { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "default" } }, 201);
 }
 
-/** Creates and updates through the API at 1 and 32 clients, each next to the raw store's figure. */
 /**
  * The API's figure and the raw store's, each the median of ROUNDS runs taken in turn (API, raw,
  * API, raw, …): on a shared machine one run of each moved the ratio by ±30 %.
@@ -173,6 +172,7 @@ async function alternate(api: (round: number) => Promise<Driven>, raw: (round: n
   return { ...median, baselineOpsPerSec: base, ratio: round(median.opsPerSec / base) };
 }
 
+/** Creates and updates through the API at 1 and 32 clients, each next to the raw store's figure. */
 async function writes(c: RawClient, store: "sqlite" | "etcd", raw: RawTarget): Promise<void> {
   for (const concurrency of [1, 32]) {
     const r = await alternate(

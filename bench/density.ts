@@ -435,7 +435,7 @@ async function main(): Promise<void> {
       complete,
       scheduled: sched.length,
       seconds: round(span, 2),
-      avgPodsPerSecond: round(sched.length / span),
+      avgPodsPerSecond: round(observed.length / span),
       windows: windows.length,
       p50PodsPerSecond: percentile(sortedWindows, 0.5),
       maxPodsPerSecond: sortedWindows.at(-1) ?? 0,
