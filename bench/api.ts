@@ -20,12 +20,11 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { request } from "node:https";
 import { spawn, type ChildProcess } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { openStore, type Store } from "../src/storage/index.js";
 import { adminClient, type RawClient } from "../src/testing/client.js";
 import { freePort } from "../src/testing/net.js";
 import { ETCD_BINARY, startEtcd } from "../src/testing/etcd.js";
-import { COMPONENT_NODE_FLAGS } from "../src/cli/node-flags.js";
+import { k8tsNodeArgs } from "../src/cli/node-flags.js";
 
 const seconds = Number(process.argv[process.argv.indexOf("--seconds") + 1] || 0) || 2;
 
@@ -133,9 +132,8 @@ function openWatch(url: string, c: RawClient, path: string, onLine: (line: strin
 /** `k8ts server` in its own process; resolves once it printed its ready line. */
 async function startServer(dir: string, store?: string): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
-  const cli = fileURLToPath(new URL("../../bin/k8ts", import.meta.url));
   const storeArgs = store === undefined ? [] : ["--store", store];
-  const child = spawn(process.execPath, [...COMPONENT_NODE_FLAGS, cli, "server", "--data-dir", dir, "--port", String(port), ...storeArgs, "--disable-agent", "--disable-addons", "--disable-controllers", "--disable-scheduler", "--log-level", "warn"], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, k8tsNodeArgs(["server", "--data-dir", dir, "--port", String(port), ...storeArgs, "--disable-agent", "--disable-addons", "--disable-controllers", "--disable-scheduler", "--log-level", "warn"]), { stdio: ["ignore", "pipe", "inherit"] });
   await new Promise<void>((resolve, reject) => {
     let out = "";
     child.stdout!.on("data", (b: Buffer) => {

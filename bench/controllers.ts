@@ -19,10 +19,9 @@ import { builtinResources } from "../src/apiserver/resources/index.js";
 import { SharedInformerFactory } from "../src/client/informer.js";
 import { createClientFromKubeconfig } from "../src/client/rest.js";
 import { createLogger } from "../src/util/log.js";
-import { COMPONENT_NODE_FLAGS } from "../src/cli/node-flags.js";
+import { k8tsNodeArgs } from "../src/cli/node-flags.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const bin = join(root, "bin", "k8ts");
 const arg = (name: string, dflt: number): number => {
   const i = process.argv.indexOf(name);
   return i >= 0 ? Number(process.argv[i + 1]) : dflt;
@@ -75,7 +74,7 @@ async function run(label: string, managerArgs: readonly string[]): Promise<void>
   const informers = new SharedInformerFactory({ client, log, namespace: "bench" });
   try {
     await client.forKind("v1", "Namespace").create({ metadata: { name: "bench" } });
-    manager = spawn(process.execPath, [...COMPONENT_NODE_FLAGS, bin, "controller-manager", "--kubeconfig", server.kubeconfigPath, "--secure-port", "0", "--leader-elect=false", "--log-level", process.env["K8TS_BENCH_LOG"] ?? "silent", ...managerArgs], {
+    manager = spawn(process.execPath, k8tsNodeArgs(["controller-manager", "--kubeconfig", server.kubeconfigPath, "--secure-port", "0", "--leader-elect=false", "--log-level", process.env["K8TS_BENCH_LOG"] ?? "silent", ...managerArgs]), {
       cwd: root,
       stdio: ["ignore", "ignore", "inherit"],
     });

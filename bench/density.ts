@@ -40,10 +40,9 @@ import type { DeepReadonly } from "../src/client/objects.js";
 import { createClientFromKubeconfig, type RestClient } from "../src/client/rest.js";
 import { adminClient } from "../src/testing/client.js";
 import { createLogger } from "../src/util/log.js";
-import { COMPONENT_NODE_FLAGS } from "../src/cli/node-flags.js";
+import { k8tsNodeArgs } from "../src/cli/node-flags.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const bin = join(root, "bin", "k8ts");
 const arg = (name: string, dflt: number): number => {
   const i = process.argv.indexOf(name);
   return i >= 0 ? Number(process.argv[i + 1]) : dflt;
@@ -121,7 +120,7 @@ class Proc {
     args: readonly string[],
   ) {
     const prof = PROF_DIR ? ["--cpu-prof", "--cpu-prof-dir", PROF_DIR, "--cpu-prof-name", `${name.replace(/^k8ts /, "")}.cpuprofile`] : [];
-    this.child = spawn(process.execPath, ["--max-old-space-size=8192", ...COMPONENT_NODE_FLAGS, ...prof, bin, ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    this.child = spawn(process.execPath, ["--max-old-space-size=8192", ...prof, ...k8tsNodeArgs(args)], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
     const file = LOG_DIR ? createWriteStream(join(LOG_DIR, `${name.replace(/^k8ts /, "")}.log`), { flags: "a" }) : undefined;
     const keep = (c: Buffer): void => {
       file?.write(c);

@@ -15,7 +15,7 @@ import { cleanNetworkNat, sweepNode } from "../kubelet/reset.js";
 import { kubeletPaths } from "../kubelet/types.js";
 import { cleanupProxyRules } from "../proxy/index.js";
 import type { Node } from "kubernetes-types/core/v1.js";
-import { COMPONENT_NODE_FLAGS } from "./node-flags.js";
+import { k8tsNodeArgs } from "./node-flags.js";
 
 export interface UpOptions {
   readonly dataDir: string;
@@ -109,10 +109,9 @@ export async function up(o: UpOptions): Promise<UpResult> {
   // The log is appended to across runs: this run's lines start here.
   const logOffset = statSync(log, { throwIfNoEntry: false })?.size ?? 0;
   if (pid === undefined) {
-    const cli = resolve(dirname(new URL(import.meta.url).pathname), "..", "..", "..", "bin", "k8ts");
     const out = openSync(log, "a");
-    const args = [cli, "server", "--data-dir", dataDir, "--port", String(o.port), "--bind-address", o.bindAddress, ...(o.store ? ["--store", o.store] : []), ...(o.disableAgent ? ["--disable-agent"] : []), ...(o.nodeName ? ["--node-name", o.nodeName] : [])];
-    const child = spawn(process.execPath, [...COMPONENT_NODE_FLAGS, ...args], { detached: true, stdio: ["ignore", out, out] });
+    const args = ["server", "--data-dir", dataDir, "--port", String(o.port), "--bind-address", o.bindAddress, ...(o.store ? ["--store", o.store] : []), ...(o.disableAgent ? ["--disable-agent"] : []), ...(o.nodeName ? ["--node-name", o.nodeName] : [])];
+    const child = spawn(process.execPath, k8tsNodeArgs(args), { detached: true, stdio: ["ignore", out, out] });
     closeSync(out);
     child.unref();
     pid = child.pid!;

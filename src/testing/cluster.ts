@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { join } from "node:path";
 import type { Node } from "kubernetes-types/core/v1.js";
 import { createClientFromKubeconfig, type RestClient } from "../client/rest.js";
 import { SWEEP_SCRIPT, cleanNetworkNat, natSave, sweepNode } from "../kubelet/reset.js";
@@ -17,6 +17,7 @@ import { KUBECTL, kubectlRunner, type Kubectl } from "./apiserver.js";
 import { freePort } from "./net.js";
 import { pickPodCIDR } from "./runtime.js";
 import { until } from "./wait.js";
+import { k8tsNodeArgs } from "../cli/node-flags.js";
 
 export interface TestCluster {
   readonly runId: string;
@@ -43,7 +44,6 @@ export interface TestCluster {
   stop(): Promise<void>;
 }
 
-const cli = resolve(dirname(new URL(import.meta.url).pathname), "..", "..", "..", "bin", "k8ts");
 
 export interface TestClusterOptions {
   /** more `k8ts server` flags */
@@ -90,16 +90,16 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
     ...(opts.staticPods ? ["--pod-manifest-path", join(dataDir, "manifests")] : []),
   ];
   const logLevel = ["--log-level", process.env["K8TS_TEST_LOG"] ?? "warn"];
-  const serverArgs = [
-    cli, "server",
+  const serverArgs = k8tsNodeArgs([
+    "server",
     "--data-dir", dataDir,
     "--port", String(port),
     "--service-cluster-ip-range", serviceCIDR,
     ...logLevel,
     ...(opts.separateAgent ? ["--disable-agent", "--cluster-cidr", podCIDR] : nodeArgs),
     ...(opts.extraArgs ?? []),
-  ];
-  const agentArgs = [cli, "agent", "--kubeconfig", join(dataDir, "admin.kubeconfig"), "--server", `https://127.0.0.1:${port}`, "--data-dir", dataDir, ...logLevel, ...nodeArgs];
+  ]);
+  const agentArgs = k8tsNodeArgs(["agent", "--kubeconfig", join(dataDir, "admin.kubeconfig"), "--server", `https://127.0.0.1:${port}`, "--data-dir", dataDir, ...logLevel, ...nodeArgs]);
   if (opts.staticPods) mkdirSync(join(dataDir, "manifests"));
   let children: ChildProcess[] = [];
   let out = "";

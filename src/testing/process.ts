@@ -3,10 +3,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { k8tsNodeArgs } from "../cli/node-flags.js";
 import { until } from "./wait.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-export const K8TS_CLI = resolve(root, "bin", "k8ts");
+export { K8TS_BIN as K8TS_CLI } from "../cli/node-flags.js";
 
 export class K8tsProcess {
   out = "";
@@ -24,7 +25,7 @@ export class K8tsProcess {
 
   /** Starts `k8ts ...args`; `name` is what failure messages call it. */
   static start(name: string, args: readonly string[]): K8tsProcess {
-    return new K8tsProcess(name, spawn(process.execPath, [K8TS_CLI, ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"] }));
+    return new K8tsProcess(name, spawn(process.execPath, k8tsNodeArgs(args), { cwd: root, stdio: ["ignore", "pipe", "pipe"] }));
   }
 
   /** Waits until the process printed `marker` on stdout; fails at once if it exits first. */
