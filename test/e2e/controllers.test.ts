@@ -20,7 +20,7 @@ import { SharedInformerFactory } from "../../src/client/informer.js";
 import { keyOf, splitKey, type DeepReadonly } from "../../src/client/objects.js";
 import { createClientFromKubeconfig, type RestClient } from "../../src/client/rest.js";
 import { WorkQueue } from "../../src/client/workqueue.js";
-import { kubectlRunner, type KubectlResult } from "../../src/testing/apiserver.js";
+import { kubectlOk, kubectlRunner, type KubectlResult } from "../../src/testing/apiserver.js";
 import { K8tsProcess } from "../../src/testing/process.js";
 import { createLogger } from "../../src/util/log.js";
 import { until as waitUntil } from "../../src/testing/wait.js";
@@ -62,11 +62,7 @@ async function startCluster(opts: { readonly disableControllers?: boolean } = {}
     kubeconfig,
     server,
     kubectl,
-    async ok(a, stdin) {
-      const r = await kubectl(a, stdin);
-      assert.equal(r.code, 0, `kubectl ${a.join(" ")} failed (${r.code}):\n${r.stderr}\n${r.stdout}`);
-      return r.stdout;
-    },
+    ok: (a, stdin) => kubectlOk(run, a, stdin),
     async stop() {
       await server.stop();
       rmSync(dir, { recursive: true, force: true });

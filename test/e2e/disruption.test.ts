@@ -12,7 +12,7 @@ import type { Pod } from "kubernetes-types/core/v1.js";
 import type { PodDisruptionBudget } from "kubernetes-types/policy/v1.js";
 import { ApiError } from "../../src/client/errors.js";
 import { RestClient } from "../../src/client/rest.js";
-import { kubectlOk, kubectlRunner, type KubectlResult } from "../../src/testing/apiserver.js";
+import { kubectlOk, kubectlRunner, type Kubectl, type KubectlResult } from "../../src/testing/apiserver.js";
 import { K8tsProcesses, type K8tsProcess } from "../../src/testing/process.js";
 import { loadKubeconfig } from "../../src/util/kubeconfig.js";
 import { until as waitUntil } from "../../src/testing/wait.js";
@@ -28,16 +28,17 @@ void describe("PodDisruptionBudgets and kubectl drain", () => {
   let kubeconfig: string;
   const procs = new K8tsProcesses();
 
-  const kubectl = (a: readonly string[], stdin?: string): Promise<KubectlResult> => kubectlRunner(kubeconfig, join(dir, "kubectl-cache"), dir, 120_000)(a, { stdin });
-  const ok = (a: readonly string[], stdin?: string): Promise<string> => kubectlOk(kubectlRunner(kubeconfig, join(dir, "kubectl-cache"), dir, 120_000), a, stdin);
-  const start = (name: string, args: readonly string[], marker: string): Promise<K8tsProcess> => procs.start(name, args, marker);
+  let run: Kubectl;
+  const kubectl = (a: readonly string[], stdin?: string): Promise<KubectlResult> => run(a, { stdin });
+  const ok = (a: readonly string[], stdin?: string): Promise<string> => kubectlOk(run, a, stdin);
   const simNodes = (prefix: string): Promise<K8tsProcess> => procs.simNodes(kubeconfig, prefix, logLevel);
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "k8ts-e2e-disruption-"));
     kubeconfig = join(dir, "admin.kubeconfig");
+    run = kubectlRunner(kubeconfig, join(dir, "kubectl-cache"), dir, 120_000);
     const port = await freePort();
-    await start("k8ts server", ["server", "--data-dir", dir, "--port", String(port), "--store", "memory://", "--disable-agent", "--disable-addons", "--log-level", logLevel], "k8ts server ready");
+    await procs.start("k8ts server", ["server", "--data-dir", dir, "--port", String(port), "--store", "memory://", "--disable-agent", "--disable-addons", "--log-level", logLevel], "k8ts server ready");
   });
 
   after(async () => {

@@ -18,7 +18,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Node, Pod } from "kubernetes-types/core/v1.js";
-import { kubectlOk, kubectlRunner } from "../../src/testing/apiserver.js";
+import { kubectlOk, kubectlRunner, type Kubectl } from "../../src/testing/apiserver.js";
 import { K8TS_CLI, K8tsProcesses, type K8tsProcess } from "../../src/testing/process.js";
 import { until as waitUntil } from "../../src/testing/wait.js";
 import { freePort } from "../../src/testing/net.js";
@@ -33,16 +33,17 @@ void describe("scheduler, controllers and simulated nodes end to end", () => {
   let kubeconfig: string;
   const procs = new K8tsProcesses();
 
-  const ok = (a: readonly string[], stdin?: string): Promise<string> => kubectlOk(kubectlRunner(kubeconfig, join(dir, "kubectl-cache"), dir, 120_000), a, stdin);
-  const start = (name: string, args: readonly string[], marker: string): Promise<K8tsProcess> => procs.start(name, args, marker);
+  let run: Kubectl;
+  const ok = (a: readonly string[], stdin?: string): Promise<string> => kubectlOk(run, a, stdin);
   const simNodes = (prefix: string): Promise<K8tsProcess> => procs.simNodes(kubeconfig, prefix, logLevel);
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "k8ts-e2e-scheduler-"));
     kubeconfig = join(dir, "admin.kubeconfig");
+    run = kubectlRunner(kubeconfig, join(dir, "kubectl-cache"), dir, 120_000);
     const port = await freePort();
-    await start("k8ts server", ["server", "--data-dir", dir, "--port", String(port), "--store", "memory://", "--disable-agent", "--log-level", logLevel], "k8ts server ready");
-    await start("k8ts scheduler", ["scheduler", "--kubeconfig", kubeconfig, "--secure-port", "0", "--log-level", logLevel], "k8ts scheduler started");
+    await procs.start("k8ts server", ["server", "--data-dir", dir, "--port", String(port), "--store", "memory://", "--disable-agent", "--log-level", logLevel], "k8ts server ready");
+    await procs.start("k8ts scheduler", ["scheduler", "--kubeconfig", kubeconfig, "--secure-port", "0", "--log-level", logLevel], "k8ts scheduler started");
   });
 
   after(async () => {
@@ -56,7 +57,7 @@ void describe("scheduler, controllers and simulated nodes end to end", () => {
   const isReady = (p: Pod): boolean => p.status?.phase === "Running" && (p.status.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
 
   void it("places pods by selectors, taints, affinity, resources, anti-affinity and spread", { timeout: 180_000 }, async () => {
-    await start("sim-nodes p-", ["sim-nodes", "--kubeconfig", kubeconfig, "--count", "3", "--cpu", "2", "--name-prefix", "p-", "--ready-delay", "0s", "--log-level", logLevel], "sim-nodes ready");
+    await procs.start("sim-nodes p-", ["sim-nodes", "--kubeconfig", kubeconfig, "--count", "3", "--cpu", "2", "--name-prefix", "p-", "--ready-delay", "0s", "--log-level", logLevel], "sim-nodes ready");
     const nodes = await ok(["get", "nodes", "-l", "kubernetes.io/hostname in (p-0,p-1,p-2)"]);
     assert.match(nodes, /^NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION\n/);
     assert.equal((nodes.match(/\sReady\s/g) ?? []).length, 3, nodes);
