@@ -6,7 +6,8 @@
 // fields sorted by name), a set item's value (`v:`) or an index (`i:`). Sets print in upstream's
 // order (fields, then keys, then values, then indices; each sorted), which is what kubectl shows.
 import { PatchError } from "./errors.js";
-import { deepEqual, has, isObject, type JsonObject, type JsonValue } from "./json.js";
+import { has, isObject, type JsonObject, type JsonValue } from "./json.js";
+import { jsonEqual } from "../../util/json.js";
 
 export type PathElement =
   | { readonly kind: "field"; readonly name: string }
@@ -241,7 +242,7 @@ function valueString(v: JsonValue): string {
 }
 
 export function peEqual(a: PathElement, b: PathElement): boolean {
-  return a.kind === b.kind && peKey(a) === peKey(b) && (a.kind !== "value" || deepEqual(a.value, (b as typeof a).value));
+  return a.kind === b.kind && peKey(a) === peKey(b) && (a.kind !== "value" || jsonEqual(a.value, (b as typeof a).value));
 }
 
 /**
@@ -348,7 +349,7 @@ export class FieldSet {
 
   /** The paths below `pe`, without `pe` itself (a view: do not change it). */
   withPrefix(pe: PathElement): FieldSet {
-    return this.children.get(peKey(pe))?.set ?? new FieldSet();
+    return this.childSet(pe) ?? new FieldSet();
   }
 
   isEmpty(): boolean {

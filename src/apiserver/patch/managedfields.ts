@@ -252,10 +252,8 @@ export function setManagedFields(obj: JsonObject, managed: Managed): void {
  * were removed are removed from every manager.
  */
 export function recordUpdate(managed: Managed, live: JsonValue, obj: JsonValue, managerId: string, schema: PatchSchema | undefined, reset: FieldSet, state: Omit<ManagerState, "set">): void {
-  const c = compare(live, obj, schema, reset);
-  const added = c.added.recursiveDifference(reset);
-  const modified = c.modified.recursiveDifference(reset);
-  const removed = c.removed.recursiveDifference(reset);
+  // compare leaves the reset paths out already.
+  const { added, modified, removed } = compare(live, obj, schema, reset);
   const changed = modified.union(added);
   for (const [id, m] of managed) {
     if (id === managerId) continue;
@@ -318,7 +316,7 @@ function updater(manager: string, o: TrackOptions): { state: Omit<ManagerState, 
 const createdSets = new WeakMap<PatchSchema, Map<string, FieldSet | null>>();
 const untypedCreatedSets = new Map<string, FieldSet | null>();
 /** Per schema; kept in insertion order, the oldest dropped first. */
-export const maxCreatedSets = 256;
+const maxCreatedSets = 256;
 
 function createdSetsOf(schema: PatchSchema | undefined): Map<string, FieldSet | null> {
   if (schema === undefined) return untypedCreatedSets;
