@@ -53,3 +53,16 @@ void describe("jsonEqual against key-sorted JSON", () => {
     for (const a of values) for (const b of values) assert.equal(jsonEqual(a, b), sortedJson(a) === sortedJson(b), `${sortedJson(a)} vs ${sortedJson(b)}`);
   });
 });
+
+void describe("jsonEqual on the patchers' JSON", () => {
+  void it("compares JSON values structurally", () => {
+    assert.ok(jsonEqual({ a: [1, { b: 2 }] }, { a: [1, { b: 2 }] }));
+    assert.ok(!jsonEqual([1], { 0: 1 }));
+    assert.ok(!jsonEqual({ a: null }, { a: 0 }));
+    assert.ok(!jsonEqual({ a: null }, {}));
+  });
+
+  void it("counts a member set to undefined as absent, as the stored bytes do", () => {
+    assert.ok(jsonEqual({ a: 1 }, { a: 1, b: undefined }));
+  });
+});

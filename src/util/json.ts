@@ -2,7 +2,7 @@
 // the values would serialize: object key order does not count, array order does; a member
 // whose value is undefined is absent and an undefined array element is null (what
 // JSON.stringify writes). The API server compares whole objects on every write, the patchers
-// (as patch/json.ts deepEqual) merge keys and subtrees, and the components old and new objects
+// merge keys and subtrees, and the components old and new objects
 // on every watch event, so it walks the values without building key lists or strings.
 
 export function jsonEqual(a: unknown, b: unknown): boolean {

@@ -10,7 +10,8 @@
 // in step with what it applies.
 import { PatchError } from "./errors.js";
 import { FieldSet, pathString, type Path } from "./fieldpath.js";
-import { clone, deepEqual, get, isObject, type JsonObject, type JsonValue } from "./json.js";
+import { clone, get, isObject, type JsonObject, type JsonValue } from "./json.js";
+import { jsonEqual } from "../../util/json.js";
 import {
   decodeManagedFields,
   formatTime,
@@ -153,7 +154,7 @@ function applyOnce(live: JsonObject, applied: JsonObject, managed: Managed, o: A
     if (set.isEmpty()) managed.delete(id);
     else managed.set(id, { ...mine, set });
   }
-  const changed = !deepEqual(live, next);
+  const changed = !jsonEqual(live, next);
   if (!changed) return { object: clone(live), changed, managed };
   const m = managed.get(id);
   if (m !== undefined) managed.set(id, { ...m, time: formatTime(o.now) });

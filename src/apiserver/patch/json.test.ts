@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { deepEqual, goFormat, goTypeName } from "./json.js";
+import { goFormat, goTypeName } from "./json.js";
 
 void describe("goFormat prints values as Go's %v prints decoded JSON", () => {
   const cases: [unknown, string][] = [
@@ -23,18 +23,5 @@ void describe("goTypeName", () => {
     assert.equal(goTypeName(1.5), "float64");
     assert.equal(goTypeName(false), "bool");
     assert.equal(goTypeName(null), "<nil>");
-  });
-});
-
-void describe("deepEqual", () => {
-  void it("compares JSON values structurally", () => {
-    assert.ok(deepEqual({ a: [1, { b: 2 }] }, { a: [1, { b: 2 }] }));
-    assert.ok(!deepEqual([1], { 0: 1 }));
-    assert.ok(!deepEqual({ a: null }, { a: 0 }));
-    assert.ok(!deepEqual({ a: null }, {}));
-  });
-
-  void it("counts a member set to undefined as absent, as the stored bytes do", () => {
-    assert.ok(deepEqual({ a: 1 }, { a: 1, b: undefined }));
   });
 });

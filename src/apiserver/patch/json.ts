@@ -20,13 +20,6 @@ export function clone<T extends JsonValue>(v: T): T {
   return out as T;
 }
 
-// The patchers' equality (merge keys, delete lists, unchanged subtrees in compare(), apply's
-// no-op check) is the API server's one JSON equality. On decoded JSON it agrees with a walk of
-// key lists; on an object built in code with a member set to undefined it counts the member
-// absent, which is what the patchers need: the stored bytes omit it, so apply's no-op check
-// must not see a change there.
-export { jsonEqual as deepEqual } from "../../util/json.js";
-
 /** The name Go's reflect gives a decoded JSON value's type; upstream error texts use these. */
 export function goTypeName(v: unknown): string {
   if (v === null || v === undefined) return "<nil>";

@@ -11,7 +11,8 @@
 // only the server has. Fields without a schema (no such property, preserve-unknown-fields) merge
 // like a JSON merge patch: maps merge, lists replace.
 import { PatchError, badDirective, badPatch, invalidStrategic, strategicFailed } from "./errors.js";
-import { clone, deepEqual, get, goFormat, goTypeName, has, isObject, set, type JsonObject, type JsonValue } from "./json.js";
+import { clone, get, goFormat, goTypeName, has, isObject, set, type JsonObject, type JsonValue } from "./json.js";
+import { jsonEqual } from "../../util/json.js";
 import type { PatchSchema } from "./schema.js";
 
 const directiveMarker = "$patch";
@@ -215,12 +216,12 @@ function validateOrder(patchList: JsonValue[], order: JsonValue[], mergeKey: str
 }
 
 function mergeKeyValueEqual(left: JsonValue, right: JsonValue, mergeKey: string): boolean {
-  if (mergeKey === "") return deepEqual(left, right);
+  if (mergeKey === "") return jsonEqual(left, right);
   if (!isObject(left)) throw badArgType("map[string]interface {}", left);
   if (!isObject(right)) throw badArgType("map[string]interface {}", right);
   if (!has(left, mergeKey)) throw noMergeKey(left, mergeKey);
   if (!has(right, mergeKey)) throw noMergeKey(right, mergeKey);
-  return deepEqual(left[mergeKey], right[mergeKey]);
+  return jsonEqual(left[mergeKey], right[mergeKey]);
 }
 
 /** Splits a patch list of maps into its items and its `$patch: delete` items. */
@@ -246,7 +247,7 @@ function mergeList(original: JsonValue[], patch: JsonValue[], items: PatchSchema
   const kind = elementKind(original, patch);
   let merged: JsonValue[];
   if (kind !== "object") {
-    if (isDeleteList) return original.filter((v) => !patch.some((d) => deepEqual(d, v)));
+    if (isDeleteList) return original.filter((v) => !patch.some((d) => jsonEqual(d, v)));
     merged = dedupe([...original, ...patch]);
   } else {
     if (mergeKey === "") throw strategicFailed("cannot merge lists without merge key for struct");
@@ -283,7 +284,7 @@ function dedupe(s: JsonValue[]): JsonValue[] {
   let last = s.length - 1;
   for (let i = 0; i < last; i++) {
     for (let j = i + 1; j <= last; j++) {
-      if (deepEqual(s[i], s[j])) {
+      if (jsonEqual(s[i], s[j])) {
         s[j] = s[last] as JsonValue;
         s.length = last;
         last--;
@@ -308,7 +309,7 @@ function applyListDirectives(original: JsonValue[], patch: JsonValue[], mergeKey
     if (directive === "delete") {
       if (!has(item, mergeKey)) throw noMergeKey(item, mergeKey);
       const value = item[mergeKey];
-      original = original.filter((o) => !(isObject(o) && has(o, mergeKey) && deepEqual(o[mergeKey], value)));
+      original = original.filter((o) => !(isObject(o) && has(o, mergeKey) && jsonEqual(o[mergeKey], value)));
     } else if (directive === "replace") {
       replace = true;
     } else if (directive === "merge") {
@@ -329,7 +330,7 @@ function mergeByKey(original: JsonValue[], patch: JsonValue[], mergeKey: string,
     if (!has(item, mergeKey)) throw noMergeKey(item, mergeKey);
     const value = item[mergeKey];
     // Later patch items with the same key merge into earlier ones, as upstream's in-place append does.
-    const idx = merged.findIndex((o) => isObject(o) && has(o, mergeKey) && deepEqual(o[mergeKey], value));
+    const idx = merged.findIndex((o) => isObject(o) && has(o, mergeKey) && jsonEqual(o[mergeKey], value));
     if (idx >= 0) merged[idx] = mergeMap(merged[idx] as JsonObject, item, items);
     else merged.push(sanitizeMap(item));
   }
@@ -449,7 +450,7 @@ class Lookup {
 
   index(item: JsonValue): number {
     const key = this.keyOf(item);
-    if (typeof key === "object" && key !== null) return this.complex.find((c) => deepEqual(c.key, key))?.at ?? -1;
+    if (typeof key === "object" && key !== null) return this.complex.find((c) => jsonEqual(c.key, key))?.at ?? -1;
     return this.first.get(key) ?? -1;
   }
 }

@@ -11,7 +11,8 @@
 // - fields without a schema are "deduced": maps granular, lists atomic.
 import { PatchError } from "./errors.js";
 import { FieldSet, fieldPE, pathString, peKey, type Path, type PathElement } from "./fieldpath.js";
-import { deepEqual, get, has, isObject, set, type JsonObject, type JsonValue } from "./json.js";
+import { get, has, isObject, set, type JsonObject, type JsonValue } from "./json.js";
+import { jsonEqual } from "../../util/json.js";
 import type { PatchSchema } from "./schema.js";
 
 type ListAtom = { readonly t: "list"; readonly associative: boolean; readonly keys: readonly string[]; readonly item: PatchSchema | undefined };
@@ -297,7 +298,7 @@ export function compare(lhs: JsonValue | undefined, rhs: JsonValue | undefined, 
   const leaf = (l: JsonValue | undefined, r: JsonValue | undefined): void => {
     if (l === undefined) c.added.insert(at);
     else if (r === undefined) c.removed.insert(at);
-    else if (!deepEqual(l, r)) c.modified.insert(at);
+    else if (!jsonEqual(l, r)) c.modified.insert(at);
   };
   const walk = (l: JsonValue | undefined, r: JsonValue | undefined, s: PatchSchema | undefined): void => {
     const atom = atomOf(s, l !== undefined && l !== null ? l : r ?? l);
@@ -331,7 +332,7 @@ export function compare(lhs: JsonValue | undefined, rhs: JsonValue | undefined, 
     let rv = rm === undefined ? undefined : get(rm, k);
     // An unchanged field has nothing to report below it: most writes change a few leaves of a
     // large object, and comparing plain JSON is much cheaper than walking it by schema.
-    if (lv !== undefined && rv !== undefined && typeof lv === "object" && deepEqual(lv, rv)) return;
+    if (lv !== undefined && rv !== undefined && typeof lv === "object" && jsonEqual(lv, rv)) return;
     // A key whose value is undefined on both sides is no field (JSON has no such value).
     if (lv === undefined && rv === undefined) return;
     if (lv === undefined !== (rv === undefined)) {
@@ -354,14 +355,14 @@ export function compare(lhs: JsonValue | undefined, rhs: JsonValue | undefined, 
     for (const [k, pe] of all) {
       const ls = lv.get(k)?.items ?? noItems;
       const rs = rv.get(k)?.items ?? noItems;
-      if (ls.length === 1 && rs.length === 1 && deepEqual(ls[0], rs[0])) continue;
+      if (ls.length === 1 && rs.length === 1 && jsonEqual(ls[0], rs[0])) continue;
       const skipHere = skipAt;
       if (skipHere !== undefined && skipHere.hasMember(pe)) continue;
       skipAt = skipHere?.childSet(pe);
       at.push(pe);
       if (ls.length <= 1 && rs.length <= 1) walk(ls[0], rs[0], atom.item);
       else if (ls.length >= 2 && rs.length >= 2) {
-        if (!deepEqual(ls, rs)) c.modified.insert(at);
+        if (!jsonEqual(ls, rs)) c.modified.insert(at);
       } else if (ls.length >= 2) {
         if (rs.length !== 0) walk(undefined, rs[0], atom.item);
         c.removed.insert(at);
