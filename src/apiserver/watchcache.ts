@@ -133,8 +133,7 @@ export class CachedObject {
 
   get object(): Readonly<KubeObject> {
     if (this.decoded === undefined) {
-      const obj = JSON.parse(decoder.decode(this.raw)) as KubeObject;
-      obj.metadata = { ...obj.metadata, resourceVersion: String(this.revision) };
+      const obj = parseStored(this.raw ?? new Uint8Array(), this.revision);
       // Every reader shares it (lists, watches, and updates, which start from the cached copy).
       this.decoded = freezeJson(obj);
       if (this.parsed) this.slot = this.parsed.track(this);
@@ -156,6 +155,13 @@ export class CachedObject {
     }
     return (this.encoded ??= JSON.stringify(this.object));
   }
+}
+
+/** A stored value's object, parsed (a private copy), with the resourceVersion of `revision`. */
+export function parseStored(value: Uint8Array, revision: number): KubeObject {
+  const obj = JSON.parse(decoder.decode(value)) as KubeObject;
+  obj.metadata = { ...obj.metadata, resourceVersion: String(revision) };
+  return obj;
 }
 
 /**

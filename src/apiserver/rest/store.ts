@@ -7,7 +7,7 @@ import type { AdmissionChain, AdmissionOperation, AdmissionUser } from "../admis
 import { objectKey, resourcePrefix } from "../registry/registry.js";
 import type { KubeObject, ResourceDefinition, StrategyContext } from "../registry/types.js";
 import * as status from "../status.js";
-import { TooOldError, atRevision, markStored, type CacheWatcher, type ObjectFilter, type WatchCache } from "../watchcache.js";
+import { TooOldError, atRevision, markStored, parseStored, type CacheWatcher, type ObjectFilter, type WatchCache } from "../watchcache.js";
 import { generateNameSuffix, metaOf, newUID, specChanged } from "./meta.js";
 import { jsonEqual } from "../../util/json.js";
 import { invalidFromFieldErrors } from "./invalid.js";
@@ -94,7 +94,6 @@ export interface UpdateOptions {
 }
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 const UID_PATH = FieldPath.of("metadata", "uid");
 const MAX_CONFLICT_RETRIES = 8;
 const FOREGROUND = "foregroundDeletion";
@@ -149,9 +148,7 @@ export class ResourceStore {
 
   /** A private copy of a stored object (the cache's copies are shared, and frozen). */
   private decode(kv: KeyValue): KubeObject {
-    const obj = JSON.parse(decoder.decode(kv.value)) as KubeObject;
-    obj.metadata = { ...obj.metadata, resourceVersion: String(kv.modRevision) };
-    return this.fromStored(obj);
+    return this.fromStored(parseStored(kv.value, kv.modRevision));
   }
 
   /**
@@ -418,7 +415,9 @@ export class ResourceStore {
         if (object === current && cached && (await this.deps.store.get(key)).kv?.modRevision !== cached.revision) continue;
         return { object, created: false };
       } catch (err) {
-        if (cached && (await this.deps.store.get(key)).kv?.modRevision !== cached.revision) continue;
+        // A failure on the cached copy is the stored object's only if that copy was current (a
+        // Conflict says it was not).
+        if (cached && (isStorageError(err, "Conflict") || (await this.deps.store.get(key)).kv?.modRevision !== cached.revision)) continue;
         if (isStorageError(err, "Conflict") && !opts.requireResourceVersion && attempt < MAX_CONFLICT_RETRIES) continue;
         if (isStorageError(err, "AlreadyExists") && attempt < MAX_CONFLICT_RETRIES) continue;
         throw this.storageError(err, name);
