@@ -100,9 +100,10 @@ export interface OffloadPolicy {
 // the hand-off costs about what it saves. With more CPUs, the whole COMMIT is: under load the
 // event loop is the server's bottleneck and a COMMIT of a few writes is ~0.6 ms of it, mostly
 // CPU (writing the WAL) on this project's VMs; in the thread it runs beside the loop. Density
-// bench (1,000 nodes, load ~2), two back-to-back pairs, commits on the loop vs in the thread:
-// 625 vs 625 and 625 vs 667 pods/s, saturation startup p99 1.94 vs 1.21 s and 1.95 vs 1.44 s,
-// the same server CPU.
+// bench (1,000 nodes, load ~2, before 0719d7d removed the connection tail that dominated the
+// p99), two back-to-back pairs, commits on the loop vs in the thread: saturation startup p99
+// 1.94 vs 1.21 s and 1.95 vs 1.44 s, the same server CPU, throughput within one whole-second
+// window (625 vs 625 and 625 vs 667 pods/s as the bench counted then).
 const DEFAULT_OFFLOAD: OffloadPolicy = availableParallelism() > 1 ? { aboveMs: 0.3, belowMs: 0.15, minBatch: 2, by: "time" } : { aboveMs: 1, belowMs: 0.5, minBatch: 2, by: "wait" };
 
 /**
