@@ -663,8 +663,9 @@ export class WrittenObjects {
    */
   offer(key: string, value: Uint8Array, object: Readonly<KubeObject>): void {
     if (this.offers.size >= MAX_WRITTEN && !this.offers.has(key)) this.offers.clear();
-    // Frozen, so that code changing an object after writing it fails there (a few µs per write)
-    // instead of silently changing what the cache serves.
+    // Frozen, so that code changing an object after writing it fails there instead of silently
+    // changing what the cache serves (freezing, in the density bench's server profile: ~0.4 s of
+    // ~20 s busy for ~32,000 writes, ~13 µs per write).
     this.offers.set(key, { value, object: freezeJson(object) });
   }
 
