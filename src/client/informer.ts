@@ -226,11 +226,13 @@ export interface SharedInformerOptions<T extends KubeObject> {
   readonly clock?: Clock;
   readonly pageSize?: number;
   readonly minWatchTimeoutSeconds?: number;
-  /** Applied to every object before it is cached (e.g. stripManagedFields, as kube-scheduler does to save memory). */
+  /** Applied to every object before it is cached. */
   readonly transform?: (obj: T) => T;
   /**
-   * The transform drops metadata.managedFields anyway: watch events are decoded without them
-   * (DecodeOptions), which costs less. Default: true when `transform` is stripManagedFields.
+   * The cache holds no metadata.managedFields, which no controller reads (kube-scheduler and
+   * kube-controller-manager strip them to save memory): watch events are decoded without them
+   * (DecodeOptions, which costs less than parsing them) and listed objects lose them before
+   * `transform`.
    */
   readonly omitManagedFields?: boolean;
 }
@@ -276,10 +278,9 @@ export class SharedInformer<T extends KubeObject> {
       update: (obj) => this.upsert(obj),
       delete: (obj) => this.remove(obj),
     };
-    const omit = o.omitManagedFields ?? o.transform === (stripManagedFields as unknown);
     this.reflector = new Reflector<T>({
       name: o.name,
-      lw: omit ? watchingWithoutManagedFields(o.lw) : o.lw,
+      lw: o.omitManagedFields ? watchingWithoutManagedFields(o.lw) : o.lw,
       store,
       log: o.log,
       ...(o.selectors ? { selectors: o.selectors } : {}),
@@ -426,7 +427,8 @@ export class SharedInformer<T extends KubeObject> {
   }
 
   private transform(raw: T): T {
-    return this.o.transform ? this.o.transform(raw) : raw;
+    const lean = this.o.omitManagedFields ? stripManagedFields(raw) : raw;
+    return this.o.transform ? this.o.transform(lean) : lean;
   }
 
   private upsert(raw: T): void {

@@ -11,7 +11,7 @@ import type { AddressInfo } from "node:net";
 import { Gauge, Registry } from "prom-client";
 import { newControllerMetrics, type ControllerMetrics } from "../client/controller.js";
 import { EventRecorder } from "../client/events.js";
-import { SharedInformerFactory, stripManagedFields } from "../client/informer.js";
+import { SharedInformerFactory } from "../client/informer.js";
 import { defaultIdentity, runLeaderElected } from "../client/leaderelection.js";
 import { RestClient } from "../client/rest.js";
 import { loadKubeconfig, type ClientConfig } from "../util/kubeconfig.js";
@@ -307,7 +307,7 @@ export class ControllerManager {
     const informerClient = this.newClient("shared-informers");
     const clients = [informerClient];
     // Caches drop managedFields (nothing here reads them), as upstream's components do.
-    const informers = new SharedInformerFactory({ client: informerClient, log, transform: stripManagedFields });
+    const informers = new SharedInformerFactory({ client: informerClient, log, omitManagedFields: true });
     const recorders: EventRecorder[] = [];
     const started: { name: string; controller: Controller; workers: number }[] = [];
     for (const { controller: k, workers } of o.enabled) {

@@ -15,7 +15,7 @@ import dnsPacket from "dns-packet";
 import { Counter, Histogram, Registry } from "prom-client";
 import type { Service } from "kubernetes-types/core/v1.js";
 import type { EndpointSlice } from "kubernetes-types/discovery/v1.js";
-import { SharedInformerFactory, stripManagedFields, type SharedInformer } from "../client/informer.js";
+import { SharedInformerFactory, type SharedInformer } from "../client/informer.js";
 import { DeletedFinalStateUnknown, keyOf, type DeepReadonly, type KubeObject } from "../client/objects.js";
 import type { RestClient } from "../client/rest.js";
 import type { Logger } from "../util/log.js";
@@ -202,7 +202,7 @@ export class DnsServer {
         this.metrics.forwardResponses.labels(u.label, typeof outcome === "number" ? (RCODE_NAMES[outcome] ?? String(outcome)) : outcome).inc();
       },
     });
-    this.informers = new SharedInformerFactory({ client: this.options.client, log: this.log, transform: stripManagedFields });
+    this.informers = new SharedInformerFactory({ client: this.options.client, log: this.log, omitManagedFields: true });
     this.services = this.informers.forKind("v1", "Service");
     this.slices = this.informers.forKind("discovery.k8s.io/v1", "EndpointSlice");
     this.slices.addIndexers({ [SERVICE_INDEX]: (s) => {

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import type { Pod } from "kubernetes-types/core/v1.js";
 import type { Taint } from "kubernetes-types/core/v1.js";
 import { createClientFromKubeconfig, type RestClient } from "../client/rest.js";
-import { SharedInformerFactory, stripManagedFields, type SharedInformer } from "../client/informer.js";
+import { SharedInformerFactory, type SharedInformer } from "../client/informer.js";
 import { EventRecorder } from "../client/events.js";
 import type { Logger } from "../util/log.js";
 import { Containerd } from "./containerd.js";
@@ -214,7 +214,7 @@ export class Agent {
       client,
       log,
       selectors: { fieldSelector: `spec.nodeName=${this.nodeName}` },
-      transform: stripManagedFields,
+      omitManagedFields: true,
     }));
     const pods = factory.forKind("v1", "Pod") as SharedInformer<Pod>;
     factory.start(this.stopping.signal);

@@ -5,7 +5,7 @@
 import type { ConfigMap, Secret, Service } from "kubernetes-types/core/v1.js";
 import type { TokenRequest } from "kubernetes-types/authentication/v1.js";
 import { ClientError, isNotFound } from "../client/errors.js";
-import { SharedInformerFactory, stripManagedFields, type SharedInformer } from "../client/informer.js";
+import { SharedInformerFactory, type SharedInformer } from "../client/informer.js";
 import type { DeepReadonly, KubeObject } from "../client/objects.js";
 import { DeletedFinalStateUnknown, splitKey } from "../client/objects.js";
 import type { ResourceClient, RestClient } from "../client/rest.js";
@@ -39,7 +39,7 @@ export class ApiObjectSource implements ObjectSource {
 
   constructor(o: ApiObjectSourceOptions) {
     this.log = o.log.child({ component: "objects" });
-    this.factory = new SharedInformerFactory({ client: o.client, log: this.log, transform: stripManagedFields });
+    this.factory = new SharedInformerFactory({ client: o.client, log: this.log, omitManagedFields: true });
     this.configMapClient = o.client.forKind("v1", "ConfigMap");
     this.secretClient = o.client.forKind("v1", "Secret");
     this.serviceClient = o.client.forKind("v1", "Service");

@@ -9,7 +9,7 @@ import { delimiter, join } from "node:path";
 import type { Service } from "kubernetes-types/core/v1.js";
 import type { EndpointSlice } from "kubernetes-types/discovery/v1.js";
 import { parseCIDRSloppy } from "../api/validation.js";
-import { SharedInformerFactory, stripManagedFields, type EventHandler, type SharedInformer } from "../client/informer.js";
+import { SharedInformerFactory, type EventHandler, type SharedInformer } from "../client/informer.js";
 import type { RestClient } from "../client/rest.js";
 import type { Logger } from "../util/log.js";
 import type { Backend } from "./backend.js";
@@ -182,7 +182,7 @@ export class Proxier {
         : new NftablesBackend({ table: o.nftTable, names: new NftNames(), clusterCIDR: o.clusterCIDR, masqueradeMark: o.masqueradeMark, nodeIPs: o.nodeIPs }, this.run);
 
     // kube-proxy leaves services that name another proxy, and headless services' slices, alone.
-    this.factory = new SharedInformerFactory({ client: o.client, log: this.log, selectors: { labelSelector: PROXY_LABEL_SELECTOR }, transform: stripManagedFields });
+    this.factory = new SharedInformerFactory({ client: o.client, log: this.log, selectors: { labelSelector: PROXY_LABEL_SELECTOR }, omitManagedFields: true });
     this.services = this.factory.forKind("v1", "Service");
     this.slices = this.factory.forKind("discovery.k8s.io/v1", "EndpointSlice");
     const handler: EventHandler<unknown> = {

@@ -10,7 +10,7 @@ import type { Namespace, Node, Pod } from "kubernetes-types/core/v1.js";
 import type { PriorityClass } from "kubernetes-types/scheduling/v1.js";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { EventRecorder } from "../client/events.js";
-import { SharedInformerFactory, stripManagedFields, type SharedInformer } from "../client/informer.js";
+import { SharedInformerFactory, type SharedInformer } from "../client/informer.js";
 import { defaultIdentity, runLeaderElected } from "../client/leaderelection.js";
 import { DeletedFinalStateUnknown, type DeepReadonly } from "../client/objects.js";
 import { RestClient } from "../client/rest.js";
@@ -253,7 +253,7 @@ export class Scheduler {
     const informerClient = this.newClient("shared-informers");
     const client = this.newClient("scheduler");
     // Caches drop managedFields (nothing here reads them), as upstream's components do.
-    const informers = new SharedInformerFactory({ client: informerClient, log, transform: stripManagedFields });
+    const informers = new SharedInformerFactory({ client: informerClient, log, omitManagedFields: true });
     // Pods' priorities are resolved (and cached) as the pods arrive: know the classes first.
     const classes = informers.forKind("scheduling.k8s.io/v1", "PriorityClass");
     informers.start(signal);

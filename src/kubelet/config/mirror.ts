@@ -9,7 +9,7 @@
 // deleted by hand comes back at once (upstream re-creates it on the pod's next sync).
 import type { Node, Pod } from "kubernetes-types/core/v1.js";
 import { isAlreadyExists, isConflict, isNotFound } from "../../client/errors.js";
-import { SharedInformer, stripManagedFields } from "../../client/informer.js";
+import { SharedInformer } from "../../client/informer.js";
 import type { DeepReadonly } from "../../client/objects.js";
 import type { RestClient } from "../../client/rest.js";
 import type { Logger } from "../../util/log.js";
@@ -79,7 +79,7 @@ export class MirrorPods {
       lw: this.pods,
       log: this.log,
       selectors: { fieldSelector: `spec.nodeName=${this.o.nodeName}` },
-      transform: stripManagedFields,
+      omitManagedFields: true,
     }));
     const wanted = (p: AnyPod): Pod | undefined => this.desired?.find((s) => keyOf(s) === keyOf(p));
     inf.addEventHandler({

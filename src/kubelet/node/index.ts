@@ -14,7 +14,7 @@ import type { Node, NodeAddress, NodeSystemInfo, Taint } from "kubernetes-types/
 import { realClock, sleep, type Clock, type Timer } from "../../client/clock.js";
 import { isAlreadyExists } from "../../client/errors.js";
 import type { InvolvedObject } from "../../client/events.js";
-import { SharedInformer, stripManagedFields } from "../../client/informer.js";
+import { SharedInformer } from "../../client/informer.js";
 import type { DeepReadonly } from "../../client/objects.js";
 import type { RestClient } from "../../client/rest.js";
 import type { Logger } from "../../util/log.js";
@@ -294,7 +294,7 @@ export class NodeAgent {
       lw: this.nodes,
       log: this.log,
       selectors: { fieldSelector: `metadata.name=${this.o.nodeName}` },
-      transform: stripManagedFields,
+      omitManagedFields: true,
       clock: this.clock,
     }));
     inf.addEventHandler({
