@@ -6,6 +6,7 @@ import {
   formatLabels,
   formatLabelSelector,
   labelSelectorAsSelector,
+  labelsEqual,
   labelSetString,
   LabelSelectorError,
   newRequirement,
@@ -339,4 +340,14 @@ void test("label sets print as upstream", () => {
 void test("a NUL byte reads like the end of input, as in upstream's byte lexer", () => {
   assert.equal(parseSelector("a=b \0c=d").toString(), "a=b", "at a token start it ends the selector");
   assert.throws(() => parseSelector("a=b\0c=d"), /^LabelSelectorError: found 'c', expected: ',' or 'end of string'$/, "inside a token it only ends that token");
+});
+
+test("labelsEqual: the same keys and values, in any order; absent is empty", () => {
+  assert.ok(labelsEqual({ a: "1", b: "2" }, { b: "2", a: "1" }));
+  assert.ok(labelsEqual(undefined, {}));
+  assert.ok(labelsEqual({}, undefined));
+  assert.ok(!labelsEqual({ a: "1" }, { a: "2" }));
+  assert.ok(!labelsEqual({ a: "1" }, { a: "1", b: "2" }));
+  assert.ok(!labelsEqual({ a: "1", b: "2" }, { a: "1" }));
+  assert.ok(!labelsEqual({ a: "" }, undefined));
 });

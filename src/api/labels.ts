@@ -16,6 +16,18 @@ const validOperators: readonly Operator[] = [...binaryOperators, "exists", "!"];
 /** A set of labels: any object whose own string properties are label key → value. */
 export type Labels = Readonly<Record<string, string>>;
 
+/** The same label set (an absent set is the empty one); the order of keys does not count. */
+export function labelsEqual(a: Labels | undefined, b: Labels | undefined): boolean {
+  if (a === b) return true;
+  let n = 0;
+  for (const k in a) {
+    if (a[k] !== b?.[k]) return false;
+    n++;
+  }
+  for (const _ in b) n--;
+  return n === 0;
+}
+
 function hasLabel(ls: Labels | undefined, key: string): boolean {
   return ls !== undefined && Object.prototype.hasOwnProperty.call(ls, key);
 }

@@ -28,6 +28,7 @@ import { Code, CycleState, NodeToStatus, Status, type ClusterEvent } from "./fra
 import type { RPDB } from "./plugins/defaultpreemption.js";
 import { defaultFramework, DEFAULT_SCHEDULER_NAME } from "./profile.js";
 import { SchedulingQueue, type QueuedPodInfo } from "./queue.js";
+import { labelsEqual } from "../api/labels.js";
 
 /** Below this many nodes, every node is checked. */
 export const MIN_FEASIBLE_NODES_TO_FIND = 100;
@@ -194,7 +195,7 @@ export class SchedulerCore {
       }
       const old = this.cache.getPod(pi.uid);
       this.cache.updatePod(pi);
-      if (old && !sameLabels(old.labels, pi.labels)) this.queue.moveAllToActiveOrBackoff("AssignedPodUpdateLabel");
+      if (old && !labelsEqual(old.labels, pi.labels)) this.queue.moveAllToActiveOrBackoff("AssignedPodUpdateLabel");
       if (old && scaledDown(old, pi)) this.queue.moveAllToActiveOrBackoff("AssignedPodScaleDown");
       return;
     }
@@ -246,7 +247,7 @@ export class SchedulerCore {
     const before = this.nsLabels.get(name);
     if (deleted || !labels) this.nsLabels.delete(name);
     else this.nsLabels.set(name, labels);
-    if (!deleted && (!before || !sameLabels(before, labels ?? {}))) this.queue.moveAllToActiveOrBackoff("NamespaceLabel");
+    if (!deleted && (!before || !labelsEqual(before, labels ?? {}))) this.queue.moveAllToActiveOrBackoff("NamespaceLabel");
   }
 
   // ---- the loop ----------------------------------------------------------------------------
@@ -494,14 +495,6 @@ export function podSchedulingFailurePatch(pod: RPod, reason: string, message: st
   return { conditions: [condition], ...(nominationChanges ? { nominatedNodeName: nominated === "" ? null : nominated } : {}) };
 }
 
-function sameLabels(a: Labels, b: Labels): boolean {
-  if (a === b) return true;
-  const ka = Object.keys(a);
-  if (ka.length !== Object.keys(b).length) return false;
-  for (const k of ka) if (a[k] !== b[k]) return false;
-  return true;
-}
-
 function scaledDown(old: PodInfo, now: PodInfo): boolean {
   const a = old.requests;
   const b = now.requests;
@@ -518,7 +511,7 @@ function json(v: unknown): string {
 export function nodeEvents(oldNode: RNode, newNode: RNode): ClusterEvent[] {
   const out: ClusterEvent[] = [];
   if (json(oldNode.status?.allocatable) !== json(newNode.status?.allocatable)) out.push("NodeAllocatable");
-  if (!sameLabels(oldNode.metadata?.labels ?? {}, newNode.metadata?.labels ?? {})) out.push("NodeLabel");
+  if (!labelsEqual(oldNode.metadata?.labels ?? {}, newNode.metadata?.labels ?? {})) out.push("NodeLabel");
   if (json(oldNode.spec?.taints) !== json(newNode.spec?.taints) || (oldNode.spec?.unschedulable ?? false) !== (newNode.spec?.unschedulable ?? false)) out.push("NodeTaint");
   if (json(oldNode.status?.conditions?.map((c) => [c.type, c.status])) !== json(newNode.status?.conditions?.map((c) => [c.type, c.status]))) out.push("NodeCondition");
   return out;

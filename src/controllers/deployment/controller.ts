@@ -3,7 +3,7 @@
 // DeploymentSyncer.sync.
 import type { Deployment, ReplicaSet } from "kubernetes-types/apps/v1.js";
 import type { Pod } from "kubernetes-types/core/v1.js";
-import { labelSelectorAsSelector } from "../../api/labels.js";
+import { labelSelectorAsSelector, labelsEqual } from "../../api/labels.js";
 import { realClock, type Clock } from "../../client/clock.js";
 import { runController } from "../../client/controller.js";
 import { DeletedFinalStateUnknown, keyOf, type DeepReadonly, type KubeObject } from "../../client/objects.js";
@@ -16,13 +16,6 @@ import type { RD, RRS } from "./util.js";
 
 function unwrap<T>(obj: DeepReadonly<T> | DeletedFinalStateUnknown<T>): DeepReadonly<T> {
   return obj instanceof DeletedFinalStateUnknown ? obj.obj : obj;
-}
-
-function sameLabels(a: RRS, b: RRS): boolean {
-  const la = a.metadata?.labels ?? {};
-  const lb = b.metadata?.labels ?? {};
-  const ka = Object.keys(la);
-  return ka.length === Object.keys(lb).length && ka.every((k) => la[k] === lb[k]);
 }
 
 /** Maps events to Deployment keys (upstream addReplicaSet/updateReplicaSet/deletePod/...). */
@@ -85,7 +78,7 @@ export class DeploymentEventHandlers {
       if (d) this.enqueue(keyOf(d as DeepReadonly<KubeObject>));
       return;
     }
-    if (!sameLabels(old, cur) || refChanged) for (const d of this.selecting(cur)) this.enqueue(keyOf(d as DeepReadonly<KubeObject>));
+    if (!labelsEqual(old.metadata?.labels, cur.metadata?.labels) || refChanged) for (const d of this.selecting(cur)) this.enqueue(keyOf(d as DeepReadonly<KubeObject>));
   }
 
   replicaSetDeleted(obj: RRS | DeletedFinalStateUnknown<ReplicaSet>): void {

@@ -14,17 +14,11 @@ import type { ReplicaKind, ReplicaObject, RReplica } from "./kinds.js";
 import { controllerRefOf, isPodReady, type RPod } from "./podutil.js";
 import { ReplicaSyncer, type ReplicaCaches } from "./sync.js";
 import { claimablePods, ensurePodControllerIndex } from "./podindex.js";
+import { labelsEqual } from "../../api/labels.js";
 
 /** A Controller that also exposes one reconcile, for tests and tools. */
 export interface SyncingController extends Controller {
   sync(key: string): Promise<void>;
-}
-
-function sameLabels(a: DeepReadonly<KubeObject>, b: DeepReadonly<KubeObject>): boolean {
-  const la = a.metadata?.labels ?? {};
-  const lb = b.metadata?.labels ?? {};
-  const ka = Object.keys(la);
-  return ka.length === Object.keys(lb).length && ka.every((k) => la[k] === lb[k]);
 }
 
 /** The same controllerRef, field by field (upstream compares them with reflect.DeepEqual). */
@@ -107,7 +101,7 @@ export class ReplicaEventHandlers {
 
   podUpdated(old: RPod, cur: RPod): void {
     if (old.metadata?.resourceVersion === cur.metadata?.resourceVersion) return;
-    const labelChanged = !sameLabels(old as DeepReadonly<KubeObject>, cur as DeepReadonly<KubeObject>);
+    const labelChanged = !labelsEqual(old.metadata?.labels, cur.metadata?.labels);
     if (cur.metadata?.deletionTimestamp) {
       // Graceful deletion: the pod is on its way out; count it as deleted now, for the owner
       // it had before and (if its labels changed) any owner that selected it.

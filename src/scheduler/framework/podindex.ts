@@ -8,6 +8,7 @@
 //   incoming pod once, instead of once per pod that carries it.
 import type { Selector } from "../../api/labels.js";
 import type { AffinityTerm, PodInfo } from "./podinfo.js";
+import { labelsEqual } from "../../api/labels.js";
 
 export type TermKind = "requiredAffinity" | "requiredAntiAffinity" | "preferredAffinity" | "preferredAntiAffinity";
 
@@ -56,17 +57,6 @@ function labelKeysOf(p: PodInfo): string[] {
   return keys;
 }
 
-function sameLabels(a: PodInfo["labels"], b: PodInfo["labels"]): boolean {
-  if (a === b) return true;
-  let n = 0;
-  for (const k in a) {
-    if (a[k] !== b[k]) return false;
-    n++;
-  }
-  for (const _ in b) n--;
-  return n === 0;
-}
-
 const EMPTY: Iterable<PodInfo> = [];
 
 export class PodIndex {
@@ -106,7 +96,7 @@ export class PodIndex {
    * namespace and labels, and no affinity terms. False (nothing changed) otherwise.
    */
   replace(prev: PodInfo, next: PodInfo): boolean {
-    if (prev.uid !== next.uid || prev.nodeName !== next.nodeName || prev.namespace !== next.namespace || prev.hasAffinity || next.hasAffinity || !sameLabels(prev.labels, next.labels)) return false;
+    if (prev.uid !== next.uid || prev.nodeName !== next.nodeName || prev.namespace !== next.namespace || prev.hasAffinity || next.hasAffinity || !labelsEqual(prev.labels, next.labels)) return false;
     const keys = this.labelKeys.get(prev.uid);
     if (this.all.get(prev.uid) !== prev || !keys) return false;
     this.all.set(next.uid, next);
