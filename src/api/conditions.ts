@@ -1,7 +1,8 @@
 // Status conditions change through one upsert, so a condition's lastTransitionTime means the
-// same thing whoever writes it: the time its status last flipped. The API server (the eviction
-// handler's pod DisruptionTarget and PodDisruptionBudget DisruptionAllowed conditions) and the
-// disruption controller (DisruptionAllowed) both use it. The deployment and replica-set
+// same thing whoever writes it: the time its status last flipped. The API server (the binding
+// handler's pod PodScheduled, the eviction handler's pod DisruptionTarget and
+// PodDisruptionBudget DisruptionAllowed conditions) and the disruption controller
+// (DisruptionAllowed) use it. The deployment and replica-set
 // controllers do not: upstream's SetDeploymentCondition and SetCondition leave a condition
 // with the same status and reason untouched (its message stays stale) and move a changed one
 // to the end of the list, and clients see that order.

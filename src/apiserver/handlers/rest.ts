@@ -14,7 +14,7 @@ import type { Patcher } from "./patch.js";
 import { selectionFilter } from "./selection.js";
 import { managerOrUserAgent, validateFieldManager } from "../patch/index.js";
 import { evictPod } from "./eviction.js";
-import { rfc3339 } from "../../util/time.js";
+import { setStatusCondition } from "../../api/conditions.js";
 
 export interface RestDeps {
   readonly registry: Registry;
@@ -390,9 +390,11 @@ class Request {
         const spec = (pod.spec ?? {}) as { nodeName?: string };
         if (pod.metadata?.deletionTimestamp) throw status.conflict(this.store.qualified, name, "pod is being deleted, cannot be assigned to a host");
         if (spec.nodeName) throw status.conflict(this.store.qualified, name, `pod ${name} is already assigned to node "${spec.nodeName}"`);
+        // As upstream's UpdatePodCondition: the condition keeps its place, and its transition
+        // time when it was True already; a reason or message of an earlier False goes.
         const st = (pod.status ?? {}) as { conditions?: readonly { type: string; status: string; lastTransitionTime?: string; lastProbeTime?: null }[] };
-        const conds = (st.conditions ?? []).filter((c) => c.type !== "PodScheduled");
-        conds.push({ type: "PodScheduled", status: "True", lastProbeTime: null, lastTransitionTime: rfc3339(this.rctx.now) });
+        const conds = [...(st.conditions ?? [])];
+        setStatusCondition(conds, { type: "PodScheduled", status: "True", lastProbeTime: null }, this.rctx.now);
         return { ...pod, spec: { ...spec, nodeName: target }, status: { ...st, conditions: conds } };
       },
       this.rctx,

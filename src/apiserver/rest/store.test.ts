@@ -101,6 +101,28 @@ describe("ResourceStore updates", () => {
     assert.match(strict.body, /unknown field \\"spec.bogus\\"/);
   });
 
+  it("binds a pod as upstream's UpdatePodCondition does: PodScheduled keeps its place, a False one's reason goes and its time moves", async () => {
+    await create("bind-cond");
+    const old = "2024-01-01T00:00:00Z";
+    const conditions = [
+      { type: "PodScheduled", status: "False", reason: "Unschedulable", message: "0/1 nodes are available", lastTransitionTime: old },
+      { type: "Initialized", status: "True", lastTransitionTime: old },
+    ];
+    const st = await c.request("PATCH", `${PODS}/bind-cond/status`, JSON.stringify({ status: { conditions } }), { "Content-Type": "application/merge-patch+json" });
+    assert.equal(st.status, 200, st.body);
+    const bound = await c.request("POST", `${PODS}/bind-cond/binding`, JSON.stringify({ apiVersion: "v1", kind: "Binding", metadata: { name: "bind-cond" }, target: { name: "n1" } }));
+    assert.equal(bound.status, 201, bound.body);
+    const after = await get("bind-cond");
+    const conds = (after.status?.["conditions"] ?? []) as { type: string; status: string; reason?: string; message?: string; lastTransitionTime: string }[];
+    assert.deepEqual(conds.map((x) => x.type), ["PodScheduled", "Initialized"]);
+    assert.equal(conds[0]!.status, "True");
+    assert.equal(conds[0]!.reason, undefined);
+    assert.equal(conds[0]!.message, undefined);
+    assert.notEqual(conds[0]!.lastTransitionTime, old);
+    assert.ok(Date.now() - Date.parse(conds[0]!.lastTransitionTime) < 60_000, conds[0]!.lastTransitionTime);
+    assert.deepEqual(conds[1], conditions[1]);
+  });
+
   it("patches the status of a namespace, whose defaults label it by name", async () => {
     // The label is on the stored object's frozen metadata, which the status patch shares.
     const ns = await c.request("POST", "/api/v1/namespaces", JSON.stringify({ apiVersion: "v1", kind: "Namespace", metadata: { name: "status-defaults" } }));
