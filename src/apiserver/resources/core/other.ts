@@ -232,8 +232,12 @@ export const persistentVolumes: ResourceDefinition = {
         setDefault(spec, "persistentVolumeReclaimPolicy", "Retain", true);
         setDefault(spec, "volumeMode", "Filesystem");
         canonicalizeQuantities(spec.capacity);
-        const hostPath = asObj(spec.hostPath);
-        if (hostPath) defaultVolume({ hostPath });
+        // The sources a PV shares with pod volumes take the same defaults
+        // (SetDefaults_HostPathVolumeSource, _ISCSIPersistentVolumeSource, _RBDPersistentVolumeSource,
+        // _AzureDiskVolumeSource, _ScaleIOPersistentVolumeSource).
+        const sources: Json = {};
+        for (const src of ["hostPath", "iscsi", "rbd", "azureDisk", "scaleIO"]) if (isObj(spec[src])) sources[src] = spec[src];
+        if (Object.keys(sources).length > 0) defaultVolume(sources);
       }
       const status = asObj(obj.status);
       if (status) setDefault(status, "phase", "Pending", true);
@@ -484,8 +488,9 @@ function defaultLimitRange(lr: Json): void {
     for (const [k, v] of Object.entries(asObj(item.max) ?? {})) if (!(k in def)) def[k] = v;
     for (const [k, v] of Object.entries(def)) if (!(k in defReq)) defReq[k] = v;
     for (const [k, v] of Object.entries(asObj(item.min) ?? {})) if (!(k in defReq)) defReq[k] = v;
-    if (Object.keys(def).length > 0) item.default = def;
-    if (Object.keys(defReq).length > 0) item.defaultRequest = defReq;
+    // Written only when something was added: a stored item is complete, and frozen.
+    if (Object.keys(def).length > Object.keys(asObj(item.default) ?? {}).length) item.default = def;
+    if (Object.keys(defReq).length > Object.keys(asObj(item.defaultRequest) ?? {}).length) item.defaultRequest = defReq;
   }
 }
 
