@@ -260,9 +260,10 @@ function defaultStatefulSet(sts: Json): void {
   setDefault(spec, "revisionHistoryLimit", 10);
   defaultTemplateOf(spec);
   for (const pvc of objs(spec.volumeClaimTemplates)) {
-    // The v1 conversion stamps the templates' TypeMeta, so clients see it.
-    pvc.apiVersion = "v1";
-    pvc.kind = "PersistentVolumeClaim";
+    // The v1 conversion stamps the templates' TypeMeta, so clients see it. Written only when
+    // missing: a stored template is frozen in the watch cache.
+    if (pvc.apiVersion !== "v1") pvc.apiVersion = "v1";
+    if (pvc.kind !== "PersistentVolumeClaim") pvc.kind = "PersistentVolumeClaim";
     defaultPVCTemplate(pvc);
   }
 }
