@@ -9,7 +9,7 @@ import { validateMeta, validateMetaUpdate } from "./common.js";
 import { quantityOf } from "./core/resources.js";
 import { D } from "./descriptions.js";
 import { ageColumn, column, nameColumn, since } from "./print.js";
-import { asArr, asNum, asObj, asStr, child, clone, creationOf, isObj, meta, nameOf, objs, setDefault, type Json } from "./util.js";
+import { asArr, asNum, asObj, asStr, child, clone, creationOf, isObj, jsonEqual, meta, nameOf, objs, setDefault, type Json } from "./util.js";
 
 const SPEC = FieldPath.of("spec");
 const METRICS_ANNOTATION = "autoscaling.alpha.kubernetes.io/metrics";
@@ -40,16 +40,20 @@ export function defaultHPAv2(hpa: Json): void {
   }
   const behavior = asObj(spec.behavior);
   if (behavior) {
-    behavior.scaleUp = scalingRules(asObj(behavior.scaleUp), {
+    // Written only when defaulting changes them: a stored behavior is complete, and frozen.
+    const setRules = (key: string, rules: Json): void => {
+      if (!jsonEqual(behavior[key], rules)) behavior[key] = rules;
+    };
+    setRules("scaleUp", scalingRules(asObj(behavior.scaleUp), {
       stabilizationWindowSeconds: 0,
       selectPolicy: "Max",
       policies: [
         { type: "Pods", value: 4, periodSeconds: 15 },
         { type: "Percent", value: 100, periodSeconds: 15 },
       ],
-    });
+    }));
     // No scale-down window default: the controller's --horizontal-pod-autoscaler-downscale-stabilization applies.
-    behavior.scaleDown = scalingRules(asObj(behavior.scaleDown), { selectPolicy: "Max", policies: [{ type: "Percent", value: 100, periodSeconds: 15 }] });
+    setRules("scaleDown", scalingRules(asObj(behavior.scaleDown), { selectPolicy: "Max", policies: [{ type: "Percent", value: 100, periodSeconds: 15 }] }));
   }
   for (const m of objs(spec.metrics)) canonicalizeTargets(m);
 }
@@ -61,7 +65,7 @@ function canonicalizeTargets(metric: Json): void {
     if (!target) continue;
     for (const f of ["value", "averageValue"]) {
       const q = target[f] === undefined ? undefined : quantityOf(target[f]);
-      if (q) target[f] = q.toString();
+      if (q && q.toString() !== target[f]) target[f] = q.toString();
     }
   }
 }
