@@ -70,8 +70,9 @@ function defaultBinding(obj: Json): void {
   if (ref && (asStr(ref.apiGroup) ?? "") === "") ref.apiGroup = RBAC_GROUP;
   for (const s of objs(obj.subjects)) {
     if ((asStr(s.apiGroup) ?? "") !== "") continue;
+    // SetDefaults_Subject gives a ServiceAccount the core group "", which omitempty drops from
+    // the wire: nothing to write (and nothing to write again into a stored, frozen subject).
     if (s.kind === "User" || s.kind === "Group") s.apiGroup = RBAC_GROUP;
-    else if (s.kind === "ServiceAccount") s.apiGroup = "";
   }
 }
 
