@@ -2,9 +2,7 @@
 // the cluster, holds the lease, and exits cleanly on SIGTERM; bad flags are refused.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFile, type ChildProcess } from "node:child_process";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { execFile } from "node:child_process";
 import { startTestApiServer, type TestApiServer } from "../testing/apiserver.js";
 import { createClientFromKubeconfig, type RestClient } from "../client/rest.js";
 import { createLogger } from "../util/log.js";
@@ -12,9 +10,7 @@ import { controllerManagerOptionsFromFlags, type ControllerManagerFlags } from "
 import { until } from "../testing/wait.js";
 import { freePort } from "../testing/net.js";
 import { httpGet } from "../testing/http.js";
-
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-const bin = join(root, "bin", "k8ts");
+import { K8TS_CLI, K8tsProcess } from "../testing/process.js";
 
 const defaults: ControllerManagerFlags = {
   kubeconfig: "/k",
@@ -56,7 +52,7 @@ void describe("controller-manager flags", () => {
 void describe("k8ts controller-manager (process)", () => {
   let srv: TestApiServer;
   let client: RestClient;
-  let child: ChildProcess | undefined;
+  let manager: K8tsProcess | undefined;
 
   before(async () => {
     srv = await startTestApiServer();
@@ -64,32 +60,25 @@ void describe("k8ts controller-manager (process)", () => {
   });
 
   after(async () => {
-    if (child && child.exitCode === null) {
-      child.kill("SIGKILL");
-      await new Promise((r) => child!.once("exit", r));
-    }
+    await manager?.stop("SIGKILL");
     client?.close();
     await srv?.stop();
   });
 
   void it("serves /healthz, takes the lease, acts, and exits 0 on SIGTERM", async () => {
     const port = await freePort();
-    child = spawn(process.execPath, [bin, "controller-manager", "--kubeconfig", srv.kubeconfig, "--secure-port", String(port), "--log-level", "warn"], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout!.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
-    const exited = new Promise<number | null>((r) => child!.once("exit", (code) => r(code)));
+    manager = K8tsProcess.start("k8ts controller-manager", ["controller-manager", "--kubeconfig", srv.kubeconfig, "--secure-port", String(port), "--log-level", "warn"]);
 
     await until("healthz", async () => ((await httpGet(`http://127.0.0.1:${port}/healthz`)).status === 200 ? true : undefined));
-    assert.match(stdout, /k8ts controller-manager started \(.*garbage-collector-controller.*\); health and metrics at http:\/\/127\.0\.0\.1:\d+/);
+    await manager.ready("k8ts controller-manager started");
+    assert.match(manager.out, /k8ts controller-manager started \(.*garbage-collector-controller.*\); health and metrics at http:\/\/127\.0\.0\.1:\d+/);
     const lease = await until("the lease", () => client.forKind("coordination.k8s.io/v1", "Lease").namespace("kube-system").get("kube-controller-manager"));
     assert.ok(lease.spec?.holderIdentity);
     await client.forKind("v1", "Namespace").create({ metadata: { name: "cli" } });
     await until("default ServiceAccount", () => client.forKind("v1", "ServiceAccount").namespace("cli").get("default"));
 
-    child.kill("SIGTERM");
-    assert.equal(await exited, 0, stderr);
+    const code = await manager.stop("SIGTERM");
+    assert.equal(code, 0, manager.err);
     // Stopping released the lease, so a successor need not wait for it to expire.
     const released = await client.forKind("coordination.k8s.io/v1", "Lease").namespace("kube-system").get("kube-controller-manager");
     assert.equal(released.spec?.holderIdentity ?? "", "");
@@ -97,7 +86,7 @@ void describe("k8ts controller-manager (process)", () => {
 
   void it("refuses unknown controllers with exit code 1", async () => {
     const r = await new Promise<{ code: number; stderr: string }>((done) =>
-      execFile(process.execPath, [bin, "controller-manager", "--kubeconfig", srv.kubeconfig, "--controllers", "*,-bogus"], { cwd: root, timeout: 30_000 }, (err, _o, stderr) =>
+      execFile(process.execPath, [K8TS_CLI, "controller-manager", "--kubeconfig", srv.kubeconfig, "--controllers", "*,-bogus"], { timeout: 30_000 }, (err, _o, stderr) =>
         done({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stderr }),
       ),
     );

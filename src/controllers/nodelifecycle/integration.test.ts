@@ -4,9 +4,6 @@
 // for 0 s are evicted; started again, its nodes are Ready and untainted.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Registry } from "prom-client";
 import type { Node, Pod } from "kubernetes-types/core/v1.js";
 import { newControllerMetrics } from "../../client/controller.js";
@@ -17,31 +14,10 @@ import { createLogger } from "../../util/log.js";
 import type { ControllerContext } from "../context.js";
 import { RecordingEventSink } from "../testing/index.js";
 import { nodeLifecycleControllerFactory, taintEvictionController } from "./index.js";
+import { K8tsProcesses, type K8tsProcess } from "../../testing/process.js";
 import { until } from "../../testing/wait.js";
 
 const log = createLogger((process.env["K8TS_TEST_LOG"] as "info" | undefined) ?? "silent");
-const K8TS = resolve(dirname(fileURLToPath(import.meta.url)), "../../../../bin/k8ts");
-
-interface SimProcess {
-  readonly child: ChildProcess;
-  output(): string;
-  readonly exited: Promise<void>;
-}
-
-function simNodes(kubeconfig: string, prefix: string): SimProcess {
-  const child = spawn(process.execPath, [K8TS, "sim-nodes", "--kubeconfig", kubeconfig, "--count", "2", "--name-prefix", prefix, "--lease-renew-interval", "200ms", "--ready-delay", "0s", "--log-level", "warn"], { stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  child.stdout?.on("data", (c: Buffer) => (out += c.toString()));
-  child.stderr?.on("data", (c: Buffer) => (out += c.toString()));
-  const exited = new Promise<void>((r) => child.once("exit", () => r()));
-  return { child, output: () => out, exited };
-}
-
-async function kill(p: SimProcess | undefined, signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
-  if (!p || p.child.exitCode !== null || p.child.signalCode !== null) return;
-  p.child.kill(signal);
-  await p.exited;
-}
 
 const kwok = { key: "kwok.x-k8s.io/node", operator: "Exists", effect: "NoSchedule" } as const;
 
@@ -52,7 +28,7 @@ void describe("node lifecycle against simulated nodes", () => {
   const runs: Promise<void>[] = [];
   let informers: SharedInformerFactory;
   const events = new RecordingEventSink();
-  const sims: SimProcess[] = [];
+  const sims = new K8tsProcesses();
 
   before(async () => {
     srv = await startTestApiServer();
@@ -67,7 +43,7 @@ void describe("node lifecycle against simulated nodes", () => {
   });
 
   after(async () => {
-    await Promise.all(sims.map((s) => kill(s)));
+    await sims.stopAll("SIGKILL");
     ac.abort();
     await Promise.all(runs);
     await informers?.shutdown();
@@ -81,12 +57,8 @@ void describe("node lifecycle against simulated nodes", () => {
   const taintsOf = async (name: string): Promise<string[]> => (((await nodes().get(name)) as Node).spec?.taints ?? []).map((t) => `${t.key}:${t.effect}`).sort();
 
   void it("marks a killed simulator's nodes Unknown, taints them, evicts pods that do not tolerate it, and untaints them when it is back", async () => {
-    const up = async (prefix: string): Promise<SimProcess> => {
-      const p = simNodes(srv.kubeconfig, prefix);
-      sims.push(p);
-      await until(`${prefix} simulator ready`, () => (p.output().includes("sim-nodes ready") ? true : undefined));
-      return p;
-    };
+    const up = (prefix: string): Promise<K8tsProcess> =>
+      sims.start(`sim-nodes ${prefix}`, ["sim-nodes", "--kubeconfig", srv.kubeconfig, "--count", "2", "--name-prefix", prefix, "--lease-renew-interval", "200ms", "--ready-delay", "0s", "--log-level", "warn"], "sim-nodes ready");
     await up("alive-");
     const doomed = await up("doomed-");
     for (const n of ["alive-0", "alive-1", "doomed-0", "doomed-1"]) await until(`${n} Ready`, async () => ((await readyOf(n)) === "True" ? true : undefined));
@@ -103,7 +75,7 @@ void describe("node lifecycle against simulated nodes", () => {
       await until(`${name} Ready`, async () => ((await pods().get(name)).status?.conditions?.find((c) => c.type === "Ready")?.status === "True" ? true : undefined));
     }
 
-    await kill(doomed);
+    await doomed.stop("SIGKILL");
     const unknown = await until("doomed-0 Unknown", async () => {
       const n: Node = await nodes().get("doomed-0");
       const c = n.status?.conditions?.find((x) => x.type === "Ready");
