@@ -26,12 +26,11 @@
 //  - mutating API latency p50/p99 over the run, from the server's
 //    apiserver_request_duration_seconds histogram (POST/PUT/PATCH/DELETE, before/after diff);
 //  - peak RSS (VmHWM) and CPU seconds of each process; the store's size on disk.
-import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import type { Deployment } from "kubernetes-types/apps/v1.js";
 import type { Node, Pod } from "kubernetes-types/core/v1.js";
@@ -40,9 +39,8 @@ import type { DeepReadonly } from "../src/client/objects.js";
 import { createClientFromKubeconfig, type RestClient } from "../src/client/rest.js";
 import { adminClient } from "../src/testing/client.js";
 import { createLogger } from "../src/util/log.js";
-import { k8tsNodeArgs } from "../src/cli/node-flags.js";
+import { K8tsProcess } from "../src/testing/process.js";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const arg = (name: string, dflt: number): number => {
   const i = process.argv.indexOf(name);
   return i >= 0 ? Number(process.argv[i + 1]) : dflt;
@@ -110,61 +108,27 @@ async function until(what: string, probe: () => Promise<boolean> | boolean, ms: 
   }
 }
 
-/** One of the cluster's processes, with its output kept for error reports. */
-class Proc {
-  private out = "";
-  readonly exited: Promise<void>;
-  readonly child: ChildProcess;
-  constructor(
-    readonly name: string,
-    args: readonly string[],
-  ) {
-    const prof = PROF_DIR ? ["--cpu-prof", "--cpu-prof-dir", PROF_DIR, "--cpu-prof-name", `${name.replace(/^k8ts /, "")}.cpuprofile`] : [];
-    this.child = spawn(process.execPath, ["--max-old-space-size=8192", ...prof, ...k8tsNodeArgs(args)], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
-    const file = LOG_DIR ? createWriteStream(join(LOG_DIR, `${name.replace(/^k8ts /, "")}.log`), { flags: "a" }) : undefined;
-    const keep = (c: Buffer): void => {
-      file?.write(c);
-      this.out += c.toString();
-      if (this.out.length > 200_000) this.out = this.out.slice(-100_000);
-    };
-    this.child.stdout?.on("data", keep);
-    this.child.stderr?.on("data", keep);
-    this.exited = new Promise((r) => this.child.once("exit", () => r()));
-  }
-  get pid(): number {
-    return this.child.pid ?? -1;
-  }
-  get running(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
-  }
-  async ready(marker: string, ms = 600_000): Promise<void> {
-    await until(`${this.name}`, () => {
-      if (this.out.includes(marker)) return true;
-      if (!this.running) throw new Error(`${this.name} exited:\n${this.out.slice(-4000)}`);
-      return false;
-    }, ms);
-  }
-  tail(): string {
-    return this.out.slice(-2000);
-  }
-  /** VmHWM in MiB and utime+stime in s, while the process lives. */
-  usage(): { peakRssMiB: number; cpuSeconds: number } | undefined {
-    try {
-      const status = readFileSync(`/proc/${this.pid}/status`, "utf8");
-      const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(status);
-      const stat = readFileSync(`/proc/${this.pid}/stat`, "utf8");
-      const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      return { peakRssMiB: hwm ? round(Number(hwm[1]) / 1024) : Number.NaN, cpuSeconds: round((Number(rest[11]) + Number(rest[12])) / TICKS) };
-    } catch {
-      return undefined;
-    }
-  }
-  async stop(): Promise<void> {
-    if (!this.running) return;
-    this.child.kill("SIGTERM");
-    const timer = setTimeout(() => this.child.kill("SIGKILL"), 20_000);
-    await this.exited;
-    clearTimeout(timer);
+/** One of the cluster's processes, the end of its output kept for error reports. */
+function startProc(name: string, args: readonly string[]): K8tsProcess {
+  const file = name.replace(/^k8ts /, "");
+  const prof = PROF_DIR ? ["--cpu-prof", "--cpu-prof-dir", PROF_DIR, "--cpu-prof-name", `${file}.cpuprofile`] : [];
+  return K8tsProcess.start(name, args, { nodeFlags: ["--max-old-space-size=8192", ...prof], logFile: LOG_DIR ? join(LOG_DIR, `${file}.log`) : undefined, keepOutput: 100_000 });
+}
+
+/** Stops a process with SIGTERM, and SIGKILL if it is still there 20 s later. */
+const stopProc = (p: K8tsProcess): Promise<number | null> => p.stop("SIGTERM", 20_000);
+
+/** VmHWM in MiB and utime+stime in s, while the process lives. */
+function usage(p: K8tsProcess): { peakRssMiB: number; cpuSeconds: number } | undefined {
+  try {
+    const pid = p.child.pid ?? -1;
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(status);
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return { peakRssMiB: hwm ? round(Number(hwm[1]) / 1024) : Number.NaN, cpuSeconds: round((Number(rest[11]) + Number(rest[12])) / TICKS) };
+  } catch {
+    return undefined;
   }
 }
 
@@ -280,7 +244,7 @@ async function main(): Promise<void> {
   const port = await freePort();
   const url = `https://127.0.0.1:${port}`;
   const kubeconfig = join(dataDir, "admin.kubeconfig");
-  const procs: Proc[] = [];
+  const procs: K8tsProcess[] = [];
   let client: RestClient | undefined;
   const ac = new AbortController();
   let informers: SharedInformerFactory | undefined;
@@ -289,7 +253,7 @@ async function main(): Promise<void> {
   const interrupted = (): void => {
     if (interrupting) return;
     interrupting = true;
-    void Promise.all(procs.map((p) => p.stop())).finally(() => {
+    void Promise.all(procs.map(stopProc)).finally(() => {
       rmSync(dataDir, { recursive: true, force: true });
       process.exit(130);
     });
@@ -297,11 +261,11 @@ async function main(): Promise<void> {
   process.on("SIGINT", interrupted);
   process.on("SIGTERM", interrupted);
   try {
-    const server = new Proc("k8ts server", ["server", "--data-dir", dataDir, "--port", String(port), "--disable-controllers", "--disable-scheduler", "--disable-agent", "--disable-addons", "--max-requests-inflight", "2000", "--max-mutating-requests-inflight", "1000", "--log-level", LOG_LEVEL]);
+    const server = startProc("k8ts server", ["server", "--data-dir", dataDir, "--port", String(port), "--disable-controllers", "--disable-scheduler", "--disable-agent", "--disable-addons", "--max-requests-inflight", "2000", "--max-mutating-requests-inflight", "1000", "--log-level", LOG_LEVEL]);
     procs.push(server);
     await server.ready("k8ts server ready", 60_000);
-    const manager = new Proc("k8ts controller-manager", ["controller-manager", "--kubeconfig", kubeconfig, "--secure-port", "0", "--leader-elect=false", "--kube-api-qps", "2000", "--kube-api-burst", "2000", "--concurrent-replicaset-syncs", "25", "--log-level", LOG_LEVEL]);
-    const scheduler = new Proc("k8ts scheduler", ["scheduler", "--kubeconfig", kubeconfig, "--secure-port", "0", "--leader-elect=false", "--kube-api-qps", "5000", "--kube-api-burst", "5000", "--log-level", LOG_LEVEL]);
+    const manager = startProc("k8ts controller-manager", ["controller-manager", "--kubeconfig", kubeconfig, "--secure-port", "0", "--leader-elect=false", "--kube-api-qps", "2000", "--kube-api-burst", "2000", "--concurrent-replicaset-syncs", "25", "--log-level", LOG_LEVEL]);
+    const scheduler = startProc("k8ts scheduler", ["scheduler", "--kubeconfig", kubeconfig, "--secure-port", "0", "--leader-elect=false", "--kube-api-qps", "5000", "--kube-api-burst", "5000", "--log-level", LOG_LEVEL]);
     procs.push(manager, scheduler);
     await manager.ready("k8ts controller-manager started", 60_000);
     await scheduler.ready("k8ts scheduler started", 60_000);
@@ -314,10 +278,10 @@ async function main(): Promise<void> {
     const podsInf = new SharedInformerFactory({ client, log: createLogger("info"), selectors: { labelSelector: BENCH_LABEL }, transform: (p) => narrowPod(p as Pod), omitManagedFields: true }).forKind("v1", "Pod");
 
     const t0Nodes = performance.now();
-    const sim = new Proc("k8ts sim-nodes", ["sim-nodes", "--kubeconfig", kubeconfig, "--count", String(NODES), "--ready-delay", "0s", "--log-level", LOG_LEVEL]);
+    const sim = startProc("k8ts sim-nodes", ["sim-nodes", "--kubeconfig", kubeconfig, "--count", String(NODES), "--ready-delay", "0s", "--log-level", LOG_LEVEL]);
     procs.push(sim);
     informers.start(ac.signal);
-    await sim.ready("k8ts sim-nodes ready");
+    await sim.ready("k8ts sim-nodes ready", 600_000);
     const isReady = (n: DeepReadonly<Node>): boolean => n.metadata?.labels?.["type"] === "kwok" && (n.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
     await until(`${NODES} Ready nodes`, () => nodes.lister.list().filter(isReady).length >= NODES, 600_000, 500);
     emit({ metric: "nodes_registered", seconds: round((performance.now() - t0Nodes) / 1000) });
@@ -352,7 +316,7 @@ async function main(): Promise<void> {
     await podsInf.waitForSync(ac.signal);
 
     const before = await mutatingBuckets(url, dataDir);
-    const cpuBefore = new Map(procs.map((p) => [p.name, p.usage()?.cpuSeconds ?? 0]));
+    const cpuBefore = new Map(procs.map((p) => [p.name, usage(p)?.cpuSeconds ?? 0]));
     const t0 = performance.now();
     const deployments = client.forKind("apps/v1", "Deployment");
     const count = Math.ceil(PODS / REPLICAS);
@@ -375,7 +339,7 @@ async function main(): Promise<void> {
           if (performance.now() - lastReport > 10_000) {
             lastReport = performance.now();
             progress(`pods seen ${times.size}, scheduled ${scheduledCount}, running ${runningCount}`);
-            for (const p of procs) if (!p.running) throw new Error(`${p.name} died:\n${p.tail()}`);
+            for (const p of procs) if (!p.running) throw new Error(`${p.name} died:\n${p.tail(2000)}`);
           }
           return runningCount >= PODS;
         },
@@ -504,7 +468,7 @@ async function main(): Promise<void> {
       "density-bench": { peakRssMiB: round(process.resourceUsage().maxRSS / 1024), cpuSeconds: round((own.user + own.system) / 1e6) },
       ...Object.fromEntries(
         procs.map((p) => {
-          const u = p.usage();
+          const u = usage(p);
           return [p.name.replace(/^k8ts /, ""), { peakRssMiB: u?.peakRssMiB ?? null, cpuSecondsDuringRun: u ? round(u.cpuSeconds - (cpuBefore.get(p.name) ?? 0)) : null }];
         }),
       ),
@@ -516,7 +480,7 @@ async function main(): Promise<void> {
     ac.abort();
     await informers?.shutdown();
     client?.close();
-    for (const p of [...procs].reverse()) await p.stop();
+    for (const p of [...procs].reverse()) await stopProc(p);
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
