@@ -386,6 +386,14 @@ export class ResourceStore {
    */
   async update(namespace: string, name: string, update: UpdateFunc, ctx: RequestContext, opts: UpdateOptions = {}): Promise<{ object: KubeObject; created: boolean }> {
     const key = this.key(namespace, name);
+    // What the store held when a try on the cached copy was checked against it: the next try
+    // starts from it, as upstream's getCurrentState result, instead of reading it again.
+    let read: { readonly kv: KeyValue | undefined } | undefined;
+    /** Whether the store moved past the cached copy; keeps what it read for the next try. */
+    const storeMovedPast = async (revision: number): Promise<boolean> => {
+      read = await this.deps.store.get(key);
+      return read.kv?.modRevision !== revision;
+    };
     for (let attempt = 0; ; attempt++) {
       // As upstream's GuaranteedUpdate with the cacher's copy: the first try works on the watch
       // cache's object (no store read, no parse) and writes only if the store still holds that
@@ -397,7 +405,8 @@ export class ResourceStore {
         current = this.fromStored(cached.object);
         revision = cached.revision;
       } else {
-        const { kv } = await this.deps.store.get(key);
+        const { kv } = read ?? (await this.deps.store.get(key));
+        read = undefined;
         current = kv ? this.decode(kv) : undefined;
         revision = kv?.modRevision ?? 0;
       }
@@ -412,12 +421,12 @@ export class ResourceStore {
         }
         const object = await this.writeUpdate(key, desired, current, revision, ctx, opts);
         // A no-op answers with the object as it is, which a cached copy must prove it still is.
-        if (object === current && cached && (await this.deps.store.get(key)).kv?.modRevision !== cached.revision) continue;
+        if (object === current && cached && (await storeMovedPast(cached.revision))) continue;
         return { object, created: false };
       } catch (err) {
         // A failure on the cached copy is the stored object's only if that copy was current (a
         // Conflict says it was not).
-        if (cached && (isStorageError(err, "Conflict") || (await this.deps.store.get(key)).kv?.modRevision !== cached.revision)) continue;
+        if (cached && (isStorageError(err, "Conflict") || (await storeMovedPast(cached.revision)))) continue;
         if (isStorageError(err, "Conflict") && !opts.requireResourceVersion && attempt < MAX_CONFLICT_RETRIES) continue;
         if (isStorageError(err, "AlreadyExists") && attempt < MAX_CONFLICT_RETRIES) continue;
         throw this.storageError(err, name);

@@ -1,0 +1,96 @@
+// ResourceStore.update when the watch cache lags the store (another writer, or the cache's
+// storage watch not yet delivered): the try on the cached copy fails, the store is read once to
+// prove it, and the next try starts from what that read returned, as upstream's
+// GuaranteedUpdate starts from getCurrentState's result.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { MemoryStore } from "../../storage/memory.js";
+import type { Store, Watch } from "../../storage/interface.js";
+import { AdmissionChain } from "../admission/types.js";
+import { configMaps } from "../resources/core/config.js";
+import * as status from "../status.js";
+import { WatchCache } from "../watchcache.js";
+import { ResourceStore, type RequestContext } from "./store.js";
+
+/** A store whose watch events wait while the gate is shut, and which counts its reads. */
+function gatedStore(inner: Store): { store: Store; shut(): void; open(): void; reads(): number } {
+  let gate: Promise<void> = Promise.resolve();
+  let release = (): void => {};
+  let reads = 0;
+  const get: Store["get"] = (...a) => {
+    reads++;
+    return inner.get(...a);
+  };
+  const watch: Store["watch"] = async (...a) => {
+    const w = await inner.watch(...a);
+    return {
+      stop: () => w.stop(),
+      async *[Symbol.asyncIterator]() {
+        for await (const ev of w) {
+          await gate;
+          yield ev;
+        }
+      },
+    } satisfies Watch;
+  };
+  // Everything else is the inner store's own method (its private fields need it as `this`).
+  const store = new Proxy(inner, {
+    get: (t, p) => {
+      if (p === "get") return get;
+      if (p === "watch") return watch;
+      const v: unknown = Reflect.get(t, p, t);
+      return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+    },
+  });
+  return {
+    store,
+    shut: () => {
+      gate = new Promise((r) => (release = r));
+    },
+    open: () => release(),
+    reads: () => reads,
+  };
+}
+
+const ctx: RequestContext = { namespace: "default", user: { username: "tester", groups: [] }, now: new Date(), dryRun: false };
+const dataOf = (o: unknown): Record<string, string> | undefined => (o as { data?: Record<string, string> } | undefined)?.data;
+const bytes = (o: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(o));
+
+describe("ResourceStore.update behind a lagging watch cache", () => {
+  it("reads the store once and writes from that read", async () => {
+    const inner = await MemoryStore.open();
+    const g = gatedStore(inner);
+    const cache = new WatchCache(g.store, ["/registry/configmaps/"], { historySize: 100, watcherQueueLimit: 100, root: "/registry/" });
+    await cache.start();
+    const rs = new ResourceStore(configMaps, { store: g.store, cache, admission: new AdmissionChain([]) });
+    try {
+      const created = await rs.create({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "cm", namespace: "default" }, data: { v: "1" } }, ctx);
+      assert.ok(await cache.waitFor(Number(created.metadata?.resourceVersion), 3000));
+      // Another writer moves the stored object on while the cache cannot see it.
+      g.shut();
+      const key = rs.key("default", "cm");
+      const { kv } = await inner.get(key);
+      const newer = await inner.update(key, bytes({ ...created, metadata: { ...created.metadata, resourceVersion: undefined }, data: { v: "2" } }), kv!.modRevision);
+      assert.equal(dataOf(cache.resource("/registry/configmaps/").get(key)?.object)?.["v"], "1", "the cache lags");
+      // A PUT carrying the newer resourceVersion: a conflict on the cached copy.
+      const before = g.reads();
+      const { object } = await rs.update(
+        "default",
+        "cm",
+        (current) => {
+          if (current?.metadata?.resourceVersion !== String(newer.modRevision)) throw status.modifiedConflict(rs.qualified, "cm");
+          return { ...current, data: { v: "3" } };
+        },
+        ctx,
+      );
+      assert.equal(dataOf(object)?.["v"], "3");
+      assert.equal(g.reads() - before, 1, "one store read: the check of the cached copy, reused by the next try");
+      const stored = JSON.parse(new TextDecoder().decode((await inner.get(key)).kv!.value)) as { data: Record<string, string> };
+      assert.deepEqual(stored.data, { v: "3" });
+    } finally {
+      g.open();
+      await cache.stop();
+      await inner.close();
+    }
+  });
+});
