@@ -386,8 +386,8 @@ export class ResourceStore {
    */
   async update(namespace: string, name: string, update: UpdateFunc, ctx: RequestContext, opts: UpdateOptions = {}): Promise<{ object: KubeObject; created: boolean }> {
     const key = this.key(namespace, name);
-    // What the store held when a try on the cached copy was checked against it: the next try
-    // starts from it, as upstream's getCurrentState result, instead of reading it again.
+    // What the store is known to hold after a failed try (the check of a cached copy, or a
+    // Conflict's answer): the next try starts from it instead of reading it again.
     let read: { readonly kv: KeyValue | undefined } | undefined;
     /** Whether the store moved past the cached copy; keeps what it read for the next try. */
     const storeMovedPast = async (revision: number): Promise<boolean> => {
@@ -424,6 +424,9 @@ export class ResourceStore {
         if (object === current && cached && (await storeMovedPast(cached.revision))) continue;
         return { object, created: false };
       } catch (err) {
+        // The store's Conflict on this key carries what it holds now (etcd's else-branch read):
+        // the next try starts from that, as upstream's does from the transaction's answer.
+        if (isStorageError(err, "Conflict") && err.details.key === key && err.details.current) read = { kv: err.details.current };
         // A failure on the cached copy is the stored object's only if that copy was current (a
         // Conflict says it was not).
         if (cached && (isStorageError(err, "Conflict") || (await storeMovedPast(cached.revision)))) continue;

@@ -56,37 +56,61 @@ const ctx: RequestContext = { namespace: "default", user: { username: "tester", 
 const dataOf = (o: unknown): Record<string, string> | undefined => (o as { data?: Record<string, string> } | undefined)?.data;
 const bytes = (o: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(o));
 
+/** A configmap written through the store, then moved on to data v=2 by another writer the cache does not see yet. */
+async function lagging(): Promise<{ rs: ResourceStore; g: ReturnType<typeof gatedStore>; inner: MemoryStore; cache: WatchCache; key: string; newerRevision: number }> {
+  const inner = await MemoryStore.open();
+  const g = gatedStore(inner);
+  const cache = new WatchCache(g.store, ["/registry/configmaps/"], { historySize: 100, watcherQueueLimit: 100, root: "/registry/" });
+  await cache.start();
+  const rs = new ResourceStore(configMaps, { store: g.store, cache, admission: new AdmissionChain([]) });
+  const created = await rs.create({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "cm", namespace: "default" }, data: { v: "1" } }, ctx);
+  assert.ok(await cache.waitFor(Number(created.metadata?.resourceVersion), 3000));
+  g.shut();
+  const key = rs.key("default", "cm");
+  const { kv } = await inner.get(key);
+  const newer = await inner.update(key, bytes({ ...created, metadata: { ...created.metadata, resourceVersion: undefined }, data: { v: "2" } }), kv!.modRevision);
+  assert.equal(dataOf(cache.resource("/registry/configmaps/").get(key)?.object)?.["v"], "1", "the cache lags");
+  return { rs, g, inner, cache, key, newerRevision: newer.modRevision };
+}
+
+async function storedData(inner: MemoryStore, key: string): Promise<Record<string, string> | undefined> {
+  return dataOf(JSON.parse(new TextDecoder().decode((await inner.get(key)).kv!.value)));
+}
+
 describe("ResourceStore.update behind a lagging watch cache", () => {
-  it("reads the store once and writes from that read", async () => {
-    const inner = await MemoryStore.open();
-    const g = gatedStore(inner);
-    const cache = new WatchCache(g.store, ["/registry/configmaps/"], { historySize: 100, watcherQueueLimit: 100, root: "/registry/" });
-    await cache.start();
-    const rs = new ResourceStore(configMaps, { store: g.store, cache, admission: new AdmissionChain([]) });
+  it("reads the store once when the update fails on the cached copy, and writes from that read", async () => {
+    const { rs, g, inner, cache, key, newerRevision } = await lagging();
     try {
-      const created = await rs.create({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "cm", namespace: "default" }, data: { v: "1" } }, ctx);
-      assert.ok(await cache.waitFor(Number(created.metadata?.resourceVersion), 3000));
-      // Another writer moves the stored object on while the cache cannot see it.
-      g.shut();
-      const key = rs.key("default", "cm");
-      const { kv } = await inner.get(key);
-      const newer = await inner.update(key, bytes({ ...created, metadata: { ...created.metadata, resourceVersion: undefined }, data: { v: "2" } }), kv!.modRevision);
-      assert.equal(dataOf(cache.resource("/registry/configmaps/").get(key)?.object)?.["v"], "1", "the cache lags");
       // A PUT carrying the newer resourceVersion: a conflict on the cached copy.
       const before = g.reads();
       const { object } = await rs.update(
         "default",
         "cm",
         (current) => {
-          if (current?.metadata?.resourceVersion !== String(newer.modRevision)) throw status.modifiedConflict(rs.qualified, "cm");
+          if (current?.metadata?.resourceVersion !== String(newerRevision)) throw status.modifiedConflict(rs.qualified, "cm");
           return { ...current, data: { v: "3" } };
         },
         ctx,
       );
       assert.equal(dataOf(object)?.["v"], "3");
       assert.equal(g.reads() - before, 1, "one store read: the check of the cached copy, reused by the next try");
-      const stored = JSON.parse(new TextDecoder().decode((await inner.get(key)).kv!.value)) as { data: Record<string, string> };
-      assert.deepEqual(stored.data, { v: "3" });
+      assert.deepEqual(await storedData(inner, key), { v: "3" });
+    } finally {
+      g.open();
+      await cache.stop();
+      await inner.close();
+    }
+  });
+
+  it("reads nothing when the write from the cached copy meets a Conflict: the next try starts from what the Conflict carries", async () => {
+    const { rs, g, inner, cache, key } = await lagging();
+    try {
+      // A patch-like update (no resourceVersion of its own) adds a key to what it is given.
+      const before = g.reads();
+      const { object } = await rs.update("default", "cm", (current) => ({ ...current!, data: { ...dataOf(current), w: "x" } }), ctx);
+      assert.deepEqual(dataOf(object), { v: "2", w: "x" }, "applied to the stored object, not the cached one");
+      assert.equal(g.reads() - before, 0);
+      assert.deepEqual(await storedData(inner, key), { v: "2", w: "x" });
     } finally {
       g.open();
       await cache.stop();
