@@ -43,3 +43,12 @@ export function adminClient(url: string, dataDir: string, opts: { readonly maxSo
     },
   };
 }
+
+/**
+ * Creates the `default` ServiceAccount of `namespace`, as the controller-manager would, for a
+ * server that runs without it: pods name it (serviceAccountName) and admission waits for it.
+ */
+export async function createDefaultServiceAccount(c: RawClient, namespace = "default"): Promise<void> {
+  const r = await c.request("POST", `/api/v1/namespaces/${namespace}/serviceaccounts`, JSON.stringify({ apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "default" } }));
+  if (r.status !== 201 && r.status !== 409) throw new Error(`creating the default ServiceAccount of ${namespace}: ${r.status} ${r.body}`);
+}

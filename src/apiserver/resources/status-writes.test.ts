@@ -7,7 +7,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { startTestApiServer, type TestApiServer } from "../../testing/apiserver.js";
-import { adminClient, type RawClient, type RawResponse } from "../../testing/client.js";
+import { adminClient, createDefaultServiceAccount, type RawClient, type RawResponse } from "../../testing/client.js";
 import { resourceCases } from "../../testing/resource-cases.js";
 import type { KubeObject, ResourceDefinition } from "../registry/types.js";
 import { builtinResources } from "./index.js";
@@ -96,9 +96,7 @@ describe("status writes of every kind with a status subresource", () => {
   before(async () => {
     s = await startTestApiServer();
     c = adminClient(s.url, s.dataDir);
-    // Pods name it (serviceAccountName); created as the controller-manager would.
-    const sa = await c.request("POST", "/api/v1/namespaces/default/serviceaccounts", JSON.stringify({ apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "default" } }));
-    assert.ok(sa.status === 201 || sa.status === 409, sa.body);
+    await createDefaultServiceAccount(c);
   });
   after(async () => {
     c?.close();

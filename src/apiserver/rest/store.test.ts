@@ -4,7 +4,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { startTestApiServer, type TestApiServer } from "../../testing/apiserver.js";
-import { adminClient, type RawClient } from "../../testing/client.js";
+import { adminClient, createDefaultServiceAccount, type RawClient } from "../../testing/client.js";
 
 const PODS = "/api/v1/namespaces/default/pods";
 const OTHER_UID = "0d3b1f5e-1111-2222-3333-444455556666";
@@ -21,8 +21,7 @@ describe("ResourceStore updates", () => {
   before(async () => {
     s = await startTestApiServer();
     c = adminClient(s.url, s.dataDir);
-    const sa = await c.request("POST", "/api/v1/namespaces/default/serviceaccounts", JSON.stringify({ apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "default" } }));
-    assert.ok(sa.status === 201 || sa.status === 409, sa.body);
+    await createDefaultServiceAccount(c);
   });
   after(async () => {
     c?.close();
