@@ -1,12 +1,14 @@
 // A real API server on a free loopback port with its own data dir, for tests; and the official
 // kubectl pointed at it with a fresh discovery cache.
 import { execFile } from "node:child_process";
+import { after, before } from "node:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ApiServer, compileApiServerOptions, type ApiServerOptionsInput } from "../apiserver/server.js";
 import { builtinResources } from "../apiserver/resources/index.js";
 import { createLogger } from "../util/log.js";
+import { adminClient, createDefaultServiceAccount, type RawClient } from "./client.js";
 
 export interface TestApiServer {
   readonly server: ApiServer;
@@ -86,6 +88,37 @@ export async function startTestApiServer(opts: Partial<Omit<ApiServerOptionsInpu
     async stop() {
       await server.stop();
       rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A test API server and an admin client for the suite this is called in: started in the suite's
+ * `before` hook (with the `default` ServiceAccount, as a controller-manager would make it, when
+ * asked), stopped in its `after` hook.
+ */
+export function apiServerForSuite(opts: { readonly defaultServiceAccount?: boolean } = {}): { readonly server: TestApiServer; readonly client: RawClient } {
+  let server: TestApiServer | undefined;
+  let client: RawClient | undefined;
+  before(async () => {
+    server = await startTestApiServer();
+    client = adminClient(server.url, server.dataDir);
+    if (opts.defaultServiceAccount) await createDefaultServiceAccount(client);
+  });
+  after(async () => {
+    client?.close();
+    await server?.stop();
+  });
+  const started = <T>(v: T | undefined): T => {
+    if (v === undefined) throw new Error("apiServerForSuite: the suite's before hook has not run");
+    return v;
+  };
+  return {
+    get server() {
+      return started(server);
+    },
+    get client() {
+      return started(client);
     },
   };
 }

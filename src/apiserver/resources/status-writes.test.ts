@@ -4,10 +4,10 @@
 // of the stored object (rest/store.ts), then defaults, admits and validates it: any step that
 // writes into a shared part throws, which the server answers with a 500. defaults.test.ts
 // checks each defaulter alone; this checks the whole path, with the same bodies.
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { startTestApiServer, type TestApiServer } from "../../testing/apiserver.js";
-import { adminClient, createDefaultServiceAccount, type RawClient, type RawResponse } from "../../testing/client.js";
+import { apiServerForSuite } from "../../testing/apiserver.js";
+import type { RawResponse } from "../../testing/client.js";
 import { resourceCases } from "../../testing/resource-cases.js";
 import type { KubeObject, ResourceDefinition } from "../registry/types.js";
 import { builtinResources } from "./index.js";
@@ -91,21 +91,11 @@ function includes(actual: unknown, expected: unknown): boolean {
 }
 
 describe("status writes of every kind with a status subresource", () => {
-  let s: TestApiServer;
-  let c: RawClient;
-  before(async () => {
-    s = await startTestApiServer();
-    c = adminClient(s.url, s.dataDir);
-    await createDefaultServiceAccount(c);
-  });
-  after(async () => {
-    c?.close();
-    await s?.stop();
-  });
+  const suite = apiServerForSuite({ defaultServiceAccount: true });
 
   /** The response, which must have the status `want`: never a 5xx, with the body to say why. */
   const call = async (want: number, what: string, method: string, path: string, body: unknown, contentType?: string): Promise<KubeObject> => {
-    const r: RawResponse = await c.request(method, path, body === undefined ? undefined : JSON.stringify(body), contentType ? { "Content-Type": contentType } : {});
+    const r: RawResponse = await suite.client.request(method, path, body === undefined ? undefined : JSON.stringify(body), contentType ? { "Content-Type": contentType } : {});
     assert.equal(r.status, want, `${what}: ${method} ${path} answered ${r.status}: ${r.body}`);
     return JSON.parse(r.body) as KubeObject;
   };

@@ -1,10 +1,9 @@
 // The generic store's update semantics over real HTTPS: the UID precondition an update takes
 // from its object, a patch's uid checked as immutable, and managedFields recorded before
 // mutating admission.
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { startTestApiServer, type TestApiServer } from "../../testing/apiserver.js";
-import { adminClient, createDefaultServiceAccount, type RawClient } from "../../testing/client.js";
+import { apiServerForSuite } from "../../testing/apiserver.js";
 
 const PODS = "/api/v1/namespaces/default/pods";
 const OTHER_UID = "0d3b1f5e-1111-2222-3333-444455556666";
@@ -16,30 +15,20 @@ interface Pod {
 }
 
 describe("ResourceStore updates", () => {
-  let s: TestApiServer;
-  let c: RawClient;
-  before(async () => {
-    s = await startTestApiServer();
-    c = adminClient(s.url, s.dataDir);
-    await createDefaultServiceAccount(c);
-  });
-  after(async () => {
-    c?.close();
-    await s?.stop();
-  });
+  const suite = apiServerForSuite({ defaultServiceAccount: true });
 
   const create = async (name: string): Promise<Pod> => {
-    const r = await c.request("POST", PODS, JSON.stringify({ apiVersion: "v1", kind: "Pod", metadata: { name, labels: { app: "t" } }, spec: { containers: [{ name: "c", image: "busybox:1.35" }] } }), { "User-Agent": "tester/v1" });
+    const r = await suite.client.request("POST", PODS, JSON.stringify({ apiVersion: "v1", kind: "Pod", metadata: { name, labels: { app: "t" } }, spec: { containers: [{ name: "c", image: "busybox:1.35" }] } }), { "User-Agent": "tester/v1" });
     assert.equal(r.status, 201, r.body);
     return JSON.parse(r.body) as Pod;
   };
-  const get = async (name: string): Promise<Pod> => JSON.parse((await c.request("GET", `${PODS}/${name}`)).body) as Pod;
+  const get = async (name: string): Promise<Pod> => JSON.parse((await suite.client.request("GET", `${PODS}/${name}`)).body) as Pod;
 
   it("refuses an update whose object carries another uid with upstream's precondition conflict", async () => {
     const pod = await create("uid-put");
     const key = "/registry/pods/default/uid-put";
     for (const path of [`${PODS}/uid-put`, `${PODS}/uid-put/status`]) {
-      const r = await c.request("PUT", path, JSON.stringify({ ...pod, metadata: { ...pod.metadata, uid: OTHER_UID, labels: { app: "changed" } } }));
+      const r = await suite.client.request("PUT", path, JSON.stringify({ ...pod, metadata: { ...pod.metadata, uid: OTHER_UID, labels: { app: "changed" } } }));
       assert.equal(r.status, 409, r.body);
       const st = JSON.parse(r.body) as { reason: string; message: string };
       assert.equal(st.reason, "Conflict");
@@ -47,10 +36,10 @@ describe("ResourceStore updates", () => {
     }
     assert.equal((await get("uid-put")).metadata.resourceVersion, pod.metadata.resourceVersion);
     // The stored uid, or none, passes.
-    const same = await c.request("PUT", `${PODS}/uid-put`, JSON.stringify({ ...pod, metadata: { ...pod.metadata, labels: { app: "same" } } }));
+    const same = await suite.client.request("PUT", `${PODS}/uid-put`, JSON.stringify({ ...pod, metadata: { ...pod.metadata, labels: { app: "same" } } }));
     assert.equal(same.status, 200, same.body);
     const { uid: _uid, ...withoutUid } = (JSON.parse(same.body) as Pod).metadata;
-    const none = await c.request("PUT", `${PODS}/uid-put`, JSON.stringify({ ...pod, metadata: { ...withoutUid, labels: { app: "none" } } }));
+    const none = await suite.client.request("PUT", `${PODS}/uid-put`, JSON.stringify({ ...pod, metadata: { ...withoutUid, labels: { app: "none" } } }));
     assert.equal(none.status, 200, none.body);
     assert.equal((JSON.parse(none.body) as Pod).metadata.uid, pod.metadata.uid);
   });
@@ -62,20 +51,20 @@ describe("ResourceStore updates", () => {
       [`${PODS}/uid-patch/status`, "application/strategic-merge-patch+json", { metadata: { uid: OTHER_UID }, status: { phase: "Running" } }],
     ];
     for (const [path, type, body] of cases) {
-      const r = await c.request("PATCH", path, JSON.stringify(body), { "Content-Type": type });
+      const r = await suite.client.request("PATCH", path, JSON.stringify(body), { "Content-Type": type });
       assert.equal(r.status, 422, r.body);
       const st = JSON.parse(r.body) as { message: string; details: { causes: { field: string }[] } };
       assert.equal(st.message, `Pod "uid-patch" is invalid: metadata.uid: Invalid value: "${OTHER_UID}": field is immutable`);
       assert.deepEqual(st.details.causes.map((x) => x.field), ["metadata.uid"]);
     }
-    const ok = await c.request("PATCH", `${PODS}/uid-patch/status`, JSON.stringify({ metadata: { uid: pod.metadata.uid }, status: { phase: "Running" } }), { "Content-Type": "application/strategic-merge-patch+json" });
+    const ok = await suite.client.request("PATCH", `${PODS}/uid-patch/status`, JSON.stringify({ metadata: { uid: pod.metadata.uid }, status: { phase: "Running" } }), { "Content-Type": "application/strategic-merge-patch+json" });
     assert.equal(ok.status, 200, ok.body);
     assert.equal((JSON.parse(ok.body) as Pod).status?.["phase"], "Running");
   });
 
   it("writes what a strategic /status patch changes and keeps the rest of the stored pod", async () => {
     const pod = await create("status-share");
-    const bound = await c.request("POST", `${PODS}/status-share/binding`, JSON.stringify({ apiVersion: "v1", kind: "Binding", metadata: { name: "status-share" }, target: { kind: "Node", name: "n1" } }));
+    const bound = await suite.client.request("POST", `${PODS}/status-share/binding`, JSON.stringify({ apiVersion: "v1", kind: "Binding", metadata: { name: "status-share" }, target: { kind: "Node", name: "n1" } }));
     assert.equal(bound.status, 201, bound.body);
     const before = await get("status-share");
     const patch = {
@@ -83,7 +72,7 @@ describe("ResourceStore updates", () => {
       spec: { activeDeadlineSeconds: 5 },
       status: { phase: "Running", podIP: "10.0.0.7", conditions: [{ type: "Ready", status: "True", lastTransitionTime: "2024-01-01T00:00:00Z" }] },
     };
-    const r = await c.request("PATCH", `${PODS}/status-share/status?fieldManager=kubelet`, JSON.stringify(patch), { "Content-Type": "application/strategic-merge-patch+json" });
+    const r = await suite.client.request("PATCH", `${PODS}/status-share/status?fieldManager=kubelet`, JSON.stringify(patch), { "Content-Type": "application/strategic-merge-patch+json" });
     assert.equal(r.status, 200, r.body);
     const after = await get("status-share");
     assert.deepEqual(JSON.parse(r.body), after);
@@ -95,7 +84,7 @@ describe("ResourceStore updates", () => {
     assert.deepEqual(((after.status?.["conditions"] ?? []) as { type: string }[]).map((x) => x.type).sort(), ["PodScheduled", "Ready"]);
     assert.ok(after.metadata.managedFields?.some((m) => m.manager === "kubelet" && "f:status" in m.fieldsV1), JSON.stringify(after.metadata.managedFields));
     // Strict field validation still reads the whole patch.
-    const strict = await c.request("PATCH", `${PODS}/status-share/status?fieldValidation=Strict`, JSON.stringify({ spec: { bogus: 1 }, status: { phase: "Running" } }), { "Content-Type": "application/strategic-merge-patch+json" });
+    const strict = await suite.client.request("PATCH", `${PODS}/status-share/status?fieldValidation=Strict`, JSON.stringify({ spec: { bogus: 1 }, status: { phase: "Running" } }), { "Content-Type": "application/strategic-merge-patch+json" });
     assert.equal(strict.status, 400, strict.body);
     assert.match(strict.body, /unknown field \\"spec.bogus\\"/);
   });
@@ -107,9 +96,9 @@ describe("ResourceStore updates", () => {
       { type: "PodScheduled", status: "False", reason: "Unschedulable", message: "0/1 nodes are available", lastTransitionTime: old },
       { type: "Initialized", status: "True", lastTransitionTime: old },
     ];
-    const st = await c.request("PATCH", `${PODS}/bind-cond/status`, JSON.stringify({ status: { conditions } }), { "Content-Type": "application/merge-patch+json" });
+    const st = await suite.client.request("PATCH", `${PODS}/bind-cond/status`, JSON.stringify({ status: { conditions } }), { "Content-Type": "application/merge-patch+json" });
     assert.equal(st.status, 200, st.body);
-    const bound = await c.request("POST", `${PODS}/bind-cond/binding`, JSON.stringify({ apiVersion: "v1", kind: "Binding", metadata: { name: "bind-cond" }, target: { name: "n1" } }));
+    const bound = await suite.client.request("POST", `${PODS}/bind-cond/binding`, JSON.stringify({ apiVersion: "v1", kind: "Binding", metadata: { name: "bind-cond" }, target: { name: "n1" } }));
     assert.equal(bound.status, 201, bound.body);
     const after = await get("bind-cond");
     const conds = (after.status?.["conditions"] ?? []) as { type: string; status: string; reason?: string; message?: string; lastTransitionTime: string }[];
@@ -124,9 +113,9 @@ describe("ResourceStore updates", () => {
 
   it("patches the status of a namespace, whose defaults label it by name", async () => {
     // The label is on the stored object's frozen metadata, which the status patch shares.
-    const ns = await c.request("POST", "/api/v1/namespaces", JSON.stringify({ apiVersion: "v1", kind: "Namespace", metadata: { name: "status-defaults" } }));
+    const ns = await suite.client.request("POST", "/api/v1/namespaces", JSON.stringify({ apiVersion: "v1", kind: "Namespace", metadata: { name: "status-defaults" } }));
     assert.equal(ns.status, 201, ns.body);
-    const r = await c.request("PATCH", "/api/v1/namespaces/status-defaults/status", JSON.stringify({ status: { conditions: [{ type: "NamespaceDeletionDiscoveryFailure", status: "False", reason: "ResourcesDiscovered", message: "ok" }] } }), { "Content-Type": "application/strategic-merge-patch+json" });
+    const r = await suite.client.request("PATCH", "/api/v1/namespaces/status-defaults/status", JSON.stringify({ status: { conditions: [{ type: "NamespaceDeletionDiscoveryFailure", status: "False", reason: "ResourcesDiscovered", message: "ok" }] } }), { "Content-Type": "application/strategic-merge-patch+json" });
     assert.equal(r.status, 200, r.body);
     const got = JSON.parse(r.body) as { metadata: { labels?: Record<string, string> }; status: { phase?: string; conditions?: unknown[] } };
     assert.equal(got.metadata.labels?.["kubernetes.io/metadata.name"], "status-defaults");
