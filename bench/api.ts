@@ -1,7 +1,9 @@
 // API server benchmark: `npm run bench -- api [--seconds S]`. One JSON object per line:
 //  - create and update (PUT with resourceVersion) through HTTPS with 1 and 32 concurrent
 //    clients, next to the raw SQLite store doing the same writes at the same concurrency in the
-//    same run (ratio = API / store; each the median of three runs taken in turn);
+//    same run (ratio = API / store; each the median of three runs taken in turn), and the
+//    server's storage calls per API write over those runs by operation (storeCallsPerOp, from
+//    its own metrics: a create should cost one store create, an update one update);
 //  - get and list p50/p99 with 10,000 pods stored;
 //  - watch delivery (write acknowledged → event received) p50/p99 to 100 and 1,000 watchers.
 // The server runs as its own process (`k8ts server`, default store: SQLite, synchronous=FULL,
@@ -50,6 +52,8 @@ function pod(name: string, i = 0, namespace = "bench"): Record<string, unknown> 
 }
 
 interface Driven {
+  /** Operations done. */
+  readonly ops: number;
   readonly opsPerSec: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
@@ -73,7 +77,7 @@ async function drive(concurrency: number, op: (i: number, worker: number) => Pro
   );
   const elapsed = (performance.now() - start) / 1000;
   lat.sort((a, b) => a - b);
-  return { opsPerSec: round(lat.length / elapsed), p50Ms: round(percentile(lat, 0.5)), p99Ms: round(percentile(lat, 0.99)) };
+  return { ops: lat.length, opsPerSec: round(lat.length / elapsed), p50Ms: round(percentile(lat, 0.5)), p99Ms: round(percentile(lat, 0.99)) };
 }
 
 async function expect(c: RawClient, method: string, path: string, body: unknown, status: number): Promise<string> {
@@ -156,24 +160,43 @@ async function prepare(c: RawClient, ns = "bench"): Promise<void> {
  */
 const ROUNDS = 3;
 
-async function alternate(api: (round: number) => Promise<Driven>, raw: (round: number) => Promise<number>): Promise<Driven & { baselineOpsPerSec: number; ratio: number }> {
+/**
+ * The server's storage calls so far by operation, from its apiserver_storage_request_duration_seconds
+ * histogram: what one API write costs the store is the difference over a run, per write.
+ */
+async function storeCalls(c: RawClient): Promise<Map<string, number>> {
+  const text = await expect(c, "GET", "/metrics", undefined, 200);
+  const calls = new Map<string, number>();
+  for (const m of text.matchAll(/^apiserver_storage_request_duration_seconds_count\{operation="(\w+)"[^}]*\} (\d+)$/gm)) calls.set(m[1]!, (calls.get(m[1]!) ?? 0) + Number(m[2]));
+  return calls;
+}
+
+async function alternate(c: RawClient, api: (round: number) => Promise<Driven>, raw: (round: number) => Promise<number>): Promise<Omit<Driven, "ops"> & { baselineOpsPerSec: number; ratio: number; storeCallsPerOp: Record<string, number> }> {
   const apis: Driven[] = [];
   const raws: number[] = [];
+  const calls = new Map<string, number>();
+  let ops = 0;
   for (let r = 0; r < ROUNDS; r++) {
-    apis.push(await api(r));
+    const before = await storeCalls(c);
+    const d = await api(r);
+    for (const [op, n] of await storeCalls(c)) calls.set(op, (calls.get(op) ?? 0) + n - (before.get(op) ?? 0));
+    ops += d.ops;
+    apis.push(d);
     raws.push(await raw(r));
   }
   apis.sort((a, b) => a.opsPerSec - b.opsPerSec);
   raws.sort((a, b) => a - b);
-  const median = apis[ROUNDS >> 1]!;
+  const { ops: _, ...median } = apis[ROUNDS >> 1]!;
   const base = raws[ROUNDS >> 1]!;
-  return { ...median, baselineOpsPerSec: base, ratio: round(median.opsPerSec / base) };
+  const storeCallsPerOp = Object.fromEntries([...calls].filter(([, n]) => n > 0).map(([op, n]) => [op, round(n / ops)]));
+  return { ...median, baselineOpsPerSec: base, ratio: round(median.opsPerSec / base), storeCallsPerOp };
 }
 
 /** Creates and updates through the API at 1 and 32 clients, each next to the raw store's figure. */
 async function writes(c: RawClient, store: "sqlite" | "etcd", raw: RawTarget): Promise<void> {
   for (const concurrency of [1, 32]) {
     const r = await alternate(
+      c,
       (rd) => drive(concurrency, (i) => expect(c, "POST", "/api/v1/namespaces/bench/pods", pod(`c${concurrency}-${rd}-${i}`, i), 201).then(() => undefined)),
       (rd) => rawStore(raw, concurrency, "create", rd),
     );
@@ -183,6 +206,7 @@ async function writes(c: RawClient, store: "sqlite" | "etcd", raw: RawTarget): P
     const last = new Map<number, Obj>();
     for (let i = 0; i < concurrency; i++) last.set(i, JSON.parse(await expect(c, "POST", "/api/v1/namespaces/bench/pods", pod(`u${concurrency}-${i}`), 201)) as Obj);
     const r = await alternate(
+      c,
       () =>
         drive(concurrency, async (i, slot) => {
           const obj = last.get(slot)!;
