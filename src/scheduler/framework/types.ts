@@ -111,6 +111,8 @@ export class CycleState {
     for (const [k, v] of this.data) c.data.set(k, v.clone());
     for (const p of this.skipFilterPlugins) c.skipFilterPlugins.add(p);
     for (const p of this.skipScorePlugins) c.skipScorePlugins.add(p);
+    // The same skips: the memo holds for the copy (the nominated-pods pass filters every node with one).
+    c.activeFilters = this.activeFilters;
     return c;
   }
 }
