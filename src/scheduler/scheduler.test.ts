@@ -7,7 +7,7 @@ import { createLogger } from "../util/log.js";
 import { FakeSchedulerApi, makeNode, makePod, RecordingEvents } from "./fixtures.js";
 import type { RNode } from "./framework/nodeinfo.js";
 import type { RPod } from "./framework/podinfo.js";
-import { numFeasibleNodesToFind, podSchedulingFailurePatch, SchedulerCore } from "./scheduler.js";
+import { nodeEvents, numFeasibleNodesToFind, podSchedulingFailurePatch, SchedulerCore } from "./scheduler.js";
 
 const log = createLogger("silent");
 
@@ -264,5 +264,23 @@ describe("podSchedulingFailurePatch", () => {
     const changed = podSchedulingFailurePatch(withCondition, "Unschedulable", "m2", undefined, now + 5000);
     assert.equal(changed?.conditions[0]!.lastTransitionTime, "2024-06-01T00:00:00Z", "still False: the transition time stays");
     assert.equal(podSchedulingFailurePatch(withCondition, "Unschedulable", "m", "n1", now)?.nominatedNodeName, "n1");
+  });
+});
+
+describe("nodeEvents", () => {
+  const base = makeNode("n", { labels: { zone: "a" } });
+  const withStatus = (n: RNode, status: Record<string, unknown>): RNode => ({ ...n, status: { ...n.status, ...status } }) as RNode;
+  const ready = (n: RNode, status: string, heartbeat: string): RNode => withStatus(n, { conditions: [{ type: "Ready", status, lastHeartbeatTime: heartbeat }] });
+
+  it("names what changed for the scheduling queue, and nothing for a heartbeat", () => {
+    assert.deepEqual(nodeEvents(base, makeNode("n", { labels: { zone: "a" }, cpu: "8" })), ["NodeAllocatable"]);
+    assert.deepEqual(nodeEvents(base, makeNode("n", { labels: { zone: "b" } })), ["NodeLabel"]);
+    assert.deepEqual(nodeEvents(base, makeNode("n", { labels: { zone: "a" }, taints: [{ key: "k", effect: "NoSchedule" }] })), ["NodeTaint"]);
+    assert.deepEqual(nodeEvents(base, makeNode("n", { labels: { zone: "a" }, unschedulable: true })), ["NodeTaint"]);
+    assert.deepEqual(nodeEvents(ready(base, "False", "t1"), ready(base, "True", "t2")), ["NodeCondition"]);
+    assert.deepEqual(nodeEvents(ready(base, "True", "t1"), ready(base, "True", "t2")), []);
+    // The same allocatable written in another key order is no change.
+    const reordered = withStatus(base, { allocatable: Object.fromEntries(Object.entries(base.status?.allocatable ?? {}).reverse()) });
+    assert.deepEqual(nodeEvents(base, reordered), []);
   });
 });

@@ -29,6 +29,7 @@ import type { RPDB } from "./plugins/defaultpreemption.js";
 import { defaultFramework, DEFAULT_SCHEDULER_NAME } from "./profile.js";
 import { SchedulingQueue, type QueuedPodInfo } from "./queue.js";
 import { labelsEqual } from "../api/labels.js";
+import { jsonEqual } from "../util/json.js";
 
 /** Below this many nodes, every node is checked. */
 export const MIN_FEASIBLE_NODES_TO_FIND = 100;
@@ -503,16 +504,12 @@ function scaledDown(old: PodInfo, now: PodInfo): boolean {
   return false;
 }
 
-function json(v: unknown): string {
-  return JSON.stringify(v ?? null);
-}
-
 /** The cluster events a node update amounts to. */
 export function nodeEvents(oldNode: RNode, newNode: RNode): ClusterEvent[] {
   const out: ClusterEvent[] = [];
-  if (json(oldNode.status?.allocatable) !== json(newNode.status?.allocatable)) out.push("NodeAllocatable");
+  if (!jsonEqual(oldNode.status?.allocatable, newNode.status?.allocatable)) out.push("NodeAllocatable");
   if (!labelsEqual(oldNode.metadata?.labels ?? {}, newNode.metadata?.labels ?? {})) out.push("NodeLabel");
-  if (json(oldNode.spec?.taints) !== json(newNode.spec?.taints) || (oldNode.spec?.unschedulable ?? false) !== (newNode.spec?.unschedulable ?? false)) out.push("NodeTaint");
-  if (json(oldNode.status?.conditions?.map((c) => [c.type, c.status])) !== json(newNode.status?.conditions?.map((c) => [c.type, c.status]))) out.push("NodeCondition");
+  if (!jsonEqual(oldNode.spec?.taints, newNode.spec?.taints) || (oldNode.spec?.unschedulable ?? false) !== (newNode.spec?.unschedulable ?? false)) out.push("NodeTaint");
+  if (!jsonEqual(oldNode.status?.conditions?.map((c) => [c.type, c.status]), newNode.status?.conditions?.map((c) => [c.type, c.status]))) out.push("NodeCondition");
   return out;
 }

@@ -7,7 +7,8 @@
 // The cache doubles as the cycle's snapshot: scheduling cycles run synchronously, so nothing
 // changes under a cycle. `list()` orders nodes by zone, round robin (upstream's nodeTree), so
 // that the first nodes a cycle looks at are spread over zones.
-import type { Selector } from "../../api/labels.js";
+import { labelsEqual, type Selector } from "../../api/labels.js";
+import { jsonEqual } from "../../util/json.js";
 import { zoneKeyOf } from "./helpers.js";
 import { NodeInfo, type RNode } from "./nodeinfo.js";
 import { PodIndex, type TermGroup, type TermKind } from "./podindex.js";
@@ -269,10 +270,5 @@ export class SchedulerCache implements Snapshot {
 
 /** Same labels and taints: what topology domains and inclusion policies depend on. */
 function sameShape(a: RNode, b: RNode): boolean {
-  const la = a.metadata?.labels ?? {};
-  const lb = b.metadata?.labels ?? {};
-  const ka = Object.keys(la);
-  if (ka.length !== Object.keys(lb).length) return false;
-  for (const k of ka) if (la[k] !== lb[k]) return false;
-  return JSON.stringify(a.spec?.taints ?? []) === JSON.stringify(b.spec?.taints ?? []);
+  return labelsEqual(a.metadata?.labels ?? {}, b.metadata?.labels ?? {}) && jsonEqual(a.spec?.taints ?? [], b.spec?.taints ?? []);
 }
