@@ -16,6 +16,11 @@ const schemas: Record<string, SchemaObject> = {
     type: "object",
     properties: {
       items: { type: "array", items: { type: "object", properties: { port: { type: "integer", format: "int32" } } } },
+      names: { type: "array", items: { type: "string" } },
+      flags: { type: "array", items: { type: "boolean" } },
+      ports: { type: "array", items: { oneOf: [{ type: "integer" }, { type: "string" }], format: "int-or-string" } },
+      sizes: { type: "array", items: { oneOf: [{ type: "string" }, { type: "number" }] } },
+      nested: { type: "array", items: { type: "array", items: { type: "string" } } },
     },
   },
 };
@@ -23,12 +28,16 @@ const schemas: Record<string, SchemaObject> = {
 void describe("SchemaWalker", () => {
   const walker = new SchemaWalker(schemas);
 
-  void it("drops and names unknown fields at every depth, and null fields", () => {
+  void it("drops and names unknown fields at every depth, and null fields; a null list element is its type's zero value, as Go decodes it", () => {
     const obj = { apiVersion: "v1", kind: "Thing", metadata: { name: "a", extra: 1, labels: { x: "y", gone: null } }, spec: { items: [{ port: 1, what: true }, null, { port: 2 }], constructor: 1 }, top: {} } as unknown as KubeObject;
     const r = walker.check("Thing", obj);
     assert.equal(r.typeError, undefined);
     assert.deepEqual(r.unknown, ["metadata.extra", "spec.items[0].what", "spec.constructor", "top"]);
-    assert.deepEqual(obj, { apiVersion: "v1", kind: "Thing", metadata: { name: "a", labels: { x: "y" } }, spec: { items: [{ port: 1 }, null, { port: 2 }] } });
+    assert.deepEqual(obj, { apiVersion: "v1", kind: "Thing", metadata: { name: "a", labels: { x: "y" } }, spec: { items: [{ port: 1 }, {}, { port: 2 }] } });
+    const lists = { spec: { names: ["a", null], flags: [null], ports: [null, "http"], sizes: [null], nested: [null, ["x"]] } } as unknown as KubeObject;
+    walker.check("Thing", lists);
+    // A nil slice stays null: Go has no other zero value for it.
+    assert.deepEqual(lists.spec, { names: ["a", ""], flags: [false], ports: [0, "http"], sizes: ["0"], nested: [null, ["x"]] });
   });
 
   void it("leaves frozen values alone: they are the watch cache's, decoded when they were written", () => {

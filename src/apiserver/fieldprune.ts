@@ -1,7 +1,8 @@
 // Decoding a body against the kind's OpenAPI v3 schema, as decoding into the Go types does
 // upstream: a value of the wrong JSON type is a 400 (`json: cannot unmarshal object into Go
-// struct field ObjectMeta.metadata.name of type string`), null means "not set", and unknown
-// fields are dropped and reported (for fieldValidation Strict/Warn).
+// struct field ObjectMeta.metadata.name of type string`), null means "not set" (in a list: the
+// element type's zero value), and unknown fields are dropped and reported (for fieldValidation
+// Strict/Warn).
 import type { KubeObject } from "./registry/types.js";
 
 export interface SchemaObject {
@@ -84,6 +85,24 @@ export class SchemaWalker {
     result.typeError ??= `json: cannot unmarshal ${shown} into Go struct field .${this.path()} of type ${goType}`;
   }
 
+  /** The JSON of a Go zero value of `schema`'s type; null where Go's is nil (a slice, a map, a free-form value). */
+  private zeroOf(schema: SchemaObject | undefined): unknown {
+    const s = this.resolve(schema);
+    if (!s || s["x-kubernetes-preserve-unknown-fields"]) return null;
+    if (s.oneOf) return s.format === "int-or-string" || s["x-kubernetes-int-or-string"] ? 0 : "0";
+    switch (Array.isArray(s.type) ? s.type[0] : s.type) {
+      case "string":
+        return "";
+      case "boolean":
+        return false;
+      case "integer":
+      case "number":
+        return 0;
+      default:
+        return s.properties ? {} : null;
+    }
+  }
+
   private walk(value: unknown, schema: SchemaObject | undefined, result: SchemaCheck, depth: number): void {
     // A frozen value is shared with the watch cache: a stored object's, decoded when it was
     // written (a /status patch keeps the parts of the stored pod it does not change).
@@ -123,7 +142,13 @@ export class SchemaWalker {
         }
         for (let i = 0; i < value.length; i++) {
           const v: unknown = value[i];
-          if (v === null) continue;
+          if (v === null) {
+            // Go decodes a null element as the zero value of the element type: validation then
+            // judges an empty port or container instead of code tripping over a null.
+            const zero = this.zeroOf(s.items);
+            if (zero !== null) value[i] = zero;
+            continue;
+          }
           this.at.push(i);
           this.walk(v, s.items, result, depth + 1);
           this.at.pop();

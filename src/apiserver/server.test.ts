@@ -198,6 +198,14 @@ describe("API server", () => {
     const warn = await c.request("POST", `${PODS}?fieldValidation=Warn`, JSON.stringify({ ...POD("warn"), spec: { containers: [{ name: "c", image: "x", bogus: 1 }] } }));
     assert.equal(warn.status, 201);
     assert.match(String(warn.headers["warning"]), /299 - "unknown field \\"spec.containers\[0\].bogus\\""/);
+    // A null list element is an empty one, as Go decodes it: judged as such, never stored as null.
+    const svcs = "/api/v1/namespaces/default/services";
+    const svc = await c.request("POST", svcs, JSON.stringify({ apiVersion: "v1", kind: "Service", metadata: { name: "nulls" }, spec: { type: "NodePort", selector: { a: "b" }, ports: [{ port: 80 }] } }));
+    assert.equal(svc.status, 201, svc.body);
+    const created = json<{ spec: { ports: unknown[] } }>(svc.body);
+    const nulled = await c.request("PUT", `${svcs}/nulls`, JSON.stringify({ ...created, spec: { ...created.spec, ports: [created.spec.ports[0], null] } }));
+    assert.equal(nulled.status, 422, nulled.body);
+    assert.ok(json<{ details: { causes: { field: string }[] } }>(nulled.body).details.causes.some((cause) => cause.field === "spec.ports[1].port"), nulled.body);
   });
 
   it("serves discovery in both forms and OpenAPI v3", async () => {
