@@ -28,12 +28,12 @@ const schemas: Record<string, SchemaObject> = {
 void describe("SchemaWalker", () => {
   const walker = new SchemaWalker(schemas);
 
-  void it("drops and names unknown fields at every depth, and null fields; a null list element is its type's zero value, as Go decodes it", () => {
-    const obj = { apiVersion: "v1", kind: "Thing", metadata: { name: "a", extra: 1, labels: { x: "y", gone: null } }, spec: { items: [{ port: 1, what: true }, null, { port: 2 }], constructor: 1 }, top: {} } as unknown as KubeObject;
+  void it("drops and names unknown fields at every depth, and null fields; a null list element or map value is its type's zero value, as Go decodes it", () => {
+    const obj = { apiVersion: "v1", kind: "Thing", metadata: { name: "a", extra: 1, labels: { x: "y", blank: null } }, spec: { items: [{ port: 1, what: true }, null, { port: 2 }], constructor: 1 }, top: {} } as unknown as KubeObject;
     const r = walker.check("Thing", obj);
     assert.equal(r.typeError, undefined);
     assert.deepEqual(r.unknown, ["metadata.extra", "spec.items[0].what", "spec.constructor", "top"]);
-    assert.deepEqual(obj, { apiVersion: "v1", kind: "Thing", metadata: { name: "a", labels: { x: "y" } }, spec: { items: [{ port: 1 }, {}, { port: 2 }] } });
+    assert.deepEqual(obj, { apiVersion: "v1", kind: "Thing", metadata: { name: "a", labels: { x: "y", blank: "" } }, spec: { items: [{ port: 1 }, {}, { port: 2 }] } });
     const lists = { spec: { names: ["a", null], flags: [null], ports: [null, "http"], sizes: [null], nested: [null, ["x"]] } } as unknown as KubeObject;
     walker.check("Thing", lists);
     // A nil slice stays null: Go has no other zero value for it.

@@ -1,8 +1,8 @@
 // Decoding a body against the kind's OpenAPI v3 schema, as decoding into the Go types does
 // upstream: a value of the wrong JSON type is a 400 (`json: cannot unmarshal object into Go
-// struct field ObjectMeta.metadata.name of type string`), null means "not set" (in a list: the
-// element type's zero value), and unknown fields are dropped and reported (for fieldValidation
-// Strict/Warn).
+// struct field ObjectMeta.metadata.name of type string`), a null field is not set, a null list
+// element or map value is its type's zero value, and unknown fields are dropped and reported
+// (for fieldValidation Strict/Warn).
 import type { KubeObject } from "./registry/types.js";
 
 export interface SchemaObject {
@@ -183,7 +183,15 @@ export class SchemaWalker {
           continue;
         }
         child = prop;
-      } else child = s.additionalProperties as SchemaObject;
+      } else {
+        child = s.additionalProperties as SchemaObject;
+        // A map keeps a null entry's key with the value type's zero value, as Go's decoder does
+        // (`labels: {a: null}` is the label a=""); a nil slice or map stays null.
+        if (v === null) {
+          rec[key] = this.zeroOf(child);
+          continue;
+        }
+      }
       if (v === null) {
         delete rec[key];
         continue;
