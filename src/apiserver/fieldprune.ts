@@ -183,17 +183,13 @@ export class SchemaWalker {
           continue;
         }
         child = prop;
-      } else {
-        child = s.additionalProperties as SchemaObject;
-        // A map keeps a null entry's key with the value type's zero value, as Go's decoder does
-        // (`labels: {a: null}` is the label a=""); a nil slice or map stays null.
-        if (v === null) {
-          rec[key] = this.zeroOf(child);
-          continue;
-        }
-      }
+      } else child = s.additionalProperties as SchemaObject;
       if (v === null) {
-        delete rec[key];
+        // A null field is unset; a map keeps a null entry's key with the value type's zero
+        // value, as Go's decoder does (`labels: {a: null}` is the label a=""; a nil slice or map
+        // stays null).
+        if (props) delete rec[key];
+        else rec[key] = this.zeroOf(child);
         continue;
       }
       this.at.push(key);

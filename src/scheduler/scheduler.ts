@@ -248,7 +248,7 @@ export class SchedulerCore {
     const before = this.nsLabels.get(name);
     if (deleted || !labels) this.nsLabels.delete(name);
     else this.nsLabels.set(name, labels);
-    if (!deleted && (!before || !labelsEqual(before, labels ?? {}))) this.queue.moveAllToActiveOrBackoff("NamespaceLabel");
+    if (!deleted && (!before || !labelsEqual(before, labels))) this.queue.moveAllToActiveOrBackoff("NamespaceLabel");
   }
 
   // ---- the loop ----------------------------------------------------------------------------
@@ -508,7 +508,7 @@ function scaledDown(old: PodInfo, now: PodInfo): boolean {
 export function nodeEvents(oldNode: RNode, newNode: RNode): ClusterEvent[] {
   const out: ClusterEvent[] = [];
   if (!jsonEqual(oldNode.status?.allocatable, newNode.status?.allocatable)) out.push("NodeAllocatable");
-  if (!labelsEqual(oldNode.metadata?.labels ?? {}, newNode.metadata?.labels ?? {})) out.push("NodeLabel");
+  if (!labelsEqual(oldNode.metadata?.labels, newNode.metadata?.labels)) out.push("NodeLabel");
   if (!jsonEqual(oldNode.spec?.taints, newNode.spec?.taints) || (oldNode.spec?.unschedulable ?? false) !== (newNode.spec?.unschedulable ?? false)) out.push("NodeTaint");
   if (!jsonEqual(oldNode.status?.conditions?.map((c) => [c.type, c.status]), newNode.status?.conditions?.map((c) => [c.type, c.status]))) out.push("NodeCondition");
   return out;

@@ -270,5 +270,5 @@ export class SchedulerCache implements Snapshot {
 
 /** Same labels and taints: what topology domains and inclusion policies depend on. */
 function sameShape(a: RNode, b: RNode): boolean {
-  return labelsEqual(a.metadata?.labels ?? {}, b.metadata?.labels ?? {}) && jsonEqual(a.spec?.taints ?? [], b.spec?.taints ?? []);
+  return labelsEqual(a.metadata?.labels, b.metadata?.labels) && jsonEqual(a.spec?.taints ?? [], b.spec?.taints ?? []);
 }
