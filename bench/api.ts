@@ -21,12 +21,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { request } from "node:https";
-import { spawn, type ChildProcess } from "node:child_process";
 import { openStore, type Store } from "../src/storage/index.js";
-import { adminClient, type RawClient } from "../src/testing/client.js";
+import { adminClient, createDefaultServiceAccount, type RawClient } from "../src/testing/client.js";
+import { K8tsProcess } from "../src/testing/process.js";
 import { freePort } from "../src/testing/net.js";
 import { ETCD_BINARY, startEtcd } from "../src/testing/etcd.js";
-import { k8tsNodeArgs } from "../src/cli/node-flags.js";
 
 const seconds = Number(process.argv[process.argv.indexOf("--seconds") + 1] || 0) || 2;
 
@@ -133,25 +132,18 @@ function openWatch(url: string, c: RawClient, path: string, onLine: (line: strin
   });
 }
 
-/** `k8ts server` in its own process; resolves once it printed its ready line. */
-async function startServer(dir: string, store?: string): Promise<{ url: string; child: ChildProcess }> {
+/** `k8ts server` in its own process, once it printed its ready line (the end of its log in the error if it exits first). */
+async function startServer(dir: string, store?: string): Promise<{ url: string; server: K8tsProcess }> {
   const port = await freePort();
   const storeArgs = store === undefined ? [] : ["--store", store];
-  const child = spawn(process.execPath, k8tsNodeArgs(["server", "--data-dir", dir, "--port", String(port), ...storeArgs, "--disable-agent", "--disable-addons", "--disable-controllers", "--disable-scheduler", "--log-level", "warn"]), { stdio: ["ignore", "pipe", "inherit"] });
-  await new Promise<void>((resolve, reject) => {
-    let out = "";
-    child.stdout!.on("data", (b: Buffer) => {
-      out += b.toString();
-      if (out.includes("ready")) resolve();
-    });
-    child.once("exit", (code) => reject(new Error(`k8ts server exited with ${code}`)));
-  });
-  return { url: `https://127.0.0.1:${port}`, child };
+  const server = K8tsProcess.start("k8ts server", ["server", "--data-dir", dir, "--port", String(port), ...storeArgs, "--disable-agent", "--disable-addons", "--disable-controllers", "--disable-scheduler", "--log-level", "warn"]);
+  await server.ready("k8ts server ready", 60_000);
+  return { url: `https://127.0.0.1:${port}`, server };
 }
 
 async function prepare(c: RawClient, ns = "bench"): Promise<void> {
   await expect(c, "POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } }, 201);
-  await expect(c, "POST", `/api/v1/namespaces/${ns}/serviceaccounts`, { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "default" } }, 201);
+  await createDefaultServiceAccount(c, ns);
 }
 
 /**
@@ -188,7 +180,7 @@ async function alternate(c: RawClient, api: (round: number) => Promise<Driven>, 
   raws.sort((a, b) => a - b);
   const { ops: _, ...median } = apis[ROUNDS >> 1]!;
   const base = raws[ROUNDS >> 1]!;
-  const storeCallsPerOp = Object.fromEntries([...calls].filter(([, n]) => n > 0).map(([op, n]) => [op, round(n / ops)]));
+  const storeCallsPerOp = Object.fromEntries([...calls].map(([op, n]) => [op, round(n / ops)] as const).filter(([, perOp]) => perOp > 0));
   return { ...median, baselineOpsPerSec: base, ratio: round(median.opsPerSec / base), storeCallsPerOp };
 }
 
@@ -228,15 +220,14 @@ async function etcdWrites(): Promise<void> {
   const etcd = await startEtcd();
   const dir = mkdtempSync(join(tmpdir(), "k8ts-bench-api-etcd-"));
   const etcdUrl = etcd.endpoint.replace(/^http:/, "etcd:");
-  const { url, child } = await startServer(dir, etcdUrl);
+  const { url, server } = await startServer(dir, etcdUrl);
   const c = adminClient(url, dir, { maxSockets: 2000 });
   try {
     await prepare(c);
     await writes(c, "etcd", { etcdUrl });
   } finally {
     c.close();
-    child.kill("SIGTERM");
-    await new Promise((r) => child.once("exit", r));
+    await server.stop();
     await etcd.stop();
     rmSync(dir, { recursive: true, force: true });
   }
@@ -244,9 +235,8 @@ async function etcdWrites(): Promise<void> {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "k8ts-bench-api-"));
-  const { url, child } = await startServer(dir);
-  const server = { url };
-  const c = adminClient(server.url, dir, { maxSockets: 2000 });
+  const { url, server } = await startServer(dir);
+  const c = adminClient(url, dir, { maxSockets: 2000 });
   try {
     await prepare(c);
     await writes(c, "sqlite", { sqliteDir: dir });
@@ -277,7 +267,7 @@ async function main(): Promise<void> {
       const lat: number[] = [];
       const closers = await Promise.all(
         Array.from({ length: watchers }, () =>
-          openWatch(server.url, c, `/api/v1/namespaces/bench/pods?watch=true&fieldSelector=metadata.name%3D${target}&resourceVersion=${obj.metadata.resourceVersion}`, (line) => {
+          openWatch(url, c, `/api/v1/namespaces/bench/pods?watch=true&fieldSelector=metadata.name%3D${target}&resourceVersion=${obj.metadata.resourceVersion}`, (line) => {
             const rv = /"resourceVersion":"(\d+)"/.exec(line)?.[1];
             const p = rv ? pending.get(rv) : undefined;
             if (!p) return;
@@ -302,8 +292,7 @@ async function main(): Promise<void> {
     }
   } finally {
     c.close();
-    child.kill("SIGTERM");
-    await new Promise((r) => child.once("exit", r));
+    await server.stop();
     rmSync(dir, { recursive: true, force: true });
   }
   await etcdWrites();
