@@ -697,6 +697,12 @@ export class WatchCache {
   private readonly waiters: { rev: number; resolve: () => void }[] = [];
   private readonly parsed: ParsedObjects;
   private readonly written = new WrittenObjects();
+  /**
+   * This server's writes whose events have not come back from storage yet, by key (see
+   * wrote). Over etcd a client that writes again with the resourceVersion it was just given
+   * usually finds the cache one event behind: its event is still queued behind the requests.
+   */
+  private readonly ahead = new Map<string, CachedObject>();
 
   constructor(
     private readonly store: Store,
@@ -731,6 +737,7 @@ export class WatchCache {
     }
     for (const c of this.caches.values()) c.closeWatchers(new WatcherTooSlowError("watch cache is being rebuilt"));
     this.caches.clear();
+    this.ahead.clear();
     for (const prefix of this.prefixes) {
       const cache = new ResourceCache(prefix, this.opts.historySize, this.opts.watcherQueueLimit, () => this.rev, rev, { windowMs: this.opts.historyWindowMs ?? 0, parsed: this.parsed });
       cache.load(loaded.get(prefix) ?? []);
@@ -766,9 +773,35 @@ export class WatchCache {
     this.written.offer(key, value, object);
   }
 
+  /**
+   * A write of this server succeeded as `kv`, storing `object` (what kv.value encodes, which no
+   * one changes any more). Until the cache applies its event, an update of the key starts from
+   * it (forUpdate) instead of from a copy the store is known to have moved past.
+   */
+  wrote(kv: KeyValue, object: Readonly<KubeObject>): void {
+    // Applied already: the store's event came before the write's answer (SQLite does that).
+    if (kv.modRevision <= this.rev) return;
+    if (this.ahead.size >= MAX_WRITTEN && !this.ahead.has(kv.key)) this.ahead.clear();
+    this.ahead.set(kv.key, CachedObject.of(kv.key, freezeJson(atRevision(object, kv.modRevision)), kv.modRevision));
+  }
+
+  /**
+   * The newest copy of `key` this server has: the cache's, or that of its own write the cache
+   * has not applied yet. Only for an update's first try, whose write is conditional on that
+   * copy's revision (a copy the store moved past fails there and is read again); reads serve
+   * the cache's own state, whose revision the answer carries.
+   */
+  forUpdate(key: string): CachedObject | undefined {
+    const cached = this.cacheForKey(key)?.get(key);
+    const ahead = this.ahead.get(key);
+    return ahead !== undefined && (cached === undefined || ahead.revision > cached.revision) ? ahead : cached;
+  }
+
   private dispatch(ev: WatchEvent): void {
     const cache = this.cacheForKey(ev.kv.key);
     this.rev = ev.revision;
+    const ahead = this.ahead.get(ev.kv.key);
+    if (ahead !== undefined && ev.revision >= ahead.revision) this.ahead.delete(ev.kv.key);
     const written = ev.type === "delete" ? undefined : this.written.take(ev.kv.key, ev.kv.value);
     cache?.apply(ev, written);
     this.release();

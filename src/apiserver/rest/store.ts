@@ -159,6 +159,7 @@ export class ResourceStore {
    */
   private written(obj: KubeObject, kv: KeyValue): KubeObject {
     if (this.def.storage) return this.decode(kv);
+    this.deps.cache.wrote(kv, obj);
     // The response is serialized from the stored bytes, not stringified again.
     return markStored(atRevision(obj, kv.modRevision), kv);
   }
@@ -396,9 +397,10 @@ export class ResourceStore {
     };
     for (let attempt = 0; ; attempt++) {
       // As upstream's GuaranteedUpdate with the cacher's copy: the first try works on the watch
-      // cache's object (no store read, no parse) and writes only if the store still holds that
-      // revision; whatever fails on it is checked against the store before it counts.
-      const cached = attempt === 0 ? this.cache().get(key) : undefined;
+      // cache's object (no store read, no parse), or on this server's own later write of it that
+      // the cache has not applied yet, and writes only if the store still holds that revision;
+      // whatever fails on it is checked against the store before it counts.
+      const cached = attempt === 0 ? this.deps.cache.forUpdate(key) : undefined;
       let current: KubeObject | undefined;
       let revision = 0;
       if (cached) {

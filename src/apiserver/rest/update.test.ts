@@ -117,4 +117,52 @@ describe("ResourceStore.update behind a lagging watch cache", () => {
       await inner.close();
     }
   });
+
+  it("starts from its own write the cache has not applied yet: an update with the resourceVersion that write answered reads nothing", async () => {
+    const inner = await MemoryStore.open();
+    const g = gatedStore(inner);
+    const cache = new WatchCache(g.store, ["/registry/configmaps/"], { historySize: 100, watcherQueueLimit: 100, root: "/registry/" });
+    await cache.start();
+    const rs = new ResourceStore(configMaps, { store: g.store, cache, admission: new AdmissionChain([]) });
+    const put = (v: string, rv: string | undefined) =>
+      rs.update(
+        "default",
+        "cm",
+        (current) => {
+          if (rv !== undefined && current?.metadata?.resourceVersion !== rv) throw status.modifiedConflict(rs.qualified, "cm");
+          return { ...current, data: { v } };
+        },
+        ctx,
+      );
+    try {
+      const created = await rs.create({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "cm", namespace: "default" }, data: { v: "1" } }, ctx);
+      assert.ok(await cache.waitFor(Number(created.metadata?.resourceVersion), 3000));
+      g.shut();
+      const before = g.reads();
+      // A client's read-modify-write loop: each PUT carries the resourceVersion the last one answered.
+      let rv = created.metadata?.resourceVersion;
+      for (const v of ["2", "3", "4"]) rv = (await put(v, rv)).object.metadata?.resourceVersion;
+      assert.equal(g.reads() - before, 0, "no store read: each try starts from the write before it");
+      const key = rs.key("default", "cm");
+      assert.equal(dataOf(cache.resource("/registry/configmaps/").get(key)?.object)?.["v"], "1", "the cache still lags");
+      assert.deepEqual(await storedData(inner, key), { v: "4" });
+
+      // Another writer moves the store past this server's last write: the write from it meets a
+      // Conflict, and the next try starts from what the Conflict carries.
+      const { kv } = await inner.get(key);
+      await inner.update(key, bytes({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "cm", namespace: "default", uid: created.metadata?.uid }, data: { v: "5" } }), kv!.modRevision);
+      const { object } = await rs.update("default", "cm", (current) => ({ ...current!, data: { ...dataOf(current), w: "x" } }), ctx);
+      assert.deepEqual(dataOf(object), { v: "5", w: "x" });
+      assert.deepEqual(await storedData(inner, key), { v: "5", w: "x" });
+
+      // Once the events come through, the cache holds the last write.
+      g.open();
+      assert.ok(await cache.waitFor(Number(object.metadata?.resourceVersion), 3000));
+      assert.deepEqual(dataOf(cache.resource("/registry/configmaps/").get(key)?.object), { v: "5", w: "x" });
+    } finally {
+      g.open();
+      await cache.stop();
+      await inner.close();
+    }
+  });
 });
