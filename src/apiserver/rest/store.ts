@@ -95,7 +95,16 @@ export interface UpdateOptions {
 
 const encoder = new TextEncoder();
 const UID_PATH = FieldPath.of("metadata", "uid");
-const MAX_CONFLICT_RETRIES = 8;
+/**
+ * Tries of a write whose compare-and-swap keeps losing to other writers. Upstream's
+ * GuaranteedUpdate and conditional delete retry without end (every Conflict means another
+ * write got through); the bound only stops a store that answers Conflict for no reason from
+ * spinning for ever. N clients patching one object at once need up to N tries (one wins per
+ * commit).
+ */
+const MAX_CONFLICT_RETRIES = 1000;
+/** An update that creates the object and meets another create of it tries again, this many times. */
+const MAX_CREATE_RACE_RETRIES = 8;
 const FOREGROUND = "foregroundDeletion";
 const ORPHAN = "orphan";
 
@@ -433,7 +442,7 @@ export class ResourceStore {
         // Conflict says it was not).
         if (cached && (isStorageError(err, "Conflict") || (await storeMovedPast(cached.revision)))) continue;
         if (isStorageError(err, "Conflict") && !opts.requireResourceVersion && attempt < MAX_CONFLICT_RETRIES) continue;
-        if (isStorageError(err, "AlreadyExists") && attempt < MAX_CONFLICT_RETRIES) continue;
+        if (isStorageError(err, "AlreadyExists") && attempt < MAX_CREATE_RACE_RETRIES) continue;
         throw this.storageError(err, name);
       }
     }

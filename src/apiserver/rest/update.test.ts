@@ -1,10 +1,15 @@
 // ResourceStore.update when the watch cache lags the store (another writer, or the cache's
 // storage watch not yet delivered): the try on the cached copy fails, the store is read once to
 // prove it, and the next try starts from what that read returned, as upstream's
-// GuaranteedUpdate starts from getCurrentState's result.
+// GuaranteedUpdate starts from getCurrentState's result. And as there, an update that did not
+// pin a resourceVersion is retried until it gets through, however many writers it meets.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { MemoryStore } from "../../storage/memory.js";
+import { openStore } from "../../storage/index.js";
 import type { Store, Watch } from "../../storage/interface.js";
 import { AdmissionChain } from "../admission/types.js";
 import { configMaps } from "../resources/core/config.js";
@@ -163,6 +168,30 @@ describe("ResourceStore.update behind a lagging watch cache", () => {
       g.open();
       await cache.stop();
       await inner.close();
+    }
+  });
+
+});
+
+describe("ResourceStore.update under contention", () => {
+  it("gets every one of many concurrent unconditional updates of one object through, as upstream's GuaranteedUpdate does", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "k8ts-update-"));
+    const store = await openStore(`sqlite://${join(dir, "state.db")}`);
+    const cache = new WatchCache(store, ["/registry/configmaps/"], { historySize: 100, watcherQueueLimit: 100, root: "/registry/" });
+    try {
+      await cache.start();
+      const rs = new ResourceStore(configMaps, { store, cache, admission: new AdmissionChain([]) });
+      await rs.create({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "cm", namespace: "default" }, data: {} }, ctx);
+      // 50 patch-like updates at once, each adding its own key: one wins each commit, the rest try again.
+      const writers = Array.from({ length: 50 }, (_, i) => `k${i}`);
+      await Promise.all(writers.map((k) => rs.update("default", "cm", (current) => ({ ...current!, data: { ...dataOf(current), [k]: "x" } }), ctx)));
+      const { kv } = await store.get(rs.key("default", "cm"));
+      const data = dataOf(JSON.parse(new TextDecoder().decode(kv!.value)));
+      assert.deepEqual(Object.keys(data ?? {}).sort(), [...writers].sort(), "no update lost, none refused");
+    } finally {
+      await cache.stop();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
