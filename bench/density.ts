@@ -132,8 +132,19 @@ function usage(p: K8tsProcess): { peakRssMiB: number; cpuSeconds: number } | und
   }
 }
 
-/** Cumulative bucket counts of apiserver_request_duration_seconds for mutating verbs (le → count), and mutating request counts by `VERB resource[/subresource]`. */
-type Buckets = Map<number, number> & { counts?: Map<string, number> };
+/**
+ * Cumulative bucket counts of apiserver_request_duration_seconds for mutating verbs (le →
+ * count), mutating request counts by `VERB resource[/subresource]`, and the same buckets per
+ * such request kind.
+ */
+type Buckets = Map<number, number> & { counts?: Map<string, number>; byKind?: Map<string, Map<number, number>> };
+
+/** `VERB resource[/subresource]` of a metric line's labels. */
+function requestKind(line: string, verb: string): string {
+  const res = /resource="([^"]*)"/.exec(line)?.[1] ?? "";
+  const sub = /subresource="([^"]*)"/.exec(line)?.[1] ?? "";
+  return `${verb} ${res}${sub ? `/${sub}` : ""}`;
+}
 
 async function mutatingBuckets(url: string, dataDir: string): Promise<Buckets> {
   const c = adminClient(url, dataDir, { maxSockets: 1 });
@@ -145,14 +156,14 @@ async function mutatingBuckets(url: string, dataDir: string): Promise<Buckets> {
     });
     const out: Buckets = new Map();
     const counts = new Map<string, number>();
+    const byKind = new Map<string, Map<number, number>>();
     out.counts = counts;
+    out.byKind = byKind;
     for (const line of r.body.split("\n")) {
       if (line.startsWith("apiserver_request_total{")) {
         const verb = /verb="([A-Z]+)"/.exec(line)?.[1] ?? "";
         if (verb === "POST" || verb === "PUT" || verb === "PATCH" || verb === "DELETE") {
-          const res = /resource="([^"]*)"/.exec(line)?.[1] ?? "";
-          const sub = /subresource="([^"]*)"/.exec(line)?.[1] ?? "";
-          const key = `${verb} ${res}${sub ? `/${sub}` : ""}`;
+          const key = requestKind(line, verb);
           counts.set(key, (counts.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(" ") + 1)));
         }
         continue;
@@ -164,6 +175,9 @@ async function mutatingBuckets(url: string, dataDir: string): Promise<Buckets> {
       const value = Number(line.slice(line.lastIndexOf(" ") + 1));
       const bound = le === "+Inf" ? Infinity : Number(le);
       out.set(bound, (out.get(bound) ?? 0) + value);
+      const kind = requestKind(line, verb);
+      const kb = byKind.get(kind) ?? byKind.set(kind, new Map()).get(kind)!;
+      kb.set(bound, (kb.get(bound) ?? 0) + value);
     }
     return out;
   } finally {
@@ -198,6 +212,12 @@ function quantile(before: Buckets, after: Buckets, q: number): { ms: number; cou
 function topWrites(before: Buckets, after: Buckets, n = 8): Record<string, number> {
   const diff = [...(after.counts ?? new Map<string, number>())].map(([k, v]) => [k, v - (before.counts?.get(k) ?? 0)] as const).filter(([, v]) => v > 0);
   return Object.fromEntries(diff.sort((a, b) => b[1] - a[1]).slice(0, n));
+}
+
+/** p99 (ms) of each of the busiest mutating requests between two snapshots. */
+function topWritesP99(before: Buckets, after: Buckets): Record<string, number> {
+  const none = new Map<number, number>();
+  return Object.fromEntries(Object.keys(topWrites(before, after)).map((k) => [k, quantile(before.byKind?.get(k) ?? none, after.byKind?.get(k) ?? none, 0.99).ms]));
 }
 
 function dirSizeMiB(dir: string, match: (name: string) => boolean): number {
@@ -456,11 +476,11 @@ async function main(): Promise<void> {
     }
     const p50 = quantile(before, after, 0.5);
     const p99 = quantile(before, after, 0.99);
-    emit({ metric: "mutating_api_latency", phase: "saturation", requests: p99.count, requestsPerSecond: round(p99.count / elapsed), p50Ms: p50.ms, p99Ms: p99.ms, top: topWrites(before, after) });
+    emit({ metric: "mutating_api_latency", phase: "saturation", requests: p99.count, requestsPerSecond: round(p99.count / elapsed), p50Ms: p50.ms, p99Ms: p99.ms, top: topWrites(before, after), p99MsByRequest: topWritesP99(before, after) });
     if (afterLatency !== after) {
       const l50 = quantile(latencyBase, afterLatency, 0.5);
       const l99 = quantile(latencyBase, afterLatency, 0.99);
-      emit({ metric: "mutating_api_latency", phase: "latency", requests: l99.count, p50Ms: l50.ms, p99Ms: l99.ms, top: topWrites(latencyBase, afterLatency) });
+      emit({ metric: "mutating_api_latency", phase: "latency", requests: l99.count, p50Ms: l50.ms, p99Ms: l99.ms, top: topWrites(latencyBase, afterLatency), p99MsByRequest: topWritesP99(latencyBase, afterLatency) });
     }
     const own = process.cpuUsage();
     emit({
