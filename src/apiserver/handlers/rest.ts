@@ -66,9 +66,10 @@ export function restHandler(deps: RestDeps): (ctx: HttpContext) => Promise<void>
       if (!(def.subresources ?? []).includes(sub as never)) throw notFoundResource();
       switch (sub) {
         case "status":
+        case "ephemeralcontainers":
           if (info.verb === "get") return r.get(info.name);
-          if (info.verb === "update") return r.update(info.name, "status");
-          if (info.verb === "patch") return r.patch(info.name, "status");
+          if (info.verb === "update") return r.update(info.name, sub);
+          if (info.verb === "patch") return r.patch(info.name, sub);
           throw status.methodNotSupported(store.qualified, info.verb);
         case "scale":
           if (info.verb === "get") return r.getScale(info.name);
@@ -236,7 +237,7 @@ class Request {
     this.send(201, created);
   }
 
-  async update(name: string, subresource: "" | "status"): Promise<void> {
+  async update(name: string, subresource: "" | "status" | "ephemeralcontainers"): Promise<void> {
     const { obj } = await this.body();
     // Each try gets its own copy (a try changes what it writes, and a stale cached copy makes
     // a second try common on etcd); the body is plain JSON, which a JSON copy takes several
@@ -245,7 +246,7 @@ class Request {
     this.send(created ? 201 : 200, object);
   }
 
-  async patch(name: string, subresource: "" | "status"): Promise<void> {
+  async patch(name: string, subresource: "" | "status" | "ephemeralcontainers"): Promise<void> {
     const contentType = mediaType(this.ctx.req.headers["content-type"]);
     const raw = await readBody(this.ctx.req);
     const manager = this.fieldManager();

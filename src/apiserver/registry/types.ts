@@ -44,6 +44,12 @@ export interface Strategy<T extends KubeObject = KubeObject> {
   /** Validation of a write to the status subresource (default: validateUpdate). */
   validateStatusUpdate?(obj: T, old: T, ctx: StrategyContext): FieldError[];
   /**
+   * Writes through a subresource that changes part of the object's spec (pods'
+   * ephemeralcontainers, upstream's podEphemeralContainersStrategy): `prepare` builds the
+   * object to store from the stored one and the request's, `validate` checks the write.
+   */
+  readonly subresourceWrites?: Partial<Record<SubresourceName, SubresourceWrite<T>>>;
+  /**
    * Top-level fields that make up status: ignored in writes to the main resource, the only
    * ones taken from writes to /status. Default ["status"]; empty for kinds without status.
    */
@@ -69,6 +75,12 @@ export interface Strategy<T extends KubeObject = KubeObject> {
   deletionBlocked?(obj: T): boolean;
   /** Runs when deletion starts and the object stays for now (namespaces: phase Terminating). */
   prepareForDeletion?(obj: T): void;
+}
+
+export interface SubresourceWrite<T extends KubeObject = KubeObject> {
+  /** The object to store: `old` with what the subresource may change taken from `obj`. */
+  prepare(obj: T, old: T): T;
+  validate(obj: T, old: T, ctx: StrategyContext): FieldError[];
 }
 
 export type ColumnType = "string" | "integer" | "number" | "boolean" | "date";

@@ -69,7 +69,7 @@ export type UpdateFunc = (current: KubeObject | undefined) => Promise<KubeObject
 
 export interface UpdateOptions {
   /** "status" writes only the status fields; "" (and "scale", which differs only in whose write managedFields record) everything else. */
-  readonly subresource?: "" | "status" | "scale" | "finalize" | "binding";
+  readonly subresource?: "" | "status" | "scale" | "finalize" | "binding" | "ephemeralcontainers";
   /** The client sent a resourceVersion that must match (else the update retries on conflicts). */
   readonly requireResourceVersion?: boolean;
   /** Admission operation to report (patch and update are both UPDATE). */
@@ -482,7 +482,11 @@ export class ResourceStore {
     // object sharing the stored one's frozen parts: defaults write only what they change, which
     // on a stored (hence defaulted) part is nothing (resources/defaults.test.ts checks each kind).
     if (subresource !== "binding") this.def.strategy.defaults?.(obj);
-    if (subresource === "status") {
+    const subresourceWrite = subresource === "" ? undefined : this.def.strategy.subresourceWrites?.[subresource];
+    if (subresourceWrite) {
+      // Only the part the subresource owns changes; the rest, status included, is the stored object's.
+      obj = subresourceWrite.prepare(obj, old);
+    } else if (subresource === "status") {
       // Only status changes through /status: everything else is taken from the stored object.
       // Annotations may change with status (the Deployment controller records its revision
       // there); labels and everything else in metadata stay (upstream's status strategies).
@@ -536,8 +540,8 @@ export class ResourceStore {
     if (subresource === "" || subresource === "scale") this.def.strategy.prepareForUpdate?.(obj, old, sctx);
     // A binding is the server's own write (upstream's BindingREST): pod update validation, which
     // forbids changing spec.nodeName, does not apply to it.
-    const validate = subresource === "binding" ? undefined : subresource === "status" ? (this.def.strategy.validateStatusUpdate ?? this.def.strategy.validateUpdate) : this.def.strategy.validateUpdate;
-    const errs = validate?.call(this.def.strategy, obj, old, sctx) ?? [];
+    const validate = subresource === "binding" ? undefined : subresourceWrite ? subresourceWrite.validate : subresource === "status" ? (this.def.strategy.validateStatusUpdate ?? this.def.strategy.validateUpdate) : this.def.strategy.validateUpdate;
+    const errs = validate?.call(subresourceWrite ?? this.def.strategy, obj, old, sctx) ?? [];
     this.validateOrThrow(name, errs.length === 0 && metaOf(obj).uid !== oldMeta.uid ? validateImmutableField(metaOf(obj).uid, oldMeta.uid, UID_PATH) : errs);
     await this.admitValidate("UPDATE", obj, old, ctx, name, subresource);
 

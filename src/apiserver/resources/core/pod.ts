@@ -12,6 +12,8 @@ import { podTable } from "./pod-table.js";
 import { podQOSClass } from "./resources.js";
 
 const SPEC = FieldPath.of("spec");
+/** Marks the API copy of a static pod (one the kubelet runs from a file). */
+const MIRROR_POD_ANNOTATION = "kubernetes.io/config.mirror";
 
 function specOf(obj: Json): Json {
   return asObj(obj.spec) ?? {};
@@ -137,6 +139,30 @@ export function validatePodUpdate(pod: Json, old: Json): FieldError[] {
   return errs;
 }
 
+/** The object a write to pods/ephemeralcontainers stores: the stored pod with the request's ephemeral containers (upstream's dropNonEphemeralContainerUpdates). */
+function withEphemeralContainers(pod: Json, old: Json): Json {
+  const spec = { ...specOf(old) };
+  const ephemeral = specOf(pod).ephemeralContainers;
+  if (ephemeral === undefined || ephemeral === null) delete spec.ephemeralContainers;
+  else spec.ephemeralContainers = ephemeral;
+  return { ...old, spec };
+}
+
+/** Upstream's ValidatePodEphemeralContainersUpdate: the new ones are valid, the existing ones stay as they were. */
+export function validatePodEphemeralContainersUpdate(pod: Json, old: Json): FieldError[] {
+  if ((asStr(asObj(asObj(old.metadata)?.annotations)?.[MIRROR_POD_ANNOTATION]) ?? "") !== "") return [forbidden(FieldPath.of(""), "static pods do not support ephemeral containers")];
+  const errs = [...validateMetaUpdate(pod, old), ...validateMeta(pod, true), ...validatePodSpec(specOf(pod), SPEC)];
+  const path = SPEC.child("ephemeralContainers");
+  const requested = new Map(objs(specOf(pod).ephemeralContainers).map((c) => [asStr(c.name) ?? "", c]));
+  for (const existing of objs(specOf(old).ephemeralContainers)) {
+    const name = asStr(existing.name) ?? "";
+    const now = requested.get(name);
+    if (now === undefined) errs.push(forbidden(path, `existing ephemeral containers "${name}" may not be removed\n`));
+    else if (!jsonEqual(existing, now)) errs.push(forbidden(path.key(name), `existing ephemeral containers "${name}" may not be changed\n`));
+  }
+  return errs;
+}
+
 function validatePodStatusUpdate(pod: Json, old: Json): FieldError[] {
   const errs = validateMetaUpdate(pod, old);
   const status = asObj(pod.status) ?? {};
@@ -216,6 +242,9 @@ export const pods: ResourceDefinition = {
     validate: (obj) => validatePodCreate(obj),
     validateUpdate: (obj, old) => validatePodUpdate(obj, old),
     validateStatusUpdate: (obj, old) => validatePodStatusUpdate(obj, old),
+    subresourceWrites: {
+      ephemeralcontainers: { prepare: (obj, old) => withEphemeralContainers(obj, old), validate: (obj, old) => validatePodEphemeralContainersUpdate(obj, old) },
+    },
     statusFields: ["status"],
     // Pods keep no metadata.generation in Kubernetes 1.32.
     specFields: [],

@@ -584,6 +584,42 @@ function validateInitContainers(init: unknown, regular: unknown, volumes: Set<st
   return errs;
 }
 
+/**
+ * What an ephemeral container may not set: upstream allows a list of fields and forbids the
+ * rest, since a debugging container must not be relied on for the pod's own service.
+ */
+const EPHEMERAL_FORBIDDEN_FIELDS = ["ports", "resources", "resizePolicy", "lifecycle", "livenessProbe", "readinessProbe", "startupProbe", "restartPolicy"];
+const EPHEMERAL_FORBIDDEN = "cannot be set for an Ephemeral Container";
+
+function isEmptyValue(v: unknown): boolean {
+  if (v === undefined || v === null) return true;
+  if (Array.isArray(v)) return v.length === 0;
+  return isObj(v) && Object.values(v).every(isEmptyValue);
+}
+
+function validateEphemeralContainers(ephemeral: unknown, regular: unknown, init: unknown, volumes: Set<string>, path: FieldPath, podRestartPolicy: string): FieldError[] {
+  const errs: FieldError[] = [];
+  const others = new Set([...objs(regular), ...objs(init)].map((c) => asStr(c.name) ?? ""));
+  const names = new Set(others);
+  objs(ephemeral).forEach((c, i) => {
+    const p = path.index(i);
+    errs.push(...validateContainerCommon(c, volumes, p, podRestartPolicy));
+    // Set means not Go's zero value: defaulting leaves an empty `resources: {}` on every container.
+    for (const f of EPHEMERAL_FORBIDDEN_FIELDS) if (!isEmptyValue(c[f])) errs.push(forbidden(p.child(f), EPHEMERAL_FORBIDDEN));
+    objs(c.volumeMounts).forEach((m, j) => {
+      for (const f of ["subPath", "subPathExpr"]) if ((asStr(m[f]) ?? "") !== "") errs.push(forbidden(p.child("volumeMounts").index(j).child(f), EPHEMERAL_FORBIDDEN));
+    });
+    // Names are unique among regular, init and ephemeral containers.
+    const name = asStr(c.name) ?? "";
+    if (names.has(name)) errs.push(duplicate(p.child("name"), name));
+    else names.add(name);
+    // The target must be a regular or init container.
+    const target = asStr(c.targetContainerName) ?? "";
+    if (target !== "" && !others.has(target)) errs.push(notFound(p.child("targetContainerName"), target));
+  });
+  return errs;
+}
+
 // ---- the rest of the pod spec ---------------------------------------------------------------
 
 function validateTolerations(tolerations: unknown, path: FieldPath): FieldError[] {
@@ -638,6 +674,7 @@ export function validatePodSpec(spec: Json, path: FieldPath): FieldError[] {
   errs.push(...volErrs);
   errs.push(...validateContainers(spec.containers, volumes, path.child("containers"), restartPolicy));
   errs.push(...validateInitContainers(spec.initContainers, spec.containers, volumes, path.child("initContainers"), restartPolicy));
+  errs.push(...validateEphemeralContainers(spec.ephemeralContainers, spec.containers, spec.initContainers, volumes, path.child("ephemeralContainers"), restartPolicy));
   errs.push(...oneOf(spec.restartPolicy, ["Always", "OnFailure", "Never"], path.child("restartPolicy")));
   errs.push(...oneOf(spec.dnsPolicy, ["ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"], path.child("dnsPolicy")));
   errs.push(...validateLabels(strMap(spec.nodeSelector), path.child("nodeSelector")));
