@@ -1,7 +1,8 @@
 // What one sync must do to a running pod (upstream's computePodActions): replace the sandbox,
-// kill containers, start the next init container or the containers that should run. Pure:
-// it reads the pod, the runtime's state and the prober's verdicts.
-import type { Container, Pod } from "kubernetes-types/core/v1.js";
+// kill containers, start the next init container, the containers that should run and the
+// ephemeral containers never run yet. Pure: it reads the pod, the runtime's state and the
+// prober's verdicts.
+import type { Container, EphemeralContainer, Pod } from "kubernetes-types/core/v1.js";
 import { containerHash } from "./container.js";
 import type { ContainerRecord, PodRuntime } from "./runtime-state.js";
 import { latestOf, shouldRestart } from "./status.js";
@@ -22,6 +23,8 @@ export interface PodActions {
   readonly kill: readonly KillAction[];
   readonly startInit: Container | undefined;
   readonly start: readonly Container[];
+  /** ephemeral containers to start (in the sandbox that exists: never with a new one) */
+  readonly startEphemeral: readonly EphemeralContainer[];
   /** an init container failed and restartPolicy is Never: the pod has failed */
   readonly initFailed: boolean;
 }
@@ -36,7 +39,7 @@ export function computePodActions(pod: Pod, runtime: PodRuntime, restartReason: 
   const hostNetwork = spec.hostNetwork === true;
   const init = spec.initContainers ?? [];
   const containers = spec.containers ?? [];
-  const none: PodActions = { killPod: false, createSandbox: false, sandboxAttempt: 0, sandboxChanged: false, kill: [], startInit: undefined, start: [], initFailed: false };
+  const none: PodActions = { killPod: false, createSandbox: false, sandboxAttempt: 0, sandboxChanged: false, kill: [], startInit: undefined, start: [], startEphemeral: [], initFailed: false };
 
   const sandbox = runtime.sandboxes[0];
   const ready = runtime.sandboxes.filter((s) => s.state === "SANDBOX_READY");
@@ -53,6 +56,12 @@ export function computePodActions(pod: Pod, runtime: PodRuntime, restartReason: 
     return { ...none, killPod: changed, createSandbox: true, sandboxAttempt: attempt, sandboxChanged: changed, start };
   }
 
+  // upstream: ephemeral containers start even while init containers run, and never again once
+  // the runtime has one of that name (in any sandbox of the pod: a new sandbox does not rerun
+  // them); a sync never kills one, and they count for nothing below.
+  const startEphemeral = (spec.ephemeralContainers ?? []).filter((c) => latestOf(runtime, c.name) === undefined);
+  const keepOn: PodActions = { ...none, startEphemeral };
+
   // Init containers run one at a time, in order, each to success, in every new sandbox; once
   // a regular container has been created in this sandbox the pod is initialized.
   const inSandbox = (name: string): ContainerRecord | undefined => runtime.containers.find((r) => r.name === name && r.sandboxId === sandbox.id);
@@ -60,11 +69,11 @@ export function computePodActions(pod: Pod, runtime: PodRuntime, restartReason: 
   if (!initDone) {
     for (const c of init) {
       const r = inSandbox(c.name);
-      if (!r || r.state === "CONTAINER_CREATED" || r.state === "CONTAINER_UNKNOWN") return { ...none, startInit: c };
-      if (r.state === "CONTAINER_RUNNING") return none;
+      if (!r || r.state === "CONTAINER_CREATED" || r.state === "CONTAINER_UNKNOWN") return { ...keepOn, startInit: c };
+      if (r.state === "CONTAINER_RUNNING") return keepOn;
       if (r.exitCode === 0) continue;
       if (restartPolicy === "Never") return { ...none, killPod: true, initFailed: true };
-      return { ...none, startInit: c };
+      return { ...keepOn, startInit: c };
     }
   }
 
@@ -91,5 +100,5 @@ export function computePodActions(pod: Pod, runtime: PodRuntime, restartReason: 
     keep++;
   }
   if (keep === 0 && start.length === 0) return { ...none, killPod: true, kill };
-  return { ...none, kill, start };
+  return { ...keepOn, kill, start };
 }

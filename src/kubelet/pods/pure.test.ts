@@ -367,6 +367,48 @@ describe("what a sync does", () => {
     assert.equal(liveness.kill[0]?.message, "Container c failed liveness probe, will be restarted");
     assert.equal(liveness.start.length, 1);
   });
+
+  it("ephemeral containers start once in the sandbox that exists, even before init containers finish, and are never restarted or killed", () => {
+    const c: Container = { name: "c", image: "busybox:1.35" };
+    const dbg = { name: "dbg", image: "busybox:1.35", targetContainerName: "c" };
+    const other = { name: "other", image: "busybox:1.35" };
+    const p = pod({ containers: [c], ephemeralContainers: [dbg, other] });
+    const names = (a: { startEphemeral: readonly { name: string }[] }): string[] => a.startEphemeral.map((e) => e.name);
+
+    const fresh = computePodActions(p, { sandboxes: [], containers: [] }, none);
+    assert.deepEqual([fresh.createSandbox, names(fresh)], [true, []], "not with a sandbox still to be made");
+    const dead = computePodActions(p, { sandboxes: [sandbox({ state: "SANDBOX_NOTREADY" })], containers: [ctr({ name: "c", hash: hash(c), state: "CONTAINER_EXITED" })] }, none);
+    assert.deepEqual([dead.killPod, dead.createSandbox, names(dead)], [true, true, []], "not while the sandbox is being replaced");
+
+    const running: PodRuntime = { sandboxes: [sandbox()], containers: [ctr({ name: "c", hash: hash(c) })] };
+    const first = computePodActions(p, running, none);
+    assert.deepEqual(names(first), ["dbg", "other"], "in spec order");
+    assert.deepEqual([first.start.length, first.kill.length, first.killPod], [0, 0, false]);
+
+    // Never restarted, whatever their exit, in this sandbox or an old one; a running one is left alone.
+    for (const exit of [0, 1, 137]) {
+      const exited: PodRuntime = { ...running, containers: [...running.containers, ctr({ name: "dbg", state: "CONTAINER_EXITED", exitCode: exit, sandboxId: "old-sandbox" }), ctr({ name: "other" })] };
+      const a = computePodActions(p, exited, none);
+      assert.deepEqual([names(a), a.kill.length, a.start.length, a.killPod], [[], 0, 0, false], `exit ${exit}`);
+    }
+    assert.deepEqual(names(computePodActions(p, { ...running, containers: [...running.containers, ctr({ name: "other" })] }, none)), ["dbg"], "only those never created");
+
+    // A changed target or a failed liveness probe of the regular container kills that one only.
+    const withDbg: PodRuntime = { ...running, containers: [...running.containers, ctr({ name: "dbg", id: "dbg-id" }), ctr({ name: "other", state: "CONTAINER_EXITED" })] };
+    const changed = computePodActions(pod({ containers: [{ ...c, image: "busybox:1.36" }], ephemeralContainers: [dbg, other] }), withDbg, none);
+    assert.deepEqual(changed.kill.map((k) => k.container.name), ["c"]);
+
+    // Before init containers are done: the ephemeral ones start alongside the next init container.
+    const init = pod({ initContainers: [{ name: "i1" }], containers: [c], ephemeralContainers: [other] });
+    const initRunning = computePodActions(init, { sandboxes: [sandbox()], containers: [ctr({ name: "i1" })] }, none);
+    assert.deepEqual([initRunning.startInit, names(initRunning)], [undefined, ["other"]]);
+    const initNext = computePodActions(init, { sandboxes: [sandbox()], containers: [] }, none);
+    assert.deepEqual([initNext.startInit?.name, names(initNext)], ["i1", ["other"]]);
+
+    // They keep no pod alive: a Never pod whose containers ended is stopped even with one running.
+    const ended = computePodActions(pod({ restartPolicy: "Never", containers: [c], ephemeralContainers: [other] }), { sandboxes: [sandbox()], containers: [ctr({ name: "c", state: "CONTAINER_EXITED", hash: hash(c) }), ctr({ name: "other" })] }, none);
+    assert.deepEqual([ended.killPod, names(ended)], [true, []]);
+  });
 });
 
 describe("pod status", () => {
