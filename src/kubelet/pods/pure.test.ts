@@ -462,6 +462,49 @@ describe("pod status", () => {
     assert.equal(s.startTime, "2024-12-31T00:00:00Z");
   });
 
+  it("ephemeral containers: statuses in spec order, never ready, not counted for phase or readiness", () => {
+    const p = pod({
+      ephemeralContainers: [
+        { name: "dbg", image: "busybox:1.35" },
+        { name: "done", image: "busybox:1.35" },
+        { name: "pulling", image: "busybox:9" },
+        { name: "new", image: "busybox:1.35" },
+      ],
+    });
+    const rt: PodRuntime = {
+      sandboxes: [sandbox()],
+      containers: [
+        ctr({ name: "c", id: "c1" }),
+        ctr({ name: "done", id: "e2", state: "CONTAINER_EXITED", exitCode: 0, startedAt: Date.parse("2025-01-01T00:00:06Z"), finishedAt: Date.parse("2025-01-01T00:00:07Z") }),
+        ctr({ name: "dbg", id: "e1", startedAt: Date.parse("2025-01-01T00:00:05Z") }),
+      ],
+    };
+    const reasons = new Map([["pulling", { reason: "ErrImagePull", message: "not found" }]]);
+    const s = computePodStatus(input(p, rt, { reasons }));
+    assert.deepEqual(s.ephemeralContainerStatuses, [
+      { name: "dbg", state: { running: { startedAt: "2025-01-01T00:00:05Z" } }, lastState: {}, ready: false, restartCount: 0, image: "docker.io/library/busybox:1.35", imageID: "sha256:abc", containerID: "containerd://e1", started: true },
+      {
+        name: "done",
+        state: { terminated: { exitCode: 0, reason: "Completed", startedAt: "2025-01-01T00:00:06Z", finishedAt: "2025-01-01T00:00:07Z", containerID: "containerd://e2" } },
+        lastState: {},
+        ready: false,
+        restartCount: 0,
+        image: "docker.io/library/busybox:1.35",
+        imageID: "sha256:abc",
+        containerID: "containerd://e2",
+        started: false,
+      },
+      { name: "pulling", state: { waiting: { reason: "ErrImagePull", message: "not found" } }, lastState: {}, ready: false, restartCount: 0, image: "busybox:9", imageID: "", started: false },
+      { name: "new", state: { waiting: { reason: "ContainerCreating" } }, lastState: {}, ready: false, restartCount: 0, image: "busybox:1.35", imageID: "", started: false },
+    ]);
+    assert.equal(s.phase, "Running");
+    assert.deepEqual(s.conditions?.filter((c) => c.type === "Ready" || c.type === "ContainersReady").map((c) => c.status), ["True", "True"], "unready ephemeral containers do not make the pod unready");
+    const ended = computePodStatus(input(pod({ restartPolicy: "Never", ephemeralContainers: [{ name: "dbg" }] }), { sandboxes: [sandbox()], containers: [ctr({ name: "c", state: "CONTAINER_EXITED" }), ctr({ name: "dbg" })] }));
+    assert.equal(ended.phase, "Succeeded", "a running ephemeral container keeps no pod Running");
+    assert.equal(computePodStatus(input(pod(), rt)).ephemeralContainerStatuses, undefined, "no field without ephemeral containers");
+    assert.deepEqual(withOthersFields({ ephemeralContainerStatuses: [{ name: "gone", ready: false, restartCount: 0, image: "", imageID: "" }] }, s).ephemeralContainerStatuses, s.ephemeralContainerStatuses, "the status writer writes ours");
+  });
+
   it("phases as upstream's getPhase", () => {
     const run = { state: { running: {} } };
     const ok = { state: { terminated: { exitCode: 0 } } };

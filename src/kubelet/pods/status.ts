@@ -80,10 +80,16 @@ function stateOf(r: ContainerRecord): ContainerState {
   }
 }
 
-function containerStatuses(i: StatusInput, containers: readonly Container[], isInit: boolean): ContainerStatus[] {
-  const restartPolicy = i.pod.spec?.restartPolicy ?? "Always";
+type ContainerKind = "init" | "regular" | "ephemeral";
+
+function containerStatuses(i: StatusInput, containers: readonly Container[], kind: ContainerKind): ContainerStatus[] {
+  const isInit = kind === "init";
+  const podPolicy = i.pod.spec?.restartPolicy ?? "Always";
+  // What the reason cache is shown for: an init container restarts until it succeeds; an
+  // ephemeral one is never restarted.
+  const restartPolicy = kind === "ephemeral" ? "Never" : isInit && podPolicy === "Always" ? "OnFailure" : podPolicy;
   const hasInit = (i.pod.spec?.initContainers ?? []).length > 0;
-  const oldList = (isInit ? i.old?.initContainerStatuses : i.old?.containerStatuses) ?? [];
+  const oldList = (kind === "init" ? i.old?.initContainerStatuses : kind === "ephemeral" ? i.old?.ephemeralContainerStatuses : i.old?.containerStatuses) ?? [];
   return containers.map((c) => {
     const [latest, previous] = recordsOf(i.runtime, c.name);
     const old = oldList.find((s) => s.name === c.name);
@@ -101,12 +107,18 @@ function containerStatuses(i: StatusInput, containers: readonly Container[], isI
       };
     } else {
       const running = latest.state === "CONTAINER_RUNNING";
-      const started = running && i.probes.isStarted(latest.id);
+      // An ephemeral container has no probes: started once running, and never ready (upstream
+      // leaves it out of readiness).
+      const started = running && (kind === "ephemeral" || i.probes.isStarted(latest.id));
+      let ready: boolean;
+      if (kind === "init") ready = latest.state === "CONTAINER_EXITED" && latest.exitCode === 0;
+      else if (kind === "ephemeral") ready = false;
+      else ready = started && i.probes.isReady(latest.id);
       status = {
         name: c.name,
         state: stateOf(latest),
         lastState: previous && previous.state === "CONTAINER_EXITED" ? { terminated: terminated(previous) } : {},
-        ready: isInit ? latest.state === "CONTAINER_EXITED" && latest.exitCode === 0 : started && i.probes.isReady(latest.id),
+        ready,
         restartCount: latest.restartCount,
         image: latest.image || (c.image ?? ""),
         imageID: latest.imageRef,
@@ -116,7 +128,7 @@ function containerStatuses(i: StatusInput, containers: readonly Container[], isI
     }
     // A container that should run but could not be started says why (upstream's reason cache).
     const reason = i.reasons.get(c.name);
-    if (reason && latest?.state !== "CONTAINER_RUNNING" && shouldRestart(c, latest, isInit && restartPolicy === "Always" ? "OnFailure" : restartPolicy, i.podIsTerminal)) {
+    if (reason && latest?.state !== "CONTAINER_RUNNING" && shouldRestart(c, latest, restartPolicy, i.podIsTerminal)) {
       if (status.state?.terminated) status.lastState = status.state;
       status.state = { waiting: { reason: reason.reason, ...(reason.message ? { message: reason.message } : {}) } };
     }
@@ -233,8 +245,10 @@ function withTransitions(next: PodCondition[], old: readonly PodCondition[], now
 
 export function computePodStatus(i: StatusInput): PodStatus {
   const spec = i.pod.spec;
-  const init = containerStatuses(i, spec?.initContainers ?? [], true);
-  const regular = containerStatuses(i, spec?.containers ?? [], false);
+  const init = containerStatuses(i, spec?.initContainers ?? [], "init");
+  const regular = containerStatuses(i, spec?.containers ?? [], "regular");
+  // Ephemeral containers say how they are, in spec order, but count for neither phase nor readiness.
+  const ephemeral = containerStatuses(i, spec?.ephemeralContainers ?? [], "ephemeral");
   let phase = podPhase(i.pod, init, regular, i.podIsTerminal);
   const oldPhase = i.old?.phase;
   // A pod never leaves a final phase (upstream's status manager refuses the transition).
@@ -253,6 +267,7 @@ export function computePodStatus(i: StatusInput): PodStatus {
     startTime: i.old?.startTime ?? rfc3339(i.now),
     ...(init.length ? { initContainerStatuses: init } : {}),
     containerStatuses: regular,
+    ...(ephemeral.length ? { ephemeralContainerStatuses: ephemeral } : {}),
     qosClass: podQOSClass(i.pod),
   };
   if (i.old?.reason) status.reason = i.old.reason;
