@@ -184,7 +184,12 @@ export function verifyRunAsNonRoot(pod: Pod, c: Container, image: ImageUser): vo
   if (image.username !== "") throw new ContainerConfigError(`container has runAsNonRoot and image has non-numeric user (${image.username}), cannot verify user is non-root (pod: "${podName}", container: ${c.name})`);
 }
 
-export function securityContext(pod: Pod, c: Container): Input<LinuxContainerSecurityContext> {
+/**
+ * `pidTarget`: the id of the container whose process namespace this one joins (an ephemeral
+ * container's targetContainerName, upstream's NamespaceMode TARGET), so a debugger sees its
+ * target's processes.
+ */
+export function securityContext(pod: Pod, c: Container, pidTarget?: string): Input<LinuxContainerSecurityContext> {
   const psc = pod.spec?.securityContext;
   const csc = c.securityContext;
   const privileged = csc?.privileged === true;
@@ -193,7 +198,7 @@ export function securityContext(pod: Pod, c: Container): Input<LinuxContainerSec
   const ns = namespaceOptions(pod);
   return {
     privileged,
-    namespaceOptions: { network: ns.network, pid: ns.pid, ipc: ns.ipc },
+    namespaceOptions: pidTarget !== undefined ? { network: ns.network, pid: "TARGET", ipc: ns.ipc, targetId: pidTarget } : { network: ns.network, pid: ns.pid, ipc: ns.ipc },
     ...(runAsUser !== undefined ? { runAsUser: { value: runAsUser } } : {}),
     ...(runAsGroup !== undefined ? { runAsGroup: { value: runAsGroup } } : {}),
     readonlyRootfs: csc?.readOnlyRootFilesystem === true,
@@ -285,6 +290,8 @@ export interface ContainerConfigInput {
   readonly mounts: readonly Input<Mount>[];
   readonly logPath: string;
   readonly nodeMemoryBytes: number;
+  /** an ephemeral container's target: the id of the container whose process namespace it joins */
+  readonly pidTarget?: string;
 }
 
 export function containerConfig(i: ContainerConfigInput): Input<ContainerConfig> {
@@ -304,17 +311,18 @@ export function containerConfig(i: ContainerConfigInput): Input<ContainerConfig>
     stdin: c.stdin === true,
     stdinOnce: c.stdinOnce === true,
     tty: c.tty === true,
-    linux: { resources: linuxResources(pod, c, i.nodeMemoryBytes), securityContext: securityContext(pod, c) },
+    linux: { resources: linuxResources(pod, c, i.nodeMemoryBytes), securityContext: securityContext(pod, c, i.pidTarget) },
   };
 }
 
 /**
  * The pod as an event's involved object; with a container name, pointing at that container
- * (`spec.containers{name}` or `spec.initContainers{name}`), as upstream's kubelet reports.
+ * (`spec.containers{name}`, `spec.initContainers{name}` or `spec.ephemeralContainers{name}`),
+ * as upstream's kubelet reports.
  */
 export function podRef(pod: Pod, container?: string): { apiVersion: string; kind: string; metadata: { name?: string; namespace?: string; uid?: string }; fieldPath?: string } {
   const ref = { apiVersion: "v1", kind: "Pod", metadata: { name: pod.metadata?.name, namespace: pod.metadata?.namespace, uid: pod.metadata?.uid } };
   if (container === undefined) return ref;
-  const init = pod.spec?.initContainers?.some((c) => c.name === container) ?? false;
-  return { ...ref, fieldPath: `spec.${init ? "initContainers" : "containers"}{${container}}` };
+  const list = pod.spec?.initContainers?.some((c) => c.name === container) ? "initContainers" : pod.spec?.ephemeralContainers?.some((c) => c.name === container) ? "ephemeralContainers" : "containers";
+  return { ...ref, fieldPath: `spec.${list}{${container}}` };
 }

@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile, rm, rmdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Container, LifecycleHandler, Pod, PodStatus } from "kubernetes-types/core/v1.js";
+import type { Container, EphemeralContainer, LifecycleHandler, Pod, PodStatus } from "kubernetes-types/core/v1.js";
 import { Backoff as RetryBackoff } from "../../client/backoff.js";
 import type { EventRecorder } from "../../client/events.js";
 import type { RestClient } from "../../client/rest.js";
@@ -456,16 +456,18 @@ export class PodLifecycle {
     const config = this.sandboxConfig(pod, actions.createSandbox ? actions.sandboxAttempt : (sandbox?.attempt ?? 0));
     if (actions.createSandbox) sandbox = await this.createSandbox(w, config);
     const tSandbox = performance.now();
-    if (sandbox && (actions.startInit || actions.start.length)) {
+    if (sandbox && (actions.startInit || actions.start.length || actions.startEphemeral.length)) {
       await this.ensureEtcHosts(w, sandbox);
       const facts = { podIPs: pod.spec?.hostNetwork ? [this.o.nodeIP] : [...sandbox.ips], hostIPs: [this.o.nodeIP] };
       const ctx = { sandbox, config, volumes, facts, runtime };
+      // upstream's SyncPod order: ephemeral containers, then the next init container, then the rest.
+      for (const c of actions.startEphemeral) await this.startContainer(w, c, ctx, { ephemeral: c });
       if (actions.startInit) await this.startContainer(w, actions.startInit, ctx);
       for (const c of actions.start) await this.startContainer(w, c, ctx);
     }
 
     const tStart = performance.now();
-    const acted = actions.killPod || actions.kill.length > 0 || actions.createSandbox || actions.startInit !== undefined || actions.start.length > 0;
+    const acted = actions.killPod || actions.kill.length > 0 || actions.createSandbox || actions.startInit !== undefined || actions.start.length > 0 || actions.startEphemeral.length > 0;
     // When this sync changed nothing, the first read still stands: a change since then was seen
     // by the relist, which has marked the worker dirty for another sync.
     if (acted) runtime = w.runtime = await this.reader.read(w.uid);
@@ -473,7 +475,7 @@ export class PodLifecycle {
     // same status that first reports it running.
     this.syncProbes(w, runtime);
     const status = this.report(w, runtime, false);
-    if (actions.createSandbox || actions.start.length || actions.startInit) {
+    if (actions.createSandbox || actions.start.length || actions.startInit || actions.startEphemeral.length) {
       const ms = (a: number, b: number): number => Math.round(b - a);
       this.log.debug({ pod: podKey(pod), read: ms(t0, tRead), volumes: ms(tRead, tVolumes), sandbox: ms(tVolumes, tSandbox), containers: ms(tSandbox, tStart), status: ms(tStart, performance.now()) }, "pod synced (ms per step)");
     }
@@ -673,10 +675,17 @@ export class PodLifecycle {
 
   // ---- containers ----
 
+  /**
+   * Pulls, creates and starts one container (upstream's startContainer). An ephemeral one
+   * (`kind.ephemeral`) is only started while the runtime has none of it, so no crash back-off
+   * applies; it runs no hooks, and with a targetContainerName it joins that container's
+   * process namespace.
+   */
   private async startContainer(
     w: Worker,
     c: Container,
     ctx: { sandbox: SandboxRecord; config: Input<PodSandboxConfig>; volumes: Map<string, MountedVolume>; facts: { podIPs: string[]; hostIPs: string[] }; runtime: PodRuntime },
+    kind: { ephemeral?: EphemeralContainer } = {},
   ): Promise<void> {
     const pod = w.pod;
     const ref = podRef(pod, c.name);
@@ -714,6 +723,17 @@ export class PodLifecycle {
     }
 
     const restartCount = latest ? latest.restartCount + 1 : await this.restartCountFromLogs(pod, c.name);
+    // upstream's getTargetID: the target's newest instance; none yet is a config error, and
+    // the next sync tries again (the ephemeral container was not created).
+    const targetName = kind.ephemeral?.targetContainerName;
+    let pidTarget: string | undefined;
+    if (targetName) {
+      pidTarget = ctx.runtime.containers.find((r) => r.name === targetName)?.id;
+      if (pidTarget === undefined) {
+        fail("CreateContainerConfigError", `unable to find target container ${targetName}`);
+        return;
+      }
+    }
     let config;
     try {
       const env = await containerEnv(pod, c, {
@@ -730,7 +750,7 @@ export class PodLifecycle {
       const logDir = this.o.paths.podLogDir(pod.metadata?.namespace ?? "default", pod.metadata?.name ?? "", w.uid);
       await mkdir(join(logDir, c.name), { recursive: true });
       const mounts = containerMounts(c, ctx.volumes, env, { etcHosts: w.etcHosts !== undefined ? this.o.paths.podEtcHosts(w.uid) : undefined, terminationLog });
-      config = containerConfig({ pod, container: c, restartCount, imageRef: image.ref, env, mounts, logPath: this.o.paths.containerLogPath(c.name, restartCount), nodeMemoryBytes: Number(this.node["memory"]?.value() ?? 0n) });
+      config = containerConfig({ pod, container: c, restartCount, imageRef: image.ref, env, mounts, logPath: this.o.paths.containerLogPath(c.name, restartCount), nodeMemoryBytes: Number(this.node["memory"]?.value() ?? 0n), pidTarget });
     } catch (err) {
       if (!(err instanceof ContainerConfigError)) throw err;
       fail("CreateContainerConfigError", err.message);
@@ -755,7 +775,8 @@ export class PodLifecycle {
     w.reasons.delete(c.name);
     w.startRetries.forget(c.name);
 
-    const postStart = c.lifecycle?.postStart;
+    // Validation forbids lifecycle hooks on ephemeral containers; this makes sure none runs.
+    const postStart = kind.ephemeral ? undefined : c.lifecycle?.postStart;
     if (postStart) {
       const podIP = pod.spec?.hostNetwork ? this.o.nodeIP : ctx.sandbox.ips[0];
       const r = await runLifecycleHook(postStart, { cri: this.o.cri, containerId: id, podIP, container: c }, pod, { signal: this.stopping.signal, events: this.o.events });

@@ -6,7 +6,7 @@ import type { ConfigMap, Container, Pod, PodStatus, Secret, Service } from "kube
 import type { ObjectSource } from "../types.js";
 import { computePodActions } from "./actions.js";
 import { Backoff } from "./backoff.js";
-import { containerHash, containerMounts, linuxResources, podQOSClass, pullPolicy, securityContext, verifyRunAsNonRoot } from "./container.js";
+import { containerConfig, containerHash, containerMounts, linuxResources, podQOSClass, podRef, pullPolicy, securityContext, verifyRunAsNonRoot } from "./container.js";
 import { ContainerConfigError, containerEnv, expand, expandCommand, fieldRefValue, resourceFieldValue, serviceEnv } from "./env.js";
 import { pullAuths, registryOf } from "./images.js";
 import { tailCriLog, type ContainerRecord, type PodRuntime, type SandboxRecord } from "./runtime-state.js";
@@ -292,6 +292,17 @@ describe("container config", () => {
     ]);
     assert.throws(() => containerMounts({ name: "c", volumeMounts: [{ name: "data", mountPath: "/d", subPath: "../../etc" }] }, vols, [], { etcHosts: undefined, terminationLog: undefined }), ContainerConfigError);
     assert.throws(() => containerMounts({ name: "c", volumeMounts: [{ name: "nope", mountPath: "/d" }] }, vols, [], { etcHosts: undefined, terminationLog: undefined }), /cannot find volume "nope"/);
+  });
+
+  it("an ephemeral container with a target joins its process namespace; events point at spec.ephemeralContainers", () => {
+    const p = pod({ ephemeralContainers: [{ name: "dbg", image: "busybox:1.35", targetContainerName: "c" }] });
+    const dbg: Container = { name: "dbg", image: "busybox:1.35", command: ["sh"] };
+    const input = { pod: p, container: dbg, restartCount: 0, imageRef: "sha256:abc", env: [], mounts: [], logPath: "dbg/0.log", nodeMemoryBytes: 1 << 30 };
+    assert.deepEqual(containerConfig({ ...input, pidTarget: "0123abcd" }).linux?.securityContext?.namespaceOptions, { network: "POD", pid: "TARGET", ipc: "POD", targetId: "0123abcd" });
+    assert.deepEqual(containerConfig(input).linux?.securityContext?.namespaceOptions, { network: "POD", pid: "CONTAINER", ipc: "POD" }, "without a target, the pod's own mode");
+    assert.deepEqual(securityContext(pod({ shareProcessNamespace: true }), dbg).namespaceOptions, { network: "POD", pid: "POD", ipc: "POD" });
+    assert.equal(podRef(p, "dbg").fieldPath, "spec.ephemeralContainers{dbg}");
+    assert.equal(podRef(p, "c").fieldPath, "spec.containers{c}");
   });
 
   it("the container hash follows the spec but not its resources", () => {

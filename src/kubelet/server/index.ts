@@ -304,8 +304,10 @@ export class KubeletServer {
 
   private async serveLogs(req: IncomingMessage, res: ServerResponse, url: URL, namespace: string, pod: string, container: string): Promise<void> {
     const opts = parseLogOptions(url.searchParams);
-    // The pod's restartPolicy says whether an exited newest attempt is waiting to be restarted.
-    const policy = this.o.pods?.().find((p) => p.metadata?.namespace === namespace && p.metadata?.name === pod)?.spec?.restartPolicy ?? "Always";
+    // The pod's restartPolicy says whether an exited newest attempt is waiting to be restarted;
+    // an ephemeral container never is.
+    const spec = this.o.pods?.().find((p) => p.metadata?.namespace === namespace && p.metadata?.name === pod)?.spec;
+    const policy = spec?.ephemeralContainers?.some((c) => c.name === container) ? "Never" : (spec?.restartPolicy ?? "Always");
     const restarts = (exitCode: number): boolean => policy === "Always" || (policy === "OnFailure" && exitCode !== 0);
     const c = await logContainer(this.o.cri, namespace, pod, container, opts.previous, restarts);
     if (c.logPath === "") throw new HttpError(400, `container "${container}" in pod "${pod}" has no log file`);
