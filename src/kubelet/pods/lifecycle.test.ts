@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync } from "node:fs";
 import { mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import type { ConfigMap, Pod, Secret, Service } from "kubernetes-types/core/v1.js";
+import type { ConfigMap, EphemeralContainer, Event as CoreEvent, Pod, Secret, Service } from "kubernetes-types/core/v1.js";
 import { isNotFound } from "../../client/errors.js";
 import { EventRecorder } from "../../client/events.js";
 import { SharedInformerFactory, type SharedInformer } from "../../client/informer.js";
@@ -15,7 +15,8 @@ import { startTestApiServer, type TestApiServer } from "../../testing/apiserver.
 import { runtimeSkipReason, startTestRuntime, type TestRuntime } from "../../testing/runtime.js";
 import { until } from "../../testing/wait.js";
 import { createLogger } from "../../util/log.js";
-import { kubeletPaths, LABEL_POD_UID, VolumeError, type KubeletPaths, type MountedVolume, type ObjectSource, type ProbeManager, type RunningContainer, type VolumeManager } from "../types.js";
+import { runningContainer } from "../server/containers.js";
+import { kubeletPaths, LABEL_CONTAINER_NAME, LABEL_POD_UID, VolumeError, type KubeletPaths, type MountedVolume, type ObjectSource, type ProbeManager, type RunningContainer, type VolumeManager } from "../types.js";
 import { PodLifecycle, type PodLifecycleOptions } from "./index.js";
 import { StatusWriter } from "./status-writer.js";
 
@@ -101,11 +102,17 @@ describe("pod lifecycle on a real runtime", { skip }, () => {
   let options: PodLifecycleOptions;
   let probes: FakeProbes;
   const log = createLogger((process.env["K8TS_TEST_LOG"] as "info" | undefined) ?? "silent");
+  /** ephemeral containers added to what the kubelet is fed, by pod uid, where the API cannot store them */
+  const ephemeralOverlay = new Map<string, EphemeralContainer[]>();
+  const fed = (p: Pod): Pod => {
+    const ecs = ephemeralOverlay.get(p.metadata?.uid ?? "");
+    return ecs ? { ...p, spec: { ...p.spec!, ephemeralContainers: ecs } } : p;
+  };
 
   const wire = (l: PodLifecycle): void => {
     informer.addEventHandler({
-      onAdd: (p) => l.update(p as Pod),
-      onUpdate: (_o, p) => l.update(p as Pod),
+      onAdd: (p) => l.update(fed(p as Pod)),
+      onUpdate: (_o, p) => l.update(fed(p as Pod)),
       onDelete: (p) => l.remove((p as Pod).metadata!.uid!),
     });
   };
@@ -419,6 +426,68 @@ describe("pod lifecycle on a real runtime", { skip }, () => {
     const hid = hn.status!.containerStatuses![0]!.containerID!.slice("containerd://".length);
     assert.match((await rt.cri.execSync(hid, ["cat", "/etc/hosts"], 10)).stdout.toString(), /^# Kubernetes-managed hosts file \(host network\)\.\n/);
     await Promise.all(["sb", "badhook", "hostnet"].map(deleteAndWait));
+  });
+
+  it("ephemeral containers (kubectl debug --target): started once in the running pod, they see the target's processes, are never restarted, and exec finds them by name", async () => {
+    await create("debugme", { containers: [{ name: "app", image: "busybox:1.35", command: ["sleep", "3600"] }] });
+    const before = await waitPod("debugme Running", "debugme", (p) => p.status?.phase === "Running" && p.status.containerStatuses?.[0]?.state?.running !== undefined);
+    const uid = before.metadata!.uid!;
+    // Succeeds only if the target's `sleep 3600` is among this container's processes (compared
+    // whole, so the debugger's own command lines never match).
+    const seesTarget = `for f in /proc/[0-9]*/cmdline; do [ "$(tr '\\0' ' ' < $f)" = "sleep 3600 " ] && THEN; done; echo "no target process"; exit 1`;
+    const ecs: EphemeralContainer[] = [
+      { name: "debugger", image: "busybox:1.35", targetContainerName: "app", command: ["sh", "-c", seesTarget.replace("THEN", "exec sleep 3600")], stdin: true, tty: true },
+      { name: "once", image: "busybox:1.35", targetContainerName: "app", command: ["sh", "-c", seesTarget.replace("THEN", "exit 0")] },
+    ];
+    // The way kubectl debug adds them; where this API server does not serve pods/ephemeralcontainers
+    // yet, the kubelet is fed the pod with them as its informer would deliver it.
+    try {
+      await pods.namespace("default").patch("debugme", "strategic", { spec: { ephemeralContainers: ecs } }, { subresource: "ephemeralcontainers" });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      ephemeralOverlay.set(uid, ecs);
+      lifecycle.update(fed(await get("debugme")));
+    }
+
+    const eph = (p: Pod, name: string) => p.status?.ephemeralContainerStatuses?.find((s) => s.name === name);
+    const seen = await waitPod("both ephemeral containers ran", "debugme", (p) => eph(p, "debugger")?.state?.running !== undefined && eph(p, "once")?.state?.terminated !== undefined);
+    const once = eph(seen, "once")!;
+    assert.equal(once.state?.terminated?.exitCode, 0, "the target's process is visible to the ephemeral container");
+    assert.equal(once.state?.terminated?.reason, "Completed");
+    assert.deepEqual(
+      seen.status?.ephemeralContainerStatuses?.map((s) => [s.name, s.ready, s.restartCount, s.image, /^sha256:/.test(s.imageID), /^containerd:\/\//.test(s.containerID ?? "")]),
+      [
+        ["debugger", false, 0, "docker.io/library/busybox:1.35", true, true],
+        ["once", false, 0, "docker.io/library/busybox:1.35", true, true],
+      ],
+    );
+    assert.equal(seen.status?.phase, "Running");
+    assert.equal(seen.status?.conditions?.find((c) => c.type === "Ready")?.status, "True", "unready ephemeral containers leave the pod Ready");
+    assert.equal(seen.status?.containerStatuses?.[0]?.containerID, before.status?.containerStatuses?.[0]?.containerID, "the target is not restarted");
+
+    // The server's lookup (exec, attach) finds the ephemeral container by name; in the target's
+    // process namespace, PID 1 is the target's sleep.
+    const debugger_ = await runningContainer(rt.cri, "default", "debugme", "debugger", uid);
+    assert.equal(`containerd://${debugger_.id}`, eph(seen, "debugger")?.containerID);
+    assert.equal((await rt.cri.execSync(debugger_.id, ["cat", "/proc/1/cmdline"], 10)).stdout.toString(), "sleep\u00003600\u0000");
+
+    // An exited one is not started again, however often the pod is synced.
+    lifecycle.resync(uid);
+    await lifecycle.idle();
+    lifecycle.resync(uid);
+    await lifecycle.idle();
+    const onceRuns = await rt.cri.listContainers({ labelSelector: { [LABEL_POD_UID]: uid, [LABEL_CONTAINER_NAME]: "once" } });
+    assert.equal(onceRuns.length, 1);
+    assert.equal(eph(await get("debugme"), "once")?.containerID, once.containerID);
+
+    const debuggerEvents = await until("the debugger's Started event", async () => {
+      const list = await client.forKind("v1", "Event").namespace("default").list({ fieldSelector: "involvedObject.name=debugme" });
+      const mine = (list.items as CoreEvent[]).filter((e) => e.involvedObject.fieldPath === "spec.ephemeralContainers{debugger}").map((e) => `${e.reason}: ${e.message}`);
+      return mine.includes("Started: Started container debugger") ? mine : undefined;
+    });
+    assert.ok(debuggerEvents.includes("Created: Created container: debugger"), debuggerEvents.join("\n"));
+    await deleteAndWait("debugme");
+    ephemeralOverlay.delete(uid);
   });
 
   it("status writes: a pod replaced under the same name is not written to; a static pod reports through its mirror pod", async () => {
