@@ -102,17 +102,11 @@ describe("pod lifecycle on a real runtime", { skip }, () => {
   let options: PodLifecycleOptions;
   let probes: FakeProbes;
   const log = createLogger((process.env["K8TS_TEST_LOG"] as "info" | undefined) ?? "silent");
-  /** ephemeral containers added to what the kubelet is fed, by pod uid, where the API cannot store them */
-  const ephemeralOverlay = new Map<string, EphemeralContainer[]>();
-  const fed = (p: Pod): Pod => {
-    const ecs = ephemeralOverlay.get(p.metadata?.uid ?? "");
-    return ecs ? { ...p, spec: { ...p.spec!, ephemeralContainers: ecs } } : p;
-  };
 
   const wire = (l: PodLifecycle): void => {
     informer.addEventHandler({
-      onAdd: (p) => l.update(fed(p as Pod)),
-      onUpdate: (_o, p) => l.update(fed(p as Pod)),
+      onAdd: (p) => l.update(p as Pod),
+      onUpdate: (_o, p) => l.update(p as Pod),
       onDelete: (p) => l.remove((p as Pod).metadata!.uid!),
     });
   };
@@ -439,15 +433,8 @@ describe("pod lifecycle on a real runtime", { skip }, () => {
       { name: "debugger", image: "busybox:1.35", targetContainerName: "app", command: ["sh", "-c", seesTarget.replace("THEN", "exec sleep 3600")], stdin: true, tty: true },
       { name: "once", image: "busybox:1.35", targetContainerName: "app", command: ["sh", "-c", seesTarget.replace("THEN", "exit 0")] },
     ];
-    // The way kubectl debug adds them; where this API server does not serve pods/ephemeralcontainers
-    // yet, the kubelet is fed the pod with them as its informer would deliver it.
-    try {
-      await pods.namespace("default").patch("debugme", "strategic", { spec: { ephemeralContainers: ecs } }, { subresource: "ephemeralcontainers" });
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-      ephemeralOverlay.set(uid, ecs);
-      lifecycle.update(fed(await get("debugme")));
-    }
+    // The way kubectl debug adds them.
+    await pods.namespace("default").patch("debugme", "strategic", { spec: { ephemeralContainers: ecs } }, { subresource: "ephemeralcontainers" });
 
     const eph = (p: Pod, name: string) => p.status?.ephemeralContainerStatuses?.find((s) => s.name === name);
     const seen = await waitPod("both ephemeral containers ran", "debugme", (p) => eph(p, "debugger")?.state?.running !== undefined && eph(p, "once")?.state?.terminated !== undefined);
@@ -487,7 +474,6 @@ describe("pod lifecycle on a real runtime", { skip }, () => {
     });
     assert.ok(debuggerEvents.includes("Created: Created container: debugger"), debuggerEvents.join("\n"));
     await deleteAndWait("debugme");
-    ephemeralOverlay.delete(uid);
   });
 
   it("status writes: a pod replaced under the same name is not written to; a static pod reports through its mirror pod", async () => {
