@@ -111,6 +111,40 @@ spec:
     }
   });
 
+  it("debugs a running pod with kubectl debug: an ephemeral container sharing the target's processes, attached", async () => {
+    await apply(`apiVersion: v1
+kind: Pod
+metadata: {name: debuggee}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: main, image: busybox:1.35, command: ["sh", "-c", "exec sleep 3600"]}
+`);
+    await running("debuggee");
+    // Not attached: the debugger runs in the target's process namespace and exits.
+    const made = await c.kubectl(["debug", "debuggee", "--image=busybox:1.35", "--target=main", "--container=looker", "--profile=general", "--", "sh", "-c", "ps -o pid,args; grep -l 'sleep' /proc/[0-9]*/cmdline >/dev/null"]);
+    assert.equal(made.code, 0, made.stderr);
+    const done = await until("the debugger terminated", async () => {
+      const s = (await pod("debuggee")).status?.ephemeralContainerStatuses?.find((x) => x.name === "looker");
+      return s?.state?.terminated;
+    }, 60_000, 200);
+    assert.equal(done.exitCode, 0, "the debugger saw the target's sleep");
+    const logs = await c.kubectl(["logs", "debuggee", "-c", "looker"]);
+    assert.equal(logs.code, 0, logs.stderr);
+    assert.match(logs.stdout, /sleep 3600/);
+
+    // Attached, as a user debugs: stdin reaches the debugger and its output comes back.
+    const attached = await c.kubectl(["debug", "-i", "debuggee", "--image=busybox:1.35", "--container=talker", "--profile=general", "--", "sh", "-c", "read line; echo debugger got $line"], { stdin: "hello\n" });
+    assert.equal(attached.code, 0, attached.stderr);
+    assert.match(attached.stdout, /debugger got hello/);
+
+    const p = await pod("debuggee");
+    assert.deepEqual(p.spec?.ephemeralContainers?.map((x) => x.name), ["looker", "talker"]);
+    assert.equal(p.status?.containerStatuses?.[0]?.restartCount, 0, "the target kept running");
+    const describe = await c.kubectl(["describe", "pod", "debuggee"]);
+    assert.match(describe.stdout, /Ephemeral Containers:\n\s+looker:/);
+  });
+
   it("backs off a crashing container (CrashLoopBackOff, growing restarts)", async () => {
     await apply(`apiVersion: v1
 kind: Pod
