@@ -33,8 +33,8 @@ export interface TestCluster {
   readonly cgroupRoot: string;
   readonly client: RestClient;
   readonly kubectl: Kubectl;
-  /** a long-running kubectl (port-forward, logs -f); the caller kills it */
-  kubectlProcess(args: readonly string[]): ChildProcess;
+  /** a long-running kubectl (port-forward, logs -f); the caller kills it. `pipe`: its stdin, stdout and stderr are the caller's to use */
+  kubectlProcess(args: readonly string[], opts?: { readonly pipe?: boolean }): ChildProcess;
   /** the server's combined stdout/stderr so far */
   output(): string;
   /** the server process's pid (the embedded agent runs in it, unless separateAgent) */
@@ -202,8 +202,8 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
         return { stopMs: t1 - t0, startMs: performance.now() - t1 };
       },
       kubectl: kubectlRunner(kubeconfig, join(dataDir, "kubectl-cache"), dataDir),
-      kubectlProcess: (a) => {
-        const p = spawn(KUBECTL, ["--kubeconfig", kubeconfig, "--cache-dir", join(dataDir, "kubectl-cache"), ...a], { stdio: "ignore", env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: dataDir } });
+      kubectlProcess: (a, o) => {
+        const p = spawn(KUBECTL, ["--kubeconfig", kubeconfig, "--cache-dir", join(dataDir, "kubectl-cache"), ...a], { stdio: o?.pipe ? "pipe" : "ignore", env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: dataDir } });
         kubectls.add(p);
         p.once("exit", () => kubectls.delete(p));
         return p;

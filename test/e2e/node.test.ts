@@ -133,10 +133,23 @@ spec:
     assert.equal(logs.code, 0, logs.stderr);
     assert.match(logs.stdout, /sleep 3600/);
 
-    // Attached, as a user debugs: stdin reaches the debugger and its output comes back.
-    const attached = await c.kubectl(["debug", "-i", "debuggee", "--image=busybox:1.35", "--container=talker", "--profile=general", "--", "sh", "-c", "read line; echo debugger got $line"], { stdin: "hello\n" });
-    assert.equal(attached.code, 0, attached.stderr);
-    assert.match(attached.stdout, /debugger got hello/);
+    // Attached, as a user debugs: stdin reaches the debugger and its output comes back. Stdin
+    // stays open until the answer is in: kubectl debug makes no stdinOnce container, and for
+    // those containerd stops sending output to an attached client once its stdin ends (as with
+    // upstream's kubelet).
+    const attached = c.kubectlProcess(["debug", "-i", "debuggee", "--image=busybox:1.35", "--container=talker", "--profile=general", "--", "sh", "-c", "read line; echo debugger got $line"], { pipe: true });
+    try {
+      let out = "";
+      attached.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+      attached.stderr!.resume();
+      const exited = new Promise<number | null>((resolve) => attached.once("exit", resolve));
+      attached.stdin!.write("hello\n");
+      await until("the debugger's answer", async () => (out.includes("debugger got hello") ? true : undefined), 60_000, 100);
+      attached.stdin!.end();
+      assert.equal(await exited, 0);
+    } finally {
+      attached.kill("SIGTERM");
+    }
 
     const p = await pod("debuggee");
     assert.deepEqual(p.spec?.ephemeralContainers?.map((x) => x.name), ["looker", "talker"]);
