@@ -112,7 +112,8 @@ spec:
   });
 
   it("debugs a running pod with kubectl debug: an ephemeral container sharing the target's processes, attached", async () => {
-    const run = await c.kubectl(["run", "debuggee", "--image=busybox:1.35", "--restart=Never", "--", "sleep", "3600"]);
+    // restartPolicy Always: the debugger that exits below is still never restarted, so it has no previous logs.
+    const run = await c.kubectl(["run", "debuggee", "--image=busybox:1.35", "--", "sleep", "3600"]);
     assert.equal(run.code, 0, run.stderr);
     await running("debuggee");
     // Not attached: the debugger runs in the target's process namespace and exits.
@@ -126,6 +127,9 @@ spec:
     const logs = await c.kubectl(["logs", "debuggee", "-c", "looker"]);
     assert.equal(logs.code, 0, logs.stderr);
     assert.match(logs.stdout, /sleep 3600/, "the debugger sees the target's process");
+    const previous = await c.kubectl(["logs", "--previous", "debuggee", "-c", "looker"]);
+    assert.notEqual(previous.code, 0);
+    assert.match(previous.stderr, /previous terminated container "looker" in pod "debuggee" not found/);
 
     // Attached, as a user debugs: stdin reaches the debugger and its output comes back. Stdin
     // stays open until the answer is in: kubectl debug makes no stdinOnce container, and for
