@@ -105,8 +105,10 @@ interface Target {
   readonly apiVersion: string;
   readonly kind: string;
   readonly body: Record<string, unknown>;
-  readonly status: boolean;
+  /** Subresources that write part of the object: `/status`, pods' `/ephemeralcontainers`. */
+  readonly partWrites: readonly string[];
   readonly scale: boolean;
+  readonly ephemeralContainers: boolean;
 }
 
 function targets(): Target[] {
@@ -121,8 +123,9 @@ function targets(): Target[] {
         apiVersion,
         kind: def.kind,
         body: c.body as Record<string, unknown>,
-        status: def.subresources?.includes("status") ?? false,
+        partWrites: (["status", "ephemeralcontainers"] as const).filter((sub) => def.subresources?.includes(sub)).map((sub) => `/${sub}`),
         scale: def.subresources?.includes("scale") ?? false,
+        ephemeralContainers: def.subresources?.includes("ephemeralcontainers") ?? false,
       }),
     );
   }
@@ -149,12 +152,13 @@ function withOddElement(r: () => number, obj: Record<string, unknown>): Record<s
 }
 
 /**
- * A mutated write on `obj` (the target's object as stored): PUT of the object or its status
- * (mutated, or with an odd list element), a merge, strategic, JSON or apply patch of one part, a
- * /scale write, or a create of a mutated body.
+ * A mutated write on `obj` (the target's object as stored): PUT of the object, its status or
+ * its ephemeral containers (mutated, or with an odd list element), a merge, strategic, JSON or
+ * apply patch of one part, a /scale write, a mutated ephemeral container added as kubectl debug
+ * adds one, or a create of a mutated body.
  */
 function writeOn(r: () => number, t: Target, obj: Record<string, unknown>, n: number): FuzzRequest | undefined {
-  const at = `${t.path}/${t.name}${t.status && r() < 0.5 ? "/status" : ""}`;
+  const at = `${t.path}/${t.name}${t.partWrites.length > 0 && r() < 0.5 ? pick(r, t.partWrites) : ""}`;
   const part = pick(r, ["spec", "status", "metadata"]);
   switch (Math.floor(r() * 7)) {
     case 0:
@@ -171,6 +175,12 @@ function writeOn(r: () => number, t: Target, obj: Record<string, unknown>, n: nu
     case 4:
       return { method: "PATCH", path: `${at}?fieldManager=fuzz&force=true`, body: JSON.stringify({ apiVersion: t.apiVersion, kind: t.kind, metadata: { name: t.name }, [part]: mutate(r, obj[part] ?? {}) }), headers: { "Content-Type": "application/apply-patch+yaml" } };
     case 5:
+      // What kubectl debug sends: the ephemeral containers with one more, here a mutated one.
+      if (t.ephemeralContainers && r() < 0.5) {
+        const existing = ((obj["spec"] as { ephemeralContainers?: unknown[] } | undefined)?.ephemeralContainers ?? []).slice();
+        const added = mutate(r, { name: `dbg-${n}`, image: "busybox:1.35", targetContainerName: "c", stdin: true, tty: true });
+        return { method: "PATCH", path: `${t.path}/${t.name}/ephemeralcontainers`, body: JSON.stringify({ spec: { ephemeralContainers: [...existing, added] } }), headers: { "Content-Type": "application/strategic-merge-patch+json" } };
+      }
       if (!t.scale) return undefined;
       return { method: "PATCH", path: `${t.path}/${t.name}/scale`, body: JSON.stringify({ spec: { replicas: pick(r, weird) } }), headers: { "Content-Type": pick(r, ["application/merge-patch+json", "application/strategic-merge-patch+json"]) } };
     default:
