@@ -1,0 +1,255 @@
+// ResourceQuota usage: what one object counts for under a quota's `hard` names, as upstream's
+// quota evaluators count it. Shared by the API server's ResourceQuota admission (charging a
+// create) and the resource quota controller (recounting a namespace).
+//
+// Names (upstream's): `count/<resource>` and `count/<resource>.<group>` for any namespaced
+// resource; the legacy object counts `pods`, `services`, `configmaps`, `secrets`,
+// `persistentvolumeclaims`, `replicationcontrollers`, `resourcequotas`; for pods the compute
+// resources `requests.cpu` (= `cpu`), `requests.memory` (= `memory`), `limits.cpu`,
+// `limits.memory`, `requests.ephemeral-storage` (= `ephemeral-storage`),
+// `limits.ephemeral-storage`; for services `services.nodeports` and `services.loadbalancers`;
+// for claims `requests.storage`. A pod that has ended (Succeeded or Failed) counts for nothing.
+import { Quantity } from "./quantity.js";
+
+export type ResourceList = Record<string, string>;
+/** Usage by quota resource name. */
+export type Usage = Map<string, Quantity>;
+
+interface ObjectLike {
+  metadata?: { deletionTimestamp?: string; deletionGracePeriodSeconds?: number };
+  spec?: unknown;
+  status?: unknown;
+}
+
+interface ContainerLike {
+  name?: string;
+  restartPolicy?: string;
+  resources?: { requests?: ResourceList; limits?: ResourceList };
+}
+
+interface PodSpecLike {
+  containers?: ContainerLike[];
+  initContainers?: ContainerLike[];
+  activeDeadlineSeconds?: number;
+  priorityClassName?: string;
+}
+
+/** The legacy object-count name of a core resource, if it has one. */
+const LEGACY_COUNTS: ReadonlySet<string> = new Set(["pods", "services", "configmaps", "secrets", "persistentvolumeclaims", "replicationcontrollers", "resourcequotas"]);
+
+/** `count/<resource>` for core resources, `count/<resource>.<group>` otherwise. */
+export function countName(group: string, plural: string): string {
+  return group === "" ? `count/${plural}` : `count/${plural}.${group}`;
+}
+
+function one(): Quantity {
+  return Quantity.parse("1");
+}
+
+function parse(s: string | undefined): Quantity | undefined {
+  if (s === undefined) return undefined;
+  try {
+    return Quantity.parse(s);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a pod has ended: it then holds no resources and counts for no quota. */
+export function podIsTerminal(pod: ObjectLike): boolean {
+  const phase = (pod.status as { phase?: string } | undefined)?.phase;
+  return phase === "Succeeded" || phase === "Failed";
+}
+
+/**
+ * What a pod asks for in all (upstream's PodRequests / PodLimits): its containers and sidecars
+ * (restartable init containers) together, or an init container with the sidecars started before
+ * it, whichever is more.
+ */
+export function podResources(spec: PodSpecLike | undefined, which: "requests" | "limits"): Usage {
+  const add = (to: Usage, list: ResourceList | undefined): void => {
+    for (const [k, v] of Object.entries(list ?? {})) {
+      const q = parse(v);
+      if (q) to.set(k, to.get(k)?.add(q) ?? q);
+    }
+  };
+  const atLeast = (to: Usage, from: Usage): void => {
+    for (const [k, q] of from) if (!to.has(k) || q.cmp(to.get(k)!) > 0) to.set(k, q);
+  };
+  const total: Usage = new Map();
+  for (const c of spec?.containers ?? []) add(total, c.resources?.[which]);
+  const sidecars: Usage = new Map();
+  const initPeak: Usage = new Map();
+  for (const c of spec?.initContainers ?? []) {
+    let during: Usage;
+    if (c.restartPolicy === "Always") {
+      add(total, c.resources?.[which]);
+      add(sidecars, c.resources?.[which]);
+      during = sidecars;
+    } else {
+      during = new Map(sidecars);
+      add(during, c.resources?.[which]);
+    }
+    atLeast(initPeak, during);
+  }
+  atLeast(total, initPeak);
+  return total;
+}
+
+const COMPUTE: readonly (readonly [string, "requests" | "limits", string])[] = [
+  ["requests.cpu", "requests", "cpu"],
+  ["cpu", "requests", "cpu"],
+  ["requests.memory", "requests", "memory"],
+  ["memory", "requests", "memory"],
+  ["requests.ephemeral-storage", "requests", "ephemeral-storage"],
+  ["ephemeral-storage", "requests", "ephemeral-storage"],
+  ["limits.cpu", "limits", "cpu"],
+  ["limits.memory", "limits", "memory"],
+  ["limits.ephemeral-storage", "limits", "ephemeral-storage"],
+];
+
+/** Everything `obj` (of resource `plural` in `group`) counts for, whatever a quota limits. */
+export function usageOf(group: string, plural: string, obj: ObjectLike): Usage {
+  const usage: Usage = new Map();
+  if (group === "" && plural === "pods" && podIsTerminal(obj)) return usage;
+  usage.set(countName(group, plural), one());
+  if (group !== "") return usage;
+  if (LEGACY_COUNTS.has(plural)) usage.set(plural, one());
+  if (plural === "pods") {
+    const spec = obj.spec as PodSpecLike | undefined;
+    const requests = podResources(spec, "requests");
+    const limits = podResources(spec, "limits");
+    for (const [name, which, resource] of COMPUTE) {
+      const q = (which === "requests" ? requests : limits).get(resource);
+      if (q) usage.set(name, q);
+    }
+  } else if (plural === "services") {
+    const spec = obj.spec as { type?: string; ports?: { nodePort?: number }[] } | undefined;
+    const type = spec?.type ?? "ClusterIP";
+    if (type === "LoadBalancer") usage.set("services.loadbalancers", one());
+    if (type === "NodePort" || type === "LoadBalancer") usage.set("services.nodeports", Quantity.parse(String((spec?.ports ?? []).length)));
+  } else if (plural === "persistentvolumeclaims") {
+    const storage = parse((obj.spec as { resources?: { requests?: ResourceList } } | undefined)?.resources?.requests?.["storage"]);
+    if (storage) usage.set("requests.storage", storage);
+  }
+  return usage;
+}
+
+/** The part of `usage` a quota with these `hard` names tracks. */
+export function masked(usage: Usage, hard: ResourceList): Usage {
+  return new Map([...usage].filter(([k]) => hard[k] !== undefined));
+}
+
+// ---- scopes ------------------------------------------------------------------------------------
+
+interface ScopeSelectorLike {
+  readonly matchExpressions?: readonly { readonly scopeName?: string; readonly operator?: string; readonly values?: readonly string[] }[];
+}
+
+export interface QuotaSpecLike {
+  readonly hard?: ResourceList;
+  readonly scopes?: readonly string[];
+  readonly scopeSelector?: ScopeSelectorLike;
+}
+
+function isBestEffort(spec: PodSpecLike | undefined): boolean {
+  const all = [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])];
+  return all.every((c) => ["requests", "limits"].every((w) => Object.keys(c.resources?.[w as "requests" | "limits"] ?? {}).every((k) => k !== "cpu" && k !== "memory")));
+}
+
+function scopeMatches(scope: string, operator: string, values: readonly string[], pod: ObjectLike): boolean {
+  const spec = pod.spec as PodSpecLike | undefined;
+  switch (scope) {
+    case "Terminating":
+      return spec?.activeDeadlineSeconds !== undefined && spec.activeDeadlineSeconds >= 0;
+    case "NotTerminating":
+      return spec?.activeDeadlineSeconds === undefined || spec.activeDeadlineSeconds < 0;
+    case "BestEffort":
+      return isBestEffort(spec);
+    case "NotBestEffort":
+      return !isBestEffort(spec);
+    case "PriorityClass": {
+      const name = spec?.priorityClassName ?? "";
+      if (operator === "Exists") return name !== "";
+      if (operator === "DoesNotExist") return name === "";
+      if (operator === "In") return values.includes(name);
+      if (operator === "NotIn") return !values.includes(name);
+      return false;
+    }
+    default:
+      // Scopes of other kinds (CrossNamespacePodAffinity, …) are not evaluated: they match nothing.
+      return false;
+  }
+}
+
+/**
+ * Whether a quota with scopes covers `obj`. Scoped quotas track pods only (and only pods'
+ * resources); a quota without scopes covers everything it names.
+ */
+export function quotaCovers(quota: QuotaSpecLike, group: string, plural: string, obj: ObjectLike): boolean {
+  const scopes = quota.scopes ?? [];
+  const expressions = quota.scopeSelector?.matchExpressions ?? [];
+  if (scopes.length === 0 && expressions.length === 0) return true;
+  if (group !== "" || plural !== "pods") return false;
+  return scopes.every((s) => scopeMatches(s, "Exists", [], obj)) && expressions.every((e) => scopeMatches(e.scopeName ?? "", e.operator ?? "", e.values ?? [], obj));
+}
+
+// ---- constraints -------------------------------------------------------------------------------
+
+/**
+ * Upstream's pod constraint: under a quota that limits cpu or memory, every container must ask
+ * for it explicitly. Returns upstream's message ("must specify limits.cpu for: app; …") or
+ * undefined.
+ */
+export function podConstraintProblem(hard: ResourceList, pod: ObjectLike): string | undefined {
+  const spec = pod.spec as PodSpecLike | undefined;
+  const missing = new Map<string, Set<string>>();
+  const all = [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])];
+  for (const [name, which, resource] of COMPUTE) {
+    if (hard[name] === undefined || resource === "ephemeral-storage") continue;
+    for (const c of all) {
+      if (c.resources?.[which]?.[resource] !== undefined) continue;
+      if (!missing.has(name)) missing.set(name, new Set());
+      missing.get(name)!.add(c.name ?? "");
+    }
+  }
+  if (missing.size === 0) return undefined;
+  const parts = [...missing.keys()].sort().map((name) => `${name} for: ${[...missing.get(name)!].sort().join(",")}`);
+  return `must specify ${parts.join("; ")}`;
+}
+
+/** Upstream's prettyPrint of a resource list: `name=value` in name order, comma-separated. */
+export function prettyPrint(list: Usage | ResourceList): string {
+  const entries = list instanceof Map ? [...list].map(([k, q]) => [k, q.toString()] as const) : Object.entries(list);
+  return entries
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(",");
+}
+
+/** `used` plus `delta`, as a ResourceList (for status.used). */
+export function addUsage(used: ResourceList | undefined, delta: Usage): ResourceList {
+  const out: ResourceList = { ...used };
+  for (const [k, q] of delta) out[k] = (parse(out[k])?.add(q) ?? q).toString();
+  return out;
+}
+
+/** Sums of every usage, as a ResourceList with each of `names` present (0 if nothing counts). */
+export function totalUsage(names: Iterable<string>, usages: Iterable<Usage>): ResourceList {
+  const sum: Usage = new Map();
+  for (const n of names) sum.set(n, Quantity.parse("0"));
+  for (const u of usages) for (const [k, q] of u) if (sum.has(k)) sum.set(k, sum.get(k)!.add(q));
+  return Object.fromEntries([...sum].map(([k, q]) => [k, q.toString()]));
+}
+
+/** The names in `requested` whose used + requested exceeds `hard` (upstream's LessThanOrEqual). */
+export function exceeded(requested: Usage, used: ResourceList | undefined, hard: ResourceList): string[] {
+  const out: string[] = [];
+  for (const [k, q] of requested) {
+    const limit = parse(hard[k]);
+    if (!limit) continue;
+    const now = parse(used?.[k]) ?? Quantity.parse("0");
+    if (now.add(q).cmp(limit) > 0) out.push(k);
+  }
+  return out.sort();
+}
