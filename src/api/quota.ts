@@ -135,6 +135,17 @@ export function usageOf(group: string, plural: string, obj: ObjectLike): Usage {
   return usage;
 }
 
+/** Whether an object of resource `plural` in `group` can count for quota name `name` (upstream's evaluator MatchingResources). */
+export function tracksName(group: string, plural: string, name: string): boolean {
+  if (name === countName(group, plural)) return true;
+  if (group !== "") return false;
+  if (name === plural && LEGACY_COUNTS.has(plural)) return true;
+  if (plural === "pods") return COMPUTE.some(([n]) => n === name);
+  if (plural === "services") return name === "services.nodeports" || name === "services.loadbalancers";
+  if (plural === "persistentvolumeclaims") return name === "requests.storage";
+  return false;
+}
+
 /** The part of `usage` a quota with these `hard` names tracks. */
 export function masked(usage: Usage, hard: ResourceList): Usage {
   return new Map([...usage].filter(([k]) => hard[k] !== undefined));

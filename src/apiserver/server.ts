@@ -19,6 +19,8 @@ import { AdmissionChain, type AdmissionPlugin } from "./admission/types.js";
 import { namespaceLifecycle } from "./admission/namespacelifecycle.js";
 import { defaultTolerationSeconds } from "./admission/defaulttolerationseconds.js";
 import { limitRanger } from "./admission/limitranger.js";
+import { resourceQuota, type QuotaAccess } from "./admission/resourcequota.js";
+import { notFound } from "./status.js";
 import { DEFAULT_SERVICE_ACCOUNT_ISSUER, SERVICE_ACCOUNT_PLUGIN, ServiceAccounts } from "./serviceaccount/index.js";
 import { chain, type HttpContext } from "./http.js";
 import { recovery } from "./filters/recovery.js";
@@ -231,7 +233,27 @@ export class ApiServer {
     const serviceAccounts = new ServiceAccounts({ signingKeyPem: this.pki.serviceAccount.privateKeyPem, issuer: o.serviceAccountIssuer, audiences: o.apiAudiences, store: coreStore, namespacePhase: phaseOf });
     const lrDef = this.registry.lookup("", "v1", "limitranges");
     const limitRangesOf = (namespace: string): readonly Readonly<KubeObject>[] => (lrDef ? cache.resource(resourcePrefix(lrDef)).list(resourcePrefix(lrDef, namespace)).map((c) => c.object) : []);
-    const builtinPlugins = [namespaceLifecycle(phaseOf), serviceAccounts.admission(), limitRanger(limitRangesOf), defaultTolerationSeconds()].filter((p) => !o.disableAdmissionPlugins.includes(p.name));
+    // ResourceQuota admission charges quotas through their store, made below with the chain.
+    const rqDef = this.registry.lookup("", "v1", "resourcequotas");
+    const quotas: QuotaAccess = {
+      quotasOf: (namespace) => (rqDef ? cache.resource(resourcePrefix(rqDef)).list(resourcePrefix(rqDef, namespace)).map((c) => c.object) : []),
+      updateStatus: async (namespace, name, next) => {
+        const store = rqDef && this.stores.get(rqDef);
+        if (!store) return;
+        const ctx = { namespace, user: { username: "system:apiserver", groups: ["system:masters"] }, now: new Date(), dryRun: false };
+        await store.update(
+          namespace,
+          name,
+          (current) => {
+            if (!current) throw notFound({ group: "", resource: "resourcequotas" }, name);
+            return next(current);
+          },
+          ctx,
+          { subresource: "status", borrow: true },
+        );
+      },
+    };
+    const builtinPlugins = [namespaceLifecycle(phaseOf), serviceAccounts.admission(), limitRanger(limitRangesOf), defaultTolerationSeconds(), resourceQuota(quotas)].filter((p) => !o.disableAdmissionPlugins.includes(p.name));
     const admission = new AdmissionChain([...builtinPlugins, ...o.admissionPlugins]);
     const openapi = new OpenAPIService(this.registry, reviewResources);
     const trackManagedFields = managedFieldsTracker((def) => openapi.patchSchema(def));
