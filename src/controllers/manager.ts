@@ -28,6 +28,7 @@ import { serviceAccountsController, SERVICE_ACCOUNT_CONTROLLER } from "./service
 import { nodeLifecycleController, NODE_LIFECYCLE_CONTROLLER, taintEvictionController, TAINT_EVICTION_CONTROLLER } from "./nodelifecycle/index.js";
 import { podGCController, POD_GC_CONTROLLER } from "./podgc/index.js";
 import { NODE_IPAM_CONTROLLER, NodeIpamError, nodeIpamControllerFactory, type NodeIpamOptionsInput } from "./nodeipam/index.js";
+import { resourceQuotaController, RESOURCE_QUOTA_CONTROLLER } from "./resourcequota/index.js";
 import { rootCACertPublisherController, ROOT_CA_CERT_PUBLISHER } from "./rootcacert/controller.js";
 import { CodedError } from "../util/errors.js";
 
@@ -55,6 +56,8 @@ export function builtinControllers(o: { readonly nodeIpam?: NodeIpamOptionsInput
     { name: TAINT_EVICTION_CONTROLLER, aliases: [], factory: taintEvictionController, workers: 8 },
     { name: POD_GC_CONTROLLER, aliases: ["podgc"], factory: podGCController, workers: 1 },
     { name: DISRUPTION_CONTROLLER, aliases: ["disruption"], factory: disruptionController, workers: 1 },
+    // Upstream's --concurrent-resource-quota-syncs default.
+    { name: RESOURCE_QUOTA_CONTROLLER, aliases: ["resourcequota"], factory: resourceQuotaController, workers: 5 },
     { name: NODE_IPAM_CONTROLLER, aliases: ["nodeipam"], factory: nodeIpamControllerFactory(o.nodeIpam), workers: 5 },
     // Publishes o.rootCA, else the CA of the manager's kubeconfig (certificate-authority-data).
     { name: ROOT_CA_CERT_PUBLISHER, aliases: ["root-ca-cert-publisher"], factory: (ctx) => rootCACertPublisherController(ctx, o.rootCA), workers: 1 },

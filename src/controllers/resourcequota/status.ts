@@ -1,0 +1,107 @@
+// What a ResourceQuota's status should be (upstream's syncResourceQuota without the write):
+// status.hard is spec.hard, status.used is, for exactly the names in spec.hard, the sum of what
+// the namespace's objects that the quota covers count for (src/api/quota.ts counts one object).
+import type { ResourceQuota } from "kubernetes-types/core/v1.js";
+import { Quantity } from "../../api/quantity.js";
+import { countName, quotaCovers, totalUsage, usageOf, type QuotaSpecLike, type ResourceList, type Usage } from "../../api/quota.js";
+import type { DeepReadonly, KubeObject } from "../../client/objects.js";
+
+export type RQuota = DeepReadonly<ResourceQuota>;
+
+/** A resource whose objects the controller counts. */
+export interface TrackedResource {
+  readonly group: string;
+  readonly version: string;
+  readonly plural: string;
+}
+
+/**
+ * The resources counted: the core ones upstream's legacy evaluators know, and the common
+ * workloads of apps and batch for their `count/<resource>.<group>` names. Upstream counts
+ * `count/…` of any resource the server serves; here a name of any other resource (say
+ * `count/ingresses.networking.k8s.io`) is reported as used 0, so that the quota still gets a
+ * status (the admission refuses a quota whose status.hard is unset) without watching every
+ * resource of the cluster.
+ */
+export const TRACKED_RESOURCES: readonly TrackedResource[] = [
+  { group: "", version: "v1", plural: "pods" },
+  { group: "", version: "v1", plural: "services" },
+  { group: "", version: "v1", plural: "configmaps" },
+  { group: "", version: "v1", plural: "secrets" },
+  { group: "", version: "v1", plural: "persistentvolumeclaims" },
+  { group: "", version: "v1", plural: "replicationcontrollers" },
+  { group: "", version: "v1", plural: "resourcequotas" },
+  { group: "apps", version: "v1", plural: "deployments" },
+  { group: "apps", version: "v1", plural: "replicasets" },
+  { group: "apps", version: "v1", plural: "statefulsets" },
+  { group: "apps", version: "v1", plural: "daemonsets" },
+  { group: "batch", version: "v1", plural: "jobs" },
+  { group: "batch", version: "v1", plural: "cronjobs" },
+];
+
+/** The objects of one tracked resource in the quota's namespace. */
+export type NamespaceObjects = (r: TrackedResource) => readonly DeepReadonly<KubeObject>[];
+
+type ObjectArg = Parameters<typeof usageOf>[2];
+
+/** What one object counts for under the quota's names, or nothing if the quota does not cover it. */
+export function objectUsage(spec: QuotaSpecLike, r: TrackedResource, obj: DeepReadonly<KubeObject>): Usage {
+  const o = obj as unknown as ObjectArg;
+  return quotaCovers(spec, r.group, r.plural, o) ? usageOf(r.group, r.plural, o) : new Map();
+}
+
+/** status.used: every name of spec.hard, summed over the covered objects (0 where nothing counts). */
+export function computeUsed(quota: RQuota, objects: NamespaceObjects): ResourceList {
+  const spec = (quota.spec ?? {}) as QuotaSpecLike;
+  const names = Object.keys(spec.hard ?? {});
+  const usages: Usage[] = [];
+  for (const r of TRACKED_RESOURCES) {
+    // Skip resources the quota names nothing of: most quotas limit pods' resources only.
+    if (!names.some((n) => mayCount(r, n))) continue;
+    for (const obj of objects(r)) usages.push(objectUsage(spec, r, obj));
+  }
+  return totalUsage(names, usages);
+}
+
+/** Whether an object of `r` may count for quota name `name` (the names usageOf can produce). */
+function mayCount(r: TrackedResource, name: string): boolean {
+  if (name === countName(r.group, r.plural)) return true;
+  if (r.group !== "") return false;
+  if (name === r.plural) return true;
+  if (r.plural === "pods") return name.startsWith("requests.") || name.startsWith("limits.") || name === "cpu" || name === "memory" || name === "ephemeral-storage";
+  if (r.plural === "services") return name.startsWith("services.");
+  return r.plural === "persistentvolumeclaims" && name === "requests.storage";
+}
+
+/**
+ * Whether two resource lists hold the same names with equal quantities (upstream's
+ * quota.Equals): "1000m" and "1" are equal, so a status the API server normalized differently
+ * is not rewritten.
+ */
+export function sameResourceList(a: DeepReadonly<ResourceList> | undefined, b: DeepReadonly<ResourceList> | undefined): boolean {
+  const ka = Object.keys(a ?? {});
+  if (ka.length !== Object.keys(b ?? {}).length) return false;
+  for (const k of ka) {
+    const x = a?.[k];
+    const y = b?.[k];
+    if (x === undefined || y === undefined) return false;
+    if (x === y) continue;
+    try {
+      if (Quantity.parse(x).cmp(Quantity.parse(y)) !== 0) return false;
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** The status the quota should have, or undefined when its current status already says so. */
+export function nextStatus(quota: RQuota, objects: NamespaceObjects): ResourceQuota["status"] | undefined {
+  const hard: ResourceList = { ...quota.spec?.hard };
+  const used = computeUsed(quota, objects);
+  // A missing status.hard or status.used compares as empty, so it is written whenever spec.hard
+  // names anything; a quota of no names keeps its empty status (the server drops empty maps,
+  // so writing `{}` would only come back as missing).
+  if (sameResourceList(quota.status?.hard, hard) && sameResourceList(quota.status?.used, used)) return undefined;
+  return { hard, used };
+}
