@@ -93,6 +93,17 @@ void describe("ControllerManager against an API server", () => {
       // The leader's controllers act (the serviceaccount controller fills a new namespace).
       await client.forKind("v1", "Namespace").create({ metadata: { name: "team" } });
       await until("default ServiceAccount in team", () => client.forKind("v1", "ServiceAccount").namespace("team").get("default"));
+      // The resource quota controller counts through its own informers of pods and deployments.
+      const quotas = client.forKind("v1", "ResourceQuota").namespace("team");
+      await quotas.create({ metadata: { name: "q" }, spec: { hard: { pods: "4", "count/deployments.apps": "2" } } });
+      await client.forKind("apps/v1", "Deployment").namespace("team").create({
+        metadata: { name: "web" },
+        spec: { replicas: 0, selector: { matchLabels: { app: "web" } }, template: { metadata: { labels: { app: "web" } }, spec: { containers: [{ name: "app", image: "nginx" }] } } },
+      });
+      await until("quota status counts the deployment", async () => {
+        const st = (await quotas.get("q")).status;
+        return st?.used?.["count/deployments.apps"] === "1" && st.used["pods"] === "0" && st.hard?.["pods"] === "4" ? st : undefined;
+      });
 
       const health = await httpGet(`${a.healthUrl!}/healthz`);
       assert.deepEqual(health, { status: 200, body: "ok" });
