@@ -42,6 +42,8 @@ describe("quota usage", () => {
     assert.ok(tracksName("apps", "deployments", "count/deployments.apps"));
     assert.ok(!tracksName("apps", "deployments", "pods"));
     assert.ok(!tracksName("", "configmaps", "requests.storage"));
+    // Counted resources only: the controller does not count the others, so nothing charges them.
+    assert.ok(!tracksName("networking.k8s.io", "ingresses", "count/ingresses.networking.k8s.io"));
   });
 
   it("matches scopes: best effort, terminating, priority class", () => {

@@ -34,6 +34,36 @@ interface PodSpecLike {
   priorityClassName?: string;
 }
 
+/** A resource whose objects quotas count. */
+export interface CountedResource {
+  readonly group: string;
+  readonly version: string;
+  readonly plural: string;
+}
+
+/**
+ * The resources quotas count: the core ones upstream's legacy evaluators know, and the common
+ * workloads of apps and batch for their `count/<resource>.<group>` names. Upstream counts
+ * `count/…` of any resource the server serves; here the quota controller reports a name of any
+ * other resource (say `count/ingresses.networking.k8s.io`) as used 0 and the admission does not
+ * charge it, so that such a quota gets a status but does not limit anything.
+ */
+export const COUNTED_RESOURCES: readonly CountedResource[] = [
+  { group: "", version: "v1", plural: "pods" },
+  { group: "", version: "v1", plural: "services" },
+  { group: "", version: "v1", plural: "configmaps" },
+  { group: "", version: "v1", plural: "secrets" },
+  { group: "", version: "v1", plural: "persistentvolumeclaims" },
+  { group: "", version: "v1", plural: "replicationcontrollers" },
+  { group: "", version: "v1", plural: "resourcequotas" },
+  { group: "apps", version: "v1", plural: "deployments" },
+  { group: "apps", version: "v1", plural: "replicasets" },
+  { group: "apps", version: "v1", plural: "statefulsets" },
+  { group: "apps", version: "v1", plural: "daemonsets" },
+  { group: "batch", version: "v1", plural: "jobs" },
+  { group: "batch", version: "v1", plural: "cronjobs" },
+];
+
 /** The legacy object-count name of a core resource, if it has one. */
 const LEGACY_COUNTS: ReadonlySet<string> = new Set(["pods", "services", "configmaps", "secrets", "persistentvolumeclaims", "replicationcontrollers", "resourcequotas"]);
 
@@ -135,8 +165,12 @@ export function usageOf(group: string, plural: string, obj: ObjectLike): Usage {
   return usage;
 }
 
-/** Whether an object of resource `plural` in `group` can count for quota name `name` (upstream's evaluator MatchingResources). */
+/**
+ * Whether an object of resource `plural` in `group` counts for quota name `name` (upstream's
+ * evaluator MatchingResources), for the COUNTED_RESOURCES.
+ */
 export function tracksName(group: string, plural: string, name: string): boolean {
+  if (!COUNTED_RESOURCES.some((r) => r.group === group && r.plural === plural)) return false;
   if (name === countName(group, plural)) return true;
   if (group !== "") return false;
   if (name === plural && LEGACY_COUNTS.has(plural)) return true;

@@ -8,7 +8,7 @@ import { createLogger } from "../../util/log.js";
 import { conflictError, FakeApi } from "../testing/index.js";
 import { cachePut, seedIndexer } from "../testing/listers.js";
 import { resourceKey, ResourceQuotaController, ResourceQuotaEventHandlers } from "./controller.js";
-import { TRACKED_RESOURCES, type TrackedResource } from "./status.js";
+import { COUNTED_RESOURCES, type CountedResource } from "../../api/quota.js";
 
 const log = createLogger("silent");
 
@@ -28,13 +28,13 @@ function quota(name: string, spec: ResourceQuota["spec"], status?: ResourceQuota
   return { apiVersion: "v1", kind: "ResourceQuota", metadata: { name, namespace: "ns", uid: `${name}-uid`, resourceVersion: "3" }, spec, ...(status ? { status } : {}) };
 }
 
-const POD: TrackedResource = TRACKED_RESOURCES.find((r) => r.plural === "pods")!;
-const CONFIGMAP: TrackedResource = TRACKED_RESOURCES.find((r) => r.plural === "configmaps")!;
+const POD: CountedResource = COUNTED_RESOURCES.find((r) => r.plural === "pods")!;
+const CONFIGMAP: CountedResource = COUNTED_RESOURCES.find((r) => r.plural === "configmaps")!;
 
 class World {
   readonly api = new FakeApi();
   readonly quotas: Indexer<ResourceQuota> = seedIndexer<ResourceQuota>();
-  readonly caches = new Map(TRACKED_RESOURCES.map((r) => [resourceKey(r), seedIndexer<KubeObject>()]));
+  readonly caches = new Map(COUNTED_RESOURCES.map((r) => [resourceKey(r), seedIndexer<KubeObject>()]));
   readonly c = new ResourceQuotaController({
     api: this.api,
     quotas: new Lister(this.quotas),

@@ -9,7 +9,8 @@ import type { Lister } from "../../client/informer.js";
 import { DeletedFinalStateUnknown, keyOf, splitKey, type DeepReadonly, type KubeObject } from "../../client/objects.js";
 import type { Logger } from "../../util/log.js";
 import type { Api } from "../api.js";
-import { nextStatus, sameResourceList, type RQuota, type TrackedResource } from "./status.js";
+import type { CountedResource } from "../../api/quota.js";
+import { nextStatus, sameResourceList, type RQuota } from "./status.js";
 
 export const RESOURCE_QUOTA_CONTROLLER = "resourcequota-controller";
 
@@ -17,14 +18,14 @@ export const RESOURCE_QUOTA_CONTROLLER = "resourcequota-controller";
 export const RESOURCE_QUOTA_RESYNC_MS = 5 * 60 * 1000;
 
 /** `group/plural`, the key of a tracked resource's lister. */
-export function resourceKey(r: Pick<TrackedResource, "group" | "plural">): string {
+export function resourceKey(r: Pick<CountedResource, "group" | "plural">): string {
   return `${r.group}/${r.plural}`;
 }
 
 export interface ResourceQuotaDeps {
   readonly api: Api;
   readonly quotas: Lister<ResourceQuota>;
-  /** The lister of every TRACKED_RESOURCES entry, by resourceKey. */
+  /** The lister of every COUNTED_RESOURCES entry, by resourceKey. */
   readonly objects: ReadonlyMap<string, Lister<KubeObject>>;
 }
 
@@ -90,7 +91,7 @@ export class ResourceQuotaEventHandlers {
    * that names something the object counted for, before or after, is recounted. A pod that
    * ended counts for nothing, so the update that makes it Succeeded or Failed releases its share.
    */
-  objectChanged(r: TrackedResource, old: Obj | DeletedFinalStateUnknown<KubeObject> | undefined, cur: Obj | undefined): void {
+  objectChanged(r: CountedResource, old: Obj | DeletedFinalStateUnknown<KubeObject> | undefined, cur: Obj | undefined): void {
     const objs = [old instanceof DeletedFinalStateUnknown ? old.obj : old, cur].filter((o): o is Obj => o !== undefined);
     const first = objs[0];
     if (!first) return;

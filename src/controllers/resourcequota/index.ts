@@ -1,5 +1,5 @@
 // The controller-manager's factory for the resource quota controller ("resourcequota-controller"):
-// the shared informer of ResourceQuotas and one of every counted resource (TRACKED_RESOURCES),
+// the shared informer of ResourceQuotas and one of every counted resource (COUNTED_RESOURCES),
 // one queue of quota keys.
 import type { ResourceQuota } from "kubernetes-types/core/v1.js";
 import { realClock, type Clock } from "../../client/clock.js";
@@ -9,7 +9,7 @@ import type { KubeObject } from "../../client/objects.js";
 import { WorkQueue } from "../../client/workqueue.js";
 import type { Controller, ControllerContext, ControllerFactory } from "../context.js";
 import { RESOURCE_QUOTA_CONTROLLER, RESOURCE_QUOTA_RESYNC_MS, ResourceQuotaController, ResourceQuotaEventHandlers, resourceKey } from "./controller.js";
-import { TRACKED_RESOURCES } from "./status.js";
+import { COUNTED_RESOURCES } from "../../api/quota.js";
 
 export { RESOURCE_QUOTA_CONTROLLER, RESOURCE_QUOTA_RESYNC_MS, ResourceQuotaController, ResourceQuotaEventHandlers, resourceKey, type ResourceQuotaDeps } from "./controller.js";
 export * from "./status.js";
@@ -18,7 +18,7 @@ export function resourceQuotaControllerFactory(clock: Clock = realClock): Contro
   return (ctx: ControllerContext): Controller => {
     const queue = new WorkQueue<string>({ clock });
     const quotas = ctx.informers.forKind("v1", "ResourceQuota");
-    const tracked = TRACKED_RESOURCES.map((r) => ({ r, inf: ctx.informers.informerFor<KubeObject>(ctx.client.resource(r.group, r.version, r.plural)) }));
+    const tracked = COUNTED_RESOURCES.map((r) => ({ r, inf: ctx.informers.informerFor<KubeObject>(ctx.client.resource(r.group, r.version, r.plural)) }));
     const c = new ResourceQuotaController({
       api: ctx.client,
       quotas: quotas.lister as Lister<ResourceQuota>,

@@ -2,7 +2,8 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { ResourceQuota } from "kubernetes-types/core/v1.js";
 import type { DeepReadonly, KubeObject } from "../../client/objects.js";
-import { computeUsed, nextStatus, sameResourceList, type TrackedResource } from "./status.js";
+import type { CountedResource } from "../../api/quota.js";
+import { computeUsed, nextStatus, sameResourceList } from "./status.js";
 
 const q = (spec: ResourceQuota["spec"], status?: ResourceQuota["status"]): ResourceQuota => ({ metadata: { name: "q", namespace: "ns" }, spec, ...(status ? { status } : {}) });
 
@@ -17,7 +18,7 @@ void describe("resource quota status", () => {
 
   void it("lists only the resources the quota may count", () => {
     const asked: string[] = [];
-    const objects = (r: TrackedResource): DeepReadonly<KubeObject>[] => {
+    const objects = (r: CountedResource): DeepReadonly<KubeObject>[] => {
       asked.push(r.group ? `${r.plural}.${r.group}` : r.plural);
       return [];
     };

@@ -3,49 +3,18 @@
 // the namespace's objects that the quota covers count for (src/api/quota.ts counts one object).
 import type { ResourceQuota } from "kubernetes-types/core/v1.js";
 import { Quantity } from "../../api/quantity.js";
-import { countName, quotaCovers, totalUsage, usageOf, type QuotaSpecLike, type ResourceList, type Usage } from "../../api/quota.js";
+import { COUNTED_RESOURCES, quotaCovers, totalUsage, tracksName, usageOf, type CountedResource, type QuotaSpecLike, type ResourceList, type Usage } from "../../api/quota.js";
 import type { DeepReadonly, KubeObject } from "../../client/objects.js";
 
 export type RQuota = DeepReadonly<ResourceQuota>;
 
-/** A resource whose objects the controller counts. */
-export interface TrackedResource {
-  readonly group: string;
-  readonly version: string;
-  readonly plural: string;
-}
-
-/**
- * The resources counted: the core ones upstream's legacy evaluators know, and the common
- * workloads of apps and batch for their `count/<resource>.<group>` names. Upstream counts
- * `count/…` of any resource the server serves; here a name of any other resource (say
- * `count/ingresses.networking.k8s.io`) is reported as used 0, so that the quota still gets a
- * status (the admission refuses a quota whose status.hard is unset) without watching every
- * resource of the cluster.
- */
-export const TRACKED_RESOURCES: readonly TrackedResource[] = [
-  { group: "", version: "v1", plural: "pods" },
-  { group: "", version: "v1", plural: "services" },
-  { group: "", version: "v1", plural: "configmaps" },
-  { group: "", version: "v1", plural: "secrets" },
-  { group: "", version: "v1", plural: "persistentvolumeclaims" },
-  { group: "", version: "v1", plural: "replicationcontrollers" },
-  { group: "", version: "v1", plural: "resourcequotas" },
-  { group: "apps", version: "v1", plural: "deployments" },
-  { group: "apps", version: "v1", plural: "replicasets" },
-  { group: "apps", version: "v1", plural: "statefulsets" },
-  { group: "apps", version: "v1", plural: "daemonsets" },
-  { group: "batch", version: "v1", plural: "jobs" },
-  { group: "batch", version: "v1", plural: "cronjobs" },
-];
-
 /** The objects of one tracked resource in the quota's namespace. */
-export type NamespaceObjects = (r: TrackedResource) => readonly DeepReadonly<KubeObject>[];
+export type NamespaceObjects = (r: CountedResource) => readonly DeepReadonly<KubeObject>[];
 
 type ObjectArg = Parameters<typeof usageOf>[2];
 
 /** What one object counts for under the quota's names, or nothing if the quota does not cover it. */
-export function objectUsage(spec: QuotaSpecLike, r: TrackedResource, obj: DeepReadonly<KubeObject>): Usage {
+export function objectUsage(spec: QuotaSpecLike, r: CountedResource, obj: DeepReadonly<KubeObject>): Usage {
   const o = obj as unknown as ObjectArg;
   return quotaCovers(spec, r.group, r.plural, o) ? usageOf(r.group, r.plural, o) : new Map();
 }
@@ -55,22 +24,12 @@ export function computeUsed(quota: RQuota, objects: NamespaceObjects): ResourceL
   const spec = (quota.spec ?? {}) as QuotaSpecLike;
   const names = Object.keys(spec.hard ?? {});
   const usages: Usage[] = [];
-  for (const r of TRACKED_RESOURCES) {
+  for (const r of COUNTED_RESOURCES) {
     // Skip resources the quota names nothing of: most quotas limit pods' resources only.
-    if (!names.some((n) => mayCount(r, n))) continue;
+    if (!names.some((n) => tracksName(r.group, r.plural, n))) continue;
     for (const obj of objects(r)) usages.push(objectUsage(spec, r, obj));
   }
   return totalUsage(names, usages);
-}
-
-/** Whether an object of `r` may count for quota name `name` (the names usageOf can produce). */
-function mayCount(r: TrackedResource, name: string): boolean {
-  if (name === countName(r.group, r.plural)) return true;
-  if (r.group !== "") return false;
-  if (name === r.plural) return true;
-  if (r.plural === "pods") return name.startsWith("requests.") || name.startsWith("limits.") || name === "cpu" || name === "memory" || name === "ephemeral-storage";
-  if (r.plural === "services") return name.startsWith("services.");
-  return r.plural === "persistentvolumeclaims" && name === "requests.storage";
 }
 
 /**
