@@ -347,6 +347,33 @@ spec:
     assert.match(r.stderr, /namespaces "doomed" not found/);
     assert.equal((await c.ok(["get", "all", "-n", "doomed"])).trim(), "");
   });
+
+  void it("enforces a ResourceQuota: the controller counts, creates past it are refused, a delete makes room", async () => {
+    const ns = ["-n", "limited"];
+    await c.ok(["create", "namespace", "limited"]);
+    await c.ok(["create", "quota", "q", ...ns, "--hard=pods=2,count/configmaps=3"]);
+    const usedPods = async (): Promise<string> => (await c.ok(["get", "quota", "q", ...ns, "-o", "jsonpath={.status.used.pods}"])).trim();
+    await until("the quota's status", async () => ((await usedPods()) === "0" ? true : undefined));
+    await c.ok(["run", "a", ...ns, "--image=busybox:1.35"]);
+    await c.ok(["run", "b", ...ns, "--image=busybox:1.35"]);
+    const third = await c.kubectl(["run", "c", ...ns, "--image=busybox:1.35"]);
+    assert.notEqual(third.code, 0);
+    assert.match(third.stderr, /pods "c" is forbidden: exceeded quota: q, requested: pods=1, used: pods=2, limited: pods=2/);
+    assert.match(await c.ok(["describe", "quota", "q", ...ns]), /count\/configmaps\s+1\s+3\n\s*pods\s+2\s+2/);
+
+    // A Deployment that wants more says why in its ReplicaSet's events.
+    await c.ok(["create", "deployment", "many", ...ns, "--image=busybox:1.35", "--replicas=2"]);
+    await until("a FailedCreate event", async () => ((await c.ok(["get", "events", ...ns, "--field-selector", "reason=FailedCreate", "-o", "jsonpath={.items[*].message}"])).includes("exceeded quota: q") ? true : undefined));
+
+    await c.ok(["delete", "deployment", "many", ...ns, "--wait=true"]);
+
+    // Deleting a pod gives its unit back once the controller counts again.
+    await c.ok(["delete", "pod", "a", ...ns, "--wait=true"]);
+    await until("the unit back", async () => ((await usedPods()) === "1" ? true : undefined));
+    await c.ok(["run", "c", ...ns, "--image=busybox:1.35"]);
+    await until("the unit taken", async () => ((await usedPods()) === "2" ? true : undefined));
+    await c.ok(["delete", "namespace", "limited", "--wait=false"]);
+  });
 });
 
 void describe("controller-manager restarted in the middle of a rollout", () => {
