@@ -96,6 +96,8 @@ void describe("ControllerManager against an API server", () => {
       // The resource quota controller counts through its own informers of pods and deployments.
       const quotas = client.forKind("v1", "ResourceQuota").namespace("team");
       await quotas.create({ metadata: { name: "q" }, spec: { hard: { pods: "4", "count/deployments.apps": "2" } } });
+      // Until the controller has written the quota's status, the server refuses what it limits.
+      await until("quota status", async () => ((await quotas.get("q")).status?.used?.["count/deployments.apps"] === "0" ? true : undefined));
       await client.forKind("apps/v1", "Deployment").namespace("team").create({
         metadata: { name: "web" },
         spec: { replicas: 0, selector: { matchLabels: { app: "web" } }, template: { metadata: { labels: { app: "web" } }, spec: { containers: [{ name: "app", image: "nginx" }] } } },
