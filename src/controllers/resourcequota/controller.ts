@@ -7,9 +7,9 @@ import { usageOf } from "../../api/quota.js";
 import { isConflict, isNotFound } from "../../client/errors.js";
 import type { Lister } from "../../client/informer.js";
 import { DeletedFinalStateUnknown, keyOf, splitKey, type DeepReadonly, type KubeObject } from "../../client/objects.js";
+import type { CountedResource } from "../../api/quota.js";
 import type { Logger } from "../../util/log.js";
 import type { Api } from "../api.js";
-import type { CountedResource } from "../../api/quota.js";
 import { nextStatus, sameResourceList, type RQuota } from "./status.js";
 
 export const RESOURCE_QUOTA_CONTROLLER = "resourcequota-controller";
@@ -50,6 +50,10 @@ export class ResourceQuotaController {
       throw err;
     }
     log.debug({ quota: key, used: status?.used }, "updated resource quota status");
+  }
+
+  hasQuotas(namespace: string): boolean {
+    return this.d.quotas.namespace(namespace).list().length > 0;
   }
 
   /** The keys of the namespace's quotas that name something in `names`. */
@@ -95,8 +99,11 @@ export class ResourceQuotaEventHandlers {
     const objs = [old instanceof DeletedFinalStateUnknown ? old.obj : old, cur].filter((o): o is Obj => o !== undefined);
     const first = objs[0];
     if (!first) return;
+    // Most namespaces have no quota: no usage to work out for their objects' events.
+    const namespace = first.metadata?.namespace ?? "";
+    if (!this.c.hasQuotas(namespace)) return;
     const names = new Set<string>();
     for (const o of objs) for (const n of usageOf(r.group, r.plural, o as unknown as Parameters<typeof usageOf>[2]).keys()) names.add(n);
-    for (const k of this.c.quotaKeysFor(first.metadata?.namespace ?? "", names)) this.enqueue(k);
+    for (const k of this.c.quotaKeysFor(namespace, names)) this.enqueue(k);
   }
 }
