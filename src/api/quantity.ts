@@ -452,6 +452,16 @@ export function parseQuantity(s: string): Quantity {
   return Quantity.parse(s);
 }
 
+/** The quantity `s` spells, or undefined when it is absent or not a quantity (stored objects were validated; this only guards). */
+export function quantityOrUndefined(s: string | undefined): Quantity | undefined {
+  if (s === undefined) return undefined;
+  try {
+    return Quantity.parse(s);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Sums quantities; an empty list is a DecimalSI zero. */
 export function sumQuantities(qs: Iterable<Quantity>): Quantity {
   let total = Quantity.zero();

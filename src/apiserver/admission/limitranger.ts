@@ -7,7 +7,8 @@
 // pod's containers cannot change after creation), never subresources; the defaults are applied
 // in the mutating phase and recorded in the `kubernetes.io/limit-ranger` annotation, the bounds
 // checked in the validating phase; every LimitRange of the namespace applies.
-import { Quantity } from "../../api/quantity.js";
+import { Quantity, quantityOrUndefined } from "../../api/quantity.js";
+import { podResources } from "../../api/quota.js";
 import type { KubeObject } from "../registry/types.js";
 import { forbidden } from "../status.js";
 import type { AdmissionAttributes, AdmissionPlugin } from "./types.js";
@@ -124,14 +125,6 @@ function applyDefaults(c: ContainerLike, defaults: { limits: ResourceList; reque
 
 // ---- bounds ------------------------------------------------------------------------------------
 
-function quantity(s: string | undefined): Quantity | undefined {
-  if (s === undefined) return undefined;
-  try {
-    return Quantity.parse(s);
-  } catch {
-    return undefined;
-  }
-}
 
 const MAX_MILLI_VALUE = 2n ** 63n / 1000n;
 
@@ -147,8 +140,8 @@ function observed(req: Quantity | undefined, lim: Quantity | undefined, enforced
 }
 
 function minProblem(kind: string, name: string, enforced: Quantity, requests: ResourceList, limits: ResourceList): string | undefined {
-  const req = quantity(requests[name]);
-  const lim = quantity(limits[name]);
+  const req = quantityOrUndefined(requests[name]);
+  const lim = quantityOrUndefined(limits[name]);
   const { r, l, e } = observed(req, lim, enforced);
   if (req === undefined) return `minimum ${name} usage per ${kind} is ${enforced.toString()}.  No request is specified`;
   if (r < e) return `minimum ${name} usage per ${kind} is ${enforced.toString()}, but request is ${req.toString()}`;
@@ -157,8 +150,8 @@ function minProblem(kind: string, name: string, enforced: Quantity, requests: Re
 }
 
 function maxProblem(kind: string, name: string, enforced: Quantity, requests: ResourceList, limits: ResourceList): string | undefined {
-  const req = quantity(requests[name]);
-  const lim = quantity(limits[name]);
+  const req = quantityOrUndefined(requests[name]);
+  const lim = quantityOrUndefined(limits[name]);
   const { r, l, e } = observed(req, lim, enforced);
   if (lim === undefined) return `maximum ${name} usage per ${kind} is ${enforced.toString()}.  No limit is specified`;
   if (l > e) return `maximum ${name} usage per ${kind} is ${enforced.toString()}, but limit is ${lim.toString()}`;
@@ -168,7 +161,7 @@ function maxProblem(kind: string, name: string, enforced: Quantity, requests: Re
 
 /** A claim's maximum bounds what it requests (claims set no limits). */
 function maxRequestProblem(kind: string, name: string, enforced: Quantity, requests: ResourceList): string | undefined {
-  const req = quantity(requests[name]);
+  const req = quantityOrUndefined(requests[name]);
   if (req === undefined) return `maximum ${name} usage per ${kind} is ${enforced.toString()}.  No request is specified`;
   const { r, e } = observed(req, undefined, enforced);
   if (r > e) return `maximum ${name} usage per ${kind} is ${enforced.toString()}, but request is ${req.toString()}`;
@@ -176,8 +169,8 @@ function maxRequestProblem(kind: string, name: string, enforced: Quantity, reque
 }
 
 function ratioProblem(kind: string, name: string, enforced: Quantity, requests: ResourceList, limits: ResourceList): string | undefined {
-  const req = quantity(requests[name]);
-  const lim = quantity(limits[name]);
+  const req = quantityOrUndefined(requests[name]);
+  const lim = quantityOrUndefined(limits[name]);
   const { r: reqValue, l: limValue } = observed(req, lim, enforced);
   if (req === undefined || reqValue === 0n) return `${name} max limit to request ratio per ${kind} is ${enforced.toString()}, but no request is specified or request is 0`;
   if (lim === undefined || limValue === 0n) return `${name} max limit to request ratio per ${kind} is ${enforced.toString()}, but no limit is specified or limit is 0`;
@@ -193,7 +186,7 @@ function boundsProblems(item: LimitRangeItem, kind: string, requests: ResourceLi
   const out: string[] = [];
   const each = (list: ResourceList | undefined, check: (name: string, enforced: Quantity) => string | undefined): void => {
     for (const name of Object.keys(list ?? {}).sort()) {
-      const enforced = quantity(list![name]);
+      const enforced = quantityOrUndefined(list![name]);
       const p = enforced && check(name, enforced);
       if (p) out.push(p);
     }
@@ -213,45 +206,15 @@ function podProblems(items: readonly LimitRangeItem[], obj: KubeObject | undefin
     if (item.type === "Container") {
       for (const c of [...containers, ...inits]) out.push(...boundsProblems(item, "Container", c.resources?.requests ?? {}, c.resources?.limits ?? {}));
     } else if (item.type === "Pod") {
-      out.push(...boundsProblems(item, "Pod", podTotal(containers, inits, "requests"), podTotal(containers, inits, "limits")));
+      out.push(...boundsProblems(item, "Pod", podTotal(spec, "requests"), podTotal(spec, "limits")));
     }
   }
   return out;
 }
 
-/**
- * What the pod as a whole asks for (upstream's PodRequests / PodLimits): its containers and
- * sidecars (restartable init containers) together, or an init container with the sidecars
- * started before it, whichever is more.
- */
-function podTotal(containers: readonly ContainerLike[], inits: readonly ContainerLike[], which: "requests" | "limits"): ResourceList {
-  const add = (to: Map<string, Quantity>, list: ResourceList | undefined): void => {
-    for (const [k, v] of Object.entries(list ?? {})) {
-      const q = quantity(v);
-      if (q) to.set(k, to.get(k)?.add(q) ?? q);
-    }
-  };
-  const atLeast = (to: Map<string, Quantity>, from: Map<string, Quantity>): void => {
-    for (const [k, q] of from) if (!to.has(k) || q.cmp(to.get(k)!) > 0) to.set(k, q);
-  };
-  const total = new Map<string, Quantity>();
-  for (const c of containers) add(total, c.resources?.[which]);
-  const sidecars = new Map<string, Quantity>();
-  const initPeak = new Map<string, Quantity>();
-  for (const c of inits) {
-    let during: Map<string, Quantity>;
-    if (c.restartPolicy === "Always") {
-      add(total, c.resources?.[which]);
-      add(sidecars, c.resources?.[which]);
-      during = sidecars;
-    } else {
-      during = new Map(sidecars);
-      add(during, c.resources?.[which]);
-    }
-    atLeast(initPeak, during);
-  }
-  atLeast(total, initPeak);
-  return Object.fromEntries([...total].map(([k, q]) => [k, q.toString()]));
+/** What the pod as a whole asks for (api/quota.ts: upstream's PodRequests / PodLimits), as a resource list. */
+function podTotal(spec: unknown, which: "requests" | "limits"): ResourceList {
+  return Object.fromEntries([...podResources(spec as Parameters<typeof podResources>[0], which)].map(([k, q]) => [k, q.toString()]));
 }
 
 function claimProblems(items: readonly LimitRangeItem[], obj: KubeObject | undefined): string[] {
@@ -260,12 +223,12 @@ function claimProblems(items: readonly LimitRangeItem[], obj: KubeObject | undef
   for (const item of items) {
     if (item.type !== "PersistentVolumeClaim") continue;
     for (const name of Object.keys(item.min ?? {}).sort()) {
-      const enforced = quantity(item.min![name]);
+      const enforced = quantityOrUndefined(item.min![name]);
       const p = enforced && minProblem("PersistentVolumeClaim", name, enforced, requests, {});
       if (p) out.push(p);
     }
     for (const name of Object.keys(item.max ?? {}).sort()) {
-      const enforced = quantity(item.max![name]);
+      const enforced = quantityOrUndefined(item.max![name]);
       const p = enforced && maxRequestProblem("PersistentVolumeClaim", name, enforced, requests);
       if (p) out.push(p);
     }
