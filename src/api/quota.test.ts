@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { addUsage, exceeded, podConstraintProblem, prettyPrint, quotaCovers, totalUsage, tracksName, usageOf, type Usage } from "./quota.js";
+import { addUsage, exceeded, growth, podConstraintProblem, prettyPrint, quotaCovers, totalUsage, tracksName, usageOf, type Usage } from "./quota.js";
 
 const plain = (u: Usage): Record<string, string> => Object.fromEntries([...u].map(([k, q]) => [k, q.toString()]));
 
@@ -69,5 +69,9 @@ describe("quota usage", () => {
     assert.deepEqual(exceeded(delta, { pods: "2", "requests.cpu": "750m" }, { pods: "3", "requests.cpu": "1" }), []);
     assert.deepEqual(totalUsage(["pods", "requests.cpu", "services"], [delta, delta]), { pods: "2", "requests.cpu": "500m", services: "0" });
     assert.equal(prettyPrint({ b: "2", a: "1" }), "a=1,b=2");
+    const before = usageOf("", "services", { spec: { ports: [{}, {}] } });
+    const after = usageOf("", "services", { spec: { type: "NodePort", ports: [{}, {}] } });
+    assert.deepEqual(plain(growth(after, before)), { "services.nodeports": "2" });
+    assert.deepEqual(plain(growth(before, after)), {}, "nothing shrinks into a credit");
   });
 });

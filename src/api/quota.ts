@@ -172,6 +172,16 @@ export function tracksName(group: string, plural: string, name: string): boolean
   return false;
 }
 
+/** What an update adds: `next` less `prev`, name by name, where that is more than nothing (upstream's SubtractWithNonNegativeResult). */
+export function growth(next: Usage, prev: Usage): Usage {
+  const out: Usage = new Map();
+  for (const [k, q] of next) {
+    const d = prev.has(k) ? q.sub(prev.get(k)!) : q;
+    if (d.cmpInt(0) > 0) out.set(k, d);
+  }
+  return out;
+}
+
 /** The part of `usage` a quota with these `hard` names tracks. */
 export function masked(usage: Usage, hard: ResourceList): Usage {
   return new Map([...usage].filter(([k]) => hard[k] !== undefined));

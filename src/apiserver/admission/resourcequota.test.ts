@@ -97,6 +97,24 @@ describe("ResourceQuota admission", () => {
     assert.match(message(second.body), /exceeded quota: besteffort, requested: pods=1, used: pods=1, limited: pods=1$/);
   });
 
+  it("charges an update for what it adds: a service that becomes a NodePort", async () => {
+    const ns = await namespace();
+    await quota(ns, "q", { hard: { "services.nodeports": "1", services: "5" } }, { "services.nodeports": "0", services: "0" });
+    const svc = (name: string, ports: number) => suite.client.request("POST", `/api/v1/namespaces/${ns}/services`, JSON.stringify({ metadata: { name }, spec: { selector: { a: "b" }, ports: Array.from({ length: ports }, (_, i) => ({ name: `p${i}`, port: 80 + i })) } }));
+    const toNodePort = (name: string) => suite.client.request("PATCH", `/api/v1/namespaces/${ns}/services/${name}`, JSON.stringify({ spec: { type: "NodePort" } }), { "Content-Type": "application/merge-patch+json" });
+    assert.equal((await svc("two", 2)).status, 201);
+    assert.equal((await svc("one", 1)).status, 201);
+    const two = await toNodePort("two");
+    assert.equal(two.status, 403, two.body);
+    assert.equal(message(two.body), 'services "two" is forbidden: exceeded quota: q, requested: services.nodeports=2, used: services.nodeports=0, limited: services.nodeports=1');
+    assert.equal((await toNodePort("one")).status, 200);
+    assert.deepEqual(await used(ns, "q"), { "services.nodeports": "1", services: "2" });
+    // An update that adds nothing is not charged.
+    const label = await suite.client.request("PATCH", `/api/v1/namespaces/${ns}/services/one`, JSON.stringify({ metadata: { labels: { x: "y" } } }), { "Content-Type": "application/merge-patch+json" });
+    assert.equal(label.status, 200, label.body);
+    assert.deepEqual(await used(ns, "q"), { "services.nodeports": "1", services: "2" });
+  });
+
   it("counts a NodePort service's ports and a claim's storage", async () => {
     const ns = await namespace();
     await quota(ns, "q", { hard: { "services.nodeports": "2", "requests.storage": "5Gi" } }, { "services.nodeports": "0", "requests.storage": "0" });

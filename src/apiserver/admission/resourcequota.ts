@@ -8,9 +8,10 @@
 // does not have them yet refuses ("status unknown for quota"). The charge is a compare-and-swap
 // of the quota's status, checked again on every try, so concurrent creates cannot both take the
 // last unit. A create that fails after its charge leaves the quota over-counted until the
-// controller counts again, as upstream. Dry runs are checked, not charged. Updates are not
-// charged (upstream charges pod resizes, service type changes and claim expansions).
-import { addUsage, exceeded, masked, podConstraintProblem, prettyPrint, quotaCovers, tracksName, usageOf, type QuotaSpecLike, type ResourceList, type Usage } from "../../api/quota.js";
+// controller counts again, as upstream. Dry runs are checked, not charged. Updates of services
+// and claims are charged for what they add (node ports, a load balancer, storage); pod updates
+// are not (upstream charges in-place resizes, which k8ts does not do).
+import { addUsage, exceeded, growth, masked, podConstraintProblem, prettyPrint, quotaCovers, tracksName, usageOf, type QuotaSpecLike, type ResourceList, type Usage } from "../../api/quota.js";
 import type { KubeObject } from "../registry/types.js";
 import { forbidden, type StatusError } from "../status.js";
 import type { AdmissionAttributes, AdmissionPlugin } from "./types.js";
@@ -37,11 +38,13 @@ export function resourceQuota(access: QuotaAccess): AdmissionPlugin {
   return {
     name: "ResourceQuota",
     async validate(a) {
-      if (a.operation !== "CREATE" || a.subresource !== "" || !a.resource.namespaced || !a.object) return;
+      if (!charged(a) || !a.object) return;
       const quotas = access.quotasOf(a.namespace);
       if (quotas.length === 0) return;
       const { group, plural } = a.resource;
-      const usage = withoutZeros(usageOf(group, plural, a.object));
+      // A create counts whole; an update only for what it adds.
+      const usage = a.oldObject ? growth(usageOf(group, plural, a.object), usageOf(group, plural, a.oldObject)) : withoutZeros(usageOf(group, plural, a.object));
+      if (a.operation === "UPDATE" && usage.size === 0) return;
       const charges: { name: string; requested: Usage }[] = [];
       for (const q of quotas) {
         const spec = specOf(q);
@@ -75,6 +78,16 @@ export function resourceQuota(access: QuotaAccess): AdmissionPlugin {
       }
     },
   };
+}
+
+/**
+ * Creates of namespaced objects, and (as upstream's evaluators handle them) updates of services,
+ * which may gain node ports or a load balancer, and of claims, which may grow.
+ */
+function charged(a: AdmissionAttributes): boolean {
+  if (a.subresource !== "" || !a.resource.namespaced) return false;
+  if (a.operation === "CREATE") return true;
+  return a.operation === "UPDATE" && a.resource.group === "" && (a.resource.plural === "services" || a.resource.plural === "persistentvolumeclaims");
 }
 
 function withoutZeros(u: Usage): Usage {
