@@ -452,11 +452,10 @@ export function parseQuantity(s: string): Quantity {
   return Quantity.parse(s);
 }
 
-/** The quantity `s` spells, or undefined when it is absent or not a quantity (stored objects were validated; this only guards). */
-export function quantityOrUndefined(s: string | undefined): Quantity | undefined {
-  if (s === undefined) return undefined;
+/** Parses a quantity field as upstream's decoder does (a string or a number); undefined when it is not one. */
+export function quantityOf(v: unknown): Quantity | undefined {
   try {
-    return Quantity.parse(s);
+    return Quantity.fromJSON(v);
   } catch {
     return undefined;
   }

@@ -9,7 +9,7 @@
 // `limits.memory`, `requests.ephemeral-storage` (= `ephemeral-storage`),
 // `limits.ephemeral-storage`; for services `services.nodeports` and `services.loadbalancers`;
 // for claims `requests.storage`. A pod that has ended (Succeeded or Failed) counts for nothing.
-import { Quantity, quantityOrUndefined } from "./quantity.js";
+import { Quantity, quantityOf } from "./quantity.js";
 
 export type ResourceList = Record<string, string>;
 /** Usage by quota resource name. */
@@ -91,7 +91,7 @@ export function podIsTerminal(pod: ObjectLike): boolean {
 export function podResources(spec: PodSpecLike | undefined, which: "requests" | "limits"): Usage {
   const add = (to: Usage, list: ResourceList | undefined): void => {
     for (const [k, v] of Object.entries(list ?? {})) {
-      const q = quantityOrUndefined(v);
+      const q = quantityOf(v);
       if (q) to.set(k, to.get(k)?.add(q) ?? q);
     }
   };
@@ -151,7 +151,7 @@ export function usageOf(group: string, plural: string, obj: ObjectLike): Usage {
     if (type === "LoadBalancer") usage.set("services.loadbalancers", one());
     if (type === "NodePort" || type === "LoadBalancer") usage.set("services.nodeports", Quantity.parse(String((spec?.ports ?? []).length)));
   } else if (plural === "persistentvolumeclaims") {
-    const storage = quantityOrUndefined((obj.spec as { resources?: { requests?: ResourceList } } | undefined)?.resources?.requests?.["storage"]);
+    const storage = quantityOf((obj.spec as { resources?: { requests?: ResourceList } } | undefined)?.resources?.requests?.["storage"]);
     if (storage) usage.set("requests.storage", storage);
   }
   return usage;
@@ -277,7 +277,7 @@ export function prettyPrint(list: Usage | ResourceList): string {
 /** `used` plus `delta`, as a ResourceList (for status.used). */
 export function addUsage(used: ResourceList | undefined, delta: Usage): ResourceList {
   const out: ResourceList = { ...used };
-  for (const [k, q] of delta) out[k] = (quantityOrUndefined(out[k])?.add(q) ?? q).toString();
+  for (const [k, q] of delta) out[k] = (quantityOf(out[k])?.add(q) ?? q).toString();
   return out;
 }
 
@@ -293,9 +293,9 @@ export function totalUsage(names: Iterable<string>, usages: Iterable<Usage>): Re
 export function exceeded(requested: Usage, used: ResourceList | undefined, hard: ResourceList): string[] {
   const out: string[] = [];
   for (const [k, q] of requested) {
-    const limit = quantityOrUndefined(hard[k]);
+    const limit = quantityOf(hard[k]);
     if (!limit) continue;
-    const now = quantityOrUndefined(used?.[k]) ?? Quantity.parse("0");
+    const now = quantityOf(used?.[k]) ?? Quantity.parse("0");
     if (now.add(q).cmp(limit) > 0) out.push(k);
   }
   return out.sort();

@@ -7,7 +7,7 @@
 // pod's containers cannot change after creation), never subresources; the defaults are applied
 // in the mutating phase and recorded in the `kubernetes.io/limit-ranger` annotation, the bounds
 // checked in the validating phase; every LimitRange of the namespace applies.
-import { Quantity, quantityOrUndefined } from "../../api/quantity.js";
+import { Quantity, quantityOf } from "../../api/quantity.js";
 import { podResources } from "../../api/quota.js";
 import type { KubeObject } from "../registry/types.js";
 import { forbidden } from "../status.js";
@@ -140,8 +140,8 @@ function observed(req: Quantity | undefined, lim: Quantity | undefined, enforced
 }
 
 function minProblem(kind: string, name: string, enforced: Quantity, requests: ResourceList, limits: ResourceList): string | undefined {
-  const req = quantityOrUndefined(requests[name]);
-  const lim = quantityOrUndefined(limits[name]);
+  const req = quantityOf(requests[name]);
+  const lim = quantityOf(limits[name]);
   const { r, l, e } = observed(req, lim, enforced);
   if (req === undefined) return `minimum ${name} usage per ${kind} is ${enforced.toString()}.  No request is specified`;
   if (r < e) return `minimum ${name} usage per ${kind} is ${enforced.toString()}, but request is ${req.toString()}`;
@@ -150,8 +150,8 @@ function minProblem(kind: string, name: string, enforced: Quantity, requests: Re
 }
 
 function maxProblem(kind: string, name: string, enforced: Quantity, requests: ResourceList, limits: ResourceList): string | undefined {
-  const req = quantityOrUndefined(requests[name]);
-  const lim = quantityOrUndefined(limits[name]);
+  const req = quantityOf(requests[name]);
+  const lim = quantityOf(limits[name]);
   const { r, l, e } = observed(req, lim, enforced);
   if (lim === undefined) return `maximum ${name} usage per ${kind} is ${enforced.toString()}.  No limit is specified`;
   if (l > e) return `maximum ${name} usage per ${kind} is ${enforced.toString()}, but limit is ${lim.toString()}`;
@@ -161,7 +161,7 @@ function maxProblem(kind: string, name: string, enforced: Quantity, requests: Re
 
 /** A claim's maximum bounds what it requests (claims set no limits). */
 function maxRequestProblem(kind: string, name: string, enforced: Quantity, requests: ResourceList): string | undefined {
-  const req = quantityOrUndefined(requests[name]);
+  const req = quantityOf(requests[name]);
   if (req === undefined) return `maximum ${name} usage per ${kind} is ${enforced.toString()}.  No request is specified`;
   const { r, e } = observed(req, undefined, enforced);
   if (r > e) return `maximum ${name} usage per ${kind} is ${enforced.toString()}, but request is ${req.toString()}`;
@@ -169,8 +169,8 @@ function maxRequestProblem(kind: string, name: string, enforced: Quantity, reque
 }
 
 function ratioProblem(kind: string, name: string, enforced: Quantity, requests: ResourceList, limits: ResourceList): string | undefined {
-  const req = quantityOrUndefined(requests[name]);
-  const lim = quantityOrUndefined(limits[name]);
+  const req = quantityOf(requests[name]);
+  const lim = quantityOf(limits[name]);
   const { r: reqValue, l: limValue } = observed(req, lim, enforced);
   if (req === undefined || reqValue === 0n) return `${name} max limit to request ratio per ${kind} is ${enforced.toString()}, but no request is specified or request is 0`;
   if (lim === undefined || limValue === 0n) return `${name} max limit to request ratio per ${kind} is ${enforced.toString()}, but no limit is specified or limit is 0`;
@@ -186,7 +186,7 @@ function boundsProblems(item: LimitRangeItem, kind: string, requests: ResourceLi
   const out: string[] = [];
   const each = (list: ResourceList | undefined, check: (name: string, enforced: Quantity) => string | undefined): void => {
     for (const name of Object.keys(list ?? {}).sort()) {
-      const enforced = quantityOrUndefined(list![name]);
+      const enforced = quantityOf(list![name]);
       const p = enforced && check(name, enforced);
       if (p) out.push(p);
     }
@@ -223,12 +223,12 @@ function claimProblems(items: readonly LimitRangeItem[], obj: KubeObject | undef
   for (const item of items) {
     if (item.type !== "PersistentVolumeClaim") continue;
     for (const name of Object.keys(item.min ?? {}).sort()) {
-      const enforced = quantityOrUndefined(item.min![name]);
+      const enforced = quantityOf(item.min![name]);
       const p = enforced && minProblem("PersistentVolumeClaim", name, enforced, requests, {});
       if (p) out.push(p);
     }
     for (const name of Object.keys(item.max ?? {}).sort()) {
-      const enforced = quantityOrUndefined(item.max![name]);
+      const enforced = quantityOf(item.max![name]);
       const p = enforced && maxRequestProblem("PersistentVolumeClaim", name, enforced, requests);
       if (p) out.push(p);
     }

@@ -6,7 +6,7 @@ import { FieldPath, invalid, notSupported, required, type FieldError } from "../
 import { validatePathSegmentName } from "../../api/validation.js";
 import type { Conversion, KubeObject, ResourceDefinition, TableDefinition } from "../registry/types.js";
 import { validateMeta, validateMetaUpdate } from "./common.js";
-import { quantityOf } from "./core/resources.js";
+import { quantityOf } from "../../api/quantity.js";
 import { D } from "./descriptions.js";
 import { ageColumn, column, nameColumn, since } from "./print.js";
 import { asArr, asNum, asObj, asStr, child, clone, creationOf, isObj, jsonEqual, meta, nameOf, objs, setDefault, type Json } from "./util.js";

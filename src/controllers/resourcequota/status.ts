@@ -2,7 +2,7 @@
 // status.hard is spec.hard, status.used is, for exactly the names in spec.hard, the sum of what
 // the namespace's objects that the quota covers count for (src/api/quota.ts counts one object).
 import type { ResourceQuota } from "kubernetes-types/core/v1.js";
-import { Quantity } from "../../api/quantity.js";
+import { quantityOf } from "../../api/quantity.js";
 import { COUNTED_RESOURCES, quotaCovers, totalUsage, tracksName, usageOf, type CountedResource, type QuotaSpecLike, type ResourceList, type Usage } from "../../api/quota.js";
 import type { DeepReadonly, KubeObject } from "../../client/objects.js";
 
@@ -45,11 +45,9 @@ export function sameResourceList(a: DeepReadonly<ResourceList> | undefined, b: D
     const y = b?.[k];
     if (x === undefined || y === undefined) return false;
     if (x === y) continue;
-    try {
-      if (Quantity.parse(x).cmp(Quantity.parse(y)) !== 0) return false;
-    } catch {
-      return false;
-    }
+    const qx = quantityOf(x);
+    const qy = quantityOf(y);
+    if (!qx || !qy || qx.cmp(qy) !== 0) return false;
   }
   return true;
 }

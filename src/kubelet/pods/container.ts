@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import { isAbsolute, join, normalize } from "node:path";
 import type { Container, EnvVar, Pod } from "kubernetes-types/core/v1.js";
-import { Quantity } from "../../api/quantity.js";
+import { quantityOf } from "../../api/quantity.js";
 import type { ContainerConfig, Input, LinuxContainerResources, LinuxContainerSecurityContext, Mount, MountPropagation } from "../cri/client.js";
 import {
   ANNOTATION_CONTAINER_HASH,
@@ -73,15 +73,6 @@ const MAX_SHARES = 262144;
 const QUOTA_PERIOD = 100_000;
 const MIN_QUOTA = 1000;
 
-function qty(raw: unknown): Quantity | undefined {
-  if (raw === undefined || raw === null || raw === "") return undefined;
-  try {
-    return Quantity.parse(String(raw));
-  } catch {
-    return undefined;
-  }
-}
-
 export type QOSClass = "Guaranteed" | "Burstable" | "BestEffort";
 
 /** upstream's ComputePodQOS: cpu and memory of every container (init too) */
@@ -94,14 +85,14 @@ export function podQOSClass(pod: Pod): QOSClass {
     const req = { ...lim, ...(c.resources?.requests ?? {}) };
     for (const [name, raw] of Object.entries(req)) {
       if (name !== "cpu" && name !== "memory") continue;
-      const q = qty(raw);
+      const q = quantityOf(raw);
       if (!q || q.sign() <= 0) continue;
       requests.set(name, (requests.get(name) ?? 0n) + q.milliValue());
     }
     const found = new Set<string>();
     for (const [name, raw] of Object.entries(lim)) {
       if (name !== "cpu" && name !== "memory") continue;
-      const q = qty(raw);
+      const q = quantityOf(raw);
       if (!q || q.sign() <= 0) continue;
       found.add(name);
       limits.set(name, (limits.get(name) ?? 0n) + q.milliValue());
@@ -118,10 +109,10 @@ export function podQOSClass(pod: Pod): QOSClass {
 export function linuxResources(pod: Pod, c: Container, nodeMemoryBytes: number): Input<LinuxContainerResources> {
   const limits = c.resources?.limits ?? {};
   const requests = c.resources?.requests ?? {};
-  const cpuReq = qty(requests["cpu"]) ?? qty(limits["cpu"]);
-  const cpuLim = qty(limits["cpu"]);
-  const memLim = qty(limits["memory"]);
-  const memReq = qty(requests["memory"]) ?? memLim;
+  const cpuReq = quantityOf(requests["cpu"]) ?? quantityOf(limits["cpu"]);
+  const cpuLim = quantityOf(limits["cpu"]);
+  const memLim = quantityOf(limits["memory"]);
+  const memReq = quantityOf(requests["memory"]) ?? memLim;
   const milli = cpuReq ? Number(cpuReq.milliValue()) : 0;
   const shares = Math.min(MAX_SHARES, Math.max(MIN_SHARES, Math.floor((milli * 1024) / 1000)));
   const out: Input<LinuxContainerResources> = { cpuShares: shares };

@@ -10,7 +10,8 @@ import { ageColumn, column, containerCells, containersColumn, defaultTable, form
 import { asArr, asNum, asObj, asStr, child, clone, creationOf, deletionOf, isObj, jsonEqual, keepStatus, meta, nameOf, objs, setDefault, strMap, type Json } from "../util.js";
 import { mapSelectorScale, validateReplicaStatus, validateTemplateForController } from "../workload.js";
 import { defaultPodTemplate, defaultPVCSpec, defaultVolume } from "./podspec-defaults.js";
-import { canonicalizeQuantities, quantityOf } from "./resources.js";
+import { quantityOf } from "../../../api/quantity.js";
+import { canonicalizeQuantities } from "./resources.js";
 import { rfc3339 } from "../../../util/time.js";
 
 const SPEC = FieldPath.of("spec");

@@ -2,18 +2,9 @@
 // upstream server does to "0.5" or "1024Mi"), ValidateResourceRequirements, and the pod QoS
 // class the pod strategy stores in status.qosClass.
 import { FieldPath, forbidden, invalid, required, type FieldError } from "../../../api/fielderrors.js";
-import { Quantity } from "../../../api/quantity.js";
+import { Quantity, quantityOf } from "../../../api/quantity.js";
 import { IS_NEGATIVE_ERROR_MSG, isQualifiedName } from "../../../api/validation.js";
 import { asObj, isObj, objs, type Json } from "../util.js";
-
-/** Parses a quantity field as upstream's decoder does; undefined when it is not one. */
-export function quantityOf(v: unknown): Quantity | undefined {
-  try {
-    return Quantity.fromJSON(v);
-  } catch {
-    return undefined;
-  }
-}
 
 /** Rewrites each quantity of a map to upstream's canonical string; unparsable ones are left for validation. */
 export function canonicalizeQuantities(list: unknown): void {
