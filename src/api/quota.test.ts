@@ -51,6 +51,8 @@ describe("quota usage", () => {
     const sized = pod([{ name: "a", resources: { requests: { cpu: "1" } } }], { activeDeadlineSeconds: 30, priorityClassName: "high" });
     assert.ok(quotaCovers({ scopes: ["BestEffort"] }, "", "pods", bestEffort));
     assert.ok(!quotaCovers({ scopes: ["BestEffort"] }, "", "pods", sized));
+    // Best effort is the pod's QoS class: a zero request asks for nothing.
+    assert.ok(quotaCovers({ scopes: ["BestEffort"] }, "", "pods", pod([{ name: "a", resources: { requests: { cpu: "0" } } }])));
     assert.ok(quotaCovers({ scopes: ["NotBestEffort", "Terminating"] }, "", "pods", sized));
     assert.ok(!quotaCovers({ scopes: ["NotTerminating"] }, "", "pods", sized));
     assert.ok(quotaCovers({ scopeSelector: { matchExpressions: [{ scopeName: "PriorityClass", operator: "In", values: ["high"] }] } }, "", "pods", sized));

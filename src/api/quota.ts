@@ -9,6 +9,7 @@
 // `limits.memory`, `requests.ephemeral-storage` (= `ephemeral-storage`),
 // `limits.ephemeral-storage`; for services `services.nodeports` and `services.loadbalancers`;
 // for claims `requests.storage`. A pod that has ended (Succeeded or Failed) counts for nothing.
+import { podQOSClass } from "./qos.js";
 import { Quantity, quantityOf } from "./quantity.js";
 
 export type ResourceList = Record<string, string>;
@@ -199,11 +200,6 @@ export interface QuotaSpecLike {
   readonly scopeSelector?: ScopeSelectorLike;
 }
 
-function isBestEffort(spec: PodSpecLike | undefined): boolean {
-  const all = [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])];
-  return all.every((c) => ["requests", "limits"].every((w) => Object.keys(c.resources?.[w as "requests" | "limits"] ?? {}).every((k) => k !== "cpu" && k !== "memory")));
-}
-
 function scopeMatches(scope: string, operator: string, values: readonly string[], pod: ObjectLike): boolean {
   const spec = pod.spec as PodSpecLike | undefined;
   switch (scope) {
@@ -212,9 +208,9 @@ function scopeMatches(scope: string, operator: string, values: readonly string[]
     case "NotTerminating":
       return spec?.activeDeadlineSeconds === undefined || spec.activeDeadlineSeconds < 0;
     case "BestEffort":
-      return isBestEffort(spec);
+      return podQOSClass(spec) === "BestEffort";
     case "NotBestEffort":
-      return !isBestEffort(spec);
+      return podQOSClass(spec) !== "BestEffort";
     case "PriorityClass": {
       const name = spec?.priorityClassName ?? "";
       if (operator === "Exists") return name !== "";

@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import { isAbsolute, join, normalize } from "node:path";
 import type { Container, EnvVar, Pod } from "kubernetes-types/core/v1.js";
 import { quantityOf } from "../../api/quantity.js";
+import { podQOSClass } from "../../api/qos.js";
 import type { ContainerConfig, Input, LinuxContainerResources, LinuxContainerSecurityContext, Mount, MountPropagation } from "../cri/client.js";
 import {
   ANNOTATION_CONTAINER_HASH,
@@ -73,39 +74,6 @@ const MAX_SHARES = 262144;
 const QUOTA_PERIOD = 100_000;
 const MIN_QUOTA = 1000;
 
-export type QOSClass = "Guaranteed" | "Burstable" | "BestEffort";
-
-/** upstream's ComputePodQOS: cpu and memory of every container (init too) */
-export function podQOSClass(pod: Pod): QOSClass {
-  const requests = new Map<string, bigint>();
-  const limits = new Map<string, bigint>();
-  let guaranteed = true;
-  for (const c of [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])]) {
-    const lim = c.resources?.limits ?? {};
-    const req = { ...lim, ...(c.resources?.requests ?? {}) };
-    for (const [name, raw] of Object.entries(req)) {
-      if (name !== "cpu" && name !== "memory") continue;
-      const q = quantityOf(raw);
-      if (!q || q.sign() <= 0) continue;
-      requests.set(name, (requests.get(name) ?? 0n) + q.milliValue());
-    }
-    const found = new Set<string>();
-    for (const [name, raw] of Object.entries(lim)) {
-      if (name !== "cpu" && name !== "memory") continue;
-      const q = quantityOf(raw);
-      if (!q || q.sign() <= 0) continue;
-      found.add(name);
-      limits.set(name, (limits.get(name) ?? 0n) + q.milliValue());
-    }
-    if (!found.has("cpu") || !found.has("memory")) guaranteed = false;
-  }
-  if (requests.size === 0 && limits.size === 0) return "BestEffort";
-  if (guaranteed) {
-    for (const [name, r] of requests) if (limits.get(name) !== r) guaranteed = false;
-  }
-  return guaranteed && requests.size === limits.size ? "Guaranteed" : "Burstable";
-}
-
 export function linuxResources(pod: Pod, c: Container, nodeMemoryBytes: number): Input<LinuxContainerResources> {
   const limits = c.resources?.limits ?? {};
   const requests = c.resources?.requests ?? {};
@@ -122,7 +90,7 @@ export function linuxResources(pod: Pod, c: Container, nodeMemoryBytes: number):
   }
   if (memLim) out.memoryLimitInBytes = Number(memLim.value());
   // Upstream's OOM score policy (pkg/kubelet/qos/policy.go); containerd clamps what it cannot set.
-  const qos = podQOSClass(pod);
+  const qos = podQOSClass(pod.spec);
   if (qos === "Guaranteed") out.oomScoreAdj = -997;
   else if (qos === "BestEffort") out.oomScoreAdj = 1000;
   else {

@@ -6,7 +6,8 @@ import type { ConfigMap, Container, Pod, PodStatus, Secret, Service } from "kube
 import type { ObjectSource } from "../types.js";
 import { computePodActions } from "./actions.js";
 import { Backoff } from "./backoff.js";
-import { containerConfig, containerHash, containerMounts, linuxResources, podQOSClass, podRef, pullPolicy, securityContext, verifyRunAsNonRoot } from "./container.js";
+import { podQOSClass } from "../../api/qos.js";
+import { containerConfig, containerHash, containerMounts, linuxResources, podRef, pullPolicy, securityContext, verifyRunAsNonRoot } from "./container.js";
 import { ContainerConfigError, containerEnv, expand, expandCommand, fieldRefValue, resourceFieldValue, serviceEnv } from "./env.js";
 import { pullAuths, registryOf } from "./images.js";
 import { tailCriLog, type ContainerRecord, type PodRuntime, type SandboxRecord } from "./runtime-state.js";
@@ -241,10 +242,10 @@ describe("container config", () => {
   });
 
   it("QoS classes", () => {
-    assert.equal(podQOSClass(pod()), "BestEffort");
-    assert.equal(podQOSClass(pod({ containers: [{ name: "c", resources: { limits: { cpu: "1", memory: "1Gi" } } }] })), "Guaranteed");
-    assert.equal(podQOSClass(pod({ containers: [{ name: "c", resources: { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "2", memory: "1Gi" } } }] })), "Burstable");
-    assert.equal(podQOSClass(pod({ containers: [{ name: "c", resources: { limits: { cpu: "1", memory: "1Gi" } } }, { name: "d" }] })), "Burstable");
+    assert.equal(podQOSClass(pod().spec), "BestEffort");
+    assert.equal(podQOSClass(pod({ containers: [{ name: "c", resources: { limits: { cpu: "1", memory: "1Gi" } } }] }).spec), "Guaranteed");
+    assert.equal(podQOSClass(pod({ containers: [{ name: "c", resources: { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "2", memory: "1Gi" } } }] }).spec), "Burstable");
+    assert.equal(podQOSClass(pod({ containers: [{ name: "c", resources: { limits: { cpu: "1", memory: "1Gi" } } }, { name: "d" }] }).spec), "Burstable");
   });
 
   it("resources become cgroup settings", () => {

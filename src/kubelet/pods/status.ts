@@ -3,7 +3,7 @@
 // condition generators). Pure: everything it needs comes in through StatusInput.
 import { isDeepStrictEqual } from "node:util";
 import type { Container, ContainerState, ContainerStateTerminated, ContainerStatus, Pod, PodCondition, PodStatus } from "kubernetes-types/core/v1.js";
-import { podQOSClass } from "./container.js";
+import { podQOSClass } from "../../api/qos.js";
 import type { ContainerRecord, PodRuntime, SandboxRecord } from "./runtime-state.js";
 import { rfc3339 } from "../../util/time.js";
 
@@ -268,7 +268,7 @@ export function computePodStatus(i: StatusInput): PodStatus {
     ...(init.length ? { initContainerStatuses: init } : {}),
     containerStatuses: regular,
     ...(ephemeral.length ? { ephemeralContainerStatuses: ephemeral } : {}),
-    qosClass: podQOSClass(i.pod),
+    qosClass: podQOSClass(i.pod.spec),
   };
   if (i.old?.reason) status.reason = i.old.reason;
   if (i.old?.message) status.message = i.old.message;

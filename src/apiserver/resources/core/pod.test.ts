@@ -4,7 +4,7 @@ import type { KubeObject, StrategyContext } from "../../registry/types.js";
 import { pods, podGracePeriod, podSelectableFields } from "./pod.js";
 import { podStatusCells } from "./pod-table.js";
 import { imageTag } from "./podspec-defaults.js";
-import { podQOSClass } from "./resources.js";
+import { podQOSClass } from "../../../api/qos.js";
 
 const ctx: StrategyContext = { namespace: "default", now: new Date("2024-05-01T12:00:00Z"), user: { username: "admin", groups: [] } };
 

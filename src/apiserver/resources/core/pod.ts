@@ -9,7 +9,7 @@ import { asArr, asNum, asObj, asStr, child, clone, isObj, jsonEqual, objs, type 
 import { defaultPodOnly, defaultPodSpec } from "./podspec-defaults.js";
 import { validatePodSpec } from "./podspec-validation.js";
 import { podTable } from "./pod-table.js";
-import { podQOSClass } from "./resources.js";
+import { podQOSClass } from "../../../api/qos.js";
 
 const SPEC = FieldPath.of("spec");
 /** Marks the API copy of a static pod (one the kubelet runs from a file). */

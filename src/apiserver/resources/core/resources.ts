@@ -1,6 +1,6 @@
 // Compute resources of containers: quantity canonicalization (what a round trip through the
-// upstream server does to "0.5" or "1024Mi"), ValidateResourceRequirements, and the pod QoS
-// class the pod strategy stores in status.qosClass.
+// upstream server does to "0.5" or "1024Mi") and ValidateResourceRequirements. The pod QoS
+// class the pod strategy stores in status.qosClass is api/qos.ts's.
 import { FieldPath, forbidden, invalid, required, type FieldError } from "../../../api/fielderrors.js";
 import { Quantity, quantityOf } from "../../../api/quantity.js";
 import { IS_NEGATIVE_ERROR_MSG, isQualifiedName } from "../../../api/validation.js";
@@ -114,52 +114,6 @@ export function validateResourceRequirements(res: Json, path: FieldPath): FieldE
   }
   if (!limCPUOrMemory && !reqCPUOrMemory && hugePages) errs.push(forbidden(path, "HugePages require cpu or memory"));
   return errs;
-}
-
-export type QOSClass = "Guaranteed" | "Burstable" | "BestEffort";
-
-/**
- * The pod's QoS class as upstream's ComputePodQOS: only cpu and memory count; Guaranteed when
- * every container limits both and requests equal limits, BestEffort when nothing is set.
- * Requests a container leaves out default to its limits (as defaulting has done upstream).
- */
-export function podQOSClass(spec: Json): QOSClass {
-  const requests = new Map<string, Quantity>();
-  const limits = new Map<string, Quantity>();
-  let guaranteed = true;
-  for (const c of [...objs(spec.containers), ...objs(spec.initContainers)]) {
-    const res = asObj(c.resources) ?? {};
-    const lim = asObj(res.limits) ?? {};
-    const req = { ...lim, ...(asObj(res.requests) ?? {}) };
-    for (const [name, raw] of Object.entries(req)) {
-      if (name !== "cpu" && name !== "memory") continue;
-      const q = quantityOf(raw);
-      if (!q || q.sign() <= 0) continue;
-      const prev = requests.get(name);
-      requests.set(name, prev ? q.add(prev) : q);
-    }
-    const found = new Set<string>();
-    for (const [name, raw] of Object.entries(lim)) {
-      if (name !== "cpu" && name !== "memory") continue;
-      const q = quantityOf(raw);
-      if (!q || q.sign() <= 0) continue;
-      found.add(name);
-      const prev = limits.get(name);
-      limits.set(name, prev ? q.add(prev) : q);
-    }
-    if (!found.has("cpu") || !found.has("memory")) guaranteed = false;
-  }
-  if (requests.size === 0 && limits.size === 0) return "BestEffort";
-  if (guaranteed) {
-    for (const [name, req] of requests) {
-      const lim = limits.get(name);
-      if (!lim || lim.cmp(req) !== 0) {
-        guaranteed = false;
-        break;
-      }
-    }
-  }
-  return guaranteed && requests.size === limits.size ? "Guaranteed" : "Burstable";
 }
 
 /** Canonical quantities in every container's resources of a pod spec (and the pod overhead). */
