@@ -10,8 +10,7 @@
 import { Quantity, quantityOf } from "../../api/quantity.js";
 import { podResources } from "../../api/quota.js";
 import type { KubeObject } from "../registry/types.js";
-import { forbidden } from "../status.js";
-import type { AdmissionAttributes, AdmissionPlugin } from "./types.js";
+import { admissionForbidden, type AdmissionAttributes, type AdmissionPlugin } from "./types.js";
 
 export const LIMIT_RANGER_ANNOTATION = "kubernetes.io/limit-ranger";
 
@@ -63,7 +62,7 @@ export function limitRanger(limitRangesOf: LimitRangesOf): AdmissionPlugin {
       if (problems.length === 0) return;
       // Upstream's aggregate error: one message as it is, several in brackets.
       const why = problems.length === 1 ? problems[0]! : `[${problems.join(", ")}]`;
-      throw forbidden(`${a.resource.plural} "${nameOf(a)}" is forbidden: ${why}`, { group: a.resource.group, resource: a.resource.plural }, nameOf(a));
+      throw admissionForbidden(a, why);
     },
   };
 }
@@ -73,12 +72,6 @@ function kindOf(a: AdmissionAttributes): "pod" | "claim" | undefined {
   if (a.resource.plural === "pods" && a.operation === "CREATE") return "pod";
   if (a.resource.plural === "persistentvolumeclaims" && (a.operation === "CREATE" || a.operation === "UPDATE")) return "claim";
   return undefined;
-}
-
-/** The object's name, or its generateName before one is made (upstream's admission.NewForbidden). */
-function nameOf(a: AdmissionAttributes): string {
-  const meta = a.object?.metadata;
-  return a.name || meta?.name || meta?.generateName || "Unknown";
 }
 
 function containersOf(list: unknown): ContainerLike[] {

@@ -1,7 +1,7 @@
 // NamespaceLifecycle (upstream plugin of the same name): nothing is created in a namespace that
 // does not exist or is terminating, and the namespaces the system needs cannot be deleted.
-import { forbidden, notFound } from "../status.js";
-import type { AdmissionPlugin } from "./types.js";
+import { notFound } from "../status.js";
+import { admissionForbidden, type AdmissionPlugin } from "./types.js";
 
 export type NamespacePhase = "Active" | "Terminating";
 
@@ -13,7 +13,7 @@ export function namespaceLifecycle(phaseOf: (namespace: string) => Promise<Names
     async validate(a) {
       if (a.resource.group === "" && a.resource.plural === "namespaces") {
         if (a.operation === "DELETE" && IMMORTAL_NAMESPACES.has(a.name)) {
-          throw forbidden(`namespaces "${a.name}" is forbidden: this namespace may not be deleted`, { group: "", resource: "namespaces" }, a.name);
+          throw admissionForbidden(a, "this namespace may not be deleted");
         }
         return;
       }
@@ -21,11 +21,7 @@ export function namespaceLifecycle(phaseOf: (namespace: string) => Promise<Names
       const phase = await phaseOf(a.namespace);
       if (phase === undefined) throw notFound({ group: "", resource: "namespaces" }, a.namespace);
       if (phase === "Terminating") {
-        const err = forbidden(
-          `${a.resource.plural}${a.resource.group ? "." + a.resource.group : ""} "${a.name}" is forbidden: unable to create new content in namespace ${a.namespace} because it is being terminated`,
-          { group: a.resource.group, resource: a.resource.plural },
-          a.name,
-        );
+        const err = admissionForbidden(a, `unable to create new content in namespace ${a.namespace} because it is being terminated`);
         err.status.details!.causes = [{ reason: "NamespaceTerminating", message: `namespace ${a.namespace} is being terminated`, field: "metadata.namespace" }];
         throw err;
       }

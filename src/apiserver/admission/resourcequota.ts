@@ -13,8 +13,7 @@
 // are not (upstream charges in-place resizes, which k8ts does not do).
 import { addUsage, exceeded, growth, masked, podConstraintProblem, prettyPrint, quotaCovers, tracksName, usageOf, type QuotaSpecLike, type ResourceList, type Usage } from "../../api/quota.js";
 import type { KubeObject } from "../registry/types.js";
-import { forbidden, type StatusError } from "../status.js";
-import type { AdmissionAttributes, AdmissionPlugin } from "./types.js";
+import { admissionForbidden, type AdmissionAttributes, type AdmissionPlugin } from "./types.js";
 
 export interface QuotaAccess {
   /** The namespace's ResourceQuotas, as the server's cache holds them. */
@@ -55,15 +54,15 @@ export function resourceQuota(access: QuotaAccess): AdmissionPlugin {
         const hard = statusOf(q).hard;
         if (group === "" && plural === "pods" && hard) {
           const problem = podConstraintProblem(hard, a.object);
-          if (problem) throw refuse(a, `failed quota: ${name}: ${problem}`);
+          if (problem) throw admissionForbidden(a, `failed quota: ${name}: ${problem}`);
         }
         if (!hard || tracked.some((k) => hard[k] === undefined || statusOf(q).used?.[k] === undefined)) {
-          throw refuse(a, `status unknown for quota: ${name}, resources: ${[...tracked].sort().join(",")}`);
+          throw admissionForbidden(a, `status unknown for quota: ${name}, resources: ${[...tracked].sort().join(",")}`);
         }
         const requested = masked(usage, hard);
         if (requested.size === 0) continue;
         const over = exceeded(requested, statusOf(q).used, hard);
-        if (over.length > 0) throw refuse(a, exceededMessage(name, requested, statusOf(q), over));
+        if (over.length > 0) throw admissionForbidden(a, exceededMessage(name, requested, statusOf(q), over));
         charges.push({ name, requested });
       }
       if (a.dryRun) return;
@@ -72,7 +71,7 @@ export function resourceQuota(access: QuotaAccess): AdmissionPlugin {
           const status = statusOf(current);
           const hard = status.hard ?? {};
           const over = exceeded(requested, status.used, hard);
-          if (over.length > 0) throw refuse(a, exceededMessage(name, requested, status, over));
+          if (over.length > 0) throw admissionForbidden(a, exceededMessage(name, requested, status, over));
           return { ...current, status: { ...status, used: addUsage(status.used, requested) } } as KubeObject;
         });
       }
@@ -100,9 +99,3 @@ function exceededMessage(name: string, requested: Usage, status: QuotaStatusLike
   return `exceeded quota: ${name}, requested: ${prettyPrint(req)}, used: ${prettyPrint(pick(status.used))}, limited: ${prettyPrint(pick(status.hard))}`;
 }
 
-/** upstream's admission.NewForbidden: the object's name, or its generateName before one is made. */
-function refuse(a: AdmissionAttributes, why: string): StatusError {
-  const meta = a.object?.metadata;
-  const name = a.name || meta?.name || meta?.generateName || "Unknown";
-  return forbidden(`${a.resource.plural}${a.resource.group ? "." + a.resource.group : ""} "${name}" is forbidden: ${why}`, { group: a.resource.group, resource: a.resource.plural }, name);
-}

@@ -2,6 +2,7 @@
 // change the object; validating plugins only accept or reject. A plugin rejects by throwing a
 // StatusError (upstream: admission.NewForbidden and friends).
 import type { KubeObject, ResourceDefinition } from "../registry/types.js";
+import { forbidden, type StatusError } from "../status.js";
 
 export type AdmissionOperation = "CREATE" | "UPDATE" | "DELETE" | "CONNECT";
 
@@ -41,4 +42,15 @@ export class AdmissionChain {
   async validate(attrs: AdmissionAttributes): Promise<void> {
     for (const p of this.plugins) if (p.validate) await p.validate(attrs);
   }
+}
+
+/**
+ * A plugin's refusal, as upstream's admission.NewForbidden words it: `pods "p" is forbidden:
+ * <why>`, naming the object, or its generateName before a name is made.
+ */
+export function admissionForbidden(a: AdmissionAttributes, why: string): StatusError {
+  const meta = a.object?.metadata;
+  const name = a.name || meta?.name || meta?.generateName || "Unknown";
+  const resource = a.resource.group ? `${a.resource.plural}.${a.resource.group}` : a.resource.plural;
+  return forbidden(`${resource} "${name}" is forbidden: ${why}`, { group: a.resource.group, resource: a.resource.plural }, name);
 }
