@@ -173,7 +173,10 @@ export function tracksName(group: string, plural: string, name: string): boolean
   return false;
 }
 
-/** What an update adds: `next` less `prev`, name by name, where that is more than nothing (upstream's SubtractWithNonNegativeResult). */
+/**
+ * What `next` adds to `prev`, name by name, where that is more than nothing (upstream's
+ * SubtractWithNonNegativeResult and RemoveZeros): an update's charge, or a create's with `prev` empty.
+ */
 export function growth(next: Usage, prev: Usage): Usage {
   const out: Usage = new Map();
   for (const [k, q] of next) {

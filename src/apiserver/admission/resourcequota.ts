@@ -41,9 +41,9 @@ export function resourceQuota(access: QuotaAccess): AdmissionPlugin {
       const quotas = access.quotasOf(a.namespace);
       if (quotas.length === 0) return;
       const { group, plural } = a.resource;
-      // A create counts whole; an update only for what it adds.
-      const usage = a.oldObject ? growth(usageOf(group, plural, a.object), usageOf(group, plural, a.oldObject)) : withoutZeros(usageOf(group, plural, a.object));
-      if (a.operation === "UPDATE" && usage.size === 0) return;
+      // A create counts whole, an update for what it adds; nothing added, nothing to charge.
+      const usage = growth(usageOf(group, plural, a.object), a.oldObject ? usageOf(group, plural, a.oldObject) : new Map());
+      if (usage.size === 0) return;
       const charges: { name: string; requested: Usage }[] = [];
       for (const q of quotas) {
         const spec = specOf(q);
@@ -57,7 +57,7 @@ export function resourceQuota(access: QuotaAccess): AdmissionPlugin {
           if (problem) throw admissionForbidden(a, `failed quota: ${name}: ${problem}`);
         }
         if (!hard || tracked.some((k) => hard[k] === undefined || statusOf(q).used?.[k] === undefined)) {
-          throw admissionForbidden(a, `status unknown for quota: ${name}, resources: ${[...tracked].sort().join(",")}`);
+          throw admissionForbidden(a, `status unknown for quota: ${name}, resources: ${tracked.sort().join(",")}`);
         }
         const requested = masked(usage, hard);
         if (requested.size === 0) continue;
@@ -87,10 +87,6 @@ function charged(a: AdmissionAttributes): boolean {
   if (a.subresource !== "" || !a.resource.namespaced) return false;
   if (a.operation === "CREATE") return true;
   return a.operation === "UPDATE" && a.resource.group === "" && (a.resource.plural === "services" || a.resource.plural === "persistentvolumeclaims");
-}
-
-function withoutZeros(u: Usage): Usage {
-  return new Map([...u].filter(([, q]) => q.cmpInt(0) !== 0));
 }
 
 function exceededMessage(name: string, requested: Usage, status: QuotaStatusLike, over: readonly string[]): string {

@@ -8,6 +8,7 @@ import { isConflict, isNotFound } from "../../client/errors.js";
 import type { Lister } from "../../client/informer.js";
 import { DeletedFinalStateUnknown, keyOf, splitKey, type DeepReadonly, type KubeObject } from "../../client/objects.js";
 import type { CountedResource } from "../../api/quota.js";
+import { jsonEqual } from "../../util/json.js";
 import type { Logger } from "../../util/log.js";
 import type { Api } from "../api.js";
 import { nextStatus, sameResourceList, type RQuota } from "./status.js";
@@ -52,18 +53,15 @@ export class ResourceQuotaController {
     log.debug({ quota: key, used: status?.used }, "updated resource quota status");
   }
 
-  hasQuotas(namespace: string): boolean {
-    return this.d.quotas.namespace(namespace).list().length > 0;
-  }
-
-  /** The keys of the namespace's quotas that name something in `names`. */
-  quotaKeysFor(namespace: string, names: ReadonlySet<string>): string[] {
-    if (names.size === 0) return [];
-    return this.d.quotas
-      .namespace(namespace)
-      .list()
-      .filter((q) => Object.keys(q.spec?.hard ?? {}).some((n) => names.has(n)))
-      .map((q) => keyOf(q as DeepReadonly<KubeObject>));
+  /**
+   * The keys of the namespace's quotas that name something in `names`, which is worked out only
+   * when the namespace has quotas (most have none, and their objects' events are most events).
+   */
+  quotaKeysFor(namespace: string, names: () => ReadonlySet<string>): string[] {
+    const quotas = this.d.quotas.namespace(namespace).list();
+    if (quotas.length === 0) return [];
+    const wanted = names();
+    return quotas.filter((q) => Object.keys(q.spec?.hard ?? {}).some((n) => wanted.has(n))).map((q) => keyOf(q as DeepReadonly<KubeObject>));
   }
 }
 
@@ -86,8 +84,7 @@ export class ResourceQuotaEventHandlers {
    * bring the recount.
    */
   quotaUpdated(old: RQuota, cur: RQuota): void {
-    const specChanged = JSON.stringify(old.spec ?? {}) !== JSON.stringify(cur.spec ?? {});
-    if (old === cur || specChanged || !sameResourceList(cur.status?.hard, cur.spec?.hard)) this.quotaAdded(cur);
+    if (old === cur || !jsonEqual(old.spec, cur.spec) || !sameResourceList(cur.status?.hard, cur.spec?.hard)) this.quotaAdded(cur);
   }
 
   /**
@@ -99,11 +96,7 @@ export class ResourceQuotaEventHandlers {
     const objs = [old instanceof DeletedFinalStateUnknown ? old.obj : old, cur].filter((o): o is Obj => o !== undefined);
     const first = objs[0];
     if (!first) return;
-    // Most namespaces have no quota: no usage to work out for their objects' events.
-    const namespace = first.metadata?.namespace ?? "";
-    if (!this.c.hasQuotas(namespace)) return;
-    const names = new Set<string>();
-    for (const o of objs) for (const n of usageOf(r.group, r.plural, o as unknown as Parameters<typeof usageOf>[2]).keys()) names.add(n);
-    for (const k of this.c.quotaKeysFor(namespace, names)) this.enqueue(k);
+    const countedFor = (): Set<string> => new Set(objs.flatMap((o) => [...usageOf(r.group, r.plural, o as unknown as Parameters<typeof usageOf>[2]).keys()]));
+    for (const k of this.c.quotaKeysFor(first.metadata?.namespace ?? "", countedFor)) this.enqueue(k);
   }
 }
