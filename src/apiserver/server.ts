@@ -231,14 +231,16 @@ export class ApiServer {
       return def ? this.stores.get(def) : undefined;
     };
     const serviceAccounts = new ServiceAccounts({ signingKeyPem: this.pki.serviceAccount.privateKeyPem, issuer: o.serviceAccountIssuer, audiences: o.apiAudiences, store: coreStore, namespacePhase: phaseOf });
-    const lrDef = this.registry.lookup("", "v1", "limitranges");
-    const limitRangesOf = (namespace: string): readonly Readonly<KubeObject>[] => (lrDef ? cache.resource(resourcePrefix(lrDef)).list(resourcePrefix(lrDef, namespace)).map((c) => c.object) : []);
+    /** A core resource's objects in a namespace, as the watch cache holds them (admission's view of LimitRanges and quotas). */
+    const cachedIn = (plural: string) => {
+      const def = this.registry.lookup("", "v1", plural);
+      return (namespace: string): readonly Readonly<KubeObject>[] => (def ? cache.resource(resourcePrefix(def)).list(resourcePrefix(def, namespace)).map((c) => c.object) : []);
+    };
     // ResourceQuota admission charges quotas through their store, made below with the chain.
-    const rqDef = this.registry.lookup("", "v1", "resourcequotas");
     const quotas: QuotaAccess = {
-      quotasOf: (namespace) => (rqDef ? cache.resource(resourcePrefix(rqDef)).list(resourcePrefix(rqDef, namespace)).map((c) => c.object) : []),
+      quotasOf: cachedIn("resourcequotas"),
       updateStatus: async (namespace, name, next) => {
-        const store = rqDef && this.stores.get(rqDef);
+        const store = coreStore("resourcequotas");
         if (!store) return;
         const ctx = { namespace, user: { username: "system:apiserver", groups: ["system:masters"] }, now: new Date(), dryRun: false };
         await store.update(
@@ -253,7 +255,7 @@ export class ApiServer {
         );
       },
     };
-    const builtinPlugins = [namespaceLifecycle(phaseOf), serviceAccounts.admission(), limitRanger(limitRangesOf), defaultTolerationSeconds(), resourceQuota(quotas)].filter((p) => !o.disableAdmissionPlugins.includes(p.name));
+    const builtinPlugins = [namespaceLifecycle(phaseOf), serviceAccounts.admission(), limitRanger(cachedIn("limitranges")), defaultTolerationSeconds(), resourceQuota(quotas)].filter((p) => !o.disableAdmissionPlugins.includes(p.name));
     const admission = new AdmissionChain([...builtinPlugins, ...o.admissionPlugins]);
     const openapi = new OpenAPIService(this.registry, reviewResources);
     const trackManagedFields = managedFieldsTracker((def) => openapi.patchSchema(def));
