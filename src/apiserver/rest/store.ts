@@ -5,14 +5,14 @@ import type { KeyValue, Store } from "../../storage/interface.js";
 import { isStorageError } from "../../storage/errors.js";
 import type { AdmissionChain, AdmissionOperation, AdmissionUser } from "../admission/types.js";
 import { objectKey, resourcePrefix } from "../registry/registry.js";
-import type { KubeObject, ResourceDefinition, StrategyContext } from "../registry/types.js";
+import type { KubeObject, ResourceDefinition, StrategyContext, SubresourceWrite } from "../registry/types.js";
 import * as status from "../status.js";
 import { TooOldError, atRevision, markStored, parseStored, type CacheWatcher, type ObjectFilter, type WatchCache } from "../watchcache.js";
 import { generateNameSuffix, metaOf, newUID, specChanged } from "./meta.js";
 import { jsonEqual } from "../../util/json.js";
 import { invalidFromFieldErrors } from "./invalid.js";
 import { validateImmutableField } from "../../api/validation.js";
-import { FieldPath } from "../../api/fielderrors.js";
+import { FieldPath, type FieldError } from "../../api/fielderrors.js";
 import { clone, type JsonObject } from "../patch/json.js";
 import { rfc3339 } from "../../util/time.js";
 
@@ -538,10 +538,7 @@ export class ResourceStore {
     await this.admit("UPDATE", obj, old, ctx, name, subresource);
     // prepareForUpdate guards the main resource; /finalize exists to change what it guards.
     if (subresource === "" || subresource === "scale") this.def.strategy.prepareForUpdate?.(obj, old, sctx);
-    // A binding is the server's own write (upstream's BindingREST): pod update validation, which
-    // forbids changing spec.nodeName, does not apply to it.
-    const validate = subresource === "binding" ? undefined : subresourceWrite ? subresourceWrite.validate : subresource === "status" ? (this.def.strategy.validateStatusUpdate ?? this.def.strategy.validateUpdate) : this.def.strategy.validateUpdate;
-    const errs = validate?.call(subresourceWrite ?? this.def.strategy, obj, old, sctx) ?? [];
+    const errs = this.validateUpdateOf(subresource, subresourceWrite, obj, old, sctx);
     this.validateOrThrow(name, errs.length === 0 && metaOf(obj).uid !== oldMeta.uid ? validateImmutableField(metaOf(obj).uid, oldMeta.uid, UID_PATH) : errs);
     await this.admitValidate("UPDATE", obj, old, ctx, name, subresource);
 
@@ -555,6 +552,17 @@ export class ResourceStore {
     } finally {
       await finish?.(landed);
     }
+  }
+
+  /** The validation of an update through `subresource`. */
+  private validateUpdateOf(subresource: string, subresourceWrite: SubresourceWrite | undefined, obj: KubeObject, old: KubeObject, sctx: StrategyContext): readonly FieldError[] {
+    const strategy = this.def.strategy;
+    if (subresourceWrite) return subresourceWrite.validate(obj, old, sctx);
+    // A binding is the server's own write (upstream's BindingREST): pod update validation, which
+    // forbids changing spec.nodeName, does not apply to it.
+    if (subresource === "binding") return [];
+    if (subresource === "status" && strategy.validateStatusUpdate) return strategy.validateStatusUpdate(obj, old, sctx);
+    return strategy.validateUpdate?.(obj, old, sctx) ?? [];
   }
 
   private async writeUpdated(key: string, obj: KubeObject, old: KubeObject, oldRevision: number, ctx: RequestContext): Promise<KubeObject> {
