@@ -9,7 +9,7 @@ import { goLabelSelector, immutable, nonNegative, SPEC, validateMeta, validateMe
 import { defaultPVCTemplate } from "./core/podspec-defaults.js";
 import { D } from "./descriptions.js";
 import { ageColumn, column, containerCells, containersColumn, formatLabels, imagesColumn, labelSelectorString, formatLabelSelector, nameColumn, since } from "./print.js";
-import { asNum, asObj, asStr, child, creationOf, isObj, jsonEqual, nameOf, objs, resetStatus, setDefault, strMap, type Json } from "./util.js";
+import { asNum, asObj, asStr, child, creationOf, isObj, jsonEqual, nameOf, objs, resetStatus, setDefault, setValue, strMap, type Json } from "./util.js";
 import { defaultTemplateOf, labelSelectorScale, validateReplicaStatus, validateTemplateForController, validateWorkloadSelector } from "./workload.js";
 
 const STATUS = FieldPath.of("status");
@@ -260,10 +260,9 @@ function defaultStatefulSet(sts: Json): void {
   setDefault(spec, "revisionHistoryLimit", 10);
   defaultTemplateOf(spec);
   for (const pvc of objs(spec.volumeClaimTemplates)) {
-    // The v1 conversion stamps the templates' TypeMeta, so clients see it. Written only when
-    // missing: a stored template is frozen in the watch cache.
-    if (pvc.apiVersion !== "v1") pvc.apiVersion = "v1";
-    if (pvc.kind !== "PersistentVolumeClaim") pvc.kind = "PersistentVolumeClaim";
+    // The v1 conversion stamps the templates' TypeMeta, so clients see it.
+    setValue(pvc, "apiVersion", "v1");
+    setValue(pvc, "kind", "PersistentVolumeClaim");
     defaultPVCTemplate(pvc);
   }
 }

@@ -9,7 +9,8 @@ import { validateMeta, validateMetaUpdate } from "./common.js";
 import { quantityOf } from "../../api/quantity.js";
 import { D } from "./descriptions.js";
 import { ageColumn, column, nameColumn, since } from "./print.js";
-import { asArr, asNum, asObj, asStr, child, clone, creationOf, isObj, jsonEqual, meta, nameOf, objs, setDefault, type Json } from "./util.js";
+import { asArr, asNum, asObj, asStr, child, clone, creationOf, isObj, meta, nameOf, objs, setDefault, setValue, type Json } from "./util.js";
+import { canonicalizeQuantity } from "./core/resources.js";
 
 const SPEC = FieldPath.of("spec");
 const METRICS_ANNOTATION = "autoscaling.alpha.kubernetes.io/metrics";
@@ -40,11 +41,7 @@ export function defaultHPAv2(hpa: Json): void {
   }
   const behavior = asObj(spec.behavior);
   if (behavior) {
-    // Written only when defaulting changes them: a stored behavior is complete, and frozen.
-    const setRules = (key: string, rules: Json): void => {
-      if (!jsonEqual(behavior[key], rules)) behavior[key] = rules;
-    };
-    setRules("scaleUp", scalingRules(asObj(behavior.scaleUp), {
+    setValue(behavior, "scaleUp", scalingRules(asObj(behavior.scaleUp), {
       stabilizationWindowSeconds: 0,
       selectPolicy: "Max",
       policies: [
@@ -53,7 +50,7 @@ export function defaultHPAv2(hpa: Json): void {
       ],
     }));
     // No scale-down window default: the controller's --horizontal-pod-autoscaler-downscale-stabilization applies.
-    setRules("scaleDown", scalingRules(asObj(behavior.scaleDown), { selectPolicy: "Max", policies: [{ type: "Percent", value: 100, periodSeconds: 15 }] }));
+    setValue(behavior, "scaleDown", scalingRules(asObj(behavior.scaleDown), { selectPolicy: "Max", policies: [{ type: "Percent", value: 100, periodSeconds: 15 }] }));
   }
   for (const m of objs(spec.metrics)) canonicalizeTargets(m);
 }
@@ -63,10 +60,7 @@ function canonicalizeTargets(metric: Json): void {
   for (const src of ["resource", "containerResource", "pods", "object", "external"]) {
     const target = asObj(asObj(metric[src])?.target);
     if (!target) continue;
-    for (const f of ["value", "averageValue"]) {
-      const q = target[f] === undefined ? undefined : quantityOf(target[f]);
-      if (q && q.toString() !== target[f]) target[f] = q.toString();
-    }
+    for (const f of ["value", "averageValue"]) canonicalizeQuantity(target, f);
   }
 }
 

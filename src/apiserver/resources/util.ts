@@ -1,6 +1,7 @@
 // Small helpers for reading and defaulting JSON objects whose shape is not yet validated: every
 // defaulting and printing function runs on client input, so each access is guarded and a
 // field of the wrong type is left for validation to report instead of throwing here.
+import { jsonEqual } from "../../util/json.js";
 import type { KubeObject } from "../registry/types.js";
 
 export type Json = Record<string, unknown>;
@@ -57,6 +58,15 @@ export function child(parent: Json, key: string): Json | undefined {
   return isObj(v) ? v : undefined;
 }
 
+/**
+ * Sets `parent[key]` to `value` unless it already holds an equal value. Defaulting also runs
+ * over stored objects, whose parts a /status write shares frozen with the watch cache: a
+ * defaulter writes only what it changes.
+ */
+export function setValue(parent: Json, key: string, value: unknown): void {
+  if (!jsonEqual(parent[key], value)) parent[key] = value;
+}
+
 /** Sets `parent[key]` to `value` when it is unset (undefined, null; "" too with `emptyToo`). */
 export function setDefault(parent: Json, key: string, value: unknown, emptyToo = false): void {
   const v = parent[key];
@@ -95,7 +105,7 @@ export function deletionOf(obj: Readonly<KubeObject>): string | undefined {
   return asStr(asObj(obj.metadata)?.deletionTimestamp);
 }
 
-export { jsonEqual } from "../../util/json.js";
+export { jsonEqual };
 
 export function clone<T>(v: T): T {
   return structuredClone(v);

@@ -7,7 +7,7 @@ import type { ResourceDefinition } from "../../registry/types.js";
 import { nonNegative, oneOf, selectorView, validateMeta, validateMetaUpdate } from "../common.js";
 import { D } from "../descriptions.js";
 import { ageColumn, column, containerCells, containersColumn, defaultTable, formatLabels, imagesColumn, nameColumn, since } from "../print.js";
-import { asArr, asNum, asObj, asStr, child, clone, creationOf, deletionOf, isObj, jsonEqual, keepStatus, meta, nameOf, objs, setDefault, strMap, type Json } from "../util.js";
+import { asArr, asNum, asObj, asStr, child, clone, creationOf, deletionOf, isObj, jsonEqual, keepStatus, meta, nameOf, objs, setDefault, setValue, strMap, type Json } from "../util.js";
 import { mapSelectorScale, validateReplicaStatus, validateTemplateForController } from "../workload.js";
 import { defaultPodTemplate, defaultPVCSpec, defaultVolume } from "./podspec-defaults.js";
 import { quantityOf } from "../../../api/quantity.js";
@@ -489,9 +489,8 @@ function defaultLimitRange(lr: Json): void {
     for (const [k, v] of Object.entries(asObj(item.max) ?? {})) if (!(k in def)) def[k] = v;
     for (const [k, v] of Object.entries(def)) if (!(k in defReq)) defReq[k] = v;
     for (const [k, v] of Object.entries(asObj(item.min) ?? {})) if (!(k in defReq)) defReq[k] = v;
-    // Written only when something was added: a stored item is complete, and frozen.
-    if (Object.keys(def).length > Object.keys(asObj(item.default) ?? {}).length) item.default = def;
-    if (Object.keys(defReq).length > Object.keys(asObj(item.defaultRequest) ?? {}).length) item.defaultRequest = defReq;
+    if (Object.keys(def).length > 0) setValue(item, "default", def);
+    if (Object.keys(defReq).length > 0) setValue(item, "defaultRequest", defReq);
   }
 }
 

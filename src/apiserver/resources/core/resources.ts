@@ -4,18 +4,14 @@
 import { FieldPath, forbidden, invalid, required, type FieldError } from "../../../api/fielderrors.js";
 import { Quantity, quantityOf } from "../../../api/quantity.js";
 import { IS_NEGATIVE_ERROR_MSG, isQualifiedName } from "../../../api/validation.js";
-import { asObj, isObj, objs, type Json } from "../util.js";
+import { asObj, isObj, objs, setValue, type Json } from "../util.js";
 
 /** Rewrites each quantity of a map to upstream's canonical string; unparsable ones are left for validation. */
 export function canonicalizeQuantities(list: unknown): void {
   if (!isObj(list)) return;
   for (const [k, v] of Object.entries(list)) {
     const q = quantityOf(v);
-    // Written only when it changes: a stored object is canonical already, and may be frozen.
-    if (q) {
-      const canonical = q.toString();
-      if (canonical !== v) list[k] = canonical;
-    }
+    if (q) setValue(list, k, q.toString());
   }
 }
 
@@ -23,10 +19,7 @@ export function canonicalizeQuantities(list: unknown): void {
 export function canonicalizeQuantity(parent: Json | undefined, key: string): void {
   if (!parent || parent[key] === undefined || parent[key] === null) return;
   const q = quantityOf(parent[key]);
-  if (q) {
-    const canonical = q.toString();
-    if (canonical !== parent[key]) parent[key] = canonical;
-  }
+  if (q) setValue(parent, key, q.toString());
 }
 
 const STANDARD_CONTAINER_RESOURCES = new Set(["cpu", "memory", "ephemeral-storage"]);
