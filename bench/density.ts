@@ -132,12 +132,14 @@ function usage(p: K8tsProcess): { peakRssMiB: number; cpuSeconds: number } | und
   }
 }
 
+/** Cumulative bucket counts (le → count) of a histogram. */
+type Buckets = Map<number, number>;
+
 /**
- * Cumulative bucket counts of apiserver_request_duration_seconds for mutating verbs (le →
- * count), mutating request counts by `VERB resource[/subresource]`, and the same buckets per
- * such request kind.
+ * apiserver_request_duration_seconds for mutating verbs, by `VERB resource[/subresource]`. Every
+ * write is observed there, so a kind's +Inf bucket is its request count.
  */
-type Buckets = Map<number, number> & { counts?: Map<string, number>; byKind?: Map<string, Map<number, number>> };
+type WriteHistograms = Map<string, Buckets>;
 
 /** `VERB resource[/subresource]` of a metric line's labels. */
 function requestKind(line: string, verb: string): string {
@@ -146,7 +148,7 @@ function requestKind(line: string, verb: string): string {
   return `${verb} ${res}${sub ? `/${sub}` : ""}`;
 }
 
-async function mutatingBuckets(url: string, dataDir: string): Promise<Buckets> {
+async function mutatingHistograms(url: string, dataDir: string): Promise<WriteHistograms> {
   const c = adminClient(url, dataDir, { maxSockets: 1 });
   try {
     // A server that has fallen over must not hang the benchmark: no answer in 30 s, no figures.
@@ -154,35 +156,28 @@ async function mutatingBuckets(url: string, dataDir: string): Promise<Buckets> {
       progress(String(err));
       return { status: 0, headers: {}, body: "" };
     });
-    const out: Buckets = new Map();
-    const counts = new Map<string, number>();
-    const byKind = new Map<string, Map<number, number>>();
-    out.counts = counts;
-    out.byKind = byKind;
+    const out: WriteHistograms = new Map();
     for (const line of r.body.split("\n")) {
-      if (line.startsWith("apiserver_request_total{")) {
-        const verb = /verb="([A-Z]+)"/.exec(line)?.[1] ?? "";
-        if (verb === "POST" || verb === "PUT" || verb === "PATCH" || verb === "DELETE") {
-          const key = requestKind(line, verb);
-          counts.set(key, (counts.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(" ") + 1)));
-        }
-        continue;
-      }
       if (!line.startsWith("apiserver_request_duration_seconds_bucket{")) continue;
       const verb = /verb="([A-Z]+)"/.exec(line)?.[1];
       if (verb !== "POST" && verb !== "PUT" && verb !== "PATCH" && verb !== "DELETE") continue;
       const le = /le="([^"]+)"/.exec(line)?.[1];
-      const value = Number(line.slice(line.lastIndexOf(" ") + 1));
       const bound = le === "+Inf" ? Infinity : Number(le);
-      out.set(bound, (out.get(bound) ?? 0) + value);
       const kind = requestKind(line, verb);
-      const kb = byKind.get(kind) ?? byKind.set(kind, new Map()).get(kind)!;
-      kb.set(bound, (kb.get(bound) ?? 0) + value);
+      const b = out.get(kind) ?? out.set(kind, new Map()).get(kind)!;
+      b.set(bound, (b.get(bound) ?? 0) + Number(line.slice(line.lastIndexOf(" ") + 1)));
     }
     return out;
   } finally {
     c.close();
   }
+}
+
+/** Every kind's buckets added up. */
+function allWrites(h: WriteHistograms): Buckets {
+  const sum: Buckets = new Map();
+  for (const b of h.values()) for (const [le, n] of b) sum.set(le, (sum.get(le) ?? 0) + n);
+  return sum;
 }
 
 /** histogram_quantile over the difference of two snapshots (linear within a bucket). */
@@ -208,16 +203,15 @@ function quantile(before: Buckets, after: Buckets, q: number): { ms: number; cou
   return { ms: Number.NaN, count: total };
 }
 
-/** The busiest mutating requests between two snapshots. */
-function topWrites(before: Buckets, after: Buckets, n = 8): Record<string, number> {
-  const diff = [...(after.counts ?? new Map<string, number>())].map(([k, v]) => [k, v - (before.counts?.get(k) ?? 0)] as const).filter(([, v]) => v > 0);
+/** The busiest mutating requests between two snapshots, with their counts. */
+function topWrites(before: WriteHistograms, after: WriteHistograms, n = 8): Record<string, number> {
+  const diff = [...after].map(([k, b]) => [k, (b.get(Infinity) ?? 0) - (before.get(k)?.get(Infinity) ?? 0)] as const).filter(([, v]) => v > 0);
   return Object.fromEntries(diff.sort((a, b) => b[1] - a[1]).slice(0, n));
 }
 
 /** p99 (ms) of each of the busiest mutating requests between two snapshots. */
-function topWritesP99(before: Buckets, after: Buckets): Record<string, number> {
-  const none = new Map<number, number>();
-  return Object.fromEntries(Object.keys(topWrites(before, after)).map((k) => [k, quantile(before.byKind?.get(k) ?? none, after.byKind?.get(k) ?? none, 0.99).ms]));
+function topWritesP99(before: WriteHistograms, after: WriteHistograms): Record<string, number> {
+  return Object.fromEntries(Object.keys(topWrites(before, after)).map((k) => [k, quantile(before.get(k) ?? new Map(), after.get(k)!, 0.99).ms]));
 }
 
 function dirSizeMiB(dir: string, match: (name: string) => boolean): number {
@@ -335,7 +329,7 @@ async function main(): Promise<void> {
     const podsRun = podsInf.run(ac.signal);
     await podsInf.waitForSync(ac.signal);
 
-    const before = await mutatingBuckets(url, dataDir);
+    const before = await mutatingHistograms(url, dataDir);
     const cpuBefore = new Map(procs.map((p) => [p.name, usage(p)?.cpuSeconds ?? 0]));
     const t0 = performance.now();
     const deployments = client.forKind("apps/v1", "Deployment");
@@ -371,7 +365,7 @@ async function main(): Promise<void> {
       progress(String(err));
     }
     const elapsed = (performance.now() - t0) / 1000;
-    const after = await mutatingBuckets(url, dataDir);
+    const after = await mutatingHistograms(url, dataDir);
     const saturation = [...times.values()];
 
     let latencyComplete = complete;
@@ -381,7 +375,7 @@ async function main(): Promise<void> {
       // As clusterloader2: latency pods go onto a cluster whose saturation pods are all up (Ready).
       await until(`${PODS} pods Ready`, () => readyCount >= PODS, TIMEOUT_S * 1000, 200).catch((err: unknown) => progress(String(err)));
       progress(`latency phase: ${LATENCY_PODS} one-replica Deployments at ${LATENCY_QPS}/s`);
-      latencyBase = await mutatingBuckets(url, dataDir);
+      latencyBase = await mutatingHistograms(url, dataDir);
       const l0 = performance.now();
       for (let i = 0; i < LATENCY_PODS; i++) {
         const due = l0 + (i * 1000) / LATENCY_QPS;
@@ -395,7 +389,7 @@ async function main(): Promise<void> {
         latencyComplete = false;
         progress(String(err));
       }
-      afterLatency = await mutatingBuckets(url, dataDir);
+      afterLatency = await mutatingHistograms(url, dataDir);
     }
 
     const seen = saturation.map((t) => t.seen).sort((a, b) => a - b);
@@ -474,12 +468,12 @@ async function main(): Promise<void> {
         scheduledToRunningP99Ms: round(percentile(toRunning, 0.99)),
       });
     }
-    const p50 = quantile(before, after, 0.5);
-    const p99 = quantile(before, after, 0.99);
+    const p50 = quantile(allWrites(before), allWrites(after), 0.5);
+    const p99 = quantile(allWrites(before), allWrites(after), 0.99);
     emit({ metric: "mutating_api_latency", phase: "saturation", requests: p99.count, requestsPerSecond: round(p99.count / elapsed), p50Ms: p50.ms, p99Ms: p99.ms, top: topWrites(before, after), p99MsByRequest: topWritesP99(before, after) });
     if (afterLatency !== after) {
-      const l50 = quantile(latencyBase, afterLatency, 0.5);
-      const l99 = quantile(latencyBase, afterLatency, 0.99);
+      const l50 = quantile(allWrites(latencyBase), allWrites(afterLatency), 0.5);
+      const l99 = quantile(allWrites(latencyBase), allWrites(afterLatency), 0.99);
       emit({ metric: "mutating_api_latency", phase: "latency", requests: l99.count, p50Ms: l50.ms, p99Ms: l99.ms, top: topWrites(latencyBase, afterLatency), p99MsByRequest: topWritesP99(latencyBase, afterLatency) });
     }
     const own = process.cpuUsage();
