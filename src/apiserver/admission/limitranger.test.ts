@@ -3,6 +3,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { apiServerForSuite } from "../../testing/apiserver.js";
+import type { Status } from "../status.js";
 
 interface Container {
   name: string;
@@ -13,12 +14,6 @@ interface Pod {
   spec: { containers: Container[]; initContainers?: Container[] };
   status?: { qosClass?: string };
 }
-interface Status {
-  code: number;
-  reason: string;
-  message: string;
-}
-
 describe("LimitRanger admission", () => {
   const suite = apiServerForSuite({ defaultServiceAccount: true });
   let n = 0;
@@ -84,7 +79,7 @@ describe("LimitRanger admission", () => {
     assert.equal((JSON.parse(two.body) as Status).message, 'pods "two" is forbidden: maximum cpu usage per Pod is 1, but limit is 1200m');
     const init = await createPod(ns, "init", [{ name: "a", resources: { limits: { cpu: "300m" } } }], [{ name: "i", resources: { limits: { cpu: "2" } } }]);
     assert.equal(init.status, 403, init.body);
-    assert.match((JSON.parse(init.body) as Status).message, /maximum cpu usage per Pod is 1, but limit is 2$/);
+    assert.match((JSON.parse(init.body) as Status).message ?? "", /maximum cpu usage per Pod is 1, but limit is 2$/);
     assert.equal((await createPod(ns, "fits", [{ name: "a", resources: { limits: { cpu: "500m" } } }])).status, 201);
   });
 

@@ -3,18 +3,13 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { apiServerForSuite } from "../../testing/apiserver.js";
+import type { Status } from "../status.js";
 
 interface Quota {
   metadata: { name: string; resourceVersion: string };
   spec: { hard: Record<string, string> };
   status?: { hard?: Record<string, string>; used?: Record<string, string> };
 }
-interface Status {
-  code: number;
-  reason: string;
-  message: string;
-}
-
 describe("ResourceQuota admission", () => {
   const suite = apiServerForSuite({ defaultServiceAccount: true });
   let n = 0;
@@ -36,7 +31,7 @@ describe("ResourceQuota admission", () => {
   const used = async (ns: string, name: string): Promise<Record<string, string> | undefined> => (JSON.parse((await suite.client.request("GET", `/api/v1/namespaces/${ns}/resourcequotas/${name}`)).body) as Quota).status?.used;
   const pod = (ns: string, name: string, resources?: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
     suite.client.request("POST", `/api/v1/namespaces/${ns}/pods`, JSON.stringify({ metadata: { name }, spec: { containers: [{ name: "app", image: "busybox:1.35", ...(resources ? { resources } : {}) }], ...extra } }));
-  const message = (body: string): string => (JSON.parse(body) as Status).message;
+  const message = (body: string): string => (JSON.parse(body) as Status).message ?? "";
 
   it("charges creates to the quota and refuses the one past its hard limit with upstream's message", async () => {
     const ns = await namespace();

@@ -4,6 +4,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { apiServerForSuite } from "../../../testing/apiserver.js";
+import type { Status } from "../../status.js";
 
 const PODS = "/api/v1/namespaces/default/pods";
 const SMP = { "Content-Type": "application/strategic-merge-patch+json" };
@@ -12,13 +13,6 @@ interface Pod {
   metadata: { name: string; resourceVersion: string; labels?: Record<string, string>; managedFields?: { manager: string; subresource?: string }[] };
   spec: { containers: { name: string; image: string }[]; ephemeralContainers?: Record<string, unknown>[] };
   status?: { phase?: string };
-}
-
-interface Status {
-  code: number;
-  reason: string;
-  message: string;
-  details?: { causes?: { field: string; reason: string; message: string }[] };
 }
 
 const debuggerContainer = (name: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ name, image: "busybox:1.35", command: ["sh"], stdin: true, tty: true, targetContainerName: "app", ...extra });
@@ -76,12 +70,12 @@ describe("pods/ephemeralcontainers", () => {
     assert.equal(r1.status, 422, r1.body);
     const s1 = JSON.parse(r1.body) as Status;
     assert.deepEqual(s1.details?.causes?.map((c) => [c.field, c.reason]), [["spec.ephemeralContainers[d]", "FieldValueForbidden"]]);
-    assert.match(s1.message, /existing ephemeral containers "d" may not be changed/);
+    assert.match(s1.message ?? "", /existing ephemeral containers "d" may not be changed/);
 
     const removed = { ...current, spec: { ...current.spec, ephemeralContainers: [] } };
     const r2 = await suite.client.request("PUT", `${PODS}/fixed/ephemeralcontainers`, JSON.stringify(removed));
     assert.equal(r2.status, 422, r2.body);
-    assert.match((JSON.parse(r2.body) as Status).message, /existing ephemeral containers "d" may not be removed/);
+    assert.match((JSON.parse(r2.body) as Status).message ?? "", /existing ephemeral containers "d" may not be removed/);
   });
 
   it("refuses what an ephemeral container may not have: ports, probes, resources, a taken name, an unknown target", async () => {
@@ -116,7 +110,7 @@ describe("pods/ephemeralcontainers", () => {
     await suite.client.request("POST", PODS, JSON.stringify({ apiVersion: "v1", kind: "Pod", metadata: { name: "direct" }, spec: { containers: [{ name: "app", image: "busybox:1.35" }] } }));
     const r = await suite.client.request("PATCH", `${PODS}/direct`, JSON.stringify({ spec: { ephemeralContainers: [debuggerContainer("d")] } }), SMP);
     assert.equal(r.status, 422, r.body);
-    assert.match((JSON.parse(r.body) as Status).message, /pod updates may not change fields other than/);
+    assert.match((JSON.parse(r.body) as Status).message ?? "", /pod updates may not change fields other than/);
   });
 
   it("is listed in discovery with get, patch and update, and other verbs are refused", async () => {
