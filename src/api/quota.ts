@@ -73,10 +73,8 @@ export function countName(group: string, plural: string): string {
   return group === "" ? `count/${plural}` : `count/${plural}.${group}`;
 }
 
-function one(): Quantity {
-  return Quantity.parse("1");
-}
-
+/** Quantities are immutable: one `1` serves every count. */
+const ONE = Quantity.parse("1");
 
 /** Whether a pod has ended: it then holds no resources and counts for no quota. */
 export function podIsTerminal(pod: ObjectLike): boolean {
@@ -135,9 +133,9 @@ const COMPUTE: readonly (readonly [string, "requests" | "limits", string])[] = [
 export function usageOf(group: string, plural: string, obj: ObjectLike): Usage {
   const usage: Usage = new Map();
   if (group === "" && plural === "pods" && podIsTerminal(obj)) return usage;
-  usage.set(countName(group, plural), one());
+  usage.set(countName(group, plural), ONE);
   if (group !== "") return usage;
-  if (LEGACY_COUNTS.has(plural)) usage.set(plural, one());
+  if (LEGACY_COUNTS.has(plural)) usage.set(plural, ONE);
   if (plural === "pods") {
     const spec = obj.spec as PodSpecLike | undefined;
     const requests = podResources(spec, "requests");
@@ -149,7 +147,7 @@ export function usageOf(group: string, plural: string, obj: ObjectLike): Usage {
   } else if (plural === "services") {
     const spec = obj.spec as { type?: string; ports?: { nodePort?: number }[] } | undefined;
     const type = spec?.type ?? "ClusterIP";
-    if (type === "LoadBalancer") usage.set("services.loadbalancers", one());
+    if (type === "LoadBalancer") usage.set("services.loadbalancers", ONE);
     if (type === "NodePort" || type === "LoadBalancer") usage.set("services.nodeports", Quantity.parse(String((spec?.ports ?? []).length)));
   } else if (plural === "persistentvolumeclaims") {
     const storage = quantityOf((obj.spec as { resources?: { requests?: ResourceList } } | undefined)?.resources?.requests?.["storage"]);
@@ -283,7 +281,7 @@ export function addUsage(used: ResourceList | undefined, delta: Usage): Resource
 /** Sums of every usage, as a ResourceList with each of `names` present (0 if nothing counts). */
 export function totalUsage(names: Iterable<string>, usages: Iterable<Usage>): ResourceList {
   const sum: Usage = new Map();
-  for (const n of names) sum.set(n, Quantity.parse("0"));
+  for (const n of names) sum.set(n, Quantity.zero());
   for (const u of usages) for (const [k, q] of u) if (sum.has(k)) sum.set(k, sum.get(k)!.add(q));
   return Object.fromEntries([...sum].map(([k, q]) => [k, q.toString()]));
 }
@@ -294,7 +292,7 @@ export function exceeded(requested: Usage, used: ResourceList | undefined, hard:
   for (const [k, q] of requested) {
     const limit = quantityOf(hard[k]);
     if (!limit) continue;
-    const now = quantityOf(used?.[k]) ?? Quantity.parse("0");
+    const now = quantityOf(used?.[k]) ?? Quantity.zero();
     if (now.add(q).cmp(limit) > 0) out.push(k);
   }
   return out.sort();

@@ -118,7 +118,6 @@ function applyDefaults(c: ContainerLike, defaults: { limits: ResourceList; reque
 
 // ---- bounds ------------------------------------------------------------------------------------
 
-
 const MAX_MILLI_VALUE = 2n ** 63n / 1000n;
 
 /**
