@@ -461,7 +461,7 @@ export class PodLifecycle {
       const facts = { podIPs: pod.spec?.hostNetwork ? [this.o.nodeIP] : [...sandbox.ips], hostIPs: [this.o.nodeIP] };
       const ctx = { sandbox, config, volumes, facts, runtime };
       // upstream's SyncPod order: ephemeral containers, then the next init container, then the rest.
-      for (const c of actions.startEphemeral) await this.startContainer(w, c, ctx, { ephemeral: c });
+      for (const c of actions.startEphemeral) await this.startContainer(w, c, ctx, true);
       if (actions.startInit) await this.startContainer(w, actions.startInit, ctx);
       for (const c of actions.start) await this.startContainer(w, c, ctx);
     }
@@ -677,15 +677,15 @@ export class PodLifecycle {
 
   /**
    * Pulls, creates and starts one container (upstream's startContainer). An ephemeral one
-   * (`kind.ephemeral`) is only started while the runtime has none of it, so no crash back-off
+   * (`ephemeral`) is only started while the runtime has none of it, so no crash back-off
    * applies; it runs no hooks, and with a targetContainerName it joins that container's
    * process namespace.
    */
   private async startContainer(
     w: Worker,
-    c: Container,
+    c: Container | EphemeralContainer,
     ctx: { sandbox: SandboxRecord; config: Input<PodSandboxConfig>; volumes: Map<string, MountedVolume>; facts: { podIPs: string[]; hostIPs: string[] }; runtime: PodRuntime },
-    kind: { ephemeral?: EphemeralContainer } = {},
+    ephemeral = false,
   ): Promise<void> {
     const pod = w.pod;
     const ref = podRef(pod, c.name);
@@ -725,7 +725,7 @@ export class PodLifecycle {
     const restartCount = latest ? latest.restartCount + 1 : await this.restartCountFromLogs(pod, c.name);
     // upstream's getTargetID: the target's newest instance; none yet is a config error, and
     // the next sync tries again (the ephemeral container was not created).
-    const targetName = kind.ephemeral?.targetContainerName;
+    const targetName = ephemeral ? (c as EphemeralContainer).targetContainerName : undefined;
     let pidTarget: string | undefined;
     if (targetName) {
       pidTarget = ctx.runtime.containers.find((r) => r.name === targetName)?.id;
@@ -776,7 +776,7 @@ export class PodLifecycle {
     w.startRetries.forget(c.name);
 
     // Validation forbids lifecycle hooks on ephemeral containers; this makes sure none runs.
-    const postStart = kind.ephemeral ? undefined : c.lifecycle?.postStart;
+    const postStart = ephemeral ? undefined : c.lifecycle?.postStart;
     if (postStart) {
       const podIP = pod.spec?.hostNetwork ? this.o.nodeIP : ctx.sandbox.ips[0];
       const r = await runLifecycleHook(postStart, { cri: this.o.cri, containerId: id, podIP, container: c }, pod, { signal: this.stopping.signal, events: this.o.events });
