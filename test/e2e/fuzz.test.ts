@@ -108,7 +108,6 @@ interface Target {
   /** Subresources that write part of the object: `/status`, pods' `/ephemeralcontainers`. */
   readonly partWrites: readonly string[];
   readonly scale: boolean;
-  readonly ephemeralContainers: boolean;
 }
 
 function targets(): Target[] {
@@ -125,7 +124,6 @@ function targets(): Target[] {
         body: c.body as Record<string, unknown>,
         partWrites: (["status", "ephemeralcontainers"] as const).filter((sub) => def.subresources?.includes(sub)).map((sub) => `/${sub}`),
         scale: def.subresources?.includes("scale") ?? false,
-        ephemeralContainers: def.subresources?.includes("ephemeralcontainers") ?? false,
       }),
     );
   }
@@ -176,7 +174,7 @@ function writeOn(r: () => number, t: Target, obj: Record<string, unknown>, n: nu
       return { method: "PATCH", path: `${at}?fieldManager=fuzz&force=true`, body: JSON.stringify({ apiVersion: t.apiVersion, kind: t.kind, metadata: { name: t.name }, [part]: mutate(r, obj[part] ?? {}) }), headers: { "Content-Type": "application/apply-patch+yaml" } };
     case 5:
       // What kubectl debug sends: the ephemeral containers with one more, here a mutated one.
-      if (t.ephemeralContainers && r() < 0.5) {
+      if (t.partWrites.includes("/ephemeralcontainers") && r() < 0.5) {
         const existing = ((obj["spec"] as { ephemeralContainers?: unknown[] } | undefined)?.ephemeralContainers ?? []).slice();
         const added = mutate(r, { name: `dbg-${n}`, image: "busybox:1.35", targetContainerName: "c", stdin: true, tty: true });
         return { method: "PATCH", path: `${t.path}/${t.name}/ephemeralcontainers`, body: JSON.stringify({ spec: { ephemeralContainers: [...existing, added] } }), headers: { "Content-Type": "application/strategic-merge-patch+json" } };
