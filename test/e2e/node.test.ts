@@ -131,18 +131,32 @@ spec:
     assert.notEqual(previous.code, 0);
     assert.match(previous.stderr, /previous terminated container "looker" in pod "debuggee" not found/);
 
-    // Attached, as a user debugs: stdin reaches the debugger and its output comes back. Stdin
-    // stays open until the answer is in: kubectl debug makes no stdinOnce container, and for
-    // those containerd stops sending output to an attached client once its stdin ends (as with
-    // upstream's kubelet).
-    const attached = c.kubectlProcess(["debug", "-i", "debuggee", "--image=busybox:1.35", "--container=talker", "--profile=general", "--", "sh", "-c", "read line; echo debugger got $line"], { pipe: true });
+    // Attached, as a user debugs: stdin reaches the debugger and its output comes back. Lines
+    // are typed until one is answered: containerd starts copying an attaching client's stdin
+    // before it hands that client the output, so the answer to a line that arrives first can
+    // go nowhere (a user sees the prompt kubectl prints for it and presses enter). Stdin stays
+    // open until the answer is in: kubectl debug makes no stdinOnce container, and containerd
+    // stops sending output to a client whose stdin ended (as with upstream's kubelet).
+    const attached = c.kubectlProcess(["debug", "-i", "debuggee", "--image=busybox:1.35", "--container=talker", "--profile=general", "--", "sh", "-c", "while read line; do echo debugger got $line; done"], { pipe: true });
     try {
       let out = "";
+      let err = "";
       attached.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-      attached.stderr!.resume();
+      attached.stderr!.on("data", (d: Buffer) => (err += d.toString()));
       const exited = new Promise<number | null>((resolve) => attached.once("exit", resolve));
-      attached.stdin!.write("hello\n");
-      await until("the debugger's answer", async () => (out.includes("debugger got hello") ? true : undefined), 60_000, 100);
+      await until(
+        "the debugger's answer",
+        async () => {
+          if (out.includes("debugger got hello")) return true;
+          attached.stdin!.write("hello\n");
+          return undefined;
+        },
+        60_000,
+        250,
+      ).catch(async (e: unknown) => {
+        const st = (await pod("debuggee")).status?.ephemeralContainerStatuses;
+        throw new Error(`${String(e)}\nkubectl stdout: ${out}\nkubectl stderr: ${err}\nstatuses: ${JSON.stringify(st)}`);
+      });
       attached.stdin!.end();
       assert.equal(await exited, 0);
     } finally {
