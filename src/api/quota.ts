@@ -42,6 +42,9 @@ export interface CountedResource {
   readonly plural: string;
 }
 
+/** The core resources with a legacy object-count name (`pods`, `services`, …) beside their `count/` one. */
+const LEGACY_COUNTS: ReadonlySet<string> = new Set(["pods", "services", "configmaps", "secrets", "persistentvolumeclaims", "replicationcontrollers", "resourcequotas"]);
+
 /**
  * The resources quotas count: the core ones upstream's legacy evaluators know, and the common
  * workloads of apps and batch for their `count/<resource>.<group>` names. Upstream counts
@@ -50,23 +53,10 @@ export interface CountedResource {
  * charge it, so that such a quota gets a status but does not limit anything.
  */
 export const COUNTED_RESOURCES: readonly CountedResource[] = [
-  { group: "", version: "v1", plural: "pods" },
-  { group: "", version: "v1", plural: "services" },
-  { group: "", version: "v1", plural: "configmaps" },
-  { group: "", version: "v1", plural: "secrets" },
-  { group: "", version: "v1", plural: "persistentvolumeclaims" },
-  { group: "", version: "v1", plural: "replicationcontrollers" },
-  { group: "", version: "v1", plural: "resourcequotas" },
-  { group: "apps", version: "v1", plural: "deployments" },
-  { group: "apps", version: "v1", plural: "replicasets" },
-  { group: "apps", version: "v1", plural: "statefulsets" },
-  { group: "apps", version: "v1", plural: "daemonsets" },
-  { group: "batch", version: "v1", plural: "jobs" },
-  { group: "batch", version: "v1", plural: "cronjobs" },
+  ...[...LEGACY_COUNTS].map((plural) => ({ group: "", version: "v1", plural })),
+  ...["deployments", "replicasets", "statefulsets", "daemonsets"].map((plural) => ({ group: "apps", version: "v1", plural })),
+  ...["jobs", "cronjobs"].map((plural) => ({ group: "batch", version: "v1", plural })),
 ];
-
-/** The legacy object-count name of a core resource, if it has one. */
-const LEGACY_COUNTS: ReadonlySet<string> = new Set(["pods", "services", "configmaps", "secrets", "persistentvolumeclaims", "replicationcontrollers", "resourcequotas"]);
 
 /** `count/<resource>` for core resources, `count/<resource>.<group>` otherwise. */
 export function countName(group: string, plural: string): string {
