@@ -18,7 +18,16 @@ describe("CachedObject", () => {
       const slow = CachedObject.decode(kv("/k", obj, 7));
       assert.deepEqual(JSON.parse(fast.json()), slow.object);
       assert.equal((JSON.parse(fast.json()) as { metadata: { resourceVersion: string } }).metadata.resourceVersion, "7");
+      const bytes = CachedObject.decode(kv("/k", obj, 7)).jsonBytes(Buffer.from("<"), Buffer.from(">"));
+      assert.equal(bytes.toString(), `<${fast.json()}>`, "the same JSON as bytes, between head and tail");
     }
+  });
+
+  it("splices the resourceVersion into bytes after non-ASCII characters as into the string", () => {
+    const obj = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c", annotations: { note: "ünïcödé ✓" } }, data: { "€": "→" } };
+    const o = CachedObject.decode(kv("/k", obj, 11));
+    assert.deepEqual(JSON.parse(o.jsonBytes(Buffer.alloc(0), Buffer.alloc(0)).toString()), { ...obj, metadata: { resourceVersion: "11", ...obj.metadata } });
+    assert.equal(o.jsonBytes(Buffer.alloc(0), Buffer.alloc(0)).toString(), o.json());
   });
 
   it("falls back to decoding when metadata does not follow apiVersion and kind", () => {
@@ -27,6 +36,7 @@ describe("CachedObject", () => {
     const parsed = JSON.parse(o.json()) as { metadata: { name: string; resourceVersion: string }; spec: { template: { metadata: Record<string, string> } } };
     assert.equal(parsed.metadata.resourceVersion, "3");
     assert.equal(parsed.spec.template.metadata["resourceVersion"], undefined);
+    assert.deepEqual(JSON.parse(o.jsonBytes(Buffer.alloc(0), Buffer.alloc(0)).toString()), parsed);
   });
 });
 
@@ -169,15 +179,16 @@ describe("CacheEvent encodings", () => {
     cache.apply(put(1));
     const first = w.takeNow()!.event;
     let calls = 0;
-    const encode = (): string => `json ${++calls}`;
-    assert.equal(first.encode("a", encode), "json 1");
-    assert.equal(first.encode("a", encode), "json 1");
-    assert.equal(first.encode("b", encode), "json 2");
-    assert.equal(first.encode("a", encode), "json 1");
+    const encode = (): Buffer => Buffer.from(`json ${++calls}`);
+    const encoded = (id: string): string => first.encode(id, encode).toString();
+    assert.equal(encoded("a"), "json 1");
+    assert.equal(encoded("a"), "json 1");
+    assert.equal(encoded("b"), "json 2");
+    assert.equal(encoded("a"), "json 1");
     for (let rev = 2; rev <= 1024; rev++) cache.apply(put(rev));
-    assert.equal(first.encode("b", encode), "json 2", "1023 events later: still held");
+    assert.equal(encoded("b"), "json 2", "1023 events later: still held");
     cache.apply(put(1025));
-    assert.equal(first.encode("a", encode), "json 3", "1024 events later: serialized again");
+    assert.equal(encoded("a"), "json 3", "1024 events later: serialized again");
     w.close();
   });
 });

@@ -155,6 +155,19 @@ export class CachedObject {
     }
     return (this.encoded ??= JSON.stringify(this.object));
   }
+
+  /**
+   * json() as bytes between `head` and `tail` (a watch event's line): straight from the stored
+   * bytes when there are some, so the served JSON is never a string that each watcher's socket
+   * measures and encodes again.
+   */
+  jsonBytes(head: Buffer, tail: Buffer): Buffer {
+    if (this.encoded === undefined && this.raw !== undefined) {
+      const bytes = storedBytes(this.raw, this.revision, head, tail);
+      if (bytes !== undefined) return bytes;
+    }
+    return Buffer.concat([head, Buffer.from(this.json()), tail]);
+  }
 }
 
 /** A stored value's object, parsed (a private copy), with the resourceVersion of `revision`. */
@@ -178,18 +191,43 @@ export function atRevision(object: Readonly<KubeObject>, revision: number): Kube
   return { apiVersion, kind, metadata: meta, ...rest } as KubeObject;
 }
 
+const METADATA_OPEN = Buffer.from('"metadata":{');
+const API_VERSION_FIRST = Buffer.from('{"apiVersion":');
+
 /**
- * The served JSON of a value stored by ResourceStore.encode at `revision`: its bytes with
- * `"resourceVersion"` spliced in first in metadata, or undefined when they do not begin with
- * apiVersion, kind and metadata (then only a parse and a stringify will do).
+ * Where `"resourceVersion"` goes in a value stored by ResourceStore.encode: just inside its
+ * top-level metadata, which follows apiVersion and kind (plain ASCII, nothing nested); -1 when
+ * the bytes do not begin that way (then only a parse and a stringify will do).
  */
+function resourceVersionAt(value: Uint8Array): number {
+  const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  const at = bytes.indexOf(METADATA_OPEN);
+  if (at <= 0 || bytes.compare(API_VERSION_FIRST, 0, API_VERSION_FIRST.length, 0, API_VERSION_FIRST.length) !== 0) return -1;
+  for (let i = 1; i < at; i++) {
+    const c = bytes[i]!;
+    if (c === 0x7b || c === 0x5b || c >= 0x80) return -1;
+  }
+  return at + METADATA_OPEN.length;
+}
+
+/** What goes in at resourceVersionAt: the field, and a comma unless metadata is otherwise empty. */
+const resourceVersionField = (value: Uint8Array, at: number, revision: number): string => `"resourceVersion":"${revision}"${value[at] === 0x7d ? "" : ","}`;
+
+/** The served JSON of a value stored by ResourceStore.encode at `revision`: its bytes with the resourceVersion spliced in. */
 function storedJSON(value: Uint8Array, revision: number): string | undefined {
+  const at = resourceVersionAt(value);
+  if (at < 0) return undefined;
+  // Everything before `at` is ASCII, so its byte offset is its character offset.
   const text = decoder.decode(value);
-  const at = text.indexOf('"metadata":{');
-  if (at <= 0 || !text.startsWith('{"apiVersion":') || /[{[]/.test(text.slice(1, at))) return undefined;
-  const open = at + '"metadata":{'.length;
-  const sep = text[open] === "}" ? "" : ",";
-  return `${text.slice(0, open)}"resourceVersion":"${revision}"${sep}${text.slice(open)}`;
+  return text.slice(0, at) + resourceVersionField(value, at, revision) + text.slice(at);
+}
+
+/** storedJSON as bytes between `head` and `tail`, never made a string. */
+function storedBytes(value: Uint8Array, revision: number, head: Buffer, tail: Buffer): Buffer | undefined {
+  const at = resourceVersionAt(value);
+  if (at < 0) return undefined;
+  const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  return Buffer.concat([head, bytes.subarray(0, at), Buffer.from(resourceVersionField(value, at, revision)), bytes.subarray(at), tail]);
 }
 
 const storedAs = new WeakMap<object, KeyValue>();
@@ -213,8 +251,8 @@ export function jsonOfStored(obj: object): string | undefined {
 export class CacheEvent {
   /** The first encoding asked for: usually the only one, every watcher of a resource asking for the same. */
   private encodingId: string | undefined;
-  private encoding: string | undefined;
-  private encodings: Map<string, string> | undefined;
+  private encoding: Buffer | undefined;
+  private encodings: Map<string, Buffer> | undefined;
   constructor(
     readonly type: EventType,
     readonly revision: number,
@@ -223,8 +261,11 @@ export class CacheEvent {
     readonly prev: CachedObject | undefined,
   ) {}
 
-  /** Serialized once per encoding id and reused for every watcher that asks for it. */
-  encode(id: string, encode: () => string): string {
+  /**
+   * Serialized once per encoding id and reused for every watcher that asks for it, as bytes:
+   * a string would be measured and encoded to UTF-8 again by every watcher's socket.
+   */
+  encode(id: string, encode: () => Buffer): Buffer {
     if (this.encodingId === id) return this.encoding!;
     if (this.encodingId === undefined) {
       this.encoding = encode();

@@ -18,13 +18,22 @@ export interface WatchServeOptions {
 
 const BOOKMARK_INTERVAL_MS = 30_000;
 
+/** The bytes around an event's object: `{"type":"ADDED","object":` … `}` and the line's end. */
+const EVENT_HEADS = new Map<string, Buffer>();
+const eventHead = (type: string): Buffer => {
+  let head = EVENT_HEADS.get(type);
+  if (head === undefined) EVENT_HEADS.set(type, (head = Buffer.from(`{"type":"${type}","object":`)));
+  return head;
+};
+const EVENT_TAIL = Buffer.from("}\n");
+
 function startStream(ctx: HttpContext): void {
   ctx.code = 200;
   ctx.res.writeHead(200, { "Content-Type": "application/json", "Cache-Control": "no-cache, private", "Transfer-Encoding": "chunked" });
   ctx.res.flushHeaders();
 }
 
-async function write(ctx: HttpContext, line: string): Promise<boolean> {
+async function write(ctx: HttpContext, line: string | Buffer): Promise<boolean> {
   if (ctx.res.destroyed || ctx.signal.aborted) return false;
   if (!ctx.res.write(line)) {
     // Wait for the client to catch up (or go away), leaving no listener behind.
@@ -61,16 +70,17 @@ export async function serveWatch(ctx: HttpContext, def: ResourceDefinition, watc
   ctx.res.once("close", onAbort);
   let firstTable = true;
   let lastBookmark = Date.now();
-  const encodeObject = (type: string, obj: CachedObject): string => {
+  const encodeObject = (type: string, obj: CachedObject): Buffer => {
     if (opts.rendering === "table") {
       const table = { kind: "Table", apiVersion: "meta.k8s.io/v1", metadata: { resourceVersion: obj.object.metadata?.resourceVersion ?? "" }, columnDefinitions: firstTable ? columnsOf(def) : [], rows: [rowOf(def, opts.served(obj.object), new Date(), opts.include)] };
-      return JSON.stringify({ type, object: table }) + "\n";
+      return Buffer.from(JSON.stringify({ type, object: table }) + "\n");
     }
     if (opts.rendering === "metadata") {
-      return JSON.stringify({ type, object: { kind: "PartialObjectMetadata", apiVersion: "meta.k8s.io/v1", metadata: obj.object.metadata } }) + "\n";
+      return Buffer.from(JSON.stringify({ type, object: { kind: "PartialObjectMetadata", apiVersion: "meta.k8s.io/v1", metadata: obj.object.metadata } }) + "\n");
     }
     const served = opts.served(obj.object);
-    return `{"type":"${type}","object":${served === obj.object ? obj.json() : JSON.stringify(served)}}\n`;
+    if (served === obj.object) return obj.jsonBytes(eventHead(type), EVENT_TAIL);
+    return Buffer.from(`{"type":"${type}","object":${JSON.stringify(served)}}\n`);
   };
   try {
     while (!stop.signal.aborted) {
@@ -80,17 +90,19 @@ export async function serveWatch(ctx: HttpContext, def: ResourceDefinition, watc
       if (next) {
         // Every event that is ready goes out in one write (up to 1 MiB): one write per event,
         // each waiting for the socket, left busy watchers far behind under load.
-        let batch = "";
+        const batch: Buffer[] = [];
+        let size = 0;
         while (next) {
           const n = next;
           // Tables carry column definitions on the first event only, so that one is not shared.
           const line = opts.rendering === "table" && firstTable ? encodeObject(n.type, n.object) : n.event.encode(encodingId(n.object === n.event.object ? n.type : `${n.type}|prev`), () => encodeObject(n.type, n.object));
           firstTable = false;
-          batch += line;
-          if (batch.length >= 1 << 20) break;
+          batch.push(line);
+          size += line.length;
+          if (size >= 1 << 20) break;
           next = watcher.takeNow();
         }
-        if (!(await write(ctx, batch))) break;
+        if (!(await write(ctx, batch.length === 1 ? batch[0]! : Buffer.concat(batch, size)))) break;
         continue;
       }
       if (watcher.closed) break;
