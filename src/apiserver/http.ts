@@ -65,7 +65,7 @@ function writeWarnings(ctx: HttpContext): void {
 }
 
 export function sendJSON(ctx: HttpContext, code: number, body: unknown, contentType = "application/json"): void {
-  let json: string | undefined;
+  let json: string | Buffer | undefined;
   if (typeof body === "string") json = body;
   else if (typeof body === "object" && body !== null) json = jsonOfStored(body);
   sendRaw(ctx, code, json ?? JSON.stringify(body), contentType);

@@ -361,7 +361,7 @@ describe("markStored", () => {
     const stored = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c", labels: { a: "b" } }, data: { k: "v" } };
     const k = kv("/registry/configmaps/default/c", stored, 12);
     const obj = markStored({ ...stored, metadata: { ...stored.metadata, resourceVersion: "12" } }, k);
-    assert.deepEqual(JSON.parse(jsonOfStored(obj)!), JSON.parse(JSON.stringify(obj)));
+    assert.deepEqual(JSON.parse(jsonOfStored(obj)!.toString()), JSON.parse(JSON.stringify(obj)));
     assert.equal(jsonOfStored({ ...obj }), undefined, "an object not marked");
   });
 

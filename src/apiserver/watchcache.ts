@@ -242,10 +242,16 @@ export function markStored<T extends object>(obj: T, kv: KeyValue): T {
   return obj;
 }
 
-/** The JSON of an object marked by markStored, from its stored bytes; undefined for any other. */
-export function jsonOfStored(obj: object): string | undefined {
+const NOTHING = Buffer.alloc(0);
+
+/**
+ * The JSON of an object marked by markStored, as bytes straight from its stored bytes (a
+ * response sends them as they are: no string to decode and encode again); undefined for any
+ * other object.
+ */
+export function jsonOfStored(obj: object): Buffer | undefined {
   const kv = storedAs.get(obj);
-  return kv === undefined ? undefined : storedJSON(kv.value, kv.modRevision);
+  return kv === undefined ? undefined : storedBytes(kv.value, kv.modRevision, NOTHING, NOTHING);
 }
 
 export class CacheEvent {
