@@ -8,6 +8,7 @@
 import type { NamespacePhase } from "../admission/namespacelifecycle.js";
 import type { AdmissionPlugin } from "../admission/types.js";
 import type { KubeObject } from "../registry/types.js";
+import { MIRROR_POD_ANNOTATION } from "../resources/core/pod.js";
 import { generateNameSuffix } from "../rest/meta.js";
 import { forbidden } from "../status.js";
 import type { ObjectLookup } from "./lookup.js";
@@ -17,8 +18,6 @@ export const DEFAULT_SERVICE_ACCOUNT = "default";
 export const TOKEN_VOLUME_PREFIX = "kube-api-access-";
 export const TOKEN_MOUNT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount";
 export const ROOT_CA_CONFIGMAP = "kube-root-ca.crt";
-/** Annotation of pods the kubelet mirrors from static manifests; those are left as they are. */
-export const MIRROR_POD_ANNOTATION = "kubernetes.io/config.mirror";
 /**
  * upstream's WarnOnlyBoundTokenExpirationSeconds: one hour and seven seconds, a value that
  * marks the tokens of this volume (upstream may extend them; we issue exactly what is asked).
@@ -65,6 +64,7 @@ export function serviceAccountAdmission(o: ServiceAccountAdmissionOptions): Admi
       if (a.resource.group !== "" || a.resource.plural !== "pods" || a.subresource !== "" || a.operation !== "CREATE") return;
       const pod = a.object;
       if (!pod || typeof pod["spec"] !== "object" || pod["spec"] === null) return;
+      // Pods the kubelet mirrors from static manifests are left as they are.
       if (pod.metadata?.annotations?.[MIRROR_POD_ANNOTATION] !== undefined) return;
       const spec = pod["spec"] as Json;
       if (typeof spec["serviceAccountName"] !== "string" || spec["serviceAccountName"] === "") spec["serviceAccountName"] = DEFAULT_SERVICE_ACCOUNT;

@@ -13,7 +13,7 @@ import { podQOSClass } from "../../../api/qos.js";
 
 const SPEC = FieldPath.of("spec");
 /** Marks the API copy of a static pod (one the kubelet runs from a file). */
-const MIRROR_POD_ANNOTATION = "kubernetes.io/config.mirror";
+export const MIRROR_POD_ANNOTATION = "kubernetes.io/config.mirror";
 
 function specOf(obj: Json): Json {
   return asObj(obj.spec) ?? {};
