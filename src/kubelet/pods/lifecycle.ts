@@ -41,7 +41,7 @@ import { hostAllocatable, type NodeAllocatable } from "../volumes/downward.js";
 import { ImagePuller, ImagePullError } from "./images.js";
 import { EMPTY_RUNTIME, RuntimeReader, type ContainerRecord, type PodRuntime, type SandboxRecord } from "./runtime-state.js";
 import { hostNetworkHostsFile, managedHostsFile, MANAGED_BY_VALUE, parseResolvConf, podHostname, sandboxConfig, type ResolvConf } from "./sandbox.js";
-import { computePodStatus, KUBELET_CONDITIONS, readySandbox, type ContainerReason } from "./status.js";
+import { computePodStatus, KUBELET_CONDITIONS, latestOf, readySandbox, type ContainerReason } from "./status.js";
 import { podKey, StatusWriter } from "./status-writer.js";
 
 export interface PodLifecycleOptions {
@@ -689,7 +689,7 @@ export class PodLifecycle {
   ): Promise<void> {
     const pod = w.pod;
     const ref = podRef(pod, c.name);
-    const latest = ctx.runtime.containers.find((r) => r.name === c.name);
+    const latest = latestOf(ctx.runtime, c.name);
     // upstream's doBackOff: measured from when the last dead instance finished, per spec hash
     // (a changed container starts afresh).
     const lastExited = ctx.runtime.containers.find((r) => r.name === c.name && r.state === "CONTAINER_EXITED");
@@ -728,7 +728,7 @@ export class PodLifecycle {
     const targetName = ephemeral ? (c as EphemeralContainer).targetContainerName : undefined;
     let pidTarget: string | undefined;
     if (targetName) {
-      pidTarget = ctx.runtime.containers.find((r) => r.name === targetName)?.id;
+      pidTarget = latestOf(ctx.runtime, targetName)?.id;
       if (pidTarget === undefined) {
         fail("CreateContainerConfigError", `unable to find target container ${targetName}`);
         return;

@@ -89,7 +89,7 @@ function containerStatuses(i: StatusInput, containers: readonly Container[], kin
   // ephemeral one is never restarted.
   const restartPolicy = kind === "ephemeral" ? "Never" : isInit && podPolicy === "Always" ? "OnFailure" : podPolicy;
   const hasInit = (i.pod.spec?.initContainers ?? []).length > 0;
-  const oldList = (kind === "init" ? i.old?.initContainerStatuses : kind === "ephemeral" ? i.old?.ephemeralContainerStatuses : i.old?.containerStatuses) ?? [];
+  const oldList = (isInit ? i.old?.initContainerStatuses : kind === "ephemeral" ? i.old?.ephemeralContainerStatuses : i.old?.containerStatuses) ?? [];
   return containers.map((c) => {
     const [latest, previous] = recordsOf(i.runtime, c.name);
     const old = oldList.find((s) => s.name === c.name);
@@ -111,7 +111,7 @@ function containerStatuses(i: StatusInput, containers: readonly Container[], kin
       // leaves it out of readiness).
       const started = running && (kind === "ephemeral" || i.probes.isStarted(latest.id));
       let ready: boolean;
-      if (kind === "init") ready = latest.state === "CONTAINER_EXITED" && latest.exitCode === 0;
+      if (isInit) ready = latest.state === "CONTAINER_EXITED" && latest.exitCode === 0;
       else if (kind === "ephemeral") ready = false;
       else ready = started && i.probes.isReady(latest.id);
       status = {
