@@ -173,20 +173,24 @@ function ratioProblem(kind: string, name: string, enforced: Quantity, requests: 
   return undefined;
 }
 
+/** `check` of every bound in `list`, in resource-name order: the problems it finds. */
+function eachBound(list: ResourceList | undefined, check: (name: string, enforced: Quantity) => string | undefined): string[] {
+  const out: string[] = [];
+  for (const name of Object.keys(list ?? {}).sort()) {
+    const enforced = quantityOf(list![name]);
+    const p = enforced && check(name, enforced);
+    if (p) out.push(p);
+  }
+  return out;
+}
+
 /** Every check of one item's bounds over `requests` and `limits`, in resource-name order. */
 function boundsProblems(item: LimitRangeItem, kind: string, requests: ResourceList, limits: ResourceList): string[] {
-  const out: string[] = [];
-  const each = (list: ResourceList | undefined, check: (name: string, enforced: Quantity) => string | undefined): void => {
-    for (const name of Object.keys(list ?? {}).sort()) {
-      const enforced = quantityOf(list![name]);
-      const p = enforced && check(name, enforced);
-      if (p) out.push(p);
-    }
-  };
-  each(item.min, (n, e) => minProblem(kind, n, e, requests, limits));
-  each(item.max, (n, e) => maxProblem(kind, n, e, requests, limits));
-  each(item.maxLimitRequestRatio, (n, e) => ratioProblem(kind, n, e, requests, limits));
-  return out;
+  return [
+    ...eachBound(item.min, (n, e) => minProblem(kind, n, e, requests, limits)),
+    ...eachBound(item.max, (n, e) => maxProblem(kind, n, e, requests, limits)),
+    ...eachBound(item.maxLimitRequestRatio, (n, e) => ratioProblem(kind, n, e, requests, limits)),
+  ];
 }
 
 function podProblems(items: readonly LimitRangeItem[], obj: KubeObject | undefined): string[] {
@@ -211,19 +215,10 @@ function podTotal(spec: unknown, which: "requests" | "limits"): ResourceList {
 
 function claimProblems(items: readonly LimitRangeItem[], obj: KubeObject | undefined): string[] {
   const requests = (obj as { spec?: { resources?: { requests?: ResourceList } } } | undefined)?.spec?.resources?.requests ?? {};
-  const out: string[] = [];
-  for (const item of items) {
-    if (item.type !== "PersistentVolumeClaim") continue;
-    for (const name of Object.keys(item.min ?? {}).sort()) {
-      const enforced = quantityOf(item.min![name]);
-      const p = enforced && minProblem("PersistentVolumeClaim", name, enforced, requests, {});
-      if (p) out.push(p);
-    }
-    for (const name of Object.keys(item.max ?? {}).sort()) {
-      const enforced = quantityOf(item.max![name]);
-      const p = enforced && maxRequestProblem("PersistentVolumeClaim", name, enforced, requests);
-      if (p) out.push(p);
-    }
-  }
-  return out;
+  return items
+    .filter((item) => item.type === "PersistentVolumeClaim")
+    .flatMap((item) => [
+      ...eachBound(item.min, (n, e) => minProblem("PersistentVolumeClaim", n, e, requests, {})),
+      ...eachBound(item.max, (n, e) => maxRequestProblem("PersistentVolumeClaim", n, e, requests)),
+    ]);
 }
