@@ -47,22 +47,23 @@ export function resourceQuota(access: QuotaAccess): AdmissionPlugin {
       const charges: { name: string; requested: Usage }[] = [];
       for (const q of quotas) {
         const spec = specOf(q);
+        const status = statusOf(q);
+        const { hard } = status;
         const name = q.metadata?.name ?? "";
         // Which of the quota's names this kind of object counts for; none: the quota does not track it.
-        const tracked = Object.keys(statusOf(q).hard ?? spec.hard ?? {}).filter((k) => tracksName(group, plural, k));
+        const tracked = Object.keys(hard ?? spec.hard ?? {}).filter((k) => tracksName(group, plural, k));
         if (tracked.length === 0 || !quotaCovers(spec, group, plural, a.object)) continue;
-        const hard = statusOf(q).hard;
         if (group === "" && plural === "pods" && hard) {
           const problem = podConstraintProblem(hard, a.object);
           if (problem) throw admissionForbidden(a, `failed quota: ${name}: ${problem}`);
         }
-        if (!hard || tracked.some((k) => hard[k] === undefined || statusOf(q).used?.[k] === undefined)) {
+        if (!hard || tracked.some((k) => hard[k] === undefined || status.used?.[k] === undefined)) {
           throw admissionForbidden(a, `status unknown for quota: ${name}, resources: ${tracked.sort().join(",")}`);
         }
         const requested = masked(usage, hard);
         if (requested.size === 0) continue;
-        const over = exceeded(requested, statusOf(q).used, hard);
-        if (over.length > 0) throw admissionForbidden(a, exceededMessage(name, requested, statusOf(q), over));
+        const over = exceeded(requested, status.used, hard);
+        if (over.length > 0) throw admissionForbidden(a, exceededMessage(name, requested, status, over));
         charges.push({ name, requested });
       }
       if (a.dryRun) return;
