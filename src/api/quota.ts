@@ -16,7 +16,8 @@ export type ResourceList = Record<string, string>;
 /** Usage by quota resource name. */
 export type Usage = Map<string, Quantity>;
 
-interface ObjectLike {
+/** What quotas read of an object. */
+export interface CountedObject {
   metadata?: { deletionTimestamp?: string; deletionGracePeriodSeconds?: number };
   spec?: unknown;
   status?: unknown;
@@ -28,7 +29,7 @@ interface ContainerLike {
   resources?: { requests?: ResourceList; limits?: ResourceList };
 }
 
-interface PodSpecLike {
+export interface PodSpecLike {
   containers?: ContainerLike[];
   initContainers?: ContainerLike[];
   activeDeadlineSeconds?: number;
@@ -67,7 +68,7 @@ export function countName(group: string, plural: string): string {
 const ONE = Quantity.parse("1");
 
 /** Whether a pod has ended: it then holds no resources and counts for no quota. */
-export function podIsTerminal(pod: ObjectLike): boolean {
+export function podIsTerminal(pod: CountedObject): boolean {
   const phase = (pod.status as { phase?: string } | undefined)?.phase;
   return phase === "Succeeded" || phase === "Failed";
 }
@@ -120,7 +121,7 @@ const COMPUTE: readonly (readonly [string, "requests" | "limits", string])[] = [
 ];
 
 /** Everything `obj` (of resource `plural` in `group`) counts for, whatever a quota limits. */
-export function usageOf(group: string, plural: string, obj: ObjectLike): Usage {
+export function usageOf(group: string, plural: string, obj: CountedObject): Usage {
   const usage: Usage = new Map();
   if (group === "" && plural === "pods" && podIsTerminal(obj)) return usage;
   usage.set(countName(group, plural), ONE);
@@ -191,7 +192,7 @@ export interface QuotaSpecLike {
   readonly scopeSelector?: ScopeSelectorLike;
 }
 
-function scopeMatches(scope: string, operator: string, values: readonly string[], pod: ObjectLike): boolean {
+function scopeMatches(scope: string, operator: string, values: readonly string[], pod: CountedObject): boolean {
   const spec = pod.spec as PodSpecLike | undefined;
   switch (scope) {
     case "Terminating":
@@ -220,7 +221,7 @@ function scopeMatches(scope: string, operator: string, values: readonly string[]
  * Whether a quota with scopes covers `obj`. Scoped quotas track pods only (and only pods'
  * resources); a quota without scopes covers everything it names.
  */
-export function quotaCovers(quota: QuotaSpecLike, group: string, plural: string, obj: ObjectLike): boolean {
+export function quotaCovers(quota: QuotaSpecLike, group: string, plural: string, obj: CountedObject): boolean {
   const scopes = quota.scopes ?? [];
   const expressions = quota.scopeSelector?.matchExpressions ?? [];
   if (scopes.length === 0 && expressions.length === 0) return true;
@@ -235,7 +236,7 @@ export function quotaCovers(quota: QuotaSpecLike, group: string, plural: string,
  * for it explicitly. Returns upstream's message ("must specify limits.cpu for: app; …") or
  * undefined.
  */
-export function podConstraintProblem(hard: ResourceList, pod: ObjectLike): string | undefined {
+export function podConstraintProblem(hard: ResourceList, pod: CountedObject): string | undefined {
   const spec = pod.spec as PodSpecLike | undefined;
   const missing = new Map<string, Set<string>>();
   const all = [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])];

@@ -8,7 +8,7 @@
 // in the mutating phase and recorded in the `kubernetes.io/limit-ranger` annotation, the bounds
 // checked in the validating phase; every LimitRange of the namespace applies.
 import { Quantity, quantityOf } from "../../api/quantity.js";
-import { podResources } from "../../api/quota.js";
+import { podResources, type PodSpecLike } from "../../api/quota.js";
 import type { KubeObject } from "../registry/types.js";
 import { admissionForbidden, type AdmissionAttributes, type AdmissionPlugin } from "./types.js";
 
@@ -210,7 +210,7 @@ function podProblems(items: readonly LimitRangeItem[], obj: KubeObject | undefin
 
 /** What the pod as a whole asks for (api/quota.ts: upstream's PodRequests / PodLimits), as a resource list. */
 function podTotal(spec: unknown, which: "requests" | "limits"): ResourceList {
-  return Object.fromEntries([...podResources(spec as Parameters<typeof podResources>[0], which)].map(([k, q]) => [k, q.toString()]));
+  return Object.fromEntries([...podResources(spec as PodSpecLike | undefined, which)].map(([k, q]) => [k, q.toString()]));
 }
 
 function claimProblems(items: readonly LimitRangeItem[], obj: KubeObject | undefined): string[] {

@@ -3,11 +3,10 @@
 // namespace's objects — which the API server's ResourceQuota admission charges creates against
 // (and which it requires to be set before it admits anything under the quota).
 import type { ResourceQuota } from "kubernetes-types/core/v1.js";
-import { usageOf } from "../../api/quota.js";
+import { usageOf, type CountedObject, type CountedResource } from "../../api/quota.js";
 import { isConflict, isNotFound } from "../../client/errors.js";
 import type { Lister } from "../../client/informer.js";
 import { DeletedFinalStateUnknown, keyOf, splitKey, type DeepReadonly, type KubeObject } from "../../client/objects.js";
-import type { CountedResource } from "../../api/quota.js";
 import { jsonEqual } from "../../util/json.js";
 import type { Logger } from "../../util/log.js";
 import type { Api } from "../api.js";
@@ -50,7 +49,7 @@ export class ResourceQuotaController {
       if (!isConflict(err)) log.error({ err, quota: key }, "failed to update resource quota status");
       throw err;
     }
-    log.debug({ quota: key, used: status?.used }, "updated resource quota status");
+    log.debug({ quota: key, used: status.used }, "updated resource quota status");
   }
 
   /**
@@ -96,7 +95,7 @@ export class ResourceQuotaEventHandlers {
     const objs = [old instanceof DeletedFinalStateUnknown ? old.obj : old, cur].filter((o): o is Obj => o !== undefined);
     const first = objs[0];
     if (!first) return;
-    const countedFor = (): Set<string> => new Set(objs.flatMap((o) => [...usageOf(r.group, r.plural, o as unknown as Parameters<typeof usageOf>[2]).keys()]));
+    const countedFor = (): Set<string> => new Set(objs.flatMap((o) => [...usageOf(r.group, r.plural, o as unknown as CountedObject).keys()]));
     for (const k of this.c.quotaKeysFor(first.metadata?.namespace ?? "", countedFor)) this.enqueue(k);
   }
 }

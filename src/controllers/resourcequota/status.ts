@@ -3,7 +3,7 @@
 // the namespace's objects that the quota covers count for (src/api/quota.ts counts one object).
 import type { ResourceQuota } from "kubernetes-types/core/v1.js";
 import { quantityOf } from "../../api/quantity.js";
-import { COUNTED_RESOURCES, quotaCovers, totalUsage, tracksName, usageOf, type CountedResource, type QuotaSpecLike, type ResourceList, type Usage } from "../../api/quota.js";
+import { COUNTED_RESOURCES, quotaCovers, totalUsage, tracksName, usageOf, type CountedObject, type CountedResource, type QuotaSpecLike, type ResourceList, type Usage } from "../../api/quota.js";
 import type { DeepReadonly, KubeObject } from "../../client/objects.js";
 
 export type RQuota = DeepReadonly<ResourceQuota>;
@@ -11,11 +11,9 @@ export type RQuota = DeepReadonly<ResourceQuota>;
 /** The objects of one tracked resource in the quota's namespace. */
 export type NamespaceObjects = (r: CountedResource) => readonly DeepReadonly<KubeObject>[];
 
-type ObjectArg = Parameters<typeof usageOf>[2];
-
 /** What one object counts for under the quota's names, or nothing if the quota does not cover it. */
 export function objectUsage(spec: QuotaSpecLike, r: CountedResource, obj: DeepReadonly<KubeObject>): Usage {
-  const o = obj as unknown as ObjectArg;
+  const o = obj as unknown as CountedObject;
   return quotaCovers(spec, r.group, r.plural, o) ? usageOf(r.group, r.plural, o) : new Map();
 }
 
