@@ -9,6 +9,7 @@
 // `limits.memory`, `requests.ephemeral-storage` (= `ephemeral-storage`),
 // `limits.ephemeral-storage`; for services `services.nodeports` and `services.loadbalancers`;
 // for claims `requests.storage`. A pod that has ended (Succeeded or Failed) counts for nothing.
+import { sumPodResources, type ResourceSum } from "./podresources.js";
 import { podQOSClass } from "./qos.js";
 import { Quantity, quantityOf } from "./quantity.js";
 
@@ -73,39 +74,30 @@ export function podIsTerminal(pod: CountedObject): boolean {
   return phase === "Succeeded" || phase === "Failed";
 }
 
-/**
- * What a pod asks for in all (upstream's PodRequests / PodLimits): its containers and sidecars
- * (restartable init containers) together, or an init container with the sidecars started before
- * it, whichever is more.
- */
-export function podResources(spec: PodSpecLike | undefined, which: "requests" | "limits"): Usage {
-  const add = (to: Usage, list: ResourceList | undefined): void => {
-    for (const [k, v] of Object.entries(list ?? {})) {
-      const q = quantityOf(v);
-      if (q) to.set(k, to.get(k)?.add(q) ?? q);
-    }
-  };
-  const atLeast = (to: Usage, from: Usage): void => {
+/** Quantities by resource name, added up and compared name by name. */
+const USAGE_SUM: ResourceSum<Usage> = {
+  zero: () => new Map(),
+  add: (to, from) => {
+    for (const [k, q] of from) to.set(k, to.get(k)?.add(q) ?? q);
+  },
+  max: (to, from) => {
     for (const [k, q] of from) if (!to.has(k) || q.cmp(to.get(k)!) > 0) to.set(k, q);
-  };
-  const total: Usage = new Map();
-  for (const c of spec?.containers ?? []) add(total, c.resources?.[which]);
-  const sidecars: Usage = new Map();
-  const initPeak: Usage = new Map();
-  for (const c of spec?.initContainers ?? []) {
-    let during: Usage;
-    if (c.restartPolicy === "Always") {
-      add(total, c.resources?.[which]);
-      add(sidecars, c.resources?.[which]);
-      during = sidecars;
-    } else {
-      during = new Map(sidecars);
-      add(during, c.resources?.[which]);
-    }
-    atLeast(initPeak, during);
+  },
+};
+
+/** A resource list's quantities (what does not parse is left out). */
+function usageOfList(list: ResourceList | undefined): Usage {
+  const out: Usage = new Map();
+  for (const [k, v] of Object.entries(list ?? {})) {
+    const q = quantityOf(v);
+    if (q) out.set(k, q);
   }
-  atLeast(total, initPeak);
-  return total;
+  return out;
+}
+
+/** What a pod asks for in all (upstream's PodRequests / PodLimits; api/podresources.ts). */
+export function podResources(spec: PodSpecLike | undefined, which: "requests" | "limits"): Usage {
+  return sumPodResources(spec, (c) => usageOfList(c.resources?.[which]), USAGE_SUM);
 }
 
 const COMPUTE: readonly (readonly [string, "requests" | "limits", string])[] = [

@@ -5,6 +5,7 @@
 // distinct string is parsed once.
 import type { Container, Pod, ResourceRequirements } from "kubernetes-types/core/v1.js";
 import { parseQuantity } from "../../api/quantity.js";
+import { sumPodResources, type ResourceSum } from "../../api/podresources.js";
 import type { DeepReadonly } from "../../client/objects.js";
 
 export const RESOURCE_CPU = "cpu";
@@ -163,36 +164,19 @@ function containerRequests(c: RContainer, nonZero: boolean): Resource {
   return r;
 }
 
+/** Resources added up field by field. */
+const RESOURCE_SUM: ResourceSum<Resource> = { zero: () => new Resource(), add: (to, r) => to.add(r), max: (to, r) => to.max(r) };
+
 /**
- * What a pod asks of a node, as upstream's PodRequests: the sum of its containers; init
- * containers run one at a time, so each counts only while it runs (the max of them), except
- * restartable ("sidecar") init containers, which keep running beside everything started after
- * them; plus spec.overhead. With `nonZero`, containers that request no CPU or memory count as
- * 100m / 200Mi — what the scoring plugins use so that empty pods still spread.
+ * What a pod asks of a node, as upstream's PodRequests: its containers, init containers and
+ * sidecars as api/podresources.ts adds them up, plus spec.overhead. With `nonZero`, containers
+ * that request no CPU or memory count as 100m / 200Mi — what the scoring plugins use so that
+ * empty pods still spread.
  */
 export function podRequests(pod: DeepReadonly<Pod>, nonZero = false): Resource {
   const spec = pod.spec;
-  const reqs = new Resource();
-  if (!spec) return reqs;
-  for (const c of spec.containers ?? []) reqs.add(containerRequests(c, nonZero));
-  const initContainers = spec.initContainers ?? [];
-  if (initContainers.length > 0) {
-    const sidecars = new Resource();
-    const initMax = new Resource();
-    for (const c of initContainers) {
-      const r = containerRequests(c, nonZero);
-      if (c.restartPolicy === "Always") {
-        reqs.add(r);
-        sidecars.add(r);
-        initMax.max(sidecars);
-      } else {
-        r.add(sidecars);
-        initMax.max(r);
-      }
-    }
-    reqs.max(initMax);
-  }
-  if (spec.overhead) reqs.addList(spec.overhead as ResourceList);
+  const reqs = sumPodResources(spec, (c) => containerRequests(c, nonZero), RESOURCE_SUM);
+  if (spec?.overhead) reqs.addList(spec.overhead as ResourceList);
   return reqs;
 }
 
