@@ -170,7 +170,6 @@ describe("ResourceStore.update behind a lagging watch cache", () => {
       await inner.close();
     }
   });
-
 });
 
 describe("ResourceStore.update under contention", () => {
