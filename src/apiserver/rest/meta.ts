@@ -23,6 +23,14 @@ export function generateNameSuffix(): string {
   return s;
 }
 
+/** The longest generateName prefix kept: a generated name is at most 63 characters (upstream's MaxGeneratedNameLength). */
+export const MAX_GENERATED_NAME_PREFIX = 63 - 5;
+
+/** upstream's SimpleNameGenerator: the prefix, cut to 58 characters, and 5 random ones. */
+export function generateName(prefix: string): string {
+  return (prefix.length > MAX_GENERATED_NAME_PREFIX ? prefix.slice(0, MAX_GENERATED_NAME_PREFIX) : prefix) + generateNameSuffix();
+}
+
 export const newUID = (): string => randomUUID();
 
 export function metaOf(obj: KubeObject): NonNullable<KubeObject["metadata"]> {
