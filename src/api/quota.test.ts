@@ -26,6 +26,20 @@ describe("quota usage", () => {
     });
   });
 
+  it("adds the pod's overhead to its requests, and to each limit its containers set", () => {
+    const p = pod([{ name: "a", resources: { requests: { cpu: "100m" }, limits: { cpu: "200m" } } }], { overhead: { cpu: "250m", memory: "120Mi" } });
+    assert.deepEqual(plain(usageOf("", "pods", p)), {
+      "count/pods": "1",
+      pods: "1",
+      "requests.cpu": "350m",
+      cpu: "350m",
+      "requests.memory": "120Mi",
+      memory: "120Mi",
+      // No container limits memory: the pod's memory limit stays unset.
+      "limits.cpu": "450m",
+    });
+  });
+
   it("counts an ended pod for nothing", () => {
     assert.deepEqual(plain(usageOf("", "pods", pod([{ name: "a" }], {}, { phase: "Succeeded" }))), {});
     assert.deepEqual(plain(usageOf("", "pods", pod([{ name: "a" }], {}, { phase: "Failed" }))), {});

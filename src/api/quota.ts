@@ -33,6 +33,8 @@ interface ContainerLike {
 export interface PodSpecLike {
   containers?: ContainerLike[];
   initContainers?: ContainerLike[];
+  /** What running the pod costs beyond its containers (set from its RuntimeClass). */
+  overhead?: ResourceList;
   activeDeadlineSeconds?: number;
   priorityClassName?: string;
 }
@@ -123,6 +125,13 @@ export function usageOf(group: string, plural: string, obj: CountedObject): Usag
     const spec = obj.spec as PodSpecLike | undefined;
     const requests = podResources(spec, "requests");
     const limits = podResources(spec, "limits");
+    // As upstream's PodRequests and PodLimits (LimitRanger's sums leave it out): the overhead
+    // on top of the requests, and on top of each limit the containers set.
+    for (const [k, q] of usageOfList(spec?.overhead)) {
+      requests.set(k, requests.get(k)?.add(q) ?? q);
+      const limit = limits.get(k);
+      if (limit) limits.set(k, limit.add(q));
+    }
     for (const [name, which, resource] of COMPUTE) {
       const q = (which === "requests" ? requests : limits).get(resource);
       if (q) usage.set(name, q);
