@@ -12,7 +12,7 @@ import { ContainerConfigError, containerEnv, expand, expandCommand, fieldRefValu
 import { pullAuths, registryOf } from "./images.js";
 import { tailCriLog, type ContainerRecord, type PodRuntime, type SandboxRecord } from "./runtime-state.js";
 import { managedHostsFile, parseResolvConf, podDnsConfig, podHostname, sandboxConfig } from "./sandbox.js";
-import { computePodStatus, podPhase, sameStatus, type StatusInput } from "./status.js";
+import { computePodStatus, containerRestartPolicy, podPhase, sameStatus, type StatusInput } from "./status.js";
 import { withOthersFields } from "./status-writer.js";
 import { Quantity } from "../../api/quantity.js";
 import type { NodeAllocatable } from "../volumes/downward.js";
@@ -424,6 +424,21 @@ describe("what a sync does", () => {
 });
 
 describe("pod status", () => {
+  it("restarts a container by its kind: regular by the pod's policy, init until it succeeds, sidecars always, ephemeral never", () => {
+    const table: [Parameters<typeof containerRestartPolicy>[0], string | undefined, string, string][] = [
+      ["regular", undefined, "Always", "Always"],
+      ["regular", undefined, "OnFailure", "OnFailure"],
+      ["regular", undefined, "Never", "Never"],
+      ["init", undefined, "Always", "OnFailure"],
+      ["init", undefined, "OnFailure", "OnFailure"],
+      ["init", undefined, "Never", "Never"],
+      ["init", "Always", "Never", "Always"],
+      ["init", "Always", "OnFailure", "Always"],
+      ["ephemeral", undefined, "Always", "Never"],
+    ];
+    for (const [kind, own, pod, want] of table) assert.equal(containerRestartPolicy(kind, own ? { restartPolicy: own } : {}, pod), want, `${kind} ${own ?? ""} in a ${pod} pod`);
+  });
+
   const probes = { isReady: (): boolean => true, isStarted: (): boolean => true };
   const input = (p: Pod, runtime: PodRuntime, over: Partial<StatusInput> = {}): StatusInput => ({ pod: p, runtime, reasons: new Map(), probes, hostIPs: ["192.168.1.2"], now: Date.parse("2025-01-01T00:00:10Z"), podIsTerminal: false, old: undefined, ...over });
 

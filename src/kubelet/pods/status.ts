@@ -80,14 +80,24 @@ function stateOf(r: ContainerRecord): ContainerState {
   }
 }
 
-type ContainerKind = "init" | "regular" | "ephemeral";
+export type ContainerKind = "init" | "regular" | "ephemeral";
+
+/**
+ * Whether the kubelet starts an exited container of `kind` again, as upstream's
+ * ShouldContainerBeRestarted reads it: a regular container by the pod's restartPolicy; an
+ * init container until it succeeds (not at all in a pod that never restarts), a sidecar (an
+ * init container that restarts Always) always; an ephemeral container never.
+ */
+export function containerRestartPolicy(kind: ContainerKind, c: { readonly restartPolicy?: string }, podPolicy = "Always"): string {
+  if (kind === "ephemeral") return "Never";
+  if (kind === "regular") return podPolicy;
+  if (c.restartPolicy === "Always") return "Always";
+  return podPolicy === "Never" ? "Never" : "OnFailure";
+}
 
 function containerStatuses(i: StatusInput, containers: readonly Container[], kind: ContainerKind): ContainerStatus[] {
   const isInit = kind === "init";
   const podPolicy = i.pod.spec?.restartPolicy ?? "Always";
-  // What the reason cache is shown for: an init container restarts until it succeeds; an
-  // ephemeral one is never restarted.
-  const restartPolicy = kind === "ephemeral" ? "Never" : isInit && podPolicy === "Always" ? "OnFailure" : podPolicy;
   const hasInit = (i.pod.spec?.initContainers ?? []).length > 0;
   const oldList = (isInit ? i.old?.initContainerStatuses : kind === "ephemeral" ? i.old?.ephemeralContainerStatuses : i.old?.containerStatuses) ?? [];
   return containers.map((c) => {
@@ -128,7 +138,7 @@ function containerStatuses(i: StatusInput, containers: readonly Container[], kin
     }
     // A container that should run but could not be started says why (upstream's reason cache).
     const reason = i.reasons.get(c.name);
-    if (reason && latest?.state !== "CONTAINER_RUNNING" && shouldRestart(c, latest, restartPolicy, i.podIsTerminal)) {
+    if (reason && latest?.state !== "CONTAINER_RUNNING" && shouldRestart(c, latest, containerRestartPolicy(kind, c, podPolicy), i.podIsTerminal)) {
       if (status.state?.terminated) status.lastState = status.state;
       status.state = { waiting: { reason: reason.reason, ...(reason.message ? { message: reason.message } : {}) } };
     }

@@ -13,6 +13,7 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
 import type { Logger } from "../../util/log.js";
 import { isCriError, type CriClient } from "../cri/client.js";
 import type { KubeletPaths } from "../types.js";
+import { containerRestartPolicy } from "../pods/status.js";
 import { currentSandbox, logContainer, LookupError, runningContainer } from "./containers.js";
 import { readContainerLog, type LogOptions } from "./logs.js";
 import { resourceMetrics, StatsProvider } from "./stats.js";
@@ -304,10 +305,9 @@ export class KubeletServer {
 
   private async serveLogs(req: IncomingMessage, res: ServerResponse, url: URL, namespace: string, pod: string, container: string): Promise<void> {
     const opts = parseLogOptions(url.searchParams);
-    // The pod's restartPolicy says whether an exited newest attempt is waiting to be restarted;
-    // an ephemeral container never is.
+    // Whether an exited newest attempt is waiting to be restarted, as the pod's status says it.
     const spec = this.o.pods?.().find((p) => p.metadata?.namespace === namespace && p.metadata?.name === pod)?.spec;
-    const policy = spec?.ephemeralContainers?.some((c) => c.name === container) ? "Never" : (spec?.restartPolicy ?? "Always");
+    const policy = restartPolicyOf(spec, container);
     const restarts = (exitCode: number): boolean => policy === "Always" || (policy === "OnFailure" && exitCode !== 0);
     const c = await logContainer(this.o.cri, namespace, pod, container, opts.previous, restarts);
     if (c.logPath === "") throw new HttpError(400, `container "${container}" in pod "${pod}" has no log file`);
@@ -389,4 +389,12 @@ export class KubeletServer {
     if (mode === "bridge-v5") return bridgeRemoteCommand(req, socket, head, location, opts, log);
     return passthrough(req, socket, head, location, log);
   }
+}
+
+/** The restart policy of the pod's container `name`, by its kind (containerRestartPolicy). */
+function restartPolicyOf(spec: Pod["spec"], name: string): string {
+  const init = spec?.initContainers?.find((c) => c.name === name);
+  if (init) return containerRestartPolicy("init", init, spec?.restartPolicy);
+  if (spec?.ephemeralContainers?.some((c) => c.name === name)) return containerRestartPolicy("ephemeral", {}, spec.restartPolicy);
+  return containerRestartPolicy("regular", {}, spec?.restartPolicy);
 }
