@@ -5,7 +5,7 @@
 import type { Container, EphemeralContainer, Pod } from "kubernetes-types/core/v1.js";
 import { containerHash } from "./container.js";
 import type { ContainerRecord, PodRuntime } from "./runtime-state.js";
-import { latestOf, shouldRestart } from "./status.js";
+import { isSidecar, latestOf, shouldRestart } from "./status.js";
 
 export interface KillAction {
   readonly container: ContainerRecord;
@@ -33,7 +33,12 @@ function succeeded(r: ContainerRecord | undefined): boolean {
   return r !== undefined && r.state === "CONTAINER_EXITED" && r.exitCode === 0;
 }
 
-export function computePodActions(pod: Pod, runtime: PodRuntime, restartReason: (containerId: string) => string | undefined): PodActions {
+/**
+ * `restartReason`: why the prober wants a running container restarted (a failed liveness or
+ * startup probe), if it does; `isStarted`: whether a running container has started (its
+ * startup probe passed, or it has none), which a sidecar must before the next init container.
+ */
+export function computePodActions(pod: Pod, runtime: PodRuntime, restartReason: (containerId: string) => string | undefined, isStarted: (containerId: string) => boolean = () => true): PodActions {
   const spec = pod.spec ?? { containers: [] };
   const restartPolicy = spec.restartPolicy ?? "Always";
   const hostNetwork = spec.hostNetwork === true;
@@ -70,6 +75,15 @@ export function computePodActions(pod: Pod, runtime: PodRuntime, restartReason: 
     for (const c of init) {
       const r = inSandbox(c.name);
       if (!r || r.state === "CONTAINER_CREATED" || r.state === "CONTAINER_UNKNOWN") return { ...keepOn, startInit: c };
+      // A sidecar (upstream's restartable init container) runs on: the next init container
+      // starts once it has started; it is restarted whenever it stops or fails its probes.
+      if (isSidecar(c)) {
+        if (r.state !== "CONTAINER_RUNNING") return { ...keepOn, startInit: c };
+        const reason = restartReason(r.id);
+        if (reason !== undefined) return { ...keepOn, kill: [{ container: r, message: reason }], startInit: c };
+        if (isStarted(r.id)) continue;
+        return keepOn;
+      }
       if (r.state === "CONTAINER_RUNNING") return keepOn;
       if (r.exitCode === 0) continue;
       if (restartPolicy === "Never") return { ...none, killPod: true, initFailed: true };
@@ -99,6 +113,22 @@ export function computePodActions(pod: Pod, runtime: PodRuntime, restartReason: 
     }
     keep++;
   }
+  // Sidecars outlive nothing: when no container runs or is to run, the pod stops, them with it.
   if (keep === 0 && start.length === 0) return { ...none, killPod: true, kill };
-  return { ...keepOn, kill, start };
+  // Sidecars that stopped, changed or failed their probes start again, before the containers.
+  const sidecars: Container[] = [];
+  for (const c of init) {
+    if (!isSidecar(c)) continue;
+    const r = latestOf(runtime, c.name);
+    if (!r || r.state !== "CONTAINER_RUNNING") {
+      sidecars.push(c);
+      continue;
+    }
+    const reason = r.hash !== containerHash(c) ? `Init container ${c.name} definition changed, will be restarted` : restartReason(r.id);
+    if (reason !== undefined) {
+      kill.push({ container: r, message: reason });
+      sidecars.push(c);
+    }
+  }
+  return { ...keepOn, kill, start: [...sidecars, ...start] };
 }

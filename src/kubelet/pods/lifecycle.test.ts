@@ -277,6 +277,29 @@ describe("pod lifecycle on a real runtime", { skip }, () => {
     await deleteAndWait("crash");
   });
 
+  it("a sidecar runs before the next init container and beside the container, and is stopped once the container is done", async () => {
+    const work = [{ name: "work", mountPath: "/work" }];
+    await create("sidecar", {
+      restartPolicy: "Never",
+      initContainers: [
+        { name: "side", image: "busybox:1.35", restartPolicy: "Always", command: ["sh", "-c", 'trap "exit 0" TERM; echo up > /work/side; while true; do sleep 1; done'], volumeMounts: work },
+        { name: "check", image: "busybox:1.35", command: ["sh", "-c", "for i in $(seq 20); do [ -f /work/side ] && exit 0; sleep 1; done; exit 1"], volumeMounts: work },
+      ],
+      containers: [{ name: "main", image: "busybox:1.35", command: ["sh", "-c", "cat /work/side > /dev/termination-log"], volumeMounts: work }],
+      volumes: [{ name: "work", emptyDir: {} }],
+    });
+    const done = await waitPod("sidecar Succeeded", "sidecar", (p) => p.status?.phase === "Succeeded");
+    const [side, check] = done.status!.initContainerStatuses!;
+    assert.equal(check?.state?.terminated?.exitCode, 0, "the init container after the sidecar found what the sidecar wrote");
+    const main = done.status!.containerStatuses![0]!.state?.terminated;
+    assert.equal(main?.message, "up\n", "the container ran beside the sidecar");
+    const sideEnd = side?.state?.terminated;
+    assert.equal(sideEnd?.exitCode, 0, "the sidecar was stopped (its TERM trap exits 0)");
+    assert.ok(Date.parse(sideEnd!.finishedAt!) >= Date.parse(main!.finishedAt!), "after the container");
+    assert.ok((await eventsOf("sidecar")).some((e) => e.startsWith("Killing: Stopping container side")));
+    await deleteAndWait("sidecar");
+  });
+
   it("a restartPolicy Never pod that exits 0 Succeeds with its termination message; a failing init container fails its pod", async () => {
     await create("done", {
       restartPolicy: "Never",

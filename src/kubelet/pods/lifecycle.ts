@@ -41,7 +41,7 @@ import { hostAllocatable, type NodeAllocatable } from "../volumes/downward.js";
 import { ImagePuller, ImagePullError } from "./images.js";
 import { EMPTY_RUNTIME, RuntimeReader, type ContainerRecord, type PodRuntime, type SandboxRecord } from "./runtime-state.js";
 import { hostNetworkHostsFile, managedHostsFile, MANAGED_BY_VALUE, parseResolvConf, podHostname, sandboxConfig, type ResolvConf } from "./sandbox.js";
-import { computePodStatus, KUBELET_CONDITIONS, latestOf, readySandbox, type ContainerReason } from "./status.js";
+import { computePodStatus, isSidecar, KUBELET_CONDITIONS, latestOf, readySandbox, type ContainerReason } from "./status.js";
 import { podKey, StatusWriter } from "./status-writer.js";
 
 export interface PodLifecycleOptions {
@@ -440,7 +440,12 @@ export class PodLifecycle {
       throw new RetryLater(err.message);
     }
 
-    const actions = computePodActions(pod, runtime, (id) => this.o.probes.restartReason(w.uid, id));
+    const actions = computePodActions(
+      pod,
+      runtime,
+      (id) => this.o.probes.restartReason(w.uid, id),
+      (id) => this.o.probes.isStarted(w.uid, id),
+    );
     const grace = terminationGraceSeconds(pod);
     if (actions.killPod) {
       if (actions.sandboxChanged) this.o.events.event(podRef(pod), "Normal", "SandboxChanged", "Pod sandbox changed, it will be killed and re-created.");
@@ -836,7 +841,11 @@ export class PodLifecycle {
   private async killAll(pod: Pod, runtime: PodRuntime, graceSeconds: number | undefined): Promise<void> {
     const live = runtime.containers.filter((c) => c.state === "CONTAINER_RUNNING" || c.state === "CONTAINER_CREATED");
     const podIP = this.podIP(pod, runtime);
-    await Promise.all(live.map((c) => (c.state === "CONTAINER_RUNNING" ? this.killContainer(pod, c, graceSeconds, `Stopping container ${c.name}`, podIP) : this.stopContainer(c.id, 0))));
+    const stop = (c: ContainerRecord): Promise<void> => (c.state === "CONTAINER_RUNNING" ? this.killContainer(pod, c, graceSeconds, `Stopping container ${c.name}`, podIP) : this.stopContainer(c.id, 0));
+    // As upstream: the containers first, together; then the sidecars, the last started first.
+    const sidecars = (pod.spec?.initContainers ?? []).filter(isSidecar).map((c) => c.name);
+    await Promise.all(live.filter((c) => !sidecars.includes(c.name)).map(stop));
+    for (const name of sidecars.reverse()) await Promise.all(live.filter((c) => c.name === name).map(stop));
     for (const s of runtime.sandboxes) {
       if (s.state !== "SANDBOX_READY") continue;
       try {

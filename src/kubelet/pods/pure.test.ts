@@ -380,6 +380,37 @@ describe("what a sync does", () => {
     assert.equal(liveness.start.length, 1);
   });
 
+  it("a sidecar starts before the next init container, once started, and runs on beside the containers, restarted whatever its exit", () => {
+    const side: Container = { name: "side", image: "busybox:1.35", restartPolicy: "Always" };
+    const c: Container = { name: "c", image: "busybox:1.35" };
+    const p = pod({ initContainers: [side, { name: "i2" }], containers: [c] });
+    const rt = (cs: ContainerRecord[]): PodRuntime => ({ sandboxes: [sandbox()], containers: cs });
+    const sideUp = ctr({ name: "side", id: "s1", hash: hash(side) });
+    assert.equal(computePodActions(p, { sandboxes: [], containers: [] }, none).startInit?.name, "side");
+    assert.equal(computePodActions(p, rt([sideUp]), none).startInit?.name, "i2", "running and started: the next init container");
+    assert.equal(computePodActions(p, rt([sideUp]), none, () => false).startInit, undefined, "running, its startup probe not passed yet: wait");
+    assert.equal(computePodActions(p, rt([ctr({ name: "side", state: "CONTAINER_EXITED", exitCode: 0 })]), none).startInit?.name, "side", "restarted during init even after exit 0");
+    const probeFailed = computePodActions(p, rt([sideUp]), () => "Container side failed liveness probe, will be restarted");
+    assert.deepEqual([probeFailed.kill.map((k) => k.container.name), probeFailed.startInit?.name], [["side"], "side"]);
+
+    const i2Done = ctr({ name: "i2", state: "CONTAINER_EXITED", exitCode: 0 });
+    assert.deepEqual(computePodActions(p, rt([sideUp, i2Done]), none).start.map((x) => x.name), ["c"], "init done: the containers; the sidecar keeps running");
+    const cUp = ctr({ name: "c", hash: hash(c) });
+    const steady = computePodActions(p, rt([sideUp, i2Done, cUp]), none);
+    assert.deepEqual([steady.start.length, steady.kill.length, steady.killPod], [0, 0, false]);
+    for (const exit of [0, 1]) {
+      const a = computePodActions(p, rt([ctr({ name: "side", state: "CONTAINER_EXITED", exitCode: exit }), i2Done, cUp]), none);
+      assert.deepEqual(a.start.map((x) => x.name), ["side"], `after init, restarted after exit ${exit}`);
+    }
+    const changed = computePodActions(pod({ initContainers: [{ ...side, image: "busybox:1.36" }, { name: "i2" }], containers: [c] }), rt([sideUp, i2Done, cUp]), none);
+    assert.deepEqual([changed.kill.map((k) => k.container.name), changed.start.map((x) => x.name)], [["side"], ["side"]]);
+
+    // A Never pod whose containers are done stops, its running sidecar with it.
+    const never = pod({ restartPolicy: "Never", initContainers: [side], containers: [c] });
+    const ended = computePodActions(never, rt([sideUp, ctr({ name: "c", state: "CONTAINER_EXITED", hash: hash(c) })]), none);
+    assert.deepEqual([ended.killPod, ended.start.length], [true, 0]);
+  });
+
   it("ephemeral containers start once in the sandbox that exists, even before init containers finish, and are never restarted or killed", () => {
     const c: Container = { name: "c", image: "busybox:1.35" };
     const dbg = { name: "dbg", image: "busybox:1.35", targetContainerName: "c" };
@@ -464,6 +495,28 @@ describe("pod status", () => {
       s.conditions?.map((c) => `${c.type}=${c.status}`),
       ["PodReadyToStartContainers=True", "Initialized=True", "Ready=True", "ContainersReady=True", "PodScheduled=True"],
     );
+  });
+
+  it("sidecars: Pending until started, probed and counted for readiness like containers, and nothing once stopped", () => {
+    const p = pod({ restartPolicy: "Never", initContainers: [{ name: "side", image: "busybox:1.35", restartPolicy: "Always" }], containers: [{ name: "c", image: "busybox:1.35" }] });
+    const up = ctr({ name: "side", id: "s1" });
+    const notStarted = computePodStatus(input(p, { sandboxes: [sandbox()], containers: [up] }, { probes: { isReady: () => false, isStarted: () => false } }));
+    assert.equal(notStarted.phase, "Pending");
+    assert.deepEqual([notStarted.initContainerStatuses?.[0]?.started, notStarted.initContainerStatuses?.[0]?.ready], [false, false]);
+    assert.equal(notStarted.conditions?.find((c) => c.type === "Initialized")?.message, "containers with incomplete status: [side]");
+
+    const running = computePodStatus(input(p, { sandboxes: [sandbox()], containers: [up, ctr({ name: "c", id: "c1" })] }, { probes: { isReady: (id: string) => id !== "s1", isStarted: () => true } }));
+    assert.equal(running.phase, "Running");
+    assert.deepEqual([running.initContainerStatuses?.[0]?.started, running.initContainerStatuses?.[0]?.ready], [true, false]);
+    assert.equal(running.conditions?.find((c) => c.type === "Initialized")?.status, "True");
+    assert.equal(running.conditions?.find((c) => c.type === "ContainersReady")?.message, "containers with unready status: [side]");
+
+    // The container done, the sidecar still running: Running; both stopped: Succeeded, the sidecar's exit counting for nothing.
+    const cDone = ctr({ name: "c", id: "c1", state: "CONTAINER_EXITED", exitCode: 0 });
+    assert.equal(computePodStatus(input(p, { sandboxes: [sandbox()], containers: [up, cDone] })).phase, "Running");
+    const stopped = computePodStatus(input(p, { sandboxes: [sandbox()], containers: [ctr({ name: "side", id: "s1", state: "CONTAINER_EXITED", exitCode: 137 }), cDone] }));
+    assert.equal(stopped.phase, "Succeeded");
+    assert.equal(stopped.conditions?.find((c) => c.type === "Initialized")?.reason, "PodCompleted");
   });
 
   it("waiting reasons, CrashLoopBackOff with lastState, unready message, kept transition times", () => {

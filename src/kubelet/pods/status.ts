@@ -88,10 +88,15 @@ export type ContainerKind = "init" | "regular" | "ephemeral";
  * init container until it succeeds (not at all in a pod that never restarts), a sidecar (an
  * init container that restarts Always) always; an ephemeral container never.
  */
+/** A sidecar: an init container that keeps running beside the pod's containers (restartPolicy Always). */
+export function isSidecar(c: { readonly restartPolicy?: string }): boolean {
+  return c.restartPolicy === "Always";
+}
+
 export function containerRestartPolicy(kind: ContainerKind, c: { readonly restartPolicy?: string }, podPolicy = "Always"): string {
   if (kind === "ephemeral") return "Never";
   if (kind === "regular") return podPolicy;
-  if (c.restartPolicy === "Always") return "Always";
+  if (isSidecar(c)) return "Always";
   return podPolicy === "Never" ? "Never" : "OnFailure";
 }
 
@@ -121,7 +126,8 @@ function containerStatuses(i: StatusInput, containers: readonly Container[], kin
       // leaves it out of readiness).
       const started = running && (kind === "ephemeral" || i.probes.isStarted(latest.id));
       let ready: boolean;
-      if (isInit) ready = latest.state === "CONTAINER_EXITED" && latest.exitCode === 0;
+      // A sidecar is probed and ready as a container is; another init container is ready once it succeeded.
+      if (isInit && !isSidecar(c)) ready = latest.state === "CONTAINER_EXITED" && latest.exitCode === 0;
       else if (kind === "ephemeral") ready = false;
       else ready = started && i.probes.isReady(latest.id);
       status = {
@@ -146,12 +152,38 @@ function containerStatuses(i: StatusInput, containers: readonly Container[], kin
   });
 }
 
-/** upstream getPhase */
+/**
+ * upstream getPhase. Sidecars count apart from the other init containers: one not yet started
+ * keeps the pod Pending, a running one keeps it Running, and a stopped one counts for nothing
+ * (they are stopped once the pod's containers are done).
+ */
 export function podPhase(pod: Pod, init: readonly ContainerStatus[], regular: readonly ContainerStatus[], podIsTerminal: boolean): PodStatus["phase"] {
   const restartPolicy = pod.spec?.restartPolicy ?? "Always";
+  const sidecars = new Set((pod.spec?.initContainers ?? []).filter(isSidecar).map((c) => c.name));
   let pendingInit = 0;
+  let pendingSidecars = 0;
   let failedInit = 0;
+  let unknown = 0;
+  let running = 0;
+  let waiting = 0;
+  let stopped = 0;
+  let succeeded = 0;
   for (const s of init) {
+    if (sidecars.has(s.name)) {
+      if (s.state?.running) {
+        if (!s.started) pendingSidecars++;
+        running++;
+      } else if (s.state?.terminated || s.lastState?.terminated) {
+        // stopped: counts for nothing
+      } else if (s.state?.waiting) {
+        pendingSidecars++;
+        waiting++;
+      } else {
+        pendingSidecars++;
+        unknown++;
+      }
+      continue;
+    }
     if (s.state?.running) pendingInit++;
     else if (s.state?.terminated) {
       if (s.state.terminated.exitCode !== 0) failedInit++;
@@ -161,11 +193,6 @@ export function podPhase(pod: Pod, init: readonly ContainerStatus[], regular: re
       } else pendingInit++;
     } else pendingInit++;
   }
-  let unknown = 0;
-  let running = 0;
-  let waiting = 0;
-  let stopped = 0;
-  let succeeded = 0;
   for (const s of regular) {
     if (s.state?.running) running++;
     else if (s.state?.terminated) {
@@ -177,7 +204,7 @@ export function podPhase(pod: Pod, init: readonly ContainerStatus[], regular: re
     } else unknown++;
   }
   if (failedInit > 0 && restartPolicy === "Never") return "Failed";
-  if (pendingInit > 0 || (failedInit > 0 && running === 0 && stopped === 0)) {
+  if (pendingInit > 0 || pendingSidecars > 0 || (failedInit > 0 && running === 0 && stopped === 0)) {
     if (podIsTerminal && failedInit > 0) return "Failed";
     return "Pending";
   }
@@ -210,14 +237,18 @@ function conditions(i: StatusInput, phase: PodStatus["phase"], init: readonly Co
   const sandboxOK = sandbox !== undefined && (sandbox.hostNetwork || pod.spec?.hostNetwork === true || sandbox.ips.length > 0);
   const out: PodCondition[] = [condition("PodReadyToStartContainers", sandboxOK)];
 
-  // Initialized: every init container has succeeded (or regular containers have run since).
+  // Initialized: every init container has succeeded and every sidecar started (or regular
+  // containers have run since).
+  const sidecars = new Set((pod.spec?.initContainers ?? []).filter(isSidecar).map((c) => c.name));
   const regularRan = regular.some((s) => s.state?.running || s.state?.terminated || s.lastState?.terminated);
-  const incomplete = init.filter((s) => !(s.state?.terminated && s.state.terminated.exitCode === 0)).map((s) => s.name);
-  if (phase === "Succeeded" && incomplete.length === 0) out.push(condition("Initialized", true, "PodCompleted"));
+  const incomplete = init.filter((s) => (sidecars.has(s.name) ? !s.started : !(s.state?.terminated && s.state.terminated.exitCode === 0))).map((s) => s.name);
+  // As upstream, a pod that completed was initialized, whatever its stopped sidecars say now.
+  if (phase === "Succeeded") out.push(condition("Initialized", true, "PodCompleted"));
   else if (incomplete.length === 0 || regularRan) out.push(condition("Initialized", true));
   else out.push(condition("Initialized", false, "ContainersNotInitialized", `containers with incomplete status: ${list(incomplete)}`));
 
-  const unready = regular.filter((s) => !s.ready).map((s) => s.name);
+  // Sidecars' readiness counts with the containers'.
+  const unready = [...init.filter((s) => sidecars.has(s.name)), ...regular].filter((s) => !s.ready).map((s) => s.name);
   let containersReady: PodCondition;
   if (phase === "Succeeded") containersReady = condition("ContainersReady", false, "PodCompleted");
   else if (unready.length) containersReady = condition("ContainersReady", false, "ContainersNotReady", `containers with unready status: ${list(unready)}`);
