@@ -7,8 +7,8 @@
 // The API server runs in this process on the default SQLite store in a temp dir; the
 // controller-manager runs as its own process (`k8ts controller-manager`), measured through
 // /proc/PID/stat and /proc/PID/status.
-import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -20,6 +20,7 @@ import { SharedInformerFactory } from "../src/client/informer.js";
 import { createClientFromKubeconfig } from "../src/client/rest.js";
 import { createLogger } from "../src/util/log.js";
 import { k8tsNodeArgs } from "../src/cli/node-flags.js";
+import { cpuSeconds, memoryMiB } from "../src/testing/proc.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const arg = (name: string, dflt: number): number => {
@@ -28,22 +29,10 @@ const arg = (name: string, dflt: number): number => {
 };
 const DEPLOYMENTS = arg("--deployments", 100);
 const REPLICAS = arg("--replicas", 10);
-const TICKS = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim()) || 100;
 const round = (n: number, d = 2): number => Math.round(n * 10 ** d) / 10 ** d;
 const emit = (o: Record<string, unknown>): void => void process.stdout.write(JSON.stringify({ bench: "controllers", ...o }) + "\n");
 
-/** utime + stime of a process, in seconds. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  // Fields after the parenthesized command name; utime and stime are fields 14 and 15.
-  const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(rest[11]) + Number(rest[12])) / TICKS;
-}
-
-function peakRssMiB(pid: number): number {
-  const m = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m ? round(Number(m[1]) / 1024, 1) : Number.NaN;
-}
+const peakRssMiB = (pid: number): number => round(memoryMiB(pid, "VmHWM"), 1);
 
 async function until(what: string, probe: () => Promise<boolean> | boolean, ms: number): Promise<void> {
   const deadline = Date.now() + ms;

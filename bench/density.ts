@@ -26,8 +26,7 @@
 //  - mutating API latency p50/p99 over the run, from the server's
 //    apiserver_request_duration_seconds histogram (POST/PUT/PATCH/DELETE, before/after diff);
 //  - peak RSS (VmHWM) and CPU seconds of each process; the store's size on disk.
-import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -40,6 +39,7 @@ import { createClientFromKubeconfig, type RestClient } from "../src/client/rest.
 import { adminClient } from "../src/testing/client.js";
 import { createLogger } from "../src/util/log.js";
 import { K8tsProcess } from "../src/testing/process.js";
+import { cpuSeconds, memoryMiB } from "../src/testing/proc.js";
 
 const arg = (name: string, dflt: number): number => {
   const i = process.argv.indexOf(name);
@@ -75,7 +75,6 @@ if (LOG_DIR) mkdirSync(LOG_DIR, { recursive: true });
 /** With --cpu-prof D, each process writes a V8 CPU profile to D/<process>.cpuprofile when it exits. */
 const PROF_DIR = strArg("--cpu-prof");
 const LOG_LEVEL = process.env["K8TS_BENCH_LOG"] ?? "warn";
-const TICKS = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim()) || 100;
 /** Every pod of the benchmark carries this label; its namespaces are density-0, density-1, ... */
 const BENCH_LABEL = "k8ts.bench/density";
 const namespaceOf = (i: number): string => `density-${i % NAMESPACES}`;
@@ -122,11 +121,7 @@ const stopProc = (p: K8tsProcess): Promise<number | null> => p.stop("SIGTERM", 2
 function usage(p: K8tsProcess): { peakRssMiB: number; cpuSeconds: number } | undefined {
   try {
     const pid = p.child.pid ?? -1;
-    const status = readFileSync(`/proc/${pid}/status`, "utf8");
-    const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(status);
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return { peakRssMiB: hwm ? round(Number(hwm[1]) / 1024) : Number.NaN, cpuSeconds: round((Number(rest[11]) + Number(rest[12])) / TICKS) };
+    return { peakRssMiB: round(memoryMiB(pid, "VmHWM")), cpuSeconds: round(cpuSeconds(pid)) };
   } catch {
     return undefined;
   }

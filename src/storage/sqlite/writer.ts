@@ -8,7 +8,7 @@
 // Writes are decided the same way in both places: refusals (exists, missing, conflict) are
 // found before a write touches a table, so they leave the transaction clean for the others;
 // revisions are assigned in batch order after the revision the store gives with the batch.
-import { closeSync, openSync, readSync } from "node:fs";
+import { closeSync, openSync, readSync, writeFileSync } from "node:fs";
 import { Worker, isMainThread, parentPort, workerData, type MessagePort } from "node:worker_threads";
 import { performance } from "node:perf_hooks";
 import Database from "better-sqlite3";
@@ -343,7 +343,15 @@ export class SqliteWriterThread implements Maintenance {
   }
 }
 
+/** What `top -H` and /proc call the writer thread (Linux keeps 15 characters). */
+export const WRITER_THREAD_NAME = "k8ts-sqlite";
+
 function serve(port: MessagePort, data: ThreadData): void {
+  try {
+    writeFileSync("/proc/thread-self/comm", WRITER_THREAD_NAME);
+  } catch {
+    // Not Linux, or no /proc: the thread keeps its name.
+  }
   let db: Database.Database;
   let writer: BatchWriter;
   try {
