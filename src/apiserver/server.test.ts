@@ -58,6 +58,40 @@ function watchEvents(s: TestApiServer, path: string, n: number, timeoutMs = 5000
   });
 }
 
+/** An open watch whose events are read as they come: `until(n)` waits for the first n (or the deadline). */
+function openWatch(s: TestApiServer, path: string): { until(n: number, timeoutMs?: number): Promise<{ type: string; object: Record<string, unknown> }[]>; close(): void } {
+  const p = clusterPKIPaths(s.dataDir);
+  const events: { type: string; object: Record<string, unknown> }[] = [];
+  let changed = (): void => {};
+  const req = request(new URL(path, s.url), { ca: readFileSync(p.caCert), cert: readFileSync(p.adminCert), key: readFileSync(p.adminKey) }, (res) => {
+    let buf = "";
+    res.setEncoding("utf8");
+    res.on("data", (c: string) => {
+      buf += c;
+      for (let i = buf.indexOf("\n"); i >= 0; i = buf.indexOf("\n")) {
+        events.push(JSON.parse(buf.slice(0, i)) as { type: string; object: Record<string, unknown> });
+        buf = buf.slice(i + 1);
+      }
+      changed();
+    });
+  });
+  req.on("error", () => undefined);
+  req.end();
+  return {
+    until: (n, timeoutMs = 5000) =>
+      new Promise((resolve) => {
+        const timer = setTimeout(() => resolve([...events]), timeoutMs);
+        changed = () => {
+          if (events.length < n) return;
+          clearTimeout(timer);
+          resolve([...events]);
+        };
+        changed();
+      }),
+    close: () => req.destroy(),
+  };
+}
+
 describe("API server", () => {
   let s: TestApiServer;
   let c: RawClient;
@@ -180,6 +214,61 @@ describe("API server", () => {
     assert.equal(old[0]?.type, "ERROR");
     assert.equal((old[0]?.object as { code: number }).code, 410);
     assert.equal((old[0]?.object as { reason: string }).reason, "Expired");
+  });
+
+  it("streams lists: sendInitialEvents sends the state, then a bookmark marking its end, then the changes", async () => {
+    const ns = "/api/v1/namespaces/default/configmaps";
+    for (const name of ["sl-a", "sl-b"]) assert.equal((await c.request("POST", ns, JSON.stringify({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, labels: { sl: "y" } } }))).status, 201);
+    const stream = openWatch(s, `${ns}?watch=true&labelSelector=sl%3Dy&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true`);
+    try {
+      const initial = await stream.until(3);
+      assert.deepEqual(initial.map((e) => e.type), ["ADDED", "ADDED", "BOOKMARK"]);
+      assert.deepEqual(initial.slice(0, 2).map((e) => (e.object["metadata"] as { name: string }).name).sort(), ["sl-a", "sl-b"]);
+      const mark = initial[2]!.object["metadata"] as { resourceVersion: string; annotations?: Record<string, string> };
+      assert.deepEqual(mark.annotations, { "k8s.io/initial-events-end": "true" });
+      // A change after the initial state comes after the bookmark, at a later revision.
+      const changed = await c.request("POST", ns, JSON.stringify({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "sl-c", labels: { sl: "y" } } }));
+      const all = await stream.until(4);
+      assert.equal(all[3]?.type, "ADDED");
+      assert.equal((all[3]!.object["metadata"] as { name: string }).name, "sl-c");
+      assert.ok(Number(mark.resourceVersion) < Number(json<{ metadata: { resourceVersion: string } }>(changed.body).metadata.resourceVersion));
+    } finally {
+      stream.close();
+    }
+
+    // Without bookmarks, the state and no marker; with sendInitialEvents=false, only changes.
+    const plain = await watchEvents(s, `${ns}?watch=true&labelSelector=sl%3Dy&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&timeoutSeconds=1`, 4);
+    assert.deepEqual(plain.map((e) => e.type), ["ADDED", "ADDED", "ADDED"]);
+    const onlyChanges = openWatch(s, `${ns}?watch=true&labelSelector=sl%3Dy&sendInitialEvents=false&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=2`);
+    try {
+      // Its state is not sent: what arrives before its timeout is the deletion, if anything.
+      const deleted = c.request("DELETE", `${ns}/sl-a`);
+      await deleted;
+      const seen = await onlyChanges.until(1, 3000);
+      assert.ok(seen.every((e) => e.type === "DELETED"), JSON.stringify(seen.map((e) => e.type)));
+    } finally {
+      onlyChanges.close();
+    }
+  });
+
+  it("refuses list and watch options that do not go together with upstream's 422 ListOptions causes", async () => {
+    const cases: [string, string[]][] = [
+      ["watch=true&sendInitialEvents=true", ["resourceVersionMatch: Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan"]],
+      ["watch=true&resourceVersionMatch=NotOlderThan", ["resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided"]],
+      ["watch=true&sendInitialEvents=true&resourceVersionMatch=Exact", ["resourceVersionMatch: Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan", 'resourceVersionMatch: Unsupported value: "Exact": supported values: "NotOlderThan"']],
+      ["sendInitialEvents=true", ["sendInitialEvents: Forbidden: sendInitialEvents is forbidden for list"]],
+      ["resourceVersionMatch=NotOlderThan", ["resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided"]],
+      ["resourceVersion=0&resourceVersionMatch=Exact", ['resourceVersionMatch: Forbidden: resourceVersionMatch "exact" is forbidden for resourceVersion "0"']],
+      ["resourceVersion=1&resourceVersionMatch=Newest", ['resourceVersionMatch: Unsupported value: "Newest": supported values: "Exact", "NotOlderThan", ""']],
+    ];
+    for (const [query, want] of cases) {
+      const r = await c.request("GET", `${PODS}?${query}`);
+      assert.equal(r.status, 422, `${query}: ${r.body}`);
+      const st = json<{ reason: string; details: { kind: string; group: string; causes: { field: string; message: string }[] } }>(r.body);
+      assert.deepEqual([st.reason, st.details.kind, st.details.group], ["Invalid", "ListOptions", "meta.k8s.io"]);
+      assert.deepEqual(st.details.causes.map((x) => `${x.field}: ${x.message}`), want, query);
+    }
+    assert.equal((await c.request("GET", `${PODS}?watch=true&sendInitialEvents=maybe&resourceVersionMatch=NotOlderThan`)).status, 400);
   });
 
   it("answers invalid objects with 422 and a cause per field", async () => {

@@ -357,8 +357,12 @@ export class CacheWatcher implements AsyncIterable<WatcherEvent> {
     if (out) this.push(out);
   }
 
-  /** Owes the watcher `objects` as ADDED events, before anything offered later. */
-  setInitial(objects: readonly CachedObject[]): void {
+  /** The revision of the state a watch that began with it was sent (setInitial). */
+  initialRevision: number | undefined;
+
+  /** Owes the watcher `objects`, the state at `revision`, as ADDED events, before anything offered later. */
+  setInitial(objects: readonly CachedObject[], revision: number): void {
+    this.initialRevision = revision;
     let i = 0;
     this.setBacklog(() => {
       const o = objects[i++];
@@ -434,18 +438,21 @@ export class CacheWatcher implements AsyncIterable<WatcherEvent> {
 
   /** The next event, if one is ready. */
   takeNow(): WatcherEvent | undefined {
-    if (this.backlog) {
-      let e: WatcherEvent | undefined;
-      try {
-        e = this.backlog();
-      } catch (err) {
-        this.close(err instanceof Error ? err : new WatcherTooSlowError(String(err)));
-        return undefined;
-      }
-      if (e) return e;
-      this.backlog = undefined;
+    return this.takeOwed() ?? this.queue.shift();
+  }
+
+  /** The next event owed from before the watch began (its initial state, or history replayed), if any is left. */
+  takeOwed(): WatcherEvent | undefined {
+    if (!this.backlog) return undefined;
+    let e: WatcherEvent | undefined;
+    try {
+      e = this.backlog();
+    } catch (err) {
+      this.close(err instanceof Error ? err : new WatcherTooSlowError(String(err)));
+      return undefined;
     }
-    return this.queue.shift();
+    if (!e) this.backlog = undefined;
+    return e;
   }
 
   /** Resolves when an event is queued or the watcher closes (for loops that also send bookmarks). */
@@ -640,7 +647,7 @@ export class ResourceCache {
   watch(prefix: string, filter: ObjectFilter | undefined, afterRevision: number | undefined): CacheWatcher {
     const w = new CacheWatcher(prefix, filter, this.watcherQueueLimit, (x) => this.watchers.delete(x));
     if (afterRevision === undefined) {
-      w.setInitial(this.list(prefix, filter));
+      w.setInitial(this.list(prefix, filter), this.revision());
     } else {
       if (afterRevision < this.historyStart) throw new TooOldError(afterRevision, this.historyStart + 1);
       const end = this.dropped + this.history.length;

@@ -12,6 +12,7 @@ import { buildTable, partialMetadata, renderingFor, type IncludeObject, type Ren
 import { serveWatch, serveWatchError } from "./watch.js";
 import type { Patcher } from "./patch.js";
 import { selectionFilter } from "./selection.js";
+import { checkedListOptions, parseBoolParam } from "./listoptions.js";
 import { managerOrUserAgent, validateFieldManager } from "../patch/index.js";
 import { clone, type JsonObject } from "../patch/json.js";
 import { evictPod } from "./eviction.js";
@@ -163,11 +164,12 @@ class Request {
   }
 
   async list(): Promise<void> {
+    const options = checkedListOptions(this.q, false);
     const filter = selectionFilter(this.def, this.q);
     const limit = parseIntParam(this.q, "limit");
     const result = await this.store.list(this.rctx.namespace, {
-      ...(this.q.get("resourceVersion") !== null ? { resourceVersion: this.q.get("resourceVersion")! } : {}),
-      ...(this.q.get("resourceVersionMatch") ? { resourceVersionMatch: this.q.get("resourceVersionMatch")! } : {}),
+      ...(options.resourceVersion !== undefined ? { resourceVersion: options.resourceVersion } : {}),
+      ...(options.resourceVersionMatch ? { resourceVersionMatch: options.resourceVersionMatch } : {}),
       ...(limit !== undefined && limit > 0 ? { limit } : {}),
       ...(this.q.get("continue") ? { continue: this.q.get("continue")! } : {}),
       ...(filter ? { filter } : {}),
@@ -191,12 +193,15 @@ class Request {
   }
 
   async watch(): Promise<void> {
+    const options = checkedListOptions(this.q, true);
     const filter = selectionFilter(this.def, this.q);
     const timeout = parseIntParam(this.q, "timeoutSeconds") ?? this.deps.watchTimeoutSeconds();
+    const bookmarks = parseBoolParam(this.q, "allowWatchBookmarks") === true;
     let watcher;
     try {
       watcher = await this.store.watch(this.rctx.namespace, {
-        ...(this.q.get("resourceVersion") !== null ? { resourceVersion: this.q.get("resourceVersion")! } : {}),
+        ...(options.resourceVersion !== undefined ? { resourceVersion: options.resourceVersion } : {}),
+        ...(options.sendInitialEvents !== undefined ? { sendInitialEvents: options.sendInitialEvents } : {}),
         ...(filter ? { filter } : {}),
       });
     } catch (err) {
@@ -208,7 +213,9 @@ class Request {
       rendering: this.rendering,
       include: this.include,
       timeoutSeconds: timeout,
-      bookmarks: this.q.get("allowWatchBookmarks") === "true",
+      bookmarks,
+      // A streaming list tells where its initial state ends, when the client takes bookmarks.
+      ...(options.sendInitialEvents === true && bookmarks && watcher.initialRevision !== undefined ? { initialEventsEnd: watcher.initialRevision } : {}),
       served: (o) => this.store.fromStored(o),
       currentRevision: () => this.store.currentRevision(),
     });

@@ -4,7 +4,7 @@ import type { HttpContext } from "../http.js";
 import type { KubeObject, ResourceDefinition } from "../registry/types.js";
 import type { Status } from "../status.js";
 import { columnsOf, rowOf, type IncludeObject, type Rendering } from "../table.js";
-import type { CacheWatcher, CachedObject } from "../watchcache.js";
+import type { CacheWatcher, CachedObject, WatcherEvent } from "../watchcache.js";
 
 export interface WatchServeOptions {
   readonly rendering: Rendering;
@@ -14,7 +14,16 @@ export interface WatchServeOptions {
   /** The served form of a stored object (conversion for shared storage). */
   readonly served: (obj: Readonly<KubeObject>) => Readonly<KubeObject>;
   readonly currentRevision: () => number;
+  /**
+   * Set for a streaming list (sendInitialEvents) whose client takes bookmarks: the revision of
+   * its initial state, announced after the last of its events by a BOOKMARK annotated
+   * `k8s.io/initial-events-end: "true"`.
+   */
+  readonly initialEventsEnd?: number;
 }
+
+/** The annotation of the BOOKMARK that ends a streaming list's initial state. */
+export const INITIAL_EVENTS_END_ANNOTATION = "k8s.io/initial-events-end";
 
 const BOOKMARK_INTERVAL_MS = 30_000;
 
@@ -82,25 +91,43 @@ export async function serveWatch(ctx: HttpContext, def: ResourceDefinition, watc
     if (served === obj.object) return obj.jsonBytes(eventHead(type), EVENT_TAIL);
     return Buffer.from(`{"type":"${type}","object":${JSON.stringify(served)}}\n`);
   };
+  const apiVersion = def.group === "" ? def.version : `${def.group}/${def.version}`;
+  const bookmark = (rv: number, annotations?: Record<string, string>): Buffer => Buffer.from(JSON.stringify({ type: "BOOKMARK", object: { kind: def.kind, apiVersion, metadata: { resourceVersion: String(rv), ...(annotations ? { annotations } : {}) } } }) + "\n");
+  let initialEnd = opts.initialEventsEnd;
+  /** The next line to send, if one is ready: the initial state's end goes between its last event and the first change. */
+  const nextLine = (): Buffer | undefined => {
+    let n: WatcherEvent | undefined;
+    if (initialEnd !== undefined) {
+      n = watcher.takeOwed();
+      if (!n) {
+        if (watcher.closed) return undefined;
+        const line = bookmark(initialEnd, { [INITIAL_EVENTS_END_ANNOTATION]: "true" });
+        initialEnd = undefined;
+        return line;
+      }
+    } else n = watcher.takeNow();
+    if (!n) return undefined;
+    // Tables carry column definitions on the first event only, so that one is not shared.
+    const e = n;
+    const line = opts.rendering === "table" && firstTable ? encodeObject(e.type, e.object) : e.event.encode(encodingId(e.object === e.event.object ? e.type : `${e.type}|prev`), () => encodeObject(e.type, e.object));
+    firstTable = false;
+    return line;
+  };
   try {
     while (!stop.signal.aborted) {
       const remaining = deadline - Date.now();
       if (remaining <= 0) break;
-      let next = watcher.takeNow();
-      if (next) {
+      let line = nextLine();
+      if (line) {
         // Every event that is ready goes out in one write (up to 1 MiB): one write per event,
         // each waiting for the socket, left busy watchers far behind under load.
         const batch: Buffer[] = [];
         let size = 0;
-        while (next) {
-          const n = next;
-          // Tables carry column definitions on the first event only, so that one is not shared.
-          const line = opts.rendering === "table" && firstTable ? encodeObject(n.type, n.object) : n.event.encode(encodingId(n.object === n.event.object ? n.type : `${n.type}|prev`), () => encodeObject(n.type, n.object));
-          firstTable = false;
+        while (line) {
           batch.push(line);
           size += line.length;
           if (size >= 1 << 20) break;
-          next = watcher.takeNow();
+          line = nextLine();
         }
         if (!(await write(ctx, batch.length === 1 ? batch[0]! : Buffer.concat(batch, size)))) break;
         continue;
@@ -108,9 +135,7 @@ export async function serveWatch(ctx: HttpContext, def: ResourceDefinition, watc
       if (watcher.closed) break;
       if (opts.bookmarks && Date.now() - lastBookmark >= BOOKMARK_INTERVAL_MS) {
         lastBookmark = Date.now();
-        const rv = String(opts.currentRevision());
-        const apiVersion = def.group === "" ? def.version : `${def.group}/${def.version}`;
-        if (!(await write(ctx, JSON.stringify({ type: "BOOKMARK", object: { kind: def.kind, apiVersion, metadata: { resourceVersion: rv } } }) + "\n"))) break;
+        if (!(await write(ctx, bookmark(opts.currentRevision())))) break;
       }
       await watcher.waitForEvent(stop.signal, Math.min(remaining, opts.bookmarks ? BOOKMARK_INTERVAL_MS : remaining));
     }

@@ -304,12 +304,22 @@ export class ResourceStore {
     };
   }
 
-  /** A watch through the cache; `resourceVersion` "" or "0" starts with the current state. */
-  async watch(namespace: string, opts: ReadOptions & { readonly filter?: ObjectFilter }): Promise<CacheWatcher> {
+  /**
+   * A watch through the cache. Without `sendInitialEvents`, `resourceVersion` "" or "0" starts
+   * with the current state and any other revision after it. With it (a streaming list), as
+   * upstream: true starts with the state at least as new as `resourceVersion` (unset: every
+   * write acknowledged so far; "0": what the cache has), false with the changes after it (after
+   * the current state for "" or "0").
+   */
+  async watch(namespace: string, opts: ReadOptions & { readonly filter?: ObjectFilter; readonly sendInitialEvents?: boolean }): Promise<CacheWatcher> {
     const rv = parseResourceVersion(opts.resourceVersion);
     if (rv !== undefined && rv > 0) await this.waitForCache(rv);
+    else if (rv === undefined && opts.sendInitialEvents !== undefined) await this.deps.cache.waitUntilFresh();
+    let after: number | undefined = rv === undefined || rv === 0 ? undefined : rv;
+    if (opts.sendInitialEvents === true) after = undefined;
+    else if (opts.sendInitialEvents === false) after ??= this.cache().currentRevision;
     try {
-      return this.cache().watch(resourcePrefix(this.def, namespace), opts.filter, rv === undefined || rv === 0 ? undefined : rv);
+      return this.cache().watch(resourcePrefix(this.def, namespace), opts.filter, after);
     } catch (err) {
       if (err instanceof TooOldError) throw status.expired(err.message);
       throw err;

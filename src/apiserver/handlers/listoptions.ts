@@ -1,0 +1,63 @@
+// The options of a list or watch that go together or not, as upstream's ValidateListOptions
+// checks them (with the WatchList feature on, as kube-apiserver 1.32 has it): a request that
+// breaks a rule gets 422 `ListOptions.meta.k8s.io "" is invalid` with one cause per rule.
+import { forbidden, newPath, notSupported, type FieldError } from "../../api/fielderrors.js";
+import { invalidFromFieldErrors } from "../rest/invalid.js";
+import * as status from "../status.js";
+
+export interface ListOptionsQuery {
+  readonly resourceVersion: string | undefined;
+  readonly resourceVersionMatch: string | undefined;
+  /** Undefined when the client did not send it. */
+  readonly sendInitialEvents: boolean | undefined;
+  readonly continue: string | undefined;
+}
+
+const NOT_OLDER_THAN = "NotOlderThan";
+const MATCH = newPath("resourceVersionMatch");
+const EXACT = "Exact";
+
+/** A boolean query parameter as Go's strconv.ParseBool reads it (how upstream decodes them). */
+export function parseBoolParam(q: URLSearchParams, name: string): boolean | undefined {
+  const v = q.get(name);
+  if (v === null) return undefined;
+  if (["1", "t", "T", "TRUE", "true", "True"].includes(v)) return true;
+  if (["0", "f", "F", "FALSE", "false", "False"].includes(v)) return false;
+  throw status.badRequest(`${name}: invalid value ${JSON.stringify(v)}: must be true or false`);
+}
+
+export function listOptionsOf(q: URLSearchParams): ListOptionsQuery {
+  const nonEmpty = (name: string): string | undefined => q.get(name) || undefined;
+  return { resourceVersion: q.get("resourceVersion") ?? undefined, resourceVersionMatch: nonEmpty("resourceVersionMatch"), sendInitialEvents: parseBoolParam(q, "sendInitialEvents"), continue: nonEmpty("continue") };
+}
+
+/** What is wrong with these options for a list (`watch` false) or a watch. */
+export function listOptionsErrors(o: ListOptionsQuery, watch: boolean): FieldError[] {
+  const errs: FieldError[] = [];
+  const match = o.resourceVersionMatch;
+  if (watch) {
+    if (o.sendInitialEvents !== undefined && match !== NOT_OLDER_THAN) errs.push(forbidden(MATCH, `sendInitialEvents requires setting resourceVersionMatch to ${NOT_OLDER_THAN}`));
+    if (match !== undefined) {
+      if (o.sendInitialEvents === undefined) errs.push(forbidden(MATCH, "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided"));
+      if (match !== NOT_OLDER_THAN) errs.push(notSupported(MATCH, match, [NOT_OLDER_THAN]));
+      if (o.continue !== undefined) errs.push(forbidden(MATCH, "resourceVersionMatch is forbidden when continue is provided"));
+    }
+    return errs;
+  }
+  if (match !== undefined) {
+    if (!o.resourceVersion) errs.push(forbidden(MATCH, "resourceVersionMatch is forbidden unless resourceVersion is provided"));
+    if (o.continue !== undefined) errs.push(forbidden(MATCH, "resourceVersionMatch is forbidden when continue is provided"));
+    if (match !== EXACT && match !== NOT_OLDER_THAN) errs.push(notSupported(MATCH, match, [EXACT, NOT_OLDER_THAN, ""]));
+    if (match === EXACT && o.resourceVersion === "0") errs.push(forbidden(MATCH, 'resourceVersionMatch "exact" is forbidden for resourceVersion "0"'));
+  }
+  if (o.sendInitialEvents !== undefined) errs.push(forbidden(newPath("sendInitialEvents"), "sendInitialEvents is forbidden for list"));
+  return errs;
+}
+
+/** The options of a list or watch request, refused with upstream's 422 when they do not go together. */
+export function checkedListOptions(q: URLSearchParams, watch: boolean): ListOptionsQuery {
+  const o = listOptionsOf(q);
+  const errs = listOptionsErrors(o, watch);
+  if (errs.length > 0) throw invalidFromFieldErrors({ group: "meta.k8s.io", kind: "ListOptions" }, "", errs);
+  return o;
+}
