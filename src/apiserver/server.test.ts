@@ -216,6 +216,19 @@ describe("API server", () => {
     assert.equal((old[0]?.object as { reason: string }).reason, "Expired");
   });
 
+  it("takes a delete's dryRun from its DeleteOptions body as from its query: nothing is deleted", async () => {
+    const cms = "/api/v1/namespaces/default/configmaps";
+    assert.equal((await c.request("POST", cms, JSON.stringify({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "dry", labels: { dry: "y" } } }))).status, 201);
+    const body = JSON.stringify({ apiVersion: "v1", kind: "DeleteOptions", dryRun: ["All"] });
+    assert.equal((await c.request("DELETE", `${cms}/dry`, body)).status, 200);
+    assert.equal((await c.request("DELETE", `${cms}?labelSelector=dry%3Dy`, body)).status, 200);
+    assert.equal((await c.request("DELETE", `${cms}/dry?dryRun=All`)).status, 200);
+    assert.equal((await c.request("GET", `${cms}/dry`)).status, 200, "still there");
+    assert.equal((await c.request("DELETE", `${cms}/dry`, JSON.stringify({ dryRun: ["Some"] }))).status, 400);
+    assert.equal((await c.request("DELETE", `${cms}/dry`)).status, 200);
+    assert.equal((await c.request("GET", `${cms}/dry`)).status, 404);
+  });
+
   it("streams lists: sendInitialEvents sends the state, then a bookmark marking its end, then the changes", async () => {
     const ns = "/api/v1/namespaces/default/configmaps";
     for (const name of ["sl-a", "sl-b"]) assert.equal((await c.request("POST", ns, JSON.stringify({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, labels: { sl: "y" } } }))).status, 201);

@@ -201,6 +201,14 @@ for (const v of versions) {
       assert.match(gone.stderr, /Error from server \(NotFound\): configmaps "d1" not found/);
     });
 
+    it("deletes nothing on a server dry run, one object or a collection", async () => {
+      ok(await k(["create", "configmap", "dry1"]), "create dry1");
+      ok(await k(["label", "cm", "dry1", "dry=run"]), "label dry1");
+      assert.match(ok(await k(["delete", "cm", "dry1", "--dry-run=server"]), "delete dry-run"), /configmap "dry1" deleted \(server dry run\)/);
+      assert.match(ok(await k(["delete", "cm", "-l", "dry=run", "--dry-run=server"]), "delete -l dry-run"), /configmap "dry1" deleted \(server dry run\)/);
+      ok(await k(["get", "cm", "dry1"]), "dry1 is still there");
+    });
+
     it("answers auth can-i and whoami, and explains fields", async () => {
       assert.equal(ok(await k(["auth", "can-i", "create", "pods"]), "can-i").trim(), "yes");
       const who = await k(["auth", "whoami"]);

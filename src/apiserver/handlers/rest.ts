@@ -285,7 +285,8 @@ class Request {
     this.send(created ? 201 : 200, object);
   }
 
-  private async deleteOptions(): Promise<DeleteOptions> {
+  /** The DeleteOptions of a delete, from its body or its query, and whether it is a dry run (the query's dryRun or the body's). */
+  private async deleteOptions(): Promise<{ readonly options: DeleteOptions; readonly dryRun: boolean }> {
     const raw = await readBody(this.ctx.req);
     let opts: Record<string, unknown> = {};
     if (raw.length > 0) {
@@ -303,30 +304,34 @@ class Request {
     const orphan = orphanQ !== null ? orphanQ === "true" : (opts["orphanDependents"] as boolean | undefined);
     if (orphan !== undefined && policy) throw status.badRequest("orphanDependents and propagationPolicy may not both be set");
     const pre = (opts["preconditions"] ?? {}) as { uid?: string; resourceVersion?: string };
-    for (const d of ((opts["dryRun"] as string[] | undefined) ?? [])) if (d !== "All") throw status.badRequest(`dryRun: Unsupported value: "${d}"`);
-    return {
+    const bodyDryRun = opts["dryRun"] === undefined || opts["dryRun"] === null ? [] : opts["dryRun"];
+    if (!Array.isArray(bodyDryRun)) throw status.badRequest("dryRun: must be a list");
+    for (const d of bodyDryRun) if (d !== "All") throw status.badRequest(`dryRun: Unsupported value: "${String(d)}": supported values: "All"`);
+    const options: DeleteOptions = {
       ...(grace !== undefined ? { gracePeriodSeconds: grace } : {}),
       ...(policy ? { propagationPolicy: policy as DeleteOptions["propagationPolicy"] & string } : {}),
       ...(orphan !== undefined ? { orphanDependents: orphan } : {}),
       ...(pre.uid || pre.resourceVersion ? { preconditions: pre } : {}),
     };
+    // kubectl sends `--dry-run=server` of a delete in the body's DeleteOptions, not the query.
+    return { options, dryRun: this.rctx.dryRun || bodyDryRun.length > 0 };
   }
 
   async delete(name: string): Promise<void> {
-    const opts = await this.deleteOptions();
-    const { object, deleted } = await this.store.delete(this.rctx.namespace, name, opts, this.rctx);
-    const accepted = !deleted && (opts.propagationPolicy === "Foreground" || opts.propagationPolicy === "Background");
+    const { options, dryRun } = await this.deleteOptions();
+    const { object, deleted } = await this.store.delete(this.rctx.namespace, name, options, { ...this.rctx, dryRun });
+    const accepted = !deleted && (options.propagationPolicy === "Foreground" || options.propagationPolicy === "Background");
     this.send(accepted ? 202 : 200, object);
   }
 
   async deleteCollection(): Promise<void> {
-    const opts = await this.deleteOptions();
+    const { options, dryRun } = await this.deleteOptions();
     const filter = selectionFilter(this.def, this.q);
     const { items } = await this.store.list(this.rctx.namespace, filter ? { filter } : {});
     const deleted: KubeObject[] = [];
     for (const item of items) {
       try {
-        const r = await this.store.delete(item.metadata?.namespace ?? "", item.metadata?.name ?? "", opts, { ...this.rctx, namespace: item.metadata?.namespace ?? "" });
+        const r = await this.store.delete(item.metadata?.namespace ?? "", item.metadata?.name ?? "", options, { ...this.rctx, namespace: item.metadata?.namespace ?? "", dryRun });
         deleted.push(r.object);
       } catch (err) {
         if (err instanceof status.StatusError && err.code === 404) continue;
