@@ -216,6 +216,24 @@ describe("API server", () => {
     assert.equal((old[0]?.object as { reason: string }).reason, "Expired");
   });
 
+  it("impersonates users, service accounts, groups, extras and uids as upstream (kubectl --as)", async () => {
+    const whoami = async (headers: Record<string, string | string[]>): Promise<{ status: number; user?: Record<string, unknown>; body: string }> => {
+      const r = await c.request("POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", JSON.stringify({ apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" }), headers);
+      return { status: r.status, body: r.body, ...(r.status === 201 ? { user: json<{ status: { userInfo: Record<string, unknown> } }>(r.body).status.userInfo } : {}) };
+    };
+    assert.deepEqual((await whoami({ "Impersonate-User": "alice", "Impersonate-Group": ["devs", "qa"], "Impersonate-Extra-Scopes": "view", "Impersonate-Uid": "u-1" })).user, { username: "alice", uid: "u-1", groups: ["devs", "qa", "system:authenticated"], extra: { scopes: ["view"] } });
+    assert.deepEqual((await whoami({ "Impersonate-User": "system:serviceaccount:default:robot" })).user, { username: "system:serviceaccount:default:robot", groups: ["system:serviceaccounts", "system:serviceaccounts:default", "system:authenticated"] });
+    assert.deepEqual((await whoami({ "Impersonate-User": "carol", "Impersonate-Group": "system:authenticated" })).user, { username: "carol", groups: ["system:authenticated"] });
+    // Asking for system:unauthenticated (or for the anonymous user) makes an anonymous request: refused.
+    assert.equal((await whoami({ "Impersonate-User": "bob", "Impersonate-Group": "system:unauthenticated" })).status, 403);
+    const noUser = await whoami({ "Impersonate-Group": "devs" });
+    assert.equal(noUser.status, 400, noUser.body);
+    assert.match(noUser.body, /without impersonating a user/);
+    assert.equal((await whoami({ "Impersonate-User": "system:anonymous" })).status, 403);
+    // Without the headers the caller is itself.
+    assert.equal((await whoami({})).user?.["username"], "kubernetes-admin");
+  });
+
   it("takes a delete's dryRun from its DeleteOptions body as from its query: nothing is deleted", async () => {
     const cms = "/api/v1/namespaces/default/configmaps";
     assert.equal((await c.request("POST", cms, JSON.stringify({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "dry", labels: { dry: "y" } } }))).status, 201);

@@ -29,6 +29,7 @@ import { authentication } from "./filters/authentication.js";
 import { maxInFlight } from "./filters/maxinflight.js";
 import { audit, type AuditSink } from "./filters/audit.js";
 import { allowAuthenticated, authorization, type Authorizer } from "./filters/authorization.js";
+import { impersonation } from "./filters/impersonation.js";
 import { Registry, resourcePrefix } from "./registry/registry.js";
 import type { KubeObject, ResourceDefinition } from "./registry/types.js";
 import { ResourceStore } from "./rest/store.js";
@@ -300,7 +301,7 @@ export class ApiServer {
       throw notFoundResource();
     };
     const handler = chain(
-      [recovery(log), requestInfo, authentication(union(authenticators)), this.metrics.filter(), maxInFlight({ readOnly: o.maxRequestsInflight, mutating: o.maxMutatingRequestsInflight }), audit(o.auditSink), authorization(o.authorizer)],
+      [recovery(log), requestInfo, authentication(union(authenticators)), impersonation(o.authorizer), this.metrics.filter(), maxInFlight({ readOnly: o.maxRequestsInflight, mutating: o.maxMutatingRequestsInflight }), audit(o.auditSink), authorization(o.authorizer)],
       route,
     );
 

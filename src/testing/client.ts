@@ -11,7 +11,7 @@ export interface RawResponse {
 }
 
 export interface RawClient {
-  request(method: string, path: string, body?: string | Buffer, headers?: Record<string, string>): Promise<RawResponse>;
+  request(method: string, path: string, body?: string | Buffer, headers?: Record<string, string | string[]>): Promise<RawResponse>;
   close(): void;
   readonly agent: Agent;
 }

@@ -212,7 +212,13 @@ for (const v of versions) {
     it("answers auth can-i and whoami, and explains fields", async () => {
       assert.equal(ok(await k(["auth", "can-i", "create", "pods"]), "can-i").trim(), "yes");
       const who = await k(["auth", "whoami"]);
-      if (who.code === 0) assert.match(who.stdout, /system:masters/);
+      if (who.code === 0) {
+        assert.match(who.stdout, /system:masters/);
+        // --as and --as-group: the request is made as that user, who is authenticated.
+        const as = ok(await k(["auth", "whoami", "--as=alice", "--as-group=devs"]), "whoami --as");
+        assert.match(as, /Username\s+alice/);
+        assert.match(as, /Groups\s+\[devs system:authenticated\]/);
+      }
       const explain = ok(await k(["explain", "deployment.spec.replicas"]), "explain");
       assert.match(explain, /FIELD:\s+replicas/);
       assert.match(explain, /Number of desired pods/);
