@@ -30,17 +30,20 @@ export function partialMetadata(obj: Readonly<KubeObject>): KubeObject {
   return { kind: "PartialObjectMetadata", apiVersion: "meta.k8s.io/v1", metadata: obj.metadata ?? {} };
 }
 
-export function columnsOf(def: ResourceDefinition): readonly TableColumn[] {
+/** The kind's printer (def.table), or upstream's default one; a subresource's printer stands in for its kind's. */
+type Printed = Pick<ResourceDefinition, "table">;
+
+export function columnsOf(def: Printed): readonly TableColumn[] {
   return def.table?.columns ?? defaultColumns;
 }
 
-export function rowOf(def: ResourceDefinition, obj: Readonly<KubeObject>, now: Date, include: IncludeObject): { cells: unknown[]; object?: unknown } {
+export function rowOf(def: Printed, obj: Readonly<KubeObject>, now: Date, include: IncludeObject): { cells: unknown[]; object?: unknown } {
   const cells = def.table ? def.table.row(obj, now) : [obj.metadata?.name ?? "", obj.metadata?.creationTimestamp ?? null];
   if (include === "None") return { cells };
   return { cells, object: include === "Object" ? obj : partialMetadata(obj) };
 }
 
-export function buildTable(def: ResourceDefinition, objs: readonly Readonly<KubeObject>[], meta: Record<string, unknown>, include: IncludeObject, withColumns = true): KubeObject {
+export function buildTable(def: Printed, objs: readonly Readonly<KubeObject>[], meta: Record<string, unknown>, include: IncludeObject, withColumns = true): KubeObject {
   const now = new Date();
   return {
     kind: "Table",

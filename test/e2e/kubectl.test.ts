@@ -148,6 +148,8 @@ for (const v of versions) {
       assert.equal(d.metadata.generation, 2);
       assert.match(ok(await k(["scale", "deploy", "api", "-n", "work", "--replicas=5"]), "scale"), /deployment.apps\/api scaled/);
       assert.equal(ok(await k(["get", "deploy", "api", "-n", "work", "-o", "jsonpath={.spec.replicas}"]), "replicas"), "5");
+      // The scale subresource prints as upstream's: NAME DESIRED AVAILABLE AGE.
+      assert.match(ok(await k(["get", "deploy", "api", "-n", "work", "--subresource=scale"]), "get scale"), /^NAME\s+DESIRED\s+AVAILABLE\s+AGE\napi\s+5\s+\d+\s+\S+/);
       // kubectl edit with an editor script that changes the data.
       const editor = join(dir, "editor.sh");
       writeFileSync(editor, "#!/bin/sh\nsed -i 's/a: \"1\"/a: \"edited\"/' \"$1\"\n");

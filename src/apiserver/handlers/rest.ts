@@ -16,6 +16,7 @@ import { checkedListOptions, parseBoolParam } from "./listoptions.js";
 import { managerOrUserAgent, validateFieldManager } from "../patch/index.js";
 import { clone, type JsonObject } from "../patch/json.js";
 import { evictPod } from "./eviction.js";
+import { scaleTable } from "../resources/print.js";
 import { setStatusCondition } from "../../api/conditions.js";
 
 export interface RestDeps {
@@ -355,9 +356,15 @@ class Request {
     };
   }
 
+  /** A Scale, or its table (NAME DESIRED AVAILABLE AGE, `kubectl get --subresource=scale`). */
+  private sendScale(scale: KubeObject): void {
+    if (this.rendering === "table") sendJSON(this.ctx, 200, buildTable({ table: scaleTable }, [scale], { resourceVersion: scale.metadata?.resourceVersion ?? "" }, this.include));
+    else sendJSON(this.ctx, 200, scale);
+  }
+
   async getScale(name: string): Promise<void> {
     const obj = await this.store.get(this.rctx.namespace, name);
-    sendJSON(this.ctx, 200, this.scaleOf(obj));
+    this.sendScale(this.scaleOf(obj));
   }
 
   async writeScale(name: string, verb: "update" | "patch"): Promise<void> {
@@ -387,7 +394,7 @@ class Request {
       { ...this.rctx, fieldManager: this.fieldManager() },
       { subresource: "scale" },
     );
-    sendJSON(this.ctx, 200, this.scaleOf(object));
+    this.sendScale(this.scaleOf(object));
   }
 
   async bind(name: string): Promise<void> {

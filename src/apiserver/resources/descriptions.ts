@@ -1,6 +1,8 @@
 // Column descriptions of the server-side tables: upstream fills them from the API types'
 // documentation (SwaggerDoc), which kubernetes-types carries as doc comments; extracted from there.
 export const D = {
+  scaleSpecReplicas: "replicas is the desired number of instances for the scaled object.",
+  scaleStatusReplicas: "replicas is the actual number of observed instances of the scaled object.",
   metaName:
     "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names",
   metaCreationTimestamp:

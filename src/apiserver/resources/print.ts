@@ -112,6 +112,15 @@ export function column(name: string, type: TableColumn["type"], description: str
 export const containersColumn: TableColumn = column("Containers", "string", "Names of each container in the template.", 1);
 export const imagesColumn: TableColumn = column("Images", "string", "Images referenced by each container in the template.", 1);
 
+/** The scale subresource's table (upstream's printScale): NAME DESIRED AVAILABLE AGE. */
+export const scaleTable: TableDefinition<KubeObject> = {
+  columns: [nameColumn(), column("Desired", "integer", D.scaleSpecReplicas), column("Available", "integer", D.scaleStatusReplicas), ageColumn],
+  row: (s, now) => {
+    const o = s as { spec?: { replicas?: number }; status?: { replicas?: number } };
+    return [s.metadata?.name ?? "", o.spec?.replicas ?? 0, o.status?.replicas ?? 0, since(s.metadata?.creationTimestamp, now)];
+  },
+};
+
 /**
  * The table of kinds without a printer of their own (roles, limit ranges, ...): upstream's
  * default table convertor, NAME and CREATED AT (RFC 3339, UTC, second precision).
