@@ -3,11 +3,27 @@ import assert from "node:assert/strict";
 import { pods } from "../resources/core/pod.js";
 import { services } from "../resources/core/service.js";
 import type { KubeObject } from "../registry/types.js";
+import { StatusError } from "../status.js";
 import { selectionFilter } from "./selection.js";
 
 const filter = (def: typeof pods, fieldSelector: string) => selectionFilter(def, new URLSearchParams({ fieldSelector }))!;
 
 describe("selectionFilter", () => {
+  it("refuses a selector that does not parse with upstream's message, said once", () => {
+    const refusal = (q: Record<string, string>): string => {
+      try {
+        selectionFilter(pods, new URLSearchParams(q));
+      } catch (err) {
+        assert.ok(err instanceof StatusError);
+        assert.equal(err.status.code, 400);
+        return err.status.message ?? "";
+      }
+      return "accepted";
+    };
+    assert.equal(refusal({ labelSelector: "a in (b" }), "unable to parse requirement: found '', expected: ',' or ')'");
+    assert.equal(refusal({ fieldSelector: "foo=bar" }), "field label not supported: foo");
+  });
+
   it("judges each watcher's field selector on an object whose fields another filter computed first", () => {
     const bound: KubeObject = { apiVersion: "v1", kind: "Pod", metadata: { name: "p", namespace: "ns" }, spec: { nodeName: "n1" }, status: { phase: "Running" } };
     const pending: KubeObject = { apiVersion: "v1", kind: "Pod", metadata: { name: "q", namespace: "ns" }, spec: {}, status: { phase: "Pending" } };

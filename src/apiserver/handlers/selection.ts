@@ -32,7 +32,8 @@ export function selectionFilter(def: ResourceDefinition, q: URLSearchParams): Ob
     try {
       labels = parseSelector(ls);
     } catch (err) {
-      throw badRequest(`unable to parse requirement: ${err instanceof Error ? err.message : String(err)}`);
+      // The parser's message is upstream's labels.Parse error, "unable to parse requirement: …" already.
+      throw badRequest(err instanceof Error ? err.message : String(err));
     }
   }
   if (fs.trim() !== "") {
