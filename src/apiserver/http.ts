@@ -15,8 +15,10 @@ export interface HttpContext {
   readonly url: URL;
   /** Set by the request-info filter. */
   info: RequestInfo;
-  /** Set by the authentication filter. */
+  /** Set by the authentication filter (and replaced by the impersonation filter). */
   user: UserInfo | undefined;
+  /** The authenticated caller, when it impersonates `user` (for the audit event). */
+  impersonator?: UserInfo;
   readonly startedAt: number;
   /** Aborted when the client goes away or the server stops. */
   readonly signal: AbortSignal;

@@ -2,7 +2,7 @@
 // shaped like audit.k8s.io/v1 Event). The sink decides where events go; none is the default.
 import { randomUUID } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import type { Filter } from "../http.js";
+import type { Filter, UserInfo } from "../http.js";
 
 export interface AuditEvent {
   readonly kind: "Event";
@@ -13,6 +13,8 @@ export interface AuditEvent {
   readonly requestURI: string;
   readonly verb: string;
   readonly user: { readonly username: string; readonly groups: readonly string[] };
+  /** Who the user acted as (kubectl --as). */
+  readonly impersonatedUser?: { readonly username: string; readonly groups: readonly string[] };
   readonly sourceIPs: readonly string[];
   readonly userAgent?: string;
   readonly objectRef?: { readonly resource: string; readonly namespace?: string; readonly name?: string; readonly apiGroup?: string; readonly apiVersion: string; readonly subresource?: string };
@@ -24,6 +26,8 @@ export interface AuditEvent {
 export interface AuditSink {
   record(event: AuditEvent): void;
 }
+
+const userOf = (u: UserInfo | undefined): AuditEvent["user"] => ({ username: u?.username ?? "", groups: u?.groups ?? [] });
 
 export function audit(sink: AuditSink | undefined): Filter {
   if (!sink) return (ctx, next) => next(ctx);
@@ -41,7 +45,8 @@ export function audit(sink: AuditSink | undefined): Filter {
         stage: "ResponseComplete",
         requestURI: ctx.req.url ?? "",
         verb: i.verb,
-        user: { username: ctx.user?.username ?? "", groups: ctx.user?.groups ?? [] },
+        user: userOf(ctx.impersonator ?? ctx.user),
+        ...(ctx.impersonator ? { impersonatedUser: userOf(ctx.user) } : {}),
         sourceIPs: [ctx.req.socket.remoteAddress ?? ""],
         ...(ctx.req.headers["user-agent"] ? { userAgent: ctx.req.headers["user-agent"] } : {}),
         ...(i.isResourceRequest

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import type { HttpContext, UserInfo } from "../http.js";
 import { StatusError } from "../status.js";
 import type { AuthorizationAttributes, Authorizer } from "./authorization.js";
+import { audit, type AuditEvent } from "./audit.js";
 import { impersonation } from "./impersonation.js";
 
 const CALLER: UserInfo = { username: "bob", groups: ["system:authenticated"] };
@@ -50,5 +51,20 @@ describe("impersonation", () => {
     assert.equal(r.error?.status.code, 403);
     assert.equal(r.error?.status.message, 'groups "admins" is forbidden: User "bob" cannot impersonate resource "groups" in API group "" at the cluster scope');
     assert.deepEqual((await run({ "impersonate-user": ["alice"] }, noGroups)).user, { username: "alice", groups: ["system:authenticated"] });
+  });
+
+  it("leaves the audit event the caller as its user and the one it acted as as its impersonatedUser", async () => {
+    const events: AuditEvent[] = [];
+    const allow: Authorizer = { authorize: async () => ({ allowed: true }) };
+    const ctx = {
+      req: { headersDistinct: { "impersonate-user": ["alice"] }, headers: { "impersonate-user": "alice" }, url: "/api/v1/pods", socket: { remoteAddress: "127.0.0.1" } },
+      user: CALLER,
+      info: { verb: "list", isResourceRequest: false },
+      startedAt: Date.now(),
+      code: 200,
+    } as unknown as HttpContext;
+    await audit({ record: (e) => events.push(e) })(ctx, (c) => impersonation(allow)(c, async () => undefined));
+    assert.deepEqual(events[0]?.user, { username: "bob", groups: ["system:authenticated"] });
+    assert.deepEqual(events[0]?.impersonatedUser, { username: "alice", groups: ["system:authenticated"] });
   });
 });

@@ -106,6 +106,7 @@ export function impersonation(authorizer: Authorizer): Filter {
         throw forbidden(decision.reason ? `${what}: ${decision.reason}` : what, { group: r.apiGroup, resource: r.resource }, r.name);
       }
     }
+    ctx.impersonator = caller;
     ctx.user = impersonatedUser(requests, headerValues(ctx.req, GROUP).length > 0);
     for (const h of Object.keys(ctx.req.headers)) if (h === USER || h === GROUP || h === UID || h.startsWith(EXTRA_PREFIX)) delete ctx.req.headers[h];
     await next(ctx);
