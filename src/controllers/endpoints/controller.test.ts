@@ -61,6 +61,7 @@ void describe("EndpointsController.sync", () => {
     ];
     const h = harness([svc], pods);
     await h.c.sync("ns/web");
+    assert.equal(h.written().metadata?.labels, undefined, "a service without labels: none, not {}");
     const addr = (n: number) => ({ ip: `10.42.0.${n + 1}`, targetRef: ref(n) });
     assert.deepEqual(h.written().subsets, [
       { addresses: [addr(1)], ports: [{ name: "http", port: 8080, protocol: "TCP" }] },

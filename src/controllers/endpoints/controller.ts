@@ -145,7 +145,8 @@ export class EndpointsController {
     const labels: Record<string, string> = { ...(svc.metadata?.labels ?? {}) };
     if (isServiceIPSet(svc)) delete labels[HEADLESS_LABEL];
     else labels[HEADLESS_LABEL] = "";
-    const next: Endpoints = { apiVersion: "v1", kind: "Endpoints", metadata: { name, namespace, labels }, subsets: [...(subsets ?? [])] };
+    // No labels at all rather than `labels: {}`, as upstream's (an empty map is omitted from Go's JSON).
+    const next: Endpoints = { apiVersion: "v1", kind: "Endpoints", metadata: { name, namespace, ...(Object.keys(labels).length > 0 ? { labels } : {}) }, subsets: [...(subsets ?? [])] };
     const truncated = truncateSubsets(next.subsets as NonNullable<Endpoints["subsets"]>);
 
     if (current) {
@@ -155,6 +156,7 @@ export class EndpointsController {
       if (jsonEqual(current.subsets ?? [], next.subsets) && jsonEqual(current.metadata?.labels ?? {}, labels) && jsonEqual(current.metadata?.annotations ?? {}, annotations)) return;
       const updated: Endpoints = { ...next, metadata: { ...structuredClone(current.metadata) as Endpoints["metadata"], labels, annotations } };
       if (Object.keys(annotations).length === 0) delete updated.metadata!.annotations;
+      if (Object.keys(labels).length === 0) delete updated.metadata!.labels;
       try {
         await endpointsApi.update(updated);
         log.debug({ endpoints: key }, "updated endpoints");
