@@ -279,7 +279,7 @@ export class ApiServer {
       watchTimeoutSeconds: () => Math.floor(1800 * (1 + Math.random())),
     });
     const discovery = new Discovery(this.registry, reviewResources);
-    const proxy = subresourceProxy({ pods: coreStore("pods"), nodes: coreStore("nodes"), kubeletClient });
+    const proxy = subresourceProxy({ pods: coreStore("pods"), nodes: coreStore("nodes"), services: coreStore("services"), endpoints: coreStore("endpoints"), kubeletClient });
     const checks: HealthCheck[] = [
       { name: "ping", check: () => true },
       { name: "log", check: () => true },
@@ -293,7 +293,7 @@ export class ApiServer {
       if (await serviceAccounts.serve(ctx)) return;
       if (ctx.info.isResourceRequest) {
         if (await serveReview(ctx, o.authorizer)) return;
-        // pods/{log,exec,attach,portforward,proxy} and nodes/{name}/proxy go to kubelets and pods.
+        // pods/{log,exec,attach,portforward,proxy}, nodes/{name}/proxy and services/{name}/proxy go to kubelets and pods.
         if (await proxy(ctx)) return;
         return rest(ctx);
       }

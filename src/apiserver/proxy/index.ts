@@ -1,7 +1,8 @@
 // The subresources the API server serves by proxying: pods/log, pods/exec, pods/attach and
 // pods/portforward to the kubelet of the pod's node, nodes/proxy to any path of a kubelet,
-// pods/proxy to the pod itself. Upstream's rules decide what is valid (which container, whether
-// the pod is bound); the bytes then travel untouched: upgrades (SPDY or WebSocket) are replayed
+// pods/proxy to the pod itself, services/proxy to one of the service's endpoints. Upstream's
+// rules decide what is valid (which container, whether the pod is bound); the bytes then travel
+// untouched: upgrades (SPDY or WebSocket) are replayed
 // on a TLS connection to the kubelet and the two sockets piped, so every protocol a kubelet
 // speaks reaches kubectl as it is. The kubelet authenticates us by the kubelet client
 // certificate (certs.ts); its serving certificate is not verified, as upstream does without
@@ -30,7 +31,40 @@ const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "pro
 export interface SubresourceProxyOptions {
   readonly pods: ResourceStore | undefined;
   readonly nodes: ResourceStore | undefined;
+  readonly services?: ResourceStore | undefined;
+  readonly endpoints?: ResourceStore | undefined;
   readonly kubeletClient: CertAndKey;
+}
+
+interface EndpointsLike {
+  readonly subsets?: readonly { readonly addresses?: readonly { readonly ip?: string }[]; readonly ports?: readonly { readonly name?: string; readonly port?: number }[] }[];
+}
+
+/**
+ * Where services/NAME[:PORT]/proxy goes, as upstream's service ResourceLocation picks it: the
+ * service port (by name, or by number through the service's ports) among the service's
+ * Endpoints, a random ready address of a random subset that has the port.
+ */
+export function serviceBackend(id: string, ports: readonly { readonly name?: string; readonly port?: number }[] | undefined, endpoints: EndpointsLike, random: () => number = Math.random): { host: string; port: number; scheme: string } {
+  const { scheme, name, port } = splitSchemeNamePort(id);
+  let portName = port;
+  if (/^\d+$/.test(port)) {
+    const declared = (ports ?? []).find((p) => p.port === Number(port));
+    if (!declared) throw status.serviceUnavailable(`no service port ${port} found for service "${name}"`);
+    portName = declared.name ?? "";
+  }
+  const subsets = endpoints.subsets ?? [];
+  if (subsets.length === 0) throw status.serviceUnavailable(`no endpoints available for service "${name}"`);
+  const start = Math.floor(random() * subsets.length);
+  for (let i = 0; i < subsets.length; i++) {
+    const ss = subsets[(start + i) % subsets.length]!;
+    const addresses = (ss.addresses ?? []).filter((a) => a.ip);
+    if (addresses.length === 0) continue;
+    const p = (ss.ports ?? []).find((x) => (x.name ?? "") === portName);
+    if (!p?.port) continue;
+    return { host: addresses[Math.floor(random() * addresses.length)]!.ip!, port: p.port, scheme };
+  }
+  throw status.serviceUnavailable(`no endpoints available for service "${id}"`);
 }
 
 interface Backend {
@@ -430,9 +464,25 @@ export function subresourceProxy(o: SubresourceProxyOptions): (ctx: HttpContext)
     return isUpgradeRequest(ctx.req) ? proxyUpgrade(ctx, b, path, o.kubeletClient) : proxyHttp(ctx, b, path, o.kubeletClient);
   };
 
+  const serveService = async (ctx: HttpContext): Promise<void> => {
+    const i = ctx.info;
+    if (!o.services || !o.endpoints) throw status.serviceUnavailable("services are not served");
+    const { name } = splitSchemeNamePort(i.name);
+    const svc = await o.services.get(i.namespace, name);
+    const endpoints = await o.endpoints.get(i.namespace, name);
+    const target = serviceBackend(i.name, ((svc.spec ?? {}) as { ports?: { name?: string; port?: number }[] }).ports, endpoints as EndpointsLike);
+    const b: Backend = { host: target.host, port: target.port, tls: target.scheme === "https", clientCert: false };
+    const path = proxiedPath(ctx.url.pathname, true) + ctx.url.search;
+    return isUpgradeRequest(ctx.req) ? proxyUpgrade(ctx, b, path, o.kubeletClient) : proxyHttp(ctx, b, path, o.kubeletClient);
+  };
+
   return async (ctx) => {
     const i = ctx.info;
     if (!i.isResourceRequest || i.apiGroup !== "" || i.apiVersion !== "v1" || i.name === "") return false;
+    if (i.resource === "services" && i.namespace !== "" && i.subresource === "proxy") {
+      await serveService(ctx);
+      return true;
+    }
     if (i.resource === "pods" && i.namespace !== "" && POD_SUBRESOURCES.has(i.subresource)) {
       await servePod(ctx);
       return true;

@@ -10,7 +10,7 @@ import { readFileSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer, request as httpsRequest, type Server } from "node:https";
 import type { Duplex } from "node:stream";
 import { createServer as createHttpServer, type IncomingMessage } from "node:http";
-import { tmpdir } from "node:os";
+import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect as tlsConnect, type TLSSocket } from "node:tls";
 import { WebSocket, WebSocketServer } from "ws";
@@ -213,6 +213,36 @@ describe("pods/log, exec, attach, portforward and nodes/proxy through the API se
     const r = await api.kubectl(["get", "--raw", `/api/v1/namespaces/default/pods/web:${port}/proxy/hello/world?x=1`]);
     assert.deepEqual([r.code, r.stdout], [0, "from the pod\n"]);
     assert.deepEqual(seen, ["GET /hello/world?x=1"]);
+  });
+
+  it("services/proxy reaches an endpoint with the service port, named or numbered, as upstream picks it", async (t) => {
+    // An endpoint may not be a loopback address: serve on one of this machine's others.
+    const host = Object.values(networkInterfaces()).flat().find((a) => a && a.family === "IPv4" && !a.internal && !a.address.startsWith("169.254."))?.address;
+    if (!host) return t.skip("no non-loopback IPv4 address on this machine");
+    const seen: string[] = [];
+    const web = createHttpServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      res.writeHead(200, { "Content-Type": "text/plain" }).end("from an endpoint\n");
+    });
+    web.listen(0, host);
+    await once(web, "listening");
+    t.after(() => web.close());
+    const port = (web.address() as { port: number }).port;
+    const ns = "/api/v1/namespaces/default";
+    await raw.request("POST", `${ns}/services`, JSON.stringify({ apiVersion: "v1", kind: "Service", metadata: { name: "websvc" }, spec: { ports: [{ name: "http", port: 80, targetPort: port }] } }));
+    const noEndpoints = await raw.request("GET", `${ns}/services/websvc:80/proxy/`);
+    assert.equal(noEndpoints.status, 404, noEndpoints.body);
+    await raw.request("POST", `${ns}/endpoints`, JSON.stringify({ apiVersion: "v1", kind: "Endpoints", metadata: { name: "websvc" }, subsets: [{ addresses: [{ ip: host }], ports: [{ name: "http", port, protocol: "TCP" }] }] }));
+    for (const id of ["websvc:80", "websvc:http", "http:websvc:http"]) {
+      const r = await api.kubectl(["get", "--raw", `${ns}/services/${id}/proxy/hi?x=1`]);
+      assert.deepEqual([r.code, r.stdout], [0, "from an endpoint\n"], id);
+    }
+    assert.deepEqual(seen, ["GET /hi?x=1", "GET /hi?x=1", "GET /hi?x=1"]);
+    const undeclared = await raw.request("GET", `${ns}/services/websvc:81/proxy/`);
+    assert.deepEqual([undeclared.status, JSON.parse(undeclared.body).message], [503, 'no service port 81 found for service "websvc"']);
+    // The only port is named: without its name there is no endpoint for the unnamed port.
+    const unnamed = await raw.request("GET", `${ns}/services/websvc/proxy/`);
+    assert.deepEqual([unnamed.status, JSON.parse(unnamed.body).message], [503, 'no endpoints available for service "websvc"']);
   });
 
   it("upgrades pass through to the kubelet byte for byte", async () => {
