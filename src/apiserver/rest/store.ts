@@ -385,14 +385,14 @@ export class ResourceStore {
   }
 
   async create(obj: KubeObject, ctx: RequestContext): Promise<KubeObject> {
-    const named = !obj.metadata?.name && !!obj.metadata?.generateName;
+    const generated = !obj.metadata?.name && !!obj.metadata?.generateName;
     let prepared = await this.prepareCreate(obj, ctx);
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.createPrepared(prepared, ctx);
       } catch (err) {
         const taken = err instanceof status.StatusError && err.status.reason === "AlreadyExists";
-        if (!named || !taken || attempt >= MAX_NAME_GENERATION_CREATE_ATTEMPTS) throw err;
+        if (!generated || !taken || attempt >= MAX_NAME_GENERATION_CREATE_ATTEMPTS) throw err;
         prepared = await this.renamed(prepared, ctx);
       }
     }
