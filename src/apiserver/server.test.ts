@@ -234,6 +234,18 @@ describe("API server", () => {
     assert.equal((await whoami({})).user?.["username"], "kubernetes-admin");
   });
 
+  it("answers a delete with a Status naming what went, or the object for kinds upstream returns it for", async () => {
+    const cm = json<{ metadata: { uid: string } }>((await c.request("POST", "/api/v1/namespaces/default/configmaps", JSON.stringify({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "gone" } }))).body);
+    const r = await c.request("DELETE", "/api/v1/namespaces/default/configmaps/gone");
+    assert.equal(r.status, 200);
+    assert.deepEqual(json(r.body), { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", details: { name: "gone", kind: "configmaps", uid: cm.metadata.uid } });
+    const rb = json<{ metadata: { uid: string } }>((await c.request("POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles", JSON.stringify({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name: "gone" }, rules: [] }))).body);
+    assert.deepEqual(json<{ details: unknown }>((await c.request("DELETE", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles/gone")).body).details, { name: "gone", group: "rbac.authorization.k8s.io", kind: "roles", uid: rb.metadata.uid });
+    assert.equal((await c.request("POST", "/api/v1/namespaces/default/serviceaccounts", JSON.stringify({ apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "gone" } }))).status, 201);
+    const sa = await c.request("DELETE", "/api/v1/namespaces/default/serviceaccounts/gone");
+    assert.deepEqual([sa.status, json<{ kind: string }>(sa.body).kind], [200, "ServiceAccount"]);
+  });
+
   it("takes a delete's dryRun from its DeleteOptions body as from its query: nothing is deleted", async () => {
     const cms = "/api/v1/namespaces/default/configmaps";
     assert.equal((await c.request("POST", cms, JSON.stringify({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "dry", labels: { dry: "y" } } }))).status, 201);

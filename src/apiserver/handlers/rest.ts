@@ -321,6 +321,12 @@ class Request {
   async delete(name: string): Promise<void> {
     const { options, dryRun } = await this.deleteOptions();
     const { object, deleted } = await this.store.delete(this.rctx.namespace, name, options, { ...this.rctx, dryRun });
+    if (deleted && !this.def.returnsDeletedObject) {
+      // As upstream's finalizeDelete: what was deleted, with `kind` the resource.
+      const m = object.metadata ?? {};
+      sendJSON(this.ctx, 200, { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", details: { name: m.name ?? name, ...(this.def.group ? { group: this.def.group } : {}), kind: this.def.plural, ...(m.uid ? { uid: m.uid } : {}) } });
+      return;
+    }
     const accepted = !deleted && (options.propagationPolicy === "Foreground" || options.propagationPolicy === "Background");
     this.send(accepted ? 202 : 200, object);
   }

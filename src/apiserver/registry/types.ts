@@ -152,4 +152,10 @@ export interface ResourceDefinition<T extends KubeObject = KubeObject> {
   readonly storage?: { readonly resource: string; readonly group: string; readonly conversion: Conversion };
   /** Objects expire this many seconds after their last write (events: 1 h as upstream). */
   readonly ttlSeconds?: number;
+  /**
+   * A delete that removes the object answers with the object, as upstream's stores with
+   * ReturnDeletedObject (pods, services, service accounts, namespaces, volumes, claims,
+   * storage classes); the others answer a Status that names what was deleted.
+   */
+  readonly returnsDeletedObject?: boolean;
 }

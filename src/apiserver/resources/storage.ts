@@ -103,6 +103,7 @@ export const storageClasses: ResourceDefinition = {
   version: "v1",
   kind: "StorageClass",
   plural: "storageclasses",
+  returnsDeletedObject: true,
   singular: "storageclass",
   shortNames: ["sc"],
   namespaced: false,

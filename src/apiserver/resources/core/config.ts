@@ -179,6 +179,7 @@ export const serviceAccounts: ResourceDefinition = {
   version: "v1",
   kind: "ServiceAccount",
   plural: "serviceaccounts",
+  returnsDeletedObject: true,
   singular: "serviceaccount",
   shortNames: ["sa"],
   namespaced: true,

@@ -76,6 +76,7 @@ export const namespaces: ResourceDefinition = {
   version: "v1",
   kind: "Namespace",
   plural: "namespaces",
+  returnsDeletedObject: true,
   singular: "namespace",
   shortNames: ["ns"],
   namespaced: false,

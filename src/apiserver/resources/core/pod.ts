@@ -230,6 +230,7 @@ export const pods: ResourceDefinition = {
   version: "v1",
   kind: "Pod",
   plural: "pods",
+  returnsDeletedObject: true,
   singular: "pod",
   shortNames: ["po"],
   categories: ["all"],

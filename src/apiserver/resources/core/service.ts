@@ -417,6 +417,7 @@ export const services: ResourceDefinition = {
   version: "v1",
   kind: "Service",
   plural: "services",
+  returnsDeletedObject: true,
   singular: "service",
   shortNames: ["svc"],
   categories: ["all"],
