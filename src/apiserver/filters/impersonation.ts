@@ -6,16 +6,15 @@
 import type { IncomingMessage } from "node:http";
 import type { Filter, UserInfo } from "../http.js";
 import { badRequest, forbidden } from "../status.js";
+import { ANONYMOUS_USERNAME as ANONYMOUS, AUTHENTICATED_GROUP as AUTHENTICATED, UNAUTHENTICATED_GROUP as UNAUTHENTICATED } from "../authn/types.js";
+import { SERVICE_ACCOUNTS_GROUP } from "../serviceaccount/authenticator.js";
+import { serviceAccountUsername, splitServiceAccountUsername } from "../serviceaccount/jwt.js";
 import type { AuthorizationAttributes, Authorizer } from "./authorization.js";
 
 const USER = "impersonate-user";
 const GROUP = "impersonate-group";
 const UID = "impersonate-uid";
 const EXTRA_PREFIX = "impersonate-extra-";
-const SERVICE_ACCOUNT_PREFIX = "system:serviceaccount:";
-const ANONYMOUS = "system:anonymous";
-const AUTHENTICATED = "system:authenticated";
-const UNAUTHENTICATED = "system:unauthenticated";
 
 /** One thing the caller asks to act as, and the resource the authorizer is asked about. */
 interface ImpersonationRequest {
@@ -36,7 +35,7 @@ export function impersonationRequests(req: IncomingMessage): ImpersonationReques
   const out: ImpersonationRequest[] = [];
   const user = headerValues(req, USER)[0];
   if (user !== undefined) {
-    const sa = serviceAccountOf(user);
+    const sa = splitServiceAccountUsername(user);
     out.push(sa ? { resource: "serviceaccounts", apiGroup: "", namespace: sa.namespace, name: sa.name, subresource: "" } : { resource: "users", apiGroup: "", namespace: "", name: user, subresource: "" });
   }
   for (const g of headerValues(req, GROUP)) out.push({ resource: "groups", apiGroup: "", namespace: "", name: g, subresource: "" });
@@ -52,14 +51,6 @@ export function impersonationRequests(req: IncomingMessage): ImpersonationReques
     throw badRequest(`requested ${out.map((r) => `${r.resource} ${JSON.stringify(r.name)}`).join(", ")} without impersonating a user`);
   }
   return out;
-}
-
-/** A service account's username (system:serviceaccount:NS:NAME) split, or undefined. */
-function serviceAccountOf(username: string): { namespace: string; name: string } | undefined {
-  if (!username.startsWith(SERVICE_ACCOUNT_PREFIX)) return undefined;
-  const parts = username.slice(SERVICE_ACCOUNT_PREFIX.length).split(":");
-  if (parts.length !== 2 || !parts[0] || !parts[1]) return undefined;
-  return { namespace: parts[0], name: parts[1] };
 }
 
 /** An extra's key travels percent-encoded in the header's name (upstream's unescapeExtraKey). */
@@ -80,9 +71,9 @@ export function impersonatedUser(requests: readonly ImpersonationRequest[], grou
   for (const r of requests) {
     if (r.resource === "users") username = r.name;
     else if (r.resource === "serviceaccounts") {
-      username = `${SERVICE_ACCOUNT_PREFIX}${r.namespace}:${r.name}`;
-      // A service account's groups are known; they are its own unless groups were asked for.
-      if (!groupsAsked) groups.push("system:serviceaccounts", `system:serviceaccounts:${r.namespace}`);
+      username = serviceAccountUsername(r.namespace, r.name);
+      // A service account's groups are known (as its tokens authenticate it); they are its own unless groups were asked for.
+      if (!groupsAsked) groups.push(SERVICE_ACCOUNTS_GROUP, `${SERVICE_ACCOUNTS_GROUP}:${r.namespace}`);
     } else if (r.resource === "groups") groups.push(r.name);
     else if (r.resource === "userextras") (extra[r.subresource] ??= []).push(r.name);
     else uid = r.name;

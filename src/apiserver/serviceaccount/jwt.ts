@@ -7,8 +7,18 @@ import { SignJWT, decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVer
 import { CodedError } from "../../util/errors.js";
 
 /** The `sub` of every ServiceAccount token, and the user name it authenticates as. */
+const USERNAME_PREFIX = "system:serviceaccount:";
+
 export function serviceAccountUsername(namespace: string, name: string): string {
-  return `system:serviceaccount:${namespace}:${name}`;
+  return `${USERNAME_PREFIX}${namespace}:${name}`;
+}
+
+/** The service account a username names (system:serviceaccount:NS:NAME), or undefined (upstream's SplitUsername). */
+export function splitServiceAccountUsername(username: string): { readonly namespace: string; readonly name: string } | undefined {
+  if (!username.startsWith(USERNAME_PREFIX)) return undefined;
+  const parts = username.slice(USERNAME_PREFIX.length).split(":");
+  if (parts.length !== 2 || !parts[0] || !parts[1]) return undefined;
+  return { namespace: parts[0], name: parts[1] };
 }
 
 export type ServiceAccountTokenErrorCode = "UnsupportedKey" | "Malformed" | "InvalidSignature" | "Expired" | "NotYetValid" | "InvalidAudience" | "InvalidClaims" | "Invalidated";
