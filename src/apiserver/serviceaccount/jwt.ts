@@ -6,9 +6,9 @@ import { createHash, createPrivateKey, createPublicKey, randomUUID, type KeyObje
 import { SignJWT, decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from "jose";
 import { CodedError } from "../../util/errors.js";
 
-/** The `sub` of every ServiceAccount token, and the user name it authenticates as. */
 const USERNAME_PREFIX = "system:serviceaccount:";
 
+/** The `sub` of every ServiceAccount token, and the user name it authenticates as. */
 export function serviceAccountUsername(namespace: string, name: string): string {
   return `${USERNAME_PREFIX}${namespace}:${name}`;
 }
