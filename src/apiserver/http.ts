@@ -2,7 +2,8 @@
 // bounded body reading, and the media types Kubernetes clients negotiate.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { RequestInfo } from "./requestinfo.js";
-import { StatusError, requestEntityTooLarge, type Status } from "./status.js";
+import { stringify as stringifyYaml } from "yaml";
+import { StatusError, notAcceptable, requestEntityTooLarge, type Status } from "./status.js";
 import { jsonOfStored } from "./watchcache.js";
 
 import type { UserInfo } from "./authn/types.js";
@@ -19,6 +20,8 @@ export interface HttpContext {
   user: UserInfo | undefined;
   /** The authenticated caller, when it impersonates `user` (for the audit event). */
   impersonator?: UserInfo;
+  /** A resource request's negotiated response format (negotiateOutput); JSON unless set. */
+  output?: OutputFormat;
   readonly startedAt: number;
   /** Aborted when the client goes away or the server stops. */
   readonly signal: AbortSignal;
@@ -80,6 +83,11 @@ export function sendRaw(ctx: HttpContext, code: number, body: string | Buffer, c
     return;
   }
   writeWarnings(ctx);
+  if (ctx.output === "yaml" && contentType === "application/json") {
+    // As upstream's YAML serializer (sigs.k8s.io/yaml): the JSON's data, keys sorted, lists not indented.
+    body = stringifyYaml(JSON.parse(body.toString()), { sortMapEntries: true, indentSeq: false });
+    contentType = "application/yaml";
+  }
   ctx.res.writeHead(code, { "Content-Type": contentType, "Cache-Control": "no-cache, private", "Content-Length": Buffer.byteLength(body) });
   ctx.res.end(ctx.req.method === "HEAD" ? undefined : body);
 }
@@ -110,6 +118,36 @@ export function parseAccept(header: string | undefined): MediaRange[] {
     }
     return { type: type.toLowerCase(), params };
   });
+}
+
+export type OutputFormat = "json" | "yaml";
+
+/** What a resource request's response may be encoded as. */
+const OUTPUT_TYPES: readonly string[] = ["application/json", "application/yaml"];
+
+/**
+ * The response format an Accept header asks for, as upstream's NegotiateOutputMediaType picks
+ * it: the first range by preference (q, then order) that a served type matches; none asked
+ * for: JSON; ranges that none matches: 406. A watch streams JSON only.
+ */
+export function negotiateOutput(accept: readonly MediaRange[], watch: boolean): OutputFormat {
+  if (accept.length === 0) return "json";
+  const q = (r: MediaRange): number => {
+    const v = Number(r.params["q"] ?? "1");
+    return Number.isFinite(v) ? v : 1;
+  };
+  // Most clients send no q: their order is their preference (and nothing to sort per request).
+  const ranked = accept.some((r) => r.params["q"] !== undefined) ? accept.map((r, i) => ({ r, i })).sort((a, b) => q(b.r) - q(a.r) || a.i - b.i).map((x) => x.r) : accept;
+  for (const r of ranked) {
+    if (q(r) <= 0) continue;
+    if (r.type === "application/json" || r.type === "*/*" || r.type === "application/*") return "json";
+    if (r.type === "application/yaml" && !watch) return "yaml";
+    // Protobuf is not served; JSON is what a client that asked for it still decodes (client-go
+    // picks its decoder by the answer's Content-Type), where a 406 would fail it.
+    if (r.type === "application/vnd.kubernetes.protobuf") return "json";
+  }
+  const offered = watch ? ["application/json", "application/vnd.kubernetes.protobuf"] : [...OUTPUT_TYPES, "application/vnd.kubernetes.protobuf"];
+  throw notAcceptable(`only the following media types are accepted: ${offered.join(", ")}`);
 }
 
 export function mediaType(header: string | undefined): string {

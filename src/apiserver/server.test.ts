@@ -4,6 +4,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { request } from "node:https";
 import { readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
 import { startTestApiServer, type TestApiServer } from "../testing/apiserver.js";
 import { adminClient, type RawClient } from "../testing/client.js";
 import { clusterPKIPaths } from "../util/pki.js";
@@ -244,6 +245,23 @@ describe("API server", () => {
     assert.equal((await c.request("POST", "/api/v1/namespaces/default/serviceaccounts", JSON.stringify({ apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "gone" } }))).status, 201);
     const sa = await c.request("DELETE", "/api/v1/namespaces/default/serviceaccounts/gone");
     assert.deepEqual([sa.status, json<{ kind: string }>(sa.body).kind], [200, "ServiceAccount"]);
+  });
+
+  it("answers in YAML when asked, and 406 for a media type it does not serve", async () => {
+    const asJson = await c.request("GET", "/api/v1/namespaces/default");
+    const asYaml = await c.request("GET", "/api/v1/namespaces/default", undefined, { Accept: "application/yaml" });
+    assert.equal(asYaml.status, 200);
+    assert.equal(asYaml.headers["content-type"], "application/yaml");
+    assert.deepEqual(parseYaml(asYaml.body), json(asJson.body));
+    assert.match(asYaml.body, /^apiVersion: v1\nkind: Namespace\nmetadata:\n/, "keys sorted, as upstream's");
+    // Errors too; preference by q; protobuf (not served) gets JSON, which client-go decodes by its Content-Type.
+    const missing = await c.request("GET", "/api/v1/namespaces/nope", undefined, { Accept: "application/json;q=0.5, application/yaml" });
+    assert.deepEqual([missing.status, missing.headers["content-type"], (parseYaml(missing.body) as { reason: string }).reason], [404, "application/yaml", "NotFound"]);
+    assert.equal((await c.request("GET", "/api/v1/namespaces/default", undefined, { Accept: "application/vnd.kubernetes.protobuf" })).headers["content-type"], "application/json");
+    const html = await c.request("GET", "/api/v1/namespaces/default", undefined, { Accept: "text/html" });
+    assert.deepEqual([html.status, json<{ reason: string; message: string }>(html.body).reason], [406, "NotAcceptable"]);
+    assert.equal(json<{ message: string }>(html.body).message, "only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf");
+    assert.equal((await c.request("GET", "/api/v1/namespaces?watch=true&timeoutSeconds=1", undefined, { Accept: "application/yaml" })).status, 406, "a watch streams JSON only");
   });
 
   it("takes a delete's dryRun from its DeleteOptions body as from its query: nothing is deleted", async () => {

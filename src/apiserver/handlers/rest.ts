@@ -3,7 +3,7 @@
 // subresources and watch streaming.
 import type { Logger } from "pino";
 import { parseBody, checkKind, parseFieldValidation, validateFields, type SchemaChecker } from "../decode.js";
-import { readBody, sendJSON, parseAccept, type HttpContext, mediaType } from "../http.js";
+import { readBody, sendJSON, parseAccept, negotiateOutput, type HttpContext, mediaType } from "../http.js";
 import type { Registry } from "../registry/registry.js";
 import type { KubeObject, ResourceDefinition } from "../registry/types.js";
 import type { DeleteOptions, RequestContext, ResourceStore } from "../rest/store.js";
@@ -138,7 +138,9 @@ class Request {
     private readonly rctx: RequestContext,
   ) {
     this.q = ctx.url.searchParams;
-    this.rendering = renderingFor(parseAccept(ctx.req.headers.accept));
+    const accept = parseAccept(ctx.req.headers.accept);
+    this.rendering = renderingFor(accept);
+    ctx.output = negotiateOutput(accept, ctx.info.verb === "watch");
     const inc = this.q.get("includeObject") ?? "Metadata";
     if (inc !== "None" && inc !== "Metadata" && inc !== "Object") throw status.badRequest(`includeObject: Unsupported value: "${inc}"`);
     this.include = inc;
