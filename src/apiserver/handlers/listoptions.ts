@@ -2,8 +2,8 @@
 // checks them (with the WatchList feature on, as kube-apiserver 1.32 has it): a request that
 // breaks a rule gets 422 `ListOptions.meta.k8s.io "" is invalid` with one cause per rule.
 import { forbidden, newPath, notSupported, type FieldError } from "../../api/fielderrors.js";
+import { parseBoolQuery } from "../http.js";
 import { invalidFromFieldErrors } from "../rest/invalid.js";
-import * as status from "../status.js";
 
 export interface ListOptionsQuery {
   readonly resourceVersion: string | undefined;
@@ -17,18 +17,9 @@ const NOT_OLDER_THAN = "NotOlderThan";
 const MATCH = newPath("resourceVersionMatch");
 const EXACT = "Exact";
 
-/** A boolean query parameter as Go's strconv.ParseBool reads it (how upstream decodes them). */
-export function parseBoolParam(q: URLSearchParams, name: string): boolean | undefined {
-  const v = q.get(name);
-  if (v === null) return undefined;
-  if (["1", "t", "T", "TRUE", "true", "True"].includes(v)) return true;
-  if (["0", "f", "F", "FALSE", "false", "False"].includes(v)) return false;
-  throw status.badRequest(`${name}: invalid value ${JSON.stringify(v)}: must be true or false`);
-}
-
 export function listOptionsOf(q: URLSearchParams): ListOptionsQuery {
   const nonEmpty = (name: string): string | undefined => q.get(name) || undefined;
-  return { resourceVersion: q.get("resourceVersion") ?? undefined, resourceVersionMatch: nonEmpty("resourceVersionMatch"), sendInitialEvents: parseBoolParam(q, "sendInitialEvents"), continue: nonEmpty("continue") };
+  return { resourceVersion: q.get("resourceVersion") ?? undefined, resourceVersionMatch: nonEmpty("resourceVersionMatch"), sendInitialEvents: parseBoolQuery(q, "sendInitialEvents"), continue: nonEmpty("continue") };
 }
 
 /** What is wrong with these options for a list (`watch` false) or a watch. */

@@ -3,7 +3,7 @@
 // subresources and watch streaming.
 import type { Logger } from "pino";
 import { parseBody, checkKind, parseFieldValidation, validateFields, type SchemaChecker } from "../decode.js";
-import { readBody, sendJSON, parseAccept, negotiateOutput, type HttpContext, mediaType } from "../http.js";
+import { readBody, sendJSON, parseAccept, parseBoolQuery, negotiateOutput, type HttpContext, mediaType } from "../http.js";
 import type { Registry } from "../registry/registry.js";
 import type { KubeObject, ResourceDefinition } from "../registry/types.js";
 import type { DeleteOptions, RequestContext, ResourceStore } from "../rest/store.js";
@@ -12,7 +12,7 @@ import { buildTable, partialMetadata, renderingFor, type IncludeObject, type Ren
 import { serveWatch, serveWatchError } from "./watch.js";
 import type { Patcher } from "./patch.js";
 import { selectionFilter } from "./selection.js";
-import { checkedListOptions, parseBoolParam } from "./listoptions.js";
+import { checkedListOptions } from "./listoptions.js";
 import { managerOrUserAgent, validateFieldManager } from "../patch/index.js";
 import { clone, type JsonObject } from "../patch/json.js";
 import { evictPod } from "./eviction.js";
@@ -199,7 +199,7 @@ class Request {
     const options = checkedListOptions(this.q, true);
     const filter = selectionFilter(this.def, this.q);
     const timeout = parseIntParam(this.q, "timeoutSeconds") ?? this.deps.watchTimeoutSeconds();
-    const bookmarks = parseBoolParam(this.q, "allowWatchBookmarks") === true;
+    const bookmarks = parseBoolQuery(this.q, "allowWatchBookmarks") === true;
     let watcher;
     try {
       watcher = await this.store.watch(this.rctx.namespace, {

@@ -13,7 +13,7 @@ import { request as httpsRequest } from "node:https";
 import { connect as netConnect, isIP, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import type { Duplex } from "node:stream";
-import type { HttpContext } from "../http.js";
+import { parseBoolQuery, type HttpContext } from "../http.js";
 import type { KubeObject } from "../registry/types.js";
 import type { ResourceStore } from "../rest/store.js";
 import * as status from "../status.js";
@@ -77,14 +77,8 @@ interface Backend {
 
 const POD_SUBRESOURCES = new Set(["log", "exec", "attach", "portforward", "proxy"]);
 
-/** Go's strconv.ParseBool, which upstream's query decoding uses. */
-function parseBool(q: URLSearchParams, name: string): boolean {
-  const v = q.get(name);
-  if (v === null || v === "") return false;
-  if (["1", "t", "T", "true", "TRUE", "True"].includes(v)) return true;
-  if (["0", "f", "F", "false", "FALSE", "False"].includes(v)) return false;
-  throw status.badRequest(`${name}: Invalid value: "${v}": invalid boolean value`);
-}
+/** A boolean query parameter, false when absent. */
+const parseBool = (q: URLSearchParams, name: string): boolean => parseBoolQuery(q, name) ?? false;
 
 function parseInt64(q: URLSearchParams, name: string): number | undefined {
   const v = q.get(name);
