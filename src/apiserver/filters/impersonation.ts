@@ -30,9 +30,16 @@ function headerValues(req: IncomingMessage, name: string): string[] {
   return (req.headersDistinct[name] ?? []).filter((v) => v !== "");
 }
 
+/** Whether any Impersonate-* header came (most requests: none, and headersDistinct is not built for them). */
+function asksToImpersonate(req: IncomingMessage): boolean {
+  for (const h in req.headers) if (h.startsWith("impersonate-")) return true;
+  return false;
+}
+
 /** What the request's Impersonate-* headers ask for; empty when they ask for nothing. */
 export function impersonationRequests(req: IncomingMessage): ImpersonationRequest[] {
   const out: ImpersonationRequest[] = [];
+  if (!asksToImpersonate(req)) return out;
   const user = headerValues(req, USER)[0];
   if (user !== undefined) {
     const sa = splitServiceAccountUsername(user);
