@@ -297,6 +297,10 @@ describe("API server", () => {
       stream.close();
     }
 
+    // A plain watch from "" or "0" is one too (upstream's SetListOptionsDefaults in 1.32).
+    const plainWithBookmarks = await watchEvents(s, `${ns}?watch=true&labelSelector=sl%3Dy&allowWatchBookmarks=true&timeoutSeconds=1`, 4);
+    assert.deepEqual(plainWithBookmarks.map((e) => e.type), ["ADDED", "ADDED", "ADDED", "BOOKMARK"]);
+    assert.deepEqual((plainWithBookmarks[3]!.object["metadata"] as { annotations?: Record<string, string> }).annotations, { "k8s.io/initial-events-end": "true" });
     // Without bookmarks, the state and no marker; with sendInitialEvents=false, only changes.
     const plain = await watchEvents(s, `${ns}?watch=true&labelSelector=sl%3Dy&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&timeoutSeconds=1`, 4);
     assert.deepEqual(plain.map((e) => e.type), ["ADDED", "ADDED", "ADDED"]);

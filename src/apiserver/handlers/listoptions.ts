@@ -1,6 +1,7 @@
-// The options of a list or watch that go together or not, as upstream's ValidateListOptions
-// checks them (with the WatchList feature on, as kube-apiserver 1.32 has it): a request that
-// breaks a rule gets 422 `ListOptions.meta.k8s.io "" is invalid` with one cause per rule.
+// The options of a list or watch, defaulted and checked as upstream's SetListOptionsDefaults and
+// ValidateListOptions do with the WatchList feature on (as kube-apiserver 1.32 has it): a
+// request that breaks a rule gets 422 `ListOptions.meta.k8s.io "" is invalid` with one cause
+// per rule.
 import { forbidden, newPath, notSupported, type FieldError } from "../../api/fielderrors.js";
 import { parseBoolQuery } from "../http.js";
 import { invalidFromFieldErrors } from "../rest/invalid.js";
@@ -45,9 +46,20 @@ export function listOptionsErrors(o: ListOptionsQuery, watch: boolean): FieldErr
   return errs;
 }
 
-/** The options of a list or watch request, refused with upstream's 422 when they do not go together. */
+/**
+ * Upstream's SetListOptionsDefaults with the WatchList feature on (1.32): a watch from "" or "0"
+ * that says nothing of initial events is a streaming list (the state, then, with bookmarks, the
+ * bookmark marking its end).
+ */
+export function withListOptionsDefaults(o: ListOptionsQuery, watch: boolean): ListOptionsQuery {
+  if (!watch || o.sendInitialEvents !== undefined || o.resourceVersionMatch !== undefined) return o;
+  if (o.resourceVersion !== undefined && o.resourceVersion !== "" && o.resourceVersion !== "0") return o;
+  return { ...o, sendInitialEvents: true, resourceVersionMatch: NOT_OLDER_THAN };
+}
+
+/** The options of a list or watch request, defaulted and refused with upstream's 422 when they do not go together. */
 export function checkedListOptions(q: URLSearchParams, watch: boolean): ListOptionsQuery {
-  const o = listOptionsOf(q);
+  const o = withListOptionsDefaults(listOptionsOf(q), watch);
   const errs = listOptionsErrors(o, watch);
   if (errs.length > 0) throw invalidFromFieldErrors({ group: "meta.k8s.io", kind: "ListOptions" }, "", errs);
   return o;
