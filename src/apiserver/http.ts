@@ -84,8 +84,10 @@ export function sendRaw(ctx: HttpContext, code: number, body: string | Buffer, c
   }
   writeWarnings(ctx);
   if (ctx.output === "yaml" && contentType === "application/json") {
-    // As upstream's YAML serializer (sigs.k8s.io/yaml): the JSON's data, keys sorted, lists not indented.
-    body = stringifyYaml(JSON.parse(body.toString()), { sortMapEntries: true, indentSeq: false });
+    // As upstream's YAML serializer (sigs.k8s.io/yaml over go-yaml): the JSON's data, keys
+    // sorted, lists not indented, and YAML 1.1's rules for what to quote, so that a string that
+    // reads as a timestamp or a boolean there ("2024-01-01T00:00:00Z", "yes") stays a string.
+    body = stringifyYaml(JSON.parse(body.toString()), { sortMapEntries: true, indentSeq: false, version: "1.1" });
     contentType = "application/yaml";
   }
   ctx.res.writeHead(code, { "Content-Type": contentType, "Cache-Control": "no-cache, private", "Content-Length": Buffer.byteLength(body) });

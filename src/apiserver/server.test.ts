@@ -254,6 +254,7 @@ describe("API server", () => {
     assert.equal(asYaml.headers["content-type"], "application/yaml");
     assert.deepEqual(parseYaml(asYaml.body), json(asJson.body));
     assert.match(asYaml.body, /^apiVersion: v1\nkind: Namespace\nmetadata:\n/, "keys sorted, as upstream's");
+    assert.match(asYaml.body, /\n {2}creationTimestamp: "\d{4}-\d\d-\d\dT[\d:]+Z"\n/, "a timestamp-like string quoted, as go-yaml does");
     // Errors too; preference by q; protobuf (not served) gets JSON, which client-go decodes by its Content-Type.
     const missing = await c.request("GET", "/api/v1/namespaces/nope", undefined, { Accept: "application/json;q=0.5, application/yaml" });
     assert.deepEqual([missing.status, missing.headers["content-type"], (parseYaml(missing.body) as { reason: string }).reason], [404, "application/yaml", "NotFound"]);
