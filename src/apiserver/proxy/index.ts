@@ -36,16 +36,28 @@ export interface SubresourceProxyOptions {
   readonly kubeletClient: CertAndKey;
 }
 
+interface EndpointAddressLike {
+  readonly ip?: string;
+  readonly targetRef?: { readonly kind?: string; readonly namespace?: string; readonly name?: string };
+}
+
 interface EndpointsLike {
-  readonly subsets?: readonly { readonly addresses?: readonly { readonly ip?: string }[]; readonly ports?: readonly { readonly name?: string; readonly port?: number }[] }[];
+  readonly subsets?: readonly { readonly addresses?: readonly EndpointAddressLike[]; readonly ports?: readonly { readonly name?: string; readonly port?: number }[] }[];
 }
 
 /**
  * Where services/NAME[:PORT]/proxy goes, as upstream's service ResourceLocation picks it: the
  * service port (by name, or by number through the service's ports) among the service's
- * Endpoints, a random ready address of a random subset that has the port.
+ * Endpoints; from a random subset that has the port, a random address, tried in turn until one
+ * is `valid` (upstream's isValidAddress: its pod exists and has that IP).
  */
-export function serviceBackend(id: string, ports: readonly { readonly name?: string; readonly port?: number }[] | undefined, endpoints: EndpointsLike, random: () => number = Math.random): { host: string; port: number; scheme: string } {
+export async function serviceBackend(
+  id: string,
+  ports: readonly { readonly name?: string; readonly port?: number }[] | undefined,
+  endpoints: EndpointsLike,
+  valid: (address: EndpointAddressLike) => Promise<boolean>,
+  random: () => number = Math.random,
+): Promise<{ host: string; port: number; scheme: string }> {
   const { scheme, name, port } = splitSchemeNamePort(id);
   let portName = port;
   if (/^\d+$/.test(port)) {
@@ -58,11 +70,15 @@ export function serviceBackend(id: string, ports: readonly { readonly name?: str
   const start = Math.floor(random() * subsets.length);
   for (let i = 0; i < subsets.length; i++) {
     const ss = subsets[(start + i) % subsets.length]!;
-    const addresses = (ss.addresses ?? []).filter((a) => a.ip);
+    const addresses = ss.addresses ?? [];
     if (addresses.length === 0) continue;
     const p = (ss.ports ?? []).find((x) => (x.name ?? "") === portName);
     if (!p?.port) continue;
-    return { host: addresses[Math.floor(random() * addresses.length)]!.ip!, port: p.port, scheme };
+    const first = Math.floor(random() * addresses.length);
+    for (let t = 0; t < addresses.length; t++) {
+      const a = addresses[(first + t) % addresses.length]!;
+      if (a.ip && (await valid(a))) return { host: a.ip, port: p.port, scheme };
+    }
   }
   throw status.serviceUnavailable(`no endpoints available for service "${id}"`);
 }
@@ -464,7 +480,16 @@ export function subresourceProxy(o: SubresourceProxyOptions): (ctx: HttpContext)
     const { name } = splitSchemeNamePort(i.name);
     const svc = await o.services.get(i.namespace, name);
     const endpoints = await o.endpoints.get(i.namespace, name);
-    const target = serviceBackend(i.name, ((svc.spec ?? {}) as { ports?: { name?: string; port?: number }[] }).ports, endpoints as EndpointsLike);
+    const pods = o.pods;
+    // An address is used only when its pod, in the service's namespace, still has that IP.
+    const valid = async (a: EndpointAddressLike): Promise<boolean> => {
+      const ref = a.targetRef;
+      if (!pods || !ref?.name || ref.namespace !== i.namespace) return false;
+      const pod = await pods.get(i.namespace, ref.name, { resourceVersion: "0" }).catch(() => undefined);
+      const ips = ((pod?.status ?? {}) as { podIPs?: { ip?: string }[] }).podIPs ?? [];
+      return ips.some((x) => x.ip === a.ip);
+    };
+    const target = await serviceBackend(i.name, ((svc.spec ?? {}) as { ports?: { name?: string; port?: number }[] }).ports, endpoints as EndpointsLike, valid);
     const b: Backend = { host: target.host, port: target.port, tls: target.scheme === "https", clientCert: false };
     const path = proxiedPath(ctx.url.pathname, true) + ctx.url.search;
     return isUpgradeRequest(ctx.req) ? proxyUpgrade(ctx, b, path, o.kubeletClient) : proxyHttp(ctx, b, path, o.kubeletClient);

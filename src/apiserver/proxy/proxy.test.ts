@@ -215,7 +215,7 @@ describe("pods/log, exec, attach, portforward and nodes/proxy through the API se
     assert.deepEqual(seen, ["GET /hello/world?x=1"]);
   });
 
-  it("services/proxy reaches an endpoint with the service port, named or numbered, as upstream picks it", async (t) => {
+  it("services/proxy reaches an endpoint with the service port, named or numbered, whose pod has its IP, as upstream picks it", async (t) => {
     // An endpoint may not be a loopback address: serve on one of this machine's others.
     const host = Object.values(networkInterfaces()).flat().find((a) => a && a.family === "IPv4" && !a.internal && !a.address.startsWith("169.254."))?.address;
     if (!host) return t.skip("no non-loopback IPv4 address on this machine");
@@ -232,7 +232,13 @@ describe("pods/log, exec, attach, portforward and nodes/proxy through the API se
     await raw.request("POST", `${ns}/services`, JSON.stringify({ apiVersion: "v1", kind: "Service", metadata: { name: "websvc" }, spec: { ports: [{ name: "http", port: 80, targetPort: port }] } }));
     const noEndpoints = await raw.request("GET", `${ns}/services/websvc:80/proxy/`);
     assert.equal(noEndpoints.status, 404, noEndpoints.body);
-    await raw.request("POST", `${ns}/endpoints`, JSON.stringify({ apiVersion: "v1", kind: "Endpoints", metadata: { name: "websvc" }, subsets: [{ addresses: [{ ip: host }], ports: [{ name: "http", port, protocol: "TCP" }] }] }));
+    // The endpoint's pod must exist and have its IP (upstream's isValidAddress).
+    const address = { ip: host, targetRef: { kind: "Pod", namespace: "default", name: "websvc-pod" } };
+    await raw.request("POST", `${ns}/endpoints`, JSON.stringify({ apiVersion: "v1", kind: "Endpoints", metadata: { name: "websvc" }, subsets: [{ addresses: [address], ports: [{ name: "http", port, protocol: "TCP" }] }] }));
+    const noPod = await raw.request("GET", `${ns}/services/websvc:80/proxy/`);
+    assert.deepEqual([noPod.status, JSON.parse(noPod.body).message], [503, 'no endpoints available for service "websvc:80"']);
+    await raw.request("POST", `${ns}/pods`, JSON.stringify({ apiVersion: "v1", kind: "Pod", metadata: { name: "websvc-pod" }, spec: { nodeName: "n1", containers: [{ name: "c", image: "busybox:1.35" }] } }));
+    await raw.request("PATCH", `${ns}/pods/websvc-pod/status`, JSON.stringify({ status: { podIP: host, podIPs: [{ ip: host }] } }), { "Content-Type": "application/merge-patch+json" });
     for (const id of ["websvc:80", "websvc:http", "http:websvc:http"]) {
       const r = await api.kubectl(["get", "--raw", `${ns}/services/${id}/proxy/hi?x=1`]);
       assert.deepEqual([r.code, r.stdout], [0, "from an endpoint\n"], id);
