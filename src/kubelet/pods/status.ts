@@ -82,17 +82,22 @@ function stateOf(r: ContainerRecord): ContainerState {
 
 export type ContainerKind = "init" | "regular" | "ephemeral";
 
+/** A sidecar: an init container that keeps running beside the pod's containers (restartPolicy Always). */
+export function isSidecar(c: { readonly restartPolicy?: string }): boolean {
+  return c.restartPolicy === "Always";
+}
+
+/** The names of the pod's sidecars. */
+function sidecarNames(pod: Pod): Set<string> {
+  return new Set((pod.spec?.initContainers ?? []).filter(isSidecar).map((c) => c.name));
+}
+
 /**
  * Whether the kubelet starts an exited container of `kind` again, as upstream's
  * ShouldContainerBeRestarted reads it: a regular container by the pod's restartPolicy; an
  * init container until it succeeds (not at all in a pod that never restarts), a sidecar (an
  * init container that restarts Always) always; an ephemeral container never.
  */
-/** A sidecar: an init container that keeps running beside the pod's containers (restartPolicy Always). */
-export function isSidecar(c: { readonly restartPolicy?: string }): boolean {
-  return c.restartPolicy === "Always";
-}
-
 export function containerRestartPolicy(kind: ContainerKind, c: { readonly restartPolicy?: string }, podPolicy = "Always"): string {
   if (kind === "ephemeral") return "Never";
   if (kind === "regular") return podPolicy;
@@ -159,7 +164,7 @@ function containerStatuses(i: StatusInput, containers: readonly Container[], kin
  */
 export function podPhase(pod: Pod, init: readonly ContainerStatus[], regular: readonly ContainerStatus[], podIsTerminal: boolean): PodStatus["phase"] {
   const restartPolicy = pod.spec?.restartPolicy ?? "Always";
-  const sidecars = new Set((pod.spec?.initContainers ?? []).filter(isSidecar).map((c) => c.name));
+  const sidecars = sidecarNames(pod);
   let pendingInit = 0;
   let pendingSidecars = 0;
   let failedInit = 0;
@@ -239,7 +244,7 @@ function conditions(i: StatusInput, phase: PodStatus["phase"], init: readonly Co
 
   // Initialized: every init container has succeeded and every sidecar started (or regular
   // containers have run since).
-  const sidecars = new Set((pod.spec?.initContainers ?? []).filter(isSidecar).map((c) => c.name));
+  const sidecars = sidecarNames(pod);
   const regularRan = regular.some((s) => s.state?.running || s.state?.terminated || s.lastState?.terminated);
   const incomplete = init.filter((s) => (sidecars.has(s.name) ? !s.started : !(s.state?.terminated && s.state.terminated.exitCode === 0))).map((s) => s.name);
   // As upstream, a pod that completed was initialized, whatever its stopped sidecars say now.
