@@ -355,7 +355,7 @@ export class ResourceStore {
     } else {
       delete meta.namespace;
     }
-    if (!meta.name && meta.generateName) meta.name = (this.deps.generateName ?? generateName)(meta.generateName);
+    if (!meta.name && meta.generateName) meta.name = this.generatedName(meta.generateName);
     this.def.strategy.defaults?.(obj);
     // Ownership is recorded before mutating admission, as upstream's create handler does: what
     // admission adds (service account volumes, default tolerations) belongs to no manager.
@@ -405,11 +405,15 @@ export class ResourceStore {
    */
   private async renamed(prepared: KubeObject, ctx: RequestContext): Promise<KubeObject> {
     const meta = prepared.metadata!;
-    const obj: KubeObject = { ...prepared, metadata: { ...meta, name: (this.deps.generateName ?? generateName)(meta.generateName!), uid: newUID() } };
+    const obj: KubeObject = { ...prepared, metadata: { ...meta, name: this.generatedName(meta.generateName!), uid: newUID() } };
     const name = obj.metadata!.name!;
     this.validateOrThrow(name, this.def.strategy.validate?.(obj, this.strategyContext(ctx)));
     await this.admitValidate("CREATE", obj, undefined, ctx, name);
     return obj;
+  }
+
+  private generatedName(prefix: string): string {
+    return (this.deps.generateName ?? generateName)(prefix);
   }
 
   private async createPrepared(prepared: KubeObject, ctx: RequestContext): Promise<KubeObject> {
