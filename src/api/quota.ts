@@ -127,8 +127,9 @@ export function usageOf(group: string, plural: string, obj: CountedObject): Usag
     const limits = podResources(spec, "limits");
     // As upstream's PodRequests and PodLimits (LimitRanger's sums leave it out): the overhead
     // on top of the requests, and on top of each limit the containers set.
-    for (const [k, q] of usageOfList(spec?.overhead)) {
-      requests.set(k, requests.get(k)?.add(q) ?? q);
+    const overhead = usageOfList(spec?.overhead);
+    USAGE_SUM.add(requests, overhead);
+    for (const [k, q] of overhead) {
       const limit = limits.get(k);
       if (limit) limits.set(k, limit.add(q));
     }
