@@ -94,24 +94,24 @@ export async function serveWatch(ctx: HttpContext, def: ResourceDefinition, watc
   const apiVersion = def.group === "" ? def.version : `${def.group}/${def.version}`;
   const bookmark = (rv: number, annotations?: Record<string, string>): Buffer => Buffer.from(JSON.stringify({ type: "BOOKMARK", object: { kind: def.kind, apiVersion, metadata: { resourceVersion: String(rv), ...(annotations ? { annotations } : {}) } } }) + "\n");
   let initialEnd = opts.initialEventsEnd;
-  /** The next line to send, if one is ready: the initial state's end goes between its last event and the first change. */
-  const nextLine = (): Buffer | undefined => {
-    let n: WatcherEvent | undefined;
-    if (initialEnd !== undefined) {
-      n = watcher.takeOwed();
-      if (!n) {
-        if (watcher.closed) return undefined;
-        const line = bookmark(initialEnd, { [INITIAL_EVENTS_END_ANNOTATION]: "true" });
-        initialEnd = undefined;
-        return line;
-      }
-    } else n = watcher.takeNow();
-    if (!n) return undefined;
+  const encodeEvent = (e: WatcherEvent): Buffer => {
     // Tables carry column definitions on the first event only, so that one is not shared.
-    const e = n;
     const line = opts.rendering === "table" && firstTable ? encodeObject(e.type, e.object) : e.event.encode(encodingId(e.object === e.event.object ? e.type : `${e.type}|prev`), () => encodeObject(e.type, e.object));
     firstTable = false;
     return line;
+  };
+  /** The next line to send, if one is ready: the initial state's end goes between its last event and the first change. */
+  const nextLine = (): Buffer | undefined => {
+    if (initialEnd !== undefined) {
+      const owed = watcher.takeOwed();
+      if (owed) return encodeEvent(owed);
+      if (watcher.closed) return undefined;
+      const line = bookmark(initialEnd, { [INITIAL_EVENTS_END_ANNOTATION]: "true" });
+      initialEnd = undefined;
+      return line;
+    }
+    const n = watcher.takeNow();
+    return n && encodeEvent(n);
   };
   try {
     while (!stop.signal.aborted) {
