@@ -121,3 +121,8 @@ export function fromStorageError(err: unknown, r: QualifiedResource, name: strin
 export function successStatus(details?: StatusDetails, code = 200): Status {
   return { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", ...(details ? { details } : {}), code };
 }
+
+/** What a delete that removed the object answers (upstream's finalizeDelete): its name, group, uid, and the resource as `kind`; no code. */
+export function deletedStatus(r: QualifiedResource, name: string, uid: string | undefined): Omit<Status, "code"> {
+  return { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", details: { name, ...(r.group ? { group: r.group } : {}), kind: r.resource, ...(uid ? { uid } : {}) } };
+}

@@ -174,7 +174,7 @@ class Request {
       ...(options.resourceVersion !== undefined ? { resourceVersion: options.resourceVersion } : {}),
       ...(options.resourceVersionMatch ? { resourceVersionMatch: options.resourceVersionMatch } : {}),
       ...(limit !== undefined && limit > 0 ? { limit } : {}),
-      ...(this.q.get("continue") ? { continue: this.q.get("continue")! } : {}),
+      ...(options.continue ? { continue: options.continue } : {}),
       ...(filter ? { filter } : {}),
     });
     const meta: Record<string, unknown> = { resourceVersion: result.resourceVersion };
@@ -217,8 +217,8 @@ class Request {
       include: this.include,
       timeoutSeconds: timeout,
       bookmarks,
-      // A streaming list tells where its initial state ends, when the client takes bookmarks.
-      ...(options.sendInitialEvents === true && bookmarks && watcher.initialRevision !== undefined ? { initialEventsEnd: watcher.initialRevision } : {}),
+      // A streaming list (a watch that began with the state) tells where that state ends, when the client takes bookmarks.
+      ...(bookmarks && watcher.initialRevision !== undefined ? { initialEventsEnd: watcher.initialRevision } : {}),
       served: (o) => this.store.fromStored(o),
       currentRevision: () => this.store.currentRevision(),
     });
@@ -324,9 +324,7 @@ class Request {
     const { options, dryRun } = await this.deleteOptions();
     const { object, deleted } = await this.store.delete(this.rctx.namespace, name, options, { ...this.rctx, dryRun });
     if (deleted && !this.def.returnsDeletedObject) {
-      // As upstream's finalizeDelete: what was deleted, with `kind` the resource.
-      const m = object.metadata ?? {};
-      sendJSON(this.ctx, 200, { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", details: { name: m.name ?? name, ...(this.def.group ? { group: this.def.group } : {}), kind: this.def.plural, ...(m.uid ? { uid: m.uid } : {}) } });
+      sendJSON(this.ctx, 200, status.deletedStatus(this.store.qualified, object.metadata?.name ?? name, object.metadata?.uid));
       return;
     }
     const accepted = !deleted && (options.propagationPolicy === "Foreground" || options.propagationPolicy === "Background");
