@@ -105,7 +105,7 @@ export function impersonation(authorizer: Authorizer): Filter {
       }
     }
     ctx.impersonator = caller;
-    ctx.user = impersonatedUser(requests, headerValues(ctx.req, GROUP).length > 0);
+    ctx.user = impersonatedUser(requests, requests.some((r) => r.resource === "groups"));
     for (const h of Object.keys(ctx.req.headers)) if (h === USER || h === GROUP || h === UID || h.startsWith(EXTRA_PREFIX)) delete ctx.req.headers[h];
     await next(ctx);
   };
