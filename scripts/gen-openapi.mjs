@@ -185,6 +185,63 @@ const missingFields = {
   },
 };
 
+// metrics.k8s.io/v1beta1 (NodeMetrics, PodMetrics: what `kubectl top` reads), which the API
+// server serves from its kubelet scrapes; kubernetes-types has no metrics group, so the
+// definitions are written here. They reuse the generated meta and Quantity definitions.
+const metricsPrefix = "io.k8s.metrics.pkg.apis.metrics.v1beta1.";
+const schemaRef = (name) => ({ allOf: [{ $ref: `#/components/schemas/${name}` }] });
+const metaFields = (list) => ({
+  apiVersion: stringField("APIVersion defines the versioned schema of this representation of an object."),
+  kind: stringField("Kind is a string value representing the REST resource this object represents."),
+  metadata: { ...schemaRef(`io.k8s.apimachinery.pkg.apis.meta.v1.${list ? "ListMeta" : "ObjectMeta"}`), default: {}, description: list ? "Standard list metadata." : "The node's or pod's name, namespace and labels; created when the answer was made." },
+});
+const usageField = (description) => ({ additionalProperties: schemaRef("io.k8s.apimachinery.pkg.api.resource.Quantity"), description, type: "object" });
+const metricsListOf = (kind, what) => ({
+  description: `${kind}List is a list of ${kind}.`,
+  properties: { ...metaFields(true), items: { description: `The ${what} whose usage is known.`, items: { ...schemaRef(metricsPrefix + kind), default: {} }, type: "array" } },
+  required: ["items"],
+  type: "object",
+  "x-kubernetes-group-version-kind": [{ group: "metrics.k8s.io", kind: `${kind}List`, version: "v1beta1" }],
+});
+const metricsDefinitions = {
+  ContainerMetrics: {
+    description: "The resource usage of one container.",
+    properties: { name: stringField("The container's name, as the pod's spec names it."), usage: usageField("CPU (in cores) and memory (working set, in bytes) the container used over the window.") },
+    required: ["name", "usage"],
+    type: "object",
+  },
+  NodeMetrics: {
+    description: "The resource usage of a node: CPU and memory over a window ending at timestamp, from the last two samples of its kubelet.",
+    properties: {
+      ...metaFields(false),
+      timestamp: { ...schemaRef("io.k8s.apimachinery.pkg.apis.meta.v1.Time"), description: "When the later of the two samples was taken: the end of the window." },
+      window: stringField("The time between the two samples the usage was computed from, as a duration (`15.01s`)."),
+      usage: usageField("CPU (in cores) and memory (working set, in bytes) the node used over the window."),
+    },
+    required: ["timestamp", "window", "usage"],
+    type: "object",
+    "x-kubernetes-group-version-kind": [{ group: "metrics.k8s.io", kind: "NodeMetrics", version: "v1beta1" }],
+  },
+  NodeMetricsList: metricsListOf("NodeMetrics", "nodes"),
+  PodMetrics: {
+    description: "The resource usage of a pod, container by container, over a window ending at timestamp.",
+    properties: {
+      ...metaFields(false),
+      timestamp: { ...schemaRef("io.k8s.apimachinery.pkg.apis.meta.v1.Time"), description: "When the later of the two samples was taken: the end of the window." },
+      window: stringField("The time between the two samples the usage was computed from, as a duration (`15.01s`)."),
+      containers: { description: "The usage of each of the pod's containers.", items: { ...schemaRef(`${metricsPrefix}ContainerMetrics`), default: {} }, type: "array" },
+    },
+    required: ["timestamp", "window", "containers"],
+    type: "object",
+    "x-kubernetes-group-version-kind": [{ group: "metrics.k8s.io", kind: "PodMetrics", version: "v1beta1" }],
+  },
+  PodMetricsList: metricsListOf("PodMetrics", "pods"),
+};
+
+function addMetricsDefinitions(definitions) {
+  for (const [kind, schema] of Object.entries(metricsDefinitions)) definitions[metricsPrefix + kind] = schema;
+}
+
 function addMissingFields(definitions) {
   for (const [name, { properties, required }] of Object.entries(missingFields)) {
     const def = definitions[name];
@@ -454,6 +511,7 @@ export async function generate() {
   }
   definitions[INT_OR_STRING] = { description: intOrStringDescription, format: "int-or-string", oneOf: [{ type: "integer" }, { type: "string" }] };
   addMissingFields(definitions);
+  addMetricsDefinitions(definitions);
   await applyPatchMeta(definitions);
   for (const d of Object.values(definitions)) checkRefs(d, definitions);
   const pkg = JSON.parse(readFileSync(join(typesDir, "package.json"), "utf8"));

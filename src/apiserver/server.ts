@@ -37,6 +37,8 @@ import { DEFAULT_HISTORY_WINDOW_MS, WatchCache } from "./watchcache.js";
 import { restHandler, notFoundResource } from "./handlers/rest.js";
 import { Discovery } from "./handlers/discovery.js";
 import { reviewResources, serveReview } from "./handlers/reviews.js";
+import { metricsApi, metricsResources } from "./metricsapi/handler.js";
+import { Scraper } from "./metricsapi/scraper.js";
 import { serveMisc, type HealthCheck } from "./handlers/misc.js";
 import { createPatcher, managedFieldsTracker } from "./handlers/patch.js";
 import { ApiServerMetrics } from "./metrics.js";
@@ -170,6 +172,7 @@ export class ApiServer {
   readonly registry: Registry;
   private stores = new Map<ResourceDefinition, ResourceStore>();
   private serviceNetworking: ServiceNetworking | undefined;
+  private metricsScraper: Scraper | undefined;
 
   constructor(readonly options: ApiServerOptions) {
     this.registry = new Registry(options.resources);
@@ -258,7 +261,7 @@ export class ApiServer {
     };
     const builtinPlugins = [namespaceLifecycle(phaseOf), serviceAccounts.admission(), limitRanger(cachedIn("limitranges")), defaultTolerationSeconds(), resourceQuota(quotas)].filter((p) => !o.disableAdmissionPlugins.includes(p.name));
     const admission = new AdmissionChain([...builtinPlugins, ...o.admissionPlugins]);
-    const openapi = new OpenAPIService(this.registry, reviewResources);
+    const openapi = new OpenAPIService(this.registry, [...reviewResources, ...metricsResources]);
     const trackManagedFields = managedFieldsTracker((def) => openapi.patchSchema(def));
     const svcDef = this.registry.lookup("", "v1", "services");
     const networking = svcDef ? new ServiceNetworking({ store, serviceCIDRs: o.serviceCIDRs, nodePortRange: o.nodePortRange, log: log.child({ component: "service-networking" }) }) : undefined;
@@ -278,8 +281,17 @@ export class ApiServer {
       log,
       watchTimeoutSeconds: () => Math.floor(1800 * (1 + Math.random())),
     });
-    const discovery = new Discovery(this.registry, reviewResources);
+    const discovery = new Discovery(this.registry, [...reviewResources, ...metricsResources]);
     const proxy = subresourceProxy({ pods: coreStore("pods"), nodes: coreStore("nodes"), services: coreStore("services"), endpoints: coreStore("endpoints"), kubeletClient });
+    // metrics.k8s.io (`kubectl top`) from the kubelets' resource metrics, scraped while it is used.
+    const nodeDef = this.registry.lookup("", "v1", "nodes");
+    const podDef = this.registry.lookup("", "v1", "pods");
+    const cachedObjects = (def: ResourceDefinition, namespace: string): readonly Readonly<KubeObject>[] => cache.resource(resourcePrefix(def)).list(resourcePrefix(def, namespace)).map((c) => c.object);
+    let serveMetrics: ((ctx: HttpContext) => Promise<boolean>) | undefined;
+    if (nodeDef && podDef) {
+      this.metricsScraper = new Scraper({ nodes: () => cachedObjects(nodeDef, ""), kubeletClient, log: log.child({ component: "metrics" }) });
+      serveMetrics = metricsApi({ scraper: this.metricsScraper, nodes: nodeDef, pods: podDef, list: cachedObjects });
+    }
     const checks: HealthCheck[] = [
       { name: "ping", check: () => true },
       { name: "log", check: () => true },
@@ -295,6 +307,7 @@ export class ApiServer {
         if (await serveReview(ctx, o.authorizer)) return;
         // pods/{log,exec,attach,portforward,proxy}, nodes/{name}/proxy and services/{name}/proxy go to kubelets and pods.
         if (await proxy(ctx)) return;
+        if (serveMetrics && (await serveMetrics(ctx))) return;
         return rest(ctx);
       }
       if (discovery.handle(ctx)) return;
@@ -428,6 +441,7 @@ export class ApiServer {
 
   async stop(): Promise<void> {
     this.ready = false;
+    this.metricsScraper?.stop();
     // Takes this server out of the `kubernetes` endpoints while the store is still open.
     await this.serviceNetworking?.stop();
     this.serviceNetworking = undefined;

@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { rfc3339, rfc3339Micro } from "./time.js";
+import { goDuration, rfc3339, rfc3339Micro } from "./time.js";
 
 void describe("rfc3339", () => {
   void it("writes whole seconds in UTC, truncating the fraction", () => {
@@ -43,5 +43,24 @@ void describe("rfc3339Micro", () => {
 
   void it("round-trips through Date.parse to the same millisecond", () => {
     for (const ms of [0, 1, 999, 1_767_225_600_123]) assert.equal(Date.parse(rfc3339Micro(ms)), ms);
+  });
+});
+
+void describe("goDuration", () => {
+  void it("prints a duration as Go's time.Duration.String does", () => {
+    const cases: [number, string][] = [
+      [0, "0s"],
+      [1, "1ms"],
+      [500, "500ms"],
+      [1000, "1s"],
+      [1001, "1.001s"],
+      [15_250, "15.25s"],
+      [60_000, "1m0s"],
+      [90_500, "1m30.5s"],
+      [3_600_000, "1h0m0s"],
+      [3_661_001, "1h1m1.001s"],
+      [-1500, "-1.5s"],
+    ];
+    for (const [ms, want] of cases) assert.equal(goDuration(ms), want, `${ms} ms`);
   });
 });

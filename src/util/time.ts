@@ -30,3 +30,21 @@ export function rfc3339Micro(t: number | Date): string {
   const iso = (typeof t === "number" ? new Date(t) : t).toISOString();
   return `${iso.slice(0, -1)}000Z`;
 }
+
+/**
+ * Go's time.Duration.String() of a whole number of milliseconds (metav1.Duration's JSON):
+ * `0s`, `500ms`, `1.5s`, `2m0s`, `1h0m1.001s`.
+ */
+export function goDuration(ms: number): string {
+  if (ms === 0) return "0s";
+  const sign = ms < 0 ? "-" : "";
+  let rest = Math.abs(Math.round(ms));
+  if (rest < 1000) return `${sign}${rest}ms`;
+  const h = Math.floor(rest / 3_600_000);
+  rest -= h * 3_600_000;
+  const m = Math.floor(rest / 60_000);
+  rest -= m * 60_000;
+  const frac = rest % 1000;
+  const s = `${Math.floor(rest / 1000)}${frac ? `.${String(frac).padStart(3, "0").replace(/0+$/, "")}` : ""}s`;
+  return `${sign}${h ? `${h}h${m}m` : m ? `${m}m` : ""}${s}`;
+}

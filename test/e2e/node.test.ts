@@ -170,6 +170,43 @@ spec:
     assert.match(describe.stdout, /Ephemeral Containers:\n\s+looker:/);
   });
 
+  it("kubectl top shows the node's and a busy pod's usage from the kubelet's resource metrics", async () => {
+    await apply(`apiVersion: v1
+kind: Pod
+metadata: {name: burner}
+spec:
+  terminationGracePeriodSeconds: 0
+  containers:
+  - {name: spin, image: busybox:1.35, command: ["sh", "-c", "while true; do :; done"]}
+  - {name: idle, image: busybox:1.35, command: ["sleep", "3600"]}
+`);
+    try {
+      await running("burner");
+      const node = await until("node metrics", async () => {
+        const r = await c.kubectl(["top", "node", c.nodeName, "--no-headers"]);
+        return r.code === 0 ? r.stdout : undefined;
+      }, 60_000, 500);
+      const [name, cpu, cpuPct, mem, memPct] = node.trim().split(/\s+/);
+      assert.equal(name, c.nodeName);
+      assert.match(cpu!, /^\d+m$/);
+      assert.match(cpuPct!, /^\d+%$/);
+      assert.match(mem!, /^\d+Mi$/);
+      assert.match(memPct!, /^\d+%$/);
+      assert.ok(Number.parseInt(mem!, 10) > 0);
+      // The busy loop gets a good share of a core on any machine, the idle container next to nothing.
+      const rows = await until("the busy container's usage", async () => {
+        const r = await c.kubectl(["top", "pod", "burner", "--containers", "--no-headers"]);
+        if (r.code !== 0) return undefined;
+        const byName = new Map(r.stdout.trim().split("\n").map((l) => l.trim().split(/\s+/)).map((f) => [f[1]!, Number.parseInt(f[2]!, 10)] as const));
+        return (byName.get("spin") ?? 0) >= 100 ? byName : undefined;
+      }, 60_000, 500);
+      assert.deepEqual([...rows.keys()].sort(), ["idle", "spin"]);
+      assert.ok(rows.get("idle")! < 50, `idle container at ${rows.get("idle")}m`);
+    } finally {
+      await c.kubectl(["delete", "pod", "burner", "--wait=false"]);
+    }
+  });
+
   it("backs off a crashing container (CrashLoopBackOff, growing restarts)", async () => {
     await apply(`apiVersion: v1
 kind: Pod

@@ -17,6 +17,8 @@ export interface VirtualResource {
   readonly singular: string;
   readonly namespaced: boolean;
   readonly verbs: readonly string[];
+  /** Its OpenAPI definition, when not `io.k8s.api.<group's first label>.<version>.<Kind>`. */
+  readonly definition?: string;
 }
 
 interface SubresourceInfo {

@@ -28,6 +28,20 @@ const DIAL_TIMEOUT_MS = 30_000;
 const ADDRESS_PREFERENCE = ["InternalIP", "ExternalIP", "InternalDNS", "ExternalDNS", "Hostname"];
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade"]);
 
+/**
+ * Where a node's kubelet listens: its first address by upstream's preference and its
+ * daemonEndpoints port (10250 when it gives none); why not, when the node has no address.
+ */
+export function kubeletAddress(node: Readonly<KubeObject>): { readonly host: string; readonly port: number } | string {
+  const st = (node["status"] ?? {}) as { addresses?: { type?: string; address?: string }[]; daemonEndpoints?: { kubeletEndpoint?: { Port?: number } } };
+  const addresses = st.addresses ?? [];
+  for (const t of ADDRESS_PREFERENCE) {
+    const host = addresses.find((a) => a.type === t && a.address)?.address;
+    if (host) return { host, port: st.daemonEndpoints?.kubeletEndpoint?.Port || DEFAULT_KUBELET_PORT };
+  }
+  return `no preferred addresses found; known addresses: [${addresses.map((a) => `{${a.type} ${a.address}}`).join(" ")}]`;
+}
+
 export interface SubresourceProxyOptions {
   readonly pods: ResourceStore | undefined;
   readonly nodes: ResourceStore | undefined;
@@ -399,18 +413,11 @@ function proxyHttp(ctx: HttpContext, b: Backend, path: string, client: CertAndKe
 export function subresourceProxy(o: SubresourceProxyOptions): (ctx: HttpContext) => Promise<boolean> {
   const nodeBackend = async (nodeName: string, portOverride = ""): Promise<Backend> => {
     if (!o.nodes) throw status.serviceUnavailable("nodes are not served");
-    const node = await o.nodes.get("", nodeName);
-    const st = (node.status ?? {}) as { addresses?: { type?: string; address?: string }[]; daemonEndpoints?: { kubeletEndpoint?: { Port?: number } } };
-    const addresses = st.addresses ?? [];
-    let host: string | undefined;
-    for (const t of ADDRESS_PREFERENCE) {
-      host = addresses.find((a) => a.type === t && a.address)?.address;
-      if (host) break;
-    }
-    if (!host) throw status.serviceUnavailable(`Error dialing backend: no preferred addresses found; known addresses: [${addresses.map((a) => `{${a.type} ${a.address}}`).join(" ")}]`);
-    const port = portOverride ? Number(portOverride) : st.daemonEndpoints?.kubeletEndpoint?.Port || DEFAULT_KUBELET_PORT;
+    const kubelet = kubeletAddress(await o.nodes.get("", nodeName));
+    if (typeof kubelet === "string") throw status.serviceUnavailable(`Error dialing backend: ${kubelet}`);
+    const port = portOverride ? Number(portOverride) : kubelet.port;
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw status.badRequest(`invalid port "${portOverride}"`);
-    return { host, port, tls: true, clientCert: true };
+    return { host: kubelet.host, port, tls: true, clientCert: true };
   };
 
   const pathWith = (path: string, q: URLSearchParams): string => {

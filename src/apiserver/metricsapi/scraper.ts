@@ -1,0 +1,134 @@
+// Scrapes every Ready node's kubelet (/metrics/resource, with the API server's kubelet client
+// certificate, as the logs and exec proxy reach it) into a MetricsStore, as metrics-server does
+// every 15 s. It runs only while the metrics API is used: the first request starts it with two
+// scrapes a second apart (usage needs two points), and it stops after ten minutes without a
+// request, so an idle cluster (or a benchmark) never pays for it.
+import { request as httpsRequest } from "node:https";
+import { isIP } from "node:net";
+import type { KubeObject } from "../registry/types.js";
+import { kubeletAddress } from "../proxy/index.js";
+import type { CertAndKey } from "../../util/pki.js";
+import { parseResourceMetrics } from "./points.js";
+import { MetricsStore } from "./store.js";
+
+/** Simulated nodes (k8ts sim-nodes, kwok) carry this annotation and have no kubelet to scrape. */
+const SIMULATED_NODE_ANNOTATION = "kwok.x-k8s.io/node";
+
+export interface ScraperOptions {
+  /** The nodes as the API server has them now (its watch cache). */
+  readonly nodes: () => readonly Readonly<KubeObject>[];
+  readonly kubeletClient: CertAndKey;
+  readonly log: { warn(obj: object, msg: string): void };
+  /** metrics-server's --metric-resolution. */
+  readonly resolutionMs?: number;
+  /** Stop scraping after this long without a request. */
+  readonly idleMs?: number;
+  /** Per kubelet; metrics-server's --kubelet-request-timeout is 10 s. */
+  readonly timeoutMs?: number;
+  /** The first round's gap between its two scrapes. */
+  readonly warmupGapMs?: number;
+}
+
+const isReady = (node: Readonly<KubeObject>): boolean => ((node["status"] as { conditions?: { type?: string; status?: string }[] } | undefined)?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
+
+export class Scraper {
+  readonly store = new MetricsStore();
+  private readonly resolutionMs: number;
+  private readonly idleMs: number;
+  private readonly timeoutMs: number;
+  private readonly warmupGapMs: number;
+  /** Set while scraping is on: resolves once the store has had its first two rounds. */
+  private warm: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private lastUse = 0;
+  private stopped = false;
+
+  constructor(private readonly o: ScraperOptions) {
+    this.resolutionMs = o.resolutionMs ?? 15_000;
+    this.idleMs = o.idleMs ?? 600_000;
+    this.timeoutMs = o.timeoutMs ?? 10_000;
+    this.warmupGapMs = o.warmupGapMs ?? 1_000;
+  }
+
+  /** Called by each metrics request: starts scraping if it is off, and waits for its first two rounds. */
+  async used(): Promise<void> {
+    this.lastUse = Date.now();
+    if (this.stopped) return;
+    this.warm ??= (async () => {
+      await this.scrapeAll();
+      await new Promise((r) => setTimeout(r, this.warmupGapMs));
+      await this.scrapeAll();
+      this.schedule();
+    })();
+    await this.warm;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      if (Date.now() - this.lastUse > this.idleMs) {
+        this.warm = undefined;
+        return;
+      }
+      void this.scrapeAll().finally(() => this.schedule());
+    }, this.resolutionMs);
+    this.timer.unref();
+  }
+
+  /** One round: every Ready, real node at once; a node that fails keeps no points (its usage would be stale). */
+  async scrapeAll(): Promise<void> {
+    const targets = this.o.nodes().filter((n) => isReady(n) && !n.metadata?.annotations?.[SIMULATED_NODE_ANNOTATION]);
+    const names = new Set(targets.map((n) => n.metadata?.name ?? ""));
+    for (const name of [...this.store.nodeNames()]) if (!names.has(name)) this.store.forget(name);
+    await Promise.all(
+      targets.map(async (node) => {
+        const name = node.metadata?.name ?? "";
+        try {
+          const at = Date.now();
+          const text = await this.get(node);
+          this.store.record(name, parseResourceMetrics(text, at), at);
+        } catch (err) {
+          this.store.forget(name);
+          this.o.log.warn({ node: name, err: err instanceof Error ? err.message : String(err) }, "metrics: could not scrape the kubelet");
+        }
+      }),
+    );
+  }
+
+  private get(node: Readonly<KubeObject>): Promise<string> {
+    const kubelet = kubeletAddress(node);
+    if (typeof kubelet === "string") return Promise.reject(new Error(kubelet));
+    const { host, port } = kubelet;
+    return new Promise((resolve, reject) => {
+      const req = httpsRequest(
+        {
+          host,
+          port,
+          path: "/metrics/resource",
+          method: "GET",
+          cert: this.o.kubeletClient.certPem,
+          key: this.o.kubeletClient.keyPem,
+          // As the logs and exec proxy: the kubelet is reached by its client certificate's trust, not its own.
+          rejectUnauthorized: false,
+          ...(isIP(host) === 0 ? { servername: host } : {}),
+          timeout: this.timeoutMs,
+          agent: false,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => (res.statusCode === 200 ? resolve(Buffer.concat(chunks).toString("utf8")) : reject(new Error(`GET https://${host}:${port}/metrics/resource: ${res.statusCode}`))));
+          res.on("error", reject);
+        },
+      );
+      req.on("timeout", () => req.destroy(new Error(`GET https://${host}:${port}/metrics/resource: no answer within ${this.timeoutMs} ms`)));
+      req.on("error", reject);
+      req.end();
+    });
+  }
+}
