@@ -19,6 +19,7 @@ import { AdmissionChain, type AdmissionPlugin } from "./admission/types.js";
 import { namespaceLifecycle } from "./admission/namespacelifecycle.js";
 import { defaultTolerationSeconds } from "./admission/defaulttolerationseconds.js";
 import { limitRanger } from "./admission/limitranger.js";
+import { runtimeClassAdmission } from "./admission/runtimeclass.js";
 import { resourceQuota, type QuotaAccess } from "./admission/resourcequota.js";
 import { notFound } from "./status.js";
 import { DEFAULT_SERVICE_ACCOUNT_ISSUER, SERVICE_ACCOUNT_PLUGIN, ServiceAccounts } from "./serviceaccount/index.js";
@@ -83,7 +84,7 @@ export interface ApiServerOptionsInput {
   readonly apiAudiences?: readonly string[];
   /**
    * --disable-admission-plugins: built-in plugins to leave out (NamespaceLifecycle,
-   * ServiceAccount, DefaultTolerationSeconds).
+   * ServiceAccount, LimitRanger, DefaultTolerationSeconds, RuntimeClass, ResourceQuota).
    */
   readonly disableAdmissionPlugins?: readonly string[];
 }
@@ -259,7 +260,13 @@ export class ApiServer {
         );
       },
     };
-    const builtinPlugins = [namespaceLifecycle(phaseOf), serviceAccounts.admission(), limitRanger(cachedIn("limitranges")), defaultTolerationSeconds(), resourceQuota(quotas)].filter((p) => !o.disableAdmissionPlugins.includes(p.name));
+    const rcDef = this.registry.lookup("node.k8s.io", "v1", "runtimeclasses");
+    /** A RuntimeClass by name: the cache's copy, or the store's when the cache lags a class created a moment ago. */
+    const runtimeClass = async (name: string): Promise<Readonly<KubeObject> | undefined> => {
+      if (!rcDef) return undefined;
+      return cache.resource(resourcePrefix(rcDef)).get(resourcePrefix(rcDef) + name)?.object ?? (await this.stores.get(rcDef)!.get("", name).catch(() => undefined));
+    };
+    const builtinPlugins = [namespaceLifecycle(phaseOf), serviceAccounts.admission(), limitRanger(cachedIn("limitranges")), defaultTolerationSeconds(), runtimeClassAdmission(runtimeClass), resourceQuota(quotas)].filter((p) => !o.disableAdmissionPlugins.includes(p.name));
     const admission = new AdmissionChain([...builtinPlugins, ...o.admissionPlugins]);
     const openapi = new OpenAPIService(this.registry, [...reviewResources, ...metricsResources]);
     const trackManagedFields = managedFieldsTracker((def) => openapi.patchSchema(def));

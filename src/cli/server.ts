@@ -23,7 +23,7 @@ export function registerServerCommand(program: Command): void {
     .option("--max-mutating-requests-inflight <n>", "mutating requests served at once before 429", "200")
     .option("--service-account-issuer <url>", "issuer (iss) of the service account tokens the server signs", "https://kubernetes.default.svc.cluster.local")
     .option("--api-audiences <list>", "comma-separated audiences a service account token must name one of (default: the issuer)")
-    .option("--disable-admission-plugins <list>", "comma-separated admission plugins to turn off (NamespaceLifecycle, ServiceAccount, LimitRanger, DefaultTolerationSeconds, ResourceQuota)")
+    .option("--disable-admission-plugins <list>", "comma-separated admission plugins to turn off (NamespaceLifecycle, ServiceAccount, LimitRanger, DefaultTolerationSeconds, RuntimeClass, ResourceQuota)")
     .option("--audit-log-path <file>", "append one JSON audit event per request to this file")
     .option("--disable-controllers", "do not run the controller-manager in this process")
     .option("--disable-scheduler", "do not run the scheduler in this process")

@@ -4,6 +4,7 @@
 // cache miss is answered by one live GET.
 import type { ConfigMap, Secret, Service } from "kubernetes-types/core/v1.js";
 import type { TokenRequest } from "kubernetes-types/authentication/v1.js";
+import type { RuntimeClass } from "kubernetes-types/node/v1.js";
 import { ClientError, isNotFound } from "../client/errors.js";
 import { SharedInformerFactory, type SharedInformer } from "../client/informer.js";
 import type { DeepReadonly, KubeObject } from "../client/objects.js";
@@ -34,6 +35,7 @@ export class ApiObjectSource implements ObjectSource {
   private readonly secretClient: ResourceClient<Secret>;
   private readonly serviceClient: ResourceClient<Service>;
   private readonly serviceAccountClient: ResourceClient<KubeObject>;
+  private readonly runtimeClassClient: ResourceClient<RuntimeClass>;
   private readonly listeners: ObjectChangeListener[] = [];
   private readonly abort = new AbortController();
 
@@ -44,6 +46,7 @@ export class ApiObjectSource implements ObjectSource {
     this.secretClient = o.client.forKind("v1", "Secret");
     this.serviceClient = o.client.forKind("v1", "Service");
     this.serviceAccountClient = o.client.resource("", "v1", "serviceaccounts", { namespaced: true, kind: "ServiceAccount" });
+    this.runtimeClassClient = o.client.forKind("node.k8s.io/v1", "RuntimeClass");
     this.configMaps = this.factory.informerFor(this.configMapClient);
     this.secrets = this.factory.informerFor(this.secretClient);
     this.servicesInf = this.factory.informerFor(this.serviceClient);
@@ -96,6 +99,16 @@ export class ApiObjectSource implements ObjectSource {
 
   secret(namespace: string, name: string): Promise<Secret | undefined> {
     return this.lookup(this.secrets, this.secretClient, namespace, name);
+  }
+
+  /** Read when a sandbox is made, which is rare enough not to keep an informer of the classes. */
+  async runtimeHandler(runtimeClassName: string): Promise<string | undefined> {
+    try {
+      return (await this.runtimeClassClient.get(runtimeClassName, { omitManagedFields: true })).handler;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
   }
 
   async services(namespace: string): Promise<Service[]> {

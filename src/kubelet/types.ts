@@ -83,6 +83,11 @@ export interface ObjectSource {
   /** undefined when the object does not exist; throws on any other failure */
   configMap(namespace: string, name: string): Promise<import("kubernetes-types/core/v1.js").ConfigMap | undefined>;
   secret(namespace: string, name: string): Promise<import("kubernetes-types/core/v1.js").Secret | undefined>;
+  /**
+   * The CRI handler of a RuntimeClass (its `handler`), for pods that name one in
+   * spec.runtimeClassName; undefined when the class does not exist.
+   */
+  runtimeHandler(runtimeClassName: string): Promise<string | undefined>;
   /** Services of a namespace, for the pod's service environment variables (enableServiceLinks) */
   services(namespace: string): Promise<import("kubernetes-types/core/v1.js").Service[]>;
   /** TokenRequest (serviceaccounts/token) bound to the pod, for projected serviceAccountToken sources */

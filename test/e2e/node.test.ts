@@ -207,6 +207,58 @@ spec:
     }
   });
 
+  it("runs a pod of a RuntimeClass with the class's CRI handler, and reports a handler the runtime lacks", async () => {
+    await apply(`apiVersion: node.k8s.io/v1
+kind: RuntimeClass
+metadata: {name: plain-runc}
+handler: runc
+overhead:
+  podFixed: {cpu: 10m, memory: 8Mi}
+---
+apiVersion: node.k8s.io/v1
+kind: RuntimeClass
+metadata: {name: missing-handler}
+handler: no-such-runtime
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: classy}
+spec:
+  runtimeClassName: plain-runc
+  terminationGracePeriodSeconds: 0
+  containers:
+  - {name: main, image: busybox:1.35, command: ["sleep", "3600"]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: classless}
+spec:
+  runtimeClassName: missing-handler
+  terminationGracePeriodSeconds: 0
+  containers:
+  - {name: main, image: busybox:1.35, command: ["sleep", "3600"]}
+`);
+    try {
+      const p = await running("classy");
+      assert.deepEqual(p.spec?.overhead, { cpu: "10m", memory: "8Mi" });
+      const cri = new CriClient({ endpoint: `unix://${join(c.dataDir, "agent", "containerd", "containerd.sock")}` });
+      try {
+        const sandboxes = await cri.listPodSandbox({ labelSelector: { [LABEL_POD_UID]: p.metadata!.uid! } });
+        assert.deepEqual(sandboxes.map((x) => x.runtimeHandler), ["runc"]);
+      } finally {
+        cri.close();
+      }
+      const failed = await until("the missing handler's sandbox failure", async () => {
+        const r = await c.kubectl(["get", "events", "--field-selector", "involvedObject.name=classless,reason=FailedCreatePodSandBox", "-o", "jsonpath={.items[*].message}"]);
+        return r.stdout.includes("no-such-runtime") ? r.stdout : undefined;
+      }, 60_000, 500);
+      assert.match(failed, /^Failed to create pod sandbox: /);
+      assert.equal((await pod("classless")).status?.phase, "Pending");
+    } finally {
+      await c.kubectl(["delete", "pod", "classy", "classless", "--wait=false"]);
+    }
+  });
+
   it("backs off a crashing container (CrashLoopBackOff, growing restarts)", async () => {
     await apply(`apiVersion: v1
 kind: Pod

@@ -52,6 +52,7 @@ void test("every resource of the brief is declared once, with upstream's discove
     ["networking.k8s.io", "v1", "networkpolicies", ["netpol"], []],
     ["networking.k8s.io", "v1", "ingressclasses", [], []],
     ["storage.k8s.io", "v1", "storageclasses", ["sc"], []],
+    ["node.k8s.io", "v1", "runtimeclasses", [], []],
   ];
   for (const [g, v, p, shortNames, categories] of want) {
     const d = defs.find((x) => x.group === g && x.version === v && x.plural === p);

@@ -1,6 +1,6 @@
 // Every built-in resource the API server serves. Groups come in upstream's discovery order
 // (core first, then apps, events.k8s.io, autoscaling, batch, networking.k8s.io, policy, rbac,
-// storage, scheduling, coordination, discovery — the order of /apis on a real cluster), and
+// storage, scheduling, coordination, node, discovery — the order of /apis on a real cluster), and
 // within a group-version resources are sorted by name as upstream's discovery lists them.
 import type { ResourceDefinition } from "../registry/types.js";
 import { appsResources } from "./apps.js";
@@ -11,6 +11,7 @@ import { eventsV1 } from "./core/event.js";
 import { coreResources } from "./core/index.js";
 import { endpointSlices } from "./discovery.js";
 import { networkingResources } from "./networking.js";
+import { runtimeClasses } from "./node.js";
 import { podDisruptionBudgets } from "./policy.js";
 import { rbacResources } from "./rbac.js";
 import { priorityClasses } from "./scheduling.js";
@@ -35,6 +36,7 @@ export function builtinResources(): readonly ResourceDefinition[] {
     storageClasses,
     priorityClasses,
     leases,
+    runtimeClasses,
     endpointSlices,
   ];
 }

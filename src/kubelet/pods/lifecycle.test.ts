@@ -85,6 +85,7 @@ function apiObjects(client: RestClient): ObjectSource {
     configMap: (ns, name) => orUndefined(client.forKind("v1", "ConfigMap").namespace(ns).get(name) as Promise<ConfigMap>),
     secret: (ns, name) => orUndefined(client.forKind("v1", "Secret").namespace(ns).get(name) as Promise<Secret>),
     services: async (ns) => (await client.forKind("v1", "Service").namespace(ns).list()).items as Service[],
+    runtimeHandler: async (name) => (await orUndefined(client.forKind("node.k8s.io/v1", "RuntimeClass").get(name)))?.handler,
     serviceAccountToken: () => Promise.reject(new Error("not in this test")),
   };
 }

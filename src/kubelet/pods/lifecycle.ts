@@ -644,12 +644,21 @@ export class PodLifecycle {
     });
   }
 
+  /** The CRI handler of the pod's RuntimeClass ("" for the runtime's default), as the kubelet's RuntimeClass manager resolves it. */
+  private async runtimeHandlerOf(pod: Pod): Promise<string> {
+    const name = pod.spec?.runtimeClassName;
+    if (!name) return "";
+    const handler = await this.o.objects.runtimeHandler(name);
+    if (handler === undefined) throw new Error(`runtimeclass.node.k8s.io "${name}" not found`);
+    return handler;
+  }
+
   private async createSandbox(w: Worker, config: Input<PodSandboxConfig>): Promise<SandboxRecord> {
     const pod = w.pod;
     await mkdir(config.logDirectory ?? "", { recursive: true });
     let id: string;
     try {
-      id = await this.o.cri.runPodSandbox(config);
+      id = await this.o.cri.runPodSandbox(config, await this.runtimeHandlerOf(pod));
     } catch (err) {
       const message = `Failed to create pod sandbox: ${errText(err)}`;
       this.o.events.event(podRef(pod), "Warning", "FailedCreatePodSandBox", message);

@@ -58,6 +58,7 @@ function objects(cms: Record<string, Record<string, string>> = {}, secrets: Reco
     configMap: async (_ns, name) => (cms[name] ? ({ data: cms[name] } as ConfigMap) : undefined),
     secret: async (_ns, name) => (secrets[name] ? ({ data: Object.fromEntries(Object.entries(secrets[name]).map(([k, v]) => [k, Buffer.from(v).toString("base64")])) } as Secret) : undefined),
     services: async (ns) => services[ns] ?? [],
+    runtimeHandler: async () => undefined,
     serviceAccountToken: () => Promise.reject(new Error("unused")),
   };
 }

@@ -80,6 +80,7 @@ describe("ServiceAccountTokens", () => {
       configMap: () => Promise.resolve(undefined),
       secret: () => Promise.resolve(undefined),
       services: () => Promise.resolve([]),
+      runtimeHandler: () => Promise.resolve(undefined),
       serviceAccountToken: (ns, sa, r) => {
         calls.push([ns, sa, r]);
         if (fail.on) return Promise.reject(new Error("server down"));

@@ -40,6 +40,9 @@ class FakeObjects implements ObjectSource {
   services(): Promise<never[]> {
     return Promise.resolve([]);
   }
+  runtimeHandler(): Promise<undefined> {
+    return Promise.resolve(undefined);
+  }
   serviceAccountToken(
     namespace: string,
     serviceAccount: string,

@@ -622,7 +622,7 @@ function validateEphemeralContainers(ephemeral: unknown, regular: unknown, init:
 
 // ---- the rest of the pod spec ---------------------------------------------------------------
 
-function validateTolerations(tolerations: unknown, path: FieldPath): FieldError[] {
+export function validateTolerations(tolerations: unknown, path: FieldPath): FieldError[] {
   const errs: FieldError[] = [];
   objs(tolerations).forEach((t, i) => {
     const p = path.index(i);
