@@ -41,14 +41,17 @@ export function latestOf(runtime: PodRuntime, name: string): ContainerRecord | u
   return runtime.containers.find((c) => c.name === name);
 }
 
+/** Whether a container that exited with `exitCode` is started again under `restartPolicy` (Always, OnFailure, Never). */
+export function restartsAfterExit(restartPolicy: string, exitCode: number): boolean {
+  return restartPolicy === "Always" || (restartPolicy === "OnFailure" && exitCode !== 0);
+}
+
 /** upstream ShouldContainerBeRestarted for a container that is not running */
 export function shouldRestart(c: Container, latest: ContainerRecord | undefined, restartPolicy: string, podIsTerminal = false): boolean {
   if (podIsTerminal) return false;
   if (!latest || latest.state === "CONTAINER_CREATED" || latest.state === "CONTAINER_UNKNOWN") return true;
   if (latest.state === "CONTAINER_RUNNING") return false;
-  if (restartPolicy === "Never") return false;
-  if (restartPolicy === "OnFailure") return latest.exitCode !== 0;
-  return true;
+  return restartsAfterExit(restartPolicy, latest.exitCode);
 }
 
 /** the newest ready sandbox with its network, if the pod has one */

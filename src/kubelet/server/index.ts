@@ -13,7 +13,7 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
 import type { Logger } from "../../util/log.js";
 import { isCriError, type CriClient } from "../cri/client.js";
 import type { KubeletPaths } from "../types.js";
-import { containerRestartPolicy } from "../pods/status.js";
+import { containerRestartPolicy, restartsAfterExit } from "../pods/status.js";
 import { currentSandbox, logContainer, LookupError, runningContainer } from "./containers.js";
 import { readContainerLog, type LogOptions } from "./logs.js";
 import { resourceMetrics, StatsProvider } from "./stats.js";
@@ -308,7 +308,7 @@ export class KubeletServer {
     // Whether an exited newest attempt is waiting to be restarted, as the pod's status says it.
     const spec = this.o.pods?.().find((p) => p.metadata?.namespace === namespace && p.metadata?.name === pod)?.spec;
     const policy = restartPolicyOf(spec, container);
-    const restarts = (exitCode: number): boolean => policy === "Always" || (policy === "OnFailure" && exitCode !== 0);
+    const restarts = (exitCode: number): boolean => restartsAfterExit(policy, exitCode);
     const c = await logContainer(this.o.cri, namespace, pod, container, opts.previous, restarts);
     if (c.logPath === "") throw new HttpError(400, `container "${container}" in pod "${pod}" has no log file`);
     const abort = new AbortController();
