@@ -196,12 +196,26 @@ const metaFields = (list) => ({
   metadata: { ...schemaRef(`io.k8s.apimachinery.pkg.apis.meta.v1.${list ? "ListMeta" : "ObjectMeta"}`), default: {}, description: list ? "Standard list metadata." : "The node's or pod's name, namespace and labels; created when the answer was made." },
 });
 const usageField = (description) => ({ additionalProperties: schemaRef("io.k8s.apimachinery.pkg.api.resource.Quantity"), description, type: "object" });
+const metricsGVK = (kind) => [{ group: "metrics.k8s.io", kind, version: "v1beta1" }];
 const metricsListOf = (kind, what) => ({
   description: `${kind}List is a list of ${kind}.`,
   properties: { ...metaFields(true), items: { description: `The ${what} whose usage is known.`, items: { ...schemaRef(metricsPrefix + kind), default: {} }, type: "array" } },
   required: ["items"],
   type: "object",
-  "x-kubernetes-group-version-kind": [{ group: "metrics.k8s.io", kind: `${kind}List`, version: "v1beta1" }],
+  "x-kubernetes-group-version-kind": metricsGVK(`${kind}List`),
+});
+/** A NodeMetrics or PodMetrics: metadata, the two samples' window, and `usage`'s fields. */
+const metricsOf = (kind, description, usage) => ({
+  description,
+  properties: {
+    ...metaFields(false),
+    timestamp: { ...schemaRef("io.k8s.apimachinery.pkg.apis.meta.v1.Time"), description: "When the later of the two samples was taken: the end of the window." },
+    window: stringField("The time between the two samples the usage was computed from, as a duration (`15.01s`)."),
+    ...usage,
+  },
+  required: ["timestamp", "window", ...Object.keys(usage)],
+  type: "object",
+  "x-kubernetes-group-version-kind": metricsGVK(kind),
 });
 const metricsDefinitions = {
   ContainerMetrics: {
@@ -210,31 +224,13 @@ const metricsDefinitions = {
     required: ["name", "usage"],
     type: "object",
   },
-  NodeMetrics: {
-    description: "The resource usage of a node: CPU and memory over a window ending at timestamp, from the last two samples of its kubelet.",
-    properties: {
-      ...metaFields(false),
-      timestamp: { ...schemaRef("io.k8s.apimachinery.pkg.apis.meta.v1.Time"), description: "When the later of the two samples was taken: the end of the window." },
-      window: stringField("The time between the two samples the usage was computed from, as a duration (`15.01s`)."),
-      usage: usageField("CPU (in cores) and memory (working set, in bytes) the node used over the window."),
-    },
-    required: ["timestamp", "window", "usage"],
-    type: "object",
-    "x-kubernetes-group-version-kind": [{ group: "metrics.k8s.io", kind: "NodeMetrics", version: "v1beta1" }],
-  },
+  NodeMetrics: metricsOf("NodeMetrics", "The resource usage of a node: CPU and memory over a window ending at timestamp, from the last two samples of its kubelet.", {
+    usage: usageField("CPU (in cores) and memory (working set, in bytes) the node used over the window."),
+  }),
   NodeMetricsList: metricsListOf("NodeMetrics", "nodes"),
-  PodMetrics: {
-    description: "The resource usage of a pod, container by container, over a window ending at timestamp.",
-    properties: {
-      ...metaFields(false),
-      timestamp: { ...schemaRef("io.k8s.apimachinery.pkg.apis.meta.v1.Time"), description: "When the later of the two samples was taken: the end of the window." },
-      window: stringField("The time between the two samples the usage was computed from, as a duration (`15.01s`)."),
-      containers: { description: "The usage of each of the pod's containers.", items: { ...schemaRef(`${metricsPrefix}ContainerMetrics`), default: {} }, type: "array" },
-    },
-    required: ["timestamp", "window", "containers"],
-    type: "object",
-    "x-kubernetes-group-version-kind": [{ group: "metrics.k8s.io", kind: "PodMetrics", version: "v1beta1" }],
-  },
+  PodMetrics: metricsOf("PodMetrics", "The resource usage of a pod, container by container, over a window ending at timestamp.", {
+    containers: { description: "The usage of each of the pod's containers.", items: { ...schemaRef(`${metricsPrefix}ContainerMetrics`), default: {} }, type: "array" },
+  }),
   PodMetricsList: metricsListOf("PodMetrics", "pods"),
 };
 
