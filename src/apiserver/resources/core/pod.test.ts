@@ -113,6 +113,10 @@ void test("pod validation messages match upstream", () => {
   assert.deepEqual(errors(defaulted(pod({ volumes: [{ name: "v", hostPath: { path: "/a" }, emptyDir: {} }], containers: [{ name: "a", image: "x" }] }))), [
     "spec.volumes[0].hostPath: Forbidden: may not specify more than 1 volume type",
   ]);
+  assert.deepEqual(errors(defaulted(pod({ runtimeClassName: "Bad_Class", overhead: { cpu: "-1" }, containers: [{ name: "a", image: "x" }] }))), [
+    "spec.runtimeClassName: Invalid value: \"Bad_Class\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
+    'spec.overhead.limits[cpu]: Invalid value: "-1": must be greater than or equal to 0',
+  ]);
   const noName = defaulted(pod({ containers: [{ name: "a", image: "x" }] }));
   delete (noName.metadata as Record<string, unknown>).name;
   assert.deepEqual(errors(noName), ["metadata.name: Required value: name or generateName is required"]);

@@ -709,5 +709,9 @@ export function validatePodSpec(spec: Json, path: FieldPath): FieldError[] {
   }
   const os = asObj(spec.os);
   if (os) errs.push(...oneOf(os.name, ["linux", "windows"], path.child("os", "name")));
+  if (typeof spec.runtimeClassName === "string") for (const m of nameIsDNSSubdomain(spec.runtimeClassName, false)) errs.push(invalid(path.child("runtimeClassName"), spec.runtimeClassName, m));
+  // As upstream: the overhead is checked as a container's limits would be.
+  const overhead = asObj(spec.overhead);
+  if (overhead) errs.push(...validateResourceRequirements({ limits: overhead }, path.child("overhead")));
   return errs;
 }
