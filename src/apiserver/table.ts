@@ -2,6 +2,7 @@
 // `Accept: application/json;as=Table;v=v1;g=meta.k8s.io`) and PartialObjectMetadata.
 import type { KubeObject, ResourceDefinition, TableColumn } from "./registry/types.js";
 import type { MediaRange } from "./http.js";
+import { badRequest } from "./status.js";
 
 /** Upstream's default columns for kinds without a printer. */
 const defaultColumns: readonly TableColumn[] = [
@@ -25,6 +26,13 @@ export function renderingFor(accept: readonly MediaRange[]): Rendering {
 }
 
 export type IncludeObject = "None" | "Metadata" | "Object";
+
+/** The includeObject query parameter of a table request (Metadata when absent); 400 for another value. */
+export function includeObjectOf(q: URLSearchParams): IncludeObject {
+  const inc = q.get("includeObject") ?? "Metadata";
+  if (inc !== "None" && inc !== "Metadata" && inc !== "Object") throw badRequest(`includeObject: Unsupported value: "${inc}"`);
+  return inc;
+}
 
 export function partialMetadata(obj: Readonly<KubeObject>): KubeObject {
   return { kind: "PartialObjectMetadata", apiVersion: "meta.k8s.io/v1", metadata: obj.metadata ?? {} };

@@ -8,7 +8,7 @@ import type { Registry } from "../registry/registry.js";
 import type { KubeObject, ResourceDefinition } from "../registry/types.js";
 import type { DeleteOptions, RequestContext, ResourceStore } from "../rest/store.js";
 import * as status from "../status.js";
-import { buildTable, partialMetadata, renderingFor, type IncludeObject, type Rendering } from "../table.js";
+import { buildTable, includeObjectOf, partialMetadata, renderingFor, type IncludeObject, type Rendering } from "../table.js";
 import { serveWatch, serveWatchError } from "./watch.js";
 import type { Patcher } from "./patch.js";
 import { selectionFilter } from "./selection.js";
@@ -141,9 +141,7 @@ class Request {
     const accept = parseAccept(ctx.req.headers.accept);
     this.rendering = renderingFor(accept);
     ctx.output = negotiateOutput(accept, ctx.info.verb === "watch");
-    const inc = this.q.get("includeObject") ?? "Metadata";
-    if (inc !== "None" && inc !== "Metadata" && inc !== "Object") throw status.badRequest(`includeObject: Unsupported value: "${inc}"`);
-    this.include = inc;
+    this.include = includeObjectOf(this.q);
   }
 
   private get apiVersion(): string {

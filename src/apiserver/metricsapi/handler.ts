@@ -7,7 +7,7 @@ import { negotiateOutput, parseAccept, sendJSON, type HttpContext } from "../htt
 import { selectionFilter } from "../handlers/selection.js";
 import { notFoundResource } from "../handlers/rest.js";
 import type { VirtualResource } from "../handlers/discovery.js";
-import { renderingFor, partialMetadata, type IncludeObject } from "../table.js";
+import { includeObjectOf, partialMetadata, renderingFor, type IncludeObject } from "../table.js";
 import * as status from "../status.js";
 import { Quantity } from "../../api/quantity.js";
 import { goDuration, rfc3339 } from "../../util/time.js";
@@ -112,8 +112,7 @@ export function metricsApi(o: MetricsApiOptions): (ctx: HttpContext) => Promise<
     const accept = parseAccept(ctx.req.headers.accept);
     ctx.output = negotiateOutput(accept, false);
     const table = renderingFor(accept) === "table";
-    const include = (ctx.url.searchParams.get("includeObject") ?? "Metadata") as IncludeObject;
-    if (include !== "None" && include !== "Metadata" && include !== "Object") throw status.badRequest(`includeObject: Unsupported value: "${String(include)}"`);
+    const include = includeObjectOf(ctx.url.searchParams);
     const isNodes = resource.kind === "NodeMetrics";
     const def = isNodes ? o.nodes : o.pods;
     const make = isNodes ? nodeMetrics : podMetrics;
