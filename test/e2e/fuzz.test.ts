@@ -33,6 +33,8 @@ const seeds: { path: string; obj: Record<string, unknown> }[] = [
   { path: "/api/v1/namespaces/default/services", obj: { apiVersion: "v1", kind: "Service", metadata: { name: "s" }, spec: { selector: { app: "d" }, ports: [{ port: 80, targetPort: 8080 }] } } },
   { path: "/api/v1/namespaces", obj: { apiVersion: "v1", kind: "Namespace", metadata: { name: "ns" } } },
   { path: "/apis/batch/v1/namespaces/default/jobs", obj: { apiVersion: "batch/v1", kind: "Job", metadata: { name: "j" }, spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "c", image: "busybox:1.35" }] } } } } },
+  { path: "/apis/node.k8s.io/v1/runtimeclasses", obj: { apiVersion: "node.k8s.io/v1", kind: "RuntimeClass", metadata: { name: "rc" }, handler: "runc", overhead: { podFixed: { cpu: "10m", memory: "8Mi" } }, scheduling: { nodeSelector: { a: "b" }, tolerations: [{ key: "k", operator: "Exists" }] } } },
+  { path: "/api/v1/namespaces/default/pods", obj: { apiVersion: "v1", kind: "Pod", metadata: { name: "p2" }, spec: { runtimeClassName: "rc", overhead: { cpu: "10m", memory: "8Mi" }, nodeSelector: { a: "b" }, containers: [{ name: "c", image: "busybox:1.35" }] } } },
 ];
 
 const weird: unknown[] = [null, true, false, 0, -1, 1.5, 2 ** 53, "", "x", "-1", "\u0000", "a".repeat(70_000), [], [null], {}, { "": "" }, { $patch: "delete" }, "${x}", "../..", "ÿ", -0];
@@ -76,7 +78,23 @@ function malformed(r: () => number): { method: string; path: string; body?: stri
     case 5:
       return { method: "DELETE", path: `${s.path}/${(s.obj["metadata"] as { name: string }).name}`, body: pick(r, ["{\"gracePeriodSeconds\":-3}", "{\"propagationPolicy\":\"Sideways\"}", "{\"preconditions\":{\"uid\":\"nope\"}}", "[1]", "{\"orphanDependents\":true,\"propagationPolicy\":\"Orphan\"}"]) };
     case 6:
-      return { method: "GET", path: pick(r, ["/apis/nope/v1/things", "/api/v2", "/apis/apps/v9", "/openapi/v3/apis/nope/v1", "/api/v1/namespaces/default/nothings", "/%", "/apis/apps/v1/namespaces/default/deployments/d/scale/extra"]) };
+      return {
+        method: "GET",
+        path: pick(r, [
+          "/apis/nope/v1/things",
+          "/api/v2",
+          "/apis/apps/v9",
+          "/openapi/v3/apis/nope/v1",
+          "/api/v1/namespaces/default/nothings",
+          "/%",
+          "/apis/apps/v1/namespaces/default/deployments/d/scale/extra",
+          "/apis/metrics.k8s.io/v1beta1/nodes?labelSelector=a%20in%20(",
+          "/apis/metrics.k8s.io/v1beta1/pods?fieldSelector===",
+          "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/p?watch=1",
+          "/apis/metrics.k8s.io/v1beta1/nodes/x/status",
+          "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods?includeObject=All",
+        ]),
+      };
     case 7:
       return { method: "POST", path: s.path, body: `{"a":${"[".repeat(2000)}${"]".repeat(2000)}}` };
     case 8:
