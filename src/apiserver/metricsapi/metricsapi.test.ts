@@ -4,6 +4,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { once } from "node:events";
+import { createServer as createTcpServer, type Server as TcpServer, type Socket } from "node:net";
 import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:https";
 import type { TLSSocket } from "node:tls";
@@ -56,23 +57,30 @@ void describe("metrics.k8s.io and kubectl top", () => {
   let api: TestApiServer;
   let raw: RawClient;
   let kubelet: Kubelet;
+  /** A kubelet that takes connections and never answers. */
+  let hung: TcpServer;
+  const hungSockets: Socket[] = [];
 
   before(async () => {
     api = await startTestApiServer();
     raw = adminClient(api.url, api.dataDir);
     kubelet = await standInKubelet(readFileSync(clusterPKIPaths(api.dataDir).caCert, "utf8"));
-    const node = async (name: string, ready: boolean, annotations: Record<string, string> = {}): Promise<void> => {
+    const node = async (name: string, ready: boolean, annotations: Record<string, string> = {}, port = kubelet.port): Promise<void> => {
       await raw.request("POST", "/api/v1/nodes", JSON.stringify({ apiVersion: "v1", kind: "Node", metadata: { name, labels: { pool: name }, annotations } }));
       const status = {
         addresses: [{ type: "InternalIP", address: "127.0.0.1" }],
-        daemonEndpoints: { kubeletEndpoint: { Port: kubelet.port } },
+        daemonEndpoints: { kubeletEndpoint: { Port: port } },
         capacity: { cpu: "4", memory: "2Gi", pods: "110" },
         allocatable: { cpu: "4", memory: "2Gi", pods: "110" },
         conditions: [{ type: "Ready", status: ready ? "True" : "False", reason: "KubeletReady", message: "", lastHeartbeatTime: new Date().toISOString(), lastTransitionTime: new Date().toISOString() }],
       };
       await raw.request("PATCH", `/api/v1/nodes/${name}/status`, JSON.stringify({ status }), { "Content-Type": "application/merge-patch+json" });
     };
+    hung = createTcpServer((socket) => void hungSockets.push(socket));
+    hung.listen(0, "127.0.0.1");
+    await once(hung, "listening");
     await node("n1", true);
+    await node("hung", true, {}, (hung.address() as { port: number }).port);
     await node("down", false);
     await node("sim", true, { "kwok.x-k8s.io/node": "fake" });
     const pod = async (name: string, containers: string[]): Promise<void> => {
@@ -88,20 +96,26 @@ void describe("metrics.k8s.io and kubectl top", () => {
     raw?.close();
     kubelet?.server.close();
     kubelet?.server.closeAllConnections();
+    for (const socket of hungSockets) socket.destroy();
+    hung?.close();
     await api?.stop();
   });
 
   void it("kubectl top node: usage from two scrapes of each Ready kubelet, as a share of allocatable", async () => {
+    // The first request waits for the first scrapes, but not for a kubelet that never answers.
+    const started = Date.now();
     const r = await api.kubectl(["top", "node"]);
+    assert.ok(Date.now() - started < 8000, `answered in ${Date.now() - started} ms`);
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trim().split("\n").map((l) => l.trim().split(/\s+/));
     assert.deepEqual(lines.slice(0, 2), [
       ["NAME", "CPU(cores)", "CPU(%)", "MEMORY(bytes)", "MEMORY(%)"],
       ["n1", "500m", "12%", "512Mi", "25%"],
     ]);
-    // kubectl lists the nodes it has no metrics for, in no set order: "down" is not Ready, "sim" is simulated.
+    // kubectl lists the nodes it has no metrics for, in no set order: "down" is not Ready, "sim" is simulated, "hung" never answers.
     assert.deepEqual(lines.slice(2).sort((a, b) => a[0]!.localeCompare(b[0]!)), [
       ["down", "<unknown>", "<unknown>", "<unknown>", "<unknown>"],
+      ["hung", "<unknown>", "<unknown>", "<unknown>", "<unknown>"],
       ["sim", "<unknown>", "<unknown>", "<unknown>", "<unknown>"],
     ]);
     // Only n1 was scraped, with the kubelet client certificate.

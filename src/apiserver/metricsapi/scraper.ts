@@ -1,8 +1,9 @@
 // Scrapes every Ready node's kubelet (/metrics/resource, with the API server's kubelet client
 // certificate, as the logs and exec proxy reach it) into a MetricsStore, as metrics-server does
 // every 15 s. It runs only while the metrics API is used: the first request starts it with two
-// scrapes a second apart (usage needs two points), and it stops after ten minutes without a
-// request, so an idle cluster (or a benchmark) never pays for it.
+// scrapes of each node a second apart (usage needs two points), waiting 3 s at most for them,
+// and it stops after ten minutes without a request, so an idle cluster (or a benchmark) never
+// pays for it.
 import { request as httpsRequest } from "node:https";
 import { isIP } from "node:net";
 import type { KubeObject } from "../registry/types.js";
@@ -27,6 +28,8 @@ export interface ScraperOptions {
   readonly timeoutMs?: number;
   /** The first round's gap between its two scrapes. */
   readonly warmupGapMs?: number;
+  /** How long the first request waits for the first round at most. */
+  readonly firstAnswerMs?: number;
 }
 
 const isReady = (node: Readonly<KubeObject>): boolean => ((node["status"] as { conditions?: { type?: string; status?: string }[] } | undefined)?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
@@ -37,8 +40,11 @@ export class Scraper {
   private readonly idleMs: number;
   private readonly timeoutMs: number;
   private readonly warmupGapMs: number;
-  /** Set while scraping is on: resolves once the store has had its first two rounds. */
+  private readonly firstAnswerMs: number;
+  /** Set while scraping is on: resolves once every node has had its first two scrapes. */
   private warm: Promise<void> | undefined;
+  /** Requests wait for the first scrapes until then (ms since the epoch), not after. */
+  private warmWaitEnds = 0;
   private timer: NodeJS.Timeout | undefined;
   private lastUse = 0;
   private stopped = false;
@@ -48,24 +54,43 @@ export class Scraper {
     this.idleMs = o.idleMs ?? 600_000;
     this.timeoutMs = o.timeoutMs ?? 10_000;
     this.warmupGapMs = o.warmupGapMs ?? 1_000;
+    this.firstAnswerMs = o.firstAnswerMs ?? 3_000;
   }
 
-  /** Called by each metrics request: starts scraping if it is off, and waits for its first two rounds. */
+  /**
+   * Called by each metrics request: starts scraping if it is off, and waits for the first two
+   * scrapes of every node, but never past `firstAnswerMs` after they began (a kubelet that does
+   * not answer does not hold up the others' figures).
+   */
   async used(): Promise<void> {
     this.lastUse = Date.now();
     if (this.stopped) return;
-    this.warm ??= (async () => {
-      await this.scrapeAll();
-      await new Promise((r) => setTimeout(r, this.warmupGapMs));
-      await this.scrapeAll();
-      this.schedule();
-    })();
-    await this.warm;
+    if (!this.warm) {
+      this.warm = this.warmUp();
+      this.warmWaitEnds = this.lastUse + this.firstAnswerMs;
+    }
+    const wait = this.warmWaitEnds - this.lastUse;
+    if (wait <= 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.warm, new Promise<void>((r) => (timer = setTimeout(r, wait)))]);
+    clearTimeout(timer);
   }
 
   stop(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+  }
+
+  /** Two scrapes of each node a gap apart, each node on its own; then the regular rounds. */
+  private async warmUp(): Promise<void> {
+    await Promise.all(
+      this.targets().map(async (node) => {
+        await this.scrape(node);
+        await new Promise((r) => setTimeout(r, this.warmupGapMs));
+        await this.scrape(node);
+      }),
+    );
+    this.schedule();
   }
 
   private schedule(): void {
@@ -80,24 +105,30 @@ export class Scraper {
     this.timer.unref();
   }
 
-  /** One round: every Ready, real node at once; a node that fails keeps no points (its usage would be stale). */
+  /** One round: every Ready, real node at once. */
   async scrapeAll(): Promise<void> {
+    await Promise.all(this.targets().map((node) => this.scrape(node)));
+  }
+
+  /** The nodes to scrape, Ready and not simulated; the store forgets every other node. */
+  private targets(): Readonly<KubeObject>[] {
     const targets = this.o.nodes().filter((n) => isReady(n) && !n.metadata?.annotations?.[SIMULATED_NODE_ANNOTATION]);
     const names = new Set(targets.map((n) => n.metadata?.name ?? ""));
     for (const name of [...this.store.nodeNames()]) if (!names.has(name)) this.store.forget(name);
-    await Promise.all(
-      targets.map(async (node) => {
-        const name = node.metadata?.name ?? "";
-        try {
-          const at = Date.now();
-          const text = await this.get(node);
-          this.store.record(name, parseResourceMetrics(text, at), at);
-        } catch (err) {
-          this.store.forget(name);
-          this.o.log.warn({ node: name, err: err instanceof Error ? err.message : String(err) }, "metrics: could not scrape the kubelet");
-        }
-      }),
-    );
+    return targets;
+  }
+
+  /** One scrape of one node into the store; a node that fails keeps no points (its usage would be stale). */
+  private async scrape(node: Readonly<KubeObject>): Promise<void> {
+    const name = node.metadata?.name ?? "";
+    try {
+      const at = Date.now();
+      const text = await this.get(node);
+      this.store.record(name, parseResourceMetrics(text, at), at);
+    } catch (err) {
+      this.store.forget(name);
+      this.o.log.warn({ node: name, err: err instanceof Error ? err.message : String(err) }, "metrics: could not scrape the kubelet");
+    }
   }
 
   private get(node: Readonly<KubeObject>): Promise<string> {
