@@ -25,7 +25,7 @@ import type { Pod } from "kubernetes-types/core/v1.js";
 import { createClientFromKubeconfig, type Watch } from "../src/client/rest.js";
 import { freePort } from "../src/testing/net.js";
 import { K8tsProcess } from "../src/testing/process.js";
-import { threadCpuSeconds } from "../src/testing/proc.js";
+import { cpuByThread, threadCpuSeconds } from "../src/testing/proc.js";
 import { WRITER_THREAD_NAME } from "../src/storage/sqlite/writer.js";
 
 const arg = (name: string, fallback: number): number => Number(process.argv[process.argv.indexOf(name) + 1] || 0) || fallback;
@@ -63,16 +63,7 @@ async function measure(pid: number, n: number, op: (i: number, worker: number) =
   const started = performance.now();
   await drive(n, (i, worker) => op(n + i, worker));
   const seconds = (performance.now() - started) / 1000;
-  const after = threadCpuSeconds(pid);
-  let main = 0;
-  let writer = 0;
-  let other = 0;
-  for (const [tid, t] of after) {
-    const used = t.seconds - (before.get(tid)?.seconds ?? 0);
-    if (tid === pid) main += used;
-    else if (t.name === WRITER_THREAD_NAME) writer += used;
-    else other += used;
-  }
+  const { main, named: writer, other } = cpuByThread(pid, before, threadCpuSeconds(pid), WRITER_THREAD_NAME);
   const us = (s: number): number => round((s * 1e6) / n);
   return { ops: n, opsPerSec: Math.round(n / seconds), cpuUs: us(main + writer + other), mainThreadUs: us(main), sqliteWriterUs: us(writer), otherThreadsUs: us(other) };
 }

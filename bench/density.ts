@@ -25,7 +25,9 @@
 //    target);
 //  - mutating API latency p50/p99 over the run, from the server's
 //    apiserver_request_duration_seconds histogram (POST/PUT/PATCH/DELETE, before/after diff);
-//  - peak RSS (VmHWM) and CPU seconds of each process; the store's size on disk.
+//  - peak RSS (VmHWM) and CPU seconds of each process from the first Deployment on, split into
+//    its event loop, the server's SQLite writer thread and its other threads (V8's garbage
+//    collection and compiler helpers); the store's size on disk.
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -39,7 +41,8 @@ import { createClientFromKubeconfig, type RestClient } from "../src/client/rest.
 import { adminClient } from "../src/testing/client.js";
 import { createLogger } from "../src/util/log.js";
 import { K8tsProcess } from "../src/testing/process.js";
-import { cpuSeconds, memoryMiB } from "../src/testing/proc.js";
+import { cpuByThread, cpuSeconds, memoryMiB, threadCpuSeconds, type ThreadTimes } from "../src/testing/proc.js";
+import { WRITER_THREAD_NAME } from "../src/storage/sqlite/writer.js";
 
 const arg = (name: string, dflt: number): number => {
   const i = process.argv.indexOf(name);
@@ -122,6 +125,15 @@ function usage(p: K8tsProcess): { peakRssMiB: number; cpuSeconds: number } | und
   try {
     const pid = p.child.pid ?? -1;
     return { peakRssMiB: round(memoryMiB(pid, "VmHWM")), cpuSeconds: round(cpuSeconds(pid)) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Each thread's CPU seconds, while the process lives. */
+function threadTimes(p: K8tsProcess): ThreadTimes | undefined {
+  try {
+    return threadCpuSeconds(p.child.pid ?? -1);
   } catch {
     return undefined;
   }
@@ -326,6 +338,7 @@ async function main(): Promise<void> {
 
     const before = await mutatingHistograms(url, dataDir);
     const cpuBefore = new Map(procs.map((p) => [p.name, usage(p)?.cpuSeconds ?? 0]));
+    const threadsBefore = new Map(procs.map((p) => [p.name, threadTimes(p)]));
     const t0 = performance.now();
     const deployments = client.forKind("apps/v1", "Deployment");
     const count = Math.ceil(PODS / REPLICAS);
@@ -478,7 +491,18 @@ async function main(): Promise<void> {
       ...Object.fromEntries(
         procs.map((p) => {
           const u = usage(p);
-          return [p.name.replace(/^k8ts /, ""), { peakRssMiB: u?.peakRssMiB ?? null, cpuSecondsDuringRun: u ? round(u.cpuSeconds - (cpuBefore.get(p.name) ?? 0)) : null }];
+          const before = threadsBefore.get(p.name);
+          const after = threadTimes(p);
+          const split = before && after ? cpuByThread(p.child.pid ?? -1, before, after, WRITER_THREAD_NAME) : undefined;
+          return [
+            p.name.replace(/^k8ts /, ""),
+            {
+              peakRssMiB: u?.peakRssMiB ?? null,
+              cpuSecondsDuringRun: u ? round(u.cpuSeconds - (cpuBefore.get(p.name) ?? 0)) : null,
+              // Of which: the event loop, the SQLite writer (the server's), and V8's helpers and the rest.
+              ...(split ? { eventLoopCpuSeconds: round(split.main), ...(split.named > 0 ? { sqliteWriterCpuSeconds: round(split.named) } : {}), otherThreadsCpuSeconds: round(split.other) } : {}),
+            },
+          ];
         }),
       ),
     });

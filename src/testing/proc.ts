@@ -19,7 +19,7 @@ export function cpuSeconds(pid: number): number {
 }
 
 /** Each thread of a process by thread id (the main thread's is the pid): its name and CPU seconds; threads that ended are missing. */
-export function threadCpuSeconds(pid: number): Map<number, { readonly name: string; readonly seconds: number }> {
+export function threadCpuSeconds(pid: number): ThreadTimes {
   const out = new Map<number, { name: string; seconds: number }>();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
@@ -30,6 +30,26 @@ export function threadCpuSeconds(pid: number): Map<number, { readonly name: stri
     }
   }
   return out;
+}
+
+export type ThreadTimes = Map<number, { readonly name: string; readonly seconds: number }>;
+
+/**
+ * CPU seconds a process used between two threadCpuSeconds readings, by kind of thread: its
+ * main thread (a node process's event loop), the threads named `named` (e.g. the SQLite
+ * writer), and the rest (V8's garbage-collection and compiler helpers, libuv's pool).
+ */
+export function cpuByThread(pid: number, before: ThreadTimes, after: ThreadTimes, named: string): { readonly main: number; readonly named: number; readonly other: number } {
+  let main = 0;
+  let namedSeconds = 0;
+  let other = 0;
+  for (const [tid, t] of after) {
+    const used = t.seconds - (before.get(tid)?.seconds ?? 0);
+    if (tid === pid) main += used;
+    else if (t.name === named) namedSeconds += used;
+    else other += used;
+  }
+  return { main, named: namedSeconds, other };
 }
 
 /** A line of /proc/PID/status in MiB (VmHWM: peak resident, VmRSS: resident now). */
