@@ -441,6 +441,8 @@ export const resourceCases: Readonly<Record<string, readonly ResourceCase[]>> = 
     { body: { provisioner: "kubernetes.io/no-provisioner", parameters: { type: "local" } }, expect: { reclaimPolicy: "Delete", volumeBindingMode: "Immediate" } },
   ],
   "scheduling.k8s.io/v1/PriorityClass": [{ body: { value: 1000, description: "batch" }, expect: { preemptionPolicy: "PreemptLowerPriority", globalDefault: ABSENT } }],
+  // Not a defaulter upstream: quantities come out of decoding canonical, which ours does here.
+  "node.k8s.io/v1/RuntimeClass": [{ body: { handler: "runc", overhead: { podFixed: { cpu: "0.1", memory: "1024Ki" } } }, expect: { overhead: { podFixed: { cpu: "100m", memory: "1Mi" } } } }],
   "discovery.k8s.io/v1/EndpointSlice": [
     {
       body: {

@@ -107,12 +107,14 @@ kind: RuntimeClass
 metadata: {name: kata}
 handler: runc
 overhead:
-  podFixed: {cpu: 100m, memory: 32Mi}
+  podFixed: {cpu: "0.1", memory: 32Mi}
 scheduling:
   nodeSelector: {runtime: kata}
 `,
     });
     assert.equal(created.code, 0, created.stderr);
+    // Stored canonical, as upstream stores quantities.
+    assert.equal((await api.kubectl(["get", "runtimeclass", "kata", "-o", "jsonpath={.overhead.podFixed.cpu}"])).stdout, "100m");
     const listed = await api.kubectl(["get", "runtimeclasses"]);
     assert.match(listed.stdout, /^NAME\s+HANDLER\s+AGE\nkata\s+runc\s+\d+s\n$/);
     const resources = await api.kubectl(["api-resources", "--api-group=node.k8s.io", "--no-headers"]);

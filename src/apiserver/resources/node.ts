@@ -7,7 +7,7 @@ import { validateLabels } from "../../api/validation.js";
 import type { ResourceDefinition } from "../registry/types.js";
 import { dns1123Label, immutable, validateMeta, validateMetaUpdate } from "./common.js";
 import { validateTolerations } from "./core/podspec-validation.js";
-import { validateResourceRequirements } from "./core/resources.js";
+import { canonicalizeQuantities, validateResourceRequirements } from "./core/resources.js";
 import { D } from "./descriptions.js";
 import { ageColumn, column, nameColumn, since } from "./print.js";
 import { asObj, asStr, creationOf, nameOf, objs, strMap, type Json } from "./util.js";
@@ -48,6 +48,8 @@ export const runtimeClasses: ResourceDefinition = {
   namespaced: false,
   definition: "io.k8s.api.node.v1.RuntimeClass",
   strategy: {
+    // Quantities are stored in canonical form, as upstream's decoding leaves them ("0.1" → "100m").
+    defaults: (rc) => canonicalizeQuantities(asObj(rc.overhead)?.podFixed),
     validate: validateRuntimeClass,
     // Upstream validates the whole object again on update, then the update rules.
     validateUpdate: (rc, old) => [...validateRuntimeClass(rc), ...validateMetaUpdate(rc, old), ...immutable(rc.handler, old.handler, FieldPath.of("handler"))],
