@@ -5,13 +5,17 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from "node:net";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createServer, type Server } from "node:https";
 import type { TLSSocket } from "node:tls";
 import { startTestApiServer, type TestApiServer } from "../../testing/apiserver.js";
 import { adminClient, type RawClient } from "../../testing/client.js";
+import { until } from "../../testing/wait.js";
 import { clusterPKIPaths, createCA, issueCertificate } from "../../util/pki.js";
-import { KUBELET_CLIENT_USER } from "../proxy/certs.js";
+import { ensureKubeletClientCert, KUBELET_CLIENT_USER } from "../proxy/certs.js";
+import { Scraper } from "./scraper.js";
 
 interface Kubelet {
   readonly server: Server;
@@ -194,5 +198,41 @@ void describe("metrics.k8s.io and kubectl top", () => {
     }
     const byNode = JSON.parse((await raw.request("GET", "/apis/metrics.k8s.io/v1beta1/pods?fieldSelector=spec.nodeName%3Dn1,metadata.name!%3Dweb-1")).body) as { items: { metadata: { name: string } }[] };
     assert.deepEqual(byNode.items.map((i) => i.metadata.name), ["web-2"]);
+  });
+});
+
+void describe("the metrics scraper", () => {
+  void it("scrapes while used, pauses when idle, and starts afresh after a pause", async (t) => {
+    const ca = await createCA("scraper-test-ca");
+    const dir = mkdtempSync(join(tmpdir(), "k8ts-scraper-"));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const kubelet = await standInKubelet(ca.certPem);
+    t.after(() => {
+      kubelet.server.close();
+      kubelet.server.closeAllConnections();
+    });
+    const node = { metadata: { name: "n1" }, status: { addresses: [{ type: "InternalIP", address: "127.0.0.1" }], daemonEndpoints: { kubeletEndpoint: { Port: kubelet.port } }, conditions: [{ type: "Ready", status: "True" }] } };
+    // The first requests wait 50 ms for the warm-up, whose two scrapes are 150 ms apart: they
+    // return between the two.
+    const scraper = new Scraper({ nodes: () => [node], kubeletClient: await ensureKubeletClientCert(dir, ca), log: { warn: () => undefined }, resolutionMs: 50, idleMs: 500, warmupGapMs: 150, firstAnswerMs: 50 });
+    t.after(() => scraper.stop());
+    await scraper.used();
+    assert.equal(scraper.store.nodeUsage("n1"), undefined, "one scrape is no usage yet");
+    const first = await until("usage from the warm-up", () => scraper.store.nodeUsage("n1"), 10_000, 10);
+    assert.ok(first.windowMs >= 150 && first.windowMs < 1000, `first window ${first.windowMs} ms`);
+    // Scraping goes on every 50 ms while used, then stops: the last sample stops moving.
+    const idle = await until("scraping to pause", async () => {
+      const a = scraper.store.nodeUsage("n1")?.timestampMs;
+      await new Promise((r) => setTimeout(r, 150));
+      return a !== undefined && a === scraper.store.nodeUsage("n1")?.timestampMs ? a : undefined;
+    }, 10_000, 0);
+    assert.ok(kubelet.scrapedBy.length > 2);
+    await new Promise((r) => setTimeout(r, 300));
+    // After the pause the warm-up starts afresh: one new scrape is no usage (not usage over the pause).
+    await scraper.used();
+    assert.equal(scraper.store.nodeUsage("n1"), undefined, "no usage across the pause");
+    const after = await until("usage after the pause", () => scraper.store.nodeUsage("n1"), 10_000, 10);
+    assert.ok(after.timestampMs > idle);
+    assert.ok(after.windowMs < 300, `window after the pause ${after.windowMs} ms`);
   });
 });

@@ -81,8 +81,12 @@ export class Scraper {
     if (this.timer) clearTimeout(this.timer);
   }
 
-  /** Two scrapes of each node a gap apart, each node on its own; then the regular rounds. */
+  /**
+   * Two scrapes of each node a gap apart, each node on its own; then the regular rounds. What
+   * the store kept from before an idle pause goes first: usage over the pause is no one's now.
+   */
   private async warmUp(): Promise<void> {
+    for (const name of [...this.store.nodeNames()]) this.store.forget(name);
     await Promise.all(
       this.targets().map(async (node) => {
         await this.scrape(node);
