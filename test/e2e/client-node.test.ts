@@ -1,5 +1,6 @@
 // @kubernetes/client-node (1.4, the line that runs on Node 20) against a real k8ts API server:
-// typed CRUD, the generic object API, an informer built on list+watch, and every patch type.
+// typed CRUD, the generic object API, an informer built on list+watch, every patch type, and the
+// resource metrics API.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as k8s from "@kubernetes/client-node";
@@ -75,6 +76,19 @@ describe("@kubernetes/client-node", () => {
     } finally {
       await informer.stop();
     }
+  });
+
+  it("reads the resource metrics API (its Metrics class, behind top-style tools)", async () => {
+    // No node answers here: the lists are empty, and their shape is what the client reads.
+    const metrics = new k8s.Metrics(kc);
+    const nodes = await metrics.getNodeMetrics();
+    assert.equal(nodes.kind, "NodeMetricsList");
+    assert.equal(nodes.apiVersion, "metrics.k8s.io/v1beta1");
+    assert.deepEqual(nodes.items, []);
+    const pods = await metrics.getPodMetrics("default");
+    assert.equal(pods.kind, "PodMetricsList");
+    assert.deepEqual(pods.items, []);
+    assert.equal((await metrics.getPodMetrics()).kind, "PodMetricsList");
   });
 
   it("applies every patch type", async () => {
