@@ -30,3 +30,18 @@ export function setStatusCondition<C extends TransitionCondition>(conditions: C[
   if (old) conditions[i] = next;
   else conditions.push(next);
 }
+
+/** What the readiness helpers read of an object: its status conditions. */
+interface WithConditions<C extends { readonly type: string; readonly status: string }> {
+  readonly status?: { readonly conditions?: readonly C[] } | undefined;
+}
+
+/** An object's Ready condition (a node's, a pod's). */
+export function readyConditionOf<C extends { readonly type: string; readonly status: string }>(o: WithConditions<C> | undefined): C | undefined {
+  return o?.status?.conditions?.find((c) => c.type === "Ready");
+}
+
+/** Whether an object's Ready condition is True. */
+export function isReady<C extends { readonly type: string; readonly status: string }>(o: WithConditions<C> | undefined): boolean {
+  return readyConditionOf(o)?.status === "True";
+}

@@ -592,3 +592,6 @@ export function labelSetString(set: Labels | undefined): string {
 
 /** The label an EndpointSlice names its Service with (discovery.k8s.io/v1 LabelServiceName). */
 export const SERVICE_NAME_LABEL = "kubernetes.io/service-name";
+
+/** Simulated nodes (k8ts sim-nodes, as kwok's) carry this annotation ("fake"): no kubelet runs behind them. */
+export const SIMULATED_NODE_ANNOTATION = "kwok.x-k8s.io/node";

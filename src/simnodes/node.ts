@@ -6,10 +6,10 @@ import type { Node, NodeCondition, Taint } from "kubernetes-types/core/v1.js";
 import type { DeepReadonly } from "../client/objects.js";
 import type { NodeAddresses } from "./network.js";
 import { rfc3339 } from "../util/time.js";
+import { SIMULATED_NODE_ANNOTATION } from "../api/labels.js";
 
 export const SIM_KUBELET_VERSION = "v1.32.0-k8ts-sim";
 export const KWOK_TAINT: Readonly<Taint> = Object.freeze({ key: "kwok.x-k8s.io/node", value: "fake", effect: "NoSchedule" });
-export const KWOK_ANNOTATION = "kwok.x-k8s.io/node";
 
 export interface NodeShape {
   readonly cpu: string;
@@ -71,7 +71,7 @@ export function simNode(name: string, addr: NodeAddresses, shape: NodeShape, now
         "beta.kubernetes.io/os": "linux",
         "beta.kubernetes.io/arch": "amd64",
       },
-      annotations: { [KWOK_ANNOTATION]: "fake", "node.alpha.kubernetes.io/ttl": "0" },
+      annotations: { [SIMULATED_NODE_ANNOTATION]: "fake", "node.alpha.kubernetes.io/ttl": "0" },
     },
     spec: { podCIDR: addr.podCIDR, podCIDRs: [addr.podCIDR], taints: [{ ...KWOK_TAINT }] },
     status: {

@@ -6,14 +6,14 @@
 // pays for it.
 import { request as httpsRequest } from "node:https";
 import { isIP } from "node:net";
+import type { Node } from "kubernetes-types/core/v1.js";
+import { isReady } from "../../api/conditions.js";
+import { SIMULATED_NODE_ANNOTATION } from "../../api/labels.js";
 import type { KubeObject } from "../registry/types.js";
 import { kubeletAddress } from "../proxy/index.js";
 import type { CertAndKey } from "../../util/pki.js";
 import { parseResourceMetrics } from "./points.js";
 import { MetricsStore } from "./store.js";
-
-/** Simulated nodes (k8ts sim-nodes, kwok) carry this annotation and have no kubelet to scrape. */
-const SIMULATED_NODE_ANNOTATION = "kwok.x-k8s.io/node";
 
 export interface ScraperOptions {
   /** The nodes as the API server has them now (its watch cache). */
@@ -31,8 +31,6 @@ export interface ScraperOptions {
   /** How long the first request waits for the first round at most. */
   readonly firstAnswerMs?: number;
 }
-
-const isReady = (node: Readonly<KubeObject>): boolean => ((node["status"] as { conditions?: { type?: string; status?: string }[] } | undefined)?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
 
 export class Scraper {
   readonly store = new MetricsStore();
@@ -116,7 +114,7 @@ export class Scraper {
 
   /** The nodes to scrape, Ready and not simulated; the store forgets every other node. */
   private targets(): Readonly<KubeObject>[] {
-    const targets = this.o.nodes().filter((n) => isReady(n) && !n.metadata?.annotations?.[SIMULATED_NODE_ANNOTATION]);
+    const targets = this.o.nodes().filter((n) => isReady(n as Node) && !n.metadata?.annotations?.[SIMULATED_NODE_ANNOTATION]);
     const names = new Set(targets.map((n) => n.metadata?.name ?? ""));
     for (const name of [...this.store.nodeNames()]) if (!names.has(name)) this.store.forget(name);
     return targets;

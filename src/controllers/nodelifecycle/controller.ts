@@ -33,13 +33,13 @@ import {
   UNREACHABLE_NO_EXECUTE,
   conditionNoScheduleTaints,
   isControllerNoScheduleTaint,
-  readyCondition,
   sameTaint,
   swapTaints,
   taintExists,
   zoneKey,
 } from "./taints.js";
 import { rfc3339 } from "../../util/time.js";
+import { readyConditionOf } from "../../api/conditions.js";
 import { CodedError } from "../../util/errors.js";
 
 export const NODE_LIFECYCLE_CONTROLLER = "node-lifecycle-controller";
@@ -429,7 +429,7 @@ export class NodeLifecycleController {
       await q.try(async (v) => {
         const node = this.d.nodes.get(v.value);
         if (!node) return { done: true };
-        const ready = readyCondition(node);
+        const ready = readyConditionOf(node);
         if (!ready) return { done: false, retryAfterMs: 50 };
         // Unreachable and not-ready mirror Ready's status, so they exclude each other.
         let add: Readonly<Taint>;

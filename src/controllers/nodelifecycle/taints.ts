@@ -1,6 +1,6 @@
 // Taints and tolerations as the node lifecycle and taint-eviction controllers use them
 // (upstream pkg/util/taints, core/v1 helper ToleratesTaint and GetMatchingTolerations).
-import type { Node, NodeCondition, Taint, Toleration } from "kubernetes-types/core/v1.js";
+import type { Node, Taint, Toleration } from "kubernetes-types/core/v1.js";
 import type { DeepReadonly } from "../../client/objects.js";
 
 export const TAINT_NODE_NOT_READY = "node.kubernetes.io/not-ready";
@@ -39,14 +39,6 @@ export function taintExists(taints: readonly TaintLike[] | undefined, t: TaintLi
 
 export function noExecuteTaints(node: DeepReadonly<Node> | undefined): DeepReadonly<Taint>[] {
   return (node?.spec?.taints ?? []).filter((t) => t.effect === "NoExecute");
-}
-
-export function readyCondition(node: DeepReadonly<Node> | Node | undefined): DeepReadonly<NodeCondition> | undefined {
-  return (node?.status?.conditions ?? []).find((c) => c.type === "Ready");
-}
-
-export function isNodeReady(node: DeepReadonly<Node> | undefined): boolean {
-  return readyCondition(node)?.status === "True";
 }
 
 /** The NoSchedule taints the node's conditions and spec.unschedulable call for (TaintNodesByCondition). */
