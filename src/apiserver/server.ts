@@ -221,11 +221,15 @@ export class ApiServer {
     this.cache = cache;
 
     const nsDef = this.registry.lookup("", "v1", "namespaces");
+    /** An object as the watch cache holds it now. */
+    const cachedObject = (def: ResourceDefinition, namespace: string, name: string): Readonly<KubeObject> | undefined => cache.resource(resourcePrefix(def)).get(resourcePrefix(def, namespace) + name)?.object;
+    /** A resource's objects in a namespace ("" for all), as the watch cache holds them now. */
+    const cachedList = (def: ResourceDefinition, namespace: string): readonly Readonly<KubeObject>[] => cache.resource(resourcePrefix(def)).list(resourcePrefix(def, namespace)).map((c) => c.object);
+    /** A cluster-scoped object: the cache's copy, or the store's (the truth) when the cache lags one written a moment ago. */
+    const cachedOrStored = async (def: ResourceDefinition, name: string): Promise<Readonly<KubeObject> | undefined> => cachedObject(def, "", name) ?? (await this.stores.get(def)!.get("", name).catch(() => undefined));
     const phaseOf = async (name: string): Promise<NamespacePhase | undefined> => {
       if (!nsDef) return "Active";
-      const key = resourcePrefix(nsDef) + name;
-      // The cache may lag a namespace created a moment ago; the store is the truth.
-      const cached = cache.resource(resourcePrefix(nsDef)).get(key)?.object ?? (await this.stores.get(nsDef)!.get("", name).catch(() => undefined));
+      const cached = await cachedOrStored(nsDef, name);
       if (!cached) return undefined;
       return (cached["status"] as { phase?: NamespacePhase } | undefined)?.phase ?? "Active";
     };
@@ -239,7 +243,7 @@ export class ApiServer {
     /** A core resource's objects in a namespace, as the watch cache holds them (admission's view of LimitRanges and quotas). */
     const cachedIn = (plural: string) => {
       const def = this.registry.lookup("", "v1", plural);
-      return (namespace: string): readonly Readonly<KubeObject>[] => (def ? cache.resource(resourcePrefix(def)).list(resourcePrefix(def, namespace)).map((c) => c.object) : []);
+      return (namespace: string): readonly Readonly<KubeObject>[] => (def ? cachedList(def, namespace) : []);
     };
     // ResourceQuota admission charges quotas through their store, made below with the chain.
     const quotas: QuotaAccess = {
@@ -261,11 +265,7 @@ export class ApiServer {
       },
     };
     const rcDef = this.registry.lookup("node.k8s.io", "v1", "runtimeclasses");
-    /** A RuntimeClass by name: the cache's copy, or the store's when the cache lags a class created a moment ago. */
-    const runtimeClass = async (name: string): Promise<Readonly<KubeObject> | undefined> => {
-      if (!rcDef) return undefined;
-      return cache.resource(resourcePrefix(rcDef)).get(resourcePrefix(rcDef) + name)?.object ?? (await this.stores.get(rcDef)!.get("", name).catch(() => undefined));
-    };
+    const runtimeClass = async (name: string): Promise<Readonly<KubeObject> | undefined> => (rcDef ? cachedOrStored(rcDef, name) : undefined);
     const builtinPlugins = [namespaceLifecycle(phaseOf), serviceAccounts.admission(), limitRanger(cachedIn("limitranges")), defaultTolerationSeconds(), runtimeClassAdmission(runtimeClass), resourceQuota(quotas)].filter((p) => !o.disableAdmissionPlugins.includes(p.name));
     const admission = new AdmissionChain([...builtinPlugins, ...o.admissionPlugins]);
     const openapi = new OpenAPIService(this.registry, [...reviewResources, ...metricsResources]);
@@ -293,11 +293,10 @@ export class ApiServer {
     // metrics.k8s.io (`kubectl top`) from the kubelets' resource metrics, scraped while it is used.
     const nodeDef = this.registry.lookup("", "v1", "nodes");
     const podDef = this.registry.lookup("", "v1", "pods");
-    const cachedObjects = (def: ResourceDefinition, namespace: string): readonly Readonly<KubeObject>[] => cache.resource(resourcePrefix(def)).list(resourcePrefix(def, namespace)).map((c) => c.object);
     let serveMetrics: ((ctx: HttpContext) => Promise<boolean>) | undefined;
     if (nodeDef && podDef) {
-      this.metricsScraper = new Scraper({ nodes: () => cachedObjects(nodeDef, ""), kubeletClient, log: log.child({ component: "metrics" }) });
-      serveMetrics = metricsApi({ scraper: this.metricsScraper, nodes: nodeDef, pods: podDef, list: cachedObjects });
+      this.metricsScraper = new Scraper({ nodes: () => cachedList(nodeDef, ""), kubeletClient, log: log.child({ component: "metrics" }) });
+      serveMetrics = metricsApi({ scraper: this.metricsScraper, nodes: nodeDef, pods: podDef, list: cachedList, get: cachedObject });
     }
     const checks: HealthCheck[] = [
       { name: "ping", check: () => true },

@@ -2,12 +2,12 @@
 // and PodMetrics, read-only (get, list), made on request from the scraper's last two points of
 // each node and container, for the nodes and pods the watch cache has now. Label and field
 // selectors are the nodes' and pods' own. Nothing of it is stored.
-import type { KubeObject, ResourceDefinition } from "../registry/types.js";
+import type { KubeObject, ResourceDefinition, TableColumn } from "../registry/types.js";
 import { negotiateOutput, parseAccept, sendJSON, type HttpContext } from "../http.js";
 import { selectionFilter } from "../handlers/selection.js";
 import { notFoundResource } from "../handlers/rest.js";
 import type { VirtualResource } from "../handlers/discovery.js";
-import { includeObjectOf, partialMetadata, renderingFor, type IncludeObject } from "../table.js";
+import { buildTable, includeObjectOf, renderingFor } from "../table.js";
 import * as status from "../status.js";
 import { Quantity } from "../../api/quantity.js";
 import { goDuration, rfc3339 } from "../../util/time.js";
@@ -28,6 +28,8 @@ export interface MetricsApiOptions {
   readonly pods: ResourceDefinition;
   /** The objects of a resource in a namespace ("" for all), as the watch cache has them now. */
   readonly list: (def: ResourceDefinition, namespace: string) => readonly Readonly<KubeObject>[];
+  /** One object, as the watch cache has it now. */
+  readonly get: (def: ResourceDefinition, namespace: string, name: string) => Readonly<KubeObject> | undefined;
 }
 
 type Usage = Record<"cpu" | "memory", string>;
@@ -52,24 +54,23 @@ const byNamespaceAndName = (a: Readonly<KubeObject>, b: Readonly<KubeObject>): n
   return x < y ? -1 : x > y ? 1 : 0;
 };
 
-function tableOf(items: readonly KubeObject[], usageCells: (o: KubeObject) => Usage, include: IncludeObject): KubeObject {
-  return {
-    kind: "Table",
-    apiVersion: "meta.k8s.io/v1",
-    metadata: {},
-    columnDefinitions: [
-      { name: "Name", type: "string", format: "name", description: "Name of the resource", priority: 0 },
-      { name: "cpu", type: "string", format: "quantity", description: "", priority: 0 },
-      { name: "memory", type: "string", format: "quantity", description: "", priority: 0 },
-      { name: "Window", type: "string", format: "duration", description: "", priority: 0 },
-    ],
-    rows: items.map((o) => {
-      const u = usageCells(o);
-      const cells = [o.metadata?.name ?? "", u.cpu, u.memory, o["window"]];
-      return include === "None" ? { cells } : { cells, object: include === "Object" ? o : partialMetadata(o) };
-    }),
-  };
-}
+const metricsColumns: readonly TableColumn[] = [
+  { name: "Name", type: "string", format: "name", description: "Name of the resource", priority: 0 },
+  { name: "cpu", type: "string", format: "quantity", description: "", priority: 0 },
+  { name: "memory", type: "string", format: "quantity", description: "", priority: 0 },
+  { name: "Window", type: "string", format: "duration", description: "", priority: 0 },
+];
+
+/** metrics-server's table of a metrics kind: name, usage (a pod's summed over its containers), window. */
+const printedAs = (usage: (m: KubeObject) => Usage): Pick<ResourceDefinition, "table"> => ({
+  table: {
+    columns: metricsColumns,
+    row: (m) => {
+      const u = usage(m);
+      return [m.metadata?.name ?? "", u.cpu, u.memory, m["window"]];
+    },
+  },
+});
 
 /** A pod's usage: its containers' summed (the table's cells). */
 function podTotal(o: KubeObject): Usage {
@@ -81,6 +82,9 @@ function podTotal(o: KubeObject): Usage {
   }
   return { cpu: cpu.toString(), memory: memory.toString() };
 }
+
+const nodeMetricsTable = printedAs((m) => m["usage"] as Usage);
+const podMetricsTable = printedAs(podTotal);
 
 /** Serves a metrics.k8s.io request; false when the request is for another group. */
 export function metricsApi(o: MetricsApiOptions): (ctx: HttpContext) => Promise<boolean> {
@@ -116,17 +120,17 @@ export function metricsApi(o: MetricsApiOptions): (ctx: HttpContext) => Promise<
     const isNodes = resource.kind === "NodeMetrics";
     const def = isNodes ? o.nodes : o.pods;
     const make = isNodes ? nodeMetrics : podMetrics;
-    const cells = isNodes ? (m: KubeObject) => m["usage"] as Usage : podTotal;
+    const printed = isNodes ? nodeMetricsTable : podMetricsTable;
     const filter = i.verb === "list" ? selectionFilter(def, ctx.url.searchParams) : undefined;
     await o.scraper.used();
     const now = new Date();
 
     if (i.verb === "get") {
-      const source = o.list(def, i.namespace).find((x) => x.metadata?.name === i.name && (!def.namespaced || x.metadata?.namespace === i.namespace));
+      const source = o.get(def, i.namespace, i.name);
       if (!source) throw status.notFound({ group: "", resource: def.plural }, i.name);
       const m = make(source, now);
       if (!m) throw status.notFound(gr, isNodes ? i.name : `${i.namespace}/${i.name}`);
-      sendJSON(ctx, 200, table ? tableOf([m], cells, include) : m);
+      sendJSON(ctx, 200, table ? buildTable(printed, [m], {}, include) : m);
       return true;
     }
     const items: KubeObject[] = [];
@@ -135,7 +139,7 @@ export function metricsApi(o: MetricsApiOptions): (ctx: HttpContext) => Promise<
       const m = make(source, now);
       if (m) items.push(m);
     }
-    sendJSON(ctx, 200, table ? tableOf(items, cells, include) : { kind: `${resource.kind}List`, apiVersion: API_VERSION, metadata: {}, items });
+    sendJSON(ctx, 200, table ? buildTable(printed, items, {}, include) : { kind: `${resource.kind}List`, apiVersion: API_VERSION, metadata: {}, items });
     return true;
   };
 }
