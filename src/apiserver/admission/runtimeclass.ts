@@ -85,28 +85,34 @@ export function mergeTolerations(first: readonly Toleration[], second: readonly 
   return merged;
 }
 
-/** The pod's spec and RuntimeClass for a pod create that names one; undefined when the plugin has nothing to do. */
-async function classOf(a: AdmissionAttributes, lookup: RuntimeClassLookup): Promise<{ spec: PodSpecLike; rc: RuntimeClassLike | undefined } | undefined> {
+/** The spec of a pod being created; undefined for every other write (the plugin looks at pod creates only). */
+function createdPodSpec(a: AdmissionAttributes): PodSpecLike | undefined {
   if (a.operation !== "CREATE" || a.resource.group !== "" || a.resource.plural !== "pods" || a.subresource !== "") return undefined;
-  const pod = a.object as { spec?: PodSpecLike } | undefined;
-  if (!pod || typeof pod.spec !== "object" || pod.spec === null) return undefined;
-  const name = pod.spec.runtimeClassName;
-  if (name === undefined || name === null) return { spec: pod.spec, rc: undefined };
+  const spec = (a.object as { spec?: PodSpecLike } | undefined)?.spec;
+  return typeof spec === "object" && spec !== null ? spec : undefined;
+}
+
+/** The RuntimeClass the pod names, if it names one; a missing (or deleted) class refuses the pod. */
+async function classOf(a: AdmissionAttributes, spec: PodSpecLike, lookup: RuntimeClassLookup): Promise<RuntimeClassLike | undefined> {
+  const name = spec.runtimeClassName;
+  if (name === undefined || name === null) return undefined;
   const rc = (await lookup(name)) as RuntimeClassLike | undefined;
   if (!rc || rc.metadata?.deletionTimestamp) throw admissionForbidden(a, `pod rejected: RuntimeClass "${name}" not found`);
-  return { spec: pod.spec, rc };
+  return rc;
 }
+
+const OVERHEAD_MISMATCH = "pod rejected: Pod's Overhead doesn't match RuntimeClass's defined Overhead";
 
 export function runtimeClassAdmission(lookup: RuntimeClassLookup): AdmissionPlugin {
   return {
     name: "RuntimeClass",
     async admit(a) {
-      const found = await classOf(a, lookup);
-      if (!found?.rc) return;
-      const { spec, rc } = found;
+      const spec = createdPodSpec(a);
+      const rc = spec && (await classOf(a, spec, lookup));
+      if (!spec || !rc) return;
       const fixed = rc.overhead?.podFixed;
       if (rc.overhead) {
-        if (nonEmpty(spec.overhead) && !sameResources(fixed, spec.overhead)) throw admissionForbidden(a, "pod rejected: Pod's Overhead doesn't match RuntimeClass's defined Overhead");
+        if (nonEmpty(spec.overhead) && !sameResources(fixed, spec.overhead)) throw admissionForbidden(a, OVERHEAD_MISMATCH);
         if (fixed) spec.overhead = { ...fixed };
         else delete spec.overhead;
       }
@@ -122,11 +128,13 @@ export function runtimeClassAdmission(lookup: RuntimeClassLookup): AdmissionPlug
       const tolerations = mergeTolerations(spec.tolerations ?? [], scheduling.tolerations ?? []);
       if (tolerations.length > 0) spec.tolerations = tolerations;
     },
+    // Only a pod that sets an overhead has anything to check, so only such a pod's class is read again.
     async validate(a) {
-      const found = await classOf(a, lookup);
-      if (!found || !nonEmpty(found.spec.overhead)) return;
-      if (!found.rc?.overhead) throw admissionForbidden(a, "pod rejected: Pod Overhead set without corresponding RuntimeClass defined Overhead");
-      if (!sameResources(found.rc.overhead.podFixed, found.spec.overhead)) throw admissionForbidden(a, "pod rejected: Pod's Overhead doesn't match RuntimeClass's defined Overhead");
+      const spec = createdPodSpec(a);
+      if (!spec || !nonEmpty(spec.overhead)) return;
+      const rc = await classOf(a, spec, lookup);
+      if (!rc?.overhead) throw admissionForbidden(a, "pod rejected: Pod Overhead set without corresponding RuntimeClass defined Overhead");
+      if (!sameResources(rc.overhead.podFixed, spec.overhead)) throw admissionForbidden(a, OVERHEAD_MISMATCH);
     },
   };
 }
