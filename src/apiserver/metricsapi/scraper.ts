@@ -74,6 +74,11 @@ export class Scraper {
     clearTimeout(timer);
   }
 
+  /** Whether scraping is on (a request came within the idle time). */
+  get scraping(): boolean {
+    return this.warm !== undefined;
+  }
+
   stop(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
