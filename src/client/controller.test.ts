@@ -4,8 +4,8 @@ import { Writable } from "node:stream";
 import { pino } from "pino";
 import { Registry } from "prom-client";
 import { FakeClock } from "./clock.js";
-import { keyOf, newControllerMetrics, runController, splitKey, type ControllerMetrics, type ReconcileResult } from "./controller.js";
-import { ClientError } from "./errors.js";
+import { ERROR_AFTER_REQUEUES, keyOf, newControllerMetrics, runController, splitKey, type ControllerMetrics, type ReconcileResult } from "./controller.js";
+import { ApiError, ClientError } from "./errors.js";
 import { DeletedFinalStateUnknown } from "./objects.js";
 import { WorkQueue } from "./workqueue.js";
 
@@ -85,6 +85,47 @@ void describe("runController", () => {
     ac.abort();
     await run;
     assert.equal(queue.shuttingDown(), true);
+  });
+
+  void it("logs a write race at debug, other failures as warnings, and as errors once a key keeps failing", async () => {
+    const clock = new FakeClock();
+    const queue = new WorkQueue({ clock });
+    const { log, lines } = capture();
+    const ac = new AbortController();
+    const conflict = new ApiError({ kind: "Status", apiVersion: "v1", status: "Failure", code: 409, reason: "Conflict", message: 'Operation cannot be fulfilled on deployments.apps "web": the object has been modified' });
+    const forbidden = new ApiError({ kind: "Status", apiVersion: "v1", status: "Failure", code: 403, reason: "Forbidden", message: 'pods "web-1" is forbidden: exceeded quota' });
+    let calls = 0;
+    const run = runController({
+      name: "test",
+      queue,
+      workers: 1,
+      log,
+      signal: ac.signal,
+      async sync(key) {
+        calls++;
+        throw key === "ns/race" ? conflict : forbidden;
+      },
+    });
+    queue.add("ns/race");
+    await until(() => calls === 1 && clock.pending === 1, "the race and its retry timer");
+    const raced = lines.find((l) => l["key"] === "ns/race" && l["msg"] !== "reconciling");
+    assert.equal(raced?.["level"], 20, "debug");
+    assert.equal(raced?.["reason"], "Conflict");
+    assert.equal(raced?.["err"], undefined, "an API error is logged by its Status, without a stack");
+
+    queue.add("ns/quota");
+    for (let n = 1; n <= ERROR_AFTER_REQUEUES + 1; n++) {
+      await until(() => lines.filter((l) => l["key"] === "ns/quota").length === n, `failure ${n}`);
+      clock.step(60_000);
+    }
+    const levels = lines.filter((l) => l["key"] === "ns/quota").map((l) => l["level"]);
+    assert.deepEqual(levels, [...Array<number>(ERROR_AFTER_REQUEUES).fill(40), 50], "warn, then error once it keeps failing");
+    const last = lines.filter((l) => l["key"] === "ns/quota").at(-1)!;
+    assert.equal(last["error"], forbidden.message);
+    assert.equal(last["code"], 403);
+
+    ac.abort();
+    await run;
   });
 
   void it("waits for in-flight reconciles on stop and hands them the aborted signal", async () => {

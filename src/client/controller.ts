@@ -4,6 +4,7 @@
 // per reconcile. Controllers never write their own loop.
 import type { Logger } from "../util/log.js";
 import { Counter, Histogram, type Registry } from "prom-client";
+import { ApiError, isAlreadyExists, isConflict } from "./errors.js";
 import type { WorkQueue } from "./workqueue.js";
 
 export { keyOf, splitKey } from "./objects.js";
@@ -34,6 +35,28 @@ export function newControllerMetrics(registry: Registry): ControllerMetrics {
       duration.observe({ controller }, seconds);
     },
   };
+}
+
+/**
+ * Retries after which a failing key is logged as an error: a few failures in a row are what
+ * controllers meet in ordinary work (a write racing another writer, a cache a moment behind),
+ * and upstream's controllers log those at a debug level too, keeping errors for keys that go
+ * on failing (the deployment controller after 15 retries).
+ */
+export const ERROR_AFTER_REQUEUES = 5;
+
+/**
+ * How a failed reconcile is logged. A 409 (Conflict: the object changed since it was read;
+ * AlreadyExists: the cache had not seen an object yet) is optimistic concurrency doing its job:
+ * debug. Other failures warn, and are errors once the key has failed ERROR_AFTER_REQUEUES times
+ * in a row. An API error is logged by its Status (what the server said); anything else keeps
+ * its stack, since it is likely a bug.
+ */
+function logFailure(log: Logger, err: unknown, requeues: number): void {
+  const fields = err instanceof ApiError ? { error: err.message, code: err.code, reason: err.reason, requeues } : { err, requeues };
+  if (isConflict(err) || isAlreadyExists(err)) log.debug(fields, "reconcile raced another write; will retry");
+  else if (requeues >= ERROR_AFTER_REQUEUES) log.error(fields, "reconcile failed; will retry");
+  else log.warn(fields, "reconcile failed; will retry");
 }
 
 export interface RunControllerOptions {
@@ -86,7 +109,7 @@ export async function runController(opts: RunControllerOptions): Promise<void> {
         if (signal.aborted) {
           keyLog.debug({ err }, "reconcile ended by shutdown");
         } else {
-          keyLog.error({ err, requeues: queue.numRequeues(key) }, "reconcile failed; will retry");
+          logFailure(keyLog, err, queue.numRequeues(key));
           queue.addRateLimited(key);
         }
       } finally {
