@@ -170,6 +170,29 @@ spec:
     assert.match(describe.stdout, /Ephemeral Containers:\n\s+looker:/);
   });
 
+  it("kubectl run -it without a terminal: a TTY container refuses the attach as upstream's kubelet does, and kubectl falls back to its logs and ends", async () => {
+    // kubectl without a terminal asks for stderr; the container has a TTY, which settles the
+    // attach (upstream takes tty from the container's spec). The runtime refuses the pair and
+    // kubectl reads the logs instead. Taking the client's tty=false used to attach a stderr that
+    // a TTY never closes: kubectl waited forever after the container had exited.
+    const run = c.kubectlProcess(["run", "-it", "--rm", "ttyrun", "--image=busybox:1.35", "--restart=Never", "--", "sh", "-c", "sleep 1; echo done"], { pipe: true });
+    let out = "";
+    run.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+    run.stderr!.on("data", (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => run.once("exit", resolve));
+    run.stdin!.end();
+    try {
+      const code = await until("kubectl run -it --rm to end", async () => (run.exitCode ?? run.signalCode) !== null ? await exited : undefined, 90_000, 200).catch((e: unknown) => {
+        throw new Error(`${String(e)}\nkubectl printed: ${out}`);
+      });
+      assert.equal(code, 0, out);
+      assert.match(out, /couldn't attach to pod\/ttyrun, falling back to streaming logs: .*tty and stderr cannot both be true/);
+      assert.match(out, /pod "ttyrun" deleted/);
+    } finally {
+      run.kill("SIGKILL");
+    }
+  });
+
   it("kubectl top shows the node's and a busy pod's usage from the kubelet's resource metrics", async () => {
     await apply(`apiVersion: v1
 kind: Pod

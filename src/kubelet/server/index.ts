@@ -306,8 +306,7 @@ export class KubeletServer {
   private async serveLogs(req: IncomingMessage, res: ServerResponse, url: URL, namespace: string, pod: string, container: string): Promise<void> {
     const opts = parseLogOptions(url.searchParams);
     // Whether an exited newest attempt is waiting to be restarted, as the pod's status says it.
-    const spec = this.o.pods?.().find((p) => p.metadata?.namespace === namespace && p.metadata?.name === pod)?.spec;
-    const policy = restartPolicyOf(spec, container);
+    const policy = restartPolicyOf(podSpec(this.o.pods?.(), namespace, pod), container);
     const restarts = (exitCode: number): boolean => restartsAfterExit(policy, exitCode);
     const c = await logContainer(this.o.cri, namespace, pod, container, opts.previous, restarts);
     if (c.logPath === "") throw new HttpError(400, `container "${container}" in pod "${pod}" has no log file`);
@@ -374,7 +373,7 @@ export class KubeletServer {
       if (mode === "tunnel") return tunnelPortForward(req, socket, head, location, log);
       return passthrough(req, socket, head, location, log);
     }
-    const opts = parseRemoteCommandOptions(q);
+    let opts = parseRemoteCommandOptions(q);
     const c = await runningContainer(this.o.cri, t.namespace, t.pod, t.container, t.uid);
     let location: URL;
     if (t.kind === "exec") {
@@ -382,6 +381,14 @@ export class KubeletServer {
       if (cmd.length === 0) throw new HttpError(400, "you must specify at least one command for the container");
       location = new URL(await this.o.cri.exec({ containerId: c.id, cmd, tty: opts.tty, stdin: opts.stdin, stdout: opts.stdout, stderr: opts.stderr }));
     } else {
+      // Whether the process runs on a terminal was settled when it started: attach takes its TTY
+      // from the container's spec, not from the client, as upstream's kubelet does. A client
+      // without a terminal (`kubectl run -it … < /dev/null`) still asks for stderr, which a TTY
+      // does not have; the runtime refuses that pair and kubectl falls back to streaming the
+      // logs. Taking the client's word instead left that kubectl waiting, after the container
+      // exited, for a stderr that never ends.
+      const tty = containerSpec(this.o.pods?.(), t.namespace, t.pod, t.container)?.tty ?? opts.tty;
+      opts = { ...opts, tty };
       location = new URL(await this.o.cri.attach({ containerId: c.id, tty: opts.tty, stdin: opts.stdin, stdout: opts.stdout, stderr: opts.stderr }));
     }
     log.debug({ location: location.origin }, "streaming");
@@ -389,6 +396,17 @@ export class KubeletServer {
     if (mode === "bridge-v5") return bridgeRemoteCommand(req, socket, head, location, opts, log);
     return passthrough(req, socket, head, location, log);
   }
+}
+
+/** The spec of the pod this kubelet runs, if it knows the pod. */
+function podSpec(pods: readonly Pod[] | undefined, namespace: string, pod: string): Pod["spec"] {
+  return pods?.find((p) => p.metadata?.namespace === namespace && p.metadata?.name === pod)?.spec;
+}
+
+/** The spec of container `name` (regular, init or ephemeral) of the pod this kubelet runs, if it knows the pod. */
+function containerSpec(pods: readonly Pod[] | undefined, namespace: string, pod: string, name: string): { readonly tty?: boolean } | undefined {
+  const spec = podSpec(pods, namespace, pod);
+  return spec?.containers.find((c) => c.name === name) ?? spec?.initContainers?.find((c) => c.name === name) ?? spec?.ephemeralContainers?.find((c) => c.name === name);
 }
 
 /** The restart policy of the pod's container `name`, by its kind (containerRestartPolicy). */
