@@ -2,6 +2,7 @@
 import { Option, type Command } from "commander";
 import { runAgent, type AgentFlags } from "./agent-action.js";
 import { defaultDataDir } from "./defaults.js";
+import { DEFAULT_CLUSTER_DOMAIN } from "../api/dns.js";
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
@@ -15,7 +16,7 @@ export function addNodeFlags(cmd: Command): Command {
     .option("--manifest-url <url>", "run the pods described at this URL (static pods)")
     .option("--kubelet-port <port>", "the kubelet's HTTPS port (logs, exec, port-forward)", "10250")
     .option("--cluster-dns <ip>", "DNS server address for pods with dnsPolicy ClusterFirst (repeatable; default: the 10th address of the service range)", collect)
-    .option("--cluster-domain <domain>", "the cluster's DNS domain", "cluster.local")
+    .option("--cluster-domain <domain>", "the cluster's DNS domain", DEFAULT_CLUSTER_DOMAIN)
     .option("--node-label <key=value>", "label to register the node with (repeatable)", collect)
     .option("--node-taint <key=value:effect>", "taint to register the node with (repeatable)", collect)
     .option("--cni-bridge <name>", "Linux bridge of the pod network", "cni0")

@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { runServer, type ServerFlags } from "./server-action.js";
 import { defaultDataDir } from "./defaults.js";
 import { addNodeFlags } from "./agent.js";
+import { DEFAULT_SERVICE_ACCOUNT_ISSUER } from "../apiserver/serviceaccount/index.js";
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
@@ -21,7 +22,7 @@ export function registerServerCommand(program: Command): void {
     .option("--token-auth-file <file>", "static bearer tokens (CSV: token,user,uid,\"group1,group2\")")
     .option("--max-requests-inflight <n>", "read-only requests served at once before 429", "400")
     .option("--max-mutating-requests-inflight <n>", "mutating requests served at once before 429", "200")
-    .option("--service-account-issuer <url>", "issuer (iss) of the service account tokens the server signs", "https://kubernetes.default.svc.cluster.local")
+    .option("--service-account-issuer <url>", "issuer (iss) of the service account tokens the server signs", DEFAULT_SERVICE_ACCOUNT_ISSUER)
     .option("--api-audiences <list>", "comma-separated audiences a service account token must name one of (default: the issuer)")
     .option("--disable-admission-plugins <list>", "comma-separated admission plugins to turn off (NamespaceLifecycle, ServiceAccount, LimitRanger, DefaultTolerationSeconds, RuntimeClass, ResourceQuota)")
     .option("--audit-log-path <file>", "append one JSON audit event per request to this file")

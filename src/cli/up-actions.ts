@@ -2,14 +2,14 @@
 // detached (reusing the state in the data dir), waits until it is ready, merges a "k8ts"
 // context into ~/.kube/config, and says what to type next; down stops it.
 import { spawn } from "node:child_process";
+import { Resolver } from "node:dns/promises";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { readKubeconfig, mergeIntoKubeconfig } from "../util/kubeconfig.js";
 import { createClientFromKubeconfig, type RestClient } from "../client/rest.js";
-import { SERVICE_NAME_LABEL } from "../api/labels.js";
-import type { EndpointSlice } from "kubernetes-types/discovery/v1.js";
+import { apiServiceName, DEFAULT_CLUSTER_DOMAIN } from "../api/dns.js";
 import { defaultNodeName } from "../kubelet/agent.js";
 import { cleanNetworkNat, sweepNode } from "../kubelet/reset.js";
 import { kubeletPaths } from "../kubelet/types.js";
@@ -157,14 +157,20 @@ export async function up(o: UpOptions): Promise<UpResult> {
   return { alreadyRunning, pid, url, kubeconfig, mergedInto, log, elapsedMs: Date.now() - started, node, dnsReady };
 }
 
-/** The kube-dns Service has an endpoint that is ready. */
+/**
+ * The cluster DNS answers, asked as a pod asks it: the API server's name, sent to the kube-dns
+ * Service's cluster IP (reachable from the node through the proxy's rules). An EndpointSlice
+ * that says ready is not enough: after a restart it still says what the last run posted until
+ * the kubelet has looked at the adopted pod again.
+ */
 async function dnsAnswering(client: RestClient): Promise<boolean> {
-  const slices = await client
-    .forKind("discovery.k8s.io/v1", "EndpointSlice")
-    .namespace("kube-system")
-    .list({ labelSelector: `${SERVICE_NAME_LABEL}=kube-dns` })
-    .catch(() => undefined);
-  return (slices?.items as EndpointSlice[] | undefined)?.some((sl) => sl.endpoints.some((e) => e.conditions?.ready)) ?? false;
+  const service = await client.forKind("v1", "Service").namespace("kube-system").get("kube-dns").catch(() => undefined);
+  const ip = service?.spec?.clusterIP;
+  if (!ip || ip === "None") return false;
+  const resolver = new Resolver({ timeout: 1000, tries: 1 });
+  resolver.setServers([ip]);
+  const answer = await resolver.resolve4(apiServiceName(DEFAULT_CLUSTER_DOMAIN)).catch(() => []);
+  return answer.length > 0;
 }
 
 /** Ready, as posted by an agent that runs now: a node's status outlives its agent for the lease's grace period. */

@@ -9,6 +9,7 @@ import { createLogger, type Logger } from "../util/log.js";
 import { VERSION } from "../util/version.js";
 import { DnsError } from "./errors.js";
 import { DnsServer, type DnsServerOptions, type ListenAddress } from "./server.js";
+import { DEFAULT_CLUSTER_DOMAIN } from "../api/dns.js";
 
 export interface DnsFlags {
   /** absent: in-cluster configuration */
@@ -31,7 +32,7 @@ export interface DnsFlags {
 
 export const DEFAULT_DNS_FLAGS: DnsFlags = {
   listen: ["0.0.0.0:53"],
-  clusterDomain: "cluster.local",
+  clusterDomain: DEFAULT_CLUSTER_DOMAIN,
   httpAddress: "0.0.0.0",
   healthPort: 8080,
   readyPort: 8181,

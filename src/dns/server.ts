@@ -26,6 +26,7 @@ import { serviceRecords, sliceServiceKey, zoneRecords } from "./records.js";
 import { Resolver, type Chase } from "./resolver.js";
 import { RecordStore } from "./store.js";
 import { frame, MalformedMessage, parseQuery, RCODE, TYPE, udpLimit, WireWriter, type ParsedQuery, type ResourceRecord, type ResponseSpec } from "./wire.js";
+import { DEFAULT_CLUSTER_DOMAIN } from "../api/dns.js";
 
 export interface ListenAddress {
   readonly address: string;
@@ -81,7 +82,7 @@ function isWildcard(address: string): boolean {
 }
 
 export function compileDnsServerOptions(o: DnsServerOptions): CompiledDnsServerOptions {
-  const clusterDomain = canonicalName(o.clusterDomain ?? "cluster.local");
+  const clusterDomain = canonicalName(o.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN);
   if (clusterDomain === "" || !clusterDomain.split(".").every(isDnsLabel)) throw new DnsError("InvalidOptions", `cluster domain ${JSON.stringify(o.clusterDomain)} is not a DNS name`);
   if (o.listen.length === 0) throw new DnsError("InvalidOptions", "the server needs at least one address to listen on");
   checkListen(o.listen, "listen");

@@ -29,6 +29,7 @@ import { PodLifecycle } from "./pods/index.js";
 import { KubeletServer } from "./server/index.js";
 import { ensureKubeletServingCert } from "./server/certs.js";
 import { CodedError } from "../util/errors.js";
+import { DEFAULT_CLUSTER_DOMAIN } from "../api/dns.js";
 
 export class AgentError extends CodedError<"NoPodCIDR" | "Stopped" | "BadOption"> {
   override readonly name = "AgentError";
@@ -203,7 +204,7 @@ export class Agent {
       probes: prober,
       objects,
       clusterDNS: o.clusterDNS ?? [],
-      clusterDomain: o.clusterDomain ?? "cluster.local",
+      clusterDomain: o.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN,
       cgroupParent: `/${o.cgroupRoot ?? "k8ts"}/kubepods`,
       log,
     }));

@@ -2,6 +2,7 @@
 // the bearer-token authenticator, the TokenRequest subresource, the ServiceAccount admission
 // plugin, and the issuer discovery documents (/.well-known/openid-configuration and its JWKS).
 import { exportJWK } from "jose";
+import { apiServiceName, DEFAULT_CLUSTER_DOMAIN } from "../../api/dns.js";
 import type { NamespacePhase } from "../admission/namespacelifecycle.js";
 import type { AdmissionPlugin } from "../admission/types.js";
 import type { Authenticator } from "../authn/types.js";
@@ -20,7 +21,7 @@ export { storeLookup, type ObjectLookup } from "./lookup.js";
 export { createToken, serveTokenRequest } from "./tokenrequest.js";
 
 /** upstream's usual --service-account-issuer, which kubeadm and most distributions set. */
-export const DEFAULT_SERVICE_ACCOUNT_ISSUER = "https://kubernetes.default.svc.cluster.local";
+export const DEFAULT_SERVICE_ACCOUNT_ISSUER = `https://${apiServiceName(DEFAULT_CLUSTER_DOMAIN)}`;
 
 export interface ServiceAccountsOptions {
   /** PEM private key tokens are signed with (the PKI's tls/sa.key). */
