@@ -416,7 +416,28 @@ spec:
     }, 60_000, 200);
   });
 
-  it("adopts running containers when the agent restarts", async () => {
+  it("adopts running containers when the agent restarts, and a ready pod stays ready", async () => {
+    // A pod whose readiness probe counts its runs in a file: the restarted agent has looked at
+    // the pod once the count grows.
+    await apply(`apiVersion: v1
+kind: Pod
+metadata: {name: keeps-ready}
+spec:
+  terminationGracePeriodSeconds: 0
+  containers:
+  - name: main
+    image: busybox:1.35
+    command: ["sleep", "3600"]
+    readinessProbe: {exec: {command: ["sh", "-c", "echo x >> /tmp/probes"]}, periodSeconds: 2}
+`);
+    const probes = async (): Promise<number> => {
+      const r = await c.kubectl(["exec", "keeps-ready", "--", "sh", "-c", "wc -l < /tmp/probes"]);
+      return r.code === 0 ? Number(r.stdout.trim()) : 0;
+    };
+    const ready = await until("keeps-ready Ready", async () => {
+      const p = await pod("keeps-ready");
+      return p.status?.conditions?.some((x) => x.type === "Ready" && x.status === "True") ? p : undefined;
+    }, 60_000, 200);
     const before = await pod("configured");
     const id = before.status!.containerStatuses![0]!.containerID;
     const mirror = async (): Promise<Pod> => (await c.client.forKind("v1", "Pod").namespace("kube-system").get(`static-web-${c.nodeName}`)) as Pod;
@@ -430,6 +451,15 @@ spec:
     const after = await pod("configured");
     assert.equal(after.status!.containerStatuses![0]!.containerID, id);
     assert.equal(after.status!.containerStatuses![0]!.restartCount, 0);
+
+    // The agent that came back never reported keeps-ready unready (it used to, for up to a probe
+    // period, taking it out of its Services' endpoints): once it has probed the pod, the Ready
+    // condition is still the one from before the restart, not a later transition back to True.
+    const counted = await probes();
+    await until("a readiness probe by the restarted agent", async () => ((await probes()) > counted ? true : undefined), 30_000, 250);
+    const readyCondition = (p: Pod): string => JSON.stringify(p.status?.conditions?.find((x) => x.type === "Ready"));
+    assert.equal(readyCondition(await pod("keeps-ready")), readyCondition(ready));
+    assert.equal((await pod("keeps-ready")).status?.containerStatuses?.[0]?.ready, true);
   });
 
   it("masquerades pod traffic leaving the cluster's range", async () => {

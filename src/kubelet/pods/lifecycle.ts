@@ -428,7 +428,10 @@ export class PodLifecycle {
     this.checkDeadline(w);
     if (deleting || w.terminal || isFinal(pod.status?.phase)) return this.syncTerminating(w, runtime, deleting);
 
-    // Tell the API the pod is being worked on before the first (slow) steps.
+    // Tell the API the pod is being worked on before the first (slow) steps. The prober hears of
+    // the running containers first: after a kubelet restart this is the first status of
+    // containers it has not seen yet, and it would report them unready and not started.
+    this.syncProbes(w, runtime);
     this.report(w, runtime, false);
 
     let volumes: Map<string, MountedVolume>;

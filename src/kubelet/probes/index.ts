@@ -16,6 +16,7 @@ import type { InvolvedObject } from "../../client/events.js";
 import type { Logger } from "../../util/log.js";
 import type { CriClient } from "../cri/client.js";
 import type { ProbeManager, RunningContainer } from "../types.js";
+import { CONTAINER_RUNTIME_PREFIX } from "../pods/status.js";
 import { runHandler, type HandlerResult } from "./handlers.js";
 
 export { runHandler, runLifecycleHook, resolvePort, expandCommand, REASON_FAILED_POST_START_HOOK, REASON_FAILED_PRE_STOP_HOOK, REASON_LIFECYCLE_HTTP_FALLBACK } from "./handlers.js";
@@ -204,6 +205,17 @@ export class Prober implements ProbeManager {
     }
     if (!container) return undefined;
     const c = new Tracked(uid, entry, r, container, fieldPath, container.startupProbe !== undefined);
+    // A container this kubelet finds already running (it restarted, the container did not)
+    // keeps what the pod's status last said of it until its probes run again. Upstream starts
+    // such a container unready (kubernetes#78733, #100277), and its first readiness probe waits
+    // up to a period (the restart jitter below): every Service lost the pod's endpoint for up to
+    // periodSeconds at each kubelet restart — the cluster DNS for ~10 s after each `k8ts up`.
+    // A probe that now fails corrects it as any failure does.
+    const posted = [...(entry.pod.status?.containerStatuses ?? []), ...(entry.pod.status?.initContainerStatuses ?? [])].find((s) => s.name === r.name);
+    if (posted?.containerID === CONTAINER_RUNTIME_PREFIX + r.containerId) {
+      if (posted.started === true) c.started = true;
+      if (posted.ready) c.ready = true;
+    }
     const probes: [ProbeType, Probe | undefined][] = [
       ["startup", container.startupProbe],
       ["liveness", container.livenessProbe],

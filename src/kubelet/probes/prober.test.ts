@@ -163,6 +163,28 @@ describe("Prober", () => {
     assert.ok((written.at(-1)?.count ?? 0) >= 2, "repeats are counted on one event");
   });
 
+  it("a container found running after a kubelet restart keeps its posted readiness and start until its probes run; a new container starts unready", async () => {
+    const { prober, changes } = harness();
+    srv.status.set("/adopt", 500);
+    const probes = { startupProbe: httpProbe("/adopt-start", srv.port, { periodSeconds: 1000 }), readinessProbe: httpProbe("/adopt", srv.port, { failureThreshold: 2 }) };
+    srv.status.set("/adopt-start", 200);
+    const pod: Pod = { ...makePod(probes), status: { containerStatuses: [{ name: "web", containerID: "containerd://c1", ready: true, started: true, restartCount: 0, image: "busybox", imageID: "" }] } };
+    // The status the last run posted names this very container: it stays ready and started.
+    prober.syncPod(pod, "127.0.0.1", [{ name: "web", containerId: "c1", startedAt: Date.now() - 60_000 }]);
+    assert.equal(prober.isStarted("uid-1", "c1"), true);
+    assert.equal(prober.isReady("uid-1", "c1"), true);
+    assert.equal(srv.count("/adopt-start"), 0, "no startup probe to run again");
+    // Until a probe says otherwise, as for any container.
+    await until("unready after failureThreshold failures", () => (prober.isReady("uid-1", "c1") ? undefined : true));
+    assert.ok(srv.count("/adopt", 500) >= 2);
+    assert.deepEqual(changes, ["uid-1"]);
+
+    // A container the status does not name (a restart of it) starts unready and not started.
+    prober.syncPod(pod, "127.0.0.1", [{ name: "web", containerId: "c2", startedAt: Date.now() }]);
+    assert.equal(prober.isStarted("uid-1", "c2"), false);
+    assert.equal(prober.isReady("uid-1", "c2"), false);
+  });
+
   it("liveness failing failureThreshold times asks for a restart and holds until the container is replaced", async () => {
     const { prober, changes } = harness();
     srv.status.set("/l1", 500);
