@@ -18,6 +18,7 @@ import { cniConfDir, writeCniConfig, CNI_CONFIG_FILE } from "./cni.js";
 import { ensurePodMasquerade } from "./masquerade.js";
 import { ensureBuiltinImages } from "./images/import.js";
 import { ensureDnsImageInChild } from "./images/dns-child.js";
+import { DNS_IMAGE } from "./images/dns.js";
 import { isMirrorPod, kubeletPaths, type KubeletPaths } from "./types.js";
 import { NodeAgent } from "./node/index.js";
 import { StaticPodSource } from "./config/static.js";
@@ -194,6 +195,11 @@ export class Agent {
     log.debug({ ms: Date.now() - started }, "object caches synced");
     const volumes = new Volumes({ paths: this.paths, objects, nodeName: this.nodeName, log });
     const prober = (this.prober = new Prober({ cri, events, log }));
+    // The cluster DNS image is built from this node's Node binary (seconds of CPU the first
+    // time): in the background, so that the node is Ready without waiting for it; a pod that
+    // wants it meanwhile waits for the build instead of pulling it from a registry that does not
+    // exist (which failed with ErrImagePull and backed off).
+    const dnsImage = this.containerd ? this.buildDnsImage(this.containerd, log) : undefined;
     const lifecycle = (this.lifecycle = new PodLifecycle({
       nodeIP: node.nodeIP,
       cri,
@@ -207,6 +213,7 @@ export class Agent {
       clusterDomain: o.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN,
       cgroupParent: `/${o.cgroupRoot ?? "k8ts"}/kubepods`,
       log,
+      builtinImages: { building: (image) => (image === DNS_IMAGE ? dnsImage?.() : undefined) },
     }));
     prober.onChange((uid) => lifecycle.resync(uid));
 
@@ -269,23 +276,26 @@ export class Agent {
     objects.onChange((_kind, namespace) => {
       for (const p of pods.lister.namespace(namespace).list()) if (p.metadata?.uid) lifecycle.resync(p.metadata.uid);
     });
-    // The cluster DNS image is built from this node's Node binary (seconds of CPU the first
-    // time): in the background, so that the node is Ready without waiting for it; pods that
-    // wanted it are synced again once it is there.
-    if (this.containerd) {
-      const address = this.containerd.socket;
-      void ensureDnsImageInChild({ endpoint: this.containerd.endpoint, address, archiveDir: join(this.paths.root, "images") }, this.stopping.signal).then(
-        (r) => {
-          if (!r.imported) return;
-          log.info({ image: r.reference }, "cluster DNS image imported");
-          for (const p of lifecycle.pods()) if (p.metadata?.uid) lifecycle.resync(p.metadata.uid);
-        },
-        (err: unknown) => {
-          if (!this.stopping.signal.aborted) log.warn({ err }, "the cluster DNS image could not be built");
-        },
-      );
-    }
     log.info({ ms: Date.now() - started }, "agent running");
+  }
+
+  /**
+   * Starts building and importing the cluster DNS image; the function returned gives, while the
+   * build runs, a promise of whether it succeeded (undefined once it is over).
+   */
+  private buildDnsImage(containerd: Containerd, log: Logger): () => Promise<boolean> | undefined {
+    let running: Promise<boolean> | undefined = ensureDnsImageInChild({ endpoint: containerd.endpoint, address: containerd.socket, archiveDir: join(this.paths.root, "images") }, this.stopping.signal).then(
+      (r) => {
+        if (r.imported) log.info({ image: r.reference }, "cluster DNS image imported");
+        return true;
+      },
+      (err: unknown) => {
+        if (!this.stopping.signal.aborted) log.warn({ err }, "the cluster DNS image could not be built");
+        return false;
+      },
+    );
+    void running.then(() => (running = undefined));
+    return () => running;
   }
 
   private onStaticPods(list: readonly Pod[]): void {

@@ -75,6 +75,17 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(3).replace(/\.?0+$/, "")}s`;
 }
 
+/** Images the node makes itself (the cluster DNS image): nothing to pull from a registry. */
+export interface BuiltinImages {
+  /**
+   * While `image` is being built and imported: resolves true once it is present, false if the
+   * build failed. Undefined for any other image, and once the build is over.
+   */
+  building(image: string): Promise<boolean> | undefined;
+}
+
+export const NO_BUILTIN_IMAGES: BuiltinImages = { building: () => undefined };
+
 export class ImagePuller {
   private readonly inflight = new Map<string, Promise<string>>();
 
@@ -83,6 +94,7 @@ export class ImagePuller {
     private readonly events: EventRecorder,
     private readonly objects: ObjectSource,
     private readonly backoff: Backoff,
+    private readonly builtin: BuiltinImages = NO_BUILTIN_IMAGES,
   ) {}
 
   /** The image's id once present; throws ImagePullError with the waiting reason. */
@@ -100,6 +112,18 @@ export class ImagePuller {
       const msg = `Container image "${image}" is not present with pull policy of Never`;
       this.events.event(ref, "Warning", "ErrImageNeverPull", msg);
       throw new ImagePullError("ErrImageNeverPull", msg);
+    }
+    // A pod that wants an image this node is still building waits for it, as for a pull: a pull
+    // from the registry its name points at would fail (there is none) and back off.
+    const building = present ? undefined : this.builtin.building(image);
+    if (building) {
+      this.events.event(ref, "Normal", "Pulling", `Waiting for image "${image}", which this node builds`);
+      const t0 = Date.now();
+      present = (await building) ? (await this.cri.imageStatus(image)).image : null;
+      if (present) {
+        this.events.event(ref, "Normal", "Pulled", `Image "${image}" built on this node; waited ${seconds(Date.now() - t0)}. Image size: ${present.size} bytes.`);
+        return { ref: present.id, user: { uid: present.uid?.value, username: present.username } };
+      }
     }
     const key = `${pod.metadata?.uid ?? ""}/${image}`;
     if (this.backoff.remainingSinceUpdate(key) > 0) {

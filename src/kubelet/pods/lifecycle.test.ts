@@ -3,6 +3,7 @@
 // the agent does, and everything is asserted through the API and CRI.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
@@ -112,6 +113,9 @@ describe("pod lifecycle on a real runtime", { skip }, () => {
     });
   };
 
+  /** Images "this node builds" in these tests: a pod waits for the promise instead of pulling. */
+  const builds = new Map<string, Promise<boolean>>();
+
   before(async () => {
     rt = await startTestRuntime({ network: true });
     api = await startTestApiServer();
@@ -134,6 +138,7 @@ describe("pod lifecycle on a real runtime", { skip }, () => {
       cgroupParent: `/${rt.cgroupRoot}`,
       log,
       backoff: { initialMs: 300, maxMs: 1200 },
+      builtinImages: { building: (image) => builds.get(image) },
     };
     await client.forKind("v1", "ConfigMap").namespace("default").create({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "cfg" }, data: { greeting: "hello" } } as ConfigMap);
     factory = new SharedInformerFactory({ client, log, selectors: { fieldSelector: `spec.nodeName=${NODE}` } });
@@ -330,6 +335,30 @@ describe("pod lifecycle on a real runtime", { skip }, () => {
     assert.equal(failed.status?.initContainerStatuses?.[0]?.state?.terminated?.exitCode, 1);
     assert.equal(failed.status?.containerStatuses?.[0]?.state?.waiting?.reason, "PodInitializing");
     await Promise.all([deleteAndWait("done"), deleteAndWait("initfail"), deleteAndWait("deadline")]);
+  });
+
+  it("a pod waits for an image the node is still building instead of pulling it, and pulls (and fails) if the build fails", async () => {
+    const image = "k8ts.local/built:1";
+    let finish!: (ok: boolean) => void;
+    builds.set(image, new Promise<boolean>((r) => (finish = r)));
+    await create("builtin", { containers: [{ name: "c", image, command: ["sleep", "3600"] }] });
+    await until("the pod waits for the build", async () => ((await eventsOf("builtin")).some((e) => e === `Pulling: Waiting for image "${image}", which this node builds`) ? true : undefined));
+    // The build's import: the image under its name in the runtime, then the build says done.
+    execFileSync("ctr", ["--address", rt.containerd.socket, "-n", "k8s.io", "images", "tag", "docker.io/library/busybox:1.35", image]);
+    finish(true);
+    builds.delete(image);
+    await waitPod("builtin Running", "builtin", (p) => p.status?.phase === "Running");
+    const evs = await eventsOf("builtin");
+    assert.ok(evs.some((e) => e.startsWith(`Pulled: Image "${image}" built on this node; waited `)), evs.join("\n"));
+    assert.ok(!evs.some((e) => e.startsWith("Failed")), evs.join("\n"));
+
+    // A failed build leaves the image to the pull, which fails as any pull from nowhere does.
+    const broken = "k8ts.local/broken:1";
+    builds.set(broken, Promise.resolve(false));
+    await create("unbuilt", { containers: [{ name: "c", image: broken, command: ["sleep", "3600"] }] });
+    await waitPod("ErrImagePull", "unbuilt", (p) => ["ErrImagePull", "ImagePullBackOff"].includes(p.status?.containerStatuses?.[0]?.state?.waiting?.reason ?? ""));
+    builds.delete(broken);
+    await Promise.all(["builtin", "unbuilt"].map(deleteAndWait));
   });
 
   it("bad input ends in upstream's reasons: ErrImagePull/ImagePullBackOff, CreateContainerConfigError, RunContainerError, a taken host port", async () => {

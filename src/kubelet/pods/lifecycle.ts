@@ -38,7 +38,7 @@ import { Backoff, DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff.js";
 import { containerConfig, containerHash, containerMounts, DEFAULT_GRACE_SECONDS, podRef, terminationGraceSeconds, verifyRunAsNonRoot } from "./container.js";
 import { ContainerConfigError, containerEnv } from "./env.js";
 import { hostAllocatable, type NodeAllocatable } from "../volumes/downward.js";
-import { ImagePuller, ImagePullError } from "./images.js";
+import { ImagePuller, ImagePullError, NO_BUILTIN_IMAGES, type BuiltinImages } from "./images.js";
 import { EMPTY_RUNTIME, RuntimeReader, type ContainerRecord, type PodRuntime, type SandboxRecord } from "./runtime-state.js";
 import { hostNetworkHostsFile, managedHostsFile, MANAGED_BY_VALUE, parseResolvConf, podHostname, sandboxConfig, type ResolvConf } from "./sandbox.js";
 import { computePodStatus, isSidecar, KUBELET_CONDITIONS, latestOf, readySandbox, type ContainerReason } from "./status.js";
@@ -72,6 +72,8 @@ export interface PodLifecycleOptions {
   resolvConfPath?: string;
   /** the node's hosts file, for host-network pods (default /etc/hosts) */
   hostsPath?: string;
+  /** images the node builds itself, which pods wait for instead of pulling (default: none) */
+  builtinImages?: BuiltinImages;
 }
 
 interface CompiledOptions extends Required<Omit<PodLifecycleOptions, "backoff">> {
@@ -84,6 +86,7 @@ function compile(o: PodLifecycleOptions): CompiledOptions {
     relistIntervalMs: 1000,
     resolvConfPath: "/etc/resolv.conf",
     hostsPath: "/etc/hosts",
+    builtinImages: NO_BUILTIN_IMAGES,
     ...o,
     backoff: o.backoff ?? DEFAULT_BACKOFF,
     cgroupParent: o.cgroupParent.replace(/\/+$/, ""),
@@ -187,7 +190,7 @@ export class PodLifecycle {
     this.log = o.log.child({ component: "pod-lifecycle" });
     this.reader = new RuntimeReader(o.cri);
     this.crashBackoff = new Backoff(this.o.backoff);
-    this.images = new ImagePuller(o.cri, o.events, o.objects, new Backoff(this.o.backoff));
+    this.images = new ImagePuller(o.cri, o.events, o.objects, new Backoff(this.o.backoff), this.o.builtinImages);
     this.writer = new StatusWriter(o.client, this.log);
     this.node = hostAllocatable(o.paths.root);
   }
