@@ -52,7 +52,9 @@ export function dnsAddonObjects(o: DnsAddonOptions): KubeObject[] {
     metadata: { name: DNS_DEPLOYMENT_NAME, namespace: DNS_NAMESPACE, labels },
     spec: {
       replicas: o.replicas ?? 1,
-      strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },
+      // A new pod is Ready before the old one goes: with one replica, upstream's maxUnavailable 1
+      // (kubeadm runs two) left the cluster without DNS for seconds at each rollout.
+      strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
       selector: { matchLabels: { ...DNS_APP_LABEL } },
       template: {
         metadata: { labels: { ...DNS_APP_LABEL } },
