@@ -167,9 +167,14 @@ async function dnsAnswering(client: RestClient): Promise<boolean> {
   const service = await client.forKind("v1", "Service").namespace("kube-system").get("kube-dns").catch(() => undefined);
   const ip = service?.spec?.clusterIP;
   if (!ip || ip === "None") return false;
+  return clusterDnsAnswers(ip);
+}
+
+/** `server` ("ip" or "ip:port") answers the API server's name with an address within a second. */
+export async function clusterDnsAnswers(server: string, clusterDomain = DEFAULT_CLUSTER_DOMAIN): Promise<boolean> {
   const resolver = new Resolver({ timeout: 1000, tries: 1 });
-  resolver.setServers([ip]);
-  const answer = await resolver.resolve4(apiServiceName(DEFAULT_CLUSTER_DOMAIN)).catch(() => []);
+  resolver.setServers([server]);
+  const answer = await resolver.resolve4(apiServiceName(clusterDomain)).catch(() => []);
   return answer.length > 0;
 }
 
