@@ -3,6 +3,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { request } from "node:https";
+import { createServer as createNetServer, type AddressInfo } from "node:net";
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { startTestApiServer, type TestApiServer } from "../testing/apiserver.js";
@@ -92,6 +93,19 @@ function openWatch(s: TestApiServer, path: string): { until(n: number, timeoutMs
     close: () => req.destroy(),
   };
 }
+
+describe("API server start", () => {
+  it("says which port is taken when another process listens on it", async () => {
+    const taken = createNetServer();
+    await new Promise<void>((r) => taken.listen(0, "127.0.0.1", r));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      await assert.rejects(startTestApiServer({ port, bindAddress: "127.0.0.1" }), new RegExp(`^Error: port ${port} on 127\\.0\\.0\\.1 is in use by another process`));
+    } finally {
+      taken.close();
+    }
+  });
+});
 
 describe("API server", () => {
   let s: TestApiServer;

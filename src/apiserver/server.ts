@@ -398,13 +398,15 @@ export class ApiServer {
     server.keepAliveTimeout = 90_000;
     this.server = server;
     await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
+      const failed = (err: NodeJS.ErrnoException): void =>
+        reject(err.code === "EADDRINUSE" ? new Error(`port ${o.port} on ${o.bindAddress} is in use by another process (is another API server running? choose another with --port)`, { cause: err }) : err);
+      server.once("error", failed);
       // A deep accept queue, as Go's listeners (and so kube-apiserver) take the system's
       // maximum (net.core.somaxconn, which the kernel clamps this to): with node's 511, a burst
       // of new connections (sim-nodes at 5000 nodes opening ~700 at once) overflowed it, and
       // the dropped SYNs came back only after TCP's 1-31 s retries.
       server.listen({ port: o.port, host: o.bindAddress, backlog: 65535 }, () => {
-        server.off("error", reject);
+        server.off("error", failed);
         resolve();
       });
     });

@@ -122,7 +122,9 @@ export async function up(o: UpOptions): Promise<UpResult> {
       () => ready(url, caFile),
       Date.now() + (o.timeoutMs ?? 60_000),
       `the API server at ${url}`,
-      () => (exited !== undefined ? `k8ts server exited with code ${exited}; see ${log}:\n${tail(log, 20)}` : undefined),
+      // This run's lines only: the log is appended to across runs, and the last run's shutdown
+      // would fill the tail in front of why this one failed.
+      () => (exited !== undefined ? `k8ts server exited with code ${exited}; see ${log}:\n${lastLines(readFrom(log, logOffset), 20)}` : undefined),
     );
   }
   const node = o.disableAgent ? undefined : (o.nodeName ?? defaultNodeName());
@@ -192,12 +194,8 @@ function readFrom(file: string, offset: number): string {
   }
 }
 
-export function tail(file: string, lines: number): string {
-  try {
-    return readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
-  } catch {
-    return "";
-  }
+function lastLines(text: string, lines: number): string {
+  return text.trimEnd().split("\n").slice(-lines).join("\n");
 }
 
 /** Stops the background cluster: SIGTERM, then SIGKILL after the grace period. */

@@ -75,6 +75,8 @@ export async function startTestApiServer(opts: Partial<Omit<ApiServerOptionsInpu
   try {
     await server.start();
   } catch (err) {
+    // What start() opened before it failed (the store, the watch caches) goes too.
+    await server.stop().catch(() => undefined);
     rmSync(dataDir, { recursive: true, force: true });
     throw err;
   }
