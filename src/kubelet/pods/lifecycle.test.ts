@@ -20,6 +20,7 @@ import { runningContainer } from "../server/containers.js";
 import { kubeletPaths, LABEL_CONTAINER_NAME, LABEL_POD_UID, VolumeError, type KubeletPaths, type MountedVolume, type ObjectSource, type ProbeManager, type RunningContainer, type VolumeManager } from "../types.js";
 import { PodLifecycle, type PodLifecycleOptions } from "./index.js";
 import { StatusWriter } from "./status-writer.js";
+import { CGROUP_MOUNT, podCgroupPath } from "./cgroups.js";
 
 const skip = runtimeSkipReason() ?? false;
 const NODE = "node-a";
@@ -111,6 +112,12 @@ describe("pod lifecycle on a real runtime", { skip }, () => {
       onUpdate: (_o, p) => l.update(p as Pod),
       onDelete: (p) => l.remove((p as Pod).metadata!.uid!),
     });
+  };
+
+  /** The directories of a pod's cgroup that exist now, one per hierarchy (and the v2 root). */
+  const podCgroupDirs = (uid: string): string[] => {
+    const rel = podCgroupPath(`/${rt.cgroupRoot}`, uid);
+    return [CGROUP_MOUNT, ...readdirSync(CGROUP_MOUNT).map((h) => join(CGROUP_MOUNT, h))].map((h) => join(h, rel)).filter((d) => existsSync(d));
   };
 
   /** Images "this node builds" in these tests: a pod waits for the promise instead of pulling. */
@@ -250,10 +257,15 @@ describe("pod lifecycle on a real runtime", { skip }, () => {
     assert.ok(evs.includes("Started: Started container httpd"), evs.join("\n"));
     assert.ok(evs.some((x) => x.startsWith("Pulled: Container image \"busybox:1.35\" already present")), evs.join("\n"));
 
+    // The pod's cgroup, in every hierarchy the runtime made it in.
+    const cgroups = podCgroupDirs(running.metadata!.uid!);
+    assert.ok(cgroups.length > 0, "the pod has a cgroup");
+
     const t1 = Date.now();
     await deleteAndWait("web");
     process.stdout.write(`# graceful delete → object gone and CRI empty: ${Date.now() - t1} ms\n`);
     await until("pod and log dirs removed", () => (!existsSync(options.paths.podDir(running.metadata!.uid!)) && !existsSync(options.paths.podLogDir("default", "web", running.metadata!.uid!)) ? true : undefined));
+    await until("the pod's cgroups removed", () => (cgroups.every((d) => !existsSync(d)) ? true : undefined));
   });
 
   it("restarts a failing container with growing back-off (CrashLoopBackOff) and keeps one dead instance", async () => {
@@ -638,6 +650,10 @@ describe("pod lifecycle on a real runtime", { skip }, () => {
     await factory.shutdown();
     factoryStop = new AbortController();
     await pods.namespace("default").delete("drop", { gracePeriodSeconds: 0 });
+    // A pod removed earlier that left nothing but an empty cgroup (as pods did before the kubelet
+    // removed their cgroups): the restarted kubelet removes it too.
+    const staleCgroup = join(podCgroupDirs(keep.metadata!.uid!)[0]!, "..", "pod00000000-stale");
+    await mkdir(staleCgroup);
     factory = new SharedInformerFactory({ client, log, selectors: { fieldSelector: `spec.nodeName=${NODE}` } });
     informer = factory.forKind("v1", "Pod") as unknown as SharedInformer<Pod>;
     factory.start(factoryStop.signal);
@@ -656,6 +672,9 @@ describe("pod lifecycle on a real runtime", { skip }, () => {
     assert.ok(lifecycle.pods().some((p) => p.metadata?.name === "keep"));
     const dirs = await readdir(options.paths.podsRoot).catch(() => [] as string[]);
     assert.ok(!dirs.includes(dropUid), "the unbound pod's dir is gone");
+    assert.ok(!existsSync(staleCgroup), "the stale pod cgroup is gone");
+    await until("the unbound pod's cgroups removed", () => (podCgroupDirs(dropUid).length === 0 ? true : undefined));
+    assert.ok(podCgroupDirs(keep.metadata!.uid!).length > 0, "the adopted pod keeps its cgroup");
     await deleteAndWait("keep");
   });
 });

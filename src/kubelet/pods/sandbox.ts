@@ -4,6 +4,7 @@
 import type { Pod } from "kubernetes-types/core/v1.js";
 import type { DNSConfig, Input, PodSandboxConfig, PortMapping } from "../cri/client.js";
 import { LABEL_MANAGED_BY, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID } from "../types.js";
+import { podCgroupPath } from "./cgroups.js";
 
 export const MANAGED_BY_VALUE = "k8ts";
 
@@ -213,7 +214,7 @@ export function sandboxConfig(pod: Pod, attempt: number, s: SandboxSettings): In
     labels: sandboxLabels(pod),
     annotations: { ...(m.annotations ?? {}) },
     linux: {
-      cgroupParent: `${s.cgroupParent}/pod${m.uid ?? ""}`,
+      cgroupParent: podCgroupPath(s.cgroupParent, m.uid ?? ""),
       sysctls,
       securityContext: {
         namespaceOptions: namespaceOptions(pod),

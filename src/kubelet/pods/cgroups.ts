@@ -1,0 +1,44 @@
+// Pod cgroups: the runtime makes `<cgroupParent>/pod<uid>` (the sandbox's cgroup parent) in every
+// hierarchy when the pod's first container starts, and removes its containers' cgroups with
+// them, but never the pod's own directory. Upstream's kubelet removes it once the pod is gone
+// (its pod container manager); so does this, or every deleted pod would leave an empty cgroup
+// in each hierarchy behind.
+import { readdir, rmdir } from "node:fs/promises";
+import { join } from "node:path";
+
+export const CGROUP_MOUNT = "/sys/fs/cgroup";
+
+/** Where a pod's cgroup is below a hierarchy's root (the sandbox's linux.cgroupParent). */
+export function podCgroupPath(cgroupParent: string, uid: string): string {
+  return `${cgroupParent.replace(/\/+$/, "")}/pod${uid}`;
+}
+
+/**
+ * Removes the pod's cgroup in every hierarchy under `mount` (each cgroup v1 controller, the
+ * unified v2 mount, or `mount` itself when it is cgroup v2), deepest first. Only empty cgroups
+ * can go: one that still holds a process stays (EBUSY), and is tried again at the next removal.
+ */
+export async function removePodCgroups(cgroupParent: string, uid: string, mount = CGROUP_MOUNT): Promise<void> {
+  const rel = podCgroupPath(cgroupParent, uid);
+  await Promise.all((await hierarchies(mount)).map((h) => removeTree(join(h, rel))));
+}
+
+/** The uids of the pods that have a cgroup under `cgroupParent` in some hierarchy. */
+export async function podCgroupUids(cgroupParent: string, mount = CGROUP_MOUNT): Promise<Set<string>> {
+  const uids = new Set<string>();
+  for (const h of await hierarchies(mount)) {
+    for (const name of await readdir(join(h, cgroupParent)).catch(() => [] as string[])) if (name.startsWith("pod") && name.length > 3) uids.add(name.slice(3));
+  }
+  return uids;
+}
+
+async function hierarchies(mount: string): Promise<string[]> {
+  return [mount, ...(await readdir(mount).catch(() => [] as string[])).map((h) => join(mount, h))];
+}
+
+async function removeTree(dir: string): Promise<void> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => undefined);
+  if (!entries) return;
+  for (const e of entries) if (e.isDirectory()) await removeTree(join(dir, e.name));
+  await rmdir(dir).catch(() => undefined);
+}
