@@ -21,13 +21,14 @@ void describe("dnsAddonObjects", () => {
     assert.equal(svc.metadata.labels["kubernetes.io/cluster-service"], "true");
     assert.equal(svc.spec.clusterIP, "10.43.0.10");
     assert.deepEqual(svc.spec.ports.map((p) => `${p.name} ${p.port}/${p.protocol}`), ["dns 53/UDP", "dns-tcp 53/TCP", "metrics 9153/TCP"]);
-    const dep = objects[3] as { spec: { strategy: { rollingUpdate: { maxUnavailable: number; maxSurge: number } }; template: { spec: { dnsPolicy: string; priorityClassName: string; containers: { args: string[]; readinessProbe: { httpGet: { path: string }; periodSeconds: number } }[] } } } };
+    const dep = objects[3] as { spec: { strategy: { rollingUpdate: { maxUnavailable: number; maxSurge: number } }; template: { spec: { dnsPolicy: string; priorityClassName: string; containers: { args: string[]; readinessProbe: { httpGet: { path: string }; periodSeconds: number; initialDelaySeconds: number } }[] } } } };
     assert.deepEqual(dep.spec.strategy.rollingUpdate, { maxUnavailable: 0, maxSurge: 1 }, "a rollout never leaves the cluster without DNS");
     const pod = dep.spec.template.spec;
     assert.equal(pod.dnsPolicy, "Default");
     assert.equal(pod.priorityClassName, "system-cluster-critical");
     assert.equal(pod.containers[0]?.readinessProbe.httpGet.path, "/ready");
     assert.equal(pod.containers[0]?.readinessProbe.periodSeconds, 2, "a DNS that is up is in its Service within 2 s");
+    assert.equal(pod.containers[0]?.readinessProbe.initialDelaySeconds, 1, "not probed before it can listen");
     assert.ok(pod.containers[0]?.args.includes("cluster.local"));
   });
 

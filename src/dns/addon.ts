@@ -98,9 +98,10 @@ export function dnsAddonObjects(o: DnsAddonOptions): KubeObject[] {
               ],
               securityContext: { allowPrivilegeEscalation: false, capabilities: { add: ["NET_BIND_SERVICE"], drop: ["ALL"] }, readOnlyRootFilesystem: true },
               livenessProbe: { httpGet: { path: "/health", port: DNS_PORTS.health, scheme: "HTTP" }, initialDelaySeconds: 60, timeoutSeconds: 5, successThreshold: 1, failureThreshold: 5 },
-              // Probed every 2 s, not upstream's default 10: the first probe comes before the
-              // server listens, and until the next one every name in the cluster fails to resolve.
-              readinessProbe: { httpGet: { path: "/ready", port: DNS_PORTS.ready, scheme: "HTTP" }, periodSeconds: 2 },
+              // First probed a second after the start (the server listens after ~0.5 s; a probe
+              // before that fails with a Warning event at every start), then every 2 s, not
+              // upstream's default 10: until a probe passes, nothing in the cluster resolves.
+              readinessProbe: { httpGet: { path: "/ready", port: DNS_PORTS.ready, scheme: "HTTP" }, initialDelaySeconds: 1, periodSeconds: 2 },
             },
           ],
           // The server itself resolves through the node's resolvers, never through itself.
