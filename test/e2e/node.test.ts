@@ -179,10 +179,9 @@ spec:
     let out = "";
     run.stdout!.on("data", (d: Buffer) => (out += d.toString()));
     run.stderr!.on("data", (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<number | null>((resolve) => run.once("exit", resolve));
     run.stdin!.end();
     try {
-      const code = await until("kubectl run -it --rm to end", async () => (run.exitCode ?? run.signalCode) !== null ? await exited : undefined, 90_000, 200).catch((e: unknown) => {
+      const code = await until("kubectl run -it --rm to end", () => run.exitCode ?? run.signalCode ?? undefined, 90_000, 200).catch((e: unknown) => {
         throw new Error(`${String(e)}\nkubectl printed: ${out}`);
       });
       assert.equal(code, 0, out);

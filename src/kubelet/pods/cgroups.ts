@@ -3,7 +3,7 @@
 // them, but never the pod's own directory. Upstream's kubelet removes it once the pod is gone
 // (its pod container manager); so does this, or every deleted pod would leave an empty cgroup
 // in each hierarchy behind.
-import { readdir, rmdir } from "node:fs/promises";
+import { readdir, rmdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 
 export const CGROUP_MOUNT = "/sys/fs/cgroup";
@@ -19,8 +19,15 @@ export function podCgroupPath(cgroupParent: string, uid: string): string {
  * can go: one that still holds a process stays (EBUSY), and is tried again at the next removal.
  */
 export async function removePodCgroups(cgroupParent: string, uid: string, mount = CGROUP_MOUNT): Promise<void> {
+  await Promise.all((await podCgroupDirs(cgroupParent, uid, mount)).map(removeTree));
+}
+
+/** The pod's cgroup directories that exist now, one per hierarchy it has one in. */
+export async function podCgroupDirs(cgroupParent: string, uid: string, mount = CGROUP_MOUNT): Promise<string[]> {
   const rel = podCgroupPath(cgroupParent, uid);
-  await Promise.all((await hierarchies(mount)).map((h) => removeTree(join(h, rel))));
+  const dirs = (await hierarchies(mount)).map((h) => join(h, rel));
+  const present = await Promise.all(dirs.map((d) => stat(d).then((st) => st.isDirectory(), () => false)));
+  return dirs.filter((_, i) => present[i]);
 }
 
 /** The uids of the pods that have a cgroup under `cgroupParent` in some hierarchy. */

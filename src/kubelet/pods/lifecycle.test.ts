@@ -20,7 +20,7 @@ import { runningContainer } from "../server/containers.js";
 import { kubeletPaths, LABEL_CONTAINER_NAME, LABEL_POD_UID, VolumeError, type KubeletPaths, type MountedVolume, type ObjectSource, type ProbeManager, type RunningContainer, type VolumeManager } from "../types.js";
 import { PodLifecycle, type PodLifecycleOptions } from "./index.js";
 import { StatusWriter } from "./status-writer.js";
-import { CGROUP_MOUNT, podCgroupPath } from "./cgroups.js";
+import { podCgroupDirs } from "./cgroups.js";
 
 const skip = runtimeSkipReason() ?? false;
 const NODE = "node-a";
@@ -114,11 +114,7 @@ describe("pod lifecycle on a real runtime", { skip }, () => {
     });
   };
 
-  /** The directories of a pod's cgroup that exist now, one per hierarchy (and the v2 root). */
-  const podCgroupDirs = (uid: string): string[] => {
-    const rel = podCgroupPath(`/${rt.cgroupRoot}`, uid);
-    return [CGROUP_MOUNT, ...readdirSync(CGROUP_MOUNT).map((h) => join(CGROUP_MOUNT, h))].map((h) => join(h, rel)).filter((d) => existsSync(d));
-  };
+  const podCgroups = (uid: string): Promise<string[]> => podCgroupDirs(`/${rt.cgroupRoot}`, uid);
 
   /** Images "this node builds" in these tests: a pod waits for the promise instead of pulling. */
   const builds = new Map<string, Promise<boolean>>();
@@ -258,7 +254,7 @@ describe("pod lifecycle on a real runtime", { skip }, () => {
     assert.ok(evs.some((x) => x.startsWith("Pulled: Container image \"busybox:1.35\" already present")), evs.join("\n"));
 
     // The pod's cgroup, in every hierarchy the runtime made it in.
-    const cgroups = podCgroupDirs(running.metadata!.uid!);
+    const cgroups = await podCgroups(running.metadata!.uid!);
     assert.ok(cgroups.length > 0, "the pod has a cgroup");
 
     const t1 = Date.now();
@@ -652,7 +648,7 @@ describe("pod lifecycle on a real runtime", { skip }, () => {
     await pods.namespace("default").delete("drop", { gracePeriodSeconds: 0 });
     // A pod removed earlier that left nothing but an empty cgroup (as pods did before the kubelet
     // removed their cgroups): the restarted kubelet removes it too.
-    const staleCgroup = join(podCgroupDirs(keep.metadata!.uid!)[0]!, "..", "pod00000000-stale");
+    const staleCgroup = join((await podCgroups(keep.metadata!.uid!))[0]!, "..", "pod00000000-stale");
     await mkdir(staleCgroup);
     factory = new SharedInformerFactory({ client, log, selectors: { fieldSelector: `spec.nodeName=${NODE}` } });
     informer = factory.forKind("v1", "Pod") as unknown as SharedInformer<Pod>;
@@ -673,8 +669,8 @@ describe("pod lifecycle on a real runtime", { skip }, () => {
     const dirs = await readdir(options.paths.podsRoot).catch(() => [] as string[]);
     assert.ok(!dirs.includes(dropUid), "the unbound pod's dir is gone");
     assert.ok(!existsSync(staleCgroup), "the stale pod cgroup is gone");
-    await until("the unbound pod's cgroups removed", () => (podCgroupDirs(dropUid).length === 0 ? true : undefined));
-    assert.ok(podCgroupDirs(keep.metadata!.uid!).length > 0, "the adopted pod keeps its cgroup");
+    await until("the unbound pod's cgroups removed", async () => ((await podCgroups(dropUid)).length === 0 ? true : undefined));
+    assert.ok((await podCgroups(keep.metadata!.uid!)).length > 0, "the adopted pod keeps its cgroup");
     await deleteAndWait("keep");
   });
 });
