@@ -6,7 +6,7 @@
 // workload by ±15 %), so compare code changes in alternating runs.
 //
 // The server runs as its own process (`k8ts server`, SQLite, no controllers, scheduler or
-// node), this process is its client, 32 requests in flight. Each workload runs once to warm up
+// node), this process is its client, 32 requests in flight (`--in-flight N`). Each workload runs once to warm up
 // (V8 compiles the hot code in its first seconds) and once measured:
 //  - get: GET of a namespace, answered from the watch cache: what every request pays (TLS,
 //    HTTP, authentication, routing, metrics, the response). The baseline: the other workloads
@@ -22,7 +22,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import type { Lease } from "kubernetes-types/coordination/v1.js";
 import type { Pod } from "kubernetes-types/core/v1.js";
-import { createClientFromKubeconfig, type Watch } from "../src/client/rest.js";
+import { createClientFromKubeconfig, type RestClient, type Watch } from "../src/client/rest.js";
 import { freePort } from "../src/testing/net.js";
 import { K8tsProcess } from "../src/testing/process.js";
 import { cpuByThread, threadCpuSeconds } from "../src/testing/proc.js";
@@ -30,7 +30,9 @@ import { WRITER_THREAD_NAME } from "../src/storage/sqlite/writer.js";
 
 const arg = (name: string, fallback: number): number => Number(process.argv[process.argv.indexOf(name) + 1] || 0) || fallback;
 const PODS = arg("--pods", 8000);
-const IN_FLIGHT = 32;
+const IN_FLIGHT = arg("--in-flight", 32);
+/** `--only lease|pod`: that workload alone (and get, the baseline). */
+const ONLY = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : undefined;
 const WATCHERS = 4;
 const round = (n: number, d = 1): number => Math.round(n * 10 ** d) / 10 ** d;
 const emit = (o: Record<string, unknown>): void => void process.stdout.write(JSON.stringify({ bench: "apicost", ...o }) + "\n");
@@ -66,6 +68,11 @@ async function measure(pid: number, n: number, op: (i: number, worker: number) =
   const { main, named: writer, other } = cpuByThread(pid, before, threadCpuSeconds(pid), WRITER_THREAD_NAME);
   const us = (s: number): number => round((s * 1e6) / n);
   return { ops: n, opsPerSec: Math.round(n / seconds), cpuUs: us(main + writer + other), mainThreadUs: us(main), sqliteWriterUs: us(writer), otherThreadsUs: us(other) };
+}
+
+/** `cost` with its CPU in GETs too. */
+function perGet<C extends Cost>(cost: C, get: Cost): C & { perGet: { cpu: number } } {
+  return { ...cost, perGet: { cpu: round(cost.cpuUs / get.cpuUs, 2) } };
 }
 
 function renewed(lease: Lease, i: number): Lease {
@@ -104,6 +111,36 @@ function runningStatus(): Record<string, unknown> {
   };
 }
 
+/** A kubelet's renewal: one lease per worker, renewed by it alone. */
+async function leaseCost(pid: number, client: RestClient): Promise<Cost> {
+  const leases = client.forKind("coordination.k8s.io/v1", "Lease").namespace("kube-node-lease");
+  const held: Lease[] = [];
+  for (let i = 0; i < IN_FLIGHT; i++) held.push(await leases.create({ apiVersion: "coordination.k8s.io/v1", kind: "Lease", metadata: { name: `node-${i}` }, spec: { holderIdentity: `node-${i}`, leaseDurationSeconds: 40, renewTime: new Date().toISOString().replace("Z", "000Z") } }));
+  return measure(pid, PODS * 3, async (i, worker) => {
+    held[worker] = await leases.update(renewed(held[worker]!, i));
+  });
+}
+
+/** A pod's life as the density benchmark drives it, with WATCHERS watches of all pods open. */
+async function podCost(pid: number, client: RestClient, watches: Watch<Pod>[]): Promise<Cost & { watchEventsSeen: number }> {
+  const pods = client.forKind("v1", "Pod").namespace("default");
+  let events = 0;
+  for (let w = 0; w < WATCHERS; w++) {
+    const watch = await pods.watch({ resourceVersion: "0", omitManagedFields: true });
+    watches.push(watch);
+    void (async () => {
+      for await (const _ of watch) events++;
+    })().catch(() => undefined);
+  }
+  const cost = await measure(pid, PODS, async (i) => {
+    const created = await pods.create(pod(), { omitManagedFields: true });
+    const name = created.metadata!.name!;
+    await pods.bind(name, `node-${i % 100}`);
+    await pods.patch(name, "strategic", { status: runningStatus() }, { subresource: "status", omitManagedFields: true });
+  });
+  return { ...cost, watchEventsSeen: events };
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "k8ts-apicost-"));
   const port = await freePort();
@@ -114,37 +151,13 @@ async function main(): Promise<void> {
     const pid = server.child.pid!;
     const client = await createClientFromKubeconfig(join(dir, "admin.kubeconfig"), { qps: Infinity, maxSockets: IN_FLIGHT });
     const namespaces = client.forKind("v1", "Namespace");
-    const leases = client.forKind("coordination.k8s.io/v1", "Lease").namespace("kube-node-lease");
-    const pods = client.forKind("v1", "Pod").namespace("default");
     await client.forKind("v1", "ServiceAccount").namespace("default").create({ apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "default" } });
 
     const get = await measure(pid, PODS * 3, () => namespaces.get("default"));
     emit({ workload: "get", ...get });
-    const perGet = (c: Cost): Record<string, number> => ({ cpu: round(c.cpuUs / get.cpuUs, 2) });
 
-    // One lease per worker, renewed by it alone (as a kubelet renews its own).
-    const held: Lease[] = [];
-    for (let i = 0; i < IN_FLIGHT; i++) held.push(await leases.create({ apiVersion: "coordination.k8s.io/v1", kind: "Lease", metadata: { name: `node-${i}` }, spec: { holderIdentity: `node-${i}`, leaseDurationSeconds: 40, renewTime: new Date().toISOString().replace("Z", "000Z") } }));
-    const lease = await measure(pid, PODS * 3, async (i, worker) => {
-      held[worker] = await leases.update(renewed(held[worker]!, i));
-    });
-    emit({ workload: "lease", ...lease, perGet: perGet(lease) });
-
-    let events = 0;
-    for (let w = 0; w < WATCHERS; w++) {
-      const watch = await pods.watch({ resourceVersion: "0", omitManagedFields: true });
-      watches.push(watch);
-      void (async () => {
-        for await (const _ of watch) events++;
-      })().catch(() => undefined);
-    }
-    const life = await measure(pid, PODS, async (i) => {
-      const created = await pods.create(pod(), { omitManagedFields: true });
-      const name = created.metadata!.name!;
-      await pods.bind(name, `node-${i % 100}`);
-      await pods.patch(name, "strategic", { status: runningStatus() }, { subresource: "status", omitManagedFields: true });
-    });
-    emit({ workload: "pod", writes: 3, watchers: WATCHERS, ...life, perGet: perGet(life), watchEventsSeen: events });
+    if (!ONLY || ONLY === "lease") emit({ workload: "lease", ...perGet(await leaseCost(pid, client), get) });
+    if (!ONLY || ONLY === "pod") emit({ workload: "pod", writes: 3, watchers: WATCHERS, inFlight: IN_FLIGHT, ...perGet(await podCost(pid, client, watches), get) });
     client.close();
   } finally {
     for (const w of watches) w.stop();
