@@ -3,6 +3,7 @@
 // the same shape as every other).
 import { createServer, type Server as HttpsServer } from "node:https";
 import { ServerResponse, type IncomingMessage } from "node:http";
+import type { Lease } from "kubernetes-types/coordination/v1.js";
 import type { Duplex } from "node:stream";
 import type { AddressInfo } from "node:net";
 import { mkdirSync } from "node:fs";
@@ -38,6 +39,7 @@ import { DEFAULT_HISTORY_WINDOW_MS, WatchCache } from "./watchcache.js";
 import { restHandler, notFoundResource } from "./handlers/rest.js";
 import { Discovery } from "./handlers/discovery.js";
 import { reviewResources, serveReview } from "./handlers/reviews.js";
+import { componentStatusApi, componentStatusResource, leaseHealth, storeComponentName, storeHealth, type ComponentCheck } from "./handlers/componentstatus.js";
 import { metricsApi, metricsResources } from "./metricsapi/handler.js";
 import { Scraper } from "./metricsapi/scraper.js";
 import { serveMisc, type HealthCheck } from "./handlers/misc.js";
@@ -268,7 +270,7 @@ export class ApiServer {
     const runtimeClass = async (name: string): Promise<Readonly<KubeObject> | undefined> => (rcDef ? cachedOrStored(rcDef, name) : undefined);
     const builtinPlugins = [namespaceLifecycle(phaseOf), serviceAccounts.admission(), limitRanger(cachedIn("limitranges")), defaultTolerationSeconds(), runtimeClassAdmission(runtimeClass), resourceQuota(quotas)].filter((p) => !o.disableAdmissionPlugins.includes(p.name));
     const admission = new AdmissionChain([...builtinPlugins, ...o.admissionPlugins]);
-    const openapi = new OpenAPIService(this.registry, [...reviewResources, ...metricsResources]);
+    const openapi = new OpenAPIService(this.registry, [...reviewResources, ...metricsResources, componentStatusResource]);
     const trackManagedFields = managedFieldsTracker((def) => openapi.patchSchema(def));
     const svcDef = this.registry.lookup("", "v1", "services");
     const networking = svcDef ? new ServiceNetworking({ store, serviceCIDRs: o.serviceCIDRs, nodePortRange: o.nodePortRange, log: log.child({ component: "service-networking" }) }) : undefined;
@@ -288,7 +290,7 @@ export class ApiServer {
       log,
       watchTimeoutSeconds: () => Math.floor(1800 * (1 + Math.random())),
     });
-    const discovery = new Discovery(this.registry, [...reviewResources, ...metricsResources]);
+    const discovery = new Discovery(this.registry, [...reviewResources, ...metricsResources, componentStatusResource]);
     const proxy = subresourceProxy({ pods: coreStore("pods"), nodes: coreStore("nodes"), services: coreStore("services"), endpoints: coreStore("endpoints"), kubeletClient });
     // metrics.k8s.io (`kubectl top`) from the kubelets' resource metrics, scraped while it is used.
     const nodeDef = this.registry.lookup("", "v1", "nodes");
@@ -298,6 +300,14 @@ export class ApiServer {
       this.metricsScraper = new Scraper({ nodes: () => cachedList(nodeDef, ""), kubeletClient, log: log.child({ component: "metrics" }) });
       serveMetrics = metricsApi({ scraper: this.metricsScraper, nodes: nodeDef, pods: podDef, list: cachedList, get: cachedObject });
     }
+    // `kubectl get componentstatuses`: the scheduler and controller-manager by their leader-election Leases, and the store.
+    const leaseDef = this.registry.lookup("coordination.k8s.io", "v1", "leases");
+    const heldLease = (component: string, name: string): ComponentCheck => ({
+      name: component,
+      check: async () => leaseHealth(leaseDef ? (cachedObject(leaseDef, "kube-system", name) as Lease | undefined) : undefined, `kube-system/${name}`, component, Date.now()),
+    });
+    const components: readonly ComponentCheck[] = [heldLease("scheduler", "kube-scheduler"), heldLease("controller-manager", "kube-controller-manager"), { name: storeComponentName(o.storeUrl), check: () => storeHealth(() => store.currentRevision()) }];
+    const serveComponentStatus = componentStatusApi(() => components);
     const checks: HealthCheck[] = [
       { name: "ping", check: () => true },
       { name: "log", check: () => true },
@@ -314,6 +324,7 @@ export class ApiServer {
         // pods/{log,exec,attach,portforward,proxy}, nodes/{name}/proxy and services/{name}/proxy go to kubelets and pods.
         if (await proxy(ctx)) return;
         if (serveMetrics && (await serveMetrics(ctx))) return;
+        if (await serveComponentStatus(ctx)) return;
         return rest(ctx);
       }
       if (discovery.handle(ctx)) return;

@@ -226,6 +226,28 @@ for (const v of versions) {
       assert.match(explain, /Number of desired pods/);
     });
 
+    it("reports the control plane's health: get componentstatuses", async () => {
+      // No scheduler or controller-manager runs beside this server: no one holds their Leases.
+      const none = await k(["get", "cs"]);
+      assert.equal(none.code, 0, none.stderr);
+      assert.match(none.stderr, /Warning: v1 ComponentStatus is deprecated in v1\.19\+/);
+      assert.match(none.stdout, /^NAME\s+STATUS\s+MESSAGE\s+ERROR$/m);
+      assert.match(none.stdout, /^scheduler\s+Unhealthy\s+no scheduler has taken the Lease kube-system\/kube-scheduler: none runs/m);
+      assert.match(none.stdout, /^controller-manager\s+Unhealthy\s+no controller-manager has taken the Lease kube-system\/kube-controller-manager/m);
+      assert.match(none.stdout, /^memory\s+Healthy\s+ok\s*$/m);
+      // A holder that renews makes the scheduler healthy; one that stopped renewing does not.
+      const microTime = (ms: number): string => new Date(ms).toISOString().replace("Z", "000Z");
+      const leaseYaml = (name: string, renewed: number): string =>
+        `apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata:\n  name: ${name}\n  namespace: kube-system\nspec:\n  holderIdentity: host_1\n  leaseDurationSeconds: 15\n  renewTime: "${microTime(renewed)}"\n`;
+      ok(await k(["apply", "-f", "-"], leaseYaml("kube-scheduler", Date.now()) + "---\n" + leaseYaml("kube-controller-manager", Date.now() - 5 * 60_000)), "apply leases");
+      assert.match(ok(await k(["get", "cs", "scheduler"]), "get cs scheduler"), /^scheduler\s+Healthy\s+ok\s*$/m);
+      assert.match(ok(await k(["get", "componentstatus", "controller-manager"]), "get cs controller-manager"), /^controller-manager\s+Unhealthy\s+the Lease kube-system\/kube-controller-manager held by host_1 was last renewed 5m\d*s? ago; it lasts 15s$/m);
+      const yaml = ok(await k(["get", "cs", "scheduler", "-o", "yaml"]), "get cs -o yaml");
+      assert.match(yaml, /^kind: ComponentStatus$/m);
+      assert.match(yaml, /^- message: ok\n {2}status: "True"\n {2}type: Healthy$/m);
+      assert.match((await k(["get", "cs", "nope"])).stderr, /Error from server \(NotFound\): componentstatuses "nope" not found/);
+    });
+
     it("reports bad input as upstream does", async () => {
       const file = join(dir, "bad.yaml");
       writeFileSync(file, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Bad_Name\n");

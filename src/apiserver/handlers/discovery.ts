@@ -17,6 +17,7 @@ export interface VirtualResource {
   readonly singular: string;
   readonly namespaced: boolean;
   readonly verbs: readonly string[];
+  readonly shortNames?: readonly string[];
   /** Its OpenAPI definition, when not `io.k8s.api.<group's first label>.<version>.<Kind>`. */
   readonly definition?: string;
 }
@@ -93,7 +94,7 @@ export class Discovery {
         resources.push({ name: `${d.plural}/${s}`, singularName: "", namespaced: d.namespaced, ...(k.group !== d.group || k.version !== d.version ? { group: k.group, version: k.version } : {}), kind: k.kind, verbs: info.verbs });
       }
     }
-    for (const v of virt) resources.push({ name: v.plural, singularName: v.singular, namespaced: v.namespaced, kind: v.kind, verbs: v.verbs });
+    for (const v of virt) resources.push({ name: v.plural, singularName: v.singular, namespaced: v.namespaced, kind: v.kind, verbs: v.verbs, ...(v.shortNames?.length ? { shortNames: v.shortNames } : {}) });
     return { kind: "APIResourceList", apiVersion: "v1", groupVersion: group === "" ? version : `${group}/${version}`, resources };
   }
 
@@ -120,7 +121,7 @@ export class Discovery {
             : {}),
         }));
         for (const v of this.virtual.filter((x) => x.group === name && x.version === version)) {
-          resources.push({ resource: v.plural, responseKind: { group: v.group, version: v.version, kind: v.kind }, scope: v.namespaced ? "Namespaced" : "Cluster", singularResource: v.singular, verbs: v.verbs });
+          resources.push({ resource: v.plural, responseKind: { group: v.group, version: v.version, kind: v.kind }, scope: v.namespaced ? "Namespaced" : "Cluster", singularResource: v.singular, verbs: v.verbs, ...(v.shortNames?.length ? { shortNames: v.shortNames } : {}) });
         }
         return { version, resources, freshness: "Current" };
       }),
