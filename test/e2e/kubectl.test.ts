@@ -246,6 +246,8 @@ for (const v of versions) {
       assert.match(yaml, /^kind: ComponentStatus$/m);
       assert.match(yaml, /^- message: ok\n {2}status: "True"\n {2}type: Healthy$/m);
       assert.match((await k(["get", "cs", "nope"])).stderr, /Error from server \(NotFound\): componentstatuses "nope" not found/);
+      assert.match((await k(["delete", "cs", "scheduler"])).stderr, /Error from server \(MethodNotAllowed\): delete is not supported on resources of kind "componentstatuses"/);
+      assert.match((await k(["get", "--raw", "/api/v1/namespaces/default/componentstatuses"])).stderr, /Error from server \(NotFound\): the server could not find the requested resource/);
     });
 
     it("reports bad input as upstream does", async () => {

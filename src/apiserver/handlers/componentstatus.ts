@@ -13,6 +13,7 @@ import type { KubeObject, ResourceDefinition } from "../registry/types.js";
 import { negotiateOutput, parseAccept, sendJSON, type HttpContext } from "../http.js";
 import { buildTable, includeObjectOf, renderingFor } from "../table.js";
 import type { VirtualResource } from "./discovery.js";
+import { notFoundResource } from "./rest.js";
 import * as status from "../status.js";
 import { column, humanDuration, nameColumn } from "../resources/print.js";
 import { goDuration } from "../../util/time.js";
@@ -99,7 +100,8 @@ export function componentStatusApi(checks: () => readonly ComponentCheck[]): (ct
   return async (ctx) => {
     const i = ctx.info;
     if (!i.isResourceRequest || i.apiGroup !== "" || i.apiVersion !== "v1" || i.resource !== componentStatusResource.plural) return false;
-    if (i.namespace !== "" || i.subresource !== "") throw status.notFound(gr, i.name);
+    // Cluster-scoped, without subresources: any other path is not one this API serves.
+    if (i.namespace !== "" || i.subresource !== "") throw notFoundResource();
     if (i.verb !== "get" && i.verb !== "list") throw status.methodNotSupported(gr, i.verb);
     const accept = parseAccept(ctx.req.headers.accept);
     ctx.output = negotiateOutput(accept, false);
