@@ -13,6 +13,8 @@ export { K8TS_BIN as K8TS_CLI } from "../cli/node-flags.js";
 export interface K8tsProcessOptions {
   /** `node` flags before k8ts's own (a heap limit, `--cpu-prof`), read only when the process starts. */
   readonly nodeFlags?: readonly string[];
+  /** A command that runs node, with its own arguments before node's (`["valgrind", "--tool=cachegrind"]`). */
+  readonly wrapper?: readonly string[];
   /** Appends stdout and stderr, as they arrive, to this file. */
   readonly logFile?: string;
   /** Keeps the last keepOutput to 2 × keepOutput characters of stdout and of stderr instead of all (a long run's logs). */
@@ -52,7 +54,9 @@ export class K8tsProcess {
 
   /** Starts `k8ts ...args`; `name` is what failure messages call it. */
   static start(name: string, args: readonly string[], options: K8tsProcessOptions = {}): K8tsProcess {
-    const child = spawn(process.execPath, [...(options.nodeFlags ?? []), ...k8tsNodeArgs(args)], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    const node = [process.execPath, ...(options.nodeFlags ?? []), ...k8tsNodeArgs(args)];
+    const [command, ...rest] = [...(options.wrapper ?? []), ...node];
+    const child = spawn(command!, rest, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
     return new K8tsProcess(name, child, options);
   }
 
