@@ -1,5 +1,5 @@
 // Instructions the API server executes per request: `npm run bench -- instructions
-// [--workloads get,lease,pod] [--in-flight N] [--scale F]`. The same workloads as `apicost`
+// [--workloads get,lease,pod] [--in-flight N] [--watchers N] [--scale F]`. The same workloads as `apicost`
 // (bench/lib/apiworkloads.ts), counted by valgrind (cachegrind without its cache simulation)
 // over the whole server process, every thread: the event loop, the SQLite writer, V8's
 // garbage-collection and compiler helpers. Where CPU time moves with whatever else the machine
@@ -14,11 +14,13 @@
 // cancel out. One JSON line per workload. Under valgrind the server runs ~50× slower: the whole
 // run takes several minutes.
 import { spawnSync } from "node:child_process";
-import { drive, prepareWorkload, startBenchServer, WORKLOADS, type WorkloadName } from "./lib/apiworkloads.js";
+import { drive, prepareWorkload, startBenchServer, POD_WATCHERS, WORKLOADS, type WorkloadName } from "./lib/apiworkloads.js";
 
 const value = (name: string): string | undefined => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
 const IN_FLIGHT = Number(value("--in-flight") ?? 32);
 const SCALE = Number(value("--scale") ?? 1);
+/** Watches of all pods open during the pod workload (4: the density benchmark's). */
+const WATCHERS = Number(value("--watchers") ?? POD_WATCHERS);
 const workloads = (value("--workloads") ?? WORKLOADS.join(",")).split(",") as WorkloadName[];
 /** Operations of the smaller run; the larger does four times as many. */
 const SMALL: Record<WorkloadName, number> = { get: 1000, lease: 1000, pod: 200 };
@@ -30,7 +32,7 @@ async function countedRun(name: WorkloadName, n: number): Promise<number> {
   const server = await startBenchServer(IN_FLIGHT, { wrapper: VALGRIND, readyTimeoutMs: 600_000 });
   let stopped = false;
   try {
-    const w = await prepareWorkload(name, server.client, IN_FLIGHT);
+    const w = await prepareWorkload(name, server.client, IN_FLIGHT, WATCHERS);
     await drive(n, IN_FLIGHT, w.op);
     w.close();
     await server.stop();
@@ -53,7 +55,7 @@ async function main(): Promise<void> {
     const small = Math.max(1, Math.round(SMALL[name] * SCALE));
     const large = 4 * small;
     const [a, b] = await Promise.all([countedRun(name, small), countedRun(name, large)]);
-    emit({ workload: name, inFlight: IN_FLIGHT, ops: [small, large], instructions: [a, b], millionsPerOp: Math.round((b - a) / (large - small) / 1e4) / 100 });
+    emit({ workload: name, inFlight: IN_FLIGHT, ...(name === "pod" ? { watchers: WATCHERS } : {}), ops: [small, large], instructions: [a, b], millionsPerOp: Math.round((b - a) / (large - small) / 1e4) / 100 });
   }
 }
 

@@ -77,7 +77,7 @@ export interface Workload {
   readonly close: () => void;
 }
 
-export async function prepareWorkload(name: WorkloadName, client: RestClient, inFlight: number): Promise<Workload> {
+export async function prepareWorkload(name: WorkloadName, client: RestClient, inFlight: number, watchers = POD_WATCHERS): Promise<Workload> {
   switch (name) {
     case "get": {
       const namespaces = client.forKind("v1", "Namespace");
@@ -96,7 +96,7 @@ export async function prepareWorkload(name: WorkloadName, client: RestClient, in
       const pods = client.forKind("v1", "Pod").namespace("default");
       const watches: Watch<Pod>[] = [];
       let events = 0;
-      for (let w = 0; w < POD_WATCHERS; w++) {
+      for (let w = 0; w < watchers; w++) {
         const watch = await pods.watch({ resourceVersion: "0", omitManagedFields: true });
         watches.push(watch);
         void (async () => {
@@ -114,7 +114,7 @@ export async function prepareWorkload(name: WorkloadName, client: RestClient, in
   }
 }
 
-/** The pod workload's watches of all pods. */
+/** The pod workload's watches of all pods, unless told otherwise. */
 export const POD_WATCHERS = 4;
 
 const microTime = (ms: number): string => new Date(ms).toISOString().replace("Z", "000Z");
