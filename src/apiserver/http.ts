@@ -3,7 +3,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { RequestInfo } from "./requestinfo.js";
 import { stringify as stringifyYaml } from "yaml";
-import { StatusError, badRequest, notAcceptable, requestEntityTooLarge, type Status } from "./status.js";
+import { StatusError, notAcceptable, requestEntityTooLarge, type Status } from "./status.js";
 import { jsonOfStored } from "./watchcache.js";
 
 import type { UserInfo } from "./authn/types.js";
@@ -120,15 +120,6 @@ export function parseAccept(header: string | undefined): MediaRange[] {
     }
     return { type: type.toLowerCase(), params };
   });
-}
-
-/** A boolean query parameter as Go's strconv.ParseBool reads it (how upstream decodes them); undefined when absent or empty. */
-export function parseBoolQuery(q: URLSearchParams, name: string): boolean | undefined {
-  const v = q.get(name);
-  if (v === null || v === "") return undefined;
-  if (["1", "t", "T", "true", "TRUE", "True"].includes(v)) return true;
-  if (["0", "f", "F", "false", "FALSE", "False"].includes(v)) return false;
-  throw badRequest(`${name}: Invalid value: "${v}": invalid boolean value`);
 }
 
 export type OutputFormat = "json" | "yaml";

@@ -6,6 +6,14 @@ const cases: [string, string, Partial<ReturnType<typeof parseRequestInfo>>][] = 
   ["GET", "/api/v1/namespaces/default/pods", { verb: "list", resource: "pods", namespace: "default", name: "", apiGroup: "", apiVersion: "v1" }],
   ["GET", "/api/v1/namespaces/default/pods/web", { verb: "get", resource: "pods", namespace: "default", name: "web" }],
   ["GET", "/api/v1/namespaces/default/pods?watch=true", { verb: "watch", resource: "pods" }],
+  // ?watch as upstream's codec reads booleans: only "0" and "false" (any case) are false.
+  ["GET", "/api/v1/namespaces/default/pods?watch=True", { verb: "watch" }],
+  ["GET", "/api/v1/namespaces/default/pods?watch=yes", { verb: "watch" }],
+  ["GET", "/api/v1/namespaces/default/pods?watch=", { verb: "watch" }],
+  ["GET", "/api/v1/namespaces/default/pods?watch=FALSE", { verb: "list" }],
+  ["GET", "/api/v1/namespaces/default/pods?watch=0", { verb: "list" }],
+  // Only a list becomes a watch: a named GET stays a get.
+  ["GET", "/api/v1/namespaces/default/pods/web?watch=true", { verb: "get", name: "web" }],
   ["GET", "/api/v1/watch/namespaces/default/pods/web", { verb: "watch", resource: "pods", name: "web" }],
   ["GET", "/api/v1/pods", { verb: "list", resource: "pods", namespace: "" }],
   ["GET", "/api/v1/namespaces", { verb: "list", resource: "namespaces", namespace: "" }],

@@ -1,6 +1,7 @@
 // Request info: what a request is about (verb, group, version, resource, subresource,
 // namespace, name), parsed once from the path and query as the upstream RequestInfoFactory
 // does, so every later stage (authorization, audit, metrics, REST) reads the same answer.
+import { queryBool } from "./query.js";
 
 export interface RequestInfo {
   readonly isResourceRequest: boolean;
@@ -87,8 +88,9 @@ export function parseRequestInfo(method: string, url: URL): RequestInfo {
     if (verb === "get") verb = "list";
     else if (verb === "delete") verb = "deletecollection";
   }
-  const watchParam = url.searchParams.get("watch");
-  if ((verb === "list" || verb === "get") && (watchParam === "true" || watchParam === "1")) verb = "watch";
+  // A list with ?watch is a watch (a named GET stays a get, as upstream); the parameter is read
+  // as upstream's codec reads booleans: anything but "0" and "false" is true.
+  if (verb === "list" && queryBool(url.searchParams, "watch") === true) verb = "watch";
 
   return { isResourceRequest: true, verb, path, apiPrefix: prefix, apiGroup, apiVersion, namespace, resource, subresource, name, parts };
 }

@@ -2,8 +2,8 @@
 // ValidateListOptions do with the WatchList feature on (as kube-apiserver 1.32 has it): a
 // request that breaks a rule gets 422 `ListOptions.meta.k8s.io "" is invalid` with one cause
 // per rule.
+import { queryBool } from "../query.js";
 import { forbidden, newPath, notSupported, type FieldError } from "../../api/fielderrors.js";
-import { parseBoolQuery } from "../http.js";
 import { invalidFromFieldErrors } from "../rest/invalid.js";
 
 export interface ListOptionsQuery {
@@ -20,7 +20,7 @@ const EXACT = "Exact";
 
 export function listOptionsOf(q: URLSearchParams): ListOptionsQuery {
   const nonEmpty = (name: string): string | undefined => q.get(name) || undefined;
-  return { resourceVersion: q.get("resourceVersion") ?? undefined, resourceVersionMatch: nonEmpty("resourceVersionMatch"), sendInitialEvents: parseBoolQuery(q, "sendInitialEvents"), continue: nonEmpty("continue") };
+  return { resourceVersion: q.get("resourceVersion") ?? undefined, resourceVersionMatch: nonEmpty("resourceVersionMatch"), sendInitialEvents: queryBool(q, "sendInitialEvents"), continue: nonEmpty("continue") };
 }
 
 /** What is wrong with these options for a list (`watch` false) or a watch. */

@@ -1,9 +1,10 @@
 // The REST handler: maps a resource request (already authenticated and authorized) onto the
 // generic store of its resource, with Kubernetes' query parameters, content negotiation,
 // subresources and watch streaming.
+import { queryBool } from "../query.js";
 import type { Logger } from "pino";
 import { parseBody, checkKind, parseFieldValidation, validateFields, type SchemaChecker } from "../decode.js";
-import { readBody, sendJSON, parseAccept, parseBoolQuery, negotiateOutput, type HttpContext, mediaType } from "../http.js";
+import { readBody, sendJSON, parseAccept, negotiateOutput, type HttpContext, mediaType } from "../http.js";
 import type { Registry } from "../registry/registry.js";
 import type { KubeObject, ResourceDefinition } from "../registry/types.js";
 import type { DeleteOptions, RequestContext, ResourceStore } from "../rest/store.js";
@@ -197,7 +198,7 @@ class Request {
     const options = checkedListOptions(this.q, true);
     const filter = selectionFilter(this.def, this.q);
     const timeout = parseIntParam(this.q, "timeoutSeconds") ?? this.deps.watchTimeoutSeconds();
-    const bookmarks = parseBoolQuery(this.q, "allowWatchBookmarks") === true;
+    const bookmarks = queryBool(this.q, "allowWatchBookmarks") === true;
     let watcher;
     try {
       watcher = await this.store.watch(this.rctx.namespace, {

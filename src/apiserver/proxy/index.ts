@@ -7,13 +7,14 @@
 // speaks reaches kubectl as it is. The kubelet authenticates us by the kubelet client
 // certificate (certs.ts); its serving certificate is not verified, as upstream does without
 // --kubelet-certificate-authority.
+import { queryBool } from "../query.js";
 import type { IncomingMessage, IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { connect as netConnect, isIP, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import type { Duplex } from "node:stream";
-import { parseBoolQuery, type HttpContext } from "../http.js";
+import type { HttpContext } from "../http.js";
 import type { KubeObject } from "../registry/types.js";
 import type { ResourceStore } from "../rest/store.js";
 import * as status from "../status.js";
@@ -108,7 +109,7 @@ interface Backend {
 const POD_SUBRESOURCES = new Set(["log", "exec", "attach", "portforward", "proxy"]);
 
 /** A boolean query parameter, false when absent. */
-const parseBool = (q: URLSearchParams, name: string): boolean => parseBoolQuery(q, name) ?? false;
+const parseBool = (q: URLSearchParams, name: string): boolean => queryBool(q, name) === true;
 
 function parseInt64(q: URLSearchParams, name: string): number | undefined {
   const v = q.get(name);
