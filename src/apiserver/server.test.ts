@@ -292,6 +292,23 @@ describe("API server", () => {
     assert.equal((await c.request("GET", `${cms}/dry`)).status, 404);
   });
 
+  it("reads force and orphanDependents as upstream's codec reads booleans (1 and True are true)", async () => {
+    const cm = "/api/v1/namespaces/default/configmaps/owned";
+    const apply = (manager: string, value: string, query = ""): Promise<{ status: number; body: string }> =>
+      c.request("PATCH", `${cm}?fieldManager=${manager}${query}`, JSON.stringify({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "owned" }, data: { k: value } }), { "Content-Type": "application/apply-patch+yaml" });
+    assert.equal((await apply("a", "1")).status, 201);
+    assert.equal((await apply("b", "2")).status, 409, "b conflicts with a over data.k");
+    const forced = await apply("b", "2", "&force=True");
+    assert.equal(forced.status, 200, forced.body);
+    assert.equal(json<{ data: { k: string } }>(forced.body).data.k, "2");
+    // An orphaning delete leaves the orphan finalizer on an object that has finalizers to wait for.
+    assert.equal((await c.request("PATCH", cm, JSON.stringify({ metadata: { finalizers: ["example.com/hold"] } }), { "Content-Type": "application/merge-patch+json" })).status, 200);
+    const deleted = await c.request("DELETE", `${cm}?orphanDependents=1`);
+    assert.equal(deleted.status, 200, deleted.body);
+    assert.deepEqual(json<{ metadata: { finalizers: string[] } }>(deleted.body).metadata.finalizers, ["example.com/hold", "orphan"]);
+    assert.equal((await c.request("PATCH", cm, JSON.stringify({ metadata: { finalizers: [] } }), { "Content-Type": "application/merge-patch+json" })).status, 200);
+  });
+
   it("streams lists: sendInitialEvents sends the state, then a bookmark marking its end, then the changes", async () => {
     const ns = "/api/v1/namespaces/default/configmaps";
     for (const name of ["sl-a", "sl-b"]) assert.equal((await c.request("POST", ns, JSON.stringify({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, labels: { sl: "y" } } }))).status, 201);

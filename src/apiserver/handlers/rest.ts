@@ -259,7 +259,7 @@ class Request {
     const contentType = mediaType(this.ctx.req.headers["content-type"]);
     const raw = await readBody(this.ctx.req);
     const manager = this.fieldManager();
-    const force = this.q.get("force") === "true";
+    const force = queryBool(this.q, "force") === true;
     const isApply = contentType === "application/apply-patch+yaml";
     if (isApply && this.q.get("fieldManager") === null) {
       throw status.invalid("meta.k8s.io", "PatchOptions", "", [{ text: "fieldManager: Required value: is required for apply patch", cause: { reason: "FieldValueRequired", message: "Required value: is required for apply patch", field: "fieldManager" } }]);
@@ -302,8 +302,7 @@ class Request {
     if (policy !== undefined && policy !== null && !["Orphan", "Background", "Foreground"].includes(policy)) {
       throw status.invalid("", "DeleteOptions", "", [{ text: `propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`, cause: { reason: "FieldValueNotSupported", field: "propagationPolicy", message: `Unsupported value: "${policy}"` } }]);
     }
-    const orphanQ = this.q.get("orphanDependents");
-    const orphan = orphanQ !== null ? orphanQ === "true" : (opts["orphanDependents"] as boolean | undefined);
+    const orphan = queryBool(this.q, "orphanDependents") ?? (opts["orphanDependents"] as boolean | undefined);
     if (orphan !== undefined && policy) throw status.badRequest("orphanDependents and propagationPolicy may not both be set");
     const pre = (opts["preconditions"] ?? {}) as { uid?: string; resourceVersion?: string };
     const bodyDryRun = opts["dryRun"] === undefined || opts["dryRun"] === null ? [] : opts["dryRun"];
