@@ -6,6 +6,7 @@
 import type { Container, EnvVar, ObjectFieldSelector, Pod, ResourceFieldSelector, Service } from "kubernetes-types/core/v1.js";
 import type { ObjectSource } from "../types.js";
 import { containerResourceValue, DownwardApiError, fieldRefValue as metadataFieldValue, type NodeAllocatable } from "../volumes/downward.js";
+import { podContainer } from "../../api/containers.js";
 
 /** A container config problem: the container is not created (waiting reason CreateContainerConfigError). */
 export class ContainerConfigError extends Error {
@@ -137,7 +138,7 @@ export function fieldRefValue(pod: Pod, ref: ObjectFieldSelector, facts: PodRunt
 
 /** A resourceFieldRef value (see volumes/downward.ts); the container defaults to the one being configured. */
 export function resourceFieldValue(pod: Pod, container: Container, ref: ResourceFieldSelector, node: NodeAllocatable): string {
-  const target = ref.containerName ? ([...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find((c) => c.name === ref.containerName) ?? container) : container;
+  const target = ref.containerName ? (podContainer(pod.spec, ref.containerName) ?? container) : container;
   return downward(() => containerResourceValue(target, ref, node));
 }
 

@@ -44,6 +44,7 @@ import { EMPTY_RUNTIME, RuntimeReader, type ContainerRecord, type PodRuntime, ty
 import { hostNetworkHostsFile, managedHostsFile, MANAGED_BY_VALUE, parseResolvConf, podHostname, sandboxConfig, type ResolvConf } from "./sandbox.js";
 import { computePodStatus, isSidecar, KUBELET_CONDITIONS, latestOf, readySandbox, type ContainerReason } from "./status.js";
 import { podKey, StatusWriter } from "./status-writer.js";
+import { podContainer } from "../../api/containers.js";
 
 export interface PodLifecycleOptions {
   /** status.hostIP / hostIPs */
@@ -834,7 +835,7 @@ export class PodLifecycle {
 
   /** preStop hook (counted in the grace period), then StopContainer with what is left of it. */
   private async killContainer(pod: Pod, r: ContainerRecord, graceSeconds: number | undefined, message: string, podIP: string | undefined): Promise<void> {
-    const spec = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find((c) => c.name === r.name);
+    const spec = podContainer(pod.spec, r.name);
     let grace = graceSeconds ?? Number(r.annotations[ANNOTATION_POD_GRACE_PERIOD] ?? DEFAULT_GRACE_SECONDS);
     if (!Number.isFinite(grace)) grace = DEFAULT_GRACE_SECONDS;
     if (pod.metadata?.name) this.o.events.event(podRef(pod, r.name), "Normal", "Killing", message);

@@ -18,6 +18,7 @@ import { currentSandbox, logContainer, LookupError, runningContainer } from "./c
 import { readContainerLog, type LogOptions } from "./logs.js";
 import { resourceMetrics, StatsProvider } from "./stats.js";
 import { bridgeRemoteCommand, passthrough, streamMode, tunnelPortForward, writeHttpError, type RemoteCommandOptions, type StreamKind } from "./streaming.js";
+import { podContainer } from "../../api/containers.js";
 
 export { ensureKubeletServingCert } from "./certs.js";
 
@@ -405,8 +406,7 @@ function podSpec(pods: readonly Pod[] | undefined, namespace: string, pod: strin
 
 /** The spec of container `name` (regular, init or ephemeral) of the pod this kubelet runs, if it knows the pod. */
 function containerSpec(pods: readonly Pod[] | undefined, namespace: string, pod: string, name: string): { readonly tty?: boolean } | undefined {
-  const spec = podSpec(pods, namespace, pod);
-  return spec?.containers.find((c) => c.name === name) ?? spec?.initContainers?.find((c) => c.name === name) ?? spec?.ephemeralContainers?.find((c) => c.name === name);
+  return podContainer(podSpec(pods, namespace, pod), name, true);
 }
 
 /** The restart policy of the pod's container `name`, by its kind (containerRestartPolicy). */

@@ -6,6 +6,7 @@ import { cpus, totalmem } from "node:os";
 import type { Container, ObjectFieldSelector, Pod, ResourceFieldSelector } from "kubernetes-types/core/v1.js";
 import { goQuote } from "../../api/fielderrors.js";
 import { Quantity } from "../../api/quantity.js";
+import { podContainer } from "../../api/containers.js";
 
 /** A fieldRef or resourceFieldRef that cannot be resolved; the message is upstream's. */
 export class DownwardApiError extends Error {
@@ -77,11 +78,6 @@ export function hostAllocatable(root: string): NodeAllocatable {
   };
 }
 
-function findContainer(pod: Pod, name: string | undefined): Container | undefined {
-  const all = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])];
-  return all.find((c) => c.name === name);
-}
-
 function ceilDiv(a: bigint, b: bigint): bigint {
   const q = a / b;
   return q * b === a || a < 0n !== b < 0n ? q : q + 1n;
@@ -98,7 +94,7 @@ function quantityOf(v: string | number | undefined): Quantity | undefined {
  * MergeContainerResourceLimits makes it; an unset request is 0.
  */
 export function resourceFieldRefValue(pod: Pod, ref: ResourceFieldSelector, allocatable: NodeAllocatable): string {
-  const c = findContainer(pod, ref.containerName);
+  const c = podContainer(pod.spec, ref.containerName);
   if (!c) throw new DownwardApiError(`container ${ref.containerName ?? ""} not found`);
   return containerResourceValue(c, ref, allocatable);
 }
