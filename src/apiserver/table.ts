@@ -1,7 +1,7 @@
 // Server-side printing: metav1.Table responses (what `kubectl get` asks for with
 // `Accept: application/json;as=Table;v=v1;g=meta.k8s.io`) and PartialObjectMetadata.
 import type { KubeObject, ResourceDefinition, TableColumn } from "./registry/types.js";
-import type { MediaRange } from "./http.js";
+import { negotiateOutput, parseAccept, type HttpContext, type MediaRange } from "./http.js";
 import { badRequest } from "./status.js";
 
 /** Upstream's default columns for kinds without a printer. */
@@ -32,6 +32,16 @@ export function includeObjectOf(q: URLSearchParams): IncludeObject {
   const inc = q.get("includeObject") ?? "Metadata";
   if (inc !== "None" && inc !== "Metadata" && inc !== "Object") throw badRequest(`includeObject: Unsupported value: "${inc}"`);
   return inc;
+}
+
+/**
+ * What a read answers with, from its Accept header and query: the encoding (set on `ctx`; a
+ * watch streams JSON only), objects or a table or metadata, and what a table's rows carry.
+ */
+export function answerShape(ctx: HttpContext, watch = false): { readonly rendering: Rendering; readonly include: IncludeObject } {
+  const accept = parseAccept(ctx.req.headers.accept);
+  ctx.output = negotiateOutput(accept, watch);
+  return { rendering: renderingFor(accept), include: includeObjectOf(ctx.url.searchParams) };
 }
 
 export function partialMetadata(obj: Readonly<KubeObject>): KubeObject {

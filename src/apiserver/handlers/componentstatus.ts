@@ -10,8 +10,8 @@
 import type { Lease } from "kubernetes-types/coordination/v1.js";
 import type { ComponentCondition, ComponentStatus } from "kubernetes-types/core/v1.js";
 import type { KubeObject, ResourceDefinition } from "../registry/types.js";
-import { negotiateOutput, parseAccept, sendJSON, type HttpContext } from "../http.js";
-import { buildTable, includeObjectOf, renderingFor } from "../table.js";
+import { sendJSON, type HttpContext } from "../http.js";
+import { answerShape, buildTable } from "../table.js";
 import type { VirtualResource } from "./discovery.js";
 import { notFoundResource } from "./rest.js";
 import * as status from "../status.js";
@@ -43,8 +43,8 @@ export interface ComponentCheck {
 
 /** Healthy when the Lease `namespace/name` has a holder who renewed it within its duration. */
 export function leaseHealth(lease: Readonly<Lease> | undefined, ref: string, component: string, now: number): Health {
-  const spec = lease?.spec;
   if (!lease) return { healthy: false, error: `no ${component} has taken the Lease ${ref}: none runs, or it runs without leader election` };
+  const spec = lease.spec;
   if (!spec?.holderIdentity) return { healthy: false, error: `the Lease ${ref} has no holder: the last ${component} released it` };
   const renewed = Date.parse(spec.renewTime ?? spec.acquireTime ?? "");
   const durationMs = (spec.leaseDurationSeconds ?? 0) * 1000;
@@ -95,7 +95,7 @@ const printed: Pick<ResourceDefinition, "table"> = {
 };
 
 /** Serves core/v1 componentstatuses; false for any other request. */
-export function componentStatusApi(checks: () => readonly ComponentCheck[]): (ctx: HttpContext) => Promise<boolean> {
+export function componentStatusApi(checks: readonly ComponentCheck[]): (ctx: HttpContext) => Promise<boolean> {
   const gr = { group: "", resource: componentStatusResource.plural };
   return async (ctx) => {
     const i = ctx.info;
@@ -103,12 +103,10 @@ export function componentStatusApi(checks: () => readonly ComponentCheck[]): (ct
     // Cluster-scoped, without subresources: any other path is not one this API serves.
     if (i.namespace !== "" || i.subresource !== "") throw notFoundResource();
     if (i.verb !== "get" && i.verb !== "list") throw status.methodNotSupported(gr, i.verb);
-    const accept = parseAccept(ctx.req.headers.accept);
-    ctx.output = negotiateOutput(accept, false);
-    const table = renderingFor(accept) === "table";
-    const include = includeObjectOf(ctx.url.searchParams);
+    const { rendering, include } = answerShape(ctx);
+    const table = rendering === "table";
     ctx.warnings.push(COMPONENT_STATUS_DEPRECATION);
-    const wanted = checks().filter((c) => i.verb === "list" || c.name === i.name);
+    const wanted = checks.filter((c) => i.verb === "list" || c.name === i.name);
     if (i.verb === "get" && wanted.length === 0) throw status.notFound(gr, i.name);
     const items = await Promise.all(wanted.map(async (c) => componentStatusOf(c.name, await c.check())));
     if (i.verb === "get") sendJSON(ctx, 200, table ? buildTable(printed, items, {}, include) : items[0]);

@@ -4,12 +4,12 @@
 import { queryBool } from "../query.js";
 import type { Logger } from "pino";
 import { parseBody, checkKind, parseFieldValidation, validateFields, type SchemaChecker } from "../decode.js";
-import { readBody, sendJSON, parseAccept, negotiateOutput, type HttpContext, mediaType } from "../http.js";
+import { readBody, sendJSON, type HttpContext, mediaType } from "../http.js";
 import type { Registry } from "../registry/registry.js";
 import type { KubeObject, ResourceDefinition } from "../registry/types.js";
 import type { DeleteOptions, RequestContext, ResourceStore } from "../rest/store.js";
 import * as status from "../status.js";
-import { buildTable, includeObjectOf, partialMetadata, renderingFor, type IncludeObject, type Rendering } from "../table.js";
+import { answerShape, buildTable, partialMetadata, type IncludeObject, type Rendering } from "../table.js";
 import { serveWatch, serveWatchError } from "./watch.js";
 import type { Patcher } from "./patch.js";
 import { selectionFilter } from "./selection.js";
@@ -139,10 +139,9 @@ class Request {
     private readonly rctx: RequestContext,
   ) {
     this.q = ctx.url.searchParams;
-    const accept = parseAccept(ctx.req.headers.accept);
-    this.rendering = renderingFor(accept);
-    ctx.output = negotiateOutput(accept, ctx.info.verb === "watch");
-    this.include = includeObjectOf(this.q);
+    const shape = answerShape(ctx, ctx.info.verb === "watch");
+    this.rendering = shape.rendering;
+    this.include = shape.include;
   }
 
   private get apiVersion(): string {

@@ -3,11 +3,11 @@
 // each node and container, for the nodes and pods the watch cache has now. Label and field
 // selectors are the nodes' and pods' own. Nothing of it is stored.
 import type { KubeObject, ResourceDefinition, TableColumn } from "../registry/types.js";
-import { negotiateOutput, parseAccept, sendJSON, type HttpContext } from "../http.js";
+import { sendJSON, type HttpContext } from "../http.js";
 import { selectionFilter } from "../handlers/selection.js";
 import { notFoundResource } from "../handlers/rest.js";
 import type { VirtualResource } from "../handlers/discovery.js";
-import { buildTable, includeObjectOf, renderingFor } from "../table.js";
+import { answerShape, buildTable } from "../table.js";
 import * as status from "../status.js";
 import { Quantity } from "../../api/quantity.js";
 import { goDuration, rfc3339 } from "../../util/time.js";
@@ -113,10 +113,8 @@ export function metricsApi(o: MetricsApiOptions): (ctx: HttpContext) => Promise<
     if (!resource || i.subresource !== "" || (resource.namespaced === false && i.namespace !== "")) throw notFoundResource();
     const gr = { group: METRICS_GROUP, resource: i.resource };
     if (i.verb !== "get" && i.verb !== "list") throw status.methodNotSupported(gr, i.verb);
-    const accept = parseAccept(ctx.req.headers.accept);
-    ctx.output = negotiateOutput(accept, false);
-    const table = renderingFor(accept) === "table";
-    const include = includeObjectOf(ctx.url.searchParams);
+    const { rendering, include } = answerShape(ctx);
+    const table = rendering === "table";
     const isNodes = resource.kind === "NodeMetrics";
     const def = isNodes ? o.nodes : o.pods;
     const make = isNodes ? nodeMetrics : podMetrics;
