@@ -21,6 +21,9 @@ import { K8tsProcess, type K8tsProcessOptions } from "../../src/testing/process.
 export const WORKLOADS = ["get", "lease", "pod"] as const;
 export type WorkloadName = (typeof WORKLOADS)[number];
 
+/** The pod workload's watches of all pods, unless told otherwise. */
+export const POD_WATCHERS = 4;
+
 /** One operation of a workload: the i-th overall, called by worker `worker` of those in flight. */
 export type Op = (i: number, worker: number) => Promise<unknown>;
 
@@ -113,9 +116,6 @@ export async function prepareWorkload(name: WorkloadName, client: RestClient, in
     }
   }
 }
-
-/** The pod workload's watches of all pods, unless told otherwise. */
-export const POD_WATCHERS = 4;
 
 const microTime = (ms: number): string => new Date(ms).toISOString().replace("Z", "000Z");
 

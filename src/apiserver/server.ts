@@ -306,8 +306,7 @@ export class ApiServer {
       name: component,
       check: async () => leaseHealth(leaseDef ? (cachedObject(leaseDef, "kube-system", name) as Lease | undefined) : undefined, `kube-system/${name}`, component, Date.now()),
     });
-    const components: readonly ComponentCheck[] = [heldLease("scheduler", "kube-scheduler"), heldLease("controller-manager", "kube-controller-manager"), { name: storeComponentName(o.storeUrl), check: () => storeHealth(() => store.currentRevision()) }];
-    const serveComponentStatus = componentStatusApi(() => components);
+    const serveComponentStatus = componentStatusApi([heldLease("scheduler", "kube-scheduler"), heldLease("controller-manager", "kube-controller-manager"), { name: storeComponentName(o.storeUrl), check: () => storeHealth(() => store.currentRevision()) }]);
     const checks: HealthCheck[] = [
       { name: "ping", check: () => true },
       { name: "log", check: () => true },

@@ -388,7 +388,7 @@ export class KubeletServer {
       // does not have; the runtime refuses that pair and kubectl falls back to streaming the
       // logs. Taking the client's word instead left that kubectl waiting, after the container
       // exited, for a stderr that never ends.
-      const tty = containerSpec(this.o.pods?.(), t.namespace, t.pod, t.container)?.tty ?? opts.tty;
+      const tty = podContainer(podSpec(this.o.pods?.(), t.namespace, t.pod), t.container, true)?.tty ?? opts.tty;
       opts = { ...opts, tty };
       location = new URL(await this.o.cri.attach({ containerId: c.id, tty: opts.tty, stdin: opts.stdin, stdout: opts.stdout, stderr: opts.stderr }));
     }
@@ -402,11 +402,6 @@ export class KubeletServer {
 /** The spec of the pod this kubelet runs, if it knows the pod. */
 function podSpec(pods: readonly Pod[] | undefined, namespace: string, pod: string): Pod["spec"] {
   return pods?.find((p) => p.metadata?.namespace === namespace && p.metadata?.name === pod)?.spec;
-}
-
-/** The spec of container `name` (regular, init or ephemeral) of the pod this kubelet runs, if it knows the pod. */
-function containerSpec(pods: readonly Pod[] | undefined, namespace: string, pod: string, name: string): { readonly tty?: boolean } | undefined {
-  return podContainer(podSpec(pods, namespace, pod), name, true);
 }
 
 /** The restart policy of the pod's container `name`, by its kind (containerRestartPolicy). */
