@@ -30,13 +30,19 @@ export async function podCgroupDirs(cgroupParent: string, uid: string, mount = C
   return dirs.filter((_, i) => present[i]);
 }
 
-/** The uids of the pods that have a cgroup under `cgroupParent` in some hierarchy. */
-export async function podCgroupUids(cgroupParent: string, mount = CGROUP_MOUNT): Promise<Set<string>> {
-  const uids = new Set<string>();
+/**
+ * Removes, in every hierarchy, the pod cgroups under `cgroupParent` of pods that `claimed` does
+ * not name (pods removed while no kubelet ran), as removePodCgroups does for one pod.
+ */
+export async function removeUnclaimedPodCgroups(cgroupParent: string, claimed: (uid: string) => boolean, mount = CGROUP_MOUNT): Promise<void> {
+  const stale: string[] = [];
   for (const h of await hierarchies(mount)) {
-    for (const name of await readdir(join(h, cgroupParent)).catch(() => [] as string[])) if (name.startsWith("pod") && name.length > 3) uids.add(name.slice(3));
+    const parent = join(h, cgroupParent);
+    for (const e of await readdir(parent, { withFileTypes: true }).catch(() => [])) {
+      if (e.isDirectory() && e.name.startsWith("pod") && e.name.length > 3 && !claimed(e.name.slice(3))) stale.push(join(parent, e.name));
+    }
   }
-  return uids;
+  await Promise.all(stale.map(removeTree));
 }
 
 async function hierarchies(mount: string): Promise<string[]> {

@@ -39,7 +39,7 @@ import { containerConfig, containerHash, containerMounts, DEFAULT_GRACE_SECONDS,
 import { ContainerConfigError, containerEnv } from "./env.js";
 import { hostAllocatable, type NodeAllocatable } from "../volumes/downward.js";
 import { ImagePuller, ImagePullError, NO_BUILTIN_IMAGES, type BuiltinImages } from "./images.js";
-import { podCgroupUids, removePodCgroups } from "./cgroups.js";
+import { removePodCgroups, removeUnclaimedPodCgroups } from "./cgroups.js";
 import { EMPTY_RUNTIME, RuntimeReader, type ContainerRecord, type PodRuntime, type SandboxRecord } from "./runtime-state.js";
 import { hostNetworkHostsFile, managedHostsFile, MANAGED_BY_VALUE, parseResolvConf, podHostname, sandboxConfig, type ResolvConf } from "./sandbox.js";
 import { computePodStatus, isSidecar, KUBELET_CONDITIONS, latestOf, readySandbox, type ContainerReason } from "./status.js";
@@ -212,7 +212,7 @@ export class PodLifecycle {
     }
     for (const uid of this.o.volumes.podsOnDisk()) if (!keep.has(uid) && !orphans.has(uid)) orphans.set(uid, { metadata: { uid }, spec: { containers: [] } });
     // A pod removed while no kubelet ran can have left nothing but its cgroup.
-    for (const uid of await podCgroupUids(this.o.cgroupParent)) if (!keep.has(uid) && !orphans.has(uid)) await removePodCgroups(this.o.cgroupParent, uid);
+    await removeUnclaimedPodCgroups(this.o.cgroupParent, (uid) => keep.has(uid) || orphans.has(uid));
     for (const [uid, pod] of orphans) {
       this.log.info({ uid, pod: podKey(pod) }, "removing a pod that is no longer bound to this node");
       const w = this.newWorker(pod);
