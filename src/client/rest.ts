@@ -911,10 +911,11 @@ export class ResourceClient<T extends KubeObject> {
   }
 
   /** pods/binding: assigns the pod to a node (the scheduler's write). */
-  bind(name: string, nodeName: string, opts: WriteOptions = {}): Promise<Status> {
+  bind(name: string, nodeName: string, opts: WriteOptions & { readonly uid?: string } = {}): Promise<Status> {
     const ns = this.ns();
-    const binding: Binding = { apiVersion: "v1", kind: "Binding", metadata: { name, namespace: ns }, target: { apiVersion: "v1", kind: "Node", name: nodeName } };
-    return this.client.request<Status>({ method: "POST", path: this.path(ns, name, "binding"), query: writeQuery(opts), body: JSON.stringify(binding), ...call(opts) });
+    const { uid, ...write } = opts;
+    const binding: Binding = { apiVersion: "v1", kind: "Binding", metadata: { name, namespace: ns, ...(uid ? { uid } : {}) }, target: { apiVersion: "v1", kind: "Node", name: nodeName } };
+    return this.client.request<Status>({ method: "POST", path: this.path(ns, name, "binding"), query: writeQuery(write), body: JSON.stringify(binding), ...call(write) });
   }
 
   /** pods/eviction: a delete that honours PodDisruptionBudgets (429 while one forbids it). */

@@ -12,8 +12,11 @@ export interface PodStatusPatch {
 }
 
 export interface SchedulerApi {
-  /** pods/binding. Rejects (e.g. Conflict when already bound) on failure. */
-  bind(namespace: string, name: string, nodeName: string, signal?: AbortSignal): Promise<void>;
+  /**
+   * pods/binding, with the pod's uid as a precondition (a pod made again under the same name is
+   * not bound by a decision about the old one). Rejects (e.g. Conflict when already bound) on failure.
+   */
+  bind(namespace: string, name: string, uid: string | undefined, nodeName: string, signal?: AbortSignal): Promise<void>;
   /** A strategic merge patch of pods/status (conditions merge by type). */
   patchPodStatus(namespace: string, name: string, patch: PodStatusPatch, signal?: AbortSignal): Promise<void>;
   /** Deletes with the pod's own grace period; a pod already gone is not an error. */
@@ -28,8 +31,8 @@ export interface EventSink {
 export function restSchedulerApi(client: RestClient): SchedulerApi {
   const pods = client.forKind("v1", "Pod");
   return {
-    async bind(namespace, name, nodeName, signal) {
-      await pods.namespace(namespace).bind(name, nodeName, signal ? { signal } : {});
+    async bind(namespace, name, uid, nodeName, signal) {
+      await pods.namespace(namespace).bind(name, nodeName, { ...(uid ? { uid } : {}), ...(signal ? { signal } : {}) });
     },
     async patchPodStatus(namespace, name, patch, signal) {
       await pods.namespace(namespace).patch(name, "strategic", { status: patch }, { subresource: "status", ...(signal ? { signal } : {}) });

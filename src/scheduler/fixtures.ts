@@ -121,7 +121,7 @@ export class FakeSchedulerApi {
   onBind: ((namespace: string, name: string, node: string) => void) | undefined;
   onDelete: ((namespace: string, name: string) => void) | undefined;
 
-  bind(namespace: string, name: string, nodeName: string): Promise<void> {
+  bind(namespace: string, name: string, _uid: string | undefined, nodeName: string): Promise<void> {
     if (this.failBinds.has(`${namespace}/${name}`)) return Promise.reject(new Error(`binding ${namespace}/${name} refused`));
     this.binds.push({ pod: `${namespace}/${name}`, node: nodeName });
     this.onBind?.(namespace, name, nodeName);

@@ -400,32 +400,48 @@ class Request {
     this.sendScale(this.scaleOf(object));
   }
 
+  /**
+   * pods/binding, as upstream's BindingREST: the server's own change of the stored pod, straight
+   * to storage — no defaulting, no update validation, and no managedFields entry (the scheduler
+   * owns no field of a pod). The Binding's uid and resourceVersion, when set, are preconditions
+   * (the scheduler sends the uid, so a pod deleted and made again under its name is not bound by
+   * a decision about the old one); its annotations merge into the pod's.
+   */
   async bind(name: string): Promise<void> {
     const raw = await readBody(this.ctx.req);
-    const binding = parseBody(raw, this.ctx.req.headers["content-type"]).value as { metadata?: { name?: string }; target?: { kind?: string; name?: string } };
-    const target = binding?.target?.name;
+    const binding = parseBody(raw, this.ctx.req.headers["content-type"]).value as { metadata?: { name?: string; namespace?: string; uid?: string; resourceVersion?: string; annotations?: Record<string, string> }; target?: { kind?: string; name?: string } };
+    if ((binding?.metadata?.name ?? "") !== name) throw status.badRequest("name in URL does not match name in Binding object");
+    if (binding.metadata?.namespace && binding.metadata.namespace !== this.rctx.namespace) throw status.badRequest("the namespace of the provided object does not match the namespace sent on the request");
+    const target = binding.target?.name;
     if (!target) throw status.invalid("", "Binding", name, [{ text: "target.name: Required value", cause: { reason: "FieldValueRequired", message: "Required value", field: "target.name" } }]);
     if (binding.target?.kind && binding.target.kind !== "Node") {
       throw status.invalid("", "Binding", name, [{ text: `target.kind: Invalid value: "${binding.target.kind}": must be empty or 'Node'`, cause: { reason: "FieldValueInvalid", message: "must be empty or 'Node'", field: "target.kind" } }]);
     }
+    const { uid, resourceVersion, annotations } = binding.metadata ?? {};
+    // What refuses the binding itself is a Conflict on pods/binding, as upstream words it.
+    const refused = (why: string): status.StatusError => status.conflict({ group: "", resource: "pods/binding" }, name, why);
+    const { fieldManager: _none, ...rctx } = this.rctx;
     await this.store.update(
       this.rctx.namespace,
       name,
       (pod) => {
         if (!pod) throw status.notFound(this.store.qualified, name);
         // `pod` may be the watch cache's frozen copy: the result shares all but what changes.
-        const spec = (pod.spec ?? {}) as { nodeName?: string };
-        if (pod.metadata?.deletionTimestamp) throw status.conflict(this.store.qualified, name, "pod is being deleted, cannot be assigned to a host");
-        if (spec.nodeName) throw status.conflict(this.store.qualified, name, `pod ${name} is already assigned to node "${spec.nodeName}"`);
+        const spec = (pod.spec ?? {}) as { nodeName?: string; schedulingGates?: readonly unknown[] };
+        if (pod.metadata?.deletionTimestamp) throw refused(`pod ${name} is being deleted, cannot be assigned to a host`);
+        if (spec.nodeName) throw refused(`pod ${name} is already assigned to node "${spec.nodeName}"`);
+        if ((spec.schedulingGates ?? []).length > 0) throw refused(`pod ${name} has non-empty .spec.schedulingGates`);
         // As upstream's UpdatePodCondition: the condition keeps its place, and its transition
         // time when it was True already; a reason or message of an earlier False goes.
         const st = (pod.status ?? {}) as { conditions?: readonly { type: string; status: string; lastTransitionTime?: string; lastProbeTime?: null }[] };
         const conds = [...(st.conditions ?? [])];
         setStatusCondition(conds, { type: "PodScheduled", status: "True", lastProbeTime: null }, this.rctx.now);
-        return { ...pod, spec: { ...spec, nodeName: target }, status: { ...st, conditions: conds } };
+        const bound: KubeObject = { ...pod, spec: { ...spec, nodeName: target }, status: { ...st, conditions: conds } };
+        if (annotations && Object.keys(annotations).length > 0) bound.metadata = { ...pod.metadata, annotations: { ...pod.metadata?.annotations, ...annotations } };
+        return bound;
       },
-      this.rctx,
-      { subresource: "binding", borrow: true },
+      rctx,
+      { subresource: "binding", borrow: true, ...(uid ? { uid } : {}), ...(resourceVersion ? { resourceVersion } : {}) },
     );
     sendJSON(this.ctx, 201, status.successStatus(undefined, 201));
   }

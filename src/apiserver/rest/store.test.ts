@@ -111,6 +111,43 @@ describe("ResourceStore updates", () => {
     assert.deepEqual(conds[1], conditions[1]);
   });
 
+  it("binds as upstream's BindingREST: no managedFields entry, uid and resourceVersion preconditions, annotations merged, refusals on pods/binding", async () => {
+    const pod = await create("bind-pre");
+    const bind = (body: unknown, name = "bind-pre") => suite.client.request("POST", `${PODS}/${name}/binding?fieldManager=scheduler`, JSON.stringify({ apiVersion: "v1", kind: "Binding", ...(body as object) }));
+    const conflictMessage = async (r: Promise<{ status: number; body: string }>): Promise<string> => {
+      const res = await r;
+      assert.equal(res.status, 409, res.body);
+      return (JSON.parse(res.body) as { message: string }).message;
+    };
+    const key = "/registry/pods/default/bind-pre";
+    const target = { kind: "Node", name: "n1" };
+
+    assert.equal(
+      await conflictMessage(bind({ metadata: { name: "bind-pre", uid: OTHER_UID }, target })),
+      `Operation cannot be fulfilled on pods "bind-pre": StorageError: invalid object, Code: 4, Key: ${key}, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: ${OTHER_UID}, UID in object meta: ${pod.metadata.uid}`,
+    );
+    assert.equal(
+      await conflictMessage(bind({ metadata: { name: "bind-pre", resourceVersion: "1" }, target })),
+      `Operation cannot be fulfilled on pods "bind-pre": StorageError: invalid object, Code: 4, Key: ${key}, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: ResourceVersion in precondition: 1, ResourceVersion in object meta: ${pod.metadata.resourceVersion}`,
+    );
+    const mismatch = await bind({ metadata: { name: "other" }, target });
+    assert.equal(mismatch.status, 400, mismatch.body);
+    assert.match(mismatch.body, /name in URL does not match name in Binding object/);
+    assert.equal((await get("bind-pre")).metadata.resourceVersion, pod.metadata.resourceVersion, "refused bindings write nothing");
+
+    const ok = await bind({ metadata: { name: "bind-pre", uid: pod.metadata.uid, resourceVersion: pod.metadata.resourceVersion, annotations: { "example.com/decided-by": "test" } }, target });
+    assert.equal(ok.status, 201, ok.body);
+    const bound = (await get("bind-pre")) as Pod & { spec: { nodeName?: string }; metadata: { annotations?: Record<string, string> } };
+    assert.equal(bound.spec.nodeName, "n1");
+    assert.deepEqual(bound.metadata.annotations, { "example.com/decided-by": "test" });
+    assert.deepEqual(bound.metadata.managedFields?.map((m) => m.manager), pod.metadata.managedFields?.map((m) => m.manager), "the binding records no manager");
+
+    assert.equal(await conflictMessage(bind({ metadata: { name: "bind-pre" }, target: { name: "n2" } })), `Operation cannot be fulfilled on pods/binding "bind-pre": pod bind-pre is already assigned to node "n1"`);
+    const gated = await suite.client.request("POST", PODS, JSON.stringify({ apiVersion: "v1", kind: "Pod", metadata: { name: "bind-gated" }, spec: { schedulingGates: [{ name: "example.com/wait" }], containers: [{ name: "c", image: "busybox:1.35" }] } }));
+    assert.equal(gated.status, 201, gated.body);
+    assert.equal(await conflictMessage(bind({ metadata: { name: "bind-gated" }, target }, "bind-gated")), `Operation cannot be fulfilled on pods/binding "bind-gated": pod bind-gated has non-empty .spec.schedulingGates`);
+  });
+
   it("patches the status of a namespace, whose defaults label it by name", async () => {
     // The label is on the stored object's frozen metadata, which the status patch shares.
     const ns = await suite.client.request("POST", "/api/v1/namespaces", JSON.stringify({ apiVersion: "v1", kind: "Namespace", metadata: { name: "status-defaults" } }));

@@ -91,6 +91,8 @@ export interface UpdateOptions {
    * from the object it sends; patches send none).
    */
   readonly uid?: string;
+  /** The resourceVersion the stored object must have (upstream's ResourceVersion precondition). */
+  readonly resourceVersion?: string;
 }
 
 const encoder = new TextEncoder();
@@ -474,7 +476,8 @@ export class ResourceStore {
         revision = kv?.modRevision ?? 0;
       }
       try {
-        if (opts.uid && opts.uid !== (current?.metadata?.uid ?? "")) throw this.uidPreconditionFailed(key, name, opts.uid, current?.metadata?.uid ?? "");
+        if (opts.uid && opts.uid !== (current?.metadata?.uid ?? "")) throw this.preconditionFailed(key, name, `UID in precondition: ${opts.uid}, UID in object meta: ${current?.metadata?.uid ?? ""}`);
+        if (opts.resourceVersion && current && opts.resourceVersion !== String(revision)) throw this.preconditionFailed(key, name, `ResourceVersion in precondition: ${opts.resourceVersion}, ResourceVersion in object meta: ${revision}`);
         // Stored objects are plain JSON: a JSON copy is several times cheaper than structuredClone.
         const desired = await update(current && !opts.replace ? (opts.borrow ? current : clone(current as JsonObject)) : undefined);
         if (!current) {
@@ -501,8 +504,8 @@ export class ResourceStore {
   }
 
   /** The storage layer's precondition failure, as upstream words it (the key is the storage key). */
-  private uidPreconditionFailed(key: string, name: string, want: string, stored: string): status.StatusError {
-    return status.conflict(this.qualified, name, `StorageError: invalid object, Code: 4, Key: ${key}, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: ${want}, UID in object meta: ${stored}`);
+  private preconditionFailed(key: string, name: string, what: string): status.StatusError {
+    return status.conflict(this.qualified, name, `StorageError: invalid object, Code: 4, Key: ${key}, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: ${what}`);
   }
 
   private async writeUpdate(key: string, obj: KubeObject, old: KubeObject, oldRevision: number, ctx: RequestContext, opts: UpdateOptions): Promise<KubeObject> {

@@ -12,7 +12,7 @@ export class DefaultBinder implements BindPlugin {
 
   async bind(_state: CycleState, pod: PodInfo, nodeName: string, signal: AbortSignal): Promise<Status | null> {
     try {
-      await this.api.bind(pod.namespace, pod.name, nodeName, signal);
+      await this.api.bind(pod.namespace, pod.name, pod.pod.metadata?.uid, nodeName, signal);
       return null;
     } catch (err) {
       return Status.error(err, DEFAULT_BINDER);
