@@ -36,7 +36,7 @@ import { Registry, resourcePrefix } from "./registry/registry.js";
 import type { KubeObject, ResourceDefinition } from "./registry/types.js";
 import { ResourceStore } from "./rest/store.js";
 import { DEFAULT_HISTORY_WINDOW_MS, WatchCache } from "./watchcache.js";
-import { restHandler, notFoundResource } from "./handlers/rest.js";
+import { legacyBindingResource, restHandler, notFoundResource } from "./handlers/rest.js";
 import { Discovery } from "./handlers/discovery.js";
 import { reviewResources, serveReview } from "./handlers/reviews.js";
 import { componentStatusApi, componentStatusResource, leaseHealth, storeComponentName, storeHealth, type ComponentCheck } from "./handlers/componentstatus.js";
@@ -270,7 +270,9 @@ export class ApiServer {
     const runtimeClass = async (name: string): Promise<Readonly<KubeObject> | undefined> => (rcDef ? cachedOrStored(rcDef, name) : undefined);
     const builtinPlugins = [namespaceLifecycle(phaseOf), serviceAccounts.admission(), limitRanger(cachedIn("limitranges")), defaultTolerationSeconds(), runtimeClassAdmission(runtimeClass), resourceQuota(quotas)].filter((p) => !o.disableAdmissionPlugins.includes(p.name));
     const admission = new AdmissionChain([...builtinPlugins, ...o.admissionPlugins]);
-    const openapi = new OpenAPIService(this.registry, [...reviewResources, ...metricsResources, componentStatusResource]);
+    /** Resources served by their own handlers, listed in discovery and OpenAPI beside the registry's. */
+    const virtualResources = [legacyBindingResource, ...reviewResources, ...metricsResources, componentStatusResource];
+    const openapi = new OpenAPIService(this.registry, virtualResources);
     const trackManagedFields = managedFieldsTracker((def) => openapi.patchSchema(def));
     const svcDef = this.registry.lookup("", "v1", "services");
     const networking = svcDef ? new ServiceNetworking({ store, serviceCIDRs: o.serviceCIDRs, nodePortRange: o.nodePortRange, log: log.child({ component: "service-networking" }) }) : undefined;
@@ -290,7 +292,7 @@ export class ApiServer {
       log,
       watchTimeoutSeconds: () => Math.floor(1800 * (1 + Math.random())),
     });
-    const discovery = new Discovery(this.registry, [...reviewResources, ...metricsResources, componentStatusResource]);
+    const discovery = new Discovery(this.registry, virtualResources);
     const proxy = subresourceProxy({ pods: coreStore("pods"), nodes: coreStore("nodes"), services: coreStore("services"), endpoints: coreStore("endpoints"), kubeletClient });
     // metrics.k8s.io (`kubectl top`) from the kubelets' resource metrics, scraped while it is used.
     const nodeDef = this.registry.lookup("", "v1", "nodes");

@@ -90,11 +90,21 @@ for (const v of versions) {
       assert.match(parsed.serverVersion.gitVersion, /^v1\.\d+\.\d+-k8ts/);
       const res = ok(await k(["api-resources"]), "api-resources");
       assert.match(res, /^NAME\s+SHORTNAMES\s+APIVERSION\s+NAMESPACED\s+KIND/m);
-      for (const line of [/^pods\s+po\s+v1\s+true\s+Pod$/m, /^deployments\s+deploy\s+apps\/v1\s+true\s+Deployment$/m, /^namespaces\s+ns\s+v1\s+false\s+Namespace$/m, /^leases\s+coordination.k8s.io\/v1\s+true\s+Lease$/m]) {
+      for (const line of [/^pods\s+po\s+v1\s+true\s+Pod$/m, /^deployments\s+deploy\s+apps\/v1\s+true\s+Deployment$/m, /^namespaces\s+ns\s+v1\s+false\s+Namespace$/m, /^leases\s+coordination.k8s.io\/v1\s+true\s+Lease$/m, /^bindings\s+v1\s+true\s+Binding$/m]) {
         assert.match(res, line);
       }
       const gv = ok(await k(["api-versions"]), "api-versions");
       for (const g of ["v1", "apps/v1", "batch/v1", "autoscaling/v2", "rbac.authorization.k8s.io/v1", "storage.k8s.io/v1"]) assert.ok(gv.split("\n").includes(g), `api-versions lacks ${g}`);
+    });
+
+    it("binds a pod with `kubectl create` of a Binding (the legacy bindings resource)", async () => {
+      ok(await k(["run", "to-bind", "--image", "busybox:1.35", "--restart", "Never"]), "run");
+      const binding = "apiVersion: v1\nkind: Binding\nmetadata:\n  name: to-bind\ntarget:\n  kind: Node\n  name: node-x\n";
+      // The answer is upstream's success Status, which kubectl names as it can.
+      assert.match(ok(await k(["create", "-f", "-"], binding), "create binding"), /^status\/<unknown> created$/m);
+      assert.equal(ok(await k(["get", "pod", "to-bind", "-o", "jsonpath={.spec.nodeName} {.status.conditions[?(@.type=='PodScheduled')].status}"]), "get pod"), "node-x True");
+      assert.match((await k(["create", "-f", "-"], binding)).stderr, /Error from server \(Conflict\): .*pods\/binding "to-bind": pod to-bind is already assigned to node "node-x"/);
+      ok(await k(["delete", "pod", "to-bind", "--grace-period", "0", "--force"]), "delete");
     });
 
     it("applies multi-document YAML and shows it back in every output format", async () => {

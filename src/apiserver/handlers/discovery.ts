@@ -18,7 +18,7 @@ export interface VirtualResource {
   readonly namespaced: boolean;
   readonly verbs: readonly string[];
   readonly shortNames?: readonly string[];
-  /** Its OpenAPI definition, when not `io.k8s.api.<group's first label>.<version>.<Kind>`. */
+  /** Its OpenAPI definition, when not `io.k8s.api.<group's first label, or core>.<version>.<Kind>`. */
   readonly definition?: string;
 }
 

@@ -51,7 +51,7 @@ export class OpenAPIService {
     const served = this.registry.resourcesOf(gv.group, gv.version).map(openAPIResourceOf);
     const virtual = this.virtual
       .filter((v) => v.group === gv.group && v.version === gv.version)
-      .map((v) => ({ kind: v.kind, plural: v.plural, namespaced: v.namespaced, definition: v.definition ?? `io.k8s.api.${v.group.split(".")[0]}.${v.version}.${v.kind}`, listDefinition: v.definition && v.verbs.includes("list") ? `${v.definition}List` : "", verbs: v.verbs, subresources: [] }));
+      .map((v) => ({ kind: v.kind, plural: v.plural, namespaced: v.namespaced, definition: v.definition ?? `io.k8s.api.${v.group === "" ? "core" : v.group.split(".")[0]}.${v.version}.${v.kind}`, listDefinition: v.definition && v.verbs.includes("list") ? `${v.definition}List` : "", verbs: v.verbs, subresources: [] }));
     return [...served, ...virtual];
   }
 

@@ -19,6 +19,7 @@ import { clone, type JsonObject } from "../patch/json.js";
 import { evictPod } from "./eviction.js";
 import { scaleTable } from "../resources/print.js";
 import { setStatusCondition } from "../../api/conditions.js";
+import type { VirtualResource } from "./discovery.js";
 
 export interface RestDeps {
   readonly registry: Registry;
@@ -29,6 +30,12 @@ export interface RestDeps {
   /** How long a watch lasts when the client does not say (upstream: 30–60 min, randomized). */
   readonly watchTimeoutSeconds: () => number;
 }
+
+/**
+ * The legacy core/v1 `bindings` resource (POST /api/v1/namespaces/NS/bindings): pods/binding
+ * of the pod the Binding names. Still served and listed upstream.
+ */
+export const legacyBindingResource: VirtualResource = { group: "", version: "v1", kind: "Binding", plural: "bindings", singular: "binding", namespaced: true, verbs: ["create"] };
 
 export const notFoundResource = (): status.StatusError => {
   const e = status.notFound({ group: "", resource: "" }, "");
@@ -44,7 +51,9 @@ function apiVersionOf(def: ResourceDefinition): string {
 export function restHandler(deps: RestDeps): (ctx: HttpContext) => Promise<void> {
   return async (ctx) => {
     const info = ctx.info;
-    const def = deps.registry.lookup(info.apiGroup, info.apiVersion, info.resource);
+    // The legacy `bindings` resource: pods/binding of the pod the Binding names.
+    const legacyBinding = info.apiGroup === "" && info.apiVersion === "v1" && info.resource === "bindings";
+    const def = deps.registry.lookup(info.apiGroup, info.apiVersion, legacyBinding ? "pods" : info.resource);
     if (!def) throw notFoundResource();
     const store = deps.stores.get(def)!;
     // A namespaced resource is reachable with or without a namespace (cluster-wide list/watch);
@@ -62,6 +71,11 @@ export function restHandler(deps: RestDeps): (ctx: HttpContext) => Promise<void>
       dryRun: parseDryRun(q.getAll("dryRun")),
     };
     const r = new Request(deps, def, store, ctx, rctx);
+    if (legacyBinding) {
+      if (info.name !== "" || info.subresource !== "") throw notFoundResource();
+      if (info.verb !== "create") throw status.methodNotSupported({ group: "", resource: "bindings" }, info.verb);
+      return r.bind(undefined);
+    }
 
     if (info.subresource !== "") {
       const sub = info.subresource;
@@ -407,10 +421,14 @@ class Request {
    * (the scheduler sends the uid, so a pod deleted and made again under its name is not bound by
    * a decision about the old one); its annotations merge into the pod's.
    */
-  async bind(name: string): Promise<void> {
+  async bind(named: string | undefined): Promise<void> {
     const raw = await readBody(this.ctx.req);
     const binding = parseBody(raw, this.ctx.req.headers["content-type"]).value as { metadata?: { name?: string; namespace?: string; uid?: string; resourceVersion?: string; annotations?: Record<string, string> }; target?: { kind?: string; name?: string } };
-    if ((binding?.metadata?.name ?? "") !== name) throw status.badRequest("name in URL does not match name in Binding object");
+    if (typeof binding !== "object" || binding === null || Array.isArray(binding)) throw status.badRequest("the body of the request must be a Binding object");
+    // pods/NAME/binding names the pod in its path; the legacy `bindings` resource in the Binding.
+    const name = named ?? binding.metadata?.name ?? "";
+    if (name === "") throw status.invalid("", "Binding", "", [{ text: "metadata.name: Required value: name is required", cause: { reason: "FieldValueRequired", message: "Required value: name is required", field: "metadata.name" } }]);
+    if ((binding.metadata?.name ?? "") !== name) throw status.badRequest("name in URL does not match name in Binding object");
     if (binding.metadata?.namespace && binding.metadata.namespace !== this.rctx.namespace) throw status.badRequest("the namespace of the provided object does not match the namespace sent on the request");
     const target = binding.target?.name;
     if (!target) throw status.invalid("", "Binding", name, [{ text: "target.name: Required value", cause: { reason: "FieldValueRequired", message: "Required value", field: "target.name" } }]);

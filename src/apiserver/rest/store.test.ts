@@ -148,6 +148,20 @@ describe("ResourceStore updates", () => {
     assert.equal(await conflictMessage(bind({ metadata: { name: "bind-gated" }, target }, "bind-gated")), `Operation cannot be fulfilled on pods/binding "bind-gated": pod bind-gated has non-empty .spec.schedulingGates`);
   });
 
+  it("serves the legacy bindings resource: the pod named in the Binding, create only", async () => {
+    await create("bind-legacy");
+    const legacy = "/api/v1/namespaces/default/bindings";
+    const nameless = await suite.client.request("POST", legacy, JSON.stringify({ apiVersion: "v1", kind: "Binding", metadata: {}, target: { name: "n1" } }));
+    assert.equal(nameless.status, 422, nameless.body);
+    assert.equal((await suite.client.request("GET", legacy)).status, 405);
+    assert.equal((await suite.client.request("POST", "/api/v1/bindings", JSON.stringify({ apiVersion: "v1", kind: "Binding", metadata: { name: "bind-legacy" }, target: { name: "n1" } }))).status, 404);
+    const ok = await suite.client.request("POST", legacy, JSON.stringify({ apiVersion: "v1", kind: "Binding", metadata: { name: "bind-legacy" }, target: { name: "n1" } }));
+    assert.equal(ok.status, 201, ok.body);
+    assert.equal(((await get("bind-legacy")) as Pod & { spec: { nodeName?: string } }).spec.nodeName, "n1");
+    const discovery = JSON.parse((await suite.client.request("GET", "/api/v1")).body) as { resources: { name: string; kind: string; namespaced: boolean; verbs: string[] }[] };
+    assert.deepEqual(discovery.resources.find((r) => r.name === "bindings"), { name: "bindings", singularName: "binding", namespaced: true, kind: "Binding", verbs: ["create"] });
+  });
+
   it("patches the status of a namespace, whose defaults label it by name", async () => {
     // The label is on the stored object's frozen metadata, which the status patch shares.
     const ns = await suite.client.request("POST", "/api/v1/namespaces", JSON.stringify({ apiVersion: "v1", kind: "Namespace", metadata: { name: "status-defaults" } }));
