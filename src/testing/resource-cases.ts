@@ -242,6 +242,13 @@ export const resourceCases: Readonly<Record<string, readonly ResourceCase[]>> = 
       expect: { metadata: { labels: { app: "a", tier: "web" } }, spec: { replicas: 1, selector: { app: "a", tier: "web" }, template: templateDefaults } },
     },
   ],
+  "v1/PodTemplate": [
+    {
+      body: { template: { metadata: { labels: { app: "a" } }, spec: podSpec } },
+      // SetDefaults_PodSpec and friends, through the template.
+      expect: { template: templateDefaults },
+    },
+  ],
   "v1/ResourceQuota": [
     {
       body: { spec: { hard: { cpu: "4000m", "requests.memory": "8192Mi", pods: "10" }, scopes: ["NotBestEffort"] }, status: { hard: { cpu: "4000m" }, used: { cpu: "500m" } } },

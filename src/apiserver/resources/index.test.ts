@@ -30,6 +30,7 @@ void test("every resource of the brief is declared once, with upstream's discove
     ["", "v1", "persistentvolumeclaims", ["pvc"], []],
     ["", "v1", "resourcequotas", ["quota"], []],
     ["", "v1", "limitranges", ["limits"], []],
+    ["", "v1", "podtemplates", [], []],
     ["apps", "v1", "deployments", ["deploy"], ["all"]],
     ["apps", "v1", "replicasets", ["rs"], ["all"]],
     ["apps", "v1", "daemonsets", ["ds"], ["all"]],

@@ -4,7 +4,7 @@ import type { KubeObject, ResourceDefinition, StrategyContext } from "../../regi
 import { configMaps, endpoints, secrets, serviceAccounts } from "./config.js";
 import { coreEvents, coreToEventsV1, eventsV1, eventsV1ToCore } from "./event.js";
 import { namespaces, nodes } from "./namespace-node.js";
-import { limitRanges, persistentVolumeClaims, persistentVolumes, replicationControllers, resourceQuotas } from "./other.js";
+import { limitRanges, persistentVolumeClaims, persistentVolumes, podTemplates, replicationControllers, resourceQuotas } from "./other.js";
 import { services } from "./service.js";
 
 const now = new Date("2024-05-01T12:00:00Z");
@@ -173,6 +173,19 @@ void test("replication controllers default selector and labels from the template
   assert.deepEqual(rc.status, { replicas: 0 });
   assert.equal(replicationControllers.scale?.selector(rc), "app=web");
   assert.deepEqual(replicationControllers.table?.row(rc, now), ["x", 1, 0, 0, "60m", "c", "nginx", "app=web"]);
+});
+
+void test("pod templates: the template's pod defaults and validation, upstream's columns", () => {
+  const t = mk({ template: { metadata: { labels: { app: "a", tier: "web" } }, spec: { containers: [{ name: "c", image: "busybox" }, { name: "d", image: "nginx" }] } } });
+  assert.deepEqual(create(podTemplates, t), []);
+  const spec = (t["template"] as { spec: { restartPolicy?: string; dnsPolicy?: string } }).spec;
+  assert.equal(spec.restartPolicy, "Always");
+  assert.equal(spec.dnsPolicy, "ClusterFirst");
+  assert.deepEqual(podTemplates.table!.columns.map((c) => [c.name, c.priority]), [["Name", 0], ["Containers", 0], ["Images", 0], ["Pod Labels", 0]]);
+  assert.deepEqual(podTemplates.table!.row(t, now), ["x", "c,d", "busybox,nginx", "app=a,tier=web"]);
+  const bad = create(podTemplates, mk({ template: { metadata: { labels: { a: "b c" } }, spec: { containers: [] } } }));
+  assert.ok(bad.some((e) => e.startsWith('template.labels: Invalid value: "b c"')), bad.join("\n"));
+  assert.ok(bad.includes("template.spec.containers: Required value"), bad.join("\n"));
 });
 
 void test("persistent volumes and claims", () => {

@@ -3,7 +3,7 @@ import type { ResourceDefinition } from "../../registry/types.js";
 import { configMaps, endpoints, secrets, serviceAccounts } from "./config.js";
 import { coreEvents } from "./event.js";
 import { namespaces, nodes } from "./namespace-node.js";
-import { limitRanges, persistentVolumeClaims, persistentVolumes, replicationControllers, resourceQuotas } from "./other.js";
+import { limitRanges, persistentVolumeClaims, persistentVolumes, podTemplates, replicationControllers, resourceQuotas } from "./other.js";
 import { pods } from "./pod.js";
 import { services } from "./service.js";
 
@@ -17,6 +17,7 @@ export const coreResources: readonly ResourceDefinition[] = [
   persistentVolumeClaims,
   persistentVolumes,
   pods,
+  podTemplates,
   replicationControllers,
   resourceQuotas,
   secrets,

@@ -1,5 +1,5 @@
-// core/v1 replication controllers, persistent volumes and claims, resource quotas and limit
-// ranges.
+// core/v1 replication controllers, persistent volumes and claims, resource quotas, limit
+// ranges and pod templates.
 import { FieldPath, forbidden, invalid, notSupported, required, type FieldError } from "../../../api/fielderrors.js";
 import { selectorFromSet } from "../../../api/labels.js";
 import { IS_NEGATIVE_ERROR_MSG, isQualifiedName, nameIsDNSSubdomain, validateLabelSelector } from "../../../api/validation.js";
@@ -8,13 +8,14 @@ import { nonNegative, oneOf, selectorView, validateMeta, validateMetaUpdate } fr
 import { D } from "../descriptions.js";
 import { ageColumn, column, containerCells, containersColumn, defaultTable, formatLabels, imagesColumn, nameColumn, since } from "../print.js";
 import { asArr, asNum, asObj, asStr, child, clone, creationOf, deletionOf, isObj, jsonEqual, keepStatus, meta, nameOf, objs, setDefault, setValue, strMap, type Json } from "../util.js";
-import { mapSelectorScale, validateReplicaStatus, validateTemplateForController } from "../workload.js";
+import { mapSelectorScale, validatePodTemplateSpec, validateReplicaStatus, validateTemplateForController } from "../workload.js";
 import { defaultPodTemplate, defaultPVCSpec, defaultVolume } from "./podspec-defaults.js";
 import { quantityOf } from "../../../api/quantity.js";
 import { canonicalizeQuantities } from "./resources.js";
 import { rfc3339 } from "../../../util/time.js";
 
 const SPEC = FieldPath.of("spec");
+const TEMPLATE = FieldPath.of("template");
 
 function specOf(obj: Json): Json {
   return asObj(obj.spec) ?? {};
@@ -525,4 +526,39 @@ export const limitRanges: ResourceDefinition = {
     allowUnconditionalUpdate: true,
   },
   table: defaultTable(),
+};
+
+// ---- pod templates --------------------------------------------------------------------------
+
+/** A PodTemplate: a pod's template kept as an object of its own (upstream's podTemplateStrategy). */
+export const podTemplates: ResourceDefinition = {
+  group: "",
+  version: "v1",
+  kind: "PodTemplate",
+  plural: "podtemplates",
+  singular: "podtemplate",
+  namespaced: true,
+  definition: "io.k8s.api.core.v1.PodTemplate",
+  strategy: {
+    defaults: (obj) => {
+      if (obj.template === undefined || obj.template === null) obj.template = {};
+      defaultPodTemplate(asObj(obj.template));
+    },
+    validate: (obj) => [...validateMeta(obj, true), ...validatePodTemplateSpec(asObj(obj.template) ?? {}, TEMPLATE)],
+    validateUpdate: (obj, old) => [...validateMetaUpdate(obj, old), ...validatePodTemplateSpec(asObj(obj.template) ?? {}, TEMPLATE)],
+    statusFields: [],
+    // The generation counts changes of the template.
+    specFields: ["template"],
+    allowCreateOnUpdate: false,
+    allowUnconditionalUpdate: true,
+  },
+  // Upstream's columns: no AGE, the containers and images always shown.
+  table: {
+    columns: [nameColumn(), { ...containersColumn, priority: 0 }, { ...imagesColumn, priority: 0 }, column("Pod Labels", "string", "The labels for the pod template.")],
+    row(obj) {
+      const template = asObj(obj.template);
+      const [names, images] = containerCells(objs(asObj(template?.spec)?.containers));
+      return [nameOf(obj), names, images, formatLabels(strMap(asObj(template?.metadata)?.labels))];
+    },
+  },
 };
