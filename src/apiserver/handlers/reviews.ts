@@ -1,6 +1,11 @@
-// Self reviews: `kubectl auth can-i` (SelfSubjectAccessReview, SelfSubjectRulesReview) and
-// `kubectl auth whoami` (SelfSubjectReview). They are created, answered and never stored.
-import type { Authorizer } from "../filters/authorization.js";
+// Reviews: `kubectl auth can-i` (SelfSubjectAccessReview, SelfSubjectRulesReview), `kubectl
+// auth whoami` (SelfSubjectReview), and a question about another user (SubjectAccessReview,
+// LocalSubjectAccessReview), as webhook authorizers and proxies ask it. They are created,
+// answered and never stored.
+import type { AuthorizationAttributes, Authorizer, Decision } from "../filters/authorization.js";
+import type { UserInfo } from "../authn/types.js";
+import { FieldPath, invalid, type FieldError } from "../../api/fielderrors.js";
+import { invalidFromFieldErrors } from "../rest/invalid.js";
 import { readBody, sendJSON, type HttpContext } from "../http.js";
 import { parseBody } from "../decode.js";
 import { badRequest } from "../status.js";
@@ -11,7 +16,70 @@ export const reviewResources: readonly VirtualResource[] = [
   { group: "authentication.k8s.io", version: "v1", kind: "SelfSubjectReview", plural: "selfsubjectreviews", singular: "selfsubjectreview", namespaced: false, verbs: ["create"] },
   { group: "authorization.k8s.io", version: "v1", kind: "SelfSubjectAccessReview", plural: "selfsubjectaccessreviews", singular: "selfsubjectaccessreview", namespaced: false, verbs: ["create"] },
   { group: "authorization.k8s.io", version: "v1", kind: "SelfSubjectRulesReview", plural: "selfsubjectrulesreviews", singular: "selfsubjectrulesreview", namespaced: false, verbs: ["create"] },
+  { group: "authorization.k8s.io", version: "v1", kind: "SubjectAccessReview", plural: "subjectaccessreviews", singular: "subjectaccessreview", namespaced: false, verbs: ["create"] },
+  { group: "authorization.k8s.io", version: "v1", kind: "LocalSubjectAccessReview", plural: "localsubjectaccessreviews", singular: "localsubjectaccessreview", namespaced: true, verbs: ["create"] },
 ];
+
+/** A review's spec: what to check (SubjectAccessReview's also for whom). */
+interface ReviewSpec {
+  readonly resourceAttributes?: ResourceAttributes;
+  readonly nonResourceAttributes?: { readonly path?: string; readonly verb?: string };
+  readonly user?: string;
+  readonly uid?: string;
+  readonly groups?: readonly string[];
+  readonly extra?: Readonly<Record<string, readonly string[]>>;
+}
+
+const SPEC = FieldPath.of("spec");
+
+function specOf(review: Record<string, unknown>): ReviewSpec {
+  const spec = review["spec"];
+  return typeof spec === "object" && spec !== null && !Array.isArray(spec) ? (spec as ReviewSpec) : {};
+}
+
+/** upstream's Validate(Self)SubjectAccessReviewSpec: exactly one kind of attributes. */
+function validateAttributes(spec: ReviewSpec): FieldError[] {
+  if (spec.resourceAttributes && spec.nonResourceAttributes) return [invalid(SPEC.child("nonResourceAttributes"), spec.nonResourceAttributes, "cannot be specified in combination with resourceAttributes")];
+  if (!spec.resourceAttributes && !spec.nonResourceAttributes) return [invalid(SPEC.child("resourceAttributes"), "null", "exactly one of nonResourceAttributes or resourceAttributes must be specified")];
+  return [];
+}
+
+function throwInvalid(kind: string, errs: readonly FieldError[]): void {
+  if (errs.length > 0) throw invalidFromFieldErrors({ group: "authorization.k8s.io", kind }, "", errs);
+}
+
+function attributesOf(spec: ReviewSpec, user: UserInfo): AuthorizationAttributes {
+  const ra = spec.resourceAttributes;
+  return ra
+    ? { user, verb: ra.verb ?? "", isResourceRequest: true, namespace: ra.namespace ?? "", apiGroup: ra.group ?? "", apiVersion: ra.version ?? "", resource: ra.resource ?? "", subresource: ra.subresource ?? "", name: ra.name ?? "", path: "" }
+    : { user, verb: spec.nonResourceAttributes?.verb ?? "", isResourceRequest: false, namespace: "", apiGroup: "", apiVersion: "", resource: "", subresource: "", name: "", path: spec.nonResourceAttributes?.path ?? "" };
+}
+
+function statusOf(decision: Decision): { allowed: boolean; reason?: string } {
+  return { allowed: decision.allowed, ...(decision.reason ? { reason: decision.reason } : {}) };
+}
+
+/**
+ * SubjectAccessReview (and LocalSubjectAccessReview, its namespaced form): may the user the
+ * spec names do this? As upstream's: the metadata must be empty (but for the namespace of a
+ * local one), a local review asks only about resources in its own namespace.
+ */
+async function serveSubjectAccessReview(ctx: HttpContext, authorizer: Authorizer, local: boolean): Promise<void> {
+  const kind = local ? "LocalSubjectAccessReview" : "SubjectAccessReview";
+  const namespace = ctx.info.namespace;
+  const review = await readReview(ctx, kind, "authorization.k8s.io/v1");
+  const spec = specOf(review);
+  const errs = validateAttributes(spec);
+  if (!spec.user && (spec.groups ?? []).length === 0) errs.push(invalid(SPEC.child("user"), spec.user ?? "", "at least one of user or group must be specified"));
+  const { namespace: metaNamespace, managedFields: _managed, ...metadata } = (review["metadata"] ?? {}) as Record<string, unknown>;
+  if (Object.keys(metadata).length > 0 || (!local && metaNamespace !== undefined)) errs.push(invalid(FieldPath.of("metadata"), review["metadata"], local ? "must be empty except for namespace" : "must be empty"));
+  if (local && spec.nonResourceAttributes) errs.push(invalid(SPEC.child("nonResourceAttributes"), spec.nonResourceAttributes, "disallowed on this kind of request"));
+  throwInvalid(kind, errs);
+  if (local && (spec.resourceAttributes?.namespace ?? "") !== namespace) throw badRequest(`spec.resourceAttributes.namespace must match namespace: ${namespace}`);
+  const user: UserInfo = { username: spec.user ?? "", ...(spec.uid ? { uid: spec.uid } : {}), groups: spec.groups ?? [], ...(spec.extra ? { extra: spec.extra } : {}) };
+  const metaOut = local ? { namespace, creationTimestamp: null } : { creationTimestamp: null };
+  sendJSON(ctx, 201, { ...review, metadata: metaOut, status: statusOf(await authorizer.authorize(attributesOf(spec, user))) });
+}
 
 interface ResourceAttributes {
   namespace?: string;
@@ -34,7 +102,9 @@ async function readReview(ctx: HttpContext, kind: string, apiVersion: string): P
 /** Serves a review request if the path is one; false otherwise. */
 export async function serveReview(ctx: HttpContext, authorizer: Authorizer): Promise<boolean> {
   const i = ctx.info;
-  if (!i.isResourceRequest || i.verb !== "create" || i.name !== "" || i.namespace !== "") return false;
+  if (!i.isResourceRequest || i.verb !== "create" || i.name !== "") return false;
+  // Of the reviews only LocalSubjectAccessReview is namespaced.
+  if ((i.namespace !== "") !== (i.resource === "localsubjectaccessreviews")) return false;
   const user = ctx.user!;
   if (i.apiGroup === "authentication.k8s.io" && i.apiVersion === "v1" && i.resource === "selfsubjectreviews") {
     const review = await readReview(ctx, "SelfSubjectReview", "authentication.k8s.io/v1");
@@ -48,17 +118,13 @@ export async function serveReview(ctx: HttpContext, authorizer: Authorizer): Pro
   if (i.apiGroup !== "authorization.k8s.io" || i.apiVersion !== "v1") return false;
   if (i.resource === "selfsubjectaccessreviews") {
     const review = await readReview(ctx, "SelfSubjectAccessReview", "authorization.k8s.io/v1");
-    const spec = (review["spec"] ?? {}) as { resourceAttributes?: ResourceAttributes; nonResourceAttributes?: { path?: string; verb?: string } };
-    if (!spec.resourceAttributes === !spec.nonResourceAttributes) {
-      throw badRequest("SelfSubjectAccessReview spec must have exactly one of resourceAttributes or nonResourceAttributes");
-    }
-    const ra = spec.resourceAttributes;
-    const decision = await authorizer.authorize(
-      ra
-        ? { user, verb: ra.verb ?? "", isResourceRequest: true, namespace: ra.namespace ?? "", apiGroup: ra.group ?? "", apiVersion: ra.version ?? "", resource: ra.resource ?? "", subresource: ra.subresource ?? "", name: ra.name ?? "", path: "" }
-        : { user, verb: spec.nonResourceAttributes!.verb ?? "", isResourceRequest: false, namespace: "", apiGroup: "", apiVersion: "", resource: "", subresource: "", name: "", path: spec.nonResourceAttributes!.path ?? "" },
-    );
-    sendJSON(ctx, 201, { ...review, metadata: { creationTimestamp: null }, status: { allowed: decision.allowed, ...(decision.reason ? { reason: decision.reason } : {}) } });
+    const spec = specOf(review);
+    throwInvalid("SelfSubjectAccessReview", validateAttributes(spec));
+    sendJSON(ctx, 201, { ...review, metadata: { creationTimestamp: null }, status: statusOf(await authorizer.authorize(attributesOf(spec, user))) });
+    return true;
+  }
+  if (i.resource === "subjectaccessreviews" || i.resource === "localsubjectaccessreviews") {
+    await serveSubjectAccessReview(ctx, authorizer, i.resource === "localsubjectaccessreviews");
     return true;
   }
   if (i.resource === "selfsubjectrulesreviews") {

@@ -1,0 +1,75 @@
+// Access reviews over real HTTPS: SubjectAccessReview and LocalSubjectAccessReview ask about
+// another user, with upstream's validation; SelfSubjectAccessReview's spec is checked the same way.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { apiServerForSuite } from "../../testing/apiserver.js";
+
+const AUTHZ = "/apis/authorization.k8s.io/v1";
+
+interface Answer {
+  readonly status: number;
+  readonly json: { metadata?: Record<string, unknown>; status?: { allowed: boolean; reason?: string }; message?: string; details?: { causes?: { field: string }[] } };
+}
+
+describe("access reviews", () => {
+  const suite = apiServerForSuite();
+  const post = async (path: string, body: unknown): Promise<Answer> => {
+    const r = await suite.client.request("POST", path, JSON.stringify(body));
+    return { status: r.status, json: JSON.parse(r.body) as Answer["json"] };
+  };
+  const sar = (spec: unknown, metadata?: unknown): unknown => ({ apiVersion: "authorization.k8s.io/v1", kind: "SubjectAccessReview", ...(metadata ? { metadata } : {}), spec });
+  const pods = { verb: "list", resource: "pods", namespace: "default" };
+
+  it("answers whether the user the spec names may do it", async () => {
+    const ok = await post(`${AUTHZ}/subjectaccessreviews`, sar({ user: "alice", groups: ["system:authenticated"], resourceAttributes: pods }));
+    assert.equal(ok.status, 201, JSON.stringify(ok.json));
+    assert.deepEqual(ok.json.metadata, { creationTimestamp: null });
+    assert.equal(ok.json.status?.allowed, true);
+    const anonymous = await post(`${AUTHZ}/subjectaccessreviews`, sar({ user: "system:anonymous", groups: ["system:unauthenticated"], nonResourceAttributes: { path: "/api", verb: "get" } }));
+    assert.equal(anonymous.status, 201);
+    assert.equal(anonymous.json.status?.allowed, false);
+    assert.ok(anonymous.json.status?.reason, "a denial says why");
+  });
+
+  it("refuses a spec or metadata upstream refuses, with a cause per field", async () => {
+    const cases: [unknown, string, string][] = [
+      [sar({ resourceAttributes: pods }), "spec.user", 'spec.user: Invalid value: "": at least one of user or group must be specified'],
+      [sar({ user: "a" }), "spec.resourceAttributes", 'spec.resourceAttributes: Invalid value: "null": exactly one of nonResourceAttributes or resourceAttributes must be specified'],
+      [sar({ user: "a", resourceAttributes: pods, nonResourceAttributes: { path: "/", verb: "get" } }), "spec.nonResourceAttributes", "cannot be specified in combination with resourceAttributes"],
+      [sar({ user: "a", resourceAttributes: pods }, { name: "x" }), "metadata", "must be empty"],
+    ];
+    for (const [body, field, text] of cases) {
+      const r = await post(`${AUTHZ}/subjectaccessreviews`, body);
+      assert.equal(r.status, 422, JSON.stringify(r.json));
+      assert.match(r.json.message ?? "", /^SubjectAccessReview\.authorization\.k8s\.io "" is invalid: /);
+      assert.ok(r.json.message?.includes(text), r.json.message);
+      assert.deepEqual(r.json.details?.causes?.map((c) => c.field), [field]);
+    }
+    const self = await post(`${AUTHZ}/selfsubjectaccessreviews`, { apiVersion: "authorization.k8s.io/v1", kind: "SelfSubjectAccessReview", spec: {} });
+    assert.equal(self.status, 422, JSON.stringify(self.json));
+    assert.deepEqual(self.json.details?.causes?.map((c) => c.field), ["spec.resourceAttributes"]);
+  });
+
+  it("answers a local review only about its own namespace's resources", async () => {
+    const local = (spec: unknown): unknown => ({ apiVersion: "authorization.k8s.io/v1", kind: "LocalSubjectAccessReview", spec });
+    const ok = await post(`${AUTHZ}/namespaces/default/localsubjectaccessreviews`, local({ user: "alice", groups: ["system:authenticated"], resourceAttributes: pods }));
+    assert.equal(ok.status, 201, JSON.stringify(ok.json));
+    assert.deepEqual(ok.json.metadata, { namespace: "default", creationTimestamp: null });
+    assert.equal(ok.json.status?.allowed, true);
+    const elsewhere = await post(`${AUTHZ}/namespaces/default/localsubjectaccessreviews`, local({ user: "alice", resourceAttributes: { ...pods, namespace: "kube-system" } }));
+    assert.equal(elsewhere.status, 400);
+    assert.equal(elsewhere.json.message, "spec.resourceAttributes.namespace must match namespace: default");
+    const nonResource = await post(`${AUTHZ}/namespaces/default/localsubjectaccessreviews`, local({ user: "alice", nonResourceAttributes: { path: "/", verb: "get" } }));
+    assert.equal(nonResource.status, 422);
+    assert.ok(nonResource.json.message?.includes("spec.nonResourceAttributes: Invalid value"), nonResource.json.message);
+    assert.equal((await suite.client.request("POST", `${AUTHZ}/localsubjectaccessreviews`, JSON.stringify(local({ user: "a", resourceAttributes: pods })))).status, 404, "no cluster-wide local review");
+    assert.equal((await suite.client.request("POST", `${AUTHZ}/namespaces/default/subjectaccessreviews`, JSON.stringify(sar({ user: "a", resourceAttributes: pods })))).status, 404, "no namespaced cluster review");
+  });
+
+  it("lists both in discovery", async () => {
+    const list = JSON.parse((await suite.client.request("GET", AUTHZ)).body) as { resources: { name: string; namespaced: boolean; verbs: string[] }[] };
+    const of = (name: string) => list.resources.find((r) => r.name === name);
+    assert.deepEqual([of("subjectaccessreviews")?.namespaced, of("subjectaccessreviews")?.verbs], [false, ["create"]]);
+    assert.deepEqual([of("localsubjectaccessreviews")?.namespaced, of("localsubjectaccessreviews")?.verbs], [true, ["create"]]);
+  });
+});
