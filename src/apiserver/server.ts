@@ -280,9 +280,9 @@ export class ApiServer {
     const pcDef = this.registry.lookup("scheduling.k8s.io", "v1", "priorityclasses");
     await bootstrap({ ...(nsDef ? { namespaces: this.stores.get(nsDef)! } : {}), ...(pcDef ? { priorityClasses: this.stores.get(pcDef)! } : {}) });
 
-    const authenticators: Authenticator[] = [x509Authenticator({ clientCA: this.pki.ca.certPem })];
-    if (o.tokenAuthFile) authenticators.push(await tokenFileAuthenticator(o.tokenAuthFile));
-    authenticators.push(serviceAccounts.authenticator());
+    // Bearer tokens: the token file's, then ServiceAccount tokens; asked by requests and by TokenReviews.
+    const tokens = [...(o.tokenAuthFile ? [await tokenFileAuthenticator(o.tokenAuthFile, o.apiAudiences)] : []), serviceAccounts.authenticator()];
+    const authenticators: Authenticator[] = [x509Authenticator({ clientCA: this.pki.ca.certPem }), ...tokens];
     const patcher = createPatcher((def) => openapi.patchSchema(def));
     const rest = restHandler({
       registry: this.registry,
@@ -321,7 +321,7 @@ export class ApiServer {
       // serviceaccounts/token and the token issuer's discovery documents.
       if (await serviceAccounts.serve(ctx)) return;
       if (ctx.info.isResourceRequest) {
-        if (await serveReview(ctx, o.authorizer)) return;
+        if (await serveReview(ctx, { authorizer: o.authorizer, tokens })) return;
         // pods/{log,exec,attach,portforward,proxy}, nodes/{name}/proxy and services/{name}/proxy go to kubelets and pods.
         if (await proxy(ctx)) return;
         if (serveMetrics && (await serveMetrics(ctx))) return;

@@ -3,7 +3,7 @@
 // Read once at start. Meant for tests and scripts; ServiceAccount tokens are a separate authenticator.
 import { readFile } from "node:fs/promises";
 import type { IncomingMessage } from "node:http";
-import { AuthenticationError, authenticatedUser, type Authenticator, type UserInfo } from "./types.js";
+import { AuthenticationError, authenticatedUser, type Authenticator, type TokenAuthenticator, type UserInfo } from "./types.js";
 
 export type TokenFileErrorCode = "InvalidTokenFile";
 
@@ -27,21 +27,43 @@ export function bearerToken(req: IncomingMessage): string | undefined {
   return token;
 }
 
-export function staticTokenAuthenticator(tokens: ReadonlyMap<string, UserInfo>): Authenticator {
+/**
+ * Static tokens, good for the API server's own audiences (`apiAudiences`) and no other: asked
+ * about other audiences (a TokenReview's), a token is good only for those among the server's, as
+ * upstream's audience-agnostic token authenticators.
+ */
+export function staticTokenAuthenticator(tokens: ReadonlyMap<string, UserInfo>, apiAudiences: readonly string[] = []): Authenticator & TokenAuthenticator {
+  const lookup = (token: string): UserInfo => {
+    const user = tokens.get(token);
+    // A bearer token that nobody knows is a rejected credential, not an anonymous request.
+    if (!user) throw new AuthenticationError("InvalidToken", "invalid bearer token");
+    return authenticatedUser(user);
+  };
   return {
     authenticate(req) {
       const token = bearerToken(req);
       if (token === undefined) return Promise.resolve(undefined);
-      const user = tokens.get(token);
-      // A bearer token that nobody knows is a rejected credential, not an anonymous request.
-      if (!user) return Promise.reject(new AuthenticationError("InvalidToken", "invalid bearer token"));
-      return Promise.resolve(authenticatedUser(user));
+      try {
+        return Promise.resolve(lookup(token));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    },
+    authenticateToken(token, audiences) {
+      try {
+        const user = lookup(token);
+        const good = audiences.length === 0 ? apiAudiences : audiences.filter((a) => apiAudiences.includes(a));
+        if (audiences.length > 0 && good.length === 0) return Promise.reject(new AuthenticationError("InvalidToken", `token audiences ${JSON.stringify(apiAudiences)} is invalid for the target audiences ${JSON.stringify(audiences)}`));
+        return Promise.resolve({ user, audiences: good });
+      } catch (err) {
+        return Promise.reject(err);
+      }
     },
   };
 }
 
-export async function tokenFileAuthenticator(path: string): Promise<Authenticator> {
-  return staticTokenAuthenticator(parseTokenFile(await readFile(path, "utf8"), path));
+export async function tokenFileAuthenticator(path: string, apiAudiences: readonly string[] = []): Promise<Authenticator & TokenAuthenticator> {
+  return staticTokenAuthenticator(parseTokenFile(await readFile(path, "utf8"), path), apiAudiences);
 }
 
 /** Rows with an empty token are skipped; a later duplicate token replaces an earlier one. */

@@ -17,6 +17,22 @@ export interface Authenticator {
   authenticate(req: IncomingMessage): Promise<UserInfo | undefined>;
 }
 
+/** Who a bearer token is, for the audiences it was checked against. */
+export interface TokenUser {
+  readonly user: UserInfo;
+  /** The audiences the token is good for, of those asked about. */
+  readonly audiences: readonly string[];
+}
+
+/**
+ * A bearer token's authenticator asked directly with a token and the audiences it must be good
+ * for (TokenReview), rather than through a request. Same contract as Authenticator: undefined
+ * is no opinion, a throw rejects the token.
+ */
+export interface TokenAuthenticator {
+  authenticateToken(token: string, audiences: readonly string[]): Promise<TokenUser | undefined>;
+}
+
 export type AuthenticationErrorCode = "InvalidCertificate" | "InvalidToken" | "Rejected";
 
 export class AuthenticationError extends Error {

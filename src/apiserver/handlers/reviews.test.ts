@@ -1,8 +1,13 @@
-// Access reviews over real HTTPS: SubjectAccessReview and LocalSubjectAccessReview ask about
-// another user, with upstream's validation; SelfSubjectAccessReview's spec is checked the same way.
-import { describe, it } from "node:test";
+// Reviews over real HTTPS: SubjectAccessReview and LocalSubjectAccessReview ask about another
+// user, with upstream's validation; SelfSubjectAccessReview's spec is checked the same way;
+// TokenReview says who a bearer token is, for the audiences asked about.
+import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { apiServerForSuite } from "../../testing/apiserver.js";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { apiServerForSuite, startTestApiServer, type TestApiServer } from "../../testing/apiserver.js";
+import { adminClient, type RawClient } from "../../testing/client.js";
 
 const AUTHZ = "/apis/authorization.k8s.io/v1";
 
@@ -71,5 +76,58 @@ describe("access reviews", () => {
     const of = (name: string) => list.resources.find((r) => r.name === name);
     assert.deepEqual([of("subjectaccessreviews")?.namespaced, of("subjectaccessreviews")?.verbs], [false, ["create"]]);
     assert.deepEqual([of("localsubjectaccessreviews")?.namespaced, of("localsubjectaccessreviews")?.verbs], [true, ["create"]]);
+  });
+});
+
+describe("token reviews", () => {
+  let server: TestApiServer;
+  let client: RawClient;
+  const audience = "https://k8ts.test";
+  const dir = mkdtempSync(join(tmpdir(), "k8ts-tokens-"));
+  before(async () => {
+    const file = join(dir, "tokens.csv");
+    writeFileSync(file, 't0k,bot,42,"bots,ops"\n');
+    server = await startTestApiServer({ tokenAuthFile: file, apiAudiences: [audience], disableAdmissionPlugins: [] });
+    client = adminClient(server.url, server.dataDir);
+  });
+  after(async () => {
+    client?.close();
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const review = async (spec: unknown): Promise<{ status: number; json: { status?: { authenticated?: boolean; user?: { username?: string; uid?: string; groups?: string[] }; audiences?: string[]; error?: string }; message?: string } }> => {
+    const r = await client.request("POST", "/apis/authentication.k8s.io/v1/tokenreviews", JSON.stringify({ apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", spec }));
+    return { status: r.status, json: JSON.parse(r.body) as never };
+  };
+
+  it("names the user of a static token, good for the server's own audiences only", async () => {
+    const ok = await review({ token: "t0k" });
+    assert.equal(ok.status, 201, JSON.stringify(ok.json));
+    assert.deepEqual(ok.json.status, { authenticated: true, user: { username: "bot", uid: "42", groups: ["bots", "ops", "system:authenticated"] }, audiences: [audience] });
+    const elsewhere = await review({ token: "t0k", audiences: ["vault"] });
+    assert.equal(elsewhere.json.status?.authenticated, undefined);
+    assert.match(elsewhere.json.status?.error ?? "", /invalid for the target audiences/);
+    const unknown = await review({ token: "nope" });
+    assert.equal(unknown.status, 201);
+    assert.deepEqual(unknown.json.status, { user: {}, error: "invalid bearer token" });
+    const empty = await review({ token: "" });
+    assert.equal(empty.status, 400);
+    assert.equal(empty.json.message, "token is required for TokenReview in authentication.k8s.io");
+  });
+
+  it("names the service account of a token for the audiences it was made for", async () => {
+    const sa = await client.request("POST", "/api/v1/namespaces/default/serviceaccounts", JSON.stringify({ apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "robot" } }));
+    assert.equal(sa.status, 201, sa.body);
+    const made = await client.request("POST", "/api/v1/namespaces/default/serviceaccounts/robot/token", JSON.stringify({ apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { audiences: ["vault"] } }));
+    assert.equal(made.status, 201, made.body);
+    const token = (JSON.parse(made.body) as { status: { token: string } }).status.token;
+    const forVault = await review({ token, audiences: ["vault", "other"] });
+    assert.equal(forVault.json.status?.authenticated, true, JSON.stringify(forVault.json));
+    assert.equal(forVault.json.status?.user?.username, "system:serviceaccount:default:robot");
+    assert.deepEqual(forVault.json.status?.audiences, ["vault"]);
+    // Asked about no audience, it must be good for the server's, which it is not.
+    const forServer = await review({ token });
+    assert.equal(forServer.json.status?.authenticated, undefined);
+    assert.match(forServer.json.status?.error ?? "", /invalid for the target audiences/);
   });
 });

@@ -1,9 +1,9 @@
-// Reviews: `kubectl auth can-i` (SelfSubjectAccessReview, SelfSubjectRulesReview), `kubectl
+// Reviews: who a bearer token is (TokenReview, as webhook authenticators ask it), `kubectl auth can-i` (SelfSubjectAccessReview, SelfSubjectRulesReview), `kubectl
 // auth whoami` (SelfSubjectReview), and a question about another user (SubjectAccessReview,
 // LocalSubjectAccessReview), as webhook authorizers and proxies ask it. They are created,
 // answered and never stored.
 import type { AuthorizationAttributes, Authorizer, Decision } from "../filters/authorization.js";
-import type { UserInfo } from "../authn/types.js";
+import type { TokenAuthenticator, TokenUser, UserInfo } from "../authn/types.js";
 import { FieldPath, invalid, type FieldError } from "../../api/fielderrors.js";
 import { invalidFromFieldErrors } from "../rest/invalid.js";
 import { readBody, sendJSON, type HttpContext } from "../http.js";
@@ -13,6 +13,7 @@ import type { VirtualResource } from "./discovery.js";
 import { rfc3339 } from "../../util/time.js";
 
 export const reviewResources: readonly VirtualResource[] = [
+  { group: "authentication.k8s.io", version: "v1", kind: "TokenReview", plural: "tokenreviews", singular: "tokenreview", namespaced: false, verbs: ["create"] },
   { group: "authentication.k8s.io", version: "v1", kind: "SelfSubjectReview", plural: "selfsubjectreviews", singular: "selfsubjectreview", namespaced: false, verbs: ["create"] },
   { group: "authorization.k8s.io", version: "v1", kind: "SelfSubjectAccessReview", plural: "selfsubjectaccessreviews", singular: "selfsubjectaccessreview", namespaced: false, verbs: ["create"] },
   { group: "authorization.k8s.io", version: "v1", kind: "SelfSubjectRulesReview", plural: "selfsubjectrulesreviews", singular: "selfsubjectrulesreview", namespaced: false, verbs: ["create"] },
@@ -81,6 +82,32 @@ async function serveSubjectAccessReview(ctx: HttpContext, authorizer: Authorizer
   sendJSON(ctx, 201, { ...review, metadata: metaOut, status: statusOf(await authorizer.authorize(attributesOf(spec, user))) });
 }
 
+/**
+ * TokenReview: who a bearer token is, for the audiences the spec asks about (the server's own
+ * when it names none), as upstream's: the first authenticator that knows the token answers;
+ * a token nobody accepts gets `authenticated` unset and why in `status.error`.
+ */
+async function serveTokenReview(ctx: HttpContext, tokens: readonly TokenAuthenticator[]): Promise<void> {
+  const review = await readReview(ctx, "TokenReview", "authentication.k8s.io/v1");
+  const spec = (review["spec"] ?? {}) as { token?: unknown; audiences?: unknown };
+  if (typeof spec.token !== "string" || spec.token === "") throw badRequest("token is required for TokenReview in authentication.k8s.io");
+  const audiences = Array.isArray(spec.audiences) ? spec.audiences.filter((a): a is string => typeof a === "string") : [];
+  const errors: string[] = [];
+  let found: TokenUser | undefined;
+  for (const t of tokens) {
+    try {
+      found = await t.authenticateToken(spec.token, audiences);
+      if (found) break;
+    } catch (err) {
+      errors.push(err instanceof Error ? err.message : String(err));
+    }
+  }
+  const status = found
+    ? { authenticated: true, user: { username: found.user.username, ...(found.user.uid ? { uid: found.user.uid } : {}), groups: found.user.groups, ...(found.user.extra ? { extra: found.user.extra } : {}) }, audiences: found.audiences }
+    : { user: {}, ...(errors.length > 0 ? { error: errors.length === 1 ? errors[0] : `[${errors.join(", ")}]` } : {}) };
+  sendJSON(ctx, 201, { ...review, metadata: { creationTimestamp: null }, status });
+}
+
 interface ResourceAttributes {
   namespace?: string;
   verb?: string;
@@ -99,8 +126,14 @@ async function readReview(ctx: HttpContext, kind: string, apiVersion: string): P
   return { ...obj, kind, apiVersion };
 }
 
+export interface ReviewDeps {
+  readonly authorizer: Authorizer;
+  /** Who answers a TokenReview, asked in turn (static tokens, ServiceAccount tokens). */
+  readonly tokens: readonly TokenAuthenticator[];
+}
+
 /** Serves a review request if the path is one; false otherwise. */
-export async function serveReview(ctx: HttpContext, authorizer: Authorizer): Promise<boolean> {
+export async function serveReview(ctx: HttpContext, { authorizer, tokens }: ReviewDeps): Promise<boolean> {
   const i = ctx.info;
   if (!i.isResourceRequest || i.verb !== "create" || i.name !== "") return false;
   // Of the reviews only LocalSubjectAccessReview is namespaced.
@@ -113,6 +146,10 @@ export async function serveReview(ctx: HttpContext, authorizer: Authorizer): Pro
       metadata: { creationTimestamp: rfc3339(new Date()) },
       status: { userInfo: { username: user.username, ...(user.uid ? { uid: user.uid } : {}), groups: user.groups, ...(user.extra ? { extra: user.extra } : {}) } },
     });
+    return true;
+  }
+  if (i.apiGroup === "authentication.k8s.io" && i.apiVersion === "v1" && i.resource === "tokenreviews") {
+    await serveTokenReview(ctx, tokens);
     return true;
   }
   if (i.apiGroup !== "authorization.k8s.io" || i.apiVersion !== "v1") return false;

@@ -4,7 +4,7 @@
 // objects. Tokens from other issuers get no opinion, so other authenticators may know them.
 import type { KeyObject } from "node:crypto";
 import { bearerToken } from "../authn/token.js";
-import { AuthenticationError, authenticatedUser, type Authenticator, type UserInfo } from "../authn/types.js";
+import { AuthenticationError, authenticatedUser, type Authenticator, type TokenAuthenticator, type TokenUser } from "../authn/types.js";
 import type { KubeObject } from "../registry/types.js";
 import { hasIssuer, LEEWAY_SECONDS, ServiceAccountTokenError, serviceAccountUsername, verifyToken, type ObjectRef } from "./jwt.js";
 import type { ObjectLookup } from "./lookup.js";
@@ -25,24 +25,29 @@ export interface ServiceAccountAuthenticatorOptions {
   readonly now?: () => Date;
 }
 
-export function serviceAccountTokenAuthenticator(o: ServiceAccountAuthenticatorOptions): Authenticator {
+export function serviceAccountTokenAuthenticator(o: ServiceAccountAuthenticatorOptions): Authenticator & TokenAuthenticator {
   const now = o.now ?? (() => new Date());
+  /** Asked about no audience in particular, a token must be good for the server's own. */
+  const check = async (token: string, audiences: readonly string[]): Promise<TokenUser | undefined> => {
+    if (!hasIssuer(token, o.issuer)) return undefined;
+    try {
+      return await authenticateToken(token, audiences.length > 0 ? audiences : o.audiences, o, now());
+    } catch (err) {
+      if (err instanceof ServiceAccountTokenError) throw new AuthenticationError("InvalidToken", err.message);
+      throw err;
+    }
+  };
   return {
     async authenticate(req) {
       const token = bearerToken(req);
-      if (token === undefined || !hasIssuer(token, o.issuer)) return undefined;
-      try {
-        return await authenticateToken(token, o, now());
-      } catch (err) {
-        if (err instanceof ServiceAccountTokenError) throw new AuthenticationError("InvalidToken", err.message);
-        throw err;
-      }
+      return token === undefined ? undefined : (await check(token, o.audiences))?.user;
     },
+    authenticateToken: check,
   };
 }
 
-async function authenticateToken(token: string, o: ServiceAccountAuthenticatorOptions, at: Date): Promise<UserInfo> {
-  const { kubernetes: k, jti } = await verifyToken(token, { issuer: o.issuer, audiences: o.audiences, keys: o.keys, now: at });
+async function authenticateToken(token: string, audiences: readonly string[], o: ServiceAccountAuthenticatorOptions, at: Date): Promise<TokenUser> {
+  const { kubernetes: k, jti, audiences: accepted } = await verifyToken(token, { issuer: o.issuer, audiences, keys: o.keys, now: at });
   const ns = k.namespace;
   // Objects deleted more than the leeway ago no longer vouch for the token (upstream).
   const deletedTooLongAgo = (obj: Readonly<KubeObject>): boolean => {
@@ -66,10 +71,11 @@ async function authenticateToken(token: string, o: ServiceAccountAuthenticatorOp
     extra[EXTRA_POD_UID] = [k.pod.uid];
   }
   if (jti) extra[EXTRA_CREDENTIAL_ID] = [`JTI=${jti}`];
-  return authenticatedUser({
+  const user = authenticatedUser({
     username: serviceAccountUsername(ns, k.serviceaccount.name),
     uid: k.serviceaccount.uid,
     groups: [SERVICE_ACCOUNTS_GROUP, `${SERVICE_ACCOUNTS_GROUP}:${ns}`],
     ...(Object.keys(extra).length > 0 ? { extra } : {}),
   });
+  return { user, audiences: accepted };
 }

@@ -5,7 +5,7 @@ import { exportJWK } from "jose";
 import { apiServiceName, DEFAULT_CLUSTER_DOMAIN } from "../../api/dns.js";
 import type { NamespacePhase } from "../admission/namespacelifecycle.js";
 import type { AdmissionPlugin } from "../admission/types.js";
-import type { Authenticator } from "../authn/types.js";
+import type { Authenticator, TokenAuthenticator } from "../authn/types.js";
 import { sendJSON, type HttpContext } from "../http.js";
 import type { ResourceStore } from "../rest/store.js";
 import { serviceAccountAdmission } from "./admission.js";
@@ -46,7 +46,7 @@ export class ServiceAccounts {
     this.secrets = storeLookup(() => o.store("secrets"));
   }
 
-  authenticator(): Authenticator {
+  authenticator(): Authenticator & TokenAuthenticator {
     const { issuer, audiences } = this.o;
     return serviceAccountTokenAuthenticator({ issuer, audiences, keys: [this.key.publicKey], serviceAccounts: this.serviceAccounts, pods: this.pods, secrets: this.secrets });
   }
