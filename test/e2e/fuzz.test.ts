@@ -26,7 +26,7 @@ function prng(seed: number): () => number {
   };
 }
 
-const seeds: { path: string; obj: Record<string, unknown> }[] = [
+const seeds: { path: string; obj: Record<string, unknown>; createOnly?: boolean }[] = [
   { path: "/api/v1/namespaces/default/configmaps", obj: { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "cm", labels: { a: "b" } }, data: { k: "v" } } },
   { path: "/api/v1/namespaces/default/pods", obj: { apiVersion: "v1", kind: "Pod", metadata: { name: "p" }, spec: { containers: [{ name: "c", image: "busybox:1.35", ports: [{ containerPort: 80 }], resources: { limits: { cpu: "1", memory: "64Mi" } } }] } } },
   { path: "/apis/apps/v1/namespaces/default/deployments", obj: { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "d" }, spec: { replicas: 2, selector: { matchLabels: { app: "d" } }, template: { metadata: { labels: { app: "d" } }, spec: { containers: [{ name: "c", image: "busybox:1.35" }] } } } } },
@@ -35,6 +35,11 @@ const seeds: { path: string; obj: Record<string, unknown> }[] = [
   { path: "/apis/batch/v1/namespaces/default/jobs", obj: { apiVersion: "batch/v1", kind: "Job", metadata: { name: "j" }, spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "c", image: "busybox:1.35" }] } } } } },
   { path: "/apis/node.k8s.io/v1/runtimeclasses", obj: { apiVersion: "node.k8s.io/v1", kind: "RuntimeClass", metadata: { name: "rc" }, handler: "runc", overhead: { podFixed: { cpu: "10m", memory: "8Mi" } }, scheduling: { nodeSelector: { a: "b" }, tolerations: [{ key: "k", operator: "Exists" }] } } },
   { path: "/api/v1/namespaces/default/pods", obj: { apiVersion: "v1", kind: "Pod", metadata: { name: "p2" }, spec: { runtimeClassName: "rc", overhead: { cpu: "10m", memory: "8Mi" }, nodeSelector: { a: "b" }, containers: [{ name: "c", image: "busybox:1.35" }] } } },
+  { path: "/api/v1/namespaces/default/bindings", obj: { apiVersion: "v1", kind: "Binding", metadata: { name: "p", uid: "u", annotations: { a: "b" } }, target: { kind: "Node", name: "n" } }, createOnly: true },
+  { path: "/api/v1/namespaces/default/pods/p2/binding", obj: { apiVersion: "v1", kind: "Binding", metadata: { name: "p2" }, target: { kind: "Node", name: "n" } }, createOnly: true },
+  { path: "/apis/authorization.k8s.io/v1/subjectaccessreviews", obj: { apiVersion: "authorization.k8s.io/v1", kind: "SubjectAccessReview", spec: { user: "u", groups: ["g"], extra: { k: ["v"] }, resourceAttributes: { verb: "get", resource: "pods", namespace: "default" } } }, createOnly: true },
+  { path: "/apis/authorization.k8s.io/v1/namespaces/default/localsubjectaccessreviews", obj: { apiVersion: "authorization.k8s.io/v1", kind: "LocalSubjectAccessReview", spec: { user: "u", resourceAttributes: { verb: "get", resource: "pods", namespace: "default" } } }, createOnly: true },
+  { path: "/apis/authentication.k8s.io/v1/tokenreviews", obj: { apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", spec: { token: "t", audiences: ["a"] } }, createOnly: true },
 ];
 
 const weird: unknown[] = [null, true, false, 0, -1, 1.5, 2 ** 53, "", "x", "-1", "\u0000", "a".repeat(70_000), [], [null], {}, { "": "" }, { $patch: "delete" }, "${x}", "../..", "ÿ", -0];
@@ -61,6 +66,9 @@ function mutate(r: () => number, value: unknown, depth = 0): unknown {
   return copy;
 }
 
+/** A seed's name (reviews have none: they are created, answered and never stored). */
+const nameOf = (obj: Record<string, unknown>): string => (obj["metadata"] as { name?: string } | undefined)?.name ?? "unnamed";
+
 function malformed(r: () => number): { method: string; path: string; body?: string; headers?: Record<string, string> } {
   const s = pick(r, seeds);
   const text = JSON.stringify(s.obj);
@@ -74,9 +82,9 @@ function malformed(r: () => number): { method: string; path: string; body?: stri
     case 3:
       return { method: "GET", path: `${s.path}?${pick(r, ["limit=abc", "limit=-1", "resourceVersion=x", "resourceVersion=99999999999999999999", "labelSelector=a%20in%20(", "labelSelector=!!", "fieldSelector=spec.bogus=1", "fieldSelector===", "continue=garbage", "resourceVersionMatch=Exact", "watch=true&resourceVersion=1&timeoutSeconds=1", "watch=true&timeoutSeconds=-5&resourceVersion=abc"])}` };
     case 4:
-      return { method: "PATCH", path: `${s.path}/${(s.obj["metadata"] as { name: string }).name}`, body: pick(r, ["[]", "{}", "[{\"op\":\"bogus\"}]", "[{\"op\":\"test\",\"path\":\"/x\",\"value\":1}]", "null", "{\"$patch\":\"replace\"}", "{\"spec\":{\"containers\":[{\"image\":\"x\"}]}}", "{\"metadata\":{\"$retainKeys\":7}}"]), headers: { "Content-Type": pick(r, ["application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json", "application/apply-patch+yaml", "application/json"]) } };
+      return { method: "PATCH", path: `${s.path}/${nameOf(s.obj)}`, body: pick(r, ["[]", "{}", "[{\"op\":\"bogus\"}]", "[{\"op\":\"test\",\"path\":\"/x\",\"value\":1}]", "null", "{\"$patch\":\"replace\"}", "{\"spec\":{\"containers\":[{\"image\":\"x\"}]}}", "{\"metadata\":{\"$retainKeys\":7}}"]), headers: { "Content-Type": pick(r, ["application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json", "application/apply-patch+yaml", "application/json"]) } };
     case 5:
-      return { method: "DELETE", path: `${s.path}/${(s.obj["metadata"] as { name: string }).name}`, body: pick(r, ["{\"gracePeriodSeconds\":-3}", "{\"propagationPolicy\":\"Sideways\"}", "{\"preconditions\":{\"uid\":\"nope\"}}", "[1]", "{\"orphanDependents\":true,\"propagationPolicy\":\"Orphan\"}"]) };
+      return { method: "DELETE", path: `${s.path}/${nameOf(s.obj)}`, body: pick(r, ["{\"gracePeriodSeconds\":-3}", "{\"propagationPolicy\":\"Sideways\"}", "{\"preconditions\":{\"uid\":\"nope\"}}", "[1]", "{\"orphanDependents\":true,\"propagationPolicy\":\"Orphan\"}"]) };
     case 6:
       return {
         method: "GET",
@@ -100,7 +108,8 @@ function malformed(r: () => number): { method: string; path: string; body?: stri
     case 8:
       return { method: "POST", path: s.path, body: "x".repeat(3 * 1024 * 1024 + 10) };
     default:
-      return { method: "PUT", path: `${s.path}/${(s.obj["metadata"] as { name: string }).name}`, body: JSON.stringify(mutate(r, s.obj)) };
+      // What is only ever created (reviews, bindings) gets its mutations posted.
+      return s.createOnly ? { method: "POST", path: s.path, body: JSON.stringify(mutate(r, s.obj)) } : { method: "PUT", path: `${s.path}/${nameOf(s.obj)}`, body: JSON.stringify(mutate(r, s.obj)) };
   }
 }
 

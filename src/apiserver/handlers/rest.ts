@@ -236,11 +236,13 @@ class Request {
     });
   }
 
-  private async body(): Promise<{ obj: KubeObject; raw: Buffer }> {
+  /** The request's object of `kind` (the resource's own unless a subresource takes another), decoded and checked against its schema. */
+  private async body(kind: { readonly kind: string; readonly apiVersion: string; readonly definition: string } = { kind: this.def.kind, apiVersion: this.apiVersion, definition: this.def.definition }): Promise<{ obj: KubeObject; raw: Buffer }> {
     const raw = await readBody(this.ctx.req);
     const { value, duplicates } = parseBody(raw, this.ctx.req.headers["content-type"]);
-    const obj = checkKind(value, { apiVersion: this.apiVersion, kind: this.def.kind });
-    validateFields(this.def, obj, parseFieldValidation(this.q.get("fieldValidation")), this.deps.checkSchema, this.ctx.warnings, duplicates);
+    const obj = checkKind(value, kind);
+    const def = kind.definition === this.def.definition ? this.def : { ...this.def, kind: kind.kind, definition: kind.definition };
+    validateFields(def, obj, parseFieldValidation(this.q.get("fieldValidation")), this.deps.checkSchema, this.ctx.warnings, duplicates);
     return { obj, raw };
   }
 
@@ -422,9 +424,8 @@ class Request {
    * a decision about the old one); its annotations merge into the pod's.
    */
   async bind(named: string | undefined): Promise<void> {
-    const raw = await readBody(this.ctx.req);
-    const binding = parseBody(raw, this.ctx.req.headers["content-type"]).value as { metadata?: { name?: string; namespace?: string; uid?: string; resourceVersion?: string; annotations?: Record<string, string> }; target?: { kind?: string; name?: string } };
-    if (typeof binding !== "object" || binding === null || Array.isArray(binding)) throw status.badRequest("the body of the request must be a Binding object");
+    // Decoded as a Binding (a wrong JSON type is a 400, unknown fields follow fieldValidation).
+    const binding = (await this.body({ kind: "Binding", apiVersion: "v1", definition: "io.k8s.api.core.v1.Binding" })).obj as { metadata?: { name?: string; namespace?: string; uid?: string; resourceVersion?: string; annotations?: Record<string, string> }; target?: { kind?: string; name?: string } };
     // pods/NAME/binding names the pod in its path; the legacy `bindings` resource in the Binding.
     const name = named ?? binding.metadata?.name ?? "";
     if (name === "") throw status.invalid("", "Binding", "", [{ text: "metadata.name: Required value: name is required", cause: { reason: "FieldValueRequired", message: "Required value: name is required", field: "metadata.name" } }]);

@@ -50,6 +50,11 @@ describe("access reviews", () => {
       assert.ok(r.json.message?.includes(text), r.json.message);
       assert.deepEqual(r.json.details?.causes?.map((c) => c.field), [field]);
     }
+    for (const spec of [{ user: "a", groups: 5, resourceAttributes: pods }, { user: 7, resourceAttributes: pods }, { user: "a", resourceAttributes: "pods" }, { user: "a", extra: { k: "v" }, resourceAttributes: pods }, { user: "a", resourceAttributes: { ...pods, verb: 1 } }]) {
+      const r = await post(`${AUTHZ}/subjectaccessreviews`, sar(spec));
+      assert.equal(r.status, 400, `${JSON.stringify(spec)}: ${JSON.stringify(r.json)}`);
+      assert.match(r.json.message ?? "", /^SubjectAccessReview in version "v1" cannot be handled as a SubjectAccessReview: /);
+    }
     const self = await post(`${AUTHZ}/selfsubjectaccessreviews`, { apiVersion: "authorization.k8s.io/v1", kind: "SelfSubjectAccessReview", spec: {} });
     assert.equal(self.status, 422, JSON.stringify(self.json));
     assert.deepEqual(self.json.details?.causes?.map((c) => c.field), ["spec.resourceAttributes"]);
@@ -110,6 +115,7 @@ describe("token reviews", () => {
     const unknown = await review({ token: "nope" });
     assert.equal(unknown.status, 201);
     assert.deepEqual(unknown.json.status, { user: {}, error: "invalid bearer token" });
+    for (const spec of [{ token: 5 }, { token: "t0k", audiences: "a" }, "spec"]) assert.equal((await review(spec)).status, 400, JSON.stringify(spec));
     const empty = await review({ token: "" });
     assert.equal(empty.status, 400);
     assert.equal(empty.json.message, "token is required for TokenReview in authentication.k8s.io");

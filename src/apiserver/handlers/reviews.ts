@@ -33,9 +33,44 @@ interface ReviewSpec {
 
 const SPEC = FieldPath.of("spec");
 
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === "string");
+
+/**
+ * A review's spec, its JSON types checked as decoding into upstream's Go types checks them (a
+ * wrong one is a 400 there too); absent and null parts are left out.
+ */
 function specOf(review: Record<string, unknown>): ReviewSpec {
-  const spec = review["spec"];
-  return typeof spec === "object" && spec !== null && !Array.isArray(spec) ? (spec as ReviewSpec) : {};
+  const kind = String(review["kind"]);
+  const wrong = (field: string, want: string): never => {
+    throw badRequest(`${kind} in version "v1" cannot be handled as a ${kind}: json: cannot unmarshal into Go struct field ${kind}.${field} of type ${want}`);
+  };
+  const spec = review["spec"] ?? {};
+  if (!isObject(spec)) return wrong("spec", "object");
+  const out: { -readonly [K in keyof ReviewSpec]: ReviewSpec[K] } = {};
+  const strings = (o: Record<string, unknown>, path: string, keys: readonly string[]): void => {
+    for (const k of keys) if (o[k] !== undefined && o[k] !== null && typeof o[k] !== "string") wrong(`${path}.${k}`, "string");
+  };
+  strings(spec, "spec", ["user", "uid"]);
+  if (typeof spec["user"] === "string") out.user = spec["user"];
+  if (typeof spec["uid"] === "string") out.uid = spec["uid"];
+  if (spec["groups"] !== undefined && spec["groups"] !== null) out.groups = isStrings(spec["groups"]) ? spec["groups"] : wrong("spec.groups", "[]string");
+  const extra = spec["extra"];
+  if (extra !== undefined && extra !== null) {
+    if (!isObject(extra) || !Object.values(extra).every((v) => v === null || isStrings(v))) return wrong("spec.extra", "map[string][]string");
+    out.extra = Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, (v as string[] | null) ?? []]));
+  }
+  for (const [key, fields] of [
+    ["resourceAttributes", ["namespace", "verb", "group", "version", "resource", "subresource", "name"]],
+    ["nonResourceAttributes", ["path", "verb"]],
+  ] as const) {
+    const attrs = spec[key];
+    if (attrs === undefined || attrs === null) continue;
+    if (!isObject(attrs)) return wrong(`spec.${key}`, "object");
+    strings(attrs, `spec.${key}`, fields);
+    out[key] = attrs;
+  }
+  return out;
 }
 
 /** upstream's Validate(Self)SubjectAccessReviewSpec: exactly one kind of attributes. */
@@ -89,14 +124,21 @@ async function serveSubjectAccessReview(ctx: HttpContext, authorizer: Authorizer
  */
 async function serveTokenReview(ctx: HttpContext, tokens: readonly TokenAuthenticator[]): Promise<void> {
   const review = await readReview(ctx, "TokenReview", "authentication.k8s.io/v1");
-  const spec = (review["spec"] ?? {}) as { token?: unknown; audiences?: unknown };
-  if (typeof spec.token !== "string" || spec.token === "") throw badRequest("token is required for TokenReview in authentication.k8s.io");
-  const audiences = Array.isArray(spec.audiences) ? spec.audiences.filter((a): a is string => typeof a === "string") : [];
+  const spec = review["spec"] ?? {};
+  const wrong = (field: string, want: string): never => {
+    throw badRequest(`TokenReview in version "v1" cannot be handled as a TokenReview: json: cannot unmarshal into Go struct field TokenReview.${field} of type ${want}`);
+  };
+  if (!isObject(spec)) return wrong("spec", "object");
+  if (spec["token"] !== undefined && spec["token"] !== null && typeof spec["token"] !== "string") return wrong("spec.token", "string");
+  if (spec["audiences"] !== undefined && spec["audiences"] !== null && !isStrings(spec["audiences"])) return wrong("spec.audiences", "[]string");
+  const token = typeof spec["token"] === "string" ? spec["token"] : "";
+  if (token === "") throw badRequest("token is required for TokenReview in authentication.k8s.io");
+  const audiences = isStrings(spec["audiences"]) ? spec["audiences"] : [];
   const errors: string[] = [];
   let found: TokenUser | undefined;
   for (const t of tokens) {
     try {
-      found = await t.authenticateToken(spec.token, audiences);
+      found = await t.authenticateToken(token, audiences);
       if (found) break;
     } catch (err) {
       errors.push(err instanceof Error ? err.message : String(err));

@@ -130,6 +130,11 @@ describe("ResourceStore updates", () => {
       await conflictMessage(bind({ metadata: { name: "bind-pre", resourceVersion: "1" }, target })),
       `Operation cannot be fulfilled on pods "bind-pre": StorageError: invalid object, Code: 4, Key: ${key}, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: ResourceVersion in precondition: 1, ResourceVersion in object meta: ${pod.metadata.resourceVersion}`,
     );
+    for (const body of [{ metadata: { name: "bind-pre", annotations: "abc" }, target }, { metadata: { name: "bind-pre" }, target: { name: 5 } }, { metadata: { name: "bind-pre", uid: 1 }, target }]) {
+      const r = await bind(body);
+      assert.equal(r.status, 400, `${JSON.stringify(body)}: ${r.body}`);
+      assert.match(r.body, /cannot be handled as a Binding/);
+    }
     const mismatch = await bind({ metadata: { name: "other" }, target });
     assert.equal(mismatch.status, 400, mismatch.body);
     assert.match(mismatch.body, /name in URL does not match name in Binding object/);
