@@ -24,6 +24,7 @@ export interface SimNodesFlags {
   readonly immediateDeletion: boolean;
   readonly leaseDuration: string;
   readonly leaseRenewInterval: string;
+  readonly nodeStatusReportFrequency: string;
   readonly deleteOnExit: boolean;
   readonly workers?: string;
   readonly kubeApiQps: string;
@@ -61,6 +62,7 @@ export function simNodesOptionsFromFlags(f: SimNodesFlags, client: RestClient, l
     immediateDeletion: f.immediateDeletion,
     leaseDurationSeconds: num(f.leaseDuration, "--lease-duration"),
     renewIntervalMs: duration(f.leaseRenewInterval, "--lease-renew-interval"),
+    statusReportMs: duration(f.nodeStatusReportFrequency, "--node-status-report-frequency"),
     deleteOnExit: f.deleteOnExit,
     ...(f.workers !== undefined ? { workers: num(f.workers, "--workers") } : {}),
     log,

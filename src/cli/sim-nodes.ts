@@ -19,6 +19,7 @@ export function registerSimNodesCommand(program: Command): void {
     .option("--immediate-deletion", "finish deleted pods at once instead of after their grace period", false)
     .option("--lease-duration <seconds>", "leaseDurationSeconds of the node leases", "40")
     .option("--lease-renew-interval <duration>", "how often each node lease is renewed", "10s")
+    .option("--node-status-report-frequency <duration>", "how often each node posts its status when nothing changed (the kubelet's nodeStatusReportFrequency)", "5m")
     .option("--delete-on-exit", "delete the nodes and their leases on SIGINT/SIGTERM", false)
     .option("--workers <n>", "pod starts (status writes) in flight at once (default: one per 10 nodes, 64 to 128)")
     .option("--kube-api-qps <qps>", "requests per second to the API server (0: unthrottled)", "0")

@@ -72,6 +72,19 @@ void describe("sim-nodes against an API server", () => {
     assert.match(out.stdout, /^sim-0\s+Ready\s+<none>\s+\S+\s+v1\.32\.0-k8ts-sim/);
   });
 
+  void it("posts each node's status again when a report is due, as a kubelet does every 5 minutes: fresh heartbeats, same transitions", async () => {
+    await start({ count: 2, namePrefix: "hb-", statusReportMs: 1500 });
+    const readyOf = async (name: string) => (await nodes().get(name)).status?.conditions?.find((c) => c.type === "Ready");
+    const before = await until("hb-1 registered", () => readyOf("hb-1"));
+    const after = await until("a fresh heartbeat of hb-1", async () => {
+      const c = await readyOf("hb-1");
+      return c && c.lastHeartbeatTime !== before.lastHeartbeatTime ? c : undefined;
+    });
+    assert.ok(Date.parse(after.lastHeartbeatTime!) > Date.parse(before.lastHeartbeatTime!));
+    assert.equal(after.lastTransitionTime, before.lastTransitionTime);
+    assert.equal(after.status, "True");
+  });
+
   void it("runs a bound pod: Running with an address from the node's block, then Ready", async () => {
     await pods().create(podSpec("web"));
     await pods().bind("web", "sim-1");

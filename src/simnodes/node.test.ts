@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Node } from "kubernetes-types/core/v1.js";
-import { addressesOf, conditionRepairs, simNode, SIM_KUBELET_VERSION } from "./node.js";
+import { addressesOf, conditionReport, NODE_STATUS_REPORT_MS, simNode, SIM_KUBELET_VERSION } from "./node.js";
 
 const shape = { cpu: "32", memory: "256Gi", pods: 110, ephemeralStorage: "1Ti" };
 const t0 = Date.parse("2026-01-02T03:04:05.678Z");
@@ -26,14 +26,27 @@ void describe("simNode", () => {
   });
 });
 
-void describe("conditionRepairs", () => {
-  void it("is empty for a healthy node and names each condition someone else changed", () => {
+void describe("conditionReport", () => {
+  const ready = (n: Node) => n.status!.conditions!.find((c) => c.type === "Ready")!;
+
+  void it("posts nothing for a healthy node until a report is due, then all four with a fresh heartbeat", () => {
     const n: Node = simNode("a", { podCIDR: "10.128.0.0/24", internalIP: "172.16.0.1" }, shape, t0);
-    assert.deepEqual(conditionRepairs(n, t0 + 60_000), []);
-    const ready = n.status!.conditions!.find((c) => c.type === "Ready")!;
-    Object.assign(ready, { status: "Unknown", reason: "NodeStatusUnknown", message: "Kubelet stopped posting node status." });
-    const repairs = conditionRepairs(n, t0 + 60_000);
-    assert.deepEqual(repairs.map((c) => [c.type, c.status, c.reason, c.lastTransitionTime]), [["Ready", "True", "KubeletReady", "2026-01-02T03:05:05Z"]]);
-    assert.equal(conditionRepairs({ metadata: { name: "x" } }, t0).length, 4);
+    assert.deepEqual(conditionReport(n, t0 + 60_000, false), []);
+    const due = conditionReport(n, t0 + NODE_STATUS_REPORT_MS, true);
+    assert.deepEqual(
+      due.map((c) => [c.type, c.status, c.lastHeartbeatTime, c.lastTransitionTime]),
+      ["MemoryPressure", "DiskPressure", "PIDPressure", "Ready"].map((t) => [t, t === "Ready" ? "True" : "False", "2026-01-02T03:09:05Z", "2026-01-02T03:04:05Z"]),
+    );
+  });
+
+  void it("repairs what someone else changed at once: the changed condition gets a new transition time", () => {
+    const n: Node = simNode("a", { podCIDR: "10.128.0.0/24", internalIP: "172.16.0.1" }, shape, t0);
+    Object.assign(ready(n), { status: "Unknown", reason: "NodeStatusUnknown", message: "Kubelet stopped posting node status." });
+    const report = conditionReport(n, t0 + 60_000, false);
+    assert.equal(report.length, 4);
+    const r = report.find((c) => c.type === "Ready")!;
+    assert.deepEqual([r.status, r.reason, r.lastTransitionTime, r.lastHeartbeatTime], ["True", "KubeletReady", "2026-01-02T03:05:05Z", "2026-01-02T03:05:05Z"]);
+    assert.equal(report.find((c) => c.type === "DiskPressure")!.lastTransitionTime, "2026-01-02T03:04:05Z");
+    assert.equal(conditionReport({ metadata: { name: "x" } }, t0, false).length, 4);
   });
 });

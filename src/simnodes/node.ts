@@ -31,20 +31,29 @@ export function healthyConditions(now: number): NodeCondition[] {
   return HEALTHY.map((c) => ({ ...c, lastHeartbeatTime: t, lastTransitionTime: t }));
 }
 
+/** upstream's nodeStatusReportFrequency: a kubelet posts its node's status at least this often, changed or not. */
+export const NODE_STATUS_REPORT_MS = 5 * 60_000;
+
 /**
- * The conditions of `current` that differ from a healthy kubelet's report, as they should be
- * written now (a strategic merge patch merges conditions by type). Empty: nothing to write.
+ * What a healthy kubelet posts of its node's conditions now (a strategic merge patch merges
+ * them by type): nothing while every condition is as it reports them and no report is `due`;
+ * otherwise all four with this heartbeat, each keeping its transition time where its status
+ * did not change (after the node lifecycle controller marked the node Unknown, say, the
+ * conditions it changed get a new one).
  */
-export function conditionRepairs(current: DeepReadonly<Node> | undefined, now: number): NodeCondition[] {
+export function conditionReport(current: DeepReadonly<Node> | undefined, now: number, due: boolean): NodeCondition[] {
   const have = current?.status?.conditions ?? [];
+  const find = (type: string) => have.find((x) => x.type === type);
+  const differs = HEALTHY.some((want) => {
+    const c = find(want.type);
+    return !c || c.status !== want.status || c.reason !== want.reason;
+  });
+  if (!differs && !due) return [];
   const t = rfc3339(now);
-  const out: NodeCondition[] = [];
-  for (const want of HEALTHY) {
-    const c = have.find((x) => x.type === want.type);
-    if (c && c.status === want.status && c.reason === want.reason) continue;
-    out.push({ ...want, lastHeartbeatTime: t, lastTransitionTime: t });
-  }
-  return out;
+  return HEALTHY.map((want) => {
+    const c = find(want.type);
+    return { ...want, lastHeartbeatTime: t, lastTransitionTime: c && c.status === want.status && c.lastTransitionTime ? c.lastTransitionTime : t };
+  });
 }
 
 function stableId(name: string, what: string): string {

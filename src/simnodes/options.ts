@@ -2,6 +2,7 @@
 import type { RestClient } from "../client/rest.js";
 import type { Clock } from "../client/clock.js";
 import { realClock } from "../client/clock.js";
+import { NODE_STATUS_REPORT_MS } from "./node.js";
 import { parseQuantity } from "../api/quantity.js";
 import type { Logger } from "../util/log.js";
 import { SimNodesError } from "./errors.js";
@@ -28,6 +29,8 @@ export interface SimNodesOptionsInput {
   readonly leaseDurationSeconds?: number;
   /** How often each lease is renewed; default 10 s (the kubelet's: a quarter of the duration). */
   readonly renewIntervalMs?: number;
+  /** How often a node posts its status when nothing changed (the kubelet's nodeStatusReportFrequency); default 5 min. */
+  readonly statusReportMs?: number;
   /** Delete the nodes (and their leases) when stopped; default false. */
   readonly deleteOnExit?: boolean;
   /** Pod starts (status writes) in flight at once; default defaultSimWorkers(count). */
@@ -58,6 +61,7 @@ export interface SimNodesOptions {
   readonly immediateDeletion: boolean;
   readonly leaseDurationSeconds: number;
   readonly renewIntervalMs: number;
+  readonly statusReportMs: number;
   readonly deleteOnExit: boolean;
   readonly workers: number;
   readonly registerConcurrency: number;
@@ -121,6 +125,8 @@ export function compileSimNodesOptions(i: SimNodesOptionsInput): SimNodesOptions
   const leaseDurationSeconds = int(i.leaseDurationSeconds ?? 40, "--lease-duration", 1);
   const renewIntervalMs = ms(i.renewIntervalMs ?? 10_000, "--lease-renew-interval");
   if (renewIntervalMs <= 0) bad("--lease-renew-interval must be > 0");
+  const statusReportMs = ms(i.statusReportMs ?? NODE_STATUS_REPORT_MS, "--node-status-report-frequency");
+  if (statusReportMs <= 0) bad("--node-status-report-frequency must be > 0");
   const workers = int(i.workers ?? defaultSimWorkers(count), "--workers", 1);
   return {
     client: i.client,
@@ -136,6 +142,7 @@ export function compileSimNodesOptions(i: SimNodesOptionsInput): SimNodesOptions
     immediateDeletion: i.immediateDeletion ?? false,
     leaseDurationSeconds,
     renewIntervalMs,
+    statusReportMs,
     deleteOnExit: i.deleteOnExit ?? false,
     workers,
     registerConcurrency: i.registerConcurrency === undefined ? workers : int(i.registerConcurrency, "--register-concurrency", 1),

@@ -22,7 +22,7 @@ import type { Logger } from "../util/log.js";
 import { SimNodesError } from "./errors.js";
 import { LeaseRenewer, NODE_LEASE_NAMESPACE } from "./leases.js";
 import { CidrAllocator, IpPool, blockHostBits, type NodeAddresses } from "./network.js";
-import { addressesOf, conditionRepairs, simNode } from "./node.js";
+import { addressesOf, conditionReport, simNode } from "./node.js";
 import type { SimNodesOptions } from "./options.js";
 import { desiredPodStatus, isRunningWithAddress, isTerminal, statusPatch, uidFraction, type PodPlan } from "./podstatus.js";
 import { jsonEqual } from "../util/json.js";
@@ -32,6 +32,8 @@ interface SimNode {
   uid: string;
   readonly addr: NodeAddresses;
   readonly pool: IpPool;
+  /** When the node's status is next posted unchanged (upstream's nodeStatusReportFrequency). */
+  nextReport: number;
 }
 
 interface PodRecord extends PodPlan {
@@ -118,6 +120,8 @@ async function inBatches<T>(items: readonly T[], concurrency: number, fn: (item:
 export class SimNodes {
   readonly nodeNames: readonly string[];
   private readonly names: ReadonlySet<string>;
+  /** Each node's place in nodeNames. */
+  private readonly nodeIndex: ReadonlyMap<string, number>;
   private readonly nodes = new Map<string, SimNode>();
   private readonly records = new Map<string, PodRecord>();
   /** When each terminating pod's grace period ends, counted from when we first saw it terminating (as the kubelet counts it). */
@@ -150,6 +154,7 @@ export class SimNodes {
     this.log = o.log.child({ component: "sim-nodes" });
     this.nodeNames = Array.from({ length: o.count }, (_, i) => `${o.namePrefix}${i}`);
     this.names = new Set(this.nodeNames);
+    this.nodeIndex = new Map(this.nodeNames.map((n, i) => [n, i] as const));
     this.nodesApi = o.client.forKind("v1", "Node");
     this.podsApi = o.client.forKind("v1", "Pod");
     this.leasesApi = o.client.forKind("coordination.k8s.io/v1", "Lease").namespace(NODE_LEASE_NAMESPACE);
@@ -247,11 +252,19 @@ export class SimNodes {
         if (!(await sleep(this.o.clock, 200 * 2 ** attempt, signal))) return;
       }
     }
-    this.nodes.set(name, { name, uid, addr, pool: new IpPool(addr.podCIDR) });
+    // The first unchanged report of node i comes (i+1)/N of the report interval from now, so
+    // that thousands of nodes registered at once report evenly spread, as kubelets started at
+    // different times do.
+    const first = (this.o.statusReportMs * ((this.nodeIndex.get(name) ?? 0) + 1)) / this.nodeNames.length;
+    this.nodes.set(name, { name, uid, addr, pool: new IpPool(addr.podCIDR), nextReport: this.o.clock.now() + first });
     await this.leases.register({ name, uid });
   }
 
-  /** Makes the node's conditions those of a healthy kubelet (after the node lifecycle controller marked it Unknown, say). */
+  /**
+   * Posts the node's conditions as a healthy kubelet does: when someone else changed them (the
+   * node lifecycle controller marking the node Unknown, say) and, changed or not, every
+   * statusReportMs (5 min, as upstream's kubelet), which keeps their heartbeat times as fresh as a real node's.
+   */
   async syncNode(name: string): Promise<void> {
     const node = this.nodeInformer.lister.get(name);
     const sim = this.nodes.get(name);
@@ -260,9 +273,13 @@ export class SimNodes {
     // a deleted Node object is not registered again by a running simulator.
     if (!node) return;
     sim.uid = node.metadata?.uid ?? sim.uid;
-    const repairs = conditionRepairs(node, this.o.clock.now());
-    if (repairs.length === 0) return;
-    await this.nodesApi.patch(name, "strategic", { status: { conditions: repairs } }, { subresource: "status", omitManagedFields: true });
+    const now = this.o.clock.now();
+    const report = conditionReport(node, now, now >= sim.nextReport);
+    if (report.length > 0) {
+      await this.nodesApi.patch(name, "strategic", { status: { conditions: report } }, { subresource: "status", omitManagedFields: true });
+      sim.nextReport = now + this.o.statusReportMs;
+    }
+    this.nodeQueue.addAfter(name, sim.nextReport - now);
   }
 
   private release(key: string): void {
