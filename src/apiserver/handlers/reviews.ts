@@ -1,7 +1,7 @@
-// Reviews: who a bearer token is (TokenReview, as webhook authenticators ask it), `kubectl auth can-i` (SelfSubjectAccessReview, SelfSubjectRulesReview), `kubectl
-// auth whoami` (SelfSubjectReview), and a question about another user (SubjectAccessReview,
-// LocalSubjectAccessReview), as webhook authorizers and proxies ask it. They are created,
-// answered and never stored.
+// Reviews, created, answered and never stored: `kubectl auth can-i` (SelfSubjectAccessReview,
+// SelfSubjectRulesReview), `kubectl auth whoami` (SelfSubjectReview), and what webhook
+// authenticators, authorizers and proxies ask: who a bearer token is (TokenReview), whether
+// another user may do something (SubjectAccessReview, LocalSubjectAccessReview).
 import type { AuthorizationAttributes, Authorizer, Decision } from "../filters/authorization.js";
 import type { TokenAuthenticator, TokenUser, UserInfo } from "../authn/types.js";
 import { FieldPath, invalid, type FieldError } from "../../api/fielderrors.js";
@@ -36,15 +36,21 @@ const SPEC = FieldPath.of("spec");
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === "string");
 
+/** A JSON type upstream's decoding into its Go types refuses: 400, worded as upstream's. */
+function cannotHandle(kind: string, field: string, want: string): never {
+  throw badRequest(`${kind} in version "v1" cannot be handled as a ${kind}: json: cannot unmarshal into Go struct field ${kind}.${field} of type ${want}`);
+}
+
+/** Whether a decoded field holds its zero value (what Go's DeepEqual with an empty ObjectMeta ignores). */
+const isZero = (v: unknown): boolean => v === undefined || v === null || v === "" || v === 0 || v === false || (Array.isArray(v) && v.length === 0) || (isObject(v) && Object.values(v).every(isZero));
+
 /**
  * A review's spec, its JSON types checked as decoding into upstream's Go types checks them (a
  * wrong one is a 400 there too); absent and null parts are left out.
  */
 function specOf(review: Record<string, unknown>): ReviewSpec {
   const kind = String(review["kind"]);
-  const wrong = (field: string, want: string): never => {
-    throw badRequest(`${kind} in version "v1" cannot be handled as a ${kind}: json: cannot unmarshal into Go struct field ${kind}.${field} of type ${want}`);
-  };
+  const wrong = (field: string, want: string): never => cannotHandle(kind, field, want);
   const spec = review["spec"] ?? {};
   if (!isObject(spec)) return wrong("spec", "object");
   const out: { -readonly [K in keyof ReviewSpec]: ReviewSpec[K] } = {};
@@ -107,8 +113,9 @@ async function serveSubjectAccessReview(ctx: HttpContext, authorizer: Authorizer
   const spec = specOf(review);
   const errs = validateAttributes(spec);
   if (!spec.user && (spec.groups ?? []).length === 0) errs.push(invalid(SPEC.child("user"), spec.user ?? "", "at least one of user or group must be specified"));
+  // What kubectl writes for an object made from YAML (`creationTimestamp: null`) is empty too.
   const { namespace: metaNamespace, managedFields: _managed, ...metadata } = (review["metadata"] ?? {}) as Record<string, unknown>;
-  if (Object.keys(metadata).length > 0 || (!local && metaNamespace !== undefined)) errs.push(invalid(FieldPath.of("metadata"), review["metadata"], local ? "must be empty except for namespace" : "must be empty"));
+  if (!isZero(metadata) || (!local && !isZero(metaNamespace))) errs.push(invalid(FieldPath.of("metadata"), review["metadata"], local ? "must be empty except for namespace" : "must be empty"));
   if (local && spec.nonResourceAttributes) errs.push(invalid(SPEC.child("nonResourceAttributes"), spec.nonResourceAttributes, "disallowed on this kind of request"));
   throwInvalid(kind, errs);
   if (local && (spec.resourceAttributes?.namespace ?? "") !== namespace) throw badRequest(`spec.resourceAttributes.namespace must match namespace: ${namespace}`);
@@ -125,9 +132,7 @@ async function serveSubjectAccessReview(ctx: HttpContext, authorizer: Authorizer
 async function serveTokenReview(ctx: HttpContext, tokens: readonly TokenAuthenticator[]): Promise<void> {
   const review = await readReview(ctx, "TokenReview", "authentication.k8s.io/v1");
   const spec = review["spec"] ?? {};
-  const wrong = (field: string, want: string): never => {
-    throw badRequest(`TokenReview in version "v1" cannot be handled as a TokenReview: json: cannot unmarshal into Go struct field TokenReview.${field} of type ${want}`);
-  };
+  const wrong = (field: string, want: string): never => cannotHandle("TokenReview", field, want);
   if (!isObject(spec)) return wrong("spec", "object");
   if (spec["token"] !== undefined && spec["token"] !== null && typeof spec["token"] !== "string") return wrong("spec.token", "string");
   if (spec["audiences"] !== undefined && spec["audiences"] !== null && !isStrings(spec["audiences"])) return wrong("spec.audiences", "[]string");
