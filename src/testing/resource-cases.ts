@@ -447,6 +447,15 @@ export const resourceCases: Readonly<Record<string, readonly ResourceCase[]>> = 
   "storage.k8s.io/v1/StorageClass": [
     { body: { provisioner: "kubernetes.io/no-provisioner", parameters: { type: "local" } }, expect: { reclaimPolicy: "Delete", volumeBindingMode: "Immediate" } },
   ],
+  "storage.k8s.io/v1/CSIDriver": [
+    {
+      body: { spec: { tokenRequests: [{ audience: "vault", expirationSeconds: 3600 }] } },
+      // SetDefaults_CSIDriver.
+      expect: { spec: { attachRequired: true, podInfoOnMount: false, storageCapacity: false, fsGroupPolicy: "ReadWriteOnceWithFSType", requiresRepublish: false, seLinuxMount: false, volumeLifecycleModes: ["Persistent"] } },
+    },
+  ],
+  // Not a defaulter upstream: quantities come out of decoding canonical, which ours does here.
+  "storage.k8s.io/v1/CSIStorageCapacity": [{ body: { storageClassName: "fast", capacity: "1024Mi", maximumVolumeSize: "0.5Gi", nodeTopology: { matchLabels: { "topology.example.com/zone": "a" } } }, expect: { capacity: "1Gi", maximumVolumeSize: "512Mi" } }],
   "scheduling.k8s.io/v1/PriorityClass": [{ body: { value: 1000, description: "batch" }, expect: { preemptionPolicy: "PreemptLowerPriority", globalDefault: ABSENT } }],
   // Not a defaulter upstream: quantities come out of decoding canonical, which ours does here.
   "node.k8s.io/v1/RuntimeClass": [{ body: { handler: "runc", overhead: { podFixed: { cpu: "0.1", memory: "1024Ki" } } }, expect: { overhead: { podFixed: { cpu: "100m", memory: "1Mi" } } } }],

@@ -15,6 +15,7 @@ import { runtimeClasses } from "./node.js";
 import { podDisruptionBudgets } from "./policy.js";
 import { rbacResources } from "./rbac.js";
 import { priorityClasses } from "./scheduling.js";
+import { csiResources } from "./csi.js";
 import { storageClasses } from "./storage.js";
 
 function byName(defs: readonly ResourceDefinition[]): ResourceDefinition[] {
@@ -33,7 +34,7 @@ export function builtinResources(): readonly ResourceDefinition[] {
     ...byName(networkingResources),
     podDisruptionBudgets,
     ...byName(rbacResources),
-    storageClasses,
+    ...byName([storageClasses, ...csiResources]),
     priorityClasses,
     leases,
     runtimeClasses,

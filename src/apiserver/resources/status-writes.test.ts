@@ -27,6 +27,8 @@ const moreBodies: Record<string, readonly Json[]> = {
       },
     },
   ],
+  // Only the attacher reports the status, through /status: a create starts unattached.
+  "storage.k8s.io/v1/VolumeAttachment": [{ spec: { attacher: "csi.example.com", nodeName: "node-1", source: { persistentVolumeName: "pv-1" } }, status: { attached: true } }],
   "policy/v1/PodDisruptionBudget": [{ spec: { minAvailable: 1, selector } }, { spec: { maxUnavailable: "25%", selector, unhealthyPodEvictionPolicy: "AlwaysAllow" } }],
 };
 
@@ -62,6 +64,7 @@ const statusChanges: Record<string, (i: number) => Json> = {
     conditions: [{ type: "AbleToScale", status: "True", reason: "SucceededGetScale", message: `the HPA controller was able to get the target's current scale (${i})`, lastTransitionTime: at }],
   }),
   "autoscaling/v1/HorizontalPodAutoscaler": (i) => ({ currentReplicas: i, desiredReplicas: i, lastScaleTime: at }),
+  "storage.k8s.io/v1/VolumeAttachment": (i) => ({ attached: true, attachmentMetadata: { devicePath: `/dev/sd${"abcdefgh"[i]}` } }),
   "batch/v1/CronJob": (i) => ({ lastScheduleTime: `2024-01-0${i}T00:00:00Z` }),
   "batch/v1/Job": (i) => ({ startTime: at, active: i, ready: 0 }),
   "networking.k8s.io/v1/Ingress": (i) => ({ loadBalancer: { ingress: [{ ip: `192.0.2.${i}`, ports: [{ port: 443, protocol: "TCP" }] }] } }),
