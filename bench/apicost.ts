@@ -14,6 +14,7 @@ import { performance } from "node:perf_hooks";
 import { cpuByThread, threadCpuSeconds } from "../src/testing/proc.js";
 import { WRITER_THREAD_NAME } from "../src/storage/sqlite/writer.js";
 import { drive, prepareWorkload, startBenchServer, POD_WATCHERS, type Op } from "./lib/apiworkloads.js";
+import { machineReference } from "./lib/machine.js";
 
 const arg = (name: string, fallback: number): number => Number(process.argv[process.argv.indexOf(name) + 1] || 0) || fallback;
 const PODS = arg("--pods", 8000);
@@ -47,6 +48,7 @@ async function measure(pid: number, n: number, op: Op): Promise<Cost> {
 }
 
 async function main(): Promise<void> {
+  emit({ workload: "machine", ...machineReference() });
   const server = await startBenchServer(IN_FLIGHT);
   try {
     const pid = server.process.child.pid!;

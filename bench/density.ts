@@ -25,6 +25,7 @@
 //    target);
 //  - mutating API latency p50/p99 over the run, from the server's
 //    apiserver_request_duration_seconds histogram (POST/PUT/PATCH/DELETE, before/after diff);
+//  - how fast the machine is today (bench/lib/machine.ts), before the cluster starts;
 //  - peak RSS (VmHWM) and CPU seconds of each process from the first Deployment on, split into
 //    its event loop, the server's SQLite writer thread and its other threads (V8's garbage
 //    collection and compiler helpers); the store's size on disk.
@@ -35,6 +36,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import type { Deployment } from "kubernetes-types/apps/v1.js";
 import type { Node, Pod } from "kubernetes-types/core/v1.js";
+import { machineReference } from "./lib/machine.js";
 import { SharedInformerFactory } from "../src/client/informer.js";
 import type { DeepReadonly } from "../src/client/objects.js";
 import { createClientFromKubeconfig, type RestClient } from "../src/client/rest.js";
@@ -282,6 +284,8 @@ async function main(): Promise<void> {
   process.on("SIGINT", interrupted);
   process.on("SIGTERM", interrupted);
   try {
+    // Before anything of the cluster runs: how fast this machine is today.
+    emit({ metric: "machine", ...machineReference() });
     const server = startProc("k8ts server", ["server", "--data-dir", dataDir, "--port", String(port), "--disable-controllers", "--disable-scheduler", "--disable-agent", "--disable-addons", "--max-requests-inflight", "2000", "--max-mutating-requests-inflight", "1000", "--log-level", LOG_LEVEL]);
     procs.push(server);
     await server.ready("k8ts server ready", 60_000);
