@@ -1,6 +1,7 @@
 // storage.k8s.io/v1 CSI kinds, stored and served as upstream's: CSIDriver, CSINode,
 // VolumeAttachment (with its status) and CSIStorageCapacity — defaults, validation (422 causes
-// on upstream's paths, its `spec.attachedRequired` spelling included) and tables. k8ts runs no
+// on upstream's paths, its `spec.attachedRequired` spelling included) and the tables upstream's
+// storage serves. k8ts runs no
 // CSI driver; these are the objects CSI drivers' installers create and the tools around them read.
 import { duplicate, FieldPath, forbidden, invalid, notSupported, required, tooLong, type FieldError } from "../../api/fielderrors.js";
 import { quantityOf } from "../../api/quantity.js";
@@ -9,7 +10,7 @@ import { IS_NEGATIVE_ERROR_MSG, isDNS1123Subdomain, validateLabelSelector } from
 import type { ResourceDefinition } from "../registry/types.js";
 import { immutable, nonNegative, qualifiedName, validateMeta, validateMetaUpdate } from "./common.js";
 import { D } from "./descriptions.js";
-import { ageColumn, column, nameColumn, since } from "./print.js";
+import { ageColumn, column, defaultTable, nameColumn, since } from "./print.js";
 import { canonicalizeQuantity } from "./core/resources.js";
 import { asArr, asBool, asObj, asStr, child, creationOf, isObj, jsonEqual, nameOf, objs, setDefault, type Json } from "./util.js";
 
@@ -306,11 +307,8 @@ export const csiStorageCapacities: ResourceDefinition = {
     allowCreateOnUpdate: false,
     allowUnconditionalUpdate: true,
   },
-  // Upstream's columns: no AGE.
-  table: {
-    columns: [nameColumn(), column("StorageClassName", "string", D.capacityStorageClassName), column("Capacity", "string", D.capacityCapacity)],
-    row: (c) => [nameOf(c), asStr(c.storageClassName) ?? "", c.capacity === undefined || c.capacity === null ? "<unset>" : String(c.capacity)],
-  },
+  // Upstream's storage serves the default table (NAME, CREATED AT), not its printer's columns.
+  table: defaultTable(),
 };
 
 export const csiResources: readonly ResourceDefinition[] = [csiDrivers, csiNodes, volumeAttachments, csiStorageCapacities];
