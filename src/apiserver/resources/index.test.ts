@@ -71,6 +71,14 @@ void test("every resource of the brief is declared once, with upstream's discove
   for (const d of defs) if (d.subresources?.includes("scale")) assert.ok(d.scale, `${d.plural} scale mapping`);
 });
 
+void test("the kinds whose delete answers the object are upstream's (ReturnDeletedObject); the rest answer a Status", () => {
+  const returning = builtinResources()
+    .filter((d) => d.returnsDeletedObject)
+    .map((d) => d.plural)
+    .sort();
+  assert.deepEqual(returning, ["csidrivers", "csinodes", "namespaces", "persistentvolumeclaims", "persistentvolumes", "pods", "podtemplates", "serviceaccounts", "services", "storageclasses", "volumeattachments"]);
+});
+
 void test("every table has its name column and rows as wide as its columns", () => {
   for (const d of builtinResources()) {
     assert.ok(d.table, `${d.plural} has a table`);

@@ -538,6 +538,7 @@ export const podTemplates: ResourceDefinition = {
   plural: "podtemplates",
   singular: "podtemplate",
   namespaced: true,
+  returnsDeletedObject: true,
   definition: "io.k8s.api.core.v1.PodTemplate",
   strategy: {
     defaults: (obj) => {
