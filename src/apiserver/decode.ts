@@ -14,11 +14,14 @@ export function parseFieldValidation(v: string | null): FieldValidation {
   throw badRequest(`fieldValidation: Unsupported value: "${v}": supported values: "Ignore", "Strict", "Warn"`);
 }
 
+/** What an object is decoded against: its kind's OpenAPI definition in its group-version. */
+export type SchemaTarget = Pick<ResourceDefinition, "group" | "version" | "kind" | "definition">;
+
 /**
  * Checks `obj` against the kind's schema as decoding into the Go types does: wrong JSON types
  * are reported, unknown fields dropped and their paths returned (e.g. `spec.foo`).
  */
-export type SchemaChecker = (def: ResourceDefinition, obj: KubeObject) => { readonly unknown: readonly string[]; readonly typeError?: string };
+export type SchemaChecker = (def: SchemaTarget, obj: KubeObject) => { readonly unknown: readonly string[]; readonly typeError?: string };
 
 /** Parses JSON or YAML; anything else is 415. Duplicate JSON keys are reported as upstream does under Strict. */
 export function parseBody(body: Buffer, contentType: string | undefined): { value: unknown; duplicates: string[] } {
@@ -75,7 +78,7 @@ export function checkKind(value: unknown, expect: { apiVersion: string; kind: st
  * Decodes against the schema: a wrong type is a 400 whatever the mode; unknown fields then
  * follow the field validation mode: Strict fails, Warn adds warnings, Ignore drops silently.
  */
-export function validateFields(def: ResourceDefinition, obj: KubeObject, mode: FieldValidation, check: SchemaChecker | undefined, warnings: string[], duplicates: readonly string[] = []): void {
+export function validateFields(def: SchemaTarget, obj: KubeObject, mode: FieldValidation, check: SchemaChecker | undefined, warnings: string[], duplicates: readonly string[] = []): void {
   const result = check ? check(def, obj) : { unknown: [] };
   if (result.typeError) {
     throw badRequest(`${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: ${result.typeError}`);

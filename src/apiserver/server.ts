@@ -37,6 +37,7 @@ import type { KubeObject, ResourceDefinition } from "./registry/types.js";
 import { ResourceStore } from "./rest/store.js";
 import { DEFAULT_HISTORY_WINDOW_MS, WatchCache } from "./watchcache.js";
 import { legacyBindingResource, restHandler, notFoundResource } from "./handlers/rest.js";
+import type { SchemaChecker } from "./decode.js";
 import { Discovery } from "./handlers/discovery.js";
 import { reviewResources, serveReview } from "./handlers/reviews.js";
 import { componentStatusApi, componentStatusResource, leaseHealth, storeComponentName, storeHealth, type ComponentCheck } from "./handlers/componentstatus.js";
@@ -284,11 +285,12 @@ export class ApiServer {
     const tokens = [...(o.tokenAuthFile ? [await tokenFileAuthenticator(o.tokenAuthFile, o.apiAudiences)] : []), serviceAccounts.authenticator()];
     const authenticators: Authenticator[] = [x509Authenticator({ clientCA: this.pki.ca.certPem }), ...tokens];
     const patcher = createPatcher((def) => openapi.patchSchema(def));
+    const checkSchema: SchemaChecker = (def, obj) => openapi.checkSchema(def, obj);
     const rest = restHandler({
       registry: this.registry,
       stores: this.stores,
       patcher,
-      checkSchema: (def, obj) => openapi.checkSchema(def, obj),
+      checkSchema,
       log,
       watchTimeoutSeconds: () => Math.floor(1800 * (1 + Math.random())),
     });
@@ -321,7 +323,7 @@ export class ApiServer {
       // serviceaccounts/token and the token issuer's discovery documents.
       if (await serviceAccounts.serve(ctx)) return;
       if (ctx.info.isResourceRequest) {
-        if (await serveReview(ctx, { authorizer: o.authorizer, tokens })) return;
+        if (await serveReview(ctx, { authorizer: o.authorizer, tokens, checkSchema })) return;
         // pods/{log,exec,attach,portforward,proxy}, nodes/{name}/proxy and services/{name}/proxy go to kubelets and pods.
         if (await proxy(ctx)) return;
         if (serveMetrics && (await serveMetrics(ctx))) return;

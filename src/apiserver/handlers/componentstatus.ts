@@ -12,7 +12,7 @@ import type { ComponentCondition, ComponentStatus } from "kubernetes-types/core/
 import type { KubeObject, ResourceDefinition } from "../registry/types.js";
 import { sendJSON, type HttpContext } from "../http.js";
 import { answerShape, buildTable } from "../table.js";
-import type { VirtualResource } from "./discovery.js";
+import type { VirtualResource } from "./virtual.js";
 import { notFoundResource } from "./rest.js";
 import * as status from "../status.js";
 import { column, humanDuration, nameColumn } from "../resources/print.js";

@@ -5,22 +5,9 @@ import type { GroupVersionKind, ResourceDefinition, SubresourceName } from "../r
 import type { Registry } from "../registry/registry.js";
 import { parseAccept, sendJSON, type HttpContext } from "../http.js";
 import { notFoundResource } from "./rest.js";
+import type { VirtualResource } from "./virtual.js";
 
 const defaultVerbs = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
-
-/** A resource served by a handler rather than the generic store (e.g. SelfSubjectAccessReview). */
-export interface VirtualResource {
-  readonly group: string;
-  readonly version: string;
-  readonly kind: string;
-  readonly plural: string;
-  readonly singular: string;
-  readonly namespaced: boolean;
-  readonly verbs: readonly string[];
-  readonly shortNames?: readonly string[];
-  /** Its OpenAPI definition, when not `io.k8s.api.<group's first label, or core>.<version>.<Kind>`. */
-  readonly definition?: string;
-}
 
 interface SubresourceInfo {
   readonly verbs: readonly string[];

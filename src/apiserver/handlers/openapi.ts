@@ -8,7 +8,8 @@ import { schemaFromOpenAPI, type PatchSchema, type OpenAPIDocument as PatchDocum
 import { SchemaWalker, type SchemaCheck, type SchemaObject } from "../fieldprune.js";
 import { sendJSON, sendRaw, type HttpContext } from "../http.js";
 import { notFoundResource } from "./rest.js";
-import type { VirtualResource } from "./discovery.js";
+import { virtualDefinition, type VirtualResource } from "./virtual.js";
+import type { SchemaTarget } from "../decode.js";
 
 const defaultVerbs = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
 
@@ -51,7 +52,7 @@ export class OpenAPIService {
     const served = this.registry.resourcesOf(gv.group, gv.version).map(openAPIResourceOf);
     const virtual = this.virtual
       .filter((v) => v.group === gv.group && v.version === gv.version)
-      .map((v) => ({ kind: v.kind, plural: v.plural, namespaced: v.namespaced, definition: v.definition ?? `io.k8s.api.${v.group === "" ? "core" : v.group.split(".")[0]}.${v.version}.${v.kind}`, listDefinition: v.definition && v.verbs.includes("list") ? `${v.definition}List` : "", verbs: v.verbs, subresources: [] }));
+      .map((v) => ({ kind: v.kind, plural: v.plural, namespaced: v.namespaced, definition: virtualDefinition(v), listDefinition: v.definition && v.verbs.includes("list") ? `${v.definition}List` : "", verbs: v.verbs, subresources: [] }));
     return [...served, ...virtual];
   }
 
@@ -76,7 +77,7 @@ export class OpenAPIService {
     return s;
   }
 
-  checkSchema(def: ResourceDefinition, obj: KubeObject): SchemaCheck {
+  checkSchema(def: SchemaTarget, obj: KubeObject): SchemaCheck {
     return this.get(def).walker.check(def.definition, obj);
   }
 

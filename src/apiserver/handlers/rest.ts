@@ -3,7 +3,7 @@
 // subresources and watch streaming.
 import { queryBool } from "../query.js";
 import type { Logger } from "pino";
-import { parseBody, checkKind, parseFieldValidation, validateFields, type SchemaChecker } from "../decode.js";
+import { parseBody, checkKind, parseFieldValidation, validateFields, type SchemaChecker, type SchemaTarget } from "../decode.js";
 import { readBody, sendJSON, type HttpContext, mediaType } from "../http.js";
 import type { Registry } from "../registry/registry.js";
 import type { KubeObject, ResourceDefinition } from "../registry/types.js";
@@ -19,7 +19,9 @@ import { clone, type JsonObject } from "../patch/json.js";
 import { evictPod } from "./eviction.js";
 import { scaleTable } from "../resources/print.js";
 import { setStatusCondition } from "../../api/conditions.js";
-import type { VirtualResource } from "./discovery.js";
+import { schemaTargetOf, type VirtualResource } from "./virtual.js";
+import { FieldPath, invalid, required, type FieldError } from "../../api/fielderrors.js";
+import { invalidFromFieldErrors } from "../rest/invalid.js";
 
 export interface RestDeps {
   readonly registry: Registry;
@@ -44,7 +46,7 @@ export const notFoundResource = (): status.StatusError => {
   return e;
 };
 
-function apiVersionOf(def: ResourceDefinition): string {
+function apiVersionOf(def: Pick<ResourceDefinition, "group" | "version">): string {
   return def.group === "" ? def.version : `${def.group}/${def.version}`;
 }
 
@@ -236,13 +238,12 @@ class Request {
     });
   }
 
-  /** The request's object of `kind` (the resource's own unless a subresource takes another), decoded and checked against its schema. */
-  private async body(kind: { readonly kind: string; readonly apiVersion: string; readonly definition: string } = { kind: this.def.kind, apiVersion: this.apiVersion, definition: this.def.definition }): Promise<{ obj: KubeObject; raw: Buffer }> {
+  /** The request's object (the resource's own unless a subresource takes another kind), decoded and checked against its schema. */
+  private async body(target: SchemaTarget = this.def): Promise<{ obj: KubeObject; raw: Buffer }> {
     const raw = await readBody(this.ctx.req);
     const { value, duplicates } = parseBody(raw, this.ctx.req.headers["content-type"]);
-    const obj = checkKind(value, kind);
-    const def = kind.definition === this.def.definition ? this.def : { ...this.def, kind: kind.kind, definition: kind.definition };
-    validateFields(def, obj, parseFieldValidation(this.q.get("fieldValidation")), this.deps.checkSchema, this.ctx.warnings, duplicates);
+    const obj = checkKind(value, { apiVersion: apiVersionOf(target), kind: target.kind });
+    validateFields(target, obj, parseFieldValidation(this.q.get("fieldValidation")), this.deps.checkSchema, this.ctx.warnings, duplicates);
     return { obj, raw };
   }
 
@@ -425,17 +426,18 @@ class Request {
    */
   async bind(named: string | undefined): Promise<void> {
     // Decoded as a Binding (a wrong JSON type is a 400, unknown fields follow fieldValidation).
-    const binding = (await this.body({ kind: "Binding", apiVersion: "v1", definition: "io.k8s.api.core.v1.Binding" })).obj as { metadata?: { name?: string; namespace?: string; uid?: string; resourceVersion?: string; annotations?: Record<string, string> }; target?: { kind?: string; name?: string } };
+    const binding = (await this.body(schemaTargetOf(legacyBindingResource))).obj as { metadata?: { name?: string; namespace?: string; uid?: string; resourceVersion?: string; annotations?: Record<string, string> }; target?: { kind?: string; name?: string } };
     // pods/NAME/binding names the pod in its path; the legacy `bindings` resource in the Binding.
     const name = named ?? binding.metadata?.name ?? "";
-    if (name === "") throw status.invalid("", "Binding", "", [{ text: "metadata.name: Required value: name is required", cause: { reason: "FieldValueRequired", message: "Required value: name is required", field: "metadata.name" } }]);
+    const invalidBinding = (err: FieldError): never => {
+      throw invalidFromFieldErrors({ group: "", kind: "Binding" }, name, [err]);
+    };
+    if (name === "") invalidBinding(required(FieldPath.of("metadata", "name"), "name is required"));
     if ((binding.metadata?.name ?? "") !== name) throw status.badRequest("name in URL does not match name in Binding object");
     if (binding.metadata?.namespace && binding.metadata.namespace !== this.rctx.namespace) throw status.badRequest("the namespace of the provided object does not match the namespace sent on the request");
-    const target = binding.target?.name;
-    if (!target) throw status.invalid("", "Binding", name, [{ text: "target.name: Required value", cause: { reason: "FieldValueRequired", message: "Required value", field: "target.name" } }]);
-    if (binding.target?.kind && binding.target.kind !== "Node") {
-      throw status.invalid("", "Binding", name, [{ text: `target.kind: Invalid value: "${binding.target.kind}": must be empty or 'Node'`, cause: { reason: "FieldValueInvalid", message: "must be empty or 'Node'", field: "target.kind" } }]);
-    }
+    const target = binding.target?.name ?? "";
+    if (target === "") invalidBinding(required(FieldPath.of("target", "name")));
+    if (binding.target?.kind && binding.target.kind !== "Node") invalidBinding(invalid(FieldPath.of("target", "kind"), binding.target.kind, "must be empty or 'Node'"));
     const { uid, resourceVersion, annotations } = binding.metadata ?? {};
     // What refuses the binding itself is a Conflict on pods/binding, as upstream words it.
     const refused = (why: string): status.StatusError => status.conflict({ group: "", resource: "pods/binding" }, name, why);

@@ -7,9 +7,9 @@ import type { TokenAuthenticator, TokenUser, UserInfo } from "../authn/types.js"
 import { FieldPath, invalid, type FieldError } from "../../api/fielderrors.js";
 import { invalidFromFieldErrors } from "../rest/invalid.js";
 import { readBody, sendJSON, type HttpContext } from "../http.js";
-import { parseBody } from "../decode.js";
+import { checkKind, parseBody, parseFieldValidation, validateFields, type SchemaChecker } from "../decode.js";
 import { badRequest } from "../status.js";
-import type { VirtualResource } from "./discovery.js";
+import { schemaTargetOf, type VirtualResource } from "./virtual.js";
 import { rfc3339 } from "../../util/time.js";
 
 export const reviewResources: readonly VirtualResource[] = [
@@ -34,49 +34,13 @@ interface ReviewSpec {
 const SPEC = FieldPath.of("spec");
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === "string");
-
-/** A JSON type upstream's decoding into its Go types refuses: 400, worded as upstream's. */
-function cannotHandle(kind: string, field: string, want: string): never {
-  throw badRequest(`${kind} in version "v1" cannot be handled as a ${kind}: json: cannot unmarshal into Go struct field ${kind}.${field} of type ${want}`);
-}
 
 /** Whether a decoded field holds its zero value (what Go's DeepEqual with an empty ObjectMeta ignores). */
 const isZero = (v: unknown): boolean => v === undefined || v === null || v === "" || v === 0 || v === false || (Array.isArray(v) && v.length === 0) || (isObject(v) && Object.values(v).every(isZero));
 
-/**
- * A review's spec, its JSON types checked as decoding into upstream's Go types checks them (a
- * wrong one is a 400 there too); absent and null parts are left out.
- */
+/** A review's spec; readReview checked its JSON types against the kind's schema. */
 function specOf(review: Record<string, unknown>): ReviewSpec {
-  const kind = String(review["kind"]);
-  const wrong = (field: string, want: string): never => cannotHandle(kind, field, want);
-  const spec = review["spec"] ?? {};
-  if (!isObject(spec)) return wrong("spec", "object");
-  const out: { -readonly [K in keyof ReviewSpec]: ReviewSpec[K] } = {};
-  const strings = (o: Record<string, unknown>, path: string, keys: readonly string[]): void => {
-    for (const k of keys) if (o[k] !== undefined && o[k] !== null && typeof o[k] !== "string") wrong(`${path}.${k}`, "string");
-  };
-  strings(spec, "spec", ["user", "uid"]);
-  if (typeof spec["user"] === "string") out.user = spec["user"];
-  if (typeof spec["uid"] === "string") out.uid = spec["uid"];
-  if (spec["groups"] !== undefined && spec["groups"] !== null) out.groups = isStrings(spec["groups"]) ? spec["groups"] : wrong("spec.groups", "[]string");
-  const extra = spec["extra"];
-  if (extra !== undefined && extra !== null) {
-    if (!isObject(extra) || !Object.values(extra).every((v) => v === null || isStrings(v))) return wrong("spec.extra", "map[string][]string");
-    out.extra = Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, (v as string[] | null) ?? []]));
-  }
-  for (const [key, fields] of [
-    ["resourceAttributes", ["namespace", "verb", "group", "version", "resource", "subresource", "name"]],
-    ["nonResourceAttributes", ["path", "verb"]],
-  ] as const) {
-    const attrs = spec[key];
-    if (attrs === undefined || attrs === null) continue;
-    if (!isObject(attrs)) return wrong(`spec.${key}`, "object");
-    strings(attrs, `spec.${key}`, fields);
-    out[key] = attrs;
-  }
-  return out;
+  return (review["spec"] ?? {}) as ReviewSpec;
 }
 
 /** upstream's Validate(Self)SubjectAccessReviewSpec: exactly one kind of attributes. */
@@ -106,10 +70,9 @@ function statusOf(decision: Decision): { allowed: boolean; reason?: string } {
  * spec names do this? As upstream's: the metadata must be empty (but for the namespace of a
  * local one), a local review asks only about resources in its own namespace.
  */
-async function serveSubjectAccessReview(ctx: HttpContext, authorizer: Authorizer, local: boolean): Promise<void> {
+async function serveSubjectAccessReview(ctx: HttpContext, review: Record<string, unknown>, authorizer: Authorizer, local: boolean): Promise<void> {
   const kind = local ? "LocalSubjectAccessReview" : "SubjectAccessReview";
   const namespace = ctx.info.namespace;
-  const review = await readReview(ctx, kind, "authorization.k8s.io/v1");
   const spec = specOf(review);
   const errs = validateAttributes(spec);
   if (!spec.user && (spec.groups ?? []).length === 0) errs.push(invalid(SPEC.child("user"), spec.user ?? "", "at least one of user or group must be specified"));
@@ -129,16 +92,11 @@ async function serveSubjectAccessReview(ctx: HttpContext, authorizer: Authorizer
  * when it names none), as upstream's: the first authenticator that knows the token answers;
  * a token nobody accepts gets `authenticated` unset and why in `status.error`.
  */
-async function serveTokenReview(ctx: HttpContext, tokens: readonly TokenAuthenticator[]): Promise<void> {
-  const review = await readReview(ctx, "TokenReview", "authentication.k8s.io/v1");
-  const spec = review["spec"] ?? {};
-  const wrong = (field: string, want: string): never => cannotHandle("TokenReview", field, want);
-  if (!isObject(spec)) return wrong("spec", "object");
-  if (spec["token"] !== undefined && spec["token"] !== null && typeof spec["token"] !== "string") return wrong("spec.token", "string");
-  if (spec["audiences"] !== undefined && spec["audiences"] !== null && !isStrings(spec["audiences"])) return wrong("spec.audiences", "[]string");
-  const token = typeof spec["token"] === "string" ? spec["token"] : "";
+async function serveTokenReview(ctx: HttpContext, review: Record<string, unknown>, tokens: readonly TokenAuthenticator[]): Promise<void> {
+  const spec = (review["spec"] ?? {}) as { readonly token?: string; readonly audiences?: readonly string[] };
+  const token = spec.token ?? "";
   if (token === "") throw badRequest("token is required for TokenReview in authentication.k8s.io");
-  const audiences = isStrings(spec["audiences"]) ? spec["audiences"] : [];
+  const audiences = spec.audiences ?? [];
   const errors: string[] = [];
   let found: TokenUser | undefined;
   for (const t of tokens) {
@@ -165,61 +123,66 @@ interface ResourceAttributes {
   name?: string;
 }
 
-async function readReview(ctx: HttpContext, kind: string, apiVersion: string): Promise<Record<string, unknown>> {
-  const { value } = parseBody(await readBody(ctx.req), ctx.req.headers["content-type"]);
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw badRequest(`the body of the request must be a ${kind} object`);
-  const obj = value as Record<string, unknown>;
-  if (obj["kind"] !== undefined && obj["kind"] !== kind) throw badRequest(`the kind in the data (${String(obj["kind"])}) does not match the expected kind (${kind})`);
-  return { ...obj, kind, apiVersion };
+/**
+ * The request's review, decoded as every object the API reads: its kind and apiVersion checked,
+ * its JSON types checked against the kind's schema (a wrong one is a 400), unknown fields
+ * following `fieldValidation`.
+ */
+async function readReview(ctx: HttpContext, resource: VirtualResource, check: SchemaChecker): Promise<Record<string, unknown>> {
+  const { value, duplicates } = parseBody(await readBody(ctx.req), ctx.req.headers["content-type"]);
+  const target = schemaTargetOf(resource);
+  const obj = checkKind(value, { apiVersion: `${resource.group}/${resource.version}`, kind: resource.kind });
+  validateFields(target, obj, parseFieldValidation(ctx.url.searchParams.get("fieldValidation")), check, ctx.warnings, duplicates);
+  return obj as Record<string, unknown>;
 }
 
 export interface ReviewDeps {
   readonly authorizer: Authorizer;
   /** Who answers a TokenReview, asked in turn (static tokens, ServiceAccount tokens). */
   readonly tokens: readonly TokenAuthenticator[];
+  /** The kinds' schemas, which reviews are decoded against. */
+  readonly checkSchema: SchemaChecker;
 }
 
 /** Serves a review request if the path is one; false otherwise. */
-export async function serveReview(ctx: HttpContext, { authorizer, tokens }: ReviewDeps): Promise<boolean> {
+export async function serveReview(ctx: HttpContext, { authorizer, tokens, checkSchema }: ReviewDeps): Promise<boolean> {
   const i = ctx.info;
   if (!i.isResourceRequest || i.verb !== "create" || i.name !== "") return false;
+  const resource = reviewResources.find((r) => r.group === i.apiGroup && r.version === i.apiVersion && r.plural === i.resource);
   // Of the reviews only LocalSubjectAccessReview is namespaced.
-  if ((i.namespace !== "") !== (i.resource === "localsubjectaccessreviews")) return false;
+  if (!resource || (i.namespace !== "") !== resource.namespaced) return false;
+  const review = await readReview(ctx, resource, checkSchema);
   const user = ctx.user!;
-  if (i.apiGroup === "authentication.k8s.io" && i.apiVersion === "v1" && i.resource === "selfsubjectreviews") {
-    const review = await readReview(ctx, "SelfSubjectReview", "authentication.k8s.io/v1");
-    sendJSON(ctx, 201, {
-      ...review,
-      metadata: { creationTimestamp: rfc3339(new Date()) },
-      status: { userInfo: { username: user.username, ...(user.uid ? { uid: user.uid } : {}), groups: user.groups, ...(user.extra ? { extra: user.extra } : {}) } },
-    });
-    return true;
+  switch (resource.kind) {
+    case "SelfSubjectReview":
+      sendJSON(ctx, 201, {
+        ...review,
+        metadata: { creationTimestamp: rfc3339(new Date()) },
+        status: { userInfo: { username: user.username, ...(user.uid ? { uid: user.uid } : {}), groups: user.groups, ...(user.extra ? { extra: user.extra } : {}) } },
+      });
+      return true;
+    case "TokenReview":
+      await serveTokenReview(ctx, review, tokens);
+      return true;
+    case "SelfSubjectAccessReview": {
+      const spec = specOf(review);
+      throwInvalid("SelfSubjectAccessReview", validateAttributes(spec));
+      sendJSON(ctx, 201, { ...review, metadata: { creationTimestamp: null }, status: statusOf(await authorizer.authorize(attributesOf(spec, user))) });
+      return true;
+    }
+    case "SubjectAccessReview":
+    case "LocalSubjectAccessReview":
+      await serveSubjectAccessReview(ctx, review, authorizer, resource.namespaced);
+      return true;
+    case "SelfSubjectRulesReview":
+      // Until RBAC enforces anything, an authenticated user may do everything.
+      sendJSON(ctx, 201, {
+        ...review,
+        metadata: { creationTimestamp: null },
+        status: { resourceRules: [{ verbs: ["*"], apiGroups: ["*"], resources: ["*"] }], nonResourceRules: [{ verbs: ["*"], nonResourceURLs: ["*"] }], incomplete: false },
+      });
+      return true;
+    default:
+      return false;
   }
-  if (i.apiGroup === "authentication.k8s.io" && i.apiVersion === "v1" && i.resource === "tokenreviews") {
-    await serveTokenReview(ctx, tokens);
-    return true;
-  }
-  if (i.apiGroup !== "authorization.k8s.io" || i.apiVersion !== "v1") return false;
-  if (i.resource === "selfsubjectaccessreviews") {
-    const review = await readReview(ctx, "SelfSubjectAccessReview", "authorization.k8s.io/v1");
-    const spec = specOf(review);
-    throwInvalid("SelfSubjectAccessReview", validateAttributes(spec));
-    sendJSON(ctx, 201, { ...review, metadata: { creationTimestamp: null }, status: statusOf(await authorizer.authorize(attributesOf(spec, user))) });
-    return true;
-  }
-  if (i.resource === "subjectaccessreviews" || i.resource === "localsubjectaccessreviews") {
-    await serveSubjectAccessReview(ctx, authorizer, i.resource === "localsubjectaccessreviews");
-    return true;
-  }
-  if (i.resource === "selfsubjectrulesreviews") {
-    const review = await readReview(ctx, "SelfSubjectRulesReview", "authorization.k8s.io/v1");
-    // Until RBAC enforces anything, an authenticated user may do everything.
-    sendJSON(ctx, 201, {
-      ...review,
-      metadata: { creationTimestamp: null },
-      status: { resourceRules: [{ verbs: ["*"], apiGroups: ["*"], resources: ["*"] }], nonResourceRules: [{ verbs: ["*"], nonResourceURLs: ["*"] }], incomplete: false },
-    });
-    return true;
-  }
-  return false;
 }

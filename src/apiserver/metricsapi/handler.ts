@@ -6,7 +6,7 @@ import type { KubeObject, ResourceDefinition, TableColumn } from "../registry/ty
 import { sendJSON, type HttpContext } from "../http.js";
 import { selectionFilter } from "../handlers/selection.js";
 import { notFoundResource } from "../handlers/rest.js";
-import type { VirtualResource } from "../handlers/discovery.js";
+import type { VirtualResource } from "../handlers/virtual.js";
 import { answerShape, buildTable } from "../table.js";
 import * as status from "../status.js";
 import { Quantity } from "../../api/quantity.js";

@@ -135,6 +135,16 @@ describe("ResourceStore updates", () => {
       assert.equal(r.status, 400, `${JSON.stringify(body)}: ${r.body}`);
       assert.match(r.body, /cannot be handled as a Binding/);
     }
+    for (const [body, message, field] of [
+      [{ metadata: { name: "bind-pre" }, target: { kind: "Node" } }, 'Binding "bind-pre" is invalid: target.name: Required value', "target.name"],
+      [{ metadata: { name: "bind-pre" }, target: { kind: "Pod", name: "n1" } }, `Binding "bind-pre" is invalid: target.kind: Invalid value: "Pod": must be empty or 'Node'`, "target.kind"],
+    ] as const) {
+      const r = await bind(body);
+      assert.equal(r.status, 422, r.body);
+      const st = JSON.parse(r.body) as { message: string; details: { causes: { field: string }[] } };
+      assert.equal(st.message, message);
+      assert.deepEqual(st.details.causes.map((c) => c.field), [field]);
+    }
     const mismatch = await bind({ metadata: { name: "other" }, target });
     assert.equal(mismatch.status, 400, mismatch.body);
     assert.match(mismatch.body, /name in URL does not match name in Binding object/);
