@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { KubeObject, ResourceDefinition, StrategyContext } from "../registry/types.js";
+import type { KubeObject, StrategyContext } from "../registry/types.js";
 import { controllerRevisions, daemonSets, deployments, replicaSets, statefulSets } from "./apps.js";
+import { strategyDriver } from "../../testing/strategy.js";
 
 const ctx: StrategyContext = { namespace: "default", now: new Date("2024-05-01T12:00:00Z"), user: { username: "admin", groups: [] } };
 const now = new Date("2024-05-01T12:00:00Z");
@@ -12,11 +13,7 @@ function obj(kind: string, spec: Record<string, unknown>, extra: Record<string, 
 
 const template = { metadata: { labels: { app: "web" } }, spec: { containers: [{ name: "nginx", image: "nginx:1.25" }] } };
 
-function create(def: ResourceDefinition, o: KubeObject): string[] {
-  def.strategy.defaults?.(o);
-  def.strategy.prepareForCreate?.(o, ctx);
-  return (def.strategy.validate?.(o, ctx) ?? []).map(String);
-}
+const { create } = strategyDriver(ctx);
 
 void test("deployment defaults as upstream stores them", () => {
   const d = obj("Deployment", { selector: { matchLabels: { app: "web" } }, template: structuredClone(template) });

@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { KubeObject, ResourceDefinition, StrategyContext } from "../registry/types.js";
 import { cronJobs, jobs } from "./batch.js";
+import { strategyDriver } from "../../testing/strategy.js";
 
 const ctx: StrategyContext = { namespace: "default", now: new Date("2024-05-01T12:00:00Z"), user: { username: "admin", groups: [] } };
 const now = new Date("2024-05-01T12:00:00Z");
@@ -21,11 +22,7 @@ const podTemplate = (restartPolicy: string | null = "Never"): J => ({
   spec: { containers: [{ name: "pi", image: "perl:5.34" }], ...(restartPolicy === null ? {} : { restartPolicy }) },
 });
 
-function create(def: ResourceDefinition, o: KubeObject): string[] {
-  def.strategy.defaults?.(o);
-  def.strategy.prepareForCreate?.(o, ctx);
-  return (def.strategy.validate?.(o, ctx) ?? []).map(String);
-}
+const { create } = strategyDriver(ctx);
 
 function created(def: ResourceDefinition, o: KubeObject): KubeObject {
   assert.deepEqual(create(def, o), []);

@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { KubeObject, ResourceDefinition, StrategyContext } from "../registry/types.js";
+import type { KubeObject, StrategyContext } from "../registry/types.js";
 import { csiDrivers, csiNodes, csiStorageCapacities, volumeAttachments } from "./csi.js";
+import { strategyDriver } from "../../testing/strategy.js";
 
 const now = new Date("2024-05-01T12:00:00Z");
 const ctx: StrategyContext = { namespace: "", now, user: { username: "admin", groups: [] } };
@@ -10,16 +11,7 @@ function mk(extra: Record<string, unknown>, md: Record<string, unknown> = {}): K
   return { metadata: { name: "csi.example.com", resourceVersion: "1", creationTimestamp: "2024-05-01T11:00:00Z", ...md }, ...extra };
 }
 
-function create(def: ResourceDefinition, o: KubeObject): string[] {
-  def.strategy.defaults?.(o);
-  def.strategy.prepareForCreate?.(o, ctx);
-  return (def.strategy.validate?.(o, ctx) ?? []).map(String);
-}
-
-function update(def: ResourceDefinition, o: KubeObject, old: KubeObject): string[] {
-  def.strategy.defaults?.(o);
-  return (def.strategy.validateUpdate?.(o, old, ctx) ?? []).map(String);
-}
+const { create, update } = strategyDriver(ctx);
 
 void test("CSIDriver: upstream's defaults, validation and columns", () => {
   const d = mk({ spec: { tokenRequests: [{ audience: "vault" }] } });

@@ -10,6 +10,7 @@ import { podDisruptionBudgets } from "./policy.js";
 import { clusterRoleBindings, clusterRoles, roleBindings, roles } from "./rbac.js";
 import { priorityClasses } from "./scheduling.js";
 import { storageClasses } from "./storage.js";
+import { strategyDriver } from "../../testing/strategy.js";
 
 const now = new Date("2024-05-01T12:00:00Z");
 const ctx: StrategyContext = { namespace: "default", now, user: { username: "admin", groups: [] } };
@@ -25,17 +26,7 @@ function cluster(extra: J, name = "x"): KubeObject {
   return { metadata: { name, resourceVersion: "1", creationTimestamp: created }, ...extra };
 }
 
-function create(def: ResourceDefinition, o: KubeObject): string[] {
-  def.strategy.defaults?.(o);
-  def.strategy.prepareForCreate?.(o, ctx);
-  return (def.strategy.validate?.(o, ctx) ?? []).map(String);
-}
-
-function update(def: ResourceDefinition, o: KubeObject, old: KubeObject): string[] {
-  def.strategy.defaults?.(o);
-  def.strategy.prepareForUpdate?.(o, old, ctx);
-  return (def.strategy.validateUpdate?.(o, old, ctx) ?? []).map(String);
-}
+const { create, update } = strategyDriver(ctx);
 
 function cases(def: ResourceDefinition, list: readonly { name: string; obj: KubeObject; errs: string[] }[]): void {
   for (const c of list) assert.deepEqual(create(def, c.obj), c.errs, c.name);

@@ -1,8 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { KubeObject, ResourceDefinition, StrategyContext } from "../registry/types.js";
+import type { KubeObject, StrategyContext } from "../registry/types.js";
 import { hpaV1, hpaV1Conversion, hpaV2 } from "./autoscaling.js";
 import { ingressClasses, ingresses, networkPolicies } from "./networking.js";
+import { strategyDriver } from "../../testing/strategy.js";
 
 const now = new Date("2024-05-01T12:00:00Z");
 const ctx: StrategyContext = { namespace: "default", now, user: { username: "admin", groups: [] } };
@@ -16,11 +17,7 @@ function cluster(extra: Record<string, unknown>, name: string): KubeObject {
   return { metadata: { name, resourceVersion: "1", creationTimestamp: created }, ...extra };
 }
 
-function create(def: ResourceDefinition, o: KubeObject): string[] {
-  def.strategy.defaults?.(o);
-  def.strategy.prepareForCreate?.(o, ctx);
-  return (def.strategy.validate?.(o, ctx) ?? []).map(String);
-}
+const { create } = strategyDriver(ctx);
 
 void test("ingresses, ingress classes, network policies", () => {
   const ing = mk({ spec: { ingressClassName: "nginx", rules: [{ host: "a.example.com", http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "web", port: { number: 80 } } } }] } }], tls: [{ hosts: ["a.example.com"] }] } });

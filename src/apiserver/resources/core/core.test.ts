@@ -1,11 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { KubeObject, ResourceDefinition, StrategyContext } from "../../registry/types.js";
+import type { KubeObject, StrategyContext } from "../../registry/types.js";
 import { configMaps, endpoints, secrets, serviceAccounts } from "./config.js";
 import { coreEvents, coreToEventsV1, eventsV1, eventsV1ToCore } from "./event.js";
 import { namespaces, nodes } from "./namespace-node.js";
 import { limitRanges, persistentVolumeClaims, persistentVolumes, podTemplates, replicationControllers, resourceQuotas } from "./other.js";
 import { services } from "./service.js";
+import { strategyDriver } from "../../../testing/strategy.js";
 
 const now = new Date("2024-05-01T12:00:00Z");
 const ctx: StrategyContext = { namespace: "default", now, user: { username: "admin", groups: [] } };
@@ -15,17 +16,7 @@ function mk(extra: Record<string, unknown>, md: Record<string, unknown> = {}): K
   return { metadata: { name: "x", namespace: "default", resourceVersion: "1", creationTimestamp: created, ...md }, ...extra };
 }
 
-function create(def: ResourceDefinition, o: KubeObject): string[] {
-  def.strategy.defaults?.(o);
-  def.strategy.prepareForCreate?.(o, ctx);
-  return (def.strategy.validate?.(o, ctx) ?? []).map(String);
-}
-
-function update(def: ResourceDefinition, o: KubeObject, old: KubeObject): string[] {
-  def.strategy.defaults?.(o);
-  def.strategy.prepareForUpdate?.(o, old, ctx);
-  return (def.strategy.validateUpdate?.(o, old, ctx) ?? []).map(String);
-}
+const { create, update } = strategyDriver(ctx);
 
 void test("service defaults and create normalization", () => {
   const svc = mk({ spec: { selector: { app: "web" }, ports: [{ port: 80 }] } }, { name: "web" });
