@@ -1,7 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Node } from "kubernetes-types/core/v1.js";
-import { addressesOf, conditionReport, NODE_STATUS_REPORT_MS, simNode, SIM_KUBELET_VERSION } from "./node.js";
+import { NODE_STATUS_REPORT_MS } from "../client/nodelease.js";
+import { addressesOf, conditionReport, simNode, SIM_KUBELET_VERSION } from "./node.js";
 
 const shape = { cpu: "32", memory: "256Gi", pods: 110, ephemeralStorage: "1Ti" };
 const t0 = Date.parse("2026-01-02T03:04:05.678Z");

@@ -31,9 +31,6 @@ export function healthyConditions(now: number): NodeCondition[] {
   return HEALTHY.map((c) => ({ ...c, lastHeartbeatTime: t, lastTransitionTime: t }));
 }
 
-/** upstream's nodeStatusReportFrequency: a kubelet posts its node's status at least this often, changed or not. */
-export const NODE_STATUS_REPORT_MS = 5 * 60_000;
-
 /**
  * What a healthy kubelet posts of its node's conditions now (a strategic merge patch merges
  * them by type): nothing while every condition is as it reports them and no report is `due`;

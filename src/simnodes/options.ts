@@ -2,7 +2,7 @@
 import type { RestClient } from "../client/rest.js";
 import type { Clock } from "../client/clock.js";
 import { realClock } from "../client/clock.js";
-import { NODE_STATUS_REPORT_MS } from "./node.js";
+import { NODE_STATUS_REPORT_MS } from "../client/nodelease.js";
 import { parseQuantity } from "../api/quantity.js";
 import type { Logger } from "../util/log.js";
 import { SimNodesError } from "./errors.js";

@@ -21,9 +21,9 @@ import type { Logger } from "../../util/log.js";
 import { VERSION } from "../../util/version.js";
 import type { CriClient } from "../cri/client.js";
 import { cpuCount, detectNodeIP, goArch, kernelVersion, readFsInfo, readHugepages, readMachineIds, readMeminfo, readOsImage } from "./host.js";
-import { NODE_LEASE_NAMESPACE } from "../../client/nodelease.js";
+import { NODE_LEASE_NAMESPACE, NODE_STATUS_REPORT_MS } from "../../client/nodelease.js";
 import { NodeLease } from "./lease.js";
-import { desiredStatus, imagesOf, PressureTracker, stampHeartbeats, STATUS_REPORT_MS, statusChanged, thresholdsMet, type Readiness, type Resources, type StatusInput } from "./status.js";
+import { desiredStatus, imagesOf, PressureTracker, stampHeartbeats, statusChanged, thresholdsMet, type Readiness, type Resources, type StatusInput } from "./status.js";
 import { rfc3339 } from "../../util/time.js";
 import { CodedError } from "../../util/errors.js";
 
@@ -380,7 +380,7 @@ export class NodeAgent {
     const at = this.clock.now();
     const now = rfc3339(at);
     const { status, events } = desiredStatus(current.status, input, now);
-    if (!force && !statusChanged(current.status, status) && at - this.lastReport < STATUS_REPORT_MS) return;
+    if (!force && !statusChanged(current.status, status) && at - this.lastReport < NODE_STATUS_REPORT_MS) return;
     const updated = await this.nodes.patch(this.o.nodeName, "strategic", { status: stampHeartbeats(status, now) }, { subresource: "status" });
     this.lastReport = at;
     this.remember(updated);

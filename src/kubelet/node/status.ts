@@ -14,8 +14,6 @@ import { Quantity } from "../../api/quantity.js";
 export const EVICTION_HARD = Object.freeze({ memoryAvailableBytes: 100 * 1024 * 1024, nodefsAvailable: 0.1, nodefsInodesFree: 0.05 });
 /** upstream's --eviction-pressure-transition-period: a pressure condition stays True this long after the last observation */
 export const PRESSURE_TRANSITION_MS = 5 * 60_000;
-/** upstream's nodeStatusReportFrequency: an unchanged status is still posted this often */
-export const STATUS_REPORT_MS = 5 * 60_000;
 /** upstream's nodeStatusMaxImages and MaxNamesPerImageInNodeStatus */
 export const MAX_IMAGES = 50;
 export const MAX_NAMES_PER_IMAGE = 5;
