@@ -40,24 +40,15 @@ export function staticTokenAuthenticator(tokens: ReadonlyMap<string, UserInfo>, 
     return authenticatedUser(user);
   };
   return {
-    authenticate(req) {
+    async authenticate(req) {
       const token = bearerToken(req);
-      if (token === undefined) return Promise.resolve(undefined);
-      try {
-        return Promise.resolve(lookup(token));
-      } catch (err) {
-        return Promise.reject(err);
-      }
+      return token === undefined ? undefined : lookup(token);
     },
-    authenticateToken(token, audiences) {
-      try {
-        const user = lookup(token);
-        const good = audiences.length === 0 ? apiAudiences : audiences.filter((a) => apiAudiences.includes(a));
-        if (audiences.length > 0 && good.length === 0) return Promise.reject(new AuthenticationError("InvalidToken", `token audiences ${JSON.stringify(apiAudiences)} is invalid for the target audiences ${JSON.stringify(audiences)}`));
-        return Promise.resolve({ user, audiences: good });
-      } catch (err) {
-        return Promise.reject(err);
-      }
+    async authenticateToken(token, audiences) {
+      const user = lookup(token);
+      const good = audiences.length === 0 ? apiAudiences : audiences.filter((a) => apiAudiences.includes(a));
+      if (good.length === 0 && audiences.length > 0) throw new AuthenticationError("InvalidToken", `token audiences ${JSON.stringify(apiAudiences)} is invalid for the target audiences ${JSON.stringify(audiences)}`);
+      return { user, audiences: good };
     },
   };
 }
