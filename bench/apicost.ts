@@ -1,5 +1,5 @@
 // What a request costs the API server in CPU: `npm run bench -- apicost [--pods N]
-// [--in-flight N] [--only lease|pod]`. One JSON object per line, per workload: the server
+// [--in-flight N] [--only lease|pod] [--cpu-prof DIR]`. One JSON object per line, per workload: the server
 // process's CPU time per operation (utime + stime from /proc, every thread: the event loop, the
 // SQLite writer thread, and the rest — V8's garbage-collection and compiler helpers), and
 // operations per second. It says where a request's CPU goes, thread by thread; on a shared
@@ -21,6 +21,8 @@ const PODS = arg("--pods", 8000);
 const IN_FLIGHT = arg("--in-flight", 32);
 /** `--only lease|pod`: that workload alone (and get, the baseline). */
 const ONLY = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : undefined;
+/** `--cpu-prof DIR`: the server writes a V8 CPU profile of the whole run there when it stops. */
+const CPU_PROF = process.argv.includes("--cpu-prof") ? process.argv[process.argv.indexOf("--cpu-prof") + 1] : undefined;
 const round = (n: number, d = 1): number => Math.round(n * 10 ** d) / 10 ** d;
 const emit = (o: Record<string, unknown>): void => void process.stdout.write(JSON.stringify({ bench: "apicost", ...o }) + "\n");
 
@@ -49,7 +51,7 @@ async function measure(pid: number, n: number, op: Op): Promise<Cost> {
 
 async function main(): Promise<void> {
   emit({ workload: "machine", ...machineReference() });
-  const server = await startBenchServer(IN_FLIGHT);
+  const server = await startBenchServer(IN_FLIGHT, CPU_PROF ? { nodeFlags: ["--cpu-prof", "--cpu-prof-dir", CPU_PROF] } : {});
   try {
     const pid = server.process.child.pid!;
     const get = await measure(pid, PODS * 3, (await prepareWorkload("get", server.client, IN_FLIGHT)).op);

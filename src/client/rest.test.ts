@@ -14,7 +14,7 @@ import { startTestApiServer, type TestApiServer } from "../testing/apiserver.js"
 import { until } from "../testing/wait.js";
 import { realClock, type Clock } from "./clock.js";
 import { ApiError, ClientError, isAlreadyExists, isConflict, isExpired, isGoneOrExpired, isInvalid, isNotFound, isTooManyRequests } from "./errors.js";
-import { RestClient, createClientFromKubeconfig, createInClusterClient, isStatus, managedFieldsCut, type WatchEvent } from "./rest.js";
+import { RestClient, createClientFromKubeconfig, createInClusterClient, isStatus, managedFieldsCut, metadataAnswer, type WatchEvent } from "./rest.js";
 
 const pod = (name: string, labels: Record<string, string> = { app: "t" }): Pod => ({
   apiVersion: "v1",
@@ -149,6 +149,23 @@ void describe("RestClient against the API server", () => {
     );
     assert.equal((seen[1]!.object as Pod).metadata?.resourceVersion, patched.metadata?.resourceVersion);
     watch.stop();
+  });
+
+  void it("answer: metadata: a write answers its object's metadata alone, without managedFields", async () => {
+    const pods = client.forKind("v1", "Pod").namespace("watching");
+    const created = await pods.create({ ...pod("meta-only"), metadata: { generateName: "meta-", labels: { a: "b" } } }, { answer: "metadata" });
+    const full = await pods.get(created.metadata!.name!);
+    const { managedFields: _mf, ...meta } = full.metadata!;
+    assert.deepEqual(created, { metadata: meta });
+    const patched = await pods.patch(created.metadata!.name!, "strategic", { status: { phase: "Running" } }, { subresource: "status", answer: "metadata" });
+    assert.deepEqual(Object.keys(patched), ["metadata"]);
+    assert.equal(patched.metadata?.managedFields, undefined);
+    assert.notEqual(patched.metadata?.resourceVersion, full.metadata?.resourceVersion);
+    const current = await pods.get(created.metadata!.name!);
+    const updated = await pods.update({ ...current, metadata: { ...current.metadata, labels: { a: "c" } } }, { answer: "metadata" });
+    assert.deepEqual(updated.metadata?.labels, { a: "c" });
+    assert.equal(updated.kind, undefined, "only the metadata is decoded");
+    assert.equal(patched.metadata?.resourceVersion, current.metadata?.resourceVersion);
   });
 
   void it("needs a namespace for namespaced writes and knows built-in kinds", async () => {
@@ -646,5 +663,32 @@ void describe("managedFieldsCut", () => {
     }
     const nested = `{"type":"ADDED","object":{"metadata":{"labels":{${mf}},"name":"a"}}}`;
     assert.equal(managedFieldsCut(nested, "event"), nested, "a managedFields deeper down is not metadata's");
+  });
+});
+
+void describe("metadataAnswer", () => {
+  const mf = '"managedFields":[{"manager":"m","fieldsV1":{"f:metadata":{"f:labels":{".":{},"f:a\\"]}":{}}}}}]';
+  const expected = (text: string): unknown => {
+    const { managedFields: _, ...metadata } = (JSON.parse(text) as { metadata: Record<string, unknown> }).metadata;
+    return { metadata };
+  };
+
+  void it("decodes the metadata alone from every layout, the compact one and any other", () => {
+    for (const text of [
+      `{"kind":"Pod","apiVersion":"v1","metadata":{"name":"a",${mf},"labels":{"x":"}\\""}},"spec":{"c":"}"}}`,
+      `{"kind":"Pod","apiVersion":"v1","metadata":{"name":"a","labels":{"x":"y"}},"spec":{}}`,
+      `{"metadata":{${mf}},"status":{}}`,
+      `{"spec":{"metadata":{"name":"inner"}},"metadata":{"name":"a",${mf}}}`,
+      `{ "kind": "Pod", "metadata": { "name": "a", ${mf} } }`,
+      `{"kind":"Pod","metadata":{"name":"a","managedFields":null}}`,
+      `{"kind":"Status","status":"Success"}`,
+    ]) {
+      assert.deepEqual(metadataAnswer(text), text.includes('"metadata"') ? expected(text) : { metadata: {} }, text);
+    }
+  });
+
+  void it("fails on text that is not JSON, as a whole decode does", () => {
+    assert.throws(() => metadataAnswer(`{"kind":"Pod","metadata":{"name":"a",${mf}`), SyntaxError);
+    assert.throws(() => metadataAnswer("<html>"), SyntaxError);
   });
 });

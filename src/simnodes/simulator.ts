@@ -381,7 +381,7 @@ export class SimNodes {
     if (patch) {
       try {
         // Only the answer's resourceVersion is read.
-        const answer = await pods.patch(name, "strategic", { metadata: { uid }, status: patch }, { subresource: "status", omitManagedFields: true });
+        const answer = await pods.patch(name, "strategic", { metadata: { uid }, status: patch }, { subresource: "status", answer: "metadata" });
         rec.written = desired.status;
         const rv = answer.metadata?.resourceVersion;
         if (rv !== undefined) rec.writtenRv = rv;

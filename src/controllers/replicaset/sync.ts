@@ -225,8 +225,8 @@ export class ReplicaSyncer {
     let pod: Pod;
     try {
       pod = this.podFromTemplate(obj);
-      // Only the created pod's name is read: its managedFields need not be decoded.
-      const created = await this.podApi.namespace(obj.metadata?.namespace ?? "").create(pod, { omitManagedFields: true });
+      // Only the created pod's name is read: the rest of the answer need not be decoded.
+      const created = await this.podApi.namespace(obj.metadata?.namespace ?? "").create(pod, { answer: "metadata" });
       this.d.events.event(this.eventTarget(obj), "Normal", "SuccessfulCreate", `Created pod: ${created.metadata?.name ?? ""}`);
     } catch (err) {
       // A terminating namespace refuses every create; nothing to report or retry.

@@ -270,6 +270,13 @@ class FakeResource<T extends KubeObject> implements ResourceApi<T> {
     return this.info.group ? `${this.info.plural}.${this.info.group}` : this.info.plural;
   }
 
+  /** A write's answer as the client library decodes it: the object, or its metadata alone (`answer: "metadata"`). */
+  private answered(opts: WriteOptions, o: T): T {
+    if (opts.answer !== "metadata") return o;
+    const { managedFields: _, ...metadata } = o.metadata ?? {};
+    return { metadata } as T;
+  }
+
   private out(o: KubeObject): T {
     const c = clone(o);
     c.apiVersion ??= this.info.group ? `${this.info.group}/${this.info.version}` : this.info.version;
@@ -285,7 +292,7 @@ class FakeResource<T extends KubeObject> implements ResourceApi<T> {
     });
   }
 
-  create(obj: T, _opts?: WriteOptions): Promise<T> {
+  create(obj: T, opts: WriteOptions = {}): Promise<T> {
     return Promise.resolve().then(() => {
       const ns = this.ns(obj);
       const o = clone(obj) as KubeObject;
@@ -304,7 +311,7 @@ class FakeResource<T extends KubeObject> implements ResourceApi<T> {
       m.creationTimestamp = this.api.now();
       m.generation = 1;
       this.bucket.set(objKey(ns, name), o);
-      return this.out(o);
+      return this.answered(opts, this.out(o));
     });
   }
 
@@ -336,12 +343,12 @@ class FakeResource<T extends KubeObject> implements ResourceApi<T> {
     return this.out(o);
   }
 
-  update(obj: T, _opts?: WriteOptions): Promise<T> {
-    return Promise.resolve().then(() => this.replace("update", obj));
+  update(obj: T, opts: WriteOptions = {}): Promise<T> {
+    return Promise.resolve().then(() => this.answered(opts, this.replace("update", obj)));
   }
 
-  updateStatus(obj: T, _opts?: WriteOptions): Promise<T> {
-    return Promise.resolve().then(() => this.replace("updateStatus", obj));
+  updateStatus(obj: T, opts: WriteOptions = {}): Promise<T> {
+    return Promise.resolve().then(() => this.answered(opts, this.replace("updateStatus", obj)));
   }
 
   patch(name: string, type: PatchType, body: unknown, opts: PatchOptions & { readonly subresource?: string } = {}): Promise<T> {
@@ -359,7 +366,7 @@ class FakeResource<T extends KubeObject> implements ResourceApi<T> {
       } catch (err) {
         this.api.fail(err instanceof ApiError ? err : invalidError(this.info.kind, name, (err as Error).message));
       }
-      return this.store(ns, name, old, next, opts.subresource === "status" ? "status" : "main");
+      return this.answered(opts, this.store(ns, name, old, next, opts.subresource === "status" ? "status" : "main"));
     });
   }
 
