@@ -21,6 +21,7 @@ export interface SimNodesFlags {
   readonly readyDelay: string;
   readonly failRate: string;
   readonly failAfter: string;
+  readonly jobPodRunTime: string;
   readonly immediateDeletion: boolean;
   readonly leaseDuration: string;
   readonly leaseRenewInterval: string;
@@ -59,6 +60,7 @@ export function simNodesOptionsFromFlags(f: SimNodesFlags, client: RestClient, l
     readyDelayMs: duration(f.readyDelay, "--ready-delay"),
     failRate: num(f.failRate, "--fail-rate"),
     failAfterMs: duration(f.failAfter, "--fail-after"),
+    jobPodRunTimeMs: duration(f.jobPodRunTime, "--job-pod-run-time"),
     immediateDeletion: f.immediateDeletion,
     leaseDurationSeconds: num(f.leaseDuration, "--lease-duration"),
     renewIntervalMs: duration(f.leaseRenewInterval, "--lease-renew-interval"),

@@ -16,6 +16,7 @@ export function registerSimNodesCommand(program: Command): void {
     .option("--ready-delay <duration>", "from Running to containers ready", "1s")
     .option("--fail-rate <fraction>", "fraction of pods that crash (restartPolicy Never: Failed; otherwise one restart)", "0")
     .option("--fail-after <duration>", "how long after turning ready a failing pod crashes", "5s")
+    .option("--job-pod-run-time <duration>", "how long a Job's pod (restartPolicy Never or OnFailure) runs after turning ready before it Succeeds", "1s")
     .option("--immediate-deletion", "finish deleted pods at once instead of after their grace period", false)
     .option("--lease-duration <seconds>", "leaseDurationSeconds of the node leases", "40")
     .option("--lease-renew-interval <duration>", "how often each node lease is renewed", "10s")

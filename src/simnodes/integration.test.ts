@@ -158,6 +158,42 @@ void describe("sim-nodes against an API server", () => {
     assert.deepEqual([sim.stats().statusWrites, sim.stats().writeFailures], [names.length + 1, 0]);
   });
 
+  void it("completes a Job's pod after its run time, releases its address and writes it no more", async () => {
+    const sim = await start({ count: 1, namePrefix: "job-", readyDelayMs: 0, jobPodRunTimeMs: 300 });
+    // The API server takes a reference to a Job that does not exist; nothing here collects garbage.
+    const owned = (name: string): Pod => {
+      const p = podSpec(name, { restartPolicy: "Never" });
+      p.metadata!.ownerReferences = [{ apiVersion: "batch/v1", kind: "Job", name: "batch", uid: "00000000-0000-4000-8000-0000000000b1", controller: true }];
+      return p;
+    };
+    await pods().create(owned("batch-a"));
+    await pods().bind("batch-a", "job-0");
+    const done = await until("batch-a Succeeded", async () => {
+      const p = await pods().get("batch-a");
+      return p.status?.phase === "Succeeded" ? p : undefined;
+    });
+    const app = done.status!.containerStatuses![0]!;
+    assert.deepEqual([app.state?.terminated?.exitCode, app.state?.terminated?.reason, app.ready, app.started], [0, "Completed", false, false]);
+    assert.equal(app.state?.terminated?.containerID, app.containerID);
+    const ran = Date.parse(app.state!.terminated!.finishedAt!) - Date.parse(app.state!.terminated!.startedAt!);
+    assert.ok(ran >= 0 && ran <= 1000, `ran ${ran} ms: startedAt and finishedAt are RFC 3339 seconds`);
+    const ready = done.status!.conditions!.find((c) => c.type === "Ready")!;
+    assert.deepEqual([ready.status, ready.reason], ["False", "PodCompleted"]);
+    assert.ok(done.status?.podIP);
+    // Running (and ready at once), then Succeeded; the address went back to the node's pool.
+    assert.deepEqual([sim.stats().statusWrites, sim.stats().podsRunning], [2, 0]);
+
+    // Someone else changes the finished pod: the simulator looks at it again and finds nothing to write.
+    await pods().patch("batch-a", "strategic", { metadata: { labels: { seen: "yes" } } });
+    const rv = (await pods().get("batch-a")).metadata?.resourceVersion;
+    // A pod bound later and seen Succeeded: by then the simulator has long had the label change.
+    await pods().create(owned("batch-b"));
+    await pods().bind("batch-b", "job-0");
+    await until("batch-b Succeeded", async () => ((await pods().get("batch-b")).status?.phase === "Succeeded" ? true : undefined));
+    assert.equal((await pods().get("batch-a")).metadata?.resourceVersion, rv, "batch-a not written again");
+    assert.deepEqual([sim.stats().statusWrites, sim.stats().podsRunning, sim.stats().writeFailures], [4, 0, 0]);
+  });
+
   void it("fails pods as told, and deletes its nodes and leases on exit", async () => {
     await start({ count: 2, namePrefix: "flaky-", failRate: 1, failAfterMs: 100, readyDelayMs: 0, deleteOnExit: true });
     await pods().create(podSpec("once", { restartPolicy: "Never" }));

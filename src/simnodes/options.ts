@@ -23,6 +23,8 @@ export interface SimNodesOptionsInput {
   readonly failRate?: number;
   /** How long after turning ready a failing pod crashes; default 5 s. */
   readonly failAfterMs?: number;
+  /** How long a Job's pod (restartPolicy Never or OnFailure) runs after turning ready before it Succeeds; default 1 s. */
+  readonly jobPodRunTimeMs?: number;
   /** Finish a deleted pod at once instead of after its grace period; default false. */
   readonly immediateDeletion?: boolean;
   /** spec.leaseDurationSeconds of node leases; default 40 (the kubelet's). */
@@ -58,6 +60,7 @@ export interface SimNodesOptions {
   readonly readyDelayMs: number;
   readonly failRate: number;
   readonly failAfterMs: number;
+  readonly jobPodRunTimeMs: number;
   readonly immediateDeletion: boolean;
   readonly leaseDurationSeconds: number;
   readonly renewIntervalMs: number;
@@ -139,6 +142,7 @@ export function compileSimNodesOptions(i: SimNodesOptionsInput): SimNodesOptions
     readyDelayMs: ms(i.readyDelayMs ?? 1000, "--ready-delay"),
     failRate,
     failAfterMs: ms(i.failAfterMs ?? 5000, "--fail-after"),
+    jobPodRunTimeMs: ms(i.jobPodRunTimeMs ?? 1000, "--job-pod-run-time"),
     immediateDeletion: i.immediateDeletion ?? false,
     leaseDurationSeconds,
     renewIntervalMs,

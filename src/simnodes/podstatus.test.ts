@@ -1,11 +1,12 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Pod, PodStatus } from "kubernetes-types/core/v1.js";
+import type { OwnerReference } from "kubernetes-types/meta/v1.js";
 import { desiredPodStatus, statusPatch, uidFraction, type PodPlan } from "./podstatus.js";
 import { rfc3339 } from "../util/time.js";
 
 const t0 = Date.parse("2026-01-02T03:04:05Z");
-const timing = { readyDelayMs: 1000, failAfterMs: 5000 };
+const timing = { readyDelayMs: 1000, failAfterMs: 5000, jobPodRunTimeMs: 2000 };
 const plan: PodPlan = { uid: "u1", startedAt: t0, podIP: "10.128.0.2", hostIP: "172.16.0.1", fails: false };
 
 function pod(extra: Partial<NonNullable<Pod["spec"]>> = {}, status: PodStatus = { phase: "Pending" }): Pod {
@@ -89,6 +90,131 @@ void describe("desiredPodStatus", () => {
   });
 });
 
+const jobRef: OwnerReference = { apiVersion: "batch/v1", kind: "Job", name: "j", uid: "job-uid", controller: true, blockOwnerDeletion: true };
+
+function ownedPod(refs: OwnerReference[], extra: Partial<NonNullable<Pod["spec"]>> = {}): Pod {
+  const p = pod(extra);
+  p.metadata!.ownerReferences = refs;
+  return p;
+}
+
+void describe("desiredPodStatus of a Job's pod", () => {
+  for (const restartPolicy of ["Never", "OnFailure"] as const) {
+    void it(`completes a pod with restartPolicy ${restartPolicy} the run time after it turned ready, as a kubelet reports a finished pod`, () => {
+      const p = ownedPod([jobRef], { restartPolicy });
+      const done = t0 + 1000 + 2000;
+      const ready = desiredPodStatus(p, plan, t0 + 1000, timing);
+      assert.equal(ready.status.phase, "Running");
+      assert.deepEqual(cond(ready.status, "Ready"), ["True", rfc3339(t0 + 1000)]);
+      assert.equal(ready.nextChangeAt, done);
+      assert.equal(desiredPodStatus(p, plan, done - 1, timing).nextChangeAt, done);
+
+      const d = desiredPodStatus(p, plan, done, timing);
+      const ids = ready.status.containerStatuses!.map((c) => c.containerID!);
+      assert.deepEqual(d.status, {
+        phase: "Succeeded",
+        conditions: [
+          { type: "PodReadyToStartContainers", status: "True", lastTransitionTime: rfc3339(t0) },
+          { type: "Initialized", status: "True", lastTransitionTime: rfc3339(t0) },
+          { type: "Ready", status: "False", lastTransitionTime: rfc3339(done), reason: "PodCompleted" },
+          { type: "ContainersReady", status: "False", lastTransitionTime: rfc3339(done), reason: "PodCompleted" },
+          { type: "PodScheduled", status: "True", lastTransitionTime: rfc3339(t0) },
+        ],
+        hostIP: "172.16.0.1",
+        hostIPs: [{ ip: "172.16.0.1" }],
+        podIP: "10.128.0.2",
+        podIPs: [{ ip: "10.128.0.2" }],
+        startTime: rfc3339(t0),
+        containerStatuses: ready.status.containerStatuses!.map((c, i) => ({
+          name: c.name,
+          image: c.image,
+          imageID: c.imageID,
+          containerID: ids[i],
+          state: { terminated: { exitCode: 0, reason: "Completed", startedAt: rfc3339(t0), finishedAt: rfc3339(done), containerID: ids[i] } },
+          lastState: {},
+          ready: false,
+          restartCount: 0,
+          started: false,
+        })),
+      });
+      assert.equal(d.nextChangeAt, undefined);
+      assert.deepEqual(desiredPodStatus(p, plan, done + 60_000, timing), d, "nothing changes after completion");
+    });
+  }
+
+  void it("counts the run time from the last container's readiness, keeps init containers Completed and stops sidecars", () => {
+    const p = ownedPod([jobRef], {
+      restartPolicy: "Never",
+      initContainers: [{ name: "init", image: "i" }, { name: "proxy", image: "i", restartPolicy: "Always" }],
+      containers: [{ name: "app", image: "i", readinessProbe: { initialDelaySeconds: 3 } }],
+    });
+    const done = t0 + 3000 + 2000;
+    const running = desiredPodStatus(p, plan, t0 + 3000, timing);
+    assert.equal(running.nextChangeAt, done);
+    const d = desiredPodStatus(p, plan, done, timing);
+    assert.equal(d.status.phase, "Succeeded");
+    assert.deepEqual(d.status.initContainerStatuses![0], running.status.initContainerStatuses![0]);
+    assert.deepEqual(
+      [...d.status.initContainerStatuses!, ...d.status.containerStatuses!].map((c) => [c.name, c.state?.terminated?.exitCode, c.state?.terminated?.reason, c.ready, c.started]),
+      [["init", 0, "Completed", true, false], ["proxy", 0, "Completed", false, false], ["app", 0, "Completed", false, false]],
+    );
+    assert.equal(d.status.initContainerStatuses![1]!.state?.terminated?.finishedAt, rfc3339(done));
+  });
+
+  void it("completes a pod when its containers are ready if the run time is 0s: at once without a readiness delay", () => {
+    const p = ownedPod([jobRef], { restartPolicy: "Never" });
+    const now = desiredPodStatus(p, plan, t0, { ...timing, readyDelayMs: 0, jobPodRunTimeMs: 0 });
+    assert.equal(now.status.phase, "Succeeded");
+    assert.deepEqual(now.status.containerStatuses!.map((c) => [c.state?.terminated?.startedAt, c.state?.terminated?.finishedAt]), [[rfc3339(t0), rfc3339(t0)], [rfc3339(t0), rfc3339(t0)]]);
+    assert.deepEqual(cond(now.status, "Ready"), ["False", rfc3339(t0)]);
+    assert.equal(now.nextChangeAt, undefined);
+    const delayed = { ...timing, jobPodRunTimeMs: 0 };
+    assert.equal(desiredPodStatus(p, plan, t0, delayed).nextChangeAt, t0 + 1000);
+    assert.equal(desiredPodStatus(p, plan, t0 + 1000, delayed).status.phase, "Succeeded");
+  });
+
+  const forever: [string, Pod][] = [
+    ["a pod no Job owns", pod({ restartPolicy: "Never" })],
+    ["a pod a Job owns but does not control", ownedPod([{ ...jobRef, controller: false }], { restartPolicy: "Never" })],
+    ["a pod whose Job reference has no controller field", ownedPod([{ apiVersion: "batch/v1", kind: "Job", name: "j", uid: "job-uid" }], { restartPolicy: "Never" })],
+    ["a pod controlled by another group's Job", ownedPod([{ ...jobRef, apiVersion: "example.com/v1" }], { restartPolicy: "Never" })],
+    ["a pod controlled by a ReplicaSet, a Job only owning it", ownedPod([{ ...jobRef, controller: false }, { apiVersion: "apps/v1", kind: "ReplicaSet", name: "r", uid: "rs-uid", controller: true }])],
+    ["a Job's pod with restartPolicy Always", ownedPod([jobRef], { restartPolicy: "Always" })],
+    ["a Job's pod without a restartPolicy (Always)", ownedPod([jobRef])],
+  ];
+  for (const [what, p] of forever) {
+    void it(`keeps ${what} running`, () => {
+      const d = desiredPodStatus(p, plan, t0 + 3_600_000, timing);
+      assert.equal(d.status.phase, "Running");
+      assert.deepEqual(cond(d.status, "Ready"), ["True", rfc3339(t0 + 1000)]);
+      assert.equal(d.nextChangeAt, undefined);
+    });
+  }
+
+  void it("fails a failing pod with restartPolicy Never instead of completing it", () => {
+    const p = ownedPod([jobRef], { restartPolicy: "Never" });
+    const failing = { ...plan, fails: true };
+    const crashAt = t0 + 1000 + 5000;
+    const past = desiredPodStatus(p, failing, t0 + 1000 + 2000, timing);
+    assert.equal(past.status.phase, "Running", "not completed at the run time");
+    assert.equal(past.nextChangeAt, crashAt);
+    const d = desiredPodStatus(p, failing, crashAt, timing);
+    assert.equal(d.status.phase, "Failed");
+    assert.deepEqual(d.status.containerStatuses!.map((c) => [c.state?.terminated?.exitCode, c.state?.terminated?.reason]), [[1, "Error"], [1, "Error"]]);
+    assert.equal(d.status.conditions!.find((c) => c.type === "Ready")!.reason, "PodFailed");
+    assert.equal(d.nextChangeAt, undefined);
+  });
+
+  void it("restarts a failing pod with restartPolicy OnFailure once, as any failing pod, and does not complete it", () => {
+    const p = ownedPod([jobRef], { restartPolicy: "OnFailure" });
+    const crashAt = t0 + 1000 + 5000;
+    const d = desiredPodStatus(p, { ...plan, fails: true }, crashAt + 60_000, timing);
+    assert.equal(d.status.phase, "Running");
+    assert.equal(d.status.containerStatuses![0]!.restartCount, 1);
+    assert.equal(d.nextChangeAt, undefined);
+  });
+});
+
 void describe("statusPatch", () => {
   void it("is undefined once the pod shows the desired status", () => {
     const d = desiredPodStatus(pod(), plan, t0 + 1000, timing).status;
@@ -105,6 +231,20 @@ void describe("statusPatch", () => {
     const p = statusPatch(current, d, t0 + 90_000)!;
     assert.deepEqual(Object.keys(p), ["conditions"]);
     assert.deepEqual(p["conditions"], [{ type: "Ready", status: "True", lastTransitionTime: rfc3339(t0 + 90_000), reason: null, message: null }]);
+  });
+
+  void it("turns a ready Job's pod into a completed one: phase, containers and the Ready conditions", () => {
+    const p = pod({ restartPolicy: "Never" });
+    p.metadata!.ownerReferences = [jobRef];
+    const ready = desiredPodStatus(p, plan, t0 + 1000, timing).status;
+    const done = desiredPodStatus(p, plan, t0 + 3000, timing).status;
+    const patch = statusPatch(structuredClone(ready), done, t0 + 3000)!;
+    assert.deepEqual(Object.keys(patch).sort(), ["conditions", "containerStatuses", "phase"]);
+    assert.equal(patch["phase"], "Succeeded");
+    assert.deepEqual(patch["conditions"], [
+      { type: "Ready", status: "False", lastTransitionTime: rfc3339(t0 + 3000), reason: "PodCompleted", message: null },
+      { type: "ContainersReady", status: "False", lastTransitionTime: rfc3339(t0 + 3000), reason: "PodCompleted", message: null },
+    ]);
   });
 });
 

@@ -3,9 +3,12 @@
 // Running at once with every container running; containers turn ready after the readiness
 // delay (or a readiness probe's initialDelaySeconds, if longer). A pod picked for failure
 // crashes `failAfter` after that: with restartPolicy Never it ends Failed, otherwise its first
-// container restarts once (restartCount 1, lastState terminated) and turns ready again.
+// container restarts once (restartCount 1, lastState terminated) and turns ready again. A
+// Job's pod that is not picked for failure runs `jobPodRunTime` after turning ready and then
+// ends Succeeded, every container exited 0 (kwok's default pod-complete stage).
 import { createHash } from "node:crypto";
 import type { Container, ContainerStatus, Pod, PodCondition, PodStatus } from "kubernetes-types/core/v1.js";
+import type { OwnerReference } from "kubernetes-types/meta/v1.js";
 import type { DeepReadonly } from "../client/objects.js";
 import { jsonEqual } from "../util/json.js";
 import { rfc3339 } from "../util/time.js";
@@ -22,6 +25,8 @@ export interface PodPlan {
 export interface PodTiming {
   readonly readyDelayMs: number;
   readonly failAfterMs: number;
+  /** How long a Job's pod runs after its containers turned ready before it completes. */
+  readonly jobPodRunTimeMs: number;
 }
 
 export interface DesiredPodStatus {
@@ -77,6 +82,16 @@ export function isTerminal(phase: string | undefined): boolean {
   return phase === "Succeeded" || phase === "Failed";
 }
 
+/** The pod's controller reference when it is a Job: kwok's pod-complete stage selects pods by it, not by any owner. */
+export function jobControllerRef(pod: DeepReadonly<Pod>): DeepReadonly<OwnerReference> | undefined {
+  return pod.metadata?.ownerReferences?.find((r) => r.controller === true && r.kind === "Job" && r.apiVersion === "batch/v1");
+}
+
+/** Whether the pod runs to completion: a Job controls it and its containers are not restarted once they exit (restartPolicy Never or OnFailure). */
+export function runsToCompletion(pod: DeepReadonly<Pod>): boolean {
+  return (pod.spec?.restartPolicy ?? "Always") !== "Always" && jobControllerRef(pod) !== undefined;
+}
+
 /** The status the pod should have at `now`. */
 export function desiredPodStatus(pod: DeepReadonly<Pod>, plan: PodPlan, now: number, t: PodTiming): DesiredPodStatus {
   const spec = pod.spec;
@@ -88,8 +103,12 @@ export function desiredPodStatus(pod: DeepReadonly<Pod>, plan: PodPlan, now: num
   const crashed = crashAt !== undefined && now >= crashAt;
   const neverRestarts = (spec?.restartPolicy ?? "Always") === "Never";
   const failed = crashed && neverRestarts;
+  // A failing pod fails (or restarts) instead: it never also completes.
+  const completeAt = !plan.fails && runsToCompletion(pod) ? plan.startedAt + maxDelay + t.jobPodRunTimeMs : undefined;
+  const completed = completeAt !== undefined && now >= completeAt;
   const changes: number[] = [];
   if (crashAt !== undefined && !crashed) changes.push(crashAt);
+  if (completeAt !== undefined && !completed) changes.push(completeAt);
 
   const started = rfc3339(plan.startedAt);
   const containerID = (c: DeepReadonly<Container>, restarts: number): string => containerIDOf(plan, c.name, restarts);
@@ -97,19 +116,20 @@ export function desiredPodStatus(pod: DeepReadonly<Pod>, plan: PodPlan, now: num
 
   // When each long-lived container turned (or turns) ready: the Ready conditions' transition is the last of them.
   const readyTimes: number[] = [];
+  const exited = (c: DeepReadonly<Container>, exitCode: number, reason: string, at: number): ContainerStatus => ({
+    ...base(c),
+    containerID: containerID(c, 0),
+    state: { terminated: { exitCode, reason, startedAt: started, finishedAt: rfc3339(at), containerID: containerID(c, 0) } },
+    lastState: {},
+    ready: false,
+    restartCount: 0,
+    started: false,
+  });
   const longLivedStatus = (c: DeepReadonly<Container>): ContainerStatus => {
     const delay = readyDelayOf(c, t);
-    if (failed) {
-      return {
-        ...base(c),
-        containerID: containerID(c, 0),
-        state: { terminated: { exitCode: 1, reason: "Error", startedAt: started, finishedAt: rfc3339(crashAt), containerID: containerID(c, 0) } },
-        lastState: {},
-        ready: false,
-        restartCount: 0,
-        started: false,
-      };
-    }
+    if (failed) return exited(c, 1, "Error", crashAt);
+    // Sidecars are stopped too once the regular containers completed.
+    if (completed) return exited(c, 0, "Completed", completeAt);
     // The first regular container is the one that crashes and is restarted.
     if (crashed && c === containers[0]) {
       const readyAt = crashAt + delay;
@@ -149,22 +169,25 @@ export function desiredPodStatus(pod: DeepReadonly<Pod>, plan: PodPlan, now: num
   const all = [...initStatuses.filter((_, i) => inits[i]!.restartPolicy === "Always"), ...containerStatuses];
   const unready = all.filter((s) => !s.ready).map((s) => s.name);
   const ready = unready.length === 0;
-  const readyTransition = failed ? crashAt : ready ? Math.max(plan.startedAt, ...readyTimes) : crashed ? crashAt : plan.startedAt;
+  const readyTransition = failed ? crashAt : completed ? completeAt : ready ? Math.max(plan.startedAt, ...readyTimes) : crashed ? crashAt : plan.startedAt;
+  // A Succeeded pod's Ready and ContainersReady carry reason PodCompleted, as the kubelet's
+  // GeneratePodReadyCondition and GenerateContainersReadyCondition write them.
+  const ended = failed ? "PodFailed" : completed ? "PodCompleted" : undefined;
   const notReady = (type: string): PodCondition =>
-    failed
-      ? { type, status: "False", lastTransitionTime: rfc3339(readyTransition), reason: "PodFailed" }
+    ended !== undefined
+      ? { type, status: "False", lastTransitionTime: rfc3339(readyTransition), reason: ended }
       : { type, status: "False", lastTransitionTime: rfc3339(readyTransition), reason: "ContainersNotReady", message: `containers with unready status: [${unready.join(" ")}]` };
   const yes = (type: string, at: number): PodCondition => ({ type, status: "True", lastTransitionTime: rfc3339(at) });
   const conditions: PodCondition[] = [
     yes("PodReadyToStartContainers", plan.startedAt),
     yes("Initialized", plan.startedAt),
-    ready && !failed ? yes("Ready", readyTransition) : notReady("Ready"),
-    ready && !failed ? yes("ContainersReady", readyTransition) : notReady("ContainersReady"),
+    ready && ended === undefined ? yes("Ready", readyTransition) : notReady("Ready"),
+    ready && ended === undefined ? yes("ContainersReady", readyTransition) : notReady("ContainersReady"),
   ];
   if (!(pod.status?.conditions ?? []).some((c) => c.type === "PodScheduled")) conditions.push(yes("PodScheduled", plan.startedAt));
 
   const status: PodStatus = {
-    phase: failed ? "Failed" : "Running",
+    phase: failed ? "Failed" : completed ? "Succeeded" : "Running",
     conditions,
     hostIP: plan.hostIP,
     hostIPs: [{ ip: plan.hostIP }],

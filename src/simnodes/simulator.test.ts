@@ -27,6 +27,15 @@ void describe("trimPod and trimNode", () => {
     });
   });
 
+  void it("keep a Job controller reference of their own pods, and no other owner reference", () => {
+    const job = { apiVersion: "batch/v1", kind: "Job", name: "j", uid: "ju", controller: true, blockOwnerDeletion: true };
+    const rs = { apiVersion: "apps/v1", kind: "ReplicaSet", name: "r", uid: "ru", controller: true };
+    const owned = (ownerReferences: NonNullable<Pod["metadata"]>["ownerReferences"]): Pod => ({ ...structuredClone(pod), metadata: { ...structuredClone(pod.metadata), ownerReferences } });
+    assert.deepEqual(trimPod(owned([rs, job]), new Set(["sim-1"])).metadata?.ownerReferences, [{ apiVersion: "batch/v1", kind: "Job", name: "j", uid: "ju", controller: true }]);
+    assert.equal(trimPod(owned([rs, { ...job, controller: false }]), new Set(["sim-1"])).metadata?.ownerReferences, undefined);
+    assert.equal(trimPod(owned([job]), new Set(["sim-2"])).metadata?.ownerReferences, undefined);
+  });
+
   void it("keep only identity and node of other nodes' pods", () => {
     assert.deepEqual(trimPod(structuredClone(pod), new Set(["sim-2"])), {
       metadata: { name: "p", namespace: "ns", uid: "u", resourceVersion: "7", deletionTimestamp: "2026-01-01T00:00:00Z", deletionGracePeriodSeconds: 30 },
@@ -53,6 +62,12 @@ void describe("compiled options", () => {
     const base = { client: {} as never, log: createLogger("silent") };
     assert.deepEqual([1, 640, 1000, 5000, 20_000].map((count) => compileSimNodesOptions({ ...base, count }).workers), [64, 64, 100, 128, 128]);
     assert.equal(compileSimNodesOptions({ ...base, count: 5000, workers: 8 }).workers, 8);
+  });
+  void it("run a Job's pod 1s after it turned ready unless told, and refuse a negative run time", () => {
+    const base = { client: {} as never, log: createLogger("silent"), count: 1 };
+    assert.equal(compileSimNodesOptions(base).jobPodRunTimeMs, 1000);
+    assert.equal(compileSimNodesOptions({ ...base, jobPodRunTimeMs: 0 }).jobPodRunTimeMs, 0);
+    assert.throws(() => compileSimNodesOptions({ ...base, jobPodRunTimeMs: -1 }), /--job-pod-run-time must be a duration >= 0/);
   });
   void it("gives the client sockets for both lanes and the lease renewals, never more than an agent keeps idle", () => {
     assert.equal(simClientSockets(64), 64 + 32 + 64);

@@ -1,7 +1,7 @@
 // The node simulator (kwok's idea, our implementation): one process registers N Nodes, keeps
 // their Leases renewed, and plays the kubelet for every pod bound to them — Running with an
-// address from the node's block, ready after the readiness delay, failures injected, deletion
-// finished after the grace period — without running any container.
+// address from the node's block, ready after the readiness delay, failures injected, Jobs'
+// pods completed, deletion finished after the grace period — without running any container.
 //
 // Everything is driven from two informers: all Nodes (to find free pod CIDRs and to see a
 // node's conditions changed by someone else, e.g. the node lifecycle controller marking it
@@ -24,7 +24,7 @@ import { LeaseRenewer, NODE_LEASE_NAMESPACE } from "./leases.js";
 import { CidrAllocator, IpPool, blockHostBits, type NodeAddresses } from "./network.js";
 import { addressesOf, conditionReport, simNode } from "./node.js";
 import type { SimNodesOptions } from "./options.js";
-import { desiredPodStatus, isRunningWithAddress, isTerminal, statusPatch, uidFraction, type PodPlan } from "./podstatus.js";
+import { desiredPodStatus, isRunningWithAddress, isTerminal, jobControllerRef, statusPatch, uidFraction, type PodPlan } from "./podstatus.js";
 import { jsonEqual } from "../util/json.js";
 
 interface SimNode {
@@ -63,10 +63,10 @@ export interface SimNodesStats {
 }
 
 /**
- * What the simulator keeps of a pod: a kubelet's view (identity, deletion, the spec fields
- * that shape its status, the whole status) for pods of its nodes, and only identity and node
- * for the others. One process caches every bound pod of the cluster, so this is most of its
- * memory.
+ * What the simulator keeps of a pod: a kubelet's view (identity, deletion, a Job controller
+ * reference, the spec fields that shape its status, the whole status) for pods of its nodes,
+ * and only identity and node for the others. One process caches every bound pod of the
+ * cluster, so this is most of its memory.
  */
 export function trimPod(p: Pod, ours: ReadonlySet<string>): Pod {
   const m = p.metadata ?? {};
@@ -79,6 +79,8 @@ export function trimPod(p: Pod, ours: ReadonlySet<string>): Pod {
   };
   const spec = p.spec;
   if (!spec || !ours.has(spec.nodeName ?? "")) return { metadata: meta, spec: { nodeName: spec?.nodeName, containers: [] } };
+  // A Job's pod runs to completion; no other owner reference shapes the status.
+  const job = jobControllerRef(p);
   const container = (c: Container): Container => ({
     name: c.name,
     image: c.image,
@@ -86,7 +88,7 @@ export function trimPod(p: Pod, ours: ReadonlySet<string>): Pod {
     ...(c.readinessProbe?.initialDelaySeconds ? { readinessProbe: { initialDelaySeconds: c.readinessProbe.initialDelaySeconds } } : {}),
   });
   return {
-    metadata: meta,
+    metadata: job ? { ...meta, ownerReferences: [{ apiVersion: job.apiVersion, kind: job.kind, name: job.name, uid: job.uid, controller: true }] } : meta,
     spec: {
       nodeName: spec.nodeName,
       containers: spec.containers.map(container),
