@@ -22,6 +22,9 @@ import { disruptionController, DISRUPTION_CONTROLLER } from "./disruption/index.
 import { endpointsController, ENDPOINTS_CONTROLLER } from "./endpoints/index.js";
 import { endpointSliceController, ENDPOINTSLICE_CONTROLLER } from "./endpointslice/index.js";
 import { garbageCollectorController, GARBAGE_COLLECTOR_CONTROLLER } from "./garbagecollector/controller.js";
+import { jobController, JOB_CONTROLLER } from "./job/index.js";
+import { cronJobController, CRONJOB_CONTROLLER } from "./cronjob/index.js";
+import { ttlAfterFinishedController, TTL_AFTER_FINISHED_CONTROLLER } from "./ttlafterfinished/index.js";
 import { namespaceController, NAMESPACE_CONTROLLER } from "./namespace/controller.js";
 import { replicaSetController, replicationControllerController } from "./replicaset/index.js";
 import { serviceAccountsController, SERVICE_ACCOUNT_CONTROLLER } from "./serviceaccount/controller.js";
@@ -47,6 +50,9 @@ export function builtinControllers(o: { readonly nodeIpam?: NodeIpamOptionsInput
     { name: "deployment-controller", aliases: ["deployment"], factory: deploymentController, workers: 5 },
     { name: "replicaset-controller", aliases: ["replicaset"], factory: replicaSetController, workers: 5 },
     { name: "replicationcontroller-controller", aliases: ["replicationcontroller"], factory: replicationControllerController, workers: 5 },
+    { name: JOB_CONTROLLER, aliases: ["job"], factory: jobController, workers: 5 },
+    { name: CRONJOB_CONTROLLER, aliases: ["cronjob"], factory: cronJobController, workers: 5 },
+    { name: TTL_AFTER_FINISHED_CONTROLLER, aliases: ["ttlafterfinished"], factory: ttlAfterFinishedController, workers: 5 },
     { name: GARBAGE_COLLECTOR_CONTROLLER, aliases: ["garbagecollector"], factory: garbageCollectorController, workers: 20 },
     { name: NAMESPACE_CONTROLLER, aliases: ["namespace"], factory: namespaceController, workers: 10 },
     { name: SERVICE_ACCOUNT_CONTROLLER, aliases: ["serviceaccount"], factory: serviceAccountsController, workers: 1 },

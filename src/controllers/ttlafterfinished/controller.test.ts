@@ -120,7 +120,7 @@ void describe("TTLAfterFinishedController.sync", () => {
     w.clock.step(62_500);
     await w.c.sync("ns/pi");
     assert.deepEqual(w.calls(), ["get jobs ns/pi", "delete jobs ns/pi"]);
-    assert.deepEqual(w.api.writes({ verb: "delete" })[0]?.deleteOptions, { propagationPolicy: "Foreground", preconditions: { resourceVersion: "7" } });
+    assert.deepEqual(w.api.writes({ verb: "delete" })[0]?.deleteOptions, { propagationPolicy: "Foreground", preconditions: { uid: "uid-pi" } });
     assert.deepEqual(w.requeued, []);
     assert.equal(w.api.object("batch", "jobs", "ns", "pi"), undefined);
     const metric = await w.registry.getSingleMetricAsString(METRIC);

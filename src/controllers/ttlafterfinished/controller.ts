@@ -82,13 +82,12 @@ export class TTLAfterFinishedController {
     }
     const expireAt = this.expiredAt(key, fresh, log);
     if (expireAt === undefined) return;
-    const resourceVersion = fresh.metadata?.resourceVersion;
+    const uid = fresh.metadata?.uid;
     log.info({ job: key }, "cleaning up Job");
     try {
-      // Foreground: the Job goes only once its pods have. Upstream pins the delete with a UID
-      // precondition; the resourceVersion pins the same object and also refuses a Job changed
-      // after the read above (a Conflict, retried from the queue, decides again).
-      await jobs.delete(name, { propagationPolicy: "Foreground", ...(resourceVersion ? { preconditions: { resourceVersion } } : {}) });
+      // Foreground: the Job goes only once its pods have. The UID precondition (upstream's)
+      // keeps a Job made again under the name from being deleted by a decision about this one.
+      await jobs.delete(name, { propagationPolicy: "Foreground", ...(uid ? { preconditions: { uid } } : {}) });
     } catch (err) {
       if (isNotFound(err)) return;
       throw err;

@@ -1,0 +1,590 @@
+// One reconcile of a Job, as upstream's syncJob (pkg/controller/job) with the features 1.32
+// enables by default (JobPodReplacementPolicy, JobManagedBy, JobSuccessPolicy):
+//  - pods are tracked through the `batch.kubernetes.io/job-tracking` finalizer: a pod that
+//    finished is first recorded in status.uncountedTerminatedPods, then loses the finalizer,
+//    then moves into the succeeded/failed counters, so that no pod is counted twice or lost
+//    even if the pod is deleted or the controller restarts in between;
+//  - success (completions reached, or for a Job without completions any pod succeeded) first
+//    sets SuccessCriteriaMet, failure (backoffLimit exceeded, activeDeadlineSeconds passed)
+//    FailureTarget; the remaining pods are deleted, and the terminal Complete or Failed
+//    condition follows once none is left running or terminating;
+//  - failed pods are replaced after an exponential backoff (10 s doubling, at most 6 min);
+//  - suspend deletes the active pods and resets startTime; Indexed Jobs run one pod per
+//    completion index and report status.completedIndexes.
+// Not done here: podFailurePolicy, successPolicy, backoffLimitPerIndex (their Jobs are served
+// and validated, but the controller applies only backoffLimit to them), and the adoption of
+// orphan pods (Jobs' selectors are generated from their uid, so orphans are rare).
+import type { EnvVar, Pod, PodSpec } from "kubernetes-types/core/v1.js";
+import type { Job, JobCondition, JobStatus } from "kubernetes-types/batch/v1.js";
+import type { Logger } from "../../util/log.js";
+import type { Clock } from "../../client/clock.js";
+import { isNamespaceTerminating, isNotFound } from "../../client/errors.js";
+import { keyOf, type DeepReadonly, type KubeObject } from "../../client/objects.js";
+import { rfc3339 } from "../../util/time.js";
+import type { EventSink } from "../context.js";
+import type { Api, ResourceApi } from "../api.js";
+import { controllerRefFor } from "../replicaset/claim.js";
+import type { Expectations } from "../replicaset/expectations.js";
+import { controllerRefOf, isPodReady, podsToDelete, timeOf, type RPod } from "../replicaset/podutil.js";
+import { slowStartBatch } from "../replicaset/sync.js";
+import { COMPLETION_INDEX_ANNOTATION, JOB_COMPLETION_INDEX_ENV, completionIndexOf, formatIndexes, parseIndexes } from "./indexes.js";
+
+export const JOB_TRACKING_FINALIZER = "batch.kubernetes.io/job-tracking";
+export const JOB_CONTROLLER_MANAGER = "kubernetes.io/job-controller";
+/** Upstream's MaxPodCreateDeletePerSync. */
+export const MAX_POD_CREATE_DELETE_PER_SYNC = 500;
+/** Upstream's DefaultJobPodFailureBackOff and MaxJobPodFailureBackOff. */
+export const POD_FAILURE_BACKOFF_MS = 10_000;
+export const MAX_POD_FAILURE_BACKOFF_MS = 6 * 60_000;
+
+export type RJob = DeepReadonly<Job>;
+
+/** The read side: the Job and the pods it controls, from the informers' caches. */
+export interface JobCaches {
+  job(key: string): RJob | undefined;
+  /** A pod by `namespace/name`. */
+  pod(key: string): RPod | undefined;
+  /** Pods of `namespace` whose controllerRef has this uid. */
+  pods(namespace: string, jobUid: string): readonly RPod[];
+}
+
+/** Per Job: failures since its last success and when the last one happened (upstream's backoffRecord). */
+interface BackoffRecord {
+  failuresAfterLastSuccess: number;
+  lastFailureAt: number;
+}
+
+export interface JobSyncDeps {
+  readonly caches: JobCaches;
+  readonly api: Api;
+  readonly events: EventSink;
+  readonly expectations: Expectations;
+  /**
+   * Uids of pods whose finalizer removal was sent but not yet seen in the cache, per Job key:
+   * such a pod still looks unfinished-business in the cache and must not be counted again.
+   */
+  readonly finalizerRemovals: FinalizerRemovals;
+  readonly clock: Clock;
+  readonly enqueueAfter: (key: string, ms: number) => void;
+  readonly log: Logger;
+}
+
+/** Pods whose tracking finalizer the controller removed, until the cache shows it gone. */
+export class FinalizerRemovals {
+  private readonly byJob = new Map<string, Set<string>>();
+
+  expect(jobKey: string, podUid: string): void {
+    let s = this.byJob.get(jobKey);
+    if (!s) this.byJob.set(jobKey, (s = new Set()));
+    s.add(podUid);
+  }
+
+  observed(jobKey: string, podUid: string): void {
+    const s = this.byJob.get(jobKey);
+    if (!s) return;
+    s.delete(podUid);
+    if (s.size === 0) this.byJob.delete(jobKey);
+  }
+
+  pending(jobKey: string, podUid: string): boolean {
+    return this.byJob.get(jobKey)?.has(podUid) ?? false;
+  }
+
+  delete(jobKey: string): void {
+    this.byJob.delete(jobKey);
+  }
+}
+
+/** Queue keys of pods to release from the finalizer are the pod's key after this prefix (Job keys never contain a colon). */
+const ORPHAN_POD_PREFIX = "orphan-pod:";
+export const orphanPodKey = (podKey: string): string => ORPHAN_POD_PREFIX + podKey;
+
+/** The strategic merge patch that takes the tracking finalizer off a pod (upstream's removeTrackingFinalizerPatch). */
+const RELEASE_PATCH = { metadata: { "$deleteFromPrimitiveList/finalizers": [JOB_TRACKING_FINALIZER] } };
+
+const hasFinalizer = (p: RPod): boolean => p.metadata?.finalizers?.includes(JOB_TRACKING_FINALIZER) ?? false;
+const isTerminal = (p: RPod): boolean => p.status?.phase === "Succeeded" || p.status?.phase === "Failed";
+
+/** Neither finished nor being deleted. */
+function isActive(p: RPod): boolean {
+  return !isTerminal(p) && !p.metadata?.deletionTimestamp;
+}
+
+/** Upstream's onlyReplaceFailedPods: podReplacementPolicy Failed, or a pod failure policy (which implies it). */
+function onlyReplaceFailedPods(job: RJob): boolean {
+  return job.spec?.podReplacementPolicy === "Failed" || job.spec?.podFailurePolicy !== undefined;
+}
+
+/**
+ * Upstream's isPodFailed: a Failed pod, or (unless only failed pods are replaced) a pod deleted
+ * before it succeeded, which may never get to report a phase.
+ */
+function isPodFailed(p: RPod, job: RJob): boolean {
+  if (p.status?.phase === "Failed") return true;
+  if (onlyReplaceFailedPods(job)) return false;
+  return p.metadata?.deletionTimestamp !== undefined && p.status?.phase !== "Succeeded";
+}
+
+export function conditionTrue(job: RJob | { readonly status?: DeepReadonly<JobStatus> }, type: string): boolean {
+  return job.status?.conditions?.some((c) => c.type === type && c.status === "True") ?? false;
+}
+
+/** Complete or Failed: nothing more happens to the Job. */
+export function isFinished(job: RJob): boolean {
+  return conditionTrue(job, "Complete") || conditionTrue(job, "Failed");
+}
+
+/** When the pod ended: its containers' latest finishedAt, else its Ready condition's last change. */
+function finishedAt(p: RPod): number | undefined {
+  let latest: number | undefined;
+  for (const c of p.status?.containerStatuses ?? []) {
+    const t = timeOf(c.state?.terminated?.finishedAt);
+    if (t !== undefined && (latest === undefined || t > latest)) latest = t;
+  }
+  return latest ?? timeOf(p.status?.conditions?.find((c) => c.type === "Ready")?.lastTransitionTime);
+}
+
+function errMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export class JobSyncer {
+  private readonly jobApi: ResourceApi<Job>;
+  private readonly podApi: ResourceApi<Pod>;
+  private readonly backoff = new Map<string, BackoffRecord>();
+
+  constructor(private readonly d: JobSyncDeps) {
+    this.jobApi = d.api.resource<Job>("batch", "v1", "jobs", { namespaced: true, kind: "Job" });
+    this.podApi = d.api.resource<Pod>("", "v1", "pods", { namespaced: true, kind: "Pod" });
+  }
+
+  /** The Job was deleted: forget what was kept for it. */
+  forget(key: string): void {
+    this.backoff.delete(key);
+    this.d.expectations.delete(key);
+    this.d.finalizerRemovals.delete(key);
+  }
+
+  async sync(key: string): Promise<void> {
+    if (key.startsWith(ORPHAN_POD_PREFIX)) return this.releaseOrphan(key.slice(ORPHAN_POD_PREFIX.length));
+    const job = this.d.caches.job(key);
+    if (!job) {
+      this.forget(key);
+      return;
+    }
+    const managedBy = job.spec?.managedBy;
+    if (managedBy !== undefined && managedBy !== JOB_CONTROLLER_MANAGER) return;
+    const ns = job.metadata?.namespace ?? "";
+    const uid = job.metadata?.uid ?? "";
+    const pods = this.d.caches.pods(ns, uid);
+    if (isFinished(job)) {
+      // Pods left with the finalizer (a sync that ended early) must not stay undeletable.
+      await this.removeFinalizers(key, job, pods.filter(hasFinalizer));
+      return;
+    }
+    const now = this.d.clock.now();
+    const completions = job.spec?.completions ?? undefined;
+    const indexed = job.spec?.completionMode === "Indexed" && completions !== undefined;
+    const parallelism = job.spec?.parallelism ?? 1;
+    const backoffLimit = job.spec?.backoffLimit ?? 6;
+    const status = job.status ?? {};
+
+    // 1. Finished pods still carrying the finalizer become uncounted, then lose the finalizer.
+    const uncountedSucceeded = new Set(status.uncountedTerminatedPods?.succeeded ?? []);
+    const uncountedFailed = new Set(status.uncountedTerminatedPods?.failed ?? []);
+    let newFailures = 0;
+    let lastFailure: number | undefined;
+    let newSuccess = false;
+    for (const p of pods) {
+      const pu = p.metadata?.uid ?? "";
+      if (!hasFinalizer(p) || this.d.finalizerRemovals.pending(key, pu) || uncountedSucceeded.has(pu) || uncountedFailed.has(pu)) continue;
+      if (p.status?.phase === "Succeeded") {
+        uncountedSucceeded.add(pu);
+        newSuccess = true;
+      } else if (isPodFailed(p, job)) {
+        uncountedFailed.add(pu);
+        newFailures++;
+        const at = finishedAt(p) ?? now;
+        if (lastFailure === undefined || at > lastFailure) lastFailure = at;
+      }
+    }
+    this.recordBackoff(key, newSuccess, newFailures, lastFailure);
+    const uncountedChanged = uncountedSucceeded.size !== (status.uncountedTerminatedPods?.succeeded?.length ?? 0) || uncountedFailed.size !== (status.uncountedTerminatedPods?.failed?.length ?? 0);
+
+    const active = pods.filter(isActive);
+    const terminating = pods.filter((p) => !isTerminal(p) && p.metadata?.deletionTimestamp !== undefined).length;
+    const startTime = job.spec?.suspend === true ? undefined : (status.startTime ?? rfc3339(now));
+    const base = (): JobStatus => {
+      const out: JobStatus = {
+        ...(mutable(status) as JobStatus),
+        active: active.length,
+        ready: active.filter(isPodReady).length,
+        terminating,
+        uncountedTerminatedPods: uncountedOf(uncountedSucceeded, uncountedFailed),
+      };
+      if (startTime !== undefined) out.startTime = startTime;
+      else delete out.startTime;
+      return out;
+    };
+    let resourceVersion = job.metadata?.resourceVersion;
+    if (uncountedChanged) {
+      // Recorded before any finalizer goes: if the removals land and this sync dies, the uids
+      // still say which pods are to be counted.
+      resourceVersion = await this.writeStatus(job, resourceVersion, base());
+    }
+    const toRelease = pods.filter((p) => hasFinalizer(p) && (uncountedSucceeded.has(p.metadata?.uid ?? "") || uncountedFailed.has(p.metadata?.uid ?? "")));
+    const released = await this.removeFinalizers(key, job, toRelease);
+
+    // 2. Uncounted pods whose finalizer is gone (or that are gone) move into the counters.
+    const byUid = new Map(pods.map((p) => [p.metadata?.uid ?? "", p] as const));
+    const counted = (u: string): boolean => released.has(u) || !byUid.has(u) || !hasFinalizer(byUid.get(u)!);
+    let succeeded = status.succeeded ?? 0;
+    let failed = status.failed ?? 0;
+    const completed = indexed ? parseIndexes(status.completedIndexes, completions) : new Set<number>();
+    for (const u of [...uncountedSucceeded]) {
+      if (!counted(u)) continue;
+      uncountedSucceeded.delete(u);
+      const p = byUid.get(u);
+      const index = indexed && p ? completionIndexOf(p, completions) : undefined;
+      if (indexed) {
+        if (index !== undefined && !completed.has(index)) {
+          completed.add(index);
+          succeeded++;
+        }
+      } else succeeded++;
+    }
+    for (const u of [...uncountedFailed]) {
+      if (!counted(u)) continue;
+      uncountedFailed.delete(u);
+      failed++;
+    }
+    const allCounted = uncountedSucceeded.size === 0 && uncountedFailed.size === 0;
+    // Decisions count the pods that finished, counted or not yet.
+    const succeededSoFar = succeeded + uncountedSucceeded.size;
+    const failedSoFar = failed + uncountedFailed.size;
+
+    // 3. Conditions: an interim one first, the terminal one once no pod is left.
+    const conditions = [...(mutable(status.conditions ?? []) as JobCondition[])];
+    const nowStr = rfc3339(now);
+    let interim = conditions.find((c) => (c.type === "FailureTarget" || c.type === "SuccessCriteriaMet") && c.status === "True");
+    if (!interim) {
+      const deadline = job.spec?.activeDeadlineSeconds;
+      const started = timeOf(startTime);
+      if (failedSoFar > backoffLimit) interim = newCondition("FailureTarget", "BackoffLimitExceeded", "Job has reached the specified backoff limit", nowStr);
+      else if (deadline !== undefined && started !== undefined && job.spec?.suspend !== true && now - started >= deadline * 1000) {
+        interim = newCondition("FailureTarget", "DeadlineExceeded", "Job was active longer than specified deadline", nowStr);
+      } else if (completions !== undefined ? (indexed ? completed.size >= completions : succeededSoFar >= completions) : succeededSoFar > 0 && active.length === 0) {
+        interim = newCondition("SuccessCriteriaMet", "CompletionsReached", "Reached expected number of succeeded pods", nowStr);
+      }
+      if (interim) conditions.push(interim);
+    }
+
+    let completionTime = status.completionTime;
+    // Events of what the status write records, sent once it landed (a Conflict retries the sync).
+    const afterWrite: (() => void)[] = [];
+    if (interim) {
+      // The Job's outcome is decided: its remaining pods go, and then it is finished.
+      await this.deletePods(key, job, active, active.length);
+      const left = active.length + terminating;
+      if (left === 0 && allCounted) {
+        const terminal = interim.type === "SuccessCriteriaMet" ? "Complete" : "Failed";
+        if (!conditions.some((c) => c.type === terminal && c.status === "True")) {
+          conditions.push(newCondition(terminal, interim.reason ?? "", interim.message ?? "", nowStr));
+          if (terminal === "Complete") {
+            completionTime = nowStr;
+            afterWrite.push(() => this.d.events.event(eventTarget(job), "Normal", "Completed", "Job completed"));
+          } else {
+            const { reason = "Failed", message = "" } = interim;
+            afterWrite.push(() => this.d.events.event(eventTarget(job), "Warning", reason, message));
+          }
+        }
+      }
+    } else {
+      const suspendChanged = this.suspendCondition(job, conditions, nowStr, afterWrite);
+      if (job.spec?.suspend === true) await this.deletePods(key, job, active, active.length);
+      else if (this.d.expectations.satisfied(key) && !suspendChanged) await this.manage(key, job, active, pods, { completions, indexed, parallelism, succeeded: succeededSoFar, completed });
+      const until = deadlineRequeue(job, startTime, now);
+      if (until !== undefined) this.d.enqueueAfter(key, until);
+    }
+
+    const finished = conditions.some((c) => (c.type === "Complete" || c.type === "Failed") && c.status === "True");
+    const next: JobStatus = {
+      ...base(),
+      succeeded,
+      failed,
+      conditions,
+      uncountedTerminatedPods: uncountedOf(uncountedSucceeded, uncountedFailed),
+      ...(finished ? { active: 0, ready: 0, terminating: 0 } : {}),
+      ...(indexed ? { completedIndexes: formatIndexes(completed) } : {}),
+      ...(completionTime !== undefined ? { completionTime } : {}),
+    };
+    if (next.conditions?.length === 0) delete next.conditions;
+    omitZeroCounters(next);
+    if (!jsonSame(next, status)) await this.writeStatus(job, resourceVersion, next);
+    for (const send of afterWrite) send();
+  }
+
+  /** Removes the tracking finalizer from a pod whose Job is gone (or that no Job controls any more). */
+  private async releaseOrphan(podKey: string): Promise<void> {
+    const pod = this.d.caches.pod(podKey);
+    if (!pod || !hasFinalizer(pod)) return;
+    const ref = controllerRefOf(pod);
+    if (ref?.kind === "Job" && this.d.caches.job(`${pod.metadata?.namespace ?? ""}/${ref.name}`)?.metadata?.uid === ref.uid) return;
+    try {
+      await this.podApi.namespace(pod.metadata?.namespace ?? "").patch(pod.metadata?.name ?? "", "strategic", RELEASE_PATCH, { answer: "metadata" });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  /** Records new failures and successes for the pod creation backoff. */
+  private recordBackoff(key: string, success: boolean, failures: number, lastFailure: number | undefined): void {
+    if (success) this.backoff.delete(key);
+    if (failures === 0) return;
+    const r = this.backoff.get(key) ?? { failuresAfterLastSuccess: 0, lastFailureAt: 0 };
+    r.failuresAfterLastSuccess += failures;
+    if (lastFailure !== undefined && lastFailure > r.lastFailureAt) r.lastFailureAt = lastFailure;
+    this.backoff.set(key, r);
+  }
+
+  /** How long pod creation still waits after the last failures (0: not at all). */
+  remainingBackoff(key: string, now: number): number {
+    const r = this.backoff.get(key);
+    if (!r || r.failuresAfterLastSuccess === 0) return 0;
+    const delay = Math.min(POD_FAILURE_BACKOFF_MS * 2 ** (r.failuresAfterLastSuccess - 1), MAX_POD_FAILURE_BACKOFF_MS);
+    return Math.max(0, r.lastFailureAt + delay - now);
+  }
+
+  /** Sets Suspended True or False as spec.suspend says; true when it changed. */
+  private suspendCondition(job: RJob, conditions: JobCondition[], nowStr: string, afterWrite: (() => void)[]): boolean {
+    const i = conditions.findIndex((c) => c.type === "Suspended");
+    const suspended = job.spec?.suspend === true;
+    if (suspended) {
+      if (i >= 0 && conditions[i]!.status === "True") return false;
+      const c = newCondition("Suspended", "JobSuspended", "Job suspended", nowStr);
+      if (i >= 0) conditions[i] = c;
+      else conditions.push(c);
+      afterWrite.push(() => this.d.events.event(eventTarget(job), "Normal", "Suspended", "Job suspended"));
+      return true;
+    }
+    if (i < 0 || conditions[i]!.status !== "True") return false;
+    conditions[i] = { ...newCondition("Suspended", "JobResumed", "Job resumed", nowStr), status: "False" };
+    afterWrite.push(() => this.d.events.event(eventTarget(job), "Normal", "Resumed", "Job resumed"));
+    return true;
+  }
+
+  /** Creates or deletes pods towards the number that should be running. */
+  private async manage(
+    key: string,
+    job: RJob,
+    active: readonly RPod[],
+    pods: readonly RPod[],
+    o: { readonly completions: number | undefined; readonly indexed: boolean; readonly parallelism: number; readonly succeeded: number; readonly completed: ReadonlySet<number> },
+  ): Promise<void> {
+    if (o.indexed && o.completions !== undefined) {
+      await this.manageIndexed(key, job, active, pods, o.completions, o.parallelism, o.completed);
+      return;
+    }
+    let want: number;
+    if (o.completions === undefined) want = o.succeeded > 0 ? active.length : o.parallelism;
+    else want = Math.max(0, Math.min(o.completions - o.succeeded, o.parallelism));
+    if (active.length > want) {
+      await this.deletePods(key, job, active, active.length - want);
+      return;
+    }
+    if (active.length < want) await this.createPods(key, job, Array.from({ length: want - active.length }, () => undefined));
+  }
+
+  private async manageIndexed(key: string, job: RJob, active: readonly RPod[], pods: readonly RPod[], completions: number, parallelism: number, completed: ReadonlySet<number>): Promise<void> {
+    // Pods without a valid index, of a completed index, or a second one of an index, go.
+    const running = new Map<number, RPod>();
+    const extra: RPod[] = [];
+    for (const p of active) {
+      const i = completionIndexOf(p, completions);
+      if (i === undefined || completed.has(i) || running.has(i)) extra.push(p);
+      else running.set(i, p);
+    }
+    // A succeeded pod not counted yet still holds its index.
+    const taken = new Set<number>([...completed, ...running.keys()]);
+    for (const p of pods) {
+      const i = completionIndexOf(p, completions);
+      if (i !== undefined && p.status?.phase === "Succeeded") taken.add(i);
+    }
+    const over = Math.max(0, running.size - parallelism);
+    if (extra.length > 0 || over > 0) {
+      const byIndexDesc = [...running.entries()].sort((a, b) => b[0] - a[0]).map(([, p]) => p);
+      await this.deletePods(key, job, [...extra, ...byIndexDesc.slice(0, over)], extra.length + over);
+      return;
+    }
+    const missing: number[] = [];
+    for (let i = 0; i < completions && running.size + missing.length < parallelism; i++) if (!taken.has(i)) missing.push(i);
+    if (missing.length > 0) await this.createPods(key, job, missing);
+  }
+
+  /** Creates one pod per entry (an index for Indexed Jobs), after the failure backoff. */
+  private async createPods(key: string, job: RJob, indexes: readonly (number | undefined)[]): Promise<void> {
+    const wait = this.remainingBackoff(key, this.d.clock.now());
+    if (wait > 0) {
+      this.d.enqueueAfter(key, wait);
+      return;
+    }
+    const batch = indexes.slice(0, MAX_POD_CREATE_DELETE_PER_SYNC);
+    this.d.expectations.expectCreations(key, batch.length);
+    let next = 0;
+    const { successes, error } = await slowStartBatch(batch.length, 1, async () => {
+      const index = batch[next++];
+      try {
+        const created = await this.podApi.namespace(job.metadata?.namespace ?? "").create(podFor(job, index), { answer: "metadata" });
+        this.d.events.event(eventTarget(job), "Normal", "SuccessfulCreate", `Created pod: ${created.metadata?.name ?? ""}`);
+      } catch (err) {
+        this.d.expectations.creationObserved(key);
+        if (isNamespaceTerminating(err)) return;
+        this.d.events.event(eventTarget(job), "Warning", "FailedCreate", `Error creating: ${errMessage(err)}`);
+        throw err;
+      }
+    });
+    // Creates never attempted will never be observed either.
+    for (let i = successes + (error === undefined ? 0 : 1); i < batch.length; i++) this.d.expectations.creationObserved(key);
+    if (error !== undefined) throw error;
+  }
+
+  /** Deletes `count` of `candidates`, the ones a scale-down would pick first. */
+  private async deletePods(key: string, job: RJob, candidates: readonly RPod[], count: number): Promise<void> {
+    if (count <= 0) return;
+    const victims = podsToDelete(candidates, [], Math.min(count, MAX_POD_CREATE_DELETE_PER_SYNC), this.d.clock.now());
+    this.d.expectations.expectDeletions(key, victims.map((p) => keyOf(p as DeepReadonly<KubeObject>)));
+    let firstError: unknown;
+    await Promise.all(
+      victims.map(async (p) => {
+        const name = p.metadata?.name ?? "";
+        try {
+          await this.podApi.namespace(p.metadata?.namespace ?? "").delete(name, { preconditions: { uid: p.metadata?.uid ?? "" } });
+          this.d.events.event(eventTarget(job), "Normal", "SuccessfulDelete", `Deleted pod: ${name}`);
+        } catch (err) {
+          this.d.expectations.deletionObserved(key, keyOf(p as DeepReadonly<KubeObject>));
+          if (isNotFound(err)) return;
+          this.d.events.event(eventTarget(job), "Warning", "FailedDelete", `Error deleting: ${errMessage(err)}`);
+          firstError ??= err;
+        }
+      }),
+    );
+    if (firstError !== undefined) throw firstError;
+  }
+
+  /** Removes the tracking finalizer from `pods`; returns the uids it is gone from. */
+  private async removeFinalizers(key: string, job: RJob, pods: readonly RPod[]): Promise<Set<string>> {
+    const done = new Set<string>();
+    let firstError: unknown;
+    await Promise.all(
+      pods.map(async (p) => {
+        const u = p.metadata?.uid ?? "";
+        try {
+          this.d.finalizerRemovals.expect(key, u);
+          await this.podApi.namespace(p.metadata?.namespace ?? "").patch(p.metadata?.name ?? "", "strategic", RELEASE_PATCH, { answer: "metadata" });
+          done.add(u);
+        } catch (err) {
+          if (isNotFound(err)) {
+            done.add(u);
+            return;
+          }
+          this.d.finalizerRemovals.observed(key, u);
+          firstError ??= err;
+        }
+      }),
+    );
+    if (firstError !== undefined) this.d.log.warn({ job: key, err: errMessage(firstError) }, "removing job tracking finalizers failed; will retry");
+    if (firstError !== undefined && done.size === 0) throw firstError;
+    if (firstError !== undefined) this.d.enqueueAfter(key, 1000);
+    return done;
+  }
+
+  /**
+   * Writes the status over the Job at `resourceVersion`; returns the new resourceVersion. A
+   * Conflict (the Job changed meanwhile) fails the sync, which runs again on the new Job.
+   */
+  private async writeStatus(job: RJob, resourceVersion: string | undefined, status: JobStatus): Promise<string | undefined> {
+    const obj = mutable(job) as Job;
+    obj.metadata = { ...obj.metadata, ...(resourceVersion !== undefined ? { resourceVersion } : {}) };
+    obj.status = omitZeroCounters(status);
+    const written = await this.jobApi.namespace(job.metadata?.namespace ?? "").updateStatus(obj, { answer: "metadata" });
+    return written.metadata?.resourceVersion;
+  }
+}
+
+/** What an event about the Job names (its involvedObject). */
+function eventTarget(job: RJob): KubeObject {
+  const m = job.metadata;
+  return { apiVersion: "batch/v1", kind: "Job", metadata: { name: m?.name, namespace: m?.namespace, uid: m?.uid, resourceVersion: m?.resourceVersion } };
+}
+
+function newCondition(type: string, reason: string, message: string, now: string): JobCondition {
+  return { type, status: "True", lastProbeTime: now, lastTransitionTime: now, reason, message };
+}
+
+function uncountedOf(succeeded: ReadonlySet<string>, failed: ReadonlySet<string>): NonNullable<JobStatus["uncountedTerminatedPods"]> {
+  return { ...(succeeded.size > 0 ? { succeeded: [...succeeded] } : {}), ...(failed.size > 0 ? { failed: [...failed] } : {}) };
+}
+
+/** Drops the counters that are zero: they are omitempty in the API's Go types, so upstream never writes them. */
+function omitZeroCounters(status: JobStatus): JobStatus {
+  for (const f of ["active", "succeeded", "failed"] as const) if (status[f] === 0) delete status[f];
+  return status;
+}
+
+/** ms until activeDeadlineSeconds runs out for a started, unsuspended Job; undefined otherwise. */
+function deadlineRequeue(job: RJob, startTime: string | undefined, now: number): number | undefined {
+  const deadline = job.spec?.activeDeadlineSeconds;
+  const started = timeOf(startTime);
+  if (deadline === undefined || started === undefined || job.spec?.suspend === true) return undefined;
+  return Math.max(0, started + deadline * 1000 - now);
+}
+
+/** A plain copy of a cached (frozen) value, to build a write from. */
+function mutable<T>(v: DeepReadonly<T> | T): T {
+  return JSON.parse(JSON.stringify(v)) as T;
+}
+
+function jsonSame(a: unknown, b: unknown): boolean {
+  return JSON.stringify(sorted(a)) === JSON.stringify(sorted(b));
+}
+
+function sorted(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sorted);
+  if (typeof v !== "object" || v === null) return v;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v).sort()) {
+    const x = (v as Record<string, unknown>)[k];
+    if (x !== undefined) out[k] = sorted(x);
+  }
+  return out;
+}
+
+/** The pod a Job creates: its template, controlled by the Job, tracked by the finalizer; for Indexed Jobs, of one index. */
+export function podFor(job: RJob, index: number | undefined): Pod {
+  const t = job.spec?.template;
+  const name = job.metadata?.name ?? "";
+  const labels: Record<string, string> = { ...(t?.metadata?.labels ?? {}) };
+  const annotations: Record<string, string> = { ...(t?.metadata?.annotations ?? {}) };
+  let spec = mutable(t?.spec ?? { containers: [] }) as PodSpec;
+  if (index !== undefined) {
+    annotations[COMPLETION_INDEX_ANNOTATION] = String(index);
+    labels[COMPLETION_INDEX_ANNOTATION] = String(index);
+    const env: EnvVar = { name: JOB_COMPLETION_INDEX_ENV, valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${COMPLETION_INDEX_ANNOTATION}']` } } };
+    const withIndex = <C extends { env?: EnvVar[] }>(c: C): C => (c.env?.some((e) => e.name === JOB_COMPLETION_INDEX_ENV) ? c : { ...c, env: [...(c.env ?? []), env] });
+    spec = { ...spec, containers: spec.containers.map(withIndex), ...(spec.initContainers ? { initContainers: spec.initContainers.map(withIndex) } : {}) };
+    if (!spec.hostname) spec.hostname = `${name}-${index}`;
+  }
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: {
+      generateName: index !== undefined ? `${name}-${index}-` : `${name}-`,
+      namespace: job.metadata?.namespace ?? "",
+      labels,
+      ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
+      finalizers: [...(t?.metadata?.finalizers ?? []), JOB_TRACKING_FINALIZER],
+      ownerReferences: [controllerRefFor({ apiVersion: "batch/v1", kind: "Job", metadata: { name, uid: job.metadata?.uid ?? "" } })],
+    },
+    spec,
+  };
+}
