@@ -196,3 +196,16 @@ void test("pod grace period and field selectors", () => {
     "status.nominatedNodeName": "",
   });
 });
+
+void test("downward API field paths: quoted subscripts of labels and annotations, as upstream splits them", () => {
+  const withEnv = (fieldPath: string): KubeObject =>
+    defaulted(pod({ containers: [{ name: "c", image: "busybox", env: [{ name: "X", valueFrom: { fieldRef: { fieldPath } } }] }] }));
+  assert.deepEqual(errors(withEnv("metadata.annotations['batch.kubernetes.io/job-completion-index']")), []);
+  assert.deepEqual(errors(withEnv("metadata.labels['app']")), []);
+  assert.deepEqual(errors(withEnv("metadata.annotations['Bad Key']")), [
+    `spec.containers[0].env[0].valueFrom.fieldRef: Invalid value: "bad key": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')`,
+  ]);
+  assert.deepEqual(errors(withEnv("spec.nodeName['x']")), ['spec.containers[0].env[0].valueFrom.fieldRef: Invalid value: "spec.nodeName": does not support subscript']);
+  // Without quotes it is no subscript at all: an unknown path.
+  assert.match(errors(withEnv("metadata.labels[app]"))[0] ?? "", /^spec\.containers\[0\]\.env\[0\]\.valueFrom\.fieldRef\.fieldPath: Unsupported value: "metadata\.labels\[app\]"/);
+});

@@ -105,6 +105,18 @@ const VOLUME_SOURCES = [
 const ENV_FIELD_PATHS = ["metadata.name", "metadata.namespace", "metadata.uid", "spec.nodeName", "spec.serviceAccountName", "status.hostIP", "status.hostIPs", "status.podIP", "status.podIPs"];
 const VOLUME_FIELD_PATHS = ["metadata.annotations", "metadata.labels", "metadata.name", "metadata.namespace", "metadata.uid"];
 
+/**
+ * `metadata.annotations['key']` as [base, key] (upstream's SplitMaybeSubscriptedPath: the
+ * subscript is quoted; `metadata.labels[key]` is no subscript, just an unknown path).
+ */
+function splitSubscriptedPath(fieldPath: string): [string, string] | undefined {
+  if (!fieldPath.endsWith("']")) return undefined;
+  const s = fieldPath.slice(0, -2);
+  const at = s.indexOf("['");
+  if (at <= 0) return undefined;
+  return [s.slice(0, at), s.slice(at + 2)];
+}
+
 function validateObjectFieldSelector(fs: Json, expressions: readonly string[], path: FieldPath): FieldError[] {
   const apiVersion = asStr(fs.apiVersion) ?? "";
   if (apiVersion === "") return [required(path.child("apiVersion"), "")];
@@ -113,10 +125,9 @@ function validateObjectFieldSelector(fs: Json, expressions: readonly string[], p
   if (apiVersion !== "v1") {
     return [invalid(path.child("fieldPath"), fieldPath, `error converting fieldPath: unsupported pod version: ${apiVersion}`)];
   }
-  const m = /^([^[]+)\[(.*)\]$/.exec(fieldPath);
-  if (m) {
-    const base = m[1]!;
-    const subscript = m[2]!;
+  const split = splitSubscriptedPath(fieldPath);
+  if (split) {
+    const [base, subscript] = split;
     if (base === "metadata.annotations") return qualifiedName(subscript.toLowerCase(), path);
     if (base === "metadata.labels") return qualifiedName(subscript, path);
     return [invalid(path, base, "does not support subscript")];
