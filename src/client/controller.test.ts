@@ -87,6 +87,31 @@ void describe("runController", () => {
     assert.equal(queue.shuttingDown(), true);
   });
 
+  void it("names the queue, not the controller again, when the logger names its controller already", async () => {
+    const { log, lines } = capture();
+    const queue = new WorkQueue<string>({ clock: new FakeClock() });
+    const ac = new AbortController();
+    const seen: string[] = [];
+    const run = runController({
+      name: "lifecycle-pods",
+      queue,
+      workers: 1,
+      log: log.child({ controller: "lifecycle" }),
+      signal: ac.signal,
+      async sync(key, _signal, keyLog) {
+        seen.push(key);
+        keyLog.info("reconciling");
+      },
+    });
+    queue.add("ns/p");
+    await until(() => seen.length === 1, "one reconcile");
+    ac.abort();
+    await run;
+    const line = lines.find((l) => l["msg"] === "reconciling");
+    assert.equal(line?.["controller"], "lifecycle");
+    assert.equal(line?.["queue"], "lifecycle-pods");
+  });
+
   void it("logs a write race at debug, other failures as warnings, and as errors once a key keeps failing", async () => {
     const clock = new FakeClock();
     const queue = new WorkQueue({ clock });

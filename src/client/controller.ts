@@ -83,7 +83,10 @@ export interface RunControllerOptions {
  */
 export async function runController(opts: RunControllerOptions): Promise<void> {
   const { name, queue, sync, signal, metrics } = opts;
-  const log = opts.log.child({ controller: name });
+  // A logger that names its controller already (one controller running several queues) gets
+  // the queue's name under its own key: a second "controller" member would repeat the key in
+  // every JSON line.
+  const log = opts.log.child("controller" in opts.log.bindings() ? { queue: name } : { controller: name });
   const stop = (): void => queue.shutDown();
   if (signal.aborted) stop();
   else signal.addEventListener("abort", stop, { once: true });
