@@ -41,3 +41,37 @@ export function formatIndexes(indexes: Iterable<number>): string {
   }
   return parts.join(",");
 }
+
+/**
+ * With backoffLimitPerIndex, each pod of an index carries the failures of the pods of that
+ * index before it: the controller sets these on the replacement pod it creates (upstream's
+ * JobIndexFailureCountAnnotation and JobIndexIgnoredFailureCountAnnotation), so that the count
+ * survives the failed pods' deletion and a controller restart.
+ */
+export const INDEX_FAILURE_COUNT_ANNOTATION = "batch.kubernetes.io/job-index-failure-count";
+export const INDEX_IGNORED_FAILURE_COUNT_ANNOTATION = "batch.kubernetes.io/job-index-ignored-failure-count";
+
+const MAX_INT32 = 2 ** 31 - 1;
+
+/** An annotation's count; 0 when absent, malformed or out of int32 range (a user may have written it). */
+function countAnnotation(pod: DeepReadonly<Pod>, key: string): number {
+  const v = pod.metadata?.annotations?.[key];
+  if (v === undefined || !/^[+-]?\d+$/.test(v)) return 0;
+  const n = Number(v);
+  return n < 0 || n > MAX_INT32 ? 0 : n;
+}
+
+/** Failures of the pod's index before it that counted towards backoffLimitPerIndex. */
+export function indexFailureCount(pod: DeepReadonly<Pod>): number {
+  return countAnnotation(pod, INDEX_FAILURE_COUNT_ANNOTATION);
+}
+
+/** Failures of the pod's index before it, counted or ignored by the pod failure policy (the per-index backoff delay grows with these). */
+export function indexAbsoluteFailureCount(pod: DeepReadonly<Pod>): number {
+  return countAnnotation(pod, INDEX_FAILURE_COUNT_ANNOTATION) + countAnnotation(pod, INDEX_IGNORED_FAILURE_COUNT_ANNOTATION);
+}
+
+/** The ignored failures of the pod's index before it. */
+export function indexIgnoredFailureCount(pod: DeepReadonly<Pod>): number {
+  return countAnnotation(pod, INDEX_IGNORED_FAILURE_COUNT_ANNOTATION);
+}

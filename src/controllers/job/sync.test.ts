@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import type { Pod } from "kubernetes-types/core/v1.js";
+import type { Pod, PodCondition } from "kubernetes-types/core/v1.js";
 import type { Job, JobSpec, JobStatus } from "kubernetes-types/batch/v1.js";
 import { FakeClock } from "../../client/clock.js";
 import { createLogger } from "../../util/log.js";
@@ -38,6 +38,10 @@ interface PodOpts {
   index?: number;
   ready?: boolean;
   finishedAt?: number;
+  /** A terminated container "c" with this exit code (finished 20 s before T0 unless finishedAt says). */
+  exitCode?: number;
+  conditions?: PodCondition[];
+  annotations?: Record<string, string>;
 }
 
 function pod(name: string, o: PodOpts = {}): Pod {
@@ -51,7 +55,7 @@ function pod(name: string, o: PodOpts = {}): Pod {
       resourceVersion: "1",
       creationTimestamp: rfc3339(T0 - 60_000),
       labels: { "batch.kubernetes.io/job-name": "pi" },
-      ...(o.index !== undefined ? { annotations: { "batch.kubernetes.io/job-completion-index": String(o.index) } } : {}),
+      ...(o.index !== undefined || o.annotations ? { annotations: { ...(o.index !== undefined ? { "batch.kubernetes.io/job-completion-index": String(o.index) } : {}), ...o.annotations } } : {}),
       ...(o.finalizer === false ? {} : { finalizers: [JOB_TRACKING_FINALIZER] }),
       ...(o.deleting ? { deletionTimestamp: rfc3339(T0) } : {}),
       ownerReferences: [{ apiVersion: "batch/v1", kind: "Job", name: "pi", uid: "job-uid", controller: true, blockOwnerDeletion: true }],
@@ -59,8 +63,10 @@ function pod(name: string, o: PodOpts = {}): Pod {
     spec: { nodeName: "n1", containers: [{ name: "c", image: "perl" }] },
     status: {
       phase: o.phase ?? "Running",
-      conditions: [{ type: "Ready", status: o.ready ? "True" : "False" }],
-      ...(o.finishedAt !== undefined ? { containerStatuses: [{ name: "c", image: "perl", imageID: "", ready: false, restartCount: 0, state: { terminated: { exitCode: 1, finishedAt: rfc3339(o.finishedAt) } } }] } : {}),
+      conditions: [{ type: "Ready", status: o.ready ? "True" : "False" }, ...(o.conditions ?? [])],
+      ...(o.finishedAt !== undefined || o.exitCode !== undefined
+        ? { containerStatuses: [{ name: "c", image: "perl", imageID: "", ready: false, restartCount: 0, state: { terminated: { exitCode: o.exitCode ?? 1, finishedAt: rfc3339(o.finishedAt ?? T0 - 20_000) } } }] }
+        : {}),
     },
   };
 }
@@ -261,5 +267,198 @@ void describe("completion indexes", () => {
     assert.equal(formatIndexes([]), "");
     assert.deepEqual([...parseIndexes("0-2,5,7-8,12", 10)].sort((a, b) => a - b), [0, 1, 2, 5, 7, 8]);
     assert.deepEqual([...parseIndexes("x,3", 10)], [3]);
+  });
+});
+
+const cond = (s: JobStatus | undefined): string[][] => (s?.conditions ?? []).map((c) => [c.type, c.reason ?? "", c.message ?? ""]);
+const createdPods = (api: FakeApi): Pod[] => api.writes({ verb: "create" }).map((w) => w.object as Pod);
+const FAILURE_COUNT = "batch.kubernetes.io/job-index-failure-count";
+const IGNORED_COUNT = "batch.kubernetes.io/job-index-ignored-failure-count";
+const STARTED = { startTime: rfc3339(T0 - 60_000) };
+
+void describe("JobSyncer podFailurePolicy", () => {
+  void it("FailJob: a pod failing with a matching exit code fails the Job with upstream's message", async () => {
+    const policy = { rules: [{ action: "FailJob", onExitCodes: { operator: "In", values: [42] } }] };
+    const h = harness(job({ podFailurePolicy: policy, completions: 2, parallelism: 2 }, STARTED), [pod("a", { phase: "Failed", exitCode: 42 }), pod("b")]);
+    await h.syncer.sync(KEY);
+    const message = "Container c for pod ns/a failed with exit code 42 matching FailJob rule at index 0";
+    assert.deepEqual(cond(h.stored().status), [["FailureTarget", "PodFailurePolicy", message]]);
+    assert.equal(h.stored().status?.failed, 1);
+    assert.deepEqual(h.api.verbs({ verb: "delete" }), ["delete pods ns/b"]);
+    // b terminates without reaching Failed; the Job being failed, it counts as failed all the same.
+    h.api.bucket("", "pods").set("ns/b", pod("b", { deleting: true }));
+    h.refresh();
+    h.api.clear();
+    await h.syncer.sync(KEY);
+    assert.deepEqual(h.api.verbs({ verb: "patch" }), ["patch pods ns/b"]);
+    assert.equal(h.stored().status?.failed, 2);
+    h.api.bucket("", "pods").delete("ns/b");
+    cacheDelete(h.pods, pod("b"));
+    h.refresh();
+    await h.syncer.sync(KEY);
+    assert.deepEqual(cond(h.stored().status), [
+      ["FailureTarget", "PodFailurePolicy", message],
+      ["Failed", "PodFailurePolicy", message],
+    ]);
+    assert.ok(h.events.events.some((e) => e.type === "Warning" && e.reason === "PodFailurePolicy" && e.message === message));
+  });
+
+  void it("FailJob on a pod condition names the condition and the rule's index", async () => {
+    const policy = {
+      rules: [
+        { action: "Ignore", onExitCodes: { operator: "In", values: [3] } },
+        { action: "FailJob", onPodConditions: [{ type: "DisruptionTarget", status: "True" }] },
+      ],
+    };
+    const h = harness(job({ podFailurePolicy: policy }, STARTED), [pod("a", { phase: "Failed", exitCode: 137, conditions: [{ type: "DisruptionTarget", status: "True" }] })]);
+    await h.syncer.sync(KEY);
+    assert.deepEqual(cond(h.stored().status)[0], ["FailureTarget", "PodFailurePolicy", "Pod ns/a has condition DisruptionTarget matching FailJob rule at index 1"]);
+  });
+
+  void it("Ignore: the failure is not counted, the pod is released and replaced", async () => {
+    const policy = { rules: [{ action: "Ignore", onPodConditions: [{ type: "DisruptionTarget", status: "True" }] }] };
+    const h = harness(job({ podFailurePolicy: policy, backoffLimit: 0 }, STARTED), [pod("a", { phase: "Failed", exitCode: 1, conditions: [{ type: "DisruptionTarget", status: "True" }] })]);
+    await h.syncer.sync(KEY);
+    const s = h.stored().status;
+    assert.equal(s?.failed, undefined, "not in status.failed");
+    assert.deepEqual(cond(s), [], "backoffLimit 0 is not exceeded");
+    assert.deepEqual(h.api.verbs({ verb: "patch" }), ["patch pods ns/a"]);
+    assert.deepEqual(h.api.writes({ verb: "updateStatus" }).map((w) => (w.object as Job).status?.uncountedTerminatedPods), [{}], "never recorded as uncounted");
+    assert.equal(createdPods(h.api).length, 1, "replaced");
+  });
+
+  void it("Count, or no rule matching: counted; a pod still terminating is neither counted nor replaced until it failed", async () => {
+    const policy = { rules: [{ action: "Ignore", onExitCodes: { operator: "In", values: [5] } }, { action: "Count", onExitCodes: { operator: "In", values: [1] } }] };
+    const h = harness(job({ podFailurePolicy: policy, completions: 3, parallelism: 3 }, STARTED), [
+      pod("a", { phase: "Failed", exitCode: 1 }),
+      pod("b", { phase: "Failed", exitCode: 2 }),
+      pod("c", { deleting: true }),
+    ]);
+    await h.syncer.sync(KEY);
+    assert.equal(h.stored().status?.failed, 2);
+    assert.deepEqual(h.api.verbs({ verb: "patch" }).sort(), ["patch pods ns/a", "patch pods ns/b"]);
+    assert.equal(createdPods(h.api).length, 2, "c still holds its place");
+  });
+});
+
+void describe("JobSyncer backoffLimitPerIndex", () => {
+  const perIndex = (o: Partial<JobSpec> = {}): Job => job({ completionMode: "Indexed", completions: 2, parallelism: 2, backoffLimitPerIndex: 1, backoffLimit: 2147483647, ...o }, STARTED);
+
+  void it("keeps a failed pod until its index's replacement exists, which carries the index's failure count", async () => {
+    const h = harness(perIndex(), [pod("a", { index: 0, phase: "Failed", exitCode: 1 }), pod("b", { index: 1 })]);
+    await h.syncer.sync(KEY);
+    assert.deepEqual(h.api.verbs({ verb: "patch" }), [], "a keeps its finalizer");
+    const [created] = createdPods(h.api);
+    assert.equal(created?.metadata?.annotations?.["batch.kubernetes.io/job-completion-index"], "0");
+    assert.equal(created?.metadata?.annotations?.[FAILURE_COUNT], "1");
+    assert.equal(created?.metadata?.annotations?.[IGNORED_COUNT], undefined);
+    assert.equal(h.stored().status?.failed, undefined, "counted once replaced");
+    assert.equal(h.stored().status?.failedIndexes, "");
+    // The replacement shows up: a is counted and released.
+    h.refresh();
+    h.api.clear();
+    await h.syncer.sync(KEY);
+    assert.deepEqual(h.api.verbs({ verb: "patch" }), ["patch pods ns/a"]);
+    assert.equal(h.stored().status?.failed, 1);
+    assert.equal(h.stored().status?.failedIndexes, "");
+  });
+
+  void it("fails an index past backoffLimitPerIndex, and the Job with FailedIndexes once every index is done", async () => {
+    const h = harness(perIndex(), [pod("a", { index: 0, phase: "Failed", exitCode: 1, annotations: { [FAILURE_COUNT]: "1" } }), pod("b", { index: 1, phase: "Succeeded" })]);
+    await h.syncer.sync(KEY);
+    const s = h.stored().status!;
+    assert.equal(s.failedIndexes, "0");
+    assert.equal(s.completedIndexes, "1");
+    assert.equal(s.failed, 1);
+    assert.deepEqual(cond(s), [
+      ["FailureTarget", "FailedIndexes", "Job has failed indexes"],
+      ["Failed", "FailedIndexes", "Job has failed indexes"],
+    ]);
+    assert.deepEqual(createdPods(h.api), [], "a failed index is not retried");
+    assert.equal(h.api.writes({ verb: "updateStatus" })[0]?.object && (h.api.writes({ verb: "updateStatus" })[0]!.object as Job).status?.failedIndexes, "0", "recorded before the finalizer goes");
+  });
+
+  void it("a failed index is not retried while other indexes run", async () => {
+    const h = harness(perIndex({ completions: 3, parallelism: 3 }), [pod("a", { index: 0, phase: "Failed", exitCode: 1, annotations: { [FAILURE_COUNT]: "1" } }), pod("b", { index: 1 })]);
+    await h.syncer.sync(KEY);
+    assert.equal(h.stored().status?.failedIndexes, "0");
+    assert.deepEqual(cond(h.stored().status), []);
+    assert.deepEqual(
+      createdPods(h.api).map((p) => p.metadata?.annotations?.["batch.kubernetes.io/job-completion-index"]),
+      ["2"],
+    );
+  });
+
+  void it("fails the Job with MaxFailedIndexesExceeded as soon as failed indexes exceed maxFailedIndexes", async () => {
+    const h = harness(perIndex({ completions: 3, parallelism: 3, backoffLimitPerIndex: 0, maxFailedIndexes: 0 }), [pod("a", { index: 0, phase: "Failed", exitCode: 1 }), pod("b", { index: 1 }), pod("c", { index: 2 })]);
+    await h.syncer.sync(KEY);
+    assert.deepEqual(cond(h.stored().status), [["FailureTarget", "MaxFailedIndexesExceeded", "Job has exceeded the specified maximal number of failed indexes"]]);
+    assert.deepEqual(h.api.verbs({ verb: "delete" }).sort(), ["delete pods ns/b", "delete pods ns/c"]);
+  });
+
+  void it("FailIndex fails the pod's index at its first failure", async () => {
+    const policy = { rules: [{ action: "FailIndex", onExitCodes: { operator: "In", values: [3] } }] };
+    const h = harness(perIndex({ backoffLimitPerIndex: 5, podFailurePolicy: policy }), [pod("a", { index: 0, phase: "Failed", exitCode: 3 }), pod("b", { index: 1 })]);
+    await h.syncer.sync(KEY);
+    assert.equal(h.stored().status?.failedIndexes, "0");
+    assert.equal(h.stored().status?.failed, 1);
+    assert.deepEqual(createdPods(h.api), []);
+  });
+
+  void it("waits out each index's own backoff, counting ignored failures in the delay and the ignored annotation", async () => {
+    const policy = { rules: [{ action: "Ignore", onExitCodes: { operator: "In", values: [5] } }] };
+    const h = harness(perIndex({ completions: 1, parallelism: 1, backoffLimitPerIndex: 2, podFailurePolicy: policy }), [
+      pod("a", { index: 0, phase: "Failed", exitCode: 5, finishedAt: T0 - 1000, annotations: { [FAILURE_COUNT]: "1" } }),
+    ]);
+    await h.syncer.sync(KEY);
+    assert.deepEqual(createdPods(h.api), []);
+    assert.deepEqual(h.after.at(-1), [KEY, 2 * POD_FAILURE_BACKOFF_MS - 1000], "the index's second failure: 20 s after it");
+    h.refreshJob();
+    h.clock.step(2 * POD_FAILURE_BACKOFF_MS - 1000);
+    await h.syncer.sync(KEY);
+    const [created] = createdPods(h.api);
+    assert.deepEqual([created?.metadata?.annotations?.[FAILURE_COUNT], created?.metadata?.annotations?.[IGNORED_COUNT]], ["1", "1"]);
+    assert.equal(h.stored().status?.failed, undefined);
+  });
+});
+
+void describe("JobSyncer successPolicy", () => {
+  void it("succeededIndexes: SuccessCriteriaMet, the remaining pods go without counting as failed, then Complete", async () => {
+    const j = job({ completionMode: "Indexed", completions: 3, parallelism: 3, successPolicy: { rules: [{ succeededIndexes: "0" }] } }, STARTED);
+    const h = harness(j, [pod("p0", { index: 0, phase: "Succeeded" }), pod("p1", { index: 1 }), pod("p2", { index: 2 })]);
+    await h.syncer.sync(KEY);
+    assert.deepEqual(cond(h.stored().status), [["SuccessCriteriaMet", "SuccessPolicy", "Matched rules at index 0"]]);
+    assert.deepEqual(h.api.verbs({ verb: "delete" }).sort(), ["delete pods ns/p1", "delete pods ns/p2"]);
+    assert.equal(h.stored().status?.completedIndexes, "0");
+    h.api.bucket("", "pods").set("ns/p1", pod("p1", { index: 1, deleting: true }));
+    h.api.bucket("", "pods").set("ns/p2", pod("p2", { index: 2, deleting: true }));
+    h.refresh();
+    h.api.clear();
+    await h.syncer.sync(KEY);
+    assert.deepEqual(h.api.verbs({ verb: "patch" }).sort(), ["patch pods ns/p1", "patch pods ns/p2"]);
+    assert.equal(h.stored().status?.failed, undefined);
+    for (const n of ["p1", "p2"]) {
+      h.api.bucket("", "pods").delete(`ns/${n}`);
+      cacheDelete(h.pods, pod(n));
+    }
+    h.refresh();
+    await h.syncer.sync(KEY);
+    const s = h.stored().status!;
+    assert.deepEqual(cond(s), [
+      ["SuccessCriteriaMet", "SuccessPolicy", "Matched rules at index 0"],
+      ["Complete", "SuccessPolicy", "Matched rules at index 0"],
+    ]);
+    assert.equal(s.completionTime, rfc3339(T0));
+  });
+
+  void it("succeededCount: met by any indexes; no more pods are created", async () => {
+    const j = job({ completionMode: "Indexed", completions: 4, parallelism: 2, successPolicy: { rules: [{ succeededIndexes: "3" }, { succeededCount: 2 }] } }, STARTED);
+    const h = harness(j, [pod("p0", { index: 0, phase: "Succeeded" }), pod("p1", { index: 1, phase: "Succeeded" })]);
+    await h.syncer.sync(KEY);
+    assert.deepEqual(cond(h.stored().status), [
+      ["SuccessCriteriaMet", "SuccessPolicy", "Matched rules at index 1"],
+      ["Complete", "SuccessPolicy", "Matched rules at index 1"],
+    ]);
+    assert.deepEqual(createdPods(h.api), []);
   });
 });

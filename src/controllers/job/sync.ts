@@ -1,19 +1,28 @@
 // One reconcile of a Job, as upstream's syncJob (pkg/controller/job) with the features 1.32
-// enables by default (JobPodReplacementPolicy, JobManagedBy, JobSuccessPolicy):
+// enables by default (JobPodReplacementPolicy, JobManagedBy, JobSuccessPolicy,
+// JobBackoffLimitPerIndex, and the GA JobPodFailurePolicy):
 //  - pods are tracked through the `batch.kubernetes.io/job-tracking` finalizer: a pod that
 //    finished is first recorded in status.uncountedTerminatedPods, then loses the finalizer,
 //    then moves into the succeeded/failed counters, so that no pod is counted twice or lost
 //    even if the pod is deleted or the controller restarts in between;
-//  - success (completions reached, or for a Job without completions any pod succeeded) first
-//    sets SuccessCriteriaMet, failure (backoffLimit exceeded, activeDeadlineSeconds passed)
+//  - success (completions reached, a successPolicy rule met, or for a Job without completions
+//    any pod succeeded) first sets SuccessCriteriaMet, failure (a podFailurePolicy FailJob
+//    rule, backoffLimit exceeded, activeDeadlineSeconds passed, failed indexes)
 //    FailureTarget; the remaining pods are deleted, and the terminal Complete or Failed
 //    condition follows once none is left running or terminating;
+//  - a failed pod's podFailurePolicy (podfailurepolicy.ts) decides whether its failure counts
+//    (Ignore: not in status.failed nor towards any limit), fails the Job (FailJob) or its
+//    index (FailIndex); with a policy only pods in phase Failed are failed, so a terminating
+//    pod is neither counted nor replaced until it is;
 //  - failed pods are replaced after an exponential backoff (10 s doubling, at most 6 min);
+//    with backoffLimitPerIndex the backoff and the failure count are per index: the count
+//    travels on the index's pods as annotations, an index past its limit is recorded in
+//    status.failedIndexes and not retried, and the Job fails once every index is done and
+//    one failed, or once more than maxFailedIndexes failed;
 //  - suspend deletes the active pods and resets startTime; Indexed Jobs run one pod per
 //    completion index and report status.completedIndexes.
-// Not done here: podFailurePolicy, successPolicy, backoffLimitPerIndex (their Jobs are served
-// and validated, but the controller applies only backoffLimit to them), and the adoption of
-// orphan pods (Jobs' selectors are generated from their uid, so orphans are rare).
+// Not done here: the adoption of orphan pods (Jobs' selectors are generated from their uid,
+// so orphans are rare), and restartPolicy OnFailure's restart counting against backoffLimit.
 import type { EnvVar, Pod, PodSpec } from "kubernetes-types/core/v1.js";
 import type { Job, JobCondition, JobStatus } from "kubernetes-types/batch/v1.js";
 import type { Logger } from "../../util/log.js";
@@ -27,7 +36,20 @@ import { controllerRefFor } from "../replicaset/claim.js";
 import type { Expectations } from "../replicaset/expectations.js";
 import { controllerRefOf, isPodReady, podsToDelete, timeOf, type RPod } from "../replicaset/podutil.js";
 import { slowStartBatch } from "../replicaset/sync.js";
-import { COMPLETION_INDEX_ANNOTATION, JOB_COMPLETION_INDEX_ENV, completionIndexOf, formatIndexes, parseIndexes } from "./indexes.js";
+import {
+  COMPLETION_INDEX_ANNOTATION,
+  INDEX_FAILURE_COUNT_ANNOTATION,
+  INDEX_IGNORED_FAILURE_COUNT_ANNOTATION,
+  JOB_COMPLETION_INDEX_ENV,
+  completionIndexOf,
+  formatIndexes,
+  indexAbsoluteFailureCount,
+  indexFailureCount,
+  indexIgnoredFailureCount,
+  parseIndexes,
+} from "./indexes.js";
+import { matchPodFailurePolicy } from "./podfailurepolicy.js";
+import { SUCCESS_POLICY_REASON, matchSuccessPolicy } from "./successpolicy.js";
 
 export const JOB_TRACKING_FINALIZER = "batch.kubernetes.io/job-tracking";
 export const JOB_CONTROLLER_MANAGER = "kubernetes.io/job-controller";
@@ -46,6 +68,26 @@ export interface JobCaches {
   pod(key: string): RPod | undefined;
   /** Pods of `namespace` whose controllerRef has this uid. */
   pods(namespace: string, jobUid: string): readonly RPod[];
+}
+
+/** What manage needs of the sync's findings. */
+interface ManageState {
+  readonly completions: number | undefined;
+  readonly indexed: boolean;
+  readonly parallelism: number;
+  readonly succeeded: number;
+  readonly completed: ReadonlySet<number>;
+  readonly terminating: number;
+  readonly perIndex: boolean;
+  readonly failedIndexes: ReadonlySet<number>;
+  /** Per index, the failed pod its replacement inherits the failure counts from (backoffLimitPerIndex). */
+  readonly delayed: ReadonlyMap<number, RPod>;
+}
+
+/** The failures of an index before its new pod, written on the pod with backoffLimitPerIndex. */
+export interface IndexFailureCounts {
+  readonly failed: number;
+  readonly ignored: number;
 }
 
 /** Per Job: failures since its last success and when the last one happened (upstream's backoffRecord). */
@@ -125,6 +167,65 @@ function isPodFailed(p: RPod, job: RJob): boolean {
   return p.metadata?.deletionTimestamp !== undefined && p.status?.phase !== "Succeeded";
 }
 
+/** The message of the first failed pod that a FailJob rule of the pod failure policy matches (upstream's getFailJobMessage). */
+function firstFailJobMessage(job: RJob, pods: readonly RPod[]): string | undefined {
+  for (const p of pods) {
+    if (!isPodFailed(p, job)) continue;
+    const m = matchPodFailurePolicy(job.spec?.podFailurePolicy, p).failJobMessage;
+    if (m !== undefined) return m;
+  }
+  return undefined;
+}
+
+/**
+ * Upstream's isIndexFailed: the pod failed and either a FailIndex rule matched it or, its
+ * failure counting, the failures of its index before it already reached backoffLimitPerIndex.
+ */
+function isIndexFailed(job: RJob, p: RPod, backoffLimitPerIndex: number): boolean {
+  if (!isPodFailed(p, job)) return false;
+  const m = matchPodFailurePolicy(job.spec?.podFailurePolicy, p);
+  if (m.action === "FailIndex") return true;
+  return m.countFailed && indexFailureCount(p) >= backoffLimitPerIndex;
+}
+
+function addIndex(set: Set<number>, i: number | undefined): void {
+  if (i !== undefined) set.add(i);
+}
+
+/**
+ * Upstream's getPodsWithDelayedDeletionPerIndex: per index that is neither done nor running,
+ * its last failed pod (the most failures before it, finished last). That pod keeps its
+ * finalizer, uncounted, until the replacement pod exists: the replacement's failure counts are
+ * that pod's plus one, and its backoff delay starts when that pod finished.
+ */
+function podsAwaitingReplacement(failedPods: readonly RPod[], indexOf: (p: RPod) => number | undefined, settled: (i: number) => boolean): Map<number, RPod> {
+  const out = new Map<number, RPod>();
+  for (const p of failedPods) {
+    const i = indexOf(p);
+    if (i === undefined || settled(i)) continue;
+    const last = out.get(i);
+    if (!last || (indexAbsoluteFailureCount(last) <= indexAbsoluteFailureCount(p) && (finishedAt(p) ?? 0) >= (finishedAt(last) ?? 0))) out.set(i, p);
+  }
+  return out;
+}
+
+/** The failure-count annotations of the pod that replaces `replaced` in its index (upstream's getNewIndexFailureCounts). */
+function replacementFailureCounts(job: RJob, replaced: RPod | undefined): IndexFailureCounts {
+  if (!replaced) return { failed: 0, ignored: 0 };
+  const failed = indexFailureCount(replaced);
+  const ignored = indexIgnoredFailureCount(replaced);
+  return matchPodFailurePolicy(job.spec?.podFailurePolicy, replaced).countFailed ? { failed: failed + 1, ignored } : { failed, ignored: ignored + 1 };
+}
+
+/** How long an index still waits before its pod is created again, after its last failed pod (upstream's getRemainingTimePerIndex). */
+export function remainingIndexBackoff(lastFailed: RPod | undefined, now: number): number {
+  if (!lastFailed) return 0;
+  const failures = indexAbsoluteFailureCount(lastFailed) + 1;
+  const delay = Math.min(POD_FAILURE_BACKOFF_MS * 2 ** (failures - 1), MAX_POD_FAILURE_BACKOFF_MS);
+  const at = finishedAt(lastFailed) ?? now;
+  return Math.max(0, at + delay - now);
+}
+
 export function conditionTrue(job: RJob | { readonly status?: DeepReadonly<JobStatus> }, type: string): boolean {
   return job.status?.conditions?.some((c) => c.type === type && c.status === "True") ?? false;
 }
@@ -134,14 +235,30 @@ export function isFinished(job: RJob): boolean {
   return conditionTrue(job, "Complete") || conditionTrue(job, "Failed");
 }
 
-/** When the pod ended: its containers' latest finishedAt, else its Ready condition's last change. */
+/**
+ * When the pod ended (upstream's getFinishedTime): the latest finishedAt of its containers if
+ * all of them (sidecars included) terminated, else when Ready turned False, else when it was
+ * deleted less its grace period, else when it was created.
+ */
 function finishedAt(p: RPod): number | undefined {
   let latest: number | undefined;
-  for (const c of p.status?.containerStatuses ?? []) {
+  const sidecars = new Set((p.spec?.initContainers ?? []).filter((c) => c.restartPolicy === "Always").map((c) => c.name));
+  const statuses = [...(p.status?.containerStatuses ?? []), ...(p.status?.initContainerStatuses ?? []).filter((c) => sidecars.has(c.name))];
+  for (const c of statuses) {
     const t = timeOf(c.state?.terminated?.finishedAt);
-    if (t !== undefined && (latest === undefined || t > latest)) latest = t;
+    if (t === undefined) {
+      latest = undefined;
+      break;
+    }
+    if (latest === undefined || t > latest) latest = t;
   }
-  return latest ?? timeOf(p.status?.conditions?.find((c) => c.type === "Ready")?.lastTransitionTime);
+  if (latest !== undefined) return latest;
+  const ready = p.status?.conditions?.find((c) => c.type === "Ready");
+  const readyFalse = ready?.status === "False" ? timeOf(ready.lastTransitionTime) : undefined;
+  if (readyFalse !== undefined) return readyFalse;
+  const deleted = timeOf(p.metadata?.deletionTimestamp);
+  if (deleted !== undefined) return deleted - (p.metadata?.deletionGracePeriodSeconds ?? 0) * 1000;
+  return timeOf(p.metadata?.creationTimestamp);
 }
 
 function errMessage(err: unknown): string {
@@ -185,34 +302,80 @@ export class JobSyncer {
     const now = this.d.clock.now();
     const completions = job.spec?.completions ?? undefined;
     const indexed = job.spec?.completionMode === "Indexed" && completions !== undefined;
+    /** The indexes of an Indexed Job are 0 to indexCount-1. */
+    const indexCount = indexed ? completions : 0;
     const parallelism = job.spec?.parallelism ?? 1;
     const backoffLimit = job.spec?.backoffLimit ?? 6;
+    const backoffLimitPerIndex = indexed ? (job.spec?.backoffLimitPerIndex ?? undefined) : undefined;
+    const perIndex = backoffLimitPerIndex !== undefined;
+    const policy = job.spec?.podFailurePolicy;
     const status = job.status ?? {};
+    const indexOf = (p: RPod): number | undefined => (indexed ? completionIndexOf(p, completions) : undefined);
+    // An earlier sync decided the Job's outcome: its pods are only being wound down.
+    const successMet = conditionTrue(job, "SuccessCriteriaMet");
+    const decided = successMet || conditionTrue(job, "FailureTarget");
 
-    // 1. Finished pods still carrying the finalizer become uncounted, then lose the finalizer.
+    const active = pods.filter(isActive);
+    const terminating = pods.filter((p) => !isTerminal(p) && p.metadata?.deletionTimestamp !== undefined).length;
     const uncountedSucceeded = new Set(status.uncountedTerminatedPods?.succeeded ?? []);
     const uncountedFailed = new Set(status.uncountedTerminatedPods?.failed ?? []);
+    /** Pods not counted yet (their finalizer is on, and its removal not underway). */
+    const notCounted = (p: RPod): boolean => hasFinalizer(p) && !this.d.finalizerRemovals.pending(key, p.metadata?.uid ?? "");
+
+    // 0. backoffLimitPerIndex: which indexes failed for good, and which failed pods keep their
+    //    finalizer until their index's replacement pod exists (it inherits their failure count).
+    const failedIndexes = perIndex ? parseIndexes(status.failedIndexes, indexCount) : new Set<number>();
+    let delayed = new Map<number, RPod>();
+    if (perIndex) {
+      for (const p of pods) {
+        const i = indexOf(p);
+        if (i !== undefined && hasFinalizer(p) && isIndexFailed(job, p, backoffLimitPerIndex)) failedIndexes.add(i);
+      }
+      if (!decided && !job.metadata?.deletionTimestamp) {
+        const succeededIndexes = parseIndexes(status.completedIndexes, indexCount);
+        for (const p of pods) if (p.status?.phase === "Succeeded" && hasFinalizer(p)) addIndex(succeededIndexes, indexOf(p));
+        const activeIndexes = new Set<number>();
+        for (const p of active) addIndex(activeIndexes, indexOf(p));
+        const candidates = pods.filter((p) => notCounted(p) && !uncountedFailed.has(p.metadata?.uid ?? "") && isPodFailed(p, job));
+        delayed = podsAwaitingReplacement(candidates, indexOf, (i) => succeededIndexes.has(i) || failedIndexes.has(i) || activeIndexes.has(i));
+      }
+    }
+    const isDelayed = (p: RPod): boolean => {
+      const i = indexOf(p);
+      return i !== undefined && delayed.get(i) === p;
+    };
+
+    // 1. Finished pods still carrying the finalizer become uncounted, then lose the finalizer.
+    //    A failure the pod failure policy ignores loses the finalizer without being counted.
+    const releaseUncounted = new Set<string>();
     let newFailures = 0;
     let lastFailure: number | undefined;
     let newSuccess = false;
     for (const p of pods) {
       const pu = p.metadata?.uid ?? "";
-      if (!hasFinalizer(p) || this.d.finalizerRemovals.pending(key, pu) || uncountedSucceeded.has(pu) || uncountedFailed.has(pu)) continue;
+      if (!notCounted(p) || uncountedSucceeded.has(pu) || uncountedFailed.has(pu) || isDelayed(p)) continue;
       if (p.status?.phase === "Succeeded") {
         uncountedSucceeded.add(pu);
         newSuccess = true;
-      } else if (isPodFailed(p, job)) {
-        uncountedFailed.add(pu);
-        newFailures++;
-        const at = finishedAt(p) ?? now;
-        if (lastFailure === undefined || at > lastFailure) lastFailure = at;
+        continue;
       }
+      // Once the outcome is decided, a pod deleted before it finished is done too (upstream
+      // counts every unfinished pod of a failing Job as failed, and none of a succeeding one).
+      if (!isPodFailed(p, job) && !(decided && p.metadata?.deletionTimestamp)) continue;
+      if (successMet && p.status?.phase !== "Failed") {
+        releaseUncounted.add(pu);
+        continue;
+      }
+      newFailures++;
+      const at = finishedAt(p) ?? now;
+      if (lastFailure === undefined || at > lastFailure) lastFailure = at;
+      if (matchPodFailurePolicy(policy, p).countFailed) uncountedFailed.add(pu);
+      else releaseUncounted.add(pu);
     }
     this.recordBackoff(key, newSuccess, newFailures, lastFailure);
     const uncountedChanged = uncountedSucceeded.size !== (status.uncountedTerminatedPods?.succeeded?.length ?? 0) || uncountedFailed.size !== (status.uncountedTerminatedPods?.failed?.length ?? 0);
+    const failedIndexesText = perIndex ? formatIndexes(failedIndexes) : undefined;
 
-    const active = pods.filter(isActive);
-    const terminating = pods.filter((p) => !isTerminal(p) && p.metadata?.deletionTimestamp !== undefined).length;
     const startTime = job.spec?.suspend === true ? undefined : (status.startTime ?? rfc3339(now));
     const base = (): JobStatus => {
       const out: JobStatus = {
@@ -221,18 +384,22 @@ export class JobSyncer {
         ready: active.filter(isPodReady).length,
         terminating,
         uncountedTerminatedPods: uncountedOf(uncountedSucceeded, uncountedFailed),
+        ...(failedIndexesText !== undefined ? { failedIndexes: failedIndexesText } : {}),
       };
       if (startTime !== undefined) out.startTime = startTime;
       else delete out.startTime;
       return out;
     };
     let resourceVersion = job.metadata?.resourceVersion;
-    if (uncountedChanged) {
+    if (uncountedChanged || failedIndexesText !== (status.failedIndexes ?? undefined)) {
       // Recorded before any finalizer goes: if the removals land and this sync dies, the uids
-      // still say which pods are to be counted.
+      // still say which pods are to be counted, and failedIndexes which indexes not to retry.
       resourceVersion = await this.writeStatus(job, resourceVersion, base());
     }
-    const toRelease = pods.filter((p) => hasFinalizer(p) && (uncountedSucceeded.has(p.metadata?.uid ?? "") || uncountedFailed.has(p.metadata?.uid ?? "")));
+    const toRelease = pods.filter((p) => {
+      const u = p.metadata?.uid ?? "";
+      return hasFinalizer(p) && (uncountedSucceeded.has(u) || uncountedFailed.has(u) || releaseUncounted.has(u));
+    });
     const released = await this.removeFinalizers(key, job, toRelease);
 
     // 2. Uncounted pods whose finalizer is gone (or that are gone) move into the counters.
@@ -245,7 +412,7 @@ export class JobSyncer {
       if (!counted(u)) continue;
       uncountedSucceeded.delete(u);
       const p = byUid.get(u);
-      const index = indexed && p ? completionIndexOf(p, completions) : undefined;
+      const index = p ? indexOf(p) : undefined;
       if (indexed) {
         if (index !== undefined && !completed.has(index)) {
           completed.add(index);
@@ -262,6 +429,11 @@ export class JobSyncer {
     // Decisions count the pods that finished, counted or not yet.
     const succeededSoFar = succeeded + uncountedSucceeded.size;
     const failedSoFar = failed + uncountedFailed.size;
+    const succeededIndexesSoFar = new Set(completed);
+    for (const u of uncountedSucceeded) {
+      const p = byUid.get(u);
+      if (p) addIndex(succeededIndexesSoFar, indexOf(p));
+    }
 
     // 3. Conditions: an interim one first, the terminal one once no pod is left.
     const conditions = [...(mutable(status.conditions ?? []) as JobCondition[])];
@@ -270,9 +442,19 @@ export class JobSyncer {
     if (!interim) {
       const deadline = job.spec?.activeDeadlineSeconds;
       const started = timeOf(startTime);
-      if (failedSoFar > backoffLimit) interim = newCondition("FailureTarget", "BackoffLimitExceeded", "Job has reached the specified backoff limit", nowStr);
+      const maxFailedIndexes = job.spec?.maxFailedIndexes ?? undefined;
+      const failJobMessage = policy ? firstFailJobMessage(job, pods) : undefined;
+      const successPolicyMessage = indexed ? matchSuccessPolicy(job.spec?.successPolicy, completions, succeededIndexesSoFar) : undefined;
+      if (failJobMessage !== undefined) interim = newCondition("FailureTarget", "PodFailurePolicy", failJobMessage, nowStr);
+      else if (failedSoFar > backoffLimit) interim = newCondition("FailureTarget", "BackoffLimitExceeded", "Job has reached the specified backoff limit", nowStr);
       else if (deadline !== undefined && started !== undefined && job.spec?.suspend !== true && now - started >= deadline * 1000) {
         interim = newCondition("FailureTarget", "DeadlineExceeded", "Job was active longer than specified deadline", nowStr);
+      } else if (perIndex && maxFailedIndexes !== undefined && failedIndexes.size > maxFailedIndexes) {
+        interim = newCondition("FailureTarget", "MaxFailedIndexesExceeded", "Job has exceeded the specified maximal number of failed indexes", nowStr);
+      } else if (perIndex && failedIndexes.size > 0 && failedIndexes.size + succeededIndexesSoFar.size >= indexCount) {
+        interim = newCondition("FailureTarget", "FailedIndexes", "Job has failed indexes", nowStr);
+      } else if (successPolicyMessage !== undefined) {
+        interim = newCondition("SuccessCriteriaMet", SUCCESS_POLICY_REASON, successPolicyMessage, nowStr);
       } else if (completions !== undefined ? (indexed ? completed.size >= completions : succeededSoFar >= completions) : succeededSoFar > 0 && active.length === 0) {
         interim = newCondition("SuccessCriteriaMet", "CompletionsReached", "Reached expected number of succeeded pods", nowStr);
       }
@@ -283,10 +465,12 @@ export class JobSyncer {
     // Events of what the status write records, sent once it landed (a Conflict retries the sync).
     const afterWrite: (() => void)[] = [];
     if (interim) {
-      // The Job's outcome is decided: its remaining pods go, and then it is finished.
+      // The Job's outcome is decided: its remaining pods go, and then it is finished. Failed
+      // pods kept for their index's replacement are counted by the next sync, which sees the
+      // interim condition.
       await this.deletePods(key, job, active, active.length);
       const left = active.length + terminating;
-      if (left === 0 && allCounted) {
+      if (left === 0 && allCounted && delayed.size === 0) {
         const terminal = interim.type === "SuccessCriteriaMet" ? "Complete" : "Failed";
         if (!conditions.some((c) => c.type === terminal && c.status === "True")) {
           conditions.push(newCondition(terminal, interim.reason ?? "", interim.message ?? "", nowStr));
@@ -302,7 +486,9 @@ export class JobSyncer {
     } else {
       const suspendChanged = this.suspendCondition(job, conditions, nowStr, afterWrite);
       if (job.spec?.suspend === true) await this.deletePods(key, job, active, active.length);
-      else if (this.d.expectations.satisfied(key) && !suspendChanged) await this.manage(key, job, active, pods, { completions, indexed, parallelism, succeeded: succeededSoFar, completed });
+      else if (this.d.expectations.satisfied(key) && !suspendChanged) {
+        await this.manage(key, job, active, pods, { completions, indexed, parallelism, succeeded: succeededSoFar, completed, terminating, failedIndexes, delayed, perIndex });
+      }
       const until = deadlineRequeue(job, startTime, now);
       if (until !== undefined) this.d.enqueueAfter(key, until);
     }
@@ -374,15 +560,9 @@ export class JobSyncer {
   }
 
   /** Creates or deletes pods towards the number that should be running. */
-  private async manage(
-    key: string,
-    job: RJob,
-    active: readonly RPod[],
-    pods: readonly RPod[],
-    o: { readonly completions: number | undefined; readonly indexed: boolean; readonly parallelism: number; readonly succeeded: number; readonly completed: ReadonlySet<number> },
-  ): Promise<void> {
+  private async manage(key: string, job: RJob, active: readonly RPod[], pods: readonly RPod[], o: ManageState): Promise<void> {
     if (o.indexed && o.completions !== undefined) {
-      await this.manageIndexed(key, job, active, pods, o.completions, o.parallelism, o.completed);
+      await this.manageIndexed(key, job, active, pods, o.completions, o);
       return;
     }
     let want: number;
@@ -392,38 +572,60 @@ export class JobSyncer {
       await this.deletePods(key, job, active, active.length - want);
       return;
     }
-    if (active.length < want) await this.createPods(key, job, Array.from({ length: want - active.length }, () => undefined));
+    // Replacing only failed pods: a terminating pod still holds its place until it failed.
+    const holding = active.length + (onlyReplaceFailedPods(job) ? o.terminating : 0);
+    if (holding < want) await this.createPods(key, job, Array.from({ length: want - holding }, () => undefined));
   }
 
-  private async manageIndexed(key: string, job: RJob, active: readonly RPod[], pods: readonly RPod[], completions: number, parallelism: number, completed: ReadonlySet<number>): Promise<void> {
+  private async manageIndexed(key: string, job: RJob, active: readonly RPod[], pods: readonly RPod[], completions: number, o: ManageState): Promise<void> {
     // Pods without a valid index, of a completed index, or a second one of an index, go.
     const running = new Map<number, RPod>();
     const extra: RPod[] = [];
     for (const p of active) {
       const i = completionIndexOf(p, completions);
-      if (i === undefined || completed.has(i) || running.has(i)) extra.push(p);
+      if (i === undefined || o.completed.has(i) || running.has(i)) extra.push(p);
       else running.set(i, p);
     }
-    // A succeeded pod not counted yet still holds its index.
-    const taken = new Set<number>([...completed, ...running.keys()]);
+    // A succeeded pod not counted yet still holds its index; a failed index is not retried;
+    // when only failed pods are replaced, a terminating pod holds its index until it failed.
+    const taken = new Set<number>([...o.completed, ...running.keys(), ...o.failedIndexes]);
+    const replaceOnlyFailed = onlyReplaceFailedPods(job);
     for (const p of pods) {
       const i = completionIndexOf(p, completions);
-      if (i !== undefined && p.status?.phase === "Succeeded") taken.add(i);
+      if (i === undefined) continue;
+      if (p.status?.phase === "Succeeded" || (replaceOnlyFailed && !isTerminal(p) && p.metadata?.deletionTimestamp !== undefined)) taken.add(i);
     }
-    const over = Math.max(0, running.size - parallelism);
+    const over = Math.max(0, running.size - o.parallelism);
     if (extra.length > 0 || over > 0) {
       const byIndexDesc = [...running.entries()].sort((a, b) => b[0] - a[0]).map(([, p]) => p);
       await this.deletePods(key, job, [...extra, ...byIndexDesc.slice(0, over)], extra.length + over);
       return;
     }
     const missing: number[] = [];
-    for (let i = 0; i < completions && running.size + missing.length < parallelism; i++) if (!taken.has(i)) missing.push(i);
-    if (missing.length > 0) await this.createPods(key, job, missing);
+    for (let i = 0; i < completions && running.size + missing.length < o.parallelism; i++) if (!taken.has(i)) missing.push(i);
+    if (missing.length === 0) return;
+    if (!o.perIndex) {
+      await this.createPods(key, job, missing);
+      return;
+    }
+    // backoffLimitPerIndex: each index waits out the backoff of its own failures; when none
+    // may start yet, the sync comes back when the first may.
+    const now = this.d.clock.now();
+    const wait = new Map(missing.map((i) => [i, remainingIndexBackoff(o.delayed.get(i), now)] as const));
+    const ready = missing.filter((i) => wait.get(i) === 0);
+    if (ready.length === 0) {
+      this.d.enqueueAfter(key, Math.min(...wait.values()));
+      return;
+    }
+    await this.createPods(key, job, ready, (i) => replacementFailureCounts(job, o.delayed.get(i)));
   }
 
-  /** Creates one pod per entry (an index for Indexed Jobs), after the failure backoff. */
-  private async createPods(key: string, job: RJob, indexes: readonly (number | undefined)[]): Promise<void> {
-    const wait = this.remainingBackoff(key, this.d.clock.now());
+  /**
+   * Creates one pod per entry (an index for Indexed Jobs). Without `failureCounts` (the
+   * per-index annotations, with backoffLimitPerIndex) only after the Job's failure backoff.
+   */
+  private async createPods(key: string, job: RJob, indexes: readonly (number | undefined)[], failureCounts?: (index: number) => IndexFailureCounts): Promise<void> {
+    const wait = failureCounts ? 0 : this.remainingBackoff(key, this.d.clock.now());
     if (wait > 0) {
       this.d.enqueueAfter(key, wait);
       return;
@@ -434,7 +636,8 @@ export class JobSyncer {
     const { successes, error } = await slowStartBatch(batch.length, 1, async () => {
       const index = batch[next++];
       try {
-        const created = await this.podApi.namespace(job.metadata?.namespace ?? "").create(podFor(job, index), { answer: "metadata" });
+        const counts = index !== undefined ? failureCounts?.(index) : undefined;
+        const created = await this.podApi.namespace(job.metadata?.namespace ?? "").create(podFor(job, index, counts), { answer: "metadata" });
         this.d.events.event(eventTarget(job), "Normal", "SuccessfulCreate", `Created pod: ${created.metadata?.name ?? ""}`);
       } catch (err) {
         this.d.expectations.creationObserved(key);
@@ -559,8 +762,11 @@ function sorted(v: unknown): unknown {
   return out;
 }
 
-/** The pod a Job creates: its template, controlled by the Job, tracked by the finalizer; for Indexed Jobs, of one index. */
-export function podFor(job: RJob, index: number | undefined): Pod {
+/**
+ * The pod a Job creates: its template, controlled by the Job, tracked by the finalizer; for
+ * Indexed Jobs, of one index, and with backoffLimitPerIndex carrying its index's failures so far.
+ */
+export function podFor(job: RJob, index: number | undefined, failureCounts?: IndexFailureCounts): Pod {
   const t = job.spec?.template;
   const name = job.metadata?.name ?? "";
   const labels: Record<string, string> = { ...(t?.metadata?.labels ?? {}) };
@@ -573,6 +779,10 @@ export function podFor(job: RJob, index: number | undefined): Pod {
     const withIndex = <C extends { env?: EnvVar[] }>(c: C): C => (c.env?.some((e) => e.name === JOB_COMPLETION_INDEX_ENV) ? c : { ...c, env: [...(c.env ?? []), env] });
     spec = { ...spec, containers: spec.containers.map(withIndex), ...(spec.initContainers ? { initContainers: spec.initContainers.map(withIndex) } : {}) };
     if (!spec.hostname) spec.hostname = `${name}-${index}`;
+    if (failureCounts) {
+      annotations[INDEX_FAILURE_COUNT_ANNOTATION] = String(failureCounts.failed);
+      if (failureCounts.ignored > 0) annotations[INDEX_IGNORED_FAILURE_COUNT_ANNOTATION] = String(failureCounts.ignored);
+    }
   }
   return {
     apiVersion: "v1",
