@@ -1,6 +1,6 @@
 // Completion indexes of Indexed Jobs (upstream pkg/controller/job/indexed_job_utils.go): which
 // index a pod runs, and the compressed text of a set of indexes that status.completedIndexes
-// holds ("1,3-5,7": ascending, every run of consecutive indexes as a range).
+// holds ("1,3-5,7": ascending, every run of three or more consecutive indexes as a range).
 import type { DeepReadonly } from "../../client/objects.js";
 import type { Pod } from "kubernetes-types/core/v1.js";
 
@@ -29,14 +29,16 @@ export function parseIndexes(text: string | undefined, completions: number): Set
   return out;
 }
 
-/** The compressed text of `indexes`: ascending, each run of consecutive indexes as "a-b". */
+/** The compressed text of `indexes`: ascending, each run of three or more consecutive indexes as "a-b". */
 export function formatIndexes(indexes: Iterable<number>): string {
   const sorted = [...new Set(indexes)].sort((a, b) => a - b);
   const parts: string[] = [];
   for (let i = 0; i < sorted.length; ) {
     let j = i;
     while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
-    parts.push(j > i ? `${sorted[i]}-${sorted[j]}` : String(sorted[i]));
+    // Upstream's orderedIntervals.String: only three or more consecutive indexes are a range.
+    if (j === i) parts.push(String(sorted[i]));
+    else parts.push(`${sorted[i]}${j === i + 1 ? "," : "-"}${sorted[j]}`);
     i = j + 1;
   }
   return parts.join(",");
