@@ -18,12 +18,14 @@ import { loadKubeconfig, type ClientConfig } from "../util/kubeconfig.js";
 import type { Logger } from "../util/log.js";
 import type { Controller, ControllerContext, ControllerFactory } from "./context.js";
 import { deploymentController } from "./deployment/index.js";
+import { DAEMONSET_CONTROLLER, DAEMONSET_WORKERS, daemonSetController } from "./daemonset/index.js";
 import { disruptionController, DISRUPTION_CONTROLLER } from "./disruption/index.js";
 import { endpointsController, ENDPOINTS_CONTROLLER } from "./endpoints/index.js";
 import { endpointSliceController, ENDPOINTSLICE_CONTROLLER } from "./endpointslice/index.js";
 import { garbageCollectorController, GARBAGE_COLLECTOR_CONTROLLER } from "./garbagecollector/controller.js";
 import { jobController, JOB_CONTROLLER } from "./job/index.js";
 import { cronJobController, CRONJOB_CONTROLLER } from "./cronjob/index.js";
+import { HPA_CONTROLLER, HPA_DEFAULT_WORKERS, horizontalPodAutoscalerController } from "./podautoscaler/index.js";
 import { ttlAfterFinishedController, TTL_AFTER_FINISHED_CONTROLLER } from "./ttlafterfinished/index.js";
 import { namespaceController, NAMESPACE_CONTROLLER } from "./namespace/controller.js";
 import { replicaSetController, replicationControllerController } from "./replicaset/index.js";
@@ -42,6 +44,8 @@ export interface KnownController {
   readonly factory: ControllerFactory;
   /** Upstream's --concurrent-*-syncs default. */
   readonly workers: number;
+  /** The source component of its Events when upstream's differs from its name (`kubectl describe`'s "From"). */
+  readonly eventSource?: string;
 }
 
 /** The controllers `k8ts controller-manager` runs, with kube-controller-manager's names and defaults. */
@@ -50,15 +54,17 @@ export function builtinControllers(o: { readonly nodeIpam?: NodeIpamOptionsInput
     { name: "deployment-controller", aliases: ["deployment"], factory: deploymentController, workers: 5 },
     { name: "replicaset-controller", aliases: ["replicaset"], factory: replicaSetController, workers: 5 },
     { name: "replicationcontroller-controller", aliases: ["replicationcontroller"], factory: replicationControllerController, workers: 5 },
+    { name: DAEMONSET_CONTROLLER, aliases: ["daemonset"], factory: daemonSetController, workers: DAEMONSET_WORKERS },
     { name: JOB_CONTROLLER, aliases: ["job"], factory: jobController, workers: 5 },
     { name: CRONJOB_CONTROLLER, aliases: ["cronjob"], factory: cronJobController, workers: 5 },
+    { name: HPA_CONTROLLER, aliases: ["horizontalpodautoscaling"], factory: horizontalPodAutoscalerController, workers: HPA_DEFAULT_WORKERS, eventSource: "horizontal-pod-autoscaler" },
     { name: TTL_AFTER_FINISHED_CONTROLLER, aliases: ["ttlafterfinished"], factory: ttlAfterFinishedController, workers: 5 },
     { name: GARBAGE_COLLECTOR_CONTROLLER, aliases: ["garbagecollector"], factory: garbageCollectorController, workers: 20 },
     { name: NAMESPACE_CONTROLLER, aliases: ["namespace"], factory: namespaceController, workers: 10 },
     { name: SERVICE_ACCOUNT_CONTROLLER, aliases: ["serviceaccount"], factory: serviceAccountsController, workers: 1 },
     { name: ENDPOINTS_CONTROLLER, aliases: ["endpoint"], factory: endpointsController, workers: 5 },
     { name: ENDPOINTSLICE_CONTROLLER, aliases: ["endpointslice"], factory: endpointSliceController, workers: 5 },
-    { name: NODE_LIFECYCLE_CONTROLLER, aliases: ["nodelifecycle"], factory: nodeLifecycleController, workers: 8 },
+    { name: NODE_LIFECYCLE_CONTROLLER, aliases: ["nodelifecycle"], factory: nodeLifecycleController, workers: 8, eventSource: "node-controller" },
     { name: TAINT_EVICTION_CONTROLLER, aliases: [], factory: taintEvictionController, workers: 8 },
     { name: POD_GC_CONTROLLER, aliases: ["podgc"], factory: podGCController, workers: 1 },
     { name: DISRUPTION_CONTROLLER, aliases: ["disruption"], factory: disruptionController, workers: 1 },
@@ -322,7 +328,7 @@ export class ControllerManager {
     for (const { controller: k, workers } of o.enabled) {
       const client = this.newClient(k.name);
       clients.push(client);
-      const events = EventRecorder.forClient(client, { component: k.name, log });
+      const events = EventRecorder.forClient(client, { component: k.eventSource ?? k.name, log });
       recorders.push(events);
       const ctx: ControllerContext = { client, informers, events, log, metrics: this.metrics, registry: this.registry };
       try {
