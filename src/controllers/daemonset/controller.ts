@@ -15,7 +15,7 @@ import { Expectations } from "../replicaset/expectations.js";
 import { claimablePods, ensurePodControllerIndex } from "../replicaset/podindex.js";
 import { controllerRefOf, isPodReady, type RPod } from "../replicaset/podutil.js";
 import { FailedPodsBackoff } from "./backoff.js";
-import type { RRevision } from "./history.js";
+import type { RRevision } from "../history/history.js";
 import { nodeShouldRunDaemonPod, type RDaemonSet, type RNode } from "./nodes.js";
 import { DaemonSetSyncer, type DaemonSetCaches } from "./sync.js";
 import { DAEMONSET_KIND } from "./util.js";

@@ -14,4 +14,4 @@ export { planRollingUpdate, type RollingPlan } from "./rolling.js";
 export { calculateCounts, type DaemonSetCounts } from "./status.js";
 export { FailedPodsBackoff } from "./backoff.js";
 export { DaemonSetHistory, templatePatch, templateHash, isCurrentRevision } from "./revisions.js";
-export { CONTROLLER_REVISION_HASH_LABEL, RevisionWriter, hashOf, revisionName, newControllerRevision, equalData, findEqualRevisions, byRevision, maxRevision, revisionHash, canonicalJson, type RRevision } from "./history.js";
+export { CONTROLLER_REVISION_HASH_LABEL, RevisionWriter, hashOf, revisionName, newControllerRevision, equalData, findEqualRevisions, byRevision, maxRevision, revisionHash, canonicalJson, type RRevision } from "../history/history.js";

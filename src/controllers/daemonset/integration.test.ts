@@ -13,7 +13,7 @@ import { until as waitUntil } from "../../testing/wait.js";
 import { createLogger } from "../../util/log.js";
 import type { ControllerContext } from "../context.js";
 import { RecordingEventSink } from "../testing/index.js";
-import { CONTROLLER_REVISION_HASH_LABEL } from "./history.js";
+import { CONTROLLER_REVISION_HASH_LABEL } from "../history/history.js";
 import { DAEMONSET_WORKERS, daemonSetController } from "./index.js";
 
 const until = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 15_000): Promise<T> => waitUntil(what, probe, ms);

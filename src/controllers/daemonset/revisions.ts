@@ -9,7 +9,7 @@ import type { Api, ResourceApi } from "../api.js";
 import { claimObjects } from "../replicaset/claim.js";
 import { WorkloadError } from "../replicaset/errors.js";
 import type { RPod } from "../replicaset/podutil.js";
-import { CONTROLLER_REVISION_HASH_LABEL, RevisionWriter, byRevision, equalData, hashOf, maxRevision, newControllerRevision, revisionHash, sortedCopy, type RRevision } from "./history.js";
+import { CONTROLLER_REVISION_HASH_LABEL, RevisionWriter, byRevision, equalData, hashOf, maxRevision, newControllerRevision, revisionHash, sortedCopy, type RRevision } from "../history/history.js";
 import type { RDaemonSet } from "./nodes.js";
 import { dsOwner } from "./util.js";
 

@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { ControllerRevision } from "kubernetes-types/apps/v1.js";
 import type { Pod } from "kubernetes-types/core/v1.js";
-import { CONTROLLER_REVISION_HASH_LABEL } from "./history.js";
+import { CONTROLLER_REVISION_HASH_LABEL } from "../history/history.js";
 import { KEY, createdOn, daemonSet, deleted, harness, hashOf, lastStatus, node, pod, revisionOf } from "./testutil.js";
 
 const OLD = "oldhash";

@@ -21,7 +21,7 @@ import type { Expectations } from "../replicaset/expectations.js";
 import { isPodAvailable, isPodReady, type RPod } from "../replicaset/podutil.js";
 import { slowStartBatch, SLOW_START_INITIAL_BATCH } from "../replicaset/sync.js";
 import type { FailedPodsBackoff } from "./backoff.js";
-import { CONTROLLER_REVISION_HASH_LABEL, type RRevision } from "./history.js";
+import { CONTROLLER_REVISION_HASH_LABEL, type RRevision } from "../history/history.js";
 import { nodeShouldRunDaemonPod, pinToNode, withDaemonTolerations, type RDaemonSet, type RNode } from "./nodes.js";
 import { DaemonSetHistory } from "./revisions.js";
 import { planRollingUpdate } from "./rolling.js";

@@ -11,7 +11,7 @@ import { FakeApi, RecordingEventSink, seedIndexer } from "../testing/index.js";
 import { Expectations } from "../replicaset/expectations.js";
 import { POD_CONTROLLER_INDEX, claimablePods, podControllerIndexFunc } from "../replicaset/podindex.js";
 import { FailedPodsBackoff } from "./backoff.js";
-import { CONTROLLER_REVISION_HASH_LABEL, newControllerRevision } from "./history.js";
+import { CONTROLLER_REVISION_HASH_LABEL, newControllerRevision } from "../history/history.js";
 import { pinToNode } from "./nodes.js";
 import { templateHash, templatePatch } from "./revisions.js";
 import { DaemonSetSyncer, type DaemonSetCaches } from "./sync.js";

@@ -4,7 +4,7 @@
 import { scaledValueFromIntOrPercent, type IntOrString } from "../../api/intstr.js";
 import type { Owner } from "../replicaset/claim.js";
 import type { RPod } from "../replicaset/podutil.js";
-import { CONTROLLER_REVISION_HASH_LABEL } from "./history.js";
+import { CONTROLLER_REVISION_HASH_LABEL } from "../history/history.js";
 import { targetNodeName, type RDaemonSet } from "./nodes.js";
 
 export const DAEMONSET_API_VERSION = "apps/v1";

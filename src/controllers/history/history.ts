@@ -1,4 +1,4 @@
-// ControllerRevisions: the history a DaemonSet (and, upstream, a StatefulSet) keeps of its pod
+// ControllerRevisions: the history DaemonSets and StatefulSets keep of their pod
 // templates (upstream pkg/controller/history). A revision is an immutable snapshot (`data`)
 // with an increasing `revision` number, named `<owner>-<hash>` and labelled with the hash, so
 // that pods carrying `controller-revision-hash` can be matched to the revision they were made
