@@ -183,6 +183,33 @@ void describe("JobSyncer", () => {
     assert.ok(h.events.events.some((e) => e.reason === "BackoffLimitExceeded" && e.type === "Warning"));
   });
 
+  void it("with restartPolicy OnFailure, counts the active pods' container restarts towards backoffLimit", async () => {
+    const restarting = (name: string, restartCount: number): Pod => {
+      const p = pod(name);
+      return { ...p, status: { ...p.status, containerStatuses: [{ name: "c", image: "perl", imageID: "", ready: false, restartCount }] } };
+    };
+    const onFailure = (backoffLimit: number): Job => {
+      const j = job({ backoffLimit, parallelism: 2, completions: 2 }, { startTime: rfc3339(T0 - 10_000) });
+      return { ...j, spec: { ...j.spec!, template: { ...j.spec!.template, spec: { ...j.spec!.template.spec!, restartPolicy: "OnFailure" } } } };
+    };
+    const below = harness(onFailure(3), [restarting("a", 1), restarting("b", 1)]);
+    await below.syncer.sync(KEY);
+    assert.equal(below.stored().status?.conditions, undefined, "2 restarts are below a limit of 3");
+    const at = harness(onFailure(3), [restarting("a", 2), restarting("b", 1)]);
+    await at.syncer.sync(KEY);
+    assert.deepEqual(
+      at.stored().status?.conditions?.map((c) => [c.type, c.reason]),
+      [["FailureTarget", "BackoffLimitExceeded"]],
+    );
+    assert.deepEqual(at.api.verbs({ verb: "delete" }).sort(), ["delete pods ns/a", "delete pods ns/b"]);
+    const zero = harness(onFailure(0), [restarting("a", 1)]);
+    await zero.syncer.sync(KEY);
+    assert.equal(zero.stored().status?.conditions?.[0]?.reason, "BackoffLimitExceeded", "with a limit of 0 any restart fails the Job");
+    const never = harness(job({ backoffLimit: 1 }, { startTime: rfc3339(T0 - 10_000) }), [restarting("a", 5)]);
+    await never.syncer.sync(KEY);
+    assert.equal(never.stored().status?.conditions, undefined, "restartPolicy Never: restarts do not count");
+  });
+
   void it("replaces a failed pod only after the failure backoff", async () => {
     const h = harness(job({}, { startTime: rfc3339(T0 - 60_000) }), [pod("a", { phase: "Failed", finishedAt: T0 - 1000 })]);
     await h.syncer.sync(KEY);

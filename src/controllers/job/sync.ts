@@ -21,8 +21,9 @@
 //    one failed, or once more than maxFailedIndexes failed;
 //  - suspend deletes the active pods and resets startTime; Indexed Jobs run one pod per
 //    completion index and report status.completedIndexes.
-// Not done here: the adoption of orphan pods (Jobs' selectors are generated from their uid,
-// so orphans are rare), and restartPolicy OnFailure's restart counting against backoffLimit.
+// With restartPolicy OnFailure the container restarts of the active pods count towards
+// backoffLimit too. Not done here: the adoption of orphan pods (Jobs' selectors are generated
+// from their uid, so orphans are rare).
 import type { EnvVar, Pod, PodSpec } from "kubernetes-types/core/v1.js";
 import type { Job, JobCondition, JobStatus } from "kubernetes-types/batch/v1.js";
 import type { Logger } from "../../util/log.js";
@@ -446,7 +447,9 @@ export class JobSyncer {
       const failJobMessage = policy ? firstFailJobMessage(job, pods) : undefined;
       const successPolicyMessage = indexed ? matchSuccessPolicy(job.spec?.successPolicy, completions, succeededIndexesSoFar) : undefined;
       if (failJobMessage !== undefined) interim = newCondition("FailureTarget", "PodFailurePolicy", failJobMessage, nowStr);
-      else if (failedSoFar > backoffLimit) interim = newCondition("FailureTarget", "BackoffLimitExceeded", "Job has reached the specified backoff limit", nowStr);
+      else if (failedSoFar > backoffLimit || pastBackoffLimitOnFailure(job, active, backoffLimit)) {
+        interim = newCondition("FailureTarget", "BackoffLimitExceeded", "Job has reached the specified backoff limit", nowStr);
+      }
       else if (deadline !== undefined && started !== undefined && job.spec?.suspend !== true && now - started >= deadline * 1000) {
         interim = newCondition("FailureTarget", "DeadlineExceeded", "Job was active longer than specified deadline", nowStr);
       } else if (perIndex && maxFailedIndexes !== undefined && failedIndexes.size > maxFailedIndexes) {
@@ -712,6 +715,21 @@ export class JobSyncer {
     const written = await this.jobApi.namespace(job.metadata?.namespace ?? "").updateStatus(obj, { answer: "metadata" });
     return written.metadata?.resourceVersion;
   }
+}
+
+/**
+ * Upstream's pastBackoffLimitOnFailure: with restartPolicy OnFailure a failing container is
+ * restarted in its pod instead of failing it, so the restarts of the running and pending pods'
+ * containers count towards backoffLimit (any restart at all when it is 0).
+ */
+function pastBackoffLimitOnFailure(job: RJob, active: readonly RPod[], backoffLimit: number): boolean {
+  if (job.spec?.template?.spec?.restartPolicy !== "OnFailure") return false;
+  let restarts = 0;
+  for (const p of active) {
+    if (p.status?.phase !== "Running" && p.status?.phase !== "Pending") continue;
+    for (const c of [...(p.status.initContainerStatuses ?? []), ...(p.status.containerStatuses ?? [])]) restarts += c.restartCount ?? 0;
+  }
+  return backoffLimit === 0 ? restarts > 0 : restarts >= backoffLimit;
 }
 
 /** What an event about the Job names (its involvedObject). */
