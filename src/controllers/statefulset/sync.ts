@@ -204,10 +204,14 @@ export class StatefulSetSyncer {
     // A missing pod is made from the current revision below the partition (so a rollout held
     // at a partition does not spread through recreated pods), else from the update revision.
     const rolling = set.spec?.updateStrategy?.type !== "OnDelete";
-    const partition = set.spec?.updateStrategy?.rollingUpdate?.partition ?? 0;
+    const rollingUpdate = set.spec?.updateStrategy?.rollingUpdate;
+    const partition = rollingUpdate?.partition ?? 0;
+    // Without rollingUpdate (never, once the API server defaulted it) upstream keeps the first
+    // status.currentReplicas ordinals on the current revision instead.
+    const keepCurrent = !rolling ? 0 : rollingUpdate ? partition : (set.status?.currentReplicas ?? 0);
     const replicas: RPod[] = slots.map((p, i) => {
       if (p) return p;
-      const rev = rolling && i < partition ? current : update;
+      const rev = i < keepCurrent ? current : update;
       return newStatefulPod(set, revisionTemplate(rev), start + i, rev.metadata?.name ?? "");
     });
     condemned.sort((a, b) => ordinalOf(b) - ordinalOf(a));
