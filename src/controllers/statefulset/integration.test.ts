@@ -47,7 +47,7 @@ void describe("statefulset controller against an API server", () => {
     await srv?.stop();
   });
 
-  void it("creates web-0 and its claim, then web-1 only once web-0 is Running and Ready, and reports the status", async () => {
+  void it("creates web-0 and its claim, then web-1 only once web-0 is Running and Ready, reports the status for kubectl, and rolls a template change from web-1 down", async () => {
     const sets = client.forKind("apps/v1", "StatefulSet").namespace("default");
     const pods = client.forKind("v1", "Pod").namespace("default");
     const pvcs = client.forKind("v1", "PersistentVolumeClaim").namespace("default");
@@ -106,6 +106,31 @@ void describe("statefulset controller against an API server", () => {
     const out = await srv.kubectl(["rollout", "status", "sts/web", "--timeout=10s"]);
     // partition 0 is set by defaulting, so kubectl reports a partitioned rollout.
     assert.match(out.stdout, /^partitioned roll out complete: 2 new pods have been updated/, out.stderr);
+
+    // A template change rolls web-1, then web-0, each recreated from revision 2 once the one
+    // above it is ready again; the test plays the kubelet for every pod that appears.
+    const markReady = async (): Promise<void> => {
+      for (const p of (await pods.list()).items as Pod[]) {
+        if (p.metadata?.deletionTimestamp || p.status?.phase === "Running") continue;
+        const ts = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+        await pods.updateStatus({ ...p, status: { ...p.status, phase: "Running", conditions: [{ type: "Ready", status: "True", lastTransitionTime: ts }] } });
+      }
+    };
+    await sets.patch("web", "merge", { spec: { template: { spec: { containers: [{ name: "nginx", image: "nginx:2" }] } } } });
+    const rolled = await until("currentRevision = updateRevision = revision 2, both pods ready", async () => {
+      await markReady();
+      const s = (await sets.get("web")).status;
+      return s?.observedGeneration === 2 && s.updateRevision !== revisions[0]!.metadata?.name && s.currentRevision === s.updateRevision && s.readyReplicas === 2 && s.updatedReplicas === 2 ? s : undefined;
+    });
+    const after = (await pods.list()).items as Pod[];
+    assert.deepEqual(after.map((p) => [p.metadata?.name, p.spec?.containers[0]?.image, p.metadata?.labels?.[CONTROLLER_REVISION_HASH_LABEL]]).sort(), [
+      ["web-0", "nginx:2", rolled.updateRevision],
+      ["web-1", "nginx:2", rolled.updateRevision],
+    ]);
+    const deletes = events.lines().filter((l) => l.startsWith("Normal SuccessfulDelete"));
+    assert.deepEqual(deletes, ["Normal SuccessfulDelete delete Pod web-1 in StatefulSet web successful", "Normal SuccessfulDelete delete Pod web-0 in StatefulSet web successful"], "from the highest ordinal down");
+    const revs = (await client.forKind("apps/v1", "ControllerRevision").namespace("default").list()).items;
+    assert.deepEqual(revs.map((r) => r.revision).sort(), [1, 2]);
     assert.ok(events.lines().includes("Normal SuccessfulCreate create Claim www-web-1 Pod web-1 in StatefulSet web success"));
   });
 });
