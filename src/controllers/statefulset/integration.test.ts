@@ -131,6 +131,18 @@ void describe("statefulset controller against an API server", () => {
     assert.deepEqual(deletes, ["Normal SuccessfulDelete delete Pod web-1 in StatefulSet web successful", "Normal SuccessfulDelete delete Pod web-0 in StatefulSet web successful"], "from the highest ordinal down");
     const revs = (await client.forKind("apps/v1", "ControllerRevision").namespace("default").list()).items;
     assert.deepEqual(revs.map((r) => r.revision).sort(), [1, 2]);
+
+    // kubectl rollout undo applies revision 1's patch; the controller renumbers it to 3.
+    const undo = await srv.kubectl(["rollout", "undo", "sts/web"]);
+    assert.equal(undo.stderr, "");
+    await until("revision 1 renumbered to 3 and rolled out", async () => {
+      await markReady();
+      const s = (await sets.get("web")).status;
+      const r = (await client.forKind("apps/v1", "ControllerRevision").namespace("default").list()).items as ControllerRevision[];
+      const first = r.find((x) => x.metadata?.name === revisions[0]!.metadata?.name);
+      return first?.revision === 3 && s?.currentRevision === first.metadata?.name && s?.updatedReplicas === 2 && s?.readyReplicas === 2 ? true : undefined;
+    });
+    assert.deepEqual(((await pods.list()).items as Pod[]).map((p) => p.spec?.containers[0]?.image), ["nginx:1", "nginx:1"]);
     assert.ok(events.lines().includes("Normal SuccessfulCreate create Claim www-web-1 Pod web-1 in StatefulSet web success"));
   });
 });
