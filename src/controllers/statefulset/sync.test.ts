@@ -337,6 +337,24 @@ void describe("StatefulSetSyncer: ownership", () => {
     assert.deepEqual(gone.api.verbs(), []);
   });
 
+  void it("releases a pod it owns whose name stops being one of its members", async () => {
+    const { set, rev } = rolledOut({ replicas: 1 });
+    const renamed: Pod = { ...pod(set, 0), metadata: { ...pod(set, 0).metadata, name: "db-0", uid: "db-0-uid" } };
+    const h = harness(set, { revisions: [rev], pods: [pod(set, 0), renamed], claims: claims(set, 0) });
+    await h.syncer.sync(KEY);
+    assert.deepEqual(h.api.verbs(), ["patch pods ns/db-0"]);
+    assert.deepEqual(h.api.writes()[0]!.patch, { metadata: { ownerReferences: [{ $patch: "delete", uid: SET_UID }], uid: "db-0-uid" } });
+  });
+
+  void it("a set being deleted only has its status kept right: no pod is created or deleted", async () => {
+    const { set, rev } = rolledOut({ replicas: 3 });
+    const deleting = { ...set, metadata: { ...set.metadata, deletionTimestamp: "2024-01-01T00:00:00Z" } };
+    const h = harness(deleting, { revisions: [rev], pods: [pod(set, 0)], claims: claims(set, 0) });
+    await h.syncer.sync(KEY);
+    assert.deepEqual(h.api.verbs(), ["updateStatus statefulsets/status ns/web"]);
+    assert.equal(lastStatus(h.api)?.replicas, 1);
+  });
+
   void it("does not claim a matching pod whose name is not one of its ordinals", async () => {
     const { set, rev } = rolledOut({ replicas: 1 });
     const stray: Pod = { ...pod(set, 0), metadata: { name: "stray", namespace: "ns", uid: "stray-uid", labels: { app: "web" } } };
