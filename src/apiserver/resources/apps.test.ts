@@ -121,3 +121,20 @@ void test("controller revision table names its controller", () => {
   };
   assert.deepEqual(controllerRevisions.table?.row(cr, now), ["web-5d4f", "statefulset.apps/web", 2, "60s"]);
 });
+
+void test("a statefulset's containers may mount its claim templates: its pod spec is checked per pod, as upstream", () => {
+  const mounting = { metadata: { labels: { app: "web" } }, spec: { containers: [{ name: "nginx", image: "nginx:1.25", volumeMounts: [{ name: "www", mountPath: "/usr/share/nginx/html" }] }] } };
+  const s = obj("StatefulSet", {
+    selector: { matchLabels: { app: "web" } },
+    serviceName: "web",
+    template: mounting,
+    volumeClaimTemplates: [{ metadata: { name: "www" }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } } }],
+  });
+  assert.deepEqual(create(statefulSets, s), []);
+  // A Deployment's template is a whole pod spec: the same mount names a volume that is not there.
+  const d = obj("Deployment", { selector: { matchLabels: { app: "web" } }, template: structuredClone(mounting) });
+  assert.deepEqual(create(deployments, d), ['spec.template.spec.containers[0].volumeMounts[0].name: Not found: "www"']);
+  // The template's labels and annotations, and the selector match, are still checked.
+  const bad = obj("StatefulSet", { selector: { matchLabels: { app: "web" } }, serviceName: "web", template: { metadata: { labels: { app: "other" } }, spec: { containers: [] } } });
+  assert.deepEqual(create(statefulSets, bad), ['spec.template.metadata.labels: Invalid value: map[string]string{"app":"other"}: `selector` does not match template `labels`']);
+});

@@ -308,7 +308,7 @@ function validateStatefulSetSpec(spec: Json): FieldError[] {
   const sel = validateWorkloadSelector(spec.selector, SPEC.child("selector"), "statefulset");
   errs.push(...sel.errs);
   if (!sel.selector) errs.push(invalid(SPEC.child("selector"), goLabelSelector(spec.selector), ""));
-  else errs.push(...validateTemplateForController(spec.template, sel.selector, SPEC.child("template"), "StatefulSet", false));
+  else errs.push(...validateTemplateForController(spec.template, sel.selector, SPEC.child("template"), "StatefulSet", { restartAlways: false, podSpec: false }));
   const tspec = asObj(asObj(spec.template)?.spec) ?? {};
   if (tspec.restartPolicy !== "Always") errs.push(notSupported(SPEC.child("template", "spec", "restartPolicy"), tspec.restartPolicy ?? "", ["Always"]));
   if (tspec.activeDeadlineSeconds !== undefined && tspec.activeDeadlineSeconds !== null) {
@@ -429,7 +429,7 @@ function validateDaemonSetSpec(spec: Json): FieldError[] {
     errs.push(invalid(SPEC.child("template", "metadata", "labels"), isObj(labels) ? labels : new GoRendered("map[string]string(nil)"), "`selector` does not match template `labels`"));
   }
   errs.push(...sel.errs.filter((e) => e.detail.startsWith("empty selector")));
-  errs.push(...validateTemplateForController(template, undefined, SPEC.child("template"), "DaemonSet", false));
+  errs.push(...validateTemplateForController(template, undefined, SPEC.child("template"), "DaemonSet", { restartAlways: false }));
   const tspec = asObj(template.spec) ?? {};
   if (tspec.restartPolicy !== "Always") errs.push(notSupported(SPEC.child("template", "spec", "restartPolicy"), tspec.restartPolicy ?? "", ["Always"]));
   if (tspec.activeDeadlineSeconds !== undefined && tspec.activeDeadlineSeconds !== null) {

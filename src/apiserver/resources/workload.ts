@@ -60,15 +60,30 @@ export function validateWorkloadSelector(sel: unknown, path: FieldPath, kindWord
  * ValidatePodTemplateSpecForReplicaSet (and its RC/StatefulSet twins): the selector must match
  * the template's labels, the template must be valid, restartPolicy Always, no deadline.
  */
-export function validateTemplateForController(template: unknown, selector: Selector | undefined, path: FieldPath, kindName: string, checkRestart = true): FieldError[] {
+/** What validateTemplateForController checks beyond the selector, labels and annotations. */
+export interface TemplateChecks {
+  /** restartPolicy Always and no activeDeadlineSeconds (default true). */
+  readonly restartAlways?: boolean;
+  /**
+   * The pod spec (default true). Upstream's StatefulSet validation leaves it out: its
+   * containers mount volumes that only the volumeClaimTemplates make, so the spec is checked
+   * when each pod is created (ValidatePodTemplateSpecForStatefulSet).
+   */
+  readonly podSpec?: boolean;
+}
+
+export function validateTemplateForController(template: unknown, selector: Selector | undefined, path: FieldPath, kindName: string, o: TemplateChecks = {}): FieldError[] {
   if (!isObj(template)) return [required(path, "")];
   const errs: FieldError[] = [];
   const labels = asObj(asObj(template.metadata)?.labels);
   if (selector && !selector.isEmpty() && !selector.matches(strMap(labels))) {
     errs.push(invalid(path.child("metadata", "labels"), goLabels(labels), "`selector` does not match template `labels`"));
   }
-  errs.push(...validatePodTemplateSpec(template, path));
-  if (checkRestart) {
+  if (o.podSpec === false) {
+    const md = asObj(template.metadata) ?? {};
+    errs.push(...validateLabels(strMap(md.labels), path.child("labels")), ...validateAnnotations(strMap(md.annotations), path.child("annotations")));
+  } else errs.push(...validatePodTemplateSpec(template, path));
+  if (o.restartAlways !== false) {
     const spec = asObj(template.spec) ?? {};
     if (spec.restartPolicy !== "Always") errs.push(notSupported(path.child("spec", "restartPolicy"), spec.restartPolicy ?? "", ["Always"]));
     if (spec.activeDeadlineSeconds !== undefined && spec.activeDeadlineSeconds !== null) {
