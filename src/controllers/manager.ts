@@ -24,6 +24,7 @@ import { endpointsController, ENDPOINTS_CONTROLLER } from "./endpoints/index.js"
 import { endpointSliceController, ENDPOINTSLICE_CONTROLLER } from "./endpointslice/index.js";
 import { garbageCollectorController, GARBAGE_COLLECTOR_CONTROLLER } from "./garbagecollector/controller.js";
 import { jobController, JOB_CONTROLLER } from "./job/index.js";
+import { STATEFULSET_CONTROLLER, STATEFULSET_WORKERS, statefulSetController } from "./statefulset/index.js";
 import { cronJobController, CRONJOB_CONTROLLER } from "./cronjob/index.js";
 import { HPA_CONTROLLER, HPA_DEFAULT_WORKERS, horizontalPodAutoscalerController } from "./podautoscaler/index.js";
 import { ttlAfterFinishedController, TTL_AFTER_FINISHED_CONTROLLER } from "./ttlafterfinished/index.js";
@@ -54,6 +55,7 @@ export function builtinControllers(o: { readonly nodeIpam?: NodeIpamOptionsInput
     { name: "deployment-controller", aliases: ["deployment"], factory: deploymentController, workers: 5 },
     { name: "replicaset-controller", aliases: ["replicaset"], factory: replicaSetController, workers: 5 },
     { name: "replicationcontroller-controller", aliases: ["replicationcontroller"], factory: replicationControllerController, workers: 5 },
+    { name: STATEFULSET_CONTROLLER, aliases: ["statefulset"], factory: statefulSetController, workers: STATEFULSET_WORKERS },
     { name: DAEMONSET_CONTROLLER, aliases: ["daemonset"], factory: daemonSetController, workers: DAEMONSET_WORKERS },
     { name: JOB_CONTROLLER, aliases: ["job"], factory: jobController, workers: 5 },
     { name: CRONJOB_CONTROLLER, aliases: ["cronjob"], factory: cronJobController, workers: 5 },
