@@ -1,18 +1,17 @@
 // Which nodes a DaemonSet's pods belong on, and how a daemon pod is pinned to its node
-// (upstream pkg/controller/daemon NodeShouldRunDaemonPod and daemon/util; the matching rules
-// of component-helpers' nodeaffinity and core/v1 helper ToleratesTaint). The controller layer
-// may not import the scheduler, so the few matching rules it needs are written here: the
-// controller must agree with the scheduler's NodeAffinity and TaintToleration filters, or it
-// would create pods the scheduler can never place.
-import type { Affinity, Node, NodeSelectorRequirement, NodeSelectorTerm, PodSpec, Taint, Toleration } from "kubernetes-types/core/v1.js";
+// (upstream pkg/controller/daemon NodeShouldRunDaemonPod and daemon/util). The matching rules
+// are the scheduler's own (src/api/nodeaffinity.ts): the controller must agree with its
+// NodeAffinity and TaintToleration filters, or it would create pods the scheduler can never
+// place.
+import type { Affinity, Node, PodSpec, Toleration } from "kubernetes-types/core/v1.js";
 import type { DaemonSet } from "kubernetes-types/apps/v1.js";
 import type { DeepReadonly } from "../../client/objects.js";
+import { findUntoleratedTaint, nodeSelectorMatches, OBJECT_NAME_FIELD } from "../../api/nodeaffinity.js";
 import type { RPod } from "../replicaset/podutil.js";
 
 export type RDaemonSet = DeepReadonly<DaemonSet>;
 export type RNode = DeepReadonly<Node>;
 type RToleration = DeepReadonly<Toleration> | Toleration;
-type RTaint = DeepReadonly<Taint> | Taint;
 
 export const TAINT_NODE_NOT_READY = "node.kubernetes.io/not-ready";
 export const TAINT_NODE_UNREACHABLE = "node.kubernetes.io/unreachable";
@@ -21,9 +20,6 @@ export const TAINT_NODE_MEMORY_PRESSURE = "node.kubernetes.io/memory-pressure";
 export const TAINT_NODE_PID_PRESSURE = "node.kubernetes.io/pid-pressure";
 export const TAINT_NODE_UNSCHEDULABLE = "node.kubernetes.io/unschedulable";
 export const TAINT_NODE_NETWORK_UNAVAILABLE = "node.kubernetes.io/network-unavailable";
-
-/** metav1.ObjectNameField: the only field a node selector's matchFields may name. */
-export const OBJECT_NAME_FIELD = "metadata.name";
 
 /**
  * The tolerations every daemon pod gets (upstream AddOrUpdateDaemonPodTolerations): it must
@@ -70,76 +66,13 @@ export function withDaemonTolerations(tolerations: readonly RToleration[] | unde
   return out;
 }
 
-/** Upstream Toleration.ToleratesTaint. */
-export function toleratesTaint(tol: RToleration, taint: RTaint): boolean {
-  if (tol.effect && tol.effect !== taint.effect) return false;
-  if (tol.key && tol.key !== taint.key) return false;
-  switch (tol.operator ?? "") {
-    case "":
-    case "Equal":
-      return (tol.value ?? "") === (taint.value ?? "");
-    case "Exists":
-      return true;
-    default:
-      return false;
-  }
-}
-
-/** The first taint passing `filter` that no toleration tolerates (v1helper.FindMatchingUntoleratedTaint). */
-function untoleratedTaint(taints: readonly RTaint[], tolerations: readonly RToleration[], filter: (t: RTaint) => boolean): RTaint | undefined {
-  return taints.find((t) => filter(t) && !tolerations.some((tol) => toleratesTaint(tol, t)));
-}
-
-const INT64 = /^[+-]?\d+$/;
-
-/** One requirement against a value (undefined: the label is absent); undefined when the requirement is invalid. */
-function requirementMatches(r: DeepReadonly<NodeSelectorRequirement>, value: string | undefined): boolean | undefined {
-  const values = r.values ?? [];
-  switch (r.operator) {
-    case "In":
-      return values.length === 0 ? undefined : value !== undefined && values.includes(value);
-    case "NotIn":
-      return values.length === 0 ? undefined : value === undefined || !values.includes(value);
-    case "Exists":
-      return values.length !== 0 ? undefined : value !== undefined;
-    case "DoesNotExist":
-      return values.length !== 0 ? undefined : value === undefined;
-    case "Gt":
-    case "Lt": {
-      if (values.length !== 1 || !INT64.test(values[0]!)) return undefined;
-      if (value === undefined || !INT64.test(value)) return false;
-      return r.operator === "Gt" ? Number(value) > Number(values[0]) : Number(value) < Number(values[0]);
-    }
-    default:
-      return undefined;
-  }
-}
-
-/**
- * One term (component-helpers nodeaffinity): its label expressions and its fields ANDed. A term
- * with neither, or with an invalid requirement, matches nothing (upstream drops terms that fail
- * to parse). The only field is metadata.name, with In or NotIn and exactly one value.
- */
-export function nodeSelectorTermMatches(term: DeepReadonly<NodeSelectorTerm>, node: RNode): boolean {
-  const exprs = term.matchExpressions ?? [];
-  const fields = term.matchFields ?? [];
-  if (exprs.length === 0 && fields.length === 0) return false;
-  const labels = node.metadata?.labels ?? {};
-  for (const r of exprs) if (requirementMatches(r, labels[r.key]) !== true) return false;
-  for (const f of fields) {
-    if (f.key !== OBJECT_NAME_FIELD || (f.operator !== "In" && f.operator !== "NotIn") || f.values?.length !== 1) return false;
-    if (requirementMatches(f, node.metadata?.name ?? "") !== true) return false;
-  }
-  return true;
-}
-
 /** The pod's nodeSelector and required node affinity both match (nodeaffinity.GetRequiredNodeAffinity(pod).Match). */
 export function requiredNodeAffinityMatches(spec: DeepReadonly<PodSpec> | undefined, node: RNode): boolean {
   const labels = node.metadata?.labels ?? {};
   for (const [k, v] of Object.entries(spec?.nodeSelector ?? {})) if (labels[k] !== v) return false;
   const required = spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
   if (!required) return true;
-  return (required.nodeSelectorTerms ?? []).some((t) => nodeSelectorTermMatches(t, node));
+  return nodeSelectorMatches(required, labels, node.metadata?.name ?? "");
 }
 
 export interface NodeFit {
@@ -163,8 +96,8 @@ export function nodeShouldRunDaemonPod(node: RNode, ds: RDaemonSet): NodeFit {
   if (!requiredNodeAffinityMatches(spec, node)) return { shouldRun: false, shouldContinueRunning: false };
   const taints = node.spec?.taints ?? [];
   const tolerations = withDaemonTolerations(spec?.tolerations, spec?.hostNetwork === true);
-  if (untoleratedTaint(taints, tolerations, (t) => t.effect === "NoSchedule" || t.effect === "NoExecute") === undefined) return { shouldRun: true, shouldContinueRunning: true };
-  return { shouldRun: false, shouldContinueRunning: untoleratedTaint(taints, tolerations, (t) => t.effect === "NoExecute") === undefined };
+  if (findUntoleratedTaint(taints, tolerations) === undefined) return { shouldRun: true, shouldContinueRunning: true };
+  return { shouldRun: false, shouldContinueRunning: findUntoleratedTaint(taints, tolerations, (t) => t.effect === "NoExecute") === undefined };
 }
 
 /**

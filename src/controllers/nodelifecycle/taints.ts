@@ -2,6 +2,9 @@
 // (upstream pkg/util/taints, core/v1 helper ToleratesTaint and GetMatchingTolerations).
 import type { Node, Taint, Toleration } from "kubernetes-types/core/v1.js";
 import type { DeepReadonly } from "../../client/objects.js";
+import { toleratesTaint } from "../../api/nodeaffinity.js";
+
+export { toleratesTaint };
 
 export const TAINT_NODE_NOT_READY = "node.kubernetes.io/not-ready";
 export const TAINT_NODE_UNREACHABLE = "node.kubernetes.io/unreachable";
@@ -75,21 +78,6 @@ export function swapTaints(current: readonly TaintLike[] | undefined, add: reado
     changed = true;
   }
   return changed ? kept : undefined;
-}
-
-/** Upstream's Toleration.ToleratesTaint. */
-export function toleratesTaint(tol: DeepReadonly<Toleration> | Toleration, taint: TaintLike): boolean {
-  if (tol.effect && tol.effect !== taint.effect) return false;
-  if (tol.key && tol.key !== taint.key) return false;
-  switch (tol.operator ?? "") {
-    case "":
-    case "Equal":
-      return (tol.value ?? "") === (taint.value ?? "");
-    case "Exists":
-      return true;
-    default:
-      return false;
-  }
 }
 
 /**
