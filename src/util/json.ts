@@ -27,3 +27,21 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   for (const k in y) if (Object.prototype.hasOwnProperty.call(y, k) && y[k] !== undefined) defined--;
   return defined === 0;
 }
+
+function isEmpty(v: unknown): boolean {
+  return v === undefined || v === null || (Array.isArray(v) && v.length === 0) || (typeof v === "object" && !Array.isArray(v) && Object.keys(v as object).length === 0);
+}
+
+/**
+ * JSON with sorted keys and empty members (null, {}, []) dropped: two values the API would
+ * serialize alike (Go's omitempty, a template's `creationTimestamp: null`) give one string —
+ * what the workload controllers hash and compare templates by.
+ */
+export function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
+  if (v !== null && typeof v === "object") {
+    const keys = Object.keys(v).filter((k) => !isEmpty((v as Record<string, unknown>)[k])).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`).join(",")}}`;
+  }
+  return JSON.stringify(v) ?? "null";
+}

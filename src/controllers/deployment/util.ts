@@ -7,6 +7,9 @@ import type { LabelSelector } from "kubernetes-types/meta/v1.js";
 import { resolveFenceposts, scaledValueFromIntOrPercent } from "../../api/intstr.js";
 import type { DeepReadonly } from "../../client/objects.js";
 import { rfc3339 } from "../../util/time.js";
+import { canonicalJson } from "../../util/json.js";
+
+export { canonicalJson };
 
 export type RD = DeepReadonly<Deployment>;
 export type RRS = DeepReadonly<ReplicaSet>;
@@ -117,22 +120,6 @@ export function lastRevision(rss: readonly (RRS | undefined)[]): number {
 
 // ---- canonical JSON, equality and the hash -------------------------------------------------
 
-function isEmpty(v: unknown): boolean {
-  return v === undefined || v === null || (Array.isArray(v) && v.length === 0) || (typeof v === "object" && !Array.isArray(v) && Object.keys(v as object).length === 0);
-}
-
-/**
- * JSON with sorted keys and empty values (null, {}, []) dropped from objects: two objects
- * that the API would serialize the same way (Go's omitempty) give the same string.
- */
-export function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
-  if (v !== null && typeof v === "object") {
-    const keys = Object.keys(v).filter((k) => !isEmpty((v as Record<string, unknown>)[k])).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`).join(",")}}`;
-  }
-  return JSON.stringify(v) ?? "null";
-}
 
 function withoutHash(t: DeepReadonly<PodTemplateSpec> | undefined): unknown {
   if (!t) return {};

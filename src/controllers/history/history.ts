@@ -8,28 +8,15 @@ import type { ControllerRevision } from "kubernetes-types/apps/v1.js";
 import type { Api, ResourceApi } from "../api.js";
 import type { DeepReadonly } from "../../client/objects.js";
 import { adoptPatch, controllerRefFor, releasePatch, type Owner } from "../replicaset/claim.js";
+import { canonicalJson } from "../../util/json.js";
+
+export { canonicalJson };
 
 /** apps/v1 ControllerRevisionHashLabelKey (also DaemonSet's DefaultDaemonSetUniqueLabelKey). */
 export const CONTROLLER_REVISION_HASH_LABEL = "controller-revision-hash";
 
 export type RRevision = DeepReadonly<ControllerRevision>;
 
-function isEmpty(v: unknown): boolean {
-  return v === undefined || v === null || (Array.isArray(v) && v.length === 0) || (typeof v === "object" && !Array.isArray(v) && Object.keys(v as object).length === 0);
-}
-
-/**
- * JSON with sorted keys and empty members (null, {}, []) dropped: two values the API would
- * serialize alike (Go's omitempty, a template's `creationTimestamp: null`) give one string.
- */
-export function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
-  if (v !== null && typeof v === "object") {
-    const keys = Object.keys(v).filter((k) => !isEmpty((v as Record<string, unknown>)[k])).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`).join(",")}}`;
-  }
-  return JSON.stringify(v) ?? "null";
-}
 
 /** A deep copy with object keys in sorted order, as Go's json.Marshal writes a map. */
 export function sortedCopy<T>(v: T | DeepReadonly<T>): T {
