@@ -48,3 +48,10 @@ export function goDuration(ms: number): string {
   const s = `${Math.floor(rest / 1000)}${frac ? `.${String(frac).padStart(3, "0").replace(/0+$/, "")}` : ""}s`;
   return `${sign}${h ? `${h}h${m}m` : m ? `${m}m` : ""}${s}`;
 }
+
+/** Parses an RFC 3339 time to ms; undefined for a missing or unparsable one (Go's zero time). */
+export function timeOf(t: string | undefined): number | undefined {
+  if (!t) return undefined;
+  const ms = Date.parse(t);
+  return Number.isNaN(ms) ? undefined : ms;
+}

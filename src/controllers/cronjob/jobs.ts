@@ -6,6 +6,7 @@ import type { ObjectReference } from "kubernetes-types/core/v1.js";
 import type { OwnerReference } from "kubernetes-types/meta/v1.js";
 import type { DeepReadonly } from "../../client/objects.js";
 import { formatRFC3339In, type Zone } from "./cron.js";
+import { timeOf } from "../../util/time.js";
 
 export type RCronJob = DeepReadonly<CronJob>;
 export type RJob = DeepReadonly<Job>;
@@ -31,12 +32,6 @@ export function finishedCondition(job: RJob): FinishedCondition | undefined {
     if ((c.type === "Complete" || c.type === "Failed") && c.status === "True") return c.type;
   }
   return undefined;
-}
-
-function timeOf(t: string | undefined): number | undefined {
-  if (!t) return undefined;
-  const ms = Date.parse(t);
-  return Number.isNaN(ms) ? undefined : ms;
 }
 
 /** Upstream's byJobStartTime: started Jobs first, earliest first, names breaking ties; never-started Jobs last. */

@@ -13,7 +13,7 @@ import type { Lister } from "../../client/informer.js";
 import { mutableCopy, splitKey } from "../../client/objects.js";
 import { CodedError } from "../../util/errors.js";
 import type { Logger } from "../../util/log.js";
-import { rfc3339 } from "../../util/time.js";
+import { rfc3339, timeOf } from "../../util/time.js";
 import type { Api, ResourceApi } from "../api.js";
 import type { EventSink } from "../context.js";
 import { CronScheduleError, isKnownTimeZone, loadZone, MANY_MISSED, mostRecentScheduleTime, parseSchedule, type Schedule } from "./cron.js";
@@ -52,12 +52,6 @@ export interface CronJobSyncDeps {
   readonly events: EventSink;
   readonly clock: Clock;
   readonly log: Logger;
-}
-
-function timeOf(t: string | undefined): number | undefined {
-  if (!t) return undefined;
-  const ms = Date.parse(t);
-  return Number.isNaN(ms) ? undefined : ms;
 }
 
 function message(err: unknown): string {

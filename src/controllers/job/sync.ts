@@ -29,7 +29,8 @@ import type { Job, JobCondition, JobStatus } from "kubernetes-types/batch/v1.js"
 import type { Logger } from "../../util/log.js";
 import type { Clock } from "../../client/clock.js";
 import { isNamespaceTerminating, isNotFound } from "../../client/errors.js";
-import { keyOf, type DeepReadonly, type KubeObject } from "../../client/objects.js";
+import { keyOf, mutableCopy, type DeepReadonly, type KubeObject } from "../../client/objects.js";
+import { jsonEqual } from "../../util/json.js";
 import { rfc3339 } from "../../util/time.js";
 import type { EventSink } from "../context.js";
 import type { Api, ResourceApi } from "../api.js";
@@ -380,7 +381,7 @@ export class JobSyncer {
     const startTime = job.spec?.suspend === true ? undefined : (status.startTime ?? rfc3339(now));
     const base = (): JobStatus => {
       const out: JobStatus = {
-        ...(mutable(status) as JobStatus),
+        ...mutableCopy<JobStatus>(status),
         active: active.length,
         ready: active.filter(isPodReady).length,
         terminating,
@@ -437,7 +438,7 @@ export class JobSyncer {
     }
 
     // 3. Conditions: an interim one first, the terminal one once no pod is left.
-    const conditions = [...(mutable(status.conditions ?? []) as JobCondition[])];
+    const conditions = mutableCopy<JobCondition[]>(status.conditions ?? []);
     const nowStr = rfc3339(now);
     let interim = conditions.find((c) => (c.type === "FailureTarget" || c.type === "SuccessCriteriaMet") && c.status === "True");
     if (!interim) {
@@ -509,7 +510,7 @@ export class JobSyncer {
     };
     if (next.conditions?.length === 0) delete next.conditions;
     omitZeroCounters(next);
-    if (!jsonSame(next, status)) await this.writeStatus(job, resourceVersion, next);
+    if (!jsonEqual(next, status)) await this.writeStatus(job, resourceVersion, next);
     for (const send of afterWrite) send();
   }
 
@@ -709,7 +710,7 @@ export class JobSyncer {
    * Conflict (the Job changed meanwhile) fails the sync, which runs again on the new Job.
    */
   private async writeStatus(job: RJob, resourceVersion: string | undefined, status: JobStatus): Promise<string | undefined> {
-    const obj = mutable(job) as Job;
+    const obj = mutableCopy<Job>(job);
     obj.metadata = { ...obj.metadata, ...(resourceVersion !== undefined ? { resourceVersion } : {}) };
     obj.status = omitZeroCounters(status);
     const written = await this.jobApi.namespace(job.metadata?.namespace ?? "").updateStatus(obj, { answer: "metadata" });
@@ -760,26 +761,6 @@ function deadlineRequeue(job: RJob, startTime: string | undefined, now: number):
   return Math.max(0, started + deadline * 1000 - now);
 }
 
-/** A plain copy of a cached (frozen) value, to build a write from. */
-function mutable<T>(v: DeepReadonly<T> | T): T {
-  return JSON.parse(JSON.stringify(v)) as T;
-}
-
-function jsonSame(a: unknown, b: unknown): boolean {
-  return JSON.stringify(sorted(a)) === JSON.stringify(sorted(b));
-}
-
-function sorted(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sorted);
-  if (typeof v !== "object" || v === null) return v;
-  const out: Record<string, unknown> = {};
-  for (const k of Object.keys(v).sort()) {
-    const x = (v as Record<string, unknown>)[k];
-    if (x !== undefined) out[k] = sorted(x);
-  }
-  return out;
-}
-
 /**
  * The pod a Job creates: its template, controlled by the Job, tracked by the finalizer; for
  * Indexed Jobs, of one index, and with backoffLimitPerIndex carrying its index's failures so far.
@@ -789,7 +770,7 @@ export function podFor(job: RJob, index: number | undefined, failureCounts?: Ind
   const name = job.metadata?.name ?? "";
   const labels: Record<string, string> = { ...(t?.metadata?.labels ?? {}) };
   const annotations: Record<string, string> = { ...(t?.metadata?.annotations ?? {}) };
-  let spec = mutable(t?.spec ?? { containers: [] }) as PodSpec;
+  let spec: PodSpec = t?.spec ? mutableCopy<PodSpec>(t.spec) : { containers: [] };
   if (index !== undefined) {
     annotations[COMPLETION_INDEX_ANNOTATION] = String(index);
     labels[COMPLETION_INDEX_ANNOTATION] = String(index);

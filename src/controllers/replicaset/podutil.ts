@@ -4,6 +4,9 @@
 import type { Pod, PodCondition } from "kubernetes-types/core/v1.js";
 import type { OwnerReference } from "kubernetes-types/meta/v1.js";
 import type { DeepReadonly } from "../../client/objects.js";
+import { timeOf } from "../../util/time.js";
+
+export { timeOf };
 
 export type RPod = DeepReadonly<Pod>;
 
@@ -24,13 +27,6 @@ export function podReadyCondition(p: RPod): DeepReadonly<PodCondition> | undefin
 
 export function isPodReady(p: RPod): boolean {
   return podReadyCondition(p)?.status === "True";
-}
-
-/** Parses an RFC 3339 time; undefined for a missing or unparsable one (Go's zero time). */
-export function timeOf(t: string | undefined): number | undefined {
-  if (!t) return undefined;
-  const ms = Date.parse(t);
-  return Number.isNaN(ms) ? undefined : ms;
 }
 
 /**
