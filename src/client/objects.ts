@@ -1,7 +1,7 @@
 // The shapes every part of the client library shares: an API object, the read-only view of one
 // that caches hand out, the tombstone of an object deleted while the watch was down, and the
 // `namespace/name` keys that queues and caches use.
-import type { ObjectMeta } from "kubernetes-types/meta/v1.js";
+import type { ObjectMeta, OwnerReference } from "kubernetes-types/meta/v1.js";
 import { ClientError } from "./errors.js";
 import { freezeJson } from "../util/freeze.js";
 
@@ -88,6 +88,20 @@ export class DeletedFinalStateUnknown<T> {
     readonly key: string,
     readonly obj: DeepReadonly<T>,
   ) {}
+}
+
+/** The object of a delete event, whether the watch saw it go or only a re-list noticed it gone. */
+export function finalStateOf<T>(obj: DeepReadonly<T> | DeletedFinalStateUnknown<T>): DeepReadonly<T> {
+  return obj instanceof DeletedFinalStateUnknown ? obj.obj : obj;
+}
+
+/**
+ * The same owner reference, field by field (upstream compares controllerRefs with
+ * reflect.DeepEqual); two absent ones are the same.
+ */
+export function sameOwnerRef(a: DeepReadonly<OwnerReference> | undefined, b: DeepReadonly<OwnerReference> | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.uid === b.uid && a.name === b.name && a.kind === b.kind && a.apiVersion === b.apiVersion && a.controller === b.controller && a.blockOwnerDeletion === b.blockOwnerDeletion;
 }
 
 /** `namespace/name` for namespaced objects, `name` for cluster-scoped ones (client-go's MetaNamespaceKeyFunc). */

@@ -6,7 +6,7 @@ import type { OwnerReference } from "kubernetes-types/meta/v1.js";
 import { realClock, type Clock } from "../../client/clock.js";
 import { runController } from "../../client/controller.js";
 import type { Lister } from "../../client/informer.js";
-import { DeletedFinalStateUnknown, keyOf, type DeepReadonly, type KubeObject } from "../../client/objects.js";
+import { DeletedFinalStateUnknown, keyOf, sameOwnerRef, type DeepReadonly, type KubeObject } from "../../client/objects.js";
 import { WorkQueue } from "../../client/workqueue.js";
 import type { Logger } from "../../util/log.js";
 import type { Controller, ControllerContext } from "../context.js";
@@ -17,11 +17,6 @@ import { CRONJOB_CONTROLLER, CronJobSyncer, nextScheduleDelay, scheduleOf } from
 export interface SyncingController extends Controller {
   /** One reconcile; resolves to the delay after which the key is due again, if any. */
   sync(key: string): Promise<number | undefined>;
-}
-
-function sameRef(a: DeepReadonly<OwnerReference> | undefined, b: DeepReadonly<OwnerReference> | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b;
-  return a.uid === b.uid && a.name === b.name && a.kind === b.kind && a.apiVersion === b.apiVersion && a.controller === b.controller && a.blockOwnerDeletion === b.blockOwnerDeletion;
 }
 
 /**
@@ -89,7 +84,7 @@ export class CronJobEventHandlers {
     if (old.metadata?.resourceVersion === cur.metadata?.resourceVersion) return;
     const curRef = controllerRefOf(cur);
     const oldRef = controllerRefOf(old);
-    if (!sameRef(curRef, oldRef) && oldRef) this.enqueueOwner(old, oldRef);
+    if (!sameOwnerRef(curRef, oldRef) && oldRef) this.enqueueOwner(old, oldRef);
     this.enqueueOwner(cur, curRef);
   }
 

@@ -8,7 +8,7 @@ import type { OwnerReference } from "kubernetes-types/meta/v1.js";
 import { labelSelectorAsSelector, labelsEqual } from "../../api/labels.js";
 import { realClock, type Clock } from "../../client/clock.js";
 import { runController } from "../../client/controller.js";
-import { DeletedFinalStateUnknown, keyOf, type DeepReadonly, type KubeObject } from "../../client/objects.js";
+import { DeletedFinalStateUnknown, finalStateOf, keyOf, sameOwnerRef, type DeepReadonly, type KubeObject } from "../../client/objects.js";
 import { WorkQueue } from "../../client/workqueue.js";
 import type { Controller, ControllerContext } from "../context.js";
 import { Expectations } from "../replicaset/expectations.js";
@@ -25,17 +25,6 @@ export const DAEMONSET_CONTROLLER = "daemonset-controller";
 /** A Controller that also exposes one reconcile, for tests and tools. */
 export interface SyncingDaemonSetController extends Controller {
   sync(key: string): Promise<void>;
-}
-
-function unwrap<T>(obj: DeepReadonly<T> | DeletedFinalStateUnknown<T>): DeepReadonly<T> {
-  return obj instanceof DeletedFinalStateUnknown ? obj.obj : obj;
-}
-
-type Ref = DeepReadonly<OwnerReference> | undefined;
-
-function sameRef(a: Ref, b: Ref): boolean {
-  if (a === undefined || b === undefined) return a === b;
-  return a.uid === b.uid && a.name === b.name && a.kind === b.kind && a.apiVersion === b.apiVersion && a.controller === b.controller && a.blockOwnerDeletion === b.blockOwnerDeletion;
 }
 
 /** The node conditions that are True, as a set (upstream nodeInSameCondition compares these). */
@@ -85,7 +74,7 @@ export class DaemonSetEventHandlers {
   }
 
   /** The DaemonSet a controllerRef points at, if it is one and still the same object. */
-  private resolve(namespace: string, ref: Ref): RDaemonSet | undefined {
+  private resolve(namespace: string, ref: DeepReadonly<OwnerReference> | undefined): RDaemonSet | undefined {
     if (!ref || ref.kind !== DAEMONSET_KIND) return undefined;
     const ds = this.caches.daemonSet(`${namespace}/${ref.name}`);
     return ds && ds.metadata?.uid === ref.uid ? ds : undefined;
@@ -134,7 +123,7 @@ export class DaemonSetEventHandlers {
     const ns = cur.metadata?.namespace ?? "";
     const curRef = controllerRefOf(cur);
     const oldRef = controllerRefOf(old);
-    const refChanged = !sameRef(curRef, oldRef);
+    const refChanged = !sameOwnerRef(curRef, oldRef);
     if (refChanged && oldRef) {
       const prev = this.resolve(ns, oldRef);
       if (prev) this.enqueue(this.key(prev));
@@ -153,7 +142,7 @@ export class DaemonSetEventHandlers {
   }
 
   podDeleted(obj: RPod | DeletedFinalStateUnknown<Pod>): void {
-    const pod = unwrap<Pod>(obj);
+    const pod = finalStateOf<Pod>(obj);
     const ds = this.resolve(pod.metadata?.namespace ?? "", controllerRefOf(pod));
     if (!ds) return;
     this.expectations.deletionObserved(this.key(ds), keyOf(pod as DeepReadonly<KubeObject>));
@@ -188,7 +177,7 @@ export class DaemonSetEventHandlers {
     const ns = cur.metadata?.namespace ?? "";
     const curRef = controllerRefOf(cur);
     const oldRef = controllerRefOf(old);
-    const refChanged = !sameRef(curRef, oldRef);
+    const refChanged = !sameOwnerRef(curRef, oldRef);
     if (refChanged && oldRef) {
       const prev = this.resolve(ns, oldRef);
       if (prev) this.enqueue(this.key(prev));
@@ -202,7 +191,7 @@ export class DaemonSetEventHandlers {
   }
 
   revisionDeleted(obj: RRevision | DeletedFinalStateUnknown<ControllerRevision>): void {
-    const rev = unwrap<ControllerRevision>(obj);
+    const rev = finalStateOf<ControllerRevision>(obj);
     const ds = this.resolve(rev.metadata?.namespace ?? "", controllerRefOf(rev));
     if (ds) this.enqueue(this.key(ds));
   }

@@ -6,17 +6,13 @@ import type { Pod } from "kubernetes-types/core/v1.js";
 import { labelSelectorAsSelector, labelsEqual } from "../../api/labels.js";
 import { realClock, type Clock } from "../../client/clock.js";
 import { runController } from "../../client/controller.js";
-import { DeletedFinalStateUnknown, keyOf, type DeepReadonly, type KubeObject } from "../../client/objects.js";
+import { DeletedFinalStateUnknown, finalStateOf, keyOf, type DeepReadonly, type KubeObject } from "../../client/objects.js";
 import { WorkQueue } from "../../client/workqueue.js";
 import type { ControllerContext } from "../context.js";
 import type { SyncingController } from "../replicaset/controller.js";
 import { controllerRefOf, type RPod } from "../replicaset/podutil.js";
 import { DeploymentSyncer, type DeploymentCaches } from "./sync.js";
 import type { RD, RRS } from "./util.js";
-
-function unwrap<T>(obj: DeepReadonly<T> | DeletedFinalStateUnknown<T>): DeepReadonly<T> {
-  return obj instanceof DeletedFinalStateUnknown ? obj.obj : obj;
-}
 
 /** Maps events to Deployment keys (upstream addReplicaSet/updateReplicaSet/deletePod/...). */
 export class DeploymentEventHandlers {
@@ -82,14 +78,14 @@ export class DeploymentEventHandlers {
   }
 
   replicaSetDeleted(obj: RRS | DeletedFinalStateUnknown<ReplicaSet>): void {
-    const rs = unwrap<ReplicaSet>(obj);
+    const rs = finalStateOf<ReplicaSet>(obj);
     const d = this.resolve(rs.metadata?.namespace ?? "", controllerRefOf(rs));
     if (d) this.enqueue(keyOf(d as DeepReadonly<KubeObject>));
   }
 
   /** A Recreate rollout waits for the old pods to be gone: their deletion is its cue. */
   podDeleted(obj: RPod | DeletedFinalStateUnknown<Pod>): void {
-    const pod = unwrap<Pod>(obj);
+    const pod = finalStateOf<Pod>(obj);
     const ns = pod.metadata?.namespace ?? "";
     const rsRef = controllerRefOf(pod);
     if (!rsRef || rsRef.kind !== "ReplicaSet") return;

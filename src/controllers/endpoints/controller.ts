@@ -8,7 +8,7 @@ import type { EndpointAddress, EndpointPort, Endpoints, Pod, Service } from "kub
 import { runController } from "../../client/controller.js";
 import { isAlreadyExists, isConflict, isForbidden, isNotFound, type ApiError } from "../../client/errors.js";
 import type { Lister } from "../../client/informer.js";
-import { DeletedFinalStateUnknown, keyOf, splitKey, type DeepReadonly } from "../../client/objects.js";
+import { DeletedFinalStateUnknown, finalStateOf, keyOf, splitKey, type DeepReadonly } from "../../client/objects.js";
 import { WorkQueue } from "../../client/workqueue.js";
 import type { Logger } from "../../util/log.js";
 import type { Controller, ControllerContext, EventSink } from "../context.js";
@@ -27,10 +27,6 @@ export interface EndpointsControllerDeps {
   readonly endpoints: Lister<Endpoints>;
   readonly events: EventSink;
   readonly log: Logger;
-}
-
-function unwrap<T>(obj: DeepReadonly<T> | DeletedFinalStateUnknown<T>): DeepReadonly<T> {
-  return obj instanceof DeletedFinalStateUnknown ? obj.obj : obj;
 }
 
 /** A service IP is set: not headless (upstream helper.IsServiceIPSet). */
@@ -111,7 +107,7 @@ export class EndpointsController {
   }
 
   podDeleted(pod: RPod | DeletedFinalStateUnknown<Pod>): void {
-    this.enqueueForPod(unwrap(pod));
+    this.enqueueForPod(finalStateOf(pod));
   }
 
   /** Endpoints deleted by someone else are recreated if the service still wants them. */

@@ -10,7 +10,7 @@ import type { EndpointSlice } from "kubernetes-types/discovery/v1.js";
 import { runController } from "../../client/controller.js";
 import { isForbidden, isNotFound, type ApiError } from "../../client/errors.js";
 import type { Lister } from "../../client/informer.js";
-import { DeletedFinalStateUnknown, keyOf, splitKey, type DeepReadonly } from "../../client/objects.js";
+import { DeletedFinalStateUnknown, finalStateOf, keyOf, splitKey, type DeepReadonly } from "../../client/objects.js";
 import { WorkQueue } from "../../client/workqueue.js";
 import { selectorFromSet } from "../../api/labels.js";
 import type { Logger } from "../../util/log.js";
@@ -46,10 +46,6 @@ export interface EndpointSliceControllerDeps {
 }
 
 type RSlice = DeepReadonly<EndpointSlice>;
-
-function unwrap<T>(obj: DeepReadonly<T> | DeletedFinalStateUnknown<T>): DeepReadonly<T> {
-  return obj instanceof DeletedFinalStateUnknown ? obj.obj : obj;
-}
 
 const managedByUs = (s: RSlice): boolean => s.metadata?.labels?.[MANAGED_BY_LABEL] === CONTROLLER_NAME;
 
@@ -100,7 +96,7 @@ export class EndpointSliceController {
   }
 
   podDeleted(pod: RPod | DeletedFinalStateUnknown<Pod>): void {
-    this.enqueueForPod(unwrap(pod));
+    this.enqueueForPod(finalStateOf(pod));
   }
 
   private enqueueForSlice(s: RSlice): void {
@@ -126,7 +122,7 @@ export class EndpointSliceController {
 
   sliceDeleted(obj: RSlice | DeletedFinalStateUnknown<EndpointSlice>): void {
     this.sliceCacheMoved();
-    const s = unwrap(obj);
+    const s = finalStateOf(obj);
     if (managedByUs(s) && this.tracker.has(s) && !this.tracker.handleDeletion(s)) this.enqueueForSlice(s);
   }
 

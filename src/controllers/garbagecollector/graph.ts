@@ -7,7 +7,7 @@
 // A node for an owner that no informer has shown yet is "virtual": it stands in for an object
 // the dependents name but the graph has not seen, and is verified against the API.
 import type { OwnerReference } from "kubernetes-types/meta/v1.js";
-import type { DeepReadonly, KubeObject } from "../../client/objects.js";
+import { sameOwnerRef, type DeepReadonly, type KubeObject } from "../../client/objects.js";
 import { splitApiVersion } from "../../client/resources.js";
 import type { Logger } from "../../util/log.js";
 
@@ -131,15 +131,11 @@ interface ChangedRef {
   readonly newRef: DeepReadonly<OwnerReference>;
 }
 
-function sameRef(a: DeepReadonly<OwnerReference>, b: DeepReadonly<OwnerReference>): boolean {
-  return a.uid === b.uid && a.name === b.name && a.kind === b.kind && a.apiVersion === b.apiVersion && a.controller === b.controller && a.blockOwnerDeletion === b.blockOwnerDeletion;
-}
-
 const NO_DIFFS = { added: [], removed: [], changed: [] } as const;
 
 function referencesDiffs(old: readonly DeepReadonly<OwnerReference>[], next: readonly DeepReadonly<OwnerReference>[]): { readonly added: readonly DeepReadonly<OwnerReference>[]; readonly removed: readonly DeepReadonly<OwnerReference>[]; readonly changed: readonly ChangedRef[] } {
   // Nearly every update leaves the references as they were: say so without building maps.
-  if (old.length === next.length && old.every((r, i) => sameRef(r, next[i]!))) return NO_DIFFS;
+  if (old.length === next.length && old.every((r, i) => sameOwnerRef(r, next[i]!))) return NO_DIFFS;
   const oldByUid = new Map(old.map((r) => [r.uid, r]));
   const newByUid = new Map(next.map((r) => [r.uid, r]));
   const added = next.filter((r) => !oldByUid.has(r.uid));
@@ -147,7 +143,7 @@ function referencesDiffs(old: readonly DeepReadonly<OwnerReference>[], next: rea
   const changed: ChangedRef[] = [];
   for (const r of next) {
     const o = oldByUid.get(r.uid);
-    if (o && !sameRef(o, r)) changed.push({ oldRef: o, newRef: r });
+    if (o && !sameOwnerRef(o, r)) changed.push({ oldRef: o, newRef: r });
   }
   return { added, removed, changed };
 }

@@ -5,7 +5,7 @@ import type { Pod } from "kubernetes-types/core/v1.js";
 import type { Job } from "kubernetes-types/batch/v1.js";
 import { realClock, type Clock } from "../../client/clock.js";
 import { runController } from "../../client/controller.js";
-import { DeletedFinalStateUnknown, keyOf, type DeepReadonly, type KubeObject } from "../../client/objects.js";
+import { DeletedFinalStateUnknown, finalStateOf, keyOf, type DeepReadonly, type KubeObject } from "../../client/objects.js";
 import { WorkQueue } from "../../client/workqueue.js";
 import type { Controller, ControllerContext } from "../context.js";
 import { Expectations } from "../replicaset/expectations.js";
@@ -18,10 +18,6 @@ export const JOB_CONTROLLER = "job-controller";
 /** A Controller that also exposes one reconcile, for tests and tools. */
 export interface SyncingJobController extends Controller {
   sync(key: string): Promise<void>;
-}
-
-function unwrap<T>(obj: DeepReadonly<T> | DeletedFinalStateUnknown<T>): DeepReadonly<T> {
-  return obj instanceof DeletedFinalStateUnknown ? obj.obj : obj;
 }
 
 /** Maps informer events to Job keys; records what the syncer waits to see. Decides nothing. */
@@ -44,7 +40,7 @@ export class JobEventHandlers {
   }
 
   jobDeleted(obj: RJob | DeletedFinalStateUnknown<Job>): void {
-    const key = keyOf(unwrap<Job>(obj) as DeepReadonly<KubeObject>);
+    const key = keyOf(finalStateOf<Job>(obj) as DeepReadonly<KubeObject>);
     this.forget(key);
     this.enqueue(key);
   }
@@ -82,7 +78,7 @@ export class JobEventHandlers {
   }
 
   podDeleted(obj: RPod | DeletedFinalStateUnknown<Pod>): void {
-    const pod = unwrap<Pod>(obj);
+    const pod = finalStateOf<Pod>(obj);
     const key = this.owner(pod);
     if (key === undefined) return;
     this.expectations.deletionObserved(key, keyOf(pod as DeepReadonly<KubeObject>));

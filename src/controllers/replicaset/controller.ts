@@ -5,7 +5,7 @@ import type { Pod } from "kubernetes-types/core/v1.js";
 import { realClock, type Clock } from "../../client/clock.js";
 import { runController } from "../../client/controller.js";
 import type { SharedInformer } from "../../client/informer.js";
-import { DeletedFinalStateUnknown, keyOf, type DeepReadonly, type KubeObject } from "../../client/objects.js";
+import { DeletedFinalStateUnknown, finalStateOf, keyOf, sameOwnerRef, type DeepReadonly, type KubeObject } from "../../client/objects.js";
 import { WorkQueue } from "../../client/workqueue.js";
 import type { Logger } from "../../util/log.js";
 import type { Controller, ControllerContext } from "../context.js";
@@ -19,16 +19,6 @@ import { labelsEqual } from "../../api/labels.js";
 /** A Controller that also exposes one reconcile, for tests and tools. */
 export interface SyncingController extends Controller {
   sync(key: string): Promise<void>;
-}
-
-/** The same controllerRef, field by field (upstream compares them with reflect.DeepEqual). */
-function sameRef(a: ReturnType<typeof controllerRefOf>, b: ReturnType<typeof controllerRefOf>): boolean {
-  if (a === undefined || b === undefined) return a === b;
-  return a.uid === b.uid && a.name === b.name && a.kind === b.kind && a.apiVersion === b.apiVersion && a.controller === b.controller && a.blockOwnerDeletion === b.blockOwnerDeletion;
-}
-
-function unwrap<T>(obj: DeepReadonly<T> | DeletedFinalStateUnknown<T>): DeepReadonly<T> {
-  return obj instanceof DeletedFinalStateUnknown ? obj.obj : obj;
 }
 
 /**
@@ -112,7 +102,7 @@ export class ReplicaEventHandlers {
     const ns = cur.metadata?.namespace ?? "";
     const curRef = controllerRefOf(cur);
     const oldRef = controllerRefOf(old);
-    const refChanged = !sameRef(curRef, oldRef);
+    const refChanged = !sameOwnerRef(curRef, oldRef);
     if (refChanged && oldRef) {
       const prev = this.resolve(ns, oldRef);
       if (prev) this.enqueue(keyOf(prev as DeepReadonly<KubeObject>));
@@ -132,7 +122,7 @@ export class ReplicaEventHandlers {
   }
 
   podDeleted(obj: RPod | DeletedFinalStateUnknown<Pod>): void {
-    const pod = unwrap<Pod>(obj);
+    const pod = finalStateOf<Pod>(obj);
     const ref = controllerRefOf(pod);
     if (!ref) return;
     const owner = this.resolve(pod.metadata?.namespace ?? "", ref);

@@ -8,7 +8,7 @@ import type { OwnerReference } from "kubernetes-types/meta/v1.js";
 import { labelSelectorAsSelector, labelsEqual } from "../../api/labels.js";
 import { realClock, type Clock } from "../../client/clock.js";
 import { runController } from "../../client/controller.js";
-import { DeletedFinalStateUnknown, keyOf, type DeepReadonly, type KubeObject } from "../../client/objects.js";
+import { DeletedFinalStateUnknown, keyOf, sameOwnerRef, type DeepReadonly, type KubeObject } from "../../client/objects.js";
 import { WorkQueue } from "../../client/workqueue.js";
 import type { Controller, ControllerContext } from "../context.js";
 import { claimablePods, ensurePodControllerIndex } from "../replicaset/podindex.js";
@@ -21,13 +21,6 @@ export const STATEFULSET_CONTROLLER = "statefulset-controller";
 /** A Controller that also exposes one reconcile, for tests and tools. */
 export interface SyncingStatefulSetController extends Controller {
   sync(key: string): Promise<void>;
-}
-
-type Ref = DeepReadonly<OwnerReference> | undefined;
-
-function sameRef(a: Ref, b: Ref): boolean {
-  if (a === undefined || b === undefined) return a === b;
-  return a.uid === b.uid && a.name === b.name && a.kind === b.kind && a.apiVersion === b.apiVersion && a.controller === b.controller;
 }
 
 /** Maps informer events to StatefulSet keys (upstream addPod/updatePod/deletePod/enqueueStatefulSet). Decides nothing. */
@@ -55,7 +48,7 @@ export class StatefulSetEventHandlers {
   }
 
   /** The set a controllerRef points at, if it is one and still the same object. */
-  private resolve(namespace: string, ref: Ref): RSet | undefined {
+  private resolve(namespace: string, ref: DeepReadonly<OwnerReference> | undefined): RSet | undefined {
     if (!ref || ref.kind !== STATEFULSET_KIND) return undefined;
     const set = this.caches.statefulSet(`${namespace}/${ref.name}`);
     return set && set.metadata?.uid === ref.uid ? set : undefined;
@@ -95,7 +88,7 @@ export class StatefulSetEventHandlers {
     const ns = cur.metadata?.namespace ?? "";
     const curRef = controllerRefOf(cur);
     const oldRef = controllerRefOf(old);
-    const refChanged = !sameRef(curRef, oldRef);
+    const refChanged = !sameOwnerRef(curRef, oldRef);
     if (refChanged && oldRef) {
       const prev = this.resolve(ns, oldRef);
       if (prev) this.enqueue(this.key(prev));
