@@ -4,49 +4,26 @@
 // of schedule passes at once.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { Registry } from "prom-client";
 import type { CronJob, Job } from "kubernetes-types/batch/v1.js";
 import { FakeClock } from "../../client/clock.js";
-import { newControllerMetrics } from "../../client/controller.js";
-import { SharedInformerFactory } from "../../client/informer.js";
-import { createClientFromKubeconfig, type RestClient } from "../../client/rest.js";
-import { startTestApiServer, type TestApiServer } from "../../testing/apiserver.js";
+import { type RestClient } from "../../client/rest.js";
 import { until } from "../../testing/wait.js";
-import { createLogger } from "../../util/log.js";
-import type { ControllerContext } from "../context.js";
-import { RecordingEventSink } from "../testing/index.js";
+import { runControllersAgainstApiServer, type ControllersAgainstApiServer } from "../testing/apiserver.js";
 import { CRONJOB_SCHEDULED_TIMESTAMP_ANNOTATION, cronJobControllerFactory } from "./index.js";
 
-const log = createLogger((process.env["K8TS_TEST_LOG"] as "info" | undefined) ?? "silent");
 
 void describe("CronJob controller against an API server", () => {
-  let srv: TestApiServer;
+  let h: ControllersAgainstApiServer;
   let client: RestClient;
-  let informers: SharedInformerFactory;
-  const ac = new AbortController();
-  const runs: Promise<void>[] = [];
   // Past the next minute boundary after anything created now.
   const clock = new FakeClock(Date.now() + 61_000);
-  const events = new RecordingEventSink();
 
   before(async () => {
-    srv = await startTestApiServer();
-    client = await createClientFromKubeconfig(srv.kubeconfig, { qps: Infinity });
-    informers = new SharedInformerFactory({ client, log });
-    const registry = new Registry();
-    const ctx: ControllerContext = { client, informers, events, log, metrics: newControllerMetrics(registry), registry };
-    const c = cronJobControllerFactory(clock)(ctx);
-    informers.start(ac.signal);
-    runs.push(c.run(ac.signal, 2));
+    h = await runControllersAgainstApiServer((ctx) => [[cronJobControllerFactory(clock)(ctx), 2]]);
+    client = h.client;
   });
 
-  after(async () => {
-    ac.abort();
-    await Promise.all(runs);
-    await informers?.shutdown();
-    client?.close();
-    await srv?.stop();
-  });
+  after(() => h?.stop());
 
   void it("starts a Job per scheduled minute and records it in the status", async () => {
     const cronJobs = client.forKind("batch/v1", "CronJob").namespace("default");
@@ -76,7 +53,7 @@ void describe("CronJob controller against an API server", () => {
     await until("a second Job", async () => ((await jobs.list()).items.some((j: Job) => j.metadata?.name === `tick-${minute + 1}`) ? true : undefined));
     await until("both in the status", async () => ((await cronJobs.get("tick")).status?.active?.length === 2 ? true : undefined));
     assert.deepEqual(
-      events.lines().filter((l) => l.includes("SuccessfulCreate")),
+      h.events.lines().filter((l) => l.includes("SuccessfulCreate")),
       [`Normal SuccessfulCreate Created job tick-${minute}`, `Normal SuccessfulCreate Created job tick-${minute + 1}`],
     );
   });

@@ -2,49 +2,26 @@
 // work queue: its pods, revisions and status writes pass the server's validation.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { Registry } from "prom-client";
 import type { ControllerRevision, DaemonSet } from "kubernetes-types/apps/v1.js";
 import type { Node, Pod } from "kubernetes-types/core/v1.js";
-import { newControllerMetrics } from "../../client/controller.js";
-import { SharedInformerFactory } from "../../client/informer.js";
-import { createClientFromKubeconfig, type RestClient } from "../../client/rest.js";
-import { startTestApiServer, type TestApiServer } from "../../testing/apiserver.js";
+import { type RestClient } from "../../client/rest.js";
 import { until as waitUntil } from "../../testing/wait.js";
-import { createLogger } from "../../util/log.js";
-import type { ControllerContext } from "../context.js";
-import { RecordingEventSink } from "../testing/index.js";
+import { runControllersAgainstApiServer, type ControllersAgainstApiServer } from "../testing/apiserver.js";
 import { CONTROLLER_REVISION_HASH_LABEL } from "../history/history.js";
 import { DAEMONSET_WORKERS, daemonSetController } from "./index.js";
 
 const until = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 15_000): Promise<T> => waitUntil(what, probe, ms);
 
 void describe("daemonset controller against an API server", () => {
-  let srv: TestApiServer;
+  let h: ControllersAgainstApiServer;
   let client: RestClient;
-  let informers: SharedInformerFactory;
-  const ac = new AbortController();
-  const runs: Promise<void>[] = [];
-  const events = new RecordingEventSink();
 
   before(async () => {
-    srv = await startTestApiServer();
-    client = await createClientFromKubeconfig(srv.kubeconfig, { qps: Infinity });
-    const log = createLogger("silent");
-    informers = new SharedInformerFactory({ client, log });
-    const registry = new Registry();
-    const ctx: ControllerContext = { client, informers, events, log, metrics: newControllerMetrics(registry), registry };
-    const c = daemonSetController(ctx);
-    informers.start(ac.signal);
-    runs.push(c.run(ac.signal, DAEMONSET_WORKERS));
+    h = await runControllersAgainstApiServer((ctx) => [[daemonSetController(ctx), DAEMONSET_WORKERS]]);
+    client = h.client;
   });
 
-  after(async () => {
-    ac.abort();
-    await Promise.all(runs);
-    await informers?.shutdown();
-    client?.close();
-    await srv?.stop();
-  });
+  after(() => h?.stop());
 
   void it("puts one pod per node, pinned by matchFields, records the revision and reports the status; a template change rolls the pods", async () => {
     const nodes = client.forKind("v1", "Node");
@@ -84,7 +61,7 @@ void describe("daemonset controller against an API server", () => {
       const s = (await dsApi.get("agent")).status;
       return s?.desiredNumberScheduled === 2 && s.currentNumberScheduled === 2 && s.updatedNumberScheduled === 2 && s.numberUnavailable === 2 && s.observedGeneration === 1 ? s : undefined;
     });
-    const out = await srv.kubectl(["get", "ds", "agent", "-o", "jsonpath={.status.desiredNumberScheduled}/{.status.currentNumberScheduled}"]);
+    const out = await h.srv.kubectl(["get", "ds", "agent", "-o", "jsonpath={.status.desiredNumberScheduled}/{.status.currentNumberScheduled}"]);
     assert.equal(out.stdout, "2/2", out.stderr);
 
     // None of the pods is available (nothing runs them), so every one may be replaced at once.

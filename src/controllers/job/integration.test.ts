@@ -3,46 +3,24 @@
 // server's Job status validation. The test plays the kubelet, writing the pods' statuses.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { Registry } from "prom-client";
 import type { Pod } from "kubernetes-types/core/v1.js";
 import type { Job, JobSpec } from "kubernetes-types/batch/v1.js";
-import { newControllerMetrics } from "../../client/controller.js";
-import { SharedInformerFactory } from "../../client/informer.js";
-import { createClientFromKubeconfig, type RestClient } from "../../client/rest.js";
-import { startTestApiServer, type TestApiServer } from "../../testing/apiserver.js";
+import { type RestClient } from "../../client/rest.js";
 import { until } from "../../testing/wait.js";
-import { createLogger } from "../../util/log.js";
-import type { ControllerContext } from "../context.js";
-import { RecordingEventSink } from "../testing/index.js";
+import { runControllersAgainstApiServer, type ControllersAgainstApiServer } from "../testing/apiserver.js";
 import { newJobController } from "./index.js";
 
-const log = createLogger((process.env["K8TS_TEST_LOG"] as "info" | undefined) ?? "silent");
 
 void describe("Job controller policies against an API server", () => {
-  let srv: TestApiServer;
+  let h: ControllersAgainstApiServer;
   let client: RestClient;
-  let informers: SharedInformerFactory;
-  const ac = new AbortController();
-  const runs: Promise<void>[] = [];
 
   before(async () => {
-    srv = await startTestApiServer();
-    client = await createClientFromKubeconfig(srv.kubeconfig, { qps: Infinity });
-    informers = new SharedInformerFactory({ client, log });
-    const registry = new Registry();
-    const ctx: ControllerContext = { client, informers, events: new RecordingEventSink(), log, metrics: newControllerMetrics(registry), registry };
-    const c = newJobController(ctx);
-    informers.start(ac.signal);
-    runs.push(c.run(ac.signal, 2));
+    h = await runControllersAgainstApiServer((ctx) => [[newJobController(ctx), 2]]);
+    client = h.client;
   });
 
-  after(async () => {
-    ac.abort();
-    await Promise.all(runs);
-    await informers?.shutdown();
-    client?.close();
-    await srv?.stop();
-  });
+  after(() => h?.stop());
 
   const jobs = () => client.forKind("batch/v1", "Job").namespace("default");
   const pods = () => client.forKind("v1", "Pod").namespace("default");

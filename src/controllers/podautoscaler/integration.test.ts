@@ -4,54 +4,31 @@
 // a fake clock that the test steps past each 15 s requeue.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { Registry } from "prom-client";
 import type { Deployment } from "kubernetes-types/apps/v1.js";
 import type { HorizontalPodAutoscaler } from "kubernetes-types/autoscaling/v2.js";
 import type { Pod } from "kubernetes-types/core/v1.js";
 import { FakeClock } from "../../client/clock.js";
-import { newControllerMetrics } from "../../client/controller.js";
-import { SharedInformerFactory } from "../../client/informer.js";
-import { createClientFromKubeconfig, type RestClient } from "../../client/rest.js";
-import { startTestApiServer, type TestApiServer } from "../../testing/apiserver.js";
+import { type RestClient } from "../../client/rest.js";
 import { until } from "../../testing/wait.js";
-import { createLogger } from "../../util/log.js";
 import { rfc3339 } from "../../util/time.js";
-import type { ControllerContext } from "../context.js";
-import { RecordingEventSink } from "../testing/index.js";
+import { runControllersAgainstApiServer, type ControllersAgainstApiServer } from "../testing/apiserver.js";
 import { HPA_SYNC_PERIOD_MS, newHorizontalPodAutoscalerController } from "./index.js";
 import { SeededMetricsClient, podMetrics } from "./testing.js";
 
-const log = createLogger((process.env["K8TS_TEST_LOG"] as "info" | undefined) ?? "silent");
 const LABELS = { app: "web" };
 
 void describe("HPA controller against an API server", () => {
-  let srv: TestApiServer;
+  let h: ControllersAgainstApiServer;
   let client: RestClient;
-  let informers: SharedInformerFactory;
-  const ac = new AbortController();
-  const runs: Promise<void>[] = [];
   const clock = new FakeClock(Date.now());
-  const events = new RecordingEventSink();
   const metrics = new SeededMetricsClient();
 
   before(async () => {
-    srv = await startTestApiServer();
-    client = await createClientFromKubeconfig(srv.kubeconfig, { qps: Infinity });
-    informers = new SharedInformerFactory({ client, log });
-    const registry = new Registry();
-    const ctx: ControllerContext = { client, informers, events, log, metrics: newControllerMetrics(registry), registry };
-    const c = newHorizontalPodAutoscalerController(ctx, { clock, metrics });
-    informers.start(ac.signal);
-    runs.push(c.run(ac.signal, 2));
+    h = await runControllersAgainstApiServer((ctx) => [[newHorizontalPodAutoscalerController(ctx, { clock, metrics }), 2]]);
+    client = h.client;
   });
 
-  after(async () => {
-    ac.abort();
-    await Promise.all(runs);
-    await informers?.shutdown();
-    client?.close();
-    await srv?.stop();
-  });
+  after(() => h?.stop());
 
   void it("scales a Deployment up through its scale subresource and records a valid status", async () => {
     const deployments = client.forKind("apps/v1", "Deployment").namespace("default");
@@ -101,6 +78,6 @@ void describe("HPA controller against an API server", () => {
         ["ScalingLimited", "False", "DesiredWithinRange"],
       ],
     );
-    assert.deepEqual(events.lines(), ["Normal SuccessfulRescale New size: 4; reason: cpu resource utilization (percentage of request) above target"]);
+    assert.deepEqual(h.events.lines(), ["Normal SuccessfulRescale New size: 4; reason: cpu resource utilization (percentage of request) above target"]);
   });
 });

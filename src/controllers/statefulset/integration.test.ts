@@ -3,49 +3,26 @@
 // OrderedReady waits for a kubelet (played by the test) to report web-0 Running and Ready.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { Registry } from "prom-client";
 import type { ControllerRevision, StatefulSet } from "kubernetes-types/apps/v1.js";
 import type { PersistentVolumeClaim, Pod } from "kubernetes-types/core/v1.js";
-import { newControllerMetrics } from "../../client/controller.js";
-import { SharedInformerFactory } from "../../client/informer.js";
-import { createClientFromKubeconfig, type RestClient } from "../../client/rest.js";
-import { startTestApiServer, type TestApiServer } from "../../testing/apiserver.js";
+import { type RestClient } from "../../client/rest.js";
 import { until as waitUntil } from "../../testing/wait.js";
-import { createLogger } from "../../util/log.js";
-import type { ControllerContext } from "../context.js";
-import { RecordingEventSink } from "../testing/index.js";
+import { runControllersAgainstApiServer, type ControllersAgainstApiServer } from "../testing/apiserver.js";
 import { CONTROLLER_REVISION_HASH_LABEL } from "../history/history.js";
 import { STATEFULSET_WORKERS, statefulSetController } from "./index.js";
 
 const until = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 15_000): Promise<T> => waitUntil(what, probe, ms);
 
 void describe("statefulset controller against an API server", () => {
-  let srv: TestApiServer;
+  let h: ControllersAgainstApiServer;
   let client: RestClient;
-  let informers: SharedInformerFactory;
-  const ac = new AbortController();
-  const runs: Promise<void>[] = [];
-  const events = new RecordingEventSink();
 
   before(async () => {
-    srv = await startTestApiServer();
-    client = await createClientFromKubeconfig(srv.kubeconfig, { qps: Infinity });
-    const log = createLogger("silent");
-    informers = new SharedInformerFactory({ client, log });
-    const registry = new Registry();
-    const ctx: ControllerContext = { client, informers, events, log, metrics: newControllerMetrics(registry), registry };
-    const c = statefulSetController(ctx);
-    informers.start(ac.signal);
-    runs.push(c.run(ac.signal, STATEFULSET_WORKERS));
+    h = await runControllersAgainstApiServer((ctx) => [[statefulSetController(ctx), STATEFULSET_WORKERS]]);
+    client = h.client;
   });
 
-  after(async () => {
-    ac.abort();
-    await Promise.all(runs);
-    await informers?.shutdown();
-    client?.close();
-    await srv?.stop();
-  });
+  after(() => h?.stop());
 
   void it("creates web-0 and its claim, then web-1 only once web-0 is Running and Ready, reports the status for kubectl, and rolls a template change from web-1 down", async () => {
     const sets = client.forKind("apps/v1", "StatefulSet").namespace("default");
@@ -98,12 +75,12 @@ void describe("statefulset controller against an API server", () => {
     });
     assert.equal(status.currentRevision, revisions[0]!.metadata?.name);
     assert.equal(status.updateRevision, revisions[0]!.metadata?.name);
-    assert.ok(events.lines().includes("Normal SuccessfulCreate create Pod web-1 in StatefulSet web successful"));
+    assert.ok(h.events.lines().includes("Normal SuccessfulCreate create Pod web-1 in StatefulSet web successful"));
 
     const fresh1 = (await pods.get("web-1")) as Pod;
     await pods.updateStatus({ ...fresh1, status: { ...fresh1.status, phase: "Running", conditions: [{ type: "Ready", status: "True", lastTransitionTime: now }] } });
     await until("status: 2 ready", async () => ((await sets.get("web")).status?.readyReplicas === 2 ? true : undefined));
-    const out = await srv.kubectl(["rollout", "status", "sts/web", "--timeout=10s"]);
+    const out = await h.srv.kubectl(["rollout", "status", "sts/web", "--timeout=10s"]);
     // partition 0 is set by defaulting, so kubectl reports a partitioned rollout.
     assert.match(out.stdout, /^partitioned roll out complete: 2 new pods have been updated/, out.stderr);
 
@@ -127,13 +104,13 @@ void describe("statefulset controller against an API server", () => {
       ["web-0", "nginx:2", rolled.updateRevision],
       ["web-1", "nginx:2", rolled.updateRevision],
     ]);
-    const deletes = events.lines().filter((l) => l.startsWith("Normal SuccessfulDelete"));
+    const deletes = h.events.lines().filter((l) => l.startsWith("Normal SuccessfulDelete"));
     assert.deepEqual(deletes, ["Normal SuccessfulDelete delete Pod web-1 in StatefulSet web successful", "Normal SuccessfulDelete delete Pod web-0 in StatefulSet web successful"], "from the highest ordinal down");
     const revs = (await client.forKind("apps/v1", "ControllerRevision").namespace("default").list()).items;
     assert.deepEqual(revs.map((r) => r.revision).sort(), [1, 2]);
 
     // kubectl rollout undo applies revision 1's patch; the controller renumbers it to 3.
-    const undo = await srv.kubectl(["rollout", "undo", "sts/web"]);
+    const undo = await h.srv.kubectl(["rollout", "undo", "sts/web"]);
     assert.equal(undo.stderr, "");
     await until("revision 1 renumbered to 3 and rolled out", async () => {
       await markReady();
@@ -143,6 +120,6 @@ void describe("statefulset controller against an API server", () => {
       return first?.revision === 3 && s?.currentRevision === first.metadata?.name && s?.updatedReplicas === 2 && s?.readyReplicas === 2 ? true : undefined;
     });
     assert.deepEqual(((await pods.list()).items as Pod[]).map((p) => p.spec?.containers[0]?.image), ["nginx:1", "nginx:1"]);
-    assert.ok(events.lines().includes("Normal SuccessfulCreate create Claim www-web-1 Pod web-1 in StatefulSet web success"));
+    assert.ok(h.events.lines().includes("Normal SuccessfulCreate create Claim www-web-1 Pod web-1 in StatefulSet web success"));
   });
 });

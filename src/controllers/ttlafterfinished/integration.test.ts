@@ -4,46 +4,24 @@
 // either, so a foreground-deleted Job stays, terminating, with the foregroundDeletion finalizer.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { Registry } from "prom-client";
 import type { Job } from "kubernetes-types/batch/v1.js";
-import { newControllerMetrics } from "../../client/controller.js";
-import { SharedInformerFactory } from "../../client/informer.js";
-import { createClientFromKubeconfig, type RestClient } from "../../client/rest.js";
-import { startTestApiServer, type TestApiServer } from "../../testing/apiserver.js";
+import { type RestClient } from "../../client/rest.js";
 import { until } from "../../testing/wait.js";
-import { createLogger } from "../../util/log.js";
 import { rfc3339 } from "../../util/time.js";
-import type { ControllerContext } from "../context.js";
-import { RecordingEventSink } from "../testing/index.js";
+import { runControllersAgainstApiServer, type ControllersAgainstApiServer } from "../testing/apiserver.js";
 import { ttlAfterFinishedControllerFactory } from "./index.js";
 
-const log = createLogger((process.env["K8TS_TEST_LOG"] as "info" | undefined) ?? "silent");
 
 void describe("TTL-after-finished against an API server", () => {
-  let srv: TestApiServer;
+  let h: ControllersAgainstApiServer;
   let client: RestClient;
-  let informers: SharedInformerFactory;
-  const registry = new Registry();
-  const ac = new AbortController();
-  const runs: Promise<void>[] = [];
 
   before(async () => {
-    srv = await startTestApiServer();
-    client = await createClientFromKubeconfig(srv.kubeconfig, { qps: Infinity });
-    informers = new SharedInformerFactory({ client, log });
-    const ctx: ControllerContext = { client, informers, events: new RecordingEventSink(), log, metrics: newControllerMetrics(registry), registry };
-    const c = ttlAfterFinishedControllerFactory()(ctx);
-    informers.start(ac.signal);
-    runs.push(c.run(ac.signal, 5));
+    h = await runControllersAgainstApiServer((ctx) => [[ttlAfterFinishedControllerFactory()(ctx), 5]]);
+    client = h.client;
   });
 
-  after(async () => {
-    ac.abort();
-    await Promise.all(runs);
-    await informers?.shutdown();
-    client?.close();
-    await srv?.stop();
-  });
+  after(() => h?.stop());
 
   const jobs = () => client.forKind("batch/v1", "Job").namespace("default");
 
@@ -74,7 +52,7 @@ void describe("TTL-after-finished against an API server", () => {
     await finishedJob("expired", 30, Date.now() - 60_000);
     await until("expired Job deleted", deletedAt("expired"));
     assert.ok((await jobs().get("expired")).metadata?.finalizers?.includes("foregroundDeletion"));
-    assert.match(await registry.getSingleMetricAsString("ttl_after_finished_controller_job_deletion_duration_seconds"), /_count [1-9]/m);
+    assert.match(await h.registry.getSingleMetricAsString("ttl_after_finished_controller_job_deletion_duration_seconds"), /_count [1-9]/m);
   });
 
   void it("deletes a Job that finishes now once its TTL has run out, not before", async () => {
