@@ -8,7 +8,7 @@ import type { CronJob, Job } from "kubernetes-types/batch/v1.js";
 import { FakeClock } from "../../client/clock.js";
 import { type RestClient } from "../../client/rest.js";
 import { until } from "../../testing/wait.js";
-import { runControllersAgainstApiServer, type ControllersAgainstApiServer } from "../testing/apiserver.js";
+import { runControllersAgainstApiServer, type ControllersAgainstApiServer } from "../../testing/controllers.js";
 import { CRONJOB_SCHEDULED_TIMESTAMP_ANNOTATION, cronJobControllerFactory } from "./index.js";
 
 

@@ -6,7 +6,7 @@ import type { ControllerRevision, DaemonSet } from "kubernetes-types/apps/v1.js"
 import type { Node, Pod } from "kubernetes-types/core/v1.js";
 import { type RestClient } from "../../client/rest.js";
 import { until as waitUntil } from "../../testing/wait.js";
-import { runControllersAgainstApiServer, type ControllersAgainstApiServer } from "../testing/apiserver.js";
+import { runControllersAgainstApiServer, type ControllersAgainstApiServer } from "../../testing/controllers.js";
 import { CONTROLLER_REVISION_HASH_LABEL } from "../history/history.js";
 import { DAEMONSET_WORKERS, daemonSetController } from "./index.js";
 

@@ -7,7 +7,7 @@ import type { Pod } from "kubernetes-types/core/v1.js";
 import type { Job, JobSpec } from "kubernetes-types/batch/v1.js";
 import { type RestClient } from "../../client/rest.js";
 import { until } from "../../testing/wait.js";
-import { runControllersAgainstApiServer, type ControllersAgainstApiServer } from "../testing/apiserver.js";
+import { runControllersAgainstApiServer, type ControllersAgainstApiServer } from "../../testing/controllers.js";
 import { newJobController } from "./index.js";
 
 

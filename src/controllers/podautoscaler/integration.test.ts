@@ -11,7 +11,7 @@ import { FakeClock } from "../../client/clock.js";
 import { type RestClient } from "../../client/rest.js";
 import { until } from "../../testing/wait.js";
 import { rfc3339 } from "../../util/time.js";
-import { runControllersAgainstApiServer, type ControllersAgainstApiServer } from "../testing/apiserver.js";
+import { runControllersAgainstApiServer, type ControllersAgainstApiServer } from "../../testing/controllers.js";
 import { HPA_SYNC_PERIOD_MS, newHorizontalPodAutoscalerController } from "./index.js";
 import { SeededMetricsClient, podMetrics } from "./testing.js";
 

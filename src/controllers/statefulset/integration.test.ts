@@ -7,7 +7,7 @@ import type { ControllerRevision, StatefulSet } from "kubernetes-types/apps/v1.j
 import type { PersistentVolumeClaim, Pod } from "kubernetes-types/core/v1.js";
 import { type RestClient } from "../../client/rest.js";
 import { until as waitUntil } from "../../testing/wait.js";
-import { runControllersAgainstApiServer, type ControllersAgainstApiServer } from "../testing/apiserver.js";
+import { runControllersAgainstApiServer, type ControllersAgainstApiServer } from "../../testing/controllers.js";
 import { CONTROLLER_REVISION_HASH_LABEL } from "../history/history.js";
 import { STATEFULSET_WORKERS, statefulSetController } from "./index.js";
 

@@ -8,7 +8,7 @@ import type { Job } from "kubernetes-types/batch/v1.js";
 import { type RestClient } from "../../client/rest.js";
 import { until } from "../../testing/wait.js";
 import { rfc3339 } from "../../util/time.js";
-import { runControllersAgainstApiServer, type ControllersAgainstApiServer } from "../testing/apiserver.js";
+import { runControllersAgainstApiServer, type ControllersAgainstApiServer } from "../../testing/controllers.js";
 import { ttlAfterFinishedControllerFactory } from "./index.js";
 
 

@@ -2,13 +2,13 @@
 // unthrottled client, one shared informer factory and recording events, the controllers made
 // from that context running with their workers, and one stop that ends them all in order.
 import { Registry } from "prom-client";
-import { newControllerMetrics } from "../../client/controller.js";
-import { SharedInformerFactory } from "../../client/informer.js";
-import { createClientFromKubeconfig, type RestClient } from "../../client/rest.js";
-import { startTestApiServer, type TestApiServer } from "../../testing/apiserver.js";
-import { createLogger } from "../../util/log.js";
-import type { Controller, ControllerContext } from "../context.js";
-import { RecordingEventSink } from "./events.js";
+import { newControllerMetrics } from "../client/controller.js";
+import { SharedInformerFactory } from "../client/informer.js";
+import { createClientFromKubeconfig, type RestClient } from "../client/rest.js";
+import { startTestApiServer, type TestApiServer } from "./apiserver.js";
+import { createLogger } from "../util/log.js";
+import type { Controller, ControllerContext } from "../controllers/context.js";
+import { RecordingEventSink } from "../controllers/testing/events.js";
 
 export interface ControllersAgainstApiServer {
   readonly srv: TestApiServer;
