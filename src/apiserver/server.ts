@@ -20,6 +20,8 @@ import { AdmissionChain, type AdmissionPlugin } from "./admission/types.js";
 import { namespaceLifecycle } from "./admission/namespacelifecycle.js";
 import { defaultTolerationSeconds } from "./admission/defaulttolerationseconds.js";
 import { limitRanger } from "./admission/limitranger.js";
+import { defaultStorageClassAdmission } from "./admission/defaultstorageclass.js";
+import { storageObjectInUseProtection } from "./admission/storageobjectinuse.js";
 import { runtimeClassAdmission } from "./admission/runtimeclass.js";
 import { resourceQuota, type QuotaAccess } from "./admission/resourcequota.js";
 import { notFound } from "./status.js";
@@ -87,7 +89,8 @@ export interface ApiServerOptionsInput {
   readonly apiAudiences?: readonly string[];
   /**
    * --disable-admission-plugins: built-in plugins to leave out (NamespaceLifecycle,
-   * ServiceAccount, LimitRanger, DefaultTolerationSeconds, RuntimeClass, ResourceQuota).
+   * ServiceAccount, LimitRanger, DefaultTolerationSeconds, DefaultStorageClass,
+   * StorageObjectInUseProtection, RuntimeClass, ResourceQuota).
    */
   readonly disableAdmissionPlugins?: readonly string[];
 }
@@ -145,7 +148,17 @@ export function compileApiServerOptions(input: ApiServerOptionsInput): ApiServer
   };
 }
 
-const BUILTIN_ADMISSION_PLUGINS = ["NamespaceLifecycle", SERVICE_ACCOUNT_PLUGIN, "DefaultTolerationSeconds"];
+/** Every built-in plugin --disable-admission-plugins may name. */
+const BUILTIN_ADMISSION_PLUGINS = [
+  "NamespaceLifecycle",
+  SERVICE_ACCOUNT_PLUGIN,
+  "LimitRanger",
+  "DefaultTolerationSeconds",
+  "DefaultStorageClass",
+  "StorageObjectInUseProtection",
+  "RuntimeClass",
+  "ResourceQuota",
+];
 
 function serviceAccountOptions(input: ApiServerOptionsInput): Pick<ApiServerOptions, "serviceAccountIssuer" | "apiAudiences" | "disableAdmissionPlugins"> {
   const issuer = input.serviceAccountIssuer ?? DEFAULT_SERVICE_ACCOUNT_ISSUER;
@@ -269,7 +282,19 @@ export class ApiServer {
     };
     const rcDef = this.registry.lookup("node.k8s.io", "v1", "runtimeclasses");
     const runtimeClass = async (name: string): Promise<Readonly<KubeObject> | undefined> => (rcDef ? cachedOrStored(rcDef, name) : undefined);
-    const builtinPlugins = [namespaceLifecycle(phaseOf), serviceAccounts.admission(), limitRanger(cachedIn("limitranges")), defaultTolerationSeconds(), runtimeClassAdmission(runtimeClass), resourceQuota(quotas)].filter((p) => !o.disableAdmissionPlugins.includes(p.name));
+    const scDef = this.registry.lookup("storage.k8s.io", "v1", "storageclasses");
+    const storageClasses = (): readonly Readonly<KubeObject>[] => (scDef ? cachedList(scDef, "") : []);
+    // In upstream's order (AllOrderedPlugins), ResourceQuota last.
+    const builtinPlugins = [
+      namespaceLifecycle(phaseOf),
+      serviceAccounts.admission(),
+      limitRanger(cachedIn("limitranges")),
+      defaultTolerationSeconds(),
+      defaultStorageClassAdmission(storageClasses),
+      storageObjectInUseProtection(),
+      runtimeClassAdmission(runtimeClass),
+      resourceQuota(quotas),
+    ].filter((p) => !o.disableAdmissionPlugins.includes(p.name));
     const admission = new AdmissionChain([...builtinPlugins, ...o.admissionPlugins]);
     /** Resources served by their own handlers, listed in discovery and OpenAPI beside the registry's. */
     const virtualResources = [legacyBindingResource, ...reviewResources, ...metricsResources, componentStatusResource];

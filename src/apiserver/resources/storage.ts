@@ -2,26 +2,18 @@
 // Immediate), upstream's validation with its immutable provisioner/parameters/reclaimPolicy,
 // and the table that marks the default class.
 import { duplicate, FieldPath, forbidden, invalid, notSupported, required, tooLong, type FieldError } from "../../api/fielderrors.js";
+import { isDefaultStorageClass } from "../../api/persistentvolume.js";
 import { validateLabelName } from "../../api/validation.js";
 import type { ResourceDefinition } from "../registry/types.js";
 import { immutable, qualifiedName, validateMeta, validateMetaUpdate } from "./common.js";
 import { D } from "./descriptions.js";
 import { ageColumn, column, nameColumn, since } from "./print.js";
-import { asArr, asBool, asObj, asStr, creationOf, jsonEqual, nameOf, objs, setDefault, strMap, type Json } from "./util.js";
+import { asArr, asBool, asStr, creationOf, jsonEqual, nameOf, objs, setDefault, strMap, type Json } from "./util.js";
 
 const MAX_PARAMETERS = 512;
 const MAX_PARAMETERS_SIZE = 256 * 1024;
 
-export const DEFAULT_STORAGE_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class";
-const BETA_DEFAULT_STORAGE_CLASS_ANNOTATION = "storageclass.beta.kubernetes.io/is-default-class";
-
-/** storageutil.IsDefaultAnnotation: either annotation set to "true". */
-export function isDefaultStorageClass(sc: Json): boolean {
-  const a = strMap(asObj(sc.metadata)?.annotations);
-  return a[DEFAULT_STORAGE_CLASS_ANNOTATION] === "true" || a[BETA_DEFAULT_STORAGE_CLASS_ANNOTATION] === "true";
-}
-
-function defaultStorageClass(sc: Json): void {
+function defaultStorageClassFields(sc: Json): void {
   setDefault(sc, "reclaimPolicy", "Delete");
   setDefault(sc, "volumeBindingMode", "Immediate");
 }
@@ -109,7 +101,7 @@ export const storageClasses: ResourceDefinition = {
   namespaced: false,
   definition: "io.k8s.api.storage.v1.StorageClass",
   strategy: {
-    defaults: defaultStorageClass,
+    defaults: defaultStorageClassFields,
     validate: validateStorageClass,
     validateUpdate: (sc, old) => [...validateStorageClass(sc), ...validateStorageClassUpdate(sc, old)],
     statusFields: [],
