@@ -1,7 +1,7 @@
 // ApiObjectSource against a real API server.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import type { ConfigMap, Pod, Secret, Service, ServiceAccount } from "kubernetes-types/core/v1.js";
+import type { ConfigMap, PersistentVolume, PersistentVolumeClaim, Pod, Secret, Service, ServiceAccount } from "kubernetes-types/core/v1.js";
 import { createClientFromKubeconfig, RestClient } from "../client/rest.js";
 import { ApiError, isClientError, isNotFound } from "../client/errors.js";
 import { loadKubeconfig } from "../util/kubeconfig.js";
@@ -74,6 +74,34 @@ describe("ApiObjectSource", () => {
     assert.deepEqual(await source.services("elsewhere"), []);
   });
 
+  it("claims and volumes come from the cache; a volume's change is news to its claim's namespace", async () => {
+    const claim: PersistentVolumeClaim = {
+      apiVersion: "v1",
+      kind: "PersistentVolumeClaim",
+      metadata: { name: "data", namespace: "default" },
+      spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } }, storageClassName: "" },
+    };
+    const created = await client.forKind("v1", "PersistentVolumeClaim").create(claim);
+    await until("onChange for the claim", () => (changes.includes("PersistentVolumeClaim default/data") ? true : undefined));
+    assert.equal((await source.persistentVolumeClaim("default", "data"))?.metadata?.uid, created.metadata?.uid);
+    const pv: PersistentVolume = {
+      apiVersion: "v1",
+      kind: "PersistentVolume",
+      metadata: { name: "pv-data" },
+      spec: {
+        capacity: { storage: "1Gi" },
+        accessModes: ["ReadWriteOnce"],
+        hostPath: { path: "/tmp/pv-data" },
+        claimRef: { kind: "PersistentVolumeClaim", apiVersion: "v1", namespace: "default", name: "data", uid: created.metadata!.uid! },
+      },
+    };
+    await client.forKind("v1", "PersistentVolume").create(pv);
+    await until("onChange for the volume", () => (changes.includes("PersistentVolume default/pv-data") ? true : undefined));
+    assert.equal((await source.persistentVolume("pv-data"))?.spec?.hostPath?.path, "/tmp/pv-data");
+    assert.equal(await source.persistentVolume("nope"), undefined);
+    assert.equal(await source.persistentVolumeClaim("default", "nope"), undefined);
+  });
+
   it("a missing object is undefined (404), other failures throw", async () => {
     assert.equal(await source.configMap("default", "nope"), undefined);
     assert.equal(await source.secret("nowhere", "nope"), undefined);
@@ -100,6 +128,8 @@ describe("ApiObjectSource", () => {
     assert.deepEqual(got?.data, { fresh: "yes" });
     assert.equal(got?.metadata?.managedFields, undefined);
     assert.equal(await stale.configMap("default", "never"), undefined);
+    await client.forKind("v1", "PersistentVolume").create({ apiVersion: "v1", kind: "PersistentVolume", metadata: { name: "late-pv" }, spec: { capacity: { storage: "1Gi" }, accessModes: ["ReadWriteOnce"], hostPath: { path: "/tmp/late" } } });
+    assert.equal((await stale.persistentVolume("late-pv"))?.spec?.hostPath?.path, "/tmp/late");
   });
 
   it("serviceAccountToken asks for a TokenRequest bound to the pod", async (t) => {

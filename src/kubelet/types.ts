@@ -59,6 +59,8 @@ export interface KubeletPaths {
   containerLogPath(container: string, restartCount: number): string;
   readonly podsRoot: string;
   readonly logsRoot: string;
+  /** the node-local provisioner's volumes: <root>/storage/pvc-<claim uid>_<namespace>_<claim name> */
+  readonly storageRoot: string;
 }
 
 export function kubeletPaths(dataDir: string): KubeletPaths {
@@ -69,6 +71,7 @@ export function kubeletPaths(dataDir: string): KubeletPaths {
     root,
     podsRoot,
     logsRoot,
+    storageRoot: join(root, "storage"),
     podDir: (uid) => join(podsRoot, uid),
     podVolumesDir: (uid) => join(podsRoot, uid, "volumes"),
     podEtcHosts: (uid) => join(podsRoot, uid, "etc-hosts"),
@@ -90,6 +93,10 @@ export interface ObjectSource {
   runtimeHandler(runtimeClassName: string): Promise<string | undefined>;
   /** Services of a namespace, for the pod's service environment variables (enableServiceLinks) */
   services(namespace: string): Promise<import("kubernetes-types/core/v1.js").Service[]>;
+  /** The claim a pod's persistentVolumeClaim or ephemeral volume names; undefined when it does not exist. */
+  persistentVolumeClaim(namespace: string, name: string): Promise<import("kubernetes-types/core/v1.js").PersistentVolumeClaim | undefined>;
+  /** The volume a bound claim names; undefined when it does not exist. */
+  persistentVolume(name: string): Promise<import("kubernetes-types/core/v1.js").PersistentVolume | undefined>;
   /** TokenRequest (serviceaccounts/token) bound to the pod, for projected serviceAccountToken sources */
   serviceAccountToken(
     namespace: string,

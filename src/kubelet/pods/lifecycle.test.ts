@@ -88,6 +88,8 @@ function apiObjects(client: RestClient): ObjectSource {
     secret: (ns, name) => orUndefined(client.forKind("v1", "Secret").namespace(ns).get(name) as Promise<Secret>),
     services: async (ns) => (await client.forKind("v1", "Service").namespace(ns).list()).items as Service[],
     runtimeHandler: async (name) => (await orUndefined(client.forKind("node.k8s.io/v1", "RuntimeClass").get(name)))?.handler,
+    persistentVolumeClaim: (ns, name) => orUndefined(client.forKind("v1", "PersistentVolumeClaim").namespace(ns).get(name)),
+    persistentVolume: (name) => orUndefined(client.forKind("v1", "PersistentVolume").get(name)),
     serviceAccountToken: () => Promise.reject(new Error("not in this test")),
   };
 }

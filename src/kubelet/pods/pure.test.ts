@@ -59,6 +59,8 @@ function objects(cms: Record<string, Record<string, string>> = {}, secrets: Reco
     secret: async (_ns, name) => (secrets[name] ? ({ data: Object.fromEntries(Object.entries(secrets[name]).map(([k, v]) => [k, Buffer.from(v).toString("base64")])) } as Secret) : undefined),
     services: async (ns) => services[ns] ?? [],
     runtimeHandler: async () => undefined,
+    persistentVolumeClaim: async () => undefined,
+    persistentVolume: async () => undefined,
     serviceAccountToken: () => Promise.reject(new Error("unused")),
   };
 }

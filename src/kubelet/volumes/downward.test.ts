@@ -81,6 +81,8 @@ describe("ServiceAccountTokens", () => {
       secret: () => Promise.resolve(undefined),
       services: () => Promise.resolve([]),
       runtimeHandler: () => Promise.resolve(undefined),
+      persistentVolumeClaim: () => Promise.resolve(undefined),
+      persistentVolume: () => Promise.resolve(undefined),
       serviceAccountToken: (ns, sa, r) => {
         calls.push([ns, sa, r]);
         if (fail.on) return Promise.reject(new Error("server down"));

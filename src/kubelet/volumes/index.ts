@@ -1,6 +1,7 @@
 // The kubelet's volume manager: makes each pod's volumes exist on the host before its
 // containers start, keeps configMap/secret/downwardAPI/projected contents current on every
-// sync, and removes everything when the pod is gone. Paths follow upstream's kubelet
+// sync, and removes everything when the pod is gone. Claims (persistentVolumeClaim and generic
+// ephemeral volumes) are followed to their bound volume's directory (claims.ts). Paths follow upstream's kubelet
 // (<podDir>/volumes/kubernetes.io~<plugin>/<volume>), so a node reads as any other.
 import { chmod, mkdir, rm } from "node:fs/promises";
 import { readdirSync } from "node:fs";
@@ -11,6 +12,7 @@ import type { Logger } from "../../util/log.js";
 import { VolumeError, type KubeletPaths, type MountedVolume, type ObjectSource, type VolumeManager } from "../types.js";
 import { AtomicWriteError, AtomicWriter, type Payload } from "./atomic-writer.js";
 import { hostAllocatable, type NodeAllocatable } from "./downward.js";
+import { ClaimVolumeError, setUpClaimVolume } from "./claims.js";
 import { checkHostPath, HostPathError } from "./hostpath.js";
 import { isMountPoint, MountError, mountsUnder, mountTmpfs, unmount } from "./mounts.js";
 import { configMapPayload, DEFAULT_MODE, downwardApiPayload, projectedPayload, secretPayload, SourceError } from "./sources.js";
@@ -24,7 +26,7 @@ export const PLUGIN_SECRET = "kubernetes.io~secret";
 export const PLUGIN_DOWNWARD_API = "kubernetes.io~downward-api";
 export const PLUGIN_PROJECTED = "kubernetes.io~projected";
 
-const SUPPORTED = ["emptyDir", "hostPath", "configMap", "secret", "downwardAPI", "projected"] as const;
+const SUPPORTED = ["emptyDir", "hostPath", "configMap", "secret", "downwardAPI", "projected", "persistentVolumeClaim", "ephemeral"] as const;
 
 /** Pod uids and volume names become path elements: nothing that could leave the pod dir. */
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -125,6 +127,9 @@ export class Volumes implements VolumeManager {
       await checkHostPath(v.hostPath.path, v.hostPath.type ?? "");
       return { hostPath: v.hostPath.path, readOnly: false };
     }
+    // A claim is read on every sync, as upstream's populator re-reads it: a pod waiting for its
+    // claim to be bound starts on the sync after it is.
+    if (v.persistentVolumeClaim || v.ephemeral) return setUpClaimVolume(this.objects, pod, v);
     if (v.configMap) {
       const payload = await configMapPayload(this.objects, namespace, v.configMap, v.configMap.defaultMode ?? DEFAULT_MODE);
       return this.writeVolume(uid, PLUGIN_CONFIGMAP, v.name, false, payload);
@@ -212,8 +217,8 @@ async function ensureTmpfs(dir: string, sizeBytes: bigint | undefined): Promise<
 
 function toVolumeError(volume: string, err: unknown): VolumeError {
   if (err instanceof VolumeError) return err;
-  if (err instanceof SourceError && err.unsupported) return new VolumeError(volume, "InvalidVolume", err.message);
-  if (err instanceof SourceError || err instanceof HostPathError || err instanceof AtomicWriteError || err instanceof MountError) {
+  if ((err instanceof SourceError || err instanceof ClaimVolumeError) && err.unsupported) return new VolumeError(volume, "InvalidVolume", err.message);
+  if (err instanceof SourceError || err instanceof ClaimVolumeError || err instanceof HostPathError || err instanceof AtomicWriteError || err instanceof MountError) {
     return new VolumeError(volume, "FailedMount", err.message);
   }
   return new VolumeError(volume, "FailedMount", err instanceof Error ? err.message : String(err));

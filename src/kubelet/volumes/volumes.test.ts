@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlink
 import { createServer, type Server } from "node:net";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ConfigMap, Pod, Secret, Volume } from "kubernetes-types/core/v1.js";
+import type { ConfigMap, PersistentVolume, PersistentVolumeClaim, Pod, Secret, Volume } from "kubernetes-types/core/v1.js";
 import { createLogger } from "../../util/log.js";
 import { kubeletPaths, VolumeError, type KubeletPaths, type ObjectSource } from "../types.js";
 import { Volumes, PLUGIN_CONFIGMAP, PLUGIN_DOWNWARD_API, PLUGIN_EMPTY_DIR, PLUGIN_PROJECTED, PLUGIN_SECRET } from "./index.js";
@@ -30,12 +30,20 @@ function mountOptions(dir: string): string {
 class FakeObjects implements ObjectSource {
   readonly configMaps = new Map<string, ConfigMap>();
   readonly secrets = new Map<string, Secret>();
+  readonly claims = new Map<string, PersistentVolumeClaim>();
+  readonly volumes = new Map<string, PersistentVolume>();
   readonly tokenCalls: { namespace: string; serviceAccount: string; audiences: readonly string[]; expirationSeconds: number; podName: string; podUid: string }[] = [];
   configMap(namespace: string, name: string): Promise<ConfigMap | undefined> {
     return Promise.resolve(this.configMaps.get(`${namespace}/${name}`));
   }
   secret(namespace: string, name: string): Promise<Secret | undefined> {
     return Promise.resolve(this.secrets.get(`${namespace}/${name}`));
+  }
+  persistentVolumeClaim(namespace: string, name: string): Promise<PersistentVolumeClaim | undefined> {
+    return Promise.resolve(this.claims.get(`${namespace}/${name}`));
+  }
+  persistentVolume(name: string): Promise<PersistentVolume | undefined> {
+    return Promise.resolve(this.volumes.get(name));
   }
   services(): Promise<never[]> {
     return Promise.resolve([]);
@@ -388,12 +396,145 @@ describe("Volumes", { skip }, () => {
   });
 
   it("unsupported volume types and bad names are InvalidVolume", async () => {
-    await rejectsWith(setUp(makePod([{ name: "data", persistentVolumeClaim: { claimName: "c" } }])), "data", "InvalidVolume", /^unsupported volume type "persistentVolumeClaim"/);
     await rejectsWith(setUp(makePod([{ name: "n", nfs: { server: "s", path: "/" } }])), "n", "InvalidVolume", /unsupported volume type "nfs"/);
     await rejectsWith(setUp(makePod([{ name: "c", csi: { driver: "d" } }])), "c", "InvalidVolume", /unsupported volume type "csi"/);
     await rejectsWith(setUp(makePod([{ name: "m", emptyDir: { medium: "HugePages" } }])), "m", "InvalidVolume", /unsupported emptyDir medium/);
     await rejectsWith(setUp(makePod([{ name: "../escape", emptyDir: {} }])), "../escape", "InvalidVolume", /invalid volume name/);
     await assert.rejects(volumes.setUpPod({ metadata: { uid: "../x" }, spec: { containers: [] } }), VolumeError);
+  });
+
+  describe("claims (persistentVolumeClaim and ephemeral volumes)", () => {
+    const putClaim = (name: string, over: { phase?: string; volumeName?: string; uid?: string; deleting?: boolean; owner?: string } = {}): PersistentVolumeClaim => {
+      const claim: PersistentVolumeClaim = {
+        metadata: {
+          name,
+          namespace: "ns1",
+          uid: over.uid ?? `claim-uid-${name}`,
+          ...(over.deleting ? { deletionTimestamp: "2026-01-01T00:00:00Z" } : {}),
+          ...(over.owner ? { ownerReferences: [{ apiVersion: "v1", kind: "Pod", name: "owner", uid: over.owner, controller: true }] } : {}),
+        },
+        spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } }, ...(over.volumeName !== "" ? { volumeName: over.volumeName ?? `pv-${name}` } : {}) },
+        status: { phase: over.phase ?? "Bound" },
+      };
+      objects.claims.set(`ns1/${name}`, claim);
+      return claim;
+    };
+    const putVolume = (name: string, source: Partial<PersistentVolume["spec"]>, claimUid: string | undefined, extra: Partial<NonNullable<PersistentVolume["spec"]>> = {}): void => {
+      objects.volumes.set(name, {
+        metadata: { name },
+        spec: {
+          capacity: { storage: "1Gi" },
+          accessModes: ["ReadWriteOnce"],
+          ...source,
+          ...extra,
+          ...(claimUid !== undefined ? { claimRef: { kind: "PersistentVolumeClaim", apiVersion: "v1", namespace: "ns1", name: "x", uid: claimUid } } : {}),
+        },
+        status: { phase: "Bound" },
+      });
+    };
+    const claimPod = (claimName: string, readOnly?: boolean): Pod =>
+      makePod([{ name: "data", persistentVolumeClaim: { claimName, ...(readOnly !== undefined ? { readOnly } : {}) } }]);
+
+    it("a claim bound to a hostPath volume mounts its directory (DirectoryOrCreate makes it), read-only as the pod's volume says", async () => {
+      const claim = putClaim("web");
+      const dir = join(hostDir, "pvc-web");
+      putVolume("pv-web", { hostPath: { path: dir, type: "DirectoryOrCreate" } }, claim.metadata!.uid);
+      const m = await setUp(claimPod("web"));
+      assert.deepEqual(m.get("data"), { hostPath: dir, readOnly: false });
+      assert.ok(statSync(dir).isDirectory());
+      assert.deepEqual((await setUp(claimPod("web", true))).get("data"), { hostPath: dir, readOnly: true });
+      // Nothing is made under the pod dir for it, so tearing the pod down leaves the data.
+      writeFileSync(join(dir, "kept"), "x");
+      const pod = claimPod("web");
+      await setUp(pod);
+      await volumes.tearDownPod(pod.metadata!.uid!);
+      assert.equal(read(join(dir, "kept")), "x");
+    });
+
+    it("hostPath volumes are checked by their type; local volumes must be directories", async () => {
+      const c1 = putClaim("typed");
+      putVolume("pv-typed", { hostPath: { path: join(hostDir, "absent"), type: "Directory" } }, c1.metadata!.uid);
+      await rejectsWith(setUp(claimPod("typed")), "data", "FailedMount", `hostPath ${join(hostDir, "absent")} doesn't exist`);
+
+      const c2 = putClaim("local");
+      const localDir = join(hostDir, "disk1");
+      mkdirSync(localDir, { recursive: true });
+      putVolume("pv-local", { local: { path: localDir } }, c2.metadata!.uid);
+      assert.deepEqual((await setUp(claimPod("local", true))).get("data"), { hostPath: localDir, readOnly: true });
+
+      const c3 = putClaim("local-missing");
+      putVolume("pv-local-missing", { local: { path: join(hostDir, "disk9") } }, c3.metadata!.uid);
+      await rejectsWith(setUp(claimPod("local-missing")), "data", "FailedMount", `stat ${join(hostDir, "disk9")}: no such file or directory`);
+
+      const c4 = putClaim("local-file");
+      const file = join(hostDir, "a-file");
+      writeFileSync(file, "");
+      putVolume("pv-local-file", { local: { path: file } }, c4.metadata!.uid);
+      await rejectsWith(setUp(claimPod("local-file")), "data", "FailedMount", "only directory and block device are supported");
+    });
+
+    it("the pod waits, with upstream's messages, until its claim is bound to a volume that names it", async () => {
+      await rejectsWith(setUp(claimPod("nothing")), "data", "FailedMount", 'error processing PVC ns1/nothing: failed to fetch PVC from API server: persistentvolumeclaims "nothing" not found');
+      putClaim("pending", { phase: "Pending", volumeName: "" });
+      await rejectsWith(setUp(claimPod("pending")), "data", "FailedMount", "error processing PVC ns1/pending: PVC is not bound");
+      putClaim("going", { deleting: true });
+      await rejectsWith(setUp(claimPod("going")), "data", "FailedMount", "error processing PVC ns1/going: PVC is being deleted");
+      putClaim("nameless", { volumeName: "" });
+      await rejectsWith(setUp(claimPod("nameless")), "data", "FailedMount", "error processing PVC ns1/nameless: PVC has empty pvc.Spec.VolumeName");
+      putClaim("nopv");
+      await rejectsWith(setUp(claimPod("nopv")), "data", "FailedMount", 'error processing PVC ns1/nopv: failed to fetch PV pv-nopv from API server: persistentvolumes "pv-nopv" not found');
+      putClaim("unref");
+      putVolume("pv-unref", { hostPath: { path: hostDir } }, undefined);
+      await rejectsWith(
+        setUp(claimPod("unref")),
+        "data",
+        "FailedMount",
+        "error processing PVC ns1/unref: found PV object pv-unref but it has a nil pv.Spec.ClaimRef indicating it is not yet bound to the claim",
+      );
+      putClaim("stolen", { uid: "uid-mine" });
+      putVolume("pv-stolen", { hostPath: { path: hostDir } }, "uid-other");
+      await rejectsWith(
+        setUp(claimPod("stolen")),
+        "data",
+        "FailedMount",
+        "error processing PVC ns1/stolen: found PV object pv-stolen but its pv.Spec.ClaimRef.UID uid-other does not point to claim.UID uid-mine",
+      );
+
+      // The same pod, synced again once the claim is bound, mounts: nothing about the wait is kept.
+      const pod = claimPod("later");
+      putClaim("later", { phase: "Pending", volumeName: "" });
+      await rejectsWith(setUp(pod), "data", "FailedMount", "error processing PVC ns1/later: PVC is not bound");
+      const bound = putClaim("later");
+      putVolume("pv-later", { hostPath: { path: hostDir, type: "Directory" } }, bound.metadata!.uid);
+      assert.deepEqual((await setUp(pod)).get("data"), { hostPath: hostDir, readOnly: false });
+    });
+
+    it("volumes k8ts cannot mount are InvalidVolume, naming the source", async () => {
+      const c1 = putClaim("nfs");
+      putVolume("pv-nfs", { nfs: { server: "10.0.0.1", path: "/export" } }, c1.metadata!.uid);
+      await rejectsWith(setUp(claimPod("nfs")), "data", "InvalidVolume", "PersistentVolume pv-nfs has a nfs source: k8ts mounts PersistentVolumes with hostPath or local sources only");
+      const c2 = putClaim("block");
+      putVolume("pv-block", { local: { path: "/dev/null" } }, c2.metadata!.uid, { volumeMode: "Block" });
+      const pod = claimPod("block");
+      pod.spec!.containers[0]!.volumeMounts = [{ name: "data", mountPath: "/data" }];
+      await rejectsWith(setUp(pod), "data", "FailedMount", "volume data has volumeMode Block, but is specified in volumeMounts");
+    });
+
+    it("an ephemeral volume uses the claim <pod>-<volume> only when the pod owns it", async () => {
+      const pod = makePod([{ name: "scratch", ephemeral: { volumeClaimTemplate: { spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } } } } }]);
+      const claimName = `${pod.metadata!.name!}-scratch`;
+      const dir = join(hostDir, "eph");
+      const foreign = putClaim(claimName, { owner: "someone-else" });
+      putVolume(`pv-${claimName}`, { hostPath: { path: dir, type: "DirectoryOrCreate" } }, foreign.metadata!.uid);
+      await rejectsWith(setUp(pod), "scratch", "FailedMount", `PVC ns1/${claimName} was not created for pod ns1/${pod.metadata!.name!} (pod is not owner)`);
+      assert.ok(!existsSync(dir));
+      putClaim(claimName, { owner: pod.metadata!.uid!, uid: foreign.metadata!.uid! });
+      assert.deepEqual((await setUp(pod)).get("scratch"), { hostPath: dir, readOnly: false });
+      // Unbound, the wait is reported first, as upstream checks the owner after the binding.
+      const waiting = makePod([{ name: "tmp", ephemeral: { volumeClaimTemplate: { spec: { accessModes: ["ReadWriteOnce"] } } } }]);
+      putClaim(`${waiting.metadata!.name!}-tmp`, { phase: "Pending", volumeName: "", owner: "someone-else" });
+      await rejectsWith(setUp(waiting), "tmp", "FailedMount", `error processing PVC ns1/${waiting.metadata!.name!}-tmp: PVC is not bound`);
+    });
   });
 
   it("tearDownPod unmounts, removes the pod dir, never touches a hostPath, and is idempotent", async () => {
