@@ -1,6 +1,6 @@
 // The writes the scheduler makes, as one narrow interface: tests substitute a fake, the
 // component wires it to the REST client.
-import type { PodCondition } from "kubernetes-types/core/v1.js";
+import type { PersistentVolume, PersistentVolumeClaim, PodCondition } from "kubernetes-types/core/v1.js";
 import type { RestClient } from "../client/rest.js";
 import { isNotFound } from "../client/errors.js";
 import type { DeepReadonly, KubeObject } from "../client/objects.js";
@@ -21,6 +21,13 @@ export interface SchedulerApi {
   patchPodStatus(namespace: string, name: string, patch: PodStatusPatch, signal?: AbortSignal): Promise<void>;
   /** Deletes with the pod's own grace period; a pod already gone is not an error. */
   deletePod(namespace: string, name: string, uid: string, signal?: AbortSignal): Promise<void>;
+  /**
+   * PUT of a PersistentVolume (VolumeBinding's static binding: its claimRef). The object's
+   * resourceVersion is the precondition: a volume changed meanwhile is a Conflict.
+   */
+  updatePersistentVolume(pv: PersistentVolume, signal?: AbortSignal): Promise<PersistentVolume>;
+  /** PUT of a PersistentVolumeClaim (VolumeBinding's selected-node annotation), resourceVersion as precondition. */
+  updatePersistentVolumeClaim(pvc: PersistentVolumeClaim, signal?: AbortSignal): Promise<PersistentVolumeClaim>;
 }
 
 /** Records core/v1 Events about an object (the client library's recorder satisfies it). */
@@ -30,6 +37,8 @@ export interface EventSink {
 
 export function restSchedulerApi(client: RestClient): SchedulerApi {
   const pods = client.forKind("v1", "Pod");
+  const volumes = client.forKind("v1", "PersistentVolume");
+  const claims = client.forKind("v1", "PersistentVolumeClaim");
   return {
     async bind(namespace, name, uid, nodeName, signal) {
       await pods.namespace(namespace).bind(name, nodeName, { ...(uid ? { uid } : {}), ...(signal ? { signal } : {}) });
@@ -43,6 +52,12 @@ export function restSchedulerApi(client: RestClient): SchedulerApi {
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }
+    },
+    updatePersistentVolume(pv, signal) {
+      return volumes.update(pv, signal ? { signal } : {});
+    },
+    updatePersistentVolumeClaim(pvc, signal) {
+      return claims.namespace(pvc.metadata?.namespace ?? "").update(pvc, signal ? { signal } : {});
     },
   };
 }

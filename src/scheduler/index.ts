@@ -6,7 +6,8 @@
 import { setMaxListeners } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Namespace, Node, Pod } from "kubernetes-types/core/v1.js";
+import type { Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod } from "kubernetes-types/core/v1.js";
+import type { StorageClass } from "kubernetes-types/storage/v1.js";
 import type { PriorityClass } from "kubernetes-types/scheduling/v1.js";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { EventRecorder } from "../client/events.js";
@@ -19,6 +20,7 @@ import type { Logger } from "../util/log.js";
 import { restSchedulerApi } from "./api.js";
 import type { RPod } from "./framework/podinfo.js";
 import type { RPDB } from "./plugins/defaultpreemption.js";
+import type { VolumeLookup } from "./plugins/volumebinding.js";
 import { DEFAULT_SCHEDULER_NAME } from "./profile.js";
 import { SchedulerCore } from "./scheduler.js";
 import { CodedError } from "../util/errors.js";
@@ -261,6 +263,16 @@ export class Scheduler {
     const nodes = informers.forKind("v1", "Node");
     const namespaces = informers.forKind("v1", "Namespace");
     const pdbs = informers.forKind("policy/v1", "PodDisruptionBudget");
+    // VolumeBinding's view of storage (upstream's scheduler watches the same three).
+    const claims = informers.forKind("v1", "PersistentVolumeClaim");
+    const volumes = informers.forKind("v1", "PersistentVolume");
+    const storageClasses = informers.forKind("storage.k8s.io/v1", "StorageClass");
+    const volumeLookup: VolumeLookup = {
+      claim: (ns, name) => claims.lister.get(`${ns}/${name}`),
+      volume: (name) => volumes.lister.get(name),
+      volumes: () => volumes.lister.list(),
+      storageClass: (name) => storageClasses.lister.get(name),
+    };
     // The recorder's default queue of 1000 is upstream's broadcaster queue: a burst of bindings
     // beyond it drops Scheduled events instead of writing them for minutes after the burst.
     const events = EventRecorder.forClient(client, { component: o.schedulerName, log });
@@ -272,6 +284,7 @@ export class Scheduler {
       lookupPod: (ns, name) => pods.lister.get(`${ns}/${name}`),
       pdbs: () => pdbs.lister.list() as readonly RPDB[],
       priorityOf: priorityResolver(classes),
+      volumes: volumeLookup,
       percentageOfNodesToScore: o.percentageOfNodesToScore,
       initialBackoffMs: o.podInitialBackoffMs,
       maxBackoffMs: o.podMaxBackoffMs,
@@ -290,6 +303,20 @@ export class Scheduler {
       onAdd: (n) => core.onNodeAdd(n as DeepReadonly<Node>),
       onUpdate: (a, b) => core.onNodeUpdate(a as DeepReadonly<Node>, b as DeepReadonly<Node>),
       onDelete: (n) => core.onNodeDelete(unwrap<Node>(n)),
+    });
+    claims.addEventHandler({
+      onAdd: (c) => core.onClaimAdd(c as DeepReadonly<PersistentVolumeClaim>),
+      onUpdate: (a, b) => core.onClaimUpdate(a as DeepReadonly<PersistentVolumeClaim>, b as DeepReadonly<PersistentVolumeClaim>),
+      onDelete: () => core.onClaimDelete(),
+    });
+    volumes.addEventHandler({
+      onAdd: (v) => core.onVolumeAdd(v as DeepReadonly<PersistentVolume>),
+      onUpdate: (a, b) => core.onVolumeUpdate(a as DeepReadonly<PersistentVolume>, b as DeepReadonly<PersistentVolume>),
+      onDelete: () => core.onVolumeDelete(),
+    });
+    storageClasses.addEventHandler({
+      onAdd: (c) => core.onStorageClassAdd(c as DeepReadonly<StorageClass>),
+      onUpdate: (a, b) => core.onStorageClassUpdate(a as DeepReadonly<StorageClass>, b as DeepReadonly<StorageClass>),
     });
     const nsLabels = (n: DeepReadonly<Namespace>): Readonly<Record<string, string>> => n.metadata?.labels ?? {};
     namespaces.addEventHandler({

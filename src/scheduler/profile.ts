@@ -1,7 +1,10 @@
 // kube-scheduler's default profile: its plugins in upstream's order at every extension point
 // and its score weights (TaintToleration 3, NodeAffinity 2, PodTopologySpread 2,
-// InterPodAffinity 2, NodeResourcesFit 1, BalancedAllocation 1). Volume plugins and
-// ImageLocality are left out: k8ts has no volume scheduling and tracks no node images.
+// InterPodAffinity 2, NodeResourcesFit 1, BalancedAllocation 1). VolumeBinding is in (PreFilter,
+// Filter, Reserve, PreBind; its Score is behind an alpha gate upstream and left out); the
+// volume-limit and zone plugins (CSI and cloud disks) and ImageLocality (k8ts tracks no node
+// images) are left out.
+import type { Clock } from "../client/clock.js";
 import type { Logger } from "../util/log.js";
 import type { EventSink, SchedulerApi } from "./api.js";
 import { Framework, type Profile } from "./framework/framework.js";
@@ -19,6 +22,7 @@ import { NodeResourcesFit } from "./plugins/noderesourcesfit.js";
 import { NodeUnschedulable } from "./plugins/nodeunschedulable.js";
 import { PodTopologySpread } from "./plugins/podtopologyspread.js";
 import { TaintToleration } from "./plugins/tainttoleration.js";
+import { NO_VOLUMES, VolumeBinding, type VolumeBindingDeps, type VolumeEvents, type VolumeLookup } from "./plugins/volumebinding.js";
 
 export const DEFAULT_SCHEDULER_NAME = "default-scheduler";
 
@@ -31,9 +35,10 @@ export interface FilterPlugins {
   readonly fit: NodeResourcesFit;
   readonly spread: PodTopologySpread;
   readonly interPodAffinity: InterPodAffinity;
+  readonly volumeBinding: VolumeBinding;
 }
 
-export function filterPlugins(handle: Handle): FilterPlugins {
+export function filterPlugins(handle: Handle, volumes: Omit<VolumeBindingDeps, "handle"> = { volumes: NO_VOLUMES }): FilterPlugins {
   return {
     nodeUnschedulable: new NodeUnschedulable(),
     nodeName: new NodeName(),
@@ -43,16 +48,17 @@ export function filterPlugins(handle: Handle): FilterPlugins {
     fit: new NodeResourcesFit(),
     spread: new PodTopologySpread(handle),
     interPodAffinity: new InterPodAffinity(handle),
+    volumeBinding: new VolumeBinding({ ...volumes, handle }),
   };
 }
 
 /** PreFilter and Filter only: what `k8ts why` runs. */
-export function filterOnlyProfile(handle: Handle, schedulerName = DEFAULT_SCHEDULER_NAME): Profile {
-  const p = filterPlugins(handle);
+export function filterOnlyProfile(handle: Handle, schedulerName = DEFAULT_SCHEDULER_NAME, volumes: VolumeLookup = NO_VOLUMES): Profile {
+  const p = filterPlugins(handle, { volumes });
   return {
     schedulerName,
-    preFilter: [p.nodeAffinity, p.nodePorts, p.spread, p.interPodAffinity],
-    filter: [p.nodeUnschedulable, p.nodeName, p.taintToleration, p.nodeAffinity, p.nodePorts, p.fit, p.spread, p.interPodAffinity],
+    preFilter: preFilterOrder(p),
+    filter: filterOrder(p),
     postFilter: [],
     preScore: [],
     score: [],
@@ -60,6 +66,16 @@ export function filterOnlyProfile(handle: Handle, schedulerName = DEFAULT_SCHEDU
     permit: [],
     bind: [],
   };
+}
+
+// Upstream's order: NodeAffinity, NodePorts, NodeResourcesFit, VolumeRestrictions, VolumeBinding,
+// PodTopologySpread, InterPodAffinity (those of them that have the extension point).
+function preFilterOrder(p: FilterPlugins): Profile["preFilter"] {
+  return [p.nodeAffinity, p.nodePorts, p.volumeBinding, p.spread, p.interPodAffinity];
+}
+
+function filterOrder(p: FilterPlugins): Profile["filter"] {
+  return [p.nodeUnschedulable, p.nodeName, p.taintToleration, p.nodeAffinity, p.nodePorts, p.fit, p.volumeBinding, p.spread, p.interPodAffinity];
 }
 
 export interface DefaultProfileDeps {
@@ -74,10 +90,22 @@ export interface DefaultProfileDeps {
   readonly percentageOfNodesToScore?: number;
   readonly random?: () => number;
   readonly track?: (p: Promise<void>) => void;
+  /** Claims, volumes and classes (the storage informers); default: none. */
+  readonly volumes?: VolumeLookup;
+  /** Claim and volume changes, which wake VolumeBinding's PreBind. */
+  readonly volumeEvents?: VolumeEvents;
+  readonly clock?: Clock;
 }
 
 export function defaultFramework(d: DefaultProfileDeps): Framework {
-  const p = filterPlugins(d.handle);
+  const p = filterPlugins(d.handle, {
+    volumes: d.volumes ?? NO_VOLUMES,
+    api: d.api,
+    currentPod: d.currentPod,
+    log: d.log,
+    ...(d.volumeEvents ? { events: d.volumeEvents } : {}),
+    ...(d.clock ? { clock: d.clock } : {}),
+  });
   const balanced = new BalancedAllocation();
   // Preemption runs the profile's own filters; the framework exists only once the profile does.
   const ref: { fwk?: Framework } = {};
@@ -96,8 +124,8 @@ export function defaultFramework(d: DefaultProfileDeps): Framework {
   });
   const profile: Profile = {
     schedulerName: d.schedulerName,
-    preFilter: [p.nodeAffinity, p.nodePorts, p.spread, p.interPodAffinity],
-    filter: [p.nodeUnschedulable, p.nodeName, p.taintToleration, p.nodeAffinity, p.nodePorts, p.fit, p.spread, p.interPodAffinity],
+    preFilter: preFilterOrder(p),
+    filter: filterOrder(p),
     postFilter: [preemption],
     preScore: [p.taintToleration, p.nodeAffinity, p.spread, p.interPodAffinity, balanced],
     score: [
@@ -108,8 +136,9 @@ export function defaultFramework(d: DefaultProfileDeps): Framework {
       { plugin: p.interPodAffinity, weight: 2 },
       { plugin: balanced, weight: 1 },
     ],
-    reserve: [],
+    reserve: [p.volumeBinding],
     permit: [],
+    preBind: [p.volumeBinding],
     bind: [new DefaultBinder(d.api)],
     ...(d.percentageOfNodesToScore !== undefined ? { percentageOfNodesToScore: d.percentageOfNodesToScore } : {}),
   };

@@ -4,7 +4,8 @@
 // scheduleOne: pop → PreFilter → Filter (stopping once percentageOfNodesToScore worth of nodes
 // fit, starting where the previous cycle stopped) → PreScore/Score → highest total wins (ties
 // at random) → assume the pod on that node in the cache → binding cycle in the background
-// (Permit → Bind through pods/binding); a failed bind forgets the assumption and requeues.
+// (Permit → PreBind → Bind through pods/binding); a failed PreBind or bind unreserves, forgets
+// the assumption and requeues.
 // The scheduling cycle is synchronous: the cache is its snapshot.
 //
 // When no node fits: PostFilter (preemption) may nominate a node; the pod goes back to the
@@ -26,6 +27,7 @@ import { Nominator } from "./framework/nominator.js";
 import { isTerminal, PodInfoCache, specPriority, withNodeName, type PodInfo, type PriorityResolver, type RPod } from "./framework/podinfo.js";
 import { Code, CycleState, NodeToStatus, Status, type ClusterEvent } from "./framework/types.js";
 import type { RPDB } from "./plugins/defaultpreemption.js";
+import { podUsesClaim, VolumeEvents, type RPV, type RPVC, type RStorageClass, type VolumeLookup } from "./plugins/volumebinding.js";
 import { defaultFramework, DEFAULT_SCHEDULER_NAME } from "./profile.js";
 import { SchedulingQueue, type QueuedPodInfo } from "./queue.js";
 import { labelsEqual } from "../api/labels.js";
@@ -73,6 +75,8 @@ export interface SchedulerCoreOptions {
   readonly lookupPod: (namespace: string, name: string) => RPod | undefined;
   readonly namespaces?: () => Iterable<NamespaceView>;
   readonly pdbs?: () => readonly RPDB[];
+  /** PersistentVolumeClaims, PersistentVolumes and StorageClasses (the storage informers); default: none. */
+  readonly volumes?: VolumeLookup;
   /** Priority of pods without spec.priority (PriorityClass lookup). */
   readonly priorityOf?: PriorityResolver;
   /** Bindings in flight before the scheduling loop waits for one to finish. */
@@ -104,6 +108,8 @@ export class SchedulerCore {
   readonly framework: Framework;
   readonly podInfos: PodInfoCache;
   readonly stats: SchedulerStats = { scheduled: 0, unschedulable: 0, errors: 0, bindFailures: 0 };
+  /** Claim and volume changes: wake the PreBinds waiting for volumes to be bound. */
+  readonly volumeEvents = new VolumeEvents();
   private readonly clock: Clock;
   private readonly random: () => number;
   private readonly log: Logger;
@@ -140,6 +146,9 @@ export class SchedulerCore {
       log: o.log,
       random: this.random,
       track: (p) => this.track(p),
+      volumeEvents: this.volumeEvents,
+      clock: this.clock,
+      ...(o.volumes ? { volumes: o.volumes } : {}),
       ...(o.percentageOfNodesToScore !== undefined ? { percentageOfNodesToScore: o.percentageOfNodesToScore } : {}),
     });
     this.queue = new SchedulingQueue({
@@ -221,6 +230,8 @@ export class SchedulerCore {
     }
     this.queue.delete(pi.key);
     this.nominator.delete(pi.uid);
+    // A pod whose volumes are being bound is gone: its PreBind stops waiting.
+    this.volumeEvents.changed();
   }
 
   private trackNomination(pi: PodInfo): void {
@@ -242,6 +253,51 @@ export class SchedulerCore {
   onNodeDelete(node: RNode): void {
     this.cache.removeNode(node.metadata?.name ?? "");
     this.queue.moveAllToActiveOrBackoff("NodeDelete");
+  }
+
+  // Storage: claims requeue only the pods that use them (upstream's queueing hint); volumes and
+  // classes requeue every pod VolumeBinding rejected. Every claim or volume change also wakes
+  // the PreBinds waiting for their claims to be bound.
+
+  onClaimAdd(pvc: RPVC): void {
+    const ns = pvc.metadata?.namespace ?? "";
+    const name = pvc.metadata?.name ?? "";
+    this.queue.moveAllToActiveOrBackoff("PersistentVolumeClaimAdd", (q) => podUsesClaim(q.podInfo.pod, ns, name));
+    this.volumeEvents.changed();
+  }
+
+  onClaimUpdate(_old: RPVC, pvc: RPVC): void {
+    const ns = pvc.metadata?.namespace ?? "";
+    const name = pvc.metadata?.name ?? "";
+    this.queue.moveAllToActiveOrBackoff("PersistentVolumeClaimUpdate", (q) => podUsesClaim(q.podInfo.pod, ns, name));
+    this.volumeEvents.changed();
+  }
+
+  onClaimDelete(): void {
+    this.volumeEvents.changed();
+  }
+
+  onVolumeAdd(_pv: RPV): void {
+    this.queue.moveAllToActiveOrBackoff("PersistentVolumeAdd");
+    this.volumeEvents.changed();
+  }
+
+  onVolumeUpdate(_old: RPV, _pv: RPV): void {
+    this.queue.moveAllToActiveOrBackoff("PersistentVolumeUpdate");
+    this.volumeEvents.changed();
+  }
+
+  onVolumeDelete(): void {
+    this.volumeEvents.changed();
+  }
+
+  onStorageClassAdd(_sc: RStorageClass): void {
+    this.queue.moveAllToActiveOrBackoff("StorageClassAdd");
+  }
+
+  /** Only allowedTopologies can change a class's verdict (its binding mode and provisioner are immutable). */
+  onStorageClassUpdate(old: RStorageClass, sc: RStorageClass): void {
+    if (!jsonEqual(old.allowedTopologies, sc.allowedTopologies)) this.queue.moveAllToActiveOrBackoff("StorageClassUpdate");
   }
 
   onNamespace(name: string, labels: Labels | undefined, deleted = false): void {
@@ -330,6 +386,7 @@ export class SchedulerCore {
     let status: Status | null;
     try {
       status = await this.framework.runPermit(state, assumed, host);
+      if (!status && this.framework.hasPreBindPlugins) status = await this.framework.runPreBind(state, assumed, host, this.bindAbort.signal);
       if (!status) status = await this.framework.runBind(state, assumed, host, this.bindAbort.signal);
     } catch (err) {
       status = Status.error(err);

@@ -16,6 +16,7 @@ import {
   type Plugin,
   type PostFilterPlugin,
   type PostFilterResult,
+  type PreBindPlugin,
   type PreFilterPlugin,
   type PreFilterResult,
   type PreScorePlugin,
@@ -32,6 +33,8 @@ export interface Profile {
   readonly score: readonly ScorePluginWithWeight[];
   readonly reserve: readonly ReservePlugin[];
   readonly permit: readonly PermitPlugin[];
+  /** Optional: a profile without PreBind plugins leaves it out. */
+  readonly preBind?: readonly PreBindPlugin[];
   readonly bind: readonly BindPlugin[];
   /** 0 (default): adaptive, as upstream. */
   readonly percentageOfNodesToScore?: number;
@@ -55,7 +58,7 @@ export class Framework {
     readonly nominator?: Nominator,
   ) {
     this.filterNames = new Set(profile.filter.map((p) => p.name));
-    const all: Plugin[] = [...profile.preFilter, ...profile.filter, ...profile.postFilter, ...profile.reserve, ...profile.permit];
+    const all: Plugin[] = [...profile.preFilter, ...profile.filter, ...profile.postFilter, ...profile.reserve, ...profile.permit, ...(profile.preBind ?? [])];
     for (const p of all) {
       for (const ev of p.events ?? []) {
         let s = this.eventPlugins.get(ev);
@@ -242,6 +245,30 @@ export class Framework {
     for (const pl of this.profile.permit) {
       const s = await pl.permit(state, pod, nodeName);
       if (s && !s.isSuccess()) return s.withPlugin(pl.name);
+    }
+    return null;
+  }
+
+  /** True when the profile has PreBind plugins (the binding cycle skips the step otherwise). */
+  get hasPreBindPlugins(): boolean {
+    return (this.profile.preBind?.length ?? 0) > 0;
+  }
+
+  /**
+   * Every PreBind plugin in order; the first failure decides. A rejection keeps its code, any
+   * other failure becomes an Error "running PreBind plugin ...: ..." (upstream's RunPreBindPlugins).
+   */
+  async runPreBind(state: CycleState, pod: PodInfo, nodeName: string, signal: AbortSignal): Promise<Status | null> {
+    for (const pl of this.profile.preBind ?? []) {
+      let s: Status | null;
+      try {
+        s = await pl.preBind(state, pod, nodeName, signal);
+      } catch (err) {
+        s = Status.error(err, pl.name);
+      }
+      if (s === null || s.isSuccess()) continue;
+      if (s.isRejected()) return s.withPlugin(pl.name);
+      return new Status(Code.Error, [`running PreBind plugin "${pl.name}": ${s.message()}`], pl.name, s.error);
     }
     return null;
   }

@@ -5,7 +5,7 @@
 // One difference from upstream shapes everything here: a scheduling cycle (PreFilter → Filter
 // → PostFilter → Score → Reserve) runs synchronously on the event loop, so no informer event
 // lands in the middle of it and the scheduler cache itself serves as the cycle's snapshot.
-// Only Permit and Bind may be asynchronous; they run in the binding cycle.
+// Only Permit, PreBind and Bind may be asynchronous; they run in the binding cycle.
 import type { NodeInfo } from "./nodeinfo.js";
 import type { PodInfo } from "./podinfo.js";
 
@@ -138,6 +138,15 @@ export type ClusterEvent =
   | "AssignedPodDelete"
   /** A namespace's labels changed (namespaceSelector of affinity terms). */
   | "NamespaceLabel"
+  /** A PersistentVolumeClaim was created or changed (its binding, its selected node, ...). */
+  | "PersistentVolumeClaimAdd"
+  | "PersistentVolumeClaimUpdate"
+  /** A PersistentVolume was created or changed (its phase, its claimRef, ...). */
+  | "PersistentVolumeAdd"
+  | "PersistentVolumeUpdate"
+  /** A StorageClass was created or changed (its allowedTopologies). */
+  | "StorageClassAdd"
+  | "StorageClassUpdate"
   /** Anything else: moves every unschedulable pod (the periodic flush, unknown failures). */
   | "WildCard";
 
@@ -216,6 +225,15 @@ export interface ReservePlugin extends Plugin {
 export interface PermitPlugin extends Plugin {
   /** null: allowed. A promise holds the pod (upstream's Wait) until it settles. */
   permit(state: CycleState, pod: PodInfo, nodeName: string): Status | null | Promise<Status | null>;
+}
+
+export interface PreBindPlugin extends Plugin {
+  /**
+   * Work that must be done before the pod is bound, in the binding cycle (after Permit): e.g.
+   * binding the pod's volumes and waiting until they are. A failure unreserves the pod and
+   * sends it back to the queue with the status's message. `signal` aborts when the scheduler stops.
+   */
+  preBind(state: CycleState, pod: PodInfo, nodeName: string, signal: AbortSignal): Promise<Status | null>;
 }
 
 export interface BindPlugin extends Plugin {

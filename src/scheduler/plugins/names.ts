@@ -11,3 +11,5 @@ export const INTER_POD_AFFINITY = "InterPodAffinity";
 export const POD_TOPOLOGY_SPREAD = "PodTopologySpread";
 export const DEFAULT_PREEMPTION = "DefaultPreemption";
 export const DEFAULT_BINDER = "DefaultBinder";
+export const VOLUME_RESTRICTIONS = "VolumeRestrictions";
+export const VOLUME_BINDING = "VolumeBinding";

@@ -1,0 +1,584 @@
+// VolumeBinding (upstream pkg/scheduler/framework/plugins/volumebinding): a pod's
+// PersistentVolumeClaims decide where it can run, and the scheduler binds the claims whose class
+// waits for the first consumer.
+//
+// - PreFilter: a pod without claims is skipped (the hot path: nothing is allocated). Otherwise
+//   every claim must exist, not be being deleted, belong to the pod if it is ephemeral, and be
+//   bound unless its class binds on first consumer (WaitForFirstConsumer); a class that binds
+//   at once (Immediate, or no class) leaves binding to the PV controller.
+// - Filter: bound claims' volumes must allow the node (their node affinity); each unbound
+//   WaitForFirstConsumer claim needs a static volume that fits the node or a class that can
+//   provision there (a provisioner, and allowedTopologies that match the node).
+// - Reserve: what was chosen on the node is assumed at once, so that the next pod of a burst
+//   does not take the same volume (upstream's assume cache); Unreserve forgets it.
+// - PreBind: writes the choice (the volume's claimRef; the claim's selected-node annotation,
+//   for the provisioner) and waits, woken by the informers, until every claim is bound.
+import type { ObjectReference, PersistentVolume, PersistentVolumeClaim, Pod } from "kubernetes-types/core/v1.js";
+import type { StorageClass } from "kubernetes-types/storage/v1.js";
+import {
+  ANN_BIND_COMPLETED,
+  ANN_BOUND_BY_CONTROLLER,
+  ANN_SELECTED_NODE,
+  claimClass,
+  ephemeralClaimIsForPod,
+  findMatchingVolume,
+  isVolumeBoundToClaim,
+  NO_PROVISIONER,
+  volumeClass,
+} from "../../api/persistentvolume.js";
+import { quantityOf } from "../../api/quantity.js";
+import type { Clock } from "../../client/clock.js";
+import { realClock } from "../../client/clock.js";
+import type { DeepReadonly } from "../../client/objects.js";
+import type { Logger } from "../../util/log.js";
+import type { SchedulerApi } from "../api.js";
+import type { Handle } from "../framework/handle.js";
+import { nodeSelectorMatches, type Labels } from "../framework/helpers.js";
+import type { NodeInfo } from "../framework/nodeinfo.js";
+import type { PodInfo, RPod } from "../framework/podinfo.js";
+import {
+  Code,
+  Status,
+  type ClusterEvent,
+  type CycleState,
+  type FilterPlugin,
+  type PreBindPlugin,
+  type PreFilterPlugin,
+  type PreFilterResult,
+  type ReservePlugin,
+  type StateData,
+} from "../framework/types.js";
+import { VOLUME_BINDING } from "./names.js";
+
+export type RPV = DeepReadonly<PersistentVolume>;
+export type RPVC = DeepReadonly<PersistentVolumeClaim>;
+export type RStorageClass = DeepReadonly<StorageClass>;
+
+/** Upstream's ConflictReasons (binder.go), as users see them in FailedScheduling. */
+export const ERR_REASON_BIND_CONFLICT = "node(s) didn't find available persistent volumes to bind";
+export const ERR_REASON_NODE_CONFLICT = "node(s) had volume node affinity conflict";
+export const ERR_REASON_PV_NOT_EXIST = "node(s) unavailable due to one or more pvc(s) bound to non-existent pv(s)";
+export const ERR_REASON_UNBOUND_IMMEDIATE = "pod has unbound immediate PersistentVolumeClaims";
+
+/** Upstream's default VolumeBindingArgs.bindTimeoutSeconds. */
+export const DEFAULT_BIND_TIMEOUT_MS = 600_000;
+
+/** The scheduler's view of claims, volumes and classes (its informers' listers). */
+export interface VolumeLookup {
+  claim(namespace: string, name: string): RPVC | undefined;
+  volume(name: string): RPV | undefined;
+  volumes(): Iterable<RPV>;
+  storageClass(name: string): RStorageClass | undefined;
+}
+
+/** No claims, volumes or classes: a scheduler without storage informers (unit tests). */
+export const NO_VOLUMES: VolumeLookup = {
+  claim: () => undefined,
+  volume: () => undefined,
+  volumes: () => [],
+  storageClass: () => undefined,
+};
+
+/**
+ * Wakes the PreBinds waiting for their claims to be bound: whoever feeds the volume informers
+ * calls `changed()` on every claim or volume event (and when a pod goes away).
+ */
+export class VolumeEvents {
+  private readonly waiters = new Set<() => void>();
+
+  subscribe(fn: () => void): () => void {
+    this.waiters.add(fn);
+    return () => this.waiters.delete(fn);
+  }
+
+  get waiting(): number {
+    return this.waiters.size;
+  }
+
+  changed(): void {
+    if (this.waiters.size === 0) return;
+    for (const w of [...this.waiters]) w();
+  }
+}
+
+/** A claim's key in the lookup and in the assume cache. */
+export function claimKey(namespace: string, name: string): string {
+  return `${namespace}/${name}`;
+}
+
+/**
+ * Objects changed in memory ahead of the API (upstream's assume cache, kept simple): an assumed
+ * version stands while the informer still holds the version it was made from; once the
+ * informer has anything newer (our own write coming back, or someone else's), that wins.
+ */
+class AssumeCache<T extends { readonly metadata?: { readonly resourceVersion?: string } }> {
+  private readonly assumed = new Map<string, { readonly obj: T; readonly base: string | undefined }>();
+
+  view(key: string, live: T | undefined): T | undefined {
+    if (this.assumed.size === 0) return live;
+    const a = this.assumed.get(key);
+    if (a === undefined) return live;
+    if (live === undefined || live.metadata?.resourceVersion !== a.base) {
+      this.assumed.delete(key);
+      return live;
+    }
+    return a.obj;
+  }
+
+  assume(key: string, obj: T, base: string | undefined): void {
+    this.assumed.set(key, { obj, base });
+  }
+
+  /** Forgets `obj` if it is still what is assumed under `key`. */
+  restore(key: string, obj: T): void {
+    if (this.assumed.get(key)?.obj === obj) this.assumed.delete(key);
+  }
+
+  get size(): number {
+    return this.assumed.size;
+  }
+}
+
+/** A claim the PV controller finished binding (upstream isPVCFullyBound, also accepting phase Bound). */
+export function isClaimFullyBound(pvc: RPVC): boolean {
+  if (!pvc.spec?.volumeName) return false;
+  return pvc.metadata?.annotations?.[ANN_BIND_COMPLETED] !== undefined || pvc.status?.phase === "Bound";
+}
+
+function bindingModeOf(pvc: RPVC, classes: VolumeLookup): string {
+  const name = claimClass(pvc as PersistentVolumeClaim);
+  if (name === "") return "";
+  return classes.storageClass(name)?.volumeBindingMode ?? "";
+}
+
+/** v1helper.MatchTopologySelectorTerms: no terms match every node; terms are ORed, expressions ANDed. */
+export function matchesAllowedTopologies(sc: RStorageClass, labels: Labels): boolean {
+  const terms = sc.allowedTopologies ?? [];
+  if (terms.length === 0) return true;
+  return terms.some((t) => (t.matchLabelExpressions ?? []).every((e) => labels[e.key] !== undefined && e.values.includes(labels[e.key]!)));
+}
+
+/** A class that can make a volume: it names a provisioner other than kubernetes.io/no-provisioner. */
+export function canProvision(sc: RStorageClass): boolean {
+  return sc.provisioner !== "" && sc.provisioner !== NO_PROVISIONER;
+}
+
+/** volume.GetBindVolumeToClaim: the volume with its claimRef on the claim (and bound-by-controller unless pre-bound). */
+export function bindVolumeToClaim(pv: RPV, pvc: RPVC): PersistentVolume {
+  const out = structuredClone(pv) as PersistentVolume;
+  const preBound = isVolumeBoundToClaim(pv as PersistentVolume, pvc as PersistentVolumeClaim);
+  const ref = pv.spec?.claimRef;
+  const m = pvc.metadata ?? {};
+  if (!ref || ref.name !== m.name || ref.namespace !== m.namespace || ref.uid !== m.uid) {
+    const claimRef: ObjectReference = { kind: "PersistentVolumeClaim", namespace: m.namespace ?? "", name: m.name ?? "", uid: m.uid ?? "", apiVersion: "v1" };
+    if (m.resourceVersion) claimRef.resourceVersion = m.resourceVersion;
+    out.spec = { ...out.spec, claimRef };
+  }
+  if (!preBound && out.metadata?.annotations?.[ANN_BOUND_BY_CONTROLLER] === undefined) {
+    out.metadata = { ...out.metadata, annotations: { ...out.metadata?.annotations, [ANN_BOUND_BY_CONTROLLER]: "yes" } };
+  }
+  return out;
+}
+
+function requestOf(pvc: RPVC): ReturnType<typeof quantityOf> {
+  return quantityOf(pvc.spec?.resources?.requests?.["storage"]);
+}
+
+export interface StaticBinding {
+  readonly pv: RPV;
+  readonly pvc: RPVC;
+}
+
+/** What the pod's unbound claims would get on one node. */
+export interface PodVolumes {
+  readonly bindings: readonly StaticBinding[];
+  readonly provisions: readonly RPVC[];
+}
+
+/** The outcome of looking at one node: the reasons it does not fit, or what the claims would get. */
+export type NodeVolumes = { readonly reasons: readonly string[]; readonly error?: undefined } | { readonly reasons?: undefined; readonly error: string } | (PodVolumes & { readonly reasons?: undefined; readonly error?: undefined });
+
+/** The pod's claims as PreFilter found them; Reserve adds what was chosen. */
+export class VolumeBindingState implements StateData {
+  /** Set by Reserve: nothing to bind (every claim already bound). */
+  allBound = false;
+  /** Set by Reserve: the assumed choices, written by PreBind. */
+  chosen: { bindings: StaticBinding[]; provisions: RPVC[] } | undefined;
+
+  constructor(
+    /** Claims already bound, with their volumes (undefined: the volume does not exist). */
+    readonly bound: readonly { readonly pvc: RPVC; readonly pv: RPV | undefined }[],
+    /** Unbound claims of WaitForFirstConsumer classes, smallest request first. */
+    readonly delayed: readonly RPVC[],
+    /** Volumes of each delayed claim's class (as assumed), the candidates for static binding. */
+    readonly candidates: ReadonlyMap<string, readonly RPV[]>,
+  ) {}
+
+  clone(): StateData {
+    return this;
+  }
+}
+
+const STATE_KEY = "PreFilter" + VOLUME_BINDING;
+const NOTHING_TO_BIND: PodVolumes = { bindings: [], provisions: [] };
+const SKIP = new Status(Code.Skip, [], VOLUME_BINDING);
+const UNBOUND_IMMEDIATE = new Status(Code.UnschedulableAndUnresolvable, [ERR_REASON_UNBOUND_IMMEDIATE], VOLUME_BINDING);
+
+/** Whether the pod uses any claim: a loop with no allocation (the pods-without-volumes hot path). */
+export function podHasClaims(pod: RPod): boolean {
+  const vols = pod.spec?.volumes;
+  if (vols === undefined) return false;
+  for (let i = 0; i < vols.length; i++) {
+    const v = vols[i]!;
+    if (v.persistentVolumeClaim || v.ephemeral) return true;
+  }
+  return false;
+}
+
+/** Whether the pod uses the claim `namespace/name` (the queueing hint of claim events). */
+export function podUsesClaim(pod: RPod, namespace: string, name: string): boolean {
+  if (pod.metadata?.namespace !== namespace) return false;
+  for (const v of pod.spec?.volumes ?? []) {
+    if (v.persistentVolumeClaim?.claimName === name) return true;
+    if (v.ephemeral && `${pod.metadata?.name ?? ""}-${v.name}` === name) return true;
+  }
+  return false;
+}
+
+export interface VolumeBindingDeps {
+  readonly volumes: VolumeLookup;
+  /** Tells PreBind that claims or volumes changed (see VolumeEvents); absent: PreBind cannot wait. */
+  readonly events?: VolumeEvents;
+  readonly handle: Handle;
+  /** The API writes of PreBind; absent (`k8ts why`): PreBind is not used. */
+  readonly api?: Pick<SchedulerApi, "updatePersistentVolume" | "updatePersistentVolumeClaim">;
+  /** The informer's current version of the pod (a pod deleted meanwhile cancels its binding). */
+  readonly currentPod?: (pod: PodInfo) => PodInfo | undefined;
+  readonly clock?: Clock;
+  readonly bindTimeoutMs?: number;
+  readonly log?: Logger;
+}
+
+export class VolumeBinding implements PreFilterPlugin, FilterPlugin, ReservePlugin, PreBindPlugin {
+  readonly name = VOLUME_BINDING;
+  // Upstream also registers CSINode, CSIDriver and CSIStorageCapacity events; k8ts has no CSI.
+  readonly events: readonly ClusterEvent[] = [
+    "StorageClassAdd",
+    "StorageClassUpdate",
+    "PersistentVolumeClaimAdd",
+    "PersistentVolumeClaimUpdate",
+    "PersistentVolumeAdd",
+    "PersistentVolumeUpdate",
+    "NodeAdd",
+    "NodeLabel",
+  ];
+  private readonly pvs = new AssumeCache<RPV>();
+  private readonly pvcs = new AssumeCache<RPVC>();
+  private readonly clock: Clock;
+  private readonly bindTimeoutMs: number;
+
+  constructor(private readonly d: VolumeBindingDeps) {
+    this.clock = d.clock ?? realClock;
+    this.bindTimeoutMs = d.bindTimeoutMs ?? DEFAULT_BIND_TIMEOUT_MS;
+  }
+
+  /** A claim as the scheduler sees it: the informer's, or what a pod being bound assumed. */
+  claimView(namespace: string, name: string): RPVC | undefined {
+    const key = claimKey(namespace, name);
+    return this.pvcs.view(key, this.d.volumes.claim(namespace, name));
+  }
+
+  volumeView(name: string): RPV | undefined {
+    return this.pvs.view(name, this.d.volumes.volume(name));
+  }
+
+  /** Volumes assumed or claims assumed, for tests. */
+  get assumedCount(): number {
+    return this.pvs.size + this.pvcs.size;
+  }
+
+  preFilter(state: CycleState, pod: PodInfo): { result?: PreFilterResult; status: Status | null } {
+    if (!podHasClaims(pod.pod)) return { status: SKIP };
+    const bound: { pvc: RPVC; pv: RPV | undefined }[] = [];
+    const delayed: RPVC[] = [];
+    let unboundImmediate = false;
+    for (const v of pod.pod.spec?.volumes ?? []) {
+      const ephemeral = v.ephemeral !== undefined && v.persistentVolumeClaim === undefined;
+      const name = v.persistentVolumeClaim?.claimName ?? (v.ephemeral ? `${pod.name}-${v.name}` : undefined);
+      if (name === undefined) continue;
+      const pvc = this.claimView(pod.namespace, name);
+      if (!pvc) {
+        // Normal for a moment after a pod with an ephemeral volume is created.
+        const msg = ephemeral ? `waiting for ephemeral volume controller to create the persistentvolumeclaim "${name}"` : `persistentvolumeclaim "${name}" not found`;
+        return { status: new Status(Code.UnschedulableAndUnresolvable, [msg], VOLUME_BINDING) };
+      }
+      if (pvc.status?.phase === "Lost") {
+        return { status: new Status(Code.UnschedulableAndUnresolvable, [`persistentvolumeclaim "${name}" bound to non-existent persistentvolume "${pvc.spec?.volumeName ?? ""}"`], VOLUME_BINDING) };
+      }
+      if (pvc.metadata?.deletionTimestamp) {
+        return { status: new Status(Code.UnschedulableAndUnresolvable, [`persistentvolumeclaim "${name}" is being deleted`], VOLUME_BINDING) };
+      }
+      if (ephemeral && (pvc.metadata?.namespace !== pod.namespace || !ephemeralClaimIsForPod(pod.pod as Pod, pvc as PersistentVolumeClaim))) {
+        return { status: new Status(Code.UnschedulableAndUnresolvable, [`PVC ${pvc.metadata?.namespace ?? ""}/${name} was not created for pod ${pod.namespace}/${pod.name} (pod is not owner)`], VOLUME_BINDING) };
+      }
+      if (isClaimFullyBound(pvc)) {
+        bound.push({ pvc, pv: this.volumeView(pvc.spec!.volumeName!) });
+      } else if (bindingModeOf(pvc, this.d.volumes) === "WaitForFirstConsumer" && !pvc.spec?.volumeName) {
+        delayed.push(pvc);
+      } else {
+        // Immediate (or pre-bound to a volume): the PV controller binds it, not the scheduler.
+        unboundImmediate = true;
+      }
+    }
+    if (unboundImmediate) return { status: UNBOUND_IMMEDIATE };
+    const candidates = new Map<string, RPV[]>();
+    if (delayed.length > 0) {
+      // Smallest request first: each gets the smallest volume that holds it (upstream byPVCSize).
+      delayed.sort((a, b) => {
+        const qa = requestOf(a);
+        const qb = requestOf(b);
+        if (qa === undefined || qb === undefined) return qa === undefined ? (qb === undefined ? 0 : -1) : 1;
+        return qa.cmp(qb);
+      });
+      for (const pvc of delayed) candidates.set(claimClass(pvc as PersistentVolumeClaim), []);
+      for (const live of this.d.volumes.volumes()) {
+        const pv = this.pvs.view(live.metadata?.name ?? "", live);
+        if (!pv) continue;
+        candidates.get(volumeClass(pv as PersistentVolume))?.push(pv);
+      }
+    }
+    state.write(STATE_KEY, new VolumeBindingState(bound, delayed, candidates));
+    return { status: null };
+  }
+
+  filter(state: CycleState, _pod: PodInfo, node: NodeInfo): Status | null {
+    const s = state.read<VolumeBindingState>(STATE_KEY);
+    if (!s) return null;
+    const r = findPodVolumes(s, node, this.d.volumes);
+    if (r.error !== undefined) return new Status(Code.Error, [r.error], VOLUME_BINDING);
+    if (r.reasons !== undefined) return new Status(Code.UnschedulableAndUnresolvable, r.reasons, VOLUME_BINDING);
+    return null;
+  }
+
+  reserve(state: CycleState, _pod: PodInfo, nodeName: string): Status | null {
+    const s = state.read<VolumeBindingState>(STATE_KEY);
+    if (!s) return null;
+    if (s.delayed.length === 0) {
+      s.allBound = true;
+      return null;
+    }
+    const node = this.d.handle.snapshot.get(nodeName);
+    if (!node) return new Status(Code.Error, [`node "${nodeName}" not found`], VOLUME_BINDING);
+    const r = findPodVolumes(s, node, this.d.volumes);
+    if (r.error !== undefined) return new Status(Code.Error, [r.error], VOLUME_BINDING);
+    if (r.reasons !== undefined) return new Status(Code.Error, [`no pod volumes found for node "${nodeName}"`], VOLUME_BINDING);
+    const chosen: { bindings: StaticBinding[]; provisions: RPVC[] } = { bindings: [], provisions: [] };
+    for (const b of r.bindings) {
+      const pv = bindVolumeToClaim(b.pv, b.pvc) as RPV;
+      this.pvs.assume(pv.metadata?.name ?? "", pv, b.pv.metadata?.resourceVersion);
+      chosen.bindings.push({ pv, pvc: b.pvc });
+    }
+    for (const c of r.provisions) {
+      const copy = structuredClone(c) as PersistentVolumeClaim;
+      copy.metadata = { ...copy.metadata, annotations: { ...copy.metadata?.annotations, [ANN_SELECTED_NODE]: nodeName } };
+      const pvc = copy as RPVC;
+      this.pvcs.assume(claimKey(pvc.metadata?.namespace ?? "", pvc.metadata?.name ?? ""), pvc, c.metadata?.resourceVersion);
+      chosen.provisions.push(pvc);
+    }
+    s.chosen = chosen;
+    return null;
+  }
+
+  unreserve(state: CycleState): void {
+    const s = state.read<VolumeBindingState>(STATE_KEY);
+    if (!s?.chosen) return;
+    for (const b of s.chosen.bindings) this.pvs.restore(b.pv.metadata?.name ?? "", b.pv);
+    for (const c of s.chosen.provisions) this.pvcs.restore(claimKey(c.metadata?.namespace ?? "", c.metadata?.name ?? ""), c);
+    s.chosen = undefined;
+  }
+
+  async preBind(state: CycleState, pod: PodInfo, nodeName: string, signal: AbortSignal): Promise<Status | null> {
+    const s = state.read<VolumeBindingState>(STATE_KEY);
+    if (!s || s.allBound) return null;
+    const chosen = s.chosen;
+    if (!chosen) return Status.error(new Error(`no pod volumes found for node "${nodeName}"`), VOLUME_BINDING);
+    const api = this.d.api;
+    if (!api) return Status.error(new Error("volume binding needs the API"), VOLUME_BINDING);
+    // What our writes returned: the informer must have caught up with them before we judge.
+    const written: { bindings: { name: string; rv: string | undefined; pvc: RPVC }[]; provisions: { namespace: string; name: string; rv: string | undefined }[] } = { bindings: [], provisions: [] };
+    try {
+      for (const b of chosen.bindings) {
+        const out = await api.updatePersistentVolume(structuredClone(b.pv) as PersistentVolume, signal);
+        this.d.log?.info({ pod: pod.key, pv: b.pv.metadata?.name, pvc: claimKey(b.pvc.metadata?.namespace ?? "", b.pvc.metadata?.name ?? "") }, "updated PersistentVolume with claim; waiting for binding to complete");
+        written.bindings.push({ name: b.pv.metadata?.name ?? "", rv: out.metadata?.resourceVersion, pvc: b.pvc });
+      }
+      for (const c of chosen.provisions) {
+        const out = await api.updatePersistentVolumeClaim(structuredClone(c) as PersistentVolumeClaim, signal);
+        written.provisions.push({ namespace: c.metadata?.namespace ?? "", name: c.metadata?.name ?? "", rv: out.metadata?.resourceVersion });
+      }
+    } catch (err) {
+      return Status.error(err, VOLUME_BINDING);
+    }
+    const err = await this.waitForBindings(pod, nodeName, written, signal);
+    return err === undefined ? null : Status.error(new Error(`binding volumes: ${err}`), VOLUME_BINDING);
+  }
+
+  /** Resolves undefined once every claim is bound, else why not (an error, the deadline, an abort). */
+  private waitForBindings(
+    pod: PodInfo,
+    nodeName: string,
+    written: { readonly bindings: readonly { name: string; rv: string | undefined; pvc: RPVC }[]; readonly provisions: readonly { namespace: string; name: string; rv: string | undefined }[] },
+    signal: AbortSignal,
+  ): Promise<string | undefined> {
+    const seen = new Set<string>();
+    const check = (): boolean | string => checkBindings(this.d, pod, nodeName, written, seen);
+    const first = check();
+    if (first !== false) return Promise.resolve(first === true ? undefined : first);
+    if (signal.aborted) return Promise.resolve("context canceled");
+    if (!this.d.events) return Promise.resolve("context deadline exceeded");
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = (r: string | undefined): void => {
+        if (done) return;
+        done = true;
+        unsubscribe();
+        timer.cancel();
+        signal.removeEventListener("abort", onAbort);
+        resolve(r);
+      };
+      const onAbort = (): void => finish("context canceled");
+      const unsubscribe = this.d.events!.subscribe(() => {
+        const r = check();
+        if (r !== false) finish(r === true ? undefined : r);
+      });
+      const timer = this.clock.setTimer(this.bindTimeoutMs, () => finish("context deadline exceeded"));
+      signal.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+}
+
+/** Whether the informer's object is at least as new as what our write returned (`seen` remembers it was). */
+function caughtUp(seen: Set<string>, key: string, live: string | undefined, written: string | undefined): boolean {
+  if (seen.has(key)) return true;
+  let ok = written === undefined || live === written;
+  if (!ok && live !== undefined && written !== undefined && /^\d+$/.test(live) && /^\d+$/.test(written)) ok = BigInt(live) >= BigInt(written);
+  if (ok) seen.add(key);
+  return ok;
+}
+
+/**
+ * Upstream checkBindings, on the informers' objects: true when every claim is bound, false to
+ * keep waiting, or why binding failed (and the pod must be scheduled again).
+ */
+function checkBindings(
+  d: VolumeBindingDeps,
+  pod: PodInfo,
+  nodeName: string,
+  written: { readonly bindings: readonly { name: string; rv: string | undefined; pvc: RPVC }[]; readonly provisions: readonly { namespace: string; name: string; rv: string | undefined }[] },
+  seen: Set<string>,
+): boolean | string {
+  const node = d.handle.snapshot.get(nodeName);
+  if (!node?.node) return `failed to get node "${nodeName}": node "${nodeName}" not found`;
+  if (d.currentPod) {
+    const cur = d.currentPod(pod);
+    if (!cur || cur.uid !== pod.uid) return `pod does not exist any more: pod "${pod.name}" not found`;
+  }
+  const fits = (pv: RPV): boolean => {
+    const req = pv.spec?.nodeAffinity?.required;
+    return !req || nodeSelectorMatches(req, node.labels, node.name);
+  };
+  for (const b of written.bindings) {
+    const pv = d.volumes.volume(b.name);
+    if (!pv) return `failed to check binding: persistentvolume "${b.name}" not found`;
+    const ns = b.pvc.metadata?.namespace ?? "";
+    const pvcName = b.pvc.metadata?.name ?? "";
+    const pvc = d.volumes.claim(ns, pvcName);
+    if (!pvc) return `failed to check binding: persistentvolumeclaim "${pvcName}" not found`;
+    if (!caughtUp(seen, `pv/${b.name}`, pv.metadata?.resourceVersion, b.rv)) return false;
+    if (!fits(pv)) return `pv "${b.name}" node affinity doesn't match node "${nodeName}": no matching NodeSelectorTerms`;
+    if (!pv.spec?.claimRef?.uid) return `ClaimRef got reset for pv "${b.name}"`;
+    if (!isClaimFullyBound(pvc)) return false;
+  }
+  for (const c of written.provisions) {
+    const pvc = d.volumes.claim(c.namespace, c.name);
+    if (!pvc) return `failed to check provisioning pvc: persistentvolumeclaim "${c.name}" not found`;
+    if (!caughtUp(seen, `pvc/${c.namespace}/${c.name}`, pvc.metadata?.resourceVersion, c.rv)) return false;
+    const selected = pvc.metadata?.annotations?.[ANN_SELECTED_NODE];
+    if (selected === undefined) return `selectedNode annotation reset for PVC "${c.name}"`;
+    // A provisioner that gives up removes the annotation: the scheduler picks a node again.
+    if (selected !== nodeName) return `provisioning failed for PVC "${c.name}"`;
+    const volumeName = pvc.spec?.volumeName;
+    if (volumeName) {
+      const pv = d.volumes.volume(volumeName);
+      // Not in the informer yet; a volume that is really gone unbinds the claim eventually.
+      if (!pv) return false;
+      if (!fits(pv)) return `pv "${volumeName}" node affinity doesn't match node "${nodeName}": no matching NodeSelectorTerms`;
+      if (!isVolumeBoundToClaim(pv as PersistentVolume, pvc as PersistentVolumeClaim)) return false;
+    }
+    if (!isClaimFullyBound(pvc)) return false;
+  }
+  return true;
+}
+
+/**
+ * Upstream FindPodVolumes for one node: whether the bound claims' volumes allow it, and what each
+ * unbound WaitForFirstConsumer claim would get there (a static volume, or provisioning).
+ */
+export function findPodVolumes(s: VolumeBindingState, node: NodeInfo, classes: VolumeLookup): NodeVolumes {
+  let boundSatisfied = true;
+  let boundFound = true;
+  for (const b of s.bound) {
+    if (!b.pv) {
+      boundFound = false;
+      break;
+    }
+    const req = b.pv.spec?.nodeAffinity?.required;
+    if (req && !nodeSelectorMatches(req, node.labels, node.name)) {
+      boundSatisfied = false;
+      break;
+    }
+  }
+  const reasons = (unboundSatisfied: boolean): NodeVolumes => {
+    const out: string[] = [];
+    if (!boundSatisfied) out.push(ERR_REASON_NODE_CONFLICT);
+    if (!unboundSatisfied) out.push(ERR_REASON_BIND_CONFLICT);
+    if (!boundFound) out.push(ERR_REASON_PV_NOT_EXIST);
+    return out.length > 0 ? { reasons: out } : NOTHING_TO_BIND;
+  };
+  if (s.delayed.length === 0) return reasons(true);
+  const toProvision: RPVC[] = [];
+  const toMatch: RPVC[] = [];
+  for (const pvc of s.delayed) {
+    const selected = pvc.metadata?.annotations?.[ANN_SELECTED_NODE];
+    if (selected !== undefined) {
+      // Already handed to a provisioner for one node: only that node will do.
+      if (selected !== node.name) return reasons(false);
+      toProvision.push(pvc);
+    } else {
+      toMatch.push(pvc);
+    }
+  }
+  const bindings: StaticBinding[] = [];
+  if (toMatch.length > 0) {
+    const chosen = new Set<string>();
+    const nodeRef = node.node ?? { metadata: { name: node.name, labels: node.labels } };
+    for (const pvc of toMatch) {
+      const pv = findMatchingVolume(pvc as PersistentVolumeClaim, (s.candidates.get(claimClass(pvc as PersistentVolumeClaim)) ?? []) as PersistentVolume[], { node: nodeRef, excluded: chosen });
+      if (!pv) {
+        toProvision.push(pvc);
+        continue;
+      }
+      chosen.add(pv.metadata?.name ?? "");
+      bindings.push({ pv: pv as RPV, pvc });
+    }
+  }
+  for (const pvc of toProvision) {
+    const name = claimClass(pvc as PersistentVolumeClaim);
+    if (name === "") return { error: `no class for claim "${pvc.metadata?.namespace ?? ""}/${pvc.metadata?.name ?? ""}"` };
+    const sc = classes.storageClass(name);
+    if (!sc) return { error: `failed to find storage class "${name}"` };
+    if (!canProvision(sc) || !matchesAllowedTopologies(sc, node.labels)) return reasons(false);
+  }
+  const r = reasons(true);
+  return r.reasons !== undefined ? r : { bindings, provisions: toProvision };
+}
