@@ -133,8 +133,9 @@ export function findMatchingVolume<T extends PersistentVolume>(claim: Persistent
     const fitsNode = o.node === undefined || volumeFitsNode(pv, o.node);
     const holds = requested === undefined || (size !== undefined && size.cmp(requested) >= 0);
     if (isVolumeBoundToClaim(pv, claim)) {
-      // Pre-bound: this one or none.
-      if (!holds || volumeClass(pv) !== cls) continue;
+      // Pre-bound: this one or none. Upstream checks neither class nor selector here: the
+      // user (or a provisioner) named the claim, and that wins.
+      if (!holds) continue;
       return fitsNode ? pv : undefined;
     }
     if (o.node === undefined && o.delayBinding) continue;
