@@ -2,7 +2,7 @@
 // through the API, bindings, conditions and events read back through the API.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import type { Event, Node, Pod, Taint } from "kubernetes-types/core/v1.js";
+import type { Event, Node, ObjectReference, PersistentVolume, PersistentVolumeClaim, Pod, Taint } from "kubernetes-types/core/v1.js";
 import type { Lease } from "kubernetes-types/coordination/v1.js";
 import { RestClient } from "../client/rest.js";
 import { startTestApiServer, type TestApiServer } from "../testing/apiserver.js";
@@ -138,6 +138,82 @@ describe("scheduler against a real API server", () => {
     assert.match(preempted.message ?? "", /^Preempted by pod .+ on node pool-node$/);
     assert.equal(await boundTo("urgent"), "pool-node");
     await waitFor("low gone", async () => ((await pods().list()).items.some((p) => p.metadata?.name === "low") ? undefined : true));
+  });
+
+  // Storage: no PV controller or provisioner runs here; the test does their part.
+  const claims = () => client.forKind("v1", "PersistentVolumeClaim").namespace("default");
+  const volumes = () => client.forKind("v1", "PersistentVolume");
+
+  async function createClaim(name: string, storageClassName: string): Promise<PersistentVolumeClaim> {
+    return claims().create({ apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name }, spec: { storageClassName, accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } } });
+  }
+
+  function withClaim(claimName: string): Partial<Pod["spec"]> {
+    return { volumes: [{ name: "data", persistentVolumeClaim: { claimName } }] };
+  }
+
+  /** What the PV controller does once a volume's claimRef names the claim: binds the claim to it. */
+  async function bindClaim(name: string, pvName: string): Promise<void> {
+    const c = await claims().get(name);
+    const updated = await claims().update({ ...c, metadata: { ...c.metadata, annotations: { ...c.metadata?.annotations, "pv.kubernetes.io/bind-completed": "yes", "pv.kubernetes.io/bound-by-controller": "yes" } }, spec: { ...c.spec, volumeName: pvName } });
+    await claims().updateStatus({ ...updated, status: { phase: "Bound", accessModes: ["ReadWriteOnce"], capacity: { storage: "1Gi" } } });
+    const pv = await volumes().get(pvName);
+    await volumes().updateStatus({ ...pv, status: { phase: "Bound" } });
+  }
+
+  function hostPathVolume(name: string, node: string, claimRef?: ObjectReference, storageClassName = "local-fast"): PersistentVolume {
+    return {
+      apiVersion: "v1",
+      kind: "PersistentVolume",
+      metadata: { name },
+      spec: {
+        capacity: { storage: "1Gi" },
+        accessModes: ["ReadWriteOnce"],
+        storageClassName,
+        persistentVolumeReclaimPolicy: "Delete",
+        hostPath: { path: `/tmp/${name}`, type: "DirectoryOrCreate" },
+        nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: [node] }] }] } },
+        ...(claimRef ? { claimRef } : {}),
+      },
+    };
+  }
+
+  it("a WaitForFirstConsumer claim of a provisioning class gets the selected node, and the pod binds once the claim is bound", async () => {
+    await client.forKind("storage.k8s.io/v1", "StorageClass").create({ apiVersion: "storage.k8s.io/v1", kind: "StorageClass", metadata: { name: "local-fast" }, provisioner: "k8ts.io/local-path", volumeBindingMode: "WaitForFirstConsumer", reclaimPolicy: "Delete" });
+    const claim = await createClaim("web-data", "local-fast");
+    await createPod("web", "100m", withClaim("web-data"));
+    const selected = await waitFor("selected-node on the claim", async () => (await claims().get("web-data")).metadata?.annotations?.["volume.kubernetes.io/selected-node"]);
+    assert.ok(selected);
+    assert.equal((await pods().get("web")).spec?.nodeName, undefined, "not bound before its claim is");
+    // The provisioner makes the volume on the selected node; the PV controller binds.
+    await volumes().create(hostPathVolume(`pvc-${claim.metadata!.uid!}`, selected, { kind: "PersistentVolumeClaim", apiVersion: "v1", namespace: "default", name: "web-data", uid: claim.metadata!.uid! }));
+    await bindClaim("web-data", `pvc-${claim.metadata!.uid!}`);
+    assert.equal(await boundTo("web"), selected);
+  });
+
+  it("a pod whose claim does not exist is unschedulable with upstream's message", async () => {
+    await createPod("orphan", "100m", withClaim("no-such-claim"));
+    const n = (await nodes().list()).items.length;
+    const cond = await waitFor("PodScheduled=False", async () => (await pods().get("orphan")).status?.conditions?.find((c) => c.type === "PodScheduled" && c.status === "False"));
+    assert.equal(cond.reason, "Unschedulable");
+    assert.equal(cond.message, `0/${n} nodes are available: persistentvolumeclaim "no-such-claim" not found. preemption: 0/${n} nodes are available: ${n} Preemption is not helpful for scheduling.`);
+  });
+
+  it("a static volume with node affinity takes the pod to its node", async () => {
+    await client.forKind("storage.k8s.io/v1", "StorageClass").create({ apiVersion: "storage.k8s.io/v1", kind: "StorageClass", metadata: { name: "manual" }, provisioner: "kubernetes.io/no-provisioner", volumeBindingMode: "WaitForFirstConsumer" });
+    await createNode("disk-node", "4");
+    const pv = await volumes().create(hostPathVolume("pv-disk", "disk-node", undefined, "manual"));
+    await volumes().updateStatus({ ...pv, status: { phase: "Available" } });
+    await createClaim("disk-data", "manual");
+    await createPod("disk-user", "100m", withClaim("disk-data"));
+    // The scheduler pre-binds the volume (claimRef); then the PV controller's part.
+    const ref = await waitFor("the volume's claimRef", async () => (await volumes().get("pv-disk")).spec?.claimRef);
+    assert.equal(ref.name, "disk-data");
+    assert.equal(ref.namespace, "default");
+    assert.equal(ref.uid, (await claims().get("disk-data")).metadata?.uid);
+    assert.equal((await volumes().get("pv-disk")).metadata?.annotations?.["pv.kubernetes.io/bound-by-controller"], "yes");
+    await bindClaim("disk-data", "pv-disk");
+    assert.equal(await boundTo("disk-user"), "disk-node");
   });
 
   it("a standby scheduler takes over when the leader stops", async () => {

@@ -4,16 +4,19 @@ import type { Pod } from "kubernetes-types/core/v1.js";
 import { FakeClock } from "../client/clock.js";
 import { deepFreeze } from "../client/objects.js";
 import { createLogger } from "../util/log.js";
-import { FakeSchedulerApi, makeNode, makePod, RecordingEvents } from "./fixtures.js";
+import type { PersistentVolume, PersistentVolumeClaim } from "kubernetes-types/core/v1.js";
+import { FakeSchedulerApi, FakeVolumes, makeClaim, makeNode, makePod, makeStorageClass, makeVolume, RecordingEvents } from "./fixtures.js";
 import type { RNode } from "./framework/nodeinfo.js";
 import type { RPod } from "./framework/podinfo.js";
+import type { RPV, RPVC, VolumeBinding } from "./plugins/volumebinding.js";
 import { nodeEvents, numFeasibleNodesToFind, podSchedulingFailurePatch, SchedulerCore } from "./scheduler.js";
 
 const log = createLogger("silent");
 
 /** A scheduler core over a fake API whose binds and deletes show up "in the informer" at once. */
-function harness(opts: { confirmBinds?: boolean; percentageOfNodesToScore?: number } = {}) {
+function harness(opts: { confirmBinds?: boolean; percentageOfNodesToScore?: number; volumes?: FakeVolumes } = {}) {
   const api = new FakeSchedulerApi();
+  api.volumes = opts.volumes;
   const events = new RecordingEvents();
   const clock = new FakeClock(Date.parse("2024-06-01T00:00:00Z"));
   const pods = new Map<string, RPod>();
@@ -25,7 +28,18 @@ function harness(opts: { confirmBinds?: boolean; percentageOfNodesToScore?: numb
     random: () => 0,
     lookupPod: (ns, name) => pods.get(`${ns}/${name}`),
     ...(opts.percentageOfNodesToScore !== undefined ? { percentageOfNodesToScore: opts.percentageOfNodesToScore } : {}),
+    ...(opts.volumes ? { volumes: opts.volumes } : {}),
   });
+  if (opts.volumes) {
+    // The storage informers' handlers.
+    opts.volumes.onChange = (obj, old) => {
+      if (obj.kind === "PersistentVolumeClaim") {
+        if (old) core.onClaimUpdate(old as RPVC, obj as RPVC);
+        else core.onClaimAdd(obj as RPVC);
+      } else if (old) core.onVolumeUpdate(old as RPV, obj as RPV);
+      else core.onVolumeAdd(obj as RPV);
+    };
+  }
   if (opts.confirmBinds !== false) {
     api.onBind = (ns, name, node) => {
       const old = pods.get(`${ns}/${name}`)!;
@@ -165,6 +179,55 @@ describe("SchedulerCore", () => {
     assert.equal(h.nodeOf("a"), "n1");
   });
 
+  it("a failing PreBind unreserves, forgets the assumed pod and requeues it with the error", async () => {
+    const volumes = new FakeVolumes([makeStorageClass("wffc"), makeClaim("data")]);
+    const h = harness({ volumes });
+    const vb = h.core.framework.profile.preBind![0] as VolumeBinding;
+    h.addNode(makeNode("n1", { cpu: "1" }));
+    h.api.failVolumeWrites = new Error('Operation cannot be fulfilled on persistentvolumeclaims "data": the object has been modified; please apply your changes to the latest version and try again');
+    h.addPod(makePod("a", { cpu: "1", spec: { volumes: [{ name: "d", persistentVolumeClaim: { claimName: "data" } }] } }));
+    await h.schedule();
+    assert.equal(h.core.stats.bindFailures, 1);
+    assert.equal(h.api.binds.length, 0, "no Bind after a failed PreBind");
+    assert.equal(h.core.cache.get("n1")!.requested.milliCPU, 0);
+    assert.equal(vb.assumedCount, 0, "the claim's assumed selected node is forgotten");
+    assert.equal(h.core.queue.where("default/a"), "backoff");
+    const patch = h.api.statusPatches[0]!.patch as { conditions: { reason: string; message: string }[] };
+    assert.equal(patch.conditions[0]!.reason, "SchedulerError");
+    assert.equal(patch.conditions[0]!.message, 'running PreBind plugin "VolumeBinding": Operation cannot be fulfilled on persistentvolumeclaims "data": the object has been modified; please apply your changes to the latest version and try again');
+
+    // The retry writes the selected node and binds once the claim is bound.
+    h.api.failVolumeWrites = undefined;
+    h.clock.step(1000);
+    h.core.scheduleOne((await h.core.queue.pop())!);
+    await waitUntil(() => h.api.volumeWrites.length === 1);
+    const claim = volumes.claim("default", "data")!;
+    assert.equal(claim.metadata?.annotations?.["volume.kubernetes.io/selected-node"], "n1");
+    assert.equal(h.api.binds.length, 0, "waits for the claim to be bound");
+    // What the provisioner and the PV controller do.
+    volumes.put<PersistentVolume>(structuredClone(makeVolume("pv-1", { hosts: ["n1"], claimRef: { namespace: "default", name: "data", uid: claim.metadata!.uid! } })) as PersistentVolume);
+    assert.equal(h.api.binds.length, 0);
+    const c = structuredClone(claim) as PersistentVolumeClaim;
+    volumes.put<PersistentVolumeClaim>({ ...c, spec: { ...c.spec, volumeName: "pv-1" }, status: { phase: "Bound" } });
+    await h.core.drain();
+    assert.equal(h.nodeOf("a"), "n1");
+  });
+
+  it("a pod whose claim is missing waits as unschedulable until that claim appears", async () => {
+    const volumes = new FakeVolumes([makeStorageClass("wffc")]);
+    const h = harness({ volumes });
+    h.addNode(makeNode("n1"));
+    h.addPod(makePod("a", { spec: { volumes: [{ name: "d", persistentVolumeClaim: { claimName: "data" } }] } }));
+    await h.schedule();
+    const failed = h.events.events.filter((e) => e.reason === "FailedScheduling");
+    assert.equal(failed[0]?.message, '0/1 nodes are available: persistentvolumeclaim "data" not found. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.');
+    assert.equal(h.core.queue.where("default/a"), "unschedulable");
+    volumes.put<PersistentVolumeClaim>(structuredClone(makeClaim("other")) as PersistentVolumeClaim);
+    assert.equal(h.core.queue.where("default/a"), "unschedulable", "another claim does not concern it");
+    volumes.put<PersistentVolumeClaim>(structuredClone(makeClaim("data")) as PersistentVolumeClaim);
+    assert.notEqual(h.core.queue.where("default/a"), "unschedulable");
+  });
+
   it("a bind refused because the pod got bound elsewhere leaves the pod alone", async () => {
     const h = harness();
     h.addNode(makeNode("n1"));
@@ -284,3 +347,11 @@ describe("nodeEvents", () => {
     assert.deepEqual(nodeEvents(base, reordered), []);
   });
 });
+
+async function waitUntil(cond: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setImmediate(r));
+  }
+}
