@@ -1,17 +1,26 @@
 // core/v1 replication controllers, persistent volumes and claims, resource quotas, limit
 // ranges and pod templates.
-import { FieldPath, forbidden, invalid, notSupported, required, type FieldError } from "../../../api/fielderrors.js";
+import { FieldPath, invalid, required, type FieldError } from "../../../api/fielderrors.js";
 import { selectorFromSet } from "../../../api/labels.js";
-import { IS_NEGATIVE_ERROR_MSG, isQualifiedName, nameIsDNSSubdomain, validateLabelSelector } from "../../../api/validation.js";
+import { ANN_BETA_STORAGE_CLASS } from "../../../api/persistentvolume.js";
+import { IS_NEGATIVE_ERROR_MSG, isQualifiedName } from "../../../api/validation.js";
 import type { ResourceDefinition } from "../../registry/types.js";
-import { nonNegative, oneOf, selectorView, validateMeta, validateMetaUpdate } from "../common.js";
+import { nonNegative, oneOf, validateMeta, validateMetaUpdate } from "../common.js";
 import { D } from "../descriptions.js";
 import { ageColumn, column, containerCells, containersColumn, defaultTable, formatLabels, imagesColumn, nameColumn, since } from "../print.js";
-import { asArr, asNum, asObj, asStr, child, clone, creationOf, deletionOf, isObj, jsonEqual, keepStatus, meta, nameOf, objs, setDefault, setValue, strMap, type Json } from "../util.js";
+import { asArr, asNum, asObj, asStr, child, clone, creationOf, deletionOf, isObj, keepStatus, meta, nameOf, objs, setDefault, setValue, strMap, type Json } from "../util.js";
 import { mapSelectorScale, validatePodTemplateSpec, validateReplicaStatus, validateTemplateForController } from "../workload.js";
 import { defaultPodTemplate, defaultPVCSpec, defaultVolume } from "./podspec-defaults.js";
 import { quantityOf } from "../../../api/quantity.js";
 import { canonicalizeQuantities } from "./resources.js";
+import {
+  dropDisabledVolumeAttributesClass,
+  validatePersistentVolume,
+  validatePersistentVolumeClaimSpec,
+  validatePersistentVolumeClaimStatusUpdate,
+  validatePersistentVolumeClaimUpdate,
+  validatePersistentVolumeUpdate,
+} from "./persistentvolume-validation.js";
 import { rfc3339 } from "../../../util/time.js";
 
 const SPEC = FieldPath.of("spec");
@@ -109,8 +118,6 @@ export const replicationControllers: ResourceDefinition = {
 
 // ---- persistent volumes and claims ----------------------------------------------------------
 
-const ACCESS_MODES = ["ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod"];
-const STORAGE_CLASS_ANNOTATION = "volume.beta.kubernetes.io/storage-class";
 
 /** RWO,ROX,RWX,RWOP in that order, as GetAccessModesAsString prints them. */
 export function accessModesString(modes: unknown): string {
@@ -131,90 +138,8 @@ function quantityString(v: unknown): string {
   return quantityOf(v)?.toString() ?? "0";
 }
 
-function validateAccessModes(modes: unknown, path: FieldPath, requiredDetail: string): FieldError[] {
-  const list = asArr(modes) ?? [];
-  const errs: FieldError[] = [];
-  if (list.length === 0) errs.push(required(path, requiredDetail));
-  let rwop = false;
-  let other = false;
-  for (const m of list) {
-    if (!ACCESS_MODES.includes(String(m))) errs.push(notSupported(path, m, ACCESS_MODES));
-    if (m === "ReadWriteOncePod") rwop = true;
-    else other = true;
-  }
-  if (rwop && other) errs.push(forbidden(path, "may not use ReadWriteOncePod with other access modes"));
-  return errs;
-}
-
-function positiveQuantity(raw: unknown, path: FieldPath): FieldError[] {
-  const q = quantityOf(raw);
-  if (!q) return [invalid(path, raw, "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'")];
-  return q.sign() <= 0 ? [invalid(path, q.toString(), "must be greater than zero")] : [];
-}
-
-const PV_SOURCES = [
-  "gcePersistentDisk",
-  "awsElasticBlockStore",
-  "hostPath",
-  "glusterfs",
-  "nfs",
-  "rbd",
-  "quobyte",
-  "cinder",
-  "cephfs",
-  "iscsi",
-  "fc",
-  "flocker",
-  "flexVolume",
-  "azureFile",
-  "vsphereVolume",
-  "photonPersistentDisk",
-  "portworxVolume",
-  "azureDisk",
-  "scaleIO",
-  "local",
-  "storageos",
-  "csi",
-];
-
-function validatePVSpec(pv: Json): FieldError[] {
-  const spec = specOf(pv);
-  const errs = validateAccessModes(spec.accessModes, SPEC.child("accessModes"), "");
-  const capacity = asObj(spec.capacity) ?? {};
-  const capPath = SPEC.child("capacity");
-  if (Object.keys(capacity).length === 0) errs.push(required(capPath, ""));
-  if (!("storage" in capacity) || Object.keys(capacity).length > 1) errs.push(notSupported(capPath, capacity, ["storage"]));
-  for (const [r, q] of Object.entries(capacity)) errs.push(...positiveQuantity(q, capPath.key(r)));
-  let n = 0;
-  for (const src of PV_SOURCES) {
-    if (spec[src] === undefined || spec[src] === null) continue;
-    if (n > 0) errs.push(forbidden(SPEC.child(src), "may not specify more than 1 volume type"));
-    n++;
-    if (src === "hostPath" && (asStr(asObj(spec.hostPath)?.path) ?? "") === "") errs.push(required(SPEC.child("hostPath", "path"), ""));
-    if (src === "local" && (asStr(asObj(spec.local)?.path) ?? "") === "") errs.push(required(SPEC.child("local", "path"), ""));
-    if (src === "csi" && (asStr(asObj(spec.csi)?.driver) ?? "") === "") errs.push(required(SPEC.child("csi", "driver"), ""));
-  }
-  if (n === 0) errs.push(required(SPEC, "must specify a volume type"));
-  const policy = asStr(spec.persistentVolumeReclaimPolicy) ?? "";
-  if (policy !== "" && !["Delete", "Recycle", "Retain"].includes(policy)) errs.push(notSupported(SPEC.child("persistentVolumeReclaimPolicy"), policy, ["Delete", "Recycle", "Retain"]));
-  const sc = asStr(spec.storageClassName) ?? "";
-  if (sc !== "") for (const m of nameIsDNSSubdomain(sc, false)) errs.push(invalid(SPEC.child("storageClassName"), sc, m));
-  if (spec.volumeMode !== undefined && spec.volumeMode !== null && spec.volumeMode !== "Block" && spec.volumeMode !== "Filesystem") {
-    errs.push(notSupported(SPEC.child("volumeMode"), spec.volumeMode, ["Block", "Filesystem"]));
-  }
-  return errs;
-}
-
-function validatePVUpdate(pv: Json, old: Json): FieldError[] {
-  const errs = [...validateMetaUpdate(pv, old), ...validatePVSpec(pv)];
-  const sourceOf = (o: Json): Json => Object.fromEntries(PV_SOURCES.filter((s) => specOf(o)[s] !== undefined).map((s) => [s, specOf(o)[s]]));
-  if (!jsonEqual(sourceOf(pv), sourceOf(old))) errs.push(forbidden(FieldPath.of("spec", "persistentvolumesource"), "spec.persistentvolumesource is immutable after creation"));
-  if ((specOf(pv).volumeMode ?? null) !== (specOf(old).volumeMode ?? null)) errs.push(invalid(SPEC.child("volumeMode"), specOf(pv).volumeMode ?? null, "field is immutable"));
-  return errs;
-}
-
 function pvClass(pv: Json): string {
-  return asStr(asObj(meta(pv).annotations)?.[STORAGE_CLASS_ANNOTATION]) ?? asStr(specOf(pv).storageClassName) ?? "";
+  return asStr(asObj(meta(pv).annotations)?.[ANN_BETA_STORAGE_CLASS]) ?? asStr(specOf(pv).storageClassName) ?? "";
 }
 
 export const persistentVolumes: ResourceDefinition = {
@@ -247,9 +172,11 @@ export const persistentVolumes: ResourceDefinition = {
     },
     prepareForCreate: (obj, ctx) => {
       obj.status = { phase: "Pending", lastPhaseTransitionTime: rfc3339(ctx.now) };
+      dropDisabledVolumeAttributesClass(obj);
     },
-    validate: (obj) => [...validateMeta(obj, false), ...validatePVSpec(obj)],
-    validateUpdate: (obj, old) => validatePVUpdate(obj, old),
+    prepareForUpdate: (obj, old) => dropDisabledVolumeAttributesClass(obj, old),
+    validate: (obj) => validatePersistentVolume(obj),
+    validateUpdate: (obj, old) => validatePersistentVolumeUpdate(obj, old),
     validateStatusUpdate: (obj, old) => validateMetaUpdate(obj, old),
     statusFields: ["status"],
     specFields: [],
@@ -292,44 +219,6 @@ export const persistentVolumes: ResourceDefinition = {
   },
 };
 
-function validatePVCSpec(spec: Json, path: FieldPath): FieldError[] {
-  const errs = validateAccessModes(spec.accessModes, path.child("accessModes"), "at least 1 access mode is required");
-  if (isObj(spec.selector)) errs.push(...validateLabelSelector(selectorView(spec.selector), {}, path.child("selector")));
-  const storagePath = path.child("resources").key("storage");
-  const requests = asObj(asObj(spec.resources)?.requests) ?? {};
-  if (!("storage" in requests)) errs.push(required(storagePath, ""));
-  else errs.push(...positiveQuantity(requests.storage, storagePath));
-  const sc = asStr(spec.storageClassName) ?? "";
-  if (sc !== "") for (const m of nameIsDNSSubdomain(sc, false)) errs.push(invalid(path.child("storageClassName"), sc, m));
-  if (spec.volumeMode !== undefined && spec.volumeMode !== null && spec.volumeMode !== "Block" && spec.volumeMode !== "Filesystem") {
-    errs.push(notSupported(path.child("volumeMode"), spec.volumeMode, ["Block", "Filesystem"]));
-  }
-  return errs;
-}
-
-function validatePVCUpdate(pvc: Json, old: Json): FieldError[] {
-  const errs = [...validateMetaUpdate(pvc, old), ...validateMeta(pvc, true), ...validatePVCSpec(specOf(pvc), SPEC)];
-  const a = clone(specOf(pvc));
-  const b = clone(specOf(old));
-  // volumeName may be set once (binding); a bound claim may grow and change its attributes class.
-  if ((asStr(b.volumeName) ?? "") === "") {
-    if (a.volumeName === undefined) delete b.volumeName;
-    else b.volumeName = a.volumeName;
-  }
-  const bound = asObj(pvc.status)?.phase === "Bound";
-  if (bound) {
-    const reqA = asObj(asObj(a.resources)?.requests);
-    const reqB = asObj(asObj(b.resources)?.requests);
-    if (reqA && reqB) reqA.storage = reqB.storage;
-    if (a.volumeAttributesClassName !== undefined) a.volumeAttributesClassName = b.volumeAttributesClassName;
-  }
-  if (!jsonEqual(a, b)) errs.push(forbidden(SPEC, "spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims"));
-  const newSize = quantityOf(asObj(asObj(specOf(pvc).resources)?.requests)?.storage);
-  const oldSize = quantityOf(asObj(asObj(specOf(old).resources)?.requests)?.storage);
-  if (newSize && oldSize && newSize.cmp(oldSize) < 0) errs.push(forbidden(FieldPath.of("spec", "resources", "requests", "storage"), "field can not be less than previous value"));
-  return errs;
-}
-
 export const persistentVolumeClaims: ResourceDefinition = {
   group: "",
   version: "v1",
@@ -349,11 +238,15 @@ export const persistentVolumeClaims: ResourceDefinition = {
     },
     prepareForCreate: (obj) => {
       obj.status = { phase: "Pending" };
+      dropDisabledVolumeAttributesClass(obj);
     },
-    prepareForUpdate: (obj, old) => keepStatus(obj, old),
-    validate: (obj) => [...validateMeta(obj, true), ...validatePVCSpec(specOf(obj), SPEC)],
-    validateUpdate: (obj, old) => validatePVCUpdate(obj, old),
-    validateStatusUpdate: (obj, old) => validateMetaUpdate(obj, old),
+    prepareForUpdate: (obj, old) => {
+      keepStatus(obj, old);
+      dropDisabledVolumeAttributesClass(obj, old);
+    },
+    validate: (obj) => [...validateMeta(obj, true), ...validatePersistentVolumeClaimSpec(specOf(obj), SPEC)],
+    validateUpdate: (obj, old) => validatePersistentVolumeClaimUpdate(obj, old),
+    validateStatusUpdate: (obj, old) => validatePersistentVolumeClaimStatusUpdate(obj, old),
     statusFields: ["status"],
     specFields: [],
     allowCreateOnUpdate: false,
@@ -377,7 +270,7 @@ export const persistentVolumeClaims: ResourceDefinition = {
       const phase = deletionOf(obj) !== undefined ? "Terminating" : (asStr(status.phase) ?? "");
       const volumeName = asStr(spec.volumeName) ?? "";
       const bound = volumeName !== "";
-      const cls = asStr(asObj(meta(obj).annotations)?.[STORAGE_CLASS_ANNOTATION]) ?? asStr(spec.storageClassName) ?? "";
+      const cls = asStr(asObj(meta(obj).annotations)?.[ANN_BETA_STORAGE_CLASS]) ?? asStr(spec.storageClassName) ?? "";
       return [
         nameOf(obj),
         phase,

@@ -5,9 +5,10 @@ import { FieldPath, forbidden, invalid, required, type FieldError } from "../../
 import { inclusiveRangeError, isValidIP, nameIsDNSSubdomain } from "../../../api/validation.js";
 import type { ResourceDefinition } from "../../registry/types.js";
 import { MAX_INT32, validateMeta, validateMetaUpdate } from "../common.js";
-import { asArr, asNum, asObj, asStr, child, clone, isObj, jsonEqual, objs, type Json } from "../util.js";
+import { asArr, asNum, asObj, asStr, child, clone, isObj, jsonEqual, objs, strMap, type Json } from "../util.js";
 import { defaultPodOnly, defaultPodSpec } from "./podspec-defaults.js";
 import { validatePodSpec } from "./podspec-validation.js";
+import { mergeMatchLabelKeysIntoPodAffinity } from "./affinity-validation.js";
 import { podTable } from "./pod-table.js";
 import { podQOSClass } from "../../../api/qos.js";
 
@@ -191,6 +192,7 @@ function podDefaults(pod: Json): void {
 
 function podPrepareForCreate(pod: Json): void {
   const spec = specOf(pod);
+  mergeMatchLabelKeysIntoPodAffinity(spec, strMap(asObj(pod.metadata)?.labels));
   const status: Json = { phase: "Pending", qosClass: podQOSClass(spec) };
   // A pod with scheduling gates says so in its PodScheduled condition from the start.
   if ((asArr(spec.schedulingGates) ?? []).length > 0) {

@@ -17,6 +17,8 @@ import {
 } from "../../../api/validation.js";
 import { dns1123Label, MAX_INT32, nonNegative, oneOf, qualifiedName } from "../common.js";
 import { asArr, asNum, asObj, asStr, isObj, objs, strMap, type Json } from "../util.js";
+import { validateAffinity, validateTopologySpreadConstraints } from "./affinity-validation.js";
+import { validateHostPathVolumeSource, validatePathNoBacksteps, validatePersistentVolumeClaimTemplate } from "./persistentvolume-validation.js";
 import { validateResourceRequirements } from "./resources.js";
 
 const FILE_MODE_ERROR = "must be a number between 0 and 0777 (octal), both inclusive";
@@ -29,10 +31,6 @@ export function validatePortNumOrName(port: unknown, path: FieldPath): FieldErro
 }
 
 // ---- paths inside volumes --------------------------------------------------------------------
-
-function validatePathNoBacksteps(target: string, path: FieldPath): FieldError[] {
-  return target.split(/[\\/]/).includes("..") ? [invalid(path, target, "must not contain '..'")] : [];
-}
 
 function validateLocalDescendingPath(target: string, path: FieldPath): FieldError[] {
   const errs: FieldError[] = [];
@@ -66,7 +64,6 @@ function validateKeyToPaths(items: unknown, path: FieldPath): FieldError[] {
 
 // ---- volumes --------------------------------------------------------------------------------
 
-const HOST_PATH_TYPES = ["", "BlockDevice", "CharDevice", "Directory", "DirectoryOrCreate", "File", "FileOrCreate", "Socket"];
 
 /** The volume source fields, in the order upstream checks them. */
 const VOLUME_SOURCES = [
@@ -215,16 +212,9 @@ function validateVolumeSource(v: Json, path: FieldPath): FieldError[] {
     const o = asObj(value) ?? {};
     const p = path.child(src);
     switch (src) {
-      case "hostPath": {
-        const hp = asStr(o.path) ?? "";
-        if (hp === "") {
-          errs.push(required(p.child("path"), ""));
-          break;
-        }
-        errs.push(...validatePathNoBacksteps(hp, p.child("path")));
-        if (o.type !== undefined && o.type !== null && !HOST_PATH_TYPES.includes(asStr(o.type) ?? "\0")) errs.push(notSupported(p.child("type"), o.type, HOST_PATH_TYPES));
+      case "hostPath":
+        errs.push(...validateHostPathVolumeSource(o, p));
         break;
-      }
       case "secret":
         if (!asStr(o.secretName)) errs.push(required(p.child("secretName"), ""));
         errs.push(...validateMode(o.defaultMode, p.child("defaultMode")));
@@ -256,6 +246,7 @@ function validateVolumeSource(v: Json, path: FieldPath): FieldError[] {
         break;
       case "ephemeral":
         if (!isObj(o.volumeClaimTemplate)) errs.push(required(p.child("volumeClaimTemplate"), ""));
+        else errs.push(...validatePersistentVolumeClaimTemplate(o.volumeClaimTemplate, p.child("volumeClaimTemplate")));
         break;
       case "iscsi":
         if (!asStr(o.targetPortal)) errs.push(required(p.child("targetPortal"), ""));
@@ -689,6 +680,7 @@ export function validatePodSpec(spec: Json, path: FieldPath): FieldError[] {
   errs.push(...oneOf(spec.restartPolicy, ["Always", "OnFailure", "Never"], path.child("restartPolicy")));
   errs.push(...oneOf(spec.dnsPolicy, ["ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"], path.child("dnsPolicy")));
   errs.push(...validateLabels(strMap(spec.nodeSelector), path.child("nodeSelector")));
+  errs.push(...validateAffinity(spec.affinity, path.child("affinity")));
   if (spec.dnsPolicy === "None" && !isObj(spec.dnsConfig)) {
     errs.push(required(path.child("dnsConfig"), "must provide `dnsConfig` when `dnsPolicy` is None"));
   }
@@ -701,6 +693,7 @@ export function validatePodSpec(spec: Json, path: FieldPath): FieldError[] {
     if (gateNames.has(n)) errs.push(duplicate(p.child("name"), n));
     gateNames.add(n);
   });
+  errs.push(...validateTopologySpreadConstraints(spec.topologySpreadConstraints, path.child("topologySpreadConstraints")));
   const sa = asStr(spec.serviceAccountName) ?? "";
   if (sa !== "") for (const m of nameIsDNSSubdomain(sa, false)) errs.push(invalid(path.child("serviceAccountName"), sa, m));
   const nodeName = asStr(spec.nodeName) ?? "";
