@@ -24,6 +24,7 @@ export interface NodeFlags {
   readonly cgroupRoot: string;
   readonly proxyMode: string;
   readonly disableKubeProxy?: boolean;
+  readonly disableLocalStorage?: boolean;
   readonly proxyChainPrefix?: string;
 }
 
@@ -77,6 +78,7 @@ export function agentOptionsFromFlags(f: NodeFlags, base: { kubeconfig: string; 
     ...(f.containerRuntimeEndpoint ? { containerRuntimeEndpoint: f.containerRuntimeEndpoint } : {}),
     ...(f.podManifestPath ? { podManifestPath: resolve(f.podManifestPath) } : {}),
     ...(f.manifestUrl ? { manifestUrl: f.manifestUrl } : {}),
+    ...(f.disableLocalStorage ? { disableLocalStorage: true } : {}),
   };
 }
 

@@ -24,6 +24,7 @@ export function addNodeFlags(cmd: Command): Command {
     .option("--cgroup-root <name>", "top-level cgroup the node's pods live under", "k8ts")
     .option("--proxy-mode <mode>", "how the node's kube-proxy routes Service traffic: iptables or nftables", "iptables")
     .option("--disable-kube-proxy", "do not run kube-proxy on this node")
+    .option("--disable-local-storage", "do not provision node-local volumes (k8ts.io/local-path) nor create the default local-path StorageClass, for clusters with their own storage")
     .addOption(new Option("--proxy-chain-prefix <prefix>", "prefix of kube-proxy's iptables chains and nftables table (tests keep apart with it)").hideHelp());
 }
 

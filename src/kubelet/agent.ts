@@ -1,7 +1,8 @@
 // `k8ts agent`: the node. It runs (or dials) containerd, registers the Node and keeps its
 // Lease, waits for the control plane to give it a podCIDR and writes the CNI network from
 // it, then makes the pods bound to it (and the static pods of its manifest dir or URL) run,
-// and serves logs/exec/port-forward on its HTTPS port. Each part is its own module; this file
+// provisions node-local volumes for the claims scheduled to it (unless disabled), and serves
+// logs/exec/port-forward on its HTTPS port. Each part is its own module; this file
 // only wires them together, in the order their dependencies need, and stops them in reverse.
 import { existsSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
@@ -25,6 +26,7 @@ import { StaticPodSource } from "./config/static.js";
 import { MirrorPods } from "./config/mirror.js";
 import { ApiObjectSource } from "./objects.js";
 import { Volumes } from "./volumes/index.js";
+import { LocalPathProvisioner } from "./provisioner/index.js";
 import { Prober } from "./probes/index.js";
 import { PodLifecycle } from "./pods/index.js";
 import { KubeletServer } from "./server/index.js";
@@ -63,6 +65,8 @@ export interface AgentOptions {
   cniNetworkName?: string;
   /** top-level cgroup of the node's pods (default k8ts): pods live under /<root>/kubepods/pod<uid> */
   cgroupRoot?: string;
+  /** no node-local provisioner (k8ts.io/local-path) and no local-path StorageClass: the cluster brings its own storage */
+  disableLocalStorage?: boolean;
   /** how long start() waits for the control plane to assign a podCIDR */
   podCIDRTimeoutMs?: number;
   log: Logger;
@@ -83,6 +87,7 @@ export class Agent {
   private events: EventRecorder | undefined;
   private node: NodeAgent | undefined;
   private objects: ApiObjectSource | undefined;
+  private provisioner: LocalPathProvisioner | undefined;
   private prober: Prober | undefined;
   private lifecycle: PodLifecycle | undefined;
   private staticPods: StaticPodSource | undefined;
@@ -190,9 +195,16 @@ export class Agent {
     node.requestStatusUpdate();
     log.info({ podCIDRs }, "pod network configured");
 
-    const objects = (this.objects = new ApiObjectSource({ client, log }));
+    // One set of cluster-wide informers for the objects pods refer to and the provisioner,
+    // which watches the same claims and volumes.
+    const clusterInformers = new SharedInformerFactory({ client, log, omitManagedFields: true });
+    const objects = (this.objects = new ApiObjectSource({ client, log, informers: clusterInformers }));
     await objects.start();
     log.debug({ ms: Date.now() - started }, "object caches synced");
+    if (!o.disableLocalStorage) {
+      this.provisioner = new LocalPathProvisioner({ client, informers: clusterInformers, nodeName: this.nodeName, storageRoot: this.paths.storageRoot, log });
+      await this.provisioner.start();
+    }
     const volumes = new Volumes({ paths: this.paths, objects, nodeName: this.nodeName, log });
     const prober = (this.prober = new Prober({ cri, events, log }));
     // The cluster DNS image is built from this node's Node binary (seconds of CPU the first
@@ -321,6 +333,7 @@ export class Agent {
     await this.informers?.shutdown().catch(() => undefined);
     await this.lifecycle?.stop().catch((err: unknown) => this.log.warn({ err }, "stopping pod workers"));
     this.prober?.stop();
+    await this.provisioner?.stop().catch((err: unknown) => this.log.warn({ err }, "stopping the local-path provisioner"));
     this.objects?.stop();
     await this.server?.stop().catch(() => undefined);
     await this.node?.stop().catch(() => undefined);

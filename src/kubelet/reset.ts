@@ -1,6 +1,8 @@
 // Removing what a node left on the host: its containerd and shims, the containers in its runc
 // root, mounts under its data dir (rootfs overlays, pod network namespaces, tmpfs volumes), the
-// nat rules the CNI plugins added for its network, its bridge and cgroups. `k8ts reset` runs it
+// nat rules the CNI plugins added for its network, its bridge and cgroups; the data dir goes
+// with everything in it, the local-path provisioner's volumes (<data>/storage, plain
+// directories) included. `k8ts reset` runs it
 // for the node of a data dir; test runtimes run it for theirs (also from a watchdog shell when
 // the test process dies, which is why the core of it is a shell script).
 import { execFileSync } from "node:child_process";
