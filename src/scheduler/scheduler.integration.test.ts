@@ -197,6 +197,8 @@ describe("scheduler against a real API server", () => {
     const cond = await waitFor("PodScheduled=False", async () => (await pods().get("orphan")).status?.conditions?.find((c) => c.type === "PodScheduled" && c.status === "False"));
     assert.equal(cond.reason, "Unschedulable");
     assert.equal(cond.message, `0/${n} nodes are available: persistentvolumeclaim "no-such-claim" not found. preemption: 0/${n} nodes are available: ${n} Preemption is not helpful for scheduling.`);
+    const report = await explainFromApi(client, "default", "orphan");
+    assert.equal(report.podLevel?.why, "its claim no-such-claim does not exist");
   });
 
   it("a static volume with node affinity takes the pod to its node", async () => {

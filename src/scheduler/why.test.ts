@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { makeNode, makePod } from "./fixtures.js";
+import { makeClaim, makeNode, makePod, makeStorageClass, makeVolume } from "./fixtures.js";
 import { explain, formatWhy } from "./why.js";
 
 describe("why", () => {
@@ -82,5 +82,52 @@ describe("why", () => {
     const many = Array.from({ length: 60 }, (_, i) => makeNode(`n${i}`, { cpu: "1" }));
     const text = formatWhy(explain({ pod: makePod("big", { cpu: "2" }), nodes: many, pods: [] }), 10);
     assert.match(text, /\.\.\. and 50 more node\(s\): 50 Insufficient cpu$/m);
+  });
+
+  describe("volumes", () => {
+    const two = [makeNode("node-1"), makeNode("node-2")];
+    const classes = [makeStorageClass("wffc"), makeStorageClass("local", { provisioner: "kubernetes.io/no-provisioner" }), makeStorageClass("immediate", { mode: "Immediate" })];
+    const withClaim = (claim: string) => makePod("web-0", { spec: { volumes: [{ name: "data", persistentVolumeClaim: { claimName: claim } }] } });
+
+    it("a missing claim", () => {
+      const r = explain({ pod: withClaim("data-web-0"), nodes: two, pods: [], claims: [], storageClasses: classes });
+      assert.equal(r.schedulerMessage, '0/2 nodes are available: persistentvolumeclaim "data-web-0" not found.');
+      assert.match(formatWhy(r), /every node: its claim data-web-0 does not exist — create the PersistentVolumeClaim data-web-0 in namespace default/);
+    });
+
+    it("an unbound claim of a class that binds immediately", () => {
+      const r = explain({ pod: withClaim("data-web-0"), nodes: two, pods: [], claims: [makeClaim("data-web-0", { storageClassName: "immediate" })], storageClasses: classes });
+      assert.equal(r.podLevel?.reason, "pod has unbound immediate PersistentVolumeClaims");
+      assert.equal(r.podLevel?.why, "its claim data-web-0 is not bound and its class immediate binds immediately");
+      assert.equal(r.podLevel?.fix, "create a matching PersistentVolume (the PV controller binds it), or use a class that provisions");
+      const missing = explain({ pod: withClaim("data-web-0"), nodes: two, pods: [], claims: [makeClaim("data-web-0", { storageClassName: "gold" })], storageClasses: classes });
+      assert.equal(missing.podLevel?.why, "its claim data-web-0 names StorageClass gold, which does not exist");
+    });
+
+    it("a bound volume that only one node can mount", () => {
+      const r = explain({
+        pod: withClaim("data"),
+        nodes: two,
+        pods: [],
+        claims: [makeClaim("data", { boundTo: "pv-x" })],
+        volumes: [makeVolume("pv-x", { hosts: ["node-1"], claimRef: { namespace: "default", name: "data" } })],
+        storageClasses: classes,
+      });
+      assert.deepEqual(r.nodes.map((n) => n.fits), [true, false]);
+      assert.equal(r.nodes[1]!.findings[0]!.reason, "node(s) had volume node affinity conflict");
+      assert.equal(r.nodes[1]!.findings[0]!.why, "the volume pv-x it uses (claim data) can only be mounted on nodes matching kubernetes.io/hostname In [node-1]");
+    });
+
+    it("no volume to bind and a class that does not provision", () => {
+      const r = explain({ pod: withClaim("data"), nodes: two, pods: [], claims: [makeClaim("data", { storageClassName: "local", storage: "5Gi" })], volumes: [makeVolume("small", { storageClassName: "local" })], storageClasses: classes });
+      assert.equal(r.schedulerMessage, "0/2 nodes are available: 2 node(s) didn't find available persistent volumes to bind.");
+      assert.match(formatWhy(r), /node-1: no available PersistentVolume of class local fits its claim data here, and class local does not provision \(kubernetes\.io\/no-provisioner\) — create a PersistentVolume of class local with at least 5Gi/);
+    });
+
+    it("a claim waiting for its provisioner", () => {
+      const r = explain({ pod: withClaim("data"), nodes: two, pods: [], claims: [makeClaim("data", { annotations: { "volume.kubernetes.io/selected-node": "node-2" } })], storageClasses: classes });
+      assert.match(r.summary, /waits for its claim\(s\) to be provisioned and bound: data on node node-2/);
+      assert.match(formatWhy(r), /node-1: its claim data is already being provisioned on node node-2/);
+    });
   });
 });

@@ -2,7 +2,8 @@
 // it fit, in plain words. It runs the scheduler's own PreFilter and Filter plugins against a
 // snapshot read fresh from the API — every plugin on every node (the scheduler stops at the
 // first failing plugin; an explanation should name all of them).
-import type { Namespace, Node, Pod } from "kubernetes-types/core/v1.js";
+import type { Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod } from "kubernetes-types/core/v1.js";
+import type { StorageClass } from "kubernetes-types/storage/v1.js";
 import { deepFreeze, type DeepReadonly } from "../client/objects.js";
 import type { RestClient } from "../client/rest.js";
 import { SchedulerCache } from "./framework/cache.js";
@@ -15,11 +16,12 @@ import { isTerminal, newPodInfo, type PodInfo, type RPod } from "./framework/pod
 import { formatBytes, formatMilliCPU, RESOURCE_CPU, RESOURCE_EPHEMERAL_STORAGE, RESOURCE_MEMORY, RESOURCE_PODS } from "./framework/resources.js";
 import { Code, CycleState, NodeToStatus, Status } from "./framework/types.js";
 import { explainAffinity } from "./plugins/interpodaffinity.js";
-import { INTER_POD_AFFINITY, NODE_AFFINITY, NODE_NAME, NODE_PORTS, NODE_RESOURCES_FIT, NODE_UNSCHEDULABLE, POD_TOPOLOGY_SPREAD, TAINT_TOLERATION } from "./plugins/names.js";
+import { INTER_POD_AFFINITY, NODE_AFFINITY, NODE_NAME, NODE_PORTS, NODE_RESOURCES_FIT, NODE_UNSCHEDULABLE, POD_TOPOLOGY_SPREAD, TAINT_TOLERATION, VOLUME_BINDING } from "./plugins/names.js";
 import { requiredNodeAffinityOf } from "./plugins/nodeaffinity.js";
 import { conflictingPorts } from "./plugins/nodeports.js";
 import { fitsRequest, type InsufficientResource } from "./plugins/noderesourcesfit.js";
 import { explainSpread } from "./plugins/podtopologyspread.js";
+import { claimsAwaitingProvisioning, explainVolumes, podHasClaims, unboundImmediateClaims, type VolumeLookup, type VolumeProblem } from "./plugins/volumebinding.js";
 import { DEFAULT_SCHEDULER_NAME, filterOnlyProfile } from "./profile.js";
 
 export interface Finding {
@@ -58,6 +60,10 @@ export interface WhyInput {
   /** Pods bound to nodes (others are ignored). */
   readonly pods: readonly DeepReadonly<Pod>[];
   readonly namespaces?: readonly DeepReadonly<Namespace>[];
+  /** The claims of the pod's namespace, the volumes and the classes (for pods that use claims). */
+  readonly claims?: readonly DeepReadonly<PersistentVolumeClaim>[];
+  readonly volumes?: readonly DeepReadonly<PersistentVolume>[];
+  readonly storageClasses?: readonly DeepReadonly<StorageClass>[];
   /** Our scheduler's name; default "default-scheduler". */
   readonly schedulerName?: string;
 }
@@ -114,18 +120,39 @@ function resourceFinding(r: InsufficientResource, node: NodeInfo): Finding {
 }
 
 /** Every finding for one node: each plugin that rejects it, explained. */
-function findingsFor(fwk: Framework, state: CycleState, pod: PodInfo, node: NodeInfo): Finding[] {
+function findingsFor(fwk: Framework, state: CycleState, pod: PodInfo, node: NodeInfo, volumes: VolumeLookup): Finding[] {
   const out: Finding[] = [];
   for (const pl of fwk.profile.filter) {
     if (state.skipFilterPlugins.has(pl.name)) continue;
     const s = pl.filter(state, pod, node);
     if (s === null || s.code === Code.Success) continue;
-    out.push(...explainStatus(pl.name, s, state, pod, node));
+    out.push(...explainStatus(pl.name, s, state, pod, node, volumes));
   }
   return out;
 }
 
-function explainStatus(plugin: string, s: Status, state: CycleState, pod: PodInfo, node: NodeInfo): Finding[] {
+function volumeFinding(reason: string, p: VolumeProblem): Finding {
+  const plugin = VOLUME_BINDING;
+  switch (p.kind) {
+    case "affinity":
+      return { plugin, reason, why: `the volume ${p.volume} it uses (claim ${p.claim}) can only be mounted on nodes matching ${p.nodeAffinity}`, fix: "the pod can only run where its volume is: make room on such a node, or move the data to a volume this node can use" };
+    case "missing-volume":
+      return { plugin, reason, why: `its claim ${p.claim} is bound to volume ${p.volume}, which does not exist`, fix: `recreate the PersistentVolume ${p.volume}, or delete and recreate the claim (a new volume starts empty)` };
+    case "selected-elsewhere":
+      return { plugin, reason, why: `its claim ${p.claim} is already being provisioned on node ${p.node} (volume.kubernetes.io/selected-node)`, fix: `the pod can only go to ${p.node}; if provisioning is stuck there, delete the claim to start over` };
+    case "no-volume":
+      return p.cause === "no-provisioner"
+        ? {
+            plugin,
+            reason,
+            why: `no available PersistentVolume of class ${p.storageClass} fits its claim ${p.claim} here, and class ${p.storageClass} does not provision (kubernetes.io/no-provisioner)`,
+            fix: `create a PersistentVolume of class ${p.storageClass}${p.request ? ` with at least ${p.request}` : ""}, the claim's access modes, and node affinity matching this node`,
+          }
+        : { plugin, reason, why: `class ${p.storageClass} of its claim ${p.claim} provisions only where ${p.allowedTopologies}, and this node is not there`, fix: `label the node to match, or widen the class's allowedTopologies` };
+  }
+}
+
+function explainStatus(plugin: string, s: Status, state: CycleState, pod: PodInfo, node: NodeInfo, volumes: VolumeLookup): Finding[] {
   const reason = s.reasons.join(", ");
   switch (plugin) {
     case NODE_UNSCHEDULABLE:
@@ -187,13 +214,58 @@ function explainStatus(plugin: string, s: Status, state: CycleState, pod: PodInf
                 fix: "add capacity in the less-loaded domains, raise maxSkew, or use whenUnsatisfiable: ScheduleAnyway",
               },
         );
+    case VOLUME_BINDING: {
+      const found = explainVolumes(state, node, volumes).map((p) => volumeFinding(reason, p));
+      return found.length > 0 ? found : [{ plugin, reason, why: reason, fix: "" }];
+    }
     default:
       return [{ plugin, reason, why: reason, fix: "" }];
   }
 }
 
-function explainPreFilter(s: Status): Finding {
-  return { plugin: s.plugin, reason: s.message(), why: s.message(), fix: s.plugin === NODE_AFFINITY ? "fix the pod's node affinity: its terms name nodes that cannot all be satisfied" : "fix the pod's spec" };
+function explainPreFilter(s: Status, pod: RPod, volumes: VolumeLookup): Finding {
+  const reason = s.message();
+  if (s.plugin === VOLUME_BINDING) return explainVolumePreFilter(reason, pod, volumes);
+  return { plugin: s.plugin, reason, why: reason, fix: s.plugin === NODE_AFFINITY ? "fix the pod's node affinity: its terms name nodes that cannot all be satisfied" : "fix the pod's spec" };
+}
+
+/** VolumeBinding's pod-level reasons (upstream's messages, matched as the plugin writes them). */
+function explainVolumePreFilter(reason: string, pod: RPod, volumes: VolumeLookup): Finding {
+  const plugin = VOLUME_BINDING;
+  const ns = pod.metadata?.namespace ?? "";
+  let m: RegExpMatchArray | null;
+  if ((m = /^persistentvolumeclaim "(.*)" not found$/.exec(reason))) {
+    return { plugin, reason, why: `its claim ${m[1]} does not exist`, fix: `create the PersistentVolumeClaim ${m[1]} in namespace ${ns}, or fix the claimName in the pod's volumes` };
+  }
+  if ((m = /^waiting for ephemeral volume controller to create the persistentvolumeclaim "(.*)"$/.exec(reason))) {
+    return { plugin, reason, why: `the claim ${m[1]} of its ephemeral volume has not been created yet`, fix: "the ephemeral volume controller (controller-manager) makes it; check that it runs" };
+  }
+  if ((m = /^persistentvolumeclaim "(.*)" is being deleted$/.exec(reason))) {
+    return { plugin, reason, why: `its claim ${m[1]} is being deleted`, fix: `wait until it is gone and create it again, or use another claim` };
+  }
+  if ((m = /^persistentvolumeclaim "(.*)" bound to non-existent persistentvolume "(.*)"$/.exec(reason))) {
+    return { plugin, reason, why: `its claim ${m[1]} is bound to volume ${m[2]}, which no longer exists (the claim is Lost)`, fix: `recreate the PersistentVolume ${m[2]}, or delete and recreate the claim (a new volume starts empty)` };
+  }
+  if ((m = /^PVC .*\/(.*) was not created for pod /.exec(reason))) {
+    return { plugin, reason, why: `the claim ${m[1]} its ephemeral volume would use belongs to something else`, fix: `delete the claim ${m[1]} so that the ephemeral volume controller makes one for this pod` };
+  }
+  if (reason === "pod has unbound immediate PersistentVolumeClaims") {
+    const claims = unboundImmediateClaims(pod, volumes);
+    const parts = claims.map((c) =>
+      c.storageClass === ""
+        ? `its claim ${c.claim} has no storage class and is not bound`
+        : !c.classExists
+          ? `its claim ${c.claim} names StorageClass ${c.storageClass}, which does not exist`
+          : `its claim ${c.claim} is not bound and its class ${c.storageClass} binds immediately`,
+    );
+    const why = parts.length > 0 ? parts.join("; ") : "a claim it uses is not bound and its class binds immediately";
+    const missingClass = claims.some((c) => c.storageClass !== "" && !c.classExists);
+    const fix = missingClass
+      ? "create the StorageClass, or change the claim's storageClassName"
+      : "create a matching PersistentVolume (the PV controller binds it), or use a class that provisions";
+    return { plugin, reason, why, fix };
+  }
+  return { plugin, reason, why: reason, fix: "fix the pod's volumes or their claims" };
 }
 
 /** Explains, for every node, why `input.pod` does (not) fit. Pure: no I/O. */
@@ -220,7 +292,8 @@ export function explain(input: WhyInput): WhyReport {
     cache,
     (input.namespaces ?? []).map((n) => ({ name: n.metadata?.name ?? "", labels: n.metadata?.labels ?? {} })),
   );
-  const fwk = new Framework(filterOnlyProfile(handle, schedulerName));
+  const volumes = volumeLookupOf(input);
+  const fwk = new Framework(filterOnlyProfile(handle, schedulerName, volumes));
   const info = newPodInfo(pod);
   const state = new CycleState();
   const all = cache.list();
@@ -229,7 +302,7 @@ export function explain(input: WhyInput): WhyReport {
   if (pre.status && !pre.status.isSuccess()) {
     const statuses = new NodeToStatus();
     statuses.absent = pre.status;
-    return { ...base, state: "pending", summary: `pod ${key} fits no node: ${pre.status.message()}`, schedulerMessage: fitErrorMessage(all.length, statuses, pre.status.message()), podLevel: explainPreFilter(pre.status) };
+    return { ...base, state: "pending", summary: `pod ${key} fits no node: ${pre.status.message()}`, schedulerMessage: fitErrorMessage(all.length, statuses, pre.status.message()), podLevel: explainPreFilter(pre.status, pod, volumes) };
   }
   const narrowed = pre.result?.nodeNames;
   const statuses = new NodeToStatus();
@@ -247,17 +320,35 @@ export function explain(input: WhyInput): WhyReport {
       continue;
     }
     statuses.set(ni.name, first);
-    nodes.push({ node: ni.name, fits: false, findings: findingsFor(fwk, state, info, ni) });
+    nodes.push({ node: ni.name, fits: false, findings: findingsFor(fwk, state, info, ni, volumes) });
   }
   const fitting = nodes.filter((n) => n.fits).length;
   if (fitting > 0) {
     const cond = (pod.status?.conditions ?? []).find((c) => c.type === "PodScheduled");
     const last = cond?.status === "False" && cond.message ? ` (the scheduler last said: ${cond.message})` : "";
+    const provisioning = claimsAwaitingProvisioning(pod, volumes);
+    if (provisioning.length > 0) {
+      // The scheduler chose a node and waits (PreBind) for the claims' volumes to be made there.
+      const list = provisioning.map((c) => `${c.claim} on node ${c.node}`).join(", ");
+      return { ...base, state: "pending", summary: `pod ${key} waits for its claim(s) to be provisioned and bound: ${list} (volume.kubernetes.io/selected-node); check the claim's events and that a provisioner runs on that node${last}`, nodes };
+    }
     return { ...base, state: "pending", summary: `pod ${key} fits ${fitting} of ${all.length} node(s) now; the scheduler should place it shortly${last}`, nodes };
   }
   const nominated = pod.status?.nominatedNodeName;
   const waiting = nominated ? `; it preempted pods on ${nominated} (status.nominatedNodeName) and is waiting for them to go` : "";
   return { ...base, state: "pending", summary: `pod ${key} fits none of the ${all.length} node(s)${waiting}`, schedulerMessage: fitErrorMessage(all.length, statuses, ""), nodes };
+}
+
+function volumeLookupOf(input: WhyInput): VolumeLookup {
+  const claims = new Map((input.claims ?? []).map((c) => [`${c.metadata?.namespace ?? ""}/${c.metadata?.name ?? ""}`, c]));
+  const pvs = new Map((input.volumes ?? []).map((v) => [v.metadata?.name ?? "", v]));
+  const classes = new Map((input.storageClasses ?? []).map((c) => [c.metadata?.name ?? "", c]));
+  return {
+    claim: (ns, name) => claims.get(`${ns}/${name}`),
+    volume: (name) => pvs.get(name),
+    volumes: () => pvs.values(),
+    storageClass: (name) => classes.get(name),
+  };
 }
 
 /** Plain-text report: one line per node, longest lists cut at `maxNodes` with a tally of the rest. */
@@ -291,8 +382,19 @@ export async function explainFromApi(client: RestClient, namespace: string, name
     client.forKind("v1", "Pod").listAll({ fieldSelector: "spec.nodeName!=,status.phase!=Succeeded,status.phase!=Failed", ...call }),
     client.forKind("v1", "Namespace").listAll(call),
   ]);
+  // Storage only for pods that use claims: most pods need none of it.
+  const storage = podHasClaims(pod as RPod)
+    ? await Promise.all([client.forKind("v1", "PersistentVolumeClaim").namespace(namespace).listAll(call), client.forKind("v1", "PersistentVolume").listAll(call), client.forKind("storage.k8s.io/v1", "StorageClass").listAll(call)])
+    : undefined;
   return explain({
     pod: deepFreeze(pod),
+    ...(storage
+      ? {
+          claims: storage[0].items.map((c) => deepFreeze(c)),
+          volumes: storage[1].items.map((v) => deepFreeze(v)),
+          storageClasses: storage[2].items.map((c) => deepFreeze(c)),
+        }
+      : {}),
     nodes: nodes.items.map((n) => deepFreeze(n)),
     pods: pods.items.map((p) => deepFreeze(p)),
     namespaces: namespaces.items.map((n) => deepFreeze(n)),

@@ -24,6 +24,7 @@ import {
   findMatchingVolume,
   isVolumeBoundToClaim,
   NO_PROVISIONER,
+  podClaims,
   volumeClass,
 } from "../../api/persistentvolume.js";
 import { quantityOf } from "../../api/quantity.js";
@@ -237,12 +238,8 @@ export function podHasClaims(pod: RPod): boolean {
 
 /** Whether the pod uses the claim `namespace/name` (the queueing hint of claim events). */
 export function podUsesClaim(pod: RPod, namespace: string, name: string): boolean {
-  if (pod.metadata?.namespace !== namespace) return false;
-  for (const v of pod.spec?.volumes ?? []) {
-    if (v.persistentVolumeClaim?.claimName === name) return true;
-    if (v.ephemeral && `${pod.metadata?.name ?? ""}-${v.name}` === name) return true;
-  }
-  return false;
+  if (pod.metadata?.namespace !== namespace || !podHasClaims(pod)) return false;
+  return podClaims(pod as Pod).some((c) => c.claim === name);
 }
 
 export interface VolumeBindingDeps {
@@ -302,10 +299,7 @@ export class VolumeBinding implements PreFilterPlugin, FilterPlugin, ReservePlug
     const bound: { pvc: RPVC; pv: RPV | undefined }[] = [];
     const delayed: RPVC[] = [];
     let unboundImmediate = false;
-    for (const v of pod.pod.spec?.volumes ?? []) {
-      const ephemeral = v.ephemeral !== undefined && v.persistentVolumeClaim === undefined;
-      const name = v.persistentVolumeClaim?.claimName ?? (v.ephemeral ? `${pod.name}-${v.name}` : undefined);
-      if (name === undefined) continue;
+    for (const { claim: name, ephemeral } of podClaims(pod.pod as Pod)) {
       const pvc = this.claimView(pod.namespace, name);
       if (!pvc) {
         // Normal for a moment after a pod with an ephemeral volume is created.
@@ -581,4 +575,97 @@ export function findPodVolumes(s: VolumeBindingState, node: NodeInfo, classes: V
   }
   const r = reasons(true);
   return r.reasons !== undefined ? r : { bindings, provisions: toProvision };
+}
+
+// ---- explanations (`k8ts why`) ----------------------------------------------------------------
+
+/** Why a node does not suit the pod's volumes, claim by claim. */
+export type VolumeProblem =
+  /** A bound claim's volume cannot be used from the node (its node affinity). */
+  | { readonly kind: "affinity"; readonly claim: string; readonly volume: string; readonly nodeAffinity: string }
+  /** A bound claim's volume does not exist. */
+  | { readonly kind: "missing-volume"; readonly claim: string; readonly volume: string }
+  /** The claim is already being provisioned for another node. */
+  | { readonly kind: "selected-elsewhere"; readonly claim: string; readonly node: string }
+  /** No free volume fits the claim here, and its class cannot provision here. */
+  | { readonly kind: "no-volume"; readonly claim: string; readonly storageClass: string; readonly request: string; readonly cause: "no-provisioner" | "topology"; readonly allowedTopologies: string };
+
+/** `key In [a, b]` terms joined by " or " (a node selector in a line). */
+export function nodeSelectorString(sel: { readonly nodeSelectorTerms?: readonly { readonly matchExpressions?: readonly { readonly key: string; readonly operator: string; readonly values?: readonly string[] }[]; readonly matchFields?: readonly { readonly key: string; readonly operator: string; readonly values?: readonly string[] }[] }[] } | undefined): string {
+  const terms = (sel?.nodeSelectorTerms ?? []).map((t) =>
+    [...(t.matchExpressions ?? []), ...(t.matchFields ?? [])].map((r) => (r.values && r.values.length > 0 ? `${r.key} ${r.operator} [${r.values.join(", ")}]` : `${r.key} ${r.operator}`)).join(", "),
+  );
+  return terms.length === 0 ? "(nothing)" : terms.join(" or ");
+}
+
+function topologiesString(sc: RStorageClass): string {
+  return (sc.allowedTopologies ?? []).map((t) => (t.matchLabelExpressions ?? []).map((e) => `${e.key} In [${e.values.join(", ")}]`).join(", ")).join(" or ");
+}
+
+/** The pod's volume problems on `node`, from the state VolumeBinding's PreFilter left (none if it skipped). */
+export function explainVolumes(state: CycleState, node: NodeInfo, lookup: VolumeLookup): VolumeProblem[] {
+  const s = state.read<VolumeBindingState>(STATE_KEY);
+  if (!s) return [];
+  const out: VolumeProblem[] = [];
+  const name = (pvc: RPVC): string => pvc.metadata?.name ?? "";
+  for (const b of s.bound) {
+    const volume = b.pvc.spec?.volumeName ?? "";
+    if (!b.pv) {
+      out.push({ kind: "missing-volume", claim: name(b.pvc), volume });
+      continue;
+    }
+    const req = b.pv.spec?.nodeAffinity?.required;
+    if (req && !nodeSelectorMatches(req, node.labels, node.name)) out.push({ kind: "affinity", claim: name(b.pvc), volume, nodeAffinity: nodeSelectorString(req) });
+  }
+  const chosen = new Set<string>();
+  const nodeRef = node.node ?? { metadata: { name: node.name, labels: node.labels } };
+  for (const pvc of s.delayed) {
+    const selected = pvc.metadata?.annotations?.[ANN_SELECTED_NODE];
+    if (selected !== undefined && selected !== node.name) {
+      out.push({ kind: "selected-elsewhere", claim: name(pvc), node: selected });
+      continue;
+    }
+    const cls = claimClass(pvc as PersistentVolumeClaim);
+    if (selected === undefined) {
+      const pv = findMatchingVolume(pvc as PersistentVolumeClaim, (s.candidates.get(cls) ?? []) as PersistentVolume[], { node: nodeRef, excluded: chosen });
+      if (pv) {
+        chosen.add(pv.metadata?.name ?? "");
+        continue;
+      }
+    }
+    const sc = lookup.storageClass(cls);
+    if (!sc) continue;
+    const request = String(pvc.spec?.resources?.requests?.["storage"] ?? "");
+    if (!canProvision(sc)) out.push({ kind: "no-volume", claim: name(pvc), storageClass: cls, request, cause: "no-provisioner", allowedTopologies: "" });
+    else if (!matchesAllowedTopologies(sc, node.labels)) out.push({ kind: "no-volume", claim: name(pvc), storageClass: cls, request, cause: "topology", allowedTopologies: topologiesString(sc) });
+  }
+  return out;
+}
+
+/** The pod's claims that are unbound while their class binds at once (or have no class, or a missing one). */
+export function unboundImmediateClaims(pod: RPod, lookup: VolumeLookup): { readonly claim: string; readonly storageClass: string; readonly classExists: boolean }[] {
+  const out: { claim: string; storageClass: string; classExists: boolean }[] = [];
+  for (const c of podClaimNames(pod)) {
+    const pvc = lookup.claim(pod.metadata?.namespace ?? "", c);
+    if (!pvc || isClaimFullyBound(pvc)) continue;
+    const cls = claimClass(pvc as PersistentVolumeClaim);
+    if (bindingModeOf(pvc, lookup) === "WaitForFirstConsumer" && !pvc.spec?.volumeName) continue;
+    out.push({ claim: c, storageClass: cls, classExists: cls !== "" && lookup.storageClass(cls) !== undefined });
+  }
+  return out;
+}
+
+/** The pod's claims waiting for a provisioner on the node the scheduler chose (selected-node set, not bound yet). */
+export function claimsAwaitingProvisioning(pod: RPod, lookup: VolumeLookup): { readonly claim: string; readonly node: string }[] {
+  const out: { claim: string; node: string }[] = [];
+  for (const c of podClaimNames(pod)) {
+    const pvc = lookup.claim(pod.metadata?.namespace ?? "", c);
+    const node = pvc?.metadata?.annotations?.[ANN_SELECTED_NODE];
+    if (pvc && node !== undefined && !isClaimFullyBound(pvc)) out.push({ claim: c, node });
+  }
+  return out;
+}
+
+function podClaimNames(pod: RPod): string[] {
+  return podClaims(pod as Pod).map((c) => c.claim);
 }
