@@ -145,3 +145,14 @@ void test("a generic ephemeral volume's claim template is a valid claim with lab
     "spec.volumes[0].ephemeral.volumeClaimTemplate.spec.resources[storage]: Required value",
   ]);
 });
+
+void test("a pod's generic ephemeral volumes: the claim name they make must be valid, and no claim volume may name it", () => {
+  const p = (name: string, volumes: unknown[]): KubeObject => ({ metadata: { name, namespace: "default" }, spec: { containers: [{ name: "c", image: "busybox" }], volumes } });
+  const eph = (name: string): Record<string, unknown> => ({ name, ephemeral: { volumeClaimTemplate: { spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } } } } });
+  assert.deepEqual(create(pods, p("web", [eph("scratch")])), []);
+  const long = "a".repeat(250);
+  assert.deepEqual(create(pods, p(long, [eph("scratch")])), [`spec.volumes[0].name: Invalid value: "scratch": PVC name "${long}-scratch": must be no more than 253 characters`]);
+  assert.deepEqual(create(pods, p("web", [eph("scratch"), { name: "other", persistentVolumeClaim: { claimName: "web-scratch" } }])), [
+    'spec.volumes[1].persistentVolumeClaim.claimName: Invalid value: "web-scratch": must not reference a PVC that gets created for an ephemeral volume',
+  ]);
+});

@@ -80,7 +80,7 @@ function validateOnlyDeletedSchedulingGates(newG: unknown, oldG: unknown, path: 
 
 export function validatePodCreate(pod: Json): FieldError[] {
   const spec = specOf(pod);
-  const errs = [...validateMeta(pod, true), ...validatePodSpec(spec, SPEC)];
+  const errs = [...validateMeta(pod, true), ...validatePodSpec(spec, SPEC, asStr(asObj(pod.metadata)?.name) ?? "")];
   if ((asArr(spec.ephemeralContainers) ?? []).length > 0) errs.push(forbidden(SPEC.child("ephemeralContainers"), "cannot be set on create"));
   if ((asStr(spec.nodeName) ?? "") !== "" && (asArr(spec.schedulingGates) ?? []).length > 0) {
     errs.push(forbidden(SPEC.child("nodeName"), "cannot be set until all schedulingGates have been cleared"));
@@ -91,7 +91,7 @@ export function validatePodCreate(pod: Json): FieldError[] {
 export function validatePodUpdate(pod: Json, old: Json): FieldError[] {
   const spec = specOf(pod);
   const oldSpec = specOf(old);
-  const errs = [...validateMetaUpdate(pod, old), ...validateMeta(pod, true), ...validatePodSpec(spec, SPEC)];
+  const errs = [...validateMetaUpdate(pod, old), ...validateMeta(pod, true), ...validatePodSpec(spec, SPEC, asStr(asObj(pod.metadata)?.name) ?? "")];
   const containers = validateContainerUpdates(spec.containers, oldSpec.containers, SPEC.child("containers"));
   errs.push(...containers.errs);
   if (containers.stop) return errs;
@@ -152,7 +152,7 @@ function withEphemeralContainers(pod: Json, old: Json): Json {
 /** Upstream's ValidatePodEphemeralContainersUpdate: the new ones are valid, the existing ones stay as they were. */
 export function validatePodEphemeralContainersUpdate(pod: Json, old: Json): FieldError[] {
   if ((asStr(asObj(asObj(old.metadata)?.annotations)?.[MIRROR_POD_ANNOTATION]) ?? "") !== "") return [forbidden(FieldPath.of(""), "static pods do not support ephemeral containers")];
-  const errs = [...validateMetaUpdate(pod, old), ...validateMeta(pod, true), ...validatePodSpec(specOf(pod), SPEC)];
+  const errs = [...validateMetaUpdate(pod, old), ...validateMeta(pod, true), ...validatePodSpec(specOf(pod), SPEC, asStr(asObj(pod.metadata)?.name) ?? "")];
   const path = SPEC.child("ephemeralContainers");
   const requested = new Map(objs(specOf(pod).ephemeralContainers).map((c) => [asStr(c.name) ?? "", c]));
   for (const existing of objs(specOf(old).ephemeralContainers)) {

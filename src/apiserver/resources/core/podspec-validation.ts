@@ -266,19 +266,33 @@ function validateVolumeSource(v: Json, path: FieldPath): FieldError[] {
   return errs;
 }
 
-/** ValidateVolumes: the valid volumes by name (what mounts may refer to), and the errors. */
-export function validateVolumes(volumes: unknown, path: FieldPath): { names: Set<string>; errs: FieldError[] } {
+/**
+ * ValidateVolumes: the valid volumes by name (what mounts may refer to), and the errors. With
+ * the pod's name (a pod, not a template) also the names of the claims its generic ephemeral
+ * volumes will get (`<pod>-<volume>`), which no persistentVolumeClaim volume may name.
+ */
+export function validateVolumes(volumes: unknown, path: FieldPath, podName = ""): { names: Set<string>; errs: FieldError[] } {
   const names = new Set<string>();
   const errs: FieldError[] = [];
-  objs(volumes).forEach((v, i) => {
+  const list = objs(volumes);
+  const createdClaims = new Set(podName === "" ? [] : list.filter((v) => isObj(v.ephemeral)).map((v) => `${podName}-${asStr(v.name) ?? ""}`));
+  list.forEach((v, i) => {
     const p = path.index(i);
     const name = asStr(v.name) ?? "";
     const el = validateVolumeSource(v, p);
+    if (isObj(v.ephemeral) && podName !== "" && name !== "") {
+      const claim = `${podName}-${name}`;
+      for (const m of nameIsDNSSubdomain(claim, false)) el.push(invalid(p.child("name"), name, `PVC name "${claim}": ${m}`));
+    }
     if (name === "") el.push(required(p.child("name"), ""));
     else el.push(...dns1123Label(name, p.child("name")));
     if (names.has(name)) el.push(duplicate(p.child("name"), name));
     if (el.length === 0) names.add(name);
     else errs.push(...el);
+    const claimName = asStr(asObj(v.persistentVolumeClaim)?.claimName);
+    if (claimName !== undefined && createdClaims.has(claimName)) {
+      errs.push(invalid(p.child("persistentVolumeClaim", "claimName"), claimName, "must not reference a PVC that gets created for an ephemeral volume"));
+    }
   });
   return { names, errs };
 }
@@ -668,11 +682,11 @@ function dns1123SubdomainAt(value: string, path: FieldPath): FieldError[] {
   return nameIsDNSSubdomain(value, false).map((m) => invalid(path, value, m));
 }
 
-/** ValidatePodSpec at `path` (usually `spec` or `spec.template.spec`). */
-export function validatePodSpec(spec: Json, path: FieldPath): FieldError[] {
+/** ValidatePodSpec at `path` (usually `spec` or `spec.template.spec`); `podName` for a pod's own spec. */
+export function validatePodSpec(spec: Json, path: FieldPath, podName = ""): FieldError[] {
   const errs: FieldError[] = [];
   const restartPolicy = asStr(spec.restartPolicy) ?? "";
-  const { names: volumes, errs: volErrs } = validateVolumes(spec.volumes, path.child("volumes"));
+  const { names: volumes, errs: volErrs } = validateVolumes(spec.volumes, path.child("volumes"), podName);
   errs.push(...volErrs);
   errs.push(...validateContainers(spec.containers, volumes, path.child("containers"), restartPolicy));
   errs.push(...validateInitContainers(spec.initContainers, spec.containers, volumes, path.child("initContainers"), restartPolicy));
