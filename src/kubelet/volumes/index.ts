@@ -47,6 +47,8 @@ export class Volumes implements VolumeManager {
   /** per pod uid: the tail of its queue of setUp/tearDown calls, which must not overlap */
   private readonly queues = new Map<string, Promise<unknown>>();
   private nodeAllocatable: NodeAllocatable | undefined;
+  /** per pod uid: its claim volumes once set up, by volume name */
+  private readonly claimVolumes = new Map<string, Map<string, MountedVolume>>();
 
   constructor(o: VolumesOptions) {
     this.paths = o.paths;
@@ -127,9 +129,7 @@ export class Volumes implements VolumeManager {
       await checkHostPath(v.hostPath.path, v.hostPath.type ?? "");
       return { hostPath: v.hostPath.path, readOnly: false };
     }
-    // A claim is read on every sync, as upstream's populator re-reads it: a pod waiting for its
-    // claim to be bound starts on the sync after it is.
-    if (v.persistentVolumeClaim || v.ephemeral) return setUpClaimVolume(this.objects, pod, v);
+    if (v.persistentVolumeClaim || v.ephemeral) return this.setUpClaim(pod, uid, v);
     if (v.configMap) {
       const payload = await configMapPayload(this.objects, namespace, v.configMap, v.configMap.defaultMode ?? DEFAULT_MODE);
       return this.writeVolume(uid, PLUGIN_CONFIGMAP, v.name, false, payload);
@@ -164,6 +164,22 @@ export class Volumes implements VolumeManager {
   }
 
   /**
+   * A pod waiting for its claim reads it on every sync, so it starts on the sync after the
+   * claim is bound. Once set up, the volume stays what it was for the pod's life (a PV's source
+   * is immutable): as upstream's populator keeps a processed pod's volumes, a claim deleted
+   * while the pod runs (held by pvc-protection) does not stop the pod's syncs.
+   */
+  private async setUpClaim(pod: Pod, uid: string, v: Volume): Promise<MountedVolume> {
+    const known = this.claimVolumes.get(uid)?.get(v.name);
+    if (known) return known;
+    const mounted = await setUpClaimVolume(this.objects, pod, v);
+    let forPod = this.claimVolumes.get(uid);
+    if (!forPod) this.claimVolumes.set(uid, (forPod = new Map()));
+    forPod.set(v.name, mounted);
+    return mounted;
+  }
+
+  /**
    * The wrapped emptyDir upstream puts under these volumes: on disk for configMap, a tmpfs for
    * the others (secret contents and tokens never touch the disk).
    */
@@ -178,6 +194,7 @@ export class Volumes implements VolumeManager {
   private async tearDown(uid: string): Promise<void> {
     const podDir = this.paths.podDir(uid);
     this.tokens.forgetPod(uid);
+    this.claimVolumes.delete(uid);
     this.writer.forget(podDir);
     for (const mp of await mountsUnder(podDir)) await unmount(mp);
     // Removing through a mount would delete what it shows (a bind-mounted host directory);

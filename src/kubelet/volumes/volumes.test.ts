@@ -507,6 +507,12 @@ describe("Volumes", { skip }, () => {
       const bound = putClaim("later");
       putVolume("pv-later", { hostPath: { path: hostDir, type: "Directory" } }, bound.metadata!.uid);
       assert.deepEqual((await setUp(pod)).get("data"), { hostPath: hostDir, readOnly: false });
+      // Mounted, the pod keeps its volume when the claim is then deleted (pvc-protection holds it
+      // while the pod runs): its syncs go on.
+      putClaim("later", { deleting: true });
+      assert.deepEqual((await setUp(pod)).get("data"), { hostPath: hostDir, readOnly: false });
+      await volumes.tearDownPod(pod.metadata!.uid!);
+      await rejectsWith(setUp(pod), "data", "FailedMount", "error processing PVC ns1/later: PVC is being deleted");
     });
 
     it("volumes k8ts cannot mount are InvalidVolume, naming the source", async () => {
