@@ -15,6 +15,7 @@ import { quantityOf } from "../../../api/quantity.js";
 import { canonicalizeQuantities } from "./resources.js";
 import {
   dropDisabledVolumeAttributesClass,
+  preparePersistentVolumeClaim,
   validatePersistentVolume,
   validatePersistentVolumeClaimSpec,
   validatePersistentVolumeClaimStatusUpdate,
@@ -238,11 +239,11 @@ export const persistentVolumeClaims: ResourceDefinition = {
     },
     prepareForCreate: (obj) => {
       obj.status = { phase: "Pending" };
-      dropDisabledVolumeAttributesClass(obj);
+      preparePersistentVolumeClaim(obj);
     },
     prepareForUpdate: (obj, old) => {
       keepStatus(obj, old);
-      dropDisabledVolumeAttributesClass(obj, old);
+      preparePersistentVolumeClaim(obj, old);
     },
     validate: (obj) => [...validateMeta(obj, true), ...validatePersistentVolumeClaimSpec(specOf(obj), SPEC)],
     validateUpdate: (obj, old) => validatePersistentVolumeClaimUpdate(obj, old),

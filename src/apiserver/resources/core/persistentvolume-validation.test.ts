@@ -82,7 +82,19 @@ void test("PersistentVolumeClaim: upstream's order and messages", () => {
   ]);
   assert.deepEqual(create(persistentVolumeClaims, pvc({ selector: { matchLabels: { a: "b" } } })), ["spec.accessModes: Required value: at least 1 access mode is required", "spec.resources[storage]: Required value"]);
   assert.deepEqual(create(persistentVolumeClaims, pvc(okSpec({ accessModes: ["ReadWriteOncePod", "ReadOnlyMany"] }))), ["spec.accessModes: Forbidden: may not use ReadWriteOncePod with other access modes"]);
-  assert.deepEqual(create(persistentVolumeClaims, pvc(okSpec({ dataSource: { kind: "Snapshot", name: "s" } }))), ['spec.dataSource: Invalid value: "Snapshot": must be \'PersistentVolumeClaim\' when referencing the default apiGroup']);
+  // dataSource: a claim or snapshot is kept and copied to dataSourceRef; anything else is
+  // silently dropped unless dataSourceRef asks for it, then it is validated.
+  const cloned = pvc(okSpec({ dataSource: { kind: "PersistentVolumeClaim", name: "src" } }));
+  assert.deepEqual(create(persistentVolumeClaims, cloned), []);
+  assert.deepEqual((cloned.spec as Record<string, unknown>).dataSourceRef, { kind: "PersistentVolumeClaim", name: "src" });
+  const dropped = pvc(okSpec({ dataSource: { kind: "Snapshot", name: "s" } }));
+  assert.deepEqual(create(persistentVolumeClaims, dropped), []);
+  assert.equal((dropped.spec as Record<string, unknown>).dataSource, undefined);
+  const populated = pvc(okSpec({ dataSourceRef: { kind: "Snapshot", name: "s" } }));
+  assert.deepEqual(create(persistentVolumeClaims, populated), [
+    'spec.dataSource: Invalid value: "Snapshot": must be \'PersistentVolumeClaim\' when referencing the default apiGroup',
+    'spec.dataSourceRef: Invalid value: "Snapshot": must be \'PersistentVolumeClaim\' when referencing the default apiGroup',
+  ]);
   assert.deepEqual(create(persistentVolumeClaims, pvc(okSpec({ dataSource: { kind: "PersistentVolumeClaim", name: "a" }, dataSourceRef: { kind: "PersistentVolumeClaim", name: "b" } }))), [
     'spec: Invalid value: "spec.dataSource": must match dataSourceRef',
   ]);

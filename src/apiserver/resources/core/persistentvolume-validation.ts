@@ -306,6 +306,37 @@ export function dropDisabledVolumeAttributesClass(obj: Json, old?: Json): void {
   if (!kept) delete spec.volumeAttributesClassName;
 }
 
+/** dataSourceIsPvcOrSnapshot. */
+function isClaimOrSnapshot(ds: Json | undefined): boolean {
+  if (!ds) return false;
+  const group = asStr(ds.apiGroup) ?? "";
+  return (ds.kind === "PersistentVolumeClaim" && group === "") || (ds.kind === "VolumeSnapshot" && group === "snapshot.storage.k8s.io");
+}
+
+/**
+ * A claim's spec as upstream's strategy prepares it (pvcutil): disabled fields dropped
+ * (volumeAttributesClassName; a cross-namespace dataSourceRef, CrossNamespaceVolumeDataSource
+ * being off), a dataSource other than a claim or snapshot silently dropped when no
+ * dataSourceRef is given (EnforceDataSourceBackwardsCompatibility), and on create dataSource
+ * and dataSourceRef made to name the same thing (NormalizeDataSources).
+ */
+export function preparePersistentVolumeClaim(obj: Json, old?: Json): void {
+  dropDisabledVolumeAttributesClass(obj, old);
+  const spec = asObj(obj.spec);
+  if (!spec) return;
+  const oldSpec = old === undefined ? undefined : specOf(old);
+  const ref = asObj(spec.dataSourceRef);
+  if (ref && (asStr(ref.namespace) ?? "") !== "" && !isObj(oldSpec?.dataSourceRef)) delete spec.dataSourceRef;
+  const inUse = oldSpec !== undefined && (isObj(oldSpec.dataSource) || isObj(oldSpec.dataSourceRef));
+  if (!inUse && !isObj(spec.dataSourceRef) && spec.dataSource !== undefined && !isClaimOrSnapshot(asObj(spec.dataSource))) delete spec.dataSource;
+  if (old !== undefined) return;
+  const ds = asObj(spec.dataSource);
+  const dsRef = asObj(spec.dataSourceRef);
+  const copy = (from: Json): Json => ({ ...(asStr(from.apiGroup) !== undefined ? { apiGroup: from.apiGroup } : {}), kind: from.kind, name: from.name });
+  if (ds && !dsRef) spec.dataSourceRef = copy(ds);
+  else if (dsRef && !ds && (asStr(dsRef.namespace) ?? "") === "") spec.dataSource = copy(dsRef);
+}
+
 const annotationOf = (obj: Json): string | undefined => asStr(asObj(meta(obj).annotations)?.[ANN_BETA_STORAGE_CLASS]);
 
 /** ValidatePersistentVolumeClaimUpdate. */
