@@ -8,6 +8,7 @@
 //
 // Level-based: the informers' handlers only enqueue keys; `sync` reads the caches. Idle, it
 // costs nothing but the watches (shared with the kubelet's object source).
+import { resolve } from "node:path";
 import type { Node, PersistentVolume, PersistentVolumeClaim } from "kubernetes-types/core/v1.js";
 import type { StorageClass } from "kubernetes-types/storage/v1.js";
 import { ANN_DYNAMICALLY_PROVISIONED, LOCAL_PATH_PROVISIONER, LOCAL_PATH_STORAGE_CLASS } from "../../api/persistentvolume.js";
@@ -52,8 +53,11 @@ export class LocalPathProvisioner {
   private running: Promise<void> | undefined;
   /** claim key → uid of the claim whose PV this provisioner created, until the PV's informer shows it */
   private readonly created = new Map<string, string>();
+  /** absolute: it goes into PVs' hostPath */
+  private readonly storageRoot: string;
 
   constructor(private readonly o: LocalPathProvisionerOptions) {
+    this.storageRoot = resolve(o.storageRoot);
     this.log = o.log.child({ component: "local-path-provisioner", node: o.nodeName });
     this.volumeClient = o.client.forKind("v1", "PersistentVolume");
     this.classClient = o.client.forKind("storage.k8s.io/v1", "StorageClass");
@@ -163,8 +167,8 @@ export class LocalPathProvisioner {
     const cls = this.classes.lister.get(decision.className)!;
     this.events.event(ref, "Normal", "Provisioning", `External provisioner is provisioning volume for claim ${goQuote(key)}`);
     try {
-      const dir = volumeDir(this.o.storageRoot, claim);
-      await makeVolumeDir(this.o.storageRoot, dir);
+      const dir = volumeDir(this.storageRoot, claim);
+      await makeVolumeDir(this.storageRoot, dir);
       const pv = provisionedVolume(claim, cls, decision.className, dir, await this.nodeHostname());
       try {
         await this.volumeClient.create(pv);
@@ -191,7 +195,7 @@ export class LocalPathProvisioner {
     if (!isReleasedForDeletion(pv, this.o.nodeName, await this.nodeHostname())) return;
     const path = pv.spec?.hostPath?.path ?? "";
     try {
-      await removeVolumeDir(this.o.storageRoot, path);
+      await removeVolumeDir(this.storageRoot, path);
     } catch (err) {
       this.events.event({ apiVersion: "v1", kind: "PersistentVolume", metadata: pv.metadata ?? {} }, "Warning", "VolumeFailedDelete", (err as Error).message);
       throw err;
