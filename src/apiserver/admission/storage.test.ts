@@ -146,6 +146,16 @@ volumeBindingMode: WaitForFirstConsumer
     got = JSON.parse(await kubectlOk(k, ["get", "pvc", "none", "-o", "json"])) as PersistentVolumeClaim;
     assert.equal(got.spec?.storageClassName, "");
 
+    // Server-side apply creates through the same admission.
+    await kubectlOk(k, ["apply", "--server-side", "-f", "-"], pvcYaml("applied"));
+    got = JSON.parse(await kubectlOk(k, ["get", "pvc", "applied", "-o", "json"])) as PersistentVolumeClaim;
+    assert.equal(got.spec?.storageClassName, "local-path");
+    assert.deepEqual(got.metadata?.finalizers, ["kubernetes.io/pvc-protection"]);
+    // Applying the same manifest again leaves what admission set alone.
+    await kubectlOk(k, ["apply", "--server-side", "-f", "-"], pvcYaml("applied"));
+    await kubectlOk(k, ["apply", "-f", "-"], pvcYaml("data"));
+    await kubectlOk(k, ["apply", "-f", "-"], pvcYaml("data"));
+
     const table = await kubectlOk(k, ["get", "pvc", "data"]);
     assert.match(table.split("\n")[0] ?? "", /^NAME\s+STATUS\s+VOLUME\s+CAPACITY\s+ACCESS MODES\s+STORAGECLASS\s+VOLUMEATTRIBUTESCLASS\s+AGE$/);
     assert.match(table.split("\n")[1] ?? "", /^data\s+Pending\s+local-path\s+<unset>\s+\S+$/);
