@@ -64,7 +64,6 @@ function validateKeyToPaths(items: unknown, path: FieldPath): FieldError[] {
 
 // ---- volumes --------------------------------------------------------------------------------
 
-
 /** The volume source fields, in the order upstream checks them. */
 const VOLUME_SOURCES = [
   "emptyDir",
