@@ -72,7 +72,8 @@ void describe("EventRecorder (fake writer and clock)", () => {
     assert.equal(first.op, "create");
     const ev = first.event;
     assert.match(ev.metadata.name!, /^web-1\.[0-9a-f]+$/);
-    assert.equal(ev.metadata.name, `web-1.${(BigInt(Date.parse("2026-05-01T10:00:00Z")) * 1_000_000n).toString(16)}`);
+    // The time in nanoseconds: the recorder's clock's milliseconds, and below them a random part (0.5 here).
+    assert.equal(ev.metadata.name, `web-1.${(BigInt(Date.parse("2026-05-01T10:00:00Z")) * 1_000_000n + 500_000n).toString(16)}`);
     assert.equal(ev.metadata.namespace, "apps");
     assert.deepEqual(ev.involvedObject, { kind: "Pod", apiVersion: "v1", name: "web-1", namespace: "apps", uid: "uid-1", resourceVersion: "7" });
     assert.equal(ev.type, "Normal");

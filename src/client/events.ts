@@ -199,6 +199,7 @@ export interface EventRecorderOptions {
   readonly maxTries?: number;
   /** Wait between attempts (the first one randomized); default 10 s. */
   readonly retryDelayMs?: number;
+  /** In [0, 1): the first retry's delay, and the part of an event's name below the millisecond. */
   readonly random?: () => number;
 }
 
@@ -211,6 +212,7 @@ export class EventRecorder {
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly random: () => number;
+  private lastNanos = 0n;
   private readonly queueSize: number;
   private readonly maxTries: number;
   private readonly retryDelayMs: number;
@@ -222,7 +224,6 @@ export class EventRecorder {
   private closing = false;
   private readonly stop = new AbortController();
   private readonly worker: Promise<void>;
-  private lastNanos = 0n;
   /** Events dropped since the last time that was logged. */
   private drops = 0;
   private lastDropLog = Number.NEGATIVE_INFINITY;
@@ -323,9 +324,11 @@ export class EventRecorder {
   }
 
   private eventName(objectName: string): string {
-    // Upstream uses the time in nanoseconds; ours has millisecond resolution, so bump to keep
-    // names unique within a recorder.
-    let nanos = BigInt(this.clock.now()) * 1_000_000n;
+    // Upstream names an event by the time in nanoseconds. Our clock has milliseconds: the part
+    // below one is random, so that another recorder (here or in another process) naming an event
+    // for the same object in the same millisecond does not take the same name and lose its event
+    // to AlreadyExists; within this recorder names only grow.
+    let nanos = BigInt(this.clock.now()) * 1_000_000n + BigInt(Math.floor(this.random() * 1_000_000));
     if (nanos <= this.lastNanos) nanos = this.lastNanos + 1n;
     this.lastNanos = nanos;
     return `${objectName}.${nanos.toString(16)}`;
