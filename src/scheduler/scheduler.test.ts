@@ -5,7 +5,8 @@ import { FakeClock } from "../client/clock.js";
 import { deepFreeze } from "../client/objects.js";
 import { createLogger } from "../util/log.js";
 import type { PersistentVolume, PersistentVolumeClaim } from "kubernetes-types/core/v1.js";
-import { FakeSchedulerApi, FakeVolumes, makeClaim, makeNode, makePod, makeStorageClass, makeVolume, RecordingEvents } from "./fixtures.js";
+import { FakeSchedulerApi, FakeVolumes, makeClaim, makeNode, makePod, makeStorageClass, makeVolume, podInfo, RecordingEvents } from "./fixtures.js";
+import { CycleState } from "./framework/types.js";
 import type { RNode } from "./framework/nodeinfo.js";
 import type { RPod } from "./framework/podinfo.js";
 import type { RPV, RPVC, VolumeBinding } from "./plugins/volumebinding.js";
@@ -211,6 +212,20 @@ describe("SchedulerCore", () => {
     volumes.put<PersistentVolumeClaim>({ ...c, spec: { ...c.spec, volumeName: "pv-1" }, status: { phase: "Bound" } });
     await h.core.drain();
     assert.equal(h.nodeOf("a"), "n1");
+  });
+
+  it("pods without claims skip PreBind (PreBindPreFlight) without awaiting anything", () => {
+    const h = harness({ volumes: new FakeVolumes([makeStorageClass("wffc"), makeClaim("data")]) });
+    const fwk = h.core.framework;
+    const plain = podInfo("plain");
+    const state = new CycleState();
+    assert.equal(fwk.runPreFilter(state, plain).status, null);
+    assert.equal(fwk.runReserve(state, plain, "n1"), null);
+    assert.equal(fwk.runPreBind(state, plain, "n1", new AbortController().signal), null);
+    const withClaim = podInfo("vol", { spec: { volumes: [{ name: "d", persistentVolumeClaim: { claimName: "data" } }] } });
+    const state2 = new CycleState();
+    fwk.runPreFilter(state2, withClaim);
+    assert.ok(fwk.runPreBind(state2, withClaim, "n1", AbortSignal.abort()) instanceof Promise);
   });
 
   it("a pod whose claim is missing waits as unschedulable until that claim appears", async () => {

@@ -386,7 +386,10 @@ export class SchedulerCore {
     let status: Status | null;
     try {
       status = await this.framework.runPermit(state, assumed, host);
-      if (!status && this.framework.hasPreBindPlugins) status = await this.framework.runPreBind(state, assumed, host, this.bindAbort.signal);
+      if (!status) {
+        const preBind = this.framework.runPreBind(state, assumed, host, this.bindAbort.signal);
+        if (preBind) status = await preBind;
+      }
       if (!status) status = await this.framework.runBind(state, assumed, host, this.bindAbort.signal);
     } catch (err) {
       status = Status.error(err);

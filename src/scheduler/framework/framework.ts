@@ -249,17 +249,32 @@ export class Framework {
     return null;
   }
 
-  /** True when the profile has PreBind plugins (the binding cycle skips the step otherwise). */
-  get hasPreBindPlugins(): boolean {
-    return (this.profile.preBind?.length ?? 0) > 0;
+  /**
+   * PreBindPreFlight, then every PreBind plugin that did not skip, in order; the first failure
+   * decides. A rejection keeps its code, any other failure becomes an Error "running PreBind
+   * plugin ...: ..." (upstream's RunPreBindPlugins). null, without a promise, when every plugin
+   * skipped: pods without volumes pay nothing for the step.
+   */
+  runPreBind(state: CycleState, pod: PodInfo, nodeName: string, signal: AbortSignal): Promise<Status | null> | null {
+    const all = this.profile.preBind;
+    if (all === undefined || all.length === 0) return null;
+    let todo: PreBindPlugin[] | undefined;
+    for (const pl of all) {
+      let s: Status | null;
+      try {
+        s = pl.preBindPreFlight?.(state, pod, nodeName) ?? null;
+      } catch (err) {
+        s = Status.error(err, pl.name);
+      }
+      if (s?.code === Code.Skip) continue;
+      if (s !== null && !s.isSuccess()) return Promise.resolve(new Status(Code.Error, [`running PreBindPreFlight "${pl.name}": ${s.message()}`], pl.name, s.error));
+      (todo ??= []).push(pl);
+    }
+    return todo === undefined ? null : this.runPreBindPlugins(todo, state, pod, nodeName, signal);
   }
 
-  /**
-   * Every PreBind plugin in order; the first failure decides. A rejection keeps its code, any
-   * other failure becomes an Error "running PreBind plugin ...: ..." (upstream's RunPreBindPlugins).
-   */
-  async runPreBind(state: CycleState, pod: PodInfo, nodeName: string, signal: AbortSignal): Promise<Status | null> {
-    for (const pl of this.profile.preBind ?? []) {
+  private async runPreBindPlugins(plugins: readonly PreBindPlugin[], state: CycleState, pod: PodInfo, nodeName: string, signal: AbortSignal): Promise<Status | null> {
+    for (const pl of plugins) {
       let s: Status | null;
       try {
         s = await pl.preBind(state, pod, nodeName, signal);

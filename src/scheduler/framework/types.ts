@@ -229,6 +229,12 @@ export interface PermitPlugin extends Plugin {
 
 export interface PreBindPlugin extends Plugin {
   /**
+   * Upstream's PreBindPreFlight: a cheap, synchronous check whether PreBind has anything to do
+   * for the pod. Skip leaves its PreBind out (a binding cycle with every PreBind skipped awaits
+   * nothing); null (or no method): PreBind runs.
+   */
+  preBindPreFlight?(state: CycleState, pod: PodInfo, nodeName: string): Status | null;
+  /**
    * Work that must be done before the pod is bound, in the binding cycle (after Permit): e.g.
    * binding the pod's volumes and waiting until they are. A failure unreserves the pod and
    * sends it back to the queue with the status's message. `signal` aborts when the scheduler stops.

@@ -391,6 +391,12 @@ export class VolumeBinding implements PreFilterPlugin, FilterPlugin, ReservePlug
     s.chosen = undefined;
   }
 
+  /** Nothing to do for pods without claims or whose claims are all bound (upstream's PreBindPreFlight). */
+  preBindPreFlight(state: CycleState): Status | null {
+    const s = state.read<VolumeBindingState>(STATE_KEY);
+    return !s || s.allBound ? SKIP : null;
+  }
+
   async preBind(state: CycleState, pod: PodInfo, nodeName: string, signal: AbortSignal): Promise<Status | null> {
     const s = state.read<VolumeBindingState>(STATE_KEY);
     if (!s || s.allBound) return null;
