@@ -151,8 +151,8 @@ export function compileApiServerOptions(input: ApiServerOptionsInput): ApiServer
 /** Every built-in plugin --disable-admission-plugins may name. */
 const BUILTIN_ADMISSION_PLUGINS = [
   "NamespaceLifecycle",
-  SERVICE_ACCOUNT_PLUGIN,
   "LimitRanger",
+  SERVICE_ACCOUNT_PLUGIN,
   "DefaultTolerationSeconds",
   "DefaultStorageClass",
   "StorageObjectInUseProtection",
@@ -287,8 +287,8 @@ export class ApiServer {
     // In upstream's order (AllOrderedPlugins), ResourceQuota last.
     const builtinPlugins = [
       namespaceLifecycle(phaseOf),
-      serviceAccounts.admission(),
       limitRanger(cachedIn("limitranges")),
+      serviceAccounts.admission(),
       defaultTolerationSeconds(),
       defaultStorageClassAdmission(storageClasses),
       storageObjectInUseProtection(),
