@@ -1,9 +1,9 @@
 // kube-scheduler's default profile: its plugins in upstream's order at every extension point
 // and its score weights (TaintToleration 3, NodeAffinity 2, PodTopologySpread 2,
-// InterPodAffinity 2, NodeResourcesFit 1, BalancedAllocation 1). VolumeBinding is in (PreFilter,
-// Filter, Reserve, PreBind; its Score is behind an alpha gate upstream and left out); the
-// volume-limit and zone plugins (CSI and cloud disks) and ImageLocality (k8ts tracks no node
-// images) are left out.
+// InterPodAffinity 2, NodeResourcesFit 1, BalancedAllocation 1). VolumeRestrictions (its
+// ReadWriteOncePod rule) and VolumeBinding are in (VolumeBinding at PreFilter, Filter, Reserve and
+// PreBind; its Score is behind an alpha gate upstream and left out); the volume-limit and zone
+// plugins (CSI and cloud disks) and ImageLocality (k8ts tracks no node images) are left out.
 import type { Clock } from "../client/clock.js";
 import type { Logger } from "../util/log.js";
 import type { EventSink, SchedulerApi } from "./api.js";
@@ -22,6 +22,7 @@ import { NodeResourcesFit } from "./plugins/noderesourcesfit.js";
 import { NodeUnschedulable } from "./plugins/nodeunschedulable.js";
 import { PodTopologySpread } from "./plugins/podtopologyspread.js";
 import { TaintToleration } from "./plugins/tainttoleration.js";
+import { VolumeRestrictions } from "./plugins/volumerestrictions.js";
 import { NO_VOLUMES, VolumeBinding, type VolumeBindingDeps, type VolumeEvents, type VolumeLookup } from "./plugins/volumebinding.js";
 
 export const DEFAULT_SCHEDULER_NAME = "default-scheduler";
@@ -35,6 +36,7 @@ export interface FilterPlugins {
   readonly fit: NodeResourcesFit;
   readonly spread: PodTopologySpread;
   readonly interPodAffinity: InterPodAffinity;
+  readonly volumeRestrictions: VolumeRestrictions;
   readonly volumeBinding: VolumeBinding;
 }
 
@@ -48,6 +50,7 @@ export function filterPlugins(handle: Handle, volumes: Omit<VolumeBindingDeps, "
     fit: new NodeResourcesFit(),
     spread: new PodTopologySpread(handle),
     interPodAffinity: new InterPodAffinity(handle),
+    volumeRestrictions: new VolumeRestrictions(handle, volumes.volumes),
     volumeBinding: new VolumeBinding({ ...volumes, handle }),
   };
 }
@@ -71,11 +74,11 @@ export function filterOnlyProfile(handle: Handle, schedulerName = DEFAULT_SCHEDU
 // Upstream's order: NodeAffinity, NodePorts, NodeResourcesFit, VolumeRestrictions, VolumeBinding,
 // PodTopologySpread, InterPodAffinity (those of them that have the extension point).
 function preFilterOrder(p: FilterPlugins): Profile["preFilter"] {
-  return [p.nodeAffinity, p.nodePorts, p.volumeBinding, p.spread, p.interPodAffinity];
+  return [p.nodeAffinity, p.nodePorts, p.volumeRestrictions, p.volumeBinding, p.spread, p.interPodAffinity];
 }
 
 function filterOrder(p: FilterPlugins): Profile["filter"] {
-  return [p.nodeUnschedulable, p.nodeName, p.taintToleration, p.nodeAffinity, p.nodePorts, p.fit, p.volumeBinding, p.spread, p.interPodAffinity];
+  return [p.nodeUnschedulable, p.nodeName, p.taintToleration, p.nodeAffinity, p.nodePorts, p.fit, p.volumeRestrictions, p.volumeBinding, p.spread, p.interPodAffinity];
 }
 
 export interface DefaultProfileDeps {

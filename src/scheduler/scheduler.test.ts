@@ -243,6 +243,20 @@ describe("SchedulerCore", () => {
     assert.notEqual(h.core.queue.where("default/a"), "unschedulable");
   });
 
+  it("a higher-priority pod preempts the pod holding its ReadWriteOncePod claim", async () => {
+    const volumes = new FakeVolumes([makeStorageClass("wffc"), makeClaim("solo", { accessModes: ["ReadWriteOncePod"], boundTo: "pv-solo" }), makeVolume("pv-solo", { accessModes: ["ReadWriteOncePod"], claimRef: { namespace: "default", name: "solo" } })]);
+    const h = harness({ volumes });
+    h.addNode(makeNode("n1"));
+    h.addNode(makeNode("n2"));
+    const spec = { volumes: [{ name: "d", persistentVolumeClaim: { claimName: "solo" } }] };
+    h.addPod(makePod("low", { priority: 0, nodeName: "n1", spec }));
+    h.addPod(makePod("high", { priority: 100, spec }));
+    await h.schedule();
+    assert.deepEqual(h.api.deletes, ["default/low"]);
+    const failed = h.events.events.find((e) => e.reason === "FailedScheduling" && e.object === "default/high");
+    assert.equal(failed?.message, "0/2 nodes are available: 2 node has pod using PersistentVolumeClaim with the same name and ReadWriteOncePod access mode.");
+  });
+
   it("a bind refused because the pod got bound elsewhere leaves the pod alone", async () => {
     const h = harness();
     h.addNode(makeNode("n1"));

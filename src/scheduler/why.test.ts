@@ -124,6 +124,15 @@ describe("why", () => {
       assert.match(formatWhy(r), /node-1: no available PersistentVolume of class local fits its claim data here, and class local does not provision \(kubernetes\.io\/no-provisioner\) — create a PersistentVolume of class local with at least 5Gi/);
     });
 
+    it("a ReadWriteOncePod claim another pod holds", () => {
+      const solo = makeClaim("solo", { accessModes: ["ReadWriteOncePod"], boundTo: "pv-solo" });
+      const pv = makeVolume("pv-solo", { accessModes: ["ReadWriteOncePod"], claimRef: { namespace: "default", name: "solo" } });
+      const holder = makePod("holder", { nodeName: "node-1", spec: { volumes: [{ name: "d", persistentVolumeClaim: { claimName: "solo" } }] } });
+      const r = explain({ pod: withClaim("solo"), nodes: two, pods: [holder], claims: [solo], volumes: [pv], storageClasses: classes });
+      assert.equal(r.schedulerMessage, "0/2 nodes are available: 2 node has pod using PersistentVolumeClaim with the same name and ReadWriteOncePod access mode.");
+      assert.match(formatWhy(r), /node-2: its claim solo is ReadWriteOncePod and pod holder \(on node-1\) already uses it — delete pod holder/);
+    });
+
     it("a claim waiting for its provisioner", () => {
       const r = explain({ pod: withClaim("data"), nodes: two, pods: [], claims: [makeClaim("data", { annotations: { "volume.kubernetes.io/selected-node": "node-2" } })], storageClasses: classes });
       assert.match(r.summary, /waits for its claim\(s\) to be provisioned and bound: data on node node-2/);

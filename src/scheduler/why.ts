@@ -16,11 +16,12 @@ import { isTerminal, newPodInfo, type PodInfo, type RPod } from "./framework/pod
 import { formatBytes, formatMilliCPU, RESOURCE_CPU, RESOURCE_EPHEMERAL_STORAGE, RESOURCE_MEMORY, RESOURCE_PODS } from "./framework/resources.js";
 import { Code, CycleState, NodeToStatus, Status } from "./framework/types.js";
 import { explainAffinity } from "./plugins/interpodaffinity.js";
-import { INTER_POD_AFFINITY, NODE_AFFINITY, NODE_NAME, NODE_PORTS, NODE_RESOURCES_FIT, NODE_UNSCHEDULABLE, POD_TOPOLOGY_SPREAD, TAINT_TOLERATION, VOLUME_BINDING } from "./plugins/names.js";
+import { INTER_POD_AFFINITY, NODE_AFFINITY, NODE_NAME, NODE_PORTS, NODE_RESOURCES_FIT, NODE_UNSCHEDULABLE, POD_TOPOLOGY_SPREAD, TAINT_TOLERATION, VOLUME_BINDING, VOLUME_RESTRICTIONS } from "./plugins/names.js";
 import { requiredNodeAffinityOf } from "./plugins/nodeaffinity.js";
 import { conflictingPorts } from "./plugins/nodeports.js";
 import { fitsRequest, type InsufficientResource } from "./plugins/noderesourcesfit.js";
 import { explainSpread } from "./plugins/podtopologyspread.js";
+import type { VolumeRestrictions } from "./plugins/volumerestrictions.js";
 import { claimsAwaitingProvisioning, explainVolumes, podHasClaims, unboundImmediateClaims, type VolumeLookup, type VolumeProblem } from "./plugins/volumebinding.js";
 import { DEFAULT_SCHEDULER_NAME, filterOnlyProfile } from "./profile.js";
 
@@ -126,7 +127,7 @@ function findingsFor(fwk: Framework, state: CycleState, pod: PodInfo, node: Node
     if (state.skipFilterPlugins.has(pl.name)) continue;
     const s = pl.filter(state, pod, node);
     if (s === null || s.code === Code.Success) continue;
-    out.push(...explainStatus(pl.name, s, state, pod, node, volumes));
+    out.push(...explainStatus(fwk, pl.name, s, state, pod, node, volumes));
   }
   return out;
 }
@@ -152,7 +153,7 @@ function volumeFinding(reason: string, p: VolumeProblem): Finding {
   }
 }
 
-function explainStatus(plugin: string, s: Status, state: CycleState, pod: PodInfo, node: NodeInfo, volumes: VolumeLookup): Finding[] {
+function explainStatus(fwk: Framework, plugin: string, s: Status, state: CycleState, pod: PodInfo, node: NodeInfo, volumes: VolumeLookup): Finding[] {
   const reason = s.reasons.join(", ");
   switch (plugin) {
     case NODE_UNSCHEDULABLE:
@@ -214,6 +215,17 @@ function explainStatus(plugin: string, s: Status, state: CycleState, pod: PodInf
                 fix: "add capacity in the less-loaded domains, raise maxSkew, or use whenUnsatisfiable: ScheduleAnyway",
               },
         );
+    case VOLUME_RESTRICTIONS: {
+      const vr = fwk.profile.filter.find((p) => p.name === VOLUME_RESTRICTIONS) as VolumeRestrictions | undefined;
+      const users = vr?.explain(pod) ?? [];
+      if (users.length === 0) return [{ plugin, reason, why: reason, fix: "" }];
+      return users.map((u) => ({
+        plugin,
+        reason,
+        why: `its claim ${u.claim} is ReadWriteOncePod and pod ${u.pod} (on ${u.node}) already uses it`,
+        fix: `delete pod ${u.pod} (a higher-priority pod would preempt it), or use a claim with another access mode`,
+      }));
+    }
     case VOLUME_BINDING: {
       const found = explainVolumes(state, node, volumes).map((p) => volumeFinding(reason, p));
       return found.length > 0 ? found : [{ plugin, reason, why: reason, fix: "" }];
@@ -225,13 +237,12 @@ function explainStatus(plugin: string, s: Status, state: CycleState, pod: PodInf
 
 function explainPreFilter(s: Status, pod: RPod, volumes: VolumeLookup): Finding {
   const reason = s.message();
-  if (s.plugin === VOLUME_BINDING) return explainVolumePreFilter(reason, pod, volumes);
+  if (s.plugin === VOLUME_BINDING || s.plugin === VOLUME_RESTRICTIONS) return explainVolumePreFilter(reason, pod, volumes, s.plugin);
   return { plugin: s.plugin, reason, why: reason, fix: s.plugin === NODE_AFFINITY ? "fix the pod's node affinity: its terms name nodes that cannot all be satisfied" : "fix the pod's spec" };
 }
 
 /** VolumeBinding's pod-level reasons (upstream's messages, matched as the plugin writes them). */
-function explainVolumePreFilter(reason: string, pod: RPod, volumes: VolumeLookup): Finding {
-  const plugin = VOLUME_BINDING;
+function explainVolumePreFilter(reason: string, pod: RPod, volumes: VolumeLookup, plugin = VOLUME_BINDING): Finding {
   const ns = pod.metadata?.namespace ?? "";
   let m: RegExpMatchArray | null;
   if ((m = /^persistentvolumeclaim "(.*)" not found$/.exec(reason))) {
