@@ -335,9 +335,13 @@ export class VolumeBinding implements PreFilterPlugin, FilterPlugin, ReservePlug
         return qa.cmp(qb);
       });
       for (const pvc of delayed) candidates.set(claimClass(pvc as PersistentVolumeClaim), []);
+      // Only free volumes and those pre-bound to one of these claims can ever match: Filter
+      // then looks at a few volumes per node, not at every bound volume of the class.
+      const names = new Set(delayed.map((c) => c.metadata?.name ?? ""));
       for (const live of this.d.volumes.volumes()) {
         const pv = this.pvs.view(live.metadata?.name ?? "", live);
-        if (!pv) continue;
+        const ref = pv?.spec?.claimRef;
+        if (!pv || (ref && ((ref.namespace ?? "") !== pod.namespace || !names.has(ref.name ?? "")))) continue;
         candidates.get(volumeClass(pv as PersistentVolume))?.push(pv);
       }
     }
@@ -419,6 +423,9 @@ export class VolumeBinding implements PreFilterPlugin, FilterPlugin, ReservePlug
     } catch (err) {
       return Status.error(err, VOLUME_BINDING);
     }
+    // On failure nothing written is undone, as upstream: a claimRef stays (the PV controller
+    // completes that binding), and selected-node stays until the provisioner gives up and
+    // removes it; meanwhile Filter sends the pod (retried) only to that node.
     const err = await this.waitForBindings(pod, nodeName, written, signal);
     return err === undefined ? null : Status.error(new Error(`binding volumes: ${err}`), VOLUME_BINDING);
   }
