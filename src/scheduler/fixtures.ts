@@ -281,6 +281,14 @@ export class FakeVolumes implements VolumeLookup {
     return this.pvs.values();
   }
 
+  *volumesFor(namespace: string, claims: Iterable<string>): Iterable<RPV> {
+    const names = new Set(claims);
+    for (const pv of this.pvs.values()) {
+      const ref = pv.spec?.claimRef;
+      if (!ref?.name || (ref.namespace === namespace && names.has(ref.name))) yield pv;
+    }
+  }
+
   storageClass(name: string): RStorageClass | undefined {
     return this.classes.get(name);
   }

@@ -20,12 +20,15 @@ import type { Logger } from "../util/log.js";
 import { restSchedulerApi } from "./api.js";
 import type { RPod } from "./framework/podinfo.js";
 import type { RPDB } from "./plugins/defaultpreemption.js";
-import type { VolumeLookup } from "./plugins/volumebinding.js";
+import { claimRefIndexKey, type VolumeLookup } from "./plugins/volumebinding.js";
 import { DEFAULT_SCHEDULER_NAME } from "./profile.js";
 import { SchedulerCore } from "./scheduler.js";
 import { CodedError } from "../util/errors.js";
 
 export { SchedulerCore } from "./scheduler.js";
+
+/** The PV informer's index by the claim a volume's claimRef names (VolumeBinding's candidates). */
+const CLAIM_REF_INDEX = "claimRef";
 export { DEFAULT_SCHEDULER_NAME } from "./profile.js";
 
 export type SchedulerErrorCode = "InvalidOptions" | "NotStarted";
@@ -267,10 +270,15 @@ export class Scheduler {
     const claims = informers.forKind("v1", "PersistentVolumeClaim");
     const volumes = informers.forKind("v1", "PersistentVolume");
     const storageClasses = informers.forKind("storage.k8s.io/v1", "StorageClass");
+    volumes.addIndexers({ [CLAIM_REF_INDEX]: (pv) => [claimRefIndexKey(pv)] });
     const volumeLookup: VolumeLookup = {
       claim: (ns, name) => claims.lister.get(`${ns}/${name}`),
       volume: (name) => volumes.lister.get(name),
       volumes: () => volumes.lister.list(),
+      *volumesFor(ns, names) {
+        yield* volumes.indexer.byIndex(CLAIM_REF_INDEX, "");
+        for (const name of names) yield* volumes.indexer.byIndex(CLAIM_REF_INDEX, `${ns}/${name}`);
+      },
       storageClass: (name) => storageClasses.lister.get(name),
     };
     // The recorder's default queue of 1000 is upstream's broadcaster queue: a burst of bindings
@@ -307,12 +315,12 @@ export class Scheduler {
     claims.addEventHandler({
       onAdd: (c) => core.onClaimAdd(c as DeepReadonly<PersistentVolumeClaim>),
       onUpdate: (a, b) => core.onClaimUpdate(a as DeepReadonly<PersistentVolumeClaim>, b as DeepReadonly<PersistentVolumeClaim>),
-      onDelete: () => core.onClaimDelete(),
+      onDelete: (c) => core.onClaimDelete(unwrap<PersistentVolumeClaim>(c)),
     });
     volumes.addEventHandler({
       onAdd: (v) => core.onVolumeAdd(v as DeepReadonly<PersistentVolume>),
       onUpdate: (a, b) => core.onVolumeUpdate(a as DeepReadonly<PersistentVolume>, b as DeepReadonly<PersistentVolume>),
-      onDelete: () => core.onVolumeDelete(),
+      onDelete: (v) => core.onVolumeDelete(unwrap<PersistentVolume>(v)),
     });
     storageClasses.addEventHandler({
       onAdd: (c) => core.onStorageClassAdd(c as DeepReadonly<StorageClass>),

@@ -11,6 +11,7 @@
 // When no node fits: PostFilter (preemption) may nominate a node; the pod goes back to the
 // queue, gets PodScheduled=False/Unschedulable with upstream's message, and a FailedScheduling
 // event says the same.
+import { setMaxListeners } from "node:events";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import type { PodCondition } from "kubernetes-types/core/v1.js";
 import type { Logger } from "../util/log.js";
@@ -27,7 +28,7 @@ import { Nominator } from "./framework/nominator.js";
 import { isTerminal, PodInfoCache, specPriority, withNodeName, type PodInfo, type PriorityResolver, type RPod } from "./framework/podinfo.js";
 import { Code, CycleState, NodeToStatus, Status, type ClusterEvent } from "./framework/types.js";
 import type { RPDB } from "./plugins/defaultpreemption.js";
-import { podUsesClaim, VolumeEvents, type RPV, type RPVC, type RStorageClass, type VolumeLookup } from "./plugins/volumebinding.js";
+import { nodeEventKey, podEventKey, podUsesClaim, VolumeEvents, volumeObjectEventKeys, type RPV, type RPVC, type RStorageClass, type VolumeLookup } from "./plugins/volumebinding.js";
 import { defaultFramework, DEFAULT_SCHEDULER_NAME } from "./profile.js";
 import { SchedulingQueue, type QueuedPodInfo } from "./queue.js";
 import { labelsEqual } from "../api/labels.js";
@@ -126,6 +127,8 @@ export class SchedulerCore {
     this.random = o.random ?? Math.random;
     this.log = o.log;
     this.podInfos = new PodInfoCache(o.priorityOf ?? specPriority);
+    // Every binding waiting in PreBind (volumes) listens for the stop.
+    setMaxListeners(0, this.bindAbort.signal);
     const namespaces = o.namespaces;
     this.handle = {
       snapshot: this.cache,
@@ -231,7 +234,7 @@ export class SchedulerCore {
     this.queue.delete(pi.key);
     this.nominator.delete(pi.uid);
     // A pod whose volumes are being bound is gone: its PreBind stops waiting.
-    this.volumeEvents.changed();
+    this.volumeEvents.changed(podEventKey(pi.namespace, pi.name));
   }
 
   private trackNomination(pi: PodInfo): void {
@@ -253,6 +256,7 @@ export class SchedulerCore {
   onNodeDelete(node: RNode): void {
     this.cache.removeNode(node.metadata?.name ?? "");
     this.queue.moveAllToActiveOrBackoff("NodeDelete");
+    this.volumeEvents.changed(nodeEventKey(node.metadata?.name ?? ""));
   }
 
   // Storage: claims requeue only the pods that use them (upstream's queueing hint); volumes and
@@ -263,32 +267,32 @@ export class SchedulerCore {
     const ns = pvc.metadata?.namespace ?? "";
     const name = pvc.metadata?.name ?? "";
     this.queue.moveAllToActiveOrBackoff("PersistentVolumeClaimAdd", (q) => podUsesClaim(q.podInfo.pod, ns, name));
-    this.volumeEvents.changed();
+    this.volumeEvents.changed(...volumeObjectEventKeys(pvc));
   }
 
   onClaimUpdate(_old: RPVC, pvc: RPVC): void {
     const ns = pvc.metadata?.namespace ?? "";
     const name = pvc.metadata?.name ?? "";
     this.queue.moveAllToActiveOrBackoff("PersistentVolumeClaimUpdate", (q) => podUsesClaim(q.podInfo.pod, ns, name));
-    this.volumeEvents.changed();
+    this.volumeEvents.changed(...volumeObjectEventKeys(pvc));
   }
 
-  onClaimDelete(): void {
-    this.volumeEvents.changed();
+  onClaimDelete(pvc: RPVC): void {
+    this.volumeEvents.changed(...volumeObjectEventKeys(pvc));
   }
 
-  onVolumeAdd(_pv: RPV): void {
+  onVolumeAdd(pv: RPV): void {
     this.queue.moveAllToActiveOrBackoff("PersistentVolumeAdd");
-    this.volumeEvents.changed();
+    this.volumeEvents.changed(...volumeObjectEventKeys(pv));
   }
 
-  onVolumeUpdate(_old: RPV, _pv: RPV): void {
+  onVolumeUpdate(_old: RPV, pv: RPV): void {
     this.queue.moveAllToActiveOrBackoff("PersistentVolumeUpdate");
-    this.volumeEvents.changed();
+    this.volumeEvents.changed(...volumeObjectEventKeys(pv));
   }
 
-  onVolumeDelete(): void {
-    this.volumeEvents.changed();
+  onVolumeDelete(pv: RPV): void {
+    this.volumeEvents.changed(...volumeObjectEventKeys(pv));
   }
 
   onStorageClassAdd(_sc: RStorageClass): void {

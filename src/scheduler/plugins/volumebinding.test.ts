@@ -6,11 +6,14 @@ import { cacheWith, FakeSchedulerApi, FakeVolumes, makeClaim, makeNode, makeStor
 import type { PodInfo } from "../framework/podinfo.js";
 import { Code, CycleState, type Status } from "../framework/types.js";
 import {
+  claimEventKey,
   ERR_REASON_BIND_CONFLICT,
   ERR_REASON_NODE_CONFLICT,
   ERR_REASON_PV_NOT_EXIST,
+  podEventKey,
   VolumeBinding,
   VolumeEvents,
+  volumeObjectEventKeys,
   type RPV,
   type RPVC,
 } from "./volumebinding.js";
@@ -42,7 +45,7 @@ function setup(objs: readonly Parameters<FakeVolumes["add"]>[0][]) {
   const api = new FakeSchedulerApi();
   api.volumes = volumes;
   const events = new VolumeEvents();
-  volumes.onChange = () => events.changed();
+  volumes.onChange = (obj) => events.changed(...volumeObjectEventKeys(obj));
   const clock = new FakeClock(0);
   const pods = new Map<string, PodInfo>();
   const pl = new VolumeBinding({ volumes, handle, api, events, clock, currentPod: (p) => pods.get(p.key) });
@@ -306,7 +309,7 @@ describe("VolumeBinding PreBind", () => {
     let done = h.pl.preBind(state, pod, "a", new AbortController().signal);
     await new Promise((r) => setImmediate(r));
     h.volumes.claims.delete("default/data");
-    h.events.changed();
+    h.events.changed(claimEventKey("default", "data"));
     assert.equal((await done)?.message(), 'binding volumes: failed to check provisioning pvc: persistentvolumeclaim "data" not found');
     h.pl.unreserve(state);
 
@@ -315,7 +318,7 @@ describe("VolumeBinding PreBind", () => {
     done = h.pl.preBind(state, pod, "a", new AbortController().signal);
     await new Promise((r) => setImmediate(r));
     h.pods.delete(pod.key);
-    h.events.changed();
+    h.events.changed(podEventKey("default", "p"));
     assert.equal((await done)?.message(), 'binding volumes: pod does not exist any more: pod "p" not found');
   });
 
@@ -326,7 +329,7 @@ describe("VolumeBinding PreBind", () => {
     let done = h.pl.preBind(state, pod, "a", new AbortController().signal);
     await new Promise((r) => setImmediate(r));
     h.clock.step(599_000);
-    h.events.changed();
+    h.events.changed(claimEventKey("default", "data"));
     h.clock.step(1_000);
     assert.equal((await done)?.message(), "binding volumes: context deadline exceeded");
     assert.equal(h.events.waiting, 0);
@@ -338,5 +341,25 @@ describe("VolumeBinding PreBind", () => {
     await new Promise((r) => setImmediate(r));
     abort.abort();
     assert.equal((await done)?.message(), "binding volumes: context canceled");
+  });
+});
+
+describe("VolumeEvents", () => {
+  it("wakes only the waiters of the keys that changed, and forgets unsubscribed ones", () => {
+    const ev = new VolumeEvents();
+    const woken: string[] = [];
+    const offA = ev.subscribe([claimEventKey("ns", "a"), podEventKey("ns", "p")], () => woken.push("a"));
+    ev.subscribe([claimEventKey("ns", "b")], () => woken.push("b"));
+    ev.changed(claimEventKey("ns", "a"), podEventKey("ns", "p"));
+    ev.changed(claimEventKey("ns", "c"));
+    assert.deepEqual(woken, ["a"]);
+    // A volume's event concerns the claim its claimRef names.
+    ev.changed(...volumeObjectEventKeys(makeVolume("pv", { claimRef: { namespace: "ns", name: "b" } })));
+    assert.deepEqual(woken, ["a", "b"]);
+    offA();
+    offA();
+    ev.changed(claimEventKey("ns", "a"));
+    assert.deepEqual(woken, ["a", "b"]);
+    assert.equal(ev.waiting, 1);
   });
 });

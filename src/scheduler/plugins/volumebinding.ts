@@ -69,7 +69,18 @@ export interface VolumeLookup {
   claim(namespace: string, name: string): RPVC | undefined;
   volume(name: string): RPV | undefined;
   volumes(): Iterable<RPV>;
+  /**
+   * Optional index: the volumes without a claimRef plus those whose claimRef names one of
+   * `claims` in `namespace` (all a claim could bind to). Without it, every volume is looked at.
+   */
+  volumesFor?(namespace: string, claims: Iterable<string>): Iterable<RPV>;
   storageClass(name: string): RStorageClass | undefined;
+}
+
+/** The index key volumesFor uses: the claim a volume's claimRef names, "" for none. */
+export function claimRefIndexKey(pv: RPV): string {
+  const ref = pv.spec?.claimRef;
+  return ref?.name ? `${ref.namespace ?? ""}/${ref.name}` : "";
 }
 
 /** No claims, volumes or classes: a scheduler without storage informers (unit tests). */
@@ -81,25 +92,60 @@ export const NO_VOLUMES: VolumeLookup = {
 };
 
 /**
- * Wakes the PreBinds waiting for their claims to be bound: whoever feeds the volume informers
- * calls `changed()` on every claim or volume event (and when a pod goes away).
+ * Wakes the PreBinds waiting for their claims to be bound. Each waiter names what it waits on
+ * (its claims, its volumes, its pod and node: see the key functions); whoever feeds the
+ * informers calls `changed` with the keys of what changed, so a burst of bindings costs each
+ * event only the waiters it concerns.
  */
 export class VolumeEvents {
-  private readonly waiters = new Set<() => void>();
+  private readonly byKey = new Map<string, Set<() => void>>();
+  private count = 0;
 
-  subscribe(fn: () => void): () => void {
-    this.waiters.add(fn);
-    return () => this.waiters.delete(fn);
+  subscribe(keys: readonly string[], fn: () => void): () => void {
+    for (const k of keys) {
+      let set = this.byKey.get(k);
+      if (!set) this.byKey.set(k, (set = new Set()));
+      set.add(fn);
+    }
+    this.count++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.count--;
+      for (const k of keys) {
+        const set = this.byKey.get(k);
+        set?.delete(fn);
+        if (set?.size === 0) this.byKey.delete(k);
+      }
+    };
   }
 
+  /** Waiters subscribed. */
   get waiting(): number {
-    return this.waiters.size;
+    return this.count;
   }
 
-  changed(): void {
-    if (this.waiters.size === 0) return;
-    for (const w of [...this.waiters]) w();
+  changed(...keys: string[]): void {
+    if (this.count === 0) return;
+    let woken: Set<() => void> | undefined;
+    for (const k of keys) for (const fn of this.byKey.get(k) ?? []) (woken ??= new Set()).add(fn);
+    if (woken) for (const fn of woken) fn();
   }
+}
+
+export const claimEventKey = (namespace: string, name: string): string => `pvc:${namespace}/${name}`;
+export const volumeEventKey = (name: string): string => `pv:${name}`;
+export const podEventKey = (namespace: string, name: string): string => `pod:${namespace}/${name}`;
+export const nodeEventKey = (name: string): string => `node:${name}`;
+
+/** The keys a claim or volume event concerns (a volume's also its claimRef's claim). */
+export function volumeObjectEventKeys(obj: RPV | RPVC): string[] {
+  if (obj.kind === "PersistentVolumeClaim") return [claimEventKey(obj.metadata?.namespace ?? "", obj.metadata?.name ?? "")];
+  const keys = [volumeEventKey(obj.metadata?.name ?? "")];
+  const ref = (obj as RPV).spec?.claimRef;
+  if (ref?.name) keys.push(claimEventKey(ref.namespace ?? "", ref.name));
+  return keys;
 }
 
 /** A claim's key in the lookup and in the assume cache. */
@@ -199,6 +245,64 @@ export interface PodVolumes {
 /** The outcome of looking at one node: the reasons it does not fit, or what the claims would get. */
 export type NodeVolumes = { readonly reasons: readonly string[]; readonly error?: undefined } | { readonly reasons?: undefined; readonly error: string } | (PodVolumes & { readonly reasons?: undefined; readonly error?: undefined });
 
+/**
+ * The volumes one claim could bind to, matched once per cycle on everything but the node
+ * (class, mode, access modes, selector, size, phase), and grouped so that Filter looks only at
+ * those a node can use: volumes for any node, volumes pinned to hostnames (local volumes, the
+ * common case), and the rest.
+ */
+export interface ClaimCandidates {
+  readonly anyNode: readonly RPV[];
+  readonly byHost: ReadonlyMap<string, readonly RPV[]>;
+  readonly other: readonly RPV[];
+}
+
+const LABEL_HOSTNAME = "kubernetes.io/hostname";
+
+/** The hostnames a volume is pinned to (one term, one `kubernetes.io/hostname In [...]`), else undefined. */
+function pinnedHosts(pv: RPV): readonly string[] | undefined {
+  const terms = pv.spec?.nodeAffinity?.required?.nodeSelectorTerms;
+  if (!terms || terms.length !== 1) return undefined;
+  const t = terms[0]!;
+  if ((t.matchFields?.length ?? 0) > 0 || t.matchExpressions?.length !== 1) return undefined;
+  const e = t.matchExpressions[0]!;
+  return e.key === LABEL_HOSTNAME && e.operator === "In" ? (e.values ?? []) : undefined;
+}
+
+function claimCandidates(pvc: RPVC, volumes: readonly RPV[]): ClaimCandidates {
+  const anyNode: RPV[] = [];
+  const byHost = new Map<string, RPV[]>();
+  const other: RPV[] = [];
+  for (const pv of volumes) {
+    // Without a node, findMatchingVolume checks everything but node affinity.
+    if (findMatchingVolume(pvc as PersistentVolumeClaim, [pv as PersistentVolume]) === undefined) continue;
+    if (!pv.spec?.nodeAffinity?.required) {
+      anyNode.push(pv);
+      continue;
+    }
+    const hosts = pinnedHosts(pv);
+    if (hosts === undefined) {
+      other.push(pv);
+      continue;
+    }
+    for (const h of hosts) {
+      let l = byHost.get(h);
+      if (!l) byHost.set(h, (l = []));
+      l.push(pv);
+    }
+  }
+  return { anyNode, byHost, other };
+}
+
+/** The candidates a node could use (a superset: findMatchingVolume still checks the affinity). */
+function candidatesOn(c: ClaimCandidates, node: NodeInfo): readonly RPV[] {
+  const host = node.labels[LABEL_HOSTNAME];
+  const pinned = host === undefined ? undefined : c.byHost.get(host);
+  if (!pinned) return c.other.length === 0 ? c.anyNode : [...c.anyNode, ...c.other];
+  if (c.anyNode.length === 0 && c.other.length === 0) return pinned;
+  return [...c.anyNode, ...pinned, ...c.other];
+}
+
 /** The pod's claims as PreFilter found them; Reserve adds what was chosen. */
 export class VolumeBindingState implements StateData {
   /** Set by Reserve: nothing to bind (every claim already bound). */
@@ -211,8 +315,8 @@ export class VolumeBindingState implements StateData {
     readonly bound: readonly { readonly pvc: RPVC; readonly pv: RPV | undefined }[],
     /** Unbound claims of WaitForFirstConsumer classes, smallest request first. */
     readonly delayed: readonly RPVC[],
-    /** Volumes of each delayed claim's class (as assumed), the candidates for static binding. */
-    readonly candidates: ReadonlyMap<string, readonly RPV[]>,
+    /** Per delayed claim (in `delayed`'s order), the volumes it could bind to on some node. */
+    readonly candidates: readonly ClaimCandidates[],
   ) {}
 
   clone(): StateData {
@@ -325,7 +429,7 @@ export class VolumeBinding implements PreFilterPlugin, FilterPlugin, ReservePlug
       }
     }
     if (unboundImmediate) return { status: UNBOUND_IMMEDIATE };
-    const candidates = new Map<string, RPV[]>();
+    const candidates: ClaimCandidates[] = [];
     if (delayed.length > 0) {
       // Smallest request first: each gets the smallest volume that holds it (upstream byPVCSize).
       delayed.sort((a, b) => {
@@ -334,16 +438,18 @@ export class VolumeBinding implements PreFilterPlugin, FilterPlugin, ReservePlug
         if (qa === undefined || qb === undefined) return qa === undefined ? (qb === undefined ? 0 : -1) : 1;
         return qa.cmp(qb);
       });
-      for (const pvc of delayed) candidates.set(claimClass(pvc as PersistentVolumeClaim), []);
-      // Only free volumes and those pre-bound to one of these claims can ever match: Filter
-      // then looks at a few volumes per node, not at every bound volume of the class.
+      // Only free volumes and those pre-bound to one of these claims can ever match.
       const names = new Set(delayed.map((c) => c.metadata?.name ?? ""));
-      for (const live of this.d.volumes.volumes()) {
+      const byClass = new Map<string, RPV[]>();
+      for (const pvc of delayed) byClass.set(claimClass(pvc as PersistentVolumeClaim), []);
+      const lookup = this.d.volumes;
+      for (const live of lookup.volumesFor ? lookup.volumesFor(pod.namespace, names) : lookup.volumes()) {
         const pv = this.pvs.view(live.metadata?.name ?? "", live);
         const ref = pv?.spec?.claimRef;
         if (!pv || (ref && ((ref.namespace ?? "") !== pod.namespace || !names.has(ref.name ?? "")))) continue;
-        candidates.get(volumeClass(pv as PersistentVolume))?.push(pv);
+        byClass.get(volumeClass(pv as PersistentVolume))?.push(pv);
       }
+      for (const pvc of delayed) candidates.push(claimCandidates(pvc, byClass.get(claimClass(pvc as PersistentVolumeClaim)) ?? []));
     }
     state.write(STATE_KEY, new VolumeBindingState(bound, delayed, candidates));
     return { status: null };
@@ -439,6 +545,12 @@ export class VolumeBinding implements PreFilterPlugin, FilterPlugin, ReservePlug
   ): Promise<string | undefined> {
     const seen = new Set<string>();
     const check = (): boolean | string => checkBindings(this.d, pod, nodeName, written, seen);
+    const keys = [
+      podEventKey(pod.namespace, pod.name),
+      nodeEventKey(nodeName),
+      ...written.bindings.flatMap((b) => [volumeEventKey(b.name), claimEventKey(b.pvc.metadata?.namespace ?? "", b.pvc.metadata?.name ?? "")]),
+      ...written.provisions.map((c) => claimEventKey(c.namespace, c.name)),
+    ];
     const first = check();
     if (first !== false) return Promise.resolve(first === true ? undefined : first);
     if (signal.aborted) return Promise.resolve("context canceled");
@@ -454,7 +566,7 @@ export class VolumeBinding implements PreFilterPlugin, FilterPlugin, ReservePlug
         resolve(r);
       };
       const onAbort = (): void => finish("context canceled");
-      const unsubscribe = this.d.events!.subscribe(() => {
+      const unsubscribe = this.d.events!.subscribe(keys, () => {
         const r = check();
         if (r !== false) finish(r === true ? undefined : r);
       });
@@ -554,23 +666,26 @@ export function findPodVolumes(s: VolumeBindingState, node: NodeInfo, classes: V
   };
   if (s.delayed.length === 0) return reasons(true);
   const toProvision: RPVC[] = [];
-  const toMatch: RPVC[] = [];
-  for (const pvc of s.delayed) {
+  /** Indexes into s.delayed. */
+  const toMatch: number[] = [];
+  for (let i = 0; i < s.delayed.length; i++) {
+    const pvc = s.delayed[i]!;
     const selected = pvc.metadata?.annotations?.[ANN_SELECTED_NODE];
     if (selected !== undefined) {
       // Already handed to a provisioner for one node: only that node will do.
       if (selected !== node.name) return reasons(false);
       toProvision.push(pvc);
     } else {
-      toMatch.push(pvc);
+      toMatch.push(i);
     }
   }
   const bindings: StaticBinding[] = [];
   if (toMatch.length > 0) {
     const chosen = new Set<string>();
     const nodeRef = node.node ?? { metadata: { name: node.name, labels: node.labels } };
-    for (const pvc of toMatch) {
-      const pv = findMatchingVolume(pvc as PersistentVolumeClaim, (s.candidates.get(claimClass(pvc as PersistentVolumeClaim)) ?? []) as PersistentVolume[], { node: nodeRef, excluded: chosen });
+    for (const i of toMatch) {
+      const pvc = s.delayed[i]!;
+      const pv = findMatchingVolume(pvc as PersistentVolumeClaim, candidatesOn(s.candidates[i]!, node) as PersistentVolume[], { node: nodeRef, excluded: chosen });
       if (!pv) {
         toProvision.push(pvc);
         continue;
@@ -632,7 +747,8 @@ export function explainVolumes(state: CycleState, node: NodeInfo, lookup: Volume
   }
   const chosen = new Set<string>();
   const nodeRef = node.node ?? { metadata: { name: node.name, labels: node.labels } };
-  for (const pvc of s.delayed) {
+  for (let i = 0; i < s.delayed.length; i++) {
+    const pvc = s.delayed[i]!;
     const selected = pvc.metadata?.annotations?.[ANN_SELECTED_NODE];
     if (selected !== undefined && selected !== node.name) {
       out.push({ kind: "selected-elsewhere", claim: name(pvc), node: selected });
@@ -640,7 +756,7 @@ export function explainVolumes(state: CycleState, node: NodeInfo, lookup: Volume
     }
     const cls = claimClass(pvc as PersistentVolumeClaim);
     if (selected === undefined) {
-      const pv = findMatchingVolume(pvc as PersistentVolumeClaim, (s.candidates.get(cls) ?? []) as PersistentVolume[], { node: nodeRef, excluded: chosen });
+      const pv = findMatchingVolume(pvc as PersistentVolumeClaim, candidatesOn(s.candidates[i]!, node) as PersistentVolume[], { node: nodeRef, excluded: chosen });
       if (pv) {
         chosen.add(pv.metadata?.name ?? "");
         continue;
