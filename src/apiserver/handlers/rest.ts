@@ -22,6 +22,7 @@ import { setStatusCondition } from "../../api/conditions.js";
 import { schemaTargetOf, type VirtualResource } from "./virtual.js";
 import { FieldPath, invalid, required, type FieldError } from "../../api/fielderrors.js";
 import { invalidFromFieldErrors } from "../rest/invalid.js";
+import { customResourceInfo } from "../crd/customresource.js";
 
 export interface RestDeps {
   readonly registry: Registry;
@@ -105,6 +106,8 @@ export function restHandler(deps: RestDeps): (ctx: HttpContext) => Promise<void>
       }
     }
     if (!verbs.includes(info.verb)) throw status.methodNotSupported(store.qualified, info.verb);
+    // A CRD being deleted takes no new custom resources (upstream's crdHandler).
+    if (info.verb === "create" && customResourceInfo(def)?.terminating) throw status.methodNotSupported(store.qualified, info.verb);
     switch (info.verb) {
       case "get":
         return r.get(info.name);
@@ -277,6 +280,10 @@ class Request {
     const manager = this.fieldManager();
     const force = queryBool(this.q, "force") === true;
     const isApply = contentType === "application/apply-patch+yaml";
+    // Custom resources have no Go types to read patch strategies from: upstream refuses strategic merge patches.
+    if (customResourceInfo(this.def) && contentType !== "application/json-patch+json" && contentType !== "application/merge-patch+json" && !isApply) {
+      throw new status.StatusError({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message: `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`, reason: "UnsupportedMediaType", code: 415 });
+    }
     if (isApply && this.q.get("fieldManager") === null) {
       throw status.invalid("meta.k8s.io", "PatchOptions", "", [{ text: "fieldManager: Required value: is required for apply patch", cause: { reason: "FieldValueRequired", message: "Required value: is required for apply patch", field: "fieldManager" } }]);
     }
