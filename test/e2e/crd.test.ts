@@ -6,6 +6,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { kubectlRunner, startTestApiServer, type KubectlResult, type TestApiServer } from "../../src/testing/apiserver.js";
+import { ApiServer, compileApiServerOptions } from "../../src/apiserver/server.js";
+import { builtinResources } from "../../src/apiserver/resources/index.js";
+import { createLogger } from "../../src/util/log.js";
 
 function ok(r: KubectlResult, what: string): string {
   assert.equal(r.code, 0, `${what} failed (${r.code}):\n${r.stderr}\n${r.stdout}`);
@@ -139,6 +142,40 @@ describe("CustomResourceDefinitions with kubectl", () => {
     assert.match(ok(await k(["get", "all", "-n", "default"]), "get all"), /crontab\.stable\.example\.com\/my-new-cron-object/);
   });
 
+  it("applies a changed CronTab again (client-side apply sends a merge patch)", async () => {
+    ok(await k(["apply", "-f", "-"], crontab.replace("my-awesome-cron-image", "second-image")), "apply again");
+    assert.equal(ok(await k(["get", "ct", "my-new-cron-object", "-o", "jsonpath={.spec.image}"]), "get image"), "second-image");
+    ok(await k(["apply", "-f", "-"], crontab), "apply back");
+  });
+
+  it("does not accept names another CRD of the group took: NamesAccepted False, not Established", async () => {
+    const other = crontabCRD.replace("name: crontabs.stable.example.com", "name: crons.stable.example.com").replace("plural: crontabs", "plural: crons").replace("singular: crontab", "singular: cron").replace("kind: CronTab", "kind: Cron");
+    ok(await k(["apply", "-f", "-"], other), "apply conflicting crd");
+    const deadline = Date.now() + 10_000;
+    let conditions: { type: string; status: string; reason: string; message: string }[] = [];
+    while (Date.now() < deadline) {
+      const got = JSON.parse(ok(await k(["get", "crd", "crons.stable.example.com", "-o", "json"]), "get")) as { status?: { conditions?: typeof conditions } };
+      conditions = got.status?.conditions ?? [];
+      if (conditions.some((c) => c.type === "NamesAccepted")) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.deepEqual(
+      conditions.map((c) => [c.type, c.status, c.reason, c.message]),
+      [
+        ["NamesAccepted", "False", "ShortNamesConflict", '"ct" is already in use'],
+        ["Established", "False", "NotAccepted", "not all names are accepted"],
+      ],
+    );
+    ok(await k(["delete", "crd", "crons.stable.example.com"]), "delete conflicting crd");
+  });
+
+  it("refuses conversion webhooks with a 422", async () => {
+    const webhook = crontabCRD.replace("  scope: Namespaced", "  conversion:\n    strategy: Webhook\n    webhook:\n      conversionReviewVersions: [v1]\n      clientConfig:\n        url: https://example.com/convert\n  scope: Namespaced").replace(/crontabs/g, "webhooks").replace(/crontab/g, "webhook").replace(/CronTab/g, "Webhook").replace("- ct", "- wh");
+    const r = await k(["apply", "-f", "-"], webhook);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /The CustomResourceDefinition "webhooks\.stable\.example\.com" is invalid: spec\.conversion\.strategy: Forbidden: k8ts does not call conversion webhooks/);
+  });
+
   it("refuses an invalid CronTab with the schema's message", async () => {
     const bad = crontab.replace("my-new-cron-object", "bad").replace('image: my-awesome-cron-image', "image: x\n  replicas: \"three\"");
     const r = await k(["apply", "-f", "-"], bad);
@@ -160,10 +197,15 @@ describe("CustomResourceDefinitions with kubectl", () => {
   });
 
   it("patches with merge patch, refuses strategic merge patch, and applies server-side", async () => {
+    const before = JSON.parse(ok(await k(["get", "ct", "my-new-cron-object", "-o", "json"]), "get")) as { metadata: { generation: number } };
     ok(await k(["patch", "ct", "my-new-cron-object", "--type", "merge", "-p", '{"spec":{"image":"other"}}']), "merge patch");
     const obj = JSON.parse(ok(await k(["get", "ct", "my-new-cron-object", "-o", "json"]), "get")) as { metadata: { generation: number }; spec: { image: string } };
     assert.equal(obj.spec.image, "other");
-    assert.equal(obj.metadata.generation, 2);
+    assert.equal(obj.metadata.generation, before.metadata.generation + 1, "a spec change bumps generation");
+    // A label change does not.
+    ok(await k(["label", "ct", "my-new-cron-object", "team=a"]), "label");
+    const labelled = JSON.parse(ok(await k(["get", "ct", "my-new-cron-object", "-o", "json"]), "get")) as { metadata: { generation: number } };
+    assert.equal(labelled.metadata.generation, obj.metadata.generation);
     const smp = await k(["patch", "ct", "my-new-cron-object", "--type", "strategic", "-p", '{"spec":{"image":"x"}}']);
     assert.notEqual(smp.code, 0);
     assert.match(smp.stderr, /the body of the request was in an unknown format - accepted media types include: application\/json-patch\+json, application\/merge-patch\+json, application\/apply-patch\+yaml/);
@@ -205,5 +247,41 @@ describe("CustomResourceDefinitions with kubectl", () => {
     assert.doesNotMatch(ok(await fresh(["api-resources"]), "api-resources"), /crontabs/);
     const raw = await k(["get", "--raw", "/apis/stable.example.com/v1/namespaces/default/crontabs"]);
     assert.notEqual(raw.code, 0);
+  });
+});
+
+describe("CustomResourceDefinitions across a restart", () => {
+  let dir: string;
+  let server: ApiServer | undefined;
+  const start = async (): Promise<ApiServer> => {
+    const s = new ApiServer(compileApiServerOptions({ dataDir: join(dir, "data"), port: 0, resources: builtinResources(), log: createLogger("silent"), disableAdmissionPlugins: ["ServiceAccount"] }));
+    server = s;
+    await s.start();
+    return s;
+  };
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "k8ts-crd-restart-"));
+  });
+  after(async () => {
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("serves the CRDs in the store again, before reporting ready", async () => {
+    const first = await start();
+    const k1 = kubectlRunner(first.kubeconfigPath, join(dir, "cache1"), dir);
+    ok(await k1(["apply", "-f", "-"], { stdin: crontabCRD }), "apply crd");
+    ok(await k1(["wait", "--for", "condition=established", "--timeout=20s", "crd/crontabs.stable.example.com"]), "wait");
+    ok(await k1(["apply", "-f", "-"], { stdin: crontab }), "apply cr");
+    await first.stop();
+    server = undefined;
+
+    const second = await start();
+    // A fresh discovery cache: what the restarted server serves from the moment start() returns.
+    const k2 = kubectlRunner(second.kubeconfigPath, join(dir, "cache2"), dir);
+    const out = ok(await k2(["get", "ct", "-n", "default"]), "get ct after restart");
+    assert.match(out, /my-new-cron-object\s+\* \* \* \* \*\/5/);
+    ok(await k2(["patch", "ct", "my-new-cron-object", "-n", "default", "--type", "merge", "-p", '{"spec":{"image":"after-restart"}}']), "patch after restart");
   });
 });

@@ -44,15 +44,6 @@ export function defaultCRD(obj: KubeObject): void {
     if (names["singular"] === undefined || names["singular"] === "") names["singular"] = names["kind"].toLowerCase();
     if (names["listKind"] === undefined || names["listKind"] === "") names["listKind"] = `${names["kind"]}List`;
   }
-  const versions = Array.isArray(spec["versions"]) ? (spec["versions"] as unknown[]) : [];
-  for (const v of versions) {
-    if (!isObj(v)) continue;
-    for (const c of Array.isArray(v["additionalPrinterColumns"]) ? (v["additionalPrinterColumns"] as unknown[]) : []) {
-      if (isObj(c) && c["priority"] === undefined) c["priority"] = 0;
-    }
-    const scale = isObj(v["subresources"]) ? v["subresources"]["scale"] : undefined;
-    void scale;
-  }
 }
 
 /** The version objects are stored in. */

@@ -64,6 +64,19 @@ function rewrite(node: unknown, cr: CustomResourceForOpenAPI): unknown {
   return out;
 }
 
+/**
+ * Custom resources take no strategic merge patch (no Go types to carry patch strategies); a
+ * PATCH that listed it would make client-side `kubectl apply` send one.
+ */
+function withoutStrategicPatch(item: SchemaObject): SchemaObject {
+  for (const op of Object.values(item)) {
+    if (op === null || typeof op !== "object" || (op as SchemaObject)["x-kubernetes-action"] !== "patch") continue;
+    const content = ((op as SchemaObject)["requestBody"] as { content?: Record<string, unknown> } | undefined)?.content;
+    if (content) delete content["application/strategic-merge-patch+json"];
+  }
+  return item;
+}
+
 function refsOf(node: unknown, into: string[]): void {
   if (Array.isArray(node)) for (const x of node) refsOf(x, into);
   else if (node !== null && typeof node === "object") {
@@ -81,7 +94,7 @@ export function buildCustomResourceDocument(gv: GroupVersion, custom: readonly C
   const paths: Record<string, SchemaObject> = {};
   for (const [p, item] of Object.entries(doc.paths)) {
     const cr = custom.find((c) => new RegExp(`/${c.def.plural}(/|$)`).test(p));
-    paths[p] = cr ? (rewrite(item, cr) as SchemaObject) : item;
+    paths[p] = cr ? withoutStrategicPatch(rewrite(item, cr) as SchemaObject) : item;
   }
   const all: Record<string, SchemaObject> = { ...(openAPIDefinitions() as Record<string, SchemaObject>), ...doc.components.schemas };
   for (const cr of custom) {
