@@ -5,7 +5,10 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { kubectlRunner, startTestApiServer, type KubectlResult, type TestApiServer } from "../../src/testing/apiserver.js";
+import { kubectlRunner, startTestApiServer, type Kubectl, type KubectlResult, type TestApiServer } from "../../src/testing/apiserver.js";
+import { K8tsProcess } from "../../src/testing/process.js";
+import { freePort } from "../../src/testing/net.js";
+import { until } from "../../src/testing/wait.js";
 import { ApiServer, compileApiServerOptions } from "../../src/apiserver/server.js";
 import { builtinResources } from "../../src/apiserver/resources/index.js";
 import { createLogger } from "../../src/util/log.js";
@@ -283,5 +286,45 @@ describe("CustomResourceDefinitions across a restart", () => {
     const out = ok(await k2(["get", "ct", "-n", "default"]), "get ct after restart");
     assert.match(out, /my-new-cron-object\s+\* \* \* \* \*\/5/);
     ok(await k2(["patch", "ct", "my-new-cron-object", "-n", "default", "--type", "merge", "-p", '{"spec":{"image":"after-restart"}}']), "patch after restart");
+  });
+});
+
+describe("custom resources and the controllers", () => {
+  let dir: string;
+  let server: K8tsProcess | undefined;
+  let k: Kubectl;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "k8ts-crd-controllers-"));
+    const port = await freePort();
+    server = K8tsProcess.start("k8ts server", ["server", "--data-dir", dir, "--port", String(port), "--store", "memory://", "--disable-agent", "--log-level", process.env["K8TS_TEST_LOG"] ?? "warn"]);
+    await server.ready("k8ts server ready");
+    k = kubectlRunner(join(dir, "admin.kubeconfig"), join(dir, "kubectl-cache"), dir, 120_000);
+  });
+  after(async () => {
+    await server?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("the namespace controller deletes custom resources of a deleted namespace, the garbage collector those whose owner is gone", async () => {
+    ok(await k(["apply", "-f", "-"], { stdin: crontabCRD }), "apply crd");
+    ok(await k(["wait", "--for", "condition=established", "--timeout=20s", "crd/crontabs.stable.example.com"]), "wait");
+    ok(await k(["create", "namespace", "cron"]), "create ns");
+    ok(await k(["apply", "-f", "-"], { stdin: crontab.replace("namespace: default", "namespace: cron") }), "apply cr");
+    // A CronTab owned by a ConfigMap: the garbage collector deletes it with its owner.
+    const owner = JSON.parse(ok(await k(["create", "configmap", "owner", "-n", "default", "-o", "json"]), "create owner")) as { metadata: { uid: string } };
+    const owned = crontab.replace("name: my-new-cron-object", `name: owned\n  ownerReferences:\n  - apiVersion: v1\n    kind: ConfigMap\n    name: owner\n    uid: ${owner.metadata.uid}`);
+    ok(await k(["apply", "-f", "-"], { stdin: owned }), "apply owned cr");
+    ok(await k(["delete", "configmap", "owner", "-n", "default"]), "delete owner");
+    ok(await k(["delete", "namespace", "cron", "--timeout=60s"]), "delete namespace");
+    await until(
+      "the owned CronTab is gone",
+      async () => {
+        const r = await k(["get", "ct", "owned", "-n", "default"]);
+        return r.code !== 0 && /NotFound/.test(r.stderr) ? true : undefined;
+      },
+      60_000,
+    );
+    assert.match((await k(["get", "ct", "-A"])).stderr, /No resources found/);
   });
 });
