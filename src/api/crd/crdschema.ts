@@ -18,7 +18,7 @@ import {
 import { badValue } from "./gofmt.js";
 import { ext } from "./props.js";
 import { compileGoRegexp } from "./regex.js";
-import { coerceEmbedded, pruneUnknown, toStructural, validateEmbedded, type SNode } from "./structural.js";
+import { asResourceRoot, coerceEmbedded, pruneUnknown, toStructural, validateEmbedded, type SNode } from "./structural.js";
 import { compileValueSchema, jsonEqual, validateAgainst } from "./validate.js";
 
 export interface StructuralSchemaOptions {
@@ -574,7 +574,7 @@ export function validateCRDSchema(schema: Props, path: FieldPath, opts: Structur
   } else {
     const se = validateStructural(schema, path);
     if (se.length > 0) errs.push(...se);
-    else errs.push(...defaultErrors(schema, { ...toStructural(schema), embeddedResource: true }, path, false));
+    else errs.push(...defaultErrors(schema, asResourceRoot(toStructural(schema)), path, false));
   }
   errs.push(...openAPISchemaErrors(schema, path, { allowDefaults: true, disallowDefaultsReason: "", insideResourceMeta: false }, true));
   if (errs.length === 0 && initErr) errs.push(initErr);

@@ -23,6 +23,9 @@ export interface SNode {
   /** additionalProperties: `schema` set for a schema, else the boolean. */
   readonly additionalProperties: { readonly allows: boolean; readonly schema: SNode | undefined } | undefined;
   readonly items: SNode | undefined;
+  /** Whether this node or any below it is an embedded resource / has a list type (walks skip the rest). */
+  readonly hasEmbedded: boolean;
+  readonly hasListType: boolean;
 }
 
 export function toStructural(p: JSONSchemaProps): SNode {
@@ -36,7 +39,12 @@ export function toStructural(p: JSONSchemaProps): SNode {
   if (ap !== undefined && ap !== null) {
     additionalProperties = typeof ap === "boolean" ? { allows: ap, schema: undefined } : { allows: true, schema: toStructural(ap) };
   }
+  const items = p.items && !Array.isArray(p.items) ? toStructural(p.items as JSONSchemaProps) : undefined;
+  const children = [...(properties?.values() ?? []), ...(additionalProperties?.schema ? [additionalProperties.schema] : []), ...(items ? [items] : [])];
+  const listType = ext(p)["x-kubernetes-list-type"];
   return {
+    hasEmbedded: ext(p)["x-kubernetes-embedded-resource"] === true || children.some((c) => c.hasEmbedded),
+    hasListType: listType === "set" || listType === "map" || children.some((c) => c.hasListType),
     type: p.type ?? "",
     nullable: p.nullable === true,
     default: p.default === null ? undefined : p.default,
@@ -47,13 +55,13 @@ export function toStructural(p: JSONSchemaProps): SNode {
     listMapKeys: ext(p)["x-kubernetes-list-map-keys"] ?? [],
     properties,
     additionalProperties,
-    items: p.items && !Array.isArray(p.items) ? toStructural(p.items as JSONSchemaProps) : undefined,
+    items,
   };
 }
 
 /** The root treated as an embedded resource, as upstream does for pruning and default checks. */
 export function asResourceRoot(s: SNode): SNode {
-  return s.embeddedResource ? s : { ...s, embeddedResource: true };
+  return s.embeddedResource ? s : { ...s, embeddedResource: true, hasEmbedded: true };
 }
 
 type Obj = Record<string, unknown>;
@@ -323,7 +331,7 @@ function coerceObjectMeta(v: unknown, prefix: string, unknown: string[]): { meta
  * must be strings, their metadata is normalized and its unknown fields removed and reported.
  */
 export function coerceEmbedded(x: unknown, s: SNode | undefined, path: PathOrNil, unknown: string[]): FieldError | undefined {
-  if (!s) return undefined;
+  if (!s?.hasEmbedded) return undefined;
   if (isObj(x)) {
     for (const k of Object.keys(x)) {
       const v = x[k];
@@ -404,7 +412,7 @@ function validateEmbeddedResource(path: PathOrNil, x: Obj): FieldError[] {
 
 /** Upstream's objectmeta.Validate (not at the root): embedded resources' apiVersion, kind and metadata. */
 export function validateEmbedded(x: unknown, s: SNode | undefined, path: PathOrNil): FieldError[] {
-  if (!s) return [];
+  if (!s?.hasEmbedded) return [];
   const errs: FieldError[] = [];
   if (isObj(x)) {
     if (s.embeddedResource) errs.push(...validateEmbeddedResource(path, x));
@@ -493,6 +501,7 @@ function validateListsInArray(path: PathOrNil, s: SNode, list: unknown[]): Field
 }
 
 function validateListsIn(path: PathOrNil, s: SNode, x: unknown): FieldError[] {
+  if (!s.hasListType) return [];
   if (Array.isArray(x)) return validateListsInArray(path, s, x);
   if (isObj(x)) return validateListSetsAndMaps(path, s, x);
   return [];
@@ -500,6 +509,7 @@ function validateListsIn(path: PathOrNil, s: SNode, x: unknown): FieldError[] {
 
 /** Upstream's listtype.ValidateListSetsAndMaps. */
 export function validateListSetsAndMaps(path: PathOrNil, s: SNode, obj: Obj): FieldError[] {
+  if (!s.hasListType) return [];
   const errs: FieldError[] = [];
   const as = s.additionalProperties?.schema;
   if (as) for (const [k, v] of Object.entries(obj)) errs.push(...validateListsIn(keyPath(path, k), as, v));

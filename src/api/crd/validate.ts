@@ -42,6 +42,8 @@ export interface ValueSchema {
   readonly minimum: number | undefined;
   readonly exclusiveMinimum: boolean;
   readonly multipleOf: number | undefined;
+  /** Whether multipleOf/maximum/minimum fit the schema's number type and format (checked once). */
+  readonly boundsFit: { readonly multipleOf: boolean; readonly maximum: boolean; readonly minimum: boolean };
   readonly maxLength: number | undefined;
   readonly minLength: number | undefined;
   readonly pattern: string;
@@ -116,6 +118,11 @@ export function compileValueSchema(p: JSONSchemaProps, opts: CompileOptions): Va
     minimum: p.minimum,
     exclusiveMinimum: p.exclusiveMinimum === true,
     multipleOf: p.multipleOf,
+    boundsFit: {
+      multipleOf: p.multipleOf === undefined || fitsRange(p.multipleOf, true, numType, numFormat),
+      maximum: p.maximum === undefined || fitsRange(p.maximum, true, numType, numFormat),
+      minimum: p.minimum === undefined || fitsRange(p.minimum, true, numType, numFormat),
+    },
     maxLength: p.maxLength,
     minLength: p.minLength,
     pattern: p.pattern ?? "",
@@ -231,18 +238,26 @@ function parseIntFits(s: string, bits: 32 | 64): boolean {
 
 const FLOAT32_MAX = 3.4028234663852886e38;
 
-/** kube-openapi's IsValueValidAgainstRange: can the number be represented in the schema's type/format? */
-function rangeError(val: number, asFloat: boolean, typeName: string, format: string, prefix: string, path: string): VErr | undefined {
-  const rep = !asFloat && isGoInt(val) ? BigInt(val).toString() : formatFloatF(val);
-  let ok = true;
-  if (typeName === "integer") ok = parseIntFits(rep, format === "int32" ? 32 : 64);
-  else if (format === "float") ok = Math.abs(val) <= FLOAT32_MAX;
-  if (ok) return undefined;
+function rangeMessage(typeName: string, format: string, prefix: string, path: string): VErr {
   return plain(
     format !== ""
       ? `${prefix} value must be of type ${typeName} with format ${format} in ${path}`
       : `${prefix} value must be of type ${typeName} (default format) in ${path}`,
   );
+}
+
+/** kube-openapi's IsValueValidAgainstRange: can the number be represented in the schema's type/format? */
+function fitsRange(val: number, asFloat: boolean, typeName: string, format: string): boolean {
+  if (typeName === "integer") {
+    if (!asFloat && isGoInt(val)) return format !== "int32" || (val >= -(2 ** 31) && val < 2 ** 31);
+    return parseIntFits(formatFloatF(val), format === "int32" ? 32 : 64);
+  }
+  if (format === "float") return Math.abs(val) <= FLOAT32_MAX;
+  return true;
+}
+
+function rangeError(val: number, asFloat: boolean, typeName: string, format: string, prefix: string, path: string): VErr | undefined {
+  return fitsRange(val, asFloat, typeName, format) ? undefined : rangeMessage(typeName, format, prefix, path);
 }
 
 /** swag.IsFloat64AJSONInteger. */
@@ -400,17 +415,17 @@ function validateNumber(s: ValueSchema, path: string, data: number): Result {
   const rMax = new Result();
   res.add(rangeError(data, false, s.numType, s.numFormat, "Checked", path));
   if (s.multipleOf !== undefined) {
-    const e = rangeError(s.multipleOf, true, s.numType, s.numFormat, "MultipleOf", path);
+    const e = s.boundsFit.multipleOf ? undefined : rangeMessage(s.numType, s.numFormat, "MultipleOf", path);
     rMul.add(e);
     rMul.add(checkMultipleOf(path, data, s.multipleOf, e === undefined));
   }
   if (s.maximum !== undefined) {
-    const e = rangeError(s.maximum, true, s.numType, s.numFormat, "Maximum boundary", path);
+    const e = s.boundsFit.maximum ? undefined : rangeMessage(s.numType, s.numFormat, "Maximum boundary", path);
     rMax.add(e);
     rMax.add(checkMaximum(path, data, s.maximum, s.exclusiveMaximum, e === undefined));
   }
   if (s.minimum !== undefined) {
-    const e = rangeError(s.minimum, true, s.numType, s.numFormat, "Minimum boundary", path);
+    const e = s.boundsFit.minimum ? undefined : rangeMessage(s.numType, s.numFormat, "Minimum boundary", path);
     rMin.add(e);
     rMin.add(checkMinimum(path, data, s.minimum, s.exclusiveMinimum, e === undefined));
   }
