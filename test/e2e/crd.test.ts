@@ -236,6 +236,38 @@ describe("CustomResourceDefinitions with kubectl", () => {
     assert.equal(scale.status.selector, "app=cron");
   });
 
+  it("serves a second, deprecated version over the same objects", async () => {
+    const v1beta1 = `    - name: v1beta1
+      served: true
+      storage: false
+      deprecated: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          x-kubernetes-preserve-unknown-fields: true
+`;
+    ok(await k(["apply", "-f", "-"], crontabCRD.replace("  scope: Namespaced", v1beta1 + "  scope: Namespaced")), "apply crd with v1beta1");
+    await until(
+      "v1beta1 is served",
+      async () => ((await k(["get", "--raw", "/apis/stable.example.com/v1beta1"])).code === 0 ? true : undefined),
+      10_000,
+    );
+    const r = await k(["get", "crontabs.v1beta1.stable.example.com", "my-new-cron-object", "-o", "jsonpath={.apiVersion} {.spec.cronSpec}"]);
+    assert.equal(ok(r, "get v1beta1"), "stable.example.com/v1beta1 * * * * */5");
+    assert.match(r.stderr, /Warning: stable\.example\.com\/v1beta1 CronTab is deprecated; use stable\.example\.com\/v1 CronTab/);
+    // Still stored once, in v1.
+    assert.equal(ok(await k(["get", "crontabs.v1.stable.example.com", "my-new-cron-object", "-o", "jsonpath={.apiVersion}"]), "get v1"), "stable.example.com/v1");
+    const groups = JSON.parse(ok(await k(["get", "--raw", "/apis/stable.example.com"]), "group")) as { preferredVersion: { version: string }; versions: { version: string }[] };
+    assert.deepEqual(groups.versions.map((v) => v.version), ["v1", "v1beta1"]);
+    assert.equal(groups.preferredVersion.version, "v1");
+  });
+
+  it("drops unknown metadata fields as for any kind", async () => {
+    const r = await k(["create", "-f", "-"], crontab.replace("name: my-new-cron-object", "name: meta\n  foo: bar"));
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /strict decoding error: unknown field "metadata\.foo"/);
+  });
+
   it("deleting the CRD deletes its custom resources, then the resource type is unknown", async () => {
     ok(await k(["delete", "crd", "crontabs.stable.example.com", "--timeout=30s"]), "delete crd");
     // kubectl's discovery cache still knows crontabs: the list is a 404.

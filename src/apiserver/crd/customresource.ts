@@ -19,6 +19,8 @@ export interface CustomResourceInfo {
   readonly rawSchema: JSONSchemaProps;
   readonly listKind: string;
   readonly storageVersion: string;
+  /** The Warning every request to this version gets when the version is deprecated. */
+  readonly deprecationWarning: string | undefined;
   /** Deletion of the CRD has begun: creates are refused. */
   terminating: boolean;
 }
@@ -179,8 +181,22 @@ function versionDefinition(crd: CustomResourceDefinition, v: CustomResourceDefin
       },
     },
   };
-  infos.set(def, { crdName: crd.metadata?.name ?? "", schema, rawSchema, listKind: names.listKind || `${kind}List`, storageVersion, terminating: false });
+  infos.set(def, { crdName: crd.metadata?.name ?? "", schema, rawSchema, listKind: names.listKind || `${kind}List`, storageVersion, deprecationWarning: deprecationWarning(crd, v, kind), terminating: false });
   return def;
+}
+
+/**
+ * Upstream's warning for a deprecated version: the CRD's own, or "<group>/<version> <Kind> is
+ * deprecated", naming the best served, not deprecated version of higher priority if there is one.
+ */
+function deprecationWarning(crd: CustomResourceDefinition, v: CustomResourceDefinitionVersion, kind: string): string | undefined {
+  if (!v.deprecated) return undefined;
+  if (v.deprecationWarning !== undefined && v.deprecationWarning !== null) return v.deprecationWarning;
+  const group = crd.spec.group;
+  const msg = `${group}/${v.name} ${kind} is deprecated`;
+  const ordered = sortVersions(crd.spec.versions.filter((x) => x.served && (!x.deprecated || x.name === v.name)).map((x) => x.name));
+  const better = ordered.slice(0, ordered.indexOf(v.name));
+  return better.length > 0 ? `${msg}; use ${group}/${better[0]} ${kind}` : msg;
 }
 
 /** Prunes unknown fields of a custom resource; their paths as fieldValidation reports them (`spec.foo`). */

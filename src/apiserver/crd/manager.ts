@@ -78,7 +78,12 @@ export class CrdManager {
   private async follow(): Promise<void> {
     while (!this.abort.signal.aborted && this.watcher) {
       try {
-        for await (const ev of this.watcher) this.enqueue(ev.object.object.metadata?.name ?? "");
+        for await (const ev of this.watcher) {
+          this.enqueue(ev.object.object.metadata?.name ?? "");
+          // Names a CRD gives up (deleted, or changed) may be what another of its group waits for.
+          const group = (ev.object.object["spec"] as { group?: string } | undefined)?.group;
+          if (group !== undefined) await this.enqueueWaiting(group);
+        }
       } catch (err) {
         this.deps.log.warn({ err }, "customresourcedefinitions watch ended; watching again");
       }
@@ -121,6 +126,14 @@ export class CrdManager {
         this.deps.log.warn({ err, crd: name }, "customresourcedefinition sync failed; retrying");
         this.later(name);
       }
+    }
+  }
+
+  /** CRDs of `group` whose names are not accepted: looked at again. */
+  private async enqueueWaiting(group: string): Promise<void> {
+    const { items } = await this.deps.crds.list("");
+    for (const item of items as unknown as Crd[]) {
+      if (item.spec?.group === group && !isTrue(item, "NamesAccepted")) this.enqueue(item.metadata?.name ?? "");
     }
   }
 

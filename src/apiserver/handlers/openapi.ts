@@ -105,7 +105,13 @@ export class OpenAPIService {
   checkSchema(def: SchemaTarget, obj: KubeObject): SchemaCheck {
     // A custom resource is pruned by its CRD's schema (upstream's structural pruning).
     const info = customResourceInfo(def as ResourceDefinition);
-    if (info) return { unknown: pruneCustomResource(info, obj) };
+    if (info) {
+      // Root metadata is ObjectMeta, decoded as for any kind: unknown fields go (and are reported) too.
+      const meta = obj.metadata;
+      const m = meta && typeof meta === "object" ? this.get(def).walker.check("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta", meta as KubeObject) : { unknown: [] };
+      const unknown = [...m.unknown.map((u) => `metadata.${u}`), ...pruneCustomResource(info, obj)];
+      return m.typeError ? { unknown, typeError: m.typeError } : { unknown };
+    }
     return this.get(def).walker.check(def.definition, obj);
   }
 

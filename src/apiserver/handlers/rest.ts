@@ -59,6 +59,9 @@ export function restHandler(deps: RestDeps): (ctx: HttpContext) => Promise<void>
     const def = deps.registry.lookup(info.apiGroup, info.apiVersion, legacyBinding ? "pods" : info.resource);
     if (!def) throw notFoundResource();
     const store = deps.stores.get(def)!;
+    // Every request to a deprecated custom resource version says so (upstream's crdHandler).
+    const deprecation = customResourceInfo(def)?.deprecationWarning;
+    if (deprecation !== undefined) ctx.warnings.push(deprecation);
     // A namespaced resource is reachable with or without a namespace (cluster-wide list/watch);
     // a cluster-scoped one never under /namespaces/NS/ (except namespaces themselves).
     if (!def.namespaced && info.namespace !== "" && def.plural !== "namespaces") throw notFoundResource();
