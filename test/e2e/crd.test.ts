@@ -172,6 +172,30 @@ describe("CustomResourceDefinitions with kubectl", () => {
     ok(await k(["delete", "crd", "crons.stable.example.com"]), "delete conflicting crd");
   });
 
+  it("accepts the names once the CRD holding them goes", async () => {
+    const small = (plural: string, kind: string): string => `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: ${plural}.names.example.com
+spec:
+  group: names.example.com
+  scope: Cluster
+  names: {plural: ${plural}, kind: ${kind}, shortNames: [dup]}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema: {openAPIV3Schema: {type: object}}
+`;
+    ok(await k(["apply", "-f", "-"], small("alphas", "Alpha")), "apply alphas");
+    ok(await k(["wait", "--for", "condition=established", "--timeout=20s", "crd/alphas.names.example.com"]), "alphas established");
+    ok(await k(["apply", "-f", "-"], small("betas", "Beta")), "apply betas");
+    ok(await k(["wait", "--for", "condition=namesaccepted=false", "--timeout=20s", "crd/betas.names.example.com"]), "betas refused");
+    ok(await k(["delete", "crd", "alphas.names.example.com"]), "delete alphas");
+    ok(await k(["wait", "--for", "condition=established", "--timeout=20s", "crd/betas.names.example.com"]), "betas established");
+    ok(await k(["delete", "crd", "betas.names.example.com"]), "delete betas");
+  });
+
   it("refuses conversion webhooks with a 422", async () => {
     const webhook = crontabCRD.replace("  scope: Namespaced", "  conversion:\n    strategy: Webhook\n    webhook:\n      conversionReviewVersions: [v1]\n      clientConfig:\n        url: https://example.com/convert\n  scope: Namespaced").replace(/crontabs/g, "webhooks").replace(/crontab/g, "webhook").replace(/CronTab/g, "Webhook").replace("- ct", "- wh");
     const r = await k(["apply", "-f", "-"], webhook);
