@@ -181,7 +181,10 @@ class Translator {
           break;
         case "{":
           if (/^\{\d+(,\d*)?\}/.test(s.slice(this.pos))) this.repeatBraces();
-          else this.literal(0x7b);
+          else {
+            this.pos++;
+            this.literal(0x7b);
+          }
           break;
         case "[":
           this.charClass();
