@@ -28,7 +28,7 @@ const rxRGBcolor =
   /^rgb\(\s*(0|[1-9]\d?|1\d\d?|2[0-4]\d|25[0-5])\s*,\s*(0|[1-9]\d?|1\d\d?|2[0-4]\d|25[0-5])\s*,\s*(0|[1-9]\d?|1\d\d?|2[0-4]\d|25[0-5])\s*\)$/;
 const rxBase64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{4})$/;
 const rxSSN = /^\d{3}[- ]?\d{2}[- ]?\d{4}$/;
-const rxDateTime = /^([0-9]{2}):([0-9]{2}):([0-9]{2})(.[0-9]+)?(z|([+-][0-9]{2}:[0-9]{2}))$/su;
+const rxDateTime = /^([0-9]{2}):([0-9]{2}):([0-9]{2})(.[0-9]+)?(z|([+-][0-9]{2}:[0-9]{2}))$/u;
 const shortName = "[a-z0-9]([-a-z0-9]*[a-z0-9])?";
 const rxShortName = new RegExp(`^${shortName}$`);
 const rxLongName = new RegExp(`^${shortName}(\\.${shortName})*$`);
