@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { JSONSchemaProps } from "kubernetes-types/apiextensions/v1.js";
-import { compileSchema, validateObject, validateStatus } from "./schema.js";
+import { compileSchema, validateObject, validateObjectUpdate, validateStatus } from "./schema.js";
 
 type Obj = Record<string, unknown>;
 
@@ -360,5 +360,45 @@ describe("speed", () => {
     for (let i = 0; i < n; i++) assert.equal(validateObject(c, obj).length, 0);
     const perCallMs = Number(process.hrtime.bigint() - t0) / 1e6 / n;
     assert.ok(perCallMs < 0.5, `${perCallMs} ms per validation`);
+  });
+});
+
+describe("ratcheting on update", () => {
+  const schema: JSONSchemaProps = {
+    type: "object",
+    properties: {
+      spec: {
+        type: "object",
+        properties: {
+          a: { type: "string", maxLength: 3 },
+          b: { type: "integer", minimum: 0 },
+          items: { type: "array", items: { type: "string", maxLength: 1 } },
+          ports: {
+            type: "array",
+            items: { type: "object", properties: { name: { type: "string" }, port: { type: "integer", maximum: 100 } } },
+          },
+        },
+      },
+    },
+  };
+  Object.assign(schema.properties!["spec"]!.properties!["ports"]!, { "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"] });
+  const c = compileSchema(schema);
+  const upd = (obj: Obj, old: Obj): string[] => validateObjectUpdate(c, obj, old).map(String);
+
+  it("keeps an invalid value that did not change, reports one that did", () => {
+    const old = { spec: { a: "toolong", b: -1 } };
+    assert.deepEqual(upd({ spec: { a: "toolong", b: 5 } }, old), []);
+    assert.deepEqual(upd({ spec: { a: "toolong!", b: -1 } }, old), [`spec.a: Too long: may not be more than 3 bytes`]);
+    assert.equal(errs(schema, { spec: { a: "toolong", b: 5 } }).length, 1, "a create is not ratcheted");
+  });
+
+  it("correlates list items by index, and map lists by key", () => {
+    assert.deepEqual(upd({ spec: { items: ["xx", "y"] } }, { spec: { items: ["xx"] } }), []);
+    assert.deepEqual(upd({ spec: { items: ["y", "xx"] } }, { spec: { items: ["xx"] } }), [`spec.items[1]: Too long: may not be more than 1 bytes`]);
+    const old = { spec: { ports: [{ name: "a", port: 500 }] } };
+    assert.deepEqual(upd({ spec: { ports: [{ name: "b", port: 1 }, { name: "a", port: 500 }] } }, old), []);
+    assert.deepEqual(upd({ spec: { ports: [{ name: "a", port: 501 }] } }, old), [
+      `spec.ports[0].port: Invalid value: 501: spec.ports[0].port in body should be less than or equal to 100`,
+    ]);
   });
 });

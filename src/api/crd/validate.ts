@@ -59,6 +59,8 @@ export interface ValueSchema {
   readonly properties: ReadonlyMap<string, ValueSchema>;
   readonly additionalProperties: { readonly allows: boolean; readonly schema: ValueSchema | undefined } | undefined;
   readonly allOf: readonly ValueSchema[];
+  readonly listType: string | undefined;
+  readonly listMapKeys: readonly string[];
   readonly anyOf: readonly ValueSchema[];
   readonly oneOf: readonly ValueSchema[];
   readonly not: ValueSchema | undefined;
@@ -138,6 +140,8 @@ export function compileValueSchema(p: JSONSchemaProps, opts: CompileOptions): Va
     properties,
     additionalProperties,
     allOf: (p.allOf ?? []).map((x) => compileValueSchema(x, opts)),
+    listType: ext(p)["x-kubernetes-list-type"],
+    listMapKeys: ext(p)["x-kubernetes-list-map-keys"] ?? [],
     anyOf: (p.anyOf ?? []).map((x) => compileValueSchema(x, opts)),
     oneOf: (p.oneOf ?? []).map((x) => compileValueSchema(x, opts)),
     not: p.not ? compileValueSchema(p.not, opts) : undefined,
@@ -350,6 +354,78 @@ function enumMatches(data: unknown, e: unknown): boolean {
   return jsonEqual(data, e);
 }
 
+// ---- ratcheting (updates) -------------------------------------------------------------------
+
+/** A value's old counterpart and the schema that correlates their children (apiserver's CorrelatedObject). */
+interface Corr {
+  readonly old: unknown;
+  readonly s: ValueSchema;
+}
+
+function isObject(x: unknown): x is Record<string, unknown> {
+  return x !== null && typeof x === "object" && !Array.isArray(x);
+}
+
+function childSchema(s: ValueSchema, k: string): ValueSchema | undefined {
+  return s.properties.get(k) ?? s.additionalProperties?.schema;
+}
+
+function keyCorr(corr: Corr | undefined, path: string, data: Record<string, unknown>, k: string): Corr | undefined {
+  if (!corr || (path === "" && (k === "kind" || k === "apiVersion"))) return undefined;
+  const old = corr.old;
+  if (!isObject(old) || !Object.prototype.hasOwnProperty.call(old, k) || !Object.prototype.hasOwnProperty.call(data, k)) return undefined;
+  const cs = childSchema(corr.s, k);
+  return cs ? { old: old[k], s: cs } : undefined;
+}
+
+function oldAtIndex(s: ValueSchema, data: unknown[], old: unknown, i: number): unknown {
+  if (!Array.isArray(old) || i >= data.length) return undefined;
+  switch (s.listType) {
+    case "map": {
+      const cur = data[i];
+      if (!isObject(cur)) return undefined;
+      return old.find((o) => isObject(o) && s.listMapKeys.every((k) => jsonEqual(o[k], cur[k])));
+    }
+    case "set":
+    case "atomic":
+      return undefined;
+    default:
+      return i < old.length ? old[i] : undefined;
+  }
+}
+
+function indexCorr(corr: Corr | undefined, data: unknown[], i: number): Corr | undefined {
+  if (!corr || !corr.s.items) return undefined;
+  const o = oldAtIndex(corr.s, data, corr.old, i);
+  return o === undefined || o === null ? undefined : { old: o, s: corr.s.items };
+}
+
+/** CorrelatedObject.CachedDeepEqual: map lists compare element by key, other lists as a whole. */
+function corrEqual(corr: Corr, value: unknown): boolean {
+  const old = corr.old;
+  if ((value === null || value === undefined) && (old === null || old === undefined)) return true;
+  if (value === null || value === undefined || old === null || old === undefined) return false;
+  if (Array.isArray(value) || Array.isArray(old)) {
+    if (!Array.isArray(value) || !Array.isArray(old) || value.length !== old.length) return false;
+    for (let i = 0; i < value.length; i++) {
+      const c = indexCorr(corr, value, i);
+      if (!c) return corr.s.listType === "map" ? false : jsonEqual(old, value);
+      if (!corrEqual(c, value[i])) return false;
+    }
+    return true;
+  }
+  if (isObject(value) || isObject(old)) {
+    if (!isObject(value) || !isObject(old) || Object.keys(value).length !== Object.keys(old).length) return false;
+    for (const k of Object.keys(value)) {
+      if (!Object.prototype.hasOwnProperty.call(old, k)) return false;
+      const cs = childSchema(corr.s, k);
+      if (!cs || !corrEqual({ old: old[k], s: cs }, value[k])) return false;
+    }
+    return true;
+  }
+  return jsonEqual(old, value);
+}
+
 // ---- the validator ------------------------------------------------------------------------
 
 function schType(data: unknown): string {
@@ -434,9 +510,9 @@ function validateNumber(s: ValueSchema, path: string, data: number): Result {
   return res;
 }
 
-function validateSlice(s: ValueSchema, path: string, data: unknown[]): Result {
+function validateSlice(s: ValueSchema, path: string, data: unknown[], corr: Corr | undefined): Result {
   const r = new Result();
-  if (s.items) for (let i = 0; i < data.length; i++) r.merge(validateValue(s.items, `${path}[${i}]`, data[i]));
+  if (s.items) for (let i = 0; i < data.length; i++) r.merge(validateValue(s.items, `${path}[${i}]`, data[i], indexCorr(corr, data, i)));
   if (s.minItems !== undefined && data.length < s.minItems) {
     r.add({ code: "MinItems", name: path, value: data.length, valid: s.minItems, message: `${path} in ${IN} should have at least ${s.minItems} items` });
   }
@@ -457,7 +533,7 @@ function validateSlice(s: ValueSchema, path: string, data: unknown[]): Result {
   return r;
 }
 
-function validateObjectValue(s: ValueSchema, path: string, data: Record<string, unknown>): Result {
+function validateObjectValue(s: ValueSchema, path: string, data: Record<string, unknown>, corr: Corr | undefined): Result {
   const r = new Result();
   const keys = Object.keys(data);
   if (s.minProperties !== undefined && keys.length < s.minProperties) {
@@ -472,10 +548,10 @@ function validateObjectValue(s: ValueSchema, path: string, data: Record<string, 
       if (!s.properties.has(k)) r.add({ code: "UnallowedProperty", name: path, value: k, message: `${path}.${k} in ${IN} is a forbidden property` });
     }
   } else if (ap?.schema) {
-    for (const k of keys) if (!s.properties.has(k)) r.merge(validateValue(ap.schema, `${path}.${k}`, data[k]));
+    for (const k of keys) if (!s.properties.has(k)) r.merge(validateValue(ap.schema, `${path}.${k}`, data[k], keyCorr(corr, path, data, k)));
   }
   for (const [k, ps] of s.properties) {
-    if (Object.prototype.hasOwnProperty.call(data, k)) r.merge(validateValue(ps, path ? `${path}.${k}` : k, data[k]));
+    if (Object.prototype.hasOwnProperty.call(data, k)) r.merge(validateValue(ps, path ? `${path}.${k}` : k, data[k], keyCorr(corr, path, data, k)));
   }
   for (const k of s.required) {
     if (!Object.prototype.hasOwnProperty.call(data, k)) {
@@ -485,14 +561,14 @@ function validateObjectValue(s: ValueSchema, path: string, data: Record<string, 
   return r;
 }
 
-function validateSchemaProps(s: ValueSchema, path: string, data: unknown): Result {
+function validateSchemaProps(s: ValueSchema, path: string, data: unknown, corr: Corr | undefined): Result {
   const main = new Result();
   if (s.anyOf.length > 0) {
     let best: Result | undefined;
     let firstSuccess: Result | undefined;
     let ok = false;
     for (const sub of s.anyOf) {
-      const r = validateValue(sub, path, data);
+      const r = validateValue(sub, path, data, corr, false);
       if (r.valid) {
         best = undefined;
         ok = true;
@@ -510,7 +586,7 @@ function validateSchemaProps(s: ValueSchema, path: string, data: unknown): Resul
     let firstSuccess: Result | undefined;
     let validated = 0;
     for (const sub of s.oneOf) {
-      const r = validateValue(sub, path, data);
+      const r = validateValue(sub, path, data, corr, false);
       if (r.valid) {
         validated++;
         best = undefined;
@@ -530,7 +606,7 @@ function validateSchemaProps(s: ValueSchema, path: string, data: unknown): Resul
   if (s.allOf.length > 0) {
     let validated = 0;
     for (const sub of s.allOf) {
-      const r = validateValue(sub, path, data);
+      const r = validateValue(sub, path, data, corr, false);
       if (r.valid) validated++;
       main.merge(r);
     }
@@ -538,13 +614,27 @@ function validateSchemaProps(s: ValueSchema, path: string, data: unknown): Resul
       main.add(plain(`${goQuote(path)} must validate all the schemas (allOf)${validated === 0 ? ". None validated" : ""}`));
     }
   }
-  if (s.not && validateValue(s.not, path, data).valid) main.add(plain(`${goQuote(path)} must not validate the schema (not)`));
+  if (s.not && validateValue(s.not, path, data, corr, false).valid) main.add(plain(`${goQuote(path)} must not validate the schema (not)`));
   main.count++;
   return main;
 }
 
-/** kube-openapi's SchemaValidator.Validate. */
-function validateValue(s: ValueSchema, path: string, data: unknown): Result {
+/**
+ * kube-openapi's SchemaValidator.Validate; with a correlated old value (updates), upstream's
+ * ratcheting: errors of a value equal to its old value are dropped. Branches of
+ * allOf/anyOf/oneOf/not do not ratchet themselves, but their fields do.
+ */
+function validateValue(s: ValueSchema, path: string, data: unknown, corr?: Corr, ratchetSelf = true): Result {
+  const r = validateValueOnce(s, path, data, corr);
+  if (corr && ratchetSelf && !r.valid && corrEqual(corr, data)) {
+    const w = new Result();
+    w.count = r.count;
+    return w;
+  }
+  return r;
+}
+
+function validateValueOnce(s: ValueSchema, path: string, data: unknown, corr: Corr | undefined): Result {
   const r = new Result();
   if (data === null || data === undefined) {
     r.merge(validateType(s, path, data));
@@ -555,7 +645,7 @@ function validateValue(s: ValueSchema, path: string, data: unknown): Result {
     r.merge(validateType(s, path, data));
     r.count++;
   }
-  r.merge(validateSchemaProps(s, path, data));
+  r.merge(validateSchemaProps(s, path, data, corr));
   r.count++;
   if (typeof data === "string") {
     r.merge(validateString(s, path, data));
@@ -568,13 +658,13 @@ function validateValue(s: ValueSchema, path: string, data: unknown): Result {
     r.merge(validateNumber(s, path, data));
     r.count++;
   } else if (Array.isArray(data)) {
-    r.merge(validateSlice(s, path, data));
+    r.merge(validateSlice(s, path, data, corr));
     r.count++;
   }
   r.merge(validateEnum(s, path, data));
   r.count++;
   if (typeof data === "object" && !Array.isArray(data)) {
-    r.merge(validateObjectValue(s, path, data as Record<string, unknown>));
+    r.merge(validateObjectValue(s, path, data as Record<string, unknown>, corr));
     r.count++;
   }
   r.count++;
@@ -582,8 +672,8 @@ function validateValue(s: ValueSchema, path: string, data: unknown): Result {
 }
 
 /** The value's errors as upstream's kubeOpenAPIResultToFieldErrors reports them under `base`. */
-export function validateAgainst(s: ValueSchema, value: unknown, base: PathOrNil): FieldError[] {
-  const res = validateValue(s, "", value);
+export function validateAgainst(s: ValueSchema, value: unknown, base: PathOrNil, old?: { readonly value: unknown }): FieldError[] {
+  const res = validateValue(s, "", value, old ? { old: old.value, s } : undefined);
   if (res.valid) return [];
   const out: FieldError[] = [];
   for (const e of res.errors) {
