@@ -152,6 +152,15 @@ describe("keywords and extensions", () => {
     ]);
   });
 
+  it("defaults inside an embedded resource's metadata must make valid metadata", () => {
+    const t = { type: "object", "x-kubernetes-embedded-resource": true, properties: { metadata: { type: "object", properties: { name: { type: "string", default: "a/b" } } } } };
+    assert.deepEqual(check(spec({ t })), [
+      `${P}.properties[spec].properties[t].properties[metadata].properties[name].default: Invalid value: "a/b": must result in valid metadata: metadata.name: Invalid value: "a/b": may not contain '/'`,
+    ]);
+    const ok = { type: "object", "x-kubernetes-embedded-resource": true, properties: { metadata: { type: "object", properties: { name: { type: "string", default: "web" } } } } };
+    assert.deepEqual(check(spec({ t: ok })), []);
+  });
+
   it("list and map type rules", () => {
     assert.deepEqual(check(spec({ l: { type: "string", "x-kubernetes-list-type": "set" } })), [
       `${P}.properties[spec].properties[l].type: Invalid value: "string": must be array if x-kubernetes-list-type is specified`,

@@ -9,6 +9,7 @@ import type { JSONSchemaProps } from "kubernetes-types/apiextensions/v1.js";
 import {
   FieldError,
   FieldPath,
+  aggregateMessage,
   forbidden,
   invalid,
   notSupported,
@@ -356,33 +357,57 @@ export function validateStructural(s: Props, path: FieldPath): FieldError[] {
 
 // ---- ValidateDefaults -----------------------------------------------------------------------
 
-function defaultErrors(p: Props, s: SNode, path: FieldPath, insideMeta: boolean): FieldError[] {
+type Surround = (v: unknown) => Record<string, unknown> | undefined;
+
+/** The resource a default inside TypeMeta/ObjectMeta ends up in (upstream's SurroundingObjectFunc). */
+const resourceRoot: Surround = (v) => {
+  if (v === null || typeof v !== "object" || Array.isArray(v)) return undefined;
+  const obj = v as Record<string, unknown>;
+  if (!("kind" in obj)) obj["kind"] = "Validation";
+  if (!("apiVersion" in obj)) obj["apiVersion"] = "validation/v1";
+  return obj;
+};
+
+/** defaulting.ValidateDefaults: every default validates (as metadata inside TypeMeta/ObjectMeta) and is pruned. */
+function defaultErrors(p: Props, s: SNode, path: FieldPath, insideMeta: boolean, root: SNode, surround: Surround): FieldError[] {
   const errs: FieldError[] = [];
-  if (s.embeddedResource) insideMeta = false;
+  if (s.embeddedResource) {
+    insideMeta = false;
+    root = s;
+    surround = resourceRoot;
+  }
   if (s.default !== undefined) {
     const dp = path.child("default");
-    const value = structuredClone(s.default);
-    if (!insideMeta) {
+    if (insideMeta) {
+      const obj = surround(structuredClone(s.default));
+      const rs = asResourceRoot(root);
+      const coerceErr = obj ? coerceEmbedded(obj, rs, null, []) : undefined;
+      const metaErrs = obj && !coerceErr ? validateEmbedded(obj, rs, null) : [];
+      if (coerceErr) errs.push(invalid(dp, badValue(s.default), `must result in valid metadata: ${coerceErr.toString()}`));
+      else if (metaErrs.length > 0) errs.push(invalid(dp, badValue(s.default), `must result in valid metadata: ${aggregateMessage(metaErrs)}`));
+      else errs.push(...validateAgainst(compileValueSchema(p, { forResources: false }), structuredClone(s.default), dp));
+    } else {
+      const value = structuredClone(s.default);
       const pruned = structuredClone(s.default);
       pruneUnknown(pruned, s, s.embeddedResource, false);
       if (!jsonEqual(pruned, s.default)) errs.push(invalid(dp, badValue(s.default), "must not have unknown fields"));
-    }
-    const coerceErr = coerceEmbedded(value, s, dp, []);
-    if (coerceErr) {
-      errs.push(coerceErr);
-    } else {
-      const metaErrs = validateEmbedded(value, s, dp);
-      if (metaErrs.length > 0) errs.push(...metaErrs);
-      else errs.push(...validateAgainst(compileValueSchema(p, { forResources: false }), value, dp));
+      const coerceErr = coerceEmbedded(value, s, dp, []);
+      if (coerceErr) {
+        errs.push(coerceErr);
+      } else {
+        const metaErrs = validateEmbedded(value, s, dp);
+        if (metaErrs.length > 0) errs.push(...metaErrs);
+        else errs.push(...validateAgainst(compileValueSchema(p, { forResources: false }), value, dp));
+      }
     }
   }
   const items = has(p.items) && !Array.isArray(p.items) ? (p.items as Props) : undefined;
-  if (items && s.items) errs.push(...defaultErrors(items, s.items, path.child("items"), insideMeta));
+  if (items && s.items) errs.push(...defaultErrors(items, s.items, path.child("items"), insideMeta, root, (v) => surround([v])));
   for (const [k, sub] of Object.entries(p.properties ?? {})) {
     const ss = s.properties?.get(k);
     if (!ss) continue;
     const subInsideMeta = insideMeta || (s.embeddedResource && metaFields.has(k));
-    errs.push(...defaultErrors(sub, ss, path.child("properties").key(k), subInsideMeta));
+    errs.push(...defaultErrors(sub, ss, path.child("properties").key(k), subInsideMeta, root, (v) => surround({ [k]: v })));
   }
   return errs;
 }
@@ -574,7 +599,10 @@ export function validateCRDSchema(schema: Props, path: FieldPath, opts: Structur
   } else {
     const se = validateStructural(schema, path);
     if (se.length > 0) errs.push(...se);
-    else errs.push(...defaultErrors(schema, asResourceRoot(toStructural(schema)), path, false));
+    else {
+      const root = asResourceRoot(toStructural(schema));
+      errs.push(...defaultErrors(schema, root, path, false, root, resourceRoot));
+    }
   }
   errs.push(...openAPISchemaErrors(schema, path, { allowDefaults: true, disallowDefaultsReason: "", insideResourceMeta: false }, true));
   if (errs.length === 0 && initErr) errs.push(initErr);
