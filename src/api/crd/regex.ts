@@ -284,7 +284,8 @@ class Translator {
       if (this.names.has(name)) throw new ReError("duplicate capture group name", name);
       this.names.add(name);
       this.groupFlags.push({ ...this.flags });
-      this.out += `(?<${name}>`;
+      // Names matter only to Go's parser; an ECMAScript name must be an identifier ("1a" is not).
+      this.out += "(";
       this.pos += named[0].length;
       this.lastAtom = "none";
       return;
