@@ -29,6 +29,14 @@ describe("Go regexp parse errors", () => {
     ["(?=x)", "error parsing regexp: invalid or unsupported Perl syntax: `(?=`"],
     ["(?!x)", "error parsing regexp: invalid or unsupported Perl syntax: `(?!`"],
     ["a\\", "error parsing regexp: trailing backslash at end of expression: ``"],
+    ["(?<=x)", "error parsing regexp: invalid named capture: `(?<=x)`"],
+    ["(?P<x>a)(?P<x>b)", "error parsing regexp: duplicate capture group name: `x`"],
+    ["x{2,1}", "error parsing regexp: invalid repeat count: `{2,1}`"],
+    ["(a{1000}){1000}", "error parsing regexp: invalid repeat count: `{1000}`"],
+    ["\\x{110000}", "error parsing regexp: invalid escape sequence: `\\x{110000`"],
+    ["[[:foo:]]", "error parsing regexp: invalid character class range: `[:foo:]`"],
+    ["\\p{Foo}", "error parsing regexp: invalid character class range: `\\p{Foo}`"],
+    ["\\C", "error parsing regexp: invalid escape sequence: `\\C`"],
   ];
   for (const [p, want] of cases) it(p, () => assert.equal(error(p), want));
 
@@ -84,5 +92,34 @@ describe("matching as Go does", () => {
     assert.ok(matches("^[\\w.-]+@[a-z]+\\.com$", "a.b-c@x.com"));
     assert.ok(matches("^[^/]+$", "abc"));
     assert.ok(!matches("^[^/]+$", "a/c"));
+  });
+});
+
+describe("linear-time matching", () => {
+  // A backtracking engine takes exponential time here (2^36 paths); RE2 is linear in the input.
+  it("a nested-quantifier pattern against a long non-matching string returns", { timeout: 5000 }, () => {
+    const s = "a".repeat(36) + "b";
+    assert.equal(matches("^(a+)+$", s), false);
+    assert.equal(matches("^(a|a)*$", s), false);
+    assert.equal(matches("^(a*)*b$", "a".repeat(5000) + "c"), false);
+    assert.equal(matches("^(a+)+$", "a".repeat(36)), true);
+  });
+
+  it("Go-only syntax through the RE2 engine", { timeout: 5000 }, () => {
+    assert.ok(matches("(?i)^straße$", "STRASSE") === false, "simple folding only, as Go");
+    assert.ok(matches("(?i)^k$", "\u212a"), "Kelvin sign folds to k, as Go");
+    assert.ok(matches("^\\Qa+b\\E+$", "a+bbb"));
+    assert.ok(!matches("^\\Qa+b\\E$", "aab"));
+    assert.ok(matches("^[[:^digit:]]+$", "abc"));
+    assert.ok(!matches("^[[:^digit:]]+$", "a1"));
+    assert.ok(matches("^[[:xdigit:][:space:]]+$", "dead beef"));
+    assert.ok(matches("^\\pL\\PL$", "é1"));
+    assert.ok(!matches("^\\pL$", "1"));
+    assert.ok(matches("^\\p{Han}+$", "漢字"));
+    assert.ok(matches("^\\p{^Greek}$", "a"));
+    assert.ok(matches("^(?U)a+$", "aaa"), "ungreedy still matches the whole");
+    assert.ok(matches("^(?P<n>x)(?<m>y)$", "xy"));
+    assert.ok(matches("^\\101\\x41\\x{41}$", "AAA"), "octal and hex escapes");
+    assert.ok(matches("^a{,2}$", "a{,2}"), "a brace that starts no repeat is literal");
   });
 });

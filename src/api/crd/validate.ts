@@ -25,7 +25,7 @@ import {
 } from "../fielderrors.js";
 import { formatChecker, supportedFormat } from "./formats.js";
 import { badValue, goFloat, goV, isGoInt } from "./gofmt.js";
-import { compileGoRegexp } from "./regex.js";
+import { compileGoRegexp, type GoMatcher } from "./regex.js";
 import { ext } from "./props.js";
 
 export interface ValueSchema {
@@ -47,7 +47,7 @@ export interface ValueSchema {
   readonly maxLength: number | undefined;
   readonly minLength: number | undefined;
   readonly pattern: string;
-  readonly re: RegExp | undefined;
+  readonly re: GoMatcher | undefined;
   readonly reError: string | undefined;
   readonly maxItems: number | undefined;
   readonly minItems: number | undefined;
@@ -91,7 +91,7 @@ export function compileValueSchema(p: JSONSchemaProps, opts: CompileOptions): Va
       if (format === "float" || format === "double") numFormat = format;
     }
   }
-  let re: RegExp | undefined;
+  let re: GoMatcher | undefined;
   let reError: string | undefined;
   if (p.pattern) {
     const c = compileGoRegexp(p.pattern);
