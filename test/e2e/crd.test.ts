@@ -307,6 +307,37 @@ spec:
     const raw = await k(["get", "--raw", "/apis/stable.example.com/v1/namespaces/default/crontabs"]);
     assert.notEqual(raw.code, 0);
   });
+
+  it("a CRD being deleted waits for custom resources its finalizers hold, and takes no new ones", async () => {
+    const widgets = `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.stable.example.com
+spec:
+  group: stable.example.com
+  scope: Cluster
+  names: {plural: widgets, kind: Widget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+`;
+    const widget = (name: string, finalizer = ""): string => `apiVersion: stable.example.com/v1\nkind: Widget\nmetadata:\n  name: ${name}\n${finalizer ? `  finalizers: [${finalizer}]\n` : ""}`;
+    ok(await k(["apply", "-f", "-"], widgets), "apply widgets crd");
+    ok(await k(["wait", "--for", "condition=established", "--timeout=20s", "crd/widgets.stable.example.com"]), "established");
+    ok(await k(["create", "-f", "-"], widget("held", "example.com/hold")), "create held widget");
+    ok(await k(["create", "-f", "-"], widget("free")), "create free widget");
+    ok(await k(["delete", "crd", "widgets.stable.example.com", "--wait=false"]), "delete crd");
+    ok(await k(["wait", "--for", "jsonpath={.status.conditions[?(@.type==\"Terminating\")].reason}=InstanceDeletionCheck", "--timeout=20s", "crd/widgets.stable.example.com"]), "terminating, waiting for the held widget");
+    assert.match(ok(await k(["get", "crd", "widgets.stable.example.com", "-o", "jsonpath={.metadata.finalizers}"]), "finalizers"), /customresourcecleanup\.apiextensions\.k8s\.io/);
+    const refused = await k(["create", "-f", "-"], widget("late"));
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /create not allowed while custom resource definition is terminating/);
+    assert.match(ok(await k(["get", "widgets", "-o", "name"]), "get widgets"), /^widget\.stable\.example\.com\/held\n$/);
+    ok(await k(["patch", "widget", "held", "--type", "merge", "-p", '{"metadata":{"finalizers":null}}']), "release the held widget");
+    ok(await k(["wait", "--for", "delete", "--timeout=20s", "crd/widgets.stable.example.com"]), "crd gone");
+  });
 });
 
 describe("CustomResourceDefinitions across a restart", () => {

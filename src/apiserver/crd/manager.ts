@@ -120,6 +120,8 @@ export class CrdManager {
     while (this.queue.size > 0 && !this.abort.signal.aborted) {
       const name = this.queue.values().next().value as string;
       this.queue.delete(name);
+      // Other work gets its turn between CRDs (an in-memory store answers without yielding).
+      await new Promise((r) => setImmediate(r));
       try {
         await this.reconcile(name);
       } catch (err) {
@@ -277,7 +279,8 @@ export class CrdManager {
       const info = customResourceInfo(d);
       if (info) info.terminating = true;
     }
-    await this.setTerminating(name, "InstanceDeletionInProgress", "CustomResource deletion is in progress");
+    // Set once: flipping between reasons on every pass would be a write, an event and a pass again.
+    if (condition(crd, "Terminating")?.reason === "InstanceDeletionPending") await this.setTerminating(name, "InstanceDeletionInProgress", "CustomResource deletion is in progress");
     const store = served?.defs[0] ? this.deps.stores.get(served.defs[0]) : undefined;
     if (store) {
       const { items } = await store.list("");

@@ -110,7 +110,11 @@ export function restHandler(deps: RestDeps): (ctx: HttpContext) => Promise<void>
     }
     if (!verbs.includes(info.verb)) throw status.methodNotSupported(store.qualified, info.verb);
     // A CRD being deleted takes no new custom resources (upstream's crdHandler).
-    if (info.verb === "create" && customResourceInfo(def)?.terminating) throw status.methodNotSupported(store.qualified, info.verb);
+    if (info.verb === "create" && customResourceInfo(def)?.terminating) {
+      const err = status.methodNotSupported(store.qualified, info.verb);
+      err.status.message = "create not allowed while custom resource definition is terminating";
+      throw err;
+    }
     switch (info.verb) {
       case "get":
         return r.get(info.name);
