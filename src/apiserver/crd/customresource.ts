@@ -4,7 +4,7 @@
 // compiled schema for pruning, defaulting and validation, its printer columns and its
 // status/scale subresources.
 import type { CustomResourceColumnDefinition, CustomResourceDefinition, CustomResourceDefinitionVersion, JSONSchemaProps } from "kubernetes-types/apiextensions/v1.js";
-import { applyDefaults, compileSchema, prune, validateObject, type CompiledSchema } from "../../api/crd/schema.js";
+import { applyDefaults, compileSchema, pruneObject, validateObject, validateObjectUpdate, validateStatusUpdate, type CompiledSchema } from "../../api/crd/schema.js";
 import type { FieldError } from "../../api/fielderrors.js";
 import type { ColumnType, KubeObject, ResourceDefinition, SubresourceName, TableColumn } from "../registry/types.js";
 import { genericMeta as validateMeta, genericMetaUpdate as validateMetaUpdate } from "./meta.js";
@@ -162,8 +162,10 @@ function versionDefinition(crd: CustomResourceDefinition, v: CustomResourceDefin
         if (hasStatus) delete obj["status"];
       },
       validate: (obj) => [...validateMeta(obj, namespaced), ...schemaErrors(schema, obj)],
-      validateUpdate: (obj, old) => [...validateMetaUpdate(obj, old), ...schemaErrors(schema, obj)],
-      validateStatusUpdate: (obj, old) => [...validateMetaUpdate(obj, old), ...schemaErrors(schema, obj)],
+      // Updates ratchet (upstream's CRDValidationRatcheting): a value that did not change may stay invalid.
+      validateUpdate: (obj, old) => [...validateMetaUpdate(obj, old), ...validateObjectUpdate(schema, obj as Record<string, unknown>, old as Record<string, unknown>)],
+      // Through /status only status is validated against the schema (upstream's status strategy).
+      validateStatusUpdate: (obj, old) => [...validateMetaUpdate(obj, old), ...validateStatusUpdate(schema, obj as Record<string, unknown>, old as Record<string, unknown>)],
       // Without a status subresource status is ordinary content: written with the rest, and a
       // change of anything but metadata bumps generation (upstream's CR strategy).
       statusFields: hasStatus ? ["status"] : [],
@@ -199,7 +201,11 @@ function deprecationWarning(crd: CustomResourceDefinition, v: CustomResourceDefi
   return better.length > 0 ? `${msg}; use ${group}/${better[0]} ${kind}` : msg;
 }
 
-/** Prunes unknown fields of a custom resource; their paths as fieldValidation reports them (`spec.foo`). */
-export function pruneCustomResource(info: CustomResourceInfo, obj: KubeObject): string[] {
-  return prune(info.schema, obj as Record<string, unknown>).map((p) => p.replace(/^\./, ""));
+/**
+ * Prunes unknown fields of a custom resource; their paths as fieldValidation reports them
+ * (`spec.foo`), and upstream's decode error when an embedded resource is not object-shaped.
+ */
+export function pruneCustomResource(info: CustomResourceInfo, obj: KubeObject): { readonly unknown: string[]; readonly error?: string } {
+  const r = pruneObject(info.schema, obj as Record<string, unknown>);
+  return r.error ? { unknown: r.unknownFields, error: String(r.error) } : { unknown: r.unknownFields };
 }

@@ -90,12 +90,8 @@ function validateVersion(v: CustomResourceDefinitionVersion, path: FieldPath, st
     const schemaPath = path.child("schema", "openAPIV3Schema");
     if (!isObj(schema)) errs.push(invalid(schemaPath, "", "must be an object"));
     else {
-      if (v.subresources?.status !== undefined && v.subresources.status !== null) {
-        // The root of a schema with a status subresource may only say what properties and required do.
-        const extra = Object.keys(schema).filter((k) => !["properties", "required", "type", "description", "x-kubernetes-preserve-unknown-fields", "x-kubernetes-validations"].includes(k));
-        if (extra.length > 0) errs.push(invalid(schemaPath, "", `must only have "properties", "required" or "description" at the root if the status subresource is enabled`));
-      }
-      errs.push(...validateStructuralSchema(schema as JSONSchemaProps, schemaPath));
+      // With a status subresource upstream restricts the root's keywords (the library says how).
+      errs.push(...validateStructuralSchema(schema as JSONSchemaProps, schemaPath, { statusSubresource: v.subresources?.status !== undefined && v.subresources.status !== null }));
     }
   }
   const subs = v.subresources;

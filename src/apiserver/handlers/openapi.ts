@@ -109,8 +109,10 @@ export class OpenAPIService {
       // Root metadata is ObjectMeta, decoded as for any kind: unknown fields go (and are reported) too.
       const meta = obj.metadata;
       const m = meta && typeof meta === "object" ? this.get(def).walker.check("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta", meta as KubeObject) : { unknown: [] };
-      const unknown = [...m.unknown.map((u) => `metadata.${u}`), ...pruneCustomResource(info, obj)];
-      return m.typeError ? { unknown, typeError: m.typeError } : { unknown };
+      const pruned = pruneCustomResource(info, obj);
+      const unknown = [...m.unknown.map((u) => `metadata.${u}`), ...pruned.unknown];
+      const typeError = m.typeError ?? pruned.error;
+      return typeError ? { unknown, typeError } : { unknown };
     }
     return this.get(def).walker.check(def.definition, obj);
   }
