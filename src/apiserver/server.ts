@@ -52,6 +52,8 @@ import { bootstrap } from "./bootstrap.js";
 import type { NamespacePhase } from "./admission/namespacelifecycle.js";
 import { OpenAPIService } from "./handlers/openapi.js";
 import { ensureKubeletClientCert } from "./proxy/certs.js";
+import { CrdManager } from "./crd/manager.js";
+import { CRD_GROUP } from "./crd/definition.js";
 import { subresourceProxy, upgradeHeads } from "./proxy/index.js";
 import { DEFAULT_SERVICE_CLUSTER_IP_RANGE, DEFAULT_SERVICE_NODE_PORT_RANGE, PortRange, ServiceNetworking, defaultAdvertiseAddress, parseServiceCIDRs, type ServiceCIDR } from "./allocators/index.js";
 
@@ -190,6 +192,7 @@ export class ApiServer {
   private stores = new Map<ResourceDefinition, ResourceStore>();
   private serviceNetworking: ServiceNetworking | undefined;
   private metricsScraper: Scraper | undefined;
+  private crdManager: CrdManager | undefined;
 
   constructor(readonly options: ApiServerOptions) {
     this.registry = new Registry(options.resources);
@@ -305,6 +308,19 @@ export class ApiServer {
     for (const def of o.resources) this.stores.set(def, new ResourceStore(def, { store, cache, admission, trackManagedFields, ...(networking && def === svcDef ? { hooks: networking.hooks() } : {}) }));
     const pcDef = this.registry.lookup("scheduling.k8s.io", "v1", "priorityclasses");
     await bootstrap({ ...(nsDef ? { namespaces: this.stores.get(nsDef)! } : {}), ...(pcDef ? { priorityClasses: this.stores.get(pcDef)! } : {}) });
+    // CustomResourceDefinitions in the store are served again before the server reports ready.
+    const crdDef = this.registry.lookup(CRD_GROUP, "v1", "customresourcedefinitions");
+    if (crdDef) {
+      this.crdManager = new CrdManager({
+        crds: this.stores.get(crdDef)!,
+        registry: this.registry,
+        cache,
+        stores: this.stores,
+        makeStore: (def) => new ResourceStore(def, { store, cache, admission, trackManagedFields }),
+        log: log.child({ component: "customresourcedefinitions" }),
+      });
+      await this.crdManager.start();
+    }
 
     // Bearer tokens: the token file's, then ServiceAccount tokens; asked by requests and by TokenReviews.
     const tokens = [...(o.tokenAuthFile ? [await tokenFileAuthenticator(o.tokenAuthFile, o.apiAudiences)] : []), serviceAccounts.authenticator()];
@@ -489,6 +505,7 @@ export class ApiServer {
   async stop(): Promise<void> {
     this.ready = false;
     this.metricsScraper?.stop();
+    await this.crdManager?.stop();
     // Takes this server out of the `kubernetes` endpoints while the store is still open.
     await this.serviceNetworking?.stop();
     this.serviceNetworking = undefined;

@@ -370,3 +370,41 @@ describe("markStored", () => {
     assert.equal(jsonOfStored(markStored({}, k)), undefined);
   });
 });
+
+describe("WatchCache prefixes added while it runs", () => {
+  it("lists what a prefix holds, then follows it without losing or repeating events; removed, it is gone", async () => {
+    const store = await MemoryStore.open();
+    const cache = new WatchCache(store, ["/registry/pods/"], { historySize: 100, watcherQueueLimit: 100, root: "/registry/" });
+    await cache.start();
+    try {
+      const prefix = "/registry/stable.example.com/crontabs/";
+      const before = await store.create(`${prefix}default/a`, enc({ apiVersion: "stable.example.com/v1", kind: "CronTab", metadata: { name: "a", namespace: "default" } }));
+      assert.equal(cache.hasPrefix(prefix), false);
+      // Writes while the prefix is being added land in the cache once, in order.
+      const adding = cache.addPrefix(prefix);
+      const during = store.create(`${prefix}default/b`, enc({ apiVersion: "stable.example.com/v1", kind: "CronTab", metadata: { name: "b", namespace: "default" } }));
+      await adding;
+      const b = await during;
+      assert.ok(await cache.waitFor(b.modRevision, 3000));
+      const r = cache.resource(prefix);
+      assert.deepEqual(r.list().map((o) => o.object.metadata?.name), ["a", "b"]);
+      assert.equal(r.get(`${prefix}default/a`)?.revision, before.modRevision);
+      const w = r.watch(prefix, undefined, b.modRevision);
+      const c = await store.create(`${prefix}default/c`, enc({ apiVersion: "stable.example.com/v1", kind: "CronTab", metadata: { name: "c", namespace: "default" } }));
+      assert.ok(await cache.waitFor(c.modRevision, 3000));
+      assert.equal(r.size, 3);
+      const ev = w.takeNow();
+      assert.equal(ev?.type, "ADDED");
+      assert.equal(ev?.object.object.metadata?.name, "c");
+      cache.removePrefix(prefix);
+      assert.equal(cache.hasPrefix(prefix), false);
+      assert.throws(() => cache.resource(prefix));
+      // Events of a removed prefix are dropped, not an error.
+      const d = await store.create(`${prefix}default/d`, enc({ metadata: { name: "d" } }));
+      assert.ok(await cache.waitFor(d.modRevision, 3000));
+    } finally {
+      await cache.stop();
+      await store.close();
+    }
+  });
+});

@@ -761,12 +761,62 @@ export class WatchCache {
    */
   private readonly ahead = new Map<string, CachedObject>();
 
+  private readonly prefixes: Set<string>;
+  /** Prefixes being added (addPrefix): their events wait here until the initial list is in. */
+  private readonly adding = new Map<string, WatchEvent[]>();
+  /** Events of a prefix at or below this revision are already in its initial list. */
+  private readonly loadedAt = new Map<string, number>();
+
   constructor(
     private readonly store: Store,
-    private readonly prefixes: readonly string[],
+    prefixes: readonly string[],
     private readonly opts: WatchCacheOptions,
   ) {
+    this.prefixes = new Set(prefixes);
     this.parsed = new ParsedObjects(DEFAULT_PARSED_OBJECTS);
+  }
+
+  /**
+   * Starts caching one more prefix while the cache runs (a CustomResourceDefinition's
+   * resource): lists it at the store's current revision, then applies what the storage watch
+   * brought for it meanwhile. Resolves once the cache has seen that revision.
+   */
+  async addPrefix(prefix: string): Promise<void> {
+    if (this.prefixes.has(prefix) || this.adding.has(prefix)) return;
+    const pending: WatchEvent[] = [];
+    this.adding.set(prefix, pending);
+    try {
+      const rev = await this.store.currentRevision();
+      const objs: CachedObject[] = [];
+      let token: string | undefined;
+      do {
+        const page = await this.store.list(prefix, { revision: rev, limit: 5000, ...(token ? { continue: token } : {}) });
+        for (const kv of page.kvs) objs.push(CachedObject.decode(kv, kv.modRevision, this.parsed));
+        token = page.continue;
+      } while (token);
+      const cache = new ResourceCache(prefix, this.opts.historySize, this.opts.watcherQueueLimit, () => this.rev, rev, { windowMs: this.opts.historyWindowMs ?? 0, parsed: this.parsed });
+      cache.load(objs);
+      for (const ev of pending) if (ev.revision > rev) cache.apply(ev);
+      this.loadedAt.set(prefix, rev);
+      this.caches.set(prefix, cache);
+      this.prefixes.add(prefix);
+      await this.waitFor(rev, 3000);
+    } finally {
+      this.adding.delete(prefix);
+    }
+  }
+
+  /** Stops caching a prefix added with addPrefix; its watches end. */
+  removePrefix(prefix: string): void {
+    this.prefixes.delete(prefix);
+    this.loadedAt.delete(prefix);
+    this.caches.get(prefix)?.closeWatchers(null);
+    this.caches.delete(prefix);
+  }
+
+  /** Whether the cache holds `prefix`. */
+  hasPrefix(prefix: string): boolean {
+    return this.caches.has(prefix);
   }
 
   get revision(): number {
@@ -795,6 +845,7 @@ export class WatchCache {
     for (const c of this.caches.values()) c.closeWatchers(new WatcherTooSlowError("watch cache is being rebuilt"));
     this.caches.clear();
     this.ahead.clear();
+    this.loadedAt.clear();
     for (const prefix of this.prefixes) {
       const cache = new ResourceCache(prefix, this.opts.historySize, this.opts.watcherQueueLimit, () => this.rev, rev, { windowMs: this.opts.historyWindowMs ?? 0, parsed: this.parsed });
       cache.load(loaded.get(prefix) ?? []);
@@ -855,7 +906,12 @@ export class WatchCache {
   }
 
   private dispatch(ev: WatchEvent): void {
-    const cache = this.cacheForKey(ev.kv.key);
+    let cache = this.cacheForKey(ev.kv.key);
+    if (this.adding.size > 0 || this.loadedAt.size > 0) {
+      for (const [prefix, pending] of this.adding) if (ev.kv.key.startsWith(prefix)) pending.push(ev);
+      // An added prefix's initial list already holds what happened up to its revision.
+      if (cache !== undefined && ev.revision <= (this.loadedAt.get(cache.prefix) ?? 0)) cache = undefined;
+    }
     this.rev = ev.revision;
     const ahead = this.ahead.get(ev.kv.key);
     if (ahead !== undefined && ev.revision >= ahead.revision) this.ahead.delete(ev.kv.key);

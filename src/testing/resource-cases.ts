@@ -444,6 +444,13 @@ export const resourceCases: Readonly<Record<string, readonly ResourceCase[]>> = 
       expect: { roleRef: { apiGroup: "rbac.authorization.k8s.io" }, subjects: bindingSubjectDefaults },
     },
   ],
+  "apiextensions.k8s.io/v1/CustomResourceDefinition": [
+    {
+      body: { metadata: { name: "crontabs.stable.example.com" }, spec: { group: "stable.example.com", scope: "Namespaced", names: { plural: "crontabs", kind: "CronTab" }, versions: [{ name: "v1", served: true, storage: true, schema: { openAPIV3Schema: { type: "object" } } }] } },
+      // SetDefaults_CustomResourceDefinitionSpec (v1).
+      expect: { spec: { conversion: { strategy: "None" }, names: { singular: "crontab", listKind: "CronTabList" } } },
+    },
+  ],
   "storage.k8s.io/v1/StorageClass": [
     { body: { provisioner: "kubernetes.io/no-provisioner", parameters: { type: "local" } }, expect: { reclaimPolicy: "Delete", volumeBindingMode: "Immediate" } },
   ],

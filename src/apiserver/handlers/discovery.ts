@@ -47,7 +47,16 @@ export class Discovery {
   constructor(
     private readonly registry: Registry,
     private readonly virtual: readonly VirtualResource[],
-  ) {}
+  ) {
+    // Custom resources come and go with their CRDs.
+    registry.onChange(() => this.invalidate());
+  }
+
+  /** Drops the cached documents (the served resources changed). */
+  invalidate(): void {
+    this.legacyCache.clear();
+    this.aggregatedCache = {};
+  }
 
   /** Served groups: the registry's, plus groups only virtual resources live in. */
   private groups(): { name: string; versions: string[] }[] {

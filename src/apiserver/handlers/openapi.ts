@@ -10,6 +10,8 @@ import { sendJSON, sendRaw, type HttpContext } from "../http.js";
 import { notFoundResource } from "./rest.js";
 import { virtualDefinition, type VirtualResource } from "./virtual.js";
 import type { SchemaTarget } from "../decode.js";
+import { customResourceInfo, pruneCustomResource } from "../crd/customresource.js";
+import { buildCustomResourceDocument } from "../crd/openapi.js";
 
 const defaultVerbs = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
 
@@ -40,7 +42,18 @@ export class OpenAPIService {
   constructor(
     private readonly registry: Registry,
     private readonly virtual: readonly VirtualResource[] = [],
-  ) {}
+  ) {
+    // Custom resources come and go: documents are built again, with new hashes (client-go keys
+    // its cache of group-version documents by the root's serverRelativeURL).
+    registry.onChange(() => this.invalidate());
+  }
+
+  /** Drops every built document (the served resources changed). */
+  invalidate(): void {
+    this.built.clear();
+    this.root = undefined;
+    this.patchSchemas.clear();
+  }
 
   private groupVersions(): GroupVersion[] {
     const gvs = this.registry.groups().flatMap((g) => g.versions.map((version) => ({ group: g.name, version })));
@@ -60,7 +73,19 @@ export class OpenAPIService {
     const path = groupVersionPath(gv);
     let b = this.built.get(path);
     if (!b) {
-      const doc = buildGroupVersionDocument(gv, this.resourcesOf(gv));
+      const defs = this.registry.resourcesOf(gv.group, gv.version);
+      const custom = defs.flatMap((d) => {
+        const info = customResourceInfo(d);
+        return info ? [{ def: d, info, resource: openAPIResourceOf(d) }] : [];
+      });
+      const doc =
+        custom.length > 0
+          ? buildCustomResourceDocument(
+              gv,
+              custom,
+              this.resourcesOf(gv).filter((r) => !custom.some((c) => c.def.plural === r.plural)),
+            )
+          : buildGroupVersionDocument(gv, this.resourcesOf(gv));
       const { body, hash } = serializeOpenAPIDocument(doc);
       b = { doc, body, hash, walker: new SchemaWalker(doc.components.schemas as Record<string, SchemaObject>) };
       this.built.set(path, b);
@@ -78,6 +103,17 @@ export class OpenAPIService {
   }
 
   checkSchema(def: SchemaTarget, obj: KubeObject): SchemaCheck {
+    // A custom resource is pruned by its CRD's schema (upstream's structural pruning).
+    const info = customResourceInfo(def as ResourceDefinition);
+    if (info) {
+      // Root metadata is ObjectMeta, decoded as for any kind: unknown fields go (and are reported) too.
+      const meta = obj.metadata;
+      const m = meta && typeof meta === "object" ? this.get(def).walker.check("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta", meta as KubeObject) : { unknown: [] };
+      const pruned = pruneCustomResource(info, obj);
+      const unknown = [...m.unknown.map((u) => `metadata.${u}`), ...pruned.unknown];
+      const typeError = m.typeError ?? pruned.error;
+      return typeError ? { unknown, typeError } : { unknown };
+    }
     return this.get(def).walker.check(def.definition, obj);
   }
 

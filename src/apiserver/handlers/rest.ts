@@ -22,6 +22,7 @@ import { setStatusCondition } from "../../api/conditions.js";
 import { schemaTargetOf, type VirtualResource } from "./virtual.js";
 import { FieldPath, invalid, required, type FieldError } from "../../api/fielderrors.js";
 import { invalidFromFieldErrors } from "../rest/invalid.js";
+import { customResourceInfo } from "../crd/customresource.js";
 
 export interface RestDeps {
   readonly registry: Registry;
@@ -58,6 +59,9 @@ export function restHandler(deps: RestDeps): (ctx: HttpContext) => Promise<void>
     const def = deps.registry.lookup(info.apiGroup, info.apiVersion, legacyBinding ? "pods" : info.resource);
     if (!def) throw notFoundResource();
     const store = deps.stores.get(def)!;
+    // Every request to a deprecated custom resource version says so (upstream's crdHandler).
+    const deprecation = customResourceInfo(def)?.deprecationWarning;
+    if (deprecation !== undefined) ctx.warnings.push(deprecation);
     // A namespaced resource is reachable with or without a namespace (cluster-wide list/watch);
     // a cluster-scoped one never under /namespaces/NS/ (except namespaces themselves).
     if (!def.namespaced && info.namespace !== "" && def.plural !== "namespaces") throw notFoundResource();
@@ -105,6 +109,12 @@ export function restHandler(deps: RestDeps): (ctx: HttpContext) => Promise<void>
       }
     }
     if (!verbs.includes(info.verb)) throw status.methodNotSupported(store.qualified, info.verb);
+    // A CRD being deleted takes no new custom resources (upstream's crdHandler).
+    if (info.verb === "create" && customResourceInfo(def)?.terminating) {
+      const err = status.methodNotSupported(store.qualified, info.verb);
+      err.status.message = "create not allowed while custom resource definition is terminating";
+      throw err;
+    }
     switch (info.verb) {
       case "get":
         return r.get(info.name);
@@ -277,6 +287,10 @@ class Request {
     const manager = this.fieldManager();
     const force = queryBool(this.q, "force") === true;
     const isApply = contentType === "application/apply-patch+yaml";
+    // Custom resources have no Go types to read patch strategies from: upstream refuses strategic merge patches.
+    if (customResourceInfo(this.def) && contentType !== "application/json-patch+json" && contentType !== "application/merge-patch+json" && !isApply) {
+      throw new status.StatusError({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message: `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`, reason: "UnsupportedMediaType", code: 415 });
+    }
     if (isApply && this.q.get("fieldManager") === null) {
       throw status.invalid("meta.k8s.io", "PatchOptions", "", [{ text: "fieldManager: Required value: is required for apply patch", cause: { reason: "FieldValueRequired", message: "Required value: is required for apply patch", field: "fieldManager" } }]);
     }

@@ -58,6 +58,7 @@ void test("every resource of the brief is declared once, with upstream's discove
     ["storage.k8s.io", "v1", "volumeattachments", [], []],
     ["storage.k8s.io", "v1", "csistoragecapacities", [], []],
     ["node.k8s.io", "v1", "runtimeclasses", [], []],
+    ["apiextensions.k8s.io", "v1", "customresourcedefinitions", ["crd", "crds"], ["api-extensions"]],
   ];
   for (const [g, v, p, shortNames, categories] of want) {
     const d = defs.find((x) => x.group === g && x.version === v && x.plural === p);

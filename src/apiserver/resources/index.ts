@@ -17,6 +17,7 @@ import { rbacResources } from "./rbac.js";
 import { priorityClasses } from "./scheduling.js";
 import { csiResources } from "./csi.js";
 import { storageClasses } from "./storage.js";
+import { customResourceDefinitions } from "../crd/definition.js";
 
 function byName(defs: readonly ResourceDefinition[]): ResourceDefinition[] {
   return [...defs].sort((a, b) => (a.plural < b.plural ? -1 : a.plural > b.plural ? 1 : 0));
@@ -35,6 +36,7 @@ export function builtinResources(): readonly ResourceDefinition[] {
     podDisruptionBudgets,
     ...byName(rbacResources),
     ...byName([storageClasses, ...csiResources]),
+    customResourceDefinitions,
     priorityClasses,
     leases,
     runtimeClasses,
