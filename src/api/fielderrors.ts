@@ -322,12 +322,18 @@ export function formatBadValue(v: unknown): string {
   return JSON.stringify(v) ?? String(v);
 }
 
-/** Go's %v for a number: integers in decimal, others as strconv 'g' with shortest precision. */
+/** Go's %v for a number: integers in decimal, others as a float64 (goFloat). */
 export function goFormatNumber(n: number): string {
+  if (Number.isInteger(n) && Math.abs(n) < 1e21) return BigInt(n).toString();
+  return goFloat(n);
+}
+
+/** Go's %v of a float64: strconv 'g' with the shortest precision, %e from exponent 6 (1e+06). */
+export function goFloat(n: number): string {
   if (Number.isNaN(n)) return "NaN";
   if (n === Infinity) return "+Inf";
   if (n === -Infinity) return "-Inf";
-  if (Number.isInteger(n) && Math.abs(n) < 1e21) return BigInt(n).toString();
+  if (n === 0) return Object.is(n, -0) ? "-0" : "0";
   const [mant = "0", expStr = "0"] = Math.abs(n).toExponential().split("e");
   const digits = mant.replace(".", "");
   const exp = Number(expStr);

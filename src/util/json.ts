@@ -45,3 +45,24 @@ export function canonicalJson(v: unknown): string {
   }
   return JSON.stringify(v) ?? "null";
 }
+
+/** The value at `path` (field names) in a JSON object, or undefined where the path leaves objects. */
+export function getPath(obj: unknown, path: readonly string[]): unknown {
+  let cur = obj;
+  for (const p of path) {
+    if (typeof cur !== "object" || cur === null) return undefined;
+    cur = (cur as Record<string, unknown>)[p];
+  }
+  return cur;
+}
+
+/** Sets the value at `path`, making (or replacing non-object values with) objects on the way. */
+export function setPath(obj: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  let cur = obj;
+  for (const p of path.slice(0, -1)) {
+    const next = cur[p];
+    if (typeof next !== "object" || next === null) cur[p] = {};
+    cur = cur[p] as Record<string, unknown>;
+  }
+  cur[path[path.length - 1]!] = value;
+}

@@ -1,28 +1,7 @@
 // Renderings of JSON values the way Go's fmt prints the `interface{}` values upstream holds
 // after decoding a custom resource (integers as int64, other numbers as float64, objects as
 // map[string]interface{}, arrays as []interface{}), for messages that embed them.
-import { GoRendered, compareGoStrings, goQuote } from "../fielderrors.js";
-
-/** Go's %v of a float64: strconv 'g' with the shortest precision, %e from exponent 6 (1e+06). */
-export function goFloat(n: number): string {
-  if (Number.isNaN(n)) return "NaN";
-  if (n === Infinity) return "+Inf";
-  if (n === -Infinity) return "-Inf";
-  if (n === 0) return Object.is(n, -0) ? "-0" : "0";
-  const [mant = "0", expStr = "0"] = Math.abs(n).toExponential().split("e");
-  const digits = mant.replace(".", "");
-  const exp = Number(expStr);
-  const sign = n < 0 ? "-" : "";
-  if (exp < -4 || exp >= 6) {
-    const m = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
-    const e = Math.abs(exp).toString().padStart(2, "0");
-    return `${sign}${m}e${exp < 0 ? "-" : "+"}${e}`;
-  }
-  if (exp < 0) return `${sign}0.${"0".repeat(-exp - 1)}${digits}`;
-  const intPart = digits.slice(0, exp + 1).padEnd(exp + 1, "0");
-  const frac = digits.slice(exp + 1);
-  return frac ? `${sign}${intPart}.${frac}` : `${sign}${intPart}`;
-}
+import { GoRendered, compareGoStrings, goFloat, goQuote } from "../fielderrors.js";
 
 /** Whether a JSON number decodes to an int64 upstream (rather than a float64). */
 export function isGoInt(n: number): boolean {

@@ -15,6 +15,7 @@ import {
   FieldError,
   childPath,
   goQuote,
+  goFloat,
   invalid,
   notSupported,
   required,
@@ -24,7 +25,7 @@ import {
   type PathOrNil,
 } from "../fielderrors.js";
 import { formatChecker, supportedFormat } from "./formats.js";
-import { badValue, goFloat, goV, isGoInt } from "./gofmt.js";
+import { badValue, goV, isGoInt } from "./gofmt.js";
 import { compileGoRegexp, type GoMatcher } from "./regex.js";
 import { ext } from "./props.js";
 

@@ -10,6 +10,7 @@ import type { ColumnType, KubeObject, ResourceDefinition, SubresourceName, Table
 import { genericMeta as validateMeta, genericMetaUpdate as validateMetaUpdate } from "./meta.js";
 import { since } from "../resources/print.js";
 import { evaluate, parseJSONPath } from "./jsonpath.js";
+import { getPath } from "../../util/json.js";
 
 /** What the server keeps about a custom resource beyond its ResourceDefinition. */
 export interface CustomResourceInfo {
@@ -75,15 +76,6 @@ function tableOf(columns: readonly CustomResourceColumnDefinition[]): ResourceDe
 
 function pathOf(jsonPath: string): string[] {
   return jsonPath.replace(/^\./, "").split(".");
-}
-
-function getPath(obj: unknown, path: readonly string[]): unknown {
-  let cur = obj;
-  for (const p of path) {
-    if (typeof cur !== "object" || cur === null) return undefined;
-    cur = (cur as Record<string, unknown>)[p];
-  }
-  return cur;
 }
 
 function schemaErrors(schema: CompiledSchema, obj: KubeObject): FieldError[] {

@@ -16,6 +16,7 @@ import { selectionFilter } from "./selection.js";
 import { checkedListOptions } from "./listoptions.js";
 import { managerOrUserAgent, validateFieldManager } from "../patch/index.js";
 import { clone, type JsonObject } from "../patch/json.js";
+import { getPath, setPath } from "../../util/json.js";
 import { evictPod } from "./eviction.js";
 import { scaleTable } from "../resources/print.js";
 import { setStatusCondition } from "../../api/conditions.js";
@@ -513,22 +514,4 @@ function metaSetRV(obj: KubeObject, rv: string | undefined): void {
   obj.metadata = { ...obj.metadata, ...(rv ? { resourceVersion: rv } : {}) };
 }
 
-function getPath(obj: unknown, path: readonly string[]): unknown {
-  let cur = obj;
-  for (const p of path) {
-    if (typeof cur !== "object" || cur === null) return undefined;
-    cur = (cur as Record<string, unknown>)[p];
-  }
-  return cur;
-}
-
-function setPath(obj: Record<string, unknown>, path: readonly string[], value: unknown): void {
-  let cur = obj;
-  for (const p of path.slice(0, -1)) {
-    const next = cur[p];
-    if (typeof next !== "object" || next === null) cur[p] = {};
-    cur = cur[p] as Record<string, unknown>;
-  }
-  cur[path[path.length - 1]!] = value;
-}
 
