@@ -2,7 +2,7 @@
 // server: the docs' CronTab example from CRD to custom resources and back to nothing.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { kubectlRunner, startTestApiServer, type Kubectl, type KubectlResult, type TestApiServer } from "../../src/testing/apiserver.js";
@@ -339,6 +339,38 @@ spec:
     ok(await k(["wait", "--for", "delete", "--timeout=20s", "crd/widgets.stable.example.com"]), "crd gone");
   });
 });
+
+// The same CRD with the oldest and newest kubectl k8ts supports, where installed: discovery,
+// OpenAPI (explain and strict validation) and the printer columns.
+for (const v of [
+  { name: "1.27", binary: "/usr/lib/google-cloud-sdk/bin/kubectl.1.27" },
+  { name: "1.33", binary: "/usr/lib/google-cloud-sdk/bin/kubectl.1.33" },
+].filter((b) => existsSync(b.binary))) {
+  describe(`CustomResourceDefinitions with kubectl ${v.name}`, () => {
+    let s: TestApiServer;
+    const k = (args: string[], stdin?: string): Promise<KubectlResult> => s.kubectl(args, { binary: v.binary, ...(stdin !== undefined ? { stdin } : {}) });
+    before(async () => {
+      s = await startTestApiServer();
+    });
+    after(async () => {
+      await s?.stop();
+    });
+
+    it("establishes the CRD, serves, explains and validates its resources", async () => {
+      ok(await k(["apply", "-f", "-"], crontabCRD), "apply crd");
+      ok(await k(["wait", "--for", "condition=established", "--timeout=20s", "crd/crontabs.stable.example.com"]), "wait");
+      assert.match(ok(await k(["api-resources", "--api-group=stable.example.com"]), "api-resources"), /crontabs\s+ct\s+stable\.example\.com\/v1\s+true\s+CronTab/);
+      assert.match(ok(await k(["explain", "crontab.spec"]), "explain"), /The desired schedule of a CronTab/);
+      ok(await k(["apply", "-f", "-"], crontab), "apply cr");
+      assert.match(ok(await k(["get", "ct"]), "get ct"), /my-new-cron-object\s+\* \* \* \* \*\/5\s+1\s+\d+s/);
+      const unknown = await k(["create", "-f", "-"], crontab.replace("my-new-cron-object", "unknown").replace("image: my-awesome-cron-image", "image: x\n  foo: bar"));
+      assert.notEqual(unknown.code, 0);
+      assert.match(unknown.stderr, /unknown field "spec\.foo"/);
+      ok(await k(["scale", "ct", "my-new-cron-object", "--replicas=2"]), "scale");
+      assert.equal(ok(await k(["get", "ct", "my-new-cron-object", "-o", "jsonpath={.spec.replicas}"]), "get replicas"), "2");
+    });
+  });
+}
 
 describe("CustomResourceDefinitions across a restart", () => {
   let dir: string;
