@@ -112,11 +112,14 @@ class PathTracker {
   }
 }
 
-function pruneValue(x: unknown, s: SNode | undefined, t: PathTracker): void {
-  if (s?.preserveUnknownFields) {
-    skipPrune(x, s, t);
-    return;
-  }
+/**
+ * Removes the fields `s` does not know. Below x-kubernetes-preserve-unknown-fields (`keep`)
+ * unknown fields stay, but the fields the schema does specify are still pruned inside; so do
+ * the items of a kept array.
+ */
+function pruneValue(x: unknown, s: SNode | undefined, t: PathTracker, keep = false): void {
+  if (s?.preserveUnknownFields) keep = true;
+  if (keep && !s) return;
   const at = t.mark();
   if (isObj(x)) {
     for (const k of Object.keys(x)) {
@@ -135,7 +138,7 @@ function pruneValue(x: unknown, s: SNode | undefined, t: PathTracker): void {
         t.key(k);
         pruneValue(x[k], s.additionalProperties.schema, t);
         t.reset(at);
-      } else {
+      } else if (!keep) {
         if (!metaFields.has(k) || t.depth > 0) t.record(k);
         delete x[k];
       }
@@ -143,33 +146,7 @@ function pruneValue(x: unknown, s: SNode | undefined, t: PathTracker): void {
   } else if (Array.isArray(x)) {
     for (let i = 0; i < x.length; i++) {
       t.index(i);
-      pruneValue(x[i], s?.items, t);
-      t.reset(at);
-    }
-  }
-}
-
-function skipPrune(x: unknown, s: SNode | undefined, t: PathTracker): void {
-  if (!s) return;
-  const at = t.mark();
-  if (isObj(x)) {
-    for (const k of Object.keys(x)) {
-      if (s.embeddedResource && metaFields.has(k)) continue;
-      const prop = s.properties?.get(k);
-      if (prop) {
-        t.key(k);
-        pruneValue(x[k], prop, t);
-        t.reset(at);
-      } else if (s.additionalProperties) {
-        t.key(k);
-        pruneValue(x[k], s.additionalProperties.schema, t);
-        t.reset(at);
-      }
-    }
-  } else if (Array.isArray(x)) {
-    for (let i = 0; i < x.length; i++) {
-      t.index(i);
-      skipPrune(x[i], s.items, t);
+      pruneValue(x[i], s?.items, t, keep);
       t.reset(at);
     }
   }
