@@ -4,6 +4,7 @@
 import { createServer, type Server as HttpsServer } from "node:https";
 import { ServerResponse, type IncomingMessage } from "node:http";
 import type { Lease } from "kubernetes-types/coordination/v1.js";
+import type { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from "kubernetes-types/rbac/v1.js";
 import type { Duplex } from "node:stream";
 import type { AddressInfo } from "node:net";
 import { mkdirSync } from "node:fs";
@@ -32,11 +33,16 @@ import { requestInfo } from "./filters/requestinfo.js";
 import { authentication } from "./filters/authentication.js";
 import { maxInFlight } from "./filters/maxinflight.js";
 import { audit, type AuditSink } from "./filters/audit.js";
-import { allowAuthenticated, authorization, type Authorizer } from "./filters/authorization.js";
+import { authorization, type Authorizer } from "./filters/authorization.js";
+import { authorizerFor, rbacAuthorizer, type AuthorizationMode } from "./rbac/authorizer.js";
+import { RuleResolver, type RbacSource } from "./rbac/resolver.js";
+import { reconcileBootstrapPolicy } from "./rbac/reconcile.js";
+import { rbacWriteHooks } from "./rbac/escalation.js";
 import { impersonation } from "./filters/impersonation.js";
 import { Registry, resourcePrefix } from "./registry/registry.js";
 import type { KubeObject, ResourceDefinition } from "./registry/types.js";
-import { ResourceStore } from "./rest/store.js";
+import { ResourceStore, type WriteHooks } from "./rest/store.js";
+import { RBAC_GROUP } from "./resources/rbac.js";
 import { DEFAULT_HISTORY_WINDOW_MS, WatchCache } from "./watchcache.js";
 import { legacyBindingResource, restHandler, notFoundResource } from "./handlers/rest.js";
 import type { SchemaChecker } from "./decode.js";
@@ -75,6 +81,9 @@ export interface ApiServerOptionsInput {
   readonly maxMutatingRequestsInflight?: number;
   readonly tokenAuthFile?: string;
   readonly auditSink?: AuditSink;
+  /** --authorization-mode: default RBAC. */
+  readonly authorizationModes?: readonly AuthorizationMode[];
+  /** Replaces the modes' authorizer (tests). */
   readonly authorizer?: Authorizer;
   readonly admissionPlugins?: readonly AdmissionPlugin[];
   /** Events kept per resource in the watch cache. */
@@ -110,7 +119,8 @@ export interface ApiServerOptions {
   readonly maxMutatingRequestsInflight: number;
   readonly tokenAuthFile: string | undefined;
   readonly auditSink: AuditSink | undefined;
-  readonly authorizer: Authorizer;
+  readonly authorizationModes: readonly AuthorizationMode[];
+  readonly authorizer: Authorizer | undefined;
   readonly admissionPlugins: readonly AdmissionPlugin[];
   readonly watchCacheHistory: number;
   /** events younger than this stay in each resource's history (upstream's 75 s); 0 when watchCacheHistory was given (a fixed size, for tests) */
@@ -139,7 +149,8 @@ export function compileApiServerOptions(input: ApiServerOptionsInput): ApiServer
     maxMutatingRequestsInflight: positiveInt("--max-mutating-requests-inflight", input.maxMutatingRequestsInflight ?? 200),
     tokenAuthFile: input.tokenAuthFile,
     auditSink: input.auditSink,
-    authorizer: input.authorizer ?? allowAuthenticated,
+    authorizationModes: input.authorizationModes ?? ["RBAC"],
+    authorizer: input.authorizer,
     admissionPlugins: input.admissionPlugins ?? [],
     watchCacheHistory: input.watchCacheHistory ?? 10_000,
     watchCacheHistoryWindowMs: input.watchCacheHistory === undefined ? DEFAULT_HISTORY_WINDOW_MS : 0,
@@ -305,9 +316,37 @@ export class ApiServer {
     const trackManagedFields = managedFieldsTracker((def) => openapi.patchSchema(def));
     const svcDef = this.registry.lookup("", "v1", "services");
     const networking = svcDef ? new ServiceNetworking({ store, serviceCIDRs: o.serviceCIDRs, nodePortRange: o.nodePortRange, log: log.child({ component: "service-networking" }) }) : undefined;
-    for (const def of o.resources) this.stores.set(def, new ResourceStore(def, { store, cache, admission, trackManagedFields, ...(networking && def === svcDef ? { hooks: networking.hooks() } : {}) }));
+    // RBAC reads roles and bindings from the watch cache; their writes are checked for escalation.
+    const rbacDef = (plural: string): ResourceDefinition | undefined => this.registry.lookup(RBAC_GROUP, "v1", plural);
+    const rbacDefs = { roles: rbacDef("roles"), clusterRoles: rbacDef("clusterroles"), roleBindings: rbacDef("rolebindings"), clusterRoleBindings: rbacDef("clusterrolebindings") };
+    const rbacSource: RbacSource = {
+      clusterRoleBindings: () => (rbacDefs.clusterRoleBindings ? cachedList(rbacDefs.clusterRoleBindings, "") : []) as unknown as readonly ClusterRoleBinding[],
+      roleBindings: (namespace) => (rbacDefs.roleBindings ? cachedList(rbacDefs.roleBindings, namespace) : []) as unknown as readonly RoleBinding[],
+      clusterRole: (name) => (rbacDefs.clusterRoles ? cachedObject(rbacDefs.clusterRoles, "", name) : undefined) as unknown as ClusterRole | undefined,
+      role: (namespace, name) => (rbacDefs.roles ? cachedObject(rbacDefs.roles, namespace, name) : undefined) as unknown as Role | undefined,
+    };
+    const ruleResolver = new RuleResolver(rbacSource);
+    const authorizer = o.authorizer ?? authorizerFor(o.authorizationModes, () => rbacAuthorizer(ruleResolver));
+    const rbacEnabled = o.authorizer === undefined && o.authorizationModes.includes("RBAC");
+    const rbacHooks = rbacWriteHooks({ resolver: ruleResolver, authorizer });
+    const hooksOf = (def: ResourceDefinition): WriteHooks | undefined => {
+      if (networking && def === svcDef) return networking.hooks();
+      if (def.group === RBAC_GROUP) return rbacHooks[def.plural as keyof typeof rbacHooks];
+      return undefined;
+    };
+    for (const def of o.resources) {
+      const hooks = hooksOf(def);
+      this.stores.set(def, new ResourceStore(def, { store, cache, admission, trackManagedFields, ...(hooks ? { hooks } : {}) }));
+    }
     const pcDef = this.registry.lookup("scheduling.k8s.io", "v1", "priorityclasses");
     await bootstrap({ ...(nsDef ? { namespaces: this.stores.get(nsDef)! } : {}), ...(pcDef ? { priorityClasses: this.stores.get(pcDef)! } : {}) });
+    // The default roles and bindings (cluster-admin, admin/edit/view, system:*), kept up to date.
+    if (rbacDefs.roles && rbacDefs.clusterRoles && rbacDefs.roleBindings && rbacDefs.clusterRoleBindings) {
+      await reconcileBootstrapPolicy(
+        { roles: this.stores.get(rbacDefs.roles)!, clusterRoles: this.stores.get(rbacDefs.clusterRoles)!, roleBindings: this.stores.get(rbacDefs.roleBindings)!, clusterRoleBindings: this.stores.get(rbacDefs.clusterRoleBindings)! },
+        log.child({ component: "rbac-bootstrap" }),
+      );
+    }
     // CustomResourceDefinitions in the store are served again before the server reports ready.
     const crdDef = this.registry.lookup(CRD_GROUP, "v1", "customresourcedefinitions");
     if (crdDef) {
@@ -364,7 +403,7 @@ export class ApiServer {
       // serviceaccounts/token and the token issuer's discovery documents.
       if (await serviceAccounts.serve(ctx)) return;
       if (ctx.info.isResourceRequest) {
-        if (await serveReview(ctx, { authorizer: o.authorizer, tokens, checkSchema })) return;
+        if (await serveReview(ctx, { authorizer, ...(rbacEnabled ? { rules: ruleResolver } : {}), tokens, checkSchema })) return;
         // pods/{log,exec,attach,portforward,proxy}, nodes/{name}/proxy and services/{name}/proxy go to kubelets and pods.
         if (await proxy(ctx)) return;
         if (serveMetrics && (await serveMetrics(ctx))) return;
@@ -375,7 +414,7 @@ export class ApiServer {
       throw notFoundResource();
     };
     const handler = chain(
-      [recovery(log), requestInfo, authentication(union(authenticators)), impersonation(o.authorizer), this.metrics.filter(), maxInFlight({ readOnly: o.maxRequestsInflight, mutating: o.maxMutatingRequestsInflight }), audit(o.auditSink), authorization(o.authorizer)],
+      [recovery(log), requestInfo, authentication(union(authenticators)), impersonation(authorizer), this.metrics.filter(), maxInFlight({ readOnly: o.maxRequestsInflight, mutating: o.maxMutatingRequestsInflight }), audit(o.auditSink), authorization(authorizer)],
       route,
     );
 

@@ -4,6 +4,7 @@ import { ApiServer, compileApiServerOptions } from "../apiserver/server.js";
 import { builtinResources } from "../apiserver/resources/index.js";
 import { createLogger } from "../util/log.js";
 import { fileAuditSink } from "../apiserver/filters/audit.js";
+import { parseAuthorizationModes } from "../apiserver/rbac/authorizer.js";
 import { ControllerManager, compileControllerManagerOptions } from "../controllers/manager.js";
 import { Scheduler, compileSchedulerOptions } from "../scheduler/index.js";
 import type { Level } from "pino";
@@ -25,6 +26,7 @@ export interface ServerFlags extends NodeFlags {
   readonly serviceAccountIssuer?: string;
   readonly apiAudiences?: string;
   readonly disableAdmissionPlugins?: string;
+  readonly authorizationMode?: string;
   readonly maxRequestsInflight?: string;
   readonly maxMutatingRequestsInflight?: string;
   readonly logLevel: string;
@@ -59,6 +61,7 @@ export async function startServer(flags: ServerFlags): Promise<ApiServer> {
       ...(flags.serviceAccountIssuer ? { serviceAccountIssuer: flags.serviceAccountIssuer } : {}),
       ...(flags.apiAudiences ? { apiAudiences: list(flags.apiAudiences) } : {}),
       ...(flags.disableAdmissionPlugins ? { disableAdmissionPlugins: list(flags.disableAdmissionPlugins) } : {}),
+      ...(flags.authorizationMode ? { authorizationModes: parseAuthorizationModes(flags.authorizationMode) } : {}),
     }),
   );
   await server.start();

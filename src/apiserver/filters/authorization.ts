@@ -1,9 +1,11 @@
 // Authorization: an Authorizer answers whether a user may do a verb on a resource (the
-// attributes of upstream's authorizer.Attributes). Today every authenticated user may do
-// everything; RBAC implements the same interface later.
+// attributes of upstream's authorizer.Attributes). The modes (RBAC, AlwaysAllow, AlwaysDeny)
+// are in ../rbac/authorizer.ts.
 import type { Filter, UserInfo } from "../http.js";
 import type { RequestInfo } from "../requestinfo.js";
 import { forbidden } from "../status.js";
+import { isValidPathSegmentName } from "../../api/validation.js";
+import { parseFieldSelector } from "../../api/fields.js";
 
 export interface AuthorizationAttributes {
   readonly user: UserInfo;
@@ -24,17 +26,13 @@ export interface Authorizer {
   authorize(attrs: AuthorizationAttributes): Promise<Decision>;
 }
 
-/** Allows any authenticated user; anonymous users only where the authentication filter let them in. */
-export const allowAuthenticated: Authorizer = {
-  async authorize(a) {
-    if (a.user.groups.includes("system:unauthenticated")) {
-      return /^\/(healthz|livez|readyz|version)(\/.*)?$/.test(a.path) ? { allowed: true } : { allowed: false, reason: "anonymous access is not allowed" };
-    }
-    return { allowed: true, reason: "all authenticated users are allowed" };
-  },
-};
-
-export function attributesOf(user: UserInfo, info: RequestInfo): AuthorizationAttributes {
+/**
+ * What a request asks to do. A list or watch of one object (`fieldSelector=metadata.name=x`,
+ * as `kubectl get pod x -w` asks) is about that name, as upstream's request info makes it, so
+ * that a rule with resourceNames can allow it.
+ */
+export function attributesOf(user: UserInfo, info: RequestInfo, query?: URLSearchParams): AuthorizationAttributes {
+  const name = info.name === "" && (info.verb === "list" || info.verb === "watch") && query ? exactName(query.get("fieldSelector")) : info.name;
   return {
     user,
     verb: info.verb,
@@ -44,15 +42,27 @@ export function attributesOf(user: UserInfo, info: RequestInfo): AuthorizationAt
     apiVersion: info.apiVersion,
     resource: info.resource,
     subresource: info.subresource,
-    name: info.name,
+    name,
     path: info.path,
   };
+}
+
+/** The name a field selector requires (`metadata.name=x` or `==`), if it is a valid path segment. */
+function exactName(selector: string | null): string {
+  if (!selector) return "";
+  let name: string | undefined;
+  try {
+    name = parseFieldSelector(selector).requiresExactMatch("metadata.name");
+  } catch {
+    return ""; // the handler answers a malformed selector with its 400
+  }
+  return name && isValidPathSegmentName(name).length === 0 ? name : "";
 }
 
 export function authorization(authorizer: Authorizer): Filter {
   return async (ctx, next) => {
     const user = ctx.user!;
-    const decision = await authorizer.authorize(attributesOf(user, ctx.info));
+    const decision = await authorizer.authorize(attributesOf(user, ctx.info, ctx.url.searchParams));
     if (!decision.allowed) {
       const i = ctx.info;
       const what = i.isResourceRequest

@@ -11,6 +11,7 @@ import { checkKind, parseBody, parseFieldValidation, validateFields, type Schema
 import { badRequest } from "../status.js";
 import { schemaTargetOf, type VirtualResource } from "./virtual.js";
 import { rfc3339 } from "../../util/time.js";
+import type { RuleResolver } from "../rbac/resolver.js";
 
 export const reviewResources: readonly VirtualResource[] = [
   { group: "authentication.k8s.io", version: "v1", kind: "TokenReview", plural: "tokenreviews", singular: "tokenreview", namespaced: false, verbs: ["create"] },
@@ -142,6 +143,8 @@ export interface ReviewDeps {
   readonly tokens: readonly TokenAuthenticator[];
   /** The kinds' schemas, which reviews are decoded against. */
   readonly checkSchema: SchemaChecker;
+  /** The rules each user holds (SelfSubjectRulesReview); without it every user may do everything. */
+  readonly rules?: RuleResolver;
 }
 
 /** Serves a review request if the path is one; false otherwise. */
