@@ -1,13 +1,15 @@
 // Reviews over real HTTPS: SubjectAccessReview and LocalSubjectAccessReview ask about another
 // user, with upstream's validation; SelfSubjectAccessReview's spec is checked the same way;
-// TokenReview says who a bearer token is, for the audiences asked about.
+// TokenReview says who a bearer token is, for the audiences asked about; SelfSubjectRulesReview
+// lists the rules RBAC gives the asking user (`kubectl auth can-i --list`).
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { apiServerForSuite, startTestApiServer, type TestApiServer } from "../../testing/apiserver.js";
+import { apiServerForSuite, kubectlOk, kubectlRunner, startTestApiServer, type TestApiServer } from "../../testing/apiserver.js";
 import { adminClient, type RawClient } from "../../testing/client.js";
+import { until } from "../../testing/wait.js";
 
 const AUTHZ = "/apis/authorization.k8s.io/v1";
 
@@ -26,16 +28,21 @@ describe("access reviews", () => {
   const pods = { verb: "list", resource: "pods", namespace: "default" };
 
   it("answers whether the user the spec names may do it", async () => {
-    const ok = await post(`${AUTHZ}/subjectaccessreviews`, sar({ user: "alice", groups: ["system:authenticated"], resourceAttributes: pods }));
+    const ok = await post(`${AUTHZ}/subjectaccessreviews`, sar({ user: "alice", groups: ["system:masters", "system:authenticated"], resourceAttributes: pods }));
     assert.equal(ok.status, 201, JSON.stringify(ok.json));
     assert.deepEqual(ok.json.metadata, { creationTimestamp: null });
     assert.equal(ok.json.status?.allowed, true);
+    // Under RBAC, an authenticated user no role grants it to may not.
+    const plain = await post(`${AUTHZ}/subjectaccessreviews`, sar({ user: "alice", groups: ["system:authenticated"], resourceAttributes: pods }));
+    assert.equal(plain.status, 201, JSON.stringify(plain.json));
+    assert.deepEqual(plain.json.status, { allowed: false });
     // kubectl's `creationTimestamp: null` is empty metadata, as upstream decodes it.
     assert.equal((await post(`${AUTHZ}/subjectaccessreviews`, sar({ user: "alice", resourceAttributes: pods }, { creationTimestamp: null }))).status, 201);
     const anonymous = await post(`${AUTHZ}/subjectaccessreviews`, sar({ user: "system:anonymous", groups: ["system:unauthenticated"], nonResourceAttributes: { path: "/api", verb: "get" } }));
     assert.equal(anonymous.status, 201);
-    assert.equal(anonymous.json.status?.allowed, false);
-    assert.ok(anonymous.json.status?.reason, "a denial says why");
+    // No rule allows it, and RBAC has nothing more to say (as upstream, where no authorizer
+    // giving an opinion leaves the reason empty).
+    assert.deepEqual(anonymous.json.status, { allowed: false });
   });
 
   it("refuses a spec or metadata upstream refuses, with a cause per field", async () => {
@@ -64,7 +71,7 @@ describe("access reviews", () => {
 
   it("answers a local review only about its own namespace's resources", async () => {
     const local = (spec: unknown): unknown => ({ apiVersion: "authorization.k8s.io/v1", kind: "LocalSubjectAccessReview", spec });
-    const ok = await post(`${AUTHZ}/namespaces/default/localsubjectaccessreviews`, local({ user: "alice", groups: ["system:authenticated"], resourceAttributes: pods }));
+    const ok = await post(`${AUTHZ}/namespaces/default/localsubjectaccessreviews`, local({ user: "alice", groups: ["system:masters"], resourceAttributes: pods }));
     assert.equal(ok.status, 201, JSON.stringify(ok.json));
     assert.deepEqual(ok.json.metadata, { namespace: "default", creationTimestamp: null });
     assert.equal(ok.json.status?.allowed, true);
@@ -137,5 +144,106 @@ describe("token reviews", () => {
     const forServer = await review({ token });
     assert.equal(forServer.json.status?.authenticated, undefined);
     assert.match(forServer.json.status?.error ?? "", /invalid for the target audiences/);
+  });
+});
+
+describe("self subject rules reviews", () => {
+  let server: TestApiServer;
+  let admin: RawClient;
+  /** Without a client certificate, so that the bearer token says who is asking. */
+  let anonymous: RawClient;
+  const dir = mkdtempSync(join(tmpdir(), "k8ts-rules-"));
+  const RBAC = "/apis/rbac.authorization.k8s.io/v1";
+  before(async () => {
+    const file = join(dir, "tokens.csv");
+    writeFileSync(file, "jane-token,jane,1001\n");
+    server = await startTestApiServer({ tokenAuthFile: file });
+    admin = adminClient(server.url, server.dataDir);
+    anonymous = adminClient(server.url, server.dataDir, { anonymous: true });
+    const make = async (path: string, obj: unknown): Promise<void> => {
+      const r = await admin.request("POST", path, JSON.stringify(obj));
+      assert.equal(r.status, 201, r.body);
+    };
+    await make(`${RBAC}/namespaces/default/roles`, { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name: "pod-reader" }, rules: [{ apiGroups: [""], resources: ["pods"], verbs: ["get", "list"] }, { apiGroups: ["apps"], resources: ["deployments"], resourceNames: ["web"], verbs: ["get"] }] });
+    const binding = (name: string, role: string): unknown => ({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", metadata: { name }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role }, subjects: [{ kind: "User", name: "jane" }] });
+    await make(`${RBAC}/namespaces/default/rolebindings`, binding("jane-reads", "pod-reader"));
+    await make(`${RBAC}/namespaces/default/rolebindings`, binding("jane-gone", "gone"));
+  });
+  after(async () => {
+    admin?.close();
+    anonymous?.close();
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  interface RulesReview {
+    spec?: unknown;
+    status?: { resourceRules: { verbs: string[]; apiGroups?: string[]; resources?: string[]; resourceNames?: string[] }[]; nonResourceRules: { verbs: string[]; nonResourceURLs?: string[] }[]; incomplete: boolean; evaluationError?: string };
+    message?: string;
+  }
+  const review = async (namespace: string | undefined): Promise<{ status: number; json: RulesReview }> => {
+    const body = { apiVersion: "authorization.k8s.io/v1", kind: "SelfSubjectRulesReview", spec: namespace === undefined ? {} : { namespace } };
+    const r = await anonymous.request("POST", `${AUTHZ}/selfsubjectrulesreviews`, JSON.stringify(body), { Authorization: "Bearer jane-token" });
+    return { status: r.status, json: JSON.parse(r.body) as RulesReview };
+  };
+
+  it("lists the user's rules in the namespace, with the bindings whose roles are missing", async () => {
+    const got = await until("jane's role binding to be seen", async () => {
+      const r = await review("default");
+      return r.json.status?.resourceRules.some((x) => x.resources?.includes("pods")) ? r : undefined;
+    });
+    assert.equal(got.status, 201, JSON.stringify(got.json));
+    assert.deepEqual(got.json.spec, {});
+    const status = got.json.status!;
+    assert.deepEqual(
+      status.resourceRules.filter((r) => r.apiGroups?.includes("") || r.apiGroups?.includes("apps")),
+      [
+        { verbs: ["get", "list"], apiGroups: [""], resources: ["pods"] },
+        { verbs: ["get"], apiGroups: ["apps"], resources: ["deployments"], resourceNames: ["web"] },
+      ],
+    );
+    // The cluster-wide rules every authenticated user holds come too.
+    assert.ok(status.resourceRules.some((r) => r.resources?.includes("selfsubjectrulesreviews")), JSON.stringify(status));
+    assert.ok(status.nonResourceRules.some((r) => r.nonResourceURLs?.includes("/version") && r.verbs.includes("get")), JSON.stringify(status));
+    assert.ok(status.nonResourceRules.every((r) => !("resources" in r)));
+    // As upstream's RBAC rule resolver: a missing role is an evaluation error, not an incomplete list.
+    assert.equal(status.incomplete, false);
+    assert.equal(status.evaluationError, 'role.rbac.authorization.k8s.io "gone" not found');
+
+    // Elsewhere jane holds only the cluster-wide rules.
+    const elsewhere = await review("kube-system");
+    assert.equal(elsewhere.status, 201);
+    assert.ok(!elsewhere.json.status?.resourceRules.some((r) => r.resources?.includes("pods")));
+    assert.equal(elsewhere.json.status?.evaluationError, undefined);
+
+    const none = await review(undefined);
+    assert.equal(none.status, 400);
+    assert.equal(none.json.message, "no namespace on request");
+  });
+
+  it("`kubectl auth can-i --list` prints them", async () => {
+    const kubeconfig = join(dir, "jane.kubeconfig");
+    writeFileSync(
+      kubeconfig,
+      JSON.stringify({
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: [{ name: "k8ts", cluster: { server: server.url, "certificate-authority": server.server.caPath } }],
+        users: [{ name: "jane", user: { token: "jane-token" } }],
+        contexts: [{ name: "jane", context: { cluster: "k8ts", user: "jane", namespace: "default" } }],
+        "current-context": "jane",
+      }),
+    );
+    const kubectl = kubectlRunner(kubeconfig, join(dir, "kubectl-cache"), dir);
+    const out = await until("kubectl to list jane's pod rules", async () => {
+      const o = await kubectlOk(kubectl, ["auth", "can-i", "--list"]);
+      return /^pods\s/m.test(o) ? o : undefined;
+    });
+    assert.match(out, /^Resources\s+Non-Resource URLs\s+Resource Names\s+Verbs$/m);
+    assert.match(out, /^pods\s+\[\]\s+\[\]\s+\[get list\]$/m);
+    assert.match(out, /^deployments\.apps\s+\[\]\s+\[web\]\s+\[get\]$/m);
+    assert.match(out, /^selfsubjectrulesreviews\.authorization\.k8s\.io\s+\[\]\s+\[\]\s+\[create\]$/m);
+    assert.match(out, /^\s+\[\/version\]\s+\[\]\s+\[get\]$/m);
+    const system = await kubectlOk(kubectl, ["auth", "can-i", "--list", "-n", "kube-system"]);
+    assert.doesNotMatch(system, /^pods\s/m);
   });
 });

@@ -114,6 +114,40 @@ async function serveTokenReview(ctx: HttpContext, review: Record<string, unknown
   sendJSON(ctx, 201, { ...review, metadata: { creationTimestamp: null }, status });
 }
 
+/**
+ * SelfSubjectRulesReview (`kubectl auth can-i --list`): the rules the user holds in the spec's
+ * namespace, as upstream's RBAC rule resolver lists them: a rule with resources is a resource
+ * rule, one with URLs a non-resource rule. A binding whose role is missing is reported in
+ * evaluationError; as upstream's RBAC authorizer, it does not make the list `incomplete` (only
+ * authorizers that cannot enumerate their rules, such as webhooks, say that). Without a
+ * resolver (RBAC off) every user may do everything.
+ */
+function serveSelfSubjectRulesReview(ctx: HttpContext, review: Record<string, unknown>, user: UserInfo, rules: RuleResolver | undefined): void {
+  const answer = { apiVersion: review["apiVersion"], kind: review["kind"], metadata: { creationTimestamp: null } };
+  if (!rules) {
+    sendJSON(ctx, 201, {
+      ...answer,
+      spec: review["spec"] ?? {},
+      status: { resourceRules: [{ verbs: ["*"], apiGroups: ["*"], resources: ["*"] }], nonResourceRules: [{ verbs: ["*"], nonResourceURLs: ["*"] }], incomplete: false },
+    });
+    return;
+  }
+  const namespace = (review["spec"] as { namespace?: string } | undefined)?.namespace ?? "";
+  if (namespace === "") throw badRequest("no namespace on request");
+  const held = rules.rulesFor(user, namespace);
+  const resourceRules: Record<string, unknown>[] = [];
+  const nonResourceRules: Record<string, unknown>[] = [];
+  const nonEmpty = (k: string, v: readonly string[] | undefined): Record<string, readonly string[]> => (v && v.length > 0 ? { [k]: v } : {});
+  for (const r of held.rules) {
+    if ((r.resources ?? []).length > 0) resourceRules.push({ verbs: r.verbs, ...nonEmpty("apiGroups", r.apiGroups), ...nonEmpty("resources", r.resources), ...nonEmpty("resourceNames", r.resourceNames) });
+    if ((r.nonResourceURLs ?? []).length > 0) nonResourceRules.push({ verbs: r.verbs, ...nonEmpty("nonResourceURLs", r.nonResourceURLs) });
+  }
+  const messages = [...new Set(held.errors.map((e) => e.message))];
+  const evaluationError = messages.length === 0 ? undefined : messages.length === 1 ? messages[0] : `[${messages.join(", ")}]`;
+  // upstream answers a fresh review: the spec is not echoed.
+  sendJSON(ctx, 201, { ...answer, spec: {}, status: { resourceRules, nonResourceRules, incomplete: false, ...(evaluationError ? { evaluationError } : {}) } });
+}
+
 interface ResourceAttributes {
   namespace?: string;
   verb?: string;
@@ -148,7 +182,7 @@ export interface ReviewDeps {
 }
 
 /** Serves a review request if the path is one; false otherwise. */
-export async function serveReview(ctx: HttpContext, { authorizer, tokens, checkSchema }: ReviewDeps): Promise<boolean> {
+export async function serveReview(ctx: HttpContext, { authorizer, tokens, checkSchema, rules }: ReviewDeps): Promise<boolean> {
   const i = ctx.info;
   if (!i.isResourceRequest || i.verb !== "create" || i.name !== "") return false;
   const resource = reviewResources.find((r) => r.group === i.apiGroup && r.version === i.apiVersion && r.plural === i.resource);
@@ -178,12 +212,7 @@ export async function serveReview(ctx: HttpContext, { authorizer, tokens, checkS
       await serveSubjectAccessReview(ctx, review, authorizer, resource.namespaced);
       return true;
     case "SelfSubjectRulesReview":
-      // Until RBAC enforces anything, an authenticated user may do everything.
-      sendJSON(ctx, 201, {
-        ...review,
-        metadata: { creationTimestamp: null },
-        status: { resourceRules: [{ verbs: ["*"], apiGroups: ["*"], resources: ["*"] }], nonResourceRules: [{ verbs: ["*"], nonResourceURLs: ["*"] }], incomplete: false },
-      });
+      serveSelfSubjectRulesReview(ctx, review, user, rules);
       return true;
     default:
       return false;
