@@ -36,6 +36,7 @@ import { podGCController, POD_GC_CONTROLLER } from "./podgc/index.js";
 import { NODE_IPAM_CONTROLLER, NodeIpamError, nodeIpamControllerFactory, type NodeIpamOptionsInput } from "./nodeipam/index.js";
 import { resourceQuotaController, RESOURCE_QUOTA_CONTROLLER } from "./resourcequota/index.js";
 import { rootCACertPublisherController, ROOT_CA_CERT_PUBLISHER } from "./rootcacert/controller.js";
+import { CLUSTER_ROLE_AGGREGATION_CONTROLLER, CLUSTER_ROLE_AGGREGATION_WORKERS, clusterRoleAggregationController } from "./clusterroleaggregation/index.js";
 import { persistentVolumeBinderController, PV_BINDER_CONTROLLER, PV_CONTROLLER_EVENT_SOURCE } from "./volume/persistentvolume/index.js";
 import { pvcProtectionController, PVC_PROTECTION_CONTROLLER } from "./volume/pvcprotection/index.js";
 import { pvProtectionController, PV_PROTECTION_CONTROLLER } from "./volume/pvprotection/index.js";
@@ -79,6 +80,7 @@ export function builtinControllers(o: { readonly nodeIpam?: NodeIpamOptionsInput
     { name: NODE_IPAM_CONTROLLER, aliases: ["nodeipam"], factory: nodeIpamControllerFactory(o.nodeIpam), workers: 5 },
     // Publishes o.rootCA, else the CA of the manager's kubeconfig (certificate-authority-data).
     { name: ROOT_CA_CERT_PUBLISHER, aliases: ["root-ca-cert-publisher"], factory: (ctx) => rootCACertPublisherController(ctx, o.rootCA), workers: 1 },
+    { name: CLUSTER_ROLE_AGGREGATION_CONTROLLER, aliases: ["clusterrole-aggregation"], factory: clusterRoleAggregationController, workers: CLUSTER_ROLE_AGGREGATION_WORKERS },
     // One worker per queue (claims, volumes), as upstream, which has no knob for it.
     { name: PV_BINDER_CONTROLLER, aliases: ["persistentvolume-binder"], factory: persistentVolumeBinderController, workers: 1, eventSource: PV_CONTROLLER_EVENT_SOURCE },
     { name: PVC_PROTECTION_CONTROLLER, aliases: ["pvc-protection"], factory: pvcProtectionController, workers: 1 },
