@@ -78,7 +78,9 @@ void describe("ServiceAccount tokens (API server + controllers + kubectl)", () =
     const user = await whoami(r.status.token);
     assert.equal(user.username, "system:serviceaccount:default:robot");
     assert.deepEqual(user.groups, ["system:serviceaccounts", "system:serviceaccounts:default", "system:authenticated"]);
-    assert.equal((await as(r.status.token, "GET", "/api/v1/namespaces/default/pods")).status, 200);
+    // Authenticated, and with no role bound, allowed nothing but what every user may do (RBAC).
+    const denied = json<{ message: string }>(await as(r.status.token, "GET", "/api/v1/namespaces/default/pods"), 403);
+    assert.equal(denied.message, 'pods is forbidden: User "system:serviceaccount:default:robot" cannot list resource "pods" in API group "" in the namespace "default"');
 
     assert.equal((await post("/api/v1/namespaces/default/serviceaccounts/nobody/token", { spec: {} })).status, 404);
     const invalid = json<{ reason: string; message: string }>(await post("/api/v1/namespaces/default/serviceaccounts/robot/token", { spec: { expirationSeconds: 60 } }), 422);
@@ -98,8 +100,18 @@ void describe("ServiceAccount tokens (API server + controllers + kubectl)", () =
     const who = await bareKubectl([...flags, "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}"]);
     assert.equal(who.code, 0, who.stderr);
     assert.equal(who.stdout, "system:serviceaccount:default:default");
-    const pods = await bareKubectl([...flags, "get", "pods"]);
-    assert.equal(pods.code, 0, pods.stderr);
+    const refused = await bareKubectl([...flags, "get", "pods"]);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /pods is forbidden: User "system:serviceaccount:default:default" cannot list resource "pods" in API group "" in the namespace "default"/);
+    // A role bound to the service account lets it.
+    for (const args of [
+      ["create", "role", "pod-reader", "--verb=get,list,watch", "--resource=pods"],
+      ["create", "rolebinding", "default-reads-pods", "--role=pod-reader", "--serviceaccount=default:default"],
+    ]) {
+      const r = await srv.kubectl(args);
+      assert.equal(r.code, 0, r.stderr);
+    }
+    await until("the service account to list pods", async () => ((await bareKubectl([...flags, "get", "pods"])).code === 0 ? true : undefined));
     const bad = await bareKubectl(["--server", srv.url, "--certificate-authority", srv.server.caPath, "--token", token.slice(0, -4) + "AAAA", "get", "pods"]);
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /Unauthorized|must be logged in/);
