@@ -12,3 +12,14 @@ export class CodedError<C extends string> extends Error {
     super(message, options);
   }
 }
+
+/**
+ * How Go prints an aggregate of errors (k8s.io/apimachinery's utilerrors.Aggregate), which
+ * upstream's messages embed: the one message alone, else the distinct messages in brackets,
+ * comma-separated. Empty for none.
+ */
+export function aggregateMessage(errors: readonly (Error | string)[]): string {
+  const messages = [...new Set(errors.map((e) => (typeof e === "string" ? e : e.message)))];
+  if (messages.length === 0) return "";
+  return messages.length === 1 ? messages[0]! : `[${messages.join(", ")}]`;
+}

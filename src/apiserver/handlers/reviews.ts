@@ -11,6 +11,7 @@ import { checkKind, parseBody, parseFieldValidation, validateFields, type Schema
 import { badRequest } from "../status.js";
 import { schemaTargetOf, type VirtualResource } from "./virtual.js";
 import { rfc3339 } from "../../util/time.js";
+import { aggregateMessage } from "../../util/errors.js";
 import type { RuleResolver } from "../rbac/resolver.js";
 
 export const reviewResources: readonly VirtualResource[] = [
@@ -110,7 +111,7 @@ async function serveTokenReview(ctx: HttpContext, review: Record<string, unknown
   }
   const status = found
     ? { authenticated: true, user: { username: found.user.username, ...(found.user.uid ? { uid: found.user.uid } : {}), groups: found.user.groups, ...(found.user.extra ? { extra: found.user.extra } : {}) }, audiences: found.audiences }
-    : { user: {}, ...(errors.length > 0 ? { error: errors.length === 1 ? errors[0] : `[${errors.join(", ")}]` } : {}) };
+    : { user: {}, ...(errors.length > 0 ? { error: aggregateMessage(errors) } : {}) };
   sendJSON(ctx, 201, { ...review, metadata: { creationTimestamp: null }, status });
 }
 
@@ -142,8 +143,7 @@ function serveSelfSubjectRulesReview(ctx: HttpContext, review: Record<string, un
     if ((r.resources ?? []).length > 0) resourceRules.push({ verbs: r.verbs, ...nonEmpty("apiGroups", r.apiGroups), ...nonEmpty("resources", r.resources), ...nonEmpty("resourceNames", r.resourceNames) });
     if ((r.nonResourceURLs ?? []).length > 0) nonResourceRules.push({ verbs: r.verbs, ...nonEmpty("nonResourceURLs", r.nonResourceURLs) });
   }
-  const messages = [...new Set(held.errors.map((e) => e.message))];
-  const evaluationError = messages.length === 0 ? undefined : messages.length === 1 ? messages[0] : `[${messages.join(", ")}]`;
+  const evaluationError = aggregateMessage(held.errors);
   // upstream answers a fresh review: the spec is not echoed.
   sendJSON(ctx, 201, { ...answer, spec: {}, status: { resourceRules, nonResourceRules, incomplete: false, ...(evaluationError ? { evaluationError } : {}) } });
 }

@@ -5,6 +5,7 @@
 // privileged-group authorizer, which the API server's own loopback identity relies on).
 import type { Authorizer, AuthorizationAttributes, Decision } from "../filters/authorization.js";
 import { ruleAllows } from "./rules.js";
+import { aggregateMessage } from "../../util/errors.js";
 import { describeSource, type RuleResolver } from "./resolver.js";
 
 export const PRIVILEGED_GROUP = "system:masters";
@@ -40,7 +41,7 @@ export function rbacAuthorizer(resolver: RuleResolver): Authorizer {
       });
       if (reason) return { allowed: true, reason };
       // No opinion; a role a binding names but that is missing is worth saying.
-      return { allowed: false, reason: errors.length === 0 ? "" : `RBAC: ${errors.length === 1 ? errors[0] : `[${errors.join(", ")}]`}` };
+      return { allowed: false, reason: errors.length === 0 ? "" : `RBAC: ${aggregateMessage(errors)}` };
     },
   };
 }

@@ -8,6 +8,7 @@ import type { KubeObject } from "../registry/types.js";
 import type { FinishWrite, RequestContext, WriteHooks } from "../rest/store.js";
 import { forbidden, type StatusError } from "../status.js";
 import { jsonEqual } from "../../util/json.js";
+import { aggregateMessage } from "../../util/errors.js";
 import { PRIVILEGED_GROUP } from "./authorizer.js";
 import type { ClusterRole, RoleRef, RuleResolver } from "./resolver.js";
 import { compactRules, compactString, uncoveredRules } from "./rules.js";
@@ -24,19 +25,13 @@ export interface EscalationDeps {
   readonly authorizer: Authorizer;
 }
 
-const RBAC_GROUP = "rbac.authorization.k8s.io";
+import { RBAC_GROUP } from "../resources/rbac.js";
 
 /** What an aggregationRule needs, since it can gather any permission: everything. */
 const FULL_AUTHORITY: readonly PolicyRule[] = [
   { apiGroups: ["*"], resources: ["*"], verbs: ["*"] },
   { nonResourceURLs: ["*"], verbs: ["*"] },
 ];
-
-/** Go's %v of an error aggregate: the one message, or the distinct messages in brackets. */
-function aggregate(errors: readonly Error[]): string {
-  const messages = [...new Set(errors.map((e) => e.message))];
-  return messages.length === 1 ? messages[0]! : `[${messages.join(", ")}]`;
-}
 
 /**
  * upstream's ConfirmNoEscalation: undefined when the user's rules in the namespace ("" for
@@ -51,7 +46,7 @@ export function escalationError(resolver: RuleResolver, user: UserInfo, namespac
   const groups = `[${user.groups.map((g) => JSON.stringify(g)).join(" ")}]`;
   let msg = `user ${JSON.stringify(user.username)} (groups=${groups}) is attempting to grant RBAC permissions not currently held:\n${lines.join("\n")}`;
   // upstream prints the resolver's aggregate error inside a one-element list.
-  if (held.errors.length > 0) msg += `; resolution errors: [${aggregate(held.errors)}]`;
+  if (held.errors.length > 0) msg += `; resolution errors: [${aggregateMessage(held.errors)}]`;
   return msg;
 }
 
