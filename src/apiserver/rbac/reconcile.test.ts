@@ -13,7 +13,7 @@ import { createLogger } from "../../util/log.js";
 import { adminClient } from "../../testing/client.js";
 import type { KubeObject } from "../registry/types.js";
 import type { ResourceStore, UpdateFunc, UpdateOptions } from "../rest/store.js";
-import { alreadyExists, modifiedConflict, notFound } from "../status.js";
+import { alreadyExists, forbidden, internalError, modifiedConflict, notFound } from "../status.js";
 import type { Logger } from "../../util/log.js";
 import { reconcileBinding, reconcileBootstrapPolicy, reconcileRole, type RbacStores } from "./reconcile.js";
 import { AUTOUPDATE_ANNOTATION, BOOTSTRAPPING_LABEL, bootstrapPolicy } from "./policy.js";
@@ -179,6 +179,8 @@ class MemoryStore {
   readonly objects = new Map<string, KubeObject>();
   private rv = 0;
   meddle: ((name: string) => void) | undefined;
+  /** Throws what it returns for a create of that name. */
+  refuse: ((name: string) => Error | undefined) | undefined;
 
   private static key(namespace: string, name: string): string {
     return `${namespace}/${name}`;
@@ -201,6 +203,8 @@ class MemoryStore {
     return structuredClone(o);
   }
   async create(obj: KubeObject): Promise<KubeObject> {
+    const refused = this.refuse?.(obj.metadata?.name ?? "");
+    if (refused) throw refused;
     if (this.objects.has(MemoryStore.key(obj.metadata?.namespace ?? "", obj.metadata?.name ?? ""))) throw alreadyExists({ group: "rbac.authorization.k8s.io", resource: "things" }, obj.metadata?.name ?? "");
     return this.stamp(obj);
   }
@@ -222,6 +226,7 @@ function recordingLogger(): { log: Logger; lines: { level: string; fields: Recor
   const lines: { level: string; fields: Record<string, unknown>; msg: string }[] = [];
   const log = {
     info: (fields: Record<string, unknown>, msg: string) => lines.push({ level: "info", fields, msg }),
+    error: (fields: Record<string, unknown>, msg: string) => lines.push({ level: "error", fields, msg }),
     warn: (fields: Record<string, unknown>, msg: string) => lines.push({ level: "warn", fields, msg }),
   };
   return { log: log as unknown as Logger, lines };
@@ -291,6 +296,23 @@ describe("reconcileBootstrapPolicy", () => {
         ["info", "system:kube-dns"],
       ],
     );
+  });
+});
+
+describe("reconcileBootstrapPolicy when the API refuses", () => {
+  it("logs an object the API refuses and reconciles the others; a store failure fails", async () => {
+    const s = { roles: new MemoryStore(), clusterRoles: new MemoryStore(), roleBindings: new MemoryStore(), clusterRoleBindings: new MemoryStore() };
+    const stores = s as unknown as RbacStores;
+    s.roles.refuse = () => forbidden('roles.rbac.authorization.k8s.io "x" is forbidden: unable to create new content in namespace kube-public because it is being terminated');
+    const { log, lines } = recordingLogger();
+    await reconcileBootstrapPolicy(stores, log);
+    const p = bootstrapPolicy();
+    assert.equal(s.roles.objects.size, 0);
+    assert.equal(s.roleBindings.objects.size, p.roleBindings.length, "the bindings are made all the same, as upstream's");
+    assert.equal(lines.filter((l) => l.level === "error").length, p.roles.length);
+    s.clusterRoles.objects.clear();
+    s.clusterRoles.refuse = () => internalError("the store is gone");
+    await assert.rejects(reconcileBootstrapPolicy(stores, log), /the store is gone/);
   });
 });
 

@@ -208,11 +208,26 @@ async function reconcileObject<T extends AnyRole | AnyBinding>(store: ResourceSt
   }
 }
 
+/**
+ * As upstream, one object the API refuses (a namespace being deleted, a write another check
+ * turns down) is logged and the rest reconciled; a failing store (5xx, or no StatusError)
+ * fails the start.
+ */
+async function reconcileOrLog<T extends AnyRole | AnyBinding>(store: ResourceStore, expected: T, decide: (existing: T | undefined, expected: T) => Reconciliation<T>, log: Logger): Promise<void> {
+  try {
+    await reconcileObject(store, expected, decide, log);
+  } catch (err) {
+    if (!(err instanceof StatusError) || err.code >= 500) throw err;
+    const namespace = expected.metadata?.namespace;
+    log.error({ [(expected.kind ?? "").toLowerCase()]: namespace ? `${namespace}/${expected.metadata?.name}` : expected.metadata?.name, err: err.message }, "unable to reconcile a bootstrap RBAC object");
+  }
+}
+
 export async function reconcileBootstrapPolicy(stores: RbacStores, log: Logger): Promise<void> {
   const p = bootstrapPolicy();
   // Roles before the bindings that name them, cluster-wide before namespaced (as upstream).
-  for (const r of p.clusterRoles) await reconcileObject(stores.clusterRoles, r, reconcileRole<ClusterRole>, log);
-  for (const b of p.clusterRoleBindings) await reconcileObject(stores.clusterRoleBindings, b, reconcileBinding<ClusterRoleBinding>, log);
-  for (const r of p.roles) await reconcileObject(stores.roles, r, reconcileRole<Role>, log);
-  for (const b of p.roleBindings) await reconcileObject(stores.roleBindings, b, reconcileBinding<RoleBinding>, log);
+  for (const r of p.clusterRoles) await reconcileOrLog(stores.clusterRoles, r, reconcileRole<ClusterRole>, log);
+  for (const b of p.clusterRoleBindings) await reconcileOrLog(stores.clusterRoleBindings, b, reconcileBinding<ClusterRoleBinding>, log);
+  for (const r of p.roles) await reconcileOrLog(stores.roles, r, reconcileRole<Role>, log);
+  for (const b of p.roleBindings) await reconcileOrLog(stores.roleBindings, b, reconcileBinding<RoleBinding>, log);
 }
