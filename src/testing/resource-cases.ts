@@ -121,6 +121,14 @@ const pvDefaults = { spec: { persistentVolumeReclaimPolicy: "Retain", volumeMode
 
 // Keyed by apiVersion/kind. Kinds whose defaulter only touches top-level fields (StorageClass,
 // PriorityClass, Secret, both Events) have a body too, so their defaults are checked.
+const webhookBody = {
+  name: "check.example.com",
+  clientConfig: { service: { namespace: "system", name: "webhook-service", path: "/validate" } },
+  rules: [{ operations: ["CREATE"], apiGroups: ["apps"], apiVersions: ["v1"], resources: ["deployments"] }],
+  sideEffects: "None",
+  admissionReviewVersions: ["v1"],
+};
+
 export const resourceCases: Readonly<Record<string, readonly ResourceCase[]>> = {
   "v1/Pod": [
     {
@@ -463,6 +471,23 @@ export const resourceCases: Readonly<Record<string, readonly ResourceCase[]>> = 
   ],
   // Not a defaulter upstream: quantities come out of decoding canonical, which ours does here.
   "storage.k8s.io/v1/CSIStorageCapacity": [{ body: { storageClassName: "fast", capacity: "1024Mi", maximumVolumeSize: "0.5Gi", nodeTopology: { matchLabels: { "topology.example.com/zone": "a" } } }, expect: { capacity: "1Gi", maximumVolumeSize: "512Mi" } }],
+  // SetDefaults_{Mutating,Validating}Webhook, SetDefaults_Rule, SetDefaults_ServiceReference (v1).
+  "admissionregistration.k8s.io/v1/MutatingWebhookConfiguration": [
+    {
+      body: { webhooks: [webhookBody] },
+      expect: {
+        webhooks: [{ failurePolicy: "Fail", matchPolicy: "Equivalent", namespaceSelector: {}, objectSelector: {}, timeoutSeconds: 10, reinvocationPolicy: "Never", rules: [{ scope: "*" }], clientConfig: { service: { port: 443 } } }],
+      },
+    },
+  ],
+  "admissionregistration.k8s.io/v1/ValidatingWebhookConfiguration": [
+    {
+      body: { webhooks: [webhookBody] },
+      expect: {
+        webhooks: [{ failurePolicy: "Fail", matchPolicy: "Equivalent", namespaceSelector: {}, objectSelector: {}, timeoutSeconds: 10, reinvocationPolicy: ABSENT, rules: [{ scope: "*" }], clientConfig: { service: { port: 443 } } }],
+      },
+    },
+  ],
   "scheduling.k8s.io/v1/PriorityClass": [{ body: { value: 1000, description: "batch" }, expect: { preemptionPolicy: "PreemptLowerPriority", globalDefault: ABSENT } }],
   // Not a defaulter upstream: quantities come out of decoding canonical, which ours does here.
   "node.k8s.io/v1/RuntimeClass": [{ body: { handler: "runc", overhead: { podFixed: { cpu: "0.1", memory: "1024Ki" } } }, expect: { overhead: { podFixed: { cpu: "100m", memory: "1Mi" } } } }],

@@ -58,6 +58,8 @@ void test("every resource of the brief is declared once, with upstream's discove
     ["storage.k8s.io", "v1", "volumeattachments", [], []],
     ["storage.k8s.io", "v1", "csistoragecapacities", [], []],
     ["node.k8s.io", "v1", "runtimeclasses", [], []],
+    ["admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations", [], ["api-extensions"]],
+    ["admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations", [], ["api-extensions"]],
     ["apiextensions.k8s.io", "v1", "customresourcedefinitions", ["crd", "crds"], ["api-extensions"]],
   ];
   for (const [g, v, p, shortNames, categories] of want) {

@@ -1,8 +1,10 @@
 // Every built-in resource the API server serves. Groups come in upstream's discovery order
 // (core first, then apps, events.k8s.io, autoscaling, batch, networking.k8s.io, policy, rbac,
-// storage, scheduling, coordination, node, discovery — the order of /apis on a real cluster), and
-// within a group-version resources are sorted by name as upstream's discovery lists them.
+// storage, admissionregistration, apiextensions, scheduling, coordination, node, discovery — the
+// order of /apis on a real cluster), and within a group-version resources are sorted by name as
+// upstream's discovery lists them.
 import type { ResourceDefinition } from "../registry/types.js";
+import { admissionRegistrationResources } from "./admissionregistration.js";
 import { appsResources } from "./apps.js";
 import { hpaV1, hpaV2 } from "./autoscaling.js";
 import { batchResources } from "./batch.js";
@@ -36,6 +38,7 @@ export function builtinResources(): readonly ResourceDefinition[] {
     podDisruptionBudgets,
     ...byName(rbacResources),
     ...byName([storageClasses, ...csiResources]),
+    ...byName(admissionRegistrationResources),
     customResourceDefinitions,
     priorityClasses,
     leases,
