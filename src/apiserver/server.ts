@@ -25,6 +25,8 @@ import { defaultStorageClassAdmission } from "./admission/defaultstorageclass.js
 import { storageObjectInUseProtection } from "./admission/storageobjectinuse.js";
 import { runtimeClassAdmission } from "./admission/runtimeclass.js";
 import { resourceQuota, type QuotaAccess } from "./admission/resourcequota.js";
+import { MUTATING_WEBHOOK_PLUGIN, VALIDATING_WEBHOOK_PLUGIN, mutatingWebhookAdmission, validatingWebhookAdmission } from "./admission/webhook/plugin.js";
+import { cachedWebhookSource } from "./admission/webhook/source.js";
 import { notFound } from "./status.js";
 import { DEFAULT_SERVICE_ACCOUNT_ISSUER, SERVICE_ACCOUNT_PLUGIN, ServiceAccounts } from "./serviceaccount/index.js";
 import { chain, type HttpContext } from "./http.js";
@@ -170,6 +172,8 @@ const BUILTIN_ADMISSION_PLUGINS = [
   "DefaultStorageClass",
   "StorageObjectInUseProtection",
   "RuntimeClass",
+  MUTATING_WEBHOOK_PLUGIN,
+  VALIDATING_WEBHOOK_PLUGIN,
   "ResourceQuota",
 ];
 
@@ -298,7 +302,9 @@ export class ApiServer {
     const runtimeClass = async (name: string): Promise<Readonly<KubeObject> | undefined> => (rcDef ? cachedOrStored(rcDef, name) : undefined);
     const scDef = this.registry.lookup("storage.k8s.io", "v1", "storageclasses");
     const storageClasses = (): readonly Readonly<KubeObject>[] => (scDef ? cachedList(scDef, "") : []);
-    // In upstream's order (AllOrderedPlugins), ResourceQuota last.
+    const webhooks = cachedWebhookSource({ lookup: (group, version, plural) => this.registry.lookup(group, version, plural), list: cachedList, get: cachedOrStored });
+    const webhookLog = log.child({ component: "admission-webhook" });
+    // In upstream's order (AllOrderedPlugins): the webhooks after the built-in mutating plugins, ResourceQuota last.
     const builtinPlugins = [
       namespaceLifecycle(phaseOf),
       limitRanger(cachedIn("limitranges")),
@@ -307,6 +313,8 @@ export class ApiServer {
       defaultStorageClassAdmission(storageClasses),
       storageObjectInUseProtection(),
       runtimeClassAdmission(runtimeClass),
+      mutatingWebhookAdmission(webhooks, webhookLog),
+      validatingWebhookAdmission(webhooks, webhookLog),
       resourceQuota(quotas),
     ].filter((p) => !o.disableAdmissionPlugins.includes(p.name));
     const admission = new AdmissionChain([...builtinPlugins, ...o.admissionPlugins]);
