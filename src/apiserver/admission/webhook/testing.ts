@@ -44,7 +44,8 @@ export function patchAnswer(ops: readonly unknown[]): Answer {
 
 export const allow: Answer = { response: { allowed: true } };
 
-export async function startWebhookServer(dnsNames: readonly string[] = []): Promise<WebhookServer> {
+/** Serves on 127.0.0.1, or on `host` (e.g. "0.0.0.0", for endpoints that may not be loopback addresses). */
+export async function startWebhookServer(dnsNames: readonly string[] = [], host = "127.0.0.1"): Promise<WebhookServer> {
   const ca = await createCA("webhook-test-ca", 1);
   const serving = await issueCertificate(ca, { commonName: "webhook", dnsNames: ["localhost", ...dnsNames], ipAddresses: ["127.0.0.1"], usages: "server", validityDays: 1 });
   const handlers = new Map<string, Handler>();
@@ -68,7 +69,7 @@ export async function startWebhookServer(dnsNames: readonly string[] = []): Prom
       })().catch(() => res.destroy());
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const port = (server.address() as AddressInfo).port;
   return {
     port,
