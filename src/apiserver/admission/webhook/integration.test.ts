@@ -172,4 +172,39 @@ void describe("admission webhooks through the API server", () => {
       assert.equal(del.status, 200, del.body);
     }
   });
+  void it("deployments/scale writes meet webhooks on the Scale; a DELETE meets mutating and validating webhooks", async () => {
+    hooks.handle("/scale-cap", (req) => {
+      const replicas = (req.object?.["spec"] as { replicas?: number } | undefined)?.replicas ?? 0;
+      return replicas > 3 ? patchAnswer([{ op: "replace", path: "/spec/replicas", value: 3 }]) : allow;
+    });
+    hooks.handle("/keep", (req) => (req.operation === "DELETE" && req.name === "kept" ? { response: { allowed: false, status: { message: "this one stays" } } } : allow));
+    await created(MWC, {
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "MutatingWebhookConfiguration",
+      metadata: { name: "scale-cap" },
+      webhooks: [
+        webhook("scale-cap.example.com", "/scale-cap", { rules: [{ operations: ["UPDATE"], apiGroups: ["apps"], apiVersions: ["v1"], resources: ["deployments/scale"] }] }),
+        webhook("keep.example.com", "/keep", { rules: [{ operations: ["DELETE"], apiGroups: [""], apiVersions: ["v1"], resources: ["configmaps"] }] }),
+      ],
+    });
+    const labels = { app: "capped" };
+    await created("/apis/apps/v1/namespaces/default/deployments", { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "capped" }, spec: { replicas: 1, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: "c", image: "nginx" }] } } } });
+    const scaled = await eventually("the capped scale", async () => {
+      const r = await client.request("PATCH", "/apis/apps/v1/namespaces/default/deployments/capped/scale", JSON.stringify({ spec: { replicas: 10 } }), { "content-type": "application/merge-patch+json" });
+      assert.equal(r.status, 200, r.body);
+      const replicas = (JSON.parse(r.body) as { spec: { replicas: number } }).spec.replicas;
+      return replicas === 3 ? replicas : undefined;
+    });
+    assert.equal(scaled, 3);
+    const seen = hooks.received.filter((x) => x.path === "/scale-cap").at(-1)!.request;
+    assert.deepEqual(seen.kind, { group: "autoscaling", version: "v1", kind: "Scale" });
+    assert.equal(seen.subResource, "scale");
+
+    await created("/api/v1/namespaces/default/configmaps", configMap("kept"));
+    const del = await client.request("DELETE", "/api/v1/namespaces/default/configmaps/kept");
+    assert.equal(del.status, 403, del.body);
+    assert.equal((JSON.parse(del.body) as { message: string }).message, 'configmaps "kept" is forbidden: admission webhook "keep.example.com" denied the request: this one stays');
+    await created("/api/v1/namespaces/default/configmaps", configMap("gone"));
+    assert.equal((await client.request("DELETE", "/api/v1/namespaces/default/configmaps/gone")).status, 200);
+  });
 });

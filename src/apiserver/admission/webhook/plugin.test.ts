@@ -352,4 +352,49 @@ describe("admission webhooks against a real HTTPS server", () => {
     const err = await rejection(mutating().admit!(attrs({ object: pod() })));
     assert.equal(err.status.message, 'Internal error occurred: failed calling webhook "svc.example.com": failed to call webhook: Post "https://hook.webhooks.svc:443/svc?timeout=10s": no endpoints available for service "hook"');
   });
+  it("the scale subresource is shown as an autoscaling/v1 Scale; a patch of its replicas reaches the parent", async () => {
+    const deployments = {
+      group: "apps",
+      version: "v1",
+      plural: "deployments",
+      kind: "Deployment",
+      namespaced: true,
+      scale: { specReplicasPath: ["spec", "replicas"], statusReplicasPath: ["status", "replicas"], selector: () => "app=web" },
+    } as unknown as ResourceDefinition;
+    server.handle("/scale", () => patchAnswer([{ op: "replace", path: "/spec/replicas", value: 5 }]));
+    source.mutating = [{ metadata: { name: "scale" }, webhooks: [mhook("scale.example.com", server, "/scale", { rules: [{ operations: ["UPDATE"], apiGroups: ["apps"], apiVersions: ["v1"], resources: ["*/scale"] }] as Rule[] as MutatingWebhook["rules"] })] }];
+    const dep = (replicas: number): KubeObject => ({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web", namespace: "default" }, spec: { replicas, template: {} }, status: { replicas: 2 } }) as KubeObject;
+    const obj = dep(3);
+    await mutatingWebhookAdmission(source, log).admit!(attrs({ operation: "UPDATE", resource: deployments, subresource: "scale", name: "web", object: obj, oldObject: dep(2) }));
+    assert.equal((obj["spec"] as { replicas: number }).replicas, 5);
+    const r = server.received[0]!.request;
+    assert.deepEqual(r.kind, { group: "autoscaling", version: "v1", kind: "Scale" });
+    assert.deepEqual(r.resource, { group: "apps", version: "v1", resource: "deployments" });
+    assert.equal(r.subResource, "scale");
+    assert.deepEqual(r.object?.["spec"], { replicas: 3 });
+    assert.deepEqual(r.oldObject?.["status"], { replicas: 2, selector: "app=web" });
+  });
+
+  it("DELETE: mutating webhooks are called (from the validating phase) with the old object; they may refuse, not patch", async () => {
+    server.handle("/no-delete", (req) => (req.operation === "DELETE" ? { response: { allowed: false, status: { message: "keep it" } } } : allow));
+    server.handle("/patch-delete", () => patchAnswer([{ op: "add", path: "/metadata/labels/x", value: "y" }]));
+    const rules = [{ operations: ["DELETE"], apiGroups: [""], apiVersions: ["v1"], resources: ["pods"] }] as Rule[] as MutatingWebhook["rules"];
+    source.mutating = [{ metadata: { name: "del" }, webhooks: [mhook("no-delete.example.com", server, "/no-delete", { rules })] }];
+    const plugin = mutatingWebhookAdmission(source, log);
+    let err = await rejection(plugin.validate!(attrs({ operation: "DELETE", object: undefined, oldObject: pod() })));
+    assert.equal(err.code, 403);
+    assert.match(err.status.message ?? "", /admission webhook "no-delete\.example\.com" denied the request: keep it/);
+    const r = server.received[0]!.request;
+    assert.equal(r.object, null);
+    assert.equal((r.oldObject?.["metadata"] as { name: string }).name, "p");
+    assert.deepEqual(r.options, { kind: "DeleteOptions", apiVersion: "meta.k8s.io/v1" });
+    // Not called again in the validating phase of other operations.
+    server.received.length = 0;
+    await plugin.validate!(attrs({ object: pod() }));
+    assert.equal(server.received.length, 0);
+
+    source.mutating = [{ metadata: { name: "del" }, webhooks: [mhook("patch-delete.example.com", server, "/patch-delete", { rules })] }];
+    err = await rejection(plugin.validate!(attrs({ operation: "DELETE", object: undefined, oldObject: pod() })));
+    assert.equal(err.status.message, 'Internal error occurred: admission webhook "patch-delete.example.com" attempted to modify the object, which is not supported for this operation');
+  });
 });

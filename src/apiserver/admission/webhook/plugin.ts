@@ -13,6 +13,7 @@ import type { JsonValue } from "../../patch/json.js";
 import { jsonEqual } from "../../../util/json.js";
 import type { AdmissionAttributes, AdmissionPlugin } from "../types.js";
 import { callWebhook, CallError, type ServiceLookup } from "./client.js";
+import { viewOf, type View } from "./view.js";
 import { exempt, orderedWebhooks, shouldCall, type ConfiguredWebhook, type NamespaceLabels, type Webhook } from "./match.js";
 
 export const MUTATING_WEBHOOK_PLUGIN = "MutatingAdmissionWebhook";
@@ -45,6 +46,15 @@ export function mutatingWebhookAdmission(source: WebhookSource, log: Logger): Ad
       if (hooks.length === 0) return;
       await mutate(hooks, a, source, log);
     },
+    // The store runs only the validating phase for a DELETE. Upstream calls mutating webhooks
+    // for it too (they may refuse, not patch): here, from this plugin's place in the validating
+    // chain, which is still before the validating webhooks.
+    async validate(a) {
+      if (a.operation !== "DELETE" || exempt(a)) return;
+      const hooks = orderedWebhooks<MutatingWebhook>(source.mutatingWebhookConfigurations());
+      if (hooks.length === 0) return;
+      await mutate(hooks, a, source, log);
+    },
   };
 }
 
@@ -68,7 +78,7 @@ export function validatingWebhookAdmission(source: WebhookSource, log: Logger): 
 async function validateOne(w: Readonly<ValidatingWebhook>, a: AdmissionAttributes, source: WebhookSource, log: Logger): Promise<void> {
   let verified: Verified;
   try {
-    verified = await call(w, a, a.object, false, source);
+    verified = await call(w, a, viewOf(a), false, source);
   } catch (err) {
     if (err instanceof CallError) {
       failedCall(w, err, log);
@@ -109,9 +119,11 @@ async function mutate(hooks: readonly ConfiguredWebhook<MutatingWebhook>[], a: A
 
 /** Calls one mutating webhook and applies its patch to the object in place; true when the object changed. */
 async function mutateOne(w: Readonly<MutatingWebhook>, a: AdmissionAttributes, source: WebhookSource, log: Logger): Promise<boolean> {
+  // What this webhook sees: the object as earlier webhooks left it.
+  const view = viewOf(a);
   let verified: Verified;
   try {
-    verified = await call(w, a, a.object, true, source);
+    verified = await call(w, a, view, true, source);
   } catch (err) {
     if (err instanceof CallError) {
       failedCall(w, err, log);
@@ -130,7 +142,7 @@ async function mutateOne(w: Readonly<MutatingWebhook>, a: AdmissionAttributes, s
   }
   if (!Array.isArray(ops)) return callFailed(w, new CallError("received undecodable patch in webhook response: json: cannot unmarshal into Go value of type jsonpatch.Patch"), log);
   if (ops.length === 0) return false;
-  const obj = a.object;
+  const obj = view.object;
   if (!obj) throw internalError(`admission webhook "${w.name}" attempted to modify the object, which is not supported for this operation`);
   let patched: JsonValue;
   try {
@@ -144,10 +156,7 @@ async function mutateOne(w: Readonly<MutatingWebhook>, a: AdmissionAttributes, s
     throw internalError(`admission webhook "${w.name}" changed the object's apiVersion/kind from ${obj.apiVersion ?? ""}/${obj.kind ?? ""} to ${String(next.apiVersion)}/${String(next.kind)}`);
   }
   if (jsonEqual(next, obj)) return false;
-  // The chain's object is changed where it lies: later plugins and the store hold it.
-  const target = obj as Record<string, unknown>;
-  for (const k of Object.keys(target)) delete target[k];
-  Object.assign(target, next);
+  view.apply(next);
   return true;
 }
 
@@ -175,7 +184,7 @@ function reportWarnings(w: Readonly<Webhook>, v: Verified, log: Logger): void {
 }
 
 /** One webhook call: the dryRun rule, the AdmissionReview, its answer checked. Throws CallError when subject to the failure policy. */
-async function call(w: Readonly<Webhook>, a: AdmissionAttributes, object: KubeObject | undefined, mutating: boolean, source: WebhookSource): Promise<Verified> {
+async function call(w: Readonly<Webhook>, a: AdmissionAttributes, view: View, mutating: boolean, source: WebhookSource): Promise<Verified> {
   if (a.dryRun) {
     // A webhook with side effects would act on a write that never happens.
     if (w.sideEffects === undefined) throw new CallError("Webhook SideEffects is nil");
@@ -183,7 +192,7 @@ async function call(w: Readonly<Webhook>, a: AdmissionAttributes, object: KubeOb
   }
   if (!(w.admissionReviewVersions ?? []).includes("v1")) throw new CallError("could not create admission objects: webhook does not accept known AdmissionReview versions (v1)");
   const uid = randomUUID();
-  const review = admissionReview(uid, a, object);
+  const review = admissionReview(uid, a, view);
   let answer: unknown;
   try {
     answer = await callWebhook(w.clientConfig, review, w.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS, source);
@@ -199,13 +208,11 @@ async function call(w: Readonly<Webhook>, a: AdmissionAttributes, object: KubeOb
 }
 
 /** The AdmissionReview v1 request (upstream's CreateV1AdmissionReview). */
-export function admissionReview(uid: string, a: AdmissionAttributes, object: KubeObject | undefined): Record<string, unknown> {
+export function admissionReview(uid: string, a: AdmissionAttributes, view: View): Record<string, unknown> {
   const r = a.resource;
-  const kind = { group: r.group, version: r.version, kind: r.kind };
+  const kind = view.kind;
   const resource = { group: r.group, version: r.version, resource: r.plural };
   const options = { CREATE: "CreateOptions", UPDATE: "UpdateOptions", DELETE: "DeleteOptions", CONNECT: undefined }[a.operation];
-  const apiVersion = r.group ? `${r.group}/${r.version}` : r.version;
-  const typed = (o: KubeObject | undefined): KubeObject | null => (o ? { ...o, apiVersion: o.apiVersion ?? apiVersion, kind: o.kind ?? r.kind } : null);
   return {
     apiVersion: "admission.k8s.io/v1",
     kind: "AdmissionReview",
@@ -221,8 +228,8 @@ export function admissionReview(uid: string, a: AdmissionAttributes, object: Kub
       ...(a.namespace ? { namespace: a.namespace } : {}),
       operation: a.operation,
       userInfo: { username: a.user.username, groups: [...a.user.groups] },
-      object: typed(object),
-      oldObject: typed(a.oldObject),
+      object: view.object,
+      oldObject: view.oldObject,
       dryRun: a.dryRun,
       options: options ? { kind: options, apiVersion: "meta.k8s.io/v1", ...(a.dryRun ? { dryRun: ["All"] } : {}) } : null,
     },
