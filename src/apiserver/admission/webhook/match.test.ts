@@ -68,10 +68,11 @@ void describe("webhook rules", () => {
     );
   });
 
-  void it("a namespace that cannot be found, or a selector that does not parse, is an internal error", async () => {
+  void it("a namespace that does not exist is NotFound; a selector that does not parse, an internal error", async () => {
     const w = { name: "w", rules: [rule(["*"])], namespaceSelector: { matchLabels: { a: "b" } } } as never;
     const err = await shouldCall(w, attrs(), () => Promise.resolve(undefined)).catch((e: unknown) => e);
-    assert.ok(err instanceof StatusError && err.code === 500);
+    assert.ok(err instanceof StatusError && err.code === 404);
+    assert.equal(err.status.message, 'namespaces "ns" not found');
     const bad = { name: "w", rules: [rule(["*"])], objectSelector: { matchExpressions: [{ key: "a", operator: "Bogus" }] } } as never;
     const err2 = await shouldCall(bad, attrs(), () => Promise.resolve({})).catch((e: unknown) => e);
     assert.ok(err2 instanceof StatusError && err2.code === 500);

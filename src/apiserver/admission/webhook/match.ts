@@ -4,7 +4,7 @@ import type { MutatingWebhook, RuleWithOperations, ValidatingWebhook } from "kub
 import type { LabelSelector } from "kubernetes-types/meta/v1.js";
 import { labelSelectorAsSelector, type Labels } from "../../../api/labels.js";
 import type { KubeObject } from "../../registry/types.js";
-import { internalError, type StatusError } from "../../status.js";
+import { internalError, notFound, type StatusError } from "../../status.js";
 import type { AdmissionAttributes } from "../types.js";
 
 export type Webhook = MutatingWebhook | ValidatingWebhook;
@@ -78,8 +78,8 @@ export type NamespaceLabels = (name: string) => Promise<Labels | undefined>;
 
 /**
  * Whether the webhook is to be called: a rule covers the request, and the namespace and
- * object selectors accept it. A selector that does not parse, or a namespace that cannot be
- * found, is upstream's InternalError.
+ * object selectors accept it. A selector that does not parse is upstream's InternalError, a
+ * namespace that does not exist its NotFound.
  */
 export async function shouldCall(w: Readonly<Webhook>, a: AdmissionAttributes, namespaceLabels: NamespaceLabels): Promise<boolean> {
   if (!((w.rules ?? []) as readonly Rule[]).some((r) => ruleMatches(r, a))) return false;
@@ -100,7 +100,8 @@ async function namespaceSelectorMatches(sel: Readonly<LabelSelector> | undefined
   } else {
     const name = isNamespace ? a.name || a.namespace : a.namespace;
     const found = await namespaceLabels(name);
-    if (found === undefined) throw internalError(`namespaces "${name}" not found`);
+    // Upstream keeps a 404 here for compatibility (MatchNamespaceSelector).
+    if (found === undefined) throw notFound({ group: "", resource: "namespaces" }, name);
     labels = found;
   }
   return selector.matches(labels);
