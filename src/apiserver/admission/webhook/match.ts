@@ -40,9 +40,12 @@ function compare(a: string, b: string): number {
 }
 
 /**
- * Whether one rule covers the request. matchPolicy needs no conversion here: k8ts serves each
- * kind in one version, so the request's own group/version/resource is the only one an
- * Equivalent rule could meet, and Exact and Equivalent match alike.
+ * Whether one rule covers the request's served group/version/resource. matchPolicy is matched
+ * as Exact: k8ts serves built-in kinds in one version each, so Equivalent (a rule for another
+ * version of the same resource, the object converted for it) would change nothing for them.
+ * The exceptions are HPAs (autoscaling v1 and v2), Events (core and events.k8s.io) and custom
+ * resources served in several versions: a webhook meets those only through the versions its
+ * rules name (`*` names them all).
  */
 export function ruleMatches(rule: Readonly<Rule>, a: AdmissionAttributes): boolean {
   const ops = rule.operations ?? [];

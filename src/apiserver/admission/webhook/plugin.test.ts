@@ -80,7 +80,7 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-describe("admission webhooks against a real HTTPS server", () => {
+void describe("admission webhooks against a real HTTPS server", () => {
   let server: WebhookServer;
   let source: FakeSource;
   const mutating = (): ReturnType<typeof mutatingWebhookAdmission> => mutatingWebhookAdmission(source, log);
@@ -98,7 +98,7 @@ describe("admission webhooks against a real HTTPS server", () => {
     server.handle("/allow", () => allow);
   });
 
-  it("a mutating webhook adds a label to pods and configmaps; the review carries the request", async () => {
+  void it("a mutating webhook adds a label to pods and configmaps; the review carries the request", async () => {
     server.handle("/label", (req) => {
       const labels = (req.object?.["metadata"] as { labels?: object } | undefined)?.labels;
       return patchAnswer(labels ? [{ op: "add", path: "/metadata/labels/injected", value: "yes" }] : [{ op: "add", path: "/metadata/labels", value: { injected: "yes" } }]);
@@ -128,14 +128,14 @@ describe("admission webhooks against a real HTTPS server", () => {
     assert.deepEqual((r.object?.["metadata"] as { labels: object }).labels, { app: "web" });
   });
 
-  it("a patch may not change the object's kind", async () => {
+  void it("a patch may not change the object's kind", async () => {
     server.handle("/rekind", () => patchAnswer([{ op: "replace", path: "/kind", value: "ConfigMap" }]));
     source.mutating = [{ metadata: { name: "bad" }, webhooks: [mhook("rekind.example.com", server, "/rekind")] }];
     const err = await rejection(mutating().admit!(attrs({ object: pod() })));
     assert.equal(err.code, 500);
   });
 
-  it("a validating webhook denies with its message and code; without a code, 403 Forbidden", async () => {
+  void it("a validating webhook denies with its message and code; without a code, 403 Forbidden", async () => {
     server.handle("/deny", () => ({ response: { allowed: false, status: { code: 422, message: "labels are required", reason: "Invalid" } } }));
     server.handle("/deny-bare", () => ({ response: { allowed: false } }));
     source.validating = [{ metadata: { name: "deny" }, webhooks: [vhook("deny.example.com", server, "/deny")] }];
@@ -151,7 +151,7 @@ describe("admission webhooks against a real HTTPS server", () => {
     assert.equal(err.status.message, 'pods "p" is forbidden: admission webhook "bare.example.com" denied the request without explanation');
   });
 
-  it("validating webhooks are called in parallel", async () => {
+  void it("validating webhooks are called in parallel", async () => {
     let arrived = 0;
     let release: () => void = () => undefined;
     const both = new Promise<void>((r) => (release = r));
@@ -166,7 +166,7 @@ describe("admission webhooks against a real HTTPS server", () => {
     assert.equal(arrived, 2);
   });
 
-  it("rules: operations, resources and subresources, scope", async () => {
+  void it("rules: operations, resources and subresources, scope", async () => {
     source.validating = [
       {
         metadata: { name: "rules" },
@@ -189,7 +189,7 @@ describe("admission webhooks against a real HTTPS server", () => {
     assert.deepEqual(await called("UPDATE", "status"), ["UPDATE/status", "UPDATE/status"]);
   });
 
-  it("namespaceSelector and objectSelector", async () => {
+  void it("namespaceSelector and objectSelector", async () => {
     source.validating = [
       {
         metadata: { name: "selectors" },
@@ -219,14 +219,14 @@ describe("admission webhooks against a real HTTPS server", () => {
     assert.equal((await names(attrs({ resource: nodeDef, namespace: "", name: "n1", object: { apiVersion: "v1", kind: "Node", metadata: { name: "n1" } } }))).length, 2);
   });
 
-  it("requests for webhook configurations never go to webhooks", async () => {
+  void it("requests for webhook configurations never go to webhooks", async () => {
     source.validating = [{ metadata: { name: "deny" }, webhooks: [vhook("deny-all", server, "/deny-all")] }];
     server.handle("/deny-all", () => ({ response: { allowed: false } }));
     await validating().validate!(attrs({ resource: mwcDef, namespace: "", name: "x", object: { apiVersion: "admissionregistration.k8s.io/v1", kind: "MutatingWebhookConfiguration", metadata: { name: "x" } } }));
     assert.equal(server.received.length, 0);
   });
 
-  it("a webhook that cannot be reached: Ignore skips it, Fail answers 500 as upstream", async () => {
+  void it("a webhook that cannot be reached: Ignore skips it, Fail answers 500 as upstream", async () => {
     const port = await closedPort();
     const down = { url: `https://127.0.0.1:${port}/down`, caBundle: server.caBundle };
     source.mutating = [{ metadata: { name: "down" }, webhooks: [mhook("down.example.com", server, "/x", { clientConfig: down, failurePolicy: "Ignore" })] }];
@@ -244,7 +244,7 @@ describe("admission webhooks against a real HTTPS server", () => {
     );
   });
 
-  it("a slow webhook times out after timeoutSeconds", async () => {
+  void it("a slow webhook times out after timeoutSeconds", async () => {
     let release: () => void = () => undefined;
     const stuck = new Promise<void>((r) => (release = r));
     server.handle("/slow", async () => {
@@ -261,7 +261,7 @@ describe("admission webhooks against a real HTTPS server", () => {
     assert.ok(took >= 900 && took < 5000, `took ${took} ms`);
   });
 
-  it("bad answers: uid mismatch, wrong kind, not JSON, a CA that did not sign the server", async () => {
+  void it("bad answers: uid mismatch, wrong kind, not JSON, a CA that did not sign the server", async () => {
     const other = await createCA("someone-else", 1);
     const cases: [Partial<ValidatingWebhook>, () => ReturnType<Parameters<WebhookServer["handle"]>[1]>, RegExp][] = [
       [{}, () => ({ response: { uid: "not-it", allowed: true } }), /received invalid webhook response: expected response\.uid="[0-9a-f-]+", got "not-it"/],
@@ -282,7 +282,7 @@ describe("admission webhooks against a real HTTPS server", () => {
     }
   });
 
-  it("dryRun: only webhooks without side effects are called", async () => {
+  void it("dryRun: only webhooks without side effects are called", async () => {
     source.validating = [{ metadata: { name: "dry" }, webhooks: [vhook("dry.example.com", server, "/allow", { sideEffects: "NoneOnDryRun" })] }];
     await validating().validate!(attrs({ object: pod(), dryRun: true }));
     assert.equal(server.received.length, 1);
@@ -299,7 +299,7 @@ describe("admission webhooks against a real HTTPS server", () => {
     assert.equal(server.received.length, 2);
   });
 
-  it("reinvocationPolicy IfNeeded: called again once a later webhook changed the object", async () => {
+  void it("reinvocationPolicy IfNeeded: called again once a later webhook changed the object", async () => {
     const add = (key: string) => (req: { object: Record<string, unknown> | null }) => {
       const labels = (req.object?.["metadata"] as { labels?: Record<string, string> }).labels ?? {};
       return labels[key] ? allow : patchAnswer([{ op: "add", path: `/metadata/labels/${key}`, value: "1" }]);
@@ -318,7 +318,7 @@ describe("admission webhooks against a real HTTPS server", () => {
     assert.deepEqual(await run("Never"), ["/a", "/b"]);
   });
 
-  it("configurations are called in name order, webhooks in their order", async () => {
+  void it("configurations are called in name order, webhooks in their order", async () => {
     source.mutating = [
       { metadata: { name: "zz" }, webhooks: [mhook("z1", server, "/z1")] },
       { metadata: { name: "aa" }, webhooks: [mhook("a1", server, "/a1"), mhook("a2", server, "/a2")] },
@@ -330,7 +330,7 @@ describe("admission webhooks against a real HTTPS server", () => {
     );
   });
 
-  it("a service reference goes to a ready endpoint of its EndpointSlices, TLS checked for <name>.<namespace>.svc", async () => {
+  void it("a service reference goes to a ready endpoint of its EndpointSlices, TLS checked for <name>.<namespace>.svc", async () => {
     source.services = [{ metadata: { name: "hook", namespace: "webhooks" }, spec: { ports: [{ name: "https", port: 443, targetPort: server.port }] } }];
     source.slices = [
       {
@@ -352,7 +352,7 @@ describe("admission webhooks against a real HTTPS server", () => {
     const err = await rejection(mutating().admit!(attrs({ object: pod() })));
     assert.equal(err.status.message, 'Internal error occurred: failed calling webhook "svc.example.com": failed to call webhook: Post "https://hook.webhooks.svc:443/svc?timeout=10s": no endpoints available for service "hook"');
   });
-  it("the scale subresource is shown as an autoscaling/v1 Scale; a patch of its replicas reaches the parent", async () => {
+  void it("the scale subresource is shown as an autoscaling/v1 Scale; a patch of its replicas reaches the parent", async () => {
     const deployments = {
       group: "apps",
       version: "v1",
@@ -375,7 +375,7 @@ describe("admission webhooks against a real HTTPS server", () => {
     assert.deepEqual(r.oldObject?.["status"], { replicas: 2, selector: "app=web" });
   });
 
-  it("DELETE: mutating webhooks are called (from the validating phase) with the old object; they may refuse, not patch", async () => {
+  void it("DELETE: mutating webhooks are called (from the validating phase) with the old object; they may refuse, not patch", async () => {
     server.handle("/no-delete", (req) => (req.operation === "DELETE" ? { response: { allowed: false, status: { message: "keep it" } } } : allow));
     server.handle("/patch-delete", () => patchAnswer([{ op: "add", path: "/metadata/labels/x", value: "y" }]));
     const rules = [{ operations: ["DELETE"], apiGroups: [""], apiVersions: ["v1"], resources: ["pods"] }] as Rule[] as MutatingWebhook["rules"];
