@@ -302,7 +302,7 @@ export class ApiServer {
     const runtimeClass = async (name: string): Promise<Readonly<KubeObject> | undefined> => (rcDef ? cachedOrStored(rcDef, name) : undefined);
     const scDef = this.registry.lookup("storage.k8s.io", "v1", "storageclasses");
     const storageClasses = (): readonly Readonly<KubeObject>[] => (scDef ? cachedList(scDef, "") : []);
-    const webhooks = cachedWebhookSource({ lookup: (group, version, plural) => this.registry.lookup(group, version, plural), list: cachedList, get: cachedOrStored });
+    const webhooks = cachedWebhookSource({ lookup: (group, version, plural) => this.registry.lookup(group, version, plural), list: cachedList, get: cachedOrStored, definitions: () => this.registry.definitions });
     const webhookLog = log.child({ component: "admission-webhook" });
     // In upstream's order (AllOrderedPlugins): the webhooks after the built-in mutating plugins, ResourceQuota last.
     const builtinPlugins = [

@@ -207,4 +207,27 @@ void describe("admission webhooks through the API server", () => {
     await created("/api/v1/namespaces/default/configmaps", configMap("gone"));
     assert.equal((await client.request("DELETE", "/api/v1/namespaces/default/configmaps/gone")).status, 200);
   });
+
+  void it("matchPolicy Equivalent: a webhook for autoscaling/v2 sees an autoscaling/v1 HPA write as v2", async () => {
+    hooks.handle("/hpa", (req) => {
+      const metrics = (req.object?.["spec"] as { metrics?: unknown[] } | undefined)?.metrics;
+      return { response: { allowed: false, status: { message: `saw ${String(req.object?.["apiVersion"])} with ${metrics?.length ?? 0} metric(s)` } } };
+    });
+    await created(VWC, {
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "ValidatingWebhookConfiguration",
+      metadata: { name: "hpa-v2" },
+      webhooks: [webhook("hpa.example.com", "/hpa", { rules: [{ operations: ["CREATE"], apiGroups: ["autoscaling"], apiVersions: ["v2"], resources: ["horizontalpodautoscalers"] }] })],
+    });
+    const hpa = { apiVersion: "autoscaling/v1", kind: "HorizontalPodAutoscaler", metadata: { name: "h" }, spec: { scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "capped" }, maxReplicas: 3, targetCPUUtilizationPercentage: 50 } };
+    const r = await eventually("the v2 webhook", async () => {
+      const res = await post("/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers?dryRun=All", hpa);
+      return res.status === 403 ? res : undefined;
+    });
+    assert.match((JSON.parse(r.body) as { message: string }).message, /denied the request: saw autoscaling\/v2 with 1 metric\(s\)$/);
+    const seen = hooks.received.filter((x) => x.path === "/hpa").at(-1)!.request as unknown as { kind: unknown; requestKind: unknown };
+    assert.deepEqual(seen.kind, { group: "autoscaling", version: "v2", kind: "HorizontalPodAutoscaler" });
+    assert.deepEqual(seen.requestKind, { group: "autoscaling", version: "v1", kind: "HorizontalPodAutoscaler" });
+    assert.equal((await client.request("DELETE", `${VWC}/hpa-v2`)).status, 200);
+  });
 });

@@ -3,7 +3,7 @@
 import type { MutatingWebhook, RuleWithOperations, ValidatingWebhook } from "kubernetes-types/admissionregistration/v1.js";
 import type { LabelSelector } from "kubernetes-types/meta/v1.js";
 import { labelSelectorAsSelector, type Labels } from "../../../api/labels.js";
-import type { KubeObject } from "../../registry/types.js";
+import type { KubeObject, ResourceDefinition } from "../../registry/types.js";
 import { internalError, notFound, type StatusError } from "../../status.js";
 import type { AdmissionAttributes } from "../types.js";
 
@@ -39,21 +39,33 @@ function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/**
- * Whether one rule covers the request's served group/version/resource. matchPolicy is matched
- * as Exact: k8ts serves built-in kinds in one version each, so Equivalent (a rule for another
- * version of the same resource, the object converted for it) would change nothing for them.
- * The exceptions are HPAs (autoscaling v1 and v2), Events (core and events.k8s.io) and custom
- * resources served in several versions: a webhook meets those only through the versions its
- * rules name (`*` names them all).
- */
-export function ruleMatches(rule: Readonly<Rule>, a: AdmissionAttributes): boolean {
+/** Whether one rule covers the request, taken as a request for `as` (default its own resource). */
+export function ruleMatches(rule: Readonly<Rule>, a: AdmissionAttributes, as: ResourceDefinition = a.resource): boolean {
   const ops = rule.operations ?? [];
   if (!ops.some((op) => op === "*" || op === a.operation)) return false;
-  if (!(rule.apiGroups ?? []).some((g) => g === "*" || g === a.resource.group)) return false;
-  if (!(rule.apiVersions ?? []).some((v) => v === "*" || v === a.resource.version)) return false;
-  if (!resourceMatches(rule.resources ?? [], a.resource.plural, a.subresource)) return false;
+  if (!(rule.apiGroups ?? []).some((g) => g === "*" || g === as.group)) return false;
+  if (!(rule.apiVersions ?? []).some((v) => v === "*" || v === as.version)) return false;
+  if (!resourceMatches(rule.resources ?? [], as.plural, a.subresource)) return false;
   return scopeMatches(rule.scope, a);
+}
+
+/** Other served forms of a request's resource (upstream's equivalent resource mapper). */
+export type Equivalents = (def: ResourceDefinition) => readonly ResourceDefinition[];
+
+/**
+ * The resource a webhook is to see the request as: its own when a rule names it; else, under
+ * matchPolicy Equivalent (the default), the first other served form of the same stored
+ * resource that a rule names (another version of a custom resource, autoscaling/v1 and v2
+ * HPAs, core and events.k8s.io Events), the object converted for it.
+ */
+export function matchedResource(w: Readonly<Webhook>, a: AdmissionAttributes, equivalents: Equivalents): ResourceDefinition | undefined {
+  const rules = (w.rules ?? []) as readonly Rule[];
+  if (rules.some((r) => ruleMatches(r, a))) return a.resource;
+  if (w.matchPolicy === "Exact") return undefined;
+  for (const r of rules) {
+    for (const eq of equivalents(a.resource)) if (eq !== a.resource && ruleMatches(r, a, eq)) return eq;
+  }
+  return undefined;
 }
 
 // `pods`, `pods/status`, `*` (every resource, no subresource), `*/scale`, `pods/*` (pods and
@@ -80,14 +92,15 @@ function scopeMatches(scope: string | undefined, a: AdmissionAttributes): boolea
 export type NamespaceLabels = (name: string) => Promise<Labels | undefined>;
 
 /**
- * Whether the webhook is to be called: a rule covers the request, and the namespace and
- * object selectors accept it. A selector that does not parse is upstream's InternalError, a
- * namespace that does not exist its NotFound.
+ * Whether the webhook is to be called, and as which resource: a rule covers the request, and
+ * the namespace and object selectors accept it. A selector that does not parse is upstream's
+ * InternalError, a namespace that does not exist its NotFound.
  */
-export async function shouldCall(w: Readonly<Webhook>, a: AdmissionAttributes, namespaceLabels: NamespaceLabels): Promise<boolean> {
-  if (!((w.rules ?? []) as readonly Rule[]).some((r) => ruleMatches(r, a))) return false;
-  if (!(await namespaceSelectorMatches(w.namespaceSelector, a, namespaceLabels))) return false;
-  return objectSelectorMatches(w.objectSelector, a);
+export async function shouldCall(w: Readonly<Webhook>, a: AdmissionAttributes, namespaceLabels: NamespaceLabels, equivalents: Equivalents = () => []): Promise<ResourceDefinition | undefined> {
+  const as = matchedResource(w, a, equivalents);
+  if (!as) return undefined;
+  if (!(await namespaceSelectorMatches(w.namespaceSelector, a, namespaceLabels))) return undefined;
+  return objectSelectorMatches(w.objectSelector, a) ? as : undefined;
 }
 
 async function namespaceSelectorMatches(sel: Readonly<LabelSelector> | undefined, a: AdmissionAttributes, namespaceLabels: NamespaceLabels): Promise<boolean> {

@@ -12,7 +12,9 @@ import { createLogger } from "../../../util/log.js";
 import { createCA } from "../../../util/pki.js";
 import { mutatingWebhookAdmission, validatingWebhookAdmission, type WebhookSource } from "./plugin.js";
 import type { Rule } from "./match.js";
-import { allow, patchAnswer, startWebhookServer, type WebhookServer } from "./testing.js";
+import { allow, patchAnswer, startWebhookServer, type ReviewRequest, type WebhookServer } from "./testing.js";
+
+type ReviewRequestWithRequestKind = ReviewRequest & { requestKind: unknown; requestResource: unknown };
 
 const podsDef = { group: "", version: "v1", plural: "pods", kind: "Pod", namespaced: true } as unknown as ResourceDefinition;
 const configMapsDef = { group: "", version: "v1", plural: "configmaps", kind: "ConfigMap", namespaced: true } as unknown as ResourceDefinition;
@@ -21,6 +23,7 @@ const user = { username: "alice", groups: ["devs", "system:authenticated"] };
 const log = createLogger("silent");
 
 interface FakeSource extends WebhookSource {
+  equivalents: NonNullable<WebhookSource["equivalents"]>;
   mutating: MutatingWebhookConfiguration[];
   validating: ValidatingWebhookConfiguration[];
   namespaces: Map<string, Record<string, string>>;
@@ -35,6 +38,7 @@ function fakeSource(): FakeSource {
     namespaces: new Map([["default", { team: "a" }], ["other", { team: "b" }]]),
     services: [],
     slices: [],
+    equivalents: () => [],
     mutatingWebhookConfigurations: () => s.mutating,
     validatingWebhookConfigurations: () => s.validating,
     namespaceLabels: (name) => Promise.resolve(s.namespaces.get(name)),
@@ -396,5 +400,33 @@ void describe("admission webhooks against a real HTTPS server", () => {
     source.mutating = [{ metadata: { name: "del" }, webhooks: [mhook("patch-delete.example.com", server, "/patch-delete", { rules })] }];
     err = await rejection(plugin.validate!(attrs({ operation: "DELETE", object: undefined, oldObject: pod() })));
     assert.equal(err.status.message, 'Internal error occurred: admission webhook "patch-delete.example.com" attempted to modify the object, which is not supported for this operation');
+  });
+  void it("matchPolicy Equivalent: a webhook for another served version sees the object converted, and its patch comes back", async () => {
+    const conversion = {
+      toStorage: (o: KubeObject): KubeObject => ({ ...o, apiVersion: "example.com/v2", spec: { replicas: (o["spec"] as { size: number }).size } }),
+      fromStorage: (o: KubeObject): KubeObject => ({ ...o, apiVersion: "example.com/v1", spec: { size: (o["spec"] as { replicas: number }).replicas } }),
+    };
+    const v2 = { group: "example.com", version: "v2", plural: "widgets", kind: "Widget", namespaced: true } as unknown as ResourceDefinition;
+    const v1 = { group: "example.com", version: "v1", plural: "widgets", kind: "Widget", namespaced: true, storage: { group: "example.com", resource: "widgets", conversion } } as unknown as ResourceDefinition;
+    source.equivalents = (def) => [v1, v2].filter((d) => d !== def);
+    server.handle("/widgets", () => patchAnswer([{ op: "replace", path: "/spec/replicas", value: 7 }]));
+    const rules = [{ operations: ["CREATE"], apiGroups: ["example.com"], apiVersions: ["v2"], resources: ["widgets"] }] as Rule[] as MutatingWebhook["rules"];
+    source.mutating = [{ metadata: { name: "w" }, webhooks: [mhook("widgets.example.com", server, "/widgets", { rules })] }];
+    const widget = (): KubeObject => ({ apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "w1", namespace: "default" }, spec: { size: 2 } }) as KubeObject;
+    const obj = widget();
+    await mutating().admit!(attrs({ resource: v1, name: "w1", object: obj }));
+    assert.deepEqual(obj, { apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "w1", namespace: "default" }, spec: { size: 7 } });
+    const r = server.received[0]!.request as ReviewRequestWithRequestKind;
+    assert.deepEqual(r.kind, { group: "example.com", version: "v2", kind: "Widget" });
+    assert.deepEqual(r.resource, { group: "example.com", version: "v2", resource: "widgets" });
+    assert.deepEqual(r.requestKind, { group: "example.com", version: "v1", kind: "Widget" });
+    assert.deepEqual(r.requestResource, { group: "example.com", version: "v1", resource: "widgets" });
+    assert.deepEqual(r.object?.["spec"], { replicas: 2 });
+
+    // Exact: only the named version.
+    server.received.length = 0;
+    source.mutating = [{ metadata: { name: "w" }, webhooks: [mhook("widgets.example.com", server, "/widgets", { rules, matchPolicy: "Exact" })] }];
+    await mutating().admit!(attrs({ resource: v1, name: "w1", object: widget() }));
+    assert.equal(server.received.length, 0);
   });
 });

@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import type { MutatingWebhook, MutatingWebhookConfiguration, ValidatingWebhook, ValidatingWebhookConfiguration } from "kubernetes-types/admissionregistration/v1.js";
 import type { Logger } from "pino";
-import type { KubeObject } from "../../registry/types.js";
+import type { KubeObject, ResourceDefinition } from "../../registry/types.js";
 import { badRequest, internalError, StatusError, type Status, type StatusDetails } from "../../status.js";
 import { applyJSONPatch } from "../../patch/jsonpatch.js";
 import type { JsonValue } from "../../patch/json.js";
@@ -14,7 +14,7 @@ import { jsonEqual } from "../../../util/json.js";
 import type { AdmissionAttributes, AdmissionPlugin } from "../types.js";
 import { callWebhook, CallError, type ServiceLookup } from "./client.js";
 import { viewOf, type View } from "./view.js";
-import { exempt, orderedWebhooks, shouldCall, type ConfiguredWebhook, type NamespaceLabels, type Webhook } from "./match.js";
+import { exempt, orderedWebhooks, shouldCall, type ConfiguredWebhook, type Equivalents, type NamespaceLabels, type Webhook } from "./match.js";
 
 export const MUTATING_WEBHOOK_PLUGIN = "MutatingAdmissionWebhook";
 export const VALIDATING_WEBHOOK_PLUGIN = "ValidatingAdmissionWebhook";
@@ -25,6 +25,8 @@ export interface WebhookSource extends ServiceLookup {
   validatingWebhookConfigurations(): readonly Readonly<ValidatingWebhookConfiguration>[];
   /** A namespace's labels; undefined when it does not exist. */
   readonly namespaceLabels: NamespaceLabels;
+  /** Other served forms of a resource, for matchPolicy Equivalent; none when absent. */
+  readonly equivalents?: Equivalents;
 }
 
 /** The timeout of a webhook without timeoutSeconds (the v1 API's default). */
@@ -65,20 +67,23 @@ export function validatingWebhookAdmission(source: WebhookSource, log: Logger): 
       if (exempt(a)) return;
       const hooks = orderedWebhooks<ValidatingWebhook>(source.validatingWebhookConfigurations());
       if (hooks.length === 0) return;
-      const matching: ConfiguredWebhook<ValidatingWebhook>[] = [];
-      for (const h of hooks) if (await shouldCall(h.webhook, a, source.namespaceLabels)) matching.push(h);
+      const matching: { hook: ConfiguredWebhook<ValidatingWebhook>; as: ResourceDefinition }[] = [];
+      for (const hook of hooks) {
+        const as = await shouldCall(hook.webhook, a, source.namespaceLabels, source.equivalents);
+        if (as) matching.push({ hook, as });
+      }
       // All at once, as upstream; the first refusal in webhook order answers the request.
-      const outcomes = await Promise.all(matching.map((h) => validateOne(h.webhook, a, source, log).then(() => undefined, (err: unknown) => err)));
+      const outcomes = await Promise.all(matching.map((m) => validateOne(m.hook.webhook, a, m.as, source, log).then(() => undefined, (err: unknown) => err)));
       const refusal = outcomes.find((e) => e !== undefined);
       if (refusal !== undefined) throw refusal;
     },
   };
 }
 
-async function validateOne(w: Readonly<ValidatingWebhook>, a: AdmissionAttributes, source: WebhookSource, log: Logger): Promise<void> {
+async function validateOne(w: Readonly<ValidatingWebhook>, a: AdmissionAttributes, as: ResourceDefinition, source: WebhookSource, log: Logger): Promise<void> {
   let verified: Verified;
   try {
-    verified = await call(w, a, viewOf(a), false, source);
+    verified = await call(w, a, viewOf(a, as), false, source);
   } catch (err) {
     if (err instanceof CallError) {
       failedCall(w, err, log);
@@ -100,8 +105,9 @@ async function mutate(hooks: readonly ConfiguredWebhook<MutatingWebhook>[], a: A
   const previouslyInvoked = new Set<ConfiguredWebhook<MutatingWebhook>>();
   const reinvoke = new Set<ConfiguredWebhook<MutatingWebhook>>();
   for (const h of hooks) {
-    if (!(await shouldCall(h.webhook, a, source.namespaceLabels))) continue;
-    const changed = await mutateOne(h.webhook, a, source, log);
+    const as = await shouldCall(h.webhook, a, source.namespaceLabels, source.equivalents);
+    if (!as) continue;
+    const changed = await mutateOne(h.webhook, a, as, source, log);
     if (changed) {
       for (const p of previouslyInvoked) reinvoke.add(p);
       previouslyInvoked.clear();
@@ -112,15 +118,15 @@ async function mutate(hooks: readonly ConfiguredWebhook<MutatingWebhook>[], a: A
   for (const h of hooks) {
     // A webhook not called in the first round is not called for the first time now.
     if (!reinvoke.has(h)) continue;
-    if (!(await shouldCall(h.webhook, a, source.namespaceLabels))) continue;
-    await mutateOne(h.webhook, a, source, log);
+    const as = await shouldCall(h.webhook, a, source.namespaceLabels, source.equivalents);
+    if (as) await mutateOne(h.webhook, a, as, source, log);
   }
 }
 
 /** Calls one mutating webhook and applies its patch to the object in place; true when the object changed. */
-async function mutateOne(w: Readonly<MutatingWebhook>, a: AdmissionAttributes, source: WebhookSource, log: Logger): Promise<boolean> {
-  // What this webhook sees: the object as earlier webhooks left it.
-  const view = viewOf(a);
+async function mutateOne(w: Readonly<MutatingWebhook>, a: AdmissionAttributes, as: ResourceDefinition, source: WebhookSource, log: Logger): Promise<boolean> {
+  // What this webhook sees: the object as earlier webhooks left it, in the form it asked for.
+  const view = viewOf(a, as);
   let verified: Verified;
   try {
     verified = await call(w, a, view, true, source);
@@ -210,8 +216,10 @@ async function call(w: Readonly<Webhook>, a: AdmissionAttributes, view: View, mu
 /** The AdmissionReview v1 request (upstream's CreateV1AdmissionReview). */
 export function admissionReview(uid: string, a: AdmissionAttributes, view: View): Record<string, unknown> {
   const r = a.resource;
+  const requestKind = { group: r.group, version: r.version, kind: r.kind };
+  const requestResource = { group: r.group, version: r.version, resource: r.plural };
   const kind = view.kind;
-  const resource = { group: r.group, version: r.version, resource: r.plural };
+  const resource = view.resource;
   const options = { CREATE: "CreateOptions", UPDATE: "UpdateOptions", DELETE: "DeleteOptions", CONNECT: undefined }[a.operation];
   return {
     apiVersion: "admission.k8s.io/v1",
@@ -221,8 +229,8 @@ export function admissionReview(uid: string, a: AdmissionAttributes, view: View)
       kind,
       resource,
       ...(a.subresource ? { subResource: a.subresource } : {}),
-      requestKind: kind,
-      requestResource: resource,
+      requestKind: a.subresource === "scale" ? kind : requestKind,
+      requestResource,
       ...(a.subresource ? { requestSubResource: a.subresource } : {}),
       ...(a.name ? { name: a.name } : {}),
       ...(a.namespace ? { namespace: a.namespace } : {}),

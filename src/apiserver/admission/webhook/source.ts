@@ -14,6 +14,13 @@ export interface CacheAccess {
   list(def: ResourceDefinition, namespace: string): readonly Readonly<KubeObject>[];
   /** A cluster-scoped object: the cache's copy, or the store's when the cache lags. */
   get(def: ResourceDefinition, name: string): Promise<Readonly<KubeObject> | undefined>;
+  /** Every served resource (the registry's definitions, custom resources included). */
+  definitions(): readonly ResourceDefinition[];
+}
+
+/** Which stored resource a served one is: forms that share storage are equivalent. */
+function storedAs(d: ResourceDefinition): string {
+  return d.storage ? `${d.storage.group}/${d.storage.resource}` : `${d.group}/${d.plural}`;
 }
 
 /** The label that ties an EndpointSlice to its Service. */
@@ -37,6 +44,10 @@ export function cachedWebhookSource(c: CacheAccess): WebhookSource {
     service: (namespace, name) => {
       const def = c.lookup("", "v1", "services");
       return def ? (c.list(def, namespace).find((s) => s.metadata?.name === name) as Readonly<Service> | undefined) : undefined;
+    },
+    equivalents: (def) => {
+      const id = storedAs(def);
+      return c.definitions().filter((d) => d !== def && storedAs(d) === id);
     },
     endpointSlices: (namespace, name) => {
       const def = c.lookup("discovery.k8s.io", "v1", "endpointslices");

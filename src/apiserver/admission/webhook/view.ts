@@ -1,7 +1,7 @@
 // What a webhook is shown of a request, and how its patch goes back: the object itself, or for
 // the scale subresource an autoscaling/v1 Scale made from it (upstream admits /scale writes on
 // the Scale object, and webhooks registered for `*/scale` expect one).
-import type { KubeObject } from "../../registry/types.js";
+import type { KubeObject, ResourceDefinition } from "../../registry/types.js";
 import type { AdmissionAttributes } from "../types.js";
 
 export interface GroupVersionKind {
@@ -12,6 +12,7 @@ export interface GroupVersionKind {
 
 export interface View {
   readonly kind: GroupVersionKind;
+  readonly resource: { readonly group: string; readonly version: string; readonly resource: string };
   readonly object: KubeObject | null;
   readonly oldObject: KubeObject | null;
   /** Makes the request's object what the patched view says. */
@@ -20,8 +21,10 @@ export interface View {
 
 const SCALE_KIND: GroupVersionKind = { group: "autoscaling", version: "v1", kind: "Scale" };
 
-export function viewOf(a: AdmissionAttributes): View {
+/** The request as a webhook matched as `as` sees it (another served form of its resource under matchPolicy Equivalent). */
+export function viewOf(a: AdmissionAttributes, as: ResourceDefinition = a.resource): View {
   const r = a.resource;
+  const resource = { group: as.group, version: as.version, resource: as.plural };
   const scale = r.scale;
   if (a.subresource === "scale" && scale) {
     const scaleOf = (o: KubeObject | undefined): KubeObject | null => {
@@ -37,6 +40,7 @@ export function viewOf(a: AdmissionAttributes): View {
     };
     return {
       kind: SCALE_KIND,
+      resource,
       object: scaleOf(a.object),
       oldObject: scaleOf(a.oldObject),
       apply: (patched) => {
@@ -46,21 +50,39 @@ export function viewOf(a: AdmissionAttributes): View {
       },
     };
   }
-  const apiVersion = r.group ? `${r.group}/${r.version}` : r.version;
-  // The object as served, with its type even when the client left it out.
-  const typed = (o: KubeObject | undefined): KubeObject | null => (o ? { ...o, apiVersion: o.apiVersion ?? apiVersion, kind: o.kind ?? r.kind } : null);
+  // The object as `as` serves it, with its type even when the client left it out.
+  const shown = (o: KubeObject | undefined): KubeObject | null => (o ? convert(o, r, as) : null);
   return {
-    kind: { group: r.group, version: r.version, kind: r.kind },
-    object: typed(a.object),
-    oldObject: typed(a.oldObject),
+    kind: { group: as.group, version: as.version, kind: as.kind },
+    resource,
+    object: shown(a.object),
+    oldObject: shown(a.oldObject),
     apply: (patched) => {
       // The chain's object is changed where it lies: later plugins and the store hold it.
       const target = a.object as Record<string, unknown> | undefined;
       if (!target) return;
+      const back = convert(patched, as, r);
       for (const k of Object.keys(target)) delete target[k];
-      Object.assign(target, patched);
+      Object.assign(target, back);
     },
   };
+}
+
+/**
+ * An object of one served form of a resource in another, through the stored form (the
+ * storage conversion of a form stored as another: HPAs, events.k8s.io Events); custom
+ * resource versions differ only in apiVersion (k8ts converts them with strategy None).
+ */
+export function convert(o: KubeObject, from: ResourceDefinition, to: ResourceDefinition): KubeObject {
+  const typed = { ...o, apiVersion: o.apiVersion ?? apiVersionOf(from), kind: o.kind ?? from.kind };
+  if (from === to) return typed;
+  const stored = from.storage ? from.storage.conversion.toStorage(structuredClone(typed)) : structuredClone(typed);
+  const served = to.storage ? to.storage.conversion.fromStorage(stored) : stored;
+  return { ...served, apiVersion: apiVersionOf(to), kind: to.kind };
+}
+
+function apiVersionOf(d: ResourceDefinition): string {
+  return d.group ? `${d.group}/${d.version}` : d.version;
 }
 
 function numberAt(o: KubeObject, path: readonly string[]): number {
