@@ -22,6 +22,8 @@ export interface AdmissionAttributes {
   readonly oldObject: KubeObject | undefined;
   readonly user: AdmissionUser;
   readonly dryRun: boolean;
+  /** The response's Warning headers, when the request has them (upstream's warning.AddWarning). */
+  readonly warnings?: string[];
 }
 
 export interface AdmissionPlugin {

@@ -76,6 +76,7 @@ export function restHandler(deps: RestDeps): (ctx: HttpContext) => Promise<void>
       user: ctx.user!,
       now: new Date(),
       dryRun: parseDryRun(q.getAll("dryRun")),
+      warnings: ctx.warnings,
     };
     const r = new Request(deps, def, store, ctx, rctx);
     if (legacyBinding) {

@@ -26,6 +26,8 @@ export interface RequestContext {
    * request tracked ownership itself (server-side apply) or for system writes.
    */
   readonly fieldManager?: string;
+  /** The response's Warning headers, for admission (webhooks' warnings). */
+  readonly warnings?: string[];
 }
 
 /** managedFields bookkeeping for ordinary writes (upstream's field manager). */
@@ -339,11 +341,11 @@ export class ResourceStore {
   }
 
   private async admit(op: AdmissionOperation, obj: KubeObject | undefined, old: KubeObject | undefined, ctx: RequestContext, name: string, subresource = ""): Promise<void> {
-    await this.deps.admission.admit({ operation: op, resource: this.def, subresource, namespace: ctx.namespace, name, object: obj, oldObject: old, user: ctx.user, dryRun: ctx.dryRun });
+    await this.deps.admission.admit({ operation: op, resource: this.def, subresource, namespace: ctx.namespace, name, object: obj, oldObject: old, user: ctx.user, dryRun: ctx.dryRun, ...(ctx.warnings ? { warnings: ctx.warnings } : {}) });
   }
 
   private async admitValidate(op: AdmissionOperation, obj: KubeObject | undefined, old: KubeObject | undefined, ctx: RequestContext, name: string, subresource = ""): Promise<void> {
-    await this.deps.admission.validate({ operation: op, resource: this.def, subresource, namespace: ctx.namespace, name, object: obj, oldObject: old, user: ctx.user, dryRun: ctx.dryRun });
+    await this.deps.admission.validate({ operation: op, resource: this.def, subresource, namespace: ctx.namespace, name, object: obj, oldObject: old, user: ctx.user, dryRun: ctx.dryRun, ...(ctx.warnings ? { warnings: ctx.warnings } : {}) });
   }
 
   /** Everything a create does before the write: name, defaults, admission, system fields, validation. */

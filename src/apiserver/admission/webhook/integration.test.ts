@@ -76,7 +76,7 @@ void describe("admission webhooks through the API server", () => {
     hooks.handle("/label", (req) => (req.object && (req.object["metadata"] as { labels?: object }).labels ? patchAnswer([{ op: "add", path: "/metadata/labels/injected", value: "yes" }]) : patchAnswer([{ op: "add", path: "/metadata/labels", value: { injected: "yes" } }])));
     hooks.handle("/deny-marked", (req) => {
       const labels = (req.object?.["metadata"] as { labels?: Record<string, string> } | undefined)?.labels ?? {};
-      return labels["deny"] === "true" ? { response: { allowed: false, status: { code: 422, reason: "Invalid", message: "deny=true is not allowed here" } } } : allow;
+      return labels["deny"] === "true" ? { response: { allowed: false, status: { code: 422, reason: "Invalid", message: "deny=true is not allowed here" } } } : { response: { allowed: true, warnings: ["checked by marked"] } };
     });
     hooks.handle("/deny-all", () => ({ response: { allowed: false, status: { message: "nothing passes" } } }));
     hooks.handle("/svc", () => patchAnswer([{ op: "add", path: "/metadata/labels/via", value: "service" }]));
@@ -111,7 +111,9 @@ void describe("admission webhooks through the API server", () => {
     assert.equal(status.reason, "Invalid");
     assert.equal(status.code, 422);
     assert.equal(status.message, 'configmaps "bad" is forbidden: admission webhook "marked.example.com" denied the request: deny=true is not allowed here');
-    await created("/api/v1/namespaces/default/configmaps", configMap("good"));
+    const good = await created("/api/v1/namespaces/default/configmaps", configMap("good"));
+    // Its warnings reach the client as Warning headers.
+    assert.deepEqual(good.headers["warning"], '299 - "checked by marked"');
     const del = await client.request("DELETE", `${VWC}/marked`);
     assert.equal(del.status, 200, del.body);
   });

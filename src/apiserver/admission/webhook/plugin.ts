@@ -91,7 +91,7 @@ async function validateOne(w: Readonly<ValidatingWebhook>, a: AdmissionAttribute
     }
     throw err;
   }
-  reportWarnings(w, verified, log);
+  reportWarnings(w, verified, a, log);
   if (!verified.allowed) throw denied(a, w.name, verified.result);
 }
 
@@ -137,7 +137,7 @@ async function mutateOne(w: Readonly<MutatingWebhook>, a: AdmissionAttributes, a
     }
     throw err;
   }
-  reportWarnings(w, verified, log);
+  reportWarnings(w, verified, a, log);
   if (!verified.allowed) throw denied(a, w.name, verified.result);
   if (verified.patch === undefined || verified.patch === "") return false;
   let ops: unknown;
@@ -181,12 +181,12 @@ function callFailed(w: Readonly<Webhook>, err: CallError, log: Logger): false {
   return false;
 }
 
-/**
- * Webhook warnings belong in the response's Warning headers; admission attributes do not
- * carry the request's warning list yet, so they are logged.
- */
-function reportWarnings(w: Readonly<Webhook>, v: Verified, log: Logger): void {
-  for (const warning of v.warnings) log.debug({ webhook: w.name, warning }, "admission webhook warning");
+/** A webhook's warnings go to the response's Warning headers, each once (upstream's warning recorder); logged when the request has none. */
+function reportWarnings(w: Readonly<Webhook>, v: Verified, a: AdmissionAttributes, log: Logger): void {
+  for (const warning of v.warnings) {
+    if (!a.warnings) log.debug({ webhook: w.name, warning }, "admission webhook warning");
+    else if (warning !== "" && !a.warnings.includes(warning)) a.warnings.push(warning);
+  }
 }
 
 /** One webhook call: the dryRun rule, the AdmissionReview, its answer checked. Throws CallError when subject to the failure policy. */
