@@ -1,0 +1,9 @@
+// The CEL environment of Kubernetes' expressions (CRD x-kubernetes-validations now; admission
+// policies and match conditions can share it): the CEL standard library of
+// @marcbachmann/cel-js with Kubernetes' extension libraries registered on it.
+import { Environment } from "@marcbachmann/cel-js";
+
+/** A fresh environment with Kubernetes' CEL libraries; callers register their variables on a clone. */
+export function kubernetesCelEnvironment(): Environment {
+  return new Environment({ enableOptionalTypes: true, unlistedVariablesAreDyn: true });
+}
