@@ -2,8 +2,11 @@
 // policies and match conditions can share it): the CEL standard library of
 // @marcbachmann/cel-js with Kubernetes' extension libraries registered on it.
 import { Environment } from "@marcbachmann/cel-js";
+import { registerRegexLibrary } from "./regex.js";
 
 /** A fresh environment with Kubernetes' CEL libraries; callers register their variables on a clone. */
 export function kubernetesCelEnvironment(): Environment {
-  return new Environment({ enableOptionalTypes: true, unlistedVariablesAreDyn: true });
+  const env = new Environment({ enableOptionalTypes: true, unlistedVariablesAreDyn: true });
+  registerRegexLibrary(env);
+  return env;
 }
