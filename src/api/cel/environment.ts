@@ -2,11 +2,13 @@
 // policies and match conditions can share it): the CEL standard library of
 // @marcbachmann/cel-js with Kubernetes' extension libraries registered on it.
 import { Environment } from "@marcbachmann/cel-js";
+import { registerListsLibrary } from "./lists.js";
 import { registerRegexLibrary } from "./regex.js";
 
 /** A fresh environment with Kubernetes' CEL libraries; callers register their variables on a clone. */
 export function kubernetesCelEnvironment(): Environment {
   const env = new Environment({ enableOptionalTypes: true, unlistedVariablesAreDyn: true });
   registerRegexLibrary(env);
+  registerListsLibrary(env);
   return env;
 }
