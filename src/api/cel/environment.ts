@@ -3,12 +3,16 @@
 // @marcbachmann/cel-js with Kubernetes' extension libraries registered on it.
 import { Environment } from "@marcbachmann/cel-js";
 import { registerListsLibrary } from "./lists.js";
+import { registerMethodOverrides } from "./override.js";
 import { registerRegexLibrary } from "./regex.js";
+import { registerStringsLibrary } from "./strings.js";
 
 /** A fresh environment with Kubernetes' CEL libraries; callers register their variables on a clone. */
 export function kubernetesCelEnvironment(): Environment {
-  const env = new Environment({ enableOptionalTypes: true, unlistedVariablesAreDyn: true });
+  const env = new Environment({ enableOptionalTypes: true, unlistedVariablesAreDyn: true, homogeneousAggregateLiterals: false });
+  registerMethodOverrides(env);
   registerRegexLibrary(env);
   registerListsLibrary(env);
+  registerStringsLibrary(env);
   return env;
 }

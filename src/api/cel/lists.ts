@@ -39,11 +39,11 @@ function sum(list: readonly unknown[]): unknown {
   throw new EvaluationError("no such overload: sum");
 }
 
-function indexOf(list: readonly unknown[], item: unknown): bigint {
+export function listIndexOf(list: readonly unknown[], item: unknown): bigint {
   return BigInt(list.findIndex((v) => celEquals(v, item)));
 }
 
-function lastIndexOf(list: readonly unknown[], item: unknown): bigint {
+export function listLastIndexOf(list: readonly unknown[], item: unknown): bigint {
   return BigInt(list.findLastIndex((v) => celEquals(v, item)));
 }
 
@@ -57,8 +57,8 @@ export function registerListsLibrary(env: Environment): void {
     env.registerFunction(`list<${t}>.max(): ${t}`, extreme("max", 1));
   }
   for (const t of SUMMABLE) env.registerFunction(`list<${t}>.sum(): ${t}`, sum);
-  env.registerFunction("list<A>.indexOf(A): int", indexOf);
-  env.registerFunction("list<A>.lastIndexOf(A): int", lastIndexOf);
+  // indexOf and lastIndexOf on lists are registered with the strings library's (strings.ts): one
+  // override macro per name and arity serves both receivers.
 
   env.registerType("k8ts.SetsNamespace", SetsNamespace);
   env.registerConstant("sets", "k8ts.SetsNamespace", new SetsNamespace());

@@ -3,14 +3,10 @@
 // whoever may create a CRD could stall the API server. Every regex function here compiles with
 // re2js (compileGoRegexp), which matches in time linear in the input.
 //
-// cel-js refuses to register an overload that overlaps a built-in one (`string.matches(string)`)
-// and has no way to remove one. Its parser, though, consults macros by name and arity before
-// any overload, whatever the receiver's type: a macro named `matches` with one argument therefore
-// takes every `x.matches(p)` call away from the built-in. The macro type-checks and evaluates
-// the call itself, with RE2. It is declared on a receiver type of its own (Re2Matches) only so
-// that the registry's overlap check, which compares receiver types, accepts it.
+// cel-js's own `string.matches` is replaced through overrideMethod (see override.ts for how).
 
 import { EvaluationError, type Environment } from "@marcbachmann/cel-js";
+import { overrideMethod } from "./override.js";
 import { RE2JS } from "re2js";
 import { compileGoRegexp, type GoMatcher } from "../crd/regex.js";
 
@@ -69,62 +65,11 @@ function findAllString(s: string, pattern: string, n: number): string[] {
   return out;
 }
 
-// The macro's view of cel-js's checker and evaluator: the parts of their (undocumented in
-// TypeScript) interfaces it uses.
-interface AstNode {
-  readonly op: string;
-}
-interface TypeDecl {
-  readonly type: string;
-}
-interface Checker {
-  check(node: AstNode, ctx: unknown): TypeDecl;
-  getType(name: string): TypeDecl;
-  createError(code: string, message: string, node: AstNode): Error;
-}
-interface Evaluator {
-  run(node: AstNode, ctx: unknown): unknown;
-}
-interface MacroCall {
-  readonly ast: AstNode;
-  readonly receiver: AstNode | null;
-  readonly args: readonly AstNode[];
-}
-
-function checkString(chk: Checker, node: AstNode, ctx: unknown, what: string): void {
-  const t = chk.check(node, ctx).type;
-  if (t !== "string" && t !== "dyn") {
-    throw chk.createError("no_matching_overload", `found no matching overload for '${what}' applied to '${t}'`, node);
-  }
-}
-
-function stringValue(v: unknown, node: AstNode): string {
-  if (typeof v === "string") return v;
-  throw new EvaluationError(`no such overload: matches applied to a ${v === null ? "null" : typeof v}`, node as never);
-}
-
-class Re2Matches {}
-
 /** `string.matches(string)` (replacing cel-js's), `matches(string, string)`, and Kubernetes' regex library: find, findAll. */
 export function registerRegexLibrary(env: Environment): void {
-  env.registerType("k8ts.Re2Matches", Re2Matches);
-  env.registerFunction("k8ts.Re2Matches.matches(ast): bool", ({ ast, receiver, args }: MacroCall) => {
-    const pattern = args[0];
-    if (!receiver || !pattern) throw new EvaluationError("matches() takes a receiver and one argument", ast as never);
-    return {
-      async: false,
-      typeCheck(chk: Checker, _m: unknown, ctx: unknown): TypeDecl {
-        checkString(chk, receiver, ctx, "string.matches");
-        checkString(chk, pattern, ctx, "string.matches");
-        return chk.getType("bool");
-      },
-      evaluate(ev: Evaluator, _m: unknown, ctx: unknown): boolean {
-        const s = stringValue(ev.run(receiver, ctx), receiver);
-        const p = stringValue(ev.run(pattern, ctx), pattern);
-        return re2Matches(s, p);
-      },
-    };
-  });
+  overrideMethod(env, "matches", 1, [
+    { receiver: "string", args: ["string"], returns: "bool", impl: (s: string, p: string) => re2Matches(s, p) },
+  ]);
   env.registerFunction("matches(string, string): bool", (s: string, p: string) => re2Matches(s, p));
   env.registerFunction("string.find(string): string", (s: string, p: string) => findString(s, p));
   env.registerFunction("string.findAll(string): list<string>", (s: string, p: string) => findAllString(s, p, -1));

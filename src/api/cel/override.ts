@@ -1,0 +1,89 @@
+// Replacing a method of cel-js's standard library. cel-js refuses to register an overload that
+// overlaps a built-in one (its registry's overlap check) and has no way to remove one, yet some
+// built-ins must change: `string.matches` hands patterns to JavaScript's backtracking RegExp, and
+// the string functions count UTF-16 code units where CEL counts code points. Its parser, though,
+// consults macros by name and arity before any overload, whatever the receiver's type: a macro
+// named `indexOf` with one argument takes every `x.indexOf(y)` call away from the built-ins.
+// The macro type-checks and evaluates the call itself, choosing among the overloads given here by
+// the static types, then by the runtime values. It is declared on a receiver type of its own so
+// that the overlap check, which compares receiver types, accepts it; that type is never a value.
+import { EvaluationError, type Environment } from "@marcbachmann/cel-js";
+import { typeName } from "./values.js";
+
+/** One overload of an overridden method: CEL type names (`string`, `int`, `list`, `dyn`) and its implementation. */
+export interface MethodOverload {
+  readonly receiver: string;
+  readonly args: readonly string[];
+  readonly returns: string;
+  readonly impl: (receiver: never, ...args: never[]) => unknown;
+}
+
+// The parts of cel-js's checker, evaluator and AST that a macro sees (untyped in its .d.ts).
+interface AstNode {
+  readonly op: string;
+}
+interface TypeDecl {
+  readonly name: string;
+  readonly kind: string;
+}
+interface Checker {
+  check(node: AstNode, ctx: unknown): TypeDecl;
+  getType(name: string): TypeDecl;
+  createError(code: string, message: string, node: AstNode): Error;
+}
+interface Evaluator {
+  run(node: AstNode, ctx: unknown): unknown;
+}
+interface MacroCall {
+  readonly ast: AstNode;
+  readonly receiver: AstNode | null;
+  readonly args: readonly AstNode[];
+}
+
+function staticMatch(declared: string, t: TypeDecl): boolean {
+  if (declared === "dyn" || t.name === "dyn") return true;
+  if (declared === "list" || declared === "map") return t.kind === declared;
+  return t.name === declared;
+}
+
+function runtimeMatch(declared: string, v: unknown): boolean {
+  return declared === "dyn" || typeName(v) === declared;
+}
+
+class OverriddenMethods {}
+
+/** Declares the receiver type the override macros hang on; once per environment, before overrideMethod. */
+export function registerMethodOverrides(env: Environment): void {
+  env.registerType("k8ts.OverriddenMethods", OverriddenMethods);
+}
+
+/** Makes `name` with `arity` arguments, on any receiver, resolve to these overloads only. */
+export function overrideMethod(env: Environment, name: string, arity: number, overloads: readonly MethodOverload[]): void {
+  // cel-js makes a declaration a macro only when one of its parameters is an `ast`.
+  if (arity < 1) throw new Error(`cannot override ${name}(): cel-js macros take at least one argument`);
+  const params = Array.from({ length: arity }, () => "ast").join(", ");
+  env.registerFunction(`k8ts.OverriddenMethods.${name}(${params}): dyn`, ({ ast, receiver, args }: MacroCall) => {
+    if (!receiver) throw new EvaluationError(`${name}() must be called on a receiver`, ast as never);
+    return {
+      async: false,
+      typeCheck(chk: Checker, _m: unknown, ctx: unknown): TypeDecl {
+        const r = chk.check(receiver, ctx);
+        const a = args.map((n) => chk.check(n, ctx));
+        const fits = overloads.filter((o) => staticMatch(o.receiver, r) && o.args.every((d, i) => a[i] && staticMatch(d, a[i])));
+        if (fits.length === 0) {
+          const applied = `${r.name}.(${a.map((t) => t.name).join(", ")})`;
+          throw chk.createError("no_matching_overload", `found no matching overload for '${name}' applied to '${applied}'`, ast);
+        }
+        const returns = new Set(fits.map((o) => o.returns));
+        return chk.getType(returns.size === 1 ? (fits[0]?.returns ?? "dyn") : "dyn");
+      },
+      evaluate(ev: Evaluator, _m: unknown, ctx: unknown): unknown {
+        const r = ev.run(receiver, ctx);
+        const a = args.map((n) => ev.run(n, ctx));
+        const o = overloads.find((o) => runtimeMatch(o.receiver, r) && o.args.every((d, i) => runtimeMatch(d, a[i])));
+        if (!o) throw new EvaluationError(`no such overload: ${typeName(r)}.${name}(${a.map(typeName).join(", ")})`, ast as never);
+        return o.impl(r as never, ...(a as never[]));
+      },
+    };
+  });
+}
