@@ -4,6 +4,7 @@
 import { Environment } from "@marcbachmann/cel-js";
 import { registerListsLibrary } from "./lists.js";
 import { registerMethodOverrides } from "./override.js";
+import { registerQuantityLibrary } from "./quantity.js";
 import { registerRegexLibrary } from "./regex.js";
 import { registerStringsLibrary } from "./strings.js";
 
@@ -14,5 +15,6 @@ export function kubernetesCelEnvironment(): Environment {
   registerRegexLibrary(env);
   registerListsLibrary(env);
   registerStringsLibrary(env);
+  registerQuantityLibrary(env);
   return env;
 }
