@@ -4,7 +4,7 @@
 // ValidateCustomResourceDefinitionOpenAPISchema, the structural schema rules of
 // schema.ValidateStructural (sorted by message, as upstream), and, when the schema is
 // structural, that every default validates and is pruned. x-kubernetes-validations rules are
-// checked for shape only; CEL expressions are not compiled.
+// checked for shape, then, when the schema has no other error, compiled (cel.ts).
 import type { JSONSchemaProps } from "kubernetes-types/apiextensions/v1.js";
 import {
   FieldError,
@@ -16,6 +16,7 @@ import {
   required,
   GoRendered,
 } from "../fielderrors.js";
+import { compileCelRules } from "./cel.js";
 import { badValue } from "./gofmt.js";
 import { ext } from "./props.js";
 import { compileGoRegexp } from "./regex.js";
@@ -25,6 +26,8 @@ import { compileValueSchema, jsonEqual, validateAgainst } from "./validate.js";
 export interface StructuralSchemaOptions {
   /** The version has the status subresource: the root may then use only a few keywords. */
   readonly statusSubresource?: boolean;
+  /** Where to say which rules are accepted but not evaluated (library functions k8ts lacks). */
+  readonly warnings?: string[];
 }
 
 type Props = JSONSchemaProps;
@@ -606,5 +609,12 @@ export function validateCRDSchema(schema: Props, path: FieldPath, opts: Structur
   }
   errs.push(...openAPISchemaErrors(schema, path, { allowDefaults: true, disallowDefaultsReason: "", insideResourceMeta: false }, true));
   if (errs.length === 0 && initErr) errs.push(initErr);
+  // Upstream compiles rules only where the schema is otherwise valid: a broken schema makes no
+  // sensible CEL types, and its compile errors would not be actionable.
+  if (errs.length === 0) {
+    const cel = compileCelRules(schema, path);
+    errs.push(...cel.errors);
+    opts.warnings?.push(...cel.warnings);
+  }
   return errs;
 }
