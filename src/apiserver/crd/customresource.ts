@@ -6,7 +6,7 @@
 import type { CustomResourceColumnDefinition, CustomResourceDefinition, CustomResourceDefinitionVersion, JSONSchemaProps } from "kubernetes-types/apiextensions/v1.js";
 import { applyDefaults, compileSchema, pruneObject, validateObject, validateObjectUpdate, validateStatusUpdate, type CompiledSchema } from "../../api/crd/schema.js";
 import type { FieldError } from "../../api/fielderrors.js";
-import type { ColumnType, KubeObject, ResourceDefinition, SubresourceName, TableColumn } from "../registry/types.js";
+import type { ColumnType, KubeObject, ResourceDefinition, StrategyContext, SubresourceName, TableColumn } from "../registry/types.js";
 import { genericMeta as validateMeta, genericMetaUpdate as validateMetaUpdate } from "./meta.js";
 import { since } from "../resources/print.js";
 import { evaluate, parseJSONPath } from "./jsonpath.js";
@@ -78,8 +78,18 @@ function pathOf(jsonPath: string): string[] {
   return jsonPath.replace(/^\./, "").split(".");
 }
 
-function schemaErrors(schema: CompiledSchema, obj: KubeObject): FieldError[] {
-  return validateObject(schema, obj as Record<string, unknown>);
+type Obj = Record<string, unknown>;
+
+/** Metadata first; the schema's rules are skipped when metadata has a blocking error (upstream's strategy). */
+function validateCreate(schema: CompiledSchema, namespaced: boolean, obj: KubeObject, ctx: StrategyContext): FieldError[] {
+  const meta = validateMeta(obj, namespaced);
+  return [...meta, ...validateObject(schema, obj as Obj, { priorErrors: meta, ...(ctx.warnings ? { warnings: ctx.warnings } : {}) })];
+}
+
+function validateUpdate(schema: CompiledSchema, obj: KubeObject, old: KubeObject, ctx: StrategyContext, status: boolean): FieldError[] {
+  const meta = validateMetaUpdate(obj, old);
+  const opts = { priorErrors: meta, ...(ctx.warnings ? { warnings: ctx.warnings } : {}) };
+  return [...meta, ...(status ? validateStatusUpdate(schema, obj as Obj, old as Obj, opts) : validateObjectUpdate(schema, obj as Obj, old as Obj, opts))];
 }
 
 /** Version names in upstream's priority order (GA > beta > alpha, higher numbers first, others by name). */
@@ -153,11 +163,11 @@ function versionDefinition(crd: CustomResourceDefinition, v: CustomResourceDefin
       prepareForCreate: (obj) => {
         if (hasStatus) delete obj["status"];
       },
-      validate: (obj) => [...validateMeta(obj, namespaced), ...schemaErrors(schema, obj)],
+      validate: (obj, ctx) => validateCreate(schema, namespaced, obj, ctx),
       // Updates ratchet (upstream's CRDValidationRatcheting): a value that did not change may stay invalid.
-      validateUpdate: (obj, old) => [...validateMetaUpdate(obj, old), ...validateObjectUpdate(schema, obj as Record<string, unknown>, old as Record<string, unknown>)],
-      // Through /status only status is validated against the schema (upstream's status strategy).
-      validateStatusUpdate: (obj, old) => [...validateMetaUpdate(obj, old), ...validateStatusUpdate(schema, obj as Record<string, unknown>, old as Record<string, unknown>)],
+      validateUpdate: (obj, old, ctx) => validateUpdate(schema, obj, old, ctx, false),
+      // Through /status only status is validated against the schema, the rules against the whole object (upstream's status strategy).
+      validateStatusUpdate: (obj, old, ctx) => validateUpdate(schema, obj, old, ctx, true),
       // Without a status subresource status is ordinary content: written with the rest, and a
       // change of anything but metadata bumps generation (upstream's CR strategy).
       statusFields: hasStatus ? ["status"] : [],

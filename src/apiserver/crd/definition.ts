@@ -6,7 +6,7 @@ import type { CustomResourceDefinition, CustomResourceDefinitionVersion, JSONSch
 import { FieldPath, forbidden, invalid, notSupported, required, type FieldError } from "../../api/fielderrors.js";
 import { isDNS1035Label, isDNS1123Subdomain, nameIsDNSSubdomain } from "../../api/validation.js";
 import { validateStructuralSchema } from "../../api/crd/schema.js";
-import type { KubeObject, ResourceDefinition } from "../registry/types.js";
+import type { KubeObject, ResourceDefinition, StrategyContext } from "../registry/types.js";
 import { immutable } from "../resources/common.js";
 import { genericMeta as validateMeta, genericMetaUpdate as validateMetaUpdate } from "./meta.js";
 import { nameColumn, column } from "../resources/print.js";
@@ -81,7 +81,7 @@ function validateNames(names: Crd["spec"]["names"] | undefined, path: FieldPath)
 const COLUMN_TYPES = ["boolean", "date", "integer", "number", "string"];
 const COLUMN_FORMATS = ["byte", "date", "date-time", "int32", "int64", "float", "double", "password", "email", "hostname", "ipv4", "ipv6", "uri", "uuid", "binary", "name"];
 
-function validateVersion(v: CustomResourceDefinitionVersion, path: FieldPath, statusEnabledSomewhere: boolean): FieldError[] {
+function validateVersion(v: CustomResourceDefinitionVersion, path: FieldPath, statusEnabledSomewhere: boolean, warnings: string[] | undefined): FieldError[] {
   void statusEnabledSomewhere;
   const errs: FieldError[] = [];
   const schema = v.schema?.openAPIV3Schema;
@@ -91,7 +91,9 @@ function validateVersion(v: CustomResourceDefinitionVersion, path: FieldPath, st
     if (!isObj(schema)) errs.push(invalid(schemaPath, "", "must be an object"));
     else {
       // With a status subresource upstream restricts the root's keywords (the library says how).
-      errs.push(...validateStructuralSchema(schema as JSONSchemaProps, schemaPath, { statusSubresource: v.subresources?.status !== undefined && v.subresources.status !== null }));
+      // Rules calling CEL functions k8ts lacks are accepted with a warning (the library says which).
+      const statusSubresource = v.subresources?.status !== undefined && v.subresources.status !== null;
+      errs.push(...validateStructuralSchema(schema as JSONSchemaProps, schemaPath, { statusSubresource, ...(warnings ? { warnings } : {}) }));
     }
   }
   const subs = v.subresources;
@@ -127,7 +129,7 @@ function validateVersion(v: CustomResourceDefinitionVersion, path: FieldPath, st
 }
 
 /** ValidateCustomResourceDefinition (v1): metadata, spec and status. */
-export function validateCRD(obj: KubeObject): FieldError[] {
+export function validateCRD(obj: KubeObject, ctx?: StrategyContext): FieldError[] {
   const crd = crdOf(obj);
   const spec = crd.spec ?? ({} as Crd["spec"]);
   const names = spec.names ?? ({} as Crd["spec"]["names"]);
@@ -159,7 +161,7 @@ export function validateCRD(obj: KubeObject): FieldError[] {
     const p = vpath.index(i);
     if (!v.name) errs.push(required(p.child("name"), ""));
     else errs.push(...dns1035(v.name, p.child("name")));
-    errs.push(...validateVersion(v, p, statusAnywhere));
+    errs.push(...validateVersion(v, p, statusAnywhere, ctx?.warnings));
   });
   if (!unique) errs.push(invalid(vpath, versionsValue(versions), "must contain unique version names"));
   if (versions.length > 0 && storage !== 1) errs.push(invalid(vpath, versionsValue(versions), "must have exactly one version marked as storage version"));
@@ -200,8 +202,8 @@ function isEstablished(crd: Crd): boolean {
 }
 
 /** ValidateCustomResourceDefinitionUpdate. */
-export function validateCRDUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
-  const errs = validateCRD(obj).filter((e) => !e.field.startsWith("metadata."));
+export function validateCRDUpdate(obj: KubeObject, old: KubeObject, ctx?: StrategyContext): FieldError[] {
+  const errs = validateCRD(obj, ctx).filter((e) => !e.field.startsWith("metadata."));
   errs.unshift(...validateMetaUpdate(obj, old));
   const crd = crdOf(obj);
   const prev = crdOf(old);

@@ -27,6 +27,8 @@ export interface StrategyContext {
   readonly namespace: string;
   readonly now: Date;
   readonly user: { readonly username: string; readonly groups: readonly string[] };
+  /** The response's Warning headers (upstream's WarningsOnCreate/WarningsOnUpdate and validation warnings). */
+  readonly warnings?: string[];
 }
 
 export interface Strategy<T extends KubeObject = KubeObject> {

@@ -333,7 +333,7 @@ export class ResourceStore {
   // ---- writes ---------------------------------------------------------------------------
 
   private strategyContext(ctx: RequestContext): StrategyContext {
-    return { namespace: ctx.namespace, now: ctx.now, user: ctx.user };
+    return { namespace: ctx.namespace, now: ctx.now, user: ctx.user, ...(ctx.warnings ? { warnings: ctx.warnings } : {}) };
   }
 
   private validateOrThrow(name: string, errs: readonly unknown[] | undefined): void {
