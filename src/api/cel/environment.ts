@@ -2,6 +2,7 @@
 // policies and match conditions can share it): the CEL standard library of
 // @marcbachmann/cel-js with Kubernetes' extension libraries registered on it.
 import { Environment } from "@marcbachmann/cel-js";
+import { registerIPLibraries } from "./ip.js";
 import { registerListsLibrary } from "./lists.js";
 import { registerMethodOverrides } from "./override.js";
 import { registerQuantityLibrary } from "./quantity.js";
@@ -16,5 +17,6 @@ export function kubernetesCelEnvironment(): Environment {
   registerListsLibrary(env);
   registerStringsLibrary(env);
   registerQuantityLibrary(env);
+  registerIPLibraries(env);
   return env;
 }
