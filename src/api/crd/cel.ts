@@ -394,7 +394,7 @@ export function celIssue(e: CelError, src: string): string {
 }
 
 /** The upstream library function a compile error says is missing, if that is what it says. */
-function missingLibraryFunction(e: CelError): string | undefined {
+function missingLibraryFunction(e: CelError, src: string): string | undefined {
   const node = e.node;
   if (!node) return undefined;
   const args = node.args as unknown[] | string | undefined;
@@ -406,7 +406,10 @@ function missingLibraryFunction(e: CelError): string | undefined {
     }
     return KUBERNETES_FUNCTIONS.has(fn) ? fn : undefined;
   }
-  if (e.code === "unknown_variable" && node.op === "id" && typeof args === "string" && KUBERNETES_NAMESPACES.has(args)) return args;
+  if (e.code === "unknown_variable" && node.op === "id" && typeof args === "string" && KUBERNETES_NAMESPACES.has(args)) {
+    const fn = /^\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)/.exec(src.slice(e.range?.end ?? src.length));
+    return fn ? `${args}.${fn[1]}` : args;
+  }
   return undefined;
 }
 
@@ -500,9 +503,9 @@ class Compiler {
   private readonly types: Environment;
   private readonly registry: TypeRegistry;
 
-  constructor() {
+  constructor(environment: () => Environment) {
     // Rules may name only self and oldSelf: an unknown identifier is a compile error, as upstream.
-    this.types = kubernetesCelEnvironment().clone({ unlistedVariablesAreDyn: false });
+    this.types = environment().clone({ unlistedVariablesAreDyn: false });
     this.registry = new TypeRegistry(this.types);
   }
 
@@ -577,7 +580,7 @@ class Compiler {
     const checked = env.check(src);
     if (!checked.valid) {
       const err = checked.error as CelError;
-      const missing = missingLibraryFunction(err);
+      const missing = missingLibraryFunction(err, src);
       if (missing !== undefined) {
         this.warnings.push(`${rp.child("rule").toString()}: the rule ${goQuote(src)} is not evaluated: k8ts does not have the CEL function ${missing}`);
         return none;
@@ -596,7 +599,7 @@ class Compiler {
       const mc = env.check(msgSrc);
       if (!mc.valid) {
         const err = mc.error as CelError;
-        const missing = missingLibraryFunction(err);
+        const missing = missingLibraryFunction(err, msgSrc);
         if (missing !== undefined) {
           this.warnings.push(`${rp.child("messageExpression").toString()}: the messageExpression ${goQuote(msgSrc)} is not evaluated: k8ts does not have the CEL function ${missing}`);
         } else {
@@ -614,12 +617,13 @@ class Compiler {
 
 /**
  * Compiles every x-kubernetes-validations rule of a version's schema (the custom resource's
- * root is a resource root). `path` names the schema in CRD-time errors.
+ * root is a resource root). `path` names the schema in CRD-time errors; `environment` is the
+ * CEL environment to compile in (tests give a smaller one).
  */
-export function compileCelRules(schema: Props, path: FieldPath = FieldPath.of("openAPIV3Schema")): CelCompileResult {
+export function compileCelRules(schema: Props, path: FieldPath = FieldPath.of("openAPIV3Schema"), environment: () => Environment = kubernetesCelEnvironment): CelCompileResult {
   if (!hasRules(schema)) return { validator: undefined, errors: [], warnings: [] };
   try {
-    const c = new Compiler();
+    const c = new Compiler(environment);
     const validator = c.compile(schema, path);
     return { validator, errors: c.errors, warnings: c.warnings };
   } catch (e) {
