@@ -8,6 +8,7 @@ import { registerMethodOverrides } from "./override.js";
 import { registerQuantityLibrary } from "./quantity.js";
 import { registerRegexLibrary } from "./regex.js";
 import { registerStringsLibrary } from "./strings.js";
+import { registerURLsLibrary } from "./urls.js";
 
 /** A fresh environment with Kubernetes' CEL libraries; callers register their variables on a clone. */
 export function kubernetesCelEnvironment(): Environment {
@@ -18,5 +19,6 @@ export function kubernetesCelEnvironment(): Environment {
   registerStringsLibrary(env);
   registerQuantityLibrary(env);
   registerIPLibraries(env);
+  registerURLsLibrary(env);
   return env;
 }
