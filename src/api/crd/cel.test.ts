@@ -286,7 +286,7 @@ describe("compilation at CRD time", () => {
         "x-kubernetes-validations": [{ rule: "isURL(self)" }, { rule: "self.someFutureLibraryCall()" }, { rule: "!format.dns1123Label().validate(self).hasValue()" }, { rule: "self.size() > 3" }],
       },
     });
-    const r = compileCelRules(s, base(), bare);
+    const r = compileCelRules(s, { path: base(), environment: bare });
     const at = `${P}.properties[spec].properties[u].x-kubernetes-validations`;
     assert.deepEqual(r.errors.map((e) => e.field), [`${at}[1].rule`]);
     assert.deepEqual(r.warnings, [
@@ -298,6 +298,11 @@ describe("compilation at CRD time", () => {
       `spec.u: Invalid value: "string": rule compile error: compilation failed: ERROR: <input>:1:27: found no matching overload for 'someFutureLibraryCall' applied to 'string.()'\n | self.someFutureLibraryCall()\n | ..........................^`,
       `spec.u: Invalid value: "string": failed rule: self.size() > 3`,
     ]);
+  });
+
+  it("a default must pass the rules of its node", () => {
+    const s = specSchema({ n: { type: "integer", default: 0, "x-kubernetes-validations": [{ rule: "self >= 1" }, { rule: "self == oldSelf" }] } });
+    assert.deepEqual(crdErrors(s), [`${P}.properties[spec].properties[n].default: Invalid value: "integer": failed rule: self >= 1`]);
   });
 
   it("rules are not compiled while the schema has other errors", () => {

@@ -509,11 +509,11 @@ class Compiler {
     this.registry = new TypeRegistry(this.types);
   }
 
-  compile(root: Props, path: FieldPath): CelValidator | undefined {
+  compile(root: Props, path: FieldPath, isResourceRoot: boolean): CelValidator | undefined {
     if (!hasRules(root)) return undefined;
     // Every type is registered before the first per-node environment is cloned (a clone freezes its parent).
-    this.registerAll(root, true);
-    return this.node(root, true, path, undefined);
+    this.registerAll(root, isResourceRoot);
+    return this.node(root, isResourceRoot, path, undefined);
   }
 
   private registerAll(p: Props, isResourceRoot: boolean): void {
@@ -615,16 +615,22 @@ class Compiler {
   }
 }
 
-/**
- * Compiles every x-kubernetes-validations rule of a version's schema (the custom resource's
- * root is a resource root). `path` names the schema in CRD-time errors; `environment` is the
- * CEL environment to compile in (tests give a smaller one).
- */
-export function compileCelRules(schema: Props, path: FieldPath = FieldPath.of("openAPIV3Schema"), environment: () => Environment = kubernetesCelEnvironment): CelCompileResult {
+export interface CelCompileOptions {
+  /** Names the schema in CRD-time errors. */
+  readonly path?: FieldPath;
+  /** The CEL environment to compile in (default kubernetesCelEnvironment; tests give a smaller one). */
+  readonly environment?: () => Environment;
+  /** Whether the schema is a resource's root (default: it is, the custom resource's). */
+  readonly isResourceRoot?: boolean;
+}
+
+/** Compiles every x-kubernetes-validations rule of a version's schema. */
+export function compileCelRules(schema: Props, opts: CelCompileOptions = {}): CelCompileResult {
+  const path = opts.path ?? FieldPath.of("openAPIV3Schema");
   if (!hasRules(schema)) return { validator: undefined, errors: [], warnings: [] };
   try {
-    const c = new Compiler(environment);
-    const validator = c.compile(schema, path);
+    const c = new Compiler(opts.environment ?? kubernetesCelEnvironment);
+    const validator = c.compile(schema, path, opts.isResourceRoot ?? true);
     return { validator, errors: c.errors, warnings: c.warnings };
   } catch (e) {
     // A broken environment (a library that fails to register) is the server's fault, not the CRD's.
@@ -845,12 +851,24 @@ export interface CelValidateOptions {
   /** Where errors of rules on unchanged values go instead (upstream warns about them). */
   readonly warnings?: string[];
   readonly budget?: CelBudget;
+  /** Correlate with `old` for oldSelf only, without ratcheting (a default checked at CRD time). */
+  readonly noRatcheting?: boolean;
 }
 
 /** Runs the rules on a value (the whole custom resource for the root validator); errors under `path`. */
 export function validateCel(v: CelValidator, value: unknown, path: PathOrNil, opts: CelValidateOptions = {}): FieldError[] {
   const ev = new Evaluation(opts.budget ?? { remaining: RUNTIME_CEL_COST_BUDGET }, opts.warnings);
-  const r: Ratchet | undefined = opts.old ? { current: { old: opts.old.value }, nearestParent: undefined, value } : undefined;
+  const r: Ratchet | undefined = opts.old && !opts.noRatcheting ? { current: { old: opts.old.value }, nearestParent: undefined, value } : undefined;
   ev.validate(v, value, opts.old?.value, path, r);
   return ev.errors;
+}
+
+/**
+ * The rules of a schema node run on its default, as upstream's CRD-time default validation does
+ * (oldSelf is the default itself); errors under `path` (`...properties[x].default`).
+ */
+export function defaultRuleErrors(p: Props, value: unknown, path: FieldPath, isResourceRoot: boolean): FieldError[] {
+  if (!hasRules(p)) return [];
+  const { validator } = compileCelRules(p, { isResourceRoot });
+  return validator ? validateCel(validator, value, path, { old: { value }, noRatcheting: true }) : [];
 }

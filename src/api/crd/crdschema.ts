@@ -16,7 +16,7 @@ import {
   required,
   GoRendered,
 } from "../fielderrors.js";
-import { compileCelRules } from "./cel.js";
+import { compileCelRules, defaultRuleErrors } from "./cel.js";
 import { badValue } from "./gofmt.js";
 import { ext } from "./props.js";
 import { compileGoRegexp } from "./regex.js";
@@ -399,8 +399,9 @@ function defaultErrors(p: Props, s: SNode, path: FieldPath, insideMeta: boolean,
         errs.push(coerceErr);
       } else {
         const metaErrs = validateEmbedded(value, s, dp);
-        if (metaErrs.length > 0) errs.push(...metaErrs);
-        else errs.push(...validateAgainst(compileValueSchema(p, { forResources: false }), value, dp));
+        const valueErrs = metaErrs.length > 0 ? metaErrs : validateAgainst(compileValueSchema(p, { forResources: false }), value, dp);
+        // A default that validates must also pass the node's x-kubernetes-validations rules.
+        errs.push(...(valueErrs.length > 0 ? valueErrs : defaultRuleErrors(p, value, dp, s.embeddedResource)));
       }
     }
   }
@@ -612,7 +613,7 @@ export function validateCRDSchema(schema: Props, path: FieldPath, opts: Structur
   // Upstream compiles rules only where the schema is otherwise valid: a broken schema makes no
   // sensible CEL types, and its compile errors would not be actionable.
   if (errs.length === 0) {
-    const cel = compileCelRules(schema, path);
+    const cel = compileCelRules(schema, { path });
     errs.push(...cel.errors);
     opts.warnings?.push(...cel.warnings);
   }
