@@ -2,6 +2,7 @@
 // policies and match conditions can share it): the CEL standard library of
 // @marcbachmann/cel-js with Kubernetes' extension libraries registered on it.
 import { Environment } from "@marcbachmann/cel-js";
+import { registerFormatLibrary } from "./format.js";
 import { registerIPLibraries } from "./ip.js";
 import { registerListsLibrary } from "./lists.js";
 import { registerMethodOverrides } from "./override.js";
@@ -20,5 +21,6 @@ export function kubernetesCelEnvironment(): Environment {
   registerQuantityLibrary(env);
   registerIPLibraries(env);
   registerURLsLibrary(env);
+  registerFormatLibrary(env);
   return env;
 }

@@ -173,6 +173,17 @@ export function parseURL(s: string): CelURL {
   }
 }
 
+/** Go's url.ParseRequestURI error text (`parse "<s>": <reason>`), undefined when s is a request URI. */
+export function requestURIError(s: string): string | undefined {
+  try {
+    parse(s, true);
+    return undefined;
+  } catch (e) {
+    if (e instanceof URLError) return `parse ${JSON.stringify(s)}: ${e.message}`;
+    throw e;
+  }
+}
+
 function isURL(s: string): boolean {
   try {
     parse(s, true);
