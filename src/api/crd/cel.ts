@@ -266,7 +266,7 @@ interface CompiledRule {
   readonly message: ParseResult | undefined;
   readonly usesOldSelf: boolean;
   readonly optionalOldSelf: boolean;
-  /** The rule's fieldPath normalized (`.a['b.c']` → `a.b.c`... as upstream's ValidFieldPath renders it). */
+  /** The rule's fieldPath as upstream's ValidFieldPath renders it (`.a.b` → `a.b`, `.m['k']` → `m[k]`); "" for none. */
   readonly fieldPath: string;
   /** The compilation error, reported at run time if the CRD somehow carries a rule that does not compile. */
   readonly error: string | undefined;
