@@ -13,7 +13,7 @@ import { registerURLsLibrary } from "./urls.js";
 
 /** A fresh environment with Kubernetes' CEL libraries; callers register their variables on a clone. */
 export function kubernetesCelEnvironment(): Environment {
-  const env = new Environment({ enableOptionalTypes: true, unlistedVariablesAreDyn: true, homogeneousAggregateLiterals: false });
+  const env = new Environment({ enableOptionalTypes: true, unlistedVariablesAreDyn: true });
   registerMethodOverrides(env);
   registerRegexLibrary(env);
   registerListsLibrary(env);

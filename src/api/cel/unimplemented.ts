@@ -1,0 +1,52 @@
+// Functions of Kubernetes' CEL environment (apiserver/pkg/cel/environment/base.go and the
+// libraries it enables) that kubernetesCelEnvironment() does not provide. A rule that calls one
+// of these names is valid upstream, so a caller that fails to compile it can say that k8ts lacks
+// the function rather than that the rule is wrong.
+
+/** Upstream function names k8ts's environment lacks, with the library each belongs to. */
+export const UNIMPLEMENTED_CEL_FUNCTIONS: ReadonlyMap<string, string> = new Map([
+  // Kubernetes' quantity library: division (added after the rest of the library).
+  ["div", "kubernetes.quantity"],
+  ["divInt", "kubernetes.quantity"],
+  // Kubernetes' semver library (1.33).
+  ["semver", "kubernetes.Semver"],
+  ["isSemver", "kubernetes.Semver"],
+  ["major", "kubernetes.Semver"],
+  ["minor", "kubernetes.Semver"],
+  ["patch", "kubernetes.Semver"],
+  // Kubernetes' image library (1.33).
+  ["image", "kubernetes.Image"],
+  ["isImage", "kubernetes.Image"],
+  ["containsDigest", "kubernetes.Image"],
+  ["registry", "kubernetes.Image"],
+  ["repository", "kubernetes.Image"],
+  ["identifier", "kubernetes.Image"],
+  ["tag", "kubernetes.Image"],
+  ["digest", "kubernetes.Image"],
+  // Kubernetes' authz library: only admission policies declare `authorizer`, CRD rules never do.
+  ["path", "kubernetes.authz"],
+  ["group", "kubernetes.authz"],
+  ["serviceAccount", "kubernetes.authz"],
+  ["resource", "kubernetes.authz"],
+  ["subresource", "kubernetes.authz"],
+  ["namespace", "kubernetes.authz"],
+  ["name", "kubernetes.authz"],
+  ["check", "kubernetes.authz"],
+  ["allowed", "kubernetes.authz"],
+  ["reason", "kubernetes.authz"],
+  ["errored", "kubernetes.authz"],
+  ["error", "kubernetes.authz"],
+  ["fieldSelector", "kubernetes.authz"],
+  ["labelSelector", "kubernetes.authz"],
+  // cel-go's two-variable comprehensions (1.32): the three-argument forms of all/exists and
+  // existsOne, and the transforms.
+  ["existsOne", "cel.lib.ext.comprev2"],
+  ["transformList", "cel.lib.ext.comprev2"],
+  ["transformMap", "cel.lib.ext.comprev2"],
+  ["transformMapEntry", "cel.lib.ext.comprev2"],
+]);
+
+/** Whether `name` is a function of Kubernetes' CEL environment that k8ts does not implement. */
+export function isUnimplementedCelFunction(name: string): boolean {
+  return UNIMPLEMENTED_CEL_FUNCTIONS.has(name);
+}
