@@ -140,13 +140,22 @@ describe("validation rules on create", () => {
     ]);
   });
 
-  it("Kubernetes library functions: lists and quantity", () => {
+  it("Kubernetes library functions: lists, quantity, url, ip, format", () => {
     const s = specSchema({
+      endpoint: { type: "string", "x-kubernetes-validations": [{ rule: "isURL(self) && url(self).getScheme() == 'https'", message: "an https URL" }] },
+      address: { type: "string", "x-kubernetes-validations": [{ rule: "isIP(self) && ip(self).family() == 4", message: "an IPv4 address" }] },
+      host: { type: "string", "x-kubernetes-validations": [{ rule: "!format.dns1123Label().validate(self).hasValue()", message: "a DNS label" }] },
       nums: { type: "array", items: { type: "integer" }, "x-kubernetes-validations": [{ rule: "self.isSorted() && self.sum() < 10", message: "sorted, summing under 10" }] },
       memory: { type: "string", "x-kubernetes-validations": [{ rule: "isQuantity(self) && quantity(self).isLessThan(quantity('1Gi'))", message: "under 1Gi" }] },
     });
-    assert.deepEqual(create(s, resource({ nums: [1, 2, 3], memory: "512Mi" })), []);
-    assert.deepEqual(create(s, resource({ nums: [3, 1], memory: "2Gi" })), [`spec.nums: Invalid value: "array": sorted, summing under 10`, `spec.memory: Invalid value: "string": under 1Gi`]);
+    assert.deepEqual(create(s, resource({ nums: [1, 2, 3], memory: "512Mi", endpoint: "https://example.com/x", address: "10.0.0.1", host: "web-1" })), []);
+    assert.deepEqual(create(s, resource({ nums: [3, 1], memory: "2Gi", endpoint: "http://example.com", address: "::1", host: "Web_1" })), [
+      `spec.nums: Invalid value: "array": sorted, summing under 10`,
+      `spec.memory: Invalid value: "string": under 1Gi`,
+      `spec.endpoint: Invalid value: "string": an https URL`,
+      `spec.address: Invalid value: "string": an IPv4 address`,
+      `spec.host: Invalid value: "string": a DNS label`,
+    ]);
   });
 
   it("an embedded resource is a resource root: apiVersion, kind, metadata.name and its own fields", () => {
