@@ -1,6 +1,7 @@
 // Regex functions of Kubernetes' CEL environment: RE2 semantics in linear time.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { kubernetesCelEnvironment } from "./environment.js";
 import { celCheckError, celError, celEval } from "./testing.js";
 
 describe("CEL matches uses RE2", () => {
@@ -50,5 +51,16 @@ describe("CEL regex library: find, findAll", () => {
   it("an invalid pattern is an error", () => {
     assert.equal(celError("'a'.find('[')"), "Illegal regex: error parsing regexp: missing closing ]: `[`");
     assert.equal(celError("'a'.findAll('[')"), "Illegal regex: error parsing regexp: missing closing ]: `[`");
+  });
+});
+
+describe("CEL regex functions in context", () => {
+  it("work inside macros and on variables of a cloned environment", () => {
+    const env = kubernetesCelEnvironment().clone();
+    env.registerVariable("self", "dyn");
+    assert.equal(env.evaluate("self.all(x, x.matches('^[a-z]+$'))", { self: ["abc", "def"] }), true);
+    assert.equal(env.evaluate("self.exists(x, x.matches('^(a+)+$'))", { self: ["a".repeat(50) + "!"] }), false);
+    assert.equal(env.evaluate("cel.bind(p, '^x', self.filter(s, s.matches(p)))", { self: ["xa", "b"] }).length, 1);
+    assert.equal(env.evaluate("self.map(s, s.find('[0-9]+'))[0]", { self: ["ab12"] }), "12");
   });
 });
