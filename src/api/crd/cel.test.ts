@@ -302,6 +302,8 @@ describe("compilation at CRD time", () => {
       `${at}[0].rule: the rule "isURL(self)" is not evaluated: k8ts does not have the CEL function isURL`,
       `${at}[2].rule: the rule "!format.dns1123Label().validate(self).hasValue()" is not evaluated: k8ts does not have the CEL function format.dns1123Label`,
     ]);
+    // With Kubernetes' environment, a wrong call of a library function it has is an error.
+    assert.match(compileCelRules(specSchema({ u: { type: "string", "x-kubernetes-validations": [{ rule: "isURL(1)" }] } })).errors.join(), /compilation failed: .*isURL/);
     // The rules that compiled still run; one that did not (were it stored) says so, as upstream.
     assert.deepEqual(validateCel(r.validator!, resource({ u: "ab" }), null).map(String), [
       `spec.u: Invalid value: "string": rule compile error: compilation failed: ERROR: <input>:1:27: found no matching overload for 'someFutureLibraryCall' applied to 'string.()'\n | self.someFutureLibraryCall()\n | ..........................^`,

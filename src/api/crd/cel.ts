@@ -14,6 +14,7 @@
 import { Environment, Optional, type ASTNode, type ParseResult } from "@marcbachmann/cel-js";
 import type { JSONSchemaProps } from "kubernetes-types/apiextensions/v1.js";
 import { kubernetesCelEnvironment } from "../cel/environment.js";
+import { isUnimplementedCelFunction } from "../cel/unimplemented.js";
 import { FieldError, FieldPath, GoRendered, duplicate, forbidden, goQuote, internalError, invalid, required, type PathOrNil } from "../fielderrors.js";
 import { ext, type ValidationRuleProps } from "./props.js";
 import { jsonEqual } from "./validate.js";
@@ -42,9 +43,10 @@ const MAX_MESSAGE_EXPRESSION_BYTES = 5 * 1024;
 
 /**
  * Functions of upstream's CEL libraries for CRD rules (k8s.io/apiserver/pkg/cel/library and the
- * cel-go extensions it enables). A rule that fails to compile because one of these is missing
- * from the environment is accepted unevaluated with a warning, so that a CRD valid upstream is
- * not refused for what k8ts lacks.
+ * cel-go extensions it enables). A rule that fails to compile because it calls one of these that
+ * the environment does not define at all (or one src/api/cel lists as unimplemented) is
+ * accepted unevaluated with a warning, so that a CRD valid upstream is not refused for what
+ * k8ts lacks; a wrong call of a function the environment has stays an error.
  */
 const KUBERNETES_FUNCTIONS = new Set([
   // lists
@@ -54,7 +56,7 @@ const KUBERNETES_FUNCTIONS = new Set([
   // urls
   "url", "isURL", "getScheme", "getHost", "getHostname", "getPort", "getEscapedPath", "getQuery",
   // quantity
-  "quantity", "isQuantity", "sign", "isGreaterThan", "isLessThan", "compareTo", "asApproximateFloat", "asInteger", "isInteger", "add", "sub",
+  "quantity", "isQuantity", "sign", "isGreaterThan", "isLessThan", "compareTo", "asApproximateFloat", "asInteger", "isInteger", "add", "sub", "mul", "div", "divInt",
   // ip / cidr
   "ip", "isIP", "cidr", "isCIDR", "family", "isUnspecified", "isLoopback", "isLinkLocalMulticast", "isLinkLocalUnicast", "isGlobalUnicast", "isCanonical", "containsIP", "containsCIDR", "masked", "prefixLength",
   // semver
@@ -393,8 +395,11 @@ export function celIssue(e: CelError, src: string): string {
   return `ERROR: <input>:${lineNo}:${col + 1}: ${issueMessage(e)}\n | ${lineText}\n | ${".".repeat(col)}^`;
 }
 
-/** The upstream library function a compile error says is missing, if that is what it says. */
-function missingLibraryFunction(e: CelError, src: string): string | undefined {
+/**
+ * The upstream library function a compile error says is missing, if that is what it says.
+ * `defined` tells whether the environment has any function of a name.
+ */
+function missingLibraryFunction(e: CelError, src: string, defined: (name: string) => boolean): string | undefined {
   const node = e.node;
   if (!node) return undefined;
   const args = node.args as unknown[] | string | undefined;
@@ -402,9 +407,9 @@ function missingLibraryFunction(e: CelError, src: string): string | undefined {
     const fn = args[0];
     if (node.op === "rcall") {
       const recv = args[1] as ASTNode | undefined;
-      if (recv?.op === "id" && KUBERNETES_NAMESPACES.has(recv.args)) return `${recv.args}.${fn}`;
+      if (recv?.op === "id" && KUBERNETES_NAMESPACES.has(recv.args) && !defined(fn)) return `${recv.args}.${fn}`;
     }
-    return KUBERNETES_FUNCTIONS.has(fn) ? fn : undefined;
+    return isUnimplementedCelFunction(fn) || (KUBERNETES_FUNCTIONS.has(fn) && !defined(fn)) ? fn : undefined;
   }
   if (e.code === "unknown_variable" && node.op === "id" && typeof args === "string" && KUBERNETES_NAMESPACES.has(args)) {
     const fn = /^\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)/.exec(src.slice(e.range?.end ?? src.length));
@@ -502,12 +507,18 @@ class Compiler {
   readonly warnings: string[] = [];
   private readonly types: Environment;
   private readonly registry: TypeRegistry;
+  private functionNames: Set<string> | undefined;
 
   constructor(environment: () => Environment) {
     // Rules may name only self and oldSelf: an unknown identifier is a compile error, as upstream.
     this.types = environment().clone({ unlistedVariablesAreDyn: false });
     this.registry = new TypeRegistry(this.types);
   }
+
+  private readonly defined = (name: string): boolean => {
+    this.functionNames ??= new Set(this.types.getDefinitions().functions.map((f) => f.name));
+    return this.functionNames.has(name);
+  };
 
   compile(root: Props, path: FieldPath, isResourceRoot: boolean): CelValidator | undefined {
     if (!hasRules(root)) return undefined;
@@ -580,7 +591,7 @@ class Compiler {
     const checked = env.check(src);
     if (!checked.valid) {
       const err = checked.error as CelError;
-      const missing = missingLibraryFunction(err, src);
+      const missing = missingLibraryFunction(err, src, this.defined);
       if (missing !== undefined) {
         this.warnings.push(`${rp.child("rule").toString()}: the rule ${goQuote(src)} is not evaluated: k8ts does not have the CEL function ${missing}`);
         return none;
@@ -599,7 +610,7 @@ class Compiler {
       const mc = env.check(msgSrc);
       if (!mc.valid) {
         const err = mc.error as CelError;
-        const missing = missingLibraryFunction(err, msgSrc);
+        const missing = missingLibraryFunction(err, msgSrc, this.defined);
         if (missing !== undefined) {
           this.warnings.push(`${rp.child("messageExpression").toString()}: the messageExpression ${goQuote(msgSrc)} is not evaluated: k8ts does not have the CEL function ${missing}`);
         } else {
