@@ -8,6 +8,7 @@ import { registerListsLibrary } from "./lists.js";
 import { registerMethodOverrides } from "./override.js";
 import { registerQuantityLibrary } from "./quantity.js";
 import { registerRegexLibrary } from "./regex.js";
+import { registerSemverLibrary } from "./semver.js";
 import { registerStringsLibrary } from "./strings.js";
 import { registerURLsLibrary } from "./urls.js";
 
@@ -22,5 +23,6 @@ export function kubernetesCelEnvironment(): Environment {
   registerIPLibraries(env);
   registerURLsLibrary(env);
   registerFormatLibrary(env);
+  registerSemverLibrary(env);
   return env;
 }

@@ -8,12 +8,6 @@ export const UNIMPLEMENTED_CEL_FUNCTIONS: ReadonlyMap<string, string> = new Map(
   // Kubernetes' quantity library: division (added after the rest of the library).
   ["div", "kubernetes.quantity"],
   ["divInt", "kubernetes.quantity"],
-  // Kubernetes' semver library (1.33).
-  ["semver", "kubernetes.Semver"],
-  ["isSemver", "kubernetes.Semver"],
-  ["major", "kubernetes.Semver"],
-  ["minor", "kubernetes.Semver"],
-  ["patch", "kubernetes.Semver"],
   // Kubernetes' image library (1.33).
   ["image", "kubernetes.Image"],
   ["isImage", "kubernetes.Image"],
