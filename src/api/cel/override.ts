@@ -21,6 +21,7 @@ export interface MethodOverload {
 // The parts of cel-js's checker, evaluator and AST that a macro sees (untyped in its .d.ts).
 interface AstNode {
   readonly op: string;
+  readonly args: unknown;
 }
 interface TypeDecl {
   readonly name: string;
@@ -50,6 +51,30 @@ function runtimeMatch(declared: string, v: unknown): boolean {
   return declared === "dyn" || typeName(v) === declared;
 }
 
+/** Type-checks a literal's elements one by one, so that they need not share a type. */
+function looseCheck(chk: Checker, n: AstNode, ctx: unknown): TypeDecl {
+  if (n.op === "list" && Array.isArray(n.args)) {
+    for (const e of n.args as AstNode[]) looseCheck(chk, e, ctx);
+    return chk.getType("list");
+  }
+  if (n.op === "map" && Array.isArray(n.args)) {
+    for (const [k, v] of n.args as [AstNode, AstNode][]) {
+      looseCheck(chk, k, ctx);
+      looseCheck(chk, v, ctx);
+    }
+    return chk.getType("map");
+  }
+  return chk.check(n, ctx);
+}
+
+function looseEval(ev: Evaluator, n: AstNode, ctx: unknown): unknown {
+  if (n.op === "list" && Array.isArray(n.args)) return (n.args as AstNode[]).map((e) => looseEval(ev, e, ctx));
+  if (n.op === "map" && Array.isArray(n.args)) {
+    return new Map((n.args as [AstNode, AstNode][]).map(([k, v]) => [looseEval(ev, k, ctx), looseEval(ev, v, ctx)]));
+  }
+  return ev.run(n, ctx);
+}
+
 class OverriddenMethods {}
 
 /** Declares the receiver type the override macros hang on; once per environment, before overrideMethod. */
@@ -57,8 +82,23 @@ export function registerMethodOverrides(env: Environment): void {
   env.registerType("k8ts.OverriddenMethods", OverriddenMethods);
 }
 
+export interface OverrideOptions {
+  /**
+   * List and map literals written as arguments (and nested in them) may mix element types, as
+   * cel-go's homogeneous-literal validator allows inside `format` calls: they are type-checked
+   * and evaluated element by element.
+   */
+  readonly heterogeneousLiteralArgs?: boolean;
+}
+
 /** Makes `name` with `arity` arguments, on any receiver, resolve to these overloads only. */
-export function overrideMethod(env: Environment, name: string, arity: number, overloads: readonly MethodOverload[]): void {
+export function overrideMethod(
+  env: Environment,
+  name: string,
+  arity: number,
+  overloads: readonly MethodOverload[],
+  opts: OverrideOptions = {},
+): void {
   // cel-js makes a declaration a macro only when one of its parameters is an `ast`.
   if (arity < 1) throw new Error(`cannot override ${name}(): cel-js macros take at least one argument`);
   const params = Array.from({ length: arity }, () => "ast").join(", ");
@@ -68,7 +108,7 @@ export function overrideMethod(env: Environment, name: string, arity: number, ov
       async: false,
       typeCheck(chk: Checker, _m: unknown, ctx: unknown): TypeDecl {
         const r = chk.check(receiver, ctx);
-        const a = args.map((n) => chk.check(n, ctx));
+        const a = args.map((n) => (opts.heterogeneousLiteralArgs ? looseCheck(chk, n, ctx) : chk.check(n, ctx)));
         const fits = overloads.filter((o) => staticMatch(o.receiver, r) && o.args.every((d, i) => a[i] && staticMatch(d, a[i])));
         if (fits.length === 0) {
           const applied = `${r.name}.(${a.map((t) => t.name).join(", ")})`;
@@ -79,7 +119,7 @@ export function overrideMethod(env: Environment, name: string, arity: number, ov
       },
       evaluate(ev: Evaluator, _m: unknown, ctx: unknown): unknown {
         const r = ev.run(receiver, ctx);
-        const a = args.map((n) => ev.run(n, ctx));
+        const a = args.map((n) => (opts.heterogeneousLiteralArgs ? looseEval(ev, n, ctx) : ev.run(n, ctx)));
         const o = overloads.find((o) => runtimeMatch(o.receiver, r) && o.args.every((d, i) => runtimeMatch(d, a[i])));
         if (!o) throw new EvaluationError(`no such overload: ${typeName(r)}.${name}(${a.map(typeName).join(", ")})`, ast as never);
         return o.impl(r as never, ...(a as never[]));

@@ -143,7 +143,8 @@ export function registerStringsLibrary(env: Environment): void {
   overrideMethod(env, "split", 2, [{ receiver: S, args: [S, I], returns: "list<string>", impl: splitN }]);
   env.registerFunction("string.replace(string, string): string", (s: string, o: string, r: string) => replaceN(s, o, r, -1n));
   env.registerFunction("string.replace(string, string, int): string", replaceN);
-  env.registerFunction("string.format(list): string", formatString);
+  // cel-go lets the argument list of format mix types (its homogeneous-literal check skips it).
+  overrideMethod(env, "format", 1, [{ receiver: S, args: ["list"], returns: S, impl: formatString }], { heterogeneousLiteralArgs: true });
 
   env.registerType("k8ts.StringsNamespace", StringsNamespace);
   env.registerConstant("strings", "k8ts.StringsNamespace", new StringsNamespace());
