@@ -2,6 +2,7 @@
 // policies and match conditions can share it): the CEL standard library of
 // @marcbachmann/cel-js with Kubernetes' extension libraries registered on it.
 import { Environment } from "@marcbachmann/cel-js";
+import { registerTwoVarComprehensions } from "./comprehensions.js";
 import { registerFormatLibrary } from "./format.js";
 import { registerIPLibraries } from "./ip.js";
 import { registerListsLibrary } from "./lists.js";
@@ -24,5 +25,6 @@ export function kubernetesCelEnvironment(): Environment {
   registerURLsLibrary(env);
   registerFormatLibrary(env);
   registerSemverLibrary(env);
+  registerTwoVarComprehensions(env);
   return env;
 }

@@ -18,24 +18,31 @@ export interface MethodOverload {
   readonly impl: (receiver: never, ...args: never[]) => unknown;
 }
 
-// The parts of cel-js's checker, evaluator and AST that a macro sees (untyped in its .d.ts).
-interface AstNode {
+// The parts of cel-js's checker, evaluator, contexts and AST that a macro sees (untyped in its .d.ts).
+export interface AstNode {
   readonly op: string;
   readonly args: unknown;
 }
-interface TypeDecl {
+export interface TypeDecl {
   readonly name: string;
   readonly kind: string;
+  readonly keyType?: TypeDecl;
+  readonly valueType?: TypeDecl;
 }
-interface Checker {
+export interface Checker {
   check(node: AstNode, ctx: unknown): TypeDecl;
   getType(name: string): TypeDecl;
   createError(code: string, message: string, node: AstNode): Error;
 }
-interface Evaluator {
+export interface Evaluator {
   run(node: AstNode, ctx: unknown): unknown;
 }
-interface MacroCall {
+/** A checking or evaluation context: forkWithVariable declares a variable, setIterValue binds it. */
+export interface MacroContext {
+  forkWithVariable(name: string, type: TypeDecl): MacroContext;
+  setIterValue(value: unknown, ev: Evaluator): MacroContext;
+}
+export interface MacroCall {
   readonly ast: AstNode;
   readonly receiver: AstNode | null;
   readonly args: readonly AstNode[];

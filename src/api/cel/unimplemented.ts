@@ -32,12 +32,6 @@ export const UNIMPLEMENTED_CEL_FUNCTIONS: ReadonlyMap<string, string> = new Map(
   ["error", "kubernetes.authz"],
   ["fieldSelector", "kubernetes.authz"],
   ["labelSelector", "kubernetes.authz"],
-  // cel-go's two-variable comprehensions (1.32): the three-argument forms of all/exists and
-  // existsOne, and the transforms.
-  ["existsOne", "cel.lib.ext.comprev2"],
-  ["transformList", "cel.lib.ext.comprev2"],
-  ["transformMap", "cel.lib.ext.comprev2"],
-  ["transformMapEntry", "cel.lib.ext.comprev2"],
 ]);
 
 /** Whether `name` is a function of Kubernetes' CEL environment that k8ts does not implement. */
