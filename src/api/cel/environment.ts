@@ -1,6 +1,12 @@
 // The CEL environment of Kubernetes' expressions (CRD x-kubernetes-validations now; admission
 // policies and match conditions can share it): the CEL standard library of
-// @marcbachmann/cel-js with Kubernetes' extension libraries registered on it.
+// @marcbachmann/cel-js with Kubernetes' extension libraries registered on it, as upstream's base
+// environment (apiserver/pkg/cel/environment/base.go) has them: homogeneous aggregate literals,
+// optional types, the regex, lists, strings (v2), sets, quantity, IP, CIDR, URL, format and
+// semver libraries and two-variable comprehensions. Regular expressions are RE2 (linear time)
+// everywhere, string positions count code points; cel-js built-ins that differ are replaced
+// through macros (override.ts). What upstream has and this environment lacks is listed in
+// unimplemented.ts; constant arguments are checked at compile time by literals.ts.
 import { Environment } from "@marcbachmann/cel-js";
 import { registerTwoVarComprehensions } from "./comprehensions.js";
 import { registerFormatLibrary } from "./format.js";
