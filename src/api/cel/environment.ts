@@ -2,14 +2,15 @@
 // policies and match conditions can share it): the CEL standard library of
 // @marcbachmann/cel-js with Kubernetes' extension libraries registered on it, as upstream's base
 // environment (apiserver/pkg/cel/environment/base.go) has them: homogeneous aggregate literals,
-// optional types, the regex, lists, strings (v2), sets, quantity, IP, CIDR, URL, format and
-// semver libraries and two-variable comprehensions. Regular expressions are RE2 (linear time)
-// everywhere, string positions count code points; cel-js built-ins that differ are replaced
-// through macros (override.ts). What upstream has and this environment lacks is listed in
-// unimplemented.ts; constant arguments are checked at compile time by literals.ts.
+// optional types, the regex, lists, strings (v2), sets, quantity, IP, CIDR, URL, format, semver
+// and image libraries, and two-variable comprehensions. Regular expressions are RE2 (linear
+// time) everywhere and string positions count code points; cel-js built-ins that differ are
+// replaced through macros (override.ts). What upstream has and this environment lacks is listed
+// in unimplemented.ts; constant arguments are checked at compile time by literals.ts.
 import { Environment } from "@marcbachmann/cel-js";
 import { registerTwoVarComprehensions } from "./comprehensions.js";
 import { registerFormatLibrary } from "./format.js";
+import { registerImageLibrary } from "./image.js";
 import { registerIPLibraries } from "./ip.js";
 import { registerListsLibrary } from "./lists.js";
 import { registerMethodOverrides } from "./override.js";
@@ -32,5 +33,6 @@ export function kubernetesCelEnvironment(): Environment {
   registerFormatLibrary(env);
   registerSemverLibrary(env);
   registerTwoVarComprehensions(env);
+  registerImageLibrary(env);
   return env;
 }

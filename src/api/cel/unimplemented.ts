@@ -8,15 +8,6 @@ export const UNIMPLEMENTED_CEL_FUNCTIONS: ReadonlyMap<string, string> = new Map(
   // Kubernetes' quantity library: division (added after the rest of the library).
   ["div", "kubernetes.quantity"],
   ["divInt", "kubernetes.quantity"],
-  // Kubernetes' image library (1.33).
-  ["image", "kubernetes.Image"],
-  ["isImage", "kubernetes.Image"],
-  ["containsDigest", "kubernetes.Image"],
-  ["registry", "kubernetes.Image"],
-  ["repository", "kubernetes.Image"],
-  ["identifier", "kubernetes.Image"],
-  ["tag", "kubernetes.Image"],
-  ["digest", "kubernetes.Image"],
   // Kubernetes' authz library: only admission policies declare `authorizer`, CRD rules never do.
   ["path", "kubernetes.authz"],
   ["group", "kubernetes.authz"],

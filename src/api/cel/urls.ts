@@ -173,6 +173,17 @@ export function parseURL(s: string): CelURL {
   }
 }
 
+/** The host url.Parse finds in `raw` (unescaped), or undefined when url.Parse fails. */
+export function urlHost(raw: string): string | undefined {
+  try {
+    const hash = raw.indexOf("#");
+    return parse(hash < 0 ? raw : raw.slice(0, hash), false).host;
+  } catch (e) {
+    if (e instanceof URLError) return undefined;
+    throw e;
+  }
+}
+
 /** Go's url.ParseRequestURI error text (`parse "<s>": <reason>`), undefined when s is a request URI. */
 export function requestURIError(s: string): string | undefined {
   try {
