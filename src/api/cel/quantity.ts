@@ -60,5 +60,4 @@ export function registerQuantityLibrary(env: Environment): void {
   env.registerFunction(`${Q}.isGreaterThan(${Q}): bool`, (q: Quantity, o: Quantity) => q.cmp(o) > 0);
   env.registerFunction(`${Q}.isLessThan(${Q}): bool`, (q: Quantity, o: Quantity) => q.cmp(o) < 0);
   env.registerOperator(`${Q} == ${Q}`, (a: Quantity, b: Quantity) => a.cmp(b) === 0);
-  env.registerFunction(`string(${Q}): string`, (q: Quantity) => q.toString());
 }
