@@ -6,24 +6,20 @@
 // cel-js's own `string.matches` is replaced through overrideMethod (see override.ts for how).
 
 import { EvaluationError, type Environment } from "@marcbachmann/cel-js";
+import type { RE2JS } from "re2js";
+import { compileGoRegexp } from "../crd/regex.js";
 import { overrideMethod } from "./override.js";
-import { RE2JS } from "re2js";
-import { compileGoRegexp, type GoMatcher } from "../crd/regex.js";
 
 type Re2 = ReturnType<typeof RE2JS.compile>;
 
-const compiled = new Map<string, Re2>();
-
-/** Compiles a Go pattern with re2js, or throws `<prefix>error parsing regexp: …` as Go words it. */
+/**
+ * Compiles a Go pattern (compileGoRegexp caches it), or throws `<prefix>error parsing regexp: …`
+ * as Go words it. compileGoRegexp's matcher is an RE2JS object; its find/group API is used here.
+ */
 function re2(pattern: string, prefix: string): Re2 {
-  const hit = compiled.get(pattern);
-  if (hit) return hit;
   const checked = compileGoRegexp(pattern);
   if ("error" in checked) throw new EvaluationError(`${prefix}${checked.error}`);
-  const re = checked.re as GoMatcher & Re2;
-  if (compiled.size > 1000) compiled.clear();
-  compiled.set(pattern, re);
-  return re;
+  return checked.re as Re2;
 }
 
 /** Go's MatchString: whether the pattern matches anywhere in s. */
