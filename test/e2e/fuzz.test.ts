@@ -39,7 +39,10 @@ const seeds: { path: string; obj: Record<string, unknown>; createOnly?: boolean 
   { path: "/api/v1/namespaces/default/pods/p2/binding", obj: { apiVersion: "v1", kind: "Binding", metadata: { name: "p2" }, target: { kind: "Node", name: "n" } }, createOnly: true },
   { path: "/apis/authorization.k8s.io/v1/subjectaccessreviews", obj: { apiVersion: "authorization.k8s.io/v1", kind: "SubjectAccessReview", spec: { user: "u", groups: ["g"], extra: { k: ["v"] }, resourceAttributes: { verb: "get", resource: "pods", namespace: "default" } } }, createOnly: true },
   { path: "/apis/authorization.k8s.io/v1/namespaces/default/localsubjectaccessreviews", obj: { apiVersion: "authorization.k8s.io/v1", kind: "LocalSubjectAccessReview", spec: { user: "u", resourceAttributes: { verb: "get", resource: "pods", namespace: "default" } } }, createOnly: true },
-  { path: "/api/v1/namespaces/default/pods/p2/eviction", obj: { apiVersion: "policy/v1", kind: "Eviction", metadata: { name: "p2" }, deleteOptions: { gracePeriodSeconds: 5, preconditions: { uid: "u" }, dryRun: ["All"] } }, createOnly: true },
+  // With a resourceVersion precondition an eviction that conflicts answers at once; with a uid
+  // precondition alone it retries for 10 s as upstream's (EvictionsRetry), which mutations that
+  // drop the resourceVersion still reach.
+  { path: "/api/v1/namespaces/default/pods/p2/eviction", obj: { apiVersion: "policy/v1", kind: "Eviction", metadata: { name: "p2" }, deleteOptions: { gracePeriodSeconds: 5, preconditions: { uid: "u", resourceVersion: "1" }, dryRun: ["All"] } }, createOnly: true },
   { path: "/api/v1/namespaces/default/serviceaccounts/default/token", obj: { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { audiences: ["a"], expirationSeconds: 3600, boundObjectRef: { kind: "Pod", apiVersion: "v1", name: "p2", uid: "u" } } }, createOnly: true },
   { path: "/apis/authentication.k8s.io/v1/tokenreviews", obj: { apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", spec: { token: "t", audiences: ["a"] } }, createOnly: true },
 ];
