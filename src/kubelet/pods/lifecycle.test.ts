@@ -406,9 +406,15 @@ describe("pod lifecycle on a real runtime", { skip }, () => {
     await until("a FailedMount event", async () => ((await eventsOf("badvol")).some((e) => e.startsWith('FailedMount: MountVolume.SetUp failed for volume "v"')) ? true : undefined));
     const port2 = await waitPod("port2 rejected", "port2", (p) => p.status?.phase === "Failed");
     assert.equal(port2.status?.reason, "NodePorts");
-    const evs = await eventsOf("noimage");
+    // Events are written a moment after the status that they explain: wait for them.
+    let evs: string[] = [];
+    await until("the pull's events", async () => {
+      evs = await eventsOf("noimage");
+      return evs.includes("Failed: Error: ErrImagePull") && evs.includes("Failed: Error: ImagePullBackOff") ? true : undefined;
+    }).catch((err: unknown) => {
+      throw new Error(`${String(err)}; events:\n${evs.join("\n")}`);
+    });
     assert.ok(evs.some((e) => e.startsWith('Failed: Failed to pull image "127.0.0.1:1/k8ts/absent:1"')), evs.join("\n"));
-    assert.ok(evs.includes("Failed: Error: ErrImagePull") && evs.includes("Failed: Error: ImagePullBackOff"), evs.join("\n"));
     assert.ok((await eventsOf("nokey")).includes("Failed: Error: couldn't find key nope in ConfigMap default/cfg"));
     await Promise.all(["noimage", "nokey", "nocm", "badcmd", "never", "badvol", "port1", "port2"].map(deleteAndWait));
   });
