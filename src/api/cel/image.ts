@@ -5,6 +5,7 @@
 // repositories get the "library/" namespace.
 import { EvaluationError, type Environment } from "@marcbachmann/cel-js";
 import { urlHost } from "./urls.js";
+import { parses } from "./values.js";
 
 const DEFAULT_REGISTRY = "index.docker.io";
 const REPOSITORY_CHARS = /^[a-z0-9_\-./]*$/;
@@ -99,13 +100,7 @@ export function parseImage(s: string): ImageReference {
 }
 
 function isImage(s: string): boolean {
-  try {
-    parseImage(s);
-    return true;
-  } catch (e) {
-    if (e instanceof EvaluationError) return false;
-    throw e;
-  }
+  return parses(() => parseImage(s));
 }
 
 const I = "kubernetes.Image";

@@ -5,6 +5,7 @@
 // octets), and upstream rejects zones and IPv4-mapped IPv6 addresses on top of it.
 import { EvaluationError, type Environment } from "@marcbachmann/cel-js";
 import { formatIP } from "../ip.js";
+import { parses } from "./values.js";
 
 /** An address (net.IP in CEL): its family and its value as a number. */
 export class CelIP {
@@ -160,16 +161,6 @@ function parseCIDR(raw: string): CelCIDR {
   return new CelCIDR(parsed.ip, n);
 }
 
-function succeeds(f: () => unknown): boolean {
-  try {
-    f();
-    return true;
-  } catch (e) {
-    if (e instanceof EvaluationError) return false;
-    throw e;
-  }
-}
-
 function inPrefix(ip: CelIP, prefix: bigint, bits: number): boolean {
   return maskValue(ip, bits) === prefix << BigInt(ip.bits - bits);
 }
@@ -204,7 +195,7 @@ export function registerIPLibraries(env: Environment): void {
   env.registerConstant("ip", "k8ts.IPNamespace", new IPNamespace());
 
   env.registerFunction(`ip(string): ${IP}`, parseIPAddr);
-  env.registerFunction("isIP(string): bool", (s: string) => succeeds(() => parseIPAddr(s)));
+  env.registerFunction("isIP(string): bool", (s: string) => parses(() => parseIPAddr(s)));
   env.registerFunction("k8ts.IPNamespace.isCanonical(string): bool", (_: unknown, s: string) => parseIPAddr(s).toString() === s);
   env.registerFunction(`string(${IP}): string`, (ip: CelIP) => ip.toString());
   env.registerFunction(`${IP}.family(): int`, (ip: CelIP) => BigInt(ip.family));
@@ -216,7 +207,7 @@ export function registerIPLibraries(env: Environment): void {
   env.registerOperator(`${IP} == ${IP}`, (a: CelIP, b: CelIP) => a.equals(b));
 
   env.registerFunction(`cidr(string): ${CIDR}`, parseCIDR);
-  env.registerFunction("isCIDR(string): bool", (s: string) => succeeds(() => parseCIDR(s)));
+  env.registerFunction("isCIDR(string): bool", (s: string) => parses(() => parseCIDR(s)));
   env.registerFunction(`string(${CIDR}): string`, (c: CelCIDR) => c.toString());
   env.registerFunction(`${CIDR}.containsIP(${IP}): bool`, (c: CelCIDR, ip: CelIP) => c.contains(ip));
   env.registerFunction(`${CIDR}.containsIP(string): bool`, (c: CelCIDR, s: string) => c.contains(parseIPAddr(s)));

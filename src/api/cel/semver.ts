@@ -3,6 +3,7 @@
 // compareTo, isGreaterThan, isLessThan, ==. Parsing follows github.com/blang/semver/v4's Parse,
 // with its error messages.
 import { EvaluationError, type Environment } from "@marcbachmann/cel-js";
+import { parses } from "./values.js";
 
 type PRPart = bigint | string;
 
@@ -123,24 +124,14 @@ function normalizeAndParse(s: string): Semver {
   return parseSemver(cleaned.join("."));
 }
 
-function valid(f: () => unknown): boolean {
-  try {
-    f();
-    return true;
-  } catch (e) {
-    if (e instanceof EvaluationError) return false;
-    throw e;
-  }
-}
-
 const S = "kubernetes.Semver";
 
 export function registerSemverLibrary(env: Environment): void {
   env.registerType(S, { ctor: Semver, fields: {} });
   env.registerFunction(`semver(string): ${S}`, parseSemver);
   env.registerFunction(`semver(string, bool): ${S}`, (s: string, normalize: boolean) => (normalize ? normalizeAndParse(s) : parseSemver(s)));
-  env.registerFunction("isSemver(string): bool", (s: string) => valid(() => parseSemver(s)));
-  env.registerFunction("isSemver(string, bool): bool", (s: string, normalize: boolean) => valid(() => (normalize ? normalizeAndParse(s) : parseSemver(s))));
+  env.registerFunction("isSemver(string): bool", (s: string) => parses(() => parseSemver(s)));
+  env.registerFunction("isSemver(string, bool): bool", (s: string, normalize: boolean) => parses(() => (normalize ? normalizeAndParse(s) : parseSemver(s))));
   env.registerFunction(`${S}.major(): int`, (v: Semver) => v.major);
   env.registerFunction(`${S}.minor(): int`, (v: Semver) => v.minor);
   env.registerFunction(`${S}.patch(): int`, (v: Semver) => v.patch);

@@ -138,3 +138,14 @@ export function celEquals(a: unknown, b: unknown): boolean {
 function isPlainMap(v: object): boolean {
   return v instanceof Map || Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null;
 }
+
+/** Whether `parse` returns without a CEL evaluation error (the libraries' isIP, isSemver, ...); other throws propagate. */
+export function parses(parse: () => unknown): boolean {
+  try {
+    parse();
+    return true;
+  } catch (e) {
+    if (e instanceof EvaluationError) return false;
+    throw e;
+  }
+}

@@ -2,11 +2,10 @@
 // from the watch cache, webhooks called over HTTPS on every matching write.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { createServer } from "node:net";
 import { networkInterfaces } from "node:os";
-import type { AddressInfo } from "node:net";
 import { startTestApiServer, type TestApiServer } from "../../../testing/apiserver.js";
 import { adminClient, type RawClient, type RawResponse } from "../../../testing/client.js";
+import { freePort } from "../../../testing/net.js";
 import { allow, patchAnswer, startWebhookServer, type WebhookServer } from "./testing.js";
 
 const MWC = "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations";
@@ -31,14 +30,6 @@ function labelsOf(r: RawResponse): Record<string, string> {
 function hostAddress(): string | undefined {
   for (const list of Object.values(networkInterfaces())) for (const i of list ?? []) if (i.family === "IPv4" && !i.internal && !i.address.startsWith("169.254.")) return i.address;
   return undefined;
-}
-
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
-  const port = (srv.address() as AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
 }
 
 void describe("admission webhooks through the API server", () => {
@@ -142,7 +133,7 @@ void describe("admission webhooks through the API server", () => {
   });
 
   void it("failurePolicy: Ignore lets writes through a dead webhook, Fail answers 500; the configuration can still be deleted", async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const dead = { url: `https://127.0.0.1:${port}/dead`, caBundle: hooks.caBundle };
     await created(VWC, { apiVersion: "admissionregistration.k8s.io/v1", kind: "ValidatingWebhookConfiguration", metadata: { name: "dead" }, webhooks: [webhook("dead.example.com", "/dead", { clientConfig: dead, failurePolicy: "Ignore", namespaceSelector: { matchLabels: { dead: "yes" } } })] });
     await created("/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "deadzone", labels: { dead: "yes" } } });

@@ -1,7 +1,5 @@
 import { after, before, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { createServer } from "node:net";
-import type { AddressInfo } from "node:net";
 import type { MutatingWebhook, MutatingWebhookConfiguration, ValidatingWebhook, ValidatingWebhookConfiguration } from "kubernetes-types/admissionregistration/v1.js";
 import type { Service } from "kubernetes-types/core/v1.js";
 import type { EndpointSlice } from "kubernetes-types/discovery/v1.js";
@@ -13,6 +11,7 @@ import { createCA } from "../../../util/pki.js";
 import { mutatingWebhookAdmission, validatingWebhookAdmission, type WebhookSource } from "./plugin.js";
 import type { Rule } from "./match.js";
 import { allow, patchAnswer, startWebhookServer, type ReviewRequest, type WebhookServer } from "./testing.js";
+import { freePort } from "../../../testing/net.js";
 
 type ReviewRequestWithRequestKind = ReviewRequest & { requestKind: unknown; requestResource: unknown };
 
@@ -73,15 +72,6 @@ async function rejection(p: Promise<void> | void): Promise<StatusError> {
   );
   assert.ok(err instanceof StatusError, `expected a StatusError, got ${String(err)}`);
   return err;
-}
-
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
-  const port = (srv.address() as AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
 }
 
 void describe("admission webhooks against a real HTTPS server", () => {
@@ -231,7 +221,7 @@ void describe("admission webhooks against a real HTTPS server", () => {
   });
 
   void it("a webhook that cannot be reached: Ignore skips it, Fail answers 500 as upstream", async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const down = { url: `https://127.0.0.1:${port}/down`, caBundle: server.caBundle };
     source.mutating = [{ metadata: { name: "down" }, webhooks: [mhook("down.example.com", server, "/x", { clientConfig: down, failurePolicy: "Ignore" })] }];
     const p = pod();
