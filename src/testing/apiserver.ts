@@ -1,5 +1,6 @@
 // A real API server on a free loopback port with its own data dir, for tests; and the official
 // kubectl pointed at it with a fresh discovery cache.
+import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { after, before } from "node:test";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -46,6 +47,12 @@ export function kubectlRunner(kubeconfig: string, cacheDir: string, home: string
       if (o.stdin !== undefined) child.stdin?.end(o.stdin);
       else child.stdin?.end();
     });
+}
+
+/** A kubectl run's stdout; the test fails, with what kubectl printed, unless it exited 0. */
+export function succeeded(r: KubectlResult, what: string): string {
+  assert.equal(r.code, 0, `${what} failed (${r.code}):\n${r.stderr}\n${r.stdout}`);
+  return r.stdout;
 }
 
 /** Runs kubectl and fails the test, with what kubectl printed, unless it exits 0; returns its stdout. */

@@ -5,18 +5,13 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { kubectlRunner, startTestApiServer, type Kubectl, type KubectlResult, type TestApiServer } from "../../src/testing/apiserver.js";
+import { kubectlRunner, startTestApiServer, type Kubectl, type KubectlResult, type TestApiServer, succeeded as ok } from "../../src/testing/apiserver.js";
 import { K8tsProcess } from "../../src/testing/process.js";
 import { freePort } from "../../src/testing/net.js";
 import { until } from "../../src/testing/wait.js";
 import { ApiServer, compileApiServerOptions } from "../../src/apiserver/server.js";
 import { builtinResources } from "../../src/apiserver/resources/index.js";
 import { createLogger } from "../../src/util/log.js";
-
-function ok(r: KubectlResult, what: string): string {
-  assert.equal(r.code, 0, `${what} failed (${r.code}):\n${r.stderr}\n${r.stdout}`);
-  return r.stdout;
-}
 
 export const crontabCRD = `apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition

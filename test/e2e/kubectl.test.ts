@@ -5,18 +5,13 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startTestApiServer, type KubectlResult, type TestApiServer } from "../../src/testing/apiserver.js";
+import { startTestApiServer, type KubectlResult, type TestApiServer, succeeded as ok } from "../../src/testing/apiserver.js";
 
 const versions: { name: string; binary: string }[] = [
   { name: "1.32", binary: "/usr/bin/kubectl" },
   { name: "1.27", binary: "/usr/lib/google-cloud-sdk/bin/kubectl.1.27" },
   { name: "1.33", binary: "/usr/lib/google-cloud-sdk/bin/kubectl.1.33" },
 ].filter((v) => existsSync(v.binary));
-
-function ok(r: KubectlResult, what: string): string {
-  assert.equal(r.code, 0, `${what} failed (${r.code}):\n${r.stderr}\n${r.stdout}`);
-  return r.stdout;
-}
 
 const manifests = `apiVersion: v1
 kind: Namespace

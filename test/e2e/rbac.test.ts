@@ -7,15 +7,10 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { kubectlRunner, type Kubectl, type KubectlResult } from "../../src/testing/apiserver.js";
+import { kubectlRunner, type Kubectl, type KubectlResult, succeeded as ok } from "../../src/testing/apiserver.js";
 import { K8tsProcess } from "../../src/testing/process.js";
 import { freePort } from "../../src/testing/net.js";
 import { until } from "../../src/testing/wait.js";
-
-function ok(r: KubectlResult, what: string): string {
-  assert.equal(r.code, 0, `${what} failed (${r.code}):\n${r.stderr}\n${r.stdout}`);
-  return r.stdout;
-}
 
 function refused(r: KubectlResult, what: string, message: RegExp): void {
   assert.notEqual(r.code, 0, `${what} should have been refused:\n${r.stdout}`);

@@ -9,16 +9,11 @@ import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { kubectlRunner, type Kubectl, type KubectlResult } from "../../src/testing/apiserver.js";
+import { kubectlRunner, type Kubectl, succeeded as ok } from "../../src/testing/apiserver.js";
 import { K8tsProcess } from "../../src/testing/process.js";
 import { freePort } from "../../src/testing/net.js";
 import { until } from "../../src/testing/wait.js";
 import { createCA, issueCertificate } from "../../src/util/pki.js";
-
-function ok(r: KubectlResult, what: string): string {
-  assert.equal(r.code, 0, `${what} failed (${r.code}):\n${r.stderr}\n${r.stdout}`);
-  return r.stdout;
-}
 
 interface AdmissionRequest {
   uid: string;

@@ -4,13 +4,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { kubernetesCelEnvironment } from "../../api/cel/environment.js";
-import { startTestApiServer, type KubectlResult, type TestApiServer } from "../../testing/apiserver.js";
+import { startTestApiServer, type KubectlResult, type TestApiServer, succeeded as ok } from "../../testing/apiserver.js";
 import { until } from "../../testing/wait.js";
-
-function ok(r: KubectlResult, what: string): string {
-  assert.equal(r.code, 0, `${what} failed (${r.code}):\n${r.stderr}\n${r.stdout}`);
-  return r.stdout;
-}
 
 function refused(r: KubectlResult, what: string): string {
   assert.notEqual(r.code, 0, `${what} should fail:\n${r.stdout}`);

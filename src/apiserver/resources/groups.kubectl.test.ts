@@ -3,12 +3,7 @@
 // the columns `kubectl get` prints.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { startTestApiServer, type KubectlResult, type TestApiServer } from "../../testing/apiserver.js";
-
-function ok(r: KubectlResult, what: string): string {
-  assert.equal(r.code, 0, `${what} failed (${r.code}): ${r.stderr}`);
-  return r.stdout;
-}
+import { startTestApiServer, type KubectlResult, type TestApiServer, succeeded as ok } from "../../testing/apiserver.js";
 
 function fails(r: KubectlResult, what: string): string {
   assert.notEqual(r.code, 0, `${what} should have failed: ${r.stdout}`);
