@@ -3,7 +3,11 @@
 // the canonical string form (requirements sorted by key, set values sorted) that we put into
 // `status.selector` for kubectl to read back. Error messages follow upstream word for word,
 // including its quirks (a key error names the field "<nil>").
-import type { LabelSelector as LabelSelectorSpec } from "kubernetes-types/meta/v1.js";
+/** A metav1.LabelSelector as these functions read it: a frozen (informer-cached) one will do. */
+export interface LabelSelectorSpec {
+  readonly matchLabels?: Readonly<Record<string, string>>;
+  readonly matchExpressions?: readonly { readonly key: string; readonly operator: string; readonly values?: readonly string[] }[];
+}
 import { aggregateMessage, childPath, compareGoStrings, invalid, notSupported, type FieldError, type PathOrNil } from "./fielderrors.js";
 import { isQualifiedName, isValidLabelValue } from "./validation.js";
 

@@ -4,7 +4,7 @@ import type { Level } from "pino";
 import type { Taint } from "kubernetes-types/core/v1.js";
 import { Agent, AgentError, type AgentOptions } from "../kubelet/agent.js";
 import { createClientFromKubeconfig, type RestClient } from "../client/rest.js";
-import { Proxier, type ProxyMode } from "../proxy/index.js";
+import { NetworkPolicyController, netpolTableFor, nftTableFor, Proxier, type ProxyMode } from "../proxy/index.js";
 import { createLogger, type Logger } from "../util/log.js";
 
 /** The node flags, as commander hands them over (see addNodeFlags). */
@@ -24,6 +24,7 @@ export interface NodeFlags {
   readonly cgroupRoot: string;
   readonly proxyMode: string;
   readonly disableKubeProxy?: boolean;
+  readonly disableNetworkPolicy?: boolean;
   readonly disableLocalStorage?: boolean;
   readonly proxyChainPrefix?: string;
 }
@@ -82,30 +83,45 @@ export function agentOptionsFromFlags(f: NodeFlags, base: { kubeconfig: string; 
   };
 }
 
-/** A node: the kubelet (Agent) and, unless disabled, kube-proxy — two components the CLI puts side by side. */
+/** A node: the kubelet (Agent) and, unless disabled, kube-proxy and the network policy controller, side by side. */
 export class NodeProcess {
   proxier: Proxier | undefined;
-  private client: RestClient | undefined;
+  networkPolicy: NetworkPolicyController | undefined;
+  private readonly clients: RestClient[] = [];
   constructor(readonly agent: Agent) {}
 
-  /** Starts the kubelet, then kube-proxy for the node's address; on failure stops what started. */
+  /** Starts the kubelet, then kube-proxy for the node's address and the policy filters; on failure stops what started. */
   async start(f: NodeFlags, o: { kubeconfig: string; server?: string; clusterCIDR: string; log: Logger }): Promise<void> {
     // A bad flag is refused before anything starts.
     if (!f.disableKubeProxy && f.proxyMode !== "iptables" && f.proxyMode !== "nftables") throw new AgentError("BadOption", `invalid --proxy-mode ${JSON.stringify(f.proxyMode)}: iptables or nftables`);
     await this.agent.start();
-    if (f.disableKubeProxy) return;
+    const client = async (name: string): Promise<RestClient> => {
+      const c = await createClientFromKubeconfig(o.kubeconfig, { ...(o.server ? { server: o.server } : {}), name, qps: 50, burst: 100 });
+      this.clients.push(c);
+      return c;
+    };
     try {
-      const client = (this.client = await createClientFromKubeconfig(o.kubeconfig, { ...(o.server ? { server: o.server } : {}), name: "kube-proxy", qps: 50, burst: 100 }));
-      this.proxier = new Proxier({
-        client,
-        nodeName: this.agent.nodeName,
-        mode: f.proxyMode as ProxyMode,
-        nodeIPs: this.agent.nodeIP ? [this.agent.nodeIP] : [],
-        clusterCIDR: o.clusterCIDR,
-        ...(f.proxyChainPrefix ? { chainPrefix: f.proxyChainPrefix } : {}),
-        log: o.log.child({ component: "kube-proxy" }),
-      });
-      await this.proxier.start();
+      if (!f.disableKubeProxy) {
+        this.proxier = new Proxier({
+          client: await client("kube-proxy"),
+          nodeName: this.agent.nodeName,
+          mode: f.proxyMode as ProxyMode,
+          nodeIPs: this.agent.nodeIP ? [this.agent.nodeIP] : [],
+          clusterCIDR: o.clusterCIDR,
+          ...(f.proxyChainPrefix ? { chainPrefix: f.proxyChainPrefix } : {}),
+          log: o.log.child({ component: "kube-proxy" }),
+        });
+        await this.proxier.start();
+      }
+      if (!f.disableNetworkPolicy) {
+        this.networkPolicy = new NetworkPolicyController({
+          client: await client("network-policy"),
+          nodeName: this.agent.nodeName,
+          table: netpolTableFor(nftTableFor(f.proxyChainPrefix ? { chainPrefix: f.proxyChainPrefix } : {})),
+          log: o.log,
+        });
+        await this.networkPolicy.start();
+      }
     } catch (err) {
       await this.stop();
       throw err;
@@ -113,8 +129,9 @@ export class NodeProcess {
   }
 
   async stop(): Promise<void> {
+    await this.networkPolicy?.stop().catch(() => undefined);
     await this.proxier?.stop().catch(() => undefined);
-    this.client?.close();
+    for (const c of this.clients) c.close();
     await this.agent.stop();
   }
 }
@@ -146,7 +163,7 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
     await starting.catch(() => undefined);
     return;
   }
-  process.stdout.write(`k8ts agent ready: node ${agent.nodeName}, kubelet on port ${agent.kubeletPort}, runtime ${agent.runtimeEndpoint ?? "?"}${node.proxier ? `, kube-proxy (${flags.proxyMode})` : ""}\n`);
+  process.stdout.write(`k8ts agent ready: node ${agent.nodeName}, kubelet on port ${agent.kubeletPort}, runtime ${agent.runtimeEndpoint ?? "?"}${node.proxier ? `, kube-proxy (${flags.proxyMode})` : ""}${node.networkPolicy ? ", network policy" : ""}\n`);
   await stopped;
   await node.stop();
 }

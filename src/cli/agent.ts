@@ -24,15 +24,16 @@ export function addNodeFlags(cmd: Command): Command {
     .option("--cgroup-root <name>", "top-level cgroup the node's pods live under", "k8ts")
     .option("--proxy-mode <mode>", "how the node's kube-proxy routes Service traffic: iptables or nftables", "iptables")
     .option("--disable-kube-proxy", "do not run kube-proxy on this node")
+    .option("--disable-network-policy", "do not enforce NetworkPolicies on this node's pods (for a pod network that enforces them itself)")
     .option("--disable-local-storage", "do not provision node-local volumes (k8ts.io/local-path) nor create the default local-path StorageClass, for clusters with their own storage")
-    .addOption(new Option("--proxy-chain-prefix <prefix>", "prefix of kube-proxy's iptables chains and nftables table (tests keep apart with it)").hideHelp());
+    .addOption(new Option("--proxy-chain-prefix <prefix>", "prefix of kube-proxy's iptables chains and of the nftables tables (tests keep apart with it)").hideHelp());
 }
 
 export function registerAgentCommand(program: Command): void {
   addNodeFlags(
     program
       .command("agent")
-      .description("run a node: the kubelet (registers the node, runs the pods bound to it with containerd and runc, serves logs/exec/port-forward) and kube-proxy")
+      .description("run a node: the kubelet (registers the node, runs the pods bound to it with containerd and runc, serves logs/exec/port-forward), kube-proxy and the network policy controller")
       .requiredOption("--kubeconfig <file>", "kubeconfig with the credentials and the API server to join")
       .option("--server <url>", "the API server to join, instead of the kubeconfig's (e.g. https://10.0.0.1:6443)")
       .option("--data-dir <dir>", "where the node keeps containerd, pod state and logs (under <data-dir>/agent)", defaultDataDir())

@@ -129,7 +129,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     : startEmbeddedAgent(server, flags).then(
         (n) => {
           node = n;
-          if (!signalled) process.stdout.write(`k8ts agent ready: node ${n.agent.nodeName}, kubelet on port ${n.agent.kubeletPort}${n.proxier ? `, kube-proxy (${flags.proxyMode})` : ""}\n`);
+          if (!signalled) process.stdout.write(`k8ts agent ready: node ${n.agent.nodeName}, kubelet on port ${n.agent.kubeletPort}${n.proxier ? `, kube-proxy (${flags.proxyMode})` : ""}${n.networkPolicy ? ", network policy" : ""}\n`);
         },
         (err: unknown) => process.stderr.write(`k8ts: the node could not start: ${err instanceof Error ? err.message : String(err)} (the control plane keeps running; --disable-agent runs it without a node)\n`),
       );

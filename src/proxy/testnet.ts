@@ -55,6 +55,8 @@ export interface TestNetOptions {
   readonly httpd?: boolean;
   /** Start a UDP server on port 5353 in every pod that answers each datagram with the pod's name. */
   readonly udp?: boolean;
+  /** Start busybox httpd in the node namespace too (name "node", on nodeIP:8080). */
+  readonly nodeHttpd?: boolean;
 }
 
 const UDP_SERVER = `const s = require("node:dgram").createSocket("udp4"); s.on("message", (m, r) => s.send(process.argv[1], r.port, r.address)); s.bind(5353);`;
@@ -139,7 +141,8 @@ export async function createTestNet(o: TestNetOptions): Promise<TestNet> {
       await ip(["-n", p.netns, "route", "add", "default", "via", "10.244.0.1", "dev", "eth0"]);
     }
     if (o.httpd ?? true) {
-      for (const p of pods) {
+      const servedBy = [...pods, ...(o.nodeHttpd ? [{ name: "node", netns: node, ip: "192.0.2.1" }] : [])];
+      for (const p of servedBy) {
         const root = join(dir, p.name);
         mkdirSync(join(root, "cgi-bin"), { recursive: true });
         const cgi = join(root, "cgi-bin", "who");
