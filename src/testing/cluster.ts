@@ -73,7 +73,7 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
   const sharedChainsExisted = natSave().includes(":CNI-HOSTPORT-DNAT ");
   const agentRoot = join(dataDir, "agent");
 
-  const watchdog: ChildProcess = spawn("sh", ["-c", `cat >/dev/null; ${SWEEP_SCRIPT}; rm -rf -- "$5"`, "sh", agentRoot, bridge, cgroupRoot, networkName, dataDir], { stdio: ["pipe", "ignore", "ignore"] });
+  const watchdog: ChildProcess = spawn("sh", ["-c", `cat >/dev/null; (${SWEEP_SCRIPT}); for t in "$6" "$6-netpol"; do nft delete table ip "$t" 2>/dev/null; done; rm -rf -- "$5"`, "sh", agentRoot, bridge, cgroupRoot, networkName, dataDir, proxyPrefix.toLowerCase()], { stdio: ["pipe", "ignore", "ignore"] });
   watchdog.unref();
   watchdog.stdin?.on("error", () => undefined);
   (watchdog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
