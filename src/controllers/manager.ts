@@ -41,6 +41,7 @@ import { persistentVolumeBinderController, PV_BINDER_CONTROLLER, PV_CONTROLLER_E
 import { pvcProtectionController, PVC_PROTECTION_CONTROLLER } from "./volume/pvcprotection/index.js";
 import { pvProtectionController, PV_PROTECTION_CONTROLLER } from "./volume/pvprotection/index.js";
 import { EPHEMERAL_VOLUME_CONTROLLER, EPHEMERAL_VOLUME_EVENT_SOURCE, ephemeralVolumeController } from "./volume/ephemeral/index.js";
+import { SERVICE_LB_CONTROLLER, SERVICE_LB_EVENT_SOURCE, serviceLBController } from "./servicelb/index.js";
 import { CodedError } from "../util/errors.js";
 
 /** A controller the manager knows: upstream's name, the short alias older flags use, its default worker count. */
@@ -71,6 +72,8 @@ export function builtinControllers(o: { readonly nodeIpam?: NodeIpamOptionsInput
     { name: SERVICE_ACCOUNT_CONTROLLER, aliases: ["serviceaccount"], factory: serviceAccountsController, workers: 1 },
     { name: ENDPOINTS_CONTROLLER, aliases: ["endpoint"], factory: endpointsController, workers: 5 },
     { name: ENDPOINTSLICE_CONTROLLER, aliases: ["endpointslice"], factory: endpointSliceController, workers: 5 },
+    // Upstream runs it in the cloud-controller-manager (--concurrent-service-syncs 1); here the nodes are the load balancer.
+    { name: SERVICE_LB_CONTROLLER, aliases: ["service"], factory: serviceLBController, workers: 1, eventSource: SERVICE_LB_EVENT_SOURCE },
     { name: NODE_LIFECYCLE_CONTROLLER, aliases: ["nodelifecycle"], factory: nodeLifecycleController, workers: 8, eventSource: "node-controller" },
     { name: TAINT_EVICTION_CONTROLLER, aliases: [], factory: taintEvictionController, workers: 8 },
     { name: POD_GC_CONTROLLER, aliases: ["podgc"], factory: podGCController, workers: 1 },

@@ -18,7 +18,7 @@ function udpPorts(ports: readonly ServicePortInfo[]): Map<string, UdpPort> {
   const out = new Map<string, UdpPort>();
   for (const sp of ports) {
     if (sp.protocol !== "UDP") continue;
-    out.set(`${sp.name}/${sp.port}`, { ips: [sp.clusterIP, ...sp.externalIPs], nodePort: sp.nodePort, endpoints: new Set(categorizeEndpoints(sp).reachable.map((e) => e.ip)) });
+    out.set(`${sp.name}/${sp.port}`, { ips: [sp.clusterIP, ...sp.externalIPs, ...sp.loadBalancerIPs], nodePort: sp.nodePort, endpoints: new Set(categorizeEndpoints(sp).reachable.map((e) => e.ip)) });
   }
   return out;
 }

@@ -53,6 +53,17 @@ describe("buildServicePorts", () => {
     );
   });
 
+  it("a LoadBalancer's ingress addresses (VIP, IPv4, not already external IPs) are its loadBalancerIPs; other types' are ignored", () => {
+    const ingress = [{ ip: "192.0.2.20", ipMode: "VIP" }, { ip: "192.0.2.10" }, { ip: "192.0.2.30", ipMode: "Proxy" }, { ip: "fd00::1" }, { ip: "192.0.2.40" }, { hostname: "lb.example" }];
+    const lb: Service = { ...svc("lb", { type: "LoadBalancer", clusterIP: "10.43.0.2", externalIPs: ["192.0.2.40"], ports: [{ port: 80, nodePort: 30080 }] }), status: { loadBalancer: { ingress } } };
+    const was: Service = { ...svc("was", { type: "NodePort", clusterIP: "10.43.0.3", ports: [{ port: 80, nodePort: 30081 }] }), status: { loadBalancer: { ingress } } };
+    const ports = buildServicePorts([lb, was], [], "n1");
+    assert.deepEqual(ports.map((p) => [p.name, p.externalIPs, p.loadBalancerIPs]), [
+      ["ns1/lb", ["192.0.2.40"], ["192.0.2.10", "192.0.2.20"]],
+      ["ns1/was", [], []],
+    ]);
+  });
+
   it("reads affinity and traffic policies", () => {
     const [p] = buildServicePorts(
       [svc("s", { type: "NodePort", clusterIP: "10.43.0.5", sessionAffinity: "ClientIP", externalTrafficPolicy: "Local", internalTrafficPolicy: "Local", ports: [{ port: 80, nodePort: 30000 }] })],

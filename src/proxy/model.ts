@@ -52,6 +52,8 @@ export interface ServicePortInfo {
   /** 0: none. */
   readonly nodePort: number;
   readonly externalIPs: readonly string[];
+  /** A LoadBalancer service's `status.loadBalancer.ingress` addresses (ipMode VIP), less its external IPs. */
+  readonly loadBalancerIPs: readonly string[];
   /** ClientIP affinity timeout in seconds; undefined: no affinity. */
   readonly affinitySeconds: number | undefined;
   readonly externalPolicyLocal: boolean;
@@ -60,9 +62,14 @@ export interface ServicePortInfo {
   readonly endpoints: readonly EndpointInfo[];
 }
 
-/** Reached from outside the cluster network at all (NodePort or external IPs). */
+/** Reached from outside the cluster network at all (NodePort, external or load balancer IPs). */
 export function externallyAccessible(sp: ServicePortInfo): boolean {
-  return sp.nodePort !== 0 || sp.externalIPs.length > 0;
+  return sp.nodePort !== 0 || sp.externalIPs.length > 0 || sp.loadBalancerIPs.length > 0;
+}
+
+/** The addresses besides the cluster IP that lead to the service's external chain, with what upstream's rule comments call them. */
+export function externalAddresses(sp: ServicePortInfo): (readonly [ip: string, what: "external IP" | "loadbalancer IP"])[] {
+  return [...sp.externalIPs.map((ip) => [ip, "external IP"] as const), ...sp.loadBalancerIPs.map((ip) => [ip, "loadbalancer IP"] as const)];
 }
 
 /** The endpoint string of rule comments and chain hashes. */
@@ -176,8 +183,8 @@ export function serviceClusterIPv4(svc: RService): string | undefined {
 
 /**
  * The service ports to program on node `nodeName`: one per port of each IPv4 ClusterIP,
- * NodePort or LoadBalancer service (LoadBalancer is served as NodePort: there is no load
- * balancer to program), sorted by name so that generated rules are stable.
+ * NodePort or LoadBalancer service (a LoadBalancer's ingress addresses are served like external
+ * IPs, as upstream does for ipMode VIP), sorted by name so that generated rules are stable.
  */
 export function buildServicePorts(services: readonly RService[], slices: readonly RSlice[], nodeName: string): ServicePortInfo[] {
   const slicesBySvc = new Map<string, RSlice[]>();
@@ -199,6 +206,8 @@ export function buildServicePorts(services: readonly RService[], slices: readonl
     const spec = svc.spec!;
     const svcSlices = [...(slicesBySvc.get(`${namespace}/${service}`) ?? [])].sort((a, b) => ((a.metadata?.name ?? "") < (b.metadata?.name ?? "") ? -1 : 1));
     const externalIPs = [...new Set((spec.externalIPs ?? []).filter(isIPv4))].sort();
+    const lbIngress = spec.type === "LoadBalancer" ? svc.status?.loadBalancer?.ingress ?? [] : [];
+    const loadBalancerIPs = [...new Set(lbIngress.filter((i) => i.ipMode !== "Proxy").map((i) => i.ip))].filter((ip): ip is string => isIPv4(ip) && !externalIPs.includes(ip)).sort();
     const affinitySeconds = spec.sessionAffinity === "ClientIP" ? spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? DEFAULT_AFFINITY_SECONDS : undefined;
     const nodePortsAllowed = spec.type === "NodePort" || spec.type === "LoadBalancer";
     for (const p of spec.ports ?? []) {
@@ -206,7 +215,7 @@ export function buildServicePorts(services: readonly RService[], slices: readonl
       if (!protocol || !p.port) continue;
       const portName = p.name ?? "";
       const nodePort = nodePortsAllowed ? p.nodePort ?? 0 : 0;
-      const accessible = nodePort !== 0 || externalIPs.length > 0;
+      const accessible = nodePort !== 0 || externalIPs.length > 0 || loadBalancerIPs.length > 0;
       out.push({
         namespace,
         service,
@@ -217,6 +226,7 @@ export function buildServicePorts(services: readonly RService[], slices: readonl
         port: p.port,
         nodePort,
         externalIPs,
+        loadBalancerIPs,
         affinitySeconds,
         // Upstream: externalTrafficPolicy only matters for externally accessible ports.
         externalPolicyLocal: accessible && spec.externalTrafficPolicy === "Local",

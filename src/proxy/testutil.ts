@@ -13,6 +13,7 @@ export function servicePort(o: Partial<ServicePortInfo> = {}): ServicePortInfo {
     port: 80,
     nodePort: 0,
     externalIPs: [],
+    loadBalancerIPs: [],
     affinitySeconds: undefined,
     externalPolicyLocal: false,
     internalPolicyLocal: false,

@@ -3,12 +3,13 @@
 // addon answers names — all driven with the official kubectl, from the host and from pods.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import type { Pod, Service } from "kubernetes-types/core/v1.js";
+import type { Node, Pod, Service } from "kubernetes-types/core/v1.js";
 import type { EndpointSlice } from "kubernetes-types/discovery/v1.js";
 import { startTestCluster, type TestCluster } from "../../src/testing/cluster.js";
 import { runtimeSkipReason } from "../../src/testing/runtime.js";
 import { until } from "../../src/testing/wait.js";
 import { httpGet } from "../../src/testing/http.js";
+import { freePort } from "../../src/testing/net.js";
 
 const skip = runtimeSkipReason();
 
@@ -127,6 +128,19 @@ function suite(mode: "iptables" | "nftables"): void {
       const nodeIP = (node as { status?: { addresses?: { type: string; address: string }[] } }).status!.addresses!.find((a) => a.type === "InternalIP")!.address;
       const body = await until("NodePort answers", () => get(`http://${nodeIP}:${nodePort}/`), 30_000, 200);
       assert.ok((await webPods()).some((p) => p.metadata!.name === body), body);
+    });
+
+    it("a LoadBalancer service gets the node's address as its EXTERNAL-IP and answers there", async () => {
+      const port = await freePort();
+      await kubectl("expose", "deployment", "web", "--type=LoadBalancer", "--name=web-lb", `--port=${port}`, "--target-port=8080");
+      const node = (await c.client.forKind("v1", "Node").get(c.nodeName)) as Node;
+      const nodeIP = node.status!.addresses!.find((a) => a.type === "InternalIP")!.address;
+      const ingress = await until("a load balancer address", async () => (await service("web-lb")).status?.loadBalancer?.ingress, 30_000, 200);
+      assert.deepEqual(ingress, [{ ip: nodeIP, ipMode: "VIP" }]);
+      assert.match(await kubectl("get", "service", "web-lb"), new RegExp(`\\nweb-lb\\s+LoadBalancer\\s+[\\d.]+\\s+${nodeIP.replace(/\./g, "\\.")}\\s+${port}:\\d+/TCP\\s`));
+      const body = await until("the load balancer answers", () => get(`http://${nodeIP}:${port}/`), 30_000, 200);
+      assert.ok((await webPods()).some((p) => p.metadata!.name === body), body);
+      await kubectl("delete", "service", "web-lb");
     });
 
     it("pins a client with sessionAffinity ClientIP", async () => {

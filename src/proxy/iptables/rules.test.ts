@@ -95,6 +95,8 @@ describe("iptables rules", () => {
       `-A KUBE-EXT-GNZBNJ2PO5MGZ6GT -j KUBE-SVC-GNZBNJ2PO5MGZ6GT`,
     ]);
     assert.ok(chain(cluster, "nat", "KUBE-SERVICES").includes(`-A KUBE-SERVICES -m comment --comment "ns2/svc2:p80 external IP" -m tcp -p tcp -d 192.168.99.22 --dport 80 -j KUBE-EXT-GNZBNJ2PO5MGZ6GT`));
+    const lb = rules([{ ...svc("ns2", "svc2", { ...spec("Cluster"), type: "LoadBalancer" }), status: { loadBalancer: { ingress: [{ ip: "192.0.2.80", ipMode: "VIP" }] } } }], [slice("ns2", "svc2", eps)]);
+    assert.ok(chain(lb, "nat", "KUBE-SERVICES").includes(`-A KUBE-SERVICES -m comment --comment "ns2/svc2:p80 loadbalancer IP" -m tcp -p tcp -d 192.0.2.80 --dport 80 -j KUBE-EXT-GNZBNJ2PO5MGZ6GT`));
 
     const local = rules([svc("ns2", "svc2", spec("Local"))], [slice("ns2", "svc2", eps)]);
     const svl = [...local.nat.keys()].find((c) => c.startsWith("KUBE-SVL-"))!;

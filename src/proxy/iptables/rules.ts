@@ -13,7 +13,7 @@
 //           FORWARD → FORWARD: accept marked and established service traffic
 //           INPUT/OUTPUT → FIREWALL: drop martian 127/8 traffic once route_localnet is on
 import { FragmentMemo, sameLines } from "../fragments.js";
-import { chainPlan, endpointString, type EndpointInfo, type ServicePortInfo } from "../model.js";
+import { chainPlan, endpointString, externalAddresses, type EndpointInfo, type ServicePortInfo } from "../model.js";
 import type { IptablesNames } from "../names.js";
 
 export type Table = "filter" | "nat";
@@ -189,9 +189,9 @@ function writeServicePort(b: Sink, sp: ServicePortInfo, cfg: IptablesConfig): vo
   if (hasInternal) b.add("nat", n.services, `${comment(`${sp.name} cluster IP`)} ${dst} -j ${internalChain}`);
   else b.add("filter", n.services, `${comment(filterComment)} ${dst} -j ${filterTarget}`);
 
-  for (const ip of sp.externalIPs) {
+  for (const [ip, what] of externalAddresses(sp)) {
     const edst = `${m} -d ${ip} --dport ${sp.port}`;
-    if (cat.hasAny) b.add("nat", n.services, `${comment(`${sp.name} external IP`)} ${edst} -j ${extChain}`);
+    if (cat.hasAny) b.add("nat", n.services, `${comment(`${sp.name} ${what}`)} ${edst} -j ${extChain}`);
     if (!hasExternal) b.add("filter", n.externalServices, `${comment(filterComment)} ${edst} -j ${filterTarget}`);
   }
 

@@ -5,7 +5,7 @@
 // from the filter hooks through a map of their own. And the `nft -f` transaction that moves the
 // kernel from what was last written to what is wanted.
 import { FragmentMemo, sameLines } from "../fragments.js";
-import { chainPlan, endpointString, type EndpointInfo, type ServicePortInfo } from "../model.js";
+import { chainPlan, endpointString, externalAddresses, type EndpointInfo, type ServicePortInfo } from "../model.js";
 import type { NftNames } from "../names.js";
 
 export interface NftConfig {
@@ -198,7 +198,7 @@ function writeServicePort(b: Sink, sp: ServicePortInfo, cfg: NftConfig): void {
   if (hasInternal) b.element(SERVICE_IPS, IP_PORT_MAP, key, `goto ${internalChain}`);
   else b.element(NO_ENDPOINT_SERVICES, IP_PORT_MAP, key, noEndpointVerdict);
 
-  for (const ip of sp.externalIPs) {
+  for (const [ip] of externalAddresses(sp)) {
     const k = `${ip} . ${proto} . ${sp.port}`;
     if (cat.hasAny) b.element(SERVICE_IPS, IP_PORT_MAP, k, `goto ${extChain}`);
     if (!hasExternal) b.element(NO_ENDPOINT_SERVICES, IP_PORT_MAP, k, noEndpointVerdict);
