@@ -149,14 +149,17 @@ export class ServiceLBController {
     if (sameIngress(svc.status?.loadBalancer?.ingress, ingress)) return;
     const copy = structuredClone(svc) as Service;
     const next: Service = { ...copy, status: { ...copy.status, loadBalancer: ingress.length > 0 ? { ingress } : {} } };
-    if (servedHere(svc) && ingress.length > 0) this.d.events.event(svc as Service, "Normal", "EnsuringLoadBalancer", "Ensuring load balancer");
     try {
       await this.d.api.resource<Service>("", "v1", "services").namespace(svc.metadata?.namespace ?? "").updateStatus(next);
     } catch (err) {
       if (isNotFound(err)) return;
       throw err;
     }
-    if (servedHere(svc) && ingress.length > 0) this.d.events.event(svc as Service, "Normal", "EnsuredLoadBalancer", "Ensured load balancer");
+    // Both after the write: a sync on a stale cache that loses the race (409, retried) says nothing.
+    if (servedHere(svc) && ingress.length > 0) {
+      this.d.events.event(svc as Service, "Normal", "EnsuringLoadBalancer", "Ensuring load balancer");
+      this.d.events.event(svc as Service, "Normal", "EnsuredLoadBalancer", "Ensured load balancer");
+    }
     else if (!servedHere(svc)) this.d.events.event(svc as Service, "Normal", "DeletedLoadBalancer", "Deleted load balancer");
     log.info({ service: k, ingress: ingress.map((i) => i.ip) }, "load balancer status updated");
   }
