@@ -92,8 +92,8 @@ interface Decl {
   readonly toVal: (v: unknown) => unknown;
 }
 
-/** JSON without a schema: integers as int, other numbers as double, objects as maps. */
-function dynVal(v: unknown): unknown {
+/** JSON without a schema as CEL values: integers as int, other numbers as double, objects as maps (admission policies' `object` too). */
+export function dynVal(v: unknown): unknown {
   if (typeof v === "number") return Number.isInteger(v) ? BigInt(v) : v;
   if (Array.isArray(v)) return v.map(dynVal);
   if (isObj(v)) return new Map(Object.entries(v).map(([k, x]) => [k, dynVal(x)]));
@@ -419,7 +419,7 @@ function missingLibraryFunction(e: CelError, src: string, defined: (name: string
 }
 
 /** Whether the expression names a variable (the rule is a transition rule when it names oldSelf). */
-function usesVariable(node: unknown, name: string): boolean {
+export function usesVariable(node: unknown, name: string): boolean {
   if (Array.isArray(node)) return node.some((n) => usesVariable(n, name));
   if (node === null || typeof node !== "object") return false;
   const n = node as { op?: unknown; args?: unknown };

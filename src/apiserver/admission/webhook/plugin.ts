@@ -13,7 +13,7 @@ import type { JsonValue } from "../../patch/json.js";
 import { jsonEqual } from "../../../util/json.js";
 import type { AdmissionAttributes, AdmissionPlugin } from "../types.js";
 import { callWebhook, CallError, type ServiceLookup } from "./client.js";
-import { viewOf, type View } from "./view.js";
+import { admissionReview, viewOf, type View } from "./view.js";
 import { exempt, orderedWebhooks, shouldCall, type ConfiguredWebhook, type Equivalents, type NamespaceLabels, type Webhook } from "./match.js";
 
 export const MUTATING_WEBHOOK_PLUGIN = "MutatingAdmissionWebhook";
@@ -211,37 +211,6 @@ async function call(w: Readonly<Webhook>, a: AdmissionAttributes, view: View, mu
   } catch (err) {
     throw new CallError(`received invalid webhook response: ${message(err)}`);
   }
-}
-
-/** The AdmissionReview v1 request (upstream's CreateV1AdmissionReview). */
-export function admissionReview(uid: string, a: AdmissionAttributes, view: View): Record<string, unknown> {
-  const r = a.resource;
-  const requestKind = { group: r.group, version: r.version, kind: r.kind };
-  const requestResource = { group: r.group, version: r.version, resource: r.plural };
-  const kind = view.kind;
-  const resource = view.resource;
-  const options = { CREATE: "CreateOptions", UPDATE: "UpdateOptions", DELETE: "DeleteOptions", CONNECT: undefined }[a.operation];
-  return {
-    apiVersion: "admission.k8s.io/v1",
-    kind: "AdmissionReview",
-    request: {
-      uid,
-      kind,
-      resource,
-      ...(a.subresource ? { subResource: a.subresource } : {}),
-      requestKind: a.subresource === "scale" ? kind : requestKind,
-      requestResource,
-      ...(a.subresource ? { requestSubResource: a.subresource } : {}),
-      ...(a.name ? { name: a.name } : {}),
-      ...(a.namespace ? { namespace: a.namespace } : {}),
-      operation: a.operation,
-      userInfo: { username: a.user.username, groups: [...a.user.groups] },
-      object: view.object,
-      oldObject: view.oldObject,
-      dryRun: a.dryRun,
-      options: options ? { kind: options, apiVersion: "meta.k8s.io/v1", ...(a.dryRun ? { dryRun: ["All"] } : {}) } : null,
-    },
-  };
 }
 
 /** The answer's checks (upstream's VerifyAdmissionResponse for v1). */

@@ -81,6 +81,37 @@ export function convert(o: KubeObject, from: ResourceDefinition, to: ResourceDef
   return { ...served, apiVersion: apiVersionOf(to), kind: to.kind };
 }
 
+/** The AdmissionReview v1 request (upstream's CreateV1AdmissionReview). */
+export function admissionReview(uid: string, a: AdmissionAttributes, view: View): Record<string, unknown> {
+  const r = a.resource;
+  const requestKind = { group: r.group, version: r.version, kind: r.kind };
+  const requestResource = { group: r.group, version: r.version, resource: r.plural };
+  const kind = view.kind;
+  const resource = view.resource;
+  const options = { CREATE: "CreateOptions", UPDATE: "UpdateOptions", DELETE: "DeleteOptions", CONNECT: undefined }[a.operation];
+  return {
+    apiVersion: "admission.k8s.io/v1",
+    kind: "AdmissionReview",
+    request: {
+      uid,
+      kind,
+      resource,
+      ...(a.subresource ? { subResource: a.subresource } : {}),
+      requestKind: a.subresource === "scale" ? kind : requestKind,
+      requestResource,
+      ...(a.subresource ? { requestSubResource: a.subresource } : {}),
+      ...(a.name ? { name: a.name } : {}),
+      ...(a.namespace ? { namespace: a.namespace } : {}),
+      operation: a.operation,
+      userInfo: { username: a.user.username, groups: [...a.user.groups] },
+      object: view.object,
+      oldObject: view.oldObject,
+      dryRun: a.dryRun,
+      options: options ? { kind: options, apiVersion: "meta.k8s.io/v1", ...(a.dryRun ? { dryRun: ["All"] } : {}) } : null,
+    },
+  };
+}
+
 function apiVersionOf(d: ResourceDefinition): string {
   return d.group ? `${d.group}/${d.version}` : d.version;
 }
