@@ -26,7 +26,8 @@ import { storageObjectInUseProtection } from "./admission/storageobjectinuse.js"
 import { runtimeClassAdmission } from "./admission/runtimeclass.js";
 import { resourceQuota, type QuotaAccess } from "./admission/resourcequota.js";
 import { MUTATING_WEBHOOK_PLUGIN, VALIDATING_WEBHOOK_PLUGIN, mutatingWebhookAdmission, validatingWebhookAdmission } from "./admission/webhook/plugin.js";
-import { cachedWebhookSource } from "./admission/webhook/source.js";
+import { VALIDATING_ADMISSION_POLICY_PLUGIN, validatingAdmissionPolicy } from "./admission/policy/plugin.js";
+import { cachedPolicySource, cachedWebhookSource } from "./admission/webhook/source.js";
 import { notFound } from "./status.js";
 import { DEFAULT_SERVICE_ACCOUNT_ISSUER, SERVICE_ACCOUNT_PLUGIN, ServiceAccounts } from "./serviceaccount/index.js";
 import { chain, type HttpContext } from "./http.js";
@@ -173,6 +174,7 @@ const BUILTIN_ADMISSION_PLUGINS = [
   "StorageObjectInUseProtection",
   "RuntimeClass",
   MUTATING_WEBHOOK_PLUGIN,
+  VALIDATING_ADMISSION_POLICY_PLUGIN,
   VALIDATING_WEBHOOK_PLUGIN,
   "ResourceQuota",
 ];
@@ -302,8 +304,10 @@ export class ApiServer {
     const runtimeClass = async (name: string): Promise<Readonly<KubeObject> | undefined> => (rcDef ? cachedOrStored(rcDef, name) : undefined);
     const scDef = this.registry.lookup("storage.k8s.io", "v1", "storageclasses");
     const storageClasses = (): readonly Readonly<KubeObject>[] => (scDef ? cachedList(scDef, "") : []);
-    const webhooks = cachedWebhookSource({ lookup: (group, version, plural) => this.registry.lookup(group, version, plural), list: cachedList, get: cachedOrStored, definitions: () => this.registry.definitions });
+    const cacheAccess = { lookup: (group: string, version: string, plural: string) => this.registry.lookup(group, version, plural), list: cachedList, get: cachedOrStored, definitions: () => this.registry.definitions };
+    const webhooks = cachedWebhookSource(cacheAccess);
     const webhookLog = log.child({ component: "admission-webhook" });
+    const policySource = cachedPolicySource(cacheAccess);
     // In upstream's order (AllOrderedPlugins): the webhooks after the built-in mutating plugins, ResourceQuota last.
     const builtinPlugins = [
       namespaceLifecycle(phaseOf),
@@ -314,6 +318,7 @@ export class ApiServer {
       storageObjectInUseProtection(),
       runtimeClassAdmission(runtimeClass),
       mutatingWebhookAdmission(webhooks, webhookLog),
+      validatingAdmissionPolicy(policySource, log.child({ component: "admission-policy" })),
       validatingWebhookAdmission(webhooks, webhookLog),
       resourceQuota(quotas),
     ].filter((p) => !o.disableAdmissionPlugins.includes(p.name));

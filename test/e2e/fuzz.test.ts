@@ -222,10 +222,11 @@ describe("fuzz", () => {
   let s: TestApiServer;
   let c: RawClient;
   before(async () => {
-    // The webhook plugins are off: a webhook configuration the fuzz stores would otherwise make
-    // every later matching write call a service that does not exist, and fail with upstream's
-    // 500 ("failed calling webhook"), which is the contract, not a bug of the server.
-    s = await startTestApiServer({ maxRequestsInflight: 10_000, maxMutatingRequestsInflight: 10_000, disableAdmissionPlugins: ["ServiceAccount", "MutatingAdmissionWebhook", "ValidatingAdmissionWebhook"] });
+    // The webhook and policy plugins are off: a webhook configuration the fuzz stores would
+    // otherwise make every later matching write call a service that does not exist, and fail
+    // with upstream's 500 ("failed calling webhook"), and a policy binding could refuse them:
+    // both the contract, not bugs of the server.
+    s = await startTestApiServer({ maxRequestsInflight: 10_000, maxMutatingRequestsInflight: 10_000, disableAdmissionPlugins: ["ServiceAccount", "MutatingAdmissionWebhook", "ValidatingAdmissionPolicy", "ValidatingAdmissionWebhook"] });
     c = adminClient(s.url, s.dataDir, { maxSockets: 8 });
   });
   after(async () => {

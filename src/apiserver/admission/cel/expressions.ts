@@ -88,7 +88,7 @@ export function compileAdmissionExpression(source: string, result: ExpressionRes
   };
 }
 
-export function isCompileError(c: CompiledExpression | CompileError): c is CompileError {
+export function isCompileError<T extends object>(c: T | CompileError): c is CompileError {
   return "error" in c;
 }
 
@@ -193,4 +193,29 @@ export function evaluateMatchConditions(m: MatchConditions, activation: Activati
     }
   }
   return error === undefined ? { matches: true } : { error };
+}
+
+const compiledConditions = new WeakMap<object, MatchConditions | CompileError>();
+
+/**
+ * A stored list of match conditions, compiled once per list object (the watch cache hands out
+ * the same frozen object until the configuration changes). A condition that no longer compiles
+ * (it was stored by another server) is an error for the failure policy to decide.
+ */
+export function compileMatchConditions(list: readonly Readonly<{ name: string; expression: string }>[], scope: ExpressionScope = {}): MatchConditions | CompileError {
+  let c = compiledConditions.get(list);
+  if (!c) {
+    const conditions: { name: string; expression: CompiledExpression }[] = [];
+    for (const m of list) {
+      const e = compileAdmissionExpression(m.expression, "bool", scope);
+      if (isCompileError(e)) {
+        c = { error: `match condition "${m.name}": ${e.error}` };
+        break;
+      }
+      conditions.push({ name: m.name, expression: e });
+    }
+    c ??= { conditions };
+    compiledConditions.set(list, c);
+  }
+  return c;
 }

@@ -103,7 +103,7 @@ export async function shouldCall(w: Readonly<Webhook>, a: AdmissionAttributes, n
   return objectSelectorMatches(w.objectSelector, a) ? as : undefined;
 }
 
-async function namespaceSelectorMatches(sel: Readonly<LabelSelector> | undefined, a: AdmissionAttributes, namespaceLabels: NamespaceLabels): Promise<boolean> {
+export async function namespaceSelectorMatches(sel: Readonly<LabelSelector> | undefined, a: AdmissionAttributes, namespaceLabels: NamespaceLabels): Promise<boolean> {
   const isNamespace = a.resource.group === "" && a.resource.plural === "namespaces";
   // A cluster-scoped object other than a namespace is never exempted by a namespace selector.
   if (a.namespace === "" && !isNamespace) return true;
@@ -124,7 +124,7 @@ async function namespaceSelectorMatches(sel: Readonly<LabelSelector> | undefined
 }
 
 /** The object or the old object carries matching labels (upstream's object matcher). */
-function objectSelectorMatches(sel: Readonly<LabelSelector> | undefined, a: AdmissionAttributes): boolean {
+export function objectSelectorMatches(sel: Readonly<LabelSelector> | undefined, a: AdmissionAttributes): boolean {
   const selector = parsed(sel);
   if (selector.isEmpty()) return true;
   const matches = (o: Readonly<KubeObject> | undefined): boolean => o !== undefined && selector.matches(o.metadata?.labels ?? {});

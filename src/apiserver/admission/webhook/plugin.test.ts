@@ -276,6 +276,29 @@ void describe("admission webhooks against a real HTTPS server", () => {
     }
   });
 
+  void it("matchConditions: a false one skips the webhook, all true call it, an error follows failurePolicy", async () => {
+    server.handle("/deny", () => ({ response: { allowed: false, status: { message: "no" } } }));
+    const conditions = [
+      { name: "not-kube-system", expression: "request.namespace != 'kube-system'" },
+      { name: "labelled", expression: "has(object.metadata.labels) && 'app' in object.metadata.labels" },
+    ];
+    source.validating = [{ metadata: { name: "cond" }, webhooks: [vhook("cond.example.com", server, "/deny", { matchConditions: conditions })] }];
+    await validating().validate!(attrs({ object: pod() }));
+    await validating().validate!(attrs({ object: pod({ app: "x" }), namespace: "kube-system" }));
+    assert.equal(server.received.length, 0);
+    await rejection(validating().validate!(attrs({ object: pod({ app: "x" }) })));
+    assert.equal(server.received.length, 1);
+
+    const broken = [{ name: "broken", expression: "object.spec.nothing.here == 1" }];
+    source.validating = [{ metadata: { name: "cond" }, webhooks: [vhook("cond.example.com", server, "/allow", { matchConditions: broken })] }];
+    const err = await rejection(validating().validate!(attrs({ object: pod() })));
+    assert.equal(err.code, 500);
+    assert.match(err.status.message ?? "", /^Internal error occurred: failed calling webhook "cond\.example\.com": failed to evaluate match condition "broken": /);
+    source.validating = [{ metadata: { name: "cond" }, webhooks: [vhook("cond.example.com", server, "/allow", { matchConditions: broken, failurePolicy: "Ignore" })] }];
+    await validating().validate!(attrs({ object: pod() }));
+    assert.equal(server.received.length, 1);
+  });
+
   void it("dryRun: only webhooks without side effects are called", async () => {
     source.validating = [{ metadata: { name: "dry" }, webhooks: [vhook("dry.example.com", server, "/allow", { sideEffects: "NoneOnDryRun" })] }];
     await validating().validate!(attrs({ object: pod(), dryRun: true }));

@@ -14,6 +14,7 @@ import { jsonEqual } from "../../../util/json.js";
 import type { AdmissionAttributes, AdmissionPlugin } from "../types.js";
 import { callWebhook, CallError, type ServiceLookup } from "./client.js";
 import { admissionReview, viewOf, type View } from "./view.js";
+import { Activation, compileMatchConditions, evaluateMatchConditions, isCompileError } from "../cel/expressions.js";
 import { exempt, orderedWebhooks, shouldCall, type ConfiguredWebhook, type Equivalents, type NamespaceLabels, type Webhook } from "./match.js";
 
 export const MUTATING_WEBHOOK_PLUGIN = "MutatingAdmissionWebhook";
@@ -191,6 +192,14 @@ function reportWarnings(w: Readonly<Webhook>, v: Verified, a: AdmissionAttribute
 
 /** One webhook call: the dryRun rule, the AdmissionReview, its answer checked. Throws CallError when subject to the failure policy. */
 async function call(w: Readonly<Webhook>, a: AdmissionAttributes, view: View, mutating: boolean, source: WebhookSource): Promise<Verified> {
+  // matchConditions (CEL) filter what the rules and selectors matched: a false one means not called.
+  if (w.matchConditions && w.matchConditions.length > 0) {
+    const conditions = compileMatchConditions(w.matchConditions);
+    if (isCompileError(conditions)) throw new CallError(conditions.error);
+    const outcome = evaluateMatchConditions(conditions, new Activation({ attrs: a, view }));
+    if ("error" in outcome) throw new CallError(outcome.error);
+    if (!outcome.matches) return { allowed: true, warnings: [] };
+  }
   if (a.dryRun) {
     // A webhook with side effects would act on a write that never happens.
     if (w.sideEffects === undefined) throw new CallError("Webhook SideEffects is nil");
