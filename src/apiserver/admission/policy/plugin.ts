@@ -130,7 +130,7 @@ function paramsFor(p: Policy, b: Binding, a: AdmissionAttributes, source: Policy
   if (!def) return `failed to configure policy: failed to find resource referenced by paramKind: '${kind.apiVersion ?? ""}, Kind=${kind.kind ?? ""}'`;
   // A namespaced parameter without a namespace of its own is looked up in the request's namespace.
   const ns = def.namespaced ? (ref.namespace ?? a.namespace) : "";
-  if (def.namespaced && ns === "") return "cannot use namespaced paramRef in policy binding that matches cluster-scoped resources";
+  if (def.namespaced && ns === "") return "failed to configure binding: cannot use namespaced paramRef in policy binding that matches cluster-scoped resources";
   const objs = source.list(def, ns);
   if (ref.name) return objs.filter((o) => o.metadata?.name === ref.name);
   let sel;
@@ -170,23 +170,26 @@ interface Failure {
   readonly reason: string | undefined;
 }
 
-/** Runs one binding of one policy; returns its failures (each a refusal or warning per the binding's actions). */
-async function evaluate(p: Policy, b: Binding, a: AdmissionAttributes, as: ResourceDefinition, source: PolicySource, log: Logger): Promise<Failure[]> {
+/**
+ * Runs one binding of one policy: its failures (each refused, warned or audited as the
+ * binding's actions say), or a configuration error (no parameter, none served, none found
+ * under Deny), which under failurePolicy Fail refuses the request whatever the actions are.
+ */
+async function evaluate(p: Policy, b: Binding, a: AdmissionAttributes, as: ResourceDefinition, source: PolicySource, log: Logger): Promise<Failure[] | { readonly configError: string }> {
   const failClosed = p.spec?.failurePolicy !== "Ignore";
-  const trouble = (message: string): Failure[] => {
-    if (!failClosed) {
-      log.warn({ policy: p.metadata?.name, binding: b.metadata?.name, err: message }, "admission policy failed, failing open");
-      return [];
-    }
-    return [{ message, reason: "Forbidden" }];
+  const ignored = (message: string): [] => {
+    log.warn({ policy: p.metadata?.name, binding: b.metadata?.name, err: message }, "admission policy failed, failing open");
+    return [];
   };
+  const trouble = (message: string): Failure[] => (failClosed ? [{ message, reason: "Forbidden" }] : ignored(message));
+  const misconfigured = (message: string): Failure[] | { configError: string } => (failClosed ? { configError: message } : ignored(message));
   const compiled = compilePolicy(p);
   if (isCompileError(compiled)) return trouble(compiled.error);
   const params = paramsFor(p, b, a, source);
-  if (typeof params === "string") return trouble(params);
+  if (typeof params === "string") return misconfigured(params);
   if (params.length === 0) {
     if (b.spec?.paramRef?.parameterNotFoundAction === "Allow") return [];
-    return [{ message: "no params found for policy binding with `Deny` parameterNotFoundAction", reason: "Forbidden" }];
+    return misconfigured("failed to configure binding: no params found for policy binding with `Deny` parameterNotFoundAction");
   }
   const view = viewOf(a, as);
   const namespaceObject = a.namespace ? await source.namespace(a.namespace) : undefined;
@@ -235,10 +238,11 @@ export function validatingAdmissionPolicy(source: PolicySource, log: Logger): Ad
         const as = await matchResources(p.spec?.matchConstraints, a, source);
         if (!as || !(await bindingMatches(b, a, source))) continue;
         const failures = await evaluate(p, b, a, as, source, log);
-        if (failures.length === 0) continue;
-        const actions = b.spec?.validationActions ?? [];
         const policy = p.metadata?.name ?? "";
         const binding = b.metadata?.name ?? "";
+        if ("configError" in failures) throw refusal(a, `ValidatingAdmissionPolicy '${policy}' with binding '${binding}' denied request: ${failures.configError}`, "Forbidden");
+        if (failures.length === 0) continue;
+        const actions = b.spec?.validationActions ?? [];
         for (const f of failures) {
           if (actions.includes("Warn")) {
             const w = `Validation failed for ValidatingAdmissionPolicy '${policy}' with binding '${binding}': ${f.message}`;
