@@ -148,15 +148,31 @@ void test("admissionReviewVersions, sideEffects, timeouts and the enums", () => 
   assert.match(errsOf({ objectSelector: { matchLabels: { app: "bad value" } } }).join("\n"), /^webhooks\[0\]\.objectSelector\.matchLabels: Invalid value: "bad value": a valid label must be/);
 });
 
-void test("matchConditions are refused: k8ts does not evaluate CEL", () => {
-  const mc = { matchConditions: [{ name: "exclude-leases", expression: "!(request.resource.group == 'coordination.k8s.io')" }] };
+void test("matchConditions: at most 64, named uniquely with qualified names, expressions compiling to bool without params", () => {
+  const M = "webhooks[0].matchConditions";
+  const mc = (...conds: Hook[]): Hook => ({ matchConditions: conds });
   for (const def of [vwc, mwc]) {
-    assert.deepEqual(errsOf(mc, def), ["webhooks[0].matchConditions: Forbidden: k8ts does not evaluate CEL match conditions; filter requests in the webhook instead"]);
+    assert.deepEqual(errsOf(mc({ name: "exclude-leases", expression: "!(request.resource.group == 'coordination.k8s.io')" }), def), []);
     assert.deepEqual(errsOf({ matchConditions: [] }, def), [], "an empty list asks for nothing");
   }
-  const old = config([hook()]);
-  assert.deepEqual(create(vwc, old), []);
-  assert.equal(update(vwc, config([hook(mc)]), old).length, 1, "nor added by an update");
+  assert.deepEqual(errsOf(mc({ name: "", expression: "  " })), [`${M}[0].expression: Required value`, `${M}[0].name: Required value`]);
+  assert.deepEqual(errsOf(mc({ name: "a", expression: "true" }, { name: "a", expression: "false" })), [`${M}[1].name: Duplicate value: "a"`]);
+  assert.match(errsOf(mc({ name: "-bad-", expression: "true" }))[0]!, /^webhooks\[0\]\.matchConditions\[0\]\.name: Invalid value: "-bad-": name part must consist of alphanumeric characters/);
+  assert.deepEqual(errsOf(mc({ name: "n", expression: "1" })), [`${M}[0].expression: Invalid value: "1": must evaluate to a bool`]);
+  const [syntax] = errsOf(mc({ name: "n", expression: " object.x == " }));
+  assert.match(syntax!, /^webhooks\[0\]\.matchConditions\[0\]\.expression: Invalid value: "object\.x ==": compilation failed: ERROR: <input>:1:\d+: Syntax error/, "compiled trimmed, as upstream");
+  const [params] = errsOf(mc({ name: "n", expression: "params.allowed" }));
+  assert.match(params!, /^webhooks\[0\]\.matchConditions\[0\]\.expression: Invalid value: "params\.allowed": compilation failed: .*undeclared reference to 'params'/, "webhooks have no params");
+  const many = Array.from({ length: 65 }, (_, i) => ({ name: `c${i}`, expression: "true" }));
+  assert.deepEqual(errsOf({ matchConditions: many }), [`${M}: Too many: 65: must have at most 64 items`]);
+
+  // An update compiles the conditions again only when some webhook's list changed.
+  const stored = config([hook(mc({ name: "n", expression: "1" }))]);
+  assert.deepEqual(update(vwc, config([hook({ ...mc({ name: "n", expression: "1" }), timeoutSeconds: 3 })]), stored), [], "stored conditions are kept as they are");
+  assert.deepEqual(update(vwc, config([hook(mc({ name: "n", expression: "2" }))]), stored), [`${M}[0].expression: Invalid value: "2": must evaluate to a bool`]);
+  const plain = config([hook()]);
+  assert.deepEqual(create(vwc, plain), []);
+  assert.equal(update(vwc, config([hook(mc({ name: "n", expression: "1" }))]), plain).length, 1, "nor added by an update");
 });
 
 void test("updates: checks relaxed for objects stored before they tightened; generation follows webhooks", () => {
@@ -199,7 +215,7 @@ void test("table and discovery facts as upstream's", () => {
   }
   const order = builtinResources().map((d) => d.group);
   const at = order.indexOf("admissionregistration.k8s.io");
-  assert.ok(order[at - 1] === "storage.k8s.io" && order[at + 2] === "apiextensions.k8s.io", "between storage and apiextensions, as /apis lists it");
+  assert.ok(order[at - 1] === "storage.k8s.io" && order[at + 4] === "apiextensions.k8s.io", "between storage and apiextensions, as /apis lists it");
 });
 
 void test("never throws on malformed bodies", () => {
@@ -297,7 +313,7 @@ webhooks:
   clientConfig: {url: "http://hooks.example.com"}
   sideEffects: Some
   admissionReviewVersions: [v1]
-  matchConditions: [{name: only-widgets, expression: "true"}]
+  matchConditions: [{name: only-widgets, expression: "size(request.name)"}]
 `;
     const r = await k(["apply", "-f", "-"], bad);
     assert.notEqual(r.code, 0, r.stdout);
@@ -305,7 +321,7 @@ webhooks:
     assert.match(r.stderr, /webhooks\[0\]\.name: Invalid value: "short\.io": should be a domain with at least three segments separated by dots/);
     assert.match(r.stderr, /webhooks\[0\]\.sideEffects: Unsupported value: "Some": supported values: "None", "NoneOnDryRun"/);
     assert.match(r.stderr, /webhooks\[0\]\.clientConfig\.url: Invalid value: "http": 'https' is the only allowed URL scheme/);
-    assert.match(r.stderr, /webhooks\[0\]\.matchConditions: Forbidden: k8ts does not evaluate CEL match conditions/);
+    assert.match(r.stderr, /webhooks\[0\]\.matchConditions\[0\]\.expression: Invalid value: "size\(request\.name\)": must evaluate to a bool/);
   });
 
   void it("kubectl explain finds the webhooks' fields", async () => {
