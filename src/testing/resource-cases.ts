@@ -488,6 +488,33 @@ export const resourceCases: Readonly<Record<string, readonly ResourceCase[]>> = 
       },
     },
   ],
+  // SetDefaults_ValidatingAdmissionPolicySpec, SetDefaults_MatchResources and SetDefaults_Rule (v1).
+  "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy": [
+    {
+      body: {
+        spec: {
+          matchConstraints: {
+            resourceRules: [{ operations: ["CREATE"], apiGroups: ["apps"], apiVersions: ["v1"], resources: ["deployments"] }],
+            excludeResourceRules: [{ operations: ["CREATE"], apiGroups: ["apps"], apiVersions: ["v1"], resources: ["deployments"], resourceNames: ["kept"] }],
+          },
+          validations: [{ expression: "object.spec.replicas <= 5" }],
+        },
+      },
+      expect: { spec: { failurePolicy: "Fail", matchConstraints: { matchPolicy: "Equivalent", namespaceSelector: {}, objectSelector: {}, resourceRules: [{ scope: "*" }], excludeResourceRules: [{ scope: "*" }] } } },
+    },
+  ],
+  "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding": [
+    {
+      body: {
+        spec: {
+          policyName: "replica-limit",
+          validationActions: ["Deny"],
+          matchResources: { resourceRules: [{ operations: ["CREATE"], apiGroups: ["apps"], apiVersions: ["v1"], resources: ["deployments"] }] },
+        },
+      },
+      expect: { spec: { matchResources: { matchPolicy: "Equivalent", namespaceSelector: {}, objectSelector: {}, resourceRules: [{ scope: "*" }] } } },
+    },
+  ],
   "scheduling.k8s.io/v1/PriorityClass": [{ body: { value: 1000, description: "batch" }, expect: { preemptionPolicy: "PreemptLowerPriority", globalDefault: ABSENT } }],
   // Not a defaulter upstream: quantities come out of decoding canonical, which ours does here.
   "node.k8s.io/v1/RuntimeClass": [{ body: { handler: "runc", overhead: { podFixed: { cpu: "0.1", memory: "1024Ki" } } }, expect: { overhead: { podFixed: { cpu: "100m", memory: "1Mi" } } } }],

@@ -60,6 +60,8 @@ void test("every resource of the brief is declared once, with upstream's discove
     ["node.k8s.io", "v1", "runtimeclasses", [], []],
     ["admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations", [], ["api-extensions"]],
     ["admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations", [], ["api-extensions"]],
+    ["admissionregistration.k8s.io", "v1", "validatingadmissionpolicies", [], ["api-extensions"]],
+    ["admissionregistration.k8s.io", "v1", "validatingadmissionpolicybindings", [], ["api-extensions"]],
     ["apiextensions.k8s.io", "v1", "customresourcedefinitions", ["crd", "crds"], ["api-extensions"]],
   ];
   for (const [g, v, p, shortNames, categories] of want) {

@@ -68,6 +68,11 @@ const statusChanges: Record<string, (i: number) => Json> = {
   "batch/v1/CronJob": (i) => ({ lastScheduleTime: `2024-01-0${i}T00:00:00Z` }),
   "batch/v1/Job": (i) => ({ startTime: at, active: i, ready: 0 }),
   "networking.k8s.io/v1/Ingress": (i) => ({ loadBalancer: { ingress: [{ ip: `192.0.2.${i}`, ports: [{ port: 443, protocol: "TCP" }] }] } }),
+  "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy": (i) => ({
+    observedGeneration: 1,
+    typeChecking: { expressionWarnings: [{ fieldRef: "spec.validations[0].expression", warning: `no type information (${i})` }] },
+    conditions: [condition("TypeChecked", "True", "TypeChecked", `checked (${i})`)],
+  }),
   "policy/v1/PodDisruptionBudget": (i) => ({
     observedGeneration: 1,
     disruptionsAllowed: 0,

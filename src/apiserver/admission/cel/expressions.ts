@@ -127,8 +127,10 @@ export class Activation {
   constructor(private readonly input: ActivationInput) {
     for (const v of input.variables ?? []) {
       let outcome: { value: unknown } | { error: unknown } | undefined;
+      // configurable: a later variable of the same name replaces an earlier one, as upstream.
       Object.defineProperty(this.variables, v.name, {
         enumerable: true,
+        configurable: true,
         get: () => {
           if (!outcome) {
             try {

@@ -107,6 +107,7 @@ describe("ValidatingAdmissionPolicy plugin", () => {
     const p = policy("p", {
       matchConditions: [{ name: "not-admin", expression: "request.userInfo.username != 'admin'" }],
       variables: [
+        { name: "replicas", expression: "'overridden'" },
         { name: "replicas", expression: "object.spec.replicas" },
         { name: "limit", expression: "namespaceObject.metadata.labels.env == 'test' ? 2 : 10" },
       ],
