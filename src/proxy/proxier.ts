@@ -20,6 +20,7 @@ import { buildServicePorts, isIPv4, PROXY_LABEL_SELECTOR, ProxyError, type Proxy
 import { IptablesNames, NftNames, checkChainPrefix } from "./names.js";
 import { NftablesBackend } from "./nftables/backend.js";
 import { applySysctls } from "./sysctl.js";
+import { SyncLoop } from "./syncloop.js";
 
 export interface ProxierOptions {
   readonly client: RestClient;
@@ -138,8 +139,10 @@ export class Proxier {
   private factory: SharedInformerFactory | undefined;
   private services: SharedInformer<Service> | undefined;
   private slices: SharedInformer<EndpointSlice> | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private inFlight: Promise<void> | undefined;
+  private readonly loop = new SyncLoop(
+    () => this.nextDue(),
+    () => this.syncOnce(this.forceFull || Date.now() >= this.nextFullAt),
+  );
   private dirty = false;
   private forceFull = false;
   private lastStart = 0;
@@ -148,7 +151,6 @@ export class Proxier {
   private notBefore = 0;
   private failures = 0;
   private started = false;
-  private stopped = false;
   private last: LastSync | undefined;
   private syncCount = 0;
   private synced: readonly ServicePortInfo[] = [];
@@ -208,45 +210,29 @@ export class Proxier {
       throw err;
     }
     this.log.info({ mode: o.mode, rules: this.last.totalRules, ms: this.last.durationMs, services: this.last.services }, "proxy rules synced");
-    this.wake();
+    this.loop.wake();
   }
 
   /** Stops syncing (rules stay in place, as upstream: traffic keeps flowing across a restart). */
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
+    await this.loop.stop();
     this.ac.abort();
-    await this.inFlight;
     await this.factory?.shutdown();
   }
 
   private requestSync(): void {
     this.dirty = true;
     // During start the first sync is awaited directly; the timer starts after it.
-    if (this.last !== undefined) this.wake();
+    if (this.last !== undefined) this.loop.wake();
   }
 
-  /** (Re)arms the one timer for the earliest sync due: changes (throttled), the periodic one, deferred backend work. */
-  private wake(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    if (this.stopped || this.inFlight) return;
+  /** The earliest sync due: changes (throttled), the periodic one, the hourly full one, deferred backend work. */
+  private nextDue(): number {
     const due: number[] = [this.nextPeriodicAt, this.nextFullAt];
     if (this.dirty || this.forceFull) due.push(Math.max(this.lastStart + this.options.minSyncPeriodMs, this.notBefore));
     const deadline = this.backend?.nextDeadline();
     if (deadline !== undefined) due.push(Math.max(deadline, this.notBefore));
-    const at = Math.min(...due);
-    this.timer = setTimeout(() => this.fire(), Math.max(0, at - Date.now()));
-  }
-
-  private fire(): void {
-    this.timer = undefined;
-    if (this.stopped || this.inFlight) return;
-    const full = this.forceFull || Date.now() >= this.nextFullAt;
-    this.inFlight = this.syncOnce(full).finally(() => {
-      this.inFlight = undefined;
-      this.wake();
-    });
+    return Math.min(...due);
   }
 
   /** One sync; never rejects: a failure is logged and retried (full) with backoff. */

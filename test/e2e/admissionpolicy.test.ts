@@ -4,7 +4,7 @@
 // prints when a policy refuses or warns.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { startTestApiServer, type TestApiServer } from "../../src/testing/apiserver.js";
+import { kubectlOk, startTestApiServer, type TestApiServer } from "../../src/testing/apiserver.js";
 
 const POLICY = `apiVersion: admissionregistration.k8s.io/v1
 kind: ValidatingAdmissionPolicy
@@ -66,11 +66,7 @@ spec:
 describe("ValidatingAdmissionPolicies with kubectl", { timeout: 120_000 }, () => {
   let s: TestApiServer;
   const kubectl = async (args: readonly string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string }> => s.kubectl(args, stdin === undefined ? {} : { stdin });
-  const ok = async (args: readonly string[], stdin?: string): Promise<string> => {
-    const r = await kubectl(args, stdin);
-    assert.equal(r.code, 0, `kubectl ${args.join(" ")}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const ok = (args: readonly string[], stdin?: string): Promise<string> => kubectlOk(s.kubectl, args, stdin);
 
   before(async () => {
     s = await startTestApiServer();

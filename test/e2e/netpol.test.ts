@@ -5,6 +5,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Pod } from "kubernetes-types/core/v1.js";
+import { kubectlOk } from "../../src/testing/apiserver.js";
 import { startTestCluster, type TestCluster } from "../../src/testing/cluster.js";
 import { runtimeSkipReason } from "../../src/testing/runtime.js";
 import { until } from "../../src/testing/wait.js";
@@ -98,11 +99,7 @@ spec:
 
 describe("NetworkPolicies on a real node", { skip, timeout: 600_000 }, () => {
   let c: TestCluster;
-  const kubectl = async (args: readonly string[], stdin?: string): Promise<string> => {
-    const r = await c.kubectl(args, stdin === undefined ? {} : { stdin });
-    assert.equal(r.code, 0, `kubectl ${args.join(" ")}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const kubectl = (args: readonly string[], stdin?: string): Promise<string> => kubectlOk(c.kubectl, args, stdin);
   /** One GET from inside `pod`: the page's first line, "timeout" (dropped), or "error" (refused: the packets got through). */
   const fetch = async (pod: string, url: string, ns = "default"): Promise<string> => {
     const r = await c.kubectl(["exec", "-n", ns, pod, "--", "sh", "-c", `timeout 2 wget -qO- ${url}; echo "rc=$?"`]);

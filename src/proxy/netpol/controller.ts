@@ -13,6 +13,7 @@ import type { Logger } from "../../util/log.js";
 import { commandRunner, type CommandRunner } from "../exec.js";
 import { ProxyError } from "../model.js";
 import { applySysctls } from "../sysctl.js";
+import { SyncLoop } from "../syncloop.js";
 import { buildNodeFilters } from "./model.js";
 import { renderTable } from "./nft.js";
 
@@ -58,10 +59,11 @@ export class NetworkPolicyController {
   private pods: SharedInformer<Pod> | undefined;
   private namespaces: SharedInformer<Namespace> | undefined;
   private policies: SharedInformer<NetworkPolicy> | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private inFlight: Promise<void> | undefined;
+  private readonly loop = new SyncLoop(
+    () => this.nextDue(),
+    () => this.syncOnce(),
+  );
   private dirty = false;
-  private stopped = false;
   private lastStart = 0;
   private lastWriteAt = 0;
   private notBefore = 0;
@@ -119,37 +121,26 @@ export class NetworkPolicyController {
       throw err;
     }
     this.log.info({ table: this.o.table, rules: this.last.rules, ingressPods: this.last.ingressPods, egressPods: this.last.egressPods }, "network policy rules synced");
-    this.wake();
+    this.loop.wake();
   }
 
+  /** Stops syncing; the table stays, so the pods stay filtered. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
+    await this.loop.stop();
     this.ac.abort();
-    await this.inFlight;
     await this.factory?.shutdown();
   }
 
   private requestSync(): void {
     this.dirty = true;
-    if (this.last !== undefined) this.wake();
+    if (this.last !== undefined) this.loop.wake();
   }
 
-  private wake(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    if (this.stopped || this.inFlight) return;
+  /** Changes at most every minSyncPeriodMs, a rewrite every syncPeriodMs, retries after notBefore. */
+  private nextDue(): number {
     let at = this.lastWriteAt + this.syncPeriodMs;
     if (this.dirty) at = Math.min(at, this.lastStart + this.minSyncPeriodMs);
-    at = Math.max(at, this.notBefore);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      if (this.stopped || this.inFlight) return;
-      this.inFlight = this.syncOnce().finally(() => {
-        this.inFlight = undefined;
-        this.wake();
-      });
-    }, Math.max(0, at - Date.now()));
+    return Math.max(at, this.notBefore);
   }
 
   /** One sync; never rejects: a failure is logged and retried with backoff. */
