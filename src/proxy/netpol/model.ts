@@ -87,6 +87,8 @@ interface PodAddress {
   readonly namespace: string;
   readonly key: string;
   readonly ip: string;
+  /** The address as a number, for sorting and ranges. */
+  readonly num: number;
   readonly labels: Readonly<Record<string, string>>;
 }
 
@@ -183,12 +185,12 @@ class Cluster {
       const ip = podIPv4(pod);
       if (ip === undefined) continue;
       const namespace = pod.metadata?.namespace ?? "";
-      const entry: PodAddress = { pod, namespace, key: `${namespace}/${pod.metadata?.name ?? ""}`, ip, labels: pod.metadata?.labels ?? {} };
+      const entry: PodAddress = { pod, namespace, key: `${namespace}/${pod.metadata?.name ?? ""}`, ip, num: ipToNumber(ip), labels: pod.metadata?.labels ?? {} };
       const held = byIP.get(ip);
       if (held && !(held.pod.metadata?.deletionTimestamp && !pod.metadata?.deletionTimestamp)) continue;
       byIP.set(ip, entry);
     }
-    this.pods = [...byIP.values()].sort((a, b) => ipToNumber(a.ip) - ipToNumber(b.ip));
+    this.pods = [...byIP.values()].sort((a, b) => a.num - b.num);
     for (const p of this.pods) {
       const list = this.byNamespace.get(p.namespace);
       if (list) list.push(p);
@@ -247,10 +249,7 @@ function resolvePeers(cluster: Cluster, namespace: string, peers: readonly DeepR
     const picked = peerPods(cluster, namespace, peer);
     if (picked) {
       pods.push(...picked);
-      for (const p of picked) {
-        const n = ipToNumber(p.ip);
-        ranges.push({ first: n, last: n });
-      }
+      for (const p of picked) ranges.push({ first: p.num, last: p.num });
     } else ranges.push(...ipBlockRanges(peer));
   }
   return { ranges: normalizeRanges(ranges), pods };
@@ -301,7 +300,7 @@ function egressMatches(out: Match[], source: string, peers: ResolvedPeers, ports
     return;
   }
   const numeric: PortMatch[] = [];
-  const endpoints: Endpoint[] = [];
+  const endpoints: (Endpoint & { readonly num: number })[] = [];
   const seen = new Set<string>();
   for (const p of ports) {
     const protocol = protocolOf(p.protocol);
@@ -316,14 +315,14 @@ function egressMatches(out: Match[], source: string, peers: ResolvedPeers, ports
         const key = `${pod.ip}/${protocol}/${port}`;
         if (seen.has(key)) continue;
         seen.add(key);
-        endpoints.push({ ip: pod.ip, protocol, port });
+        endpoints.push({ ip: pod.ip, num: pod.num, protocol, port });
       }
     }
   }
   if (numeric.length > 0) out.push({ ...base, ports: numeric });
   if (endpoints.length > 0) {
-    endpoints.sort((a, b) => ipToNumber(a.ip) - ipToNumber(b.ip) || a.protocol.localeCompare(b.protocol) || a.port - b.port);
-    out.push({ source, endpoints });
+    endpoints.sort((a, b) => a.num - b.num || a.protocol.localeCompare(b.protocol) || a.port - b.port);
+    out.push({ source, endpoints: endpoints.map(({ ip, protocol, port }) => ({ ip, protocol, port })) });
   }
 }
 
@@ -356,18 +355,24 @@ export function buildNodeFilters(input: NodeFilterInput): NodeFilters {
     if (!r) peerCache.set(key, (r = resolvePeers(cluster, policy.metadata?.namespace ?? "", peers)));
     return r;
   };
+  // Each policy's selector and types once, grouped by namespace: a pod is matched only against its namespace's.
+  const byNamespace = new Map<string, { policy: RPolicy; key: string; selector: Selector | undefined; types: { ingress: boolean; egress: boolean } }[]>();
+  for (const policy of policies) {
+    const ns = policy.metadata?.namespace ?? "";
+    let list = byNamespace.get(ns);
+    if (!list) byNamespace.set(ns, (list = []));
+    list.push({ policy, key: policyKey(policy), selector: selectorOf(policy.spec?.podSelector ?? {}), types: policyTypes(policy) });
+  }
   for (const target of cluster.pods) {
     if (target.pod.spec?.nodeName !== input.nodeName) continue;
+    const mine = byNamespace.get(target.namespace);
+    if (!mine) continue;
     const inPolicies: string[] = [];
     const outPolicies: string[] = [];
     const inMatches: Match[] = [];
     const outMatches: Match[] = [];
-    for (const policy of policies) {
-      if ((policy.metadata?.namespace ?? "") !== target.namespace) continue;
-      const sel = selectorOf(policy.spec?.podSelector ?? {});
-      if (!sel || !sel.matches(target.labels)) continue;
-      const types = policyTypes(policy);
-      const key = policyKey(policy);
+    for (const { policy, key, selector, types } of mine) {
+      if (!selector || !selector.matches(target.labels)) continue;
       if (types.ingress) {
         inPolicies.push(key);
         (policy.spec?.ingress ?? []).forEach((rule, i) => ingressMatches(inMatches, `${key} ingress[${i}]`, peersOf(policy, "in", i, rule.from), rule.ports, target));

@@ -64,7 +64,11 @@ export function renderTable(table: string, filters: NodeFilters): RenderResult {
   const chainNames = new Map<string, string>();
   let rules = 0;
 
+  // The model hands every pod the same array for the same rule's peers: its set is found by identity first.
+  const setOf = new Map<readonly AddressRange[], string>();
   const peerSet = (ranges: readonly AddressRange[]): string => {
+    const known = setOf.get(ranges);
+    if (known) return known;
     const elements = ranges.map(rangeText).join(", ");
     let name = setNames.get(`p:${elements}`);
     if (!name) {
@@ -73,6 +77,7 @@ export function renderTable(table: string, filters: NodeFilters): RenderResult {
       sets.push(`  set ${name} {\n    type ipv4_addr\n    flags interval\n    elements = { ${elements} }\n  }`);
       rules += ranges.length;
     }
+    setOf.set(ranges, `@${name}`);
     return `@${name}`;
   };
   const endpointSet = (endpoints: readonly Endpoint[]): string => {
