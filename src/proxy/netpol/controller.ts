@@ -8,6 +8,7 @@
 import type { Namespace, Pod } from "kubernetes-types/core/v1.js";
 import type { NetworkPolicy } from "kubernetes-types/networking/v1.js";
 import { SharedInformerFactory, type SharedInformer } from "../../client/informer.js";
+import type { DeepReadonly } from "../../client/objects.js";
 import type { RestClient } from "../../client/rest.js";
 import type { Logger } from "../../util/log.js";
 import { commandRunner, type CommandRunner } from "../exec.js";
@@ -47,6 +48,12 @@ const RETRY_MIN_MS = 1000;
 /** The table of the policy filters next to kube-proxy's table `proxyTable` ("k8ts" → "k8ts-netpol"). */
 export function netpolTableFor(proxyTable: string): string {
   return `${proxyTable}-netpol`;
+}
+
+/** What of a pod the filters read (model.ts): its address, labels, node, phase, deletion and container ports. */
+function filterInputOf(p: DeepReadonly<Pod>): string {
+  const ports = [...(p.spec?.containers ?? []), ...(p.spec?.initContainers ?? [])].map((c) => [c.restartPolicy, c.ports]);
+  return JSON.stringify([p.metadata?.labels, p.metadata?.deletionTimestamp !== undefined, p.spec?.nodeName, p.spec?.hostNetwork, p.status?.phase, p.status?.podIP, p.status?.podIPs, ports]);
 }
 
 export class NetworkPolicyController {
@@ -105,7 +112,13 @@ export class NetworkPolicyController {
       },
       onDelete: () => this.requestSync(),
     };
-    this.pods.addEventHandler(handler);
+    // Most pod updates are status the filters never read (conditions, container states): only what they read asks for a sync.
+    this.pods.addEventHandler({
+      ...handler,
+      onUpdate: (a, b) => {
+        if (a !== b && filterInputOf(a) !== filterInputOf(b)) this.requestSync();
+      },
+    });
     this.namespaces.addEventHandler(handler);
     this.policies.addEventHandler(handler);
     this.factory.start(this.ac.signal);
