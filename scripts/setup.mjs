@@ -29,7 +29,7 @@ const runtimePackages = {
   conntrack: "conntrack",
   ip: "iproute2",
 };
-const testPackages = { ...runtimePackages, etcd: "etcd-server" };
+const testPackages = { ...runtimePackages, etcd: "etcd-server", openssl: "openssl" };
 
 function have(bin) {
   if (bin.startsWith("dpkg:")) {

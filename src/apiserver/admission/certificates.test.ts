@@ -1,0 +1,44 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { KubeObject, ResourceDefinition } from "../registry/types.js";
+import { StatusError } from "../status.js";
+import type { AdmissionAttributes } from "./types.js";
+import { certificateSubjectRestriction } from "./certificates.js";
+
+const csrDef = { group: "certificates.k8s.io", version: "v1", plural: "certificatesigningrequests", kind: "CertificateSigningRequest", namespaced: false } as unknown as ResourceDefinition;
+
+function request(subject: string): string {
+  const dir = mkdtempSync(join(tmpdir(), "k8ts-csr-"));
+  try {
+    execFileSync("openssl", ["req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", join(dir, "k"), "-out", join(dir, "r"), "-subj", subject], { stdio: "ignore" });
+    return readFileSync(join(dir, "r")).toString("base64");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function attrs(subject: string, signerName: string, o: Partial<AdmissionAttributes> = {}): AdmissionAttributes {
+  const object = { apiVersion: "certificates.k8s.io/v1", kind: "CertificateSigningRequest", metadata: { name: "x" }, spec: { request: request(subject), signerName, usages: ["client auth"] } } as KubeObject;
+  return { operation: "CREATE", resource: csrDef, subresource: "", namespace: "", name: "x", object, oldObject: undefined, user: { username: "u", groups: [] }, dryRun: false, ...o };
+}
+
+describe("CertificateSubjectRestriction", { skip: existsSync("/usr/bin/openssl") ? false : "needs /usr/bin/openssl" }, () => {
+  const plugin = certificateSubjectRestriction();
+
+  it("refuses system:masters for kube-apiserver-client, as upstream words it", () => {
+    assert.throws(
+      () => plugin.validate!(attrs("/CN=mallory/O=dev/O=system:masters", "kubernetes.io/kube-apiserver-client")),
+      (err: unknown) => err instanceof StatusError && err.code === 403 && err.status.message === `certificatesigningrequests.certificates.k8s.io "x" is forbidden: use of kubernetes.io/kube-apiserver-client signer with system:masters group is not allowed`,
+    );
+  });
+
+  it("lets other groups, other signers and other operations through", () => {
+    plugin.validate!(attrs("/CN=jane/O=dev", "kubernetes.io/kube-apiserver-client"));
+    plugin.validate!(attrs("/CN=mallory/O=system:masters", "example.com/my-signer"));
+    plugin.validate!(attrs("/CN=mallory/O=system:masters", "kubernetes.io/kube-apiserver-client", { operation: "UPDATE" }));
+  });
+});
