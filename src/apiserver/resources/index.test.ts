@@ -38,6 +38,7 @@ void test("every resource of the brief is declared once, with upstream's discove
     ["apps", "v1", "controllerrevisions", [], []],
     ["batch", "v1", "jobs", [], ["all"]],
     ["batch", "v1", "cronjobs", ["cj"], ["all"]],
+    ["certificates.k8s.io", "v1", "certificatesigningrequests", ["csr"], []],
     ["coordination.k8s.io", "v1", "leases", [], []],
     ["discovery.k8s.io", "v1", "endpointslices", [], []],
     ["events.k8s.io", "v1", "events", ["ev"], []],

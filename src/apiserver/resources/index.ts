@@ -1,5 +1,5 @@
 // Every built-in resource the API server serves. Groups come in upstream's discovery order
-// (core first, then apps, events.k8s.io, autoscaling, batch, networking.k8s.io, policy, rbac,
+// (core first, then apps, events.k8s.io, autoscaling, batch, certificates.k8s.io, networking.k8s.io, policy, rbac,
 // storage, admissionregistration, apiextensions, scheduling, coordination, node, discovery — the
 // order of /apis on a real cluster), and within a group-version resources are sorted by name as
 // upstream's discovery lists them.
@@ -8,6 +8,7 @@ import { admissionRegistrationResources } from "./admissionregistration.js";
 import { appsResources } from "./apps.js";
 import { hpaV1, hpaV2 } from "./autoscaling.js";
 import { batchResources } from "./batch.js";
+import { certificatesResources } from "./certificates.js";
 import { leases } from "./coordination.js";
 import { eventsV1 } from "./core/event.js";
 import { coreResources } from "./core/index.js";
@@ -34,6 +35,7 @@ export function builtinResources(): readonly ResourceDefinition[] {
     hpaV2,
     hpaV1,
     ...byName(batchResources),
+    ...byName(certificatesResources),
     ...byName(networkingResources),
     podDisruptionBudgets,
     ...byName(rbacResources),
