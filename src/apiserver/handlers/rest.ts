@@ -91,6 +91,7 @@ export function restHandler(deps: RestDeps): (ctx: HttpContext) => Promise<void>
       if (!(def.subresources ?? []).includes(sub as never)) throw notFoundResource();
       switch (sub) {
         case "status":
+        case "approval":
         case "ephemeralcontainers":
           if (info.verb === "get") return r.get(info.name);
           if (info.verb === "update") return r.update(info.name, sub);
@@ -274,7 +275,7 @@ class Request {
     this.send(201, created);
   }
 
-  async update(name: string, subresource: "" | "status" | "ephemeralcontainers"): Promise<void> {
+  async update(name: string, subresource: "" | "status" | "approval" | "ephemeralcontainers"): Promise<void> {
     const { obj } = await this.body();
     // Each try gets its own copy (a try changes what it writes, and a stale cached copy makes
     // a second try common on etcd); the body is plain JSON, which a JSON copy takes several
@@ -283,7 +284,7 @@ class Request {
     this.send(created ? 201 : 200, object);
   }
 
-  async patch(name: string, subresource: "" | "status" | "ephemeralcontainers"): Promise<void> {
+  async patch(name: string, subresource: "" | "status" | "approval" | "ephemeralcontainers"): Promise<void> {
     const contentType = mediaType(this.ctx.req.headers["content-type"]);
     const raw = await readBody(this.ctx.req);
     const manager = this.fieldManager();

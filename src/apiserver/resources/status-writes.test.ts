@@ -29,6 +29,17 @@ const moreBodies: Record<string, readonly Json[]> = {
   ],
   // Only the attacher reports the status, through /status: a create starts unattached.
   "storage.k8s.io/v1/VolumeAttachment": [{ spec: { attacher: "csi.example.com", nodeName: "node-1", source: { persistentVolumeName: "pv-1" } }, status: { attached: true } }],
+  // A P-256 request for CN=jane, O=dev (openssl req -new); the server records who asked.
+  "certificates.k8s.io/v1/CertificateSigningRequest": [
+    {
+      spec: {
+        request: "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURSBSRVFVRVNULS0tLS0KTUlIWE1IOENBUUF3SFRFTk1Bc0dBMVVFQXd3RWFtRnVaVEVNTUFvR0ExVUVDZ3dEWkdWMk1Ga3dFd1lIS29aSQp6ajBDQVFZSUtvWkl6ajBEQVFjRFFnQUViQU50MUlUOVFuNER6ekhOKzNPVGtMMkZGYkh6Q2JhR25iZFBLWUFuCnpUVVN6cGRqREpPUlJOSm0vbENjUTNsM3ZieXI0bm1lTDBqNEViM0g2a3NCVGFBQU1Bb0dDQ3FHU000OUJBTUMKQTBnQU1FVUNJUURUYzJMWFAvVjN2VExwS2t4YkprVmg4UTRpMk4xVVRqWGRHZjRPbXEyTnh3SWdMb1ZLNE90VwplYkUzaXZyZWtOQ2dUNWoyL3QxZVJVVjNUMW8wRldhNmhTMD0KLS0tLS1FTkQgQ0VSVElGSUNBVEUgUkVRVUVTVC0tLS0tCg==",
+        signerName: "example.com/signer",
+        usages: ["digital signature", "client auth"],
+        expirationSeconds: 3600,
+      },
+    },
+  ],
   "policy/v1/PodDisruptionBudget": [{ spec: { minAvailable: 1, selector } }, { spec: { maxUnavailable: "25%", selector, unhealthyPodEvictionPolicy: "AlwaysAllow" } }],
 };
 
@@ -73,6 +84,8 @@ const statusChanges: Record<string, (i: number) => Json> = {
     typeChecking: { expressionWarnings: [{ fieldRef: "spec.validations[0].expression", warning: `no type information (${i})` }] },
     conditions: [condition("TypeChecked", "True", "TypeChecked", `checked (${i})`)],
   }),
+  // What a signer that gives up writes; Approved and Denied belong to /approval.
+  "certificates.k8s.io/v1/CertificateSigningRequest": (i) => ({ conditions: [{ type: "Failed", status: "True", reason: "SignerValidationFailure", message: `attempt ${i}` }] }),
   "policy/v1/PodDisruptionBudget": (i) => ({
     observedGeneration: 1,
     disruptionsAllowed: 0,

@@ -71,7 +71,7 @@ export type UpdateFunc = (current: KubeObject | undefined) => Promise<KubeObject
 
 export interface UpdateOptions {
   /** "status" writes only the status fields; "" (and "scale", which differs only in whose write managedFields record) everything else. */
-  readonly subresource?: "" | "status" | "scale" | "finalize" | "binding" | "ephemeralcontainers";
+  readonly subresource?: "" | "status" | "scale" | "finalize" | "binding" | "approval" | "ephemeralcontainers";
   /** The client sent a resourceVersion that must match (else the update retries on conflicts). */
   readonly requireResourceVersion?: boolean;
   /** Admission operation to report (patch and update are both UPDATE). */
