@@ -1,5 +1,6 @@
 // `k8ts controller-manager`: flags in, compiled options out, the manager in the foreground
 // until SIGINT/SIGTERM. The flag definitions are in controller-manager.ts.
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Level } from "pino";
 import { parseGoDuration } from "../api/cron.js";
@@ -30,6 +31,9 @@ export interface ControllerManagerFlags {
   readonly nodeCidrMaskSize?: string;
   readonly nodeCidrMaskSizeIpv4?: string;
   readonly nodeCidrMaskSizeIpv6?: string;
+  readonly clusterSigningCertFile?: string;
+  readonly clusterSigningKeyFile?: string;
+  readonly clusterSigningDuration?: string;
   readonly logLevel: string;
 }
 
@@ -52,6 +56,14 @@ function int(v: string, flag: string): number {
   const n = Number(v);
   if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n)) throw new ControllerManagerError("InvalidOptions", `invalid argument ${JSON.stringify(v)} for ${flag}: not an integer`);
   return n;
+}
+
+function fileText(path: string, flag: string): string {
+  try {
+    return readFileSync(resolve(path), "utf8");
+  } catch (err) {
+    throw new ControllerManagerError("InvalidOptions", `${flag}: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 /** Flags → compiled options (throws ControllerManagerError on bad values). */
@@ -87,6 +99,9 @@ export function controllerManagerOptionsFromFlags(f: ControllerManagerFlags, log
     // The per-family flags only matter for a dual-stack --cluster-cidr (as upstream).
     ...(f.clusterCidr?.includes(",") && f.nodeCidrMaskSizeIpv4 !== undefined ? { nodeCIDRMaskSizeIPv4: int(f.nodeCidrMaskSizeIpv4, "--node-cidr-mask-size-ipv4") } : {}),
     ...(f.clusterCidr?.includes(",") && f.nodeCidrMaskSizeIpv6 !== undefined ? { nodeCIDRMaskSizeIPv6: int(f.nodeCidrMaskSizeIpv6, "--node-cidr-mask-size-ipv6") } : {}),
+    ...(f.clusterSigningCertFile ? { clusterSigningCert: fileText(f.clusterSigningCertFile, "--cluster-signing-cert-file") } : {}),
+    ...(f.clusterSigningKeyFile ? { clusterSigningKey: fileText(f.clusterSigningKeyFile, "--cluster-signing-key-file") } : {}),
+    clusterSigningDurationMs: duration(f.clusterSigningDuration ?? "8760h0m0s", "--cluster-signing-duration"),
     log,
   });
 }

@@ -3,6 +3,10 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createCA } from "../util/pki.js";
 import { startTestApiServer, type TestApiServer } from "../testing/apiserver.js";
 import { createClientFromKubeconfig, type RestClient } from "../client/rest.js";
 import { createLogger } from "../util/log.js";
@@ -46,6 +50,24 @@ void describe("controller-manager flags", () => {
     assert.throws(() => controllerManagerOptionsFromFlags({ ...defaults, leaderElectLeaseDuration: "15" }, log), /--leader-elect-lease-duration: time: missing unit in duration "15"/);
     assert.throws(() => controllerManagerOptionsFromFlags({ ...defaults, leaderElectResourceLock: "endpoints" }, log), /only "leases"/);
     assert.throws(() => controllerManagerOptionsFromFlags({ ...defaults, controllers: "*,-bogus" }, log), /"bogus" is not in the list of known controllers/);
+    assert.throws(() => controllerManagerOptionsFromFlags({ ...defaults, clusterSigningDuration: "1y" }, log), /--cluster-signing-duration/);
+    assert.throws(() => controllerManagerOptionsFromFlags({ ...defaults, clusterSigningKeyFile: "/nonexistent/ca.key" }, log), /--cluster-signing-key-file: ENOENT/);
+  });
+  void it("read the cluster signing pair and refuse a key of another pair", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "k8ts-cm-"));
+    try {
+      const [a, b] = [await createCA("a"), await createCA("b")];
+      await writeFile(join(dir, "a.crt"), a.certPem);
+      await writeFile(join(dir, "a.key"), a.keyPem);
+      await writeFile(join(dir, "b.key"), b.keyPem);
+      const o = controllerManagerOptionsFromFlags({ ...defaults, clusterSigningCertFile: join(dir, "a.crt"), clusterSigningKeyFile: join(dir, "a.key"), clusterSigningDuration: "24h" }, log);
+      assert.ok(o.enabled.some((e) => e.controller.name === "csrsigning-controller" && e.workers === 5));
+      assert.ok(o.enabled.some((e) => e.controller.name === "certificatesigningrequest-cleaner-controller"));
+      assert.throws(() => controllerManagerOptionsFromFlags({ ...defaults, clusterSigningCertFile: join(dir, "a.crt"), clusterSigningKeyFile: join(dir, "b.key") }, log), /cluster signing certificate and key: the private key does not match the certificate/);
+      assert.throws(() => controllerManagerOptionsFromFlags({ ...defaults, clusterSigningKeyFile: join(dir, "a.key") }, log), /without --cluster-signing-cert-file/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

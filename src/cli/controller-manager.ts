@@ -30,6 +30,9 @@ export function registerControllerManagerCommand(program: Command): void {
     .option("--node-cidr-mask-size <bits>", "prefix length of each node's CIDR in a single-stack cluster (default 24 for IPv4, 64 for IPv6)")
     .option("--node-cidr-mask-size-ipv4 <bits>", "prefix length of each node's IPv4 CIDR in a dual-stack cluster", "24")
     .option("--node-cidr-mask-size-ipv6 <bits>", "prefix length of each node's IPv6 CIDR in a dual-stack cluster", "64")
+    .option("--cluster-signing-cert-file <file>", "PEM CA certificate that signs approved kubernetes.io CertificateSigningRequests")
+    .option("--cluster-signing-key-file <file>", "PEM private key of --cluster-signing-cert-file; without it no request is signed")
+    .option("--cluster-signing-duration <duration>", "the longest certificate signed; a request's spec.expirationSeconds may ask for less", "8760h0m0s")
     .option("--log-level <level>", "trace, debug, info, warn, error or silent", "info")
     .action(async (flags: ControllerManagerFlags) => {
       await runControllerManager(flags);

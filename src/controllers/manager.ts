@@ -42,6 +42,8 @@ import { pvcProtectionController, PVC_PROTECTION_CONTROLLER } from "./volume/pvc
 import { pvProtectionController, PV_PROTECTION_CONTROLLER } from "./volume/pvprotection/index.js";
 import { EPHEMERAL_VOLUME_CONTROLLER, EPHEMERAL_VOLUME_EVENT_SOURCE, ephemeralVolumeController } from "./volume/ephemeral/index.js";
 import { SERVICE_LB_CONTROLLER, SERVICE_LB_EVENT_SOURCE, serviceLBController } from "./servicelb/index.js";
+import { CSR_CLEANER_CONTROLLER, CSR_CLEANER_WORKERS, CSR_SIGNING_CONTROLLER, CSR_SIGNING_WORKERS, csrCleanerController, csrSigningControllerFactory, type CSRSigningOptions } from "./certificates/index.js";
+import { checkSigningPair, PkiError } from "../util/pki.js";
 import { CodedError } from "../util/errors.js";
 
 /** A controller the manager knows: upstream's name, the short alias older flags use, its default worker count. */
@@ -56,7 +58,7 @@ export interface KnownController {
 }
 
 /** The controllers `k8ts controller-manager` runs, with kube-controller-manager's names and defaults. */
-export function builtinControllers(o: { readonly nodeIpam?: NodeIpamOptionsInput; readonly rootCA?: string } = {}): KnownController[] {
+export function builtinControllers(o: { readonly nodeIpam?: NodeIpamOptionsInput; readonly rootCA?: string; readonly csrSigning?: CSRSigningOptions } = {}): KnownController[] {
   return [
     { name: "deployment-controller", aliases: ["deployment"], factory: deploymentController, workers: 5 },
     { name: "replicaset-controller", aliases: ["replicaset"], factory: replicaSetController, workers: 5 },
@@ -83,6 +85,9 @@ export function builtinControllers(o: { readonly nodeIpam?: NodeIpamOptionsInput
     { name: NODE_IPAM_CONTROLLER, aliases: ["nodeipam"], factory: nodeIpamControllerFactory(o.nodeIpam), workers: 5 },
     // Publishes o.rootCA, else the CA of the manager's kubeconfig (certificate-authority-data).
     { name: ROOT_CA_CERT_PUBLISHER, aliases: ["root-ca-cert-publisher"], factory: (ctx) => rootCACertPublisherController(ctx, o.rootCA), workers: 1 },
+    // Signs with --cluster-signing-cert-file/--cluster-signing-key-file; idles without them.
+    { name: CSR_SIGNING_CONTROLLER, aliases: ["csrsigning"], factory: csrSigningControllerFactory(o.csrSigning), workers: CSR_SIGNING_WORKERS },
+    { name: CSR_CLEANER_CONTROLLER, aliases: ["csrcleaner"], factory: csrCleanerController, workers: CSR_CLEANER_WORKERS },
     { name: CLUSTER_ROLE_AGGREGATION_CONTROLLER, aliases: ["clusterrole-aggregation"], factory: clusterRoleAggregationController, workers: CLUSTER_ROLE_AGGREGATION_WORKERS },
     // One worker per queue (claims, volumes), as upstream, which has no knob for it.
     { name: PV_BINDER_CONTROLLER, aliases: ["persistentvolume-binder"], factory: persistentVolumeBinderController, workers: 1, eventSource: PV_CONTROLLER_EVENT_SOURCE },
@@ -132,6 +137,12 @@ export interface ControllerManagerOptionsInput {
   readonly nodeCIDRMaskSize?: number;
   readonly nodeCIDRMaskSizeIPv4?: number;
   readonly nodeCIDRMaskSizeIPv6?: number;
+  /** --cluster-signing-cert-file contents (PEM): the CA the csrsigning-controller signs with. */
+  readonly clusterSigningCert?: string;
+  /** --cluster-signing-key-file contents (PEM); without it no request is signed. */
+  readonly clusterSigningKey?: string;
+  /** --cluster-signing-duration: the longest certificate signed (default 8760h). */
+  readonly clusterSigningDurationMs?: number;
 }
 
 export interface ControllerManagerOptions {
@@ -175,8 +186,9 @@ export function compileControllerManagerOptions(i: ControllerManagerOptionsInput
       ...(i.nodeCIDRMaskSizeIPv4 !== undefined ? { nodeCIDRMaskSizeIPv4: i.nodeCIDRMaskSizeIPv4 } : {}),
       ...(i.nodeCIDRMaskSizeIPv6 !== undefined ? { nodeCIDRMaskSizeIPv6: i.nodeCIDRMaskSizeIPv6 } : {}),
     };
+    const csrSigning = compileCSRSigning(i, bad);
     try {
-      known = builtinControllers({ nodeIpam, ...(i.rootCA !== undefined ? { rootCA: i.rootCA } : {}) });
+      known = builtinControllers({ nodeIpam, csrSigning, ...(i.rootCA !== undefined ? { rootCA: i.rootCA } : {}) });
     } catch (err) {
       if (err instanceof NodeIpamError) bad(err.message);
       throw err;
@@ -226,6 +238,22 @@ export function compileControllerManagerOptions(i: ControllerManagerOptionsInput
     burst,
     log: i.log,
   };
+}
+
+/** The signing pair must be both halves of one key pair (upstream refuses to start otherwise). */
+function compileCSRSigning(i: ControllerManagerOptionsInput, bad: (msg: string) => never): CSRSigningOptions {
+  const durationMs = i.clusterSigningDurationMs;
+  if (durationMs !== undefined && !(durationMs > 0)) bad(`--cluster-signing-duration must be positive, got ${durationMs}ms`);
+  const { clusterSigningCert: certPem, clusterSigningKey: keyPem } = i;
+  if (!keyPem) return durationMs !== undefined ? { durationMs } : {};
+  if (!certPem) bad("--cluster-signing-key-file is given without --cluster-signing-cert-file");
+  try {
+    checkSigningPair({ certPem, keyPem });
+  } catch (err) {
+    if (err instanceof PkiError) bad(`cluster signing certificate and key: ${err.message}`);
+    throw err;
+  }
+  return { ca: { certPem, keyPem }, ...(durationMs !== undefined ? { durationMs } : {}) };
 }
 
 export class ControllerManager {

@@ -15,14 +15,18 @@ import {
   ADMIN_USER,
   certificateFromPem,
   certificateSANs,
+  checkSigningPair,
   createCA,
+  createCertificateRequest,
   decodePem,
   encodePem,
   ensureClusterPKI,
   isIssuedBy,
   issueCertificate,
+  parseCertificateRequest,
   PkiError,
   servingSANs,
+  signCertificateRequest,
   type ClusterPKI,
 } from "./pki.js";
 import { buildKubeconfig, writeKubeconfig } from "./kubeconfig.js";
@@ -110,6 +114,76 @@ void describe("certificates", () => {
       assert.match(stdout, /OK/);
       assert.equal(new NodeX509(leaf.certPem).issuer, "CN=openssl-ca");
     }));
+});
+
+void describe("signCertificateRequest", () => {
+  const HOUR = 3600_000;
+
+  void test("the certificate verifies against the CA and carries the request's subject, SANs, key, usages and lifetime", async () => {
+    const ca = await createCA("signer-ca");
+    const { csrPem } = await createCertificateRequest({ commonName: "system:node:n1", organizations: ["system:nodes"], dnsNames: ["n1.example"], ipAddresses: ["10.0.0.9"] });
+    assert.deepEqual(parseCertificateRequest(csrPem), { commonName: "system:node:n1", organizations: ["system:nodes"], dnsNames: ["n1.example"], ipAddresses: ["10.0.0.9"], emailAddresses: [], uris: [] });
+    const now = Date.now();
+    const pem = await signCertificateRequest(ca, csrPem, { usages: ["server auth", "digital signature", "client auth", "key encipherment"], ttlMs: 24 * HOUR, backdateMs: 5 * 60_000, shortMs: 8 * HOUR, now });
+    assert.ok(isIssuedBy(pem, ca.certPem));
+    const cert = certificateFromPem(pem);
+    assert.equal(cert.subject, "O=system:nodes, CN=system:node:n1");
+    assert.deepEqual(certificateSANs(pem), { dnsNames: ["n1.example"], ipAddresses: ["10.0.0.9"] });
+    assert.equal(cert.getExtension(x509.KeyUsagesExtension)?.usages, x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment);
+    assert.equal(cert.getExtension(x509.KeyUsagesExtension)?.critical, true);
+    // Go's ExtKeyUsage order, not the request's.
+    assert.deepEqual([...(cert.getExtension(x509.ExtendedKeyUsageExtension)?.usages ?? [])], [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]);
+    assert.equal(cert.getExtension(x509.BasicConstraintsExtension)?.ca, false);
+    assert.equal(Math.floor(cert.notBefore.getTime() / 1000), Math.floor((now - 5 * 60_000) / 1000));
+    // A long lifetime ends backdate early; a short one (< 8h) ends exactly ttl from now.
+    assert.equal(Math.floor(cert.notAfter.getTime() / 1000), Math.floor((now + 24 * HOUR - 5 * 60_000) / 1000));
+    const short = certificateFromPem(await signCertificateRequest(ca, csrPem, { usages: ["client auth"], ttlMs: HOUR, backdateMs: 5 * 60_000, shortMs: 8 * HOUR, now }));
+    assert.equal(Math.floor(short.notAfter.getTime() / 1000), Math.floor((now + HOUR) / 1000));
+    assert.equal(short.getExtension(x509.KeyUsagesExtension), null, "no key usage bits: no KeyUsage extension, as Go");
+    const requestKey = new x509.Pkcs10CertificateRequest(decodePem(csrPem)[0]!.der).publicKey;
+    assert.deepEqual(Buffer.from(cert.publicKey.rawData), Buffer.from(requestKey.rawData));
+    assert.notEqual(cert.serialNumber, short.serialNumber);
+  });
+
+  void test("the lifetime is cut to the CA's own expiry; an expired CA refuses", async () => {
+    const ca = await createCA("short-ca", 1);
+    const { csrPem } = await createCertificateRequest({ commonName: "u" });
+    const cert = certificateFromPem(await signCertificateRequest(ca, csrPem, { usages: ["client auth"], ttlMs: 365 * 24 * HOUR }));
+    assert.equal(cert.notAfter.getTime(), certificateFromPem(ca.certPem).notAfter.getTime());
+    await assert.rejects(signCertificateRequest(ca, csrPem, { usages: ["client auth"], ttlMs: HOUR, now: Date.now() + 2 * 24 * HOUR }), /the signer has expired: NotAfter=/);
+  });
+
+  void test("unknown usages, a non-request PEM and a forged signature are refused with upstream's words", async () => {
+    const ca = await createCA("ca");
+    const { csrPem } = await createCertificateRequest({ commonName: "u" });
+    await assert.rejects(signCertificateRequest(ca, csrPem, { usages: ["client auth", "teleport", "x"], ttlMs: HOUR }), /unrecognized usage values: \["teleport" "x"\]/);
+    await assert.rejects(signCertificateRequest(ca, ca.certPem, { usages: [], ttlMs: HOUR }), /PEM block type must be CERTIFICATE REQUEST/);
+    const der = Buffer.from(decodePem(csrPem)[0]!.der);
+    der[der.length - 5] = (der[der.length - 5] ?? 0) ^ 0xff;
+    await assert.rejects(signCertificateRequest(ca, encodePem("CERTIFICATE REQUEST", der), { usages: [], ttlMs: HOUR }), /unable to verify certificate request signature/);
+  });
+
+  void test("an OpenSSL RSA request with email and URI SANs is signed, and OpenSSL accepts the result", () =>
+    withTempDir(async (dir) => {
+      const ca = await createCA("ca");
+      await writeFile(join(dir, "ca.crt"), ca.certPem);
+      await run("openssl", ["req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", join(dir, "k.key"), "-subj", "/O=team-a/O=team-b/CN=alice", "-addext", "subjectAltName=email:a@example.com,URI:spiffe://c/alice", "-out", join(dir, "r.csr")]);
+      const csrPem = await readFile(join(dir, "r.csr"), "utf8");
+      assert.deepEqual(parseCertificateRequest(csrPem), { commonName: "alice", organizations: ["team-a", "team-b"], dnsNames: [], ipAddresses: [], emailAddresses: ["a@example.com"], uris: ["spiffe://c/alice"] });
+      const pem = await signCertificateRequest(ca, csrPem, { usages: ["digital signature", "key encipherment", "client auth"], ttlMs: HOUR });
+      await writeFile(join(dir, "c.crt"), pem);
+      const { stdout } = await run("openssl", ["verify", "-CAfile", join(dir, "ca.crt"), "-purpose", "sslclient", join(dir, "c.crt")]);
+      assert.match(stdout, /OK/);
+      assert.match(new NodeX509(pem).subjectAltName ?? "", /email:a@example.com, URI:spiffe:\/\/c\/alice/);
+    }));
+
+  void test("checkSigningPair refuses a key of another pair", async () => {
+    const a = await createCA("a");
+    const b = await createCA("b");
+    checkSigningPair(a);
+    assert.throws(() => checkSigningPair({ certPem: a.certPem, keyPem: b.keyPem }), (e) => e instanceof PkiError && e.code === "InvalidArgument");
+    assert.throws(() => checkSigningPair({ certPem: "x", keyPem: a.keyPem }), (e) => e instanceof PkiError && e.code === "InvalidPEM");
+  });
 });
 
 void describe("ensureClusterPKI", () => {

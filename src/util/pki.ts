@@ -257,6 +257,223 @@ export function isIssuedBy(certPem: string, caCertPem: string): boolean {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Certificate signing requests (the certificates.k8s.io signers)
+
+/** What a signer checks in a PKCS#10 request, decoded as Go's crypto/x509 reads it. */
+export interface CertificateRequestInfo {
+  /** The last CN of the subject (Go keeps the last one). */
+  readonly commonName: string;
+  /** Every O of the subject, in order: Kubernetes reads them as the user's groups. */
+  readonly organizations: readonly string[];
+  readonly dnsNames: readonly string[];
+  readonly ipAddresses: readonly string[];
+  readonly emailAddresses: readonly string[];
+  readonly uris: readonly string[];
+}
+
+interface ParsedRequest {
+  readonly info: CertificateRequestInfo;
+  readonly request: x509.Pkcs10CertificateRequest;
+}
+
+/** General-name types Go's CertificateRequest carries; others (otherName, directoryName) are dropped as Go drops them. */
+const KEPT_SAN_TYPES = new Set(["dns", "ip", "email", "url"]);
+
+function parseRequest(csrPem: string): ParsedRequest {
+  // As upstream's ParseCSR: the first PEM block is the request, whatever follows it.
+  const block = decodePem(csrPem)[0];
+  if (!block || block.label !== "CERTIFICATE REQUEST") throw new PkiError("InvalidPEM", "PEM block type must be CERTIFICATE REQUEST");
+  let request: x509.Pkcs10CertificateRequest;
+  try {
+    request = new x509.Pkcs10CertificateRequest(block.der);
+  } catch (err) {
+    throw new PkiError("InvalidPEM", `cannot parse certificate request: ${(err as Error).message}`);
+  }
+  let commonName = "";
+  const organizations: string[] = [];
+  for (const rdn of request.subjectName.toJSON()) {
+    for (const [type, values] of Object.entries(rdn)) {
+      if (type === "CN") commonName = values.at(-1) ?? commonName;
+      if (type === "O") organizations.push(...values);
+    }
+  }
+  const san = request.extensions.find((e): e is x509.SubjectAlternativeNameExtension => e instanceof x509.SubjectAlternativeNameExtension);
+  const names = san?.names.toJSON() ?? [];
+  const of = (type: string): string[] => names.filter((n) => n.type === type).map((n) => n.value);
+  return {
+    request,
+    info: { commonName, organizations, dnsNames: of("dns"), ipAddresses: of("ip"), emailAddresses: of("email"), uris: of("url") },
+  };
+}
+
+export interface CertificateRequestOptions {
+  readonly commonName: string;
+  readonly organizations?: readonly string[];
+  readonly dnsNames?: readonly string[];
+  readonly ipAddresses?: readonly string[];
+}
+
+/** A new ECDSA P-256 key and a PEM request for it (what a kubelet or `kubectl certificate` user sends). */
+export async function createCertificateRequest(opts: CertificateRequestOptions): Promise<{ readonly csrPem: string; readonly keyPem: string }> {
+  const keys = await generateKeyPair();
+  const signer = await importSigningKey(keys.privateKeyPem);
+  const publicKey = await subtle.importKey("spki", firstBlock(keys.publicKeyPem, (l) => l === "PUBLIC KEY", "PUBLIC KEY").der, { name: "ECDSA", namedCurve: "P-256" }, true, ["verify"]);
+  const names = [...(opts.dnsNames ?? []).map((d) => ({ type: "dns" as const, value: d })), ...(opts.ipAddresses ?? []).map((ip) => ({ type: "ip" as const, value: ip }))];
+  const request = await x509.Pkcs10CertificateRequestGenerator.create(
+    {
+      name: subjectName(opts.commonName, opts.organizations),
+      keys: { privateKey: signer.privateKey, publicKey },
+      signingAlgorithm: signer.algorithm,
+      extensions: names.length > 0 ? [new x509.SubjectAlternativeNameExtension(names, false)] : [],
+    },
+    provider,
+  );
+  return { csrPem: request.toString("pem") + "\n", keyPem: keys.privateKeyPem };
+}
+
+/** The subject and SANs of a PEM certificate request (PkiError InvalidPEM when it is not one). */
+export function parseCertificateRequest(csrPem: string): CertificateRequestInfo {
+  return parseRequest(csrPem).info;
+}
+
+/** certificates.k8s.io key usages that are X.509 KeyUsage bits. */
+const KEY_USAGE_BITS: Readonly<Record<string, number>> = {
+  signing: x509.KeyUsageFlags.digitalSignature,
+  "digital signature": x509.KeyUsageFlags.digitalSignature,
+  "content commitment": x509.KeyUsageFlags.nonRepudiation,
+  "key encipherment": x509.KeyUsageFlags.keyEncipherment,
+  "key agreement": x509.KeyUsageFlags.keyAgreement,
+  "data encipherment": x509.KeyUsageFlags.dataEncipherment,
+  "cert sign": x509.KeyUsageFlags.keyCertSign,
+  "crl sign": x509.KeyUsageFlags.cRLSign,
+  "encipher only": x509.KeyUsageFlags.encipherOnly,
+  "decipher only": x509.KeyUsageFlags.decipherOnly,
+};
+
+/**
+ * certificates.k8s.io key usages that are extended key usages, in Go's ExtKeyUsage order: the
+ * certificate lists them in that order, whatever the request's.
+ */
+const EXT_KEY_USAGES: readonly (readonly [usages: readonly string[], oid: string])[] = [
+  [["any"], "2.5.29.37.0"],
+  [["server auth"], x509.ExtendedKeyUsage.serverAuth],
+  [["client auth"], x509.ExtendedKeyUsage.clientAuth],
+  [["code signing"], x509.ExtendedKeyUsage.codeSigning],
+  [["email protection", "s/mime"], x509.ExtendedKeyUsage.emailProtection],
+  [["ipsec end system"], "1.3.6.1.5.5.7.3.5"],
+  [["ipsec tunnel"], "1.3.6.1.5.5.7.3.6"],
+  [["ipsec user"], "1.3.6.1.5.5.7.3.7"],
+  [["timestamping"], x509.ExtendedKeyUsage.timeStamping],
+  [["ocsp signing"], x509.ExtendedKeyUsage.ocspSigning],
+  [["microsoft sgc"], "1.3.6.1.4.1.311.10.3.3"],
+  [["netscape sgc"], "2.16.840.1.113730.4.1"],
+];
+
+export interface SignRequestOptions {
+  /** certificates.k8s.io/v1 key usages (`spec.usages`); an unknown one refuses the request. */
+  readonly usages: readonly string[];
+  /** The certificate's lifetime; the signer's policy already applied (see the controller). */
+  readonly ttlMs: number;
+  /** NotBefore is this far before now (upstream's signer: 5 minutes). */
+  readonly backdateMs?: number;
+  /** Lifetimes under this are not shortened by the backdate (upstream's signer: 8 hours). */
+  readonly shortMs?: number;
+  /** Default Date.now(). */
+  readonly now?: number;
+}
+
+/**
+ * Signs a PEM PKCS#10 request with `ca` as upstream's local signer (PermissiveSigningPolicy)
+ * does: the request's subject and SANs (DNS, IP, email, URI), its key, and nothing else from
+ * its extensions; KeyUsage and ExtendedKeyUsage from `usages`; not a CA; a random 128-bit
+ * serial. NotBefore is now − backdate; NotAfter is now + ttl − backdate (now + ttl for a short
+ * lifetime, where the backdate would be a noticeable share), cut to the CA's own NotAfter.
+ * Returns the certificate PEM. Throws PkiError InvalidArgument with upstream's messages.
+ */
+export async function signCertificateRequest(ca: CertAndKey, csrPem: string, opts: SignRequestOptions): Promise<string> {
+  const { request } = parseRequest(csrPem);
+  let signatureOk: boolean;
+  try {
+    signatureOk = await request.verify(provider);
+  } catch (err) {
+    throw new PkiError("InvalidArgument", `unable to verify certificate request signature: ${(err as Error).message}`);
+  }
+  if (!signatureOk) throw new PkiError("InvalidArgument", "unable to verify certificate request signature: the signature does not match the request's key");
+
+  let keyUsage = 0;
+  const ekus = new Set<string>();
+  const unrecognized: string[] = [];
+  for (const u of opts.usages) {
+    const bit = KEY_USAGE_BITS[u];
+    const eku = EXT_KEY_USAGES.find(([names]) => names.includes(u));
+    if (bit !== undefined) keyUsage |= bit;
+    else if (eku) ekus.add(eku[1]);
+    else unrecognized.push(u);
+  }
+  if (unrecognized.length > 0) throw new PkiError("InvalidArgument", `unrecognized usage values: [${unrecognized.map((u) => JSON.stringify(u)).join(" ")}]`);
+  const extKeyUsages = EXT_KEY_USAGES.map(([, oid]) => oid).filter((oid) => ekus.has(oid));
+
+  const caCert = certificateFromPem(ca.certPem);
+  const caKey = await importSigningKey(ca.keyPem);
+  const now = opts.now ?? Date.now();
+  const backdate = opts.backdateMs ?? BACKDATE_MS;
+  const notBefore = now - backdate;
+  let notAfter = opts.ttlMs < (opts.shortMs ?? 0) ? now + opts.ttlMs : now + opts.ttlMs - backdate;
+  const caNotAfter = caCert.notAfter.getTime();
+  if (notAfter >= caNotAfter) notAfter = caNotAfter;
+  if (notBefore >= caNotAfter) throw new PkiError("InvalidArgument", `the signer has expired: NotAfter=${caCert.notAfter.toISOString()}`);
+  if (now >= caNotAfter) throw new PkiError("InvalidArgument", `refusing to sign a certificate that expired in the past: NotAfter=${caCert.notAfter.toISOString()}`);
+
+  const spki = request.publicKey.rawData;
+  const names = (request.extensions.find((e): e is x509.SubjectAlternativeNameExtension => e instanceof x509.SubjectAlternativeNameExtension)?.names.toJSON() ?? []).filter((n) =>
+    KEPT_SAN_TYPES.has(n.type),
+  );
+  const caSki = caCert.getExtension(x509.SubjectKeyIdentifierExtension);
+  const aki = caSki
+    ? new x509.AuthorityKeyIdentifierExtension(caSki.keyId, false)
+    : await x509.AuthorityKeyIdentifierExtension.create(caKey.spki, false, provider);
+  const cert = await x509.X509CertificateGenerator.create(
+    {
+      serialNumber: randomSerial(),
+      subject: request.subjectName,
+      issuer: caCert.subjectName,
+      notBefore: new Date(notBefore),
+      notAfter: new Date(notAfter),
+      publicKey: spki,
+      signingKey: caKey.privateKey,
+      signingAlgorithm: caKey.algorithm,
+      extensions: [
+        ...(keyUsage !== 0 ? [new x509.KeyUsagesExtension(keyUsage, true)] : []),
+        ...(extKeyUsages.length > 0 ? [new x509.ExtendedKeyUsageExtension(extKeyUsages, false)] : []),
+        new x509.BasicConstraintsExtension(false, undefined, true),
+        aki,
+        ...(names.length > 0 ? [new x509.SubjectAlternativeNameExtension(names, false)] : []),
+      ],
+    },
+    provider,
+  );
+  return cert.toString("pem") + "\n";
+}
+
+/** Throws PkiError unless `ca` is a certificate and the private key of the same key pair. */
+export function checkSigningPair(ca: CertAndKey): void {
+  let cert: NodeX509;
+  try {
+    cert = new NodeX509(firstBlock(ca.certPem, (l) => l === "CERTIFICATE", "CERTIFICATE").der);
+  } catch (err) {
+    if (err instanceof PkiError) throw err;
+    throw new PkiError("InvalidPEM", `cannot parse certificate: ${(err as Error).message}`);
+  }
+  let key;
+  try {
+    key = createPrivateKey(ca.keyPem);
+  } catch (err) {
+    throw new PkiError("InvalidPEM", `cannot parse private key: ${(err as Error).message}`);
+  }
+  if (!cert.checkPrivateKey(key)) throw new PkiError("InvalidArgument", "the private key does not match the certificate");
+}
+
+// ---------------------------------------------------------------------------------------------
 // The cluster's PKI directory
 
 export interface ClusterPKIOptions {
