@@ -1,5 +1,6 @@
 // `k8ts server`: the control plane in the foreground until SIGINT/SIGTERM.
-import { resolve } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { ApiServer, compileApiServerOptions } from "../apiserver/server.js";
 import { builtinResources } from "../apiserver/resources/index.js";
 import { createLogger } from "../util/log.js";
@@ -75,7 +76,10 @@ export async function startServer(flags: ServerFlags): Promise<ApiServer> {
  */
 export async function startEmbeddedControllers(server: ApiServer, logLevel: string, clusterCIDR?: string): Promise<ControllerManager> {
   const log = createLogger(logLevel as Level);
-  const manager = new ControllerManager(compileControllerManagerOptions({ kubeconfig: server.kubeconfigPath, serve: false, log, ...(clusterCIDR ? { clusterCIDR } : {}) }));
+  // The cluster CA signs approved CertificateSigningRequests (csrsigning-controller), as kubeadm points kube-controller-manager's --cluster-signing-*-file at it.
+  const tls = join(server.options.dataDir, "tls");
+  const signing = existsSync(join(tls, "ca.key")) ? { clusterSigningCert: readFileSync(join(tls, "ca.crt"), "utf8"), clusterSigningKey: readFileSync(join(tls, "ca.key"), "utf8") } : {};
+  const manager = new ControllerManager(compileControllerManagerOptions({ kubeconfig: server.kubeconfigPath, serve: false, log, ...signing, ...(clusterCIDR ? { clusterCIDR } : {}) }));
   await manager.start();
   return manager;
 }
