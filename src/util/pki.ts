@@ -150,6 +150,12 @@ async function importSigningKey(keyPem: string): Promise<SigningKey> {
 // ---------------------------------------------------------------------------------------------
 // Certificates
 
+/** The AuthorityKeyIdentifier of what `ca` signs: the CA's SubjectKeyIdentifier, else one made from its key. */
+async function authorityKeyIdentifier(caCert: x509.X509Certificate, caKey: SigningKey): Promise<x509.AuthorityKeyIdentifierExtension> {
+  const caSki = caCert.getExtension(x509.SubjectKeyIdentifierExtension);
+  return caSki ? new x509.AuthorityKeyIdentifierExtension(caSki.keyId, false) : x509.AuthorityKeyIdentifierExtension.create(caKey.spki, false, provider);
+}
+
 /** 128 random bits with the top bit clear: positive, and unique without coordination. */
 function randomSerial(): string {
   const bytes = randomBytes(16);
@@ -207,10 +213,7 @@ export async function issueCertificate(ca: CertAndKey, opts: IssueOptions): Prom
     client: [x509.ExtendedKeyUsage.clientAuth],
     both: [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth],
   }[opts.usages];
-  const caSki = caCert.getExtension(x509.SubjectKeyIdentifierExtension);
-  const aki = caSki
-    ? new x509.AuthorityKeyIdentifierExtension(caSki.keyId, false)
-    : await x509.AuthorityKeyIdentifierExtension.create(caKey.spki, false, provider);
+  const aki = await authorityKeyIdentifier(caCert, caKey);
 
   const cert = await x509.X509CertificateGenerator.create(
     {
@@ -428,10 +431,7 @@ export async function signCertificateRequest(ca: CertAndKey, csrPem: string, opt
   const names = (request.extensions.find((e): e is x509.SubjectAlternativeNameExtension => e instanceof x509.SubjectAlternativeNameExtension)?.names.toJSON() ?? []).filter((n) =>
     KEPT_SAN_TYPES.has(n.type),
   );
-  const caSki = caCert.getExtension(x509.SubjectKeyIdentifierExtension);
-  const aki = caSki
-    ? new x509.AuthorityKeyIdentifierExtension(caSki.keyId, false)
-    : await x509.AuthorityKeyIdentifierExtension.create(caKey.spki, false, provider);
+  const aki = await authorityKeyIdentifier(caCert, caKey);
   const cert = await x509.X509CertificateGenerator.create(
     {
       serialNumber: randomSerial(),
