@@ -27,7 +27,7 @@ import { runtimeClassAdmission } from "./admission/runtimeclass.js";
 import { resourceQuota, type QuotaAccess } from "./admission/resourcequota.js";
 import { MUTATING_WEBHOOK_PLUGIN, VALIDATING_WEBHOOK_PLUGIN, mutatingWebhookAdmission, validatingWebhookAdmission } from "./admission/webhook/plugin.js";
 import { VALIDATING_ADMISSION_POLICY_PLUGIN, validatingAdmissionPolicy } from "./admission/policy/plugin.js";
-import { CERTIFICATE_SUBJECT_RESTRICTION_PLUGIN, certificateSubjectRestriction } from "./admission/certificates.js";
+import { CERTIFICATE_APPROVAL_PLUGIN, CERTIFICATE_SIGNING_PLUGIN, CERTIFICATE_SUBJECT_RESTRICTION_PLUGIN, certificateApproval, certificateSigning, certificateSubjectRestriction } from "./admission/certificates.js";
 import { cachedPolicySource, cachedWebhookSource } from "./admission/webhook/source.js";
 import { notFound } from "./status.js";
 import { DEFAULT_SERVICE_ACCOUNT_ISSUER, SERVICE_ACCOUNT_PLUGIN, ServiceAccounts } from "./serviceaccount/index.js";
@@ -174,6 +174,8 @@ const BUILTIN_ADMISSION_PLUGINS = [
   "DefaultStorageClass",
   "StorageObjectInUseProtection",
   "RuntimeClass",
+  CERTIFICATE_APPROVAL_PLUGIN,
+  CERTIFICATE_SIGNING_PLUGIN,
   CERTIFICATE_SUBJECT_RESTRICTION_PLUGIN,
   MUTATING_WEBHOOK_PLUGIN,
   VALIDATING_ADMISSION_POLICY_PLUGIN,
@@ -319,6 +321,9 @@ export class ApiServer {
       defaultStorageClassAdmission(storageClasses),
       storageObjectInUseProtection(),
       runtimeClassAdmission(runtimeClass),
+      // The authorizer is made below, after the chain; the plugins ask for it per request.
+      certificateApproval(() => authorizer),
+      certificateSigning(() => authorizer),
       certificateSubjectRestriction(),
       mutatingWebhookAdmission(webhooks, webhookLog),
       validatingAdmissionPolicy(policySource, log.child({ component: "admission-policy" })),

@@ -90,6 +90,27 @@ ${extra}`;
     await until("jane may list pods", async () => ((await k(["--kubeconfig", kubeconfig, "get", "pods"])).code === 0 ? true : undefined), 10_000);
   });
 
+  it("approving takes approve on the signer besides update on certificatesigningrequests/approval", async () => {
+    const { csr } = request("carol", "dev");
+    await ok(["create", "-f", "-"], csrObject("carol", csr));
+    await ok(["create", "clusterrole", "csr-approver", "--verb=get,list,update", "--resource=certificatesigningrequests,certificatesigningrequests/approval"]);
+    await ok(["create", "clusterrolebinding", "csr-approver", "--clusterrole=csr-approver", "--user=approver"]);
+    const refused = await k(["certificate", "approve", "carol", "--as=approver"]);
+    assert.match(refused.stderr, /certificatesigningrequests.certificates.k8s.io "carol" is forbidden: user not permitted to approve requests with signerName "kubernetes.io\/kube-apiserver-client"/);
+    // `signers` is no served resource (kubectl create clusterrole refuses it): a manifest, as the docs write it.
+    await ok(["apply", "-f", "-"], `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: client-signer-approver}
+rules:
+- apiGroups: [certificates.k8s.io]
+  resources: [signers]
+  resourceNames: [kubernetes.io/kube-apiserver-client]
+  verbs: [approve]
+`);
+    await ok(["create", "clusterrolebinding", "client-signer-approver", "--clusterrole=client-signer-approver", "--user=approver"]);
+    await until("approver may approve", async () => ((await k(["certificate", "approve", "carol", "--as=approver"])).code === 0 ? true : undefined), 10_000);
+  });
+
   it("system:masters is never requested; a denied request gets no certificate; one the signer refuses is Failed", async () => {
     const masters = request("mallory", "system:masters");
     const refused = await k(["create", "-f", "-"], { stdin: csrObject("mallory", masters.csr) });
