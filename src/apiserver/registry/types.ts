@@ -26,7 +26,8 @@ export interface StrategyContext {
   /** The request's namespace ("" for cluster-scoped). */
   readonly namespace: string;
   readonly now: Date;
-  readonly user: { readonly username: string; readonly groups: readonly string[] };
+  /** Who asks (the authenticated user; uid and extra when the authenticator has them). */
+  readonly user: { readonly username: string; readonly groups: readonly string[]; readonly uid?: string; readonly extra?: Readonly<Record<string, readonly string[]>> };
   /** The response's Warning headers (upstream's WarningsOnCreate/WarningsOnUpdate and validation warnings). */
   readonly warnings?: string[];
 }

@@ -11,7 +11,7 @@ import * as x509 from "../../util/x509.js";
 import type { KubeObject, ResourceDefinition, StrategyContext } from "../registry/types.js";
 import { validateMeta, validateMetaUpdate } from "./common.js";
 import { ageColumn, column, humanDuration, nameColumn, since } from "./print.js";
-import { asNum, asObj, asStr, creationOf, isObj, jsonEqual, nameOf, objs, type Json } from "./util.js";
+import { asNum, asObj, asStr, creationOf, jsonEqual, nameOf, objs, type Json } from "./util.js";
 
 export const CERTIFICATES_GROUP = "certificates.k8s.io";
 
@@ -380,24 +380,6 @@ function validateCSRUpdate(obj: KubeObject, old: KubeObject, opts: Options): Fie
 
 // ---- strategy -----------------------------------------------------------------------------------
 
-/**
- * The requesting user as authentication saw it. StrategyContext declares the name and groups;
- * the object the API server hands over is the authenticated UserInfo, uid and extra included.
- */
-function requestor(ctx: StrategyContext): { username: string; uid?: string; groups: readonly string[]; extra?: Readonly<Record<string, readonly string[]>> } {
-  const user = ctx.user as StrategyContext["user"] & { readonly uid?: unknown; readonly extra?: unknown };
-  const extra: Record<string, readonly string[]> = {};
-  if (isObj(user.extra)) {
-    for (const [k, v] of Object.entries(user.extra)) if (Array.isArray(v)) extra[k] = v.filter((x): x is string => typeof x === "string");
-  }
-  return {
-    username: user.username,
-    ...(typeof user.uid === "string" && user.uid !== "" ? { uid: user.uid } : {}),
-    groups: user.groups,
-    ...(Object.keys(extra).length > 0 ? { extra } : {}),
-  };
-}
-
 /** PrepareForCreate: who asked is the request's user, whatever the body says; no status yet. */
 function prepareForCreate(obj: KubeObject, ctx: StrategyContext): void {
   const spec = asObj(obj.spec);
@@ -406,11 +388,11 @@ function prepareForCreate(obj: KubeObject, ctx: StrategyContext): void {
     delete spec.uid;
     delete spec.groups;
     delete spec.extra;
-    const who = requestor(ctx);
+    const who = ctx.user;
     spec.username = who.username;
-    if (who.uid !== undefined) spec.uid = who.uid;
+    if (who.uid) spec.uid = who.uid;
     if (who.groups.length > 0) spec.groups = [...who.groups];
-    if (who.extra) spec.extra = structuredClone(who.extra);
+    if (who.extra && Object.keys(who.extra).length > 0) spec.extra = structuredClone(who.extra) as Record<string, string[]>;
   }
   // Users cannot create pre-approved (or pre-issued) requests.
   obj.status = {};
