@@ -9,6 +9,8 @@
 // resource-claim-controller and device-taint-eviction-controller). system:coredns is the DNS
 // add-on's own (src/dns/addon.ts).
 import type { AggregationRule, ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, Subject } from "kubernetes-types/rbac/v1.js";
+import { CLUSTER_INFO_NAME, CLUSTER_INFO_NAMESPACE, DEFAULT_NODE_TOKEN_GROUP } from "../../api/bootstraptoken.js";
+import { NODES_GROUP } from "../../api/nodeidentity.js";
 
 export const AUTOUPDATE_ANNOTATION = "rbac.authorization.kubernetes.io/autoupdate";
 export const BOOTSTRAPPING_LABEL = "kubernetes.io/bootstrapping";
@@ -520,6 +522,43 @@ function namespacedRoleBindings(): RoleBinding[] {
   ];
 }
 
+// ---- nodes joining with a token (what kubeadm adds at init; k8ts's own names) -------------
+
+/**
+ * A node joins with a bootstrap token (its user system:bootstrap:<id> in
+ * DEFAULT_NODE_TOKEN_GROUP): it reads cluster-info anonymously, asks for a client certificate
+ * (CSRs, auto-approved by the csrapproving controller for whoever may create
+ * `certificatesigningrequests/nodeclient`), and then runs as system:node:<name> in system:nodes
+ * under the Node authorizer. What the node's other parts read and write (kube-proxy, the network
+ * policy controller, the local-path provisioner, which upstream would run under identities of
+ * their own) is granted to the system:nodes group.
+ */
+function nodeJoiningPolicy(): { clusterRoles: ClusterRole[]; clusterRoleBindings: ClusterRoleBinding[]; roles: Role[]; roleBindings: RoleBinding[] } {
+  const tokenGroup = group(DEFAULT_NODE_TOKEN_GROUP);
+  const nodes = group(NODES_GROUP);
+  return {
+    clusterRoles: [
+      clusterRole("k8ts:get-nodes", [rule(["get"], [CORE], ["nodes"])]),
+      clusterRole("k8ts:node-agent", [
+        rule(["list", "watch"], [CORE], ["pods", "namespaces"]),
+        rule(["list", "watch"], ["networking.k8s.io"], ["networkpolicies"]),
+        rule(["create"], ["storage.k8s.io"], ["storageclasses"]),
+      ]),
+    ],
+    clusterRoleBindings: [
+      clusterRoleBinding("k8ts:kubelet-bootstrap", [tokenGroup], "system:node-bootstrapper"),
+      clusterRoleBinding("k8ts:node-autoapprove-bootstrap", [tokenGroup], "system:certificates.k8s.io:certificatesigningrequests:nodeclient"),
+      clusterRoleBinding("k8ts:node-autoapprove-certificate-rotation", [nodes], "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient"),
+      clusterRoleBinding("k8ts:get-nodes", [tokenGroup]),
+      clusterRoleBinding("k8ts:node-agent", [nodes]),
+      clusterRoleBinding("k8ts:node-proxier", [nodes], "system:node-proxier"),
+      clusterRoleBinding("k8ts:local-path-provisioner", [nodes], "system:persistent-volume-provisioner"),
+    ],
+    roles: [role(CLUSTER_INFO_NAMESPACE, "k8ts:bootstrap-signer-clusterinfo", [rule(["get"], [CORE], ["configmaps"], [CLUSTER_INFO_NAME])])],
+    roleBindings: [roleBinding(CLUSTER_INFO_NAMESPACE, "k8ts:bootstrap-signer-clusterinfo", "k8ts:bootstrap-signer-clusterinfo", [user("system:anonymous")])],
+  };
+}
+
 // ---- the whole policy -----------------------------------------------------------------------
 
 const CONTROLLER_PREFIX = "system:controller:";
@@ -527,8 +566,9 @@ const CONTROLLER_PREFIX = "system:controller:";
 /** The policy, as new objects each call (callers may change them; the rules above share parts). */
 export function bootstrapPolicy(): BootstrapPolicy {
   const controllers = controllerRoles();
+  const joining = nodeJoiningPolicy();
   return structuredClone({
-    clusterRoles: [...userFacingRoles(), ...systemRoles(), ...controllers.map(([name, rules]) => clusterRole(CONTROLLER_PREFIX + name, rules))],
+    clusterRoles: [...userFacingRoles(), ...systemRoles(), ...controllers.map(([name, rules]) => clusterRole(CONTROLLER_PREFIX + name, rules)), ...joining.clusterRoles],
     clusterRoleBindings: [
       clusterRoleBinding("cluster-admin", [group("system:masters")]),
       clusterRoleBinding("system:basic-user", [group("system:authenticated")]),
@@ -545,8 +585,9 @@ export function bootstrapPolicy(): BootstrapPolicy {
       clusterRoleBinding("system:service-account-issuer-discovery", [group("system:serviceaccounts")]),
       clusterRoleBinding("system:volume-scheduler", [user("system:kube-scheduler")]),
       ...controllers.map(([name]) => clusterRoleBinding(CONTROLLER_PREFIX + name, [serviceAccount(name)])),
+      ...joining.clusterRoleBindings,
     ],
-    roles: namespacedRoles(),
-    roleBindings: namespacedRoleBindings(),
+    roles: [...namespacedRoles(), ...joining.roles],
+    roleBindings: [...namespacedRoleBindings(), ...joining.roleBindings],
   });
 }
