@@ -5,7 +5,7 @@
 // `system:bootstrappers` (and the token's extra groups); with `signing` the bootstrap signer signs
 // the `kube-public/cluster-info` ConfigMap with it (a detached JWS, HS256 keyed by the token's
 // secret), so a joining node that knows the token can trust the CA it finds there.
-import { createHmac, randomInt, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, randomInt, timingSafeEqual, X509Certificate } from "node:crypto";
 
 export const BOOTSTRAP_TOKEN_SECRET_TYPE = "bootstrap.kubernetes.io/token";
 export const BOOTSTRAP_TOKEN_SECRET_PREFIX = "bootstrap-token-";
@@ -171,4 +171,13 @@ export function verifyDetached(content: string, jws: string, token: TokenParts):
   const want = createHmac("sha256", token.secret).update(`${header}.${b64url(content)}`).digest();
   const got = Buffer.from(signature, "base64url");
   return got.length === want.length && timingSafeEqual(got, want);
+}
+
+/**
+ * kubeadm's `--discovery-token-ca-cert-hash`: `sha256:<hex>` of the CA certificate's
+ * SubjectPublicKeyInfo (DER), which a joining node compares with the CA cluster-info offers.
+ */
+export function caCertHash(caPem: string): string {
+  const spki = new X509Certificate(caPem).publicKey.export({ type: "spki", format: "der" });
+  return `sha256:${createHash("sha256").update(spki).digest("hex")}`;
 }
