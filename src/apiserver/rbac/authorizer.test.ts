@@ -184,7 +184,8 @@ describe("authorization modes", () => {
   it("parses --authorization-mode", () => {
     assert.deepEqual(parseAuthorizationModes("RBAC"), ["RBAC"]);
     assert.deepEqual(parseAuthorizationModes("RBAC, AlwaysDeny"), ["RBAC", "AlwaysDeny"]);
-    assert.throws(() => parseAuthorizationModes("Node,RBAC"), /unknown mode "Node"/);
+    assert.deepEqual(parseAuthorizationModes("Node,RBAC"), ["Node", "RBAC"]);
+    assert.throws(() => parseAuthorizationModes("Webhook,RBAC"), /unknown mode "Webhook" \(supported: RBAC, Node, AlwaysAllow, AlwaysDeny\)/);
     assert.throws(() => parseAuthorizationModes("RBAC,RBAC"), /more than once/);
   });
 
@@ -198,5 +199,14 @@ describe("authorization modes", () => {
     assert.equal((await authorizerFor(["RBAC", "AlwaysAllow"], rbac).authorize(attrs("nobody", [], {}))).allowed, true);
     assert.deepEqual(await authorizerFor(["AlwaysDeny"], rbac).authorize(attrs("admin", ["system:masters"], {})), { allowed: false, reason: "Everything is forbidden." });
     assert.deepEqual(await authorizerFor(["RBAC", "AlwaysDeny"], rbac).authorize(attrs("carl", [], {})), { allowed: false, reason: 'RBAC: clusterrole.rbac.authorization.k8s.io "gone" not found\nEverything is forbidden.' });
+  });
+
+  it("asks the Node authorizer where Node stands, and needs one to make it", async () => {
+    const asked: string[] = [];
+    const node = () => ({ authorize: async (a: AuthorizationAttributes) => (asked.push(a.user.username), { allowed: false as const, reason: "node says no" }) });
+    const z = authorizerFor(["Node", "AlwaysDeny"], rbac, node);
+    assert.deepEqual(await z.authorize(attrs("system:node:n1", ["system:nodes"], {})), { allowed: false, reason: "node says no\nEverything is forbidden." });
+    assert.deepEqual(asked, ["system:node:n1"]);
+    assert.throws(() => authorizerFor(["Node", "RBAC"], rbac), /Node needs the node graph/);
   });
 });

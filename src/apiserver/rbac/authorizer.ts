@@ -1,5 +1,5 @@
-// Authorization modes (`k8ts server --authorization-mode`): RBAC (the default), AlwaysAllow and
-// AlwaysDeny, asked in the order given as upstream's union authorizer asks them: the first that
+// Authorization modes (`k8ts server --authorization-mode`): RBAC (the default), Node (kubelets
+// limited to their own node's objects: ../nodeauthz), AlwaysAllow and AlwaysDeny, asked in the order given as upstream's union authorizer asks them: the first that
 // allows decides, and a request nobody allows is forbidden with what each said. With RBAC on,
 // members of system:masters may do anything without a rule being looked up (upstream's
 // privileged-group authorizer, which the API server's own loopback identity relies on).
@@ -10,7 +10,7 @@ import { describeSource, type RuleResolver } from "./resolver.js";
 
 export const PRIVILEGED_GROUP = "system:masters";
 
-export const AUTHORIZATION_MODES = ["RBAC", "AlwaysAllow", "AlwaysDeny"] as const;
+export const AUTHORIZATION_MODES = ["RBAC", "Node", "AlwaysAllow", "AlwaysDeny"] as const;
 export type AuthorizationMode = (typeof AUTHORIZATION_MODES)[number];
 
 /** `--authorization-mode`: a comma-separated list of modes, each at most once. */
@@ -69,10 +69,16 @@ export function unionAuthorizer(authorizers: readonly Authorizer[]): Authorizer 
   };
 }
 
-/** The authorizer for a list of modes; `rbac` is asked for only when RBAC is among them. */
-export function authorizerFor(modes: readonly AuthorizationMode[], rbac: () => Authorizer): Authorizer {
+/**
+ * The authorizer for a list of modes; `rbac` is asked for only when RBAC is among them, `node`
+ * (the Node authorizer over the server's node graph) only when Node is.
+ */
+export function authorizerFor(modes: readonly AuthorizationMode[], rbac: () => Authorizer, node?: () => Authorizer): Authorizer {
   const chain: Authorizer[] = [];
   if (modes.includes("RBAC")) chain.push(privilegedGroup);
-  for (const m of modes) chain.push(m === "RBAC" ? rbac() : m === "AlwaysAllow" ? alwaysAllow : alwaysDeny);
+  for (const m of modes) {
+    if (m === "Node" && !node) throw new RangeError("--authorization-mode: Node needs the node graph");
+    chain.push(m === "RBAC" ? rbac() : m === "Node" ? node!() : m === "AlwaysAllow" ? alwaysAllow : alwaysDeny);
+  }
   return chain.length === 1 ? chain[0]! : unionAuthorizer(chain);
 }
