@@ -2,7 +2,8 @@
 import { resolve } from "node:path";
 import type { Level } from "pino";
 import type { Taint } from "kubernetes-types/core/v1.js";
-import { Agent, AgentError, type AgentOptions } from "../kubelet/agent.js";
+import { Agent, AgentError, defaultNodeName, type AgentOptions } from "../kubelet/agent.js";
+import { joinWithToken } from "../kubelet/bootstrap/index.js";
 import { createClientFromKubeconfig, type RestClient } from "../client/rest.js";
 import { NetworkPolicyController, netpolTableFor, nftTableFor, Proxier, type ProxyMode } from "../proxy/index.js";
 import { createLogger, type Logger } from "../util/log.js";
@@ -30,8 +31,11 @@ export interface NodeFlags {
 }
 
 export interface AgentFlags extends NodeFlags {
-  readonly kubeconfig: string;
+  readonly kubeconfig?: string;
   readonly server?: string;
+  readonly token?: string;
+  readonly discoveryTokenCaCertHash?: readonly string[];
+  readonly discoveryTokenUnsafeSkipCaVerification?: boolean;
   readonly clusterCidr: string;
   readonly dataDir: string;
   readonly logLevel: string;
@@ -149,14 +153,50 @@ export function untilSignal(): Promise<void> {
   });
 }
 
+/**
+ * The kubeconfig the node runs with and the server override that goes with it: --kubeconfig as
+ * given (with --server replacing its server), else the node's own, made by joining with the
+ * bootstrap token unless a valid one is there from an earlier start.
+ */
+export async function agentCredentials(flags: AgentFlags, o: { readonly log: Logger; readonly signal?: AbortSignal }): Promise<{ readonly kubeconfig: string; readonly server?: string }> {
+  if (flags.kubeconfig) {
+    if (flags.token) throw new AgentError("BadOption", "--token and --kubeconfig cannot be used together: the token joins, the kubeconfig has credentials already");
+    return { kubeconfig: resolve(flags.kubeconfig), ...(flags.server ? { server: flags.server } : {}) };
+  }
+  const kubeconfig = await joinWithToken({
+    dataDir: resolve(flags.dataDir),
+    nodeName: flags.nodeName ?? defaultNodeName(),
+    ...(flags.server ? { server: flags.server } : {}),
+    ...(flags.token ? { token: flags.token } : {}),
+    caCertHashes: flags.discoveryTokenCaCertHash ?? [],
+    ...(flags.discoveryTokenUnsafeSkipCaVerification ? { unsafeSkipCAVerification: true } : {}),
+    ...(o.signal ? { signal: o.signal } : {}),
+    log: o.log,
+  });
+  return { kubeconfig };
+}
+
 export async function runAgent(flags: AgentFlags): Promise<void> {
   const log = createLogger(flags.logLevel as Level);
-  const kubeconfig = resolve(flags.kubeconfig);
-  const agent = new Agent({ ...agentOptionsFromFlags(flags, { kubeconfig, dataDir: resolve(flags.dataDir), log, clusterCIDR: flags.clusterCidr }), ...(flags.server ? { server: flags.server } : {}) });
-  const node = new NodeProcess(agent);
   let signalled = false;
-  const stopped = untilSignal().then(() => (signalled = true));
-  const starting = node.start(flags, { kubeconfig, ...(flags.server ? { server: flags.server } : {}), clusterCIDR: flags.clusterCidr, log });
+  const joining = new AbortController();
+  const stopped = untilSignal().then(() => {
+    signalled = true;
+    joining.abort();
+  });
+  // Bad node flags are refused before the node joins.
+  const options = agentOptionsFromFlags(flags, { kubeconfig: "", dataDir: resolve(flags.dataDir), log, clusterCIDR: flags.clusterCidr });
+  let credentials: { readonly kubeconfig: string; readonly server?: string };
+  try {
+    credentials = await agentCredentials(flags, { log, signal: joining.signal });
+  } catch (err) {
+    if (signalled) return;
+    throw err;
+  }
+  const { kubeconfig, server } = credentials;
+  const agent = new Agent({ ...options, kubeconfig, ...(server ? { server } : {}) });
+  const node = new NodeProcess(agent);
+  const starting = node.start(flags, { kubeconfig, ...(server ? { server } : {}), clusterCIDR: flags.clusterCidr, log });
   await Promise.race([starting, stopped]);
   if (signalled) {
     await node.stop();

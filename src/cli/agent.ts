@@ -33,9 +33,12 @@ export function registerAgentCommand(program: Command): void {
   addNodeFlags(
     program
       .command("agent")
-      .description("run a node: the kubelet (registers the node, runs the pods bound to it with containerd and runc, serves logs/exec/port-forward), kube-proxy and the network policy controller")
-      .requiredOption("--kubeconfig <file>", "kubeconfig with the credentials and the API server to join")
-      .option("--server <url>", "the API server to join, instead of the kubeconfig's (e.g. https://10.0.0.1:6443)")
+      .description("run a node, joining with a bootstrap token (--server, --token) or a kubeconfig: the kubelet (registers the node, runs the pods bound to it with containerd and runc, serves logs/exec/port-forward), kube-proxy and the network policy controller")
+      .option("--server <url>", "the API server to join (e.g. https://10.0.0.1:6443); with --kubeconfig, instead of the kubeconfig's")
+      .option("--token <token>", "bootstrap token to join with (<id>.<secret>; the server's default one is in its <data-dir>/node-token, `k8ts token create` makes more)")
+      .option("--discovery-token-ca-cert-hash <sha256:hex>", "trust the cluster CA only if its public key has this hash (repeatable; `k8ts token create --print-join-command` prints it)", collect)
+      .option("--discovery-token-unsafe-skip-ca-verification", "join with --token without pinning the CA with --discovery-token-ca-cert-hash")
+      .option("--kubeconfig <file>", "join with the credentials of this kubeconfig instead of a token (its user is who the node acts as)")
       .option("--data-dir <dir>", "where the node keeps containerd, pod state and logs (under <data-dir>/agent)", defaultDataDir())
       .option("--cluster-cidr <cidr>", "range of the pods' addresses: traffic to Services from outside it is masqueraded", "10.42.0.0/16"),
   )

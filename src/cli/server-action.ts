@@ -9,7 +9,9 @@ import { parseAuthorizationModes } from "../apiserver/rbac/authorizer.js";
 import { ControllerManager, compileControllerManagerOptions } from "../controllers/manager.js";
 import { Scheduler, compileSchedulerOptions } from "../scheduler/index.js";
 import type { Level } from "pino";
-import { Agent } from "../kubelet/agent.js";
+import { Agent, defaultNodeName } from "../kubelet/agent.js";
+import { ensureLocalNodeKubeconfig } from "../kubelet/bootstrap/index.js";
+import { clusterPKIPaths } from "../util/pki.js";
 import { agentOptionsFromFlags, NodeProcess, untilSignal, type NodeFlags } from "./agent-action.js";
 import { builtinAddons, ensureAddons } from "./addons.js";
 
@@ -98,14 +100,31 @@ function clusterDNSAddress(server: ApiServer): string {
 }
 
 /**
- * The node embedded in the server process (as k3s's server runs an agent): an API client with
- * the admin kubeconfig; its kubelet serving certificate is signed by the cluster CA.
+ * The node embedded in the server process (as k3s's server runs an agent): an API client as
+ * itself, system:node:<name> in system:nodes, with a client certificate the server signs with
+ * the cluster CA (nothing to bootstrap: the server holds the key), so the Node authorizer and
+ * NodeRestriction hold it to what its pods need like any other node. Its kubelet serving
+ * certificate is signed by the cluster CA too. Without the Node authorizer (an
+ * --authorization-mode list without Node) a node user could do next to nothing, and without the
+ * CA key on this machine nothing can sign for it: the node then runs with the admin kubeconfig.
  */
 export async function startEmbeddedAgent(server: ApiServer, flags: ServerFlags): Promise<NodeProcess> {
   const log = createLogger(flags.logLevel as Level);
+  const dataDir = resolve(flags.dataDir);
+  const pki = clusterPKIPaths(dataDir);
+  const asItself = (server.options.authorizationModes as readonly string[]).includes("Node") && existsSync(pki.caKey);
+  const kubeconfig = asItself
+    ? await ensureLocalNodeKubeconfig({
+        dataDir,
+        nodeName: flags.nodeName ?? defaultNodeName(),
+        server: server.url,
+        ca: { certPem: readFileSync(pki.caCert, "utf8"), keyPem: readFileSync(pki.caKey, "utf8") },
+        log,
+      })
+    : server.kubeconfigPath;
   const agent = new Agent(
     agentOptionsFromFlags(flags, {
-      kubeconfig: server.kubeconfigPath,
+      kubeconfig,
       dataDir: resolve(flags.dataDir),
       log,
       clusterCIDR: flags.clusterCidr,
@@ -115,7 +134,7 @@ export async function startEmbeddedAgent(server: ApiServer, flags: ServerFlags):
     }),
   );
   const node = new NodeProcess(agent);
-  await node.start(flags, { kubeconfig: server.kubeconfigPath, clusterCIDR: flags.clusterCidr, log });
+  await node.start(flags, { kubeconfig, clusterCIDR: flags.clusterCidr, log });
   return node;
 }
 
