@@ -5,9 +5,6 @@
 import type { Container, EnvFromSource, EnvVar, Pod, Volume } from "kubernetes-types/core/v1.js";
 import type { PersistentVolume } from "kubernetes-types/core/v1.js";
 
-/** The mirror pod annotation (a static pod's copy in the API, created by its node). */
-export const MIRROR_POD_ANNOTATION = "kubernetes.io/config.mirror";
-
 type AnyContainer = Pick<Container, "env" | "envFrom">;
 
 function containersOf(pod: Readonly<Pod>): AnyContainer[] {
