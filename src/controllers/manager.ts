@@ -43,6 +43,7 @@ import { pvProtectionController, PV_PROTECTION_CONTROLLER } from "./volume/pvpro
 import { EPHEMERAL_VOLUME_CONTROLLER, EPHEMERAL_VOLUME_EVENT_SOURCE, ephemeralVolumeController } from "./volume/ephemeral/index.js";
 import { SERVICE_LB_CONTROLLER, SERVICE_LB_EVENT_SOURCE, serviceLBController } from "./servicelb/index.js";
 import { CSR_APPROVING_CONTROLLER, CSR_APPROVING_WORKERS, CSR_CLEANER_CONTROLLER, CSR_CLEANER_WORKERS, CSR_SIGNING_CONTROLLER, CSR_SIGNING_WORKERS, csrApprovingController, csrCleanerController, csrSigningControllerFactory, type CSRSigningOptions } from "./certificates/index.js";
+import { BOOTSTRAP_SIGNER_CONTROLLER, BOOTSTRAP_SIGNER_WORKERS, bootstrapSignerController, TOKEN_CLEANER_CONTROLLER, TOKEN_CLEANER_WORKERS, tokenCleanerController } from "./bootstrap/index.js";
 import { checkSigningPair, PkiError } from "../util/pki.js";
 import { CodedError } from "../util/errors.js";
 
@@ -90,6 +91,9 @@ export function builtinControllers(o: { readonly nodeIpam?: NodeIpamOptionsInput
     // Approves kubelet client CSRs whose requestor may create certificatesigningrequests/(self)nodeclient.
     { name: CSR_APPROVING_CONTROLLER, aliases: ["csrapproving"], factory: csrApprovingController, workers: CSR_APPROVING_WORKERS },
     { name: CSR_CLEANER_CONTROLLER, aliases: ["csrcleaner"], factory: csrCleanerController, workers: CSR_CLEANER_WORKERS },
+    // Off by default upstream (kubeadm turns them on); here nodes join with bootstrap tokens, so on.
+    { name: BOOTSTRAP_SIGNER_CONTROLLER, aliases: ["bootstrapsigner"], factory: bootstrapSignerController, workers: BOOTSTRAP_SIGNER_WORKERS },
+    { name: TOKEN_CLEANER_CONTROLLER, aliases: ["tokencleaner"], factory: tokenCleanerController, workers: TOKEN_CLEANER_WORKERS },
     { name: CLUSTER_ROLE_AGGREGATION_CONTROLLER, aliases: ["clusterrole-aggregation"], factory: clusterRoleAggregationController, workers: CLUSTER_ROLE_AGGREGATION_WORKERS },
     // One worker per queue (claims, volumes), as upstream, which has no knob for it.
     { name: PV_BINDER_CONTROLLER, aliases: ["persistentvolume-binder"], factory: persistentVolumeBinderController, workers: 1, eventSource: PV_CONTROLLER_EVENT_SOURCE },
