@@ -3,8 +3,11 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Command } from "commander";
 import { createLogger } from "../util/log.js";
-import { addNodeFlags } from "./agent.js";
-import { agentOptionsFromFlags, type NodeFlags } from "./agent-action.js";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { addNodeFlags, registerAgentCommand } from "./agent.js";
+import { agentCredentials, agentOptionsFromFlags, type AgentFlags, type NodeFlags } from "./agent-action.js";
 
 const base = { kubeconfig: "/k", dataDir: "/d", log: createLogger("silent"), clusterCIDR: "10.42.0.0/16" };
 
@@ -20,5 +23,48 @@ describe("node flags", () => {
     assert.equal(off.disableLocalStorage, true);
     const on = agentOptionsFromFlags(parse([]), base);
     assert.equal(on.disableLocalStorage, undefined);
+  });
+});
+
+describe("k8ts agent's credentials", () => {
+  const log = createLogger("silent");
+  function parseAgent(args: readonly string[]): AgentFlags {
+    const program = new Command().exitOverride();
+    let flags: AgentFlags | undefined;
+    registerAgentCommand(program);
+    const agent = program.commands.find((c) => c.name() === "agent")!;
+    agent.exitOverride().action((f: AgentFlags) => {
+      flags = f;
+    });
+    program.parse(["agent", ...args], { from: "user" });
+    return flags!;
+  }
+
+  it("parses kubeadm's join flags; the CA hash repeats", () => {
+    const f = parseAgent(["--server", "https://10.0.0.1:6443", "--token", "abcdef.0123456789abcdef", "--discovery-token-ca-cert-hash", "sha256:aa", "--discovery-token-ca-cert-hash", "sha256:bb", "--discovery-token-unsafe-skip-ca-verification"]);
+    assert.equal(f.server, "https://10.0.0.1:6443");
+    assert.equal(f.token, "abcdef.0123456789abcdef");
+    assert.deepEqual(f.discoveryTokenCaCertHash, ["sha256:aa", "sha256:bb"]);
+    assert.equal(f.discoveryTokenUnsafeSkipCaVerification, true);
+    assert.equal(f.kubeconfig, undefined);
+  });
+
+  it("--kubeconfig is used as given, with --server replacing its server", async () => {
+    const c = await agentCredentials(parseAgent(["--kubeconfig", "/x/admin.kubeconfig", "--server", "https://10.0.0.1:6443"]), { log });
+    assert.deepEqual(c, { kubeconfig: "/x/admin.kubeconfig", server: "https://10.0.0.1:6443" });
+    await assert.rejects(agentCredentials(parseAgent(["--kubeconfig", "/x/k", "--token", "abcdef.0123456789abcdef"]), { log }), /--token and --kubeconfig cannot be used together/);
+  });
+
+  it("without --kubeconfig nor a node kubeconfig from an earlier join, --server and --token are required", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "k8ts-agent-flags-"));
+    try {
+      await assert.rejects(agentCredentials(parseAgent(["--data-dir", dataDir, "--node-name", "n1"]), { log }), /^BootstrapError: --server and --token are required to join a cluster \(kubeconfig .* does not exist\); or give --kubeconfig with credentials$/);
+      await assert.rejects(
+        agentCredentials(parseAgent(["--data-dir", dataDir, "--node-name", "n1", "--server", "https://127.0.0.1:1", "--token", "abcdef.0123456789abcdef"]), { log }),
+        /using token-based discovery without caCertHashes can be unsafe/,
+      );
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -6,7 +6,7 @@
 // process dies first).
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Node } from "kubernetes-types/core/v1.js";
@@ -18,6 +18,7 @@ import { freePort } from "./net.js";
 import { pickPodCIDR } from "./runtime.js";
 import { until } from "./wait.js";
 import { k8tsNodeArgs } from "../cli/node-flags.js";
+import { caCertHash } from "../api/bootstraptoken.js";
 
 export interface TestCluster {
   readonly runId: string;
@@ -53,9 +54,16 @@ export interface TestClusterOptions {
   readonly staticPods?: boolean;
   /** the node is a `k8ts agent` process of its own (`--server` to the server's port) instead of the server's embedded one */
   readonly separateAgent?: boolean;
+  /**
+   * the separate agent (implied) joins as a second machine would, with the server's node token:
+   * `--server --token $(cat <data-dir>/node-token) --discovery-token-ca-cert-hash <the CA's>`,
+   * instead of the admin kubeconfig; it then runs as system:node:<name> (<data-dir>/agent/kubelet.kubeconfig)
+   */
+  readonly joinWithToken?: boolean;
 }
 
-export async function startTestCluster(opts: TestClusterOptions = {}): Promise<TestCluster> {
+export async function startTestCluster(options: TestClusterOptions = {}): Promise<TestCluster> {
+  const opts = { ...options, separateAgent: options.separateAgent === true || options.joinWithToken === true };
   const runId = randomBytes(4).toString("hex");
   const dataDir = mkdtempSync(join(tmpdir(), `k8ts-c-${runId}-`));
   const nodeName = `k8ts-test-${runId}`;
@@ -99,7 +107,18 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
     ...(opts.separateAgent ? ["--disable-agent", "--cluster-cidr", podCIDR] : nodeArgs),
     ...(opts.extraArgs ?? []),
   ]);
-  const agentArgs = k8tsNodeArgs(["agent", "--kubeconfig", join(dataDir, "admin.kubeconfig"), "--server", `https://127.0.0.1:${port}`, "--data-dir", dataDir, ...logLevel, ...nodeArgs]);
+  const url = `https://127.0.0.1:${port}`;
+  /** how the separate agent joins: the admin kubeconfig, or the server's node token once the server wrote it */
+  const credentialArgs = async (): Promise<string[]> => {
+    if (!opts.joinWithToken) return ["--kubeconfig", join(dataDir, "admin.kubeconfig"), "--server", url];
+    const token = await until("the server's node token", () => {
+      const dead = exitedEarly();
+      if (dead) throw new Error(dead);
+      return existsSync(join(dataDir, "node-token")) ? readFileSync(join(dataDir, "node-token"), "utf8").trim() || undefined : undefined;
+    }, 30_000, 50);
+    return ["--server", url, "--token", token, "--discovery-token-ca-cert-hash", caCertHash(readFileSync(join(dataDir, "tls", "ca.crt"), "utf8"))];
+  };
+  const agentArgs = async (): Promise<string[]> => k8tsNodeArgs(["agent", ...(await credentialArgs()), "--data-dir", dataDir, ...logLevel, ...nodeArgs]);
   if (opts.staticPods) mkdirSync(join(dataDir, "manifests"));
   let children: ChildProcess[] = [];
   let out = "";
@@ -112,9 +131,9 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
   const launch = (): void => {
     children = [spawnOne(serverArgs)];
   };
-  /** a separate agent starts once the server wrote its kubeconfig */
-  const launchAgent = (): void => {
-    if (opts.separateAgent) children.push(spawnOne(agentArgs));
+  /** a separate agent starts once the server wrote its kubeconfig (and node token) */
+  const launchAgent = async (): Promise<void> => {
+    if (opts.separateAgent) children.push(spawnOne(await agentArgs()));
   };
   const exitedEarly = (): string | undefined => {
     const dead = children.find((c) => c.exitCode !== null);
@@ -160,7 +179,7 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
       },
       60_000,
     );
-    launchAgent();
+    await launchAgent();
     client ??= await createClientFromKubeconfig(kubeconfig);
     const api = client;
     await until(
@@ -183,7 +202,7 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
       runId,
       dataDir,
       kubeconfig,
-      url: `https://127.0.0.1:${port}`,
+      url,
       nodeName,
       kubeletPort,
       podCIDR,
