@@ -269,22 +269,31 @@ export class Agent {
     }
     const initialStatic = staticLatest ?? [];
     this.staticUids = new Set(initialStatic.map((p) => p.metadata!.uid!));
+    // Every pod is registered with the object source before it is synced, so that the Secrets
+    // and ConfigMaps it names are watched (one watch each, what the Node authorizer allows).
+    for (const p of [...apiPods, ...initialStatic]) objects.registerPod(p);
     await lifecycle.start([...apiPods, ...initialStatic]);
     staticLive = true;
     if (staticLatest !== undefined && staticLatest !== initialStatic) this.onStaticPods(staticLatest);
     pods.addEventHandler({
       onAdd: (p) => {
-        if (!isMirrorPod(p as Pod)) lifecycle.update(p as Pod);
+        if (isMirrorPod(p as Pod)) return;
+        objects.registerPod(p as Pod);
+        lifecycle.update(p as Pod);
       },
       onUpdate: (_old, p) => {
-        if (!isMirrorPod(p as Pod)) lifecycle.update(p as Pod);
+        if (isMirrorPod(p as Pod)) return;
+        objects.registerPod(p as Pod);
+        lifecycle.update(p as Pod);
       },
       onDelete: (p) => {
         const pod = p as Pod;
-        if (!isMirrorPod(pod) && pod.metadata?.uid) lifecycle.remove(pod.metadata.uid);
+        if (isMirrorPod(pod) || !pod.metadata?.uid) return;
+        lifecycle.remove(pod.metadata.uid);
+        objects.unregisterPod(pod.metadata.uid);
       },
     });
-    // A configMap, secret or service changed: pods of that namespace pick it up on a sync.
+    // A configMap or secret a pod names, or a service, changed: pods of that namespace pick it up on a sync.
     objects.onChange((_kind, namespace) => {
       for (const p of pods.lister.namespace(namespace).list()) if (p.metadata?.uid) lifecycle.resync(p.metadata.uid);
     });
@@ -314,8 +323,15 @@ export class Agent {
     const lifecycle = this.lifecycle;
     if (!lifecycle) return;
     const next = new Set(list.map((p) => p.metadata!.uid!));
-    for (const uid of this.staticUids) if (!next.has(uid)) lifecycle.remove(uid);
-    for (const p of list) lifecycle.update(p);
+    for (const uid of this.staticUids) {
+      if (next.has(uid)) continue;
+      lifecycle.remove(uid);
+      this.objects?.unregisterPod(uid);
+    }
+    for (const p of list) {
+      this.objects?.registerPod(p);
+      lifecycle.update(p);
+    }
     this.staticUids = next;
   }
 

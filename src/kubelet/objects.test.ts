@@ -1,6 +1,9 @@
 // ApiObjectSource against a real API server.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { ConfigMap, PersistentVolume, PersistentVolumeClaim, Pod, Secret, Service, ServiceAccount } from "kubernetes-types/core/v1.js";
 import { createClientFromKubeconfig, RestClient } from "../client/rest.js";
 import { ApiError, isClientError, isNotFound } from "../client/errors.js";
@@ -8,9 +11,49 @@ import { loadKubeconfig } from "../util/kubeconfig.js";
 import { startTestApiServer, type TestApiServer } from "../testing/apiserver.js";
 import { until } from "../testing/wait.js";
 import { createLogger } from "../util/log.js";
-import { ApiObjectSource } from "./objects.js";
+import { ApiObjectSource, podConfigMapNames, podSecretNames } from "./objects.js";
 
 const log = createLogger("silent");
+
+/** A pod of this node that names the given Secrets and ConfigMaps (as volumes). */
+function podUsing(uid: string, o: { secrets?: string[]; configMaps?: string[]; phase?: string; namespace?: string } = {}): Pod {
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name: `pod-${uid}`, namespace: o.namespace ?? "default", uid },
+    spec: {
+      containers: [{ name: "c", image: "busybox" }],
+      volumes: [...(o.secrets ?? []).map((n) => ({ name: `s-${n}`, secret: { secretName: n } })), ...(o.configMaps ?? []).map((n) => ({ name: `c-${n}`, configMap: { name: n } }))],
+    },
+    ...(o.phase ? { status: { phase: o.phase } } : {}),
+  };
+}
+
+describe("the Secrets and ConfigMaps a pod names (upstream's VisitPodSecretNames, VisitPodConfigmapNames)", () => {
+  it("image pull secrets, env and envFrom of every kind of container, volumes and projected sources", () => {
+    const pod: Pod = {
+      metadata: { name: "p", namespace: "default", uid: "u" },
+      spec: {
+        imagePullSecrets: [{ name: "pull" }, { name: "" }],
+        initContainers: [{ name: "i", env: [{ name: "A", valueFrom: { secretKeyRef: { name: "init-env", key: "k" } } }, { name: "B", valueFrom: { configMapKeyRef: { name: "init-cm", key: "k" } } }] }],
+        containers: [
+          { name: "c", envFrom: [{ secretRef: { name: "env-from" } }, { configMapRef: { name: "cm-from" } }], env: [{ name: "C", value: "plain" }, { name: "D", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }] },
+        ],
+        ephemeralContainers: [{ name: "e", env: [{ name: "E", valueFrom: { secretKeyRef: { name: "debug", key: "k" } } }] }],
+        volumes: [
+          { name: "v1", secret: { secretName: "vol" } },
+          { name: "v2", configMap: { name: "cm-vol" } },
+          { name: "v3", projected: { sources: [{ secret: { name: "proj" } }, { configMap: { name: "cm-proj" } }, { serviceAccountToken: { path: "t" } }] } },
+          { name: "v4", csi: { driver: "d", nodePublishSecretRef: { name: "csi" } } },
+          { name: "v5", emptyDir: {} },
+        ],
+      },
+    };
+    assert.deepEqual([...podSecretNames(pod)].sort(), ["csi", "debug", "env-from", "init-env", "proj", "pull", "vol"]);
+    assert.deepEqual([...podConfigMapNames(pod)].sort(), ["cm-from", "cm-proj", "cm-vol", "init-cm"]);
+    assert.deepEqual(podSecretNames({ metadata: { name: "bare" } }), new Set());
+  });
+});
 
 describe("ApiObjectSource", () => {
   let srv: TestApiServer;
@@ -36,7 +79,28 @@ describe("ApiObjectSource", () => {
     await srv?.stop();
   });
 
-  it("reads from the synced cache, without managedFields; the first list is no change", async () => {
+  it("watches the Secrets and ConfigMaps of registered pods only, each as long as a pod names it", () => {
+    const s = new ApiObjectSource({ client, log });
+    sources.push(s);
+    s.registerPod(podUsing("a", { secrets: ["shared", "only-a"], configMaps: ["cm-a"] }));
+    s.registerPod(podUsing("b", { secrets: ["shared"] }));
+    s.registerPod(podUsing("c", { secrets: ["elsewhere"], namespace: "other" }));
+    assert.deepEqual(s.watchedObjects(), ["ConfigMap default/cm-a", "Secret default/only-a", "Secret default/shared", "Secret other/elsewhere"]);
+    // A new version of a pod: what it names now is watched, what it no longer names is let go.
+    s.registerPod(podUsing("a", { secrets: ["shared"], configMaps: ["cm-a2"] }));
+    assert.deepEqual(s.watchedObjects(), ["ConfigMap default/cm-a2", "Secret default/shared", "Secret other/elsewhere"]);
+    s.unregisterPod("a");
+    assert.deepEqual(s.watchedObjects(), ["Secret default/shared", "Secret other/elsewhere"]);
+    s.unregisterPod("a");
+    // A pod that has finished needs nothing.
+    s.registerPod(podUsing("b", { secrets: ["shared"], phase: "Succeeded" }));
+    s.unregisterPod("c");
+    assert.deepEqual(s.watchedObjects(), []);
+    s.stop();
+  });
+
+  it("reads a registered pod's configmap from its own watch, without managedFields; the first list is no change", async () => {
+    source.registerPod(podUsing("cm-reader", { configMaps: ["pre"] }));
     const got = await source.configMap("default", "pre");
     assert.deepEqual(got?.data, { k: "v1" });
     assert.equal(got?.metadata?.managedFields, undefined);
@@ -51,7 +115,26 @@ describe("ApiObjectSource", () => {
     assert.deepEqual((await source.configMap("default", "pre"))?.data, { k: "v2" });
   });
 
+  it("an immutable object is watched no more once read: the cache keeps it", async () => {
+    const rc = client.forKind("v1", "ConfigMap").namespace("default");
+    await rc.create({ ...cm("frozen", { k: "ice" }), immutable: true });
+    await rc.create(cm("marker", { n: "0" }));
+    source.registerPod(podUsing("frozen-reader", { configMaps: ["frozen", "marker"] }));
+    assert.deepEqual((await source.configMap("default", "frozen"))?.data, { k: "ice" });
+    assert.deepEqual((await source.configMap("default", "marker"))?.data, { n: "0" });
+    await rc.delete("frozen");
+    // A later change of a watched object, delivered after the deletion would have been.
+    const cur = await rc.get("marker");
+    await rc.update({ ...cur, data: { n: "1" } });
+    await until("onChange for the marker", () => (changes.includes("ConfigMap default/marker") ? true : undefined));
+    assert.ok(!changes.includes("ConfigMap default/frozen"));
+    assert.deepEqual((await source.configMap("default", "frozen"))?.data, { k: "ice" });
+    source.unregisterPod("frozen-reader");
+  });
+
   it("secrets: add and delete fire onChange; a deleted secret is undefined", async () => {
+    source.registerPod(podUsing("secret-reader", { secrets: ["creds"] }));
+    assert.equal(await source.secret("default", "creds"), undefined);
     const rc = client.forKind("v1", "Secret").namespace("default");
     const secret: Secret = { apiVersion: "v1", kind: "Secret", metadata: { name: "creds", namespace: "default" }, data: { pass: Buffer.from("pw").toString("base64") } };
     await rc.create(secret);
@@ -157,5 +240,75 @@ describe("ApiObjectSource", () => {
     const ttl = Date.parse(answer.expirationTimestamp) - Date.now();
     assert.ok(ttl > 3500_000 && ttl <= 3601_000, `expires in ${ttl} ms`);
     await assert.rejects(source.serviceAccountToken("default", "ghost", request), (err: unknown) => isNotFound(err));
+  });
+});
+
+// What the Node authorizer allows a kubelet: get, list and watch of its pods' Secrets and
+// ConfigMaps by name. RBAC's resourceNames grant the same (a list or watch with
+// fieldSelector=metadata.name=<name> is about that name), so an identity limited that way is
+// enough for the source.
+describe("ApiObjectSource as an identity that may read only its pods' Secrets and ConfigMaps by name", () => {
+  const dir = mkdtempSync(join(tmpdir(), "k8ts-objects-"));
+  let srv: TestApiServer;
+  let admin: RestClient;
+  let limited: RestClient;
+  let source: ApiObjectSource | undefined;
+  const changes: string[] = [];
+
+  before(async () => {
+    const tokens = join(dir, "tokens.csv");
+    writeFileSync(tokens, "kubelet-token,kubelet-user,2001\n");
+    srv = await startTestApiServer({ tokenAuthFile: tokens });
+    admin = await createClientFromKubeconfig(srv.kubeconfig, { qps: Infinity });
+    const subjects = [{ kind: "User", apiGroup: "rbac.authorization.k8s.io", name: "kubelet-user" }];
+    await admin.forKind("rbac.authorization.k8s.io/v1", "Role").create({
+      metadata: { name: "pod-objects", namespace: "default" },
+      rules: [
+        { apiGroups: [""], resources: ["secrets"], resourceNames: ["allowed-secret"], verbs: ["get", "list", "watch"] },
+        { apiGroups: [""], resources: ["configmaps"], resourceNames: ["allowed-cm"], verbs: ["get", "list", "watch"] },
+      ],
+    });
+    await admin.forKind("rbac.authorization.k8s.io/v1", "RoleBinding").create({ metadata: { name: "pod-objects", namespace: "default" }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "pod-objects" }, subjects });
+    await admin.forKind("rbac.authorization.k8s.io/v1", "ClusterRole").create({
+      metadata: { name: "test:node-lists" },
+      rules: [{ apiGroups: [""], resources: ["services", "persistentvolumeclaims", "persistentvolumes"], verbs: ["list", "watch"] }],
+    });
+    await admin.forKind("rbac.authorization.k8s.io/v1", "ClusterRoleBinding").create({ metadata: { name: "test:node-lists" }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "test:node-lists" }, subjects });
+    await admin.forKind("v1", "Secret").create({ metadata: { name: "allowed-secret", namespace: "default" }, stringData: { k: "v1" } });
+    await admin.forKind("v1", "Secret").create({ metadata: { name: "other-secret", namespace: "default" }, stringData: { k: "no" } });
+    await admin.forKind("v1", "ConfigMap").create({ metadata: { name: "allowed-cm", namespace: "default" }, data: { k: "cm" } });
+    const config = await loadKubeconfig(srv.kubeconfig);
+    limited = new RestClient({ config: { server: config.server, ...(config.caPem ? { caPem: config.caPem } : {}), token: "kubelet-token", insecureSkipTLSVerify: false, namespace: "default" }, qps: Infinity });
+    // The bindings reach the authorizer a moment after they are written.
+    await until("the limited identity's grants in effect", async () => ((await limited.forKind("v1", "Secret").namespace("default").get("allowed-secret")).metadata?.name ? true : undefined));
+    await until("the limited identity may list services", async () => ((await limited.forKind("v1", "Service").list()).items ? true : undefined));
+  });
+  after(async () => {
+    source?.stop();
+    limited?.close();
+    admin?.close();
+    await srv?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("syncs without listing Secrets or ConfigMaps, reads and follows its pods' ones, and is refused others", async () => {
+    const s = (source = new ApiObjectSource({ client: limited, log, syncTimeoutMs: 300 }));
+    s.onChange((kind, ns, name) => changes.push(`${kind} ${ns}/${name}`));
+    await s.start();
+    s.registerPod(podUsing("p1", { secrets: ["allowed-secret"], configMaps: ["allowed-cm"] }));
+    assert.equal(Buffer.from((await s.secret("default", "allowed-secret"))?.data?.["k"] ?? "", "base64").toString(), "v1");
+    assert.deepEqual((await s.configMap("default", "allowed-cm"))?.data, { k: "cm" });
+
+    const rc = admin.forKind("v1", "Secret").namespace("default");
+    await rc.update({ ...(await rc.get("allowed-secret")), stringData: { k: "v2" } });
+    await until("onChange for the secret", () => (changes.includes("Secret default/allowed-secret") ? true : undefined));
+    assert.equal(Buffer.from((await s.secret("default", "allowed-secret"))?.data?.["k"] ?? "", "base64").toString(), "v2");
+
+    // Not named by a pod: a live GET, which this identity may not make.
+    await assert.rejects(s.secret("default", "other-secret"), (err: unknown) => err instanceof ApiError && err.code === 403);
+    // Named by a pod but not readable: the watch cannot list, so the lookup asks once and fails as the GET does.
+    s.registerPod(podUsing("p2", { secrets: ["other-secret"] }));
+    await assert.rejects(s.secret("default", "other-secret"), (err: unknown) => err instanceof ApiError && err.code === 403);
+    s.unregisterPod("p2");
   });
 });

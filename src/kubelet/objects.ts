@@ -1,12 +1,24 @@
-// The kubelet's view of the objects its pods refer to: ConfigMaps, Secrets, Services and the
-// claims and volumes of persistent storage from shared informers (one cluster-wide watch each,
-// managedFields dropped), plus TokenRequests. A pod may name an object created a moment ago
-// that the watch has not delivered yet, so a cache miss is answered by one live GET.
-import type { ConfigMap, PersistentVolume, PersistentVolumeClaim, Secret, Service } from "kubernetes-types/core/v1.js";
+// The kubelet's view of the objects its pods refer to, plus TokenRequests.
+//
+// Secrets and ConfigMaps as upstream's kubelet reads them with its "Watch" change detection
+// strategy (pkg/kubelet/util/manager/watch_based_manager.go): the pods of this node are
+// registered, and each Secret or ConfigMap they name gets its own watch (a list and watch in its
+// namespace with fieldSelector metadata.name=<name>), started when the first pod refers to it
+// and stopped when the last one that does is gone, or once the object is immutable. A node
+// running as system:node:<name> may read nothing else: the Node authorizer lets a node get,
+// list and watch only the Secrets and ConfigMaps of its own pods, by name.
+//
+// Services (nodes may list them all), and the claims and volumes of persistent storage (the
+// node's local-path provisioner, same identity, is granted list/watch on them through the
+// system:nodes binding) come from shared cluster-wide informers, managedFields dropped. A pod
+// may name an object created a moment ago that the watch has not delivered yet, so a cache miss
+// there is answered by one live GET; so is a lookup of a Secret or ConfigMap no registered pod
+// names (the Node authorizer answers for it as for the pod that named it).
+import type { ConfigMap, PersistentVolume, PersistentVolumeClaim, Pod, Secret, Service } from "kubernetes-types/core/v1.js";
 import type { TokenRequest } from "kubernetes-types/authentication/v1.js";
 import type { RuntimeClass } from "kubernetes-types/node/v1.js";
 import { ClientError, isNotFound } from "../client/errors.js";
-import { SharedInformerFactory, type SharedInformer } from "../client/informer.js";
+import { SharedInformer, SharedInformerFactory } from "../client/informer.js";
 import type { DeepReadonly, KubeObject } from "../client/objects.js";
 import { finalStateOf, keyOf, splitKey, type DeletedFinalStateUnknown } from "../client/objects.js";
 import type { ResourceClient, RestClient } from "../client/rest.js";
@@ -20,22 +32,183 @@ export interface ApiObjectSourceOptions {
   readonly client: RestClient;
   readonly log: Logger;
   /**
-   * The factory to take the informers from (the agent shares one with its provisioner, which
-   * watches the same claims and volumes); default: one of its own. Either way `start` starts
-   * them and `stop` stops them.
+   * The factory to take the cluster-wide informers from (the agent shares one with its
+   * provisioner, which watches the same claims and volumes); default: one of its own. Either way
+   * `start` starts them and `stop` stops them.
    */
   readonly informers?: SharedInformerFactory;
+  /** How long a lookup waits for a new per-object watch to list before it GETs the object instead (default 1 s, upstream's). */
+  readonly syncTimeoutMs?: number;
+}
+
+// ---- what a pod refers to ------------------------------------------------------------------
+
+type Containers = NonNullable<Pod["spec"]>["containers"];
+
+function allContainers(pod: Pod): Containers {
+  const spec = pod.spec;
+  if (!spec) return [];
+  return [...(spec.initContainers ?? []), ...spec.containers, ...((spec.ephemeralContainers ?? []) as Containers)];
+}
+
+/**
+ * The Secrets a pod names (upstream's VisitPodSecretNames): image pull secrets, env and envFrom
+ * of every container, and volumes, projected ones included. Not transitive (pod → claim →
+ * volume → secret is the volume plugin's business).
+ */
+export function podSecretNames(pod: Pod): Set<string> {
+  const names = new Set<string>();
+  const add = (n: string | undefined): void => {
+    if (n) names.add(n);
+  };
+  for (const r of pod.spec?.imagePullSecrets ?? []) add(r.name);
+  for (const c of allContainers(pod)) {
+    for (const e of c.envFrom ?? []) add(e.secretRef?.name);
+    for (const e of c.env ?? []) add(e.valueFrom?.secretKeyRef?.name);
+  }
+  for (const v of pod.spec?.volumes ?? []) {
+    add(v.secret?.secretName);
+    for (const src of v.projected?.sources ?? []) add(src.secret?.name);
+    add(v.azureFile?.secretName);
+    add(v.cephfs?.secretRef?.name);
+    add(v.cinder?.secretRef?.name);
+    add(v.flexVolume?.secretRef?.name);
+    add(v.rbd?.secretRef?.name);
+    add(v.scaleIO?.secretRef?.name);
+    add(v.iscsi?.secretRef?.name);
+    add(v.storageos?.secretRef?.name);
+    add(v.csi?.nodePublishSecretRef?.name);
+  }
+  return names;
+}
+
+/** The ConfigMaps a pod names (upstream's VisitPodConfigmapNames): env, envFrom, volumes, projected sources. */
+export function podConfigMapNames(pod: Pod): Set<string> {
+  const names = new Set<string>();
+  const add = (n: string | undefined): void => {
+    if (n) names.add(n);
+  };
+  for (const c of allContainers(pod)) {
+    for (const e of c.envFrom ?? []) add(e.configMapRef?.name);
+    for (const e of c.env ?? []) add(e.valueFrom?.configMapKeyRef?.name);
+  }
+  for (const v of pod.spec?.volumes ?? []) {
+    add(v.configMap?.name);
+    for (const src of v.projected?.sources ?? []) add(src.configMap?.name);
+  }
+  return names;
+}
+
+/** Succeeded or Failed: its containers never run again, so it needs no Secrets or ConfigMaps (upstream's pod manager unregisters it). */
+const isTerminal = (pod: Pod): boolean => pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed";
+
+// ---- one watch per referenced object --------------------------------------------------------
+
+interface WatchedObject<T extends KubeObject> {
+  refs: number;
+  readonly informer: SharedInformer<T>;
+  readonly stop: AbortController;
+  readonly run: Promise<void>;
+  /** Immutable objects are watched no more (upstream stops their reflector); the cache keeps the object. */
+  immutable: boolean;
+}
+
+/** Reference-counted single-object informers of one kind (upstream's objectCache). */
+class ObjectWatches<T extends KubeObject & { immutable?: boolean }> {
+  private readonly items = new Map<string, WatchedObject<T>>();
+
+  constructor(
+    private readonly o: {
+      readonly kind: ObjectKind;
+      readonly client: ResourceClient<T>;
+      readonly log: Logger;
+      readonly syncTimeoutMs: number;
+      readonly stopped: AbortSignal;
+      readonly handler: (informer: SharedInformer<T>) => void;
+    },
+  ) {}
+
+  addReference(namespace: string, name: string): void {
+    const key = `${namespace}/${name}`;
+    let item = this.items.get(key);
+    if (!item) {
+      const informer = new SharedInformer<T>({
+        name: `${this.o.kind} ${key}`,
+        lw: this.o.client.namespace(namespace),
+        log: this.o.log,
+        selectors: { fieldSelector: `metadata.name=${name}` },
+        omitManagedFields: true,
+      });
+      this.o.handler(informer);
+      const stop = new AbortController();
+      const signal = AbortSignal.any([stop.signal, this.o.stopped]);
+      // run() resolves once the watch is stopped and never rejects; the catch is for a broken promise of that.
+      const run = informer.run(signal).catch((err: unknown) => this.o.log.error({ err, kind: this.o.kind, object: key }, "object watch stopped with an error"));
+      item = { refs: 0, informer, stop, run, immutable: false };
+      this.items.set(key, item);
+    }
+    item.refs++;
+  }
+
+  deleteReference(namespace: string, name: string): void {
+    const key = `${namespace}/${name}`;
+    const item = this.items.get(key);
+    if (!item) return;
+    if (--item.refs > 0) return;
+    item.stop.abort();
+    this.items.delete(key);
+  }
+
+  /** Whether a pod refers to the object (then `get` answers from its watch). */
+  has(namespace: string, name: string): boolean {
+    return this.items.has(`${namespace}/${name}`);
+  }
+
+  /**
+   * The object from its watch, once it has listed; undefined when it does not exist. When the
+   * first list takes longer than syncTimeoutMs (a list refused, an API server slow to answer),
+   * `fallback` answers instead, and with its error when there is one.
+   */
+  async get(namespace: string, name: string, fallback: () => Promise<T | undefined>): Promise<T | undefined> {
+    const item = this.items.get(`${namespace}/${name}`);
+    if (!item) return fallback();
+    if (!item.immutable && !item.informer.hasSynced()) {
+      const synced = await item.informer.waitForSync(AbortSignal.any([AbortSignal.timeout(this.o.syncTimeoutMs), item.stop.signal, this.o.stopped]));
+      if (!synced) return fallback();
+    }
+    const obj = item.informer.lister.namespace(namespace).get(name) as T | undefined;
+    if (obj?.immutable === true && !item.immutable) {
+      item.immutable = true;
+      item.stop.abort();
+      this.o.log.debug({ kind: this.o.kind, object: `${namespace}/${name}` }, "stopped watching for changes - object is immutable");
+    }
+    return obj;
+  }
+
+  /** Namespace/name of every watched object, sorted (for tests and debugging). */
+  watched(): string[] {
+    return [...this.items.keys()].sort();
+  }
+}
+
+interface PodReferences {
+  readonly namespace: string;
+  readonly secrets: ReadonlySet<string>;
+  readonly configMaps: ReadonlySet<string>;
 }
 
 /**
  * Objects come from the informers' caches and are shared: callers must not change them (they
- * are frozen; the ObjectSource contract types them mutable only for convenience).
+ * are frozen; the ObjectSource contract types them mutable only for convenience). The agent
+ * tells the source about its pods (registerPod, unregisterPod) so that the Secrets and
+ * ConfigMaps they name are watched.
  */
 export class ApiObjectSource implements ObjectSource {
   private readonly log: Logger;
   private readonly factory: SharedInformerFactory;
-  private readonly configMaps: SharedInformer<ConfigMap>;
-  private readonly secrets: SharedInformer<Secret>;
+  private readonly configMaps: ObjectWatches<ConfigMap>;
+  private readonly secrets: ObjectWatches<Secret>;
+  private readonly pods = new Map<string, PodReferences>();
   private readonly servicesInf: SharedInformer<Service>;
   private readonly claims: SharedInformer<PersistentVolumeClaim>;
   private readonly volumes: SharedInformer<PersistentVolume>;
@@ -59,13 +232,12 @@ export class ApiObjectSource implements ObjectSource {
     this.runtimeClassClient = o.client.forKind("node.k8s.io/v1", "RuntimeClass");
     this.claimClient = o.client.forKind("v1", "PersistentVolumeClaim");
     this.volumeClient = o.client.forKind("v1", "PersistentVolume");
-    this.configMaps = this.factory.informerFor(this.configMapClient);
-    this.secrets = this.factory.informerFor(this.secretClient);
+    const perObject = { log: this.log, syncTimeoutMs: o.syncTimeoutMs ?? 1000, stopped: this.abort.signal };
+    this.configMaps = new ObjectWatches<ConfigMap>({ ...perObject, kind: "ConfigMap", client: this.configMapClient, handler: (inf) => this.watch("ConfigMap", inf) });
+    this.secrets = new ObjectWatches<Secret>({ ...perObject, kind: "Secret", client: this.secretClient, handler: (inf) => this.watch("Secret", inf) });
     this.servicesInf = this.factory.informerFor(this.serviceClient);
     this.claims = this.factory.informerFor(this.claimClient);
     this.volumes = this.factory.informerFor(this.volumeClient);
-    this.watch("ConfigMap", this.configMaps);
-    this.watch("Secret", this.secrets);
     this.watch("Service", this.servicesInf);
     this.watch("PersistentVolumeClaim", this.claims);
     // A volume is cluster-scoped; the pods that wait for it are those of its claim's namespace.
@@ -108,16 +280,56 @@ export class ApiObjectSource implements ObjectSource {
     this.listeners.push(listener);
   }
 
+  /** Stops every watch, the per-object ones with the shared ones. */
   stop(): void {
     this.abort.abort();
   }
 
+  /**
+   * A pod of this node, new or changed: the Secrets and ConfigMaps it names are watched from now
+   * on (a watch already kept for another pod is shared), those its previous version named and
+   * this one does not are let go. A pod that has finished (Succeeded, Failed) needs none.
+   */
+  registerPod(pod: Pod): void {
+    const uid = pod.metadata?.uid;
+    if (!uid) return;
+    if (isTerminal(pod)) {
+      this.unregisterPod(uid);
+      return;
+    }
+    const refs: PodReferences = { namespace: pod.metadata?.namespace || "default", secrets: podSecretNames(pod), configMaps: podConfigMapNames(pod) };
+    const prev = this.pods.get(uid);
+    this.pods.set(uid, refs);
+    // References are added before the previous ones are dropped, so that a watch both versions need is kept.
+    for (const n of refs.secrets) this.secrets.addReference(refs.namespace, n);
+    for (const n of refs.configMaps) this.configMaps.addReference(refs.namespace, n);
+    if (prev) this.release(prev);
+  }
+
+  /** A pod gone from this node (deleted, or done with): its references are dropped. Idempotent. */
+  unregisterPod(uid: string): void {
+    const prev = this.pods.get(uid);
+    if (!prev) return;
+    this.pods.delete(uid);
+    this.release(prev);
+  }
+
+  private release(refs: PodReferences): void {
+    for (const n of refs.secrets) this.secrets.deleteReference(refs.namespace, n);
+    for (const n of refs.configMaps) this.configMaps.deleteReference(refs.namespace, n);
+  }
+
+  /** The Secrets and ConfigMaps watched now, as `Kind namespace/name`, sorted. */
+  watchedObjects(): string[] {
+    return [...this.secrets.watched().map((k) => `Secret ${k}`), ...this.configMaps.watched().map((k) => `ConfigMap ${k}`)].sort();
+  }
+
   configMap(namespace: string, name: string): Promise<ConfigMap | undefined> {
-    return this.lookup(this.configMaps, this.configMapClient, namespace, name);
+    return this.configMaps.get(namespace, name, () => this.fetch(this.configMapClient, namespace, name));
   }
 
   secret(namespace: string, name: string): Promise<Secret | undefined> {
-    return this.lookup(this.secrets, this.secretClient, namespace, name);
+    return this.secrets.get(namespace, name, () => this.fetch(this.secretClient, namespace, name));
   }
 
   persistentVolumeClaim(namespace: string, name: string): Promise<PersistentVolumeClaim | undefined> {
@@ -146,6 +358,11 @@ export class ApiObjectSource implements ObjectSource {
   private async lookup<T extends KubeObject>(inf: SharedInformer<T>, rc: ResourceClient<T>, namespace: string, name: string): Promise<T | undefined> {
     const cached = namespace === "" ? inf.lister.get(name) : inf.lister.namespace(namespace).get(name);
     if (cached) return cached as T;
+    return this.fetch(rc, namespace, name);
+  }
+
+  /** One live GET; undefined on 404. */
+  private async fetch<T extends KubeObject>(rc: ResourceClient<T>, namespace: string, name: string): Promise<T | undefined> {
     try {
       return await (namespace === "" ? rc : rc.namespace(namespace)).get(name, { omitManagedFields: true });
     } catch (err) {
