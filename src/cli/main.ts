@@ -12,6 +12,7 @@ import { registerWhyCommand } from "./why.js";
 import { registerAgentCommand } from "./agent.js";
 import { registerDnsCommand } from "./dns.js";
 import { registerProxyCommand } from "./proxy.js";
+import { registerTokenCommands } from "./token.js";
 import { VERSION } from "../util/version.js";
 
 export function buildProgram(): Command {
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerUpCommands(program);
   registerServerCommand(program);
   registerAgentCommand(program);
+  registerTokenCommands(program);
   registerDnsCommand(program);
   registerProxyCommand(program);
   registerControllerManagerCommand(program);
