@@ -159,11 +159,6 @@ class ObjectWatches<T extends KubeObject & { immutable?: boolean }> {
     this.items.delete(key);
   }
 
-  /** Whether a pod refers to the object (then `get` answers from its watch). */
-  has(namespace: string, name: string): boolean {
-    return this.items.has(`${namespace}/${name}`);
-  }
-
   /**
    * The object from its watch, once it has listed; undefined when it does not exist. When the
    * first list takes longer than syncTimeoutMs (a list refused, an API server slow to answer),
