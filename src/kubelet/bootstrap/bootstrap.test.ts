@@ -5,7 +5,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Registry } from "prom-client";
 import type { CertificateSigningRequest } from "kubernetes-types/certificates/v1.js";
@@ -55,7 +55,8 @@ describe("joining with a bootstrap token", { timeout: 120_000 }, () => {
     tokenDir = mkdtempSync(join(tmpdir(), "k8ts-bootstrap-test-"));
     const tokenFile = join(tokenDir, "tokens.csv");
     writeFileSync(tokenFile, `${TOKEN_TEXT},system:bootstrap:${TOKEN.id},,"system:bootstrappers,${DEFAULT_NODE_TOKEN_GROUP}"\n`);
-    srv = await startTestApiServer({ tokenAuthFile: tokenFile });
+    // On every address, so that a node can reach it by another than cluster-info's 127.0.0.1.
+    srv = await startTestApiServer({ tokenAuthFile: tokenFile, bindAddress: "0.0.0.0" });
     admin = await createClientFromKubeconfig(srv.kubeconfig, { qps: Infinity });
     caPem = readFileSync(clusterPKIPaths(srv.dataDir).caCert, "utf8");
     await admin.forKind("v1", "Secret").create({
@@ -106,6 +107,12 @@ describe("joining with a bootstrap token", { timeout: 120_000 }, () => {
       const c = await discoverCluster({ server: srv.url, token: TOKEN_TEXT, caCertHashes: [caCertHash(caPem)], log });
       assert.equal(c.server, srv.url);
       assert.equal(c.caPem, caPem);
+    });
+
+    it("keeps --server when cluster-info names a loopback address and the node came by another", { skip: otherAddress() ? false : "no non-loopback IPv4 address" }, async () => {
+      const server = srv.url.replace("127.0.0.1", otherAddress()!);
+      const c = await discoverCluster({ server, token: TOKEN_TEXT, caCertHashes: [caCertHash(caPem)], log });
+      assert.equal(c.server, server);
     });
 
     it("accepts an unpinned CA only with --discovery-token-unsafe-skip-ca-verification", async () => {
@@ -267,6 +274,13 @@ describe("joining with a bootstrap token", { timeout: 120_000 }, () => {
     });
   });
 });
+
+/** An address of this machine other than loopback, if it has one. */
+function otherAddress(): string | undefined {
+  return Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a && !a.internal && a.family === "IPv4")?.address;
+}
 
 /** The CN a CSR asks for. */
 function certSubjectOf(csr: CertificateSigningRequest): string | undefined {

@@ -165,6 +165,26 @@ function checkPinned(caPem: string, pins: Set<string>): void {
   throw new BootstrapError("Untrusted", `cluster CA found in ${CLUSTER_INFO_NAME} ConfigMap is invalid: none of the public keys ${JSON.stringify(hashes.join(":"))} are pinned`);
 }
 
+const isLoopback = (url: string): boolean => {
+  try {
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, "");
+    return host === "localhost" || host === "::1" || /^127\./.test(host);
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * The server the node uses from now on: cluster-info's, as kubeadm's join does, except a
+ * loopback address there while the node reached the server on another one (a server that could
+ * only name itself by 127.0.0.1): that one would dial this machine, so the node keeps `--server`.
+ */
+function serverToUse(discovered: string, o: DiscoveryOptions): string {
+  if (!isLoopback(discovered) || isLoopback(o.server)) return discovered;
+  o.log.warn({ clusterInfo: discovered, server: o.server }, "[discovery] cluster-info names a loopback address: using --server instead");
+  return o.server;
+}
+
 /** Runs token discovery against `o.server`; see the file's comment. */
 export async function discoverCluster(o: DiscoveryOptions): Promise<DiscoveredCluster> {
   const { token, pins } = checkDiscoveryFlags(o);
@@ -182,7 +202,7 @@ export async function discoverCluster(o: DiscoveryOptions): Promise<DiscoveredCl
   const cluster = clusterOf(first);
   if (pins.size === 0) {
     o.log.warn({ server: cluster.server }, "[discovery] cluster-info's signature is valid and no CA pinning was asked for (--discovery-token-unsafe-skip-ca-verification): trusting its CA");
-    return cluster;
+    return { server: serverToUse(cluster.server, o), caPem: cluster.caPem };
   }
   checkPinned(cluster.caPem, pins);
 
@@ -198,5 +218,5 @@ export async function discoverCluster(o: DiscoveryOptions): Promise<DiscoveredCl
     throw new BootstrapError("Untrusted", `the second kubeconfig from the ${CLUSTER_INFO_NAME} ConfigMap (using validated TLS) was different from the first`);
   }
   o.log.info({ server: cluster.server }, "[discovery] cluster-info's signature and contents are valid and its CA is pinned");
-  return cluster;
+  return { server: serverToUse(cluster.server, o), caPem: cluster.caPem };
 }
