@@ -82,6 +82,14 @@ spec:
     assert.equal(logs, "fast\ns3cret\ns3cret\n");
   });
 
+  it("restarts on its kubeconfig: no second CSR", async () => {
+    const before = readFileSync(nodeKubeconfig, "utf8");
+    await c.restart();
+    assert.equal(readFileSync(nodeKubeconfig, "utf8"), before);
+    const names = await kubectlOk(c.kubectl, ["get", "csr", "-o", `jsonpath={range .items[?(@.spec.username=="system:bootstrap:${tokenId}")]}{.metadata.name}{"\\n"}{end}`]);
+    assert.equal(names.trim().split("\n").length, 1, names);
+  });
+
   it("cannot read a Secret that no pod on the node uses", async () => {
     await kubectlOk(c.kubectl, ["create", "secret", "generic", "elsewhere", "--from-literal=k=v"]);
     const r = await c.kubectl(["--kubeconfig", nodeKubeconfig, "get", "secret", "elsewhere"]);

@@ -253,6 +253,29 @@ describe("joining with a bootstrap token", { timeout: 120_000 }, () => {
       }
     });
 
+    it("a kubeconfig is not usable when its certificate nears its end, comes from another CA or is for another node", async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), "k8ts-usable-test-"));
+      try {
+        const ca = { certPem: caPem, keyPem: readFileSync(clusterPKIPaths(srv.dataDir).caKey, "utf8") };
+        const path = await ensureLocalNodeKubeconfig({ dataDir, nodeName: "n", server: srv.url, ca, log });
+        const usable = (o: Partial<Parameters<typeof usableNodeKubeconfig>[1]>): Promise<string> =>
+          usableNodeKubeconfig(path, { nodeName: "n", minValidMs: 60_000, ...o }).then((r) => ("config" in r ? "usable" : r.unusable));
+        assert.equal(await usable({}), "usable");
+        assert.match(await usable({ minValidMs: 400 * 24 * 3600 * 1000 }), /the client certificate expires at /);
+        assert.match(await usable({ nodeName: "m" }), /the client certificate is for system:node:n, not system:node:m in system:nodes$/);
+        assert.match(await usable({ caPem: (await createCA("other")).certPem }), /names another CA$/);
+        assert.match(await usable({ server: "https://10.0.0.1:6443" }), /names the server https:\/\/127\.0\.0\.1:\d+, not https:\/\/10\.0\.0\.1:6443$/);
+        const other = await createCA("other");
+        const foreign = await ensureLocalNodeKubeconfig({ dataDir: join(dataDir, "x"), nodeName: "n", server: srv.url, ca: other, log });
+        // The certificate of one CA under the name of another.
+        writeFileSync(path, readFileSync(foreign, "utf8").replace(/certificate-authority-data: \S+/, `certificate-authority-data: ${Buffer.from(caPem).toString("base64")}`));
+        assert.match(await usable({}), /the client certificate was not issued by its CA$/);
+        assert.match((await usableNodeKubeconfig(join(dataDir, "none"), { nodeName: "n", minValidMs: 0 }) as { unusable: string }).unusable, /does not exist$/);
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    });
+
     it("the server's own node: signed with the CA, kept while valid, re-issued for another name", async () => {
       const dataDir = mkdtempSync(join(tmpdir(), "k8ts-local-node-test-"));
       try {
