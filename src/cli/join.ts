@@ -21,7 +21,7 @@ import {
   type TokenParts,
 } from "../api/bootstraptoken.js";
 import { isAlreadyExists, isConflict, isNotFound } from "../client/errors.js";
-import type { RestClient } from "../client/rest.js";
+import { createClientFromKubeconfig, type RestClient } from "../client/rest.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { CodedError } from "../util/errors.js";
 
@@ -136,5 +136,19 @@ export async function ensureNodeToken(client: RestClient, dataDir: string): Prom
     const text = `${token.id}.${token.secret}`;
     if (!kept) await writeFileAtomic(file, `${text}\n`, 0o600);
     return text;
+  }
+}
+
+/**
+ * Everything a server publishes for nodes to join, with the admin kubeconfig: cluster-info
+ * naming `server` and the CA, and the default node token, which it returns.
+ */
+export async function publishJoinInfo(adminKubeconfig: string, o: { readonly server: string; readonly caPem: string; readonly dataDir: string }): Promise<string> {
+  const client = await createClientFromKubeconfig(adminKubeconfig, { component: "server", name: "join-info", qps: Infinity });
+  try {
+    await ensureClusterInfo(client, { server: o.server, caPem: o.caPem });
+    return await ensureNodeToken(client, o.dataDir);
+  } finally {
+    client.close();
   }
 }
