@@ -101,6 +101,13 @@ ${extra}`;
     await until("n1 may no longer read n2-secret", async () => ((await node(["get", "secret", "n2-secret"])).code !== 0 ? true : undefined), 10_000);
   });
 
+  it("gets only its own pods, and its own Node", async () => {
+    assert.match(await asNode(["get", "pod", "on-n1", "-o", "name"]), /^pod\/on-n1\n$/);
+    assert.match(await refused(["get", "pod", "on-n2"]), /pods "on-n2" is forbidden: User "system:node:n1" cannot get resource "pods" in API group "" in the namespace "default": no relationship found between node 'n1' and this object/);
+    assert.match(await asNode(["get", "pods", "-A", "--field-selector", "spec.nodeName=n1", "-o", "name"]), /^pod\/on-n1\n$/);
+    assert.match(await asNode(["get", "node", "n1", "-o", "name"]), /^node\/n1\n$/);
+  });
+
   it("updates its own Node and its status, not another's, and sets only labels kubelets own", async () => {
     await asNode(["label", "node", "n1", "example.com/rack=r1"]);
     const status = (name: string) => nodeRequest("PATCH", `/api/v1/nodes/${name}/status`, '{"status":{"capacity":{"pods":"50"}}}', "application/merge-patch+json");

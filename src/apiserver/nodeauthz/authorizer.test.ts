@@ -84,7 +84,7 @@ function setup() {
   const source = new FakeSource();
   const graph = new NodeGraph(source);
   const z = nodeAuthorizer(graph);
-  const decide = (o: Partial<AuthorizationAttributes>) => z.authorize(attrs(o));
+  const decide = (o: Partial<AuthorizationAttributes>, fieldSelector?: string) => z.authorize(fieldSelector === undefined ? attrs(o) : Object.assign(attrs(o), { fieldSelector }));
   return { source, graph, decide };
 }
 
@@ -213,11 +213,43 @@ describe("Node authorizer", () => {
     assert.deepEqual(await csi({ verb: "watch", name: "n1" }), { allowed: false, reason: "can only get, create, update, patch, or delete a CSINode" });
   });
 
+  it("reads its own Node only, and writes Nodes (NodeRestriction limits which)", async () => {
+    const { decide } = setup();
+    const nodes = (o: Partial<AuthorizationAttributes>) => decide({ resource: "nodes", namespace: "", ...o });
+    assert.deepEqual(await nodes({ verb: "get", name: "n1" }), { allowed: true });
+    assert.deepEqual(await nodes({ verb: "watch", name: "n1" }), { allowed: true });
+    assert.deepEqual(await nodes({ verb: "get", name: "n2" }), { allowed: false, reason: "node 'n1' cannot read 'n2', only its own Node object" });
+    assert.deepEqual(await nodes({ verb: "list" }), { allowed: false, reason: "node 'n1' cannot read all nodes, only its own Node object" });
+    for (const verb of ["create", "update", "patch"]) assert.deepEqual(await nodes({ verb, name: "n2" }), { allowed: true }, verb);
+    assert.deepEqual(await nodes({ verb: "update", subresource: "status", name: "n2" }), { allowed: true });
+    assert.deepEqual(await nodes({ verb: "get", subresource: "status", name: "n1" }), { allowed: false, reason: "" });
+    assert.deepEqual(await nodes({ verb: "delete", name: "n1" }), { allowed: false, reason: "" });
+  });
+
+  it("gets only pods related to it, and lists them only by spec.nodeName=<itself>", async () => {
+    const { source, decide } = setup();
+    source.put("pods", pod("mine", "n1"));
+    source.put("pods", pod("theirs", "n2"));
+    const pods = (o: Partial<AuthorizationAttributes>, fieldSelector?: string) => decide({ resource: "pods", ...o }, fieldSelector);
+    assert.deepEqual(await pods({ name: "mine" }), { allowed: true });
+    assert.deepEqual(await pods({ name: "theirs" }), NO_RELATION);
+    assert.deepEqual(await pods({ verb: "list", namespace: "" }, "spec.nodeName=n1"), { allowed: true });
+    assert.deepEqual(await pods({ verb: "watch", namespace: "" }, "status.phase!=Succeeded,spec.nodeName==n1"), { allowed: true });
+    assert.deepEqual(await pods({ verb: "list", namespace: "" }, "spec.nodeName=n2"), { allowed: false, reason: "can only list/watch pods with spec.nodeName field selector" });
+    assert.deepEqual(await pods({ verb: "list" }), { allowed: false, reason: "can only list/watch pods with spec.nodeName field selector" });
+    assert.deepEqual(await pods({ verb: "watch", name: "mine" }, "metadata.name=mine"), { allowed: true });
+    assert.deepEqual(await pods({ verb: "watch", name: "theirs" }, "metadata.name=theirs"), NO_RELATION);
+    for (const verb of ["create", "delete"]) assert.deepEqual(await pods({ verb, name: "theirs" }), { allowed: true }, verb);
+    assert.deepEqual(await pods({ verb: "patch", subresource: "status", name: "theirs" }), { allowed: true });
+    assert.deepEqual(await pods({ verb: "create", subresource: "eviction", name: "theirs" }), { allowed: true });
+    assert.deepEqual(await pods({ verb: "update", name: "mine" }), { allowed: false, reason: "" });
+    assert.deepEqual(await pods({ verb: "get", subresource: "log", name: "mine" }), { allowed: false, reason: "" });
+  });
+
   it("decides everything else by the system:node rules", async () => {
     const { decide } = setup();
     assert.deepEqual(await decide({ resource: "nodes", namespace: "", verb: "create" }), { allowed: true });
     assert.deepEqual(await decide({ resource: "nodes", namespace: "", verb: "patch", subresource: "status", name: "n1" }), { allowed: true });
-    assert.deepEqual(await decide({ resource: "pods", verb: "list" }), { allowed: true });
     assert.deepEqual(await decide({ resource: "pods", verb: "patch", subresource: "status", name: "p" }), { allowed: true });
     assert.deepEqual(await decide({ resource: "events", verb: "create" }), { allowed: true });
     assert.deepEqual(await decide({ apiGroup: "certificates.k8s.io", resource: "certificatesigningrequests", namespace: "", verb: "create" }), { allowed: true });

@@ -5,15 +5,18 @@
 // the same for every node (upstream's NodeRules, the system:node ClusterRole's rules). Anyone
 // who is not a node gets no opinion, so the next mode (RBAC) decides.
 //
-// Nodes and pods are decided by those rules, as upstream does with its AuthorizeNodeWithSelectors
-// gate off: that gate's checks read the request's field selectors (a node listing pods must ask
-// for spec.nodeName=<itself>), which k8ts's authorization attributes do not carry; the
-// NodeRestriction admission plugin still limits what a node writes to its own Node and pods.
+// Nodes and pods are decided as upstream 1.32 does with AuthorizeNodeWithSelectors (beta, on by
+// default): a node reads its own Node only, gets only pods related to it, and lists or watches
+// pods only with the field selector spec.nodeName=<itself>, which it reads from the attributes'
+// `fieldSelector` when the request info carries one (without it, such a list is left to RBAC).
+// Writes of Nodes and pods are allowed here and limited to the node's own by the NodeRestriction
+// admission plugin, which sees the objects.
 import type { PolicyRule } from "kubernetes-types/rbac/v1.js";
 import type { Authorizer, AuthorizationAttributes, Decision } from "../filters/authorization.js";
 import { nodeIdentity } from "../../api/nodeidentity.js";
 import { bootstrapPolicy } from "../rbac/policy.js";
 import { ruleAllows } from "../rbac/rules.js";
+import { parseFieldSelector } from "../../api/fields.js";
 import type { VertexType } from "./graph.js";
 
 /** What the authorizer asks of the graph (NodeGraph). */
@@ -30,6 +33,17 @@ export function nodeRules(): PolicyRule[] {
 }
 
 const NO_OPINION: Decision = { allowed: false, reason: "" };
+
+/** The field a list or watch selects on must equal `value` (upstream reads the selector's requirements, `=` or `==`). */
+function selectsExactly(a: AuthorizationAttributes, field: string, value: string): boolean {
+  const selector = "fieldSelector" in a && typeof a.fieldSelector === "string" ? a.fieldSelector : "";
+  if (selector === "") return false;
+  try {
+    return parseFieldSelector(selector).requiresExactMatch(field) === value;
+  } catch {
+    return false;
+  }
+}
 const ALLOW: Decision = { allowed: true };
 const deny = (reason: string): Decision => ({ allowed: false, reason });
 
@@ -79,6 +93,42 @@ export function nodeAuthorizer(graph: NodeRelations, rules: readonly PolicyRule[
     return ALLOW;
   };
 
+  const nodeObject = (node: string, a: AuthorizationAttributes): Decision => {
+    if (a.subresource === "") {
+      // NodeRestriction limits a node to creating and updating its own Node.
+      if (a.verb === "create" || a.verb === "update" || a.verb === "patch") return ALLOW;
+      if (a.verb === "get" || a.verb === "list" || a.verb === "watch") {
+        // By name rather than through the graph, so a kubelet may look for its Node before creating it.
+        if (a.name === node) return ALLOW;
+        return deny(a.name === "" ? `node '${node}' cannot read all nodes, only its own Node object` : `node '${node}' cannot read '${a.name}', only its own Node object`);
+      }
+    }
+    if (a.subresource === "status" && (a.verb === "update" || a.verb === "patch")) return ALLOW;
+    return NO_OPINION;
+  };
+
+  const podObject = (node: string, a: AuthorizationAttributes): Decision => {
+    switch (a.subresource) {
+      case "":
+        if (a.verb === "get") return get(node, "pod", a);
+        if (a.verb === "list" || a.verb === "watch") {
+          if (selectsExactly(a, "spec.nodeName", node)) return ALLOW;
+          if (a.name !== "") return related(node, "pod", a);
+          return deny("can only list/watch pods with spec.nodeName field selector");
+        }
+        // Mirror pods; NodeRestriction limits them to pods bound to the node.
+        if (a.verb === "create" || a.verb === "delete") return ALLOW;
+        break;
+      case "status":
+        if (a.verb === "update" || a.verb === "patch") return ALLOW;
+        break;
+      case "eviction":
+        if (a.verb === "create") return ALLOW;
+        break;
+    }
+    return NO_OPINION;
+  };
+
   const subdivided = (node: string, a: AuthorizationAttributes): Decision | undefined => {
     switch (`${a.apiGroup}/${a.resource}`) {
       case "/secrets":
@@ -97,6 +147,10 @@ export function nodeAuthorizer(graph: NodeRelations, rules: readonly PolicyRule[
         return lease(node, a);
       case "storage.k8s.io/csinodes":
         return csiNode(node, a);
+      case "/nodes":
+        return nodeObject(node, a);
+      case "/pods":
+        return podObject(node, a);
       default:
         return undefined;
     }
