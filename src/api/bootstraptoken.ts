@@ -112,10 +112,9 @@ export function bootstrapTokenFromSecret(secret: {
     expiration = new Date(exp);
     if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(exp) || Number.isNaN(expiration.getTime())) return { invalid: `${BOOTSTRAP_TOKEN_KEYS.expiration} ${JSON.stringify(exp)} is not an RFC 3339 time` };
   }
-  const extraGroups = (data[BOOTSTRAP_TOKEN_KEYS.extraGroups] ?? "")
-    .split(",")
-    .map((g) => g.trim())
-    .filter((g) => g !== "");
+  // As upstream: each comma-separated piece must match the pattern as it is (no spaces, no empties).
+  const groupsText = data[BOOTSTRAP_TOKEN_KEYS.extraGroups] ?? "";
+  const extraGroups = groupsText === "" ? [] : groupsText.split(",");
   for (const g of extraGroups) if (!BOOTSTRAP_GROUP_PATTERN.test(g)) return { invalid: `${BOOTSTRAP_TOKEN_KEYS.extraGroups}: ${JSON.stringify(g)} does not match ${BOOTSTRAP_GROUP_PATTERN.source}` };
   const usages = BOOTSTRAP_TOKEN_USAGES.filter((u) => data[BOOTSTRAP_TOKEN_USAGE_PREFIX + u] === "true");
   const description = data[BOOTSTRAP_TOKEN_KEYS.description];
@@ -126,7 +125,8 @@ export const isExpired = (token: BootstrapToken, now: Date): boolean => token.ex
 
 /** The user a token authenticates as (without system:authenticated, which the chain adds). */
 export function bootstrapTokenUser(token: BootstrapToken): { readonly username: string; readonly groups: readonly string[] } {
-  return { username: BOOTSTRAP_USER_PREFIX + token.id, groups: [BOOTSTRAPPERS_GROUP, ...token.extraGroups.filter((g) => g !== BOOTSTRAPPERS_GROUP)] };
+  // Upstream's GetGroups: deduplicated and sorted.
+  return { username: BOOTSTRAP_USER_PREFIX + token.id, groups: [...new Set([BOOTSTRAPPERS_GROUP, ...token.extraGroups])].sort() };
 }
 
 /** The data of a new token's Secret, for `stringData`. */
@@ -156,7 +156,7 @@ export function signDetached(content: string, token: TokenParts): string {
   return `${header}..${signature}`;
 }
 
-/** Whether `jws` is a detached HS256 signature of `content` by this token (header alg and kid checked). */
+/** Whether `jws` is a detached HS256 signature of `content` by this token (header alg and kid must be HS256 and the token's id, as upstream signs them). */
 export function verifyDetached(content: string, jws: string, token: TokenParts): boolean {
   const parts = jws.split(".");
   if (parts.length !== 3 || parts[1] !== "") return false;
@@ -167,7 +167,7 @@ export function verifyDetached(content: string, jws: string, token: TokenParts):
   } catch {
     return false;
   }
-  if (h.alg !== "HS256" || (h.kid !== undefined && h.kid !== token.id)) return false;
+  if (h.alg !== "HS256" || h.kid !== token.id) return false;
   const want = createHmac("sha256", token.secret).update(`${header}.${b64url(content)}`).digest();
   const got = Buffer.from(signature, "base64url");
   return got.length === want.length && timingSafeEqual(got, want);

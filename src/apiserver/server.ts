@@ -16,6 +16,7 @@ import { ensureClusterPKI, type ClusterPKI } from "../util/pki.js";
 import { buildKubeconfig, writeKubeconfig } from "../util/kubeconfig.js";
 import { x509Authenticator } from "./authn/x509.js";
 import { tokenFileAuthenticator } from "./authn/token.js";
+import { bootstrapTokenAuthenticator } from "./authn/bootstraptoken.js";
 import { union, type Authenticator } from "./authn/types.js";
 import { AdmissionChain, type AdmissionPlugin } from "./admission/types.js";
 import { namespaceLifecycle } from "./admission/namespacelifecycle.js";
@@ -24,6 +25,9 @@ import { limitRanger } from "./admission/limitranger.js";
 import { defaultStorageClassAdmission } from "./admission/defaultstorageclass.js";
 import { storageObjectInUseProtection } from "./admission/storageobjectinuse.js";
 import { runtimeClassAdmission } from "./admission/runtimeclass.js";
+import { NODE_RESTRICTION_PLUGIN, nodeRestriction } from "./admission/noderestriction.js";
+import { nodeAuthorizer } from "./nodeauthz/authorizer.js";
+import { NodeGraph, type GraphResource } from "./nodeauthz/graph.js";
 import { resourceQuota, type QuotaAccess } from "./admission/resourcequota.js";
 import { MUTATING_WEBHOOK_PLUGIN, VALIDATING_WEBHOOK_PLUGIN, mutatingWebhookAdmission, validatingWebhookAdmission } from "./admission/webhook/plugin.js";
 import { VALIDATING_ADMISSION_POLICY_PLUGIN, validatingAdmissionPolicy } from "./admission/policy/plugin.js";
@@ -31,7 +35,7 @@ import { CERTIFICATE_APPROVAL_PLUGIN, CERTIFICATE_SIGNING_PLUGIN, CERTIFICATE_SU
 import { cachedPolicySource, cachedWebhookSource } from "./admission/webhook/source.js";
 import { notFound } from "./status.js";
 import { DEFAULT_SERVICE_ACCOUNT_ISSUER, SERVICE_ACCOUNT_PLUGIN, ServiceAccounts } from "./serviceaccount/index.js";
-import { chain, type HttpContext } from "./http.js";
+import { chain, type HttpContext, type UserInfo } from "./http.js";
 import { recovery } from "./filters/recovery.js";
 import { requestInfo } from "./filters/requestinfo.js";
 import { authentication } from "./filters/authentication.js";
@@ -85,7 +89,7 @@ export interface ApiServerOptionsInput {
   readonly maxMutatingRequestsInflight?: number;
   readonly tokenAuthFile?: string;
   readonly auditSink?: AuditSink;
-  /** --authorization-mode: default RBAC. */
+  /** --authorization-mode: default Node,RBAC (as kubeadm sets it). */
   readonly authorizationModes?: readonly AuthorizationMode[];
   /** Replaces the modes' authorizer (tests). */
   readonly authorizer?: Authorizer;
@@ -103,9 +107,8 @@ export interface ApiServerOptionsInput {
   /** --api-audiences: audiences a token must name one of, and the default of a TokenRequest; default [issuer]. */
   readonly apiAudiences?: readonly string[];
   /**
-   * --disable-admission-plugins: built-in plugins to leave out (NamespaceLifecycle,
-   * ServiceAccount, LimitRanger, DefaultTolerationSeconds, DefaultStorageClass,
-   * StorageObjectInUseProtection, RuntimeClass, ResourceQuota).
+   * --disable-admission-plugins: built-in plugins to leave out (BUILTIN_ADMISSION_PLUGINS:
+   * NamespaceLifecycle, LimitRanger, ServiceAccount, NodeRestriction, DefaultTolerationSeconds, …).
    */
   readonly disableAdmissionPlugins?: readonly string[];
 }
@@ -153,7 +156,7 @@ export function compileApiServerOptions(input: ApiServerOptionsInput): ApiServer
     maxMutatingRequestsInflight: positiveInt("--max-mutating-requests-inflight", input.maxMutatingRequestsInflight ?? 200),
     tokenAuthFile: input.tokenAuthFile,
     auditSink: input.auditSink,
-    authorizationModes: input.authorizationModes ?? ["RBAC"],
+    authorizationModes: input.authorizationModes ?? ["Node", "RBAC"],
     authorizer: input.authorizer,
     admissionPlugins: input.admissionPlugins ?? [],
     watchCacheHistory: input.watchCacheHistory ?? 10_000,
@@ -170,6 +173,7 @@ const BUILTIN_ADMISSION_PLUGINS = [
   "NamespaceLifecycle",
   "LimitRanger",
   SERVICE_ACCOUNT_PLUGIN,
+  NODE_RESTRICTION_PLUGIN,
   "DefaultTolerationSeconds",
   "DefaultStorageClass",
   "StorageObjectInUseProtection",
@@ -279,7 +283,11 @@ export class ApiServer {
       const def = this.registry.lookup("", "v1", plural);
       return def ? this.stores.get(def) : undefined;
     };
-    const serviceAccounts = new ServiceAccounts({ signingKeyPem: this.pki.serviceAccount.privateKeyPem, issuer: o.serviceAccountIssuer, audiences: o.apiAudiences, store: coreStore, namespacePhase: phaseOf });
+    // A TokenRequest is admitted by NodeRestriction alone (made below): a node gets tokens only for its own pods.
+    const saDef = this.registry.lookup("", "v1", "serviceaccounts");
+    const admitTokenRequest = (req: KubeObject, namespace: string, name: string, user: UserInfo): Promise<void> | void =>
+      saDef && !o.disableAdmissionPlugins.includes(NODE_RESTRICTION_PLUGIN) ? nodeRestrictionPlugin.validate?.({ operation: "CREATE", resource: saDef, subresource: "token", namespace, name, object: req, oldObject: undefined, user, dryRun: false }) : undefined;
+    const serviceAccounts = new ServiceAccounts({ signingKeyPem: this.pki.serviceAccount.privateKeyPem, issuer: o.serviceAccountIssuer, audiences: o.apiAudiences, store: coreStore, namespacePhase: phaseOf, admitTokenRequest });
     /** A core resource's objects in a namespace, as the watch cache holds them (admission's view of LimitRanges and quotas). */
     const cachedIn = (plural: string) => {
       const def = this.registry.lookup("", "v1", plural);
@@ -312,11 +320,28 @@ export class ApiServer {
     const webhooks = cachedWebhookSource(cacheAccess);
     const webhookLog = log.child({ component: "admission-webhook" });
     const policySource = cachedPolicySource(cacheAccess);
-    // In upstream's order (AllOrderedPlugins): the webhooks after the built-in mutating plugins, ResourceQuota last.
+    // What a node may touch: the Node authorizer's graph (pods, volumes, attachments) follows the
+    // watch cache; NodeRestriction reads the pods and Nodes it holds.
+    const podDefForNodes = this.registry.lookup("", "v1", "pods");
+    const nodeDefForNodes = this.registry.lookup("", "v1", "nodes");
+    const graphDefs: Record<GraphResource, ResourceDefinition | undefined> = {
+      pods: podDefForNodes,
+      persistentvolumes: this.registry.lookup("", "v1", "persistentvolumes"),
+      volumeattachments: this.registry.lookup("storage.k8s.io", "v1", "volumeattachments"),
+    };
+    const nodeGraph = new NodeGraph({
+      watch: (resource) => {
+        const def = graphDefs[resource];
+        return def ? cache.resource(resourcePrefix(def)).watch(resourcePrefix(def), undefined, undefined) : undefined;
+      },
+    });
+    const nodeRestrictionPlugin = nodeRestriction({ pod: (namespace, name) => (podDefForNodes ? cachedObject(podDefForNodes, namespace, name) : undefined), node: (name) => (nodeDefForNodes ? cachedObject(nodeDefForNodes, "", name) : undefined) });
+    // In upstream's order (AllOrderedPlugins): NodeRestriction after ServiceAccount, the webhooks after the built-in mutating plugins, ResourceQuota last.
     const builtinPlugins = [
       namespaceLifecycle(phaseOf),
       limitRanger(cachedIn("limitranges")),
       serviceAccounts.admission(),
+      nodeRestrictionPlugin,
       defaultTolerationSeconds(),
       defaultStorageClassAdmission(storageClasses),
       storageObjectInUseProtection(),
@@ -347,7 +372,7 @@ export class ApiServer {
       role: (namespace, name) => (rbacDefs.roles ? cachedObject(rbacDefs.roles, namespace, name) : undefined) as unknown as Role | undefined,
     };
     const ruleResolver = new RuleResolver(rbacSource);
-    const authorizer = o.authorizer ?? authorizerFor(o.authorizationModes, () => rbacAuthorizer(ruleResolver));
+    const authorizer = o.authorizer ?? authorizerFor(o.authorizationModes, () => rbacAuthorizer(ruleResolver), () => nodeAuthorizer(nodeGraph));
     const rbacEnabled = o.authorizer === undefined && o.authorizationModes.includes("RBAC");
     const rbacHooks = rbacWriteHooks({ resolver: ruleResolver, authorizer });
     const hooksOf = (def: ResourceDefinition): WriteHooks | undefined => {
@@ -382,8 +407,11 @@ export class ApiServer {
       await this.crdManager.start();
     }
 
-    // Bearer tokens: the token file's, then ServiceAccount tokens; asked by requests and by TokenReviews.
-    const tokens = [...(o.tokenAuthFile ? [await tokenFileAuthenticator(o.tokenAuthFile, o.apiAudiences)] : []), serviceAccounts.authenticator()];
+    // Bearer tokens: the token file's, bootstrap tokens (kube-system/bootstrap-token-<id>, read from the
+    // watch cache), then ServiceAccount tokens; asked by requests and by TokenReviews.
+    const secretDef = this.registry.lookup("", "v1", "secrets");
+    const bootstrapTokens = bootstrapTokenAuthenticator((name) => (secretDef ? cachedObject(secretDef, "kube-system", name) : undefined), undefined, o.apiAudiences);
+    const tokens = [...(o.tokenAuthFile ? [await tokenFileAuthenticator(o.tokenAuthFile, o.apiAudiences)] : []), bootstrapTokens, serviceAccounts.authenticator()];
     const authenticators: Authenticator[] = [x509Authenticator({ clientCA: this.pki.ca.certPem }), ...tokens];
     const patcher = createPatcher((def) => openapi.patchSchema(def));
     const checkSchema: SchemaChecker = (def, obj) => openapi.checkSchema(def, obj);

@@ -14,6 +14,8 @@ import { ensureLocalNodeKubeconfig } from "../kubelet/bootstrap/index.js";
 import { clusterPKIPaths } from "../util/pki.js";
 import { agentOptionsFromFlags, NodeProcess, untilSignal, type NodeFlags } from "./agent-action.js";
 import { builtinAddons, ensureAddons } from "./addons.js";
+import { publishJoinInfo } from "./join.js";
+import { createClientFromKubeconfig } from "../client/rest.js";
 
 export interface ServerFlags extends NodeFlags {
   readonly dataDir: string;
@@ -130,16 +132,51 @@ export async function startEmbeddedAgent(server: ApiServer, flags: ServerFlags):
       clusterCIDR: flags.clusterCidr,
       clusterDNS: [clusterDNSAddress(server)],
       caKeyDir: resolve(flags.dataDir, "tls"),
-      labels: { "node-role.kubernetes.io/control-plane": "true" },
+      // A node may not label itself with node-role.kubernetes.io/* (NodeRestriction): the server
+      // marks its own node as kubeadm's mark-control-plane phase does, below.
+      ...(asItself ? {} : { labels: CONTROL_PLANE_LABEL }),
     }),
   );
   const node = new NodeProcess(agent);
   await node.start(flags, { kubeconfig, clusterCIDR: flags.clusterCidr, log });
+  if (asItself) await markControlPlane(server.kubeconfigPath, agent.nodeName);
   return node;
+}
+
+const CONTROL_PLANE_LABEL = { "node-role.kubernetes.io/control-plane": "true" };
+
+/** Labels the server's own node as the control plane, with the admin's credentials (once registered, as start() leaves it). */
+async function markControlPlane(adminKubeconfig: string, nodeName: string): Promise<void> {
+  const client = await createClientFromKubeconfig(adminKubeconfig, { component: "server", name: "mark-control-plane" });
+  try {
+    await client.forKind("v1", "Node").patch(nodeName, "merge", { metadata: { labels: CONTROL_PLANE_LABEL } });
+  } finally {
+    client.close();
+  }
+}
+
+/**
+ * The address other machines reach this server on, for cluster-info: the advertise address (the
+ * host's primary one when bound to 0.0.0.0, which the serving certificate names), else the URL
+ * the server listens on.
+ */
+function advertisedURL(server: ApiServer): string {
+  const address = server.options.advertiseAddress;
+  if (!address) return server.url;
+  return `https://${address.includes(":") ? `[${address}]` : address}:${new URL(server.url).port}`;
 }
 
 export async function runServer(flags: ServerFlags): Promise<void> {
   const server = await startServer(flags);
+  // What nodes join with: kube-public/cluster-info (the bootstrap signer signs it) and the
+  // default node token in <data-dir>/node-token.
+  try {
+    const dataDir = resolve(flags.dataDir);
+    await publishJoinInfo(server.kubeconfigPath, { server: advertisedURL(server), caPem: readFileSync(clusterPKIPaths(dataDir).caCert, "utf8"), dataDir });
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
   let signalled = false;
   const stopped = untilSignal().then(() => (signalled = true));
   // The node starts beside the controllers and the scheduler, not after them: it registers and

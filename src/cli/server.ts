@@ -24,7 +24,7 @@ export function registerServerCommand(program: Command): void {
     .option("--max-mutating-requests-inflight <n>", "mutating requests served at once before 429", "200")
     .option("--service-account-issuer <url>", "issuer (iss) of the service account tokens the server signs", DEFAULT_SERVICE_ACCOUNT_ISSUER)
     .option("--api-audiences <list>", "comma-separated audiences a service account token must name one of (default: the issuer)")
-    .option("--authorization-mode <list>", "comma-separated authorizers asked in order: RBAC (members of system:masters may do anything), AlwaysAllow, AlwaysDeny", "RBAC")
+    .option("--authorization-mode <list>", "comma-separated authorizers asked in order: Node (kubelets limited to their own node's objects), RBAC (members of system:masters may do anything), AlwaysAllow, AlwaysDeny", "Node,RBAC")
     .option("--disable-admission-plugins <list>", "comma-separated admission plugins to turn off (NamespaceLifecycle, LimitRanger, ServiceAccount, DefaultTolerationSeconds, DefaultStorageClass, StorageObjectInUseProtection, RuntimeClass, CertificateApproval, CertificateSigning, CertificateSubjectRestriction, MutatingAdmissionWebhook, ValidatingAdmissionPolicy, ValidatingAdmissionWebhook, ResourceQuota)")
     .option("--audit-log-path <file>", "append one JSON audit event per request to this file")
     .option("--disable-controllers", "do not run the controller-manager in this process")

@@ -48,13 +48,18 @@ export const ERROR_AFTER_REQUEUES = 5;
 /**
  * How a failed reconcile is logged. A 409 (Conflict: the object changed since it was read;
  * AlreadyExists: the cache had not seen an object yet) is optimistic concurrency doing its job:
- * debug. Other failures warn, and are errors once the key has failed ERROR_AFTER_REQUEUES times
- * in a row. An API error is logged by its Status (what the server said); anything else keeps
- * its stack, since it is likely a bug.
+ * debug, and so is an error its controller marks `ignorable` (expected, e.g. a node's CSR waiting
+ * for a person to approve it; upstream's certificates IgnorableError, logged at V(4)). Other
+ * failures warn, and are errors once the key has failed ERROR_AFTER_REQUEUES times in a row. An
+ * API error is logged by its Status (what the server said); anything else keeps its stack, since
+ * it is likely a bug.
  */
+const isIgnorable = (err: unknown): boolean => typeof err === "object" && err !== null && (err as { ignorable?: unknown }).ignorable === true;
+
 function logFailure(log: Logger, err: unknown, requeues: number): void {
   const fields = err instanceof ApiError ? { error: err.message, code: err.code, reason: err.reason, requeues } : { err, requeues };
   if (isConflict(err) || isAlreadyExists(err)) log.debug(fields, "reconcile raced another write; will retry");
+  else if (isIgnorable(err)) log.debug(fields, "reconcile not done yet; will retry");
   else if (requeues >= ERROR_AFTER_REQUEUES) log.error(fields, "reconcile failed; will retry");
   else log.warn(fields, "reconcile failed; will retry");
 }

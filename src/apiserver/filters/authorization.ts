@@ -18,6 +18,11 @@ export interface AuthorizationAttributes {
   readonly subresource: string;
   readonly name: string;
   readonly path: string;
+  /**
+   * The field selector of a list, watch or deletecollection, as sent (upstream's
+   * AuthorizeWithSelectors): the Node authorizer lets a node list pods with spec.nodeName=<itself>.
+   */
+  readonly fieldSelector?: string;
 }
 
 export type Decision = { readonly allowed: true; readonly reason?: string } | { readonly allowed: false; readonly reason: string };
@@ -33,6 +38,7 @@ export interface Authorizer {
  */
 export function attributesOf(user: UserInfo, info: RequestInfo, query?: URLSearchParams): AuthorizationAttributes {
   const name = info.name === "" && (info.verb === "list" || info.verb === "watch") && query ? exactName(query.get("fieldSelector")) : info.name;
+  const fieldSelector = (info.verb === "list" || info.verb === "watch" || info.verb === "deletecollection") && query ? (query.get("fieldSelector") ?? "") : "";
   return {
     user,
     verb: info.verb,
@@ -44,6 +50,7 @@ export function attributesOf(user: UserInfo, info: RequestInfo, query?: URLSearc
     subresource: info.subresource,
     name,
     path: info.path,
+    ...(fieldSelector ? { fieldSelector } : {}),
   };
 }
 
@@ -66,7 +73,7 @@ export function authorization(authorizer: Authorizer): Filter {
     if (!decision.allowed) {
       const i = ctx.info;
       const what = i.isResourceRequest
-        ? `${i.resource}${i.apiGroup ? "." + i.apiGroup : ""}${i.name ? ` "${i.name}"` : ""} is forbidden: User "${user.username}" cannot ${i.verb} resource "${i.resource}"${i.subresource ? `/${i.subresource}` : ""} in API group "${i.apiGroup}"${i.namespace ? ` in the namespace "${i.namespace}"` : i.resource === "namespaces" ? "" : " at the cluster scope"}`
+        ? `${i.resource}${i.apiGroup ? "." + i.apiGroup : ""}${i.name ? ` "${i.name}"` : ""} is forbidden: User "${user.username}" cannot ${i.verb} resource "${i.resource}${i.subresource ? `/${i.subresource}` : ""}" in API group "${i.apiGroup}"${i.namespace ? ` in the namespace "${i.namespace}"` : i.resource === "namespaces" ? "" : " at the cluster scope"}`
         : `forbidden: User "${user.username}" cannot ${i.verb} path "${i.path}"`;
       throw forbidden(decision.reason ? `${what}: ${decision.reason}` : what, i.isResourceRequest ? { group: i.apiGroup, resource: i.resource } : undefined, i.name);
     }

@@ -12,7 +12,7 @@ import { serviceAccountAdmission } from "./admission.js";
 import { serviceAccountTokenAuthenticator } from "./authenticator.js";
 import { signingKeyFromPem, type SigningKey } from "./jwt.js";
 import { storeLookup, type ObjectLookup } from "./lookup.js";
-import { serveTokenRequest } from "./tokenrequest.js";
+import { serveTokenRequest, type TokenRequestDeps } from "./tokenrequest.js";
 
 export { serviceAccountAdmission, mountToken, tokenVolumeSource, SERVICE_ACCOUNT_PLUGIN, TOKEN_MOUNT_PATH, TOKEN_VOLUME_PREFIX, ROOT_CA_CONFIGMAP, DEFAULT_SERVICE_ACCOUNT } from "./admission.js";
 export { serviceAccountTokenAuthenticator, SERVICE_ACCOUNTS_GROUP } from "./authenticator.js";
@@ -31,6 +31,8 @@ export interface ServiceAccountsOptions {
   /** The store of a core/v1 resource by plural, resolved per call. */
   readonly store: (plural: "serviceaccounts" | "pods" | "secrets") => ResourceStore | undefined;
   readonly namespacePhase?: (namespace: string) => Promise<NamespacePhase | undefined>;
+  /** Admission of TokenRequests (see TokenRequestDeps.admit). */
+  readonly admitTokenRequest?: TokenRequestDeps["admit"];
 }
 
 export class ServiceAccounts {
@@ -58,7 +60,7 @@ export class ServiceAccounts {
   /** Serves serviceaccounts/token and the discovery documents; false for any other request. */
   async serve(ctx: HttpContext): Promise<boolean> {
     if (!ctx.info.isResourceRequest) return this.serveDiscovery(ctx);
-    return serveTokenRequest(ctx, { key: this.key, issuer: this.o.issuer, audiences: this.o.audiences, serviceAccounts: this.serviceAccounts, pods: this.pods, secrets: this.secrets });
+    return serveTokenRequest(ctx, { key: this.key, issuer: this.o.issuer, audiences: this.o.audiences, serviceAccounts: this.serviceAccounts, pods: this.pods, secrets: this.secrets, ...(this.o.admitTokenRequest ? { admit: this.o.admitTokenRequest } : {}) });
   }
 
   /**

@@ -3,7 +3,7 @@
 // authentication.k8s.io/v1 TokenRequests; nothing is stored.
 import { FieldPath, invalid as invalidField, newInvalid, type FieldError } from "../../api/fielderrors.js";
 import { checkKind, parseBody } from "../decode.js";
-import { readBody, sendJSON, type HttpContext } from "../http.js";
+import { readBody, sendJSON, type HttpContext, type UserInfo } from "../http.js";
 import type { KubeObject } from "../registry/types.js";
 import * as status from "../status.js";
 import { issueToken, type KubernetesClaims, type ObjectRef, type SigningKey } from "./jwt.js";
@@ -32,6 +32,8 @@ export interface TokenRequestDeps {
   readonly pods: ObjectLookup;
   readonly secrets: ObjectLookup;
   readonly now?: () => Date;
+  /** Admission of the TokenRequest (a create of serviceaccounts/token): NodeRestriction holds a node to tokens for its own pods. */
+  readonly admit?: (req: KubeObject, namespace: string, name: string, user: UserInfo) => Promise<void> | void;
 }
 
 interface BoundObjectRef {
@@ -54,6 +56,7 @@ export async function serveTokenRequest(ctx: HttpContext, deps: TokenRequestDeps
   if (info.verb !== "create" || info.namespace === "" || info.name === "") throw status.methodNotSupported({ group: "", resource: "serviceaccounts/token" }, info.verb);
   const raw = await readBody(ctx.req);
   const req = checkKind(parseBody(raw, ctx.req.headers["content-type"]).value, { apiVersion: TOKEN_REQUEST_API_VERSION, kind: "TokenRequest" });
+  if (deps.admit && ctx.user) await deps.admit(req, info.namespace, info.name, ctx.user);
   const body = await createToken(req, info.namespace, info.name, deps);
   sendJSON(ctx, 201, body);
   return true;
