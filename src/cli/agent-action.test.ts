@@ -24,6 +24,11 @@ describe("node flags", () => {
     const on = agentOptionsFromFlags(parse([]), base);
     assert.equal(on.disableLocalStorage, undefined);
   });
+
+  it("--node-label refuses kubernetes.io labels a kubelet does not own, as upstream's kubelet", () => {
+    assert.deepEqual(agentOptionsFromFlags(parse(["--node-label", "tier=web", "--node-label", "node.kubernetes.io/pool=a"]), base).labels, { tier: "web", "node.kubernetes.io/pool": "a" });
+    assert.throws(() => agentOptionsFromFlags(parse(["--node-label", "node-role.kubernetes.io/worker=true"]), base), /^AgentError: unknown 'kubernetes.io' or 'k8s.io' labels specified with --node-label: \[node-role.kubernetes.io\/worker\]\n--node-label in the 'kubernetes.io' namespace must begin with an allowed prefix \(kubelet.kubernetes.io, node.kubernetes.io\)/);
+  });
 });
 
 describe("k8ts agent's credentials", () => {

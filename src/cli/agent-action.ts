@@ -7,6 +7,7 @@ import { joinWithToken } from "../kubelet/bootstrap/index.js";
 import { createClientFromKubeconfig, type RestClient } from "../client/rest.js";
 import { NetworkPolicyController, netpolTableFor, nftTableFor, Proxier, type ProxyMode } from "../proxy/index.js";
 import { createLogger, type Logger } from "../util/log.js";
+import { KUBELET_LABEL_NAMESPACES, KUBELET_LABELS, unknownKubeletLabels } from "../api/nodelabels.js";
 
 /** The node flags, as commander hands them over (see addNodeFlags). */
 export interface NodeFlags {
@@ -47,6 +48,14 @@ function parseLabels(items: readonly string[] = []): Record<string, string> {
     const eq = item.indexOf("=");
     if (eq <= 0) throw new AgentError("BadOption", `invalid --node-label ${JSON.stringify(item)}: want key=value`);
     out[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  // As upstream's kubelet: the labels a node may not give itself are refused before it starts (NodeRestriction would refuse the registration).
+  const unknown = unknownKubeletLabels(Object.keys(out));
+  if (unknown.length > 0) {
+    throw new AgentError(
+      "BadOption",
+      `unknown 'kubernetes.io' or 'k8s.io' labels specified with --node-label: [${unknown.join(" ")}]\n--node-label in the 'kubernetes.io' namespace must begin with an allowed prefix (${KUBELET_LABEL_NAMESPACES.join(", ")}) or be in the specifically allowed set (${KUBELET_LABELS.join(", ")})`,
+    );
   }
   return out;
 }

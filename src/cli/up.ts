@@ -31,9 +31,10 @@ export function registerUpCommands(program: Command): void {
       if (r.node) out.write(`  node: ${r.node} (Ready)\n`);
       if (r.dnsReady === true) out.write(`  cluster DNS: ready\n`);
       if (r.dnsReady === false) out.write(`  cluster DNS: not ready yet (kubectl get pods -n kube-system; names resolve once coredns is Running)\n`);
-      out.write(`  log: ${r.log}\n\n`);
+      out.write(`  log: ${r.log}\n`);
+      out.write(`  another machine joins as a node with what \`bin/k8ts token create --print-join-command\` prints\n\n`);
       out.write(`Try:\n  kubectl get namespaces\n  kubectl create configmap hello --from-literal=greeting=hi\n  kubectl create deployment web --replicas=2 --image=busybox:1.35 -- httpd -f -p 8080 -h /etc\n  kubectl expose deployment web --port 80 --target-port 8080\n  kubectl get deployments,replicasets,pods,services -o wide\n  kubectl exec deployment/web -- wget -qO- http://web/hostname\n  kubectl expose deployment web --name web-lb --type LoadBalancer --port 8080    # EXTERNAL-IP: this node; curl http://<it>:8080/hostname\n  kubectl logs deployment/coredns -n kube-system\n  kubectl top pod -A\n\n`);
-      if (!r.node) out.write(`This cluster has no node: pods stay Pending until one joins (\`k8ts agent --kubeconfig ${r.kubeconfig}\`, or \`k8ts sim-nodes --kubeconfig ${r.kubeconfig} --count 3\` for simulated ones).\n`);
+      if (!r.node) out.write(`This cluster has no node: pods stay Pending until one joins (\`k8ts token create --print-join-command\` prints the command for another machine; \`k8ts sim-nodes --kubeconfig ${r.kubeconfig} --count 3\` for simulated ones).\n`);
       out.write(`Stop it with: bin/k8ts down\n`);
     });
   program

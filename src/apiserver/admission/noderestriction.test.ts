@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import type { KubeObject, ResourceDefinition } from "../registry/types.js";
 import { StatusError } from "../status.js";
 import type { AdmissionAttributes } from "./types.js";
-import { forbiddenNodeLabels, nodeRestriction } from "./noderestriction.js";
+import { nodeRestriction } from "./noderestriction.js";
 
 const def = (group: string, plural: string): ResourceDefinition => ({ group, version: "v1", plural, namespaced: true }) as unknown as ResourceDefinition;
 const PODS = def("", "pods");
@@ -113,10 +113,6 @@ describe("NodeRestriction", () => {
     await refused(update(node({}, {}), node({}, { taints: [{ key: "k", effect: "NoSchedule" }] })), 'nodes "n1" is forbidden: node "n1" is not allowed to modify taints');
     await refused(update(node({}), node({ "node-role.kubernetes.io/worker": "" })), 'nodes "n1" is forbidden: is not allowed to modify labels: node-role.kubernetes.io/worker');
     await admitted(attrs(NODES, { operation: "DELETE", name: "n1", oldObject: node() }));
-  });
-
-  it("knows which labels kubelets own", () => {
-    assert.deepEqual(forbiddenNodeLabels(["topology.kubernetes.io/zone", "beta.kubernetes.io/arch", "a.node.kubernetes.io/x", "k8s.io/x", "sub.k8s.io/y", "x.node-restriction.kubernetes.io/z", "plain"]), ["k8s.io/x", "sub.k8s.io/y", "x.node-restriction.kubernetes.io/z"]);
   });
 
   it("lets a node change only the resize fields of a claim's status", async () => {

@@ -14,6 +14,7 @@
 import type { Node, PersistentVolumeClaim, Pod } from "kubernetes-types/core/v1.js";
 import type { TokenRequest } from "kubernetes-types/authentication/v1.js";
 import { nodeIdentity } from "../../api/nodeidentity.js";
+import { forbiddenNodeLabels } from "../../api/nodelabels.js";
 import { notFound } from "../status.js";
 import { MIRROR_POD_ANNOTATION } from "../resources/core/pod.js";
 import { NODE_LEASE_NAMESPACE } from "../nodeauthz/authorizer.js";
@@ -29,52 +30,12 @@ export interface NodeRestrictionSource {
   node(name: string): Readonly<KubeObject> | undefined;
 }
 
-/** Labels a kubelet sets on its own Node (upstream's kubeletapis.KubeletLabels). */
-const KUBELET_LABELS = new Set([
-  "kubernetes.io/hostname",
-  "topology.kubernetes.io/zone",
-  "topology.kubernetes.io/region",
-  "failure-domain.beta.kubernetes.io/zone",
-  "failure-domain.beta.kubernetes.io/region",
-  "node.kubernetes.io/instance-type",
-  "beta.kubernetes.io/instance-type",
-  "kubernetes.io/os",
-  "kubernetes.io/arch",
-  "beta.kubernetes.io/os",
-  "beta.kubernetes.io/arch",
-]);
-/** Label namespaces a kubelet may use freely (and their subdomains). */
-const KUBELET_LABEL_NAMESPACES = ["kubelet.kubernetes.io", "node.kubernetes.io"];
-const NODE_RESTRICTION_NAMESPACE = "node-restriction.kubernetes.io";
-
-const labelNamespace = (key: string): string => {
-  const slash = key.indexOf("/");
-  return slash < 0 ? "" : key.slice(0, slash);
-};
-const inNamespace = (ns: string, domain: string): boolean => ns === domain || ns.endsWith("." + domain);
-
-function isKubeletLabel(key: string): boolean {
-  if (KUBELET_LABELS.has(key)) return true;
-  const ns = labelNamespace(key);
-  return KUBELET_LABEL_NAMESPACES.some((d) => inNamespace(ns, d));
-}
-
-const isKubernetesLabel = (key: string): boolean => {
-  const ns = labelNamespace(key);
-  return inNamespace(ns, "kubernetes.io") || inNamespace(ns, "k8s.io");
-};
-
 /** Keys added, removed or changed between two label sets. */
 function modifiedLabels(a: Readonly<Record<string, string>> = {}, b: Readonly<Record<string, string>> = {}): string[] {
   const out = new Set<string>();
   for (const [k, v] of Object.entries(a)) if (b[k] !== v) out.add(k);
   for (const [k, v] of Object.entries(b)) if (a[k] !== v) out.add(k);
   return [...out];
-}
-
-/** The modified labels a node may not set: node-restriction ones, and kubernetes.io / k8s.io ones kubelets do not own; sorted. */
-export function forbiddenNodeLabels(modified: readonly string[]): string[] {
-  return modified.filter((k) => inNamespace(labelNamespace(k), NODE_RESTRICTION_NAMESPACE) || (isKubernetesLabel(k) && !isKubeletLabel(k))).sort();
 }
 
 /** Drops empty arrays and objects, as upstream's semantic equality treats nil and empty alike. */
