@@ -6,6 +6,7 @@ import type { Secret } from "kubernetes-types/core/v1.js";
 import { bootstrapTokenFromSecret, caCertHash, type BootstrapToken } from "../api/bootstraptoken.js";
 import { createClientFromKubeconfig, type RestClient } from "../client/rest.js";
 import { startTestApiServer, type TestApiServer } from "../testing/apiserver.js";
+import { ensureClusterInfo } from "./join.js";
 import { compileTokenCreate, createToken, deleteTokens, formatTokenList, joinCommand, listTokens, shortHumanDuration, tabwrite, TokenError, tokenIdsOf } from "./token.js";
 
 const invalid = (fn: () => unknown, message: string): void => assert.throws(fn, (e: unknown) => e instanceof TokenError && e.message === message);
@@ -108,8 +109,10 @@ describe("token create, list and delete against an API server", () => {
     await assert.rejects(deleteTokens(client, ["abcdef"], () => undefined), /^TokenError: failed to delete bootstrap token "abcdef": secrets "bootstrap-token-abcdef" not found$/);
   });
 
-  it("--print-join-command: the agent command with the kubeconfig's server and CA hash", () => {
-    const cmd = joinCommand(client, "abcdef.0123456789abcdef");
-    assert.equal(cmd, `k8ts agent --server ${srv.url} --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash ${caCertHash(client.config.caPem!)}`);
+  it("--print-join-command: the agent command with cluster-info's server (else the kubeconfig's) and the CA hash", async () => {
+    const hash = caCertHash(client.config.caPem!);
+    assert.equal(await joinCommand(client, "abcdef.0123456789abcdef"), `k8ts agent --server ${srv.url} --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash ${hash}`);
+    await ensureClusterInfo(client, { server: "https://192.0.2.7:6443", caPem: client.config.caPem! });
+    assert.equal(await joinCommand(client, "abcdef.0123456789abcdef"), `k8ts agent --server https://192.0.2.7:6443 --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash ${hash}`);
   });
 });

@@ -3,12 +3,15 @@
 // The actions are plain functions over a client, so they are tested without argv.
 import { join } from "node:path";
 import { Command } from "commander";
-import type { Secret } from "kubernetes-types/core/v1.js";
+import type { ConfigMap, Secret } from "kubernetes-types/core/v1.js";
 import {
   BOOTSTRAP_GROUP_PATTERN,
   BOOTSTRAP_TOKEN_NAMESPACE,
   BOOTSTRAP_TOKEN_SECRET_TYPE,
   BOOTSTRAP_TOKEN_USAGES,
+  CLUSTER_INFO_KUBECONFIG_KEY,
+  CLUSTER_INFO_NAME,
+  CLUSTER_INFO_NAMESPACE,
   DEFAULT_NODE_TOKEN_GROUP,
   bootstrapTokenData,
   bootstrapTokenFromSecret,
@@ -25,7 +28,7 @@ import { isAlreadyExists } from "../client/errors.js";
 import { createClientFromKubeconfig, type RestClient } from "../client/rest.js";
 import { CodedError } from "../util/errors.js";
 import { defaultDataDir } from "./defaults.js";
-import { bootstrapTokenSecret } from "./join.js";
+import { bootstrapTokenSecret, clusterOfKubeconfig } from "./join.js";
 
 export type TokenErrorCode = "InvalidArgument" | "AlreadyExists" | "DeleteFailed" | "NoCA";
 
@@ -113,11 +116,22 @@ export async function createToken(client: RestClient, spec: TokenSpec, now: Date
   return `${spec.id}.${spec.secret}`;
 }
 
-/** What a node runs to join with this token: the kubeconfig's server and the sha256 of its CA. */
-export function joinCommand(client: RestClient, token: string): string {
+/**
+ * What a node runs to join with this token: the server cluster-info names (the address the server
+ * advertises to other machines; the admin kubeconfig's is often loopback), else the kubeconfig's,
+ * and the sha256 of the kubeconfig's CA.
+ */
+export async function joinCommand(client: RestClient, token: string): Promise<string> {
   const ca = client.config.caPem;
   if (!ca) throw new TokenError("NoCA", "the kubeconfig names no certificate authority for its cluster: cannot compute --discovery-token-ca-cert-hash");
-  return `k8ts agent --server ${client.config.server} --token ${token} --discovery-token-ca-cert-hash ${caCertHash(ca)}`;
+  const info = await client
+    .forKind("v1", "ConfigMap")
+    .namespace(CLUSTER_INFO_NAMESPACE)
+    .get(CLUSTER_INFO_NAME)
+    .catch(() => undefined);
+  const text = (info as ConfigMap | undefined)?.data?.[CLUSTER_INFO_KUBECONFIG_KEY];
+  const server = (text ? clusterOfKubeconfig(text)?.server : undefined) ?? client.config.server;
+  return `k8ts agent --server ${server} --token ${token} --discovery-token-ca-cert-hash ${caCertHash(ca)}`;
 }
 
 /** apimachinery's ShortHumanDuration. */
@@ -236,7 +250,7 @@ export function registerTokenCommands(program: Command): void {
       const spec = compileTokenCreate(tokenArg, f);
       await withClient(kubeconfigOf(cmd), async (client) => {
         const created = await createToken(client, spec);
-        process.stdout.write(`${f.printJoinCommand ? joinCommand(client, created) : created}\n`);
+        process.stdout.write(`${f.printJoinCommand ? await joinCommand(client, created) : created}\n`);
       });
     });
 

@@ -116,7 +116,7 @@ describe("joining with a bootstrap token", { timeout: 120_000 }, () => {
     });
 
     it("accepts an unpinned CA only with --discovery-token-unsafe-skip-ca-verification", async () => {
-      await rejection(discoverCluster({ server: srv.url, token: TOKEN_TEXT, caCertHashes: [], log }), "BadOption", /^using token-based discovery without caCertHashes can be unsafe\. Set unsafeSkipCAVerification as true in your kubeadm config file or pass --discovery-token-unsafe-skip-ca-verification flag to continue$/);
+      await rejection(discoverCluster({ server: srv.url, token: TOKEN_TEXT, caCertHashes: [], log }), "BadOption", /^using token-based discovery without --discovery-token-ca-cert-hash can be unsafe \(the hash is in what `k8ts token create --print-join-command` prints\)\. Pass --discovery-token-unsafe-skip-ca-verification to continue without it$/);
       const c = await discoverCluster({ server: srv.url, token: TOKEN_TEXT, caCertHashes: [], unsafeSkipCAVerification: true, log });
       assert.equal(c.caPem, caPem);
     });

@@ -79,7 +79,7 @@ export function checkDiscoveryFlags(o: Pick<DiscoveryOptions, "token" | "caCertH
   if (pins.size === 0 && !o.unsafeSkipCAVerification) {
     throw new BootstrapError(
       "BadOption",
-      "using token-based discovery without caCertHashes can be unsafe. Set unsafeSkipCAVerification as true in your kubeadm config file or pass --discovery-token-unsafe-skip-ca-verification flag to continue",
+      "using token-based discovery without --discovery-token-ca-cert-hash can be unsafe (the hash is in what `k8ts token create --print-join-command` prints). Pass --discovery-token-unsafe-skip-ca-verification to continue without it",
     );
   }
   return { token, pins };
