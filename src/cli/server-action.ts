@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ApiServer, compileApiServerOptions } from "../apiserver/server.js";
 import { builtinResources } from "../apiserver/resources/index.js";
-import { createLogger } from "../util/log.js";
+import { createLogger, type Logger } from "../util/log.js";
 import { fileAuditSink } from "../apiserver/filters/audit.js";
 import { parseAuthorizationModes } from "../apiserver/rbac/authorizer.js";
 import { ControllerManager, compileControllerManagerOptions } from "../controllers/manager.js";
@@ -16,6 +16,7 @@ import { agentOptionsFromFlags, NodeProcess, untilSignal, type NodeFlags } from 
 import { builtinAddons, ensureAddons } from "./addons.js";
 import { publishJoinInfo } from "./join.js";
 import { createClientFromKubeconfig } from "../client/rest.js";
+import { ensureSignedKubeconfig, type ClientIdentity } from "../util/clientkubeconfig.js";
 
 export interface ServerFlags extends NodeFlags {
   readonly dataDir: string;
@@ -88,12 +89,29 @@ export async function startEmbeddedControllers(server: ApiServer, logLevel: stri
   return manager;
 }
 
-/** The scheduler embedded in the server process, an HTTPS client like the controllers. */
+/**
+ * The scheduler embedded in the server process, an HTTPS client like the controllers, as
+ * system:kube-scheduler (kubeadm's scheduler.conf: a certificate the server signs, under
+ * <data-dir>/scheduler.kubeconfig), which the bootstrap policy gives upstream's scheduler roles.
+ * Without the CA key on this machine it runs with the admin kubeconfig.
+ */
 export async function startEmbeddedScheduler(server: ApiServer, logLevel: string): Promise<Scheduler> {
   const log = createLogger(logLevel as Level).child({ component: "scheduler" });
-  const scheduler = new Scheduler(compileSchedulerOptions({ kubeconfig: server.kubeconfigPath, serve: false, log }));
+  const kubeconfig = await signedKubeconfig(server, "scheduler.kubeconfig", { commonName: SCHEDULER_USER, organizations: [] }, log);
+  const scheduler = new Scheduler(compileSchedulerOptions({ kubeconfig, serve: false, log }));
   await scheduler.start();
   return scheduler;
+}
+
+const SCHEDULER_USER = "system:kube-scheduler";
+
+/** A kubeconfig in the data dir for one of the server's own clients, its certificate signed with the cluster CA; the admin kubeconfig when the CA key is not here. */
+async function signedKubeconfig(server: ApiServer, file: string, identity: ClientIdentity, log: Logger): Promise<string> {
+  const dataDir = resolve(server.options.dataDir);
+  const pki = clusterPKIPaths(dataDir);
+  if (!existsSync(pki.caKey)) return server.kubeconfigPath;
+  const ca = { certPem: readFileSync(pki.caCert, "utf8"), keyPem: readFileSync(pki.caKey, "utf8") };
+  return ensureSignedKubeconfig({ path: join(dataDir, file), identity, server: server.url, ca, log });
 }
 
 /** The kube-dns Service's address: the 10th of the server's (first) service range, as kubeadm and k3s choose it. */

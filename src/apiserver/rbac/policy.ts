@@ -296,6 +296,9 @@ function controllerRoles(): ReadonlyArray<readonly [string, readonly PolicyRule[
       "deployment-controller",
       [
         rule(["get", "list", "update", "watch"], ["apps", "extensions"], ["deployments"]),
+        // k8ts's own: its deployment controller writes the revision annotation with a merge patch
+        // (resourceVersion as precondition) where upstream's sends it with the status.
+        rule(["patch"], ["apps"], ["deployments"]),
         rule(["update"], ["apps", "extensions"], ["deployments/status"]),
         rule(["update"], ["apps", "extensions"], ["deployments/finalizers"]),
         rule(["create", "delete", "get", "list", "patch", "update", "watch"], ["apps", "extensions"], ["replicasets"]),
@@ -522,7 +525,8 @@ function namespacedRoleBindings(): RoleBinding[] {
   ];
 }
 
-// ---- nodes joining with a token (what kubeadm adds at init; k8ts's own names) -------------
+// ---- nodes joining with a token (what kubeadm adds at init; k8ts's own names), and what ------
+// ---- k8ts's own components need beyond upstream's roles --------------------------------------
 
 /**
  * A node joins with a bootstrap token (its user system:bootstrap:<id> in
@@ -539,6 +543,8 @@ function nodeJoiningPolicy(): { clusterRoles: ClusterRole[]; clusterRoleBindings
   return {
     clusterRoles: [
       clusterRole("k8ts:get-nodes", [rule(["get"], [CORE], ["nodes"])]),
+      // k8ts's scheduler also reads PriorityClasses (upstream's takes pods' priorities as admission set them).
+      clusterRole("k8ts:kube-scheduler", [rule(READ, ["scheduling.k8s.io"], ["priorityclasses"])]),
       clusterRole("k8ts:node-agent", [
         rule(["list", "watch"], [CORE], ["pods", "namespaces"]),
         rule(["list", "watch"], ["networking.k8s.io"], ["networkpolicies"]),
@@ -550,6 +556,7 @@ function nodeJoiningPolicy(): { clusterRoles: ClusterRole[]; clusterRoleBindings
       clusterRoleBinding("k8ts:node-autoapprove-bootstrap", [tokenGroup], "system:certificates.k8s.io:certificatesigningrequests:nodeclient"),
       clusterRoleBinding("k8ts:node-autoapprove-certificate-rotation", [nodes], "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient"),
       clusterRoleBinding("k8ts:get-nodes", [tokenGroup]),
+      clusterRoleBinding("k8ts:kube-scheduler", [user("system:kube-scheduler")]),
       clusterRoleBinding("k8ts:node-agent", [nodes]),
       clusterRoleBinding("k8ts:node-proxier", [nodes], "system:node-proxier"),
       clusterRoleBinding("k8ts:local-path-provisioner", [nodes], "system:persistent-volume-provisioner"),

@@ -4,12 +4,12 @@
 // way an existing kubeconfig is kept while it is valid, so restarts need no token (which may
 // have expired since).
 import { RestClient } from "../../client/rest.js";
-import { NODES_GROUP, nodeUserName } from "../../api/nodeidentity.js";
-import { issueCertificate, type CertAndKey } from "../../util/pki.js";
+import type { CertAndKey } from "../../util/pki.js";
 import type { Logger } from "../../util/log.js";
 import { checkDiscoveryFlags, discoverCluster } from "./discovery.js";
 import { requestNodeCertificate } from "./csr.js";
-import { nodeKubeconfigPath, usableNodeKubeconfig, writeNodeKubeconfig } from "./kubeconfig.js";
+import { nodeClientIdentity, nodeKubeconfigPath, usableNodeKubeconfig, writeNodeKubeconfig } from "./kubeconfig.js";
+import { ensureSignedKubeconfig } from "../../util/clientkubeconfig.js";
 import { BootstrapError } from "./errors.js";
 
 export { BootstrapError, type BootstrapErrorCode } from "./errors.js";
@@ -81,21 +81,11 @@ export async function joinWithToken(o: JoinOptions): Promise<string> {
   return path;
 }
 
-/** The embedded node's certificate lifetime; it is re-issued when less than RENEW_BEFORE_MS is left. */
-const LOCAL_CERT_DAYS = 365;
-const RENEW_BEFORE_MS = 30 * 24 * 3600 * 1000;
-
 /**
  * The server's own node: its client certificate is signed directly with the cluster CA (the
  * server holds the key, so there is nothing to bootstrap), and re-issued when it nears expiry or
  * no longer names this node, server or CA.
  */
-export async function ensureLocalNodeKubeconfig(o: { readonly dataDir: string; readonly nodeName: string; readonly server: string; readonly ca: CertAndKey; readonly log: Logger }): Promise<string> {
-  const path = nodeKubeconfigPath(o.dataDir);
-  const existing = await usableNodeKubeconfig(path, { nodeName: o.nodeName, minValidMs: RENEW_BEFORE_MS, server: o.server, caPem: o.ca.certPem });
-  if ("config" in existing) return path;
-  const pair = await issueCertificate(o.ca, { commonName: nodeUserName(o.nodeName), organizations: [NODES_GROUP], usages: "client", validityDays: LOCAL_CERT_DAYS });
-  await writeNodeKubeconfig(path, { server: o.server, caPem: o.ca.certPem, certPem: pair.certPem, keyPem: pair.keyPem });
-  o.log.info({ kubeconfig: path, reason: existing.unusable }, "issued the node's client certificate");
-  return path;
+export function ensureLocalNodeKubeconfig(o: { readonly dataDir: string; readonly nodeName: string; readonly server: string; readonly ca: CertAndKey; readonly log: Logger }): Promise<string> {
+  return ensureSignedKubeconfig({ path: nodeKubeconfigPath(o.dataDir), identity: nodeClientIdentity(o.nodeName), server: o.server, ca: o.ca, log: o.log });
 }
