@@ -34,6 +34,7 @@ export interface ControllerManagerFlags {
   readonly clusterSigningCertFile?: string;
   readonly clusterSigningKeyFile?: string;
   readonly clusterSigningDuration?: string;
+  readonly useServiceAccountCredentials?: boolean | string;
   readonly logLevel: string;
 }
 
@@ -102,6 +103,7 @@ export function controllerManagerOptionsFromFlags(f: ControllerManagerFlags, log
     ...(f.clusterSigningCertFile ? { clusterSigningCert: fileText(f.clusterSigningCertFile, "--cluster-signing-cert-file") } : {}),
     ...(f.clusterSigningKeyFile ? { clusterSigningKey: fileText(f.clusterSigningKeyFile, "--cluster-signing-key-file") } : {}),
     clusterSigningDurationMs: duration(f.clusterSigningDuration ?? "8760h0m0s", "--cluster-signing-duration"),
+    useServiceAccountCredentials: bool(f.useServiceAccountCredentials ?? false, "--use-service-account-credentials"),
     log,
   });
 }

@@ -44,6 +44,10 @@ void describe("controller-manager flags", () => {
     const o = controllerManagerOptionsFromFlags({ ...defaults, leaderElect: "false", leaderElectLeaseDuration: "1m", leaderElectRenewDeadline: "30s", leaderElectRetryPeriod: "500ms", securePort: "0", concurrentGcSyncs: "3" }, log);
     assert.deepEqual([o.leaderElect, o.leaseDurationMs, o.renewDeadlineMs, o.retryPeriodMs, o.serve], [false, 60_000, 30_000, 500, false]);
     assert.equal(o.enabled.find((e) => e.controller.name === "garbage-collector-controller")?.workers, 3);
+    assert.equal(o.useServiceAccountCredentials, false, "off by default, as upstream");
+    assert.equal(controllerManagerOptionsFromFlags({ ...defaults, useServiceAccountCredentials: true }, log).useServiceAccountCredentials, true);
+    assert.equal(controllerManagerOptionsFromFlags({ ...defaults, useServiceAccountCredentials: "true" }, log).useServiceAccountCredentials, true);
+    assert.throws(() => controllerManagerOptionsFromFlags({ ...defaults, useServiceAccountCredentials: "yes" }, log), /invalid argument "yes" for --use-service-account-credentials/);
   });
   void it("refuse bad values with the flag named", () => {
     assert.throws(() => controllerManagerOptionsFromFlags({ ...defaults, leaderElect: "maybe" }, log), /--leader-elect/);

@@ -33,6 +33,7 @@ export function registerControllerManagerCommand(program: Command): void {
     .option("--cluster-signing-cert-file <file>", "PEM CA certificate that signs approved kubernetes.io CertificateSigningRequests")
     .option("--cluster-signing-key-file <file>", "PEM private key of --cluster-signing-cert-file; without it no request is signed")
     .option("--cluster-signing-duration <duration>", "the longest certificate signed; a request's spec.expirationSeconds may ask for less", "8760h0m0s")
+    .option("--use-service-account-credentials [bool]", "run each controller as its own ServiceAccount in kube-system (tokens from the TokenRequest API) instead of the kubeconfig's identity (true/false)", false)
     .option("--log-level <level>", "trace, debug, info, warn, error or silent", "info")
     .action(async (flags: ControllerManagerFlags) => {
       await runControllerManager(flags);

@@ -43,6 +43,18 @@ export interface RestClientOptions {
   /** Sockets per host for non-watch requests; default 64. Watches use their own sockets. */
   readonly maxSockets?: number;
   readonly clock?: Clock;
+  /** Where the bearer token comes from when it changes over time; replaces config.token/tokenFile. */
+  readonly tokenSource?: TokenSource;
+}
+
+/**
+ * A bearer token that changes over time (e.g. one from the TokenRequest API, renewed before it
+ * expires), read before every request, as client-go's oauth2 token source transport does.
+ */
+export interface TokenSource {
+  token(): string | undefined;
+  /** The server answered 401: the token is no longer good (client-go's ResettableTokenSource resets its cache). */
+  unauthorized?(): void;
 }
 
 interface CompiledOptions {
@@ -55,6 +67,7 @@ interface CompiledOptions {
   readonly timeoutMs: number;
   readonly maxSockets: number;
   readonly clock: Clock;
+  readonly tokenSource: TokenSource | undefined;
 }
 
 function compileOptions(o: RestClientOptions): CompiledOptions {
@@ -80,6 +93,7 @@ function compileOptions(o: RestClientOptions): CompiledOptions {
     timeoutMs: o.timeoutMs ?? 60_000,
     maxSockets: o.maxSockets ?? 64,
     clock: o.clock ?? realClock,
+    tokenSource: o.tokenSource,
   };
 }
 
@@ -256,6 +270,7 @@ export class RestClient {
         continue;
       }
       if (answer.status >= 200 && answer.status < 300) return answer;
+      if (answer.status === 401) this.opts.tokenSource?.unauthorized?.();
       const after = retryAfterSeconds(answer.status, answer.res.headers);
       if (after !== undefined && attempt < this.opts.maxRetries) {
         if (!(await sleep(this.opts.clock, after * 1000, spec.signal))) aborted(spec.signal);
@@ -319,6 +334,7 @@ export class RestClient {
    * the kubelet rotates a pod's projected service account token well before it expires.
    */
   private bearerToken(): string | undefined {
+    if (this.opts.tokenSource) return this.opts.tokenSource.token();
     const file = this.config.tokenFile;
     if (!file) return this.config.token;
     const now = this.opts.clock.now();
@@ -382,6 +398,7 @@ export class RestClient {
       for await (const c of res) chunks.push(c as Buffer);
       const body = Buffer.concat(chunks).toString("utf8");
       const status = res.statusCode ?? 0;
+      if (status === 401) this.opts.tokenSource?.unauthorized?.();
       const after = retryAfterSeconds(status, res.headers);
       if (after !== undefined && attempt < this.opts.maxRetries) {
         if (!(await sleep(this.opts.clock, after * 1000, spec.signal))) aborted(spec.signal);

@@ -6,7 +6,8 @@ import { createClientFromKubeconfig, type RestClient } from "../client/rest.js";
 import { startTestApiServer, type TestApiServer } from "../testing/apiserver.js";
 import { createLogger } from "../util/log.js";
 import type { Controller } from "./context.js";
-import { builtinControllers, compileControllerManagerOptions, ControllerManager, isControllerEnabled, type KnownController } from "./manager.js";
+import { builtinControllers, compileControllerManagerOptions, ControllerManager, controllerServiceAccount, isControllerEnabled, type KnownController } from "./manager.js";
+import { bootstrapPolicy } from "../apiserver/rbac/policy.js";
 import { until } from "../testing/wait.js";
 import { httpGet } from "../testing/http.js";
 
@@ -38,6 +39,54 @@ void describe("compileControllerManagerOptions", () => {
     assert.deepEqual(o.serve, { host: "127.0.0.1", port: 10257 });
     assert.equal(o.enabled.find((e) => e.controller.name === "garbage-collector-controller")?.workers, 3);
     assert.equal(o.enabled.find((e) => e.controller.name === "namespace-controller")?.workers, 10);
+  });
+});
+
+void describe("controllers' ServiceAccounts (--use-service-account-credentials)", () => {
+  void it("is off by default, as upstream", () => {
+    assert.equal(compileControllerManagerOptions({ kubeconfig: "k", log }).useServiceAccountCredentials, false);
+    assert.equal(compileControllerManagerOptions({ kubeconfig: "k", log, useServiceAccountCredentials: true }).useServiceAccountCredentials, true);
+  });
+
+  void it("names upstream's account for every controller, each bound by the bootstrap policy", () => {
+    const accounts = Object.fromEntries(builtinControllers().map((k) => [k.name, controllerServiceAccount(k)]));
+    assert.deepEqual(
+      {
+        deployment: accounts["deployment-controller"],
+        rc: accounts["replicationcontroller-controller"],
+        daemonset: accounts["daemonset-controller"],
+        gc: accounts["garbage-collector-controller"],
+        serviceaccount: accounts["serviceaccount-controller"],
+        endpoints: accounts["endpoints-controller"],
+        lifecycle: accounts["node-lifecycle-controller"],
+        taints: accounts["taint-eviction-controller"],
+        ipam: accounts["node-ipam-controller"],
+        podgc: accounts["pod-garbage-collector-controller"],
+        csr: [accounts["csrsigning-controller"], accounts["csrapproving-controller"], accounts["certificatesigningrequest-cleaner-controller"]],
+        hpa: accounts["horizontal-pod-autoscaler-controller"],
+        pv: accounts["persistentvolume-binder-controller"],
+      },
+      {
+        deployment: "deployment-controller",
+        rc: "replication-controller",
+        daemonset: "daemon-set-controller",
+        gc: "generic-garbage-collector",
+        serviceaccount: "service-account-controller",
+        endpoints: "endpoint-controller",
+        lifecycle: "node-controller",
+        taints: "node-controller",
+        ipam: "node-controller",
+        podgc: "pod-garbage-collector",
+        csr: ["certificate-controller", "certificate-controller", "certificate-controller"],
+        hpa: "horizontal-pod-autoscaler",
+        pv: "persistent-volume-binder",
+      },
+    );
+    const policy = bootstrapPolicy();
+    const bound = new Set(
+      [...policy.clusterRoleBindings, ...policy.roleBindings].flatMap((b) => (b.subjects ?? []).filter((s) => s.kind === "ServiceAccount" && s.namespace === "kube-system").map((s) => s.name)),
+    );
+    for (const [controller, account] of Object.entries(accounts)) assert.ok(bound.has(account), `${controller}: kube-system/${account} is bound to a role`);
   });
 });
 

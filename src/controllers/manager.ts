@@ -13,7 +13,7 @@ import { newControllerMetrics, type ControllerMetrics } from "../client/controll
 import { EventRecorder } from "../client/events.js";
 import { SharedInformerFactory } from "../client/informer.js";
 import { defaultIdentity, runLeaderElected } from "../client/leaderelection.js";
-import { RestClient } from "../client/rest.js";
+import { RestClient, type TokenSource } from "../client/rest.js";
 import { loadKubeconfig, type ClientConfig } from "../util/kubeconfig.js";
 import type { Logger } from "../util/log.js";
 import type { Controller, ControllerContext, ControllerFactory } from "./context.js";
@@ -46,6 +46,7 @@ import { CSR_APPROVING_CONTROLLER, CSR_APPROVING_WORKERS, CSR_CLEANER_CONTROLLER
 import { BOOTSTRAP_SIGNER_CONTROLLER, BOOTSTRAP_SIGNER_WORKERS, bootstrapSignerController, TOKEN_CLEANER_CONTROLLER, TOKEN_CLEANER_WORKERS, tokenCleanerController } from "./bootstrap/index.js";
 import { checkSigningPair, PkiError } from "../util/pki.js";
 import { CodedError } from "../util/errors.js";
+import { ServiceAccountTokens } from "./satokens.js";
 
 /** A controller the manager knows: upstream's name, the short alias older flags use, its default worker count. */
 export interface KnownController {
@@ -56,53 +57,62 @@ export interface KnownController {
   readonly workers: number;
   /** The source component of its Events when upstream's differs from its name (`kubectl describe`'s "From"). */
   readonly eventSource?: string;
+  /**
+   * Its ServiceAccount in kube-system, upstream's name for it (bound by the bootstrap policy to
+   * system:controller:<account>): the controller's identity under --use-service-account-credentials.
+   * Default: the controller's name.
+   */
+  readonly serviceAccount?: string;
 }
 
 /** The controllers `k8ts controller-manager` runs, with kube-controller-manager's names and defaults. */
 export function builtinControllers(o: { readonly nodeIpam?: NodeIpamOptionsInput; readonly rootCA?: string; readonly csrSigning?: CSRSigningOptions } = {}): KnownController[] {
   return [
-    { name: "deployment-controller", aliases: ["deployment"], factory: deploymentController, workers: 5 },
-    { name: "replicaset-controller", aliases: ["replicaset"], factory: replicaSetController, workers: 5 },
-    { name: "replicationcontroller-controller", aliases: ["replicationcontroller"], factory: replicationControllerController, workers: 5 },
-    { name: STATEFULSET_CONTROLLER, aliases: ["statefulset"], factory: statefulSetController, workers: STATEFULSET_WORKERS },
-    { name: DAEMONSET_CONTROLLER, aliases: ["daemonset"], factory: daemonSetController, workers: DAEMONSET_WORKERS },
-    { name: JOB_CONTROLLER, aliases: ["job"], factory: jobController, workers: 5 },
-    { name: CRONJOB_CONTROLLER, aliases: ["cronjob"], factory: cronJobController, workers: 5 },
-    { name: HPA_CONTROLLER, aliases: ["horizontalpodautoscaling"], factory: horizontalPodAutoscalerController, workers: HPA_DEFAULT_WORKERS, eventSource: "horizontal-pod-autoscaler" },
-    { name: TTL_AFTER_FINISHED_CONTROLLER, aliases: ["ttlafterfinished"], factory: ttlAfterFinishedController, workers: 5 },
-    { name: GARBAGE_COLLECTOR_CONTROLLER, aliases: ["garbagecollector"], factory: garbageCollectorController, workers: 20 },
-    { name: NAMESPACE_CONTROLLER, aliases: ["namespace"], factory: namespaceController, workers: 10 },
-    { name: SERVICE_ACCOUNT_CONTROLLER, aliases: ["serviceaccount"], factory: serviceAccountsController, workers: 1 },
-    { name: ENDPOINTS_CONTROLLER, aliases: ["endpoint"], factory: endpointsController, workers: 5 },
-    { name: ENDPOINTSLICE_CONTROLLER, aliases: ["endpointslice"], factory: endpointSliceController, workers: 5 },
+    { name: "deployment-controller", aliases: ["deployment"], factory: deploymentController, workers: 5, serviceAccount: "deployment-controller" },
+    { name: "replicaset-controller", aliases: ["replicaset"], factory: replicaSetController, workers: 5, serviceAccount: "replicaset-controller" },
+    { name: "replicationcontroller-controller", aliases: ["replicationcontroller"], factory: replicationControllerController, workers: 5, serviceAccount: "replication-controller" },
+    { name: STATEFULSET_CONTROLLER, aliases: ["statefulset"], factory: statefulSetController, workers: STATEFULSET_WORKERS, serviceAccount: "statefulset-controller" },
+    { name: DAEMONSET_CONTROLLER, aliases: ["daemonset"], factory: daemonSetController, workers: DAEMONSET_WORKERS, serviceAccount: "daemon-set-controller" },
+    { name: JOB_CONTROLLER, aliases: ["job"], factory: jobController, workers: 5, serviceAccount: "job-controller" },
+    { name: CRONJOB_CONTROLLER, aliases: ["cronjob"], factory: cronJobController, workers: 5, serviceAccount: "cronjob-controller" },
+    { name: HPA_CONTROLLER, aliases: ["horizontalpodautoscaling"], factory: horizontalPodAutoscalerController, workers: HPA_DEFAULT_WORKERS, eventSource: "horizontal-pod-autoscaler", serviceAccount: "horizontal-pod-autoscaler" },
+    { name: TTL_AFTER_FINISHED_CONTROLLER, aliases: ["ttlafterfinished"], factory: ttlAfterFinishedController, workers: 5, serviceAccount: "ttl-after-finished-controller" },
+    { name: GARBAGE_COLLECTOR_CONTROLLER, aliases: ["garbagecollector"], factory: garbageCollectorController, workers: 20, serviceAccount: "generic-garbage-collector" },
+    { name: NAMESPACE_CONTROLLER, aliases: ["namespace"], factory: namespaceController, workers: 10, serviceAccount: "namespace-controller" },
+    { name: SERVICE_ACCOUNT_CONTROLLER, aliases: ["serviceaccount"], factory: serviceAccountsController, workers: 1, serviceAccount: "service-account-controller" },
+    { name: ENDPOINTS_CONTROLLER, aliases: ["endpoint"], factory: endpointsController, workers: 5, serviceAccount: "endpoint-controller" },
+    { name: ENDPOINTSLICE_CONTROLLER, aliases: ["endpointslice"], factory: endpointSliceController, workers: 5, serviceAccount: "endpointslice-controller" },
     // Upstream runs it in the cloud-controller-manager (--concurrent-service-syncs 1); here the nodes are the load balancer.
-    { name: SERVICE_LB_CONTROLLER, aliases: ["service"], factory: serviceLBController, workers: 1, eventSource: SERVICE_LB_EVENT_SOURCE },
-    { name: NODE_LIFECYCLE_CONTROLLER, aliases: ["nodelifecycle"], factory: nodeLifecycleController, workers: 8, eventSource: "node-controller" },
-    { name: TAINT_EVICTION_CONTROLLER, aliases: [], factory: taintEvictionController, workers: 8 },
-    { name: POD_GC_CONTROLLER, aliases: ["podgc"], factory: podGCController, workers: 1 },
-    { name: DISRUPTION_CONTROLLER, aliases: ["disruption"], factory: disruptionController, workers: 1 },
+    { name: SERVICE_LB_CONTROLLER, aliases: ["service"], factory: serviceLBController, workers: 1, eventSource: SERVICE_LB_EVENT_SOURCE, serviceAccount: "service-controller" },
+    { name: NODE_LIFECYCLE_CONTROLLER, aliases: ["nodelifecycle"], factory: nodeLifecycleController, workers: 8, eventSource: "node-controller", serviceAccount: "node-controller" },
+    { name: TAINT_EVICTION_CONTROLLER, aliases: [], factory: taintEvictionController, workers: 8, serviceAccount: "node-controller" },
+    { name: POD_GC_CONTROLLER, aliases: ["podgc"], factory: podGCController, workers: 1, serviceAccount: "pod-garbage-collector" },
+    { name: DISRUPTION_CONTROLLER, aliases: ["disruption"], factory: disruptionController, workers: 1, serviceAccount: "disruption-controller" },
     // Upstream's --concurrent-resource-quota-syncs default.
-    { name: RESOURCE_QUOTA_CONTROLLER, aliases: ["resourcequota"], factory: resourceQuotaController, workers: 5 },
-    { name: NODE_IPAM_CONTROLLER, aliases: ["nodeipam"], factory: nodeIpamControllerFactory(o.nodeIpam), workers: 5 },
+    { name: RESOURCE_QUOTA_CONTROLLER, aliases: ["resourcequota"], factory: resourceQuotaController, workers: 5, serviceAccount: "resourcequota-controller" },
+    { name: NODE_IPAM_CONTROLLER, aliases: ["nodeipam"], factory: nodeIpamControllerFactory(o.nodeIpam), workers: 5, serviceAccount: "node-controller" },
     // Publishes o.rootCA, else the CA of the manager's kubeconfig (certificate-authority-data).
-    { name: ROOT_CA_CERT_PUBLISHER, aliases: ["root-ca-cert-publisher"], factory: (ctx) => rootCACertPublisherController(ctx, o.rootCA), workers: 1 },
+    { name: ROOT_CA_CERT_PUBLISHER, aliases: ["root-ca-cert-publisher"], factory: (ctx) => rootCACertPublisherController(ctx, o.rootCA), workers: 1, serviceAccount: "root-ca-cert-publisher" },
     // Signs with --cluster-signing-cert-file/--cluster-signing-key-file; idles without them.
-    { name: CSR_SIGNING_CONTROLLER, aliases: ["csrsigning"], factory: csrSigningControllerFactory(o.csrSigning), workers: CSR_SIGNING_WORKERS },
+    { name: CSR_SIGNING_CONTROLLER, aliases: ["csrsigning"], factory: csrSigningControllerFactory(o.csrSigning), workers: CSR_SIGNING_WORKERS, serviceAccount: "certificate-controller" },
     // Approves kubelet client CSRs whose requestor may create certificatesigningrequests/(self)nodeclient.
-    { name: CSR_APPROVING_CONTROLLER, aliases: ["csrapproving"], factory: csrApprovingController, workers: CSR_APPROVING_WORKERS },
-    { name: CSR_CLEANER_CONTROLLER, aliases: ["csrcleaner"], factory: csrCleanerController, workers: CSR_CLEANER_WORKERS },
+    { name: CSR_APPROVING_CONTROLLER, aliases: ["csrapproving"], factory: csrApprovingController, workers: CSR_APPROVING_WORKERS, serviceAccount: "certificate-controller" },
+    { name: CSR_CLEANER_CONTROLLER, aliases: ["csrcleaner"], factory: csrCleanerController, workers: CSR_CLEANER_WORKERS, serviceAccount: "certificate-controller" },
     // Off by default upstream (kubeadm turns them on); here nodes join with bootstrap tokens, so on.
-    { name: BOOTSTRAP_SIGNER_CONTROLLER, aliases: ["bootstrapsigner"], factory: bootstrapSignerController, workers: BOOTSTRAP_SIGNER_WORKERS },
-    { name: TOKEN_CLEANER_CONTROLLER, aliases: ["tokencleaner"], factory: tokenCleanerController, workers: TOKEN_CLEANER_WORKERS },
-    { name: CLUSTER_ROLE_AGGREGATION_CONTROLLER, aliases: ["clusterrole-aggregation"], factory: clusterRoleAggregationController, workers: CLUSTER_ROLE_AGGREGATION_WORKERS },
+    { name: BOOTSTRAP_SIGNER_CONTROLLER, aliases: ["bootstrapsigner"], factory: bootstrapSignerController, workers: BOOTSTRAP_SIGNER_WORKERS, serviceAccount: "bootstrap-signer" },
+    { name: TOKEN_CLEANER_CONTROLLER, aliases: ["tokencleaner"], factory: tokenCleanerController, workers: TOKEN_CLEANER_WORKERS, serviceAccount: "token-cleaner" },
+    { name: CLUSTER_ROLE_AGGREGATION_CONTROLLER, aliases: ["clusterrole-aggregation"], factory: clusterRoleAggregationController, workers: CLUSTER_ROLE_AGGREGATION_WORKERS, serviceAccount: "clusterrole-aggregation-controller" },
     // One worker per queue (claims, volumes), as upstream, which has no knob for it.
-    { name: PV_BINDER_CONTROLLER, aliases: ["persistentvolume-binder"], factory: persistentVolumeBinderController, workers: 1, eventSource: PV_CONTROLLER_EVENT_SOURCE },
-    { name: PVC_PROTECTION_CONTROLLER, aliases: ["pvc-protection"], factory: pvcProtectionController, workers: 1 },
-    { name: PV_PROTECTION_CONTROLLER, aliases: ["pv-protection"], factory: pvProtectionController, workers: 1 },
+    { name: PV_BINDER_CONTROLLER, aliases: ["persistentvolume-binder"], factory: persistentVolumeBinderController, workers: 1, eventSource: PV_CONTROLLER_EVENT_SOURCE, serviceAccount: "persistent-volume-binder" },
+    { name: PVC_PROTECTION_CONTROLLER, aliases: ["pvc-protection"], factory: pvcProtectionController, workers: 1, serviceAccount: "pvc-protection-controller" },
+    { name: PV_PROTECTION_CONTROLLER, aliases: ["pv-protection"], factory: pvProtectionController, workers: 1, serviceAccount: "pv-protection-controller" },
     // Upstream's --concurrent-ephemeralvolume-syncs default.
-    { name: EPHEMERAL_VOLUME_CONTROLLER, aliases: ["ephemeral-volume"], factory: ephemeralVolumeController, workers: 5, eventSource: EPHEMERAL_VOLUME_EVENT_SOURCE },
+    { name: EPHEMERAL_VOLUME_CONTROLLER, aliases: ["ephemeral-volume"], factory: ephemeralVolumeController, workers: 5, eventSource: EPHEMERAL_VOLUME_EVENT_SOURCE, serviceAccount: "ephemeral-volume-controller" },
   ];
 }
+
+/** The ServiceAccount (in kube-system) a controller runs as under --use-service-account-credentials. */
+export const controllerServiceAccount = (k: KnownController): string => k.serviceAccount ?? k.name;
 
 export type ControllerManagerErrorCode = "InvalidOptions" | "NotStarted";
 
@@ -149,6 +159,12 @@ export interface ControllerManagerOptionsInput {
   readonly clusterSigningKey?: string;
   /** --cluster-signing-duration: the longest certificate signed (default 8760h). */
   readonly clusterSigningDurationMs?: number;
+  /**
+   * --use-service-account-credentials: each controller talks to the API as its own ServiceAccount
+   * (kube-system/<serviceAccount>, with tokens from the TokenRequest API); the shared informers
+   * and leader election stay on the kubeconfig's identity. Default false, as upstream.
+   */
+  readonly useServiceAccountCredentials?: boolean;
 }
 
 export interface ControllerManagerOptions {
@@ -164,6 +180,7 @@ export interface ControllerManagerOptions {
   readonly serve: { readonly host: string; readonly port: number } | false;
   readonly qps: number;
   readonly burst: number;
+  readonly useServiceAccountCredentials: boolean;
   readonly log: Logger;
 }
 
@@ -242,6 +259,7 @@ export function compileControllerManagerOptions(i: ControllerManagerOptionsInput
     serve,
     qps,
     burst,
+    useServiceAccountCredentials: i.useServiceAccountCredentials ?? false,
     log: i.log,
   };
 }
@@ -348,9 +366,14 @@ export class ControllerManager {
    * controller (and the shared informers, and the election) its own, so one busy controller
    * cannot starve the others.
    */
-  private newClient(name: string): RestClient {
+  private newClient(name: string, tokenSource?: TokenSource): RestClient {
     const o = this.options;
-    return new RestClient({ config: this.config!, component: "controller-manager", name, qps: o.qps, burst: o.burst });
+    if (!tokenSource) return new RestClient({ config: this.config!, component: "controller-manager", name, qps: o.qps, burst: o.burst });
+    // The server and its CA from the kubeconfig, none of its credentials (upstream's
+    // AnonymousClientConfig): the token is the only identity this client shows.
+    const { server, caPem, insecureSkipTLSVerify, tlsServerName, namespace, contextName } = this.config!;
+    const config: ClientConfig = { server, insecureSkipTLSVerify, namespace, ...(caPem !== undefined ? { caPem } : {}), ...(tlsServerName !== undefined ? { tlsServerName } : {}), ...(contextName !== undefined ? { contextName } : {}) };
+    return new RestClient({ config, component: "controller-manager", name, qps: o.qps, burst: o.burst, tokenSource });
   }
 
   private async run(client: RestClient): Promise<void> {
@@ -376,8 +399,25 @@ export class ControllerManager {
     const informers = new SharedInformerFactory({ client: informerClient, log, omitManagedFields: true });
     const recorders: EventRecorder[] = [];
     const started: { name: string; controller: Controller; workers: number }[] = [];
+    let tokens: ServiceAccountTokens | undefined;
+    if (o.useServiceAccountCredentials) {
+      // The manager's own identity creates the accounts and asks for their tokens.
+      const tokensClient = this.newClient("serviceaccount-tokens");
+      clients.push(tokensClient);
+      const source = new ServiceAccountTokens({ client: tokensClient, log });
+      tokens = source;
+      // Every account has its first token before any controller starts, as upstream's client
+      // builder makes sure of each account before handing out its client.
+      const accounts = [...new Set(o.enabled.map((e) => controllerServiceAccount(e.controller)))];
+      const ready = await Promise.all(accounts.map((a) => source.ensure(a, signal)));
+      if (ready.some((ok) => !ok)) {
+        source.close();
+        for (const c of clients) c.close();
+        return;
+      }
+    }
     for (const { controller: k, workers } of o.enabled) {
-      const client = this.newClient(k.name);
+      const client = this.newClient(k.name, tokens?.tokenSource(controllerServiceAccount(k)));
       clients.push(client);
       const events = EventRecorder.forClient(client, { component: k.eventSource ?? k.name, log });
       recorders.push(events);
@@ -403,6 +443,7 @@ export class ControllerManager {
       this.leaderGauge.set({ name: o.leaseName }, 0);
       await informers.shutdown();
       await Promise.all(recorders.map((r) => r.shutdown()));
+      tokens?.close();
       for (const c of clients) c.close();
     }
   }
