@@ -66,7 +66,7 @@ describe("k8ts agent's credentials", () => {
       await assert.rejects(agentCredentials(parseAgent(["--data-dir", dataDir, "--node-name", "n1"]), { log }), /^BootstrapError: --server and --token are required to join a cluster \(kubeconfig .* does not exist\); or give --kubeconfig with credentials$/);
       await assert.rejects(
         agentCredentials(parseAgent(["--data-dir", dataDir, "--node-name", "n1", "--server", "https://127.0.0.1:1", "--token", "abcdef.0123456789abcdef"]), { log }),
-        /using token-based discovery without caCertHashes can be unsafe/,
+        /using token-based discovery without --discovery-token-ca-cert-hash can be unsafe/,
       );
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
