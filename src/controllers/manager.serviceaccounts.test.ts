@@ -161,6 +161,55 @@ void describe("controllers under their own ServiceAccounts", () => {
     assert.deepEqual(refusals(), []);
   });
 
+  void it("signs cluster-info, cleans expired tokens, protects volumes and claims, makes ephemeral claims, serves load balancers", async () => {
+    const ns = "sa-volumes";
+    await admin.forKind("v1", "Namespace").create({ metadata: { name: ns } });
+    // The bootstrap signer (roles in kube-public and kube-system) and the token cleaner.
+    await admin.forKind("v1", "ConfigMap").namespace("kube-public").create({ metadata: { name: "cluster-info" }, data: { kubeconfig: "apiVersion: v1\nkind: Config\nclusters: []\n" } });
+    const secret = (id: string, extra: Record<string, string>) => ({
+      metadata: { name: `bootstrap-token-${id}` },
+      type: "bootstrap.kubernetes.io/token",
+      stringData: { "token-id": id, "token-secret": "0123456789abcdef", "usage-bootstrap-signing": "true", ...extra },
+    });
+    await admin.forKind("v1", "Secret").namespace("kube-system").create(secret("abcdef", {}));
+    await admin.forKind("v1", "Secret").namespace("kube-system").create(secret("expird", { expiration: "2020-01-01T00:00:00Z" }));
+    await until("the JWS signature", async () => ((await admin.forKind("v1", "ConfigMap").namespace("kube-public").get("cluster-info")).data?.["jws-kubeconfig-abcdef"] ? true : undefined), 30_000);
+    await until("the expired token deleted", async () => {
+      try {
+        await admin.forKind("v1", "Secret").namespace("kube-system").get("bootstrap-token-expird");
+        return undefined;
+      } catch {
+        return true;
+      }
+    }, 30_000);
+    // PV and PVC protection, the ephemeral volume controller.
+    await admin.forKind("v1", "PersistentVolume").create({ metadata: { name: "pv2" }, spec: { capacity: { storage: "1Gi" }, accessModes: ["ReadWriteOnce"], hostPath: { path: "/tmp/pv2" } } });
+    await until("the PV's finalizer", async () => ((await admin.forKind("v1", "PersistentVolume").get("pv2")).metadata?.finalizers?.includes("kubernetes.io/pv-protection") ? true : undefined), 30_000);
+    await admin.forKind("v1", "Pod").namespace(ns).create({
+      metadata: { name: "eph" },
+      spec: {
+        containers: [{ name: "c", image: "busybox:1.35", volumeMounts: [{ name: "scratch", mountPath: "/s" }] }],
+        volumes: [{ name: "scratch", ephemeral: { volumeClaimTemplate: { spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } } } } }],
+      },
+    });
+    const claim = await until("the ephemeral claim", () => admin.forKind("v1", "PersistentVolumeClaim").namespace(ns).get("eph-scratch"));
+    assert.equal(claim.metadata?.ownerReferences?.[0]?.name, "eph");
+    await until("the claim's finalizer", async () => ((await admin.forKind("v1", "PersistentVolumeClaim").namespace(ns).get("eph-scratch")).metadata?.finalizers?.includes("kubernetes.io/pvc-protection") ? true : undefined), 30_000);
+    // The service load balancer (upstream's service-controller account): no Ready node, so it only looks.
+    await admin.forKind("v1", "Service").namespace(ns).create({ metadata: { name: "lb" }, spec: { type: "LoadBalancer", selector: { app: "x" }, ports: [{ port: 80 }] } });
+    await admin.forKind("v1", "PersistentVolume").delete("pv2");
+    await admin.forKind("v1", "Namespace").delete(ns);
+    await until("the PV gone", async () => {
+      try {
+        await admin.forKind("v1", "PersistentVolume").get("pv2");
+        return undefined;
+      } catch {
+        return true;
+      }
+    }, 30_000);
+    assert.deepEqual(refusals(), []);
+  });
+
   void it("every request a controller made was made as its account", () => {
     const accountOf = new Map(builtinControllers().map((k) => [k.name, controllerServiceAccount(k)]));
     let seen = 0;
