@@ -220,6 +220,13 @@ void describe("controllers under their own ServiceAccounts", () => {
       }
     }
     assert.ok(seen > 50, `${seen} requests`);
+    // The shared informers list as the manager itself, also for the resources a controller names
+    // with its own client (the daemon set controller's, the job controller's).
+    for (const path of ["/apis/apps/v1/daemonsets", "/apis/apps/v1/controllerrevisions", "/apis/batch/v1/jobs", "/api/v1/pods", "/api/v1/nodes"]) {
+      const lists = audit.filter((e) => e.verb === "list" && e.requestURI.split("?")[0] === path && e.userAgent?.startsWith(UA_PREFIX));
+      assert.ok(lists.length > 0, path);
+      for (const e of lists) assert.equal(e.user.username, "system:kube-controller-manager", `${path} by ${e.userAgent}`);
+    }
     assert.deepEqual(refusals(), []);
   });
 });

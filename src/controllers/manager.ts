@@ -11,9 +11,10 @@ import type { AddressInfo } from "node:net";
 import { Gauge, Registry } from "prom-client";
 import { newControllerMetrics, type ControllerMetrics } from "../client/controller.js";
 import { EventRecorder } from "../client/events.js";
-import { SharedInformerFactory } from "../client/informer.js";
+import { SharedInformerFactory, type SharedInformer, type SharedInformerFactoryOptions } from "../client/informer.js";
+import type { KubeObject } from "../client/objects.js";
 import { defaultIdentity, runLeaderElected } from "../client/leaderelection.js";
-import { RestClient, type TokenSource } from "../client/rest.js";
+import { ResourceClient, RestClient, type TokenSource } from "../client/rest.js";
 import { loadKubeconfig, type ClientConfig } from "../util/kubeconfig.js";
 import type { Logger } from "../util/log.js";
 import type { Controller, ControllerContext, ControllerFactory } from "./context.js";
@@ -280,6 +281,25 @@ function compileCSRSigning(i: ControllerManagerOptionsInput, bad: (msg: string) 
   return { ca: { certPem, keyPem }, ...(durationMs !== undefined ? { durationMs } : {}) };
 }
 
+/**
+ * The term's informer factory. Whatever client a controller names a resource with, the shared
+ * informer lists and watches with the factory's own: upstream's shared informers run as the
+ * manager (system:kube-controller-manager may list and watch everything), not as whichever
+ * controller asked first, whose account need not list that resource.
+ */
+class ManagerInformerFactory extends SharedInformerFactory {
+  private readonly own: RestClient;
+
+  constructor(o: SharedInformerFactoryOptions) {
+    super(o);
+    this.own = o.client;
+  }
+
+  override informerFor<T extends KubeObject>(rc: ResourceClient<T>): SharedInformer<T> {
+    return super.informerFor(new ResourceClient<T>(this.own, rc.info, rc.scope));
+  }
+}
+
 export class ControllerManager {
   readonly registry = new Registry();
   private readonly metrics: ControllerMetrics;
@@ -396,7 +416,7 @@ export class ControllerManager {
     const informerClient = this.newClient("shared-informers");
     const clients = [informerClient];
     // Caches drop managedFields (nothing here reads them), as upstream's components do.
-    const informers = new SharedInformerFactory({ client: informerClient, log, omitManagedFields: true });
+    const informers = new ManagerInformerFactory({ client: informerClient, log, omitManagedFields: true });
     const recorders: EventRecorder[] = [];
     const started: { name: string; controller: Controller; workers: number }[] = [];
     let tokens: ServiceAccountTokens | undefined;
