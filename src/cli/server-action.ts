@@ -76,15 +76,22 @@ export async function startServer(flags: ServerFlags): Promise<ApiServer> {
 
 /**
  * The controller-manager embedded in the server process: it talks to the server over HTTPS
- * with the admin kubeconfig like any other client (no in-process shortcuts), with leader
- * election on so that servers sharing one store never run controllers twice.
+ * like any other client (no in-process shortcuts), as system:kube-controller-manager with each
+ * controller under its own ServiceAccount, with leader election on so that servers sharing one
+ * store never run controllers twice.
  */
 export async function startEmbeddedControllers(server: ApiServer, logLevel: string, clusterCIDR?: string): Promise<ControllerManager> {
   const log = createLogger(logLevel as Level);
   // The cluster CA signs approved CertificateSigningRequests (csrsigning-controller), as kubeadm points kube-controller-manager's --cluster-signing-*-file at it.
   const tls = join(server.options.dataDir, "tls");
   const signing = existsSync(join(tls, "ca.key")) ? { clusterSigningCert: readFileSync(join(tls, "ca.crt"), "utf8"), clusterSigningKey: readFileSync(join(tls, "ca.key"), "utf8") } : {};
-  const manager = new ControllerManager(compileControllerManagerOptions({ kubeconfig: server.kubeconfigPath, serve: false, log, ...signing, ...(clusterCIDR ? { clusterCIDR } : {}) }));
+  // As kubeadm's controller-manager.conf: the manager is system:kube-controller-manager (a
+  // certificate the server signs; its role lists and watches everything, creates accounts and
+  // their tokens), and each controller talks as its own kube-system ServiceAccount
+  // (--use-service-account-credentials, as kubeadm and k3s run it), bound to upstream's
+  // system:controller:<name> role.
+  const kubeconfig = await signedKubeconfig(server, "controller-manager.kubeconfig", { commonName: CONTROLLER_MANAGER_USER, organizations: [] }, log);
+  const manager = new ControllerManager(compileControllerManagerOptions({ kubeconfig, useServiceAccountCredentials: true, serve: false, log, ...signing, ...(clusterCIDR ? { clusterCIDR } : {}) }));
   await manager.start();
   return manager;
 }
@@ -104,6 +111,7 @@ export async function startEmbeddedScheduler(server: ApiServer, logLevel: string
 }
 
 const SCHEDULER_USER = "system:kube-scheduler";
+const CONTROLLER_MANAGER_USER = "system:kube-controller-manager";
 
 /** A kubeconfig in the data dir for one of the server's own clients, its certificate signed with the cluster CA; the admin kubeconfig when the CA key is not here. */
 async function signedKubeconfig(server: ApiServer, file: string, identity: ClientIdentity, log: Logger): Promise<string> {

@@ -3,6 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import type { Filter, UserInfo } from "../http.js";
+import { StatusError } from "../status.js";
 
 export interface AuditEvent {
   readonly kind: "Event";
@@ -18,7 +19,8 @@ export interface AuditEvent {
   readonly sourceIPs: readonly string[];
   readonly userAgent?: string;
   readonly objectRef?: { readonly resource: string; readonly namespace?: string; readonly name?: string; readonly apiGroup?: string; readonly apiVersion: string; readonly subresource?: string };
-  readonly responseStatus: { readonly code: number };
+  /** The response's code, and for a refused request upstream's metav1.Status fields (status Failure, reason, message). */
+  readonly responseStatus: { readonly code: number; readonly status?: "Failure"; readonly reason?: string; readonly message?: string };
   readonly requestReceivedTimestamp: string;
   readonly stageTimestamp: string;
 }
@@ -29,12 +31,25 @@ export interface AuditSink {
 
 const userOf = (u: UserInfo | undefined): AuditEvent["user"] => ({ username: u?.username ?? "", groups: u?.groups ?? [] });
 
+function responseStatusOf(written: number, thrown: unknown): AuditEvent["responseStatus"] {
+  if (thrown === undefined) return { code: written };
+  if (!(thrown instanceof StatusError)) return { code: 500, status: "Failure" };
+  const { code, reason, message } = thrown.status;
+  return { code, status: "Failure", ...(reason ? { reason } : {}), ...(message ? { message } : {}) };
+}
+
 export function audit(sink: AuditSink | undefined): Filter {
   if (!sink) return (ctx, next) => next(ctx);
   return async (ctx, next) => {
     const received = new Date(ctx.startedAt).toISOString();
+    // A refusal thrown further in (authorization's 403, a handler's Status) is answered by the
+    // recovery filter after this one has recorded: its code is taken from what was thrown.
+    let thrown: unknown;
     try {
       await next(ctx);
+    } catch (err) {
+      thrown = err;
+      throw err;
     } finally {
       const i = ctx.info;
       sink.record({
@@ -61,7 +76,7 @@ export function audit(sink: AuditSink | undefined): Filter {
               },
             }
           : {}),
-        responseStatus: { code: ctx.code || ctx.res.statusCode },
+        responseStatus: responseStatusOf(ctx.code || ctx.res.statusCode, thrown),
         requestReceivedTimestamp: received,
         stageTimestamp: new Date().toISOString(),
       });
