@@ -51,7 +51,7 @@ import { Registry, resourcePrefix } from "./registry/registry.js";
 import type { KubeObject, ResourceDefinition } from "./registry/types.js";
 import { ResourceStore, type WriteHooks } from "./rest/store.js";
 import { RBAC_GROUP } from "./resources/rbac.js";
-import { DEFAULT_HISTORY_WINDOW_MS, WatchCache } from "./watchcache.js";
+import { DEFAULT_HISTORY_WINDOW_MS, WatchCache, type DecodedObjects } from "./watchcache.js";
 import { legacyBindingResource, restHandler, notFoundResource } from "./handlers/rest.js";
 import type { SchemaChecker } from "./decode.js";
 import { Discovery } from "./handlers/discovery.js";
@@ -365,11 +365,14 @@ export class ApiServer {
     // RBAC reads roles and bindings from the watch cache; their writes are checked for escalation.
     const rbacDef = (plural: string): ResourceDefinition | undefined => this.registry.lookup(RBAC_GROUP, "v1", plural);
     const rbacDefs = { roles: rbacDef("roles"), clusterRoles: rbacDef("clusterroles"), roleBindings: rbacDef("rolebindings"), clusterRoleBindings: rbacDef("clusterrolebindings") };
+    // Asked on every request of anyone outside system:masters: read from the cache's decoded
+    // snapshots, which stay parsed until the resource changes.
+    const decodedOf = (def: ResourceDefinition): DecodedObjects => cache.resource(resourcePrefix(def)).decoded();
     const rbacSource: RbacSource = {
-      clusterRoleBindings: () => (rbacDefs.clusterRoleBindings ? cachedList(rbacDefs.clusterRoleBindings, "") : []) as unknown as readonly ClusterRoleBinding[],
-      roleBindings: (namespace) => (rbacDefs.roleBindings ? cachedList(rbacDefs.roleBindings, namespace) : []) as unknown as readonly RoleBinding[],
-      clusterRole: (name) => (rbacDefs.clusterRoles ? cachedObject(rbacDefs.clusterRoles, "", name) : undefined) as unknown as ClusterRole | undefined,
-      role: (namespace, name) => (rbacDefs.roles ? cachedObject(rbacDefs.roles, namespace, name) : undefined) as unknown as Role | undefined,
+      clusterRoleBindings: () => (rbacDefs.clusterRoleBindings ? decodedOf(rbacDefs.clusterRoleBindings).list : []) as unknown as readonly ClusterRoleBinding[],
+      roleBindings: (namespace) => (rbacDefs.roleBindings ? decodedOf(rbacDefs.roleBindings).list.filter((b) => b.metadata?.namespace === namespace) : []) as unknown as readonly RoleBinding[],
+      clusterRole: (name) => (rbacDefs.clusterRoles ? decodedOf(rbacDefs.clusterRoles).byKey.get(resourcePrefix(rbacDefs.clusterRoles) + name) : undefined) as unknown as ClusterRole | undefined,
+      role: (namespace, name) => (rbacDefs.roles ? decodedOf(rbacDefs.roles).byKey.get(resourcePrefix(rbacDefs.roles, namespace) + name) : undefined) as unknown as Role | undefined,
     };
     const ruleResolver = new RuleResolver(rbacSource);
     const authorizer = o.authorizer ?? authorizerFor(o.authorizationModes, () => rbacAuthorizer(ruleResolver), () => nodeAuthorizer(nodeGraph));

@@ -61,6 +61,22 @@ describe("ResourceCache", () => {
     w.close();
   });
 
+  it("keeps a decoded snapshot until the resource changes, whatever the ring of parsed objects does", () => {
+    const cache = new ResourceCache("/registry/pods/", 10, 100, () => 0, 0, { parsed: new ParsedObjects(1) });
+    cache.apply(put(1, "a"));
+    cache.apply(put(2, "b"));
+    const first = cache.decoded();
+    assert.deepEqual(first.list.map((o) => o.metadata?.name), ["a", "b"]);
+    assert.equal(first.byKey.get("/registry/pods/default/b"), first.list[1]);
+    // Reading other objects moves the ring of one: the snapshot's objects stay, and are the same.
+    cache.list().forEach((c) => c.object);
+    assert.equal(cache.decoded(), first);
+    cache.apply(put(3, "c"));
+    const next = cache.decoded();
+    assert.notEqual(next, first);
+    assert.deepEqual(next.list.map((o) => o.metadata?.name), ["a", "b", "c"]);
+  });
+
   it("turns a change that leaves a watcher's selection into DELETED and one that enters it into ADDED", () => {
     const cache = new ResourceCache("/registry/pods/", 10, 100, () => 0, 0);
     const labelled = (rev: number, app: string | undefined, prev?: number): WatchEvent => ({

@@ -507,10 +507,17 @@ const DEFAULT_PARSED_OBJECTS = 4096;
 /** History events that keep their serialized forms: live watchers take an event well before this many follow it. */
 const ENCODED_EVENTS = 1024;
 
+/** A resource's objects decoded (see ResourceCache.decoded): in key order, and by storage key. */
+export interface DecodedObjects {
+  readonly list: readonly Readonly<KubeObject>[];
+  readonly byKey: ReadonlyMap<string, Readonly<KubeObject>>;
+}
+
 /** The cached state and recent history of one storage prefix (one resource). */
 export class ResourceCache {
   private readonly items = new Map<string, CachedObject>();
   private sorted: CachedObject[] | undefined;
+  private decodedAll: DecodedObjects | undefined;
   /**
    * History events in revision order from index `head`; each has a sequence number, `dropped`
    * plus its index, that stays valid while the array is compacted.
@@ -541,6 +548,7 @@ export class ResourceCache {
   load(objects: readonly CachedObject[]): void {
     for (const o of objects) this.items.set(o.key, o);
     this.sorted = undefined;
+    this.decodedAll = undefined;
   }
 
   get(key: string): CachedObject | undefined {
@@ -573,6 +581,21 @@ export class ResourceCache {
     return out;
   }
 
+  /**
+   * Every object, decoded, held until the resource next changes: for small resources read on
+   * every request (RBAC's roles and bindings), which must not be parsed again each time the
+   * cache's ring of parsed objects has moved past them (a busy cluster's pod events do that
+   * within seconds).
+   */
+  decoded(): DecodedObjects {
+    if (!this.decodedAll) {
+      const byKey = new Map<string, Readonly<KubeObject>>();
+      for (const c of this.list()) byKey.set(c.key, c.object);
+      this.decodedAll = { list: [...byKey.values()], byKey };
+    }
+    return this.decodedAll;
+  }
+
   /** Applies a storage event; `written`: the object its value encodes, if the server has it in memory (see WrittenObjects). */
   apply(ev: WatchEvent, written?: Readonly<KubeObject>): void {
     let event: CacheEvent;
@@ -588,6 +611,7 @@ export class ResourceCache {
       event = new CacheEvent(prev ? "MODIFIED" : "ADDED", ev.revision, obj, prev);
     }
     this.sorted = undefined;
+    this.decodedAll = undefined;
     this.record(event);
     for (const w of this.watchers) w.offer(event);
     // Superseded: from now on only history refers to it.
