@@ -23,15 +23,46 @@ export interface ServiceAccountAuthenticatorOptions {
   readonly pods: ObjectLookup;
   readonly secrets: ObjectLookup;
   readonly now?: () => Date;
+  /** How long a good token is taken as good without a new check; default TOKEN_SUCCESS_CACHE_MS, 0: every time. */
+  readonly successCacheMs?: number;
+}
+
+/**
+ * How long a token found good is taken as good without checking it again (upstream's API server
+ * caches token authentication for 10 s: --authentication-token-success-cache-ttl's default):
+ * a controller or a pod sends the same token with every request, and each check is a signature
+ * verification and two lookups.
+ */
+export const TOKEN_SUCCESS_CACHE_MS = 10_000;
+const TOKEN_CACHE_SIZE = 4096;
+
+/** A verified JWT's expiry in ms (its payload's `exp`). */
+function expiresAt(token: string): number {
+  const payload = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8")) as { exp?: unknown };
+  return typeof payload.exp === "number" ? payload.exp * 1000 : 0;
 }
 
 export function serviceAccountTokenAuthenticator(o: ServiceAccountAuthenticatorOptions): Authenticator & TokenAuthenticator {
   const now = o.now ?? (() => new Date());
+  // Successes only, keyed by audiences and token, oldest evicted first; failures are checked every time.
+  const cacheMs = o.successCacheMs ?? TOKEN_SUCCESS_CACHE_MS;
+  const good = new Map<string, { readonly user: TokenUser; readonly until: number }>();
   /** Asked about no audience in particular, a token must be good for the server's own. */
   const check = async (token: string, audiences: readonly string[]): Promise<TokenUser | undefined> => {
     if (!hasIssuer(token, o.issuer)) return undefined;
+    const at = now();
+    const key = `${audiences.join(",")}\u0000${token}`;
+    const hit = cacheMs > 0 ? good.get(key) : undefined;
+    if (hit && hit.until > at.getTime()) return hit.user;
     try {
-      return await authenticateToken(token, audiences.length > 0 ? audiences : o.audiences, o, now());
+      const user = await authenticateToken(token, audiences.length > 0 ? audiences : o.audiences, o, at);
+      if (cacheMs > 0) {
+        good.delete(key);
+        if (good.size >= TOKEN_CACHE_SIZE) good.delete(good.keys().next().value!);
+        // Never longer than the check itself would accept it (its expiry, with the clock-skew leeway).
+        good.set(key, { user, until: Math.min(at.getTime() + cacheMs, expiresAt(token) + LEEWAY_SECONDS * 1000) });
+      }
+      return user;
     } catch (err) {
       if (err instanceof ServiceAccountTokenError) throw new AuthenticationError("InvalidToken", err.message);
       throw err;

@@ -87,9 +87,23 @@ void describe("serviceAccountTokenAuthenticator", () => {
   const secret = { metadata: { namespace: "team", name: "s", uid: "secret-uid" } };
   const setup = (now = T0) => {
     const lookups = { serviceAccounts: new MapLookup([sa]), pods: new MapLookup([pod]), secrets: new MapLookup([secret]) };
-    const authn = serviceAccountTokenAuthenticator({ issuer: ISSUER, audiences: [ISSUER], keys: [key.publicKey], ...lookups, now: () => now });
+    // Each check made afresh: these tests are of what a check finds (the cache has its own).
+    const authn = serviceAccountTokenAuthenticator({ issuer: ISSUER, audiences: [ISSUER], keys: [key.publicKey], ...lookups, now: () => now, successCacheMs: 0 });
     return { ...lookups, authn };
   };
+
+  void it("takes a token found good as good for 10 s, as upstream's token cache", async () => {
+    let now = T0;
+    const lookups = { serviceAccounts: new MapLookup([sa]), pods: new MapLookup([pod]), secrets: new MapLookup([secret]) };
+    const authn = serviceAccountTokenAuthenticator({ issuer: ISSUER, audiences: [ISSUER], keys: [key.publicKey], ...lookups, now: () => now });
+    const podToken = `Bearer ${await token({ kubernetes: { ...claims, pod: { name: "p", uid: "pod-uid" } } })}`;
+    assert.equal((await authn.authenticate(request(podToken)))?.username, "system:serviceaccount:team:builder");
+    lookups.pods.delete("team", "p");
+    now = new Date(T0.getTime() + 9_000);
+    assert.equal((await authn.authenticate(request(podToken)))?.username, "system:serviceaccount:team:builder", "within 10 s: the cached answer");
+    now = new Date(T0.getTime() + 10_001);
+    await assert.rejects(authn.authenticate(request(podToken)), rejected(/has been invalidated/));
+  });
   const rejected = (re: RegExp) => (err: unknown): boolean => err instanceof AuthenticationError && err.code === "InvalidToken" && re.test(err.message);
 
   void it("names the service account, its groups and the bound pod", async () => {
