@@ -5,7 +5,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ConfigMap, Secret } from "kubernetes-types/core/v1.js";
-import { parse, stringify } from "yaml";
+import { stringify } from "yaml";
 import {
   BOOTSTRAP_TOKEN_NAMESPACE,
   BOOTSTRAP_TOKEN_SECRET_TYPE,
@@ -23,6 +23,7 @@ import {
 import { isAlreadyExists, isConflict, isNotFound } from "../client/errors.js";
 import { createClientFromKubeconfig, type RestClient } from "../client/rest.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
+import { kubeconfigCluster, parseKubeconfig, type Cluster } from "../util/kubeconfig.js";
 import { CodedError } from "../util/errors.js";
 
 export const NODE_TOKEN_FILE = "node-token";
@@ -53,13 +54,12 @@ export function clusterInfoKubeconfig(server: string, caPem: string): string {
 
 /** The server and CA (PEM) a cluster-info kubeconfig names, or undefined when it names none. */
 export function clusterOfKubeconfig(text: string): { readonly server: string; readonly caPem: string } | undefined {
-  let doc: unknown;
+  let cluster: Cluster | undefined;
   try {
-    doc = parse(text);
+    cluster = kubeconfigCluster(parseKubeconfig(text, CLUSTER_INFO_NAME));
   } catch {
     return undefined;
   }
-  const cluster = (doc as { clusters?: { cluster?: { server?: unknown; "certificate-authority-data"?: unknown } }[] } | null)?.clusters?.[0]?.cluster;
   if (typeof cluster?.server !== "string") return undefined;
   const ca = cluster["certificate-authority-data"];
   return { server: cluster.server, caPem: typeof ca === "string" ? Buffer.from(ca, "base64").toString("utf8") : "" };

@@ -11,7 +11,8 @@ import { loadKubeconfig } from "../util/kubeconfig.js";
 import { startTestApiServer, type TestApiServer } from "../testing/apiserver.js";
 import { until } from "../testing/wait.js";
 import { createLogger } from "../util/log.js";
-import { ApiObjectSource, podConfigMapNames, podSecretNames } from "./objects.js";
+import { ApiObjectSource } from "./objects.js";
+import { podConfigMapNames, podSecretNames } from "../api/podreferences.js";
 
 const log = createLogger("silent");
 
@@ -51,7 +52,7 @@ describe("the Secrets and ConfigMaps a pod names (upstream's VisitPodSecretNames
     };
     assert.deepEqual([...podSecretNames(pod)].sort(), ["csi", "debug", "env-from", "init-env", "proj", "pull", "vol"]);
     assert.deepEqual([...podConfigMapNames(pod)].sort(), ["cm-from", "cm-proj", "cm-vol", "init-cm"]);
-    assert.deepEqual(podSecretNames({ metadata: { name: "bare" } }), new Set());
+    assert.deepEqual(podSecretNames({ metadata: { name: "bare" } }), []);
   });
 });
 

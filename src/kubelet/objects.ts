@@ -23,6 +23,7 @@ import type { DeepReadonly, KubeObject } from "../client/objects.js";
 import { finalStateOf, keyOf, splitKey, type DeletedFinalStateUnknown } from "../client/objects.js";
 import type { ResourceClient, RestClient } from "../client/rest.js";
 import type { Logger } from "../util/log.js";
+import { podConfigMapNames, podSecretNames } from "../api/podreferences.js";
 import type { ObjectSource } from "./types.js";
 
 export type ObjectKind = "ConfigMap" | "Secret" | "Service" | "PersistentVolumeClaim" | "PersistentVolume";
@@ -39,64 +40,6 @@ export interface ApiObjectSourceOptions {
   readonly informers?: SharedInformerFactory;
   /** How long a lookup waits for a new per-object watch to list before it GETs the object instead (default 1 s, upstream's). */
   readonly syncTimeoutMs?: number;
-}
-
-// ---- what a pod refers to ------------------------------------------------------------------
-
-type Containers = NonNullable<Pod["spec"]>["containers"];
-
-function allContainers(pod: Pod): Containers {
-  const spec = pod.spec;
-  if (!spec) return [];
-  return [...(spec.initContainers ?? []), ...spec.containers, ...((spec.ephemeralContainers ?? []) as Containers)];
-}
-
-/**
- * The Secrets a pod names (upstream's VisitPodSecretNames): image pull secrets, env and envFrom
- * of every container, and volumes, projected ones included. Not transitive (pod → claim →
- * volume → secret is the volume plugin's business).
- */
-export function podSecretNames(pod: Pod): Set<string> {
-  const names = new Set<string>();
-  const add = (n: string | undefined): void => {
-    if (n) names.add(n);
-  };
-  for (const r of pod.spec?.imagePullSecrets ?? []) add(r.name);
-  for (const c of allContainers(pod)) {
-    for (const e of c.envFrom ?? []) add(e.secretRef?.name);
-    for (const e of c.env ?? []) add(e.valueFrom?.secretKeyRef?.name);
-  }
-  for (const v of pod.spec?.volumes ?? []) {
-    add(v.secret?.secretName);
-    for (const src of v.projected?.sources ?? []) add(src.secret?.name);
-    add(v.azureFile?.secretName);
-    add(v.cephfs?.secretRef?.name);
-    add(v.cinder?.secretRef?.name);
-    add(v.flexVolume?.secretRef?.name);
-    add(v.rbd?.secretRef?.name);
-    add(v.scaleIO?.secretRef?.name);
-    add(v.iscsi?.secretRef?.name);
-    add(v.storageos?.secretRef?.name);
-    add(v.csi?.nodePublishSecretRef?.name);
-  }
-  return names;
-}
-
-/** The ConfigMaps a pod names (upstream's VisitPodConfigmapNames): env, envFrom, volumes, projected sources. */
-export function podConfigMapNames(pod: Pod): Set<string> {
-  const names = new Set<string>();
-  const add = (n: string | undefined): void => {
-    if (n) names.add(n);
-  };
-  for (const c of allContainers(pod)) {
-    for (const e of c.envFrom ?? []) add(e.configMapRef?.name);
-    for (const e of c.env ?? []) add(e.valueFrom?.configMapKeyRef?.name);
-  }
-  for (const v of pod.spec?.volumes ?? []) {
-    add(v.configMap?.name);
-    for (const src of v.projected?.sources ?? []) add(src.configMap?.name);
-  }
-  return names;
 }
 
 /** Succeeded or Failed: its containers never run again, so it needs no Secrets or ConfigMaps (upstream's pod manager unregisters it). */
@@ -188,8 +131,8 @@ class ObjectWatches<T extends KubeObject & { immutable?: boolean }> {
 
 interface PodReferences {
   readonly namespace: string;
-  readonly secrets: ReadonlySet<string>;
-  readonly configMaps: ReadonlySet<string>;
+  readonly secrets: readonly string[];
+  readonly configMaps: readonly string[];
 }
 
 /**

@@ -108,6 +108,12 @@ export async function writeKubeconfig(path: string, config: Kubeconfig): Promise
   await writeFileAtomic(path, serializeKubeconfig(config), 0o600);
 }
 
+/** The cluster a kubeconfig is for: its current context's, else its first (kubeadm's GetClusterFromKubeConfig; cluster-info names one cluster and no context). */
+export function kubeconfigCluster(config: Kubeconfig): Cluster | undefined {
+  const current = config.contexts.find((c) => c.name === config["current-context"])?.context.cluster;
+  return (current !== undefined ? config.clusters.find((c) => c.name === current) : undefined)?.cluster ?? config.clusters[0]?.cluster;
+}
+
 export function parseKubeconfig(text: string, source = "kubeconfig"): Kubeconfig {
   let doc: unknown;
   try {

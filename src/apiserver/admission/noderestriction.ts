@@ -18,7 +18,7 @@ import { forbiddenNodeLabels } from "../../api/nodelabels.js";
 import { notFound } from "../status.js";
 import { MIRROR_POD_ANNOTATION } from "../resources/core/pod.js";
 import { NODE_LEASE_NAMESPACE } from "../nodeauthz/authorizer.js";
-import { podConfigMapNames, podSecretNames } from "../nodeauthz/references.js";
+import { podConfigMapNames, podSecretNames } from "../../api/podreferences.js";
 import type { KubeObject } from "../registry/types.js";
 import { admissionForbidden, type AdmissionAttributes, type AdmissionPlugin } from "./types.js";
 

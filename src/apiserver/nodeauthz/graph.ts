@@ -18,7 +18,7 @@ import type { PersistentVolume, Pod } from "kubernetes-types/core/v1.js";
 import type { VolumeAttachment } from "kubernetes-types/storage/v1.js";
 import type { KubeObject } from "../registry/types.js";
 import { MIRROR_POD_ANNOTATION } from "../resources/core/pod.js";
-import { podClaimNames, podConfigMapNames, podSecretNames, pvKubeletSecrets } from "./references.js";
+import { podClaimNames, podConfigMapNames, podSecretNames, pvKubeletSecrets } from "../../api/podreferences.js";
 
 /** One change of a watched resource, as the watch cache's watchers give it. */
 export interface GraphEvent {

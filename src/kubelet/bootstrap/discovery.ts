@@ -19,7 +19,7 @@ import {
   type TokenParts,
 } from "../../api/bootstraptoken.js";
 import { decodePem, encodePem } from "../../util/pki.js";
-import { parseKubeconfig, type Cluster } from "../../util/kubeconfig.js";
+import { kubeconfigCluster, parseKubeconfig, type Cluster } from "../../util/kubeconfig.js";
 import type { Logger } from "../../util/log.js";
 import { BootstrapError } from "./errors.js";
 
@@ -126,13 +126,11 @@ function signedKubeconfig(cm: ConfigMap, token: TokenParts): string {
   return kubeconfig;
 }
 
-/** The cluster of cluster-info's kubeconfig: its current context's, else the first (kubeadm's GetClusterFromKubeConfig). */
+/** The cluster of cluster-info's kubeconfig, with a server and a CA, or why it cannot be trusted. */
 function clusterOf(kubeconfigText: string): { readonly server: string; readonly caPem: string } {
   let cluster: Cluster | undefined;
   try {
-    const config = parseKubeconfig(kubeconfigText, "cluster-info");
-    const current = config.contexts.find((c) => c.name === config["current-context"])?.context.cluster;
-    cluster = (current !== undefined ? config.clusters.find((c) => c.name === current) : undefined)?.cluster ?? config.clusters[0]?.cluster;
+    cluster = kubeconfigCluster(parseKubeconfig(kubeconfigText, "cluster-info"));
   } catch (err) {
     throw new BootstrapError("Untrusted", `couldn't parse the kubeconfig file in the ${CLUSTER_INFO_NAME} ConfigMap: ${errText(err)}`);
   }

@@ -1,7 +1,7 @@
 // What a pod or a PersistentVolume refers to, as upstream's podutil.VisitPodSecretNames,
 // VisitPodConfigmapNames and pvutil.VisitPVSecretNames see it: the objects a kubelet must read
-// to run the pod, which the Node authorizer lets the pod's node read and the NodeRestriction
-// admission plugin forbids in a mirror pod.
+// to run the pod: what the kubelet watches, what the Node authorizer lets the pod's node read,
+// and what the NodeRestriction admission plugin forbids in a mirror pod.
 import type { Container, EnvFromSource, EnvVar, Pod, Volume } from "kubernetes-types/core/v1.js";
 import type { PersistentVolume } from "kubernetes-types/core/v1.js";
 
